@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/** Entry point of `kubectl shark`: one yargs command per file in cmd/. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT_USAGE } from './exit-codes.ts';
+import { readCommand } from './read.ts';
+
+export async function main(argv: readonly string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('kubectl shark')
+    .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
+    .command(readCommand)
+    .demandCommand(1, 'Name a command: read')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, err) => {
+      if (err) throw err;
+      process.stderr.write(`kubectl shark: ${message}\nRun 'kubectl shark --help' for usage.\n`);
+      process.exit(EXIT_USAGE);
+    })
+    .parseAsync();
+}
+
+await main(hideBin(process.argv));

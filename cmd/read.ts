@@ -1,0 +1,98 @@
+/** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
+import { createReadStream } from 'node:fs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { SharkError } from '../src/model/errors.ts';
+import type { Entry } from '../src/model/entry.ts';
+import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
+import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
+import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
+import type { CaptureStats } from '../src/remote-agent/stats.ts';
+import { parseByteSize } from './byte-size.ts';
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+
+interface ReadArgs {
+  files: string[];
+  output: 'json' | 'text' | undefined;
+  maxBody: string;
+  responseTimeout: number;
+  quiet: boolean;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+
+function openInput(file: string): CaptureInput {
+  if (file === '-') return { label: 'standard input', chunks: process.stdin };
+  return { label: file, chunks: createReadStream(file, { highWaterMark: CHUNK_BYTES }) };
+}
+
+export function formatSummary(stats: CaptureStats): string {
+  return (
+    `read: ${stats.packets} packets, ${stats.bytes} bytes, ${stats.connections} connections, ` +
+    `${stats.entries} entries, ${stats.unpairedRequests} unpaired requests, ` +
+    `${stats.gaps} gaps (${stats.gapBytes} bytes), ${stats.malformed} malformed packets` +
+    (stats.droppedBytes > 0 ? `, ${stats.droppedBytes} bytes dropped at the memory cap` : '') +
+    (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
+    (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '')
+  );
+}
+
+async function runRead(args: ArgumentsCamelCase<ReadArgs>): Promise<void> {
+  const maxBodyBytes = parseByteSize(args.maxBody);
+  if (maxBodyBytes === undefined) {
+    process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  const output = args.output ?? (process.stdout.isTTY ? 'text' : 'json');
+  const writer = new LineWriter(process.stdout);
+  const format = output === 'json' ? (e: Entry) => JSON.stringify(e) : formatEntryLine;
+
+  try {
+    const result = await readCaptures(
+      args.files.map(openInput),
+      (entry) => writer.write(format(entry)),
+      {
+        dissect: { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 },
+        waitForSink: () => writer.drained(),
+      },
+    );
+    await writer.end();
+    for (const warning of result.warnings) process.stderr.write(`kubectl shark: warning: ${warning.message}\n`);
+    if (!args.quiet) process.stderr.write(`${formatSummary(result.stats)}\n`);
+  } catch (err) {
+    await writer.end();
+    process.exitCode = reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof SharkError) {
+    process.stderr.write(`kubectl shark read: ${err.message}\n`);
+    return exitCodeFor(err.code);
+  }
+  const errno = err as NodeJS.ErrnoException;
+  if (typeof errno?.code === 'string' && typeof errno.path === 'string') {
+    const hint = errno.code === 'ENOENT' ? 'check the path' : errno.code === 'EACCES' ? 'check its permissions' : 'check the file';
+    process.stderr.write(`kubectl shark read: cannot read ${errno.path}: ${errno.code} (${hint})\n`);
+    return EXIT_FAILURE;
+  }
+  throw err;
+}
+
+export const readCommand: CommandModule<object, ReadArgs> = {
+  command: 'read <files..>',
+  describe: 'Dissect pcap/pcapng capture files ("-" reads standard input)',
+  builder: (y: Argv) =>
+    y
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
+      .option('output', {
+        alias: 'o',
+        choices: ['json', 'text'] as const,
+        describe: 'json: NDJSON, one entry a line (default when stdout is not a terminal); text: one summary line per entry',
+      })
+      .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
+      .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
+      .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')
+      .example('tcpdump -U -w - | $0 read -', 'read a live tcpdump') as unknown as Argv<ReadArgs>,
+  handler: runRead,
+};

@@ -1,0 +1,23 @@
+/**
+ * Errors as values with a stable code. `cmd/` maps codes to exit codes and hints; the wording of
+ * messages may change freely, the codes may not.
+ */
+export type SharkErrorCode =
+  | 'CAPTURE_NOT_A_CAPTURE'
+  | 'CAPTURE_UNKNOWN_LINK_TYPE'
+  | 'CAPTURE_TRUNCATED'
+  | 'CAPTURE_BAD_BLOCK'
+  | 'IO_ERROR'
+  | 'USAGE';
+
+export class SharkError extends Error {
+  readonly code: SharkErrorCode;
+  readonly context: Readonly<Record<string, string | number>>;
+
+  constructor(code: SharkErrorCode, message: string, context: Record<string, string | number> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'SharkError';
+    this.code = code;
+    this.context = context;
+  }
+}

@@ -1,0 +1,26 @@
+/** One human-readable line per entry, for `read` on a terminal until the TUI takes over. */
+import type { Endpoint, Entry } from '../../model/entry.ts';
+
+function endpointLabel(e: Endpoint): string {
+  const host = e.name !== '' ? e.name : e.ip.includes(':') ? `[${e.ip}]` : e.ip;
+  return `${host}:${e.port}`;
+}
+
+function formatLatency(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(1)}ms`;
+}
+
+export function formatEntryLine(entry: Entry): string {
+  const time = entry.startTime.slice(11, 23);
+  const status = entry.response ? String(entry.response.status) : (entry.error?.type ?? '-');
+  const size = entry.response ? `${entry.response.content.size}B` : '';
+  return [
+    time,
+    `${endpointLabel(entry.src)} -> ${endpointLabel(entry.dst)}`,
+    entry.request.method,
+    entry.request.url,
+    status,
+    formatLatency(entry.elapsedTime),
+    size,
+  ].join('  ');
+}

@@ -1,0 +1,110 @@
+/**
+ * Releases entries in request-start order. Dissectors emit an entry when its response completes,
+ * so a slow response leaves earlier-started entries behind later ones. Entries wait here until no
+ * unfinished request older than them remains (the watermark), within a bounded buffer: past the
+ * bound the oldest is released early and counted as `reorderOverflow`.
+ */
+import type { Entry } from '../model/entry.ts';
+
+export interface OrderLimits {
+  readonly maxEntries: number;
+  /** Approximate bytes of kept bodies held while waiting. */
+  readonly maxBodyBytes: number;
+}
+
+export const DEFAULT_ORDER_LIMITS: OrderLimits = Object.freeze({ maxEntries: 50_000, maxBodyBytes: 64 * 1024 * 1024 });
+
+/** Sort key: startTime has a fixed-width ISO form with microseconds, so strings compare as times. */
+function before(a: Entry, b: Entry): boolean {
+  if (a.startTime !== b.startTime) return a.startTime < b.startTime;
+  return compareIds(a.id, b.id) < 0;
+}
+
+/** Ids are `<connection>-<ordinal>`: compare numerically so "10-0" follows "9-0". */
+function compareIds(a: string, b: string): number {
+  const [ac = 0, ao = 0] = a.split('-').map(Number);
+  const [bc = 0, bo = 0] = b.split('-').map(Number);
+  return ac - bc || ao - bo;
+}
+
+function keptBytes(entry: Entry): number {
+  return (entry.request.postData?.text.length ?? 0) + (entry.response?.content.text.length ?? 0) + 512;
+}
+
+export class TimestampOrderer {
+  #heap: Entry[] = [];
+  #heldBytes = 0;
+  #limits: OrderLimits;
+  #release: (entry: Entry) => void;
+  #overflow = 0;
+
+  constructor(release: (entry: Entry) => void, limits: Partial<OrderLimits> = {}) {
+    this.#release = release;
+    this.#limits = { ...DEFAULT_ORDER_LIMITS, ...limits };
+  }
+
+  get held(): number {
+    return this.#heap.length;
+  }
+
+  /** Entries released early because the buffer was full. */
+  get overflow(): number {
+    return this.#overflow;
+  }
+
+  push(entry: Entry): void {
+    this.#heap.push(entry);
+    this.#heldBytes += keptBytes(entry);
+    this.#siftUp(this.#heap.length - 1);
+    while (this.#heap.length > this.#limits.maxEntries || this.#heldBytes > this.#limits.maxBodyBytes) {
+      this.#overflow++;
+      this.#releaseTop();
+    }
+  }
+
+  /** Releases every held entry that started before `watermarkUs` (capture time, µs). */
+  releaseBefore(watermarkUs: number): void {
+    const limitMs = watermarkUs / 1000;
+    while (this.#heap.length > 0 && this.#heap[0]!.timestamp < limitMs) this.#releaseTop();
+  }
+
+  releaseAll(): void {
+    while (this.#heap.length > 0) this.#releaseTop();
+  }
+
+  #releaseTop(): void {
+    const heap = this.#heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      this.#siftDown(0);
+    }
+    this.#heldBytes -= keptBytes(top);
+    this.#release(top);
+  }
+
+  #siftUp(i: number): void {
+    const heap = this.#heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  #siftDown(i: number): void {
+    const heap = this.#heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Wires the in-pod stages for one capture: frames -> link/IP decoding -> TCP reassembly ->
+ * dissectors -> entries. The same pipeline serves a capture file (`kubectl shark read`) and, later,
+ * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
+ */
+import type { Entry } from '../model/entry.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectOptions } from './dissect/dissector.ts';
+import { DissectorRegistry } from './dissect/registry.ts';
+import { PacketDecoder } from './link/packet-decoder.ts';
+import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
+import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
+import type { CaptureStats } from './stats.ts';
+import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
+
+export interface CapturePipelineOptions {
+  readonly dissect?: Partial<DissectOptions>;
+  readonly tcp?: Partial<TcpLimits>;
+}
+
+export interface CapturePipelineEvents {
+  entry(entry: Entry): void;
+  names?(record: NameRecord): void;
+}
+
+export class CapturePipeline implements CaptureSink {
+  readonly stats: CaptureStats;
+  #decoder: PacketDecoder;
+  #assembler: TcpAssembler;
+  #registry: DissectorRegistry;
+  #events: CapturePipelineEvents;
+  #lastTsUs = 0;
+
+  constructor(stats: CaptureStats, events: CapturePipelineEvents, options: CapturePipelineOptions = {}) {
+    this.stats = stats;
+    this.#events = events;
+    const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
+    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e) => events.entry(e) });
+    this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp);
+    const assembler = this.#assembler;
+    this.#decoder = new PacketDecoder(
+      {
+        tcp(segment: TcpSegment): void {
+          assembler.segment(segment);
+        },
+        udp(_datagram: UdpDatagram): void {
+          // No UDP dissector yet (DNS comes later); the datagram is decoded and counted as a packet.
+        },
+      },
+      stats,
+    );
+  }
+
+  frame(frame: Frame): void {
+    if (frame.tsUs > this.#lastTsUs) this.#lastTsUs = frame.tsUs;
+    this.#decoder.frame(frame);
+  }
+
+  names(record: NameRecord): void {
+    this.#events.names?.(record);
+  }
+
+  /** Capture time (µs) before which every entry has been emitted; Infinity when nothing is pending. */
+  oldestPendingUs(): number {
+    return this.#registry.oldestPendingUs();
+  }
+
+  /** Latest capture time seen (µs). */
+  get nowUs(): number {
+    return this.#lastTsUs;
+  }
+
+  /** End of capture: flush reassembly buffers and emit what is still pending. */
+  finish(): void {
+    this.#assembler.closeAll(this.#lastTsUs);
+  }
+}

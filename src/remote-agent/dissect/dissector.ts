@@ -1,0 +1,48 @@
+/**
+ * The contract between reassembled TCP streams and protocol dissectors.
+ * A dissector turns the two byte streams of one connection into entries.
+ */
+import type { Entry } from '../../model/entry.ts';
+import type { CaptureStats } from '../stats.ts';
+import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
+
+export interface DissectOptions {
+  /** Body bytes kept per message (after content decoding); sizes still count the whole body. */
+  readonly maxBodyBytes: number;
+  /**
+   * Pending requests of a connection older than this (capture time) without a response are emitted
+   * with `response: null` and a timeout error.
+   */
+  readonly responseTimeoutUs: number;
+}
+
+export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
+  maxBodyBytes: 64 * 1024,
+  responseTimeoutUs: 120_000_000,
+});
+
+export interface DissectContext {
+  readonly options: DissectOptions;
+  readonly stats: CaptureStats;
+  emit(entry: Entry): void;
+}
+
+/** A StreamHandler that also tells the orderer how far back its unfinished entries start. */
+export interface DissectorStream extends StreamHandler {
+  /** Capture time (µs) of the oldest request not yet emitted; Infinity when none is pending. */
+  oldestPendingUs(): number;
+}
+
+export type SniffResult = 'match' | 'no' | 'more';
+
+export interface Dissector {
+  readonly id: string;
+  /** Port hints only; detection is by content. */
+  readonly ports: readonly number[];
+  /**
+   * Looks at the first bytes of one direction. Pure, never throws, reads a bounded prefix.
+   * 'more' means the prefix is too short to decide.
+   */
+  sniff(prefix: Uint8Array): SniffResult;
+  open(conn: ConnectionInfo, ctx: DissectContext): DissectorStream;
+}

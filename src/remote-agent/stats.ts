@@ -1,0 +1,56 @@
+/**
+ * Counters of what the pipeline saw and what it had to drop. Every stage increments the ones it
+ * owns; nothing is dropped silently. One mutable object per capture run, passed in (no globals).
+ */
+export interface CaptureStats {
+  /** Frames read from the source. */
+  packets: number;
+  /** Bytes of frames read (captured length). */
+  bytes: number;
+  /** Frames or segments that could not be decoded (bad headers, lengths past the end). */
+  malformed: number;
+  /** Frames of a link type or network protocol we do not decode (ARP, ICMP ...): not an error. */
+  ignored: number;
+  /** IPv4 fragments waiting for their siblings dropped (timeout or memory cap). */
+  fragmentsDropped: number;
+  /** TCP connections opened by reassembly. */
+  connections: number;
+  /** Holes in a TCP byte stream that were skipped (lost segments, cap reached). */
+  gaps: number;
+  /** Bytes that were never delivered because of those holes. */
+  gapBytes: number;
+  /** Out-of-order bytes discarded because a per-connection or global cap was reached. */
+  droppedBytes: number;
+  /** Connections closed because they were idle too long or evicted by the connection cap. */
+  expiredConnections: number;
+  /** Entries emitted. */
+  entries: number;
+  /** Requests that never got a response (emitted with `response: null` and an error). */
+  unpairedRequests: number;
+  /** Responses that had no request to pair with (not emitted). */
+  orphanResponses: number;
+  /** Messages that broke the protocol's grammar (the parser resynchronised after them). */
+  dissectionErrors: number;
+  /** Entries released out of timestamp order because the reorder buffer was full. */
+  reorderOverflow: number;
+}
+
+export function newCaptureStats(): CaptureStats {
+  return {
+    packets: 0,
+    bytes: 0,
+    malformed: 0,
+    ignored: 0,
+    fragmentsDropped: 0,
+    connections: 0,
+    gaps: 0,
+    gapBytes: 0,
+    droppedBytes: 0,
+    expiredConnections: 0,
+    entries: 0,
+    unpairedRequests: 0,
+    orphanResponses: 0,
+    dissectionErrors: 0,
+    reorderOverflow: 0,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The contract between TCP reassembly and whatever consumes reassembled bytes (dissectors).
+ * Shaped after gopacket's reassembly StreamFactory/Stream: reassembly never imports a dissector.
+ */
+
+/** 0: from side `a` to side `b`; 1: from `b` to `a`. */
+export type Direction = 0 | 1;
+
+export interface SocketAddress {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export interface ConnectionInfo {
+  /** Counter in order of first packet seen: deterministic for a given capture. */
+  readonly index: number;
+  /** The side that sent the SYN when it was seen; else the assembler's best guess of the client. */
+  readonly a: SocketAddress;
+  readonly b: SocketAddress;
+  /** True when `a` is known to be the client (its SYN was captured). */
+  readonly aIsClientKnown: boolean;
+  readonly firstSeenUs: number;
+}
+
+export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end-of-capture';
+
+export interface StreamHandler {
+  /** In-order bytes of one direction. The view is only valid during the call: copy what you keep. */
+  data(dir: Direction, bytes: Uint8Array, tsUs: number): void;
+  /**
+   * `lostBytes` bytes of direction `dir` will never arrive (lost segment, memory cap). The next
+   * `data` call for `dir` continues after the hole; a parser must resynchronise, never stitch.
+   */
+  gap(dir: Direction, lostBytes: number, tsUs: number): void;
+  /** The sender of `dir` finished (FIN reached in sequence order). */
+  end(dir: Direction, tsUs: number): void;
+  /** The connection is over; called exactly once, after which no other call comes. */
+  close(reason: CloseReason, tsUs: number): void;
+}
+
+export interface StreamFactory {
+  open(conn: ConnectionInfo): StreamHandler;
+}
