@@ -1,0 +1,136 @@
+/**
+ * `kubectl shark read` through the real launcher: output format, ordering, summary, exit codes and
+ * the bad-input cases the brief names (not a capture, unknown link type, truncated file, malformed
+ * packet, bad flag, missing file, standard input).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Entry } from '../../src/model/entry.ts';
+import { parseNdjson, runShark } from '../helpers/run-cli.ts';
+import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+
+const pcaps = sharedPcapsDir();
+const skip = pcaps ? false : 'shared/pcaps not found beside the repository (set SHARK_PCAPS)';
+const work = mkdtempSync(join(tmpdir(), 'shark-cli-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function pcapHeader(linkType: number): Buffer {
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(262144, 16);
+  h.writeUInt32LE(linkType, 20);
+  return h;
+}
+
+function pcapRecord(tsSec: number, data: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(tsSec, 0);
+  h.writeUInt32LE(data.length, 8);
+  h.writeUInt32LE(data.length, 12);
+  return Buffer.concat([h, data]);
+}
+
+test('json is the default when stdout is not a terminal; entries are ordered by timestamp; summary on stderr', { skip }, async () => {
+  const res = await runShark(['read', join(pcaps!, 'http/dvwa-login-keepalive-post.pcapng')]);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = parseNdjson<Entry>(res.stdout);
+  assert.equal(entries.length, 8);
+  for (let i = 1; i < entries.length; i++) {
+    assert.ok(entries[i - 1]!.startTime <= entries[i]!.startTime, 'ordered by request start');
+  }
+  const login = entries.find((e) => e.request.method === 'POST');
+  assert.equal(login?.request.path, '/dvwa/login.php');
+  assert.equal(login?.response?.status, 302);
+  assert.equal(typeof login?.src.port, 'number');
+  assert.match(res.stderr, /54 packets, 31808 bytes, 2 connections, 8 entries, 0 unpaired requests, 0 gaps \(0 bytes\), 0 malformed packets/);
+});
+
+test('-o text prints one line per entry', { skip }, async () => {
+  const res = await runShark(['read', '-o', 'text', join(pcaps!, 'http/get-gzip-json.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const lines = res.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, / GET .* 200 /);
+});
+
+test('"-" reads standard input', { skip }, async () => {
+  const input = readFileSync(join(pcaps!, 'http/pipelined-requests.pcap'));
+  const res = await runShark(['read', '-', '-o', 'json'], { input });
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(parseNdjson<Entry>(res.stdout).length, 5);
+});
+
+test('a file that is not a capture: exit 2 and a message naming the file', async () => {
+  const file = join(work, 'notes.txt');
+  writeFileSync(file, 'these are not packets\n'.repeat(10));
+  const res = await runShark(['read', file]);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /notes\.txt/);
+  assert.match(res.stderr, /not a (pcap|capture)/i);
+  assert.equal(res.stdout, '');
+});
+
+test('an unknown link type: exit 2 and the type is named', async () => {
+  const file = join(work, 'usb.pcap');
+  writeFileSync(file, Buffer.concat([pcapHeader(189), pcapRecord(1, Buffer.alloc(64))]));
+  const res = await runShark(['read', file]);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /189/);
+});
+
+test('a truncated capture yields the entries before the cut, a warning and exit 0', { skip }, async () => {
+  const whole = readFileSync(join(pcaps!, 'http/pipelined-requests.pcap'));
+  const full = parseNdjson<Entry>((await runShark(['read', '-', '-o', 'json'], { input: whole })).stdout);
+  // Cut in the middle of the last record.
+  const file = join(work, 'cut.pcap');
+  writeFileSync(file, whole.subarray(0, whole.length - 50));
+  const res = await runShark(['read', file, '-o', 'json']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /warning: .*cut\.pcap.*ends inside a record/);
+  const entries = parseNdjson<Entry>(res.stdout);
+  assert.ok(entries.length >= full.length - 1 && entries.length > 0, `${entries.length} of ${full.length} entries survive the cut`);
+});
+
+test('a malformed packet is counted and skipped; the rest of the capture goes on', async () => {
+  const file = join(work, 'malformed.pcap');
+  const eth = (payload: Buffer): Buffer => Buffer.concat([Buffer.alloc(12), Buffer.from([0x08, 0x00]), payload]);
+  // An IPv4 header claiming IHL 15 (60 bytes) in a 10-byte packet, between two good ARP-free frames.
+  const bad = eth(Buffer.from([0x4f, 0, 0, 10, 0, 0, 0, 0, 64, 6]));
+  writeFileSync(file, Buffer.concat([pcapHeader(1), pcapRecord(1, bad), pcapRecord(2, bad)]));
+  const res = await runShark(['read', file, '-o', 'json']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /2 packets, .* 2 malformed packets/);
+});
+
+test('a bad flag exits 2 with usage help', async () => {
+  const res = await runShark(['read', '--no-such-flag', 'x.pcap']);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /no-such-flag/);
+});
+
+test('a bad --max-body exits 2', async () => {
+  const res = await runShark(['read', '--max-body', 'lots', 'x.pcap']);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /--max-body/);
+});
+
+test('a missing file exits 1 and names it', async () => {
+  const res = await runShark(['read', join(work, 'nope.pcap')]);
+  assert.equal(res.code, 1);
+  assert.match(res.stderr, /nope\.pcap: ENOENT/);
+});
+
+test('--max-body limits kept body text while sizes count the whole body', { skip }, async () => {
+  const res = await runShark(['read', '--max-body', '1KiB', '-o', 'json', join(pcaps!, 'http/chunked-gzip-wireshark-org.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const [entry] = parseNdjson<Entry>(res.stdout);
+  assert.equal(entry!.response?.content.size, 97845);
+  assert.equal(entry!.response?.bodySize, 26375);
+  assert.equal(entry!.response?.content.text.length, 1024);
+  assert.equal(entry!.response?.content.truncated, true);
+});

@@ -1,0 +1,47 @@
+/** Runs the real launcher (bin/kubectl-shark) as a user would, capturing output and exit code. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './shared-pcaps.ts';
+
+export const LAUNCHER = join(REPO_ROOT, 'bin', 'kubectl-shark');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { input?: Uint8Array; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.on('error', () => {
+      // The CLI may exit before reading all of its input (e.g. a bad magic number): not our concern.
+    });
+    child.stdin.end(options.input ?? undefined);
+  });
+}
+
+export function runShark(args: readonly string[], options: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return runCommand(LAUNCHER, args, options);
+}
+
+export function parseNdjson<T>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
