@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_USAGE } from './exit-codes.ts';
+import { demoCommand } from './demo.ts';
 import { readCommand } from './read.ts';
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -10,7 +11,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .scriptName('kubectl shark')
     .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
     .command(readCommand)
-    .demandCommand(1, 'Name a command: read')
+    .command(demoCommand)
+    .demandCommand(1, 'Name a command: read, demo')
     .strict()
     .help()
     .alias('h', 'help')

@@ -1,6 +1,6 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
 import { createReadStream } from 'node:fs';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
@@ -36,7 +36,7 @@ export function formatSummary(stats: CaptureStats): string {
   );
 }
 
-async function runRead(args: ArgumentsCamelCase<ReadArgs>): Promise<void> {
+export async function runRead(args: ReadArgs): Promise<void> {
   const maxBodyBytes = parseByteSize(args.maxBody);
   if (maxBodyBytes === undefined) {
     process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
