@@ -5,9 +5,10 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT_USAGE } from './exit-codes.ts';
 import { demoCommand } from './demo.ts';
 import { readCommand } from './read.ts';
+import { STDIN_PATH } from './stdin-path.ts';
 
 export async function main(argv: readonly string[]): Promise<void> {
-  await yargs(argv)
+  await yargs(argv.map((arg) => (arg === '-' ? STDIN_PATH : arg)))
     .scriptName('kubectl shark')
     .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
     .command(readCommand)

@@ -9,6 +9,7 @@ import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { STDIN_PATH } from './stdin-path.ts';
 
 interface ReadArgs {
   files: string[];
@@ -21,7 +22,7 @@ interface ReadArgs {
 const CHUNK_BYTES = 1024 * 1024;
 
 function openInput(file: string): CaptureInput {
-  if (file === '-') return { label: 'standard input', chunks: process.stdin };
+  if (file === '-' || file === STDIN_PATH) return { label: 'standard input', chunks: process.stdin };
   return { label: file, chunks: createReadStream(file, { highWaterMark: CHUNK_BYTES }) };
 }
 

@@ -47,7 +47,7 @@ test('json is the default when stdout is not a terminal; entries are ordered by 
   assert.equal(login?.request.path, '/dvwa/login.php');
   assert.equal(login?.response?.status, 302);
   assert.equal(typeof login?.src.port, 'number');
-  assert.match(res.stderr, /54 packets, 31808 bytes, 2 connections, 8 entries, 0 unpaired requests, 0 gaps \(0 bytes\), 0 malformed packets/);
+  assert.match(res.stderr, /54 packets, 29742 bytes, 2 connections, 8 entries, 0 unpaired requests, 0 gaps \(0 bytes\), 0 malformed packets/);
 });
 
 test('-o text prints one line per entry', { skip }, async () => {
@@ -108,9 +108,9 @@ test('a malformed packet is counted and skipped; the rest of the capture goes on
 });
 
 test('a bad flag exits 2 with usage help', async () => {
-  const res = await runShark(['read', '--no-such-flag', 'x.pcap']);
+  const res = await runShark(['read', '--bogus-flag', 'x.pcap']);
   assert.equal(res.code, 2);
-  assert.match(res.stderr, /no-such-flag/);
+  assert.match(res.stderr, /bogus-flag/);
 });
 
 test('a bad --max-body exits 2', async () => {
@@ -131,6 +131,7 @@ test('--max-body limits kept body text while sizes count the whole body', { skip
   const [entry] = parseNdjson<Entry>(res.stdout);
   assert.equal(entry!.response?.content.size, 97845);
   assert.equal(entry!.response?.bodySize, 26375);
-  assert.equal(entry!.response?.content.text.length, 1024);
+  const kept = entry!.response!.content.text.length;
+  assert.ok(kept <= 1024 && kept >= 1020, `${kept} characters kept (a UTF-8 sequence is never split)`);
   assert.equal(entry!.response?.content.truncated, true);
 });
