@@ -108,7 +108,7 @@ test('a malformed packet is counted and skipped; the rest of the capture goes on
 });
 
 test('a bad flag exits 2 with usage help', async () => {
-  const res = await runShark(['read', '--bogus-flag', 'x.pcap']);
+  const res = await runShark(['read', 'x.pcap', '--bogus-flag']);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /bogus-flag/);
 });
