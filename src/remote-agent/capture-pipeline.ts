@@ -71,6 +71,7 @@ export class CapturePipeline implements CaptureSink {
 
   /** End of capture: flush reassembly buffers and emit what is still pending. */
   finish(): void {
+    this.#decoder.finish();
     this.#assembler.closeAll(this.#lastTsUs);
   }
 }
