@@ -1,0 +1,214 @@
+/**
+ * One HTTP/1.x connection: two direction parsers, the FIFO that pairs the nth response with the
+ * nth request (RFC 9112 §9.3.2 pipelining), timeouts in capture time, and entry emission.
+ */
+import type { EntryError } from '../../../model/entry.ts';
+import type { DissectContext, DissectorStream } from '../dissector.ts';
+import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
+import { bodyLimits } from '../body/body-collector.ts';
+import { buildEntry } from './entry-builder.ts';
+import { bodyPlan, isInterim, switchesProtocol, type BodyPlan } from './framing.ts';
+import { MessageParser, type ParsedMessage, type ParserHooks, type ParserLimits } from './message-parser.ts';
+
+export interface Http1Limits {
+  /** Header block limit (start line + fields). */
+  readonly maxHeadBytes: number;
+  /** Requests waiting for a response on one connection. */
+  readonly maxPendingRequests: number;
+}
+
+export const DEFAULT_HTTP1_LIMITS: Http1Limits = Object.freeze({ maxHeadBytes: 64 * 1024, maxPendingRequests: 1000 });
+
+/** A request on its way to becoming an entry. */
+interface Pending {
+  readonly ordinal: number;
+  readonly request: ParsedMessage;
+  requestDone: boolean;
+  /** The final response (interim 1xx are skipped), once complete. */
+  response: ParsedMessage | null;
+  /** A response head has been linked to this request (its body may still be in flight). */
+  answered: boolean;
+  /** Capture time the request completed: timeouts count from here. */
+  doneUs: number;
+}
+
+export class Http1Connection implements DissectorStream {
+  readonly #conn: ConnectionInfo;
+  readonly #ctx: DissectContext;
+  readonly #limits: Http1Limits;
+  readonly #parsers: readonly [MessageParser, MessageParser];
+  /** The direction that carries requests; -1 until the first message says. */
+  #clientDir: Direction | -1 = -1;
+  readonly #pending: Pending[] = [];
+  #nextOrdinal = 0;
+  #closed = false;
+  /** Capture time of the current call, for completion times. */
+  #nowUs = 0;
+
+  constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    this.#limits = limits;
+    const parserLimits: ParserLimits = { maxHeadBytes: limits.maxHeadBytes, body: bodyLimits(ctx.options.maxBodyBytes) };
+    const atBoundary = conn.aIsClientKnown;
+    this.#parsers = [
+      new MessageParser(this.#hooksFor(0), parserLimits, atBoundary),
+      new MessageParser(this.#hooksFor(1), parserLimits, atBoundary),
+    ];
+  }
+
+  data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
+    if (this.#closed) return;
+    this.#nowUs = tsUs;
+    this.#expire(tsUs);
+    this.#parsers[dir].push(bytes, tsUs);
+  }
+
+  gap(dir: Direction, lostBytes: number, tsUs: number): void {
+    if (this.#closed) return;
+    this.#nowUs = tsUs;
+    this.#expire(tsUs);
+    this.#parsers[dir].gap(lostBytes);
+  }
+
+  end(dir: Direction, tsUs: number): void {
+    if (this.#closed) return;
+    this.#nowUs = tsUs;
+    this.#expire(tsUs);
+    this.#parsers[dir].end();
+  }
+
+  close(reason: CloseReason, tsUs: number): void {
+    if (this.#closed) return;
+    this.#nowUs = tsUs;
+    // Requests first, so a request cut by the close is in the FIFO before responses are ended.
+    const order: Direction[] = this.#clientDir === 1 ? [1, 0] : [0, 1];
+    for (const d of order) this.#parsers[d].end();
+    this.#closed = true;
+    const why = reason === 'end-of-capture' ? 'capture ended before the response' : `connection closed (${reason}) before the response`;
+    while (this.#pending.length > 0) {
+      const p = this.#pending.shift()!;
+      if (p.response !== null) this.#emit(p, null);
+      else this.#emit(p, { type: 'connection', msg: why });
+    }
+  }
+
+  oldestPendingUs(): number {
+    let oldest = this.#pending.length > 0 ? this.#pending[0].request.startUs : Infinity;
+    // A request still in its header block is not in the FIFO yet but will become an entry.
+    if (this.#clientDir !== 1) oldest = Math.min(oldest, this.#parsers[0].messageStartUs());
+    if (this.#clientDir !== 0) oldest = Math.min(oldest, this.#parsers[1].messageStartUs());
+    return oldest;
+  }
+
+  #hooksFor(dir: Direction): ParserHooks {
+    return {
+      head: (msg) => this.#onHead(dir, msg),
+      message: (msg) => this.#onMessage(dir, msg),
+      dissectionError: () => {
+        this.#ctx.stats.dissectionErrors++;
+      },
+    };
+  }
+
+  /** The first message fixes who the client is, whatever ConnectionInfo.a says. */
+  #learnRoles(dir: Direction, isRequest: boolean): void {
+    if (this.#clientDir !== -1) return;
+    const client: Direction = isRequest ? dir : dir === 0 ? 1 : 0;
+    this.#clientDir = client;
+    this.#parsers[client].setAccepted('request');
+    this.#parsers[client === 0 ? 1 : 0].setAccepted('response');
+  }
+
+  #onHead(dir: Direction, msg: ParsedMessage): BodyPlan {
+    const head = msg.head;
+    if (head.badLines > 0) this.#ctx.stats.dissectionErrors++;
+    if (head.kind === 'request') {
+      const plan = bodyPlan(head, undefined);
+      if (plan.kind === 'invalid') return plan;
+      this.#learnRoles(dir, true);
+      if (this.#pending.length >= this.#limits.maxPendingRequests) {
+        // Bound memory: the oldest unanswered request gives up its place, counted and emitted.
+        const idx = this.#pending.findIndex((p) => !p.answered);
+        const victim = this.#pending.splice(idx < 0 ? 0 : idx, 1)[0];
+        this.#emit(victim, { type: 'pair-not-found', msg: `more than ${this.#limits.maxPendingRequests} requests waiting for a response` });
+      }
+      const p: Pending = { ordinal: this.#nextOrdinal++, request: msg, requestDone: false, response: null, answered: false, doneUs: Infinity };
+      msg.link = p;
+      this.#pending.push(p);
+      return plan;
+    }
+    const p = this.#pending.find((x) => !x.answered);
+    const plan = bodyPlan(head, p?.request.head.method);
+    if (plan.kind === 'invalid') return plan;
+    this.#learnRoles(dir, false);
+    if (p !== undefined && !isInterim(head.status)) {
+      p.answered = true;
+      msg.link = p;
+    }
+    return plan;
+  }
+
+  #onMessage(_dir: Direction, msg: ParsedMessage): void {
+    const p = msg.link as Pending | null;
+    if (msg.head.kind === 'request') {
+      if (p === null) return;
+      p.requestDone = true;
+      p.doneUs = this.#nowUs;
+      this.#flush();
+      return;
+    }
+    if (isInterim(msg.head.status)) return; // e.g. 100 Continue: the final response follows
+    if (p === null) {
+      this.#ctx.stats.orphanResponses++;
+      return;
+    }
+    p.response = msg;
+    if (switchesProtocol(msg.head.status, p.request.head.method)) {
+      // Upgrade / CONNECT tunnel: what follows is not HTTP/1 in either direction.
+      this.#parsers[0].kill();
+      this.#parsers[1].kill();
+    }
+    this.#flush();
+  }
+
+  /** Emits finished pairs from the front, keeping request order. */
+  #flush(): void {
+    while (this.#pending.length > 0) {
+      const p = this.#pending[0];
+      if (!p.requestDone || p.response === null) return;
+      this.#pending.shift();
+      this.#emit(p, null);
+    }
+  }
+
+  /** Requests unanswered for longer than responseTimeoutUs (capture time) are emitted without a response. */
+  #expire(nowUs: number): void {
+    const timeout = this.#ctx.options.responseTimeoutUs;
+    while (this.#pending.length > 0) {
+      const p = this.#pending[0];
+      if (p.answered || !(nowUs - p.doneUs > timeout)) return;
+      this.#pending.shift();
+      this.#emit(p, { type: 'timeout', msg: `no response within ${timeout / 1e6} s` });
+    }
+  }
+
+  #emit(p: Pending, missing: EntryError | null): void {
+    const res = p.response;
+    if (res === null) this.#ctx.stats.unpairedRequests++;
+    const error = missing ?? res?.problem ?? p.request.problem ?? null;
+    const a = this.#conn.a;
+    const b = this.#conn.b;
+    const clientIsA = this.#clientDir !== 1;
+    const entry = buildEntry({
+      id: `${this.#conn.index}-${p.ordinal}`,
+      client: clientIsA ? a : b,
+      server: clientIsA ? b : a,
+      request: p.request,
+      response: res,
+      error,
+    });
+    this.#ctx.stats.entries++;
+    this.#ctx.emit(entry);
+  }
+}

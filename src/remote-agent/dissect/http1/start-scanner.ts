@@ -1,0 +1,119 @@
+/**
+ * Finds where the next message starts in one direction: right here at a message boundary
+ * (strict: anything else is garbage, RFC 9112 §2.2 blank lines aside), or after an LF while
+ * resynchronising (after a gap, an error, or a capture that began mid-connection). A candidate
+ * start line cut by the chunk end is carried (copied) to the next chunk.
+ */
+import { checkMessageStart, findStartLine, type StartKind } from './start-line.ts';
+
+export type AcceptedKinds = 'any' | StartKind;
+
+export interface StartFound {
+  /** The chunk, or the carried bytes joined with it. */
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  /** Capture time of the start line's first byte. */
+  readonly startUs: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class MessageStartScanner {
+  readonly #onGarbage: (reason: string) => void;
+  #accept: AcceptedKinds = 'any';
+  /** A message must begin right here (false while resynchronising). */
+  #strict: boolean;
+  /** Resynchronising: is the next byte at the start of a line? */
+  #atLineStart = true;
+  /** Nothing has been looked at yet: the stream start is a likely boundary even without a SYN. */
+  #streamStart = true;
+  #carry: Uint8Array | null = null;
+  #carryUs = 0;
+
+  constructor(atBoundary: boolean, onGarbage: (reason: string) => void) {
+    this.#strict = atBoundary;
+    this.#onGarbage = onGarbage;
+  }
+
+  setAccepted(kinds: AcceptedKinds): void {
+    this.#accept = kinds;
+  }
+
+  /** Look for the next start line after an LF (or right here when `atLineStart`). */
+  resync(atLineStart: boolean): void {
+    this.#strict = false;
+    this.#streamStart = false;
+    this.#atLineStart = atLineStart;
+    this.#carry = null;
+  }
+
+  /** The stream ended: a carried partial start line at a boundary is a truncated message. */
+  end(): void {
+    if (this.#carry !== null && this.#strict) this.#onGarbage('connection ended inside a start line');
+    this.#carry = null;
+  }
+
+  /** Capture time of a carried partial start line; Infinity when none. */
+  pendingStartUs(): number {
+    return this.#carry === null ? Infinity : this.#carryUs;
+  }
+
+  /** Returns the next start line, or null when the bytes are used up (a partial one is carried). */
+  scan(bytes: Uint8Array, pos: number, nowUs: number): StartFound | null {
+    if (this.#carry === null) return this.#scan(bytes, pos, nowUs, nowUs);
+    const joined = Buffer.concat([this.#carry, bytes.subarray(pos)]);
+    this.#carry = null;
+    return this.#scan(joined, 0, this.#carryUs, nowUs);
+  }
+
+  #accepts(kind: StartKind): boolean {
+    return this.#accept === 'any' || this.#accept === kind;
+  }
+
+  /** `firstUs`: capture time of bytes[pos]; `nowUs`: of the current chunk. */
+  #scan(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): StartFound | null {
+    const len = bytes.length;
+    if (this.#strict) {
+      while (pos < len && (bytes[pos] === CR || bytes[pos] === LF)) pos++;
+      if (pos === len) return null;
+      const r = checkMessageStart(bytes, pos, len);
+      if (r === 'more') return this.#keepCarry(bytes, pos, firstUs, nowUs);
+      if (r !== 'no' && this.#accepts(r)) return this.#found(bytes, pos, firstUs, nowUs);
+      this.#onGarbage('garbage where a message should start');
+      this.resync(false);
+    }
+    if (this.#streamStart) {
+      // Lenient request lines are allowed here too, but nothing else counts as an error.
+      this.#streamStart = false;
+      const r = checkMessageStart(bytes, pos, len);
+      if (r === 'more') {
+        this.#streamStart = true;
+        return this.#keepCarry(bytes, pos, firstUs, nowUs);
+      }
+      if (r !== 'no' && this.#accepts(r)) return this.#found(bytes, pos, firstUs, nowUs);
+    }
+    const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
+    if (found === null || found.offset === len) {
+      this.#atLineStart = found !== null;
+      return null;
+    }
+    if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
+    return this.#found(bytes, found.offset, firstUs, nowUs);
+  }
+
+  #keepCarry(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): null {
+    // A candidate begins a line, so the joined bytes are checked from their first byte.
+    this.#atLineStart = true;
+    this.#carry = bytes.slice(pos);
+    this.#carryUs = pos === 0 ? firstUs : nowUs;
+    return null;
+  }
+
+  #found(bytes: Uint8Array, offset: number, firstUs: number, nowUs: number): StartFound {
+    this.#streamStart = false;
+    this.#strict = true; // once this message ends, the next one must follow right away
+    // At offset 0 the first byte may be a carried one (earlier chunk); later ones are this chunk's.
+    return { bytes, offset, startUs: offset === 0 ? firstUs : nowUs };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Test support: a fake connection and context, scripted byte streams, and re-chunking so one
+ * script can run whole, split at every offset and byte by byte.
+ */
+import type { Entry } from '../../../model/entry.ts';
+import { newCaptureStats, type CaptureStats } from '../../stats.ts';
+import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../tcp/stream.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectContext, type DissectOptions } from '../dissector.ts';
+
+export const CLIENT = { ip: '10.0.0.1', port: 40000 } as const;
+export const SERVER = { ip: '10.0.0.2', port: 80 } as const;
+/** 2024-01-01T00:00:00Z in µs. */
+export const T0 = 1_704_067_200_000_000;
+
+export function fakeConn(over: Partial<ConnectionInfo> = {}): ConnectionInfo {
+  return { index: 7, a: CLIENT, b: SERVER, aIsClientKnown: true, firstSeenUs: T0, ...over };
+}
+
+export interface Recorder {
+  readonly ctx: DissectContext;
+  readonly entries: Entry[];
+  readonly stats: CaptureStats;
+}
+
+export function recorder(options: Partial<DissectOptions> = {}): Recorder {
+  const entries: Entry[] = [];
+  const stats = newCaptureStats();
+  return { ctx: { options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit: (e) => entries.push(e) }, entries, stats };
+}
+
+export type Step =
+  | { readonly data: string | Uint8Array; readonly dir: Direction; readonly us?: number }
+  | { readonly gap: number; readonly dir: Direction; readonly us?: number }
+  | { readonly end: Direction; readonly us?: number }
+  | { readonly close: CloseReason; readonly us?: number };
+
+/** Client-to-server bytes (direction 0 when the client is `a`). */
+export const c = (data: string | Uint8Array, us = 0): Step => ({ data, dir: 0, us });
+/** Server-to-client bytes. */
+export const s = (data: string | Uint8Array, us = 0): Step => ({ data, dir: 1, us });
+
+export const bytesOf = (d: string | Uint8Array): Uint8Array => (typeof d === 'string' ? Buffer.from(d, 'latin1') : d);
+
+/** How each data step is cut into chunks. */
+export type Chunking = { readonly kind: 'whole' } | { readonly kind: 'split'; readonly at: number } | { readonly kind: 'bytes' };
+
+function chunksOf(b: Uint8Array, how: Chunking): Uint8Array[] {
+  if (how.kind === 'whole') return [b];
+  if (how.kind === 'split') return [b.subarray(0, Math.min(how.at, b.length)), b.subarray(Math.min(how.at, b.length))].filter((x) => x.length > 0);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < b.length; i++) out.push(b.subarray(i, i + 1));
+  return out;
+}
+
+/**
+ * Feeds `steps` to `handler`; `us` is an offset from T0. Each chunk is copied into a scratch buffer
+ * that is overwritten afterwards, to prove the handler copies what it keeps.
+ */
+export function play(handler: StreamHandler, steps: readonly Step[], how: Chunking = { kind: 'whole' }): void {
+  for (const st of steps) {
+    const us = T0 + (st.us ?? 0);
+    if ('data' in st) {
+      for (const chunk of chunksOf(bytesOf(st.data), how)) {
+        const scratch = new Uint8Array(chunk.length + 2);
+        scratch.set(chunk, 1);
+        handler.data(st.dir, scratch.subarray(1, 1 + chunk.length), us);
+        scratch.fill(0x5a);
+      }
+    } else if ('gap' in st) handler.gap(st.dir, st.gap, us);
+    else if ('end' in st) handler.end(st.end, us);
+    else handler.close(st.close, us);
+  }
+}
+
+/** Longest data step, to know which split offsets are worth trying. */
+export function longestData(steps: readonly Step[]): number {
+  let n = 0;
+  for (const st of steps) if ('data' in st) n = Math.max(n, bytesOf(st.data).length);
+  return n;
+}

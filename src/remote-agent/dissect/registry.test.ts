@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Dissector, DissectorStream } from './dissector.ts';
+import { DissectorRegistry, SNIFF_GIVE_UP_BYTES } from './registry.ts';
+import { T0, fakeConn, play, recorder, c, s } from './http1/testing.ts';
+
+const EXCHANGE = [c('GET /r HTTP/1.1\r\nHost: h\r\n\r\n', 0), s('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 10)];
+
+test('a connection whose bytes look like HTTP/1 is pinned to the HTTP/1 dissector', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn());
+  play(h, EXCHANGE);
+  assert.equal(reg.liveStreams, 1);
+  h.close('fin', T0 + 20);
+  assert.equal(reg.liveStreams, 0, 'closed streams leave the live set');
+  assert.equal(rec.entries.length, 1);
+  assert.equal(rec.entries[0].response!.content.text, 'ok');
+});
+
+test('buffered bytes of both directions, gaps and FINs are replayed in arrival order', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn({ aIsClientKnown: false }));
+  // The server speaks first (a status line cut short), then the client's request decides.
+  h.data(1, Buffer.from('HT'), T0);
+  h.data(0, Buffer.from('GET /x HTTP/1.1\r\n\r\n'), T0 + 1);
+  h.data(1, Buffer.from('TP/1.1 204 No Content\r\n\r\n'), T0 + 2);
+  h.close('fin', T0 + 3);
+  assert.equal(rec.entries.length, 1);
+  assert.equal(rec.entries[0].response!.status, 204);
+  assert.equal(rec.stats.dissectionErrors, 0);
+});
+
+test('detection works one byte at a time', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn());
+  play(h, EXCHANGE, { kind: 'bytes' });
+  h.close('fin', T0 + 20);
+  assert.equal(rec.entries.length, 1);
+  assert.equal(rec.entries[0].request.url, '/r');
+});
+
+test('a non-HTTP connection with its SYN seen is dropped: nothing emitted, no error', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn());
+  h.data(0, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), T0);
+  assert.equal(reg.oldestPendingUs(), Infinity, 'nothing buffered any more');
+  h.data(0, Buffer.from('GET / HTTP/1.1\r\n\r\n'), T0 + 1);
+  h.close('fin', T0 + 2);
+  assert.equal(rec.entries.length, 0);
+  assert.equal(reg.liveStreams, 0);
+  assert.equal(rec.stats.dissectionErrors, 0);
+});
+
+test('mid-connection start: binary body bytes first, then HTTP is still found (sliding window)', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn({ aIsClientKnown: false }));
+  h.data(1, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0x0a, 0x03]), T0);
+  h.data(1, Buffer.alloc(5000, 0x41), T0 + 1);
+  h.data(0, Buffer.from('GET /later HTTP/1.1\r\n\r\n'), T0 + 2);
+  h.data(1, Buffer.from('\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), T0 + 3);
+  h.close('fin', T0 + 4);
+  assert.equal(rec.entries.length, 1);
+  assert.equal(rec.entries[0].request.url, '/later');
+  assert.equal(rec.entries[0].response!.status, 200);
+});
+
+test('without a SYN, sniffing gives up after SNIFF_GIVE_UP_BYTES of non-HTTP', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn({ aIsClientKnown: false }));
+  for (let sent = 0; sent <= SNIFF_GIVE_UP_BYTES; sent += 1000) h.data(0, Buffer.alloc(1000, 0x01), T0);
+  h.data(0, Buffer.from('\r\nGET / HTTP/1.1\r\n\r\n'), T0 + 1);
+  h.close('fin', T0 + 2);
+  assert.equal(rec.entries.length, 0);
+});
+
+test('oldestPendingUs covers live streams and undecided prefixes within the response timeout', () => {
+  const rec = recorder({ responseTimeoutUs: 1000 });
+  const reg = new DissectorRegistry(rec.ctx);
+  assert.equal(reg.oldestPendingUs(), Infinity);
+  const undecided = reg.open(fakeConn({ index: 1, aIsClientKnown: false }));
+  undecided.data(0, Buffer.from('GE'), T0 + 100);
+  assert.equal(reg.oldestPendingUs(), T0 + 100);
+  const live = reg.open(fakeConn({ index: 2 }));
+  live.data(0, Buffer.from('GET / HTTP/1.1\r\n\r\n'), T0 + 50);
+  assert.equal(reg.oldestPendingUs(), T0 + 50);
+  live.data(1, Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), T0 + 900);
+  assert.equal(reg.oldestPendingUs(), T0 + 100);
+  live.data(0, Buffer.from('\r\n'), T0 + 5000);
+  assert.equal(reg.oldestPendingUs(), Infinity, 'an undecided prefix older than the timeout no longer holds the orderer');
+});
+
+test('dissectors are tried in order with port hints first, and a throwing sniff counts as no', () => {
+  const opened: string[] = [];
+  const fake = (id: string, ports: number[], answer: () => 'match' | 'no'): Dissector => ({
+    id,
+    ports,
+    sniff: answer,
+    open: (): DissectorStream => {
+      opened.push(id);
+      return { data() {}, gap() {}, end() {}, close() {}, oldestPendingUs: () => Infinity };
+    },
+  });
+  const rec = recorder();
+  const throwing = fake('bad', [80], () => {
+    throw new Error('boom');
+  });
+  const reg = new DissectorRegistry(rec.ctx, [fake('first', [], () => 'match'), throwing, fake('hinted', [80], () => 'match')]);
+  reg.open(fakeConn()).data(0, Buffer.from('x'), T0);
+  assert.deepEqual(opened, ['hinted']);
+});

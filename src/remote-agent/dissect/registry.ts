@@ -1,0 +1,208 @@
+/**
+ * Chooses a dissector per connection by content (ports are only hints for the order of tries),
+ * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
+ * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ */
+import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
+import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
+import { http1Dissector } from './http1/index.ts';
+
+/** Bytes per direction buffered while no dissector has decided. */
+export const SNIFF_PREFIX_BYTES = 4096;
+/**
+ * Without a captured SYN the stream may start mid-message, so after a 'no' we keep sniffing on a
+ * sliding window (cheap: a line scan per chunk) until this many bytes went by, then give up.
+ */
+export const SNIFF_GIVE_UP_BYTES = 64 * 1024;
+/** Bytes after the last LF kept when the window slides (a start line cut by the window edge). */
+const WINDOW_TAIL_BYTES = 1024;
+
+type Buffered =
+  | { readonly kind: 'data'; readonly dir: Direction; readonly bytes: Uint8Array; readonly tsUs: number }
+  | { readonly kind: 'gap'; readonly dir: Direction; readonly lost: number; readonly tsUs: number }
+  | { readonly kind: 'end'; readonly dir: Direction; readonly tsUs: number };
+
+export class DissectorRegistry implements StreamFactory {
+  readonly #ctx: DissectContext;
+  readonly #dissectors: readonly Dissector[];
+  readonly #live = new Set<DissectorStream>();
+  readonly #undecided = new Set<UndecidedConnection>();
+  /** Latest capture time seen by any connection. */
+  #nowUs = 0;
+
+  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
+    this.#ctx = ctx;
+    this.#dissectors = dissectors;
+  }
+
+  open(conn: ConnectionInfo): StreamHandler {
+    const ports = [conn.a.port, conn.b.port];
+    const hinted = (d: Dissector): boolean => d.ports.some((p) => ports.includes(p));
+    // Stable order: dissectors registered on one of the ports are tried first.
+    const order = [...this.#dissectors.filter(hinted), ...this.#dissectors.filter((d) => !hinted(d))];
+    const handler = new UndecidedConnection(conn, order, this);
+    this.#undecided.add(handler);
+    return handler;
+  }
+
+  /**
+   * Capture time of the oldest data that may still become an entry: pending requests of live
+   * streams and buffered prefixes of undecided connections. An undecided prefix older than the
+   * response timeout is ignored so a silent non-HTTP connection cannot hold back the orderer.
+   */
+  oldestPendingUs(): number {
+    let oldest = Infinity;
+    for (const s of this.#live) oldest = Math.min(oldest, s.oldestPendingUs());
+    const horizon = this.#nowUs - this.#ctx.options.responseTimeoutUs;
+    for (const u of this.#undecided) {
+      const first = u.firstBufferedUs();
+      if (first >= horizon) oldest = Math.min(oldest, first);
+    }
+    return oldest;
+  }
+
+  get liveStreams(): number {
+    return this.#live.size;
+  }
+
+  /** @internal used by UndecidedConnection */
+  saw(tsUs: number): void {
+    if (tsUs > this.#nowUs) this.#nowUs = tsUs;
+  }
+
+  /** @internal */
+  pin(u: UndecidedConnection, d: Dissector, conn: ConnectionInfo): DissectorStream {
+    this.#undecided.delete(u);
+    const stream = d.open(conn, this.#ctx);
+    this.#live.add(stream);
+    return stream;
+  }
+
+  /** @internal */
+  forget(u: UndecidedConnection, stream: DissectorStream | null): void {
+    this.#undecided.delete(u);
+    if (stream !== null) this.#live.delete(stream);
+  }
+}
+
+/** The handler the assembler talks to; it forwards to the chosen stream once decided. */
+class UndecidedConnection implements StreamHandler {
+  readonly #conn: ConnectionInfo;
+  readonly #order: readonly Dissector[];
+  readonly #registry: DissectorRegistry;
+  #events: Buffered[] = [];
+  /** Per direction: copies of the bytes since the last gap or window slide, for sniffing. */
+  readonly #prefix: [Uint8Array[], Uint8Array[]] = [[], []];
+  readonly #prefixLen = [0, 0];
+  readonly #seen = [0, 0];
+  #target: DissectorStream | null = null;
+  #abandoned = false;
+
+  constructor(conn: ConnectionInfo, order: readonly Dissector[], registry: DissectorRegistry) {
+    this.#conn = conn;
+    this.#order = order;
+    this.#registry = registry;
+  }
+
+  firstBufferedUs(): number {
+    for (const e of this.#events) if (e.kind === 'data') return e.tsUs;
+    return Infinity;
+  }
+
+  data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
+    this.#registry.saw(tsUs);
+    if (this.#target !== null) return this.#target.data(dir, bytes, tsUs);
+    if (this.#abandoned || bytes.length === 0) return;
+    const copy = bytes.slice();
+    this.#events.push({ kind: 'data', dir, bytes: copy, tsUs });
+    this.#prefix[dir].push(copy);
+    this.#prefixLen[dir] += copy.length;
+    this.#seen[dir] += copy.length;
+    this.#decide(dir, tsUs);
+  }
+
+  gap(dir: Direction, lostBytes: number, tsUs: number): void {
+    this.#registry.saw(tsUs);
+    if (this.#target !== null) return this.#target.gap(dir, lostBytes, tsUs);
+    if (this.#abandoned) return;
+    this.#events.push({ kind: 'gap', dir, lost: lostBytes, tsUs });
+    // Sniffing restarts after the hole: bytes before it say nothing about what follows.
+    this.#prefix[dir] = [];
+    this.#prefixLen[dir] = 0;
+  }
+
+  end(dir: Direction, tsUs: number): void {
+    this.#registry.saw(tsUs);
+    if (this.#target !== null) return this.#target.end(dir, tsUs);
+    if (!this.#abandoned) this.#events.push({ kind: 'end', dir, tsUs });
+  }
+
+  close(reason: CloseReason, tsUs: number): void {
+    const target = this.#target;
+    this.#registry.forget(this, target);
+    this.#events = [];
+    // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP).
+    if (target !== null) target.close(reason, tsUs);
+  }
+
+  #decide(dir: Direction, tsUs: number): void {
+    const parts = this.#prefix[dir];
+    const prefix = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#prefixLen[dir]);
+    if (parts.length > 1) this.#prefix[dir] = [prefix];
+    let allNo = true;
+    for (const d of this.#order) {
+      const r = safeSniff(d, prefix);
+      if (r === 'match') return this.#choose(d);
+      if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
+    }
+    if (!allNo) return;
+    // With the SYN seen the stream starts at a message boundary: a 'no' is final.
+    if (this.#conn.aIsClientKnown || this.#seen[dir] >= SNIFF_GIVE_UP_BYTES) {
+      this.#abandoned = true;
+      this.#events = [];
+      this.#registry.forget(this, null);
+      return;
+    }
+    this.#slide(dir, prefix, tsUs);
+  }
+
+  /** Drops this direction's buffered bytes except a short tail, recorded as a gap for the parser. */
+  #slide(dir: Direction, prefix: Uint8Array, tsUs: number): void {
+    const lf = prefix.lastIndexOf(0x0a);
+    const tailStart = lf >= 0 && prefix.length - (lf + 1) <= WINDOW_TAIL_BYTES ? lf + 1 : prefix.length;
+    const tail = prefix.slice(tailStart);
+    this.#events = this.#events.filter((e) => e.dir !== dir || e.kind === 'end');
+    this.#events.push({ kind: 'gap', dir, lost: tailStart, tsUs });
+    this.#prefix[dir] = [];
+    this.#prefixLen[dir] = 0;
+    if (tail.length > 0) {
+      this.#events.push({ kind: 'data', dir, bytes: tail, tsUs });
+      this.#prefix[dir].push(tail);
+      this.#prefixLen[dir] = tail.length;
+    }
+  }
+
+  #choose(d: Dissector): void {
+    const stream = this.#registry.pin(this, d, this.#conn);
+    this.#target = stream;
+    const events = this.#events;
+    this.#events = [];
+    this.#prefix[0] = [];
+    this.#prefix[1] = [];
+    // Replay in arrival order, gaps and FINs included.
+    for (const e of events) {
+      if (e.kind === 'data') stream.data(e.dir, e.bytes, e.tsUs);
+      else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
+      else stream.end(e.dir, e.tsUs);
+    }
+  }
+}
+
+/** sniff must not throw (contract); a buggy one must not take the capture down either. */
+function safeSniff(d: Dissector, prefix: Uint8Array): SniffResult {
+  try {
+    return d.sniff(prefix);
+  } catch {
+    return 'no';
+  }
+}
