@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dissector, DissectorStream } from './dissector.ts';
-import { DissectorRegistry, SNIFF_GIVE_UP_BYTES } from './registry.ts';
+import { DissectorRegistry, MAX_UNDECIDED_BYTES, SNIFF_GIVE_UP_BYTES } from './registry.ts';
 import { T0, fakeConn, play, recorder, c, s } from './http1/testing.ts';
 
 const EXCHANGE = [c('GET /r HTTP/1.1\r\nHost: h\r\n\r\n', 0), s('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 10)];
@@ -113,4 +113,31 @@ test('dissectors are tried in order with port hints first, and a throwing sniff 
   const reg = new DissectorRegistry(rec.ctx, [fake('first', [], () => 'match'), throwing, fake('hinted', [80], () => 'match')]);
   reg.open(fakeConn()).data(0, Buffer.from('x'), T0);
   assert.deepEqual(opened, ['hinted']);
+});
+
+test('undecided connections share one memory budget; past it they are given up and their bytes counted', () => {
+  const { ctx, stats } = recorder();
+  const registry = new DissectorRegistry(ctx);
+  // A request line that never ends keeps sniffing at 'more': each connection buffers ~3 KB.
+  const partial = new TextEncoder().encode(`GET /${'a'.repeat(2995)}`);
+  const handlers = [];
+  const connections = Math.ceil((MAX_UNDECIDED_BYTES * 1.2) / partial.length);
+  for (let i = 0; i < connections; i++) {
+    const h = registry.open(fakeConn({ index: i, a: { ip: '10.0.0.1', port: 1024 + (i % 60000) } }));
+    h.data(0, partial, T0 + i);
+    handlers.push(h);
+    assert.ok(registry.undecidedBytes <= MAX_UNDECIDED_BYTES);
+  }
+  assert.ok(stats.droppedBytes >= MAX_UNDECIDED_BYTES * 0.15, `${stats.droppedBytes} bytes dropped at the budget`);
+  for (const h of handlers) h.close('end-of-capture', T0 + connections);
+  assert.equal(registry.undecidedBytes, 0, 'every buffered byte is returned on close');
+});
+
+test('an abandoned connection keeps no buffered bytes', () => {
+  const { ctx } = recorder();
+  const registry = new DissectorRegistry(ctx);
+  const h = registry.open(fakeConn({ aIsClientKnown: false }));
+  const noise = new Uint8Array(1448).fill(0x5a);
+  for (let sent = 0; sent <= SNIFF_GIVE_UP_BYTES + 8192; sent += noise.length) h.data(0, noise, T0 + sent);
+  assert.equal(registry.undecidedBytes, 0);
 });

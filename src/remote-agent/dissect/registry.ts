@@ -16,6 +16,12 @@ export const SNIFF_PREFIX_BYTES = 4096;
 export const SNIFF_GIVE_UP_BYTES = 64 * 1024;
 /** Bytes after the last LF kept when the window slides (a start line cut by the window edge). */
 const WINDOW_TAIL_BYTES = 1024;
+/**
+ * All undecided connections together buffer at most this much; past it, a connection that wants
+ * to buffer more is given up (its bytes counted in `droppedBytes`), so memory stays bounded however
+ * many connections open at once.
+ */
+export const MAX_UNDECIDED_BYTES = 64 * 1024 * 1024;
 
 type Buffered =
   | { readonly kind: 'data'; readonly dir: Direction; readonly bytes: Uint8Array; readonly tsUs: number }
@@ -29,6 +35,8 @@ export class DissectorRegistry implements StreamFactory {
   readonly #undecided = new Set<UndecidedConnection>();
   /** Latest capture time seen by any connection. */
   #nowUs = 0;
+  /** Bytes buffered by all undecided connections. */
+  #undecidedBytes = 0;
 
   constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
     this.#ctx = ctx;
@@ -65,6 +73,25 @@ export class DissectorRegistry implements StreamFactory {
     return this.#live.size;
   }
 
+  get undecidedBytes(): number {
+    return this.#undecidedBytes;
+  }
+
+  /** @internal may an undecided connection buffer `bytes` more? */
+  hasRoomFor(bytes: number): boolean {
+    return this.#undecidedBytes + bytes <= MAX_UNDECIDED_BYTES;
+  }
+
+  /** @internal `delta` bytes more (or fewer) buffered by undecided connections. */
+  account(delta: number): void {
+    this.#undecidedBytes += delta;
+  }
+
+  /** @internal bytes of an undecided connection thrown away because the budget ran out. */
+  countDropped(bytes: number): void {
+    this.#ctx.stats.droppedBytes += bytes;
+  }
+
   /** @internal used by UndecidedConnection */
   saw(tsUs: number): void {
     if (tsUs > this.#nowUs) this.#nowUs = tsUs;
@@ -95,6 +122,8 @@ class UndecidedConnection implements StreamHandler {
   readonly #prefix: [Uint8Array[], Uint8Array[]] = [[], []];
   readonly #prefixLen = [0, 0];
   readonly #seen = [0, 0];
+  /** Bytes held in #events (what the registry's budget counts for this connection). */
+  #held = 0;
   #target: DissectorStream | null = null;
   #abandoned = false;
 
@@ -113,6 +142,11 @@ class UndecidedConnection implements StreamHandler {
     this.#registry.saw(tsUs);
     if (this.#target !== null) return this.#target.data(dir, bytes, tsUs);
     if (this.#abandoned || bytes.length === 0) return;
+    if (!this.#registry.hasRoomFor(bytes.length)) {
+      this.#registry.countDropped(bytes.length);
+      return this.#abandon(true);
+    }
+    this.#hold(bytes.length);
     const copy = bytes.slice();
     this.#events.push({ kind: 'data', dir, bytes: copy, tsUs });
     this.#prefix[dir].push(copy);
@@ -140,6 +174,7 @@ class UndecidedConnection implements StreamHandler {
   close(reason: CloseReason, tsUs: number): void {
     const target = this.#target;
     this.#registry.forget(this, target);
+    this.#releaseHeld(false);
     this.#events = [];
     // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP).
     if (target !== null) target.close(reason, tsUs);
@@ -158,12 +193,30 @@ class UndecidedConnection implements StreamHandler {
     if (!allNo) return;
     // With the SYN seen the stream starts at a message boundary: a 'no' is final.
     if (this.#conn.aIsClientKnown || this.#seen[dir] >= SNIFF_GIVE_UP_BYTES) {
-      this.#abandoned = true;
-      this.#events = [];
-      this.#registry.forget(this, null);
-      return;
+      return this.#abandon(false);
     }
     this.#slide(dir, prefix, tsUs);
+  }
+
+  /** No dissector will take this connection: drop what is buffered and ignore the rest. */
+  #abandon(overBudget: boolean): void {
+    this.#abandoned = true;
+    this.#releaseHeld(overBudget);
+    this.#events = [];
+    this.#prefix[0] = [];
+    this.#prefix[1] = [];
+    this.#registry.forget(this, null);
+  }
+
+  #hold(bytes: number): void {
+    this.#held += bytes;
+    this.#registry.account(bytes);
+  }
+
+  #releaseHeld(dropped: boolean): void {
+    this.#registry.account(-this.#held);
+    if (dropped) this.#registry.countDropped(this.#held);
+    this.#held = 0;
   }
 
   /** Drops this direction's buffered bytes except a short tail, recorded as a gap for the parser. */
@@ -172,6 +225,9 @@ class UndecidedConnection implements StreamHandler {
     const tailStart = lf >= 0 && prefix.length - (lf + 1) <= WINDOW_TAIL_BYTES ? lf + 1 : prefix.length;
     const tail = prefix.slice(tailStart);
     this.#events = this.#events.filter((e) => e.dir !== dir || e.kind === 'end');
+    this.#releaseHeld(false);
+    for (const e of this.#events) if (e.kind === 'data') this.#hold(e.bytes.length);
+    this.#hold(tail.length);
     this.#events.push({ kind: 'gap', dir, lost: tailStart, tsUs });
     this.#prefix[dir] = [];
     this.#prefixLen[dir] = 0;
@@ -184,6 +240,7 @@ class UndecidedConnection implements StreamHandler {
 
   #choose(d: Dissector): void {
     const stream = this.#registry.pin(this, d, this.#conn);
+    this.#releaseHeld(false);
     this.#target = stream;
     const events = this.#events;
     this.#events = [];

@@ -48,7 +48,7 @@ export class CaptureFileParser {
   push(chunk: Uint8Array): void {
     if (this.#failure !== null) throw this.#failure;
     try {
-      this.#push(chunk);
+      this.#push(asPlainBytes(chunk));
     } catch (err) {
       // After a format error the stream position is meaningless: every later call repeats it.
       if (err instanceof SharkError) this.#failure = err;
@@ -166,4 +166,13 @@ export async function readCaptureStream(
   for await (const chunk of input) parser.push(chunk);
   const { truncated } = parser.end();
   return { truncated, format: parser.format as CaptureFormat };
+}
+
+/**
+ * Frames are handed out as plain Uint8Array views, never Buffer views: later stages copy what they
+ * keep with `.slice()`, which copies on a Uint8Array but only makes another view on a Buffer, and a
+ * view would pin the whole input chunk (megabytes) for as long as one segment is held.
+ */
+function asPlainBytes(chunk: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
 }
