@@ -32,6 +32,7 @@ export function formatSummary(stats: CaptureStats): string {
     `${stats.entries} entries, ${stats.unpairedRequests} unpaired requests, ` +
     `${stats.gaps} gaps (${stats.gapBytes} bytes), ${stats.malformed} malformed packets` +
     (stats.droppedBytes > 0 ? `, ${stats.droppedBytes} bytes dropped at the memory cap` : '') +
+    (stats.outOfWindowSegments > 0 ? `, ${stats.outOfWindowSegments} TCP segments out of window` : '') +
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '')
   );

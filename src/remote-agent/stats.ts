@@ -21,6 +21,8 @@ export interface CaptureStats {
   gapBytes: number;
   /** Out-of-order bytes discarded because a per-connection or global cap was reached. */
   droppedBytes: number;
+  /** TCP segments farther ahead than any window allows (a corrupt sequence number): ignored. */
+  outOfWindowSegments: number;
   /** Connections closed because they were idle too long or evicted by the connection cap. */
   expiredConnections: number;
   /** Entries emitted. */
@@ -46,6 +48,7 @@ export function newCaptureStats(): CaptureStats {
     gaps: 0,
     gapBytes: 0,
     droppedBytes: 0,
+    outOfWindowSegments: 0,
     expiredConnections: 0,
     entries: 0,
     unpairedRequests: 0,

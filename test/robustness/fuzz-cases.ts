@@ -38,6 +38,7 @@ export const ALLOWED_CODES: ReadonlySet<SharkErrorCode> = new Set([
 export const FUZZ_TCP_LIMITS: TcpLimits = {
   maxBufferedBytesPerConnection: 64 * 1024,
   maxBufferedBytesTotal: 256 * 1024,
+  maxBufferedSegmentsPerConnection: 256,
   maxConnections: 64,
   idleTimeoutUs: 30_000_000,
 };

@@ -27,6 +27,7 @@ test('assembler caps hold with thousands of connections whose holes never fill',
   const limits: TcpLimits = {
     maxBufferedBytesPerConnection: 16 * 1024,
     maxBufferedBytesTotal: 64 * 1024,
+    maxBufferedSegmentsPerConnection: 128,
     maxConnections: 200,
     idleTimeoutUs: 10_000_000,
   };

@@ -18,6 +18,11 @@ export interface TcpLimits {
   maxBufferedBytesPerConnection: number;
   /** Out-of-order bytes held across all connections; past it the biggest holder skips a hole. */
   maxBufferedBytesTotal: number;
+  /**
+   * Out-of-order segments held per connection. Bytes alone do not bound the work: a flood of tiny
+   * segments behind a hole makes every sorted insertion cost as much as the list is long.
+   */
+  maxBufferedSegmentsPerConnection: number;
   /** Live connections; past it the least recently active one is evicted. */
   maxConnections: number;
   /** A connection without segments for longer than this (capture time) is closed. */
@@ -27,6 +32,7 @@ export interface TcpLimits {
 export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
   maxBufferedBytesPerConnection: 4 * 1024 * 1024,
   maxBufferedBytesTotal: 128 * 1024 * 1024,
+  maxBufferedSegmentsPerConnection: 4096,
   maxConnections: 100_000,
   idleTimeoutUs: 120_000_000,
 });
@@ -222,7 +228,8 @@ export class TcpAssembler {
   #enforceBufferCaps(conn: TcpConnection, tsUs: number): void {
     const perConnection = this.#limits.maxBufferedBytesPerConnection;
     // Each pass declares one hole lost and delivers what followed it.
-    while (conn.bufferedBytes > perConnection) {
+    const maxSegments = this.#limits.maxBufferedSegmentsPerConnection;
+    while (conn.bufferedBytes > perConnection || conn.bufferedSegments > maxSegments) {
       if (!conn.skipOneHole(tsUs)) break;
     }
     const shared = this.#shared;

@@ -7,6 +7,9 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../ip/packe
 import type { CaptureStats } from '../stats.ts';
 import { HalfStream } from './half-stream.ts';
 import { seqAdd, seqDiff } from './sequence.ts';
+
+/** The largest window TCP window scaling allows (RFC 7323 §2.3). */
+const MAX_AHEAD_BYTES = 2 ** 30;
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from './stream.ts';
 
 /** State shared by all connections of one assembler (one per capture run, never global). */
@@ -116,6 +119,11 @@ export class TcpConnection {
    * Declares the first hole of the direction holding more buffered bytes lost and delivers what
    * follows it. Used by the memory caps; returns false when nothing is buffered.
    */
+  /** Out-of-order segments held in both directions. */
+  get bufferedSegments(): number {
+    return this.#halves[0].pending.length + this.#halves[1].pending.length;
+  }
+
   skipOneHole(tsUs: number): boolean {
     const [h0, h1] = this.#halves;
     const dir: Direction = h1.pendingBytes > h0.pendingBytes ? 1 : 0;
@@ -154,6 +162,12 @@ export class TcpConnection {
     }
     let off = seqDiff(half.nextSeq, seq);
     if (off >= len) return; // retransmission or duplicate: already delivered
+    if (off < -MAX_AHEAD_BYTES) {
+      // Farther ahead than any TCP window can reach (RFC 7323 §2.3: 2^30): a corrupt sequence
+      // number. Buffering it would leave a hole no ACK or flush could ever make sense of.
+      this.#shared.stats.outOfWindowSegments++;
+      return;
+    }
     if (off < 0) {
       this.#hold(half.buffer(seq, payload, tsUs));
       return;
