@@ -10,6 +10,7 @@ import { runRead } from './read.ts';
 
 interface DemoArgs {
   output: 'json' | 'text' | undefined;
+  filter: string | undefined;
 }
 
 /** Works from cmd/ (sources) and from dist/cmd/ (compiled). */
@@ -23,6 +24,9 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe: 'Dissect the bundled recording of a small microservice system (no cluster needed)',
   builder: (y) =>
-    y.option('output', { alias: 'o', choices: ['json', 'text'] as const, describe: 'json: NDJSON; text: one line per entry (default on a terminal)' }),
-  handler: (args) => runRead({ files: [demoCapturePath()], output: args.output, maxBody: '64KiB', responseTimeout: 120, quiet: false }),
+    y
+      .option('output', { alias: 'o', choices: ['json', 'text'] as const, describe: 'json: NDJSON; text: one line per entry (default on a terminal)' })
+      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries' }),
+  handler: (args) =>
+    runRead({ files: [demoCapturePath()], filter: args.filter, output: args.output, maxBody: '64KiB', responseTimeout: 120, quiet: false }),
 };

@@ -1,6 +1,7 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
 import { createReadStream } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
@@ -11,8 +12,9 @@ import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 
-interface ReadArgs {
+export interface ReadArgs {
   files: string[];
+  filter: string | undefined;
   output: 'json' | 'text' | undefined;
   maxBody: string;
   responseTimeout: number;
@@ -44,6 +46,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
     process.exit(EXIT_USAGE);
   }
+  const filter = compileFilterFlag(args.filter);
   const output = args.output ?? (process.stdout.isTTY ? 'text' : 'json');
   const writer = new LineWriter(process.stdout);
   const format = output === 'json' ? (e: Entry) => JSON.stringify(e) : formatEntryLine;
@@ -54,16 +57,32 @@ export async function runRead(args: ReadArgs): Promise<void> {
       (entry) => writer.write(format(entry)),
       {
         dissect: { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 },
+        ...(filter ? { filter } : {}),
         waitForSink: () => writer.drained(),
       },
     );
     await writer.end();
     for (const warning of result.warnings) process.stderr.write(`kubectl shark: warning: ${warning.message}\n`);
-    if (!args.quiet) process.stderr.write(`${formatSummary(result.stats)}\n`);
+    if (!args.quiet) {
+      const matched = filter ? `, ${result.matched} matched the filter` : '';
+      process.stderr.write(`${formatSummary(result.stats)}${matched}\n`);
+    }
   } catch (err) {
     await writer.end();
     process.exitCode = reportError(err);
   }
+}
+
+/** Compiles --filter; a bad query ends the run here with the caret display and exit 2. */
+function compileFilterFlag(query: string | undefined): CompiledFilter | undefined {
+  if (query === undefined) return undefined;
+  const compiled = compileKfl(query);
+  if (!compiled.ok) {
+    process.stderr.write(`kubectl shark: bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  for (const warning of compiled.warnings) process.stderr.write(`kubectl shark: warning: --filter column ${warning.column}: ${warning.message}\n`);
+  return compiled.filter;
 }
 
 function reportError(err: unknown): number {
@@ -91,10 +110,12 @@ export const readCommand: CommandModule<object, ReadArgs> = {
         choices: ['json', 'text'] as const,
         describe: 'json: NDJSON, one entry a line (default when stdout is not a terminal); text: one summary line per entry',
       })
+      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')
+      .example(`$0 read capture.pcap --filter 'http and response.status >= 500'`, 'only server errors')
       .example('tcpdump -U -w - | $0 read -', 'read a live tcpdump') as unknown as Argv<ReadArgs>,
   handler: runRead,
 };

@@ -8,6 +8,7 @@ import { SharkError } from '../model/errors.ts';
 import { CapturePipeline, type CapturePipelineOptions } from '../remote-agent/capture-pipeline.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
+import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
 import { TimestampOrderer, type OrderLimits } from './timestamp-order.ts';
 
@@ -19,6 +20,12 @@ export interface CaptureInput {
 
 export interface ReadOptions extends CapturePipelineOptions {
   readonly order?: Partial<OrderLimits>;
+  /**
+   * Only entries matching this KFL filter are handed out (redacted as it says); applied after
+   * ordering and naming, so `limit(n)` keeps the first n by request start and names can be matched.
+   * Reading stops once the limit is reached.
+   */
+  readonly filter?: CompiledFilter;
   /** Awaited between input chunks when it returns a promise (output backpressure). */
   readonly waitForSink?: () => Promise<void> | undefined;
 }
@@ -30,6 +37,8 @@ export interface ReadWarning {
 
 export interface ReadResult {
   readonly stats: CaptureStats;
+  /** Entries that matched the filter (all entries when there is none). */
+  readonly matched: number;
   readonly warnings: readonly ReadWarning[];
 }
 
@@ -43,7 +52,14 @@ export async function readCaptures(
 ): Promise<ReadResult> {
   const stats = newCaptureStats();
   const names = new NameTable();
-  const orderer = new TimestampOrderer((entry) => onEntry(names.nameEntry(entry)), options.order);
+  const run = options.filter ? new FilterRun(options.filter) : undefined;
+  const release = run
+    ? (entry: Entry): void => {
+        const kept = run.offer(names.nameEntry(entry));
+        if (kept !== undefined) onEntry(kept);
+      }
+    : (entry: Entry): void => onEntry(names.nameEntry(entry));
+  const orderer = new TimestampOrderer(release, options.order);
   const pipeline = new CapturePipeline(
     stats,
     {
@@ -57,9 +73,11 @@ export async function readCaptures(
 
   try {
     for (const input of inputs) {
+      if (run?.exhausted) break;
       const parser = new CaptureFileParser(pipeline, stats);
       try {
         for await (const chunk of input.chunks) {
+          if (run?.exhausted) break;
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
@@ -71,6 +89,8 @@ export async function readCaptures(
       } catch (err) {
         throw withInput(err, input.label);
       }
+      // Stopped early by limit(): the unread rest is not a truncation.
+      if (run?.exhausted) break;
       let end: ReturnType<CaptureFileParser['end']>;
       try {
         end = parser.end();
@@ -90,7 +110,7 @@ export async function readCaptures(
     orderer.releaseAll();
     stats.reorderOverflow += orderer.overflow;
   }
-  return { stats, warnings };
+  return { stats, warnings, matched: run ? run.matched : stats.entries };
 }
 
 function withInput(err: unknown, label: string): unknown {

@@ -1,0 +1,224 @@
+/**
+ * What names mean: protocol words, KFL2 flat variables (aliases into the entry), the entry paths we
+ * know, and "did you mean" for near misses. Protocol and alias semantics follow the KFL issue; the
+ * entry paths follow src/model/entry.ts (Kubeshark's entry JSON).
+ */
+import type { Getter, Obj, Predicate } from './values.ts';
+import { isObject, readKey } from './values.ts';
+
+// ---- protocol words -------------------------------------------------------------------------
+
+/** The entry's protocol object, or null. */
+function protocolOf(root: unknown): Obj | null {
+  const p = isObject(root) ? root.protocol : null;
+  return isObject(p) ? p : null;
+}
+
+// Literal property names (not p[field]) keep each reader's property access monomorphic.
+const byName =
+  (name: string): Predicate =>
+  (root) =>
+    protocolOf(root)?.name === name;
+const byAbbr =
+  (abbr: string): Predicate =>
+  (root) =>
+    protocolOf(root)?.abbr === abbr;
+const byNameVersion =
+  (name: string, accept: (version: unknown) => boolean): Predicate =>
+  (root) => {
+    const p = protocolOf(root);
+    return p !== null && p.name === name && accept(p.version);
+  };
+const byAbbrVersion =
+  (abbr: string, accept: (version: unknown) => boolean): Predicate =>
+  (root) => {
+    const p = protocolOf(root);
+    return p !== null && p.abbr === abbr && accept(p.version);
+  };
+
+/**
+ * Protocol words are booleans. Every HTTP variant (1.x, 2, gRPC, GraphQL) has protocol name "http"
+ * in Kubeshark, so `http` covers them all. A word for a protocol we do not dissect yet compares
+ * the protocol name with the word: false today, right as soon as that dissector lands.
+ */
+export const PROTOCOL_WORDS: ReadonlyMap<string, Predicate> = new Map<string, Predicate>([
+  ['http', byName('http')],
+  ['http1', byNameVersion('http', (v) => v === '1.1' || v === '1.0')],
+  ['http2', byNameVersion('http', (v) => v === '2.0')],
+  ['grpc', byAbbr('gRPC')],
+  ['gql', byAbbr('GQL')],
+  ['gqlv1', byAbbrVersion('GQL', (v) => typeof v === 'string' && v.startsWith('1'))],
+  ['gqlv2', byAbbrVersion('GQL', (v) => v === '2.0')],
+  ['ws', byAbbr('WS')],
+  ['postgresql', byName('postgresql')],
+  ['postgres', byName('postgresql')],
+  ['tls', (root) => isObject(root) && root['tls'] === true],
+  ...['dns', 'redis', 'kafka', 'amqp', 'mysql', 'mongodb', 'ldap', 'radius', 'diameter', 'tcp', 'udp', 'sctp', 'icmp']
+    .map((w): [string, Predicate] => [w, byName(w)]),
+  ...['conn', 'flow', 'tcp_conn', 'udp_conn', 'tcp_flow', 'udp_flow'].map((w): [string, Predicate] => [w, byName(w)]),
+]);
+
+// ---- aliases (KFL2 flat variables) ------------------------------------------------------------
+
+export type Alias =
+  | { readonly kind: 'path'; readonly path: readonly string[] }
+  | { readonly kind: 'computed'; readonly get: Getter };
+
+const path = (dotted: string): Alias => ({ kind: 'path', path: dotted.split('.') });
+
+function endpointField(root: unknown, side: 'src' | 'dst', field: 'name' | 'namespace'): unknown {
+  return readKey(readKey(root, side), field);
+}
+
+/** [src.<field>, dst.<field>] without empty or missing ones (KFL2's namespaces, pods, services). */
+function bothSides(field: 'name' | 'namespace'): Getter {
+  return (root) => {
+    const out: string[] = [];
+    for (const side of ['src', 'dst'] as const) {
+      const v = endpointField(root, side, field);
+      if (typeof v === 'string' && v !== '') out.push(v);
+    }
+    return out;
+  };
+}
+
+/** Per-protocol KFL2 variables for dissectors we do not have yet: known names, always null. */
+const FUTURE_NAMES: readonly string[] = [
+  'dns_questions', 'dns_answers', 'dns_question_types', 'dns_request', 'dns_response', 'dns_request_length',
+  'dns_response_length', 'dns_total_size', 'dns_resolutions', 'grpc_method', 'grpc_status', 'tls_summary', 'tls_info',
+  'tls_request_size', 'tls_response_size', 'tls_total_size', 'tcp_method', 'tcp_payload', 'tcp_error_type',
+  'tcp_error_message', 'udp_length', 'udp_checksum', 'udp_payload', 'sctp_checksum', 'sctp_chunk_type', 'sctp_length',
+  'icmp_type', 'icmp_version', 'icmp_length', 'ws_opcode', 'ws_request', 'ws_response', 'ws_request_payload_data',
+  'ws_request_payload_length', 'ws_response_payload_length', 'redis_type', 'redis_command', 'redis_key',
+  'redis_request_size', 'redis_response_size', 'redis_total_size', 'kafka_api_key', 'kafka_api_key_name',
+  'kafka_client_id', 'kafka_size', 'kafka_request', 'kafka_response', 'kafka_request_summary', 'kafka_request_size',
+  'kafka_response_size', 'amqp_method', 'amqp_summary', 'amqp_request', 'amqp_response', 'amqp_request_length',
+  'amqp_response_length', 'amqp_total_size', 'ldap_type', 'ldap_summary', 'ldap_request', 'ldap_response',
+  'ldap_request_length', 'ldap_response_length', 'ldap_total_size', 'radius_code', 'radius_code_name', 'radius_request',
+  'radius_response', 'radius_request_authenticator', 'radius_request_length', 'radius_response_length',
+  'radius_total_size', 'diameter_method', 'diameter_summary', 'diameter_request', 'diameter_response',
+  'diameter_request_length', 'diameter_response_length', 'diameter_total_size', 'mongodb_command', 'mongodb_database',
+  'mongodb_collection', 'mongodb_opcode', 'mongodb_request_size', 'mongodb_response_size', 'mongodb_total_size',
+  'mongodb_success', 'mongodb_error_code', 'mongodb_error_message', 'mongodb_error_code_name', 'mysql_command',
+  'mysql_query', 'mysql_database', 'mysql_statement_id', 'mysql_request_size', 'mysql_response_size', 'mysql_total_size',
+  'mysql_success', 'mysql_error_code', 'mysql_error_message', 'postgresql_command', 'postgresql_query',
+  'postgresql_database', 'postgresql_user', 'postgresql_request_size', 'postgresql_response_size',
+  'postgresql_total_size', 'postgresql_success', 'postgresql_error_code', 'postgresql_error_message', 'conn_state',
+  'conn_local_pkts', 'conn_local_bytes', 'conn_remote_pkts', 'conn_remote_bytes', 'conn_l7_detected', 'conn_group_id',
+  'flow_state', 'flow_local_pkts', 'flow_local_bytes', 'flow_remote_pkts', 'flow_remote_bytes', 'flow_local_pps',
+  'flow_local_bps', 'flow_remote_pps', 'flow_remote_bps', 'flow_l7_detected', 'flow_group_id', 'local_labels',
+  'local_annotations', 'remote_labels', 'remote_annotations', 'node', 'node_name', 'node_ip', 'node_id',
+  'local_node_name', 'remote_node_name', 'local_process_name', 'remote_process_name', 'src.dns', 'dst.dns',
+  'local_resolution_status', 'remote_resolution_status', 'capture_backend', 'capture_source_code', 'capture', 'index',
+  'stream', 'worker', 'conn_id', 'flow_id', 'has_pcap',
+];
+
+const nothing: Getter = () => null;
+
+export const ALIASES: ReadonlyMap<string, Alias> = new Map<string, Alias>([
+  ['method', path('request.method')],
+  ['url', path('request.url')],
+  ['path', path('request.path')],
+  ['status_code', path('response.status')],
+  ['http_version', path('request.httpVersion')],
+  ['query_string', path('request.queryString')],
+  ['request_body_size', path('request.bodySize')],
+  ['response_body_size', path('response.bodySize')],
+  ['request_headers_size', path('request.headersSize')],
+  ['response_headers_size', path('response.headersSize')],
+  ['elapsed_time', { kind: 'computed', get: (root) => {
+    const ms = readKey(root, 'elapsedTime');
+    return typeof ms === 'number' ? ms * 1000 : null;
+  } }],
+  ['src.pod.name', path('src.name')],
+  ['src.pod.namespace', path('src.namespace')],
+  ['dst.pod.name', path('dst.name')],
+  ['dst.pod.namespace', path('dst.namespace')],
+  ['src.service.name', path('src.name')],
+  ['src.service.namespace', path('src.namespace')],
+  ['dst.service.name', path('dst.name')],
+  ['dst.service.namespace', path('dst.namespace')],
+  ['namespaces', { kind: 'computed', get: bothSides('namespace') }],
+  ['pods', { kind: 'computed', get: bothSides('name') }],
+  ['services', { kind: 'computed', get: bothSides('name') }],
+  // KFL2's tls is `capture_source == "ebpf_tls"`; a pcap does not say how it was captured otherwise.
+  ['capture_source', { kind: 'computed', get: (root) => (isObject(root) && root['tls'] === true ? 'ebpf_tls' : 'unspecified') }],
+  ...FUTURE_NAMES.map((n): [string, Alias] => [n, { kind: 'computed', get: nothing }]),
+]);
+
+/** Longest alias names have three segments (`src.service.namespace`). */
+export const MAX_ALIAS_SEGMENTS = 3;
+
+// ---- entry paths ------------------------------------------------------------------------------
+
+/** Maps whose keys match in any case: HTTP header and cookie names are case-insensitive. */
+export const CASE_INSENSITIVE_MAPS: ReadonlySet<string> = new Set([
+  'request.headers', 'response.headers', 'request.cookies', 'response.cookies',
+]);
+
+/** Maps with arbitrary keys: no "unknown field" warning below them. */
+const OPEN_MAPS: readonly string[] = [...CASE_INSENSITIVE_MAPS, 'request.queryString'];
+
+const ENTRY_PATHS: readonly string[] = [
+  'id', 'protocol', 'protocol.name', 'protocol.version', 'protocol.abbr',
+  ...['src', 'dst'].flatMap((s) => [s, `${s}.ip`, `${s}.port`, `${s}.name`, `${s}.namespace`]),
+  'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls',
+  'request', 'request.method', 'request.url', 'request.path', 'request.httpVersion', 'request.headers',
+  'request.cookies', 'request.queryString', 'request.postData', 'request.postData.mimeType', 'request.postData.text',
+  'request.postData.encoding', 'request.postData.truncated', 'request.headersSize', 'request.bodySize',
+  'response', 'response.status', 'response.statusText', 'response.httpVersion', 'response.headers', 'response.cookies',
+  'response.content', 'response.content.size', 'response.content.mimeType', 'response.content.text',
+  'response.content.encoding', 'response.content.truncated', 'response.headersSize', 'response.bodySize',
+  'error', 'error.type', 'error.msg',
+];
+
+/** Every name a query may use: entry paths, aliases, protocol words (for "did you mean" and docs). */
+export const KNOWN_FIELDS: readonly string[] = Object.freeze([...ENTRY_PATHS, ...ALIASES.keys(), ...PROTOCOL_WORDS.keys()]);
+
+const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_FIELDS);
+
+/**
+ * For a static dotted path that is not known: the known name it is probably a typo of (edit
+ * distance at most 2, ignoring case), or undefined. Paths below a map with arbitrary keys, or
+ * below an alias (`node.name`), are never typos: entries may carry fields we do not list.
+ */
+export function suggestField(dotted: string): string | undefined {
+  if (KNOWN_SET.has(dotted)) return undefined;
+  for (const open of OPEN_MAPS) if (dotted.startsWith(`${open}.`)) return undefined;
+  for (const known of ALIASES.keys()) if (dotted.startsWith(`${known}.`)) return undefined;
+  return closest(dotted, KNOWN_FIELDS, 2);
+}
+
+/** The candidate nearest to `word` (case-insensitive Levenshtein), if within `max` edits. */
+export function closest(word: string, candidates: Iterable<string>, max: number): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = max + 1;
+  for (const c of candidates) {
+    if (Math.abs(c.length - w.length) >= bestDistance) continue;
+    const d = editDistance(w, c.toLowerCase(), bestDistance);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, giving up (returning `limit`) once every path costs at least `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      row.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= limit) return limit;
+    prev = row;
+  }
+  return prev[b.length]!;
+}

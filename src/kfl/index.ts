@@ -1,0 +1,73 @@
+/**
+ * KFL entry points: compileKfl (never throws) and FilterRun (limit and redaction over a stream).
+ */
+import type { Entry } from '../model/entry.ts';
+import type { CompileOptions, CompileResult, CompiledFilter } from './api.ts';
+import { compileTree } from './compile.ts';
+import { KflCompileError, toKflError } from './errors.ts';
+import { KNOWN_FIELDS } from './fields.ts';
+import { lex } from './lexer.ts';
+import { parse } from './parser.ts';
+import { parseRedactPath, redactEntry } from './redact.ts';
+
+export type { CompileOptions, CompileResult, CompiledFilter, KflError, KflErrorCode, KflWarning } from './api.ts';
+export { KNOWN_FIELDS };
+
+export function compileKfl(query: string, options?: CompileOptions): CompileResult {
+  const text = typeof query === 'string' ? query : String(query);
+  try {
+    const tree = parse(lex(text));
+    const compiled = compileTree(tree, text, options?.nowMs ?? Date.now());
+    const predicate = compiled.predicate;
+    const redactPaths = Object.freeze([...compiled.redactPaths]);
+    const steps = redactPaths.map((p) => parseRedactPath(p)).filter((s) => typeof s !== 'string');
+    const filter: CompiledFilter = {
+      query: text,
+      limit: compiled.limit,
+      redactPaths,
+      test(entry: Entry): boolean {
+        try {
+          return predicate(entry);
+        } catch {
+          return false; // only a pathological input (a cyclic or exotic object) gets here
+        }
+      },
+      redact(entry: Entry): Entry {
+        return steps.length === 0 ? entry : redactEntry(entry, steps);
+      },
+    };
+    return { ok: true, filter, warnings: Object.freeze([...compiled.warnings]) };
+  } catch (e) {
+    if (e instanceof KflCompileError) return { ok: false, error: toKflError(text, e.code, e.message, e.start, e.length) };
+    // Not expected: the parser bounds nesting. Still an error value, never an exception.
+    const message = e instanceof RangeError ? 'query is too complex' : `internal error: ${e instanceof Error ? e.message : String(e)}`;
+    return { ok: false, error: toKflError(text, 'KFL_SYNTAX', message, 0, Math.max(1, text.length)) };
+  }
+}
+
+/** One filter applied to a stream of entries: counts matches, stops at limit(), redacts. */
+export class FilterRun {
+  readonly #filter: CompiledFilter;
+  #matched = 0;
+
+  constructor(filter: CompiledFilter) {
+    this.#filter = filter;
+  }
+
+  /** The (redacted) entry when it matches and the limit is not reached, else undefined. */
+  offer(entry: Entry): Entry | undefined {
+    if (this.exhausted || !this.#filter.test(entry)) return undefined;
+    this.#matched++;
+    return this.#filter.redact(entry);
+  }
+
+  /** The limit is reached: callers may stop reading. */
+  get exhausted(): boolean {
+    const limit = this.#filter.limit;
+    return limit !== undefined && this.#matched >= limit;
+  }
+
+  get matched(): number {
+    return this.#matched;
+  }
+}

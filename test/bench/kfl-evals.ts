@@ -1,0 +1,147 @@
+/**
+ * KFL benchmark (acceptance 4 of the KFL issue), run by `npm run bench`:
+ * 1. evaluations per second of compiled filters over 1M distinct in-memory entries, one core;
+ * 2. `kubectl shark read F --filter Q` against `jq -c 'select(...)'` over the NDJSON of the same
+ *    capture, timed in the same run, with their ratio.
+ * Prints a table and one JSON line. Goal: >= 5M evaluations/s for `http and response.status >= 500`.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileKfl } from '../../src/kfl/index.ts';
+import { HTTP1_1, isoFromMicros, type Entry } from '../../src/model/entry.ts';
+import { ensureHttpCapture } from './make-http-capture.ts';
+import { Prng } from './prng.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const OUT = join(ROOT, 'test', 'bench', 'out');
+const ENTRIES = 1_000_000;
+
+const QUERIES: readonly string[] = [
+  'http and response.status >= 500',
+  'request.method == "POST" and request.path.startsWith("/api/orders")',
+  'http && status_code >= 400 && status_code < 500',
+  'request.headers["user-agent"] == r"curl/.*"',
+  '"authorization" in request.headers',
+  'dst.name == "carts" or dst.namespace == "payments"',
+  'elapsed_time > 250000 and !(request.method == "GET")',
+  'timestamp > now() - duration("5m")',
+];
+
+const PATHS = ['/', '/api/orders', '/api/orders/17', '/catalogue', '/carts/42', '/health', '/login'];
+const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
+const STATUSES = [200, 200, 200, 201, 204, 301, 400, 404, 500, 503];
+const NAMES = ['front-end', 'carts', 'orders', 'payment', 'catalogue', ''];
+const AGENTS = ['curl/8.5.0', 'Mozilla/5.0', 'kube-probe/1.32', 'python-requests/2.31'];
+
+/** Distinct objects per entry (as the store holds them); small bodies keep 1M entries in memory. */
+function makeEntries(count: number, nowMs: number): Entry[] {
+  const rng = new Prng(11);
+  const entries: Entry[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const tsUs = (nowMs - rng.int(0, 600_000)) * 1000;
+    const method = METHODS[rng.int(0, METHODS.length - 1)]!;
+    const path = PATHS[rng.int(0, PATHS.length - 1)]!;
+    const status = STATUSES[rng.int(0, STATUSES.length - 1)]!;
+    const headers: Record<string, string> = { Host: 'shop.local', 'User-Agent': AGENTS[rng.int(0, AGENTS.length - 1)]!, Accept: '*/*' };
+    if (rng.chance(0.3)) headers['Authorization'] = 'Bearer x';
+    entries[i] = {
+      id: `${i >> 4}-${i & 15}`,
+      protocol: HTTP1_1,
+      src: { ip: `10.1.${(i >> 8) & 255}.${i & 255}`, port: 30000 + (i % 30000), name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: 'shop' },
+      dst: { ip: '10.2.0.9', port: 80, name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: rng.chance(0.2) ? 'payments' : 'shop' },
+      timestamp: Math.floor(tsUs / 1000),
+      startTime: isoFromMicros(tsUs),
+      elapsedTime: rng.int(1, 900_000) / 1000,
+      requestSize: 200,
+      responseSize: 400,
+      tls: false,
+      request: { method, url: `${path}?page=${i % 7}`, path, httpVersion: 'HTTP/1.1', headers, cookies: {}, queryString: { page: String(i % 7) }, postData: null, headersSize: 200, bodySize: 0 },
+      response: {
+        status, statusText: 'X', httpVersion: 'HTTP/1.1', headers: { 'Content-Type': 'application/json' }, cookies: {},
+        content: { size: 9, mimeType: 'application/json', text: `{"id":${i % 100}}` }, headersSize: 120, bodySize: 9,
+      },
+      error: null,
+    };
+  }
+  return entries;
+}
+
+interface EvalResult {
+  readonly query: string;
+  readonly evalsPerSec: number;
+  readonly matched: number;
+}
+
+function measureEvals(entries: readonly Entry[], nowMs: number): EvalResult[] {
+  const results: EvalResult[] = [];
+  for (const query of QUERIES) {
+    const compiled = compileKfl(query, { nowMs });
+    if (!compiled.ok) throw new Error(`${query}: ${compiled.error.message}`);
+    const test = compiled.filter.test.bind(compiled.filter);
+    // Warm-up pass (JIT), then the best of three timed passes over every entry.
+    let matched = 0;
+    for (let i = 0; i < 200_000; i++) if (test(entries[i]!)) matched++;
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) {
+      matched = 0;
+      const started = performance.now();
+      for (let i = 0; i < entries.length; i++) if (test(entries[i]!)) matched++;
+      best = Math.min(best, performance.now() - started);
+    }
+    results.push({ query, evalsPerSec: Math.round(entries.length / (best / 1000)), matched });
+  }
+  return results;
+}
+
+function timeCommand(cmd: string, args: readonly string[], stdoutFile: string | null): Promise<{ seconds: number; code: number | null }> {
+  return new Promise((resolvePromise, reject) => {
+    const fd = openSync(stdoutFile ?? '/dev/null', 'w');
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', fd, 'ignore'] });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      closeSync(fd);
+      resolvePromise({ seconds: (performance.now() - started) / 1000, code });
+    });
+  });
+}
+
+async function compareWithJq(): Promise<Record<string, number | string>> {
+  mkdirSync(OUT, { recursive: true });
+  const { path: capture } = ensureHttpCapture({ targetBytes: 50 * 1024 * 1024, seed: 3 });
+  const ndjson = join(OUT, 'kfl-bench.ndjson');
+  const launcher = join(ROOT, 'bin', 'kubectl-shark');
+  const plain = await timeCommand(launcher, ['read', capture, '-o', 'json', '-q'], ndjson);
+  const ours = await timeCommand(launcher, ['read', capture, '-o', 'json', '-q', '--filter', 'http and response.status >= 500'], null);
+  if (!existsSync('/usr/bin/jq')) return { note: 'jq is not installed (apt-get install jq): comparison skipped' };
+  const jq = await timeCommand('/usr/bin/jq', ['-c', 'select(.protocol.name == "http" and .response != null and .response.status >= 500)', ndjson], null);
+  return {
+    captureFile: capture,
+    readSeconds: round(plain.seconds),
+    readFilterSeconds: round(ours.seconds),
+    jqOnNdjsonSeconds: round(jq.seconds),
+    ratioJqOverReadFilter: round(jq.seconds / ours.seconds),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const nowMs = Date.UTC(2026, 10, 29, 12, 0, 0);
+  process.stdout.write(`building ${ENTRIES} in-memory entries ...\n`);
+  const entries = makeEntries(ENTRIES, nowMs);
+  const evals = measureEvals(entries, nowMs);
+  process.stdout.write('\nquery                                                              evals/s   matched\n');
+  for (const r of evals) process.stdout.write(`${r.query.padEnd(64)} ${String(r.evalsPerSec).padStart(11)} ${String(r.matched).padStart(9)}\n`);
+  const headline = evals[0]!;
+  process.stdout.write(`\n${headline.query}: ${(headline.evalsPerSec / 1e6).toFixed(1)}M evaluations/s (goal: at least 5M)\n`);
+  const jq = await compareWithJq();
+  process.stdout.write(`read --filter vs jq: ${JSON.stringify(jq)}\n`);
+  process.stdout.write(`${JSON.stringify({ name: 'kfl-evals', entries: ENTRIES, evals, jq })}\n`);
+}
+
+await main();
