@@ -10,6 +10,7 @@ import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
+import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
 import { TimestampOrderer, type OrderLimits } from './timestamp-order.ts';
 
 export interface CaptureInput {
@@ -74,10 +75,11 @@ export async function readCaptures(
   try {
     for (const input of inputs) {
       if (run?.exhausted) break;
-      const parser = new CaptureFileParser(pipeline, stats);
+      let parser: CaptureFileParser | NdjsonEntryReader | undefined;
       try {
         for await (const chunk of input.chunks) {
           if (run?.exhausted) break;
+          parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats) : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
@@ -91,6 +93,7 @@ export async function readCaptures(
       }
       // Stopped early by limit(): the unread rest is not a truncation.
       if (run?.exhausted) break;
+      parser ??= new CaptureFileParser(pipeline, stats);
       let end: ReturnType<CaptureFileParser['end']>;
       try {
         end = parser.end();
@@ -100,7 +103,7 @@ export async function readCaptures(
       if (end.truncated) {
         warnings.push({
           code: 'CAPTURE_TRUNCATED',
-          message: `${input.label}: the capture ends inside a record (${end.trailingBytes} bytes cut off); entries up to the cut were read`,
+          message: `${input.label}: the input ends inside a record (${end.trailingBytes} bytes cut off); entries up to the cut were read`,
         });
       }
     }

@@ -1,12 +1,12 @@
 /**
  * KFL benchmark (acceptance 4 of the KFL issue), run by `npm run bench`:
  * 1. evaluations per second of compiled filters over 1M distinct in-memory entries, one core;
- * 2. `kubectl shark read F --filter Q` against `jq -c 'select(...)'` over the NDJSON of the same
- *    capture, timed in the same run, with their ratio.
+ * 2. `kubectl shark read F.ndjson --filter Q` against `jq -c 'select(...)' F.ndjson` on the same
+ *    NDJSON (written by `read -o json` from a generated capture), timed in the same run, with their ratio.
  * Prints a table and one JSON line. Goal: >= 5M evaluations/s for `http and response.status >= 500`.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileKfl } from '../../src/kfl/index.ts';
@@ -16,7 +16,7 @@ import { Prng } from './prng.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(ROOT, 'test', 'bench', 'out');
-const ENTRIES = 1_000_000;
+const ENTRIES = Number(process.env["KFL_BENCH_ENTRIES"] ?? 1_000_000);
 
 const QUERIES: readonly string[] = [
   'http and response.status >= 500',
@@ -113,17 +113,23 @@ async function compareWithJq(): Promise<Record<string, number | string>> {
   const { path: capture } = ensureHttpCapture({ targetBytes: 50 * 1024 * 1024, seed: 3 });
   const ndjson = join(OUT, 'kfl-bench.ndjson');
   const launcher = join(ROOT, 'bin', 'kubectl-shark');
-  const plain = await timeCommand(launcher, ['read', capture, '-o', 'json', '-q'], ndjson);
-  const ours = await timeCommand(launcher, ['read', capture, '-o', 'json', '-q', '--filter', 'http and response.status >= 500'], null);
+  const fromCapture = await timeCommand(launcher, ['read', capture, '-o', 'json', '-q'], ndjson);
   if (!existsSync('/usr/bin/jq')) return { note: 'jq is not installed (apt-get install jq): comparison skipped' };
-  const jq = await timeCommand('/usr/bin/jq', ['-c', 'select(.protocol.name == "http" and .response != null and .response.status >= 500)', ndjson], null);
+  const ours = await timeCommand(launcher, ['read', ndjson, '-o', 'json', '-q', '--filter', 'http and response.status >= 500'], join(OUT, 'kfl-ours.ndjson'));
+  const jq = await timeCommand('/usr/bin/jq', ['-c', 'select(.protocol.name == "http" and .response != null and .response.status >= 500)', ndjson], join(OUT, 'kfl-jq.ndjson'));
   return {
-    captureFile: capture,
-    readSeconds: round(plain.seconds),
-    readFilterSeconds: round(ours.seconds),
+    ndjsonFile: ndjson,
+    ndjsonBytes: statSync(ndjson).size,
+    dissectCaptureSeconds: round(fromCapture.seconds),
+    readFilterOnNdjsonSeconds: round(ours.seconds),
     jqOnNdjsonSeconds: round(jq.seconds),
-    ratioJqOverReadFilter: round(jq.seconds / ours.seconds),
+    ratioJqOverOurs: round(jq.seconds / ours.seconds),
+    sameLineCount: lineCount(join(OUT, 'kfl-ours.ndjson')) === lineCount(join(OUT, 'kfl-jq.ndjson')) ? 'yes' : 'NO',
   };
+}
+
+function lineCount(file: string): number {
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length;
 }
 
 function round(x: number): number {

@@ -135,3 +135,16 @@ test('--max-body limits kept body text while sizes count the whole body', { skip
   assert.ok(kept <= 1024 && kept >= 1020, `${kept} characters kept (a UTF-8 sequence is never split)`);
   assert.equal(entry!.response?.content.truncated, true);
 });
+
+test('saved NDJSON can be read back and filtered again, with the same result as filtering the capture', { skip }, async () => {
+  const capture = join(pcaps!, 'http/espn-browse-multiconn.pcapng');
+  const saved = await runShark(['read', capture, '-o', 'json']);
+  const file = join(work, 'saved.ndjson');
+  writeFileSync(file, saved.stdout);
+  const query = 'response.status == 200 and request.path.endsWith(".jpg")';
+  const direct = await runShark(['read', capture, '-o', 'json', '--filter', query]);
+  const again = await runShark(['read', file, '-o', 'json', '--filter', query]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(parseNdjson<Entry>(direct.stdout).length > 5);
+  assert.equal(again.stdout, direct.stdout);
+});

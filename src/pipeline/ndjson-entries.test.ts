@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Entry } from '../model/entry.ts';
+import { newCaptureStats } from '../remote-agent/stats.ts';
+import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
+
+const enc = new TextEncoder();
+const entryLine = (id: string): string =>
+  JSON.stringify({ id, protocol: { name: 'http', version: '1.1', abbr: 'HTTP' }, src: {}, dst: {}, request: { method: 'GET' }, response: null });
+
+test('NDJSON is recognised by its first non-blank byte', () => {
+  assert.equal(looksLikeNdjson(enc.encode('\n  {"id":"1"}')), true);
+  assert.equal(looksLikeNdjson(new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1])), false);
+  assert.equal(looksLikeNdjson(new Uint8Array([0x0a, 0x0d, 0x0d, 0x0a])), false);
+});
+
+test('entries split across chunks anywhere (even inside a UTF-8 character) are read whole; bad lines are counted', () => {
+  const text = `${entryLine('0-0')}\nnot json\n${JSON.stringify({ id: 'x' })}\n${entryLine('0-1').replace('GET', 'GÉT')}\n${entryLine('1-0')}`;
+  const bytes = enc.encode(text);
+  for (const size of [1, 2, 7, bytes.length]) {
+    const stats = newCaptureStats();
+    const got: Entry[] = [];
+    const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+    for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size));
+    assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
+    assert.deepEqual(got.map((e) => e.id), ['0-0', '0-1', '1-0'], `chunks of ${size}`);
+    assert.equal(got[1]!.request.method, 'GÉT');
+    assert.equal(stats.malformed, 2);
+    assert.equal(stats.entries, 3);
+  }
+});
+
+test('a last line cut short is a truncation', () => {
+  const reader = new NdjsonEntryReader(() => undefined, newCaptureStats());
+  reader.push(enc.encode(`${entryLine('0-0')}\n{"id":"0-1","proto`));
+  assert.equal(reader.end().truncated, true);
+});
