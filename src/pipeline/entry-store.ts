@@ -1,0 +1,234 @@
+/**
+ * The in-memory store behind the TUI: a ring of the newest entries, a live filtered view of it and
+ * the service graph of that view. Sources (read, demo replay, live taps) call add(); the TUI reads
+ * only through the EntryStore interface.
+ *
+ * Every entry gets a sequence number (its arrival index); the entry with sequence s sits in slot
+ * s % maxEntries, so the ring never moves anything. With a filter, the view is a deque of the
+ * matching sequence numbers: arrivals are tested once, evictions pop its front, and a new filter is
+ * one pass over the ring. Without a filter the view is the ring itself (no per-entry bookkeeping).
+ *
+ * Listeners hear about arrivals at most once per frame (a 10k entries/s source must not render 10k
+ * times a second); a filter change, triggered by a keystroke, is announced at once.
+ */
+import type { CompiledFilter } from '../kfl/api.ts';
+import type { Entry } from '../model/entry.ts';
+import { NumberDeque } from './number-deque.ts';
+import { SlidingRate } from './rate.ts';
+import { ServiceGraphBuilder } from './service-graph.ts';
+import type { EntryStore, ServiceGraph, StoreSnapshot } from './store-api.ts';
+
+export interface Cancelable {
+  cancel(): void;
+}
+
+export interface EntryStoreOptions {
+  /** Ring size (default 100_000); the oldest entry is evicted (and counted) beyond it. */
+  maxEntries?: number;
+  /** Notification batching interval in ms (default 33, about 30 frames a second). */
+  frameMs?: number;
+  /** Wall clock in ms (default Date.now), for entriesPerSec; injectable for tests. */
+  now?: () => number;
+  /** Timer (default setTimeout); injectable for tests. */
+  schedule?: (fn: () => void, ms: number) => Cancelable;
+}
+
+export const DEFAULT_MAX_ENTRIES = 100_000;
+export const DEFAULT_FRAME_MS = 33;
+/** While arrivals are in the rate window, the rate is re-read this often so it decays to 0 when traffic stops. */
+export const RATE_TICK_MS = 1000;
+
+function defaultSchedule(fn: () => void, ms: number): Cancelable {
+  const timer = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(timer) };
+}
+
+export class RingEntryStore implements EntryStore {
+  readonly #capacity: number;
+  readonly #frameMs: number;
+  readonly #now: () => number;
+  readonly #schedule: (fn: () => void, ms: number) => Cancelable;
+
+  readonly #ring: Entry[] = [];
+  /** Entries received so far: the next sequence number. */
+  #total = 0;
+  #evicted = 0;
+  #drops = 0;
+  #ended = false;
+
+  #filter: CompiledFilter | null = null;
+  /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
+  readonly #matches = new NumberDeque();
+  readonly #graph = new ServiceGraphBuilder();
+  readonly #rate = new SlidingRate();
+
+  readonly #listeners = new Set<() => void>();
+  #frameTimer: Cancelable | null = null;
+  #rateTimer: Cancelable | null = null;
+  #changed = false;
+  #snapshot: StoreSnapshot;
+
+  constructor(options: EntryStoreOptions = {}) {
+    this.#capacity = Math.max(1, Math.floor(options.maxEntries ?? DEFAULT_MAX_ENTRIES));
+    this.#frameMs = options.frameMs ?? DEFAULT_FRAME_MS;
+    this.#now = options.now ?? Date.now;
+    this.#schedule = options.schedule ?? defaultSchedule;
+    this.#snapshot = this.#buildSnapshot(0);
+  }
+
+  add(entry: Entry): void {
+    const seq = this.#total++;
+    if (this.#ring.length < this.#capacity) {
+      this.#ring.push(entry);
+    } else {
+      this.#evictOldest(seq - this.#capacity);
+      this.#ring[seq % this.#capacity] = entry;
+    }
+    if (this.#filter === null || this.#filter.test(entry)) {
+      if (this.#filter !== null) this.#matches.push(seq);
+      this.#graph.add(entry, seq);
+    }
+    this.#rate.record(this.#now());
+    this.#markChanged();
+  }
+
+  /** Capture-side drops (kernel, reassembly caps, backpressure) to show in the header. */
+  addDrops(n: number): void {
+    if (!(n > 0)) return;
+    this.#drops += n;
+    this.#markChanged();
+  }
+
+  /** The source has finished. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#markChanged();
+  }
+
+  /** Cancels pending timers (the store stays readable); call when the view closes. */
+  dispose(): void {
+    this.#frameTimer?.cancel();
+    this.#frameTimer = null;
+    this.#rateTimer?.cancel();
+    this.#rateTimer = null;
+    this.#listeners.clear();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  snapshot(): StoreSnapshot {
+    if (this.#changed) {
+      this.#snapshot = this.#buildSnapshot(this.#snapshot.version + 1);
+      this.#changed = false;
+    }
+    return this.#snapshot;
+  }
+
+  rows(start: number, count: number): readonly Entry[] {
+    const from = Math.max(0, Math.floor(start));
+    const to = Math.min(this.#shown(), from + Math.max(0, Math.floor(count)));
+    const out: Entry[] = [];
+    for (let i = from; i < to; i++) out.push(this.#rowAt(i));
+    return out;
+  }
+
+  row(index: number): Entry | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#shown()) return undefined;
+    return this.#rowAt(index);
+  }
+
+  setFilter(filter: CompiledFilter | null): void {
+    this.#filter = filter;
+    this.#matches.clear();
+    this.#graph.clear();
+    const oldest = this.#total - this.#ring.length;
+    for (let seq = oldest; seq < this.#total; seq++) {
+      const entry = this.#ring[seq % this.#capacity]!;
+      if (filter === null || filter.test(entry)) {
+        if (filter !== null) this.#matches.push(seq);
+        this.#graph.add(entry, seq);
+      }
+    }
+    this.#changed = true;
+    // One notification now covers any arrivals that were waiting for the frame timer.
+    this.#frameTimer?.cancel();
+    this.#frameTimer = null;
+    this.#notify();
+  }
+
+  graph(): ServiceGraph {
+    return this.#graph.graph();
+  }
+
+  #shown(): number {
+    return this.#filter === null ? this.#ring.length : this.#matches.length;
+  }
+
+  /** Row `index` of the view; the caller has checked the bounds. */
+  #rowAt(index: number): Entry {
+    const seq = this.#filter === null ? this.#total - this.#ring.length + index : this.#matches.at(index)!;
+    const entry = this.#ring[seq % this.#capacity]!;
+    // Matching entries carry the filter's redact() paths as "[REDACTED]" wherever they are shown.
+    return this.#filter !== null && this.#filter.redactPaths.length > 0 ? this.#filter.redact(entry) : entry;
+  }
+
+  #evictOldest(seq: number): void {
+    const entry = this.#ring[seq % this.#capacity]!;
+    this.#evicted++;
+    if (this.#filter === null) {
+      this.#graph.remove(entry, seq);
+    } else if (this.#matches.front() === seq) {
+      this.#matches.shift();
+      this.#graph.remove(entry, seq);
+    }
+  }
+
+  #markChanged(): void {
+    this.#changed = true;
+    if (this.#frameTimer === null) this.#frameTimer = this.#schedule(() => this.#onFrame(), this.#frameMs);
+  }
+
+  #onFrame(): void {
+    this.#frameTimer = null;
+    this.#notify();
+  }
+
+  #notify(): void {
+    this.#armRateTick();
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  /** Keeps entriesPerSec honest while no arrival triggers a frame: re-reads it until it reaches 0. */
+  #armRateTick(): void {
+    if (this.#rateTimer !== null || this.#rate.countAt(this.#now()) === 0) return;
+    this.#rateTimer = this.#schedule(() => {
+      this.#rateTimer = null;
+      if (this.#rate.perSecond(this.#now()) !== this.#snapshot.entriesPerSec) {
+        this.#changed = true;
+        this.#notify();
+      } else {
+        this.#armRateTick();
+      }
+    }, RATE_TICK_MS);
+  }
+
+  #buildSnapshot(version: number): StoreSnapshot {
+    return Object.freeze({
+      version,
+      total: this.#total,
+      held: this.#ring.length,
+      evicted: this.#evicted,
+      shown: this.#shown(),
+      entriesPerSec: this.#rate.perSecond(this.#now()),
+      drops: this.#drops,
+      filter: this.#filter?.query ?? '',
+      ended: this.#ended,
+    });
+  }
+}

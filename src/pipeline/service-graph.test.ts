@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SAMPLES_PER_EDGE, ServiceGraphBuilder, percentile } from './service-graph.ts';
+import { testEntry } from './store-testing.ts';
+
+test('counts, errors, error rate and nearest-rank p50/p95 on known inputs', () => {
+  const graph = new ServiceGraphBuilder();
+  // 1..100 ms; 500s on every tenth, plus two requests that got no response.
+  for (let i = 1; i <= 100; i++) graph.add(testEntry({ src: 'web', dst: 'carts', namespace: 'shop', elapsedMs: i, status: i % 10 === 0 ? 500 : 200 }), i);
+  graph.add(testEntry({ src: 'web', dst: 'carts', status: null }), 101);
+  graph.add(testEntry({ src: 'web', dst: 'carts', status: null }), 102);
+  const g = graph.graph();
+  assert.equal(g.edges.length, 1);
+  const edge = g.edges[0]!;
+  assert.deepEqual(
+    { ...edge },
+    { from: 'web', to: 'carts', protocol: 'HTTP', requests: 102, errors: 12, errorRate: 12 / 102, p50Ms: 50, p95Ms: 95 },
+    'unanswered requests count as errors but not as latency samples',
+  );
+  assert.deepEqual(g.nodes.map((n) => ({ ...n })), [{ id: 'carts', namespace: 'shop' }, { id: 'web', namespace: 'shop' }]);
+});
+
+test('unnamed endpoints are nodes by IP; edges are per caller, callee and protocol', () => {
+  const graph = new ServiceGraphBuilder();
+  graph.add(testEntry({ srcIp: '10.0.0.7', dst: 'carts' }), 0);
+  graph.add(testEntry({ src: 'web', dst: 'carts' }), 1);
+  graph.add(testEntry({ src: 'carts', dst: 'web' }), 2);
+  const g = graph.graph();
+  assert.deepEqual(g.nodes.map((n) => n.id), ['10.0.0.7', 'carts', 'web']);
+  assert.deepEqual(g.edges.map((e) => `${e.from}->${e.to}`), ['10.0.0.7->carts', 'carts->web', 'web->carts']);
+});
+
+test('removing the oldest entries undoes their counts and samples; empty edges and nodes leave', () => {
+  const graph = new ServiceGraphBuilder();
+  graph.add(testEntry({ src: 'a', dst: 'b', elapsedMs: 1000, status: 500 }), 0);
+  graph.add(testEntry({ src: 'a', dst: 'c', elapsedMs: 5 }), 1);
+  graph.add(testEntry({ src: 'a', dst: 'b', elapsedMs: 10 }), 2);
+  graph.add(testEntry({ src: 'a', dst: 'b', elapsedMs: 20 }), 3);
+  assert.equal(graph.graph().edges[0]?.p95Ms, 1000);
+  graph.remove(testEntry({ src: 'a', dst: 'b', elapsedMs: 1000, status: 500 }), 0);
+  graph.remove(testEntry({ src: 'a', dst: 'c', elapsedMs: 5 }), 1);
+  const g = graph.graph();
+  assert.deepEqual(g.edges.map((e) => ({ ...e })), [{ from: 'a', to: 'b', protocol: 'HTTP', requests: 2, errors: 0, errorRate: 0, p50Ms: 10, p95Ms: 20 }]);
+  assert.deepEqual(g.nodes.map((n) => n.id), ['a', 'b']);
+});
+
+test('graph() keeps its identity until a change, and unchanged edges keep theirs', () => {
+  const graph = new ServiceGraphBuilder();
+  graph.add(testEntry({ src: 'a', dst: 'b' }), 0);
+  graph.add(testEntry({ src: 'a', dst: 'c' }), 1);
+  const g1 = graph.graph();
+  assert.equal(graph.graph(), g1);
+  assert.ok(Object.isFrozen(g1) && Object.isFrozen(g1.edges));
+  graph.add(testEntry({ src: 'a', dst: 'c' }), 2);
+  const g2 = graph.graph();
+  assert.notEqual(g2, g1);
+  assert.equal(g2.edges[0], g1.edges[0], 'a->b did not change');
+  assert.notEqual(g2.edges[1], g1.edges[1]);
+  graph.clear();
+  assert.deepEqual(graph.graph().edges, []);
+  assert.deepEqual(graph.graph().nodes, []);
+});
+
+test(`latency samples are the last ${SAMPLES_PER_EDGE} per edge`, () => {
+  const graph = new ServiceGraphBuilder();
+  // Old slow requests, then a full window of fast ones: the percentiles forget the slow ones.
+  for (let i = 0; i < 100; i++) graph.add(testEntry({ src: 'a', dst: 'b', elapsedMs: 900 }), i);
+  for (let i = 0; i < SAMPLES_PER_EDGE; i++) graph.add(testEntry({ src: 'a', dst: 'b', elapsedMs: 3 }), 100 + i);
+  const edge = graph.graph().edges[0]!;
+  assert.equal(edge.requests, 100 + SAMPLES_PER_EDGE);
+  assert.equal(edge.p95Ms, 3);
+  // Removing an entry whose sample already fell out of the window leaves the samples alone.
+  graph.remove(testEntry({ src: 'a', dst: 'b', elapsedMs: 900 }), 0);
+  assert.equal(graph.graph().edges[0]?.requests, 99 + SAMPLES_PER_EDGE);
+  assert.equal(graph.graph().edges[0]?.p50Ms, 3);
+});
+
+test('percentile is nearest-rank', () => {
+  assert.equal(percentile(new Float64Array([]), 0.5), 0);
+  assert.equal(percentile(new Float64Array([7]), 0.95), 7);
+  assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 0.5), 2);
+  assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 0.95), 4);
+});

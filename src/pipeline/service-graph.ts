@@ -1,0 +1,179 @@
+/**
+ * The service map of the store's filtered view, kept incrementally: workloads are nodes, and each
+ * caller -> callee pair per protocol is an edge with request and error counts and latency
+ * percentiles. Entries enter in arrival order and leave oldest first (ring eviction), which is what
+ * lets every count be exact: an edge's latency samples are the last SAMPLES_PER_EDGE answered
+ * requests of that edge still in the view, and an evicted entry is always the oldest of its edge.
+ */
+import type { Endpoint, Entry } from '../model/entry.ts';
+import { NumberDeque } from './number-deque.ts';
+import type { GraphEdge, GraphNode, ServiceGraph } from './store-api.ts';
+
+/** Latency samples kept per edge: the most recent ones (not a reservoir), so p95 follows the present. */
+export const SAMPLES_PER_EDGE = 2048;
+
+interface EdgeState {
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: string;
+  requests: number;
+  errors: number;
+  /** Store sequence numbers of the sampled entries, in step with `latencies`. */
+  readonly sampleSeqs: NumberDeque;
+  readonly latencies: NumberDeque;
+  /** The published edge; undefined when a count changed since. */
+  published: GraphEdge | undefined;
+}
+
+interface NodeState {
+  readonly node: GraphNode;
+  /** Edges touching the node: it leaves the graph with its last edge. */
+  edges: number;
+}
+
+export const EMPTY_GRAPH: ServiceGraph = Object.freeze({ nodes: Object.freeze([]), edges: Object.freeze([]) });
+
+/** The node id of an endpoint: its workload name, or its IP while unnamed. */
+export function nodeId(endpoint: Endpoint): string {
+  return endpoint.name !== '' ? endpoint.name : endpoint.ip;
+}
+
+/** Status >= 500, or no response at all. */
+export function isErrorEntry(entry: Entry): boolean {
+  return entry.response === null || entry.response.status >= 500;
+}
+
+/** Nearest-rank percentile of sorted values (p in 0..1); 0 when there are none. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1]!;
+}
+
+export class ServiceGraphBuilder {
+  /**
+   * caller -> callee -> protocol -> edge. Nested maps rather than one map keyed by a joined string:
+   * the names come from shared strings whose hashes V8 caches, while a joined key would be a new
+   * string to build and hash for every entry (this is the hot path of add and of setFilter).
+   */
+  readonly #edges = new Map<string, Map<string, Map<string, EdgeState>>>();
+  #edgeCount = 0;
+  readonly #nodes = new Map<string, NodeState>();
+  #published: ServiceGraph = EMPTY_GRAPH;
+  #changed = false;
+
+  /** Adds an entry of the view; `seq` is its store sequence number (increasing). */
+  add(entry: Entry, seq: number): void {
+    const from = nodeId(entry.src);
+    const to = nodeId(entry.dst);
+    const protocol = entry.protocol.abbr;
+    let byTo = this.#edges.get(from);
+    if (byTo === undefined) this.#edges.set(from, (byTo = new Map()));
+    let byProtocol = byTo.get(to);
+    if (byProtocol === undefined) byTo.set(to, (byProtocol = new Map()));
+    let edge = byProtocol.get(protocol);
+    if (edge === undefined) {
+      edge = {
+        from, to, protocol, requests: 0, errors: 0,
+        sampleSeqs: new NumberDeque(), latencies: new NumberDeque(), published: undefined,
+      };
+      byProtocol.set(protocol, edge);
+      this.#edgeCount++;
+      this.#retainNode(from, entry.src.namespace);
+      this.#retainNode(to, entry.dst.namespace);
+    }
+    edge.requests++;
+    if (isErrorEntry(entry)) edge.errors++;
+    // Unanswered requests have elapsedTime 0: sampling them would drag the percentiles to 0.
+    if (entry.response !== null) {
+      if (edge.latencies.length === SAMPLES_PER_EDGE) {
+        edge.latencies.shift();
+        edge.sampleSeqs.shift();
+      }
+      edge.latencies.push(entry.elapsedTime);
+      edge.sampleSeqs.push(seq);
+    }
+    edge.published = undefined;
+    this.#changed = true;
+  }
+
+  /** Removes an entry that was added with `seq` and is now the oldest of the view. */
+  remove(entry: Entry, seq: number): void {
+    const from = nodeId(entry.src);
+    const to = nodeId(entry.dst);
+    const byTo = this.#edges.get(from);
+    const byProtocol = byTo?.get(to);
+    const edge = byProtocol?.get(entry.protocol.abbr);
+    if (byTo === undefined || byProtocol === undefined || edge === undefined) return;
+    edge.requests--;
+    if (isErrorEntry(entry)) edge.errors--;
+    if (edge.sampleSeqs.front() === seq) {
+      edge.sampleSeqs.shift();
+      edge.latencies.shift();
+    }
+    edge.published = undefined;
+    this.#changed = true;
+    if (edge.requests > 0) return;
+    byProtocol.delete(edge.protocol);
+    if (byProtocol.size === 0) byTo.delete(to);
+    if (byTo.size === 0) this.#edges.delete(from);
+    this.#edgeCount--;
+    this.#releaseNode(edge.from);
+    this.#releaseNode(edge.to);
+  }
+
+  clear(): void {
+    if (this.#edgeCount === 0) return;
+    this.#edges.clear();
+    this.#edgeCount = 0;
+    this.#nodes.clear();
+    this.#changed = true;
+  }
+
+  /** The current graph; the same object until something changes. Sorted for stable rendering. */
+  graph(): ServiceGraph {
+    if (!this.#changed) return this.#published;
+    const nodes = [...this.#nodes.values()].map((n) => n.node).sort((a, b) => compare(a.id, b.id));
+    const edges: GraphEdge[] = [];
+    for (const byTo of this.#edges.values()) {
+      for (const byProtocol of byTo.values()) {
+        for (const edge of byProtocol.values()) edges.push((edge.published ??= publish(edge)));
+      }
+    }
+    edges.sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to) || compare(a.protocol, b.protocol));
+    this.#published = Object.freeze({ nodes: Object.freeze(nodes), edges: Object.freeze(edges) });
+    this.#changed = false;
+    return this.#published;
+  }
+
+  #retainNode(id: string, namespace: string): void {
+    const state = this.#nodes.get(id);
+    if (state !== undefined) state.edges++;
+    // The first namespace seen wins: ids are names, so a name is one workload (see the report).
+    else this.#nodes.set(id, { node: Object.freeze({ id, namespace }), edges: 1 });
+  }
+
+  #releaseNode(id: string): void {
+    const state = this.#nodes.get(id);
+    if (state === undefined) return;
+    if (--state.edges === 0) this.#nodes.delete(id);
+  }
+}
+
+function publish(edge: EdgeState): GraphEdge {
+  const sorted = edge.latencies.sortedCopy();
+  return Object.freeze({
+    from: edge.from,
+    to: edge.to,
+    protocol: edge.protocol,
+    requests: edge.requests,
+    errors: edge.errors,
+    errorRate: edge.requests === 0 ? 0 : edge.errors / edge.requests,
+    p50Ms: percentile(sorted, 0.5),
+    p95Ms: percentile(sorted, 0.95),
+  });
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

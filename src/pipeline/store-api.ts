@@ -1,0 +1,69 @@
+/**
+ * The contract between the entry store (the CLI half of the pipeline: bounded ring, live filter,
+ * service graph) and the TUI. The TUI only reads through this interface and never touches capture
+ * or Kubernetes code; the store is fed by `read`, `demo` and, later, live taps.
+ */
+import type { CompiledFilter } from '../kfl/api.ts';
+import type { Entry } from '../model/entry.ts';
+
+export interface StoreSnapshot {
+  /** Increments on every visible change; a new object per change (useSyncExternalStore-friendly). */
+  readonly version: number;
+  /** Entries received since start (including evicted ones). */
+  readonly total: number;
+  /** Entries in the ring buffer now (at most maxEntries). */
+  readonly held: number;
+  /** Entries evicted from the ring because it was full. */
+  readonly evicted: number;
+  /** Entries in the buffer that match the active filter: the rows the list can show. */
+  readonly shown: number;
+  /** Entries received per second over the last few seconds (wall clock). */
+  readonly entriesPerSec: number;
+  /** Drops reported by the capture (kernel, reassembly caps, agent backpressure): sum shown in the header. */
+  readonly drops: number;
+  /** Active filter query ('' when none). */
+  readonly filter: string;
+  /** True once the source has ended (file read, replay finished without --loop). */
+  readonly ended: boolean;
+}
+
+export interface GraphNode {
+  /** Workload name, or the IP when unnamed. */
+  readonly id: string;
+  readonly namespace: string;
+}
+
+export interface GraphEdge {
+  /** Caller node id. */
+  readonly from: string;
+  /** Callee node id. */
+  readonly to: string;
+  /** Protocol abbreviation (e.g. "HTTP"). */
+  readonly protocol: string;
+  readonly requests: number;
+  /** Requests answered with a status >= 500, or that got no response at all. */
+  readonly errors: number;
+  /** errors / requests, 0..1. */
+  readonly errorRate: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+}
+
+export interface ServiceGraph {
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+}
+
+export interface EntryStore {
+  /** Called after changes, at most about 30 times a second (arrivals are batched). */
+  subscribe(listener: () => void): () => void;
+  snapshot(): StoreSnapshot;
+  /** Rows `[start, start + count)` of the filtered view, oldest first. */
+  rows(start: number, count: number): readonly Entry[];
+  /** Row `index` of the filtered view. */
+  row(index: number): Entry | undefined;
+  /** Applies a filter to the whole buffer and to every entry that arrives later (null: none). */
+  setFilter(filter: CompiledFilter | null): void;
+  /** The service graph of the filtered view. */
+  graph(): ServiceGraph;
+}
