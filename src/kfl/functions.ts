@@ -118,7 +118,7 @@ export function compileMethod(call: CallNode, receiver: Compiled, ctx: CompileCo
       return dynamic((root) => sizeOf(get(root)));
     }
     default: {
-      const hint = closest(call.name, METHODS, 2);
+      const hint = closest(call.name, METHODS, call.name.length <= 4 ? 1 : 2);
       const isFunction = FUNCTIONS.includes(call.name);
       const detail = hint ? `: did you mean .${hint}()?` : isFunction ? `: ${call.name}() is a function, write ${call.name}(x)` : '';
       throw new KflCompileError('KFL_UNKNOWN_FUNCTION', `unknown method .${call.name}()${detail}`, call.nameStart, call.nameEnd - call.nameStart);
@@ -135,6 +135,8 @@ function regexAt(source: string, at: Node): Regex {
 /** datetime(), timestamp(), duration(): parsed once when the text is a literal. */
 function timeFunction(call: CallNode, ctx: CompileContext, parseText: (s: string) => number | undefined, expected: string): Compiled {
   arity(call, 1);
+  const given = ctx.value(call.args[0]!).constant;
+  if (given && typeof given.value !== 'string') throw badArgument(call, call.args[0]!, 'a quoted string', given);
   const arg = textArgument(call, call.args[0]!, ctx);
   if (arg.text !== undefined) {
     const ms = parseText(arg.text);
@@ -216,7 +218,7 @@ export function compileFunction(call: CallNode, ctx: CompileContext): Compiled {
     }
     default: {
       const isMethod = (METHODS as readonly string[]).includes(call.name);
-      const hint = isMethod ? undefined : closest(call.name, FUNCTIONS, 2);
+      const hint = isMethod ? undefined : closest(call.name, FUNCTIONS, call.name.length <= 4 ? 1 : 2);
       const detail = isMethod ? `: ${call.name}() is a method, write value.${call.name}(...)` : hint ? `: did you mean ${hint}()?` : '';
       throw new KflCompileError('KFL_UNKNOWN_FUNCTION', `unknown function ${call.name}()${detail}`, call.nameStart, call.nameEnd - call.nameStart);
     }

@@ -129,7 +129,8 @@ function readQuoted(query: string, quoteAt: number, tokenStart: number, kind: 's
       } else if (next === 'u') {
         const hex = query.slice(j + 2, j + 6);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-          const shown = query.slice(j, Math.min(j + 6, query.length));
+          const digits = /^[0-9a-fA-F]{0,3}/.exec(query.slice(j + 2, j + 5))![0];
+          const shown = `\\u${digits}`;
           throw new KflCompileError('KFL_BAD_LITERAL', `invalid escape ${quote(shown)}: expected 4 hex digits after \\u`, j, shown.length);
         }
         out += String.fromCharCode(parseInt(hex, 16));

@@ -16,12 +16,10 @@
  * The usual precedence: `A and B or C` is `(A and B) or C`. Kubeshark v1 read it as
  * `A and (B or C)` (right-nested, and/or equal); we deliberately do not copy that trap.
  */
-import type { CompareOp, LiteralValue, Node, Span } from './ast.ts';
+import type { CompareOp, LiteralValue, Node } from './ast.ts';
 import { KflCompileError, quote } from './errors.ts';
 import type { Token } from './lexer.ts';
-
-/** Deeper trees are refused: they come from generated garbage and would exhaust the stack. */
-export const MAX_DEPTH = 400;
+import { MAX_DEPTH, checkDepth, tooDeep } from './depth.ts';
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
 const KEYWORDS: ReadonlySet<string> = new Set(['and', 'or', 'not', 'in', 'true', 'false', 'nil', 'null']);
@@ -312,42 +310,5 @@ class Parser {
     const close = this.expectClose(']', open, '","');
     this.depth--;
     return { kind: 'list', items, start: open.start, end: close.end };
-  }
-}
-
-function tooDeep(at: Span): KflCompileError {
-  return new KflCompileError('KFL_SYNTAX', `query nests deeper than ${MAX_DEPTH} levels`, at.start, 1);
-}
-
-/** Long operator or postfix chains build deep trees without recursing in the parser: measure them. */
-function checkDepth(root: Node): void {
-  const stack: Array<[Node, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (depth > MAX_DEPTH) throw tooDeep(node);
-    for (const child of children(node)) stack.push([child, depth + 1]);
-  }
-}
-
-export function children(node: Node): readonly Node[] {
-  switch (node.kind) {
-    case 'list':
-      return node.items;
-    case 'member':
-    case 'wildcard':
-    case 'descend':
-      return [node.target];
-    case 'index':
-      return [node.target, node.key];
-    case 'call':
-      return node.target ? [node.target, ...node.args] : node.args;
-    case 'unary':
-      return [node.operand];
-    case 'binary':
-      return [node.left, node.right];
-    case 'logical':
-      return node.operands;
-    default:
-      return [];
   }
 }
