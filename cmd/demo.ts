@@ -1,16 +1,29 @@
 /**
- * `kubectl shark demo`: the built-in default that needs no cluster and no root. It dissects the
+ * `kubectl shark demo`: the built-in default that needs no cluster and no root. It replays the
  * bundled recording of a small microservice system (assets/demo, made by test/demo/record-demo.sh)
- * exactly as `read` would. The live-paced TUI replay comes with the TUI.
+ * at its recorded pace in the TUI, so the list fills live and the service map grows. Piped, or with
+ * -o json|text, it prints the dissected entries as `read` would.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
-import { runRead } from './read.ts';
+import type { Argv, CommandModule } from 'yargs';
+import { compileKfl } from '../src/kfl/index.ts';
+import type { Entry } from '../src/model/entry.ts';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { readEntriesOf } from '../src/pipeline/read-capture.ts';
+import { replayEntries } from '../src/pipeline/replay.ts';
+import type { ColorChoice } from '../src/tui/terminal-control.ts';
+import { EXIT_USAGE } from './exit-codes.ts';
+import { defaultOutput, reportError, runRead, type OutputFormat } from './read.ts';
+import { runTuiSession } from './tui-session.ts';
 
 interface DemoArgs {
-  output: 'json' | 'text' | undefined;
+  output: OutputFormat | undefined;
   filter: string | undefined;
+  speed: number;
+  loop: boolean;
+  maxEntries: number;
+  color: ColorChoice;
 }
 
 /** Works from cmd/ (sources) and from dist/cmd/ (compiled). */
@@ -20,13 +33,49 @@ export function demoCapturePath(): string {
   return join(root, 'assets', 'demo', 'microservices.pcapng');
 }
 
+function workloads(entries: readonly Entry[]): number {
+  const names = new Set<string>();
+  for (const e of entries) for (const ep of [e.src, e.dst]) if (ep.name !== '') names.add(ep.name);
+  return names.size;
+}
+
+async function runDemo(args: DemoArgs): Promise<void> {
+  const file = demoCapturePath();
+  const output = args.output ?? defaultOutput(false);
+  if (output !== 'tui') {
+    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color });
+  }
+  let filter;
+  if (args.filter !== undefined) {
+    const compiled = compileKfl(args.filter);
+    if (!compiled.ok) {
+      process.stderr.write(`kubectl shark: bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    filter = compiled.filter;
+  }
+  const entries = await readEntriesOf(file);
+  process.exitCode = await runTuiSession({
+    source: `demo: ${file.split('/').slice(-3).join('/')}${args.loop ? ' (loop)' : ''}`,
+    targets: workloads(entries),
+    color: args.color,
+    maxEntries: args.maxEntries,
+    filter,
+    feed: (store, signal) => replayEntries(entries, (entry) => store.add(entry), { speed: args.speed, loop: args.loop, signal }),
+    report: reportError,
+  });
+}
+
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Dissect the bundled recording of a small microservice system (no cluster needed)',
+  describe: 'Replay a bundled recording of a small microservice system (no cluster needed)',
   builder: (y) =>
     y
-      .option('output', { alias: 'o', choices: ['json', 'text'] as const, describe: 'json: NDJSON; text: one line per entry (default on a terminal)' })
-      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries' }),
-  handler: (args) =>
-    runRead({ files: [demoCapturePath()], filter: args.filter, output: args.output, maxBody: '64KiB', responseTimeout: 120, quiet: false }),
+      .option('output', { alias: 'o', choices: ['tui', 'json', 'text'] as const, describe: 'tui (default on a terminal), json (NDJSON) or text' })
+      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries' })
+      .option('speed', { type: 'number', default: 1, describe: 'replay speed: 2 is twice as fast, 0 as fast as possible' })
+      .option('loop', { type: 'boolean', default: false, describe: 'start over at the end of the recording' })
+      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'entries kept in memory (a ring)' })
+      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colours (NO_COLOR is honoured)' }) as unknown as Argv<DemoArgs>,
+  handler: runDemo,
 };

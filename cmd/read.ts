@@ -11,14 +11,27 @@ import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { STDIN_PATH } from './stdin-path.ts';
+import { runTuiSession } from './tui-session.ts';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import type { ColorChoice } from '../src/tui/terminal-control.ts';
+
+export type OutputFormat = 'json' | 'text' | 'tui';
 
 export interface ReadArgs {
   files: string[];
   filter: string | undefined;
-  output: 'json' | 'text' | undefined;
+  output: OutputFormat | undefined;
   maxBody: string;
   responseTimeout: number;
   quiet: boolean;
+  maxEntries: number;
+  color: ColorChoice;
+}
+
+/** The TUI needs a terminal for the screen and for the keys; `read -` has its data on stdin. */
+export function defaultOutput(readsStdin: boolean): OutputFormat {
+  if (!process.stdout.isTTY) return 'json';
+  return process.stdin.isTTY && !readsStdin ? 'tui' : 'text';
 }
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -47,7 +60,23 @@ export async function runRead(args: ReadArgs): Promise<void> {
     process.exit(EXIT_USAGE);
   }
   const filter = compileFilterFlag(args.filter);
-  const output = args.output ?? (process.stdout.isTTY ? 'text' : 'json');
+  const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
+  const output = args.output ?? defaultOutput(readsStdin);
+  const dissect = { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 };
+  if (output === 'tui') {
+    process.exitCode = await runTuiSession({
+      source: args.files.map((f) => (f === STDIN_PATH ? '-' : f)).join(', '),
+      targets: args.files.length,
+      color: args.color,
+      maxEntries: args.maxEntries,
+      filter,
+      feed: async (store, signal) => {
+        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, signal });
+      },
+      report: reportError,
+    });
+    return;
+  }
   const writer = new LineWriter(process.stdout);
   const format = output === 'json' ? (e: Entry) => JSON.stringify(e) : formatEntryLine;
 
@@ -56,7 +85,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       args.files.map(openInput),
       (entry) => writer.write(format(entry)),
       {
-        dissect: { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 },
+        dissect,
         ...(filter ? { filter } : {}),
         waitForSink: () => writer.drained(),
       },
@@ -85,7 +114,7 @@ function compileFilterFlag(query: string | undefined): CompiledFilter | undefine
   return compiled.filter;
 }
 
-function reportError(err: unknown): number {
+export function reportError(err: unknown): number {
   if (err instanceof SharkError) {
     process.stderr.write(`kubectl shark read: ${err.message}\n`);
     return exitCodeFor(err.code);
@@ -107,9 +136,11 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
       .option('output', {
         alias: 'o',
-        choices: ['json', 'text'] as const,
-        describe: 'json: NDJSON, one entry a line (default when stdout is not a terminal); text: one summary line per entry',
+        choices: ['json', 'text', 'tui'] as const,
+        describe: 'tui: the interactive viewer (default on a terminal); json: NDJSON, one entry a line (default when piped); text: one line per entry',
       })
+      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory (a ring: the oldest are evicted and counted)' })
+      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
       .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })

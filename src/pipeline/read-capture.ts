@@ -27,6 +27,8 @@ export interface ReadOptions extends CapturePipelineOptions {
    * Reading stops once the limit is reached.
    */
   readonly filter?: CompiledFilter;
+  /** Stops reading (between chunks) once aborted, e.g. when the TUI reading the entries quits. */
+  readonly signal?: AbortSignal;
   /** Awaited between input chunks when it returns a promise (output backpressure). */
   readonly waitForSink?: () => Promise<void> | undefined;
 }
@@ -74,11 +76,11 @@ export async function readCaptures(
 
   try {
     for (const input of inputs) {
-      if (run?.exhausted) break;
+      if (run?.exhausted || options.signal?.aborted) break;
       let parser: CaptureFileParser | NdjsonEntryReader | undefined;
       try {
         for await (const chunk of input.chunks) {
-          if (run?.exhausted) break;
+          if (run?.exhausted || options.signal?.aborted) break;
           parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats) : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
@@ -91,8 +93,8 @@ export async function readCaptures(
       } catch (err) {
         throw withInput(err, input.label);
       }
-      // Stopped early by limit(): the unread rest is not a truncation.
-      if (run?.exhausted) break;
+      // Stopped early by limit() or the reader: the unread rest is not a truncation.
+      if (run?.exhausted || options.signal?.aborted) break;
       parser ??= new CaptureFileParser(pipeline, stats);
       let end: ReturnType<CaptureFileParser['end']>;
       try {
@@ -121,4 +123,12 @@ function withInput(err: unknown, label: string): unknown {
     return new SharkError(err.code, `${label}: ${err.message}`, { ...err.context, input: label }, err);
   }
   return err;
+}
+
+/** All entries of one capture file, in request-start order (small files: the demo recording). */
+export async function readEntriesOf(file: string): Promise<Entry[]> {
+  const { createReadStream } = await import('node:fs');
+  const entries: Entry[] = [];
+  await readCaptures([{ label: file, chunks: createReadStream(file) }], (entry) => entries.push(entry));
+  return entries;
 }
