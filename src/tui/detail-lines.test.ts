@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { curlCommand, osc52Sequence, shellQuote } from './curl-command.ts';
+import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
+import { makeEntry } from './test-support.ts';
+
+const texts = (lines: readonly { text: string }[]): string[] => lines.map((line) => line.text);
+
+test('detail: request line, headers, query, pretty JSON body, timing and connection', () => {
+  const lines = texts(detailLines(makeEntry({ requestHeaders: { Host: 'catalogue', Cookie: 'a=1' } })));
+  assert.equal(lines[0], 'GET /catalogue?size=5 HTTP/1.1');
+  assert.ok(lines.includes('Headers (2)'));
+  assert.ok(lines.includes('  Host: catalogue'));
+  assert.ok(lines.includes('Query (1)'));
+  assert.ok(lines.includes('  size: 5'));
+  assert.ok(lines.includes('Response 200 OK'));
+  const body = lines.indexOf('Body (application/json, 24B)');
+  assert.deepEqual(lines.slice(body + 1, body + 5), ['  {', '    "id": "1",', '    "name": "sock"', '  }']);
+  assert.ok(lines.some((line) => line.startsWith('  response  after 13ms')));
+  assert.ok(lines.includes('  client    10.0.0.1:40000 (sock-shop/front-end)'));
+});
+
+test('detail: an unanswered request says why', () => {
+  const lines = detailLines(makeEntry({ status: null }));
+  const missing = lines.find((line) => line.text.includes('no response'));
+  assert.equal(missing?.text, '  no response: pair-not-found: no response');
+  assert.equal(missing?.tone, 'server-error');
+});
+
+test('bodies: binary as a base64 note, truncation marked, invalid JSON as text', () => {
+  assert.deepEqual(texts(bodyLines({ text: 'AAEC', mimeType: 'image/png', encoding: 'base64', size: 3 })), [
+    'Body (image/png, 3B)',
+    '  [binary body: 3B, kept as base64; y shows the raw entry]',
+  ]);
+  const cut = bodyLines({ text: '{"a":', mimeType: 'application/json', truncated: true, size: 90_000 });
+  assert.deepEqual(texts(cut), ['Body (application/json, 88K)', '  {"a":', '  … truncated: only the first 5B are kept']);
+  assert.equal(cut[2].tone, 'warning');
+});
+
+test('raw JSON lines parse back to the entry', () => {
+  const entry = makeEntry();
+  assert.deepEqual(JSON.parse(texts(rawJsonLines(entry)).join('\n')), entry);
+});
+
+test('wrapping keeps every character and indents continuations', () => {
+  const wrapped = texts(wrapLines([{ text: `  key: ${'x'.repeat(30)}`, tone: 'text' }], 20));
+  assert.ok(wrapped.every((line) => line.length <= 20));
+  assert.equal(wrapped[1].startsWith('    '), true);
+  assert.equal(wrapped.map((line, i) => (i === 0 ? line : line.trimStart())).join(''), `  key: ${'x'.repeat(30)}`);
+});
+
+test('curl: method, URL from Host, headers, quoted body', () => {
+  const entry = makeEntry({ method: 'POST', url: '/orders', requestHeaders: { Host: 'orders', 'Content-Type': 'application/json', 'Content-Length': '9' }, requestBody: { text: `{"n":"O'Brien"}`, mimeType: 'application/json' } });
+  assert.equal(curlCommand(entry), `curl -X POST 'http://orders/orders' -H 'Content-Type: application/json' --data-raw '{"n":"O'\\''Brien"}'`);
+});
+
+test('curl: no Host header falls back to the server address; binary bodies are decoded by the shell', () => {
+  const entry = makeEntry({ method: 'PUT', url: '/blob', requestHeaders: {}, requestBody: { text: 'AAEC', mimeType: 'application/octet-stream', encoding: 'base64' } });
+  assert.equal(curlCommand(entry), `printf %s 'AAEC' | base64 -d | curl -X PUT 'http://10.0.0.2:80/blob' --data-binary @-`);
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+});
+
+test('OSC 52 carries the text base64-encoded', () => {
+  assert.equal(osc52Sequence('curl x'), '\u001b]52;c;Y3VybCB4\u0007');
+});

@@ -1,0 +1,44 @@
+/** The virtualised entry list: column titles plus only the rows that fit (props in, rows out). */
+import { Box, Text } from 'ink';
+import type { Entry } from '../model/entry.ts';
+import { fitCell, layoutColumns, rowCells, type Column } from './entry-row.ts';
+import { STATUS_COLORS } from './theme.ts';
+
+export interface EntryListProps {
+  /** The visible rows, already sliced from the store. */
+  readonly entries: readonly Entry[];
+  /** Row index of entries[0] in the filtered view. */
+  readonly firstIndex: number;
+  readonly selected: number;
+  readonly width: number;
+  /** Rows including the title line. */
+  readonly height: number;
+  readonly emptyText: string;
+}
+
+function titleLine(columns: readonly Column[]): string {
+  return columns.map((column) => fitCell(column.title, column.width, column.align)).join(' ');
+}
+
+export function EntryList({ entries, firstIndex, selected, width, height, emptyText }: EntryListProps) {
+  const columns = layoutColumns(width);
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold wrap="truncate">{titleLine(columns)}</Text>
+      {entries.length === 0 ? <Text color="gray">{emptyText}</Text> : null}
+      {entries.map((entry, offset) => {
+        const cells = rowCells(entry);
+        const isSelected = firstIndex + offset === selected;
+        return (
+          <Text key={`${firstIndex + offset}:${entry.id}`} inverse={isSelected} wrap="truncate">
+            {columns.map((column, i) => (
+              <Text key={column.name} color={column.name === 'status' ? STATUS_COLORS[cells.statusClass] : undefined}>
+                {(i > 0 ? ' ' : '') + fitCell(cells[column.name], column.width, column.align)}
+              </Text>
+            ))}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { endpointLabel, fitCell, formatBytes, formatLatency, layoutColumns, rowCells, statusClassOf } from './entry-row.ts';
+import { makeEntry } from './test-support.ts';
+
+test('endpoint label: the workload name, else IP:port, IPv6 in brackets', () => {
+  assert.equal(endpointLabel({ ip: '10.0.0.1', port: 80, name: 'carts', namespace: 'x' }), 'carts');
+  assert.equal(endpointLabel({ ip: '10.0.0.1', port: 80, name: '', namespace: '' }), '10.0.0.1:80');
+  assert.equal(endpointLabel({ ip: 'fd00::1', port: 443, name: '', namespace: '' }), '[fd00::1]:443');
+});
+
+test('row cells of an answered request', () => {
+  const cells = rowCells(makeEntry({ status: 404, elapsedMs: 3.25 }));
+  assert.equal(cells.time, '16:00:00.000');
+  assert.equal(cells.route, 'front-end -> catalogue');
+  assert.equal(cells.method, 'GET');
+  assert.equal(cells.path, '/catalogue?size=5');
+  assert.equal(cells.status, '404');
+  assert.equal(cells.statusClass, 'client-error');
+  assert.equal(cells.latency, '3.3ms');
+  assert.equal(cells.sizes, '120B/2.0K');
+});
+
+test('row cells of a request without response', () => {
+  const cells = rowCells(makeEntry({ status: null }));
+  assert.equal(cells.status, 'ERR');
+  assert.equal(cells.statusClass, 'none');
+  assert.equal(cells.latency, '-');
+  assert.equal(cells.sizes, '120B/-');
+});
+
+test('status classes', () => {
+  assert.deepEqual([101, 200, 302, 499, 503, undefined].map(statusClassOf), ['info', 'success', 'redirect', 'client-error', 'server-error', 'none']);
+});
+
+test('sizes and latencies are short', () => {
+  assert.deepEqual([0, 1023, 1024, 15_000, 5 * 1024 * 1024].map(formatBytes), ['0B', '1023B', '1.0K', '15K', '5.0M']);
+  assert.deepEqual([0.25, 3.14159, 250, 1500, 65_000].map(formatLatency), ['250µs', '3.1ms', '250ms', '1.50s', '65.0s']);
+});
+
+test('columns fill the width exactly, route and path share the rest', () => {
+  for (const width of [60, 120, 200]) {
+    const columns = layoutColumns(width);
+    const used = columns.reduce((sum, column) => sum + column.width, 0) + columns.length - 1;
+    assert.equal(used, width, `width ${width}`);
+  }
+});
+
+test('cells are cut with an ellipsis, padded, and lose control characters', () => {
+  assert.equal(fitCell('/a/very/long/path', 8), '/a/very…');
+  assert.equal(fitCell('200', 5, 'right'), '  200');
+  assert.equal(fitCell('a\u001b[2Jb', 6), 'a?[2Jb');
+});

@@ -1,0 +1,29 @@
+/** The help overlay: every key of the mode underneath it, straight from the key table. */
+import { Box, Text } from 'ink';
+import { bindingsFor, type KeyMode } from './keys.ts';
+import { ACCENT } from './theme.ts';
+
+export interface HelpOverlayProps {
+  /** The view (or filter bar) whose keys are listed. */
+  readonly mode: KeyMode;
+  readonly width: number;
+  readonly height: number;
+}
+
+const TITLES: Record<KeyMode, string> = { list: 'entries', detail: 'entry detail', map: 'service map', filter: 'filter bar', help: 'help' };
+
+export function HelpOverlay({ mode, width, height }: HelpOverlayProps) {
+  const bindings = bindingsFor(mode).filter((binding) => binding.command !== 'app.help' || mode !== 'help');
+  const labelWidth = Math.max(...bindings.map((binding) => binding.label.length), 4) + 2;
+  return (
+    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={ACCENT} paddingX={1} overflow="hidden">
+      <Text bold color={ACCENT}>Keys: {TITLES[mode]}   (? or esc closes)</Text>
+      {bindings.map((binding) => (
+        <Text key={binding.command} wrap="truncate">
+          <Text color={ACCENT} bold>{binding.label.padEnd(labelWidth)}</Text>
+          <Text>{binding.help}</Text>
+        </Text>
+      ))}
+    </Box>
+  );
+}

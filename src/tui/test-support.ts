@@ -1,0 +1,159 @@
+/**
+ * Test doubles for the TUI tests: a small EntryStore over an array (filter, graph, notifications on
+ * demand, no timers) and an entry factory with headers and bodies. Not used by the app.
+ */
+import type { CompiledFilter } from '../kfl/api.ts';
+import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
+import type { EntryStore, GraphEdge, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
+
+export interface EntrySpec {
+  readonly index?: number;
+  readonly src?: string;
+  readonly dst?: string;
+  readonly method?: string;
+  readonly url?: string;
+  readonly status?: number | null;
+  readonly elapsedMs?: number;
+  readonly requestHeaders?: Record<string, string>;
+  readonly requestBody?: { text: string; mimeType: string; encoding?: 'base64'; truncated?: boolean };
+  readonly responseBody?: { text: string; mimeType: string; encoding?: 'base64'; truncated?: boolean; size?: number };
+}
+
+export function makeEntry(spec: EntrySpec = {}): Entry {
+  const index = spec.index ?? 0;
+  const status = spec.status === undefined ? 200 : spec.status;
+  const url = spec.url ?? '/catalogue?size=5';
+  const timestampMs = 1_764_000_000_000 + index * 1000;
+  const body = spec.responseBody ?? { text: '{"id":"1","name":"sock"}', mimeType: 'application/json' };
+  return {
+    id: `${index}-0`,
+    protocol: HTTP1_1,
+    src: { ip: '10.0.0.1', port: 40000 + index, name: spec.src ?? 'front-end', namespace: 'sock-shop' },
+    dst: { ip: '10.0.0.2', port: 80, name: spec.dst ?? 'catalogue', namespace: 'sock-shop' },
+    timestamp: timestampMs,
+    startTime: isoFromMicros(timestampMs * 1000),
+    elapsedTime: status === null ? 0 : (spec.elapsedMs ?? 12.5),
+    requestSize: 120,
+    responseSize: status === null ? 0 : 2048,
+    tls: false,
+    request: {
+      method: spec.method ?? 'GET',
+      url,
+      path: url.split('?')[0],
+      httpVersion: 'HTTP/1.1',
+      headers: spec.requestHeaders ?? { Host: 'catalogue', 'User-Agent': 'curl/8.5' },
+      cookies: {},
+      queryString: url.includes('?') ? Object.fromEntries(new URLSearchParams(url.split('?')[1])) : {},
+      postData: spec.requestBody ?? null,
+      headersSize: 100,
+      bodySize: spec.requestBody?.text.length ?? 0,
+    },
+    response:
+      status === null
+        ? null
+        : {
+            status,
+            statusText: status >= 500 ? 'Internal Server Error' : 'OK',
+            httpVersion: 'HTTP/1.1',
+            headers: { 'Content-Type': body.mimeType },
+            cookies: {},
+            content: { size: body.size ?? body.text.length, mimeType: body.mimeType, text: body.text, ...(body.encoding ? { encoding: body.encoding } : {}), ...(body.truncated ? { truncated: true } : {}) },
+            headersSize: 100,
+            bodySize: body.size ?? body.text.length,
+          },
+    error: status === null ? { type: 'pair-not-found', msg: 'no response' } : null,
+  };
+}
+
+/** An EntryStore over an array: add() and setFilter() notify at once (tests have no frame timer). */
+export class ArrayStore implements EntryStore {
+  readonly entries: Entry[] = [];
+  filter: CompiledFilter | null = null;
+  readonly #listeners = new Set<() => void>();
+  #snapshot: StoreSnapshot = this.#build(0);
+
+  constructor(entries: readonly Entry[] = []) {
+    this.entries.push(...entries);
+    this.#snapshot = this.#build(1);
+  }
+
+  #view(): Entry[] {
+    const filter = this.filter;
+    return filter === null ? this.entries : this.entries.filter((entry) => filter.test(entry));
+  }
+
+  #build(version: number): StoreSnapshot {
+    const total = this.entries.length;
+    return { version, total, held: total, evicted: 0, shown: this.#view().length, entriesPerSec: 2.5, drops: 0, filter: this.filter?.query ?? '', ended: false };
+  }
+
+  #changed(): void {
+    this.#snapshot = this.#build(this.#snapshot.version + 1);
+    for (const listener of this.#listeners) listener();
+  }
+
+  add(...entries: Entry[]): void {
+    this.entries.push(...entries);
+    this.#changed();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  snapshot(): StoreSnapshot {
+    return this.#snapshot;
+  }
+
+  rows(start: number, count: number): readonly Entry[] {
+    return this.#view().slice(Math.max(0, start), Math.max(0, start) + Math.max(0, count));
+  }
+
+  row(index: number): Entry | undefined {
+    return this.#view()[index];
+  }
+
+  setFilter(filter: CompiledFilter | null): void {
+    this.filter = filter;
+    this.#changed();
+  }
+
+  graph(): ServiceGraph {
+    const edges = new Map<string, GraphEdge>();
+    const nodes = new Set<string>();
+    for (const entry of this.#view()) {
+      nodes.add(entry.src.name).add(entry.dst.name);
+      const key = `${entry.src.name}>${entry.dst.name}`;
+      const old = edges.get(key);
+      const isError = entry.response === null || entry.response.status >= 500;
+      const requests = (old?.requests ?? 0) + 1;
+      const errors = (old?.errors ?? 0) + (isError ? 1 : 0);
+      edges.set(key, { from: entry.src.name, to: entry.dst.name, protocol: 'HTTP', requests, errors, errorRate: errors / requests, p50Ms: 10, p95Ms: 40 });
+    }
+    return { nodes: [...nodes].map((id) => ({ id, namespace: 'sock-shop' })), edges: [...edges.values()] };
+  }
+}
+
+/** Lets React and Ink finish the work a keystroke or store change started (no clock involved). */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Strips ANSI colour sequences from a frame. */
+export function plain(frame: string | undefined): string {
+  return (frame ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+/** Escape sequences as a terminal sends them, for stdin.write(). */
+export const KEYS = {
+  up: '\u001b[A',
+  down: '\u001b[B',
+  enter: '\r',
+  escape: '\u001b',
+  tab: '\t',
+  backspace: '\u007f',
+  pageUp: '\u001b[5~',
+  pageDown: '\u001b[6~',
+  ctrlC: '\u0003',
+} as const;
