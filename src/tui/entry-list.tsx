@@ -16,12 +16,19 @@ export interface EntryListProps {
   readonly emptyText: string;
 }
 
+/**
+ * The selected row carries a marker as well as inverse video: without colours (NO_COLOR,
+ * --color never, a dumb terminal) inverse is stripped too, and the selection must stay visible.
+ */
+const SELECTED_MARK = '▸';
+const MARK_WIDTH = 1;
+
 function titleLine(columns: readonly Column[]): string {
-  return columns.map((column) => fitCell(column.title, column.width, column.align)).join(' ');
+  return ' '.repeat(MARK_WIDTH) + columns.map((column) => fitCell(column.title, column.width, column.align)).join(' ');
 }
 
 export function EntryList({ entries, firstIndex, selected, width, height, emptyText }: EntryListProps) {
-  const columns = layoutColumns(width);
+  const columns = layoutColumns(width - MARK_WIDTH);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">{titleLine(columns)}</Text>
@@ -31,6 +38,7 @@ export function EntryList({ entries, firstIndex, selected, width, height, emptyT
         const isSelected = firstIndex + offset === selected;
         return (
           <Text key={`${firstIndex + offset}:${entry.id}`} inverse={isSelected} wrap="truncate">
+            {isSelected ? SELECTED_MARK : ' '}
             {columns.map((column, i) => (
               <Text key={column.name} color={column.name === 'status' ? STATUS_COLORS[cells.statusClass] : undefined}>
                 {(i > 0 ? ' ' : '') + fitCell(cells[column.name], column.width, column.align)}
