@@ -33,7 +33,7 @@ async function waitForScreen(session: string, what: string, accept: (screen: str
   assert.fail(`timed out waiting for ${what}; screen:\n${screen}`);
 }
 
-const ROW = /^\d\d:\d\d:\d\d\.\d{3} HTTP\s+(\S+) -> (\S+)\s/;
+const ROW = /^[ ▸]\d\d:\d\d:\d\d\.\d{3} HTTP\s+(\S+) -> (\S+)\s/;
 const rowsOf = (screen: string): RegExpExecArray[] => screen.split('\n').map((line) => ROW.exec(line)).filter((row) => row !== null);
 
 test('TUI in tmux: rows, filter, bad filter, service map, detail, help, clean quit', { skip: hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)' }, async () => {
