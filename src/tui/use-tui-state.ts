@@ -8,6 +8,7 @@ import type { Entry } from '../model/entry.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
 import { curlCommand } from './curl-command.ts';
 import { detailLines, rawJsonLines, wrapLines, type DetailLine } from './detail-lines.ts';
+import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
 import type { Command, KeyMode, ViewName } from './keys.ts';
 import type { ListViewport } from './list-viewport.ts';
@@ -62,7 +63,7 @@ export function useTuiState(input: TuiStateInput): TuiState {
   const listHeight = Math.max(1, bodyHeight - 1); // minus the column titles
   const [viewport, moveList] = useListViewport(snapshot.shown, listHeight);
 
-  const graph = useMemo(() => (view === 'map' ? store.graph() : EMPTY_GRAPH), [store, view, snapshot.version]);
+  const graph = useMemo(() => (view === 'map' ? capGraph(store.graph()) : EMPTY_GRAPH), [store, view, snapshot.version]);
   const layout = useMemo(() => layoutGraph(graph), [graph]);
   const items = useMemo(() => mapItems(graph, layout), [graph, layout]);
   const selected = Math.min(mapSelected, Math.max(0, items.length - 1));
