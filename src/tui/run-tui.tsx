@@ -29,6 +29,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const forced = forceColorFor(options.color, process.env);
   if (forced !== undefined) process.env.FORCE_COLOR = forced;
+  // Ink renders only the final frame when it believes it runs in CI (it reads CI, CI_* and
+  // CONTINUOUS_INTEGRATION once, when loaded); on a real terminal the viewer must render live
+  // whatever the environment says. CI="false" is the one value that turns that check off.
+  if (stdout.isTTY === true && process.env.CI !== 'false') process.env.CI = 'false';
   const [{ render }, { App }, { compileKfl }] = await Promise.all([import('ink'), import('./app.tsx'), import('../kfl/index.ts')]);
 
   let isRestored = false;
