@@ -5,17 +5,9 @@ import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser, readCaptureStream } from './capture-file.ts';
 import { concat } from '../link/test-packets.ts';
 import { epb, idb, nrb, pcapFile, shb, spb } from './test-captures.ts';
-import { RecordingSink, type SeenFrame } from './test-sink.ts';
+import { RecordingSink, type SeenFrame, sharkErrorCode } from './test-sink.ts';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof SharkError, `expected a SharkError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected an error');
-}
+const codeOf = sharkErrorCode;
 
 function bytes(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);

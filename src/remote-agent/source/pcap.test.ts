@@ -4,7 +4,7 @@ import { SharkError } from '../../model/errors.ts';
 import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser } from './capture-file.ts';
 import { pcapFile, type PcapPacket } from './test-captures.ts';
-import { RecordingSink } from './test-sink.ts';
+import { RecordingSink, sharkErrorCode } from './test-sink.ts';
 
 const PACKETS: PcapPacket[] = [
   { sec: 1_700_000_000, frac: 123_456, data: Uint8Array.of(1, 2, 3, 4, 5, 6) },
@@ -20,15 +20,7 @@ function parse(bytes: Uint8Array): { sink: RecordingSink; stats: ReturnType<type
   return { sink, stats, parser };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof SharkError, `expected a SharkError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected an error');
-}
+const codeOf = sharkErrorCode;
 
 for (const littleEndian of [true, false]) {
   test(`pcap ${littleEndian ? 'little' : 'big'}-endian, microseconds`, () => {

@@ -5,7 +5,7 @@ import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser } from './capture-file.ts';
 import { concat } from '../link/test-packets.ts';
 import { epb, idb, nrb, pb, pcapngBlock, shb, spb } from './test-captures.ts';
-import { RecordingSink } from './test-sink.ts';
+import { RecordingSink, sharkErrorCode } from './test-sink.ts';
 
 function parse(...blocks: Uint8Array[]): { sink: RecordingSink; stats: ReturnType<typeof newCaptureStats>; parser: CaptureFileParser } {
   const sink = new RecordingSink();
@@ -15,15 +15,7 @@ function parse(...blocks: Uint8Array[]): { sink: RecordingSink; stats: ReturnTyp
   return { sink, stats, parser };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof SharkError, `expected a SharkError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected an error');
-}
+const codeOf = sharkErrorCode;
 
 const T0 = 1_700_000_000; // seconds
 

@@ -1,4 +1,6 @@
 /** A CaptureSink for tests that copies what it is given (frames are views into parser buffers). */
+import assert from 'node:assert/strict';
+import { SharkError } from '../../model/errors.ts';
 import type { CaptureSink, Frame, NameRecord } from './frame.ts';
 
 export interface SeenFrame {
@@ -19,4 +21,15 @@ export class RecordingSink implements CaptureSink {
   names(r: NameRecord): void {
     this.nameRecords.push({ ip: r.ip, names: [...r.names] });
   }
+}
+
+/** The SharkError code `fn` throws; fails the test when it throws something else or nothing. */
+export function sharkErrorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof SharkError, `expected a SharkError, got ${String(err)}`);
+    return err.code;
+  }
+  assert.fail('expected an error');
 }
