@@ -12,7 +12,7 @@ import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
 import { App } from '../../src/tui/app.tsx';
 import { makeEntries } from './synthetic-entries.ts';
 
-const ENTRIES = Number(process.env["TUI_BENCH_ENTRIES"] ?? 20_000);
+const ENTRIES = Number(process.env["TUI_BENCH_ENTRIES"] ?? 1_000_000);
 const KEY = { up: '\u001b[A', down: '\u001b[B', pageUp: '\u001b[5~', pageDown: '\u001b[6~', enter: '\r', escape: '\u001b', tab: '\t' } as const;
 const FILTERS = [
   'http and response.status >= 500',
