@@ -250,3 +250,19 @@ test('dispose cancels pending timers', () => {
   clock.advance(10_000);
   assert.equal(calls, 0);
 });
+
+test('the graph is rebuilt lazily after a filter change and matches the view after evictions', () => {
+  const clock = new ManualClock(0);
+  const store = new RingEntryStore({ maxEntries: 4, now: clock.now, schedule: clock.schedule });
+  const edge = (i: number): Entry => testEntry({ id: `0-${i}`, src: i % 2 === 0 ? 'a' : 'b', dst: 'c', status: 200 });
+  for (let i = 0; i < 4; i++) store.add(edge(i));
+  store.setFilter(predicateFilter('src.name == "a"', (e) => e.src.name === 'a'));
+  // Arrivals while the graph is stale evict old entries: the rebuild must see only the view.
+  for (let i = 4; i < 7; i++) store.add(edge(i));
+  const graph = store.graph();
+  const requests = graph.edges.reduce((n, e) => n + e.requests, 0);
+  assert.equal(requests, store.snapshot().shown);
+  assert.deepEqual(graph.edges.map((e) => `${e.from}->${e.to}`), ['a->c']);
+  store.setFilter(null);
+  assert.equal(store.graph().edges.reduce((n, e) => n + e.requests, 0), 4);
+});

@@ -60,6 +60,11 @@ export class RingEntryStore implements EntryStore {
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
   readonly #matches = new NumberDeque();
   readonly #graph = new ServiceGraphBuilder();
+  /**
+   * The graph is rebuilt lazily: a new filter only marks it stale, and graph() rebuilds it when
+   * the map asks. Re-filtering 1M entries then costs one predicate pass, not a graph as well.
+   */
+  #graphStale = false;
   readonly #rate = new SlidingRate();
 
   readonly #listeners = new Set<() => void>();
@@ -86,7 +91,7 @@ export class RingEntryStore implements EntryStore {
     }
     if (this.#filter === null || this.#filter.test(entry)) {
       if (this.#filter !== null) this.#matches.push(seq);
-      this.#graph.add(entry, seq);
+      if (!this.#graphStale) this.#graph.add(entry, seq);
     }
     this.#rate.record(this.#now());
     this.#markChanged();
@@ -147,12 +152,11 @@ export class RingEntryStore implements EntryStore {
     this.#filter = filter;
     this.#matches.clear();
     this.#graph.clear();
-    const oldest = this.#total - this.#ring.length;
-    for (let seq = oldest; seq < this.#total; seq++) {
-      const entry = this.#ring[seq % this.#capacity]!;
-      if (filter === null || filter.test(entry)) {
-        if (filter !== null) this.#matches.push(seq);
-        this.#graph.add(entry, seq);
+    this.#graphStale = true;
+    if (filter !== null) {
+      const oldest = this.#total - this.#ring.length;
+      for (let seq = oldest; seq < this.#total; seq++) {
+        if (filter.test(this.#ring[seq % this.#capacity]!)) this.#matches.push(seq);
       }
     }
     this.#changed = true;
@@ -163,6 +167,15 @@ export class RingEntryStore implements EntryStore {
   }
 
   graph(): ServiceGraph {
+    if (this.#graphStale) {
+      this.#graphStale = false;
+      const shown = this.#shown();
+      const oldest = this.#total - this.#ring.length;
+      for (let i = 0; i < shown; i++) {
+        const seq = this.#filter === null ? oldest + i : this.#matches.at(i)!;
+        this.#graph.add(this.#ring[seq % this.#capacity]!, seq);
+      }
+    }
     return this.#graph.graph();
   }
 
@@ -182,10 +195,10 @@ export class RingEntryStore implements EntryStore {
     const entry = this.#ring[seq % this.#capacity]!;
     this.#evicted++;
     if (this.#filter === null) {
-      this.#graph.remove(entry, seq);
+      if (!this.#graphStale) this.#graph.remove(entry, seq);
     } else if (this.#matches.front() === seq) {
       this.#matches.shift();
-      this.#graph.remove(entry, seq);
+      if (!this.#graphStale) this.#graph.remove(entry, seq);
     }
   }
 
