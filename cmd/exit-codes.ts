@@ -17,6 +17,10 @@ export function exitCodeFor(code: SharkErrorCode): number {
     case 'CAPTURE_TRUNCATED':
       return EXIT_OK;
     case 'IO_ERROR':
+    case 'CAPTURE_PERMISSION':
+    case 'CAPTURE_NO_INTERFACE':
+    case 'CAPTURE_SOCKET':
+    case 'FFI_UNAVAILABLE':
       return EXIT_FAILURE;
     default: {
       const unreachable: never = code;

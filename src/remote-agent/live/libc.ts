@@ -1,0 +1,102 @@
+/**
+ * The libc calls the live capture needs, through koffi. This module and packet-socket.ts are the
+ * only places in the agent that touch FFI. koffi is a native module: it is required on first use,
+ * not at import, so code that only imports the capture types never loads it.
+ *
+ * Linux x86_64 only: the constants, struct layouts and the absence of memory barriers in the ring
+ * walk (x86 keeps loads ordered) all assume it.
+ */
+import { createRequire } from 'node:module';
+import type koffiModule from 'koffi';
+import { SharkError } from '../../model/errors.ts';
+
+type Koffi = typeof koffiModule;
+
+export interface PollHandle {
+  close(): void;
+}
+
+export interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, address: Uint8Array, length: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
+  /** `length` is in/out: the buffer size going in, the bytes written coming out. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: [number]): number;
+  /** The mapped address, or MAP_FAILED. */
+  mmap(length: number, prot: number, flags: number, fd: number): bigint;
+  munmap(address: bigint, length: number): number;
+  close(fd: number): number;
+  /** 0 when there is no such interface. */
+  ifNameToIndex(name: string): number;
+  /** errno of the last call made through this module. */
+  errno(): number;
+  strerror(errno: number): string;
+  /** Memory at `address` as an ArrayBuffer, without a copy. */
+  view(address: bigint, length: number): ArrayBuffer;
+  /** The address of a buffer's first byte (for pointers inside structs). */
+  address(buffer: Uint8Array): bigint;
+  /** Calls `onReadable` from the event loop whenever `fd` is readable (a libuv poll handle). */
+  poll(fd: number, onReadable: () => void): PollHandle;
+}
+
+export const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+let libc: Libc | undefined;
+
+/** Throws FFI_UNAVAILABLE (with the cause) when this is not Linux x86_64, or koffi or libc cannot load. */
+export function loadLibc(): Libc {
+  if (libc !== undefined) return libc;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new SharkError('FFI_UNAVAILABLE', `live capture needs Linux x86_64 (this is ${process.platform} ${process.arch})`, {
+      platform: process.platform,
+      arch: process.arch,
+    });
+  }
+  let koffi: Koffi;
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (err) {
+    throw new SharkError('FFI_UNAVAILABLE', `cannot load the koffi native module: ${messageOf(err)}`, {}, err);
+  }
+  try {
+    libc = bind(koffi);
+  } catch (err) {
+    throw new SharkError('FFI_UNAVAILABLE', `cannot bind libc.so.6 through koffi: ${messageOf(err)}`, {}, err);
+  }
+  return libc;
+}
+
+function bind(koffi: Koffi): Libc {
+  const lib = koffi.load('libc.so.6');
+  const socket = lib.func('int socket(int domain, int type, int protocol)');
+  const bindFn = lib.func('int bind(int fd, const void *addr, uint32_t addrlen)');
+  const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
+  const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *value, _Inout_ uint32_t *len)');
+  const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const munmap = lib.func('int munmap(void *addr, size_t length)');
+  const close = lib.func('int close(int fd)');
+  const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
+  const strerror = lib.func('const char *strerror(int errnum)');
+  return {
+    socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
+    bind: (fd, address, length) => bindFn(fd, address, length) as number,
+    setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length) as number,
+    getsockopt: (fd, level, name, value, length) => getsockopt(fd, level, name, value, length) as number,
+    mmap: (length, prot, flags, fd) => {
+      const address: unknown = mmap(null, length, prot, flags, fd, 0);
+      return typeof address === 'bigint' ? address : address === null ? 0n : koffi.address(address);
+    },
+    munmap: (address, length) => munmap(address, length) as number,
+    close: (fd) => close(fd) as number,
+    ifNameToIndex: (name) => ifNameToIndex(name) as number,
+    errno: () => koffi.errno(),
+    strerror: (errno) => (strerror(errno) as string | null) ?? `errno ${errno}`,
+    view: (address, length) => koffi.view(address, length),
+    address: (buffer) => koffi.address(buffer),
+    poll: (fd, onReadable) => koffi.node.poll(fd, { readable: true }, () => onReadable()),
+  };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
