@@ -1,0 +1,3 @@
+/** Redaction at the source: sensitive values are replaced before an entry leaves the agent. */
+export { DEFAULT_SENSITIVE_KEYS, REDACTED } from './keys.ts';
+export { EntryRedactor, type RedactionConfig } from './entry-redactor.ts';
