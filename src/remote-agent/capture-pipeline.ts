@@ -69,6 +69,15 @@ export class CapturePipeline implements CaptureSink {
     return this.#lastTsUs;
   }
 
+  /**
+   * Live capture: time passes without packets. Closes connections idle past the TCP idle timeout
+   * (their unanswered requests come out with an error) as a later packet would have.
+   */
+  tick(nowUs: number): void {
+    if (nowUs > this.#lastTsUs) this.#lastTsUs = nowUs;
+    this.#assembler.expireIdle(nowUs);
+  }
+
   /** End of capture: flush reassembly buffers and emit what is still pending. */
   finish(): void {
     this.#decoder.finish();

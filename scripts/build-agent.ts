@@ -1,0 +1,71 @@
+/**
+ * Builds dist/agent/: the capture agent as one esbuild bundle (agent.js) plus the smallest copy of
+ * koffi that loads (its JS loader and the prebuilt glibc and musl x86_64 binaries). The folder is
+ * uploaded as-is into a stock `node` container image, so nothing may be resolved outside it.
+ * koffi stays external: its loader finds the native module relative to its own files.
+ */
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'agent');
+const modules = join(root, 'node_modules');
+
+/** koffi 3.x files its loader needs at run time (checked by the bundle test in an empty folder). */
+// The agent loads koffi with require() (synchronous open), so the CommonJS entry is what runs.
+const KOFFI_FILES = ['package.json', 'index.cjs', 'LICENSE.txt', 'src/koffi/index.cjs', 'src/koffi/src/static.cjs'];
+const NATIVE_PACKAGE = '@koromix/koffi-linux-x64';
+const NATIVE_FILES = ['package.json', 'index.js', 'linux_x64/koffi.node', 'musl_x64/koffi.node'];
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'src/remote-agent/agent/main.ts')],
+  outfile: join(out, 'agent.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // The stock images run Node 22 or 24; nothing newer than Node 22 may be needed.
+  target: 'node22',
+  external: ['koffi'],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+  // Bundled CommonJS dependencies may call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __sharkRequire } from 'node:module'; const require = __sharkRequire(import.meta.url);" },
+});
+
+copyFiles(join(modules, 'koffi'), join(out, 'node_modules', 'koffi'), KOFFI_FILES);
+copyFiles(join(modules, NATIVE_PACKAGE), join(out, 'node_modules', NATIVE_PACKAGE), NATIVE_FILES);
+writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: 'kubectl-shark-agent', private: true, type: 'module' }, null, 2)}\n`);
+
+const version = JSON.parse(readFileSync(join(modules, 'koffi', 'package.json'), 'utf8')).version as string;
+const size = folderSize(out);
+process.stdout.write(`dist/agent: agent.js ${kb(statSync(join(out, 'agent.js')).size)} KB, koffi ${version}, ${kb(size)} KB in all\n`);
+
+function copyFiles(from: string, to: string, files: readonly string[]): void {
+  for (const file of files) {
+    const src = join(from, file);
+    if (!existsSync(src)) throw new Error(`build-agent: ${relative(root, src)} is missing (koffi layout changed? run npm ci)`);
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    cpSync(src, join(to, file));
+  }
+}
+
+function folderSize(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    total += st.isDirectory() ? folderSize(p) : st.size;
+  }
+  return total;
+}
+
+function kb(bytes: number): number {
+  return Math.round(bytes / 1024);
+}

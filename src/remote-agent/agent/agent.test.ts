@@ -1,0 +1,124 @@
+/**
+ * The agent in-process on the bundled demo recording (`--pcap` source): frame order, counters,
+ * the pushed-down filter, redaction on and off. Live capture is covered by test/e2e/agent-*.
+ */
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import type { Entry } from '../../model/entry.ts';
+import { readEntriesOf } from '../../pipeline/read-capture.ts';
+import type { AgentFrame, EntryFrame, HelloFrame, StatsFrame } from '../wire/protocol.ts';
+import { Agent, type AgentConfig } from './agent.ts';
+
+const DEMO = new URL('../../../assets/demo/microservices.pcapng', import.meta.url).pathname;
+
+function config(over: Partial<AgentConfig> = {}): AgentConfig {
+  return {
+    source: { kind: 'pcap', label: 'demo', chunks: createReadStream(DEMO) },
+    filter: null,
+    maxBodyBytes: 65536,
+    redact: true,
+    redactKeys: [],
+    maxMemoryBytes: 200 * 1048576,
+    idleExitMs: 0,
+    statsIntervalMs: 1000,
+    ...over,
+  };
+}
+
+async function runAgent(cfg: AgentConfig, during?: (agent: Agent) => void): Promise<{ frames: AgentFrame[]; code: number; raw: string }> {
+  const out = new PassThrough();
+  let raw = '';
+  out.setEncoding('utf8');
+  out.on('data', (d: string) => {
+    raw += d;
+  });
+  const agent = new Agent(cfg, out, async () => {
+    throw new Error('live capture is not used by these tests');
+  });
+  during?.(agent);
+  const exit = await agent.run();
+  const frames = raw
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as AgentFrame);
+  return { frames, code: exit.code, raw };
+}
+
+const entriesOf = (frames: AgentFrame[]): Entry[] => frames.filter((f): f is EntryFrame => f.type === 'entry').map((f) => f.entry);
+
+test('hello first, every entry of the capture, a final stats frame that counts them, bye last', async () => {
+  const expected = await readEntriesOf(DEMO);
+  const { frames, code } = await runAgent(config());
+  assert.equal(code, 0);
+  const hello = frames[0] as HelloFrame;
+  assert.equal(hello.type, 'hello');
+  assert.equal(hello.version, 1);
+  assert.equal(hello.source, 'pcap');
+  assert.equal(hello.redaction.enabled, true);
+  assert.ok(hello.redaction.keys.includes('authorization'));
+  const entries = entriesOf(frames);
+  assert.equal(entries.length, expected.length);
+  assert.deepEqual(new Set(entries.map((e) => e.id)), new Set(expected.map((e) => e.id)));
+  const final = frames.at(-2) as StatsFrame;
+  assert.equal(final.type, 'stats');
+  assert.equal(final.final, true);
+  assert.equal(final.entries, expected.length);
+  assert.equal(final.sent, expected.length);
+  assert.equal(final.dropped, 0);
+  assert.ok(final.packets > 0 && final.bytes > 0);
+  assert.deepEqual(frames.at(-1), { type: 'bye', reason: 'end-of-input' });
+});
+
+test('--filter at start sends only matches and counts the rest as filtered', async () => {
+  const all = await readEntriesOf(DEMO);
+  const want = all.filter((e) => e.response !== null && e.response.status >= 400).length;
+  assert.ok(want > 0 && want < all.length, `the demo has some errors (${want} of ${all.length})`);
+  const { frames } = await runAgent(config({ filter: 'response.status >= 400' }));
+  const entries = entriesOf(frames);
+  assert.equal(entries.length, want);
+  assert.ok(entries.every((e) => (e.response?.status ?? 0) >= 400));
+  const final = frames.at(-2) as StatsFrame;
+  assert.equal(final.filtered, all.length - want);
+  assert.equal(final.entries, final.sent + final.filtered + final.dropped);
+});
+
+test('an invalid --filter is an error frame with a column, exit code 2', async () => {
+  const { frames, code } = await runAgent(config({ filter: 'response.status >=' }));
+  assert.equal(code, 2);
+  const err = frames.find((f) => f.type === 'error');
+  assert.ok(err && err.type === 'error');
+  assert.equal(err.code, 'FILTER_INVALID');
+  assert.equal(typeof err.column, 'number');
+  assert.equal(entriesOf(frames).length, 0);
+});
+
+test('filter control frames: acknowledged, invalid ones warned and ignored', async () => {
+  const { frames } = await runAgent(config(), (agent) => {
+    agent.control({ type: 'filter', query: 'request.method == "POST"' });
+    agent.control({ type: 'filter', query: 'request.method ==' });
+    agent.badControl('control line is not JSON: "x"');
+  });
+  assert.deepEqual(frames.find((f) => f.type === 'filter'), { type: 'filter', query: 'request.method == "POST"' });
+  const warnings = frames.filter((f) => f.type === 'warning').map((f) => (f.type === 'warning' ? f.code : ''));
+  assert.deepEqual(warnings, ['FILTER_INVALID', 'CONTROL_INVALID']);
+  const entries = entriesOf(frames);
+  assert.ok(entries.length > 0);
+  assert.ok(entries.every((e) => e.request.method === 'POST'), 'the valid filter stayed in effect');
+});
+
+test('--no-redact: hello says so and a REDACTION_OFF warning follows', async () => {
+  const { frames } = await runAgent(config({ redact: false }));
+  const hello = frames[0] as HelloFrame;
+  assert.deepEqual(hello.redaction, { enabled: false, keys: [] });
+  const second = frames[1];
+  assert.equal(second.type, 'warning');
+  assert.equal(second.type === 'warning' ? second.code : '', 'REDACTION_OFF');
+});
+
+test('a stop control frame ends the agent with reason stop', async () => {
+  const { frames, code } = await runAgent(config(), (agent) => agent.control({ type: 'stop' }));
+  assert.equal(code, 0);
+  assert.deepEqual(frames.at(-1), { type: 'bye', reason: 'stop' });
+});

@@ -1,0 +1,366 @@
+/**
+ * The capture agent: a packet source -> the capture pipeline -> redaction -> the pushed-down KFL
+ * filter -> NDJSON frames on stdout. Capture never waits for the reader: when stdout falls behind
+ * or memory runs short, entries are dropped and counted, and stats frames say how many.
+ */
+import type { Writable } from 'node:stream';
+import type { Entry } from '../../model/entry.ts';
+import { SharkError } from '../../model/errors.ts';
+import { compileKfl, FilterRun } from '../../kfl/index.ts';
+import { CapturePipeline } from '../capture-pipeline.ts';
+import { CaptureFileParser } from '../source/capture-file.ts';
+import { newCaptureStats, type CaptureStats } from '../stats.ts';
+import { EntryRedactor } from '../redact/index.ts';
+import type { LiveCapture } from '../live/index.ts';
+import {
+  AGENT_CAPABILITIES,
+  AGENT_PROTOCOL_VERSION,
+  type ControlFrame,
+  type NoticeCode,
+  type StatsFrame,
+  type StopReason,
+} from '../wire/protocol.ts';
+import { FrameWriter } from './frame-writer.ts';
+import { memoryBudget, type MemoryBudget } from './memory-budget.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export interface LiveSourceConfig {
+  readonly kind: 'live';
+  readonly iface: string;
+}
+
+export interface PcapSourceConfig {
+  readonly kind: 'pcap';
+  /** For messages: the file name or "-". */
+  readonly label: string;
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+export interface AgentConfig {
+  readonly source: LiveSourceConfig | PcapSourceConfig;
+  readonly filter: string | null;
+  readonly maxBodyBytes: number;
+  readonly redact: boolean;
+  readonly redactKeys: readonly string[];
+  readonly maxMemoryBytes: number;
+  /** Exit when the reader has taken nothing for this long (0: never). */
+  readonly idleExitMs: number;
+  readonly statsIntervalMs: number;
+}
+
+export interface AgentExit {
+  readonly code: number;
+  readonly reason: StopReason;
+}
+
+/** How often memory and the reader are checked. */
+const CHECK_EVERY_MS = 250;
+/** A backpressure or kernel-drop warning is repeated at most this often. */
+const WARN_EVERY_MS = 5_000;
+/** Stopping waits at most this long for the reader to take the last frames. */
+const FLUSH_ON_STOP_MS = 400;
+
+type LiveOpener = typeof import('../live/index.ts').openLiveCapture;
+
+export class Agent {
+  readonly #config: AgentConfig;
+  readonly #budget: MemoryBudget;
+  readonly #writer: FrameWriter;
+  readonly #stats: CaptureStats = newCaptureStats();
+  readonly #redactor: EntryRedactor | null;
+  readonly #startedMs = Date.now();
+  readonly #openLive: () => Promise<LiveOpener>;
+  #pipeline: CapturePipeline;
+  #live: LiveCapture | null = null;
+  #filterRun: FilterRun | null = null;
+  #filtered = 0;
+  #memoryDropped = 0;
+  #memoryResets = 0;
+  #shedding = false;
+  #lastRss = 0;
+  #stopping = false;
+  #started = false;
+  #stopBeforeStart: { reason: StopReason; code: number } | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #lastWarnMs = new Map<NoticeCode, number>();
+  #warnedDropped = 0;
+  #warnedKernelDrops = 0;
+  #resolveExit: (exit: AgentExit) => void = () => {};
+  readonly #exit: Promise<AgentExit>;
+
+  constructor(config: AgentConfig, out: Writable, openLive?: () => Promise<LiveOpener>) {
+    this.#config = config;
+    this.#budget = memoryBudget(config.maxMemoryBytes);
+    this.#writer = new FrameWriter(out, this.#budget.outputQueueBytes, {
+      closed: () => this.stop('reader-gone'),
+    });
+    this.#redactor = config.redact ? new EntryRedactor({ extraKeys: config.redactKeys }) : null;
+    this.#pipeline = this.#newPipeline();
+    this.#openLive = openLive ?? (async () => (await import('../live/index.ts')).openLiveCapture);
+    this.#exit = new Promise((resolve) => {
+      this.#resolveExit = resolve;
+    });
+  }
+
+  /** Starts capturing; resolves when the agent has stopped and written its last frames. */
+  run(): Promise<AgentExit> {
+    this.#started = true;
+    void this.#start();
+    return this.#exit;
+  }
+
+  /** A control frame from stdin. */
+  control(frame: ControlFrame): void {
+    if (frame.type === 'stop') this.stop('stop');
+    else this.#setFilter(frame.query, true);
+  }
+
+  /** A control line that could not be parsed: reported, the agent goes on. */
+  badControl(message: string): void {
+    this.#notice('warning', 'CONTROL_INVALID', message);
+  }
+
+  stop(reason: StopReason, code = 0): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    // Asked to stop before run(): hello still comes first, then the agent ends at once.
+    if (!this.#started) this.#stopBeforeStart = { reason, code };
+    else void this.#finish(reason, code);
+  }
+
+  async #start(): Promise<void> {
+    const { source } = this.#config;
+    this.#writer.frame({
+      type: 'hello',
+      version: AGENT_PROTOCOL_VERSION,
+      agentVersion: AGENT_VERSION,
+      capabilities: AGENT_CAPABILITIES,
+      iface: source.kind === 'live' ? source.iface : source.label,
+      pid: process.pid,
+      source: source.kind === 'live' ? 'af_packet' : 'pcap',
+      redaction: { enabled: this.#redactor !== null, keys: this.#redactor ? [...this.#redactor.keys] : [] },
+      filter: this.#config.filter,
+      maxMemoryBytes: this.#budget.maxMemoryBytes,
+      startedAtMs: this.#startedMs,
+    });
+    if (this.#stopBeforeStart !== null) {
+      void this.#finish(this.#stopBeforeStart.reason, this.#stopBeforeStart.code);
+      return;
+    }
+    if (this.#redactor === null) {
+      this.#notice('warning', 'REDACTION_OFF', 'redaction is off (--no-redact): header values, cookies, query parameters and bodies leave the pod as captured');
+    }
+    if (this.#config.filter !== null && !this.#setFilter(this.#config.filter, false)) {
+      this.stop('error', 2);
+      return;
+    }
+    this.#timers.push(setInterval(() => this.#check(), CHECK_EVERY_MS));
+    this.#timers.push(setInterval(() => this.#writeStats(false), this.#config.statsIntervalMs));
+    for (const t of this.#timers) t.unref();
+    try {
+      if (source.kind === 'live') await this.#startLive(source);
+      else await this.#readPcap(source);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  async #startLive(source: LiveSourceConfig): Promise<void> {
+    const open = await this.#openLive();
+    if (this.#stopping) return;
+    // The file parsers count what they read; frames from the ring are counted here.
+    this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes }, (frame) => {
+      this.#stats.packets++;
+      this.#stats.bytes += frame.data.length;
+      this.#pipeline.frame(frame);
+    });
+    // The kernel hands packets to the ring; time still has to pass for idle connections.
+    const tick = setInterval(() => this.#pipeline.tick(Date.now() * 1000), 1000);
+    tick.unref();
+    this.#timers.push(tick);
+  }
+
+  async #readPcap(source: PcapSourceConfig): Promise<void> {
+    const parser = new CaptureFileParser(this.#pipelineSink(), this.#stats);
+    for await (const chunk of source.chunks) {
+      if (this.#stopping) return;
+      parser.push(chunk);
+      // A file can wait for the reader; only live capture has to drop.
+      while (this.#writer.queuedBytes >= this.#writer.budgetBytes && !this.#writer.closed && !this.#stopping) {
+        await this.#writer.flush(50);
+      }
+    }
+    if (this.#stopping) return;
+    const end = parser.end();
+    if (end.truncated) {
+      this.#notice('warning', 'CAPTURE_INPUT', `${source.label}: the input ends inside a record (${end.trailingBytes} bytes cut off)`);
+    }
+    this.#pipeline.finish();
+    this.stop('end-of-input');
+  }
+
+  /** The parser keeps one sink while the pipeline behind it may be replaced under memory pressure. */
+  #pipelineSink(): { frame: CapturePipeline['frame']; names: CapturePipeline['names'] } {
+    return {
+      frame: (frame) => this.#pipeline.frame(frame),
+      names: (record) => this.#pipeline.names(record),
+    };
+  }
+
+  #newPipeline(): CapturePipeline {
+    return new CapturePipeline(
+      this.#stats,
+      { entry: (entry) => this.#onEntry(entry) },
+      {
+        dissect: { maxBodyBytes: this.#config.maxBodyBytes },
+        tcp: {
+          maxBufferedBytesTotal: this.#budget.tcpTotalBytes,
+          maxBufferedBytesPerConnection: this.#budget.tcpPerConnectionBytes,
+        },
+      },
+    );
+  }
+
+  #onEntry(entry: Entry): void {
+    if (this.#stopping && this.#config.source.kind === 'live') return;
+    if (this.#shedding) {
+      this.#memoryDropped++;
+      this.#writer.countDropped();
+      return;
+    }
+    const run = this.#filterRun;
+    if (run?.exhausted) {
+      this.#filtered++;
+      return;
+    }
+    // Cheap check first: an entry that cannot be queued is not worth redacting.
+    if (this.#writer.queuedBytes >= this.#writer.budgetBytes) {
+      this.#writer.countDropped();
+      return;
+    }
+    this.#redactor?.redact(entry);
+    let out: Entry | undefined = entry;
+    if (run) {
+      out = run.offer(entry);
+      if (out === undefined) {
+        this.#filtered++;
+        return;
+      }
+    }
+    this.#writer.entry(out);
+  }
+
+  /** Compiles and installs a filter; reports why not when it is invalid. */
+  #setFilter(query: string, acknowledge: boolean): boolean {
+    if (query.trim() === '') {
+      this.#filterRun = null;
+      if (acknowledge) this.#writer.frame({ type: 'filter', query: '' });
+      return true;
+    }
+    const compiled = compileKfl(query);
+    if (!compiled.ok) {
+      const { error } = compiled;
+      const message = `invalid filter, column ${error.column}: ${error.message}${acknowledge ? ' (the previous filter stays in effect)' : ''}`;
+      this.#notice(acknowledge ? 'warning' : 'error', 'FILTER_INVALID', message, error.column);
+      return false;
+    }
+    for (const w of compiled.warnings) this.#notice('warning', 'FILTER_WARNING', w.message, w.column);
+    this.#filterRun = new FilterRun(compiled.filter);
+    if (acknowledge) this.#writer.frame({ type: 'filter', query });
+    return true;
+  }
+
+  #check(): void {
+    if (this.#stopping) return;
+    const rss = process.memoryUsage.rss();
+    this.#lastRss = rss;
+    const wasShedding = this.#shedding;
+    this.#shedding = rss > this.#budget.shedAboveRss;
+    if (rss > this.#budget.resetAboveRss) {
+      // Entries alone cannot bring memory down: reassembly and dissector state is what grows.
+      this.#memoryResets++;
+      this.#pipeline = this.#newPipeline();
+      this.#notice('warning', 'MEMORY_PRESSURE', `RSS ${mb(rss)} MB is near --max-memory ${mb(this.#budget.maxMemoryBytes)} MB: reassembly state was discarded; entries in flight are lost`);
+    } else if (this.#shedding && !wasShedding) {
+      this.#notice('warning', 'MEMORY_PRESSURE', `RSS ${mb(rss)} MB is above ${mb(this.#budget.shedAboveRss)} MB: new entries are dropped until it falls`);
+    }
+    const dropped = this.#writer.dropped;
+    if (dropped > this.#warnedDropped && this.#mayWarn('BACKPRESSURE')) {
+      this.#notice('warning', 'BACKPRESSURE', `${dropped - this.#warnedDropped} entries dropped: the reader did not keep up (${dropped} in all)`);
+      this.#warnedDropped = dropped;
+    }
+    const kernelDrops = this.#live?.kernelCounters().drops ?? 0;
+    if (kernelDrops > this.#warnedKernelDrops && this.#mayWarn('KERNEL_DROPS')) {
+      this.#notice('warning', 'KERNEL_DROPS', `the kernel dropped ${kernelDrops - this.#warnedKernelDrops} packets: the capture ring was full (${kernelDrops} in all)`);
+      this.#warnedKernelDrops = kernelDrops;
+    }
+    const idle = this.#config.idleExitMs;
+    if (idle > 0 && this.#writer.stalledForMs() >= idle) this.stop('idle');
+  }
+
+  #mayWarn(code: NoticeCode): boolean {
+    const now = Date.now();
+    if (now - (this.#lastWarnMs.get(code) ?? -Infinity) < WARN_EVERY_MS) return false;
+    this.#lastWarnMs.set(code, now);
+    return true;
+  }
+
+  #statsFrame(final: boolean): StatsFrame {
+    const s = this.#stats;
+    return {
+      type: 'stats',
+      packets: s.packets,
+      bytes: s.bytes,
+      kernelDrops: this.#live?.kernelCounters().drops ?? 0,
+      entries: s.entries,
+      sent: this.#writer.sent,
+      filtered: this.#filtered,
+      dropped: this.#writer.dropped,
+      malformed: s.malformed,
+      gapBytes: s.gapBytes,
+      memoryResets: this.#memoryResets,
+      rssBytes: this.#lastRss || process.memoryUsage.rss(),
+      queuedBytes: this.#writer.queuedBytes,
+      uptimeMs: Date.now() - this.#startedMs,
+      ...(final ? { final: true } : {}),
+    };
+  }
+
+  #writeStats(final: boolean): void {
+    if (!final && this.#stopping) return;
+    this.#lastRss = process.memoryUsage.rss();
+    this.#writer.frame(this.#statsFrame(final));
+  }
+
+  #notice(type: 'warning' | 'error', code: NoticeCode, message: string, column?: number): void {
+    this.#writer.frame(column === undefined ? { type, code, message } : { type, code, message, column });
+  }
+
+  #fail(err: unknown): void {
+    if (err instanceof SharkError) {
+      const code = (['CAPTURE_PERMISSION', 'CAPTURE_NO_INTERFACE', 'CAPTURE_SOCKET', 'FFI_UNAVAILABLE'] as const).find((c) => c === err.code) ?? 'CAPTURE_INPUT';
+      this.#notice('error', code, err.message);
+    } else {
+      this.#notice('error', 'INTERNAL', `agent failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+    this.stop('error', 1);
+  }
+
+  async #finish(reason: StopReason, code: number): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    try {
+      this.#live?.close();
+    } catch {
+      // Closing a socket that is already gone is not worth failing the exit for.
+    }
+    this.#writeStats(true);
+    this.#writer.frame({ type: 'bye', reason });
+    await this.#writer.flush(FLUSH_ON_STOP_MS);
+    this.#resolveExit({ code, reason });
+  }
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / (1024 * 1024));
+}

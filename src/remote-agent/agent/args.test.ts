@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parseAgentArgs } from './args.ts';
+import { AGENT_VERSION } from './version.ts';
+
+test('defaults: any interface, redaction on, 64 KiB bodies, 200 MB, idle exit 120 s', () => {
+  const r = parseAgentArgs(['capture']);
+  assert.equal(r.kind, 'run');
+  if (r.kind !== 'run') return;
+  assert.deepEqual(r.args, {
+    iface: 'any',
+    pcap: null,
+    filter: null,
+    maxBodyBytes: 65536,
+    redact: true,
+    redactKeys: [],
+    maxMemoryBytes: 200 * 1048576,
+    idleExitMs: 120_000,
+    statsIntervalMs: 1000,
+  });
+});
+
+test('flags as documented', () => {
+  const r = parseAgentArgs(['capture', '--iface', 'eth0', '--filter', 'http', '--max-body', '1m', '--no-redact', '--redact-keys', 'a,b', '--redact-keys', 'c', '--max-memory', '128', '--idle-exit', '0', '--pcap', '-']);
+  assert.equal(r.kind, 'run');
+  if (r.kind !== 'run') return;
+  assert.equal(r.args.iface, 'eth0');
+  assert.equal(r.args.filter, 'http');
+  assert.equal(r.args.maxBodyBytes, 1048576);
+  assert.equal(r.args.redact, false);
+  assert.deepEqual(r.args.redactKeys, ['a', 'b', 'c']);
+  assert.equal(r.args.maxMemoryBytes, 128 * 1048576);
+  assert.equal(r.args.idleExitMs, 0);
+  assert.equal(r.args.pcap, '-');
+});
+
+test('bad usage is a value with a message naming the flag', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [[], /expected the command "capture"/],
+    [['tap'], /expected the command "capture"/],
+    [['capture', '--bogus'], /bogus/],
+    [['capture', '--max-body', 'lots'], /--max-body/],
+    [['capture', '--max-memory', '10'], /--max-memory.*at least 64/],
+    [['capture', '--idle-exit', '-1'], /--idle-exit/],
+    [['capture', '--iface', 'a/b'], /--iface/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = parseAgentArgs(argv);
+    assert.equal(r.kind, 'usage-error', argv.join(' '));
+    if (r.kind === 'usage-error') assert.match(r.message, re);
+  }
+  assert.equal(parseAgentArgs(['--help']).kind, 'help');
+});
+
+test('the agent version is the package version', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(AGENT_VERSION, pkg.version);
+});

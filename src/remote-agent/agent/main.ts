@@ -1,0 +1,71 @@
+/**
+ * Entry point of the bundled agent (dist/agent/agent.js): `node agent.js capture [flags]`.
+ * Wires stdin control lines, signals and the exit code around the Agent. A process in an
+ * ephemeral container gets no signal when the exec connection drops: stdin EOF is its lifeline.
+ */
+import { createReadStream } from 'node:fs';
+import { Agent, type AgentConfig } from './agent.ts';
+import { parseAgentArgs } from './args.ts';
+import { LineSplitter } from '../wire/line-splitter.ts';
+import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
+
+/** Exit codes: 0 stopped as asked, 1 capture failed, 2 bad usage or filter. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseAgentArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'usage-error') {
+    process.stdout.write(`${JSON.stringify({ type: 'error', code: 'USAGE', message: parsed.message })}\n`);
+    process.stderr.write(`kubectl-shark agent: ${parsed.message}\nRun "node agent.js --help" for usage.\n`);
+    return 2;
+  }
+  const { args } = parsed;
+  const fromStdin = args.pcap === '-';
+  const config: AgentConfig = {
+    source:
+      args.pcap === null
+        ? { kind: 'live', iface: args.iface }
+        : { kind: 'pcap', label: args.pcap, chunks: fromStdin ? process.stdin : createReadStream(args.pcap) },
+    filter: args.filter,
+    maxBodyBytes: args.maxBodyBytes,
+    redact: args.redact,
+    redactKeys: args.redactKeys,
+    maxMemoryBytes: args.maxMemoryBytes,
+    idleExitMs: args.idleExitMs,
+    statsIntervalMs: args.statsIntervalMs,
+  };
+  const agent = new Agent(config, process.stdout);
+  if (!fromStdin) {
+    const lines = new LineSplitter(MAX_CONTROL_LINE_BYTES, {
+      line(text) {
+        const control = parseControlLine(text);
+        if (control.ok) agent.control(control.frame);
+        else agent.badControl(control.message);
+      },
+      overlong(bytes) {
+        agent.badControl(`control line of ${bytes} bytes ignored (at most ${MAX_CONTROL_LINE_BYTES})`);
+      },
+    });
+    process.stdin.on('data', (chunk: Buffer) => lines.push(chunk));
+    process.stdin.on('end', () => {
+      lines.end();
+      agent.stop('stdin-eof');
+    });
+    process.stdin.on('error', () => agent.stop('stdin-eof'));
+  }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => agent.stop('signal'));
+  // A write to a reader that went away must end the agent, not kill it with an unhandled error.
+  process.stdout.on('error', () => agent.stop('reader-gone'));
+  const exit = await agent.run();
+  return exit.code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`kubectl-shark agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

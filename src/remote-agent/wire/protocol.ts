@@ -1,0 +1,183 @@
+/**
+ * The agent's stdio wire protocol, version 1 (docs/agent-protocol.md). The agent writes one JSON
+ * object per line on stdout and reads control lines on stdin. Kept in one module so the agent and
+ * the CLI that consumes it (over `kubectl exec`) cannot drift apart.
+ *
+ * Compatibility rule: within a major `version`, frames only gain optional fields and new frame
+ * types; readers ignore fields and types they do not know.
+ */
+import type { Entry } from '../../model/entry.ts';
+
+export const AGENT_PROTOCOL_VERSION = 1;
+
+/** What this agent can do; a consumer checks these instead of guessing from versions. */
+export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
+  'http/1.x',
+  'filter-pushdown',
+  'redaction',
+  'stats',
+  'backpressure-drop',
+]);
+
+/** Control lines longer than this are rejected (a query is short; this bounds stdin memory). */
+export const MAX_CONTROL_LINE_BYTES = 64 * 1024;
+
+export interface RedactionInfo {
+  readonly enabled: boolean;
+  /** Normalised sensitive names in effect (defaults plus --redact-keys); empty when disabled. */
+  readonly keys: readonly string[];
+}
+
+export interface HelloFrame {
+  readonly type: 'hello';
+  readonly version: number;
+  readonly agentVersion: string;
+  readonly capabilities: readonly string[];
+  /** Interface captured ("any", "eth0"), or "-" when reading a pcap from stdin. */
+  readonly iface: string;
+  readonly pid: number;
+  readonly source: 'af_packet' | 'pcap';
+  readonly redaction: RedactionInfo;
+  /** The KFL filter in effect at start (null: every entry is sent). */
+  readonly filter: string | null;
+  readonly maxMemoryBytes: number;
+  /** Wall clock of the agent at start, Unix ms (lets a consumer see clock skew between pods). */
+  readonly startedAtMs: number;
+}
+
+export interface EntryFrame {
+  readonly type: 'entry';
+  readonly entry: Entry;
+}
+
+/** Cumulative counters since the agent started. */
+export interface StatsFrame {
+  readonly type: 'stats';
+  /** Frames that reached the agent (after the kernel socket filter). */
+  readonly packets: number;
+  readonly bytes: number;
+  /** Frames the kernel dropped because the ring was full (PACKET_STATISTICS). */
+  readonly kernelDrops: number;
+  /** Entries dissected. */
+  readonly entries: number;
+  /** Entry frames written to stdout. */
+  readonly sent: number;
+  /** Entries that did not match the filter (or came after its limit()). */
+  readonly filtered: number;
+  /** Entries dropped because stdout could not keep up or memory was short. */
+  readonly dropped: number;
+  /** Frames or segments that could not be decoded. */
+  readonly malformed: number;
+  /** Bytes lost in TCP streams (holes, caps): entries near them may be missing or incomplete. */
+  readonly gapBytes: number;
+  /** Times the reassembly state was thrown away because memory ran short. */
+  readonly memoryResets: number;
+  readonly rssBytes: number;
+  /** Bytes written to stdout but not yet taken by the reader. */
+  readonly queuedBytes: number;
+  readonly uptimeMs: number;
+  /** Present and true on the last stats frame, written just before the agent exits. */
+  readonly final?: boolean;
+}
+
+export type NoticeCode =
+  | 'REDACTION_OFF'
+  | 'FILTER_INVALID'
+  | 'FILTER_WARNING'
+  | 'CONTROL_INVALID'
+  | 'BACKPRESSURE'
+  | 'MEMORY_PRESSURE'
+  | 'KERNEL_DROPS'
+  | 'CAPTURE_PERMISSION'
+  | 'CAPTURE_NO_INTERFACE'
+  | 'CAPTURE_SOCKET'
+  | 'FFI_UNAVAILABLE'
+  | 'CAPTURE_INPUT'
+  | 'USAGE'
+  | 'INTERNAL';
+
+/** `warning`: the agent goes on. `error`: the agent stops after writing it (exit code 1 or 2). */
+export interface NoticeFrame {
+  readonly type: 'warning' | 'error';
+  readonly code: NoticeCode;
+  readonly message: string;
+  /** For FILTER_INVALID: 1-based column of the problem in the query. */
+  readonly column?: number;
+}
+
+/** Acknowledges a filter control frame: from the next entry on, only matches are sent. */
+export interface FilterAppliedFrame {
+  readonly type: 'filter';
+  /** The query now in effect ("" = no filter). */
+  readonly query: string;
+}
+
+/** Written once, last, when the agent exits on its own terms. */
+export interface ByeFrame {
+  readonly type: 'bye';
+  readonly reason: StopReason;
+}
+
+export type StopReason = 'stdin-eof' | 'stop' | 'signal' | 'idle' | 'reader-gone' | 'end-of-input' | 'error';
+
+export type AgentFrame = HelloFrame | EntryFrame | StatsFrame | NoticeFrame | FilterAppliedFrame | ByeFrame;
+
+export interface FilterControl {
+  readonly type: 'filter';
+  /** KFL; "" removes the filter. */
+  readonly query: string;
+}
+
+export interface StopControl {
+  readonly type: 'stop';
+}
+
+export type ControlFrame = FilterControl | StopControl;
+
+export type ParsedControl = { readonly ok: true; readonly frame: ControlFrame } | { readonly ok: false; readonly message: string };
+
+/** Parses one stdin line. Never throws: a bad line is a value the agent reports as a warning. */
+export function parseControlLine(line: string): ParsedControl {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, message: `control line is not JSON: ${preview(line)}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: `control line is not a JSON object: ${preview(line)}` };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (type === 'stop') return { ok: true, frame: { type: 'stop' } };
+  if (type === 'filter') {
+    const query = (value as { query?: unknown }).query;
+    if (typeof query !== 'string') return { ok: false, message: 'filter control frame needs a string "query" ("" removes the filter)' };
+    return { ok: true, frame: { type: 'filter', query } };
+  }
+  return { ok: false, message: `unknown control frame type ${JSON.stringify(type)} (known: "filter", "stop")` };
+}
+
+const FRAME_TYPES = new Set(['hello', 'entry', 'stats', 'warning', 'error', 'filter', 'bye']);
+
+/**
+ * Parses one stdout line of an agent, for consumers. Returns null for a line that is not a frame
+ * of a known type (a consumer reports it and goes on); fields are not deep-validated.
+ */
+export function parseAgentLine(line: string): AgentFrame | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !FRAME_TYPES.has(type)) return null;
+  if (type === 'entry' && typeof (value as { entry?: unknown }).entry !== 'object') return null;
+  return value as AgentFrame;
+}
+
+function preview(line: string): string {
+  const cut = line.length > 80 ? `${line.slice(0, 80)}...` : line;
+  return JSON.stringify(cut);
+}
