@@ -46,6 +46,8 @@ export interface AgentConfig {
   /** Exit when the reader has taken nothing for this long (0: never). */
   readonly idleExitMs: number;
   readonly statsIntervalMs: number;
+  /** Written right after hello (things the caller found before the agent existed). */
+  readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
 }
 
 export interface AgentExit {
@@ -57,6 +59,8 @@ export interface AgentExit {
 const CHECK_EVERY_MS = 250;
 /** A backpressure or kernel-drop warning is repeated at most this often. */
 const WARN_EVERY_MS = 5_000;
+/** After a memory reset the heap needs a collection to show it: do not reset again before this. */
+const RESET_COOLDOWN_MS = 5_000;
 /** Stopping waits at most this long for the reader to take the last frames. */
 const FLUSH_ON_STOP_MS = 400;
 
@@ -78,6 +82,8 @@ export class Agent {
   #memoryResets = 0;
   #shedding = false;
   #lastRss = 0;
+  #lastHeapUsed = 0;
+  #lastResetMs = -Infinity;
   #stopping = false;
   #started = false;
   #stopBeforeStart: { reason: StopReason; code: number } | null = null;
@@ -130,6 +136,22 @@ export class Agent {
 
   async #start(): Promise<void> {
     const { source } = this.#config;
+    // A bad --filter is found before the capture opens, so nothing is captured for nothing.
+    const filterOk = this.#config.filter === null || compileKfl(this.#config.filter).ok;
+    let openError: unknown = null;
+    if (source.kind === 'live' && filterOk && this.#stopBeforeStart === null) {
+      try {
+        await this.#openLiveSource(source);
+      } catch (err) {
+        openError = err;
+      }
+      if (this.#stopping) {
+        // Stopped (stdin EOF, a signal) while the socket was opening: #finish has run already.
+        this.#live?.close();
+        return;
+      }
+    }
+    // hello comes once the capture is open: a consumer may start traffic when it sees it.
     this.#writer.frame({
       type: 'hello',
       version: AGENT_PROTOCOL_VERSION,
@@ -147,6 +169,7 @@ export class Agent {
       void this.#finish(this.#stopBeforeStart.reason, this.#stopBeforeStart.code);
       return;
     }
+    for (const w of this.#config.startupWarnings ?? []) this.#notice('warning', w.code, w.message);
     if (this.#redactor === null) {
       this.#notice('warning', 'REDACTION_OFF', 'redaction is off (--no-redact): header values, cookies, query parameters and bodies leave the pod as captured');
     }
@@ -154,20 +177,24 @@ export class Agent {
       this.stop('error', 2);
       return;
     }
+    if (openError !== null) {
+      this.#fail(openError);
+      return;
+    }
     this.#timers.push(setInterval(() => this.#check(), CHECK_EVERY_MS));
     this.#timers.push(setInterval(() => this.#writeStats(false), this.#config.statsIntervalMs));
     for (const t of this.#timers) t.unref();
-    try {
-      if (source.kind === 'live') await this.#startLive(source);
-      else await this.#readPcap(source);
-    } catch (err) {
-      this.#fail(err);
+    if (source.kind === 'pcap') {
+      try {
+        await this.#readPcap(source);
+      } catch (err) {
+        this.#fail(err);
+      }
     }
   }
 
-  async #startLive(source: LiveSourceConfig): Promise<void> {
+  async #openLiveSource(source: LiveSourceConfig): Promise<void> {
     const open = await this.#openLive();
-    if (this.#stopping) return;
     // The file parsers count what they read; frames from the ring are counted here.
     this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes }, (frame) => {
       this.#stats.packets++;
@@ -223,7 +250,9 @@ export class Agent {
 
   #onEntry(entry: Entry): void {
     if (this.#stopping && this.#config.source.kind === 'live') return;
-    if (this.#shedding) {
+    // Under memory pressure only queued output grows with entries: with nothing waiting, an entry
+    // goes straight to the pipe, and dropping it would not lower RSS (which need not fall at all).
+    if (this.#shedding && this.#writer.queuedBytes > 0) {
       this.#memoryDropped++;
       this.#writer.countDropped();
       return;
@@ -272,19 +301,27 @@ export class Agent {
 
   #check(): void {
     if (this.#stopping) return;
-    const rss = process.memoryUsage.rss();
-    this.#lastRss = rss;
+    const mem = process.memoryUsage();
+    this.#lastRss = mem.rss;
+    this.#lastHeapUsed = mem.heapUsed;
     const wasShedding = this.#shedding;
-    this.#shedding = rss > this.#budget.shedAboveRss;
-    if (rss > this.#budget.resetAboveRss) {
-      // Entries alone cannot bring memory down: reassembly and dissector state is what grows.
+    // Over the bound, queued output is the one thing entries add to: stop adding while it waits.
+    // (RSS need not fall once V8 has grown its heap, so this is no reason to drop entries that go
+    // straight to the pipe.)
+    this.#shedding = mem.rss > this.#budget.maxMemoryBytes;
+    const now = Date.now();
+    if (mem.heapUsed > this.#budget.resetAboveHeapBytes && now - this.#lastResetMs > RESET_COOLDOWN_MS) {
+      // Entries alone cannot bring the heap down: reassembly and dissector state is what grows,
+      // and V8 aborts the process at its heap limit.
+      this.#lastResetMs = now;
       this.#memoryResets++;
       this.#pipeline = this.#newPipeline();
-      this.#notice('warning', 'MEMORY_PRESSURE', `RSS ${mb(rss)} MB is near --max-memory ${mb(this.#budget.maxMemoryBytes)} MB: reassembly state was discarded; entries in flight are lost`);
+      this.#notice('warning', 'MEMORY_PRESSURE', `JS heap ${mb(mem.heapUsed)} MB is near its limit (${this.#budget.oldSpaceMb} MB from --max-memory ${mb(this.#budget.maxMemoryBytes)}): reassembly state was discarded; entries in flight are lost`);
     } else if (this.#shedding && !wasShedding) {
-      this.#notice('warning', 'MEMORY_PRESSURE', `RSS ${mb(rss)} MB is above ${mb(this.#budget.shedAboveRss)} MB: new entries are dropped until it falls`);
+      this.#notice('warning', 'MEMORY_PRESSURE', `RSS ${mb(mem.rss)} MB is over --max-memory ${mb(this.#budget.maxMemoryBytes)} MB: new entries are dropped while output waits, until it falls`);
     }
-    const dropped = this.#writer.dropped;
+    // Entries shed for memory are counted in the writer too, but are not the reader's doing.
+    const dropped = this.#writer.dropped - this.#memoryDropped;
     if (dropped > this.#warnedDropped && this.#mayWarn('BACKPRESSURE')) {
       this.#notice('warning', 'BACKPRESSURE', `${dropped - this.#warnedDropped} entries dropped: the reader did not keep up (${dropped} in all)`);
       this.#warnedDropped = dropped;
@@ -320,6 +357,7 @@ export class Agent {
       gapBytes: s.gapBytes,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
+      heapUsedBytes: this.#lastHeapUsed,
       queuedBytes: this.#writer.queuedBytes,
       uptimeMs: Date.now() - this.#startedMs,
       ...(final ? { final: true } : {}),
@@ -328,7 +366,9 @@ export class Agent {
 
   #writeStats(final: boolean): void {
     if (!final && this.#stopping) return;
-    this.#lastRss = process.memoryUsage.rss();
+    const mem = process.memoryUsage();
+    this.#lastRss = mem.rss;
+    this.#lastHeapUsed = mem.heapUsed;
     this.#writer.frame(this.#statsFrame(final));
   }
 

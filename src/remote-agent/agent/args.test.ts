@@ -41,7 +41,7 @@ test('bad usage is a value with a message naming the flag', () => {
     [['tap'], /expected the command "capture"/],
     [['capture', '--bogus'], /bogus/],
     [['capture', '--max-body', 'lots'], /--max-body/],
-    [['capture', '--max-memory', '10'], /--max-memory.*at least 64/],
+    [['capture', '--max-memory', '10'], /--max-memory.*at least 96/],
     [['capture', '--idle-exit', '-1'], /--idle-exit/],
     [['capture', '--iface', 'a/b'], /--iface/],
   ];

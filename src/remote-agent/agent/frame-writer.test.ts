@@ -29,7 +29,7 @@ const entry = { id: '1-0', request: { path: '/x'.repeat(100) } } as unknown as E
 
 test('entries are written while the reader keeps up', async () => {
   const out = new SlowReader();
-  const w = new FrameWriter(out, 10_000, { closed: () => {} });
+  const w = new FrameWriter(out, 100_000, { closed: () => {} });
   for (let i = 0; i < 50; i++) assert.equal(w.entry(entry), true);
   assert.equal(await w.flush(1000), true);
   assert.equal(w.sent, 50);

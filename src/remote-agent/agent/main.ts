@@ -6,6 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
+import { reexecWithHeapFlags } from './heap-flags.ts';
+import { memoryBudget } from './memory-budget.ts';
 import { LineSplitter } from '../wire/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
 
@@ -22,6 +24,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { args } = parsed;
+  // Replaces this process (same pid and stdio) with one whose V8 heap fits --max-memory.
+  const heap = reexecWithHeapFlags(memoryBudget(args.maxMemoryBytes));
   const fromStdin = args.pcap === '-';
   const config: AgentConfig = {
     source:
@@ -35,6 +39,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     maxMemoryBytes: args.maxMemoryBytes,
     idleExitMs: args.idleExitMs,
     statsIntervalMs: args.statsIntervalMs,
+    startupWarnings:
+      heap === 'unsupported'
+        ? [{ code: 'HEAP_LIMITS', message: `this Node.js (${process.version}) has no process.execve: the JS heap keeps V8's default limits, so RSS may exceed --max-memory (use Node >= 22.15)` }]
+        : [],
   };
   const agent = new Agent(config, process.stdout);
   if (!fromStdin) {

@@ -1,13 +1,16 @@
 /**
  * Splits the agent's `--max-memory` among the things that grow with traffic, so the process stays
- * under it: the kernel ring (its pages count in RSS), the output queue, TCP reassembly buffers.
- * What is left covers Node itself (~45 MB), dissector state and garbage awaiting collection; when
- * RSS still climbs, the agent first sheds entries, then throws reassembly state away.
+ * under it: the kernel ring (its pages count in RSS), the output queue (strings on the JS heap),
+ * TCP reassembly buffers (outside the heap), and the JS heap itself, whose limits are V8 flags
+ * (see heap-flags.ts: the agent re-executes itself with them). What is left covers Node's own
+ * baseline (~55 MB with koffi loaded).
  */
 const MiB = 1024 * 1024;
 
-export const MIN_MAX_MEMORY_BYTES = 64 * MiB;
+export const MIN_MAX_MEMORY_BYTES = 96 * MiB;
 export const DEFAULT_MAX_MEMORY_BYTES = 200 * MiB;
+/** RSS of the agent before any traffic: Node, the bundle, koffi. */
+export const BASELINE_RSS_BYTES = 56 * MiB;
 
 export interface MemoryBudget {
   readonly maxMemoryBytes: number;
@@ -15,26 +18,33 @@ export interface MemoryBudget {
   readonly outputQueueBytes: number;
   readonly tcpTotalBytes: number;
   readonly tcpPerConnectionBytes: number;
-  /** RSS above which new entries are dropped (counted) instead of queued. */
-  readonly shedAboveRss: number;
-  /** RSS above which reassembly and dissector state is discarded (counted, warned). */
-  readonly resetAboveRss: number;
+  /** V8 old generation limit (--max-old-space-size), MiB. */
+  readonly oldSpaceMb: number;
+  /** V8 semi-space limit (--max-semi-space-size), MiB; the young generation is about three of them. */
+  readonly semiSpaceMb: number;
+  /** Live heap above which reassembly and dissector state is discarded (counted, warned). */
+  readonly resetAboveHeapBytes: number;
 }
 
 export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   const max = Math.max(MIN_MAX_MEMORY_BYTES, maxMemoryBytes);
   // The ring is whole 1 MiB blocks (one block must hold a 64 KiB GSO frame).
   const ringBytes = clamp(Math.floor(max / 8 / MiB), 4, 32) * MiB;
-  const outputQueueBytes = clamp(Math.floor(max / 8), MiB, 32 * MiB);
-  const tcpTotalBytes = Math.floor(max / 8);
+  const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);
+  const tcpTotalBytes = Math.floor(max / 10);
+  const semiSpaceMb = max >= 160 * MiB ? 8 : 4;
+  const heapRoom = max - BASELINE_RSS_BYTES - ringBytes - tcpTotalBytes - 3 * semiSpaceMb * MiB;
+  const oldSpaceMb = Math.max(32, Math.floor(heapRoom / MiB));
   return {
     maxMemoryBytes: max,
     ringBytes,
     outputQueueBytes,
     tcpTotalBytes,
     tcpPerConnectionBytes: Math.min(4 * MiB, Math.floor(tcpTotalBytes / 4)),
-    shedAboveRss: Math.floor(max * 0.85),
-    resetAboveRss: Math.floor(max * 0.95),
+    oldSpaceMb,
+    semiSpaceMb,
+    // Well below the old-space limit: V8 aborts the process when it is reached.
+    resetAboveHeapBytes: Math.floor(oldSpaceMb * MiB * 0.75),
   };
 }
 

@@ -73,6 +73,8 @@ export interface StatsFrame {
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;
+  /** Of which the JavaScript heap in use (the rest: the ring, buffers, garbage not yet returned). */
+  readonly heapUsedBytes: number;
   /** Bytes written to stdout but not yet taken by the reader. */
   readonly queuedBytes: number;
   readonly uptimeMs: number;
@@ -87,6 +89,7 @@ export type NoticeCode =
   | 'CONTROL_INVALID'
   | 'BACKPRESSURE'
   | 'MEMORY_PRESSURE'
+  | 'HEAP_LIMITS'
   | 'KERNEL_DROPS'
   | 'CAPTURE_PERMISSION'
   | 'CAPTURE_NO_INTERFACE'
