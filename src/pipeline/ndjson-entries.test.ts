@@ -35,3 +35,22 @@ test('a last line cut short is a truncation', () => {
   reader.push(enc.encode(`${entryLine('0-0')}\n{"id":"0-1","proto`));
   assert.equal(reader.end().truncated, true);
 });
+
+test('the capture agent output reads as entries: entry frames unwrapped, other frames skipped', () => {
+  const stats = newCaptureStats();
+  const got: Entry[] = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+  const entry = JSON.parse(entryLine('7-0')) as Entry;
+  const lines = [
+    { type: 'hello', version: 1 },
+    { type: 'entry', entry },
+    { type: 'stats', packets: 3 },
+    { type: 'warning', code: 'BACKPRESSURE', message: 'x' },
+    { type: 'entry', entry: { id: 'no-shape' } },
+    { type: 'bye', reason: 'stop' },
+  ];
+  reader.push(new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  reader.end();
+  assert.deepEqual(got, [entry]);
+  assert.equal(stats.malformed, 1, 'only the entry frame without an entry shape is malformed');
+});

@@ -1,7 +1,9 @@
 /**
  * Reads entries back from NDJSON (what `read -o json` writes), so saved output can be filtered
- * again: `kubectl shark read saved.ndjson --filter '...'`. Lines are split on the bytes, so a chunk
- * boundary may fall anywhere; a line that is not an entry is counted as malformed and skipped.
+ * again: `kubectl shark read saved.ndjson --filter '...'`. The capture agent's own output (its
+ * wire protocol frames) reads the same way: entry frames are unwrapped, its other frames skipped.
+ * Lines are split on the bytes, so a chunk boundary may fall anywhere; a line that is neither is
+ * counted as malformed and skipped.
  */
 import type { Entry } from '../model/entry.ts';
 import type { CaptureStats } from '../remote-agent/stats.ts';
@@ -19,6 +21,16 @@ function isEntry(value: unknown): value is Entry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v['id'] === 'string' && typeof v['protocol'] === 'object' && typeof v['request'] === 'object' && typeof v['src'] === 'object';
+}
+
+const AGENT_FRAME_TYPES = new Set(['hello', 'stats', 'warning', 'error', 'filter', 'bye']);
+
+/** The entry of an agent entry frame, 'other' for the agent's other frames, else null. */
+function agentFrame(value: unknown): Entry | 'other' | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { type, entry } = value as { type?: unknown; entry?: unknown };
+  if (type === 'entry') return isEntry(entry) ? entry : null;
+  return typeof type === 'string' && AGENT_FRAME_TYPES.has(type) ? 'other' : null;
 }
 
 export class NdjsonEntryReader {
@@ -60,12 +72,14 @@ export class NdjsonEntryReader {
       this.#stats.malformed++;
       return false;
     }
-    if (!isEntry(value)) {
+    const entry = isEntry(value) ? value : agentFrame(value);
+    if (entry === 'other') return true;
+    if (entry === null) {
       this.#stats.malformed++;
       return false;
     }
     this.#stats.entries++;
-    this.#emit(value);
+    this.#emit(entry);
     return true;
   }
 }

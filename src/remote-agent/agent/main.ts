@@ -57,11 +57,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     });
     process.stdin.on('data', (chunk: Buffer) => lines.push(chunk));
+    // Live capture has no end of its own: stdin EOF is its stop. A capture file ends by itself.
+    const live = config.source.kind === 'live';
     process.stdin.on('end', () => {
       lines.end();
-      agent.stop('stdin-eof');
+      if (live) agent.stop('stdin-eof');
     });
-    process.stdin.on('error', () => agent.stop('stdin-eof'));
+    process.stdin.on('error', () => {
+      if (live) agent.stop('stdin-eof');
+    });
   }
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => agent.stop('signal'));
   // A write to a reader that went away must end the agent, not kill it with an unhandled error.
