@@ -66,12 +66,20 @@ export type Alias =
 
 const path = (dotted: string): Alias => ({ kind: 'path', path: dotted.split('.') });
 
-function endpointField(root: unknown, side: 'src' | 'dst', field: 'name' | 'namespace'): unknown {
-  return readKey(readKey(root, side), field);
+function endpointField(root: unknown, side: 'src' | 'dst', field: 'name' | 'namespace' | 'pod' | 'service'): unknown {
+  const endpoint = readKey(root, side);
+  // Entries named from a cluster carry `pod` and `service`; others (capture files) only `name`.
+  if ((field === 'pod' || field === 'service') && !(isObject(endpoint) && field in endpoint)) return readKey(endpoint, 'name');
+  return readKey(endpoint, field);
 }
 
+const endpointAlias = (side: 'src' | 'dst', field: 'pod' | 'service'): Alias => ({
+  kind: 'computed',
+  get: (root) => endpointField(root, side, field),
+});
+
 /** [src.<field>, dst.<field>] without empty or missing ones (KFL2's namespaces, pods, services). */
-function bothSides(field: 'name' | 'namespace'): Getter {
+function bothSides(field: 'name' | 'namespace' | 'pod' | 'service'): Getter {
   return (root) => {
     const out: string[] = [];
     for (const side of ['src', 'dst'] as const) {
@@ -130,17 +138,17 @@ export const ALIASES: ReadonlyMap<string, Alias> = new Map<string, Alias>([
     const ms = readKey(root, 'elapsedTime');
     return typeof ms === 'number' ? ms * 1000 : null;
   } }],
-  ['src.pod.name', path('src.name')],
+  ['src.pod.name', endpointAlias('src', 'pod')],
   ['src.pod.namespace', path('src.namespace')],
-  ['dst.pod.name', path('dst.name')],
+  ['dst.pod.name', endpointAlias('dst', 'pod')],
   ['dst.pod.namespace', path('dst.namespace')],
-  ['src.service.name', path('src.name')],
+  ['src.service.name', endpointAlias('src', 'service')],
   ['src.service.namespace', path('src.namespace')],
-  ['dst.service.name', path('dst.name')],
+  ['dst.service.name', endpointAlias('dst', 'service')],
   ['dst.service.namespace', path('dst.namespace')],
   ['namespaces', { kind: 'computed', get: bothSides('namespace') }],
-  ['pods', { kind: 'computed', get: bothSides('name') }],
-  ['services', { kind: 'computed', get: bothSides('name') }],
+  ['pods', { kind: 'computed', get: bothSides('pod') }],
+  ['services', { kind: 'computed', get: bothSides('service') }],
   // KFL2's tls is `capture_source == "ebpf_tls"`; a pcap does not say how it was captured otherwise.
   ['capture_source', { kind: 'computed', get: (root) => (isObject(root) && root['tls'] === true ? 'ebpf_tls' : 'unspecified') }],
   ...FUTURE_NAMES.map((n): [string, Alias] => [n, { kind: 'computed', get: nothing }]),
@@ -161,7 +169,7 @@ const OPEN_MAPS: readonly string[] = [...CASE_INSENSITIVE_MAPS, 'request.querySt
 
 const ENTRY_PATHS: readonly string[] = [
   'id', 'protocol', 'protocol.name', 'protocol.version', 'protocol.abbr',
-  ...['src', 'dst'].flatMap((s) => [s, `${s}.ip`, `${s}.port`, `${s}.name`, `${s}.namespace`]),
+  ...['src', 'dst'].flatMap((s) => [s, `${s}.ip`, `${s}.port`, `${s}.name`, `${s}.namespace`, `${s}.pod`, `${s}.service`]),
   'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls',
   'request', 'request.method', 'request.url', 'request.path', 'request.httpVersion', 'request.headers',
   'request.cookies', 'request.queryString', 'request.postData', 'request.postData.mimeType', 'request.postData.text',

@@ -24,9 +24,17 @@ export interface Protocol {
 export interface Endpoint {
   ip: string;
   port: number;
-  /** Workload or host name when known (pcapng name records, cluster naming), else "". */
+  /**
+   * Workload or host name when known, else "": from a cluster, the service's name when a service
+   * covers the address, else the workload (Deployment) or pod name; from a capture file, its
+   * name records.
+   */
   name: string;
   namespace: string;
+  /** From a cluster: the pod owning the address ("" when it is not a pod's). Absent otherwise. */
+  pod?: string;
+  /** From a cluster: the service whose address this is or whose endpoints include it, else "". */
+  service?: string;
 }
 
 /** Header and cookie maps keep the original case of names; repeated headers are joined. */
