@@ -266,3 +266,24 @@ test('the graph is rebuilt lazily after a filter change and matches the view aft
   store.setFilter(null);
   assert.equal(store.graph().edges.reduce((n, e) => n + e.requests, 0), 4);
 });
+
+test('a live tap sets its scope and the redaction-off mark; each is a visible change', () => {
+  const clock = new ManualClock();
+  const store = newStore(clock);
+  let calls = 0;
+  store.subscribe(() => calls++);
+  const namespaces = ['shop'];
+  store.setScope({ context: 'sandbox', namespaces, pods: 3 });
+  namespaces.push('mutated later');
+  clock.advance(DEFAULT_FRAME_MS);
+  const s1 = store.snapshot();
+  assert.equal(calls, 1);
+  assert.deepEqual(s1.scope, { context: 'sandbox', namespaces: ['shop'], pods: 3 });
+  assert.equal(s1.redactionOff, undefined);
+  store.markRedactionOff();
+  store.markRedactionOff();
+  const s2 = store.snapshot();
+  assert.equal(s2.version, s1.version + 1);
+  assert.equal(s2.redactionOff, true);
+  assert.equal(store.snapshot(), s2);
+});

@@ -16,7 +16,7 @@ import type { Entry } from '../model/entry.ts';
 import { NumberDeque } from './number-deque.ts';
 import { SlidingRate } from './rate.ts';
 import { ServiceGraphBuilder } from './service-graph.ts';
-import type { EntryStore, ServiceGraph, StoreSnapshot } from './store-api.ts';
+import type { EntryStore, ServiceGraph, StoreSnapshot, TapScope } from './store-api.ts';
 
 export interface Cancelable {
   cancel(): void;
@@ -55,6 +55,8 @@ export class RingEntryStore implements EntryStore {
   #evicted = 0;
   #drops = 0;
   #ended = false;
+  #scope: TapScope | undefined;
+  #redactionOff = false;
 
   #filter: CompiledFilter | null = null;
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
@@ -101,6 +103,19 @@ export class RingEntryStore implements EntryStore {
   addDrops(n: number): void {
     if (!(n > 0)) return;
     this.#drops += n;
+    this.#markChanged();
+  }
+
+  /** A live tap's context, namespaces and pod count, for the header; call again when they change. */
+  setScope(scope: TapScope): void {
+    this.#scope = Object.freeze({ ...scope, namespaces: Object.freeze([...scope.namespaces]) });
+    this.#markChanged();
+  }
+
+  /** Some traffic comes unredacted: the header says so for the rest of the session. */
+  markRedactionOff(): void {
+    if (this.#redactionOff) return;
+    this.#redactionOff = true;
     this.#markChanged();
   }
 
@@ -242,6 +257,8 @@ export class RingEntryStore implements EntryStore {
       drops: this.#drops,
       filter: this.#filter?.query ?? '',
       ended: this.#ended,
+      ...(this.#scope !== undefined ? { scope: this.#scope } : {}),
+      ...(this.#redactionOff ? { redactionOff: true } : {}),
     });
   }
 }

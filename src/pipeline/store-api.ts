@@ -25,6 +25,20 @@ export interface StoreSnapshot {
   readonly filter: string;
   /** True once the source has ended (file read, replay finished without --loop). */
   readonly ended: boolean;
+  /** Present for a live tap: what is being tapped, for the header. */
+  readonly scope?: TapScope;
+  /** Present and true once some traffic comes unredacted (tap --no-redact, or an agent that does not redact). */
+  readonly redactionOff?: boolean;
+}
+
+/** What a live tap covers; the header shows it instead of the plain target count. */
+export interface TapScope {
+  /** The kubeconfig context in use. */
+  readonly context: string;
+  /** Namespaces searched for targets; empty for all namespaces (-A). */
+  readonly namespaces: readonly string[];
+  /** Pods being tapped now. */
+  readonly pods: number;
 }
 
 export interface GraphNode {

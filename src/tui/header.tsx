@@ -1,6 +1,9 @@
-/** Two header lines: where the traffic comes from, then counts, rate, drops, follow and filter. */
+/**
+ * Two header lines: where the traffic comes from (for a live tap: context, namespaces and pods,
+ * and a marker while anything comes unredacted), then counts, rate, drops, follow and filter.
+ */
 import { Box, Text } from 'ink';
-import type { StoreSnapshot } from '../pipeline/store-api.ts';
+import type { StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
 import { ACCENT } from './theme.ts';
 
 export interface HeaderProps {
@@ -11,8 +14,21 @@ export interface HeaderProps {
   readonly width: number;
 }
 
+/** More namespaces than this are summed up as "+N": the line has other things to say. */
+const MAX_NAMESPACES = 3;
+
 function rate(perSec: number): string {
   return perSec >= 100 ? String(Math.round(perSec)) : perSec.toFixed(1);
+}
+
+/** "ctx sandbox · ns shop · 3 pods"; "all namespaces" for -A. */
+export function scopeText(scope: TapScope): string {
+  const { namespaces } = scope;
+  let ns: string;
+  if (namespaces.length === 0) ns = 'all namespaces';
+  else if (namespaces.length <= MAX_NAMESPACES) ns = `ns ${namespaces.join(',')}`;
+  else ns = `ns ${namespaces.slice(0, MAX_NAMESPACES).join(',')} +${namespaces.length - MAX_NAMESPACES}`;
+  return `ctx ${scope.context} · ${ns} · ${scope.pods} pod${scope.pods === 1 ? '' : 's'}`;
 }
 
 export function Header({ source, targets, snapshot, follow, width }: HeaderProps) {
@@ -21,9 +37,16 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
         <Text bold color={ACCENT}>kubectl-shark</Text>
+        {/* Before the source, so a narrow terminal cuts anything but this. */}
+        {snapshot.redactionOff === true ? (
+          <Text>
+            {' '}
+            <Text bold color="white" backgroundColor="red"> REDACTION OFF </Text>
+          </Text>
+        ) : null}
         <Text> {source}</Text>
         <Text color="gray"> │ </Text>
-        <Text>targets {targets}</Text>
+        {snapshot.scope !== undefined ? <Text>{scopeText(snapshot.scope)}</Text> : <Text>targets {targets}</Text>}
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
       </Text>
       <Text wrap="truncate">

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatElapsed, formatPodSummary } from './pod-summary.ts';
+import type { PodTapStats } from './tap-merge.ts';
+
+function pod(key: string, counts: Partial<PodTapStats> = {}): PodTapStats {
+  return { key, entries: 0, duplicates: 0, sent: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'ended', lastMessage: '', ...counts };
+}
+
+test('one aligned row per pod, sorted, numbers right-aligned, then the totals', () => {
+  const text = formatPodSummary(
+    [
+      pod('shop/front-end-7d4b9c8f5-x2x9q', { entries: 1200, dropped: 3, kernelDrops: 17 }),
+      pod('shop/catalogue-6b9c8d7f5-abcde', { entries: 35, state: 'failed', lastMessage: 'pod deleted' }),
+      pod('db/db-0', { entries: 0, state: 'ended', lastMessage: 'the kernel dropped\n 17 frames' }),
+    ],
+    { entries: 1235, duplicates: 12, elapsedMs: 83_400 },
+  );
+  assert.equal(
+    text,
+    [
+      'POD                             STATE   ENTRIES  DROPPED  KERNEL DROPS  NOTE',
+      'db/db-0                         ended         0        0             0  the kernel dropped 17 frames',
+      'shop/catalogue-6b9c8d7f5-abcde  failed       35        0             0  pod deleted',
+      'shop/front-end-7d4b9c8f5-x2x9q  ended      1200        3            17',
+      'total: 1235 entries from 3 pods in 1m23s, 12 duplicates dropped (both ends tapped), 3 entries dropped by agents, 17 frames dropped by kernels',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('a single pod, no drops and no duplicates: a short totals line', () => {
+  const text = formatPodSummary([pod('shop/a', { entries: 1, state: 'capturing' })], { entries: 1, duplicates: 0, elapsedMs: 400 });
+  assert.equal(text, ['POD     STATE      ENTRIES  DROPPED  KERNEL DROPS  NOTE', 'shop/a  capturing        1        0             0', 'total: 1 entry from 1 pod in 0.4s', ''].join('\n'));
+});
+
+test('no pod tapped says so', () => {
+  assert.equal(formatPodSummary([], { entries: 0, duplicates: 1, elapsedMs: 2000 }), 'no pod was tapped\ntotal: 0 entries from 0 pods in 2.0s, 1 duplicate dropped (both ends tapped)\n');
+});
+
+test('long notes are cut to one short line', () => {
+  const text = formatPodSummary([pod('shop/a', { lastMessage: 'x'.repeat(300) })], { entries: 0, duplicates: 0, elapsedMs: 0 });
+  const row = text.split('\n')[1]!;
+  assert.ok(row.endsWith('…'));
+  assert.equal(row.length, 'shop/a  ended        0        0             0  '.length + 100);
+});
+
+test('elapsed time: tenths under a minute, then minutes and seconds, then hours and minutes', () => {
+  assert.equal(formatElapsed(0), '0.0s');
+  assert.equal(formatElapsed(59_940), '59.9s');
+  assert.equal(formatElapsed(59_960), '1m00s');
+  assert.equal(formatElapsed(60_000), '1m00s');
+  assert.equal(formatElapsed(3_599_000), '59m59s');
+  assert.equal(formatElapsed(3_723_000), '1h02m');
+  assert.equal(formatElapsed(-5), '0.0s');
+});

@@ -1,0 +1,62 @@
+/**
+ * The per-pod summary `tap` prints to stderr when it stops: one aligned row per tapped pod, then a
+ * totals line. Plain text (no colour): it is read after the screen is given back, or in a CI log.
+ */
+import type { PodTapStats } from './tap-merge.ts';
+
+export interface TapTotals {
+  readonly entries: number;
+  readonly duplicates: number;
+  readonly elapsedMs: number;
+}
+
+const HEADINGS = ['POD', 'STATE', 'ENTRIES', 'DROPPED', 'KERNEL DROPS', 'NOTE'] as const;
+/** Columns aligned right (numbers). */
+const NUMERIC = new Set([2, 3, 4]);
+const GAP = '  ';
+/** Notes are one line and short; the whole message was shown when it happened. */
+const MAX_NOTE = 100;
+
+function note(message: string): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > MAX_NOTE ? `${line.slice(0, MAX_NOTE - 1)}…` : line;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** 0.4s, 12.3s, 2m05s, 1h02m. */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  // Compared after rounding, so 59.96 s reads 1m00s rather than 60.0s.
+  if (Math.round(seconds * 10) < 600) return `${seconds.toFixed(1)}s`;
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotals): string {
+  const rows = [...stats]
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((s) => [s.key, s.state, String(s.entries), String(s.dropped), String(s.kernelDrops), note(s.lastMessage)]);
+  const table = [[...HEADINGS], ...rows];
+  const widths = HEADINGS.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
+  const lines = table.map((row) =>
+    row
+      .map((cell, col) => {
+        if (col === row.length - 1) return cell;
+        return NUMERIC.has(col) ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!);
+      })
+      .join(GAP)
+      .trimEnd(),
+  );
+  const dropped = stats.reduce((sum, s) => sum + s.dropped, 0);
+  const kernelDrops = stats.reduce((sum, s) => sum + s.kernelDrops, 0);
+  const parts = [`${count(totals.entries, 'entry', 'entries')} from ${count(stats.length, 'pod', 'pods')} in ${formatElapsed(totals.elapsedMs)}`];
+  if (totals.duplicates > 0) parts.push(`${count(totals.duplicates, 'duplicate', 'duplicates')} dropped (both ends tapped)`);
+  if (dropped > 0) parts.push(`${count(dropped, 'entry', 'entries')} dropped by agents`);
+  if (kernelDrops > 0) parts.push(`${count(kernelDrops, 'frame', 'frames')} dropped by kernels`);
+  const body = stats.length === 0 ? ['no pod was tapped'] : lines;
+  return `${[...body, `total: ${parts.join(', ')}`].join('\n')}\n`;
+}

@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HTTP1_1, type Entry } from '../model/entry.ts';
+import type { AgentFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
+import { ClusterNames } from './cluster-names.ts';
+import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';
+
+const FRONT: TapSource = { key: 'shop/front-end-1', namespace: 'shop', pod: 'front-end-1' };
+const CATALOGUE: TapSource = { key: 'shop/catalogue-1', namespace: 'shop', pod: 'catalogue-1' };
+const DB: TapSource = { key: 'shop/db-0', namespace: 'shop', pod: 'db-0' };
+
+interface CallSpec {
+  readonly id?: string;
+  readonly srcIp?: string;
+  readonly srcPort?: number;
+  readonly dstIp?: string;
+  readonly dstPort?: number;
+  readonly method?: string;
+  readonly url?: string;
+}
+
+function call(spec: CallSpec = {}): AgentFrame {
+  const url = spec.url ?? '/catalogue';
+  const entry = {
+    id: spec.id ?? '0-0',
+    protocol: HTTP1_1,
+    src: { ip: spec.srcIp ?? '10.244.0.2', port: spec.srcPort ?? 40000, name: '', namespace: '' },
+    dst: { ip: spec.dstIp ?? '10.244.0.3', port: spec.dstPort ?? 8080, name: '', namespace: '' },
+    timestamp: 1_764_000_000_000,
+    startTime: '2025-11-24T16:00:00.000000Z',
+    elapsedTime: 1.5,
+    requestSize: 80,
+    responseSize: 120,
+    tls: false,
+    request: { method: spec.method ?? 'GET', url, path: url, httpVersion: 'HTTP/1.1', headers: {}, cookies: {}, queryString: {}, postData: null, headersSize: 80, bodySize: 0 },
+    response: null,
+    error: null,
+  } satisfies Entry;
+  return { type: 'entry', entry };
+}
+
+function hello(redaction = true): HelloFrame {
+  return {
+    type: 'hello',
+    version: 1,
+    agentVersion: '0.1.0',
+    capabilities: [],
+    iface: 'any',
+    pid: 7,
+    source: 'af_packet',
+    redaction: { enabled: redaction, keys: [] },
+    filter: null,
+    maxMemoryBytes: 1 << 28,
+    startedAtMs: 0,
+  };
+}
+
+function statsFrame(counts: Partial<StatsFrame>): StatsFrame {
+  return {
+    type: 'stats',
+    packets: 0,
+    bytes: 0,
+    kernelDrops: 0,
+    entries: 0,
+    sent: 0,
+    filtered: 0,
+    dropped: 0,
+    malformed: 0,
+    gapBytes: 0,
+    memoryResets: 0,
+    rssBytes: 0,
+    heapUsedBytes: 0,
+    queuedBytes: 0,
+    uptimeMs: 0,
+    ...counts,
+  };
+}
+
+function setup(options: Omit<TapMergerOptions, 'now'> = {}) {
+  const names = new ClusterNames();
+  names.upsertPod({ namespace: 'shop', name: 'front-end-1', ip: '10.244.0.2', labels: { app: 'front-end' }, workload: 'front-end' });
+  names.upsertPod({ namespace: 'shop', name: 'catalogue-1', ip: '10.244.0.3', labels: { app: 'catalogue' } });
+  names.upsertService({ namespace: 'shop', name: 'catalogue', clusterIP: '10.96.0.3', selector: { app: 'catalogue' } });
+  const out: Entry[] = [];
+  const clock = { now: 0 };
+  const merger = new TapMerger(names, (e) => out.push(e), { ...options, now: () => clock.now });
+  return { names, out, clock, merger };
+}
+
+test('entries are re-id by pod, named on both ends, and handed on', () => {
+  const { out, merger } = setup();
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, call({ id: '3-1', dstIp: '10.96.0.3', dstPort: 80 }));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.id, 'shop/front-end-1/3-1');
+  assert.deepEqual(out[0]!.src, { ip: '10.244.0.2', port: 40000, name: 'front-end', namespace: 'shop', pod: 'front-end-1', service: '' });
+  assert.deepEqual(out[0]!.dst, { ip: '10.96.0.3', port: 80, name: 'catalogue', namespace: 'shop', pod: '', service: 'catalogue' });
+  assert.equal(merger.stats()[0]!.entries, 1);
+});
+
+test('the same call seen by the client pod and the server pod is handed on once', () => {
+  const { out, merger } = setup();
+  // Client side: to the clusterIP; server side (after DNAT): to the pod, with another connection index.
+  merger.frame(FRONT, call({ id: '0-2', dstIp: '10.96.0.3', dstPort: 80 }));
+  merger.frame(CATALOGUE, call({ id: '7-2', dstIp: '10.244.0.3', dstPort: 8080 }));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.id, 'shop/front-end-1/0-2');
+  assert.equal(merger.duplicates, 1);
+  const byKey = Object.fromEntries(merger.stats().map((s) => [s.key, s]));
+  assert.equal(byKey['shop/front-end-1']!.entries, 1);
+  assert.equal(byKey['shop/catalogue-1']!.entries, 0);
+  assert.equal(byKey['shop/catalogue-1']!.duplicates, 1);
+  // A third agent seeing it too (a sidecar's pod, say) is dropped as well.
+  merger.frame(DB, call({ id: '1-2' }));
+  assert.equal(merger.duplicates, 2);
+});
+
+test('different pair ordinals, ports, methods or URLs are different calls', () => {
+  const { out, merger } = setup();
+  merger.frame(FRONT, call({ id: '0-0' }));
+  merger.frame(CATALOGUE, call({ id: '0-1' }));
+  merger.frame(CATALOGUE, call({ id: '0-0', srcPort: 40001 }));
+  merger.frame(CATALOGUE, call({ id: '0-0', method: 'POST' }));
+  merger.frame(CATALOGUE, call({ id: '0-0', url: '/catalogue?page=2' }));
+  merger.frame(CATALOGUE, call({ id: '0-0', srcIp: '10.244.0.9' }));
+  assert.equal(out.length, 6);
+  assert.equal(merger.duplicates, 0);
+});
+
+test('repeats from one source are not duplicates', () => {
+  const { out, merger } = setup();
+  merger.frame(FRONT, call({ id: '0-0' }));
+  merger.frame(FRONT, call({ id: '4-0' }));
+  assert.equal(out.length, 2);
+  assert.equal(merger.duplicates, 0);
+  assert.deepEqual(out.map((e) => e.id), ['shop/front-end-1/0-0', 'shop/front-end-1/4-0']);
+});
+
+test('a call is forgotten after the window', () => {
+  const { out, clock, merger } = setup({ dedupWindowMs: 1000 });
+  merger.frame(FRONT, call());
+  clock.now = 999;
+  merger.frame(CATALOGUE, call());
+  assert.equal(out.length, 1);
+  clock.now = 1000;
+  merger.frame(CATALOGUE, call());
+  assert.equal(out.length, 2);
+  // Now the catalogue pod's sighting is the one remembered.
+  clock.now = 1500;
+  merger.frame(FRONT, call());
+  assert.equal(out.length, 2);
+  clock.now = 5000;
+  merger.frame(DB, call({ url: '/other' }));
+  assert.equal(merger.dedupKeys, 1, 'expired sightings are evicted');
+});
+
+test('de-duplication memory is bounded by maxDedupKeys, oldest first', () => {
+  const { out, merger } = setup({ maxDedupKeys: 3 });
+  for (let i = 0; i < 5; i++) merger.frame(FRONT, call({ id: `${i}-0`, srcPort: 40000 + i }));
+  assert.equal(merger.dedupKeys, 3);
+  // The two oldest are forgotten, so the server side's copies get through; the newest three do not.
+  for (let i = 4; i >= 0; i--) merger.frame(CATALOGUE, call({ id: `${i}-0`, srcPort: 40000 + i }));
+  assert.equal(out.length, 5 + 2);
+  assert.ok(merger.dedupKeys <= 3);
+});
+
+test('long URLs are keyed by a bounded prefix and their length', () => {
+  const long = `/q?${'a'.repeat(10_000)}`;
+  const key = dedupKey((call({ url: long }) as { entry: Entry }).entry);
+  assert.ok(key.length < 400);
+  assert.notEqual(key, dedupKey((call({ url: `${long}b` }) as { entry: Entry }).entry));
+});
+
+test('stats frames fill the counters, summed over agent restarts; drops are reported as they grow', () => {
+  const drops: number[] = [];
+  const { merger } = setup({ onDrops: (delta) => drops.push(delta) });
+  merger.frame(FRONT, hello());
+  assert.equal(merger.stats()[0]!.state, 'capturing');
+  merger.frame(FRONT, statsFrame({ sent: 10, dropped: 1, kernelDrops: 2, packets: 100 }));
+  merger.frame(FRONT, statsFrame({ sent: 20, dropped: 1, kernelDrops: 5, packets: 200 }));
+  let s = merger.stats()[0]!;
+  assert.deepEqual([s.sent, s.dropped, s.kernelDrops, s.packets], [20, 1, 5, 200]);
+  // A retried stream starts a new agent whose counters start again from 0.
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, statsFrame({ sent: 3, dropped: 4, kernelDrops: 0, packets: 30 }));
+  s = merger.stats()[0]!;
+  assert.deepEqual([s.sent, s.dropped, s.kernelDrops, s.packets], [23, 5, 5, 230]);
+  assert.equal(s.runs, 2);
+  assert.match(s.lastMessage, /restarted/);
+  assert.deepEqual(drops, [3, 3, 4]);
+});
+
+test('entries of a restarted agent get ids that cannot collide with the first run', () => {
+  const { out, merger } = setup();
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, call({ id: '0-0' }));
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, call({ id: '0-0', srcPort: 40001 }));
+  assert.deepEqual(out.map((e) => e.id), ['shop/front-end-1/0-0', 'shop/front-end-1/r2.0-0']);
+});
+
+test('warnings are counted; an error frame or a bye with reason error fails the pod', () => {
+  const { merger } = setup();
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, { type: 'warning', code: 'KERNEL_DROPS', message: 'the kernel dropped 5 frames' });
+  merger.frame(FRONT, { type: 'warning', code: 'BACKPRESSURE', message: 'stdout is slow' });
+  merger.frame(CATALOGUE, hello());
+  merger.frame(CATALOGUE, { type: 'error', code: 'CAPTURE_PERMISSION', message: 'no CAP_NET_RAW' });
+  merger.frame(CATALOGUE, { type: 'bye', reason: 'error' });
+  merger.frame(DB, hello());
+  merger.frame(DB, { type: 'bye', reason: 'error' });
+  merger.frame(DB, { type: 'filter', query: 'x' });
+  const [front, catalogue, db] = merger.stats();
+  assert.equal(front!.warnings, 2);
+  assert.equal(front!.lastMessage, 'stdout is slow');
+  assert.equal(front!.state, 'capturing');
+  assert.deepEqual([catalogue!.state, catalogue!.lastMessage], ['failed', 'no CAP_NET_RAW']);
+  assert.equal(db!.state, 'failed');
+});
+
+test('ended marks a pod ended or failed; an agent error is not hidden by the end of its stream', () => {
+  const { merger } = setup();
+  merger.started(FRONT, 'injecting shark-abcde');
+  assert.deepEqual([merger.stats()[0]!.state, merger.stats()[0]!.lastMessage], ['starting', 'injecting shark-abcde']);
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, { type: 'bye', reason: 'stdin-eof' });
+  merger.ended(FRONT, 'ended', 'pod deleted');
+  merger.frame(CATALOGUE, { type: 'error', code: 'CAPTURE_SOCKET', message: 'socket failed' });
+  merger.ended(CATALOGUE, 'ended', 'exec stream closed');
+  merger.ended(DB, 'failed', 'exec: connection refused');
+  const [front, catalogue, db] = merger.stats();
+  assert.deepEqual([front!.state, front!.lastMessage], ['ended', 'pod deleted']);
+  assert.deepEqual([catalogue!.state, catalogue!.lastMessage], ['failed', 'socket failed']);
+  assert.deepEqual([db!.state, db!.lastMessage, db!.entries], ['failed', 'exec: connection refused', 0]);
+});
+
+test('an agent without redaction is reported once and marks its pod', () => {
+  const off: string[] = [];
+  const { merger } = setup({ onRedactionOff: (source) => off.push(source.key) });
+  merger.frame(FRONT, hello(true));
+  assert.equal(merger.redactionOff, false);
+  merger.frame(CATALOGUE, hello(false));
+  merger.frame(DB, hello(false));
+  assert.equal(merger.redactionOff, true);
+  assert.deepEqual(off, ['shop/catalogue-1']);
+  assert.deepEqual(merger.stats().map((s) => s.redaction), [true, false, false]);
+});
+
+test('stats() returns copies', () => {
+  const { merger } = setup();
+  merger.frame(FRONT, call());
+  const copy = merger.stats()[0]!;
+  copy.entries = 99;
+  assert.equal(merger.stats()[0]!.entries, 1);
+});

@@ -1,0 +1,267 @@
+/**
+ * Merges the agent streams of every tapped pod into one stream of entries: ids made unique across
+ * agents, endpoints named from the cluster, and the second sighting of a call dropped when both its
+ * ends are tapped (the client pod's agent and the server pod's agent each dissect it). Keeps the
+ * per-pod counters the end-of-tap summary prints.
+ */
+import type { Entry } from '../model/entry.ts';
+import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
+import type { ClusterNames } from './cluster-names.ts';
+
+export interface TapSource {
+  /** "namespace/pod". */
+  readonly key: string;
+  readonly namespace: string;
+  readonly pod: string;
+}
+
+export type PodTapState = 'starting' | 'capturing' | 'ended' | 'failed';
+
+export interface PodTapStats {
+  readonly key: string;
+  /** Entries of this pod handed on (duplicates excluded). */
+  entries: number;
+  /** Entries of this pod dropped because another pod's agent reported the same call first. */
+  duplicates: number;
+  /** From the agent's stats frames; summed over agent restarts. */
+  sent: number;
+  dropped: number;
+  kernelDrops: number;
+  packets: number;
+  /** Warning frames received. */
+  warnings: number;
+  state: PodTapState;
+  /** The latest warning, error or end notice ("" when none). */
+  lastMessage: string;
+  /** Agent runs seen (hello frames): more than 1 when a broken stream was retried. */
+  runs?: number;
+  /** False once an agent of this pod said it does not redact. */
+  redaction?: boolean;
+}
+
+export interface TapMergerOptions {
+  /** How long a call stays known for de-duplication (default 10_000 ms). */
+  readonly dedupWindowMs?: number;
+  /** Bounds the de-duplication memory (default 200_000 calls). */
+  readonly maxDedupKeys?: number;
+  /** Monotonic clock in ms (default performance.now); injectable for tests. */
+  readonly now?: () => number;
+  /** Called with the growth of a pod's dropped + kernel drops whenever a stats frame shows some (for the TUI header). */
+  readonly onDrops?: (delta: number, source: TapSource) => void;
+  /** Called once, for the first agent that says it does not redact. */
+  readonly onRedactionOff?: (source: TapSource) => void;
+}
+
+export const DEFAULT_DEDUP_WINDOW_MS = 10_000;
+export const DEFAULT_MAX_DEDUP_KEYS = 200_000;
+/** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
+const URL_KEY_CHARS = 256;
+
+interface Counters {
+  sent: number;
+  dropped: number;
+  kernelDrops: number;
+  packets: number;
+}
+
+const zero = (): Counters => ({ sent: 0, dropped: 0, kernelDrops: 0, packets: 0 });
+
+interface SourceState {
+  readonly source: TapSource;
+  readonly stats: PodTapStats;
+  /** Counters of the agent runs before the current one (stats frames are cumulative per run). */
+  readonly before: Counters;
+  /** The current run's latest stats frame. */
+  current: Counters;
+  runs: number;
+}
+
+interface Sighting {
+  readonly source: string;
+  readonly at: number;
+}
+
+/** The same call as seen from either end: client address, pair ordinal within the connection, request line. */
+export function dedupKey(entry: Entry): string {
+  const id = entry.id;
+  const ordinal = id.slice(id.lastIndexOf('-') + 1);
+  const url = entry.request.url;
+  const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
+  return `${entry.src.ip}|${entry.src.port}|${ordinal}|${entry.request.method}|${urlKey}`;
+}
+
+export class TapMerger {
+  readonly #names: ClusterNames;
+  readonly #onEntry: (entry: Entry) => void;
+  readonly #windowMs: number;
+  readonly #maxKeys: number;
+  readonly #now: () => number;
+  readonly #onDrops: TapMergerOptions['onDrops'];
+  readonly #onRedactionOff: TapMergerOptions['onRedactionOff'];
+
+  readonly #sources = new Map<string, SourceState>();
+  /** Insertion order is arrival order, so the oldest sightings are at the front. */
+  readonly #seen = new Map<string, Sighting>();
+  #duplicates = 0;
+  #redactionOff = false;
+
+  constructor(names: ClusterNames, onEntry: (entry: Entry) => void, options: TapMergerOptions = {}) {
+    this.#names = names;
+    this.#onEntry = onEntry;
+    this.#windowMs = options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
+    this.#maxKeys = Math.max(1, Math.floor(options.maxDedupKeys ?? DEFAULT_MAX_DEDUP_KEYS));
+    this.#now = options.now ?? (() => performance.now());
+    this.#onDrops = options.onDrops;
+    this.#onRedactionOff = options.onRedactionOff;
+  }
+
+  /** Entries dropped as duplicates, all pods together. */
+  get duplicates(): number {
+    return this.#duplicates;
+  }
+
+  /** True once any agent said it does not redact. */
+  get redactionOff(): boolean {
+    return this.#redactionOff;
+  }
+
+  /** Calls remembered for de-duplication right now (bounded by maxDedupKeys). */
+  get dedupKeys(): number {
+    return this.#seen.size;
+  }
+
+  /** Lists a pod before its agent speaks (state "starting", with what is being done). */
+  started(source: TapSource, message = ''): void {
+    const state = this.#state(source);
+    state.stats.state = 'starting';
+    state.stats.lastMessage = message;
+  }
+
+  /** One agent frame (already parsed with parseAgentLine) from one pod. */
+  frame(source: TapSource, frame: AgentFrame): void {
+    const state = this.#state(source);
+    const stats = state.stats;
+    switch (frame.type) {
+      case 'entry':
+        this.#entry(state, frame.entry);
+        return;
+      case 'stats':
+        this.#stats(state, frame);
+        return;
+      case 'hello':
+        state.runs += 1;
+        stats.runs = state.runs;
+        if (state.runs > 1) {
+          add(state.before, state.current);
+          state.current = zero();
+          stats.lastMessage = `agent restarted (run ${state.runs})`;
+        }
+        stats.state = 'capturing';
+        if (frame.redaction?.enabled === false) {
+          stats.redaction = false;
+          if (!this.#redactionOff) {
+            this.#redactionOff = true;
+            this.#onRedactionOff?.(source);
+          }
+        } else if (stats.redaction === undefined) {
+          stats.redaction = true;
+        }
+        return;
+      case 'warning':
+        stats.warnings += 1;
+        stats.lastMessage = frame.message;
+        return;
+      case 'error':
+        stats.state = 'failed';
+        stats.lastMessage = frame.message;
+        return;
+      case 'bye':
+        if (stats.state !== 'failed') stats.state = frame.reason === 'error' ? 'failed' : 'ended';
+        return;
+      case 'filter':
+        return;
+    }
+  }
+
+  /** A stream ended (pod deleted, exec broke): marks the pod ended/failed with the message. */
+  ended(source: TapSource, state: 'ended' | 'failed', message: string): void {
+    const stats = this.#state(source).stats;
+    // An agent's own error explains a failure better than the broken stream that follows it.
+    if (stats.state === 'failed' && state === 'ended') {
+      if (stats.lastMessage === '') stats.lastMessage = message;
+      return;
+    }
+    stats.state = state;
+    if (message !== '') stats.lastMessage = message;
+  }
+
+  /** Per-pod counters, in the order pods were first seen (copies). */
+  stats(): readonly PodTapStats[] {
+    return [...this.#sources.values()].map((s) => ({ ...s.stats }));
+  }
+
+  #state(source: TapSource): SourceState {
+    let state = this.#sources.get(source.key);
+    if (state === undefined) {
+      const stats: PodTapStats = { key: source.key, entries: 0, duplicates: 0, sent: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'starting', lastMessage: '' };
+      state = { source, stats, before: zero(), current: zero(), runs: 0 };
+      this.#sources.set(source.key, state);
+    }
+    return state;
+  }
+
+  #entry(state: SourceState, entry: Entry): void {
+    const { source, stats } = state;
+    if (stats.state === 'starting') stats.state = 'capturing';
+    if (this.#isDuplicate(dedupKey(entry), source.key)) {
+      stats.duplicates += 1;
+      this.#duplicates += 1;
+      return;
+    }
+    // Agent ids restart at 0 in every agent (and every run of one): prefix the pod, and the run after a restart.
+    const run = state.runs > 1 ? `r${state.runs}.` : '';
+    entry.id = `${source.namespace}/${source.pod}/${run}${entry.id}`;
+    this.#names.nameEntry(entry);
+    stats.entries += 1;
+    this.#onEntry(entry);
+  }
+
+  #stats(state: SourceState, frame: StatsFrame): void {
+    const { stats } = state;
+    const dropsBefore = stats.dropped + stats.kernelDrops;
+    state.current = { sent: frame.sent, dropped: frame.dropped, kernelDrops: frame.kernelDrops, packets: frame.packets };
+    stats.sent = state.before.sent + frame.sent;
+    stats.dropped = state.before.dropped + frame.dropped;
+    stats.kernelDrops = state.before.kernelDrops + frame.kernelDrops;
+    stats.packets = state.before.packets + frame.packets;
+    if (stats.state === 'starting') stats.state = 'capturing';
+    const delta = stats.dropped + stats.kernelDrops - dropsBefore;
+    if (delta > 0) this.#onDrops?.(delta, state.source);
+  }
+
+  #isDuplicate(key: string, source: string): boolean {
+    const now = this.#now();
+    this.#expire(now);
+    const seen = this.#seen.get(key);
+    if (seen !== undefined && now - seen.at < this.#windowMs) return seen.source !== source;
+    // New (or expired and not yet evicted): remember it as the newest sighting.
+    if (seen !== undefined) this.#seen.delete(key);
+    this.#seen.set(key, { source, at: now });
+    if (this.#seen.size > this.#maxKeys) this.#seen.delete(this.#seen.keys().next().value!);
+    return false;
+  }
+
+  #expire(now: number): void {
+    for (const [key, seen] of this.#seen) {
+      if (now - seen.at < this.#windowMs) return;
+      this.#seen.delete(key);
+    }
+  }
+}
+
+function add(into: Counters, more: Counters): void {
+  into.sent += more.sent;
+  into.dropped += more.dropped;
+  into.kernelDrops += more.kernelDrops;
+  into.packets += more.packets;
+}

@@ -1,0 +1,67 @@
+import './test-force-color.ts';
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanup, render } from 'ink-testing-library';
+import { compileKfl } from '../kfl/index.ts';
+import { RingEntryStore } from '../pipeline/entry-store.ts';
+import type { StoreSnapshot } from '../pipeline/store-api.ts';
+import { App } from './app.tsx';
+import { Header, scopeText } from './header.tsx';
+import { plain, settle } from './test-support.ts';
+
+afterEach(cleanup);
+
+const BASE: StoreSnapshot = { version: 1, total: 7, held: 7, evicted: 0, shown: 7, entriesPerSec: 1.5, drops: 0, filter: '', ended: false };
+
+function header(snapshot: Partial<StoreSnapshot>, width = 100): string {
+  const ui = render(<Header source="tap front-end" targets={2} snapshot={{ ...BASE, ...snapshot }} follow width={width} />);
+  return ui.lastFrame() ?? '';
+}
+
+test('scopeText: context, namespaces (or all of them) and the pod count', () => {
+  assert.equal(scopeText({ context: 'sandbox', namespaces: ['shop'], pods: 3 }), 'ctx sandbox · ns shop · 3 pods');
+  assert.equal(scopeText({ context: 'prod', namespaces: ['a', 'b'], pods: 1 }), 'ctx prod · ns a,b · 1 pod');
+  assert.equal(scopeText({ context: 'prod', namespaces: [], pods: 0 }), 'ctx prod · all namespaces · 0 pods');
+  assert.equal(scopeText({ context: 'c', namespaces: ['a', 'b', 'c', 'd', 'e'], pods: 9 }), 'ctx c · ns a,b,c +2 · 9 pods');
+});
+
+test('header: without a scope, the source and the target count as before, and no marker', () => {
+  const frame = plain(header({}));
+  assert.match(frame.split('\n')[0]!, /^kubectl-shark tap front-end │ targets 2$/);
+  assert.doesNotMatch(frame, /REDACTION/);
+});
+
+test('header: a live tap shows its context, namespaces and pods instead of the target count', () => {
+  const frame = plain(header({ scope: { context: 'sandbox', namespaces: ['shop'], pods: 3 } }));
+  assert.match(frame.split('\n')[0]!, /^kubectl-shark tap front-end │ ctx sandbox · ns shop · 3 pods$/);
+  assert.doesNotMatch(frame, /targets/);
+  assert.match(plain(header({ scope: { context: 'sandbox', namespaces: [], pods: 1 }, ended: true })), /ctx sandbox · all namespaces · 1 pod │ source ended/);
+});
+
+test('header: REDACTION OFF in white on red, before the source so a narrow terminal keeps it', () => {
+  const raw = header({ redactionOff: true, scope: { context: 'sandbox', namespaces: ['shop'], pods: 3 } });
+  assert.match(plain(raw).split('\n')[0]!, /^kubectl-shark {2}REDACTION OFF {2}tap front-end │ ctx sandbox/);
+  assert.match(raw, /\u001b\[41m/, 'red background');
+  const narrow = plain(header({ redactionOff: true, scope: { context: 'a-very-long-context-name', namespaces: ['shop'], pods: 3 } }, 32));
+  assert.match(narrow.split('\n')[0]!, /^kubectl-shark {2}REDACTION OFF/);
+});
+
+test('app: the header follows the store as a tap updates its scope and meets an unredacting agent', async () => {
+  // Frames are delivered on the next microtask; the rate tick (1 s) is left out, no entries here.
+  const schedule = (fn: () => void, ms: number) => {
+    if (ms < 1000) queueMicrotask(fn);
+    return { cancel: () => undefined };
+  };
+  const store = new RingEntryStore({ schedule });
+  const ui = render(<App store={store} source="tap -n shop" targets={0} compile={(q) => compileKfl(q)} isInputActive={false} size={{ columns: 100, rows: 20 }} />);
+  await settle();
+  assert.match(plain(ui.lastFrame()).split('\n')[0]!, /tap -n shop │ targets 0$/);
+  store.setScope({ context: 'sandbox', namespaces: ['shop'], pods: 2 });
+  await settle();
+  assert.match(plain(ui.lastFrame()).split('\n')[0]!, /tap -n shop │ ctx sandbox · ns shop · 2 pods$/);
+  store.setScope({ context: 'sandbox', namespaces: ['shop'], pods: 3 });
+  store.markRedactionOff();
+  await settle();
+  assert.match(plain(ui.lastFrame()).split('\n')[0]!, /^kubectl-shark {2}REDACTION OFF {2}tap -n shop │ ctx sandbox · ns shop · 3 pods$/);
+  store.dispose();
+});
