@@ -1,0 +1,85 @@
+/** The sandbox's public types (Contract 1 of the issue-6 plan); index.ts re-exports them. */
+
+export interface FixtureContainer {
+  name: string;
+  image: string;
+  command: string[];
+  env?: Record<string, string>;
+}
+
+export interface FixturePod {
+  namespace: string;
+  name: string;
+  labels?: Record<string, string>;
+  /** Each a real process in the pod's network namespace. */
+  containers: FixtureContainer[];
+  /** Default: the next free 10.244.0.x. */
+  ip?: string;
+  /** Sets metadata.ownerReferences to a ReplicaSet `<deploy>-<hash>`. */
+  ownerDeployment?: string;
+}
+
+export interface FixtureService {
+  namespace: string;
+  name: string;
+  selector: Record<string, string>;
+  ports: { port: number; targetPort: number }[];
+  /** Default: the next free 10.96.0.x. */
+  clusterIP?: string;
+}
+
+export interface FixtureNamespace {
+  name: string;
+  podSecurityEnforce?: 'privileged' | 'baseline' | 'restricted';
+}
+
+export interface SandboxFixture {
+  namespaces?: FixtureNamespace[];
+  pods?: FixturePod[];
+  services?: FixtureService[];
+}
+
+export interface DenyRule {
+  verb: string;
+  /** `pods`, or `pods/exec` (then `subresource` may be left out). */
+  resource: string;
+  /** A rule without one matches only the resource itself, not its subresources. */
+  subresource?: string;
+  /** A rule without one matches every namespace and the cluster scope. */
+  namespace?: string;
+  /** Sandbox extension: a rule without one applies to every user, admin included. */
+  user?: string;
+}
+
+export interface Faults {
+  /** PATCH pods/ephemeralcontainers -> 404 (the real "disabled" shape). */
+  ephemeralContainersDisabled: boolean;
+  /** RBAC 403 + SelfSubjectAccessReview allowed:false. */
+  deny: DenyRule[];
+  /** Extra images that fail to pull (ErrImagePull -> ImagePullBackOff). */
+  unknownImages: string[];
+}
+
+export interface Sandbox {
+  /** https://127.0.0.1:PORT */
+  readonly server: string;
+  /** Path; context "sandbox", user "admin" (client cert, system:masters). */
+  readonly kubeconfig: string;
+  /** A kubeconfig for another user (token auth unless `token: false`, then a client certificate). */
+  kubeconfigFor(user: string, opts?: { token?: boolean; namespace?: string }): string;
+  /** Mutable at run time. */
+  readonly faults: Faults;
+  /** Resolves once the pod is Running (ADDED as Pending, then MODIFIED), its processes started. */
+  createPod(pod: FixturePod): Promise<void>;
+  /** Graceful: MODIFIED then DELETED, processes killed, netns removed. */
+  deletePod(namespace: string, name: string): Promise<void>;
+  /** `ip netns` name of the pod. */
+  podNetns(namespace: string, name: string): string;
+  podIP(namespace: string, name: string): string;
+  /** Pids of every process in the pod's netns right now. */
+  processesIn(namespace: string, name: string): number[];
+  /** API server down (connections refused), pods keep running. */
+  stopApi(): Promise<void>;
+  /** Everything killed, namespaces and bridge removed, temp files deleted. */
+  stop(): Promise<void>;
+}
