@@ -6,6 +6,22 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The user asked for something we cannot do: bad flag, not a capture file, unknown link type. */
 export const EXIT_USAGE = 2;
+/** `tap`: no running pod matched the pod regex / selector in the namespaces searched. */
+export const EXIT_NO_TARGETS = 3;
+/** `tap`: the API server could not be reached (connection refused, DNS, TLS, timeout). */
+export const EXIT_UNREACHABLE = 4;
+/** `tap`: the API server rejected the credentials (401). */
+export const EXIT_UNAUTHORIZED = 5;
+/** `tap`: RBAC forbids something tap needs (the message names the permission). */
+export const EXIT_FORBIDDEN = 6;
+/** `tap`: the namespace's PodSecurity level forbids the capture container's capabilities. */
+export const EXIT_POD_SECURITY = 7;
+/** `tap`: the cluster does not serve pods/ephemeralcontainers. */
+export const EXIT_EPHEMERAL_DISABLED = 8;
+/** `tap`: the agent image could not be pulled. */
+export const EXIT_IMAGE_PULL = 9;
+/** `tap`: the capture container did not start (timeout, start error, terminated). */
+export const EXIT_START_FAILED = 10;
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {
@@ -21,7 +37,27 @@ export function exitCodeFor(code: SharkErrorCode): number {
     case 'CAPTURE_NO_INTERFACE':
     case 'CAPTURE_SOCKET':
     case 'FFI_UNAVAILABLE':
+    case 'KUBE_API':
+    case 'KUBE_AGENT_FAILED':
       return EXIT_FAILURE;
+    case 'KUBE_CONFIG':
+      return EXIT_USAGE;
+    case 'KUBE_NO_TARGETS':
+      return EXIT_NO_TARGETS;
+    case 'KUBE_UNREACHABLE':
+      return EXIT_UNREACHABLE;
+    case 'KUBE_UNAUTHORIZED':
+      return EXIT_UNAUTHORIZED;
+    case 'KUBE_FORBIDDEN':
+      return EXIT_FORBIDDEN;
+    case 'KUBE_POD_SECURITY':
+      return EXIT_POD_SECURITY;
+    case 'KUBE_EPHEMERAL_DISABLED':
+      return EXIT_EPHEMERAL_DISABLED;
+    case 'KUBE_IMAGE_PULL':
+      return EXIT_IMAGE_PULL;
+    case 'KUBE_START_FAILED':
+      return EXIT_START_FAILED;
     default: {
       const unreachable: never = code;
       return unreachable;

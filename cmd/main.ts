@@ -6,6 +6,7 @@ import { EXIT_USAGE } from './exit-codes.ts';
 import { demoCommand } from './demo.ts';
 import { readCommand } from './read.ts';
 import { STDIN_PATH } from './stdin-path.ts';
+import { tapCommand } from './tap.ts';
 
 export async function main(argv: readonly string[]): Promise<void> {
   await yargs(argv.map((arg) => (arg === '-' ? STDIN_PATH : arg)))
@@ -13,7 +14,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
     .command(readCommand)
     .command(demoCommand)
-    .demandCommand(1, 'Name a command: read, demo')
+    .command(tapCommand)
+    .demandCommand(1, 'Name a command: tap, read, demo')
     .strict()
     .help()
     .alias('h', 'help')

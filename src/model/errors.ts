@@ -12,7 +12,19 @@ export type SharkErrorCode =
   | 'CAPTURE_SOCKET'
   | 'FFI_UNAVAILABLE'
   | 'IO_ERROR'
-  | 'USAGE';
+  | 'USAGE'
+  // `tap`: one code per cause a user acts on differently (cmd/exit-codes.ts gives each its exit code).
+  | 'KUBE_CONFIG'
+  | 'KUBE_NO_TARGETS'
+  | 'KUBE_UNREACHABLE'
+  | 'KUBE_UNAUTHORIZED'
+  | 'KUBE_FORBIDDEN'
+  | 'KUBE_POD_SECURITY'
+  | 'KUBE_EPHEMERAL_DISABLED'
+  | 'KUBE_IMAGE_PULL'
+  | 'KUBE_START_FAILED'
+  | 'KUBE_API'
+  | 'KUBE_AGENT_FAILED';
 
 export class SharkError extends Error {
   readonly code: SharkErrorCode;

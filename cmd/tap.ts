@@ -1,0 +1,339 @@
+/**
+ * `kubectl shark tap [POD_REGEX]`: live capture from pods. Flags, output and exit codes only; the
+ * work is src/kube/tap-session.ts.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
+import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
+import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
+import { formatPreflight } from '../src/kube/preflight.ts';
+import { PROFILES, type Profile } from '../src/kube/profile.ts';
+import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
+import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
+import type { Entry } from '../src/model/entry.ts';
+import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
+import { SharkError } from '../src/model/errors.ts';
+import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
+import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
+import type { ColorChoice } from '../src/tui/terminal-control.ts';
+import { parseByteSize } from './byte-size.ts';
+import { EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.ts';
+import { runTuiSession } from './tui-session.ts';
+
+export interface TapArgs {
+  podRegex: string | undefined;
+  namespace: string[] | string | undefined;
+  allNamespaces: boolean;
+  selector: string | undefined;
+  container: string | undefined;
+  context: string | undefined;
+  kubeconfig: string | undefined;
+  filter: string | undefined;
+  output: 'json' | 'tui' | undefined;
+  duration: string | undefined;
+  count: number | undefined;
+  image: string;
+  profile: Profile;
+  redact: boolean;
+  dryRun: boolean;
+  stats: boolean;
+  timeout: string;
+  maxBody: string | undefined;
+  maxEntries: number;
+  color: ColorChoice;
+}
+
+const PREFIX = 'kubectl shark tap';
+
+/** "30s", "5m", "1h30m", "250ms", or plain seconds ("45"); null when not a duration. */
+export function parseDuration(text: string): number | null {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+    const unit = m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000;
+    total += Number(m[1]) * unit;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== t.length) return null;
+  return Math.round(total);
+}
+
+export interface ValidatedTap {
+  readonly scopeFlags: { namespaces: string[] | string | undefined; all: boolean };
+  readonly durationMs: number | null;
+  readonly count: number | null;
+  readonly timeoutMs: number;
+  readonly maxBody: string | undefined;
+  readonly filter: CompiledFilter | undefined;
+  readonly output: 'json' | 'tui';
+}
+
+function usage(message: string): never {
+  throw new SharkError('USAGE', message);
+}
+
+/** Checks every flag before touching the cluster; throws a USAGE SharkError (exit 2). */
+export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
+  const durationMs = args.duration === undefined ? null : parseDuration(args.duration);
+  if (args.duration !== undefined && (durationMs === null || durationMs <= 0)) usage(`--duration ${JSON.stringify(args.duration)} is not a duration (try 30s, 5m, 1h)`);
+  if (args.count !== undefined && (!Number.isInteger(args.count) || args.count <= 0)) usage(`--count ${args.count} must be a whole number above 0`);
+  const timeoutMs = parseDuration(args.timeout);
+  if (timeoutMs === null || timeoutMs <= 0) usage(`--timeout ${JSON.stringify(args.timeout)} is not a duration (try 60s, 2m)`);
+  let maxBody: string | undefined;
+  if (args.maxBody !== undefined) {
+    const bytes = parseByteSize(args.maxBody);
+    if (bytes === undefined) usage(`--max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)`);
+    maxBody = String(bytes);
+  }
+  compilePodRegex(args.podRegex);
+  if (args.image.trim() === '') usage('--image must name an image');
+  let filter: CompiledFilter | undefined;
+  if (args.filter !== undefined) {
+    const compiled = compileKfl(args.filter);
+    if (!compiled.ok) usage(`bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}`);
+    filter = compiled.filter;
+  }
+  return {
+    scopeFlags: { namespaces: args.namespace, all: args.allNamespaces },
+    durationMs,
+    count: args.count ?? null,
+    timeoutMs,
+    maxBody,
+    filter,
+    output: args.output ?? (isTty ? 'tui' : 'json'),
+  };
+}
+
+export function reportTapError(err: unknown): number {
+  if (err instanceof SharkError) {
+    process.stderr.write(`${PREFIX}: ${err.message}\n`);
+    return exitCodeFor(err.code);
+  }
+  process.stderr.write(`${PREFIX}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT_FAILURE;
+}
+
+function podName(p: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${p.metadata?.namespace}/${p.metadata?.name}`;
+}
+
+export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceScope, args: TapArgs): string {
+  const lines = [
+    `context ${context}; searched ${describeScope(scope)} for ${describeQuery({ namespaces: scope, selector: args.selector, podRegex: args.podRegex })}`,
+    `targets (${plan.targets.length}):`,
+    ...plan.targets.map((p) => {
+      const ns = p.metadata?.namespace ?? '';
+      const blocked = plan.decision.blocked.get(ns);
+      return `  ${podName(p)}  ${p.status?.podIP ?? ''}${blocked ? '  (blocked: see below)' : ''}`;
+    }),
+    `pre-flight (profile ${args.profile}, image ${args.image}):`,
+    formatPreflight(plan.report),
+  ];
+  const problems = [...(plan.decision.fatal ? [plan.decision.fatal] : []), ...plan.decision.blocked.values()];
+  if (problems.length > 0) {
+    lines.push('problems a real run would hit:');
+    for (const p of problems) lines.push(`  ${p.message.replace(/\n/g, '\n  ')}`);
+  } else {
+    lines.push('pre-flight passed: a real run would add one capture container per target pod (or reuse a running one).');
+  }
+  lines.push('dry run: nothing was changed.');
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runTap(args: TapArgs): Promise<void> {
+  try {
+    const v = validateTapArgs(args, process.stdout.isTTY === true && process.stdin.isTTY === true);
+    // client-node takes most of a second to load: only `tap` pays for it, once its flags are good.
+    const [{ loadKubeConfig }, { KubeClient }, { TapSession }] = await Promise.all([
+      import('../src/kube/kubeconfig.ts'),
+      import('../src/kube/client.ts'),
+      import('../src/kube/tap-session.ts'),
+    ]);
+    const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+    const context = loaded.context;
+    const scope: NamespaceScope = args.allNamespaces ? 'all' : parseNamespaces(args.namespace, loaded.namespace);
+    const client = new KubeClient(loaded);
+    const config: TapConfig = {
+      scope,
+      selector: args.selector,
+      podRegex: args.podRegex,
+      container: args.container,
+      image: args.image,
+      profile: args.profile,
+      timeoutMs: v.timeoutMs,
+      // The CLI always filters (after naming); JSON output also pushes a query that does not depend
+      // on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
+      agent: { filter: v.output === 'json' && args.filter !== undefined && pushdownSafe(args.filter) ? args.filter : undefined, redact: args.redact, maxBody: v.maxBody },
+    };
+    const events = new TapOutput();
+    const session = new TapSession(client, config, events.handlers);
+    const plan = await session.plan();
+    if (args.dryRun) {
+      process.stdout.write(formatDryRun(plan, context, scope, args));
+      process.exit(EXIT_OK);
+    }
+    if (v.output === 'json') await runJson(session, plan, v, args, events);
+    else await runTui(session, plan, v, args, events, context, scope);
+  } catch (err) {
+    process.exit(reportTapError(err));
+  }
+}
+
+/** Where the session's events go: set per output mode. */
+class TapOutput {
+  onEntry: (e: Entry) => void = () => undefined;
+  onStats: ((line: string) => void) | undefined;
+  onNotice: (m: string) => void = (m) => process.stderr.write(`${PREFIX}: ${m}\n`);
+  onPods: ((n: number) => void) | undefined;
+  onDrops: ((n: number) => void) | undefined;
+  onRedactionOff: (() => void) | undefined;
+  readonly handlers = {
+    entry: (e: Entry) => this.onEntry(e),
+    frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
+      if (frame.type === 'warning' && frame.code !== 'REDACTION_OFF') {
+        this.onNotice(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`);
+        return;
+      }
+      if (frame.type !== 'stats' || !this.onStats) return;
+      const { type, ...counters } = frame;
+      this.onStats(JSON.stringify({ type, namespace: source.namespace, pod: source.pod, ...counters }));
+    },
+    notice: (m: string) => this.onNotice(m),
+    podsChanged: (n: number) => this.onPods?.(n),
+    drops: (n: number) => this.onDrops?.(n),
+    redactionOff: () => this.onRedactionOff?.(),
+  };
+}
+
+/** Resolves on the first of: Ctrl-C/SIGTERM, --duration, --count reached (via `stop`), or the abort signal. */
+function stopTrigger(durationMs: number | null, signal?: AbortSignal): { promise: Promise<string>; stop: (why: string) => void } {
+  let stop!: (why: string) => void;
+  const promise = new Promise<string>((resolve) => {
+    let done = false;
+    const finish = (why: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
+    };
+    stop = finish;
+    const onInt = (): void => finish('interrupted');
+    const onTerm = (): void => finish('terminated');
+    const onAbort = (): void => finish('quit');
+    const timer = durationMs === null ? undefined : setTimeout(() => finish('duration'), durationMs);
+    if (signal === undefined) {
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    } else {
+      signal.addEventListener('abort', onAbort);
+    }
+  });
+  return { promise, stop };
+}
+
+async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput): Promise<void> {
+  const writer = new LineWriter(process.stdout);
+  const trigger = stopTrigger(v.durationMs);
+  let written = 0;
+  const filter = v.filter;
+  // --count and the query's limit() both end the tap; the smaller wins.
+  const limits = [v.count, filter?.limit ?? null].filter((n): n is number => n !== null);
+  const limit = limits.length > 0 ? Math.min(...limits) : null;
+  out.onEntry = (e) => {
+    if (limit !== null && written >= limit) return;
+    if (filter && !filter.test(e)) return;
+    writer.write(JSON.stringify(filter ? filter.redact(e) : e));
+    written++;
+    if (limit !== null && written >= limit) trigger.stop('count');
+  };
+  if (args.stats) out.onStats = (line) => writer.write(line);
+  out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
+  // A second Ctrl-C while stopping gives up at once.
+  void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
+  try {
+    await Promise.race([session.start(plan), trigger.promise]);
+  } catch (err) {
+    await writer.end();
+    process.exit(reportTapError(err));
+  }
+  await trigger.promise;
+  await session.stop();
+  await writer.end();
+  process.stderr.write(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  process.exit(EXIT_OK);
+}
+
+async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput, context: string, scope: NamespaceScope): Promise<void> {
+  const notices: string[] = [];
+  let entries = 0;
+  const what = [args.podRegex, args.selector ? `-l ${args.selector}` : undefined].filter(Boolean).join(' ');
+  const code = await runTuiSession({
+    source: `tap ${what || '(every pod)'}`,
+    targets: plan.targets.length,
+    color: args.color,
+    maxEntries: args.maxEntries,
+    filter: v.filter,
+    report: reportTapError,
+    feed: async (store, signal) => {
+      // The screen belongs to the TUI: notices wait until it is given back.
+      out.onNotice = (m) => notices.push(m);
+      const setScope = (pods: number): void => store.setScope({ context, namespaces: scope === 'all' ? [] : [...scope], pods });
+      setScope(plan.targets.length);
+      out.onPods = setScope;
+      out.onDrops = (n) => store.addDrops(n);
+      out.onRedactionOff = () => store.markRedactionOff();
+      const trigger = stopTrigger(v.durationMs, signal);
+      out.onEntry = (e) => {
+        if (v.count !== null && entries >= v.count) return;
+        store.add(e);
+        entries++;
+        if (v.count !== null && entries >= v.count) trigger.stop('count');
+      };
+      await Promise.race([session.start(plan), trigger.promise]);
+      await trigger.promise;
+      await session.stop();
+    },
+  });
+  await session.stop();
+  for (const m of notices) process.stderr.write(`${PREFIX}: ${m}\n`);
+  process.stderr.write(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  process.exit(code);
+}
+
+export const tapCommand: CommandModule<object, TapArgs> = {
+  command: 'tap [pod-regex]',
+  describe: 'Capture live traffic of pods (adds an ephemeral capture container per pod)',
+  builder: (y: Argv) =>
+    y
+      .positional('pod-regex', { type: 'string', describe: 'RE2 regular expression on pod names (unanchored; default: every pod)' })
+      .option('namespace', { alias: 'n', type: 'string', describe: 'namespaces to search (repeat or comma list; default: the context\'s)' })
+      .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'search every namespace' })
+      .option('selector', { alias: 'l', type: 'string', describe: 'label selector, e.g. app=web,tier!=db' })
+      .option('container', { alias: 'c', type: 'string', describe: 'app container to target (default: the first)' })
+      .option('context', { type: 'string', describe: 'kubeconfig context (default: current-context)' })
+      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)' })
+      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
+      .option('output', { alias: 'o', choices: ['json', 'tui'] as const, describe: 'tui (default on a terminal) or json: NDJSON entries' })
+      .option('duration', { type: 'string', describe: 'stop after this long (30s, 5m, 1h)' })
+      .option('count', { type: 'number', describe: 'stop after this many entries' })
+      .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'capture container image: any image with Node.js 22+, sh and tar' })
+      .option('profile', { choices: PROFILES, default: 'auto' as Profile, describe: 'capture container privileges: auto (NET_RAW), netadmin (NET_ADMIN, NET_RAW), privileged' })
+      .option('redact', { type: 'boolean', default: true, describe: 'redact secrets (--no-redact shows them; the TUI marks it)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
+      .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
+      .option('timeout', { type: 'string', default: `${DEFAULT_START_TIMEOUT_MS / 1000}s`, describe: 'how long a capture container may take to start' })
+      .option('max-body', { type: 'string', describe: 'body bytes kept per message (default 64KiB)' })
+      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory' })
+      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
+      .example('$0 tap front-end -n shop', 'the TUI on the front-end pods of namespace shop')
+      .example('$0 tap -A -l app=catalogue -o json --count 100', '100 entries as NDJSON')
+      .example('$0 tap api --dry-run', 'what would be tapped, and whether RBAC and PodSecurity allow it') as unknown as Argv<TapArgs>,
+  handler: runTap,
+};

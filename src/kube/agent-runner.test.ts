@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { agentCommand, exitCodeOf, LineSplitter, uploadCommand } from './agent-runner.ts';
+
+test('the agent command carries the filter, redaction and body size', () => {
+  const dir = '/tmp/kubectl-shark-shark-ab12c';
+  assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+  assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: '1024' }), [
+    'node',
+    `${dir}/agent.js`,
+    'capture',
+    '--iface',
+    'any',
+    '--filter',
+    'http and response.status >= 500',
+    '--no-redact',
+    '--max-body',
+    '1024',
+  ]);
+  assert.deepEqual(uploadCommand(dir), ['sh', '-c', `mkdir -p '${dir}' && tar -xzf - -C '${dir}'`]);
+});
+
+test('exit codes come from the Status on channel 3', () => {
+  assert.equal(exitCodeOf({ status: 'Success' }), 0);
+  assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '2' }] } }), 2);
+  assert.equal(exitCodeOf({ status: 'Failure', reason: 'InternalError', message: 'boom' }), -1);
+});
+
+test('lines split across chunks and inside UTF-8 sequences come out whole; the tail is flushed on end', async () => {
+  const lines: string[] = [];
+  const splitter = new LineSplitter((l) => lines.push(l));
+  const text = Buffer.from('{"a":"é"}\n\n{"b":2}\n{"c":', 'utf8');
+  for (let i = 0; i < text.length; i++) splitter.write(text.subarray(i, i + 1));
+  splitter.write(Buffer.from('3}'));
+  await new Promise<void>((r) => splitter.end(r));
+  assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', '{"c":3}']);
+});

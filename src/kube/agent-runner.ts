@@ -1,0 +1,254 @@
+/**
+ * Running the capture agent in a pod over exec: upload the bundle (`tar -xzf -` fed on stdin), then
+ * `node <dir>/agent.js capture ...` with stdin kept open (closing it is how the agent is told to
+ * stop: a process in a container gets no signal when the exec connection drops) and stdout parsed
+ * into protocol frames (docs/agent-protocol.md).
+ */
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { SharkError } from '../model/errors.ts';
+import { parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
+import { kubeError } from './api-errors.ts';
+import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
+
+export interface AgentArgs {
+  readonly filter?: string | undefined;
+  readonly redact: boolean;
+  readonly maxBody?: string | undefined;
+}
+
+export interface ExecTarget {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly dir: string;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function uploadCommand(dir: string): string[] {
+  return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && tar -xzf - -C ${shellQuote(dir)}`];
+}
+
+export function agentCommand(dir: string, a: AgentArgs): string[] {
+  const cmd = ['node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
+  if (a.filter !== undefined && a.filter !== '') cmd.push('--filter', a.filter);
+  if (!a.redact) cmd.push('--no-redact');
+  if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
+  return cmd;
+}
+
+/** Exit code of an exec from its channel-3 Status (0 on Success, -1 when it carries none). */
+export function exitCodeOf(status: ExecStatus): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const n = Number(cause?.message);
+  return Number.isInteger(n) ? n : -1;
+}
+
+/** Splits a byte stream into lines (UTF-8 safe across chunks); the last partial line is flushed on end. */
+export class LineSplitter extends Writable {
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #onLine: (line: string) => void;
+  #rest = '';
+
+  constructor(onLine: (line: string) => void) {
+    super();
+    this.#onLine = onLine;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    const text = this.#rest + this.#decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      if (line !== '') this.#onLine(line);
+    }
+    this.#rest = text.slice(start);
+    done();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    const tail = this.#rest + this.#decoder.end();
+    this.#rest = '';
+    if (tail !== '') this.#onLine(tail);
+    done();
+  }
+}
+
+/** Keeps the last few lines written to it (an exec's stderr, for error messages). */
+class TailCollector extends Writable {
+  lines: string[] = [];
+  readonly #splitter = new LineSplitter((line) => {
+    this.lines.push(line);
+    if (this.lines.length > 20) this.lines.shift();
+  });
+  override _write(chunk: Buffer, enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#splitter.write(chunk, enc, () => done());
+  }
+  override _final(done: (err?: Error | null) => void): void {
+    this.#splitter.end(() => done());
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+function execError(err: unknown, client: KubeClient, t: ExecTarget, what: string): SharkError {
+  return kubeError(err, {
+    action: `${what} in pod ${t.namespace}/${t.pod} (container ${t.container})`,
+    server: client.config.server,
+    context: client.config.context,
+    user: client.config.user,
+    permission: { verb: 'create', resource: 'pods', subresource: 'exec', namespace: t.namespace },
+  });
+}
+
+/** Unpacks the agent bundle into the container; resolves on exit code 0. */
+export async function uploadAgent(client: KubeClient, t: ExecTarget, archive: Buffer, timeoutMs: number): Promise<void> {
+  const stdout = new TailCollector();
+  const stderr = new TailCollector();
+  let status: ExecStatus | undefined;
+  let socket: ExecSocket;
+  try {
+    socket = await client.exec(t.namespace, t.pod, t.container, uploadCommand(t.dir), stdout, stderr, Readable.from([archive]), (s) => {
+      status = s;
+    });
+  } catch (err) {
+    throw execError(err, client, t, 'uploading the agent');
+  }
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new SharkError('KUBE_START_FAILED', `uploading the agent to pod ${t.namespace}/${t.pod} took over ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (status === undefined) {
+        reject(new SharkError('KUBE_START_FAILED', `uploading the agent to pod ${t.namespace}/${t.pod}: the exec stream closed without a result`));
+      } else if (exitCodeOf(status) !== 0) {
+        const why = stderr.text() || status.message || `exit code ${exitCodeOf(status)}`;
+        reject(
+          new SharkError(
+            'KUBE_START_FAILED',
+            `uploading the agent to pod ${t.namespace}/${t.pod} failed: ${why} (the image must provide sh, tar and gzip, like node:24-slim)`,
+          ),
+        );
+      } else {
+        resolve();
+      }
+    });
+  });
+}
+
+export type RunEnd =
+  /** We closed stdin and the agent exited. */
+  | { readonly kind: 'stopped' }
+  /** The agent stopped on its own terms (bye) without being asked. */
+  | { readonly kind: 'bye'; readonly reason: string; readonly exitCode: number }
+  /** The agent could not go on (error frame or a non-zero exit). */
+  | { readonly kind: 'failed'; readonly message: string; readonly exitCode: number }
+  /** The exec stream ended without the agent's result: connection lost, container gone. */
+  | { readonly kind: 'broken'; readonly detail: string };
+
+/** One exec of the agent. */
+export class AgentRun {
+  readonly ended: Promise<RunEnd>;
+  readonly startedAt = Date.now();
+  readonly #stdin: PassThrough;
+  readonly #socket: ExecSocket;
+  #stopping = false;
+
+  private constructor(stdin: PassThrough, socket: ExecSocket, ended: Promise<RunEnd>) {
+    this.#stdin = stdin;
+    this.#socket = socket;
+    this.ended = ended;
+  }
+
+  static async start(client: KubeClient, t: ExecTarget, args: AgentArgs, onFrame: (frame: AgentFrame) => void, onBadLine?: (line: string) => void): Promise<AgentRun> {
+    const stdin = new PassThrough();
+    const stderr = new TailCollector();
+    let bye: string | null = null;
+    let errorMessage: string | null = null;
+    const stdout = new LineSplitter((line) => {
+      const frame = parseAgentLine(line);
+      if (frame === null) {
+        onBadLine?.(line);
+        return;
+      }
+      if (frame.type === 'bye') bye = frame.reason;
+      if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}`;
+      onFrame(frame);
+    });
+    let status: ExecStatus | undefined;
+    let socket: ExecSocket;
+    try {
+      socket = await client.exec(t.namespace, t.pod, t.container, agentCommand(t.dir, args), stdout, stderr, stdin, (s) => {
+        status = s;
+      });
+    } catch (err) {
+      throw execError(err, client, t, 'starting the agent');
+    }
+    let run: AgentRun | undefined;
+    const ended = new Promise<RunEnd>((resolve) => {
+      socket.on('error', () => {
+        // 'close' follows and classifies the end.
+      });
+      socket.on('close', (code, reason) => {
+        // Frames already written to the splitter are delivered synchronously; flush a last partial line.
+        if (!stdout.writableEnded) stdout.end();
+        const stopping = run?.stopping ?? false;
+        if (status === undefined) {
+          resolve(stopping ? { kind: 'stopped' } : { kind: 'broken', detail: `exec stream closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}) without the agent's exit status` });
+          return;
+        }
+        const exitCode = exitCodeOf(status);
+        // 1 and 2 are the agent's own verdicts (capture failed, bad usage): retrying cannot help.
+        // Anything else (killed by a signal or the OOM killer, an exec error) may pass: retry.
+        if (errorMessage !== null || (!stopping && (exitCode === 1 || exitCode === 2))) {
+          const why = errorMessage ?? (stderr.text() || status.message || `exit code ${exitCode}`);
+          resolve({ kind: 'failed', message: why, exitCode });
+          return;
+        }
+        if (exitCode !== 0 && !stopping) {
+          const why = stderr.text() || status.message || `exit code ${exitCode}`;
+          resolve({ kind: 'broken', detail: `the agent exited with code ${exitCode} (${why.split('\n').pop()})` });
+          return;
+        }
+        if (stopping) resolve({ kind: 'stopped' });
+        else resolve({ kind: 'bye', reason: bye ?? 'none', exitCode });
+      });
+    });
+    run = new AgentRun(stdin, socket, ended);
+    return run;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Closes the agent's stdin: it writes its final stats and bye and exits (within about 1 s). */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stdin.end();
+  }
+
+  /** Drops the connection (after stop() went unanswered). */
+  kill(): void {
+    this.#stopping = true;
+    try {
+      this.#socket.terminate();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Sends a control frame (docs/agent-protocol.md), e.g. a new filter. */
+  send(frame: object): void {
+    if (!this.#stopping) this.#stdin.write(`${JSON.stringify(frame)}\n`);
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One tapped pod: its capture container, the agent upload and the agent exec, kept alive until
+ * asked to stop. A broken exec stream (connection lost, not the agent's own end) is retried with
+ * backoff after checking the pod still exists; a deleted pod ends with a notice.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import { SharkError } from '../model/errors.ts';
+import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
+import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
+import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
+import type { KubeClient } from './client.ts';
+import { agentDir, ensureCaptureContainer } from './ephemeral.ts';
+import type { Profile } from './profile.ts';
+
+export interface PodTapOptions {
+  readonly image: string;
+  readonly container?: string | undefined;
+  readonly profile: Profile;
+  readonly timeoutMs: number;
+  readonly agent: AgentArgs;
+  /** Delays between retries of a broken stream (ms); its length is the number of retries. */
+  readonly retryDelaysMs?: readonly number[];
+}
+
+export interface PodTapDeps {
+  readonly client: KubeClient;
+  readonly merger: TapMerger;
+  readonly archive: () => Buffer;
+  readonly notice: (message: string) => void;
+  /** Every agent frame, after the merger saw it (e.g. stats for --stats). */
+  readonly onFrame?: (source: TapSource, frame: AgentFrame) => void;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000];
+/** A run that lasted this long resets the retry budget. */
+const STABLE_RUN_MS = 30_000;
+/** How long stop() waits for the agent's bye before dropping the connection. */
+export const STOP_GRACE_MS = 3000;
+
+export type PodTapPhase = 'starting' | 'capturing' | 'retrying' | 'ended' | 'failed';
+
+export class PodTap {
+  readonly source: TapSource;
+  readonly uid: string;
+  #pod: k8s.V1Pod;
+  readonly #deps: PodTapDeps;
+  readonly #o: PodTapOptions;
+  #run: AgentRun | undefined;
+  #phase: PodTapPhase = 'starting';
+  #stopping = false;
+  #gone: string | null = null;
+  #containerName = '';
+  #launching: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+  /** Settles when the tap is over for good. */
+  readonly done: Promise<void>;
+  #resolveDone!: () => void;
+  #wake: (() => void) | undefined;
+
+  constructor(pod: k8s.V1Pod, deps: PodTapDeps, options: PodTapOptions) {
+    const namespace = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    this.source = { key: `${namespace}/${name}`, namespace, pod: name };
+    this.uid = pod.metadata?.uid ?? '';
+    this.#pod = pod;
+    this.#deps = deps;
+    this.#o = options;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  get phase(): PodTapPhase {
+    return this.#phase;
+  }
+
+  get container(): string {
+    return this.#containerName;
+  }
+
+  /** Ensures the container, uploads and starts the agent; rejects (and ends as failed) when it cannot. */
+  async start(): Promise<void> {
+    this.#deps.merger.started(this.source, 'adding the capture container');
+    try {
+      await this.#launch();
+    } catch (err) {
+      if (this.#cancelled) {
+        // Stopped or deleted while starting: not a failure (the notice, if any, was given).
+        this.#finish('ended', this.#gone ?? 'stopped');
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.#finish('failed', message);
+      throw err;
+    }
+    void this.#supervise();
+  }
+
+  get #cancelled(): boolean {
+    return this.#stopping || this.#gone !== null;
+  }
+
+  async #launch(): Promise<void> {
+    const launching = this.#doLaunch();
+    this.#launching = launching;
+    try {
+      await launching;
+    } finally {
+      if (this.#launching === launching) this.#launching = undefined;
+    }
+  }
+
+  async #doLaunch(): Promise<void> {
+    const { client } = this.#deps;
+    const ensure = (noReuse: boolean) =>
+      ensureCaptureContainer(client, this.#pod, {
+        image: this.#o.image,
+        container: this.#o.container,
+        profile: this.#o.profile,
+        timeoutMs: this.#o.timeoutMs,
+        signal: this.#abort.signal,
+        noReuse,
+      });
+    let c = await ensure(false);
+    if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
+    let target = { namespace: this.source.namespace, pod: this.source.pod, container: c.name, dir: agentDir(c.name) };
+    this.#deps.merger.started(this.source, c.reused ? `reusing ${c.name}` : `added ${c.name}`);
+    try {
+      await uploadAgent(client, target, this.#deps.archive(), this.#o.timeoutMs);
+    } catch (err) {
+      // A reused container may have just ended (its keeper gave up): add a fresh one instead.
+      const code = (err as SharkError).code;
+      if (!c.reused || this.#cancelled || code === 'KUBE_FORBIDDEN' || code === 'KUBE_UNAUTHORIZED' || code === 'KUBE_UNREACHABLE') throw err;
+      c = await ensure(true);
+      if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
+      target = { ...target, container: c.name, dir: agentDir(c.name) };
+      this.#deps.merger.started(this.source, `added ${c.name}`);
+      await uploadAgent(client, target, this.#deps.archive(), this.#o.timeoutMs);
+    }
+    this.#containerName = c.name;
+    if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
+    this.#run = await AgentRun.start(
+      client,
+      target,
+      this.#o.agent,
+      (frame) => {
+        this.#deps.merger.frame(this.source, frame);
+        this.#deps.onFrame?.(this.source, frame);
+      },
+      (line) => this.#deps.notice(`pod ${this.source.key}: agent wrote a line that is not a frame: ${line.slice(0, 120)}`),
+    );
+    this.#phase = 'capturing';
+    if (this.#cancelled) this.#run.stop();
+  }
+
+  async #supervise(): Promise<void> {
+    const delays = this.#o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    let attempt = 0;
+    for (;;) {
+      const run = this.#run!;
+      const end: RunEnd = await run.ended;
+      if (this.#stopping || end.kind === 'stopped') {
+        this.#finish('ended', this.#gone ?? 'stopped');
+        return;
+      }
+      if (this.#gone !== null) {
+        this.#finish('ended', this.#gone);
+        return;
+      }
+      if (end.kind === 'failed') {
+        this.#deps.notice(`pod ${this.source.key}: the agent failed: ${end.message}`);
+        this.#finish('failed', end.message);
+        return;
+      }
+      const why = end.kind === 'broken' ? end.detail : `the agent ended (${end.reason})`;
+      if (Date.now() - run.startedAt >= STABLE_RUN_MS) attempt = 0;
+      // Retries until one starts, or the budget is spent.
+      for (;;) {
+        if (attempt >= delays.length) {
+          const message = `${why}; gave up after ${delays.length} retries`;
+          this.#deps.notice(`pod ${this.source.key}: ${message}`);
+          this.#finish('failed', message);
+          return;
+        }
+        const delay = delays[attempt]!;
+        attempt++;
+        this.#phase = 'retrying';
+        this.#deps.notice(`pod ${this.source.key}: ${why}; retrying in ${delay / 1000} s (${attempt}/${delays.length})`);
+        await this.#sleep(delay);
+        if (this.#stopping || this.#gone !== null) {
+          this.#finish('ended', this.#gone ?? 'stopped');
+          return;
+        }
+        const fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined);
+        if (fresh === null || (fresh && (fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== this.uid))) {
+          this.podGone('was deleted');
+          this.#finish('ended', this.#gone!);
+          return;
+        }
+        if (fresh === undefined) continue; // the API server did not answer: try again later
+        this.#pod = fresh;
+        try {
+          await this.#launch();
+          break;
+        } catch (err) {
+          if (this.#stopping) {
+            this.#finish('ended', 'stopped');
+            return;
+          }
+          const message = err instanceof Error ? err.message : String(err);
+          this.#deps.notice(`pod ${this.source.key}: restarting the agent failed: ${message}`);
+        }
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  #finish(state: 'ended' | 'failed', message: string): void {
+    if (this.#phase === 'ended' || this.#phase === 'failed') return;
+    this.#phase = state;
+    this.#deps.merger.ended(this.source, state, message);
+    this.#resolveDone();
+  }
+
+  /** The pod is being deleted or is gone: its capture ends (once) with a notice. */
+  podGone(how: string): void {
+    if (this.#gone !== null || this.#phase === 'ended' || this.#phase === 'failed') return;
+    this.#gone = `pod ${how}`;
+    this.#deps.notice(`pod ${this.source.key} ${how}: its capture ended`);
+    this.#abort.abort();
+    this.#run?.stop();
+    this.#wake?.();
+    // The stream of a deleted pod may hang rather than close: do not wait for it forever.
+    const run = this.#run;
+    setTimeout(() => run?.kill(), STOP_GRACE_MS).unref();
+    if (this.#run === undefined) this.#finish('ended', this.#gone);
+  }
+
+  /** Closes the agent's stdin and waits (at most STOP_GRACE_MS) for its bye. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    this.#wake?.();
+    // A launch in flight may still start an agent (it stops it at once): wait for it, briefly.
+    if (this.#launching) await Promise.race([this.#launching.catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+    const run = this.#run;
+    if (run === undefined) {
+      this.#finish('ended', 'stopped');
+      return;
+    }
+    run.stop();
+    const timer = setTimeout(() => run.kill(), STOP_GRACE_MS);
+    await run.ended;
+    clearTimeout(timer);
+    this.#finish('ended', this.#gone ?? 'stopped');
+  }
+
+  /** A new filter for the running agent (filter pushdown). */
+  setFilter(query: string): void {
+    this.#run?.send({ type: 'filter', query });
+  }
+}

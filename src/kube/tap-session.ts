@@ -1,0 +1,224 @@
+/**
+ * A whole `tap`: resolve targets, pre-flight, tap every target pod (capture container, agent upload,
+ * agent exec), merge their streams with names, follow new and deleted pods, and stop everything.
+ * Output is the caller's: entries, agent frames and notices come out through callbacks.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import type { Entry } from '../model/entry.ts';
+import { SharkError } from '../model/errors.ts';
+import { ClusterNames } from '../pipeline/cluster-names.ts';
+import { TapMerger, type PodTapStats, type TapSource } from '../pipeline/tap-merge.ts';
+import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
+import { agentArchive } from './agent-bundle.ts';
+import type { AgentArgs } from './agent-runner.ts';
+import type { KubeClient } from './client.ts';
+import { ClusterWatch } from './cluster-watch.ts';
+import { PodTap } from './pod-tap.ts';
+import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
+import type { Profile } from './profile.ts';
+import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from './targets.ts';
+
+export interface TapConfig {
+  readonly scope: NamespaceScope;
+  readonly selector?: string | undefined;
+  readonly podRegex?: string | undefined;
+  readonly container?: string | undefined;
+  readonly image: string;
+  readonly profile: Profile;
+  /** How long a capture container may take to start. */
+  readonly timeoutMs: number;
+  readonly agent: AgentArgs;
+  /** At most this many pods are started at once. */
+  readonly parallelStarts?: number;
+  readonly retryDelaysMs?: readonly number[];
+}
+
+export interface TapEvents {
+  entry(entry: Entry): void;
+  /** Every agent frame of every pod (after merging), e.g. stats for --stats. */
+  frame?(source: TapSource, frame: AgentFrame): void;
+  /** Something the user should know while the tap goes on (a pod deleted, a retry, a warning). */
+  notice(message: string): void;
+  /** The set of pods being tapped changed (count for the header). */
+  podsChanged?(count: number): void;
+  /** Drops reported by agents, for the TUI header. */
+  drops?(delta: number): void;
+  redactionOff?(): void;
+}
+
+export interface TapPlan {
+  readonly targets: readonly k8s.V1Pod[];
+  readonly report: PreflightReport;
+  readonly decision: PreflightDecision;
+}
+
+const DEFAULT_PARALLEL_STARTS = 8;
+
+export class TapSession {
+  readonly client: KubeClient;
+  readonly config: TapConfig;
+  readonly names = new ClusterNames();
+  readonly merger: TapMerger;
+  readonly #events: TapEvents;
+  readonly #matcher: PodMatcher;
+  readonly #taps = new Map<string, PodTap>();
+  #watch: ClusterWatch | undefined;
+  #plan: TapPlan | undefined;
+  #stopping = false;
+  readonly #startedAt = Date.now();
+
+  constructor(client: KubeClient, config: TapConfig, events: TapEvents) {
+    this.client = client;
+    this.config = config;
+    this.#events = events;
+    this.#matcher = podMatcher({ namespaces: config.scope, selector: config.selector, podRegex: config.podRegex });
+    this.merger = new TapMerger(this.names, (e) => events.entry(e), {
+      onDrops: (delta) => events.drops?.(delta),
+      onRedactionOff: () => events.redactionOff?.(),
+    });
+  }
+
+  /** Lists the targets and runs the pre-flight; changes nothing in the cluster. */
+  async plan(): Promise<TapPlan> {
+    const pods = await this.client.listPods(this.config.scope, this.config.selector);
+    const targets = selectTargets(pods, this.#matcher);
+    const namespaces = [...new Set(targets.map((p) => p.metadata?.namespace ?? ''))].sort();
+    const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile);
+    const decision = decide(report, namespaces, { context: this.client.config.context, user: this.client.config.user });
+    this.#plan = { targets, report, decision };
+    return this.#plan;
+  }
+
+  /**
+   * Taps the planned targets and starts following the cluster. Rejects when no target could be
+   * tapped (with the first target's error); targets that fail while others work become notices.
+   */
+  async start(plan: TapPlan = this.#plan!): Promise<void> {
+    const { decision } = plan;
+    if (decision.fatal) throw decision.fatal;
+    for (const warning of decision.warnings) this.#events.notice(`warning: ${warning}`);
+    const usable = plan.targets.filter((p) => decision.usable.has(p.metadata?.namespace ?? ''));
+    if (usable.length === 0) throw decision.blocked.values().next().value ?? new SharkError('KUBE_NO_TARGETS', 'no pod can be tapped');
+    for (const [ns, err] of decision.blocked) this.#events.notice(`skipping namespace ${ns}: ${err.message}`);
+
+    // Names first, so the first entries are named; cluster-wide when allowed (far ends in other namespaces).
+    const namesScope: NamespaceScope = this.config.scope === 'all' || clusterWideNames(plan.report) ? 'all' : this.config.scope;
+    this.#watch = new ClusterWatch(this.client, {
+      names: this.names,
+      namesScope,
+      targetScope: this.config.scope,
+      selector: this.config.selector,
+      notice: (m) => this.#events.notice(m),
+      targets: {
+        podChanged: (pod) => this.#podChanged(pod),
+        podDeleted: (pod) => this.#taps.get(podKey(pod))?.podGone('was deleted'),
+      },
+    });
+    // The target watch reports the planned pods too: they must be registered before it starts.
+    const started = usable.map((pod) => this.#register(pod));
+    await this.#watch.start();
+
+    const failures: [PodTap, unknown][] = [];
+    await runLimited(started, this.config.parallelStarts ?? DEFAULT_PARALLEL_STARTS, async (tap) => {
+      try {
+        await tap.start();
+      } catch (err) {
+        failures.push([tap, err]);
+      }
+    });
+    if (this.#stopping) return;
+    if (failures.length === started.length) {
+      await this.stop();
+      // In target order, so the same run gives the same message.
+      throw failures.sort((a, b) => started.indexOf(a[0]) - started.indexOf(b[0]))[0]![1];
+    }
+    // Some pods work: the others are told about, and the tap goes on.
+    for (const [tap, err] of failures) this.#events.notice(`pod ${tap.source.key}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  #register(pod: k8s.V1Pod): PodTap {
+    const tap = new PodTap(
+      pod,
+      {
+        client: this.client,
+        merger: this.merger,
+        archive: agentArchive,
+        notice: (m) => this.#events.notice(m),
+        onFrame: (source, frame) => this.#events.frame?.(source, frame),
+      },
+      {
+        image: this.config.image,
+        container: this.config.container,
+        profile: this.config.profile,
+        timeoutMs: this.config.timeoutMs,
+        agent: this.config.agent,
+        ...(this.config.retryDelaysMs ? { retryDelaysMs: this.config.retryDelaysMs } : {}),
+      },
+    );
+    this.#taps.set(tap.source.key, tap);
+    this.#events.podsChanged?.(this.activePods());
+    void tap.done.then(() => this.#events.podsChanged?.(this.activePods()));
+    return tap;
+  }
+
+  #podChanged(pod: k8s.V1Pod): void {
+    if (this.#stopping) return;
+    const key = podKey(pod);
+    const existing = this.#taps.get(key);
+    const c = candidacy(pod, this.#matcher);
+    if (existing && (existing.phase === 'ended' || existing.phase === 'failed')) {
+      // A pod recreated under the same name (StatefulSet) is a new target.
+      if (existing.uid === pod.metadata?.uid || c !== 'target') return;
+    } else if (existing) {
+      if (c === 'deleting') existing.podGone('is being deleted');
+      else if (c === 'not-running') existing.podGone(`is ${pod.status?.phase ?? 'not running'}`);
+      return;
+    }
+    if (c !== 'target') return;
+    const blocked = this.#plan?.decision.blocked.get(pod.metadata?.namespace ?? '');
+    if (blocked) return;
+    const tap = this.#register(pod);
+    this.#events.notice(`new pod ${key}: tapping it`);
+    tap.start().catch((err: unknown) => {
+      if (!this.#stopping) this.#events.notice(`pod ${key}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  /** Pods whose capture is starting or running. */
+  activePods(): number {
+    let n = 0;
+    for (const tap of this.#taps.values()) if (tap.phase !== 'ended' && tap.phase !== 'failed') n++;
+    return n;
+  }
+
+  /** Sends a new filter to every running agent (filter pushdown). */
+  setFilter(query: string): void {
+    for (const tap of this.#taps.values()) tap.setFilter(query);
+  }
+
+  /** Stops every agent (stdin closed), waits briefly for their byes, and stops the watches. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#watch?.stop();
+    await Promise.all([...this.#taps.values()].map((t) => t.stop()));
+  }
+
+  stats(): readonly PodTapStats[] {
+    return this.merger.stats();
+  }
+
+  get elapsedMs(): number {
+    return Date.now() - this.#startedAt;
+  }
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

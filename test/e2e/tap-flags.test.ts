@@ -1,0 +1,113 @@
+/**
+ * `tap` flag handling, without a cluster: durations, usage errors (exit 2 before any API call),
+ * kubeconfig errors, and an unreachable API server (a closed port: exit 4).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { parseDuration, validateTapArgs, type TapArgs } from '../../cmd/tap.ts';
+import { SharkError } from '../../src/model/errors.ts';
+import { requireBuild, runTap } from '../helpers/tap.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'shark-tapflags-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const skipCli = requireBuild() ?? false;
+
+const base: TapArgs = {
+  podRegex: undefined,
+  namespace: undefined,
+  allNamespaces: false,
+  selector: undefined,
+  container: undefined,
+  context: undefined,
+  kubeconfig: undefined,
+  filter: undefined,
+  output: undefined,
+  duration: undefined,
+  count: undefined,
+  image: 'node:24-slim',
+  profile: 'auto',
+  redact: true,
+  dryRun: false,
+  stats: false,
+  timeout: '60s',
+  maxBody: undefined,
+  maxEntries: 1000,
+  color: 'auto',
+};
+
+test('durations: units, combinations and plain seconds', () => {
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('45'), 45_000);
+  for (const bad of ['', '5x', 's', '1m x', '-3s']) assert.equal(parseDuration(bad), null, bad);
+});
+
+test('flags are checked before the cluster is touched', () => {
+  const usage = (args: Partial<TapArgs>, pattern: RegExp): void =>
+    assert.throws(
+      () => validateTapArgs({ ...base, ...args }, false),
+      (e: unknown) => e instanceof SharkError && e.code === 'USAGE' && pattern.test(e.message),
+    );
+  usage({ duration: 'soon' }, /--duration "soon" is not a duration/);
+  usage({ count: 0 }, /--count 0 must be a whole number above 0/);
+  usage({ count: 1.5 }, /--count 1.5/);
+  usage({ timeout: '0s' }, /--timeout/);
+  usage({ maxBody: 'lots' }, /--max-body "lots" is not a size/);
+  usage({ podRegex: '[a' }, /POD_REGEX "\[a" is not a valid RE2/);
+  usage({ filter: 'response.status >=' }, /bad --filter query \(column/);
+  const ok = validateTapArgs({ ...base, duration: '2m', count: 5, maxBody: '1KiB', filter: 'http' }, false);
+  assert.equal(ok.durationMs, 120_000);
+  assert.equal(ok.count, 5);
+  assert.equal(ok.maxBody, '1024');
+  assert.equal(ok.output, 'json', 'piped: json by default');
+  assert.equal(validateTapArgs(base, true).output, 'tui', 'on a terminal: the TUI');
+});
+
+test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2', { skip: skipCli }, async () => {
+  const cases: [string[], RegExp][] = [
+    [['--profile', 'root'], /Invalid values:[\s\S]*profile/],
+    [['-o', 'yaml'], /Invalid values/],
+    [['web(', '-o', 'json'], /POD_REGEX "web\(" is not a valid RE2 regular expression/],
+    [['--duration', 'x', '-o', 'json'], /--duration "x" is not a duration/],
+    [['--kubeconfig', join(dir, 'none.yaml'), '-o', 'json'], /--kubeconfig .*none\.yaml: no such file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const res = await runTap(join(dir, 'unused'), args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, pattern);
+    assert.equal(res.stdout, '');
+  }
+  const ctx = join(dir, 'ctx.yaml');
+  writeFileSync(ctx, 'current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: t}\n');
+  const res = await runTap(ctx, ['--context', 'b', '-o', 'json']);
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /context "b" is not in .*ctx\.yaml \(known: a\)/);
+});
+
+test('the CLI: an API server nobody listens on is "unreachable", exit 4', { skip: skipCli }, async () => {
+  // A port that was free a moment ago: connections are refused.
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const kc = join(dir, 'closed.yaml');
+  writeFileSync(
+    kc,
+    `current-context: gone\ncontexts:\n- name: gone\n  context: {cluster: c, user: u, namespace: shop}\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\n`,
+  );
+  const started = Date.now();
+  const res = await runTap(kc, ['front-end', '-o', 'json']);
+  assert.equal(res.code, 4, res.stderr);
+  assert.match(res.stderr, new RegExp(`cannot reach the cluster at https://127.0.0.1:${port} \\(context "gone"\\) while listing pods in namespace shop: ECONNREFUSED`));
+  assert.equal(res.stderr.trim().split('\n').length, 1, 'one message');
+  assert.ok(Date.now() - started < 10_000);
+});

@@ -1,0 +1,161 @@
+/**
+ * Running the real `tap` CLI (dist/cmd/main.js, as the launcher would) against a sandbox cluster,
+ * reading its NDJSON as it comes, and checking that no agent is left in any pod afterwards.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Entry } from '../../src/model/entry.ts';
+import type { Sandbox } from '../sandbox/index.ts';
+import { NODE, REPO_ROOT } from './capture.ts';
+
+export const MAIN = join(REPO_ROOT, 'dist', 'cmd', 'main.js');
+
+/** null when the built CLI and agent exist, else the reason to skip. */
+export function requireBuild(): string | null {
+  if (!existsSync(MAIN)) return 'dist/cmd/main.js is missing: run npm run build';
+  if (!existsSync(join(REPO_ROOT, 'dist', 'agent', 'agent.js'))) return 'dist/agent/agent.js is missing: run npm run build';
+  return null;
+}
+
+export interface TapLine {
+  readonly at: number;
+  readonly value: Entry & { type?: string; namespace?: string; pod?: string };
+}
+
+export interface TapResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class TapProcess {
+  readonly child: ChildProcess;
+  readonly lines: TapLine[] = [];
+  stderr = '';
+  readonly startedAt = Date.now();
+  readonly exited: Promise<TapResult>;
+  #stdout = '';
+  #rest = '';
+  readonly #waiters = new Set<() => void>();
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+    this.child = spawn(NODE, [MAIN, 'tap', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    this.child.stdout!.on('data', (b: Buffer) => {
+      const text = b.toString('utf8');
+      this.#stdout += text;
+      const all = this.#rest + text;
+      const parts = all.split('\n');
+      this.#rest = parts.pop()!;
+      for (const line of parts) {
+        if (!line.startsWith('{')) continue; // --dry-run prints text
+        this.lines.push({ at: Date.now(), value: JSON.parse(line) });
+      }
+      this.#wake();
+    });
+    this.child.stderr!.on('data', (b: Buffer) => {
+      this.stderr += b.toString('utf8');
+      this.#wake();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        clearTimeout(kill);
+        this.#wake();
+        resolve({ code, signal, stdout: this.#stdout, stderr: this.stderr });
+      });
+    });
+  }
+
+  #wake(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Entries so far (stats lines excluded). */
+  entries(): Entry[] {
+    return this.lines.filter((l) => l.value.type === undefined).map((l) => l.value);
+  }
+
+  /** Waits until `check` holds (re-checked on every output), or fails with what was seen. */
+  async until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+    if (check()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.entries().length} entries; stderr:\n${this.stderr}`));
+      }, timeoutMs);
+      const waiter = (): void => {
+        if (check()) {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          reject(new Error(`tap exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}; stderr:\n${this.stderr}`));
+        }
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  async interrupt(): Promise<TapResult> {
+    this.child.kill('SIGINT');
+    return this.exited;
+  }
+}
+
+export function tapEnv(kubeconfig: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
+  delete env.KUBERNETES_SERVICE_HOST;
+  return env;
+}
+
+export function startTap(sandbox: Sandbox | string, args: readonly string[], timeoutMs = 90_000): TapProcess {
+  const kubeconfig = typeof sandbox === 'string' ? sandbox : sandbox.kubeconfig;
+  return new TapProcess(args, tapEnv(kubeconfig), timeoutMs);
+}
+
+/** Runs tap to its end. */
+export function runTap(sandbox: Sandbox | string, args: readonly string[], timeoutMs = 90_000): Promise<TapResult> {
+  return startTap(sandbox, args, timeoutMs).exited;
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Command lines of agent processes (`agent.js capture`) in the pods right now. */
+export function agentsIn(sandbox: Sandbox, pods: ReadonlyArray<readonly [string, string]>): string[] {
+  const found: string[] = [];
+  for (const [ns, name] of pods) {
+    let pids: number[];
+    try {
+      pids = sandbox.processesIn(ns, name);
+    } catch {
+      continue; // pod gone
+    }
+    for (const pid of pids) {
+      const line = cmdline(pid);
+      if (/agent\.js capture/.test(line)) found.push(`${ns}/${name} pid ${pid}: ${line}`);
+    }
+  }
+  return found;
+}
+
+/** Every agent is gone from every pod (polls briefly: the agent exits within 1 s of stdin EOF). */
+export async function assertNoAgents(sandbox: Sandbox, pods: ReadonlyArray<readonly [string, string]>, withinMs = 3000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let left = agentsIn(sandbox, pods);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = agentsIn(sandbox, pods);
+  }
+  assert.deepEqual(left, [], 'no agent may remain in any pod');
+}
