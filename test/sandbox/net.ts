@@ -7,19 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, run, runOk, sweepStale, uniqueName, type Netns } from '../helpers/netns.ts';
+import { alive, createNetns, run, runOk, sweepStale, uniqueName, type Netns } from '../helpers/netns.ts';
 
 export const POD_PREFIX = 16;
 export const GATEWAY = '10.244.0.1';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The number uniqueName() just used: keeps our interface names apart from the helpers' ones. */
 function nextCounter(): string {

@@ -15,7 +15,8 @@
  *
  * Request bodies are always read to the end before answering, so keep-alive connections stay usable.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveFixture } from '../fixtures/serve.ts';
 import { createHash } from 'node:crypto';
 import { textBody } from './bodies.ts';
 
@@ -88,16 +89,4 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-  handle(req, res).catch((err: unknown) => {
-    process.stderr.write(`handler failed: ${String(err)}\n`);
-    req.socket.destroy();
-  });
-});
-server.listen(port, '0.0.0.0', () => {
-  process.stdout.write(`listening ${port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveFixture(port, 60_000, handle);
