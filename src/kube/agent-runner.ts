@@ -11,6 +11,13 @@ import { parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.t
 import { kubeError } from './api-errors.ts';
 import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
 
+
+/** The container runs but may not open a packet socket: what the user can change. */
+const NET_RAW_HINT =
+  ' — the capture container lacks CAP_NET_RAW (this runtime does not grant it by default, or the namespace forbids adding it): ' +
+  'run with --profile netadmin (or privileged) in a namespace whose PodSecurity allows it ' +
+  '(kubectl label namespace NS pod-security.kubernetes.io/enforce=privileged --overwrite)';
+
 export interface AgentArgs {
   readonly filter?: string | undefined;
   readonly redact: boolean;
@@ -180,7 +187,7 @@ export class AgentRun {
         return;
       }
       if (frame.type === 'bye') bye = frame.reason;
-      if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}`;
+      if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
       onFrame(frame);
     });
     let status: ExecStatus | undefined;

@@ -29,9 +29,10 @@ export function agentDir(container: string): string {
   return `/tmp/kubectl-shark-${container}`;
 }
 
-export function securityContextFor(profile: Profile): k8s.V1SecurityContext {
-  const adds = profileAdds(profile);
-  return adds.privileged ? { privileged: true } : { capabilities: { add: adds.capabilities } };
+export function securityContextFor(profile: Profile, podSecurity?: string | null): k8s.V1SecurityContext {
+  const adds = profileAdds(profile, podSecurity);
+  if (adds.privileged) return { privileged: true };
+  return adds.capabilities.length === 0 ? {} : { capabilities: { add: adds.capabilities } };
 }
 
 export interface CaptureContainerOptions {
@@ -39,6 +40,8 @@ export interface CaptureContainerOptions {
   readonly image: string;
   readonly target: string;
   readonly profile: Profile;
+  /** The namespace's PodSecurity enforce level, when known (see profileAdds). */
+  readonly podSecurity?: string | null;
 }
 
 export function captureContainerSpec(o: CaptureContainerOptions): k8s.V1EphemeralContainer {
@@ -47,7 +50,7 @@ export function captureContainerSpec(o: CaptureContainerOptions): k8s.V1Ephemera
     image: o.image,
     command: keeperCommand(agentDir(o.name)),
     targetContainerName: o.target,
-    securityContext: securityContextFor(o.profile),
+    securityContext: securityContextFor(o.profile, o.podSecurity),
     terminationMessagePolicy: 'File',
   };
 }
@@ -89,7 +92,7 @@ export function ephemeralState(pod: k8s.V1Pod, name: string): ContainerState {
 
 /** A running shark container made like the one we would add (same image, target and privileges). */
 export function reusableContainer(pod: k8s.V1Pod, wanted: Omit<CaptureContainerOptions, 'name'>): string | null {
-  const security = JSON.stringify(securityContextFor(wanted.profile));
+  const security = JSON.stringify(securityContextFor(wanted.profile, wanted.podSecurity));
   for (const spec of pod.spec?.ephemeralContainers ?? []) {
     if (!spec.name.startsWith(CONTAINER_PREFIX)) continue;
     if (spec.image !== wanted.image || spec.targetContainerName !== wanted.target) continue;
@@ -137,6 +140,7 @@ export interface EnsureOptions {
   readonly image: string;
   readonly container?: string | undefined;
   readonly profile: Profile;
+  readonly podSecurity?: string | null;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
   /** Add a new container even when a running one could be reused (the reused one just failed us). */
@@ -154,7 +158,7 @@ export async function ensureCaptureContainer(client: KubeClient, pod: k8s.V1Pod,
   const namespace = pod.metadata?.namespace ?? '';
   const podName = pod.metadata?.name ?? '';
   const target = targetContainerOf(pod, o.container);
-  const reuse = o.noReuse ? null : reusableContainer(pod, { image: o.image, target, profile: o.profile });
+  const reuse = o.noReuse ? null : reusableContainer(pod, { image: o.image, target, profile: o.profile, podSecurity: o.podSecurity ?? null });
   if (reuse !== null) return { name: reuse, reused: true, target };
 
   let patched: k8s.V1Pod | undefined;
@@ -162,7 +166,7 @@ export async function ensureCaptureContainer(client: KubeClient, pod: k8s.V1Pod,
   for (let attempt = 0; attempt < 3 && patched === undefined; attempt++) {
     name = randomContainerName();
     try {
-      patched = await client.patchEphemeralContainers(namespace, podName, captureContainerSpec({ name, image: o.image, target, profile: o.profile }));
+      patched = await client.patchEphemeralContainers(namespace, podName, captureContainerSpec({ name, image: o.image, target, profile: o.profile, podSecurity: o.podSecurity ?? null }));
     } catch (err) {
       const failure = apiFailure(err);
       // A random name already taken in this pod: draw another.

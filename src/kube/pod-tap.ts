@@ -16,6 +16,8 @@ export interface PodTapOptions {
   readonly image: string;
   readonly container?: string | undefined;
   readonly profile: Profile;
+  /** The pod's namespace's PodSecurity enforce level, when pre-flight read it. */
+  readonly podSecurity?: string | null;
   readonly timeoutMs: number;
   readonly agent: AgentArgs;
   /** Delays between retries of a broken stream (ms); its length is the number of retries. */
@@ -115,6 +117,7 @@ export class PodTap {
         image: this.#o.image,
         container: this.#o.container,
         profile: this.#o.profile,
+        podSecurity: this.#o.podSecurity ?? null,
         timeoutMs: this.#o.timeoutMs,
         signal: this.#abort.signal,
         noReuse,

@@ -5,13 +5,14 @@ import { roleSnippet } from './api-errors.ts';
 import type { AccessAnswer, AccessQuestion } from './client.ts';
 import { clusterWideNames, decide, formatPreflight, podSecurityVerdict, runPreflight, type PreflightApi } from './preflight.ts';
 
-test('PodSecurity: baseline and restricted forbid every capture profile; privileged and unlabelled allow them', () => {
+test('PodSecurity: baseline admits only auto (which then adds nothing); restricted forbids every profile; privileged and unlabelled allow them', () => {
   assert.equal(podSecurityVerdict('', 'auto').allowed, true);
   assert.equal(podSecurityVerdict('privileged', 'privileged').allowed, true);
   const baseline = podSecurityVerdict('baseline', 'auto');
-  assert.equal(baseline.allowed, false);
-  assert.match(baseline.detail, /baseline forbids adding NET_RAW/);
-  assert.match(podSecurityVerdict('baseline', 'netadmin').detail, /NET_ADMIN, NET_RAW/);
+  assert.equal(baseline.allowed, true);
+  assert.match(baseline.detail, /no capability added .*default NET_RAW/);
+  assert.equal(podSecurityVerdict('baseline', 'netadmin').allowed, false);
+  assert.match(podSecurityVerdict('baseline', 'netadmin').detail, /baseline forbids adding NET_ADMIN, NET_RAW/);
   assert.match(podSecurityVerdict('baseline', 'privileged').detail, /privileged containers/);
   for (const profile of ['auto', 'netadmin', 'privileged'] as const) assert.equal(podSecurityVerdict('restricted', profile).allowed, false);
 });

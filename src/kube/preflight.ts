@@ -62,8 +62,12 @@ const BASELINE_CAPABILITIES = new Set([
 /** Would PodSecurity at this level admit the capture container of this profile? */
 export function podSecurityVerdict(enforce: string, profile: Profile): { allowed: boolean; detail: string } {
   const level = enforce === '' ? 'privileged' : enforce;
-  const adds = profileAdds(profile);
-  const what = adds.privileged ? 'privileged: true' : `capabilities ${adds.capabilities.join(', ')}`;
+  const adds = profileAdds(profile, level);
+  const what = adds.privileged
+    ? 'privileged: true'
+    : adds.capabilities.length === 0
+      ? "no capability added (profile auto relies on the runtime's default NET_RAW)"
+      : `capabilities ${adds.capabilities.join(', ')}`;
   if (level === 'privileged') {
     return { allowed: true, detail: enforce === '' ? `no enforce label (cluster default, privileged unless configured otherwise): ${what} allowed` : `privileged: ${what} allowed` };
   }

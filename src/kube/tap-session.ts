@@ -150,6 +150,7 @@ export class TapSession {
         image: this.config.image,
         container: this.config.container,
         profile: this.config.profile,
+        podSecurity: this.#plan?.report.podSecurity.find((p) => p.namespace === pod.metadata?.namespace)?.enforce ?? null,
         timeoutMs: this.config.timeoutMs,
         agent: this.config.agent,
         ...(this.config.retryDelaysMs ? { retryDelaysMs: this.config.retryDelaysMs } : {}),

@@ -114,9 +114,9 @@ test('forbidden only when patching (pre-flight could not tell): still exit 6, na
 });
 
 test('PodSecurity baseline or restricted: exit 7, naming the label to change', { skip }, async () => {
-  const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json']);
+  const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json', '--profile', 'netadmin']);
   assert.equal(res.code, 7, res.stderr);
-  assert.match(res.stderr, /namespace locked enforces PodSecurity "baseline", which forbids the capture container \(baseline forbids adding NET_RAW/);
+  assert.match(res.stderr, /namespace locked enforces PodSecurity "baseline", which forbids the capture container \(baseline forbids adding NET_ADMIN, NET_RAW/);
   assert.match(res.stderr, /kubectl label namespace locked pod-security.kubernetes.io\/enforce=privileged --overwrite/);
   assertOneError(res);
   assert.deepEqual(await ephemeralNames('locked', 'web'), []);
@@ -133,10 +133,22 @@ test('PodSecurity baseline or restricted: exit 7, naming the label to change', {
   assert.deepEqual(await ephemeralNames('locked', 'web'), []);
 
   // --dry-run shows it and exits 0.
-  const dry = await runTap(sandbox, ['web', '-n', 'locked', '--dry-run']);
+  const dry = await runTap(sandbox, ['web', '-n', 'locked', '--dry-run', '--profile', 'netadmin']);
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /BLOCKED {2}PodSecurity in namespace locked: baseline forbids adding NET_RAW/);
+  assert.match(dry.stdout, /BLOCKED {2}PodSecurity in namespace locked: baseline forbids adding NET_ADMIN, NET_RAW/);
   assert.match(dry.stdout, /problems a real run would hit:/);
+});
+
+test('profile auto in a baseline namespace adds no capability (admitted) and captures with the runtime\'s default NET_RAW', { skip }, async () => {
+  const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json', '--count', '2']);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { src: { namespace: string } });
+  assert.equal(entries.length, 2);
+  assert.ok(entries.every((e) => e.src.namespace === 'locked'));
+  const pod = await core.readNamespacedPod({ namespace: 'locked', name: 'web' });
+  const shark = (pod.spec?.ephemeralContainers ?? []).filter((c) => c.name.startsWith('shark-'));
+  assert.equal(shark.length, 1);
+  assert.equal(JSON.stringify(shark[0].securityContext ?? {}), '{}', 'nothing added: baseline forbids adding NET_RAW');
 });
 
 test('ephemeral containers disabled (404 on the subresource): exit 8', { skip }, async () => {
