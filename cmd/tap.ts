@@ -270,6 +270,9 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   process.exit(EXIT_OK);
 }
 
+/** Notices held while the TUI owns the screen (printed after it); older ones are let go. */
+const MAX_HELD_NOTICES = 200;
+
 async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput, context: string, scope: NamespaceScope): Promise<void> {
   const notices: string[] = [];
   let entries = 0;
@@ -282,8 +285,14 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
     filter: v.filter,
     report: reportTapError,
     feed: async (store, signal) => {
-      // The screen belongs to the TUI: notices wait until it is given back.
-      out.onNotice = (m) => notices.push(m);
+      // The screen belongs to the TUI: the latest notice shows in its header, and all of them are
+      // printed once the screen is given back.
+      out.onNotice = (m) => {
+        // Bounded: a long tap over churning pods must not grow memory with old notices.
+        if (notices.length >= MAX_HELD_NOTICES) notices.shift();
+        notices.push(m);
+        store.setNotice(m);
+      };
       const setScope = (pods: number): void => store.setScope({ context, namespaces: scope === 'all' ? [] : [...scope], pods });
       setScope(plan.targets.length);
       out.onPods = setScope;

@@ -57,6 +57,7 @@ export class RingEntryStore implements EntryStore {
   #ended = false;
   #scope: TapScope | undefined;
   #redactionOff = false;
+  #notice: string | undefined;
 
   #filter: CompiledFilter | null = null;
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
@@ -116,6 +117,12 @@ export class RingEntryStore implements EntryStore {
   markRedactionOff(): void {
     if (this.#redactionOff) return;
     this.#redactionOff = true;
+    this.#markChanged();
+  }
+
+  /** A live source's latest notice replaces the one shown before (all are also printed at exit). */
+  setNotice(message: string): void {
+    this.#notice = message;
     this.#markChanged();
   }
 
@@ -259,6 +266,7 @@ export class RingEntryStore implements EntryStore {
       ended: this.#ended,
       ...(this.#scope !== undefined ? { scope: this.#scope } : {}),
       ...(this.#redactionOff ? { redactionOff: true } : {}),
+      ...(this.#notice !== undefined ? { notice: this.#notice } : {}),
     });
   }
 }

@@ -29,6 +29,8 @@ export interface StoreSnapshot {
   readonly scope?: TapScope;
   /** Present and true once some traffic comes unredacted (tap --no-redact, or an agent that does not redact). */
   readonly redactionOff?: boolean;
+  /** The latest notice of a live source (a pod tapped or gone, a stream retried), for the header. */
+  readonly notice?: string;
 }
 
 /** What a live tap covers; the header shows it instead of the plain target count. */

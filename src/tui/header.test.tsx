@@ -65,3 +65,18 @@ test('app: the header follows the store as a tap updates its scope and meets an 
   assert.match(plain(ui.lastFrame()).split('\n')[0]!, /^kubectl-shark {2}REDACTION OFF {2}tap -n shop │ ctx sandbox · ns shop · 3 pods$/);
   store.dispose();
 });
+
+test('header: the latest notice of a live tap ends the first line, in yellow', () => {
+  const raw = header({ scope: { context: 'sandbox', namespaces: ['shop'], pods: 2 }, notice: 'pod shop/db-1 was deleted: its capture ended' }, 140);
+  assert.match(plain(raw).split('\n')[0]!, /ctx sandbox · ns shop · 2 pods │ pod shop\/db-1 was deleted: its capture ended$/);
+  assert.match(raw, /\u001b\[33m/, 'yellow');
+});
+
+test('store: setNotice puts the latest notice in the snapshot', () => {
+  const store = new RingEntryStore({ maxEntries: 10 });
+  assert.equal(store.snapshot().notice, undefined);
+  store.setNotice('new pod shop/x: tapping it');
+  store.setNotice('pod shop/y: retrying in 1 s');
+  assert.equal(store.snapshot().notice, 'pod shop/y: retrying in 1 s');
+  store.dispose();
+});

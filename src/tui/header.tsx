@@ -48,6 +48,12 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         {snapshot.scope !== undefined ? <Text>{scopeText(snapshot.scope)}</Text> : <Text>targets {targets}</Text>}
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
+        {snapshot.notice !== undefined ? (
+          <Text>
+            <Text color="gray"> │ </Text>
+            <Text color="yellow">{snapshot.notice}</Text>
+          </Text>
+        ) : null}
       </Text>
       <Text wrap="truncate">
         <Text>entries </Text>
