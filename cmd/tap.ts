@@ -246,14 +246,25 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   // --count and the query's limit() both end the tap; the smaller wins.
   const limits = [v.count, filter?.limit ?? null].filter((n): n is number => n !== null);
   const limit = limits.length > 0 ? Math.min(...limits) : null;
+  let warnedDrops = 0;
+  let lastDropWarningMs = 0;
   out.onEntry = (e) => {
     if (limit !== null && written >= limit) return;
     if (filter && !filter.test(e)) return;
-    writer.write(JSON.stringify(filter ? filter.redact(e) : e));
+    // The pods cannot be paused: a reader that falls behind costs entries (counted), not memory.
+    if (!writer.writeOrDrop(JSON.stringify(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
+      const now = Date.now();
+      if (now - lastDropWarningMs >= 5000) {
+        out.onNotice(`standard output is not keeping up: ${writer.dropped - warnedDrops} entries dropped (${writer.dropped} in all)`);
+        warnedDrops = writer.dropped;
+        lastDropWarningMs = now;
+      }
+      return;
+    }
     written++;
     if (limit !== null && written >= limit) trigger.stop('count');
   };
-  if (args.stats) out.onStats = (line) => writer.write(line);
+  if (args.stats) out.onStats = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
   out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
   // A second Ctrl-C while stopping gives up at once.
   void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
@@ -267,8 +278,12 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   await session.stop();
   await writer.end();
   process.stderr.write(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
   process.exit(EXIT_OK);
 }
+
+/** Output waiting for a slow reader of -o json, at most (characters, about bytes). */
+const OUTPUT_BUDGET_CHARS = 32 * 1024 * 1024;
 
 /** Notices held while the TUI owns the screen (printed after it); older ones are let go. */
 const MAX_HELD_NOTICES = 200;

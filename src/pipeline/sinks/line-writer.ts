@@ -9,6 +9,8 @@ export class LineWriter {
   #out: Writable;
   #waiting: Promise<void> | undefined;
   closed = false;
+  /** Lines writeOrDrop let go because the reader was too far behind. */
+  dropped = 0;
 
   constructor(out: Writable) {
     this.#out = out;
@@ -35,6 +37,21 @@ export class LineWriter {
         this.#out.on('close', done);
       });
     }
+  }
+
+  /**
+   * For live sources, which cannot be paused: writes the line unless more than `budgetChars` are
+   * already waiting for the reader, in which case the line is dropped (counted in `dropped`).
+   * Memory stays bounded however slow the reader is.
+   */
+  writeOrDrop(line: string, budgetChars: number): boolean {
+    if (this.closed) return false;
+    if (this.#out.writableLength > budgetChars) {
+      this.dropped++;
+      return false;
+    }
+    this.write(line);
+    return true;
   }
 
   /** A promise while the stream's buffer is full, else undefined (no await needed). */
