@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Entry } from '../../src/model/entry.ts';
 import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
@@ -100,6 +101,22 @@ test('tap -A -l app=catalogue: the catalogue pod only, its calls in and out name
   }
   // --stats lines carry the pod (each ends the run, so at least the last one is there).
   for (const s of lines.filter((l) => l.type === 'stats')) assert.equal(s.pod, shop.catalogue);
+  await assertNoAgents(sandbox, allPods);
+});
+
+test('both ends tapped (every shop pod): each call comes out once, the copies are counted as duplicates', { skip }, async () => {
+  const res = await runTap(sandbox, ['-n', 'shop', '-o', 'json', '--duration', '4s']);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Entry);
+  const calls = entries.filter((e) => e.src.name === 'front-end' && e.dst.name === 'catalogue');
+  assert.ok(calls.length >= 5, `front-end -> catalogue calls: ${calls.length}`);
+  // One call = one client socket and one pair ordinal; seen by front-end's and catalogue's agents.
+  const key = (e: Entry): string => `${e.src.ip}:${e.src.port} ${e.id.slice(e.id.lastIndexOf('-') + 1)} ${e.request.method} ${e.request.url}`;
+  const seen = new Map<string, number>();
+  for (const e of entries) seen.set(key(e), (seen.get(key(e)) ?? 0) + 1);
+  assert.deepEqual([...seen.entries()].filter(([, n]) => n > 1), [], 'no call twice');
+  const dups = /(\d+) duplicates dropped/.exec(res.stderr);
+  assert.ok(dups && Number(dups[1]) > 0, `the summary counts the copies dropped: ${res.stderr}`);
   await assertNoAgents(sandbox, allPods);
 });
 
