@@ -17,7 +17,7 @@ test('the agent command carries the filter, redaction and body size', () => {
     '--max-body',
     '1024',
   ]);
-  assert.deepEqual(uploadCommand(dir), ['sh', '-c', `mkdir -p '${dir}' && tar -xzf - -C '${dir}'`]);
+  assert.deepEqual(uploadCommand(dir, 1234), ['sh', '-c', `mkdir -p '${dir}' && head -c 1234 | tar -xzf - -C '${dir}'`]);
 });
 
 test('exit codes come from the Status on channel 3', () => {

@@ -4,7 +4,7 @@
  * stop: a process in a container gets no signal when the exec connection drops) and stdout parsed
  * into protocol frames (docs/agent-protocol.md).
  */
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SharkError } from '../model/errors.ts';
 import { parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
@@ -35,8 +35,13 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function uploadCommand(dir: string): string[] {
-  return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && tar -xzf - -C ${shellQuote(dir)}`];
+/**
+ * Unpacks exactly `bytes` bytes of stdin: the command ends without waiting for stdin EOF, because
+ * under the v4 exec protocol (API servers before 1.30) a client's stdin EOF closes the whole
+ * session, result included.
+ */
+export function uploadCommand(dir: string, bytes: number): string[] {
+  return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && head -c ${bytes} | tar -xzf - -C ${shellQuote(dir)}`];
 }
 
 export function agentCommand(dir: string, a: AgentArgs): string[] {
@@ -116,12 +121,15 @@ function execError(err: unknown, client: KubeClient, t: ExecTarget, what: string
 
 /** Unpacks the agent bundle into the container; resolves on exit code 0. */
 export async function uploadAgent(client: KubeClient, t: ExecTarget, archive: Buffer, timeoutMs: number): Promise<void> {
+  const stdin = new PassThrough();
   const stdout = new TailCollector();
   const stderr = new TailCollector();
   let status: ExecStatus | undefined;
   let socket: ExecSocket;
   try {
-    socket = await client.exec(t.namespace, t.pod, t.container, uploadCommand(t.dir), stdout, stderr, Readable.from([archive]), (s) => {
+    // stdin stays open until the result is in (see uploadCommand), then is closed.
+    stdin.write(archive);
+    socket = await client.exec(t.namespace, t.pod, t.container, uploadCommand(t.dir, archive.length), stdout, stderr, stdin, (s) => {
       status = s;
     });
   } catch (err) {
@@ -134,6 +142,7 @@ export async function uploadAgent(client: KubeClient, t: ExecTarget, archive: Bu
     }, timeoutMs);
     socket.on('close', () => {
       clearTimeout(timer);
+      stdin.end();
       if (status === undefined) {
         reject(new SharkError('KUBE_START_FAILED', `uploading the agent to pod ${t.namespace}/${t.pod}: the exec stream closed without a result`));
       } else if (exitCodeOf(status) !== 0) {

@@ -120,6 +120,21 @@ test('both ends tapped (every shop pod): each call comes out once, the copies ar
   await assertNoAgents(sandbox, allPods);
 });
 
+test('an API server before 1.30 (WebSocket exec v4 only): the upload and the tap still work', { skip }, async () => {
+  sandbox.faults.websocketV4Only = true;
+  try {
+    // A fresh container, so the upload runs under v4 too.
+    const res = await runTap(sandbox, ['catalogue', '-n', 'shop', '-o', 'json', '--count', '3', '--image', 'node:22-slim']);
+    assert.equal(res.code, 0, res.stderr);
+    const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Entry);
+    assert.equal(entries.length, 3);
+    assert.ok(entries.every((e) => e.id.startsWith(`shop/${shop.catalogue}/`)));
+  } finally {
+    sandbox.faults.websocketV4Only = false;
+  }
+  await assertNoAgents(sandbox, allPods);
+});
+
 test('a pod created mid-tap is tapped within 5 s; a deleted one ends with a notice while the rest go on', { skip }, async () => {
   // Tapped: front-end and any loadgen pod; the loadgen calls catalogue (not tapped), so its
   // entries can only come from its own agent.

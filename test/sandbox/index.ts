@@ -170,7 +170,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
-    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [] };
+    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false };
     const cluster = new Cluster({ dir, binDir, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();

@@ -157,7 +157,7 @@ export class ApiServer {
   readonly #cluster: Cluster;
   readonly #tokens: Map<string, Identity>;
   readonly #server: Server;
-  readonly #streams = new StreamServer();
+  readonly #streams: StreamServer;
   readonly #sockets = new Set<Socket>();
   #address = '';
   #closed = false;
@@ -165,6 +165,7 @@ export class ApiServer {
   constructor(cluster: Cluster, tls: { key: Buffer; cert: Buffer; ca: Buffer }, tokens: Map<string, Identity>) {
     this.#cluster = cluster;
     this.#tokens = tokens;
+    this.#streams = new StreamServer(() => cluster.faults.websocketV4Only);
     this.#server = createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, (req, res) => {
       void this.#handle(req, res);
     });

@@ -58,9 +58,9 @@ function exitStatus(exit: ExitInfo): ChannelStatus {
 }
 
 /** The subprotocol the sandbox speaks, or undefined (the client then gets no protocol: a failed upgrade). */
-export function pickProtocol(offered: Iterable<string>): string | undefined {
+export function pickProtocol(offered: Iterable<string>, v4Only = false): string | undefined {
   const set = new Set(offered);
-  if (set.has(V5)) return V5;
+  if (set.has(V5) && !v4Only) return V5;
   if (set.has(V4)) return V4;
   return undefined;
 }
@@ -70,11 +70,17 @@ function shellQuote(arg: string): string {
 }
 
 export class StreamServer {
+  readonly #v4Only: () => boolean;
   readonly #wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => pickProtocol(protocols) ?? false,
+    handleProtocols: (protocols) => pickProtocol(protocols, this.#v4Only()) ?? false,
   });
+
+  /** `v4Only` is asked at each upgrade (a fault switch that may change at run time). */
+  constructor(v4Only: () => boolean = () => false) {
+    this.#v4Only = v4Only;
+  }
   readonly #sockets = new Set<WebSocket>();
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, request: StreamRequest): void {

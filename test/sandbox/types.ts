@@ -58,6 +58,12 @@ export interface Faults {
   deny: DenyRule[];
   /** Extra images that fail to pull (ErrImagePull -> ImagePullBackOff). */
   unknownImages: string[];
+  /**
+   * An API server before 1.30: WebSocket exec/attach speak v4.channel.k8s.io only (what the kubelet
+   * speaks; v5 came with the apiserver's stream translator), so a client's stdin EOF closes the
+   * whole session.
+   */
+  websocketV4Only: boolean;
 }
 
 export interface Sandbox {
