@@ -71,7 +71,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       maxEntries: args.maxEntries,
       filter,
       feed: async (store, signal) => {
-        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, signal });
+        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, signal, onRedactionOff: () => store.markRedactionOff() });
       },
       report: reportError,
     });

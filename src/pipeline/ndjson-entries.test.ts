@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { newCaptureStats } from '../remote-agent/stats.ts';
@@ -53,4 +54,32 @@ test('the capture agent output reads as entries: entry frames unwrapped, other f
   reader.end();
   assert.deepEqual(got, [entry]);
   assert.equal(stats.malformed, 1, 'only the entry frame without an entry shape is malformed');
+});
+
+test('agent output captured with --no-redact is reported once (hello or its REDACTION_OFF warning), also by readCaptures', async () => {
+  const stats = newCaptureStats();
+  let calls = 0;
+  const reader = new NdjsonEntryReader(() => {}, stats, () => calls++);
+  const frames = [
+    { type: 'hello', version: 1, redaction: { enabled: false, keys: [] } },
+    { type: 'warning', code: 'REDACTION_OFF', message: 'redaction is off' },
+    { type: 'entry', entry: JSON.parse(entryLine('1-0')) },
+  ];
+  reader.push(enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n'));
+  assert.equal(calls, 1);
+
+  const quiet = new NdjsonEntryReader(() => {}, newCaptureStats(), () => calls++);
+  quiet.push(enc.encode(`${JSON.stringify({ type: 'hello', version: 1, redaction: { enabled: true, keys: ['token'] } })}\n${entryLine('2-0')}\n`));
+  assert.equal(calls, 1, 'redaction on: nothing to report');
+
+  const { readCaptures } = await import('./read-capture.ts');
+  let flagged = 0;
+  const result = await readCaptures(
+    [{ label: 'agent.ndjson', chunks: Readable.from([enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n')]) }],
+    () => {},
+    { onRedactionOff: () => flagged++ },
+  );
+  assert.equal(flagged, 1);
+  assert.deepEqual(result.warnings.map((w) => w.code), ['REDACTION_OFF']);
+  assert.match(result.warnings[0]!.message, /^agent\.ndjson: captured by an agent with redaction off/);
 });

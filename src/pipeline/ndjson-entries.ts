@@ -33,15 +33,26 @@ function agentFrame(value: unknown): Entry | 'other' | null {
   return typeof type === 'string' && AGENT_FRAME_TYPES.has(type) ? 'other' : null;
 }
 
+/** An agent's hello saying redaction is off, or its REDACTION_OFF warning. */
+function saysRedactionOff(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; redaction?: { enabled?: unknown }; code?: unknown };
+  return (v.type === 'hello' && v.redaction?.enabled === false) || (v.type === 'warning' && v.code === 'REDACTION_OFF');
+}
+
 export class NdjsonEntryReader {
   readonly #emit: (entry: Entry) => void;
   readonly #stats: CaptureStats;
+  readonly #onRedactionOff: (() => void) | undefined;
+  #redactionOff = false;
   readonly #decoder = new TextDecoder('utf-8');
   #carry = '';
 
-  constructor(emit: (entry: Entry) => void, stats: CaptureStats) {
+  /** `onRedactionOff` is called once if the input is agent output captured with --no-redact. */
+  constructor(emit: (entry: Entry) => void, stats: CaptureStats, onRedactionOff?: () => void) {
     this.#emit = emit;
     this.#stats = stats;
+    this.#onRedactionOff = onRedactionOff;
   }
 
   push(chunk: Uint8Array): void {
@@ -73,7 +84,13 @@ export class NdjsonEntryReader {
       return false;
     }
     const entry = isEntry(value) ? value : agentFrame(value);
-    if (entry === 'other') return true;
+    if (entry === 'other') {
+      if (!this.#redactionOff && saysRedactionOff(value)) {
+        this.#redactionOff = true;
+        this.#onRedactionOff?.();
+      }
+      return true;
+    }
     if (entry === null) {
       this.#stats.malformed++;
       return false;

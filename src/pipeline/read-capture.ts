@@ -31,10 +31,12 @@ export interface ReadOptions extends CapturePipelineOptions {
   readonly signal?: AbortSignal;
   /** Awaited between input chunks when it returns a promise (output backpressure). */
   readonly waitForSink?: () => Promise<void> | undefined;
+  /** Called once when the input is agent output captured with redaction off (also a warning). */
+  readonly onRedactionOff?: () => void;
 }
 
 export interface ReadWarning {
-  readonly code: 'CAPTURE_TRUNCATED';
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF';
   readonly message: string;
 }
 
@@ -72,6 +74,13 @@ export async function readCaptures(
     options,
   );
   const warnings: ReadWarning[] = [];
+  const redactionOff = (label: string): void => {
+    warnings.push({
+      code: 'REDACTION_OFF',
+      message: `${label}: captured by an agent with redaction off (--no-redact): header values, cookies, query parameters and bodies are as captured`,
+    });
+    options.onRedactionOff?.();
+  };
   let nextWatermarkUs = 0;
 
   try {
@@ -81,7 +90,7 @@ export async function readCaptures(
       try {
         for await (const chunk of input.chunks) {
           if (run?.exhausted || options.signal?.aborted) break;
-          parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats) : new CaptureFileParser(pipeline, stats);
+          parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats, () => redactionOff(input.label)) : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
