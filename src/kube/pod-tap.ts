@@ -9,16 +9,10 @@ import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
 import type { KubeClient } from './client.ts';
-import { agentDir, ensureCaptureContainer } from './ephemeral.ts';
-import type { Profile } from './profile.ts';
+import { agentDir, ensureCaptureContainer, type EnsureOptions } from './ephemeral.ts';
 
-export interface PodTapOptions {
-  readonly image: string;
-  readonly container?: string | undefined;
-  readonly profile: Profile;
-  /** The pod's namespace's PodSecurity enforce level, when pre-flight read it. */
-  readonly podSecurity?: string | null;
-  readonly timeoutMs: number;
+/** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
+export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
   readonly agent: AgentArgs;
   /** Delays between retries of a broken stream (ms); its length is the number of retries. */
   readonly retryDelaysMs?: readonly number[];

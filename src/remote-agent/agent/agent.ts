@@ -36,8 +36,8 @@ export interface PcapSourceConfig {
   readonly chunks: AsyncIterable<Uint8Array>;
 }
 
-export interface AgentConfig {
-  readonly source: LiveSourceConfig | PcapSourceConfig;
+/** How the agent runs, whatever its source. */
+export interface AgentSettings {
   readonly filter: string | null;
   readonly maxBodyBytes: number;
   readonly redact: boolean;
@@ -46,6 +46,10 @@ export interface AgentConfig {
   /** Exit when the reader has taken nothing for this long (0: never). */
   readonly idleExitMs: number;
   readonly statsIntervalMs: number;
+}
+
+export interface AgentConfig extends AgentSettings {
+  readonly source: LiveSourceConfig | PcapSourceConfig;
   /** Written right after hello (things the caller found before the agent existed). */
   readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
 }

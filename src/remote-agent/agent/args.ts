@@ -3,19 +3,14 @@
  * the agent is uploaded into every tapped pod, so every kilobyte of the bundle counts.
  */
 import { parseArgs } from 'node:util';
+import type { AgentSettings } from './agent.ts';
 import { DEFAULT_MAX_MEMORY_BYTES, MIN_MAX_MEMORY_BYTES } from './memory-budget.ts';
 
-export interface AgentArgs {
+/** The flags as the agent takes them: where to capture, and the settings the Agent runs with. */
+export interface AgentArgs extends AgentSettings {
   readonly iface: string;
   /** Read a capture file ("-" = stdin) instead of capturing live. */
   readonly pcap: string | null;
-  readonly filter: string | null;
-  readonly maxBodyBytes: number;
-  readonly redact: boolean;
-  readonly redactKeys: readonly string[];
-  readonly maxMemoryBytes: number;
-  readonly idleExitMs: number;
-  readonly statsIntervalMs: number;
 }
 
 export type ParsedAgentArgs =

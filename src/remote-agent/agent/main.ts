@@ -27,18 +27,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Replaces this process (same pid and stdio) with one whose V8 heap fits --max-memory.
   const heap = reexecWithHeapFlags(memoryBudget(args.maxMemoryBytes));
   const fromStdin = args.pcap === '-';
+  const { iface, pcap, ...settings } = args;
   const config: AgentConfig = {
+    ...settings,
     source:
-      args.pcap === null
-        ? { kind: 'live', iface: args.iface }
-        : { kind: 'pcap', label: args.pcap, chunks: fromStdin ? process.stdin : createReadStream(args.pcap) },
-    filter: args.filter,
-    maxBodyBytes: args.maxBodyBytes,
-    redact: args.redact,
-    redactKeys: args.redactKeys,
-    maxMemoryBytes: args.maxMemoryBytes,
-    idleExitMs: args.idleExitMs,
-    statsIntervalMs: args.statsIntervalMs,
+      pcap === null
+        ? { kind: 'live', iface }
+        : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : createReadStream(pcap) },
     startupWarnings:
       heap === 'unsupported'
         ? [{ code: 'HEAP_LIMITS', message: `this Node.js (${process.version}) has no process.execve: the JS heap keeps V8's default limits, so RSS may exceed --max-memory (use Node >= 22.15)` }]

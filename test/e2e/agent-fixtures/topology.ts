@@ -70,14 +70,8 @@ export async function runClientList(topo: AgentTopology, specs: readonly Request
   return JSON.parse(r.stdout.toString('utf8')) as ListReport;
 }
 
-export interface LoadOptions {
-  readonly rate: number;
-  readonly durationMs: number;
-  readonly prefixes: readonly string[];
-  readonly minSize: number;
-  readonly maxSize: number;
-  readonly maxInFlight?: number;
-}
+/** What the load client takes, but where it connects (the topology knows that). */
+export type LoadOptions = Omit<Extract<ClientConfig, { mode: 'load' }>, 'mode' | 'host' | 'port'>;
 
 export interface LoadRun {
   /** Asks the client to stop (SIGTERM) and returns its report. */
