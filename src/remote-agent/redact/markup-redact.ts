@@ -9,8 +9,8 @@
  *   up to the matching end tag or the end of a cut text (HTML void elements have no content);
  * - a `<script>` element's text goes through the JSON scanner (inline state such as
  *   `{"csrfToken": "x"}`).
- * An attribute value cut off by the end of the text is replaced whatever its name, and so are the
- * `value` and `content` of a cut tag: its label may have come after them. Comments, CDATA sections, declarations and processing instructions are
+ * The `value` and `content` of a tag cut off by the end of the text are replaced whatever its
+ * label: the label may have come after them. Comments, CDATA sections, declarations and processing instructions are
  * skipped; text outside tags is kept.
  *
  * A scanner of our own, not an XML or HTML parser: none ships in the agent bundle, and parsers
@@ -29,8 +29,6 @@ interface Attribute {
   readonly name: string;
   readonly valueStart: number;
   readonly valueEnd: number;
-  /** The text ends inside the value. */
-  readonly cut: boolean;
 }
 
 interface StartTag {
@@ -68,7 +66,6 @@ export function redactMarkup(text: string, isSensitive: IsSensitive): string {
     const labelled = isLabelledSensitive(text, tag, isSensitive);
     for (const a of tag.attributes) {
       const hide =
-        a.cut ||
         // A cut tag may have lost its label (`<input value="x" name="csrf_tok` cut): hide its values.
         ((labelled || tag.cut) && isValueAttribute(a.name)) ||
         (!a.name.startsWith('xmlns') && isSensitive(a.name));
@@ -167,12 +164,12 @@ function readStartTag(text: string, lt: number): StartTag {
     if (q === 34 /* " */ || q === 39 /* ' */) {
       const close = text.indexOf(q === 34 ? '"' : "'", k + 1);
       const valueEnd = close < 0 ? n : close;
-      attributes.push({ name: attrName, valueStart: k + 1, valueEnd, cut: close < 0 });
+      attributes.push({ name: attrName, valueStart: k + 1, valueEnd });
       j = close < 0 ? n : close + 1;
     } else {
       let e = k;
       while (e < n && !isSpace(text.charCodeAt(e)) && text.charCodeAt(e) !== 62) e++;
-      attributes.push({ name: attrName, valueStart: k, valueEnd: e, cut: e >= n });
+      attributes.push({ name: attrName, valueStart: k, valueEnd: e });
       j = e;
     }
   }
