@@ -1,6 +1,6 @@
 /**
  * Quick timing of EntryRedactor.redact (not a test): a typical small JSON API entry, then a page
- * entry (an 8 KB HTML response with a login form, scanned by the markup scanner):
+ * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
  *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
  */
 import { HTTP1_1, type Entry } from '../../model/entry.ts';
@@ -54,7 +54,7 @@ function typicalEntry(i: number): Entry {
   };
 }
 
-/** A GET of an HTML page of about 8 KB: navigation, a table, a login form with a CSRF input. */
+/** A GET of an HTML page of about 5 KB: navigation, a table, a login form with a CSRF input. */
 function pageEntry(i: number): Entry {
   const rows = Array.from({ length: 60 }, (_, r) => `<tr class="row"><td><a href="/item/${r}?ref=list">Item ${r}</a></td><td>${r * 3}</td></tr>`).join('\n');
   const html =
