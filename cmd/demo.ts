@@ -11,6 +11,7 @@ import { compileKfl } from '../src/kfl/index.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
 import { readEntriesOf } from '../src/pipeline/read-capture.ts';
+import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
 import { replayEntries } from '../src/pipeline/replay.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { EXIT_USAGE } from './exit-codes.ts';
@@ -43,7 +44,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
   const file = demoCapturePath();
   const output = args.output ?? defaultOutput(false);
   if (output !== 'tui') {
-    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color });
+    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color, redact: true });
   }
   let filter;
   if (args.filter !== undefined) {
@@ -54,7 +55,8 @@ async function runDemo(args: DemoArgs): Promise<void> {
     }
     filter = compiled.filter;
   }
-  const entries = await readEntriesOf(file);
+  // Redacted like `read` shows it (the recording's people have names).
+  const entries = await readEntriesOf(file, { redactor: new EntryRedactor() });
   process.exitCode = await runTuiSession({
     source: `demo: ${file.split('/').slice(-3).join('/')}${args.loop ? ' (loop)' : ''}`,
     targets: workloads(entries),

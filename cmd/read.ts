@@ -7,9 +7,11 @@ import type { Entry } from '../src/model/entry.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
+import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
@@ -26,6 +28,9 @@ export interface ReadArgs {
   quiet: boolean;
   maxEntries: number;
   color: ColorChoice;
+  redact: boolean;
+  /** --redact-keys: a string, or an array when repeated. */
+  redactKeys?: string | string[] | undefined;
 }
 
 /** The TUI needs a terminal for the screen and for the keys; `read -` has its data on stdin. */
@@ -60,6 +65,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     process.exit(EXIT_USAGE);
   }
   const filter = compileFilterFlag(args.filter);
+  const redactor = redactorOf(args);
   const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
   const output = args.output ?? defaultOutput(readsStdin);
   const dissect = { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 };
@@ -71,7 +77,13 @@ export async function runRead(args: ReadArgs): Promise<void> {
       maxEntries: args.maxEntries,
       filter,
       feed: async (store, signal) => {
-        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, signal, onRedactionOff: () => store.markRedactionOff() });
+        if (redactor === undefined) store.markRedactionOff();
+        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), {
+          dissect,
+          signal,
+          ...(redactor ? { redactor } : {}),
+          onRedactionOff: () => store.markRedactionOff(),
+        });
       },
       report: reportError,
     });
@@ -87,6 +99,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       {
         dissect,
         ...(filter ? { filter } : {}),
+        ...(redactor ? { redactor } : {}),
         waitForSink: () => writer.drained(),
       },
     );
@@ -100,6 +113,16 @@ export async function runRead(args: ReadArgs): Promise<void> {
     await writer.end();
     process.exitCode = reportError(err);
   }
+}
+
+/** The redactor of --no-redact / --redact-keys (undefined: no redaction); bad keys exit 2. */
+function redactorOf(args: ReadArgs): EntryRedactor | undefined {
+  const keys = redactKeysOf(args.redact, args.redactKeys);
+  if (!keys.ok) {
+    process.stderr.write(`kubectl shark read: ${keys.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  return args.redact ? new EntryRedactor({ extraKeys: keys.keys }) : undefined;
 }
 
 /** Compiles --filter; a bad query ends the run here with the caret display and exit 2. */
@@ -145,8 +168,11 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
+      .option('redact', REDACT_OPTION)
+      .option('redact-keys', REDACT_KEYS_OPTION)
       .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')
       .example(`$0 read capture.pcap --filter 'http and response.status >= 500'`, 'only server errors')
-      .example('tcpdump -U -w - | $0 read -', 'read a live tcpdump') as unknown as Argv<ReadArgs>,
+      .example('tcpdump -U -w - | $0 read -', 'read a live tcpdump')
+      .example('$0 read capture.pcap --redact-keys tenant,ssn -o json', 'also hide values named tenant or ssn') as unknown as Argv<ReadArgs>,
   handler: runRead,
 };

@@ -19,6 +19,7 @@ import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.ts';
+import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { runTuiSession } from './tui-session.ts';
 
 export interface TapArgs {
@@ -36,6 +37,8 @@ export interface TapArgs {
   image: string;
   profile: Profile;
   redact: boolean;
+  /** --redact-keys: a string, or an array when repeated. */
+  redactKeys?: string | string[] | undefined;
   dryRun: boolean;
   stats: boolean;
   timeout: string;
@@ -70,6 +73,8 @@ export interface ValidatedTap {
   readonly maxBody: string | undefined;
   readonly filter: CompiledFilter | undefined;
   readonly output: 'json' | 'tui';
+  /** --redact-keys, split and checked; passed to every agent. */
+  readonly redactKeys: readonly string[];
 }
 
 function usage(message: string): never {
@@ -97,6 +102,8 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     if (!compiled.ok) usage(`bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}`);
     filter = compiled.filter;
   }
+  const redactKeys = redactKeysOf(args.redact, args.redactKeys);
+  if (!redactKeys.ok) usage(redactKeys.message);
   return {
     scopeFlags: { namespaces: args.namespace, all: args.allNamespaces },
     durationMs,
@@ -105,6 +112,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     maxBody,
     filter,
     output: args.output ?? (isTty ? 'tui' : 'json'),
+    redactKeys: redactKeys.keys,
   };
 }
 
@@ -167,7 +175,12 @@ export async function runTap(args: TapArgs): Promise<void> {
       timeoutMs: v.timeoutMs,
       // The CLI always filters (after naming); JSON output also pushes a query that does not depend
       // on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
-      agent: { filter: v.output === 'json' && args.filter !== undefined && pushdownSafe(args.filter) ? args.filter : undefined, redact: args.redact, maxBody: v.maxBody },
+      agent: {
+        filter: v.output === 'json' && args.filter !== undefined && pushdownSafe(args.filter) ? args.filter : undefined,
+        redact: args.redact,
+        redactKeys: v.redactKeys,
+        maxBody: v.maxBody,
+      },
     };
     const events = new TapOutput();
     const session = new TapSession(client, config, events.handlers);
@@ -349,7 +362,8 @@ export const tapCommand: CommandModule<object, TapArgs> = {
       .option('count', { type: 'number', describe: 'stop after this many entries' })
       .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'capture container image: any image with Node.js 22+, sh and tar' })
       .option('profile', { choices: PROFILES, default: 'auto' as Profile, describe: 'capture container privileges: auto (NET_RAW), netadmin (NET_ADMIN, NET_RAW), privileged' })
-      .option('redact', { type: 'boolean', default: true, describe: 'redact secrets (--no-redact shows them; the TUI marks it)' })
+      .option('redact', REDACT_OPTION)
+      .option('redact-keys', REDACT_KEYS_OPTION)
       .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
       .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
       .option('timeout', { type: 'string', default: `${DEFAULT_START_TIMEOUT_MS / 1000}s`, describe: 'how long a capture container may take to start' })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseAgentArgs } from '../remote-agent/agent/args.ts';
 import { agentCommand, exitCodeOf, LineSplitter, uploadCommand } from './agent-runner.ts';
 
 test('the agent command carries the filter, redaction and body size', () => {
@@ -18,6 +19,16 @@ test('the agent command carries the filter, redaction and body size', () => {
     '1024',
   ]);
   assert.deepEqual(uploadCommand(dir, 1234), ['sh', '-c', `mkdir -p '${dir}' && head -c 1234 | tar -xzf - -C '${dir}'`]);
+});
+
+test('--redact-keys goes to the agent as one --name=value argument, which the agent parses back', () => {
+  const dir = '/tmp/kubectl-shark-shark-ab12c';
+  const cmd = agentCommand(dir, { redact: true, redactKeys: ['-tenant', 'ssn'] });
+  assert.deepEqual(cmd.slice(5), ['--redact-keys=-tenant,ssn']);
+  const parsed = parseAgentArgs(cmd.slice(2));
+  assert.equal(parsed.kind, 'run');
+  assert.deepEqual(parsed.kind === 'run' ? parsed.args.redactKeys : [], ['-tenant', 'ssn'], 'a key starting with "-" is not taken for a flag');
+  assert.deepEqual(agentCommand(dir, { redact: true, redactKeys: [] }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
 });
 
 test('exit codes come from the Status on channel 3', () => {

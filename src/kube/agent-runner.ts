@@ -21,6 +21,8 @@ const NET_RAW_HINT =
 export interface AgentArgs {
   readonly filter?: string | undefined;
   readonly redact: boolean;
+  /** Added to the agent's default sensitive names (`--redact-keys`). */
+  readonly redactKeys?: readonly string[] | undefined;
   readonly maxBody?: string | undefined;
 }
 
@@ -48,6 +50,8 @@ export function agentCommand(dir: string, a: AgentArgs): string[] {
   const cmd = ['node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
   if (a.filter !== undefined && a.filter !== '') cmd.push('--filter', a.filter);
   if (!a.redact) cmd.push('--no-redact');
+  // One "--name=value" argument: a value can never be taken for another flag.
+  if (a.redactKeys !== undefined && a.redactKeys.length > 0) cmd.push(`--redact-keys=${a.redactKeys.join(',')}`);
   if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
   return cmd;
 }

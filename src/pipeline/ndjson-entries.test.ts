@@ -83,3 +83,25 @@ test('agent output captured with --no-redact is reported once (hello or its REDA
   assert.deepEqual(result.warnings.map((w) => w.code), ['REDACTION_OFF']);
   assert.match(result.warnings[0]!.message, /^agent\.ndjson: captured by an agent with redaction off/);
 });
+
+test('with a redactor, readCaptures redacts NDJSON from a --no-redact agent again and says the file holds secrets', async () => {
+  const { readCaptures } = await import('./read-capture.ts');
+  const { EntryRedactor } = await import('../remote-agent/redact/index.ts');
+  const entry = JSON.parse(entryLine('3-0')) as Entry;
+  entry.request = { ...entry.request, url: '/p?token=t1&page=2', headers: { Authorization: 'Bearer t2', Accept: '*/*' }, cookies: { sid: 't3' }, queryString: { token: 't1', page: '2' } };
+  const frames = [{ type: 'hello', version: 1, redaction: { enabled: false, keys: [] } }, { type: 'entry', entry }];
+  const got: Entry[] = [];
+  let flagged = 0;
+  const result = await readCaptures(
+    [{ label: 'plain.ndjson', chunks: Readable.from([enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n')]) }],
+    (e) => got.push(e),
+    { redactor: new EntryRedactor(), onRedactionOff: () => flagged++ },
+  );
+  assert.equal(flagged, 0, 'the output is redacted: no REDACTION OFF mark');
+  assert.deepEqual(result.warnings.map((w) => w.code), ['UNREDACTED_INPUT']);
+  assert.match(result.warnings[0]!.message, /^plain\.ndjson: written with redaction off \(--no-redact\), so the file holds secrets as captured; they are redacted in this output/);
+  const json = JSON.stringify(got);
+  for (const s of ['t1', 't2', 't3']) assert.ok(!json.includes(`${s}"`) && !json.includes(`${s}&`) && !json.includes(` ${s}`), `leaked ${s}: ${json}`);
+  assert.equal(got[0]!.request.url, '/p?token=[REDACTED]&page=2');
+  assert.equal(got[0]!.request.headers.Accept, '*/*');
+});

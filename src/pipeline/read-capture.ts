@@ -6,6 +6,7 @@
 import type { Entry } from '../model/entry.ts';
 import { SharkError } from '../model/errors.ts';
 import { CapturePipeline, type CapturePipelineOptions } from '../remote-agent/capture-pipeline.ts';
+import type { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
@@ -31,12 +32,22 @@ export interface ReadOptions extends CapturePipelineOptions {
   readonly signal?: AbortSignal;
   /** Awaited between input chunks when it returns a promise (output backpressure). */
   readonly waitForSink?: () => Promise<void> | undefined;
-  /** Called once when the input is agent output captured with redaction off (also a warning). */
+  /**
+   * Redacts every entry first (before naming and the filter, as the agent redacts before its
+   * filter). Entries read back from NDJSON are redacted again: redaction is idempotent, and the
+   * file may come from an agent or a `read` that ran with --no-redact. Absent: entries as captured.
+   */
+  readonly redactor?: Pick<EntryRedactor, 'redact'>;
+  /**
+   * Called once when the output carries unredacted values from NDJSON input made with redaction
+   * off (also a warning); never called while a `redactor` hides them.
+   */
   readonly onRedactionOff?: () => void;
 }
 
 export interface ReadWarning {
-  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF';
+  /** REDACTION_OFF: the output shows an input's unredacted values; UNREDACTED_INPUT: they are redacted here. */
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'UNREDACTED_INPUT';
   readonly message: string;
 }
 
@@ -58,12 +69,14 @@ export async function readCaptures(
   const stats = newCaptureStats();
   const names = new NameTable();
   const run = options.filter ? new FilterRun(options.filter) : undefined;
+  const redactor = options.redactor;
+  const named = redactor ? (entry: Entry): Entry => names.nameEntry(redactor.redact(entry)) : (entry: Entry): Entry => names.nameEntry(entry);
   const release = run
     ? (entry: Entry): void => {
-        const kept = run.offer(names.nameEntry(entry));
+        const kept = run.offer(named(entry));
         if (kept !== undefined) onEntry(kept);
       }
-    : (entry: Entry): void => onEntry(names.nameEntry(entry));
+    : (entry: Entry): void => onEntry(named(entry));
   const orderer = new TimestampOrderer(release, options.order);
   const pipeline = new CapturePipeline(
     stats,
@@ -75,6 +88,13 @@ export async function readCaptures(
   );
   const warnings: ReadWarning[] = [];
   const redactionOff = (label: string): void => {
+    if (redactor) {
+      warnings.push({
+        code: 'UNREDACTED_INPUT',
+        message: `${label}: written with redaction off (--no-redact), so the file holds secrets as captured; they are redacted in this output`,
+      });
+      return;
+    }
     warnings.push({
       code: 'REDACTION_OFF',
       message: `${label}: captured by an agent with redaction off (--no-redact): header values, cookies, query parameters and bodies are as captured`,
@@ -135,9 +155,9 @@ function withInput(err: unknown, label: string): unknown {
 }
 
 /** All entries of one capture file, in request-start order (small files: the demo recording). */
-export async function readEntriesOf(file: string): Promise<Entry[]> {
+export async function readEntriesOf(file: string, options: ReadOptions = {}): Promise<Entry[]> {
   const { createReadStream } = await import('node:fs');
   const entries: Entry[] = [];
-  await readCaptures([{ label: file, chunks: createReadStream(file) }], (entry) => entries.push(entry));
+  await readCaptures([{ label: file, chunks: createReadStream(file) }], (entry) => entries.push(entry), options);
   return entries;
 }

@@ -4,7 +4,7 @@
  * Set-Cookie, urlencoded and multipart forms. Three agents capture the same traffic:
  * - default flags: not one secret in the raw stdout bytes, the harmless neighbours all there;
  * - --no-redact: every secret is there (the traffic really carried them), REDACTION_OFF warning;
- * - --redact-keys theme: the theme cookie is redacted as well.
+ * - --redact-keys=page,view: those query parameters are redacted as well.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +63,7 @@ function requests(s: Record<string, string>): RequestSpec[] {
   ];
 }
 
-const NEIGHBOURS = ['neighbour-ok', 'dark', 'page', 'remember', 'yes', 'qty', 'neighbour-multipart-ok', 'neighbour-chunked-ok', 'view'];
+const NEIGHBOURS = ['neighbour-ok', 'theme', 'page', 'remember', 'yes', 'qty', 'neighbour-multipart-ok', 'neighbour-chunked-ok', 'view'];
 
 function entryAt(agent: AgentProcess, path: string): Entry {
   const found = agent.entries().filter((e) => e.request.path === path);
@@ -84,7 +84,7 @@ test('agent redaction: no secret leaves the agent by default; --no-redact and --
     const dir = prepareAgentDir(scope);
     const redacting = startAgent(topo.server, ['--iface', 'any'], { dir, scope, keepRaw: true });
     const open = startAgent(topo.server, ['--iface', 'any', '--no-redact'], { dir, scope, keepRaw: true });
-    const themed = startAgent(topo.server, ['--iface', 'any', '--redact-keys', 'theme'], { dir, scope, keepRaw: true });
+    const themed = startAgent(topo.server, ['--iface', 'any', '--redact-keys=page,view'], { dir, scope, keepRaw: true });
     const agents = [redacting, open, themed];
     const hellos = await Promise.all(agents.map((a) => a.ready()));
 
@@ -116,7 +116,7 @@ test('agent redaction: no secret leaves the agent by default; --no-redact and --
       assert.equal(headers.headers.Authorization, REDACTED);
       assert.equal(headers.headers['X-Api-Key'], REDACTED);
       assert.equal(headers.cookies.auth_token, REDACTED);
-      assert.equal(headers.cookies.theme, 'dark');
+      assert.equal(headers.cookies.theme, REDACTED, 'every cookie value, the name stays');
       const query = entryAt(redacting, '/r/2/redact/query').request;
       assert.equal(query.queryString.api_key, REDACTED);
       assert.equal(query.queryString.page, '2');
@@ -142,14 +142,13 @@ test('agent redaction: no secret leaves the agent by default; --no-redact and --
       t.diagnostic(`all ${found.length} secrets present without redaction`);
     });
 
-    await t.test('--redact-keys theme: the theme cookie is redacted too', () => {
-      assert.ok(hellos[2]!.redaction.keys.includes('theme'));
+    await t.test('--redact-keys=page,view: those query parameters are redacted too', () => {
+      assert.ok(hellos[2]!.redaction.keys.includes('page') && hellos[2]!.redaction.keys.includes('view'));
       const raw = themed.rawStdout().toString('utf8');
       assert.deepEqual(leaks(raw, secrets), []);
-      const cookies = entryAt(themed, '/r/1/redact/headers').request.cookies;
-      assert.equal(cookies.theme, REDACTED);
-      assert.equal(cookies.auth_token, REDACTED);
-      assert.equal(raw.includes('"theme":"dark"'), false);
+      assert.equal(entryAt(themed, '/r/2/redact/query').request.queryString.page, REDACTED);
+      assert.equal(entryAt(themed, '/r/3/redact/query').request.queryString.view, REDACTED);
+      assert.equal(entryAt(redacting, '/r/3/redact/query').request.queryString.view, 'full', 'not without the key');
       assert.ok(raw.includes('neighbour-ok'));
     });
   } finally {

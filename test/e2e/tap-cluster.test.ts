@@ -234,6 +234,21 @@ test('--filter applies after naming (names work), and a name-free query runs in 
   await assertNoAgents(sandbox, allPods);
 });
 
+test('--redact-keys reaches every agent: the named header is hidden at the source', { skip }, async () => {
+  const res = await runTap(sandbox, ['-n', 'shop', '-o', 'json', '--count', '4', '--redact-keys=host,-nothing', '--redact-keys', 'x-unused']);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { request: { headers: Record<string, string> } });
+  assert.equal(entries.length, 4);
+  for (const e of entries) {
+    const hosts = Object.entries(e.request.headers).filter(([name]) => name.toLowerCase() === 'host');
+    assert.deepEqual(hosts.map(([, v]) => v), ['[REDACTED]'], JSON.stringify(e.request.headers));
+  }
+  const bad = await runTap(sandbox, ['-n', 'shop', '-o', 'json', '--no-redact', '--redact-keys', 'host']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--redact-keys has no effect with --no-redact/);
+  await assertNoAgents(sandbox, allPods);
+});
+
 test('--duration stops the tap; -c must name a container of the pod', { skip }, async () => {
   const started = Date.now();
   const timed = await runTap(sandbox, ['db', '-n', 'shop', '-o', 'json', '--duration', '2s']);

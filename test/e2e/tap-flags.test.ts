@@ -62,6 +62,10 @@ test('flags are checked before the cluster is touched', () => {
   usage({ maxBody: 'lots' }, /--max-body "lots" is not a size/);
   usage({ podRegex: '[a' }, /POD_REGEX "\[a" is not a valid RE2/);
   usage({ filter: 'response.status >=' }, /bad --filter query \(column/);
+  usage({ redactKeys: 'tenant,-_-' }, /--redact-keys: "-_-" has no letter or digit/);
+  usage({ redact: false, redactKeys: 'tenant' }, /--redact-keys has no effect with --no-redact/);
+  assert.deepEqual(validateTapArgs({ ...base, redactKeys: ['tenant,ssn', ' pin '] }, false).redactKeys, ['tenant', 'ssn', 'pin']);
+  assert.deepEqual(validateTapArgs(base, false).redactKeys, []);
   const ok = validateTapArgs({ ...base, duration: '2m', count: 5, maxBody: '1KiB', filter: 'http' }, false);
   assert.equal(ok.durationMs, 120_000);
   assert.equal(ok.count, 5);

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { AgentSettings } from './agent.ts';
 import { DEFAULT_MAX_MEMORY_BYTES, MIN_MAX_MEMORY_BYTES } from './memory-budget.ts';
+import { splitKeyList } from '../redact/index.ts';
 
 /** The flags as the agent takes them: where to capture, and the settings the Agent runs with. */
 export interface AgentArgs extends AgentSettings {
@@ -78,7 +79,7 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   if (iface === '' || iface.length > 15 || iface.includes('/')) {
     return { kind: 'usage-error', message: `--iface: not an interface name: ${JSON.stringify(iface)}` };
   }
-  const redactKeys = values['redact-keys'].flatMap((v) => v.split(',')).map((k) => k.trim()).filter((k) => k !== '');
+  const redactKeys = splitKeyList(values['redact-keys']);
   return {
     kind: 'run',
     args: {

@@ -1,21 +1,49 @@
-/** Choosing how to redact a body from its media type (and, for JSON, its first character). */
+/**
+ * Choosing how to redact a body from its media type (and, without a telling type, its first
+ * character). Private key blocks are removed from every text body first, whatever its type.
+ */
 import type { IsSensitive } from './name-matcher.ts';
+import { redactGraphql } from './graphql-redact.ts';
 import { looksLikeJson, redactJson } from './json-redact.ts';
-import { isFormMime, isJsonMime, isMultipartMime, mimeEssence } from './mime.ts';
+import { redactPrivateKeyBlocks } from './key-block-redact.ts';
+import { redactMarkup } from './markup-redact.ts';
+import { isFormMime, isGraphqlMime, isJsonMime, isMarkupMime, isMultipartMime, mimeEssence } from './mime.ts';
 import { boundaryOf, redactMultipart } from './multipart-redact.ts';
 import { redactParams } from './params-redact.ts';
 
-/** Redacted UTF-8 body text; bodies of other types (HTML, XML, plain text...) come back as is. */
+/** Redacted UTF-8 body text; plain text and other types lose only their private key blocks. */
 export function redactBodyText(text: string, mimeType: unknown, isSensitive: IsSensitive): string {
+  return redactTyped(redactPrivateKeyBlocks(text), typeof mimeType === 'string' ? mimeType : '', isSensitive);
+}
+
+/** The type-specific part, shared with multipart parts (which carry their own Content-Type). */
+function redactTyped(text: string, mimeType: string, isSensitive: IsSensitive): string {
   const essence = mimeEssence(mimeType);
-  if (isFormMime(essence)) return redactParams(text, isSensitive);
+  // A form body is not a URL: "code" there is an authorization code only next to grant_type or state.
+  if (isFormMime(essence)) return redactParams(text, { isSensitive, codeIsSecret: false });
   if (isMultipartMime(essence)) {
-    const boundary = boundaryOf(typeof mimeType === 'string' ? mimeType : '', text);
-    return boundary === null ? text : redactMultipart(text, boundary, isSensitive);
+    const boundary = boundaryOf(mimeType, text);
+    return boundary === null ? text : redactMultipart(text, boundary, isSensitive, redactPart);
   }
   if (isJsonMime(essence) || looksLikeJson(text)) return redactJson(text, isSensitive);
-  if ((essence === '' || essence === 'text/plain') && looksLikeForm(text)) return redactParams(text, isSensitive);
+  if (isMarkupMime(essence)) return redactMarkup(text, isSensitive);
+  if (isGraphqlMime(essence)) return redactGraphql(text, isSensitive);
+  if (essence === '' || essence === 'text/plain') {
+    if (looksLikeMarkup(text)) return redactMarkup(text, isSensitive);
+    if (looksLikeForm(text)) return redactParams(text, { isSensitive, codeIsSecret: false });
+  }
   return text;
+}
+
+/**
+ * A multipart part: JSON (also untyped), form, XML/HTML and GraphQL parts are redacted like whole
+ * bodies. Nested multipart parts are not opened: each level would be one more recursion on
+ * hostile input.
+ */
+function redactPart(body: string, contentType: string, isSensitive: IsSensitive): string {
+  const essence = mimeEssence(contentType);
+  if (isMultipartMime(essence)) return body;
+  return essence === '' && !looksLikeJson(body) ? body : redactTyped(body, contentType, isSensitive);
 }
 
 /**
@@ -24,6 +52,16 @@ export function redactBodyText(text: string, mimeType: unknown, isSensitive: IsS
  */
 function looksLikeForm(text: string): boolean {
   return text.indexOf('=') > 0 && !/\s/.test(text.trimEnd());
+}
+
+/** An untyped or text/plain body whose first non-blank character opens a tag. */
+function looksLikeMarkup(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff) continue;
+    return c === 60 /* < */;
+  }
+  return false;
 }
 
 /**

@@ -2,8 +2,9 @@
 import type { Entry } from '../../model/entry.ts';
 import { redactBase64BodyText, redactBodyText } from './body-redact.ts';
 import { REDACTED } from './keys.ts';
-import { redactMapField } from './map-redact.ts';
+import { redactMapField, type MapRules } from './map-redact.ts';
 import { NameMatcher, type IsSensitive } from './name-matcher.ts';
+import { isRedirectPath } from './oauth-code.ts';
 import { redactUrl } from './url-redact.ts';
 
 export interface RedactionConfig {
@@ -15,12 +16,17 @@ export class EntryRedactor {
   /** The keys in effect (defaults + extra), normalised, for the agent's hello frame. */
   readonly keys: readonly string[];
   readonly #isSensitive: IsSensitive;
+  /** For maps and headers; `codeIsSecret` is decided per request (its path). */
+  readonly #rules: MapRules;
+  readonly #callbackRules: MapRules;
 
   constructor(config?: RedactionConfig) {
     const extra = config !== null && typeof config === 'object' ? config.extraKeys : undefined;
     const matcher = new NameMatcher(Array.isArray(extra) ? extra : []);
     this.keys = matcher.keys;
     this.#isSensitive = matcher.isSensitive;
+    this.#rules = { isSensitive: matcher.isSensitive, isSensitiveParam: matcher.isSensitiveParam, codeIsSecret: false };
+    this.#callbackRules = { ...this.#rules, codeIsSecret: true };
   }
 
   /** True when a name (header, query param, cookie, form field, JSON key) is sensitive. */
@@ -47,13 +53,20 @@ export class EntryRedactor {
 
   #redactRequest(req: Record<string, unknown>): void {
     const sensitive = this.#isSensitive;
-    redactMapField(req, 'headers', 'headers', sensitive);
-    redactMapField(req, 'cookies', 'cookies', sensitive);
-    redactMapField(req, 'queryString', 'query', sensitive);
+    let rules = this.#rules;
+    guard(req, 'path', () => {
+      // A request to a redirect endpoint (".../callback?code=..."): "code" is an authorization
+      // code. The path is only looked at when the target holds "code" at all.
+      const url = req.url;
+      if (typeof url === 'string' && url.indexOf('code') >= 0 && isRedirectPath(req.path)) rules = this.#callbackRules;
+    });
+    redactMapField(req, 'headers', 'headers', rules);
+    redactMapField(req, 'cookies', 'cookies', rules);
+    redactMapField(req, 'queryString', 'query', rules);
     guard(req, 'url', () => {
       const url = req.url;
       if (typeof url === 'string') {
-        const redacted = redactUrl(url, sensitive);
+        const redacted = redactUrl(url, { isSensitive: rules.isSensitiveParam, codeIsSecret: rules.codeIsSecret });
         if (redacted !== url) req.url = redacted;
       } else if (url !== null && url !== undefined) {
         req.url = REDACTED;
@@ -69,8 +82,8 @@ export class EntryRedactor {
 
   #redactResponse(res: Record<string, unknown>): void {
     const sensitive = this.#isSensitive;
-    redactMapField(res, 'headers', 'headers', sensitive);
-    redactMapField(res, 'cookies', 'cookies', sensitive);
+    redactMapField(res, 'headers', 'headers', this.#rules);
+    redactMapField(res, 'cookies', 'cookies', this.#rules);
     guard(res, 'content', () => {
       const body = res.content;
       if (body === null || body === undefined) return;

@@ -7,6 +7,7 @@
  * rest of the text when it is cut off) becomes "[REDACTED]"; every other byte is kept.
  * Several documents in a row (NDJSON) need nothing special.
  */
+import { redactGraphql } from './graphql-redact.ts';
 import { REDACTED } from './keys.ts';
 import type { IsSensitive } from './name-matcher.ts';
 
@@ -47,6 +48,16 @@ export function redactJson(text: string, isSensitive: IsSensitive, nesting = 0):
       const key = raw.indexOf('\\') < 0 ? raw : decodeJsonString(raw);
       if (!isSensitive(key)) {
         i = after + 1;
+        if (key === 'query') {
+          // GraphQL over HTTP: {"query": "mutation { login(password: \"x\") }"}.
+          const start = skipSpace(text, i);
+          const swap = start < n && text.charCodeAt(start) === QUOTE ? graphqlRedaction(text, start, isSensitive) : null;
+          if (swap !== null) {
+            out += text.slice(last, start) + swap.text;
+            last = swap.end;
+            i = swap.end;
+          }
+        }
         continue;
       }
       const start = skipSpace(text, after + 1);
@@ -71,6 +82,20 @@ export function redactJson(text: string, isSensitive: IsSensitive, nesting = 0):
     i = close + 1;
   }
   return last === 0 ? text : out + text.slice(last);
+}
+
+/**
+ * The string value at `start` read as a GraphQL document, redacted and re-encoded; null when it
+ * holds nothing to hide. A cut string is redacted as far as it goes (and stays unterminated).
+ */
+function graphqlRedaction(text: string, start: number, isSensitive: IsSensitive): { text: string; end: number } | null {
+  const close = stringEnd(text, start);
+  const raw = text.slice(start + 1, close < 0 ? text.length : close);
+  const decoded = raw.indexOf('\\') < 0 ? raw : decodeJsonString(raw);
+  const redacted = redactGraphql(decoded, isSensitive);
+  if (redacted === decoded) return null;
+  const encoded = JSON.stringify(redacted);
+  return close < 0 ? { text: encoded.slice(0, -1), end: text.length } : { text: encoded, end: close + 1 };
 }
 
 /** A string value holding JSON, redacted and re-encoded; null when it holds nothing to hide. */

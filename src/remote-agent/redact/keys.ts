@@ -1,4 +1,4 @@
-/** The redaction placeholder and the default list of sensitive names. */
+/** The redaction placeholder and the default lists of sensitive names (docs/redaction.md). */
 
 export const REDACTED = '[REDACTED]';
 
@@ -37,7 +37,34 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = Object.freeze([
   'fname',
   'lname',
   'birthdate',
+  // Added after the Mizu list: names it missed that carry credentials in practice.
+  'pwd',
+  'passwd',
+  'secret',
+  'apikey',
+  'credential',
+  'credentials',
+  'session',
+  'sessionid',
+  'signature',
+  'csrf',
+  'xsrf',
+  'csrfmiddlewaretoken',
 ]);
+
+/**
+ * Sensitive only as URL query (and fragment) parameter names, where they are signed-URL
+ * credentials (Azure SAS "sig"); elsewhere the word is too short and too common to hide.
+ */
+export const QUERY_ONLY_KEYS: readonly string[] = Object.freeze(['sig']);
+
+/**
+ * Keys as given on a command line: comma lists, possibly repeated ("a,b" "c" -> a, b, c), blanks
+ * dropped. Shared by the agent, `read` and `tap` so all three accept the same spelling.
+ */
+export function splitKeyList(values: readonly string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((k) => k.trim()).filter((k) => k !== '');
+}
 
 /**
  * A configured key as the matcher stores it: lower case, separators dropped. Every ASCII

@@ -31,3 +31,15 @@ export function isFormMime(essence: string): boolean {
 export function isMultipartMime(essence: string): boolean {
   return essence.startsWith('multipart/');
 }
+
+/** XML (any "+xml" suffix or "xml" subtype) and HTML, scanned alike (markup-redact.ts). */
+export function isMarkupMime(essence: string): boolean {
+  if (essence === 'text/html') return true;
+  const slash = essence.indexOf('/');
+  return slash >= 0 && (essence.endsWith('+xml') || essence.endsWith('/xml'));
+}
+
+/** application/graphql (a bare GraphQL document); "+json" GraphQL types are JSON. */
+export function isGraphqlMime(essence: string): boolean {
+  return essence === 'application/graphql';
+}

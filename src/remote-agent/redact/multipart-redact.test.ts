@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { boundaryOf, dispositionNames, redactMultipart } from './multipart-redact.ts';
+import { redactBodyText } from './body-redact.ts';
+import { boundaryOf, dispositionNames } from './multipart-redact.ts';
 import { NameMatcher } from './name-matcher.ts';
 
 const { isSensitive } = new NameMatcher();
 const B = 'XyZ123';
-const mp = (text: string): string => redactMultipart(text, B, isSensitive);
+const mp = (text: string): string => redactBodyText(text, `multipart/form-data; boundary=${B}`, isSensitive);
 
 function part(name: string, body: string, extra = ''): string {
   return `--${B}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n${body}\r\n`;

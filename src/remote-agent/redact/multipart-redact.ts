@@ -1,13 +1,13 @@
 /**
  * multipart/* bodies: a part named by a sensitive Content-Disposition `name` (or `filename`)
- * has its body replaced; other parts are kept byte for byte, except JSON or form-encoded parts,
- * which are redacted like whole bodies of those types.
+ * has its body replaced; the others go through `redactPart` with their own Content-Type (typed
+ * parts are redacted like whole bodies of their type, see body-redact.ts).
  */
 import { REDACTED } from './keys.ts';
 import type { IsSensitive } from './name-matcher.ts';
-import { looksLikeJson, redactJson } from './json-redact.ts';
-import { redactParams } from './params-redact.ts';
-import { isFormMime, isJsonMime, mimeEssence } from './mime.ts';
+
+/** Redacts one part's body given its Content-Type ("" when it has none). */
+export type PartRedactor = (body: string, contentType: string, isSensitive: IsSensitive) => string;
 
 /** `boundary` from the Content-Type, else guessed from a first line "--something". */
 export function boundaryOf(mimeType: string, text: string): string | null {
@@ -31,7 +31,7 @@ function lineEnd(text: string, from: number): number {
   return lf < 0 ? text.length : lf;
 }
 
-export function redactMultipart(text: string, boundary: string, isSensitive: IsSensitive): string {
+export function redactMultipart(text: string, boundary: string, isSensitive: IsSensitive, redactPart: PartRedactor): string {
   const delim = `--${boundary}`;
   let out = '';
   let last = 0;
@@ -46,7 +46,7 @@ export function redactMultipart(text: string, boundary: string, isSensitive: IsS
     const next = text.indexOf(`\n${delim}`, part.bodyStart);
     let bodyEnd = next < 0 ? text.length : next;
     if (next >= 0 && bodyEnd > part.bodyStart && text.charCodeAt(bodyEnd - 1) === 13) bodyEnd--;
-    const replacement = partReplacement(text.slice(part.bodyStart, bodyEnd), part, isSensitive);
+    const replacement = partReplacement(text.slice(part.bodyStart, bodyEnd), part, isSensitive, redactPart);
     if (replacement !== null) {
       out += text.slice(last, part.bodyStart) + replacement;
       last = bodyEnd;
@@ -102,11 +102,8 @@ export function dispositionNames(value: string): string[] {
   return names;
 }
 
-function partReplacement(body: string, part: PartHead, isSensitive: IsSensitive): string | null {
-  for (const name of part.names) if (isSensitive(name)) return REDACTED;
-  const essence = mimeEssence(part.contentType);
-  let redacted = body;
-  if (isFormMime(essence)) redacted = redactParams(body, isSensitive);
-  else if (isJsonMime(essence) || looksLikeJson(body)) redacted = redactJson(body, isSensitive);
+function partReplacement(body: string, part: PartHead, isSensitive: IsSensitive, redactPart: PartRedactor): string | null {
+  for (const name of part.names) if (isSensitive(name)) return body === REDACTED ? null : REDACTED;
+  const redacted = redactPart(body, part.contentType, isSensitive);
   return redacted === body ? null : redacted;
 }

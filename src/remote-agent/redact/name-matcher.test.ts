@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_SENSITIVE_KEYS, EntryRedactor, REDACTED } from './index.ts';
-import { normaliseKey } from './keys.ts';
+import { normaliseKey, QUERY_ONLY_KEYS, splitKeyList } from './keys.ts';
+import { NameMatcher } from './name-matcher.ts';
 import { nameWords } from './name-words.ts';
 
 test('the public constants', () => {
   assert.equal(REDACTED, '[REDACTED]');
-  assert.equal(DEFAULT_SENSITIVE_KEYS.length, 29);
+  assert.equal(DEFAULT_SENSITIVE_KEYS.length, 41);
   assert.equal(DEFAULT_SENSITIVE_KEYS[0], 'token');
-  assert.equal(DEFAULT_SENSITIVE_KEYS.at(-1), 'birthdate');
+  assert.equal(DEFAULT_SENSITIVE_KEYS[28], 'birthdate', 'the Mizu list first, in its order');
+  assert.equal(DEFAULT_SENSITIVE_KEYS.at(-1), 'csrfmiddlewaretoken');
   assert.ok(Object.isFrozen(DEFAULT_SENSITIVE_KEYS));
+  assert.deepEqual(QUERY_ONLY_KEYS, ['sig']);
 });
 
 test('names are split on separators, case changes, acronyms and digits', () => {
@@ -33,15 +36,45 @@ const SENSITIVE = [
   'jwt', 'Bearer', 'birth_date', 'birthDate', 'my_client_secret_value', 'X-Amz-Security-Token', 'private_key',
   'billing address', 'Country', 'user[password]', 'api+key', 'Sec-WebSocket-Key', 'Authentication', 'authorizationCode',
 ];
+/** Names the Mizu list missed (issue 10, item 4). */
+const ADDED = [
+  'pwd', 'PWD', 'passwd', 'X-Passwd', 'secret', 'X-Secret', 'X-Api-Secret', 'apiSecret', 'apikey', 'X-APIKEY', 'X-Apikey',
+  'credential', 'credentials', 'X-Amz-Credential', 'X-Goog-Credential', 'session', 'X-Session', 'sessionid', 'SESSIONID',
+  'signature', 'X-Amz-Signature', 'X-Hub-Signature', 'X-Hub-Signature-256', 'X-Goog-Signature', 'Signature', 'csrf', '_csrf',
+  'X-CSRF', 'xsrf', 'X-XSRF-TOKEN', 'csrfmiddlewaretoken',
+];
 const NOT_SENSITIVE = [
   'monkey', 'keyboard', 'authority', ':authority', 'content-type', 'Content-Length', 'accept', 'host',
   'x-request-id', 'tokenizer', 'User-Agent', 'user-agent', 'userAgent', 'theme', 'page', 'limit', 'q', 'passthrough',
-  'bypass', 'gzip', 'WWW-Authenticate', 'authorities', 'keys', 'tokens', 'apikey', 'sessionid', '', 'X-Forwarded-For',
+  'bypass', 'gzip', 'WWW-Authenticate', 'authorities', 'keys', 'tokens', '', 'X-Forwarded-For',
+  // Near misses of the added names: other words, or short words kept out of the general list.
+  'secretary', 'sessions', 'signal', 'design', 'signed', 'X-Amz-SignedHeaders', 'X-Amz-Date', 'X-Amz-Algorithm', 'sig',
+  'code', 'codec', 'promo_code', 'pwdx', 'credentialing', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Accept',
 ];
 
 test('sensitive names', () => {
   const r = new EntryRedactor();
   for (const name of SENSITIVE) assert.equal(r.isSensitive(name), true, name);
+});
+
+test('the added names are sensitive (they were not before)', () => {
+  const r = new EntryRedactor();
+  assert.deepEqual(ADDED.filter((name) => !r.isSensitive(name)), []);
+});
+
+test('query-only keys: "sig" is sensitive as a URL parameter only', () => {
+  const m = new NameMatcher();
+  for (const name of ['sig', 'x-sig', 'Sig']) {
+    assert.equal(m.isSensitiveParam(name), true, name);
+    assert.equal(m.isSensitive(name), false, name);
+  }
+  for (const name of ['signal', 'sigma', 'page']) assert.equal(m.isSensitiveParam(name), false, name);
+  for (const name of [...SENSITIVE, ...ADDED]) assert.equal(m.isSensitiveParam(name), true, name);
+});
+
+test('--redact-keys lists: commas and repeats, blanks dropped', () => {
+  assert.deepEqual(splitKeyList(['a,b', ' c ', '', ',d,,']), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(splitKeyList([]), []);
 });
 
 test('names that are not sensitive', () => {
@@ -63,14 +96,14 @@ test('cached answers stay right, also after the cache is cleared', () => {
 });
 
 test('extra keys are normalised and matched like the defaults', () => {
-  const r = new EntryRedactor({ extraKeys: ['session-id', 'X_Tenant.Secret', ' ', 'TOKEN'] });
-  assert.equal(r.isSensitive('X-Session-Id'), true);
-  assert.equal(r.isSensitive('sessionId'), true);
-  assert.equal(r.isSensitive('session_id'), true);
-  assert.equal(r.isSensitive('session'), false);
-  assert.equal(r.isSensitive('tenantSecret'), false, 'the key is the whole run x+tenant+secret');
-  assert.equal(r.isSensitive('x-tenant-secret'), true);
-  assert.deepEqual(r.keys, [...DEFAULT_SENSITIVE_KEYS, 'sessionid', 'xtenantsecret']);
+  const r = new EntryRedactor({ extraKeys: ['tenant-id', 'X_Tenant.Region', ' ', 'TOKEN'] });
+  assert.equal(r.isSensitive('X-Tenant-Id'), true);
+  assert.equal(r.isSensitive('tenantId'), true);
+  assert.equal(r.isSensitive('tenant_id'), true);
+  assert.equal(r.isSensitive('tenant'), false);
+  assert.equal(r.isSensitive('tenantRegion'), false, 'the key is the whole run x+tenant+region');
+  assert.equal(r.isSensitive('x-tenant-region'), true);
+  assert.deepEqual(r.keys, [...DEFAULT_SENSITIVE_KEYS, 'tenantid', 'xtenantregion']);
   assert.deepEqual(new EntryRedactor().keys, DEFAULT_SENSITIVE_KEYS);
   assert.equal(normaliseKey('Redirect_URI'), 'redirecturi');
 });

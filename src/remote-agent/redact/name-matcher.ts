@@ -1,8 +1,14 @@
 /** Deciding whether a name is sensitive: word and joined-run matching, with a bounded cache. */
-import { DEFAULT_SENSITIVE_KEYS, normaliseKey } from './keys.ts';
+import { DEFAULT_SENSITIVE_KEYS, normaliseKey, QUERY_ONLY_KEYS } from './keys.ts';
 import { nameWords } from './name-words.ts';
 
 export type IsSensitive = (name: string) => boolean;
+
+/** The two name tests: everywhere, and for URL query and fragment parameters. */
+export interface NameRules {
+  readonly isSensitive: IsSensitive;
+  readonly isSensitiveParam: IsSensitive;
+}
 
 /**
  * Names that contain a key but are never secret, compared as all words joined.
@@ -19,13 +25,59 @@ const CACHE_LIMIT = 10_000;
 /** Longer names (odd JSON keys) are decided without being cached so they cannot pin memory. */
 const CACHE_NAME_MAX = 256;
 
-export class NameMatcher {
-  /** Defaults then extra keys, normalised, without duplicates. */
-  readonly keys: readonly string[];
-  readonly #keySet: Set<string>;
+/** A set of keys with a decision cache: word and joined-run matching over a name's words. */
+class KeySetMatcher {
+  readonly #keys: Set<string>;
   readonly #maxKeyLength: number;
+  /** A name shorter than every key cannot match: decided without splitting or caching. */
+  readonly #minKeyLength: number;
   readonly #exempt: Set<string>;
   readonly #cache = new Map<string, boolean>();
+
+  constructor(keys: Set<string>, exempt: Set<string>) {
+    this.#keys = keys;
+    this.#maxKeyLength = [...keys].reduce((m, k) => Math.max(m, k.length), 0);
+    this.#minKeyLength = [...keys].reduce((m, k) => Math.min(m, k.length), Infinity);
+    this.#exempt = exempt;
+  }
+
+  readonly isSensitive = (name: string): boolean => {
+    if (typeof name !== 'string' || name.length < this.#minKeyLength) return false;
+    const cached = this.#cache.get(name);
+    if (cached !== undefined) return cached;
+    const verdict = this.#decide(name);
+    if (name.length <= CACHE_NAME_MAX) {
+      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+      this.#cache.set(name, verdict);
+    }
+    return verdict;
+  };
+
+  #decide(name: string): boolean {
+    const words = nameWords(name);
+    if (words.length === 0) return false;
+    if (this.#exempt.size > 0 && this.#exempt.has(words.join(''))) return false;
+    const keys = this.#keys;
+    const max = this.#maxKeyLength;
+    for (let i = 0; i < words.length; i++) {
+      let run = '';
+      for (let j = i; j < words.length; j++) {
+        run += words[j];
+        if (run.length > max) break;
+        if (keys.has(run)) return true;
+      }
+    }
+    return false;
+  }
+}
+
+export class NameMatcher implements NameRules {
+  /** Defaults then extra keys, normalised, without duplicates. */
+  readonly keys: readonly string[];
+  /** Header, cookie, form field, multipart part, JSON key, XML/HTML and GraphQL names. */
+  readonly isSensitive: IsSensitive;
+  /** URL query and fragment parameter names: the keys plus QUERY_ONLY_KEYS. */
+  readonly isSensitiveParam: IsSensitive;
 
   constructor(extraKeys: readonly unknown[] = []) {
     const keys: string[] = [...DEFAULT_SENSITIVE_KEYS];
@@ -42,37 +94,8 @@ export class NameMatcher {
       }
     }
     this.keys = Object.freeze(keys);
-    this.#keySet = set;
-    this.#maxKeyLength = keys.reduce((m, k) => Math.max(m, k.length), 0);
-    this.#exempt = new Set(EXEMPT.filter((e) => !extras.has(e)));
-  }
-
-  readonly isSensitive = (name: string): boolean => {
-    if (typeof name !== 'string' || name === '') return false;
-    const cached = this.#cache.get(name);
-    if (cached !== undefined) return cached;
-    const verdict = this.#decide(name);
-    if (name.length <= CACHE_NAME_MAX) {
-      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(name, verdict);
-    }
-    return verdict;
-  };
-
-  #decide(name: string): boolean {
-    const words = nameWords(name);
-    if (words.length === 0) return false;
-    if (this.#exempt.size > 0 && this.#exempt.has(words.join(''))) return false;
-    const keys = this.#keySet;
-    const max = this.#maxKeyLength;
-    for (let i = 0; i < words.length; i++) {
-      let run = '';
-      for (let j = i; j < words.length; j++) {
-        run += words[j];
-        if (run.length > max) break;
-        if (keys.has(run)) return true;
-      }
-    }
-    return false;
+    const exempt = new Set(EXEMPT.filter((e) => !extras.has(e)));
+    this.isSensitive = new KeySetMatcher(set, exempt).isSensitive;
+    this.isSensitiveParam = new KeySetMatcher(new Set([...set, ...QUERY_ONLY_KEYS]), exempt).isSensitive;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Quick timing of EntryRedactor.redact on a typical small entry (not a test):
+ * Quick timing of EntryRedactor.redact (not a test): a typical small JSON API entry, then a page
+ * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
  *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
  */
 import { HTTP1_1, type Entry } from '../../model/entry.ts';
@@ -53,22 +54,43 @@ function typicalEntry(i: number): Entry {
   };
 }
 
+/** A GET of an HTML page of about 5 KB: navigation, a table, a login form with a CSRF input. */
+function pageEntry(i: number): Entry {
+  const rows = Array.from({ length: 60 }, (_, r) => `<tr class="row"><td><a href="/item/${r}?ref=list">Item ${r}</a></td><td>${r * 3}</td></tr>`).join('\n');
+  const html =
+    `<!doctype html><html><head><meta charset="utf-8"><meta name="csrf-token" content="tok-${i}"><title>Shop</title>` +
+    `<link rel="stylesheet" href="/s.css"></head><body><nav><a href="/">Home</a> <a href="/cart">Cart</a></nav>` +
+    `<table>${rows}</table><form method="post" action="/login"><input type="hidden" name="csrf_token" value="c-${i}">` +
+    `<input name="email" type="email"><input name="password" type="password"><button>Sign in</button></form>` +
+    `<script>window.__STATE__ = {"page":"list","n":${i}};</script></body></html>`;
+  const e = typicalEntry(i);
+  e.request.method = 'GET';
+  e.request.postData = null;
+  e.request.url = `/shop?page=${i % 7}`;
+  e.response!.content = { size: html.length, mimeType: 'text/html; charset=utf-8', text: html };
+  return e;
+}
+
 // Entries are built in small batches outside the timed part: the agent redacts short-lived
 // entries one at a time, so a 200k-entry heap would mostly time the garbage collector.
-const BATCH = 1000;
-const BATCHES = 300;
-const redactor = new EntryRedactor();
-let best = Infinity;
-for (let round = 0; round < 6; round++) {
-  let ns = 0;
-  for (let b = 0; b < BATCHES; b++) {
-    const entries = Array.from({ length: BATCH }, (_, i) => typicalEntry(b * BATCH + i));
-    const start = process.hrtime.bigint();
-    for (const e of entries) redactor.redact(e);
-    ns += Number(process.hrtime.bigint() - start);
+function bench(name: string, make: (i: number) => Entry, batches: number): void {
+  const BATCH = 1000;
+  const redactor = new EntryRedactor();
+  let best = Infinity;
+  for (let round = 0; round < 6; round++) {
+    let ns = 0;
+    for (let b = 0; b < batches; b++) {
+      const entries = Array.from({ length: BATCH }, (_, i) => make(b * BATCH + i));
+      const start = process.hrtime.bigint();
+      for (const e of entries) redactor.redact(e);
+      ns += Number(process.hrtime.bigint() - start);
+    }
+    const us = ns / (BATCH * batches) / 1000;
+    best = Math.min(best, us);
+    console.log(`${name} round ${round}: ${us.toFixed(2)} µs per redact()`);
   }
-  const us = ns / (BATCH * BATCHES) / 1000;
-  best = Math.min(best, us);
-  console.log(`round ${round}: ${us.toFixed(2)} µs per redact()`);
+  console.log(`${name} best: ${best.toFixed(2)} µs per redact()`);
 }
-console.log(`best: ${best.toFixed(2)} µs per redact()`);
+
+bench('json-api', typicalEntry, 300);
+bench('html-page', pageEntry, 20);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NameMatcher } from './name-matcher.ts';
-import { decodeParamName, redactParams } from './params-redact.ts';
+import { formDecode, redactParams } from './params-redact.ts';
 import { redactUrl, redactUserinfo } from './url-redact.ts';
 
-const { isSensitive } = new NameMatcher();
-const url = (u: string): string => redactUrl(u, isSensitive);
-const params = (s: string): string => redactParams(s, isSensitive);
+const { isSensitive, isSensitiveParam } = new NameMatcher();
+const url = (u: string): string => redactUrl(u, { isSensitive: isSensitiveParam, codeIsSecret: false });
+const params = (s: string): string => redactParams(s, { isSensitive, codeIsSecret: false });
 
 test('sensitive query values are replaced, everything else is kept in order', () => {
   assert.equal(
@@ -17,18 +17,47 @@ test('sensitive query values are replaced, everything else is kept in order', ()
   assert.equal(url('/p?x=1&password=&y='), '/p?x=1&password=[REDACTED]&y=');
 });
 
-test('the fragment is kept and a "?" inside it is not a query', () => {
-  assert.equal(url('/cb?code=1&client_secret=s#frag?token=f'), '/cb?code=1&client_secret=[REDACTED]#frag?token=f');
-  assert.equal(url('/p#a?token=1'), '/p#a?token=1');
+test('fragment parameters: OAuth implicit flow, hash routes; other fragments are kept', () => {
+  assert.equal(url('https://app/cb#access_token=t1&token_type=Bearer&expires_in=3600&state=s'),
+    'https://app/cb#access_token=[REDACTED]&token_type=[REDACTED]&expires_in=3600&state=s');
+  assert.equal(url('/spa/#/reset-password?token=t2&lang=en'), '/spa/#/reset-password?token=[REDACTED]&lang=en', 'a hash route: parameters after its "?"');
+  assert.equal(url('/cb?code=1&client_secret=s#frag?token=f'), '/cb?code=1&client_secret=[REDACTED]#frag?token=[REDACTED]');
+  assert.equal(url('/p#id_token=a;access_token=b'), '/p#id_token=[REDACTED];access_token=[REDACTED]');
+  assert.equal(url('/p#section-2'), '/p#section-2');
+  assert.equal(url('/p#a?b'), '/p#a?b');
   assert.equal(url('/p?'), '/p?');
   assert.equal(url('/plain/path'), '/plain/path');
+  const once = url('/cb?x=1#access_token=t&state=s');
+  assert.equal(url(once), once, 'idempotent');
+});
+
+test('"sig" is a URL parameter secret; "code" is one in a redirect or next to OAuth parameters', () => {
+  assert.equal(url('/blob?sv=2022-11-02&sp=r&sig=abc%2Bdef'), '/blob?sv=2022-11-02&sp=r&sig=[REDACTED]');
+  assert.equal(params('sig=abc&x=1'), 'sig=abc&x=1', 'not in a form body');
+  assert.equal(url('/cb?code=c1&state=xyz'), '/cb?code=[REDACTED]&state=xyz');
+  assert.equal(url('/cb?iss=x&session_state=q&code=c1'), '/cb?iss=x&session_state=[REDACTED]&code=[REDACTED]', 'Keycloak: session_state is a session id too');
+  assert.equal(url('/products?code=US&page=2'), '/products?code=US&page=2', 'a product or country code stays');
+  assert.equal(redactUrl('/products?code=c1', { isSensitive: isSensitiveParam, codeIsSecret: true }), '/products?code=[REDACTED]', 'Location, callback paths');
+  assert.equal(redactUrl('https://rp/cb#code=c2&id_token=t', { isSensitive: isSensitiveParam, codeIsSecret: true }), 'https://rp/cb#code=[REDACTED]&id_token=[REDACTED]');
+  assert.equal(params('grant_type=authorization_code&code=c3&redirect_uri=x'), 'grant_type=authorization_code&code=[REDACTED]&redirect_uri=[REDACTED]');
+  assert.equal(params('code=c4&state=s'), 'code=[REDACTED]&state=s', 'OIDC form_post response');
+  assert.equal(params('code=A1&qty=2'), 'code=A1&qty=2');
+  assert.equal(url('/dl?X-Amz-Credential=AKIA%2F2026&X-Amz-Signature=abc&X-Amz-Date=1&X-Amz-SignedHeaders=host'),
+    '/dl?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]&X-Amz-Date=1&X-Amz-SignedHeaders=host');
+});
+
+test('a GraphQL "query" parameter: sensitive arguments redacted, the value re-encoded', () => {
+  const q = encodeURIComponent('{ viewer(token: "t9") { name } }');
+  assert.equal(url(`/graphql?query=${q}&op=V`), `/graphql?query=${encodeURIComponent('{ viewer(token: "[REDACTED]") { name } }')}&op=V`);
+  assert.equal(url('/graphql?query={ping}'), '/graphql?query={ping}');
+  assert.equal(url('/search?query=shoes+size:42'), '/search?query=shoes+size:42', 'a search query is not touched');
 });
 
 test('names are form-decoded before matching: percent escapes and "+"', () => {
   assert.equal(url('/p?api%5Fkey=1&api+key=2&%70assword=3&bad%ZZ=4&%E2%82%AC=5'),
     '/p?api%5Fkey=[REDACTED]&api+key=[REDACTED]&%70assword=[REDACTED]&bad%ZZ=4&%E2%82%AC=5');
-  assert.equal(decodeParamName('a%FF%5Fkey'), 'a\u00ff_key', 'invalid UTF-8 is decoded byte by byte');
-  assert.equal(decodeParamName('plain'), 'plain');
+  assert.equal(formDecode('a%FF%5Fkey'), 'a\u00ff_key', 'invalid UTF-8 is decoded byte by byte');
+  assert.equal(formDecode('plain'), 'plain');
 });
 
 test('a parameter without "=" is left alone; ";" also separates pairs', () => {

@@ -1,24 +1,33 @@
-/** The request target: userinfo of absolute-form URLs and sensitive query parameters. */
+/** URLs: userinfo of absolute-form URLs, sensitive query parameters and fragment parameters. */
 import { REDACTED } from './keys.ts';
-import type { IsSensitive } from './name-matcher.ts';
-import { redactParams } from './params-redact.ts';
+import { redactParams, type ParamRules } from './params-redact.ts';
 
 /**
- * Works on origin-form ("/p?q#f"), absolute-form ("http://u:p@h/p?q") and anything else (the
- * query is whatever follows the first "?" before any "#"). The fragment and the path are kept:
- * path segments are not redacted (see README).
+ * Works on origin-form ("/p?q#f"), absolute-form ("http://u:p@h/p?q#f") and anything else: the
+ * query is whatever follows the first "?" before the first "#". The fragment is treated as
+ * parameters too when it holds "=": OAuth's implicit flow returns "#access_token=...", and hash
+ * routers put a query inside it ("#/reset?token=..."; only the part after its "?" is parameters).
+ * Path segments are not redacted (see docs/redaction.md).
  */
-export function redactUrl(url: string, isSensitive: IsSensitive): string {
-  const withoutUserinfo = redactUserinfo(url);
-  const q = withoutUserinfo.indexOf('?');
-  if (q < 0) return withoutUserinfo;
-  const hash = withoutUserinfo.indexOf('#');
-  if (hash >= 0 && hash < q) return withoutUserinfo;
-  const end = hash < 0 ? withoutUserinfo.length : hash;
-  const query = withoutUserinfo.slice(q + 1, end);
-  const redacted = redactParams(query, isSensitive);
-  if (redacted === query) return withoutUserinfo;
-  return withoutUserinfo.slice(0, q + 1) + redacted + withoutUserinfo.slice(end);
+export function redactUrl(url: string, rules: ParamRules): string {
+  const u = redactUserinfo(url);
+  const hash = u.indexOf('#');
+  const end = hash < 0 ? u.length : hash;
+  const q = u.indexOf('?');
+  let head = u.slice(0, end);
+  if (q >= 0 && q < end) {
+    const query = u.slice(q + 1, end);
+    const redacted = redactParams(query, rules);
+    if (redacted !== query) head = u.slice(0, q + 1) + redacted;
+  }
+  if (hash < 0) return head;
+  return `${head}#${redactFragment(u.slice(hash + 1), rules)}`;
+}
+
+function redactFragment(fragment: string, rules: ParamRules): string {
+  if (fragment.indexOf('=') < 0) return fragment;
+  const q = fragment.indexOf('?');
+  return q < 0 ? redactParams(fragment, rules) : fragment.slice(0, q + 1) + redactParams(fragment.slice(q + 1), rules);
 }
 
 /**
