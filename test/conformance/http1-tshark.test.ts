@@ -70,20 +70,18 @@ function sameExchange(t: Transaction, e: Entry): boolean {
 const EXCEPTIONS: Readonly<Record<string, string>> = {};
 
 const dir = sharedPcapsDir();
-const HTTP1_FILES = dir
-  ? readIndex(dir)
-      .filter((r) => r.protocol === 'http' || r.protocol === 'websocket')
-      .map((r) => r.file)
-  : [];
+const HTTP1_FILES = readIndex(dir)
+  .filter((r) => r.protocol === 'http' || r.protocol === 'websocket')
+  .map((r) => r.file);
 
-test('tshark conformance on HTTP/1.x captures', { skip: dir ? false : 'shared/pcaps not found beside the repository (set SHARK_PCAPS)' }, async (t) => {
+test('tshark conformance on HTTP/1.x captures', async (t) => {
   assert.ok(HTTP1_FILES.length >= 11, 'the corpus lists the HTTP/1.x captures');
   const summary: string[] = [];
   for (const file of HTTP1_FILES) {
     await t.test(file, async () => {
-      const index = readIndex(dir!).find((r) => r.file === file)!;
-      const truth = readTruth<TruthRecord>(dir!, index.truth).map(toTransaction).filter((x) => x !== undefined);
-      const { entries, result } = await readEntries([join(dir!, file)]);
+      const index = readIndex(dir).find((r) => r.file === file)!;
+      const truth = readTruth<TruthRecord>(dir, index.truth).map(toTransaction).filter((x) => x !== undefined);
+      const { entries, result } = await readEntries([join(dir, file)]);
       assert.equal(result.stats.packets, index.packets, 'every frame read');
       const unused = new Set(entries);
       const problems: string[] = [];
@@ -142,8 +140,8 @@ test('tshark conformance on HTTP/1.x captures', { skip: dir ? false : 'shared/pc
   process.stdout.write(`# conformance summary\n${summary.map((l) => `#   ${l}`).join('\n')}\n`);
 });
 
-test('HTTP/1.1 upgrade to h2c: the 101 entry is emitted and the HTTP/2 that follows is not parsed as HTTP/1', { skip: dir ? false : 'shared/pcaps not found' }, async () => {
-  const { entries, result } = await readEntries([join(dir!, 'http2/h2c-upgrade-wireshark-wiki.pcap')]);
+test('HTTP/1.1 upgrade to h2c: the 101 entry is emitted and the HTTP/2 that follows is not parsed as HTTP/1', async () => {
+  const { entries, result } = await readEntries([join(dir, 'http2/h2c-upgrade-wireshark-wiki.pcap')]);
   assert.equal(entries.length, 1);
   const [entry] = entries;
   assert.equal(entry!.request.method, 'GET');

@@ -14,7 +14,6 @@ import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
 const pcaps = sharedPcapsDir();
-const skip = pcaps ? false : 'shared/pcaps not found beside the repository (set SHARK_PCAPS)';
 
 function captures(dir: string): string[] {
   const files: string[] = [];
@@ -126,7 +125,7 @@ const READ_CASES: readonly ReadCase[] = [
   { name: 'entries with an error', query: 'error != nil', keep: (e) => e.error !== null },
 ];
 
-describe('read --filter agrees with a JavaScript predicate', { skip }, () => {
+describe('read --filter agrees with a JavaScript predicate', () => {
   let files: string[] = [];
   let all: string[] = [];
 
@@ -164,7 +163,7 @@ describe('read --filter agrees with a JavaScript predicate', { skip }, () => {
   }
 });
 
-describe('read --filter with a bad query', { skip }, () => {
+describe('read --filter with a bad query', () => {
   test('exits 2; stderr shows the query, a caret under the problem and the error', async () => {
     const query = 'http and response.status ==';
     const res = await runShark(['read', join(pcaps!, 'http', 'get-gzip-json.pcap'), '-o', 'json', '--filter', query]);

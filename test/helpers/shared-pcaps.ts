@@ -1,6 +1,6 @@
 /**
- * Locates the public capture corpus (`shared/pcaps`, beside the repository in development and in CI)
- * and reads its tshark-made truth files.
+ * Locates the public capture corpus (vendored in test/fixtures/pcaps from the team's shared corpus,
+ * with PROVENANCE.md and tshark truth) and reads its tshark-made truth files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,9 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function sharedPcapsDir(): string | undefined {
-  const candidates = [process.env['SHARK_PCAPS'], join(REPO_ROOT, '..', 'shared', 'pcaps')];
-  return candidates.find((dir): dir is string => dir !== undefined && existsSync(join(dir, 'INDEX.json')));
+/** The vendored corpus, part of every clone; SHARK_PCAPS points at another copy (e.g. a newer one). */
+export const VENDORED_PCAPS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'pcaps');
+
+export function sharedPcapsDir(): string {
+  const dir = process.env['SHARK_PCAPS'] ?? VENDORED_PCAPS_DIR;
+  if (!existsSync(join(dir, 'INDEX.json'))) throw new Error(`no capture corpus (INDEX.json) in ${dir}`);
+  return dir;
 }
 
 export interface IndexRecord {
