@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Entry } from '../model/entry.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 import { curlCommand } from './curl-command.ts';
 import { makeEntry } from './test-support.ts';
 
@@ -32,7 +33,7 @@ function runInShell(shell: string, commands: readonly string[]): Invocation[] {
   let at = 0;
   const field = (): Buffer => {
     const end = out.indexOf(0, at);
-    assert.ok(end >= 0, `output ends early: ${JSON.stringify(out.toString('latin1'))}`);
+    assert.ok(end >= 0, `output ends early: ${stringifyJson(out.toString('latin1'))}`);
     const value = out.subarray(at, end);
     at = end + 1;
     return value;
@@ -104,7 +105,7 @@ test(`copy as curl: ${SHELLS.join(' and ')} hand curl exactly the request's meth
         assert.equal(got.length, entries.length, `${shell}: curl ran ${got.length} times for ${entries.length} commands`);
         entries.forEach((entry, i) => {
           const want = intended(entry);
-          const where = `${shell} running ${JSON.stringify(commands[i])}`;
+          const where = `${shell} running ${stringifyJson(commands[i])}`;
           assert.deepEqual(got[i].args.map((arg) => arg.toString('utf8')), want.args, `${where}: other arguments than the request's`);
           // Byte for byte too (the comparison above would hide an invalid UTF-8 sequence).
           assert.deepEqual(got[i].args, want.args.map((arg) => Buffer.from(arg)), where);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { curlCommand, osc52Sequence, shellQuote } from './curl-command.ts';
 import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
 import { makeEntry } from './test-support.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 
 const texts = (lines: readonly { text: string }[]): string[] => lines.map((line) => line.text);
 
@@ -72,7 +73,7 @@ test('detail lines are display-safe: controls escaped, Set-Cookie fields one a l
   });
   const entry = { ...base, response: { ...base.response!, headers: { 'Set-Cookie': 'a=1; Path=/\nb=2\u0085' } } };
   const lines = texts(detailLines(entry));
-  for (const text of lines) assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(text));
+  for (const text of lines) assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, stringifyJson(text));
   assert.equal(lines[0], 'GET /p\\u009b2J HTTP/1.1');
   assert.ok(lines.includes('  Set-Cookie: a=1; Path=/') && lines.includes('  Set-Cookie: b=2\\u0085'));
   const big = lines.find((text) => text.startsWith('  X-Big: '))!;

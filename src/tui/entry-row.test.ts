@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endpointLabel, fitCell, formatBytes, formatLatency, layoutColumns, rowCells, statusClassOf } from './entry-row.ts';
 import { makeEntry } from './test-support.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 
 test('endpoint label: the workload name, else IP:port, IPv6 in brackets', () => {
   assert.equal(endpointLabel({ ip: '10.0.0.1', port: 80, name: 'carts', namespace: 'x' }), 'carts');
@@ -60,7 +61,7 @@ test('cells show control characters escaped, measured after escaping, from any f
   for (const cell of Object.values(rowCells({ ...hostile, protocol: { ...hostile.protocol, abbr: 'H\u0085' } }))) {
     const shown = fitCell(cell, 40);
     assert.equal(shown.length, 40);
-    assert.doesNotMatch(shown, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(shown));
+    assert.doesNotMatch(shown, /[\u0000-\u001f\u007f-\u009f]/, stringifyJson(shown));
   }
   // A megabyte-long path costs what a short one does.
   assert.equal(fitCell(`/${'\u001b'.repeat(1_000_000)}`, 10), '/\\u001b\\u…');

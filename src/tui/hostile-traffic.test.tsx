@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
 import type { Entry } from '../model/entry.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 import { App } from './app.tsx';
 import { curlCommand } from './curl-command.ts';
 import { Header } from './header.tsx';
@@ -22,7 +23,7 @@ const CSI_C1 = '\u009b2J';
 
 /** What a frame may hold besides text: Ink's SGR colour codes and LF. */
 function terminalActions(frame: string): string[] {
-  return [...frame.replace(/\u001b\[[0-9;]*m/g, '').matchAll(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g)].map((m) => JSON.stringify(m[0]));
+  return [...frame.replace(/\u001b\[[0-9;]*m/g, '').matchAll(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g)].map((m) => stringifyJson(m[0]));
 }
 
 function hostileEntries(): Entry[] {
