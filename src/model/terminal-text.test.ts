@@ -53,4 +53,7 @@ test('stringifyJson: the same JSON value as JSON.stringify, with DEL, C1, U+2028
   );
   assert.equal(stringifyJson({ a: '\u009b\u007f\u2028x' }), '{"a":"\\u009b\\u007f\\u2028x"}');
   assert.equal(stringifyJson({ a: 'plain' }), '{"a":"plain"}');
+  // ASCII with DEL (the fast path's own check), and non-ASCII without anything to escape.
+  assert.equal(stringifyJson({ a: 'x\u007fy' }), '{"a":"x\\u007fy"}');
+  assert.equal(stringifyJson({ a: 'café 界 😀' }), '{"a":"café 界 😀"}');
 });
