@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
+import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
@@ -90,7 +91,8 @@ export async function runRead(args: ReadArgs): Promise<void> {
     return;
   }
   const writer = new LineWriter(process.stdout);
-  const format = output === 'json' ? (e: Entry) => JSON.stringify(e) : formatEntryLine;
+  // Both are terminal-safe: NDJSON with DEL and C1 escaped too (the same data), text sanitised.
+  const format = output === 'json' ? (e: Entry) => stringifyJson(e) : formatEntryLine;
 
   try {
     const result = await readCaptures(
@@ -104,7 +106,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       },
     );
     await writer.end();
-    for (const warning of result.warnings) process.stderr.write(`kubectl shark: warning: ${warning.message}\n`);
+    for (const warning of result.warnings) process.stderr.write(`kubectl shark: warning: ${sanitizeBlock(warning.message)}\n`);
     if (!args.quiet) {
       const matched = filter ? `, ${result.matched} matched the filter` : '';
       process.stderr.write(`${formatSummary(result.stats)}${matched}\n`);
@@ -139,13 +141,13 @@ function compileFilterFlag(query: string | undefined): CompiledFilter | undefine
 
 export function reportError(err: unknown): number {
   if (err instanceof SharkError) {
-    process.stderr.write(`kubectl shark read: ${err.message}\n`);
+    process.stderr.write(`kubectl shark read: ${sanitizeBlock(err.message)}\n`);
     return exitCodeFor(err.code);
   }
   const errno = err as NodeJS.ErrnoException;
   if (typeof errno?.code === 'string' && typeof errno.path === 'string') {
     const hint = errno.code === 'ENOENT' ? 'check the path' : errno.code === 'EACCES' ? 'check its permissions' : 'check the file';
-    process.stderr.write(`kubectl shark read: cannot read ${errno.path}: ${errno.code} (${hint})\n`);
+    process.stderr.write(`kubectl shark read: cannot read ${sanitizeBlock(errno.path)}: ${errno.code} (${hint})\n`);
     return EXIT_FAILURE;
   }
   throw err;

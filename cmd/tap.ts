@@ -11,6 +11,7 @@ import { PROFILES, type Profile } from '../src/kube/profile.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
+import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
@@ -118,10 +119,10 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
 
 export function reportTapError(err: unknown): number {
   if (err instanceof SharkError) {
-    process.stderr.write(`${PREFIX}: ${err.message}\n`);
+    process.stderr.write(`${PREFIX}: ${sanitizeBlock(err.message)}\n`);
     return exitCodeFor(err.code);
   }
-  process.stderr.write(`${PREFIX}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${PREFIX}: ${sanitizeBlock(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return EXIT_FAILURE;
 }
 
@@ -186,7 +187,7 @@ export async function runTap(args: TapArgs): Promise<void> {
     const session = new TapSession(client, config, events.handlers);
     const plan = await session.plan();
     if (args.dryRun) {
-      process.stdout.write(formatDryRun(plan, context, scope, args));
+      process.stdout.write(sanitizeBlock(formatDryRun(plan, context, scope, args)));
       process.exit(EXIT_OK);
     }
     if (v.output === 'json') await runJson(session, plan, v, args, events);
@@ -196,11 +197,16 @@ export async function runTap(args: TapArgs): Promise<void> {
   }
 }
 
+/** Notices carry pod names and what agents and the API server said: display-safe on stderr. */
+function printNotice(message: string): void {
+  process.stderr.write(`${PREFIX}: ${sanitizeBlock(message)}\n`);
+}
+
 /** Where the session's events go: set per output mode. */
 class TapOutput {
   onEntry: (e: Entry) => void = () => undefined;
   onStats: ((line: string) => void) | undefined;
-  onNotice: (m: string) => void = (m) => process.stderr.write(`${PREFIX}: ${m}\n`);
+  onNotice: (m: string) => void = printNotice;
   onPods: ((n: number) => void) | undefined;
   onDrops: ((n: number) => void) | undefined;
   onRedactionOff: (() => void) | undefined;
@@ -213,7 +219,7 @@ class TapOutput {
       }
       if (frame.type !== 'stats' || !this.onStats) return;
       const { type, ...counters } = frame;
-      this.onStats(JSON.stringify({ type, namespace: source.namespace, pod: source.pod, ...counters }));
+      this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
     },
     notice: (m: string) => this.onNotice(m),
     podsChanged: (n: number) => this.onPods?.(n),
@@ -265,7 +271,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
     if (limit !== null && written >= limit) return;
     if (filter && !filter.test(e)) return;
     // The pods cannot be paused: a reader that falls behind costs entries (counted), not memory.
-    if (!writer.writeOrDrop(JSON.stringify(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
+    if (!writer.writeOrDrop(stringifyJson(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
       const now = Date.now();
       if (now - lastDropWarningMs >= 5000) {
         out.onNotice(`standard output is not keeping up: ${writer.dropped - warnedDrops} entries dropped (${writer.dropped} in all)`);
@@ -339,7 +345,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
     },
   });
   await session.stop();
-  for (const m of notices) process.stderr.write(`${PREFIX}: ${m}\n`);
+  for (const m of notices) printNotice(m);
   process.stderr.write(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
   process.exit(code);
 }

@@ -54,3 +54,9 @@ test('elapsed time: tenths under a minute, then minutes and seconds, then hours 
   assert.equal(formatElapsed(3_723_000), '1h02m');
   assert.equal(formatElapsed(-5), '0.0s');
 });
+
+test('notes and pod keys are display-safe: an agent or API message cannot drive the terminal', () => {
+  const text = formatPodSummary([pod('shop/web\u009b2J', { state: 'failed', lastMessage: 'agent: \u001b]0;pwned\u0007 \u001b]52;c;aWQ=\u0007 gone\u007f' })], { entries: 0, duplicates: 0, elapsedMs: 1000 });
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.match(text, /shop\/web\\u009b2J +failed .*agent: \\u001b\]0;pwned\\u0007 \\u001b\]52;c;aWQ=\\u0007 gone\\u007f/);
+});

@@ -2,6 +2,7 @@
  * The per-pod summary `tap` prints to stderr when it stops: one aligned row per tapped pod, then a
  * totals line. Plain text (no colour): it is read after the screen is given back, or in a CI log.
  */
+import { sanitizeLine } from '../model/terminal-text.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
 export interface TapTotals {
@@ -17,8 +18,9 @@ const GAP = '  ';
 /** Notes are one line and short; the whole message was shown when it happened. */
 const MAX_NOTE = 100;
 
+/** An agent's or the API server's message as one short, display-safe line. */
 function note(message: string): string {
-  const line = message.replace(/\s+/g, ' ').trim();
+  const line = sanitizeLine(message.replace(/\s+/g, ' ').trim());
   return line.length > MAX_NOTE ? `${line.slice(0, MAX_NOTE - 1)}…` : line;
 }
 
@@ -39,7 +41,7 @@ export function formatElapsed(ms: number): string {
 export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotals): string {
   const rows = [...stats]
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((s) => [s.key, s.state, String(s.entries), String(s.dropped), String(s.kernelDrops), note(s.lastMessage)]);
+    .map((s) => [sanitizeLine(s.key), s.state, String(s.entries), String(s.dropped), String(s.kernelDrops), note(s.lastMessage)]);
   const table = [[...HEADINGS], ...rows];
   const widths = HEADINGS.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
   const lines = table.map((row) =>

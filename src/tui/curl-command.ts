@@ -1,31 +1,103 @@
 /**
- * The request of an entry as a curl command line, and the OSC 52 sequence that puts text on the
- * terminal's clipboard (xterm "Manipulate Selection Data": ESC ] 52 ; c ; base64 BEL).
+ * The request of an entry as a curl command line for POSIX sh, and the OSC 52 sequence that puts
+ * text on the terminal's clipboard (xterm "Manipulate Selection Data": ESC ] 52 ; c ; base64 BEL).
+ *
+ * Method, URL, header names and values and the body are the sender's choice (a method is any
+ * RFC 9110 token: `G'|id|'` is one), so each is one quoted shell word that sh reads back as exactly
+ * the argument curl gets. The command is made to be pasted, and while text is pasted a terminal
+ * and a line editor act on control characters: without bracketed paste, ^U in the tty's canonical
+ * mode kills the line typed so far and DEL erases the character before it (the opening quote), so
+ * the rest of a pasted argument would run as a command of its own; CR turns into LF, TAB completes.
+ * So the command holds no control character but LF inside single quotes (sh keeps it there); every
+ * other one is spliced in with printf octal escapes, `"$(printf '\033')"`, whose output never ends
+ * in a newline, so the command substitution strips nothing.
  */
 import type { Entry } from '../model/entry.ts';
 
-/** POSIX shell single quoting: safe for any byte string. */
-export function shellQuote(text: string): string {
+/** Control characters that must not be pasted as they are: C0 but LF, DEL, C1. */
+const PASTE_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+const PASTE_UNSAFE_RUNS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]+/g;
+
+function singleQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `"$(printf '\ooo...')"` for a run of control characters (their UTF-8 bytes). NUL cannot be part
+ * of an argument at all (the kernel ends argv strings at it): it is left out.
+ */
+function printfSplice(run: string): string {
+  let escapes = '';
+  for (const byte of Buffer.from(run.replace(/\u0000/g, ''), 'utf8')) escapes += `\\${byte.toString(8).padStart(3, '0')}`;
+  return escapes === '' ? `''` : `"$(printf '${escapes}')"`;
+}
+
+/** One shell word that POSIX sh reads back as `text` (less any NUL), with no control character to paste but LF. */
+export function shellQuote(text: string): string {
+  if (!PASTE_UNSAFE.test(text)) return singleQuote(text);
+  let word = '';
+  let at = 0;
+  for (const run of text.matchAll(PASTE_UNSAFE_RUNS)) {
+    if (run.index > at) word += singleQuote(text.slice(at, run.index));
+    word += printfSplice(run[0]);
+    at = run.index + run[0].length;
+  }
+  if (at < text.length) word += singleQuote(text.slice(at));
+  return word;
+}
+
+/** A plain method (GET, M-SEARCH, CCM_POST) reads as typed; anything else is quoted. */
+function methodWord(method: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(method) ? method : shellQuote(method);
 }
 
 /** Headers curl computes itself or that would lie about the body it sends. */
 const SKIPPED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 
-export function curlCommand(entry: Entry): string {
+/** curl's arguments as shell words (flags bare, values from traffic quoted), and the body for its stdin when no argument can carry it. */
+interface CurlParts {
+  readonly words: readonly string[];
+  readonly stdin: Uint8Array | null;
+}
+
+function curlParts(entry: Entry): CurlParts {
+  const words: string[] = [];
+  const flag = (name: string): void => void words.push(name);
+  const value = (text: string, word = shellQuote(text)): void => void words.push(word);
   const { request } = entry;
   const headerName = Object.keys(request.headers).find((name) => name.toLowerCase() === 'host');
   const host = headerName ? request.headers[headerName] : `${entry.dst.ip.includes(':') ? `[${entry.dst.ip}]` : entry.dst.ip}:${entry.dst.port}`;
-  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `${entry.tls ? 'https' : 'http'}://${host}${request.url}`;
-  const parts = ['curl', '-X', request.method, shellQuote(url)];
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (!SKIPPED_HEADERS.has(name.toLowerCase())) parts.push('-H', shellQuote(`${name}: ${value}`));
+  flag('-X');
+  value(request.method, methodWord(request.method));
+  value(/^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `${entry.tls ? 'https' : 'http'}://${host}${request.url}`);
+  for (const [name, text] of Object.entries(request.headers)) {
+    if (SKIPPED_HEADERS.has(name.toLowerCase())) continue;
+    flag('-H');
+    value(`${name}: ${text}`);
   }
   const body = request.postData;
-  if (body === null || body.text === '') return parts.join(' ');
-  if (body.encoding === 'base64') return `printf %s ${shellQuote(body.text)} | base64 -d | ${parts.join(' ')} --data-binary @-`;
-  parts.push('--data-raw', shellQuote(body.text));
-  return parts.join(' ');
+  let stdin: Uint8Array | null = null;
+  if (body !== null && body.text !== '') {
+    // Bytes no argument can carry (a binary body, NUL) go through stdin.
+    if (body.encoding === 'base64') stdin = Buffer.from(body.text, 'base64');
+    else if (body.text.includes('\u0000')) stdin = Buffer.from(body.text, 'utf8');
+    if (stdin === null) {
+      flag('--data-raw');
+      value(body.text);
+    } else {
+      flag('--data-binary');
+      flag('@-');
+    }
+  }
+  return { words, stdin };
+}
+
+export function curlCommand(entry: Entry): string {
+  const { words, stdin } = curlParts(entry);
+  const command = ['curl', ...words].join(' ');
+  if (stdin === null) return command;
+  // Re-encoded from the decoded bytes: only [A-Za-z0-9+/=], whatever text the entry held.
+  return `printf %s ${shellQuote(Buffer.from(stdin).toString('base64'))} | base64 -d | ${command}`;
 }
 
 export function osc52Sequence(text: string): string {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { curlCommand, osc52Sequence, shellQuote } from './curl-command.ts';
 import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
 import { makeEntry } from './test-support.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 
 const texts = (lines: readonly { text: string }[]): string[] => lines.map((line) => line.text);
 
@@ -62,4 +63,30 @@ test('curl: no Host header falls back to the server address; binary bodies are d
 
 test('OSC 52 carries the text base64-encoded', () => {
   assert.equal(osc52Sequence('curl x'), '\u001b]52;c;Y3VybCB4\u0007');
+});
+
+test('detail lines are display-safe: controls escaped, Set-Cookie fields one a line, huge lines and bodies cut', () => {
+  const base = makeEntry({
+    url: '/p\u009b2J',
+    requestHeaders: { Host: 'h', 'X-Big': 'v'.repeat(50_000) },
+    responseBody: { text: `a\tb\r\nc\u001b]0;t\u0007\n${'line\n'.repeat(8000)}`, mimeType: 'text/plain' },
+  });
+  const entry = { ...base, response: { ...base.response!, headers: { 'Set-Cookie': 'a=1; Path=/\nb=2\u0085' } } };
+  const lines = texts(detailLines(entry));
+  for (const text of lines) assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, stringifyJson(text));
+  assert.equal(lines[0], 'GET /p\\u009b2J HTTP/1.1');
+  assert.ok(lines.includes('  Set-Cookie: a=1; Path=/') && lines.includes('  Set-Cookie: b=2\\u0085'));
+  const big = lines.find((text) => text.startsWith('  X-Big: '))!;
+  assert.ok(big.length < 10_100 && big.endsWith('… (40009 more characters not shown)'), big.slice(-60));
+  const body = lines.findIndex((text) => text.startsWith('Body (text/plain, '));
+  assert.deepEqual(lines.slice(body + 1, body + 3), ['  a       b', '  c\\u001b]0;t\\u0007']);
+  assert.equal(lines.filter((text) => text === '  line').length, 4998);
+  assert.ok(lines.includes('  … 3003 more lines not shown'));
+});
+
+test('the raw JSON view is display-safe and still parses back to the entry', () => {
+  const entry = makeEntry({ url: '/\u009b\u007f\u001b', requestHeaders: { 'X-C1': '\u0085\u009d' } });
+  const lines = texts(rawJsonLines(entry));
+  for (const text of lines) assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/);
+  assert.deepEqual(JSON.parse(lines.join('\n')), entry);
 });

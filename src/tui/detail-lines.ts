@@ -1,9 +1,19 @@
 /**
  * The detail pane's content as plain lines (pure): request line, headers, query, cookies, bodies,
  * response, timings and connection, or the raw entry JSON. The pane only scrolls over these.
+ * Every line is display-safe (control characters shown escaped, src/model/terminal-text.ts) and
+ * bounded: a huge header value or body line is cut, a body with huge numbers of lines too, so
+ * wrapping and rendering stay cheap whatever the capture holds.
  */
 import type { Entry, HeaderMap, QueryMap } from '../model/entry.ts';
+import { sanitizeBlock, sanitizeLine } from '../model/terminal-text.ts';
 import { endpointLabel, formatBytes, formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
+
+/** Characters of one line shown at most (about 100 rows once wrapped); the rest is counted. */
+export const MAX_LINE_CHARS = 10_000;
+/** Characters and lines of one body shown at most. */
+export const MAX_BODY_CHARS = 1_000_000;
+export const MAX_BODY_LINES = 5_000;
 
 export type LineTone = 'heading' | 'section' | 'label' | 'text' | 'muted' | 'warning' | StatusClass;
 
@@ -12,7 +22,11 @@ export interface DetailLine {
   readonly tone: LineTone;
 }
 
-const line = (text: string, tone: LineTone = 'text'): DetailLine => ({ text, tone });
+/** One display line: cut to MAX_LINE_CHARS (before sanitising, which only makes it longer), control characters escaped. */
+function line(text: string, tone: LineTone = 'text'): DetailLine {
+  if (text.length <= MAX_LINE_CHARS) return { text: sanitizeLine(text), tone };
+  return { text: `${sanitizeLine(text.slice(0, MAX_LINE_CHARS))}… (${text.length - MAX_LINE_CHARS} more characters not shown)`, tone };
+}
 
 function mapLines(title: string, map: HeaderMap | QueryMap): DetailLine[] {
   const names = Object.keys(map);
@@ -21,7 +35,10 @@ function mapLines(title: string, map: HeaderMap | QueryMap): DetailLine[] {
   for (const name of names) {
     const value = map[name];
     const values = Array.isArray(value) ? value : [value];
-    for (const one of values) out.push(line(`  ${name}: ${one}`));
+    for (const one of values) {
+      // Set-Cookie fields are joined with LF in the entry (src/model/entry.ts): one line each again.
+      for (const field of name.toLowerCase() === 'set-cookie' ? one.split('\n') : [one]) out.push(line(`  ${name}: ${field}`));
+    }
   }
   return out;
 }
@@ -41,7 +58,12 @@ export function bodyLines(body: BodyInput): DetailLine[] {
   if (body.encoding === 'base64') {
     out.push(line(`  [binary body: ${formatBytes(body.size)}, kept as base64; y shows the raw entry]`, 'muted'));
   } else {
-    for (const text of prettyBody(body.text, body.mimeType).split('\n')) out.push(line(`  ${text}`));
+    // TAB and LF are layout here: sanitizeBlock keeps line breaks and expands tabs, line() the rest.
+    const isHuge = body.text.length > MAX_BODY_CHARS;
+    const lines = sanitizeBlock(isHuge ? body.text.slice(0, MAX_BODY_CHARS) : prettyBody(body.text, body.mimeType)).split('\n');
+    for (const text of lines.slice(0, MAX_BODY_LINES)) out.push(line(`  ${text}`));
+    if (lines.length > MAX_BODY_LINES) out.push(line(`  … ${lines.length - MAX_BODY_LINES} more lines not shown`, 'muted'));
+    else if (isHuge) out.push(line(`  … ${body.text.length - MAX_BODY_CHARS} more characters not shown`, 'muted'));
   }
   if (body.truncated === true) out.push(line(`  … truncated: only the first ${formatBytes(Buffer.byteLength(body.text))} are kept`, 'warning'));
   return out;

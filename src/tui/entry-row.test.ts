@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endpointLabel, fitCell, formatBytes, formatLatency, layoutColumns, rowCells, statusClassOf } from './entry-row.ts';
 import { makeEntry } from './test-support.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
 
 test('endpoint label: the workload name, else IP:port, IPv6 in brackets', () => {
   assert.equal(endpointLabel({ ip: '10.0.0.1', port: 80, name: 'carts', namespace: 'x' }), 'carts');
@@ -49,5 +50,19 @@ test('columns fill the width exactly, route and path share the rest', () => {
 test('cells are cut with an ellipsis, padded, and lose control characters', () => {
   assert.equal(fitCell('/a/very/long/path', 8), '/a/very…');
   assert.equal(fitCell('200', 5, 'right'), '  200');
-  assert.equal(fitCell('a\u001b[2Jb', 6), 'a?[2Jb');
+});
+
+test('cells show control characters escaped, measured after escaping, from any field', () => {
+  assert.equal(fitCell('a\u001b[2Jb', 14), 'a\\u001b[2Jb   ');
+  assert.equal(fitCell('\u009b31m', 8), '\\u009b3…');
+  assert.equal(fitCell('x\u007fy\ty\nz', 30), 'x\\u007fy\\u0009y\\u000az'.padEnd(30));
+  assert.equal(fitCell('😀😀😀', 3), '😀…'.padEnd(3));
+  const hostile = makeEntry({ method: "G'\u001b]0;x\u0007", url: '/\u009b2J', src: 'a\u001b]52;c;aWQ=\u0007' });
+  for (const cell of Object.values(rowCells({ ...hostile, protocol: { ...hostile.protocol, abbr: 'H\u0085' } }))) {
+    const shown = fitCell(cell, 40);
+    assert.equal(shown.length, 40);
+    assert.doesNotMatch(shown, /[\u0000-\u001f\u007f-\u009f]/, stringifyJson(shown));
+  }
+  // A megabyte-long path costs what a short one does.
+  assert.equal(fitCell(`/${'\u001b'.repeat(1_000_000)}`, 10), '/\\u001b\\u…');
 });

@@ -3,6 +3,7 @@
  * No Ink here: the list component only places these strings.
  */
 import type { Endpoint, Entry } from '../model/entry.ts';
+import { sanitizeLine } from '../model/terminal-text.ts';
 
 export type StatusClass = 'info' | 'success' | 'redirect' | 'client-error' | 'server-error' | 'none';
 
@@ -110,10 +111,26 @@ export function layoutColumns(totalWidth: number): readonly Column[] {
   return columns.map((column) => (column.name === 'route' ? { ...column, width: route } : column.name === 'path' ? { ...column, width: path } : column));
 }
 
+/**
+ * Display text from traffic cut to at most `max` cells with an ellipsis: control characters shown
+ * escaped first (src/model/terminal-text.ts), so what is measured is what the terminal gets. Only a
+ * prefix is sanitised, so a megabyte-long value costs no more than a short one.
+ */
+export function cutText(text: string, max: number): string {
+  if (max <= 0) return '';
+  const clean = sanitizeLine(text.length > max ? text.slice(0, max + 1) : text);
+  if (clean.length <= max) return clean;
+  if (max === 1) return '…';
+  // Never leave half of a surrogate pair before the ellipsis.
+  const end = isHighSurrogate(clean.charCodeAt(max - 2)) ? max - 2 : max - 1;
+  return `${clean.slice(0, end)}…`;
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
 /** Cuts with an ellipsis or pads to exactly `width` cells. */
 export function fitCell(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
-  if (clean.length > width) return width === 1 ? '…' : `${clean.slice(0, width - 1)}…`;
-  return align === 'right' ? clean.padStart(width) : clean.padEnd(width);
+  const cut = cutText(text, width);
+  return align === 'right' ? cut.padStart(width) : cut.padEnd(width);
 }

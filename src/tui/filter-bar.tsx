@@ -1,5 +1,6 @@
 /** The filter bar: the query, then a caret under the error and its message, or a green "valid". */
 import { Box, Text } from 'ink';
+import { sanitizeLine } from '../model/terminal-text.ts';
 import type { FilterValidation } from './use-filter-bar.ts';
 
 export interface FilterBarProps {
@@ -17,22 +18,25 @@ function visibleStart(query: string, width: number): number {
 }
 
 export function FilterBar({ query, validation, width }: FilterBarProps) {
-  const start = visibleStart(query, width);
+  // A query can hold names from traffic (the service map sets one) or pasted control characters:
+  // shown escaped, and the caret placed by the escaped text's columns.
+  const shownQuery = sanitizeLine(query);
+  const start = visibleStart(shownQuery, width);
   const color = validation.ok ? 'green' : 'red';
   let caret = '';
   let message = '';
   if (validation.ok) {
-    message = query.trim() === '' ? 'empty: enter removes the filter' : validation.warnings.length > 0 ? `valid; ${validation.warnings[0].message}` : 'valid';
+    message = query.trim() === '' ? 'empty: enter removes the filter' : validation.warnings.length > 0 ? `valid; ${sanitizeLine(validation.warnings[0].message)}` : 'valid';
   } else {
-    const column = Math.max(0, validation.error.column - 1 - start);
+    const column = Math.max(0, sanitizeLine(query.slice(0, Math.max(0, validation.error.column - 1))).length - start);
     caret = ' '.repeat(PROMPT.length + column) + '^'.repeat(Math.max(1, validation.error.length));
-    message = validation.error.message;
+    message = sanitizeLine(validation.error.message);
   }
   return (
     <Box flexDirection="column" width={width} height={3}>
       <Text wrap="truncate">
         <Text bold color={color}>{PROMPT}</Text>
-        <Text color={color}>{query.slice(start)}</Text>
+        <Text color={color}>{shownQuery.slice(start)}</Text>
         <Text inverse> </Text>
       </Text>
       <Text color={caret === '' ? undefined : 'red'} wrap="truncate">{caret === '' ? ' ' : caret}</Text>

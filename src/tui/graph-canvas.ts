@@ -98,7 +98,7 @@ export function drawGraph(layout: GraphLayout, selection: MapSelection): Segment
     const style: CellStyle = selection?.kind === 'node' && selection.id === box.id ? 'selected' : 'node';
     const inner = box.width - 2;
     put(canvas, box.left, box.top, `┌${'─'.repeat(inner)}┐`, style);
-    put(canvas, box.left, box.top + 1, `│${` ${box.id} `.padEnd(inner)}│`, style);
+    put(canvas, box.left, box.top + 1, `│${` ${box.label} `.padEnd(inner)}│`, style);
     put(canvas, box.left, box.top + 2, `└${'─'.repeat(inner)}┘`, style);
   }
   const rows: Segment[][] = [];

@@ -4,6 +4,7 @@
  */
 import dagre from '@dagrejs/dagre';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
+import { cutText } from './entry-row.ts';
 
 export interface Point {
   readonly x: number;
@@ -12,6 +13,8 @@ export interface Point {
 
 export interface NodeBox {
   readonly id: string;
+  /** The id as drawn: display-safe and at most MAX_NODE_LABEL cells (ids are names from traffic). */
+  readonly label: string;
   /** Top-left cell and size. */
   readonly left: number;
   readonly top: number;
@@ -37,10 +40,17 @@ export interface GraphLayout {
 }
 
 const BOX_HEIGHT = 3;
+/** Longest node name drawn in full; the edge table below the map has room for more. */
+export const MAX_NODE_LABEL = 40;
+const MAX_PROTOCOL_LABEL = 12;
+
+export function nodeLabel(id: string): string {
+  return cutText(id, MAX_NODE_LABEL);
+}
 
 export function edgeLabel(edge: GraphEdge): string {
   const errors = edge.errors > 0 ? ` ${Math.round(edge.errorRate * 100)}%!` : '';
-  return `${edge.protocol} ${edge.requests}${errors}`;
+  return `${cutText(edge.protocol, MAX_PROTOCOL_LABEL)} ${edge.requests}${errors}`;
 }
 
 export function layoutGraph(graph: ServiceGraph): GraphLayout {
@@ -48,7 +58,8 @@ export function layoutGraph(graph: ServiceGraph): GraphLayout {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 1, edgesep: 1, ranksep: 6, marginx: 1, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const node of graph.nodes) g.setNode(node.id, { width: node.id.length + 4, height: BOX_HEIGHT });
+  const labels = new Map(graph.nodes.map((node) => [node.id, nodeLabel(node.id)]));
+  for (const node of graph.nodes) g.setNode(node.id, { width: labels.get(node.id)!.length + 4, height: BOX_HEIGHT });
   graph.edges.forEach((edge, index) => {
     if (edge.from === edge.to) return; // a workload calling itself is in the table, not drawn
     const label = edgeLabel(edge);
@@ -61,6 +72,7 @@ export function layoutGraph(graph: ServiceGraph): GraphLayout {
     const laid = g.node(node.id) as { x: number; y: number; width: number; height: number };
     boxes.set(node.id, {
       id: node.id,
+      label: labels.get(node.id)!,
       left: Math.round(laid.x - laid.width / 2),
       top: Math.round(laid.y - laid.height / 2),
       width: laid.width,

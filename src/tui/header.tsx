@@ -4,6 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
+import { cutText } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
 export interface HeaderProps {
@@ -33,6 +34,9 @@ export function scopeText(scope: TapScope): string {
 
 export function Header({ source, targets, snapshot, follow, width }: HeaderProps) {
   const state = follow ? 'FOLLOW' : 'PAUSED';
+  // Each part is cut to the line: what does not fit is cut off anyway, and a notice can carry an
+  // agent's or API server's text (display-safe through cutText, like every cell).
+  const fit = (text: string): string => cutText(text, width);
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -44,14 +48,14 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
             <Text bold color="white" backgroundColor="red"> REDACTION OFF </Text>
           </Text>
         ) : null}
-        <Text> {source}</Text>
+        <Text> {fit(source)}</Text>
         <Text color="gray"> │ </Text>
-        {snapshot.scope !== undefined ? <Text>{scopeText(snapshot.scope)}</Text> : <Text>targets {targets}</Text>}
+        {snapshot.scope !== undefined ? <Text>{fit(scopeText(snapshot.scope))}</Text> : <Text>targets {targets}</Text>}
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
         {snapshot.notice !== undefined ? (
           <Text>
             <Text color="gray"> │ </Text>
-            <Text color="yellow">{snapshot.notice}</Text>
+            <Text color="yellow">{fit(snapshot.notice)}</Text>
           </Text>
         ) : null}
       </Text>
@@ -68,7 +72,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color={follow ? 'green' : 'yellow'} bold>{state}</Text>
         <Text color="gray"> │ </Text>
         <Text>filter: </Text>
-        {snapshot.filter === '' ? <Text color="gray">none</Text> : <Text color="green">{snapshot.filter}</Text>}
+        {snapshot.filter === '' ? <Text color="gray">none</Text> : <Text color="green">{fit(snapshot.filter)}</Text>}
       </Text>
     </Box>
   );

@@ -6,6 +6,7 @@
  * Ink (and chalk below it) is imported only after FORCE_COLOR is set, because chalk reads the
  * colour level once, when it is loaded.
  */
+import { sanitizeBlock } from '../model/terminal-text.ts';
 import type { EntryStore } from '../pipeline/store-api.ts';
 import { osc52Sequence } from './curl-command.ts';
 import { ENTER_FULLSCREEN, forceColorFor, LEAVE_FULLSCREEN, type ColorChoice } from './terminal-control.ts';
@@ -63,7 +64,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
       instance.unmount();
       instance.cleanup();
       restore();
-      if (error !== undefined) process.stderr.write(`kubectl-shark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      if (error !== undefined) process.stderr.write(`kubectl-shark: ${sanitizeBlock(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
       resolve(code);
     };
     const on = (event: string, listener: (...args: unknown[]) => void): void => {

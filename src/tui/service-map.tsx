@@ -5,7 +5,7 @@
 import { useMemo } from 'react';
 import { Box, Text } from 'ink';
 import type { ServiceGraph } from '../pipeline/store-api.ts';
-import { fitCell } from './entry-row.ts';
+import { cutText, fitCell } from './entry-row.ts';
 import { cropRows, drawGraph, scrollToShow } from './graph-canvas.ts';
 import type { GraphLayout } from './graph-layout.ts';
 import { EDGE_TABLE_TITLE, edgeTableCells, filterForItem, type MapItem } from './map-items.ts';
@@ -59,7 +59,7 @@ export function ServiceMap({ graph, layout, items, selected, width, height }: Se
       </Box>
       <Text color="gray" wrap="truncate">
         {layout.width > width || layout.height > mapHeight ? `map ${layout.width}x${layout.height}, scrolled to the selection · ` : ''}
-        enter filters on: <Text color={ACCENT}>{query ?? '-'}</Text>
+        enter filters on: <Text color={ACCENT}>{query === undefined ? '-' : cutText(query, width)}</Text>
       </Text>
       <Text bold wrap="truncate">{tableLine(EDGE_TABLE_TITLE, width)}</Text>
       {graph.edges.slice(tableTop, tableTop + tableRows - 1).map((one, i) => (

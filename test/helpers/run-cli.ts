@@ -8,6 +8,8 @@ export const LAUNCHER = join(REPO_ROOT, 'bin', 'kubectl-shark');
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
+  /** stdout as written, for checks a UTF-8 decode would blur. */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -26,7 +28,8 @@ export function runCommand(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      const stdoutBytes = Buffer.concat(out);
+      resolvePromise({ code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.on('error', () => {
       // The CLI may exit before reading all of its input (e.g. a bad magic number): not our concern.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Entry } from '../../src/model/entry.ts';
 import { SharkError, type SharkErrorCode } from '../../src/model/errors.ts';
 import { readCaptures } from '../../src/pipeline/read-capture.ts';
+import { stringifyJson } from '../../src/model/terminal-text.ts';
 import { formatEntryLine } from '../../src/pipeline/sinks/text-line.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissector.ts';
 import { DissectorRegistry } from '../../src/remote-agent/dissect/registry.ts';
@@ -19,7 +20,11 @@ import type { Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
+import { curlCommand } from '../../src/tui/curl-command.ts';
+import { detailLines, rawJsonLines } from '../../src/tui/detail-lines.ts';
+import { fitCell, rowCells } from '../../src/tui/entry-row.ts';
 import { generateHttpCapture } from '../bench/make-http-capture.ts';
+import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { Prng } from '../bench/prng.ts';
 import { joinCapture, packetDataOffset, splitCapture } from './capture-records.ts';
 import { TEMPLATES, damageBytes, validExchange } from './http-damage.ts';
@@ -48,8 +53,18 @@ export interface Seed {
   readonly data: Uint8Array;
 }
 
-/** Real captures from the shared corpus (up to 700 KB each) plus generated ones. */
-export function loadSeeds(): Seed[] {
+/**
+ * Captures of our own (test/fixtures): hostile-http.pcapng holds shell metacharacters in methods
+ * and control bytes in headers, paths, bodies and name records (see its README).
+ */
+export const FIXTURE_SEEDS: readonly string[] = ['hostile/hostile-http.pcapng'];
+
+/**
+ * Real captures from the shared corpus (up to 700 KB each), generated ones, then the fixtures. A
+ * case picks its seed by position: `fixtures: false` gives the corpus that the reproducers in
+ * fuzz.test.ts (KNOWN_CASES) were found with.
+ */
+export function loadSeeds(options: { fixtures?: boolean } = {}): Seed[] {
   const seeds: Seed[] = [];
   let dirs: string[] = [];
   try {
@@ -74,6 +89,9 @@ export function loadSeeds(): Seed[] {
     { seed: 14, targetBytes: 120_000, concurrency: 8 },
   ];
   for (const g of generated) seeds.push({ name: `generated(seed=${g.seed},bytes=${g.targetBytes})`, data: generateHttpCapture(g).data });
+  if (options.fixtures !== false) {
+    for (const f of FIXTURE_SEEDS) seeds.push({ name: `fixtures/${f}`, data: new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', f))) });
+  }
   return seeds;
 }
 
@@ -326,9 +344,22 @@ async function* asyncChunks(data: Uint8Array, size: number): AsyncGenerator<Uint
   for (const c of chunksOf(data, size)) yield c.slice();
 }
 
+const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const PASTE_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+/** Captured bytes never reach a terminal raw: every way an entry is printed or shown is display-safe. */
 function checkEntry(entry: Entry): void {
-  JSON.stringify(entry);
-  formatEntryLine(entry);
+  const json = stringifyJson(entry);
+  if (/[\u007f-\u009f\u2028\u2029]/.test(json)) throw new Error('NDJSON line carries a raw DEL, C1 or line separator');
+  if (TERMINAL_CONTROL.test(formatEntryLine(entry))) throw new Error(`text line carries a control character: ${stringifyJson(formatEntryLine(entry))}`);
+  const cells = rowCells(entry);
+  for (const name of ['route', 'method', 'path', 'status'] as const) {
+    if (TERMINAL_CONTROL.test(fitCell(cells[name], 40))) throw new Error(`list cell ${name} carries a control character`);
+  }
+  for (const line of [...detailLines(entry), ...rawJsonLines(entry)]) {
+    if (TERMINAL_CONTROL.test(line.text)) throw new Error(`detail line carries a control character: ${stringifyJson(line.text)}`);
+  }
+  if (PASTE_CONTROL.test(curlCommand(entry))) throw new Error('copy as curl carries a control character other than LF');
 }
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {

@@ -8,6 +8,8 @@ import { loadSeeds, makeCase, runCase, type CaseFailure } from './fuzz-cases.ts'
 export interface WorkerJob {
   readonly masterSeed: number;
   readonly indexes: readonly number[];
+  /** False: the seed corpus without test/fixtures (for reproducers found before they joined). */
+  readonly fixtures?: boolean;
 }
 
 export type WorkerMessage =
@@ -19,7 +21,7 @@ const port = parentPort;
 if (port === null) throw new Error('fuzz-worker.ts must run as a worker thread');
 const job = workerData as WorkerJob;
 
-const seeds = loadSeeds();
+const seeds = loadSeeds({ fixtures: job.fixtures !== false });
 for (const i of job.indexes) {
   const c = makeCase(seeds, job.masterSeed, i);
   port.postMessage({ type: 'start', index: i, description: c.description } satisfies WorkerMessage);

@@ -1,5 +1,6 @@
-/** One human-readable line per entry, for `read` on a terminal until the TUI takes over. */
+/** One human-readable line per entry, for `read -o text` (and `demo -o text`). */
 import type { Endpoint, Entry } from '../../model/entry.ts';
+import { sanitizeLine } from '../../model/terminal-text.ts';
 
 function endpointLabel(e: Endpoint): string {
   const host = e.name !== '' ? e.name : e.ip.includes(':') ? `[${e.ip}]` : e.ip;
@@ -10,11 +11,12 @@ function formatLatency(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(1)}ms`;
 }
 
+/** Every field can come from traffic (or NDJSON input): the line is display-safe and one line. */
 export function formatEntryLine(entry: Entry): string {
   const time = entry.startTime.slice(11, 23);
   const status = entry.response ? String(entry.response.status) : (entry.error?.type ?? '-');
   const size = entry.response ? `${entry.response.content.size}B` : '';
-  return [
+  const line = [
     time,
     `${endpointLabel(entry.src)} -> ${endpointLabel(entry.dst)}`,
     entry.request.method,
@@ -23,4 +25,5 @@ export function formatEntryLine(entry: Entry): string {
     formatLatency(entry.elapsedTime),
     size,
   ].join('  ');
+  return sanitizeLine(line);
 }

@@ -88,3 +88,15 @@ test('a write error closes the writer once and later writes are no-ops', () => {
     });
   });
 });
+
+test('frames are terminal-safe JSON: DEL and C1 escaped too, the same data parsed back', async () => {
+  const out = new SlowReader();
+  const w = new FrameWriter(out, 100_000, { closed: () => {} });
+  const hostile = { id: '2-0', request: { path: '/\u009b2J\u007f\u001b]0;x\u0007', headers: { 'X-\u0085': '\u2028' } } } as unknown as Entry;
+  w.entry(hostile);
+  w.frame({ type: 'warning', code: 'FILTER_WARNING', message: 'agent said \u009d52;c;aWQ=\u009c' });
+  assert.equal(await w.flush(1000), true);
+  for (const line of out.lines) assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, line);
+  assert.deepEqual(JSON.parse(out.lines[0]), { type: 'entry', entry: hostile });
+  assert.deepEqual(JSON.parse(out.lines[1]), { type: 'warning', code: 'FILTER_WARNING', message: 'agent said \u009d52;c;aWQ=\u009c' });
+});

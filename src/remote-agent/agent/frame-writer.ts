@@ -6,6 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Entry } from '../../model/entry.ts';
+import { stringifyJson } from '../../model/terminal-text.ts';
 import type { AgentFrame } from '../wire/protocol.ts';
 
 /** Small frames may exceed the entry budget by this much before they too are skipped. */
@@ -98,7 +99,8 @@ export class FrameWriter {
       this.#dropped++;
       return false;
     }
-    this.#write(`{"type":"entry","entry":${JSON.stringify(entry)}}\n`);
+    // Terminal-safe JSON (DEL and C1 escaped too): run by hand, the agent writes to a terminal.
+    this.#write(`{"type":"entry","entry":${stringifyJson(entry)}}\n`);
     this.#sent++;
     return true;
   }
@@ -111,7 +113,7 @@ export class FrameWriter {
   /** Stats, notices, hello, bye: written unless even the headroom above the budget is used up. */
   frame(frame: AgentFrame): boolean {
     if (this.#closed || this.queuedBytes >= this.#budgetBytes + SMALL_FRAME_HEADROOM) return false;
-    this.#write(`${JSON.stringify(frame)}\n`);
+    this.#write(`${stringifyJson(frame)}\n`);
     return true;
   }
 

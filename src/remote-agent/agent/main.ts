@@ -4,6 +4,7 @@
  * ephemeral container gets no signal when the exec connection drops: stdin EOF is its lifeline.
  */
 import { createReadStream } from 'node:fs';
+import { stringifyJson } from '../../model/terminal-text.ts';
 import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
@@ -19,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (parsed.kind === 'usage-error') {
-    process.stdout.write(`${JSON.stringify({ type: 'error', code: 'USAGE', message: parsed.message })}\n`);
+    process.stdout.write(`${stringifyJson({ type: 'error', code: 'USAGE', message: parsed.message })}\n`);
     process.stderr.write(`kubectl-shark agent: ${parsed.message}\nRun "node agent.js --help" for usage.\n`);
     return 2;
   }
