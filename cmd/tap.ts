@@ -7,7 +7,7 @@ import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
 import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
-import { PROFILES, type Profile } from '../src/kube/profile.ts';
+import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
@@ -34,7 +34,8 @@ export interface TapArgs {
   duration: string | undefined;
   count: number | undefined;
   image: string;
-  profile: Profile;
+  /** Checked by validateTapArgs (a retired profile gets its own message). */
+  profile: string;
   redact: boolean;
   dryRun: boolean;
   stats: boolean;
@@ -70,6 +71,15 @@ export interface ValidatedTap {
   readonly maxBody: string | undefined;
   readonly filter: CompiledFilter | undefined;
   readonly output: 'json' | 'tui';
+  readonly profile: Profile;
+}
+
+function parseProfile(text: string): Profile {
+  const retired = RETIRED_PROFILES[text];
+  if (retired !== undefined) usage(retired);
+  const profile = PROFILES.find((p) => p === text);
+  if (profile === undefined) usage(`--profile ${JSON.stringify(text)} is not a profile: choose ${PROFILES.join(' or ')}`);
+  return profile;
 }
 
 function usage(message: string): never {
@@ -91,6 +101,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   }
   compilePodRegex(args.podRegex);
   if (args.image.trim() === '') usage('--image must name an image');
+  const profile = parseProfile(args.profile);
   let filter: CompiledFilter | undefined;
   if (args.filter !== undefined) {
     const compiled = compileKfl(args.filter);
@@ -105,6 +116,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     maxBody,
     filter,
     output: args.output ?? (isTty ? 'tui' : 'json'),
+    profile,
   };
 }
 
@@ -163,7 +175,7 @@ export async function runTap(args: TapArgs): Promise<void> {
       podRegex: args.podRegex,
       container: args.container,
       image: args.image,
-      profile: args.profile,
+      profile: v.profile,
       timeoutMs: v.timeoutMs,
       // The CLI always filters (after naming); JSON output also pushes a query that does not depend
       // on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
@@ -348,7 +360,11 @@ export const tapCommand: CommandModule<object, TapArgs> = {
       .option('duration', { type: 'string', describe: 'stop after this long (30s, 5m, 1h)' })
       .option('count', { type: 'number', describe: 'stop after this many entries' })
       .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'capture container image: any image with Node.js 22+, sh and tar' })
-      .option('profile', { choices: PROFILES, default: 'auto' as Profile, describe: 'capture container privileges: auto (NET_RAW), netadmin (NET_ADMIN, NET_RAW), privileged' })
+      .option('profile', {
+        type: 'string',
+        default: 'auto',
+        describe: 'capture container privileges: auto (root with NET_RAW only, no escalation) or privileged (netadmin is retired)',
+      })
       .option('redact', { type: 'boolean', default: true, describe: 'redact secrets (--no-redact shows them; the TUI marks it)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
       .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })

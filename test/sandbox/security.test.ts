@@ -11,7 +11,10 @@ import * as k8s from '@kubernetes/client-node';
 import { requireSandbox, startSandbox, type Sandbox } from './index.ts';
 import type { Container, Pod } from './kobj.ts';
 import { capabilitiesOf, RUNTIME_DEFAULT_CAPABILITIES, runAsNonRootViolation } from './security.ts';
-import { defaultContainer, podSecurityError } from './validation.ts';
+import { defaultContainer, podSecurityError, type PodSecurityLevel } from './validation.ts';
+import { captureContainerSpec } from '../../src/kube/ephemeral.ts';
+import { podSecurityVerdict } from '../../src/kube/preflight.ts';
+import { PROFILES } from '../../src/kube/profile.ts';
 
 const skip = requireSandbox() ?? false;
 if (skip) process.stdout.write(`# sandbox security tests skipped: ${skip}\n`);
@@ -78,6 +81,34 @@ test('PodSecurity restricted: runAsNonRoot and runAsUser as the admission words 
   );
   // baseline cares about none of that: an explicit root container with only default capabilities passes.
   assert.equal(podSecurityError(pod([ok], {}, [{ ...root, securityContext: { ...root.securityContext, capabilities: { drop: ['CHOWN'] } } }]), 'baseline'), undefined);
+});
+
+test('the capture container of each profile and level is admitted exactly where tap\'s pre-flight says so', () => {
+  // A compliant restricted app, so only the capture container can be the problem.
+  const app: Container = { name: 'app', image: 'node:24-slim', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
+  const podSc = { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } };
+  const verdicts: string[] = [];
+  for (const level of ['privileged', 'baseline', 'restricted'] as PodSecurityLevel[]) {
+    for (const profile of PROFILES) {
+      const spec = defaultContainer({ ...(captureContainerSpec({ name: 'shark-abcde', image: 'node:24-slim', target: 'app', profile, podSecurity: level }) as Container) });
+      const denied = podSecurityError(pod([app], podSc, [spec]), level);
+      const preflight = podSecurityVerdict(level, profile);
+      assert.equal(preflight.allowed, denied === undefined, `${profile} in ${level}: pre-flight says ${preflight.detail}; admission says ${denied?.message ?? 'admitted'}`);
+      verdicts.push(`${level}/${profile}: ${denied === undefined ? 'admitted' : denied.message.replace(/^.*violates /, '')}`);
+    }
+  }
+  assert.deepEqual(verdicts, [
+    'privileged/auto: admitted',
+    'privileged/privileged: admitted',
+    'baseline/auto: admitted',
+    'baseline/privileged: PodSecurity "baseline:latest": privileged (container "shark-abcde" must not set securityContext.privileged=true)',
+    'restricted/auto: PodSecurity "restricted:latest": unrestricted capabilities (container "shark-abcde" must not include "NET_RAW" in securityContext.capabilities.add), ' +
+      'runAsNonRoot != true (container "shark-abcde" must not set securityContext.runAsNonRoot=false), runAsUser=0 (container "shark-abcde" must not set runAsUser=0)',
+    'restricted/privileged: PodSecurity "restricted:latest": privileged (container "shark-abcde" must not set securityContext.privileged=true), ' +
+      'allowPrivilegeEscalation != false (container "shark-abcde" must set securityContext.allowPrivilegeEscalation=false), ' +
+      'unrestricted capabilities (container "shark-abcde" must set securityContext.capabilities.drop=["ALL"]), ' +
+      'runAsNonRoot != true (container "shark-abcde" must not set securityContext.runAsNonRoot=false), runAsUser=0 (container "shark-abcde" must not set runAsUser=0)',
+  ]);
 });
 
 /** /proc/PID/status fields of a process. */
