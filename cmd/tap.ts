@@ -150,7 +150,7 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
     lines.push('problems a real run would hit:');
     for (const p of problems) lines.push(`  ${p.message.replace(/\n/g, '\n  ')}`);
   } else {
-    lines.push('pre-flight passed: a real run would add one capture container per target pod (or reuse a running one).');
+    lines.push('pre-flight passed: a real run would add one capture container per target pod (or reuse a running one of ours).');
   }
   lines.push('dry run: nothing was changed.');
   return `${lines.join('\n')}\n`;
