@@ -60,6 +60,8 @@ test('only a running shark container exactly like ours is reused; any other shar
   const mine = captureContainerSpec({ name: 'shark-old01', ...wanted });
   const stored = storedAs('shark-old01');
   assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [stored] }, [running('shark-old01')]), wanted), { reuse: 'shark-old01', foreign: [] });
+  // The API server leaves out plain false booleans: still ours.
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [{ ...stored, stdin: false, tty: false }] }, [running('shark-old01')]), wanted).reuse, 'shark-old01');
   // Terminated: neither reused nor foreign (it is ours, and over).
   const ended: k8s.V1ContainerStatus = { ...running('shark-old01'), state: { terminated: { exitCode: 0 } } };
   assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [stored] }, [ended]), wanted), { reuse: null, foreign: [] });
@@ -91,6 +93,12 @@ test('only a running shark container exactly like ours is reused; any other shar
     reuse: null,
     foreign: [{ name: 'shark-zzzzz', differs: ['command', 'env', 'securityContext'] }],
   });
+  // A false that is a setting is not an absence: without it, escalation and the root-refusal defaults apply. Never reused.
+  for (const sc of [{ ...mine.securityContext, allowPrivilegeEscalation: undefined }, { ...mine.securityContext, runAsNonRoot: undefined }]) {
+    const loose = { ...stored, securityContext: sc };
+    assert.deepEqual(differencesFromOurs(loose, wanted), ['securityContext']);
+    assert.equal(chooseReusable(pod({ ephemeralContainers: [loose] }, [running('shark-old01')]), wanted).reuse, null);
+  }
   // A capture container of another tap's settings (image, target, profile) is not reused, and not foreign either.
   for (const change of [{ image: 'node:22-slim' }, { targetContainerName: 'sidecar' }, { securityContext: { privileged: true, runAsNonRoot: false, runAsUser: 0 } }]) {
     assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [{ ...stored, ...change }] }, [running('shark-old01')]), wanted), { reuse: null, foreign: [] }, JSON.stringify(change));

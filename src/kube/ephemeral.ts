@@ -108,10 +108,13 @@ const DEFINING_FIELDS = [
   'tty',
 ] as const;
 
-/** A value with empty objects, arrays and false dropped and keys sorted, for comparing specs as stored and as sent. */
+/** Plain booleans the API server leaves out when false (unlike securityContext's, which are pointers: false there is a setting). */
+const OMITTED_WHEN_FALSE: ReadonlySet<string> = new Set(['stdin', 'stdinOnce', 'tty']);
+
+/** A value with keys sorted and empty strings, arrays and objects dropped, for comparing specs as stored and as sent. */
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(canonical);
-  if (v === null || v === undefined || v === false || v === '') return undefined;
+  if (v === null || v === undefined || v === '') return undefined;
   if (typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v).sort()) {
@@ -124,7 +127,9 @@ function canonical(v: unknown): unknown {
 /** The defining fields in which `spec` differs from the capture container we would add under its name (none: it is ours). */
 export function differencesFromOurs(spec: k8s.V1EphemeralContainer, wanted: Omit<CaptureContainerOptions, 'name'>): string[] {
   const ours = captureContainerSpec({ ...wanted, name: spec.name });
-  return DEFINING_FIELDS.filter((f) => JSON.stringify(canonical(spec[f])) !== JSON.stringify(canonical(ours[f])));
+  const value = (c: k8s.V1EphemeralContainer, f: (typeof DEFINING_FIELDS)[number]): string =>
+    JSON.stringify(OMITTED_WHEN_FALSE.has(f) ? c[f] === true : canonical(c[f])) ?? '';
+  return DEFINING_FIELDS.filter((f) => value(spec, f) !== value(ours, f));
 }
 
 /** Fields a tap's own flags choose (--image, -c, --profile and the namespace's level): a capture container of another tap may differ in them. */
