@@ -226,10 +226,12 @@ function agentDirs(namespace: string, name: string): string[] {
 
 test('two taps of one pod unpack into two fresh 0700 folders; each is gone once its agent ends, while the keeper stays', { skip }, async () => {
   const first = startTap(sandbox, ['twice', '-n', 'safe', '-o', 'json']);
-  const second = startTap(sandbox, ['twice', '-n', 'safe', '-o', 'json']);
+  let second: ReturnType<typeof startTap> | undefined;
   try {
     await first.until('entries of the first tap', () => first.entries().length >= 2);
-    await second.until('entries of the second tap', () => second.entries().length >= 2);
+    // The second starts once the first's capture container runs, so it reuses it.
+    second = startTap(sandbox, ['twice', '-n', 'safe', '-o', 'json']);
+    await second.until('entries of the second tap', () => second!.entries().length >= 2);
     const dirs = [...new Set(agentDirs('safe', 'twice'))];
     assert.equal(dirs.length, 2, `two agents, two folders: ${agentsIn(sandbox, [['safe', 'twice']]).join('\n')}`);
     for (const dir of dirs) {
@@ -260,7 +262,7 @@ test('two taps of one pod unpack into two fresh 0700 folders; each is gone once 
     assert.doesNotThrow(() => keeperStatus('safe', 'twice', shark!.name));
     assert.deepEqual(readdirSync(sandbox.containerDir('safe', 'twice', shark!.name)).filter((f) => f.startsWith('kubectl-shark')), []);
   } finally {
-    for (const t of [first, second]) if (t.child.exitCode === null) await t.interrupt();
+    for (const t of [first, second]) if (t && t.child.exitCode === null) await t.interrupt();
   }
   await assertNoAgents(sandbox, pods);
 });
