@@ -7,7 +7,7 @@ import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
 import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
-import { PROFILES, type Profile } from '../src/kube/profile.ts';
+import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
@@ -36,7 +36,8 @@ export interface TapArgs {
   duration: string | undefined;
   count: number | undefined;
   image: string;
-  profile: Profile;
+  /** Checked by validateTapArgs (a retired profile gets its own message). */
+  profile: string;
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
   redactKeys?: string | string[] | undefined;
@@ -76,6 +77,15 @@ export interface ValidatedTap {
   readonly output: 'json' | 'tui';
   /** --redact-keys, split and checked; passed to every agent. */
   readonly redactKeys: readonly string[];
+  readonly profile: Profile;
+}
+
+function parseProfile(text: string): Profile {
+  const retired = RETIRED_PROFILES[text];
+  if (retired !== undefined) usage(retired);
+  const profile = PROFILES.find((p) => p === text);
+  if (profile === undefined) usage(`--profile ${JSON.stringify(text)} is not a profile: choose ${PROFILES.join(' or ')}`);
+  return profile;
 }
 
 function usage(message: string): never {
@@ -97,6 +107,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   }
   compilePodRegex(args.podRegex);
   if (args.image.trim() === '') usage('--image must name an image');
+  const profile = parseProfile(args.profile);
   let filter: CompiledFilter | undefined;
   if (args.filter !== undefined) {
     const compiled = compileKfl(args.filter);
@@ -114,6 +125,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     filter,
     output: args.output ?? (isTty ? 'tui' : 'json'),
     redactKeys: redactKeys.keys,
+    profile,
   };
 }
 
@@ -147,7 +159,7 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
     lines.push('problems a real run would hit:');
     for (const p of problems) lines.push(`  ${p.message.replace(/\n/g, '\n  ')}`);
   } else {
-    lines.push('pre-flight passed: a real run would add one capture container per target pod (or reuse a running one).');
+    lines.push('pre-flight passed: a real run would add one capture container per target pod (or reuse a running one of ours).');
   }
   lines.push('dry run: nothing was changed.');
   return `${lines.join('\n')}\n`;
@@ -172,7 +184,7 @@ export async function runTap(args: TapArgs): Promise<void> {
       podRegex: args.podRegex,
       container: args.container,
       image: args.image,
-      profile: args.profile,
+      profile: v.profile,
       timeoutMs: v.timeoutMs,
       // The CLI always filters (after naming); JSON output also pushes a query that does not depend
       // on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
@@ -367,7 +379,11 @@ export const tapCommand: CommandModule<object, TapArgs> = {
       .option('duration', { type: 'string', describe: 'stop after this long (30s, 5m, 1h)' })
       .option('count', { type: 'number', describe: 'stop after this many entries' })
       .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'capture container image: any image with Node.js 22+, sh and tar' })
-      .option('profile', { choices: PROFILES, default: 'auto' as Profile, describe: 'capture container privileges: auto (NET_RAW), netadmin (NET_ADMIN, NET_RAW), privileged' })
+      .option('profile', {
+        type: 'string',
+        default: 'auto',
+        describe: 'capture container privileges: auto (root with NET_RAW only, no escalation) or privileged (netadmin is retired)',
+      })
       .option('redact', REDACT_OPTION)
       .option('redact-keys', REDACT_KEYS_OPTION)
       .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })

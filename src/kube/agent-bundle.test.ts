@@ -28,6 +28,21 @@ test('the archive unpacks with tar -xzf into the same files and modes', () => {
   assert.match(listing, /^agent\.js$/m);
 });
 
+test('the same files give the same bytes (so the hash names the bundle), later or elsewhere', async () => {
+  const src = join(root, 'same');
+  mkdirSync(join(src, 'lib'), { recursive: true });
+  writeFileSync(join(src, 'agent.js'), 'x\n');
+  writeFileSync(join(src, 'lib', 'a.node'), Buffer.alloc(3000, 1));
+  const first = tarGzFolder(src);
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.deepEqual(tarGzFolder(src), first, 'a second later: identical');
+  const copy = join(root, 'copy');
+  execFileSync('cp', ['-a', src, copy]);
+  assert.deepEqual(tarGzFolder(copy), first, 'a copy keeping times: identical');
+  writeFileSync(join(src, 'agent.js'), 'y\n');
+  assert.notDeepEqual(tarGzFolder(src), first, 'other content: other bytes');
+});
+
 test('a symlink in the bundle is refused (the folder must be self-contained)', () => {
   const src = join(root, 'linked');
   mkdirSync(src);

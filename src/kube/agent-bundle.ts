@@ -1,7 +1,9 @@
 /**
  * The agent bundle (dist/agent, built by scripts/build-agent.ts) as a tar.gz in memory, uploaded
- * over exec into `tar -xzf -` in the capture container. Written in-process (ustar) so no `tar` is
- * needed on the user's machine.
+ * over exec and unpacked with `tar` in the capture container once its sha256 checks out. Written
+ * in-process (ustar) so no `tar` is needed on the user's machine, and byte for byte the same for
+ * the same files (sorted entries, the files' own times, zlib's fixed gzip header), so its hash
+ * names the bundle.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -58,12 +60,12 @@ function header(name: string, size: number, mode: number, type: '0' | '5', mtime
 /** A gzipped ustar archive of the folder's files and folders (symlinks are refused: the bundle is self-contained). */
 export function tarGzFolder(root: string): Buffer {
   const parts: Buffer[] = [];
-  const mtime = Math.floor(Date.now() / 1000);
   const walk = (rel: string): void => {
     const abs = rel === '' ? root : join(root, rel);
     for (const name of readdirSync(abs).sort()) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const st = lstatSync(join(root, childRel));
+      const mtime = Math.floor(st.mtimeMs / 1000);
       if (st.isDirectory()) {
         parts.push(header(`${childRel}/`, 0, 0o755, '5', mtime));
         walk(childRel);

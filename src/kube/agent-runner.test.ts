@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { parseAgentArgs } from '../remote-agent/agent/args.ts';
-import { agentCommand, exitCodeOf, LineSplitter, uploadCommand } from './agent-runner.ts';
+import { tarGzFolder } from './agent-bundle.ts';
+import { agentCommand, exitCodeOf, LineSplitter, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
 
 test('the agent command carries the filter, redaction and body size', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
@@ -18,7 +24,89 @@ test('the agent command carries the filter, redaction and body size', () => {
     '--max-body',
     '1024',
   ]);
-  assert.deepEqual(uploadCommand(dir, 1234), ['sh', '-c', `mkdir -p '${dir}' && head -c 1234 | tar -xzf - -C '${dir}'`]);
+});
+
+const root = mkdtempSync(join(tmpdir(), 'shark-upload-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const bundleDir = join(root, 'bundle');
+mkdirSync(join(bundleDir, 'lib'), { recursive: true });
+writeFileSync(join(bundleDir, 'agent.js'), 'console.log("agent");\n');
+writeFileSync(join(bundleDir, 'lib', 'native.node'), Buffer.alloc(4096, 7));
+const archive = tarGzFolder(bundleDir);
+const sha256 = createHash('sha256').update(archive).digest('hex');
+
+/** Runs the upload command with the machine's sh, TMPDIR = a fresh folder, `input` on stdin (default: the archive). */
+function upload(o: { input?: Buffer; wrap?: string[]; path?: string } = {}): { code: number | null; stdout: string; stderr: string; tmp: string } {
+  const tmp = mkdtempSync(join(root, 'tmp-'));
+  const [sh, ...args] = uploadCommand('shark-ab12c', archive.length, sha256);
+  const argv = [...(o.wrap ?? []), sh!, ...args];
+  // Like the v4 exec protocol: stdin stays open after the archive (the command must not wait for EOF).
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    input: Buffer.concat([o.input ?? archive, Buffer.from('{"type":"filter","query":"x"}\n')]),
+    env: { PATH: o.path ?? process.env.PATH!, TMPDIR: tmp },
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, tmp };
+}
+
+test('the upload command: a constant script, the prefix, size and hash as arguments', () => {
+  const cmd = uploadCommand('shark-ab12c', 1234, 'ab'.repeat(32));
+  assert.deepEqual(cmd.slice(0, 2), ['sh', '-c']);
+  assert.deepEqual(cmd.slice(3, 7), ['kubectl-shark', 'kubectl-shark-shark-ab12c.', '1234', 'ab'.repeat(32)]);
+  assert.ok(!cmd[2]!.includes('shark-ab12c') && !cmd[2]!.includes('1234'), 'no value in the script text');
+  assert.equal(uploadedFolder('/tmp/kubectl-shark-shark-ab12c.Xy12Ab34Cd\n', 'shark-ab12c'), '/tmp/kubectl-shark-shark-ab12c.Xy12Ab34Cd');
+  assert.equal(uploadedFolder('/tmp/kubectl-shark-shark-zzzzz.Xy12Ab34Cd\n', 'shark-ab12c'), null);
+  assert.equal(uploadedFolder('/tmp/kubectl-shark-shark-ab12c.\n', 'shark-ab12c'), null);
+});
+
+test('run by a real sh: a fresh 0700 folder under TMPDIR holding the unpacked bundle, not the archive', () => {
+  const first = upload();
+  assert.equal(first.code, 0, first.stderr);
+  const dir = first.stdout.trim();
+  assert.match(dir, new RegExp(`^${first.tmp}/kubectl-shark-shark-ab12c\\.[A-Za-z0-9]{10}$`));
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  assert.deepEqual(readdirSync(dir).sort(), ['agent.js', 'lib']);
+  assert.equal(readFileSync(join(dir, 'agent.js'), 'utf8'), 'console.log("agent");\n');
+  assert.equal(readFileSync(join(dir, 'lib', 'native.node')).length, 4096);
+  // Two uploads never share a folder.
+  const second = upload();
+  assert.notEqual(second.stdout.trim().split('/').pop(), dir.split('/').pop());
+});
+
+test('bytes altered or cut short: exit 65 with the hash and size that arrived, nothing unpacked, the folder removed', () => {
+  const flipped = Buffer.from(archive);
+  flipped[4] = flipped[4]! ^ 0xff; // the gzip header's mtime: gzip itself would not notice
+  const altered = upload({ input: flipped });
+  assert.equal(altered.code, UPLOAD_MISMATCH_EXIT, altered.stderr);
+  assert.equal(altered.stdout.trim(), `sha256 ${createHash('sha256').update(flipped).digest('hex')} ${archive.length}`);
+  assert.deepEqual(readdirSync(altered.tmp), []);
+  const short = upload({ input: archive.subarray(0, 100) });
+  // stdin ends early here (the filter line follows at once): the size tells.
+  assert.equal(short.code, UPLOAD_MISMATCH_EXIT);
+  assert.match(short.stdout, /^sha256 [0-9a-f]{64} +\d+\n$/);
+  assert.deepEqual(readdirSync(short.tmp), []);
+});
+
+test('without sha256sum on the PATH, node hashes', () => {
+  const bin = join(root, 'bin-no-sha256sum');
+  mkdirSync(bin);
+  for (const tool of ['sh', 'mktemp', 'head', 'tar', 'gzip', 'rm', 'wc', 'node']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    symlinkSync(tool === 'node' ? process.execPath : found, join(bin, tool));
+  }
+  const r = upload({ path: bin });
+  assert.equal(r.code, 0, r.stderr);
+  const flipped = Buffer.from(archive);
+  flipped[5] = flipped[5]! ^ 1;
+  assert.equal(upload({ path: bin, input: flipped }).code, UPLOAD_MISMATCH_EXIT);
+});
+
+test('as root in another group without CAP_CHOWN (a pod-level runAsGroup with capabilities dropped), it still unpacks', { skip: process.getuid?.() !== 0 ? 'needs root (setpriv)' : false }, () => {
+  const r = upload({ wrap: ['setpriv', '--regid=3000', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all,+net_raw', '--no-new-privs', '--'] });
+  assert.equal(r.code, 0, r.stderr);
+  const dir = r.stdout.trim();
+  assert.equal(statSync(join(dir, 'agent.js')).gid, 3000, 'owned by the group it runs as: tar did not try to restore group 0');
 });
 
 test('--redact-keys goes to the agent as one --name=value argument, which the agent parses back', () => {
@@ -45,4 +133,39 @@ test('lines split across chunks and inside UTF-8 sequences come out whole; the t
   splitter.write(Buffer.from('3}'));
   await new Promise<void>((r) => splitter.end(r));
   assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', '{"c":3}']);
+});
+
+/** Runs `command` under the run wrapper with a real sh; `act` may signal it; resolves to its exit code. */
+async function runWrapped(command: string[], act?: (pid: number) => void): Promise<{ code: number | null; dir: string }> {
+  const dir = mkdtempSync(join(root, 'run-'));
+  writeFileSync(join(dir, 'agent.js'), '');
+  const [sh, ...args] = runAgentCommand(dir, command);
+  const child = spawn(sh!, args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise((r) => setTimeout(r, 200));
+  act?.(child.pid!);
+  child.stdin!.end();
+  return { code: await done, dir };
+}
+
+test('the run wrapper removes the agent folder however the agent ends, and passes its exit code on', async () => {
+  assert.deepEqual(runAgentCommand('/tmp/d', ['node', '/tmp/d/agent.js', 'capture']).slice(3), ['kubectl-shark', '/tmp/d', 'node', '/tmp/d/agent.js', 'capture']);
+  // Ends on stdin EOF, as the agent does.
+  const clean = await runWrapped(['cat']);
+  assert.equal(clean.code, 0);
+  assert.equal(existsSync(clean.dir), false);
+  const failed = await runWrapped(['sh', '-c', 'exit 3']);
+  assert.equal(failed.code, 3);
+  assert.equal(existsSync(failed.dir), false);
+  // The agent alone killed (the OOM killer): the wrapper outlives it, reports 137, removes the folder.
+  const killed = await runWrapped(['sleep', '30'], (pid) => {
+    const sleeper = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    process.kill(Number(sleeper), 'SIGKILL');
+  });
+  assert.equal(killed.code, 137);
+  assert.equal(existsSync(killed.dir), false);
+  // The whole group terminated (a runtime stopping the exec).
+  const stopped = await runWrapped(['sleep', '30'], (pid) => process.kill(-pid, 'SIGTERM'));
+  assert.equal(stopped.code, 143);
+  assert.equal(existsSync(stopped.dir), false);
 });

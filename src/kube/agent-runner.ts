@@ -1,21 +1,25 @@
 /**
- * Running the capture agent in a pod over exec: upload the bundle (`tar -xzf -` fed on stdin), then
- * `node <dir>/agent.js capture ...` with stdin kept open (closing it is how the agent is told to
- * stop: a process in a container gets no signal when the exec connection drops) and stdout parsed
- * into protocol frames (docs/agent-protocol.md).
+ * Running the capture agent in a pod over exec: upload the bundle into a fresh `mktemp -d` folder,
+ * check its sha256 there and unpack it only if it is the archive we sent, then
+ * `node <dir>/agent.js capture ...` (under a shell that removes the folder when the agent ends)
+ * with stdin kept open (closing it is how the agent is told to stop: a process in a container gets
+ * no signal when the exec connection drops) and stdout parsed into protocol frames
+ * (docs/agent-protocol.md).
  */
+import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SharkError } from '../model/errors.ts';
 import { parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { kubeError } from './api-errors.ts';
 import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
-
+import { agentFolderPrefix } from './keeper.ts';
+import { podShellCommand } from './pod-shell.ts';
 
 /** The container runs but may not open a packet socket: what the user can change. */
 const NET_RAW_HINT =
-  ' — the capture container lacks CAP_NET_RAW (this runtime does not grant it by default, or the namespace forbids adding it): ' +
-  'run with --profile netadmin (or privileged) in a namespace whose PodSecurity allows it ' +
+  ' — the capture container lacks CAP_NET_RAW (in a "baseline" namespace tap relies on the runtime\'s default NET_RAW, which this runtime, ' +
+  'CRI-O for one, does not give; elsewhere the runtime withheld it): run with --profile privileged in a namespace whose PodSecurity allows it ' +
   '(kubectl label namespace NS pod-security.kubernetes.io/enforce=privileged --overwrite)';
 
 export interface AgentArgs {
@@ -26,24 +30,77 @@ export interface AgentArgs {
   readonly maxBody?: string | undefined;
 }
 
-export interface ExecTarget {
+export interface ContainerRef {
   readonly namespace: string;
   readonly pod: string;
   readonly container: string;
+}
+
+export interface ExecTarget extends ContainerRef {
+  /** The agent's folder in the container (what the upload made). */
   readonly dir: string;
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/** The upload's exit code when what arrived is not the archive sent (EX_DATAERR). */
+export const UPLOAD_MISMATCH_EXIT = 65;
+
+/** sha256 of a file in hex, for images without coreutils' sha256sum (node is there: it runs the agent). */
+const NODE_SHA256 = "process.stdout.write(require('crypto').createHash('sha256').update(require('fs').readFileSync(process.argv[1])).digest('hex'))";
+
+/*
+ * $1 folder name prefix, $2 archive size, $3 its sha256, $4 the node fallback for sha256sum.
+ * Reads exactly $2 bytes of stdin and ends without waiting for stdin EOF, because under the v4 exec
+ * protocol (API servers before 1.30) a client's stdin EOF closes the whole session, result
+ * included. mktemp -d makes a fresh folder only we can enter (0700) under the container's TMPDIR;
+ * the archive is unpacked only once its hash is the one sent, without restoring owners (no
+ * CAP_CHOWN, and the pod's runAsGroup may not be 0), and the archive itself is removed.
+ */
+const UPLOAD_SCRIPT = `d=$(mktemp -d "\${TMPDIR:-/tmp}/$1XXXXXXXXXX") || exit 1
+f="$d/agent.tar.gz"
+if ! head -c "$2" > "$f"; then rm -rf "$d"; exit 1; fi
+if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$f"); else h=$(node -e "$4" "$f"); fi
+h=\${h%% *}
+if [ "$h" != "$3" ]; then
+  n=$(wc -c < "$f")
+  rm -rf "$d"
+  echo "sha256 $h $n"
+  exit ${UPLOAD_MISMATCH_EXIT}
+fi
+if ! tar -xzf "$f" -C "$d" --no-same-owner; then rm -rf "$d"; exit 1; fi
+rm -f "$f"
+echo "$d"`;
+
+/** The upload of an archive of `bytes` bytes whose sha256 is `sha256` into a fresh folder of `container`. */
+export function uploadCommand(container: string, bytes: number, sha256: string): string[] {
+  return podShellCommand(UPLOAD_SCRIPT, [agentFolderPrefix(container), String(bytes), sha256, NODE_SHA256]);
 }
 
-/**
- * Unpacks exactly `bytes` bytes of stdin: the command ends without waiting for stdin EOF, because
- * under the v4 exec protocol (API servers before 1.30) a client's stdin EOF closes the whole
- * session, result included.
+/** The folder the upload printed, if it is one of this container's agent folders. */
+export function uploadedFolder(stdout: string, container: string): string | null {
+  const line = stdout.trim();
+  const prefix = agentFolderPrefix(container).replace(/[.]/g, '\\.');
+  return new RegExp(`^[^\\n]*/${prefix}[A-Za-z0-9]+$`).test(line) ? line : null;
+}
+
+/*
+ * $1 the agent's folder, then the agent's command. The folder goes as soon as the agent ends,
+ * however it ends (stdin closed, an error, killed by the OOM killer: the shell outlives it); a
+ * signal to the whole group (a runtime stopping the exec) still removes it, after the agent. The
+ * agent's exit code is passed on.
  */
-export function uploadCommand(dir: string, bytes: number): string[] {
-  return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && head -c ${bytes} | tar -xzf - -C ${shellQuote(dir)}`];
+const RUN_SCRIPT = `d=$1
+shift
+trap 'rm -rf -- "$d"; exit 129' HUP
+trap 'rm -rf -- "$d"; exit 130' INT
+trap 'rm -rf -- "$d"; exit 143' TERM
+"$@"
+s=$?
+rm -rf -- "$d"
+exit $s`;
+
+/** Runs `command` (the agent's), removing the agent's folder `dir` once it ends. */
+export function runAgentCommand(dir: string, command: readonly string[]): string[] {
+  return podShellCommand(RUN_SCRIPT, [dir, ...command]);
 }
 
 export function agentCommand(dir: string, a: AgentArgs): string[] {
@@ -113,7 +170,7 @@ class TailCollector extends Writable {
   }
 }
 
-function execError(err: unknown, client: KubeClient, t: ExecTarget, what: string): SharkError {
+function execError(err: unknown, client: KubeClient, t: ContainerRef, what: string): SharkError {
   return kubeError(err, {
     action: `${what} in pod ${t.namespace}/${t.pod} (container ${t.container})`,
     server: client.config.server,
@@ -123,45 +180,69 @@ function execError(err: unknown, client: KubeClient, t: ExecTarget, what: string
   });
 }
 
-/** Unpacks the agent bundle into the container; resolves on exit code 0. */
-export async function uploadAgent(client: KubeClient, t: ExecTarget, archive: Buffer, timeoutMs: number): Promise<void> {
+/**
+ * Uploads the agent bundle into a fresh folder of the container, checked against the archive's
+ * sha256 in the pod before anything is unpacked; resolves to the folder.
+ */
+export async function uploadAgent(client: KubeClient, t: ContainerRef, archive: Buffer, timeoutMs: number): Promise<string> {
+  const sha256 = createHash('sha256').update(archive).digest('hex');
   const stdin = new PassThrough();
   const stdout = new TailCollector();
   const stderr = new TailCollector();
+  const where = `pod ${t.namespace}/${t.pod}`;
   let status: ExecStatus | undefined;
   let socket: ExecSocket;
   try {
-    // stdin stays open until the result is in (see uploadCommand), then is closed.
+    // stdin stays open until the result is in (see UPLOAD_SCRIPT), then is closed.
     stdin.write(archive);
-    socket = await client.exec(t.namespace, t.pod, t.container, uploadCommand(t.dir, archive.length), stdout, stderr, stdin, (s) => {
+    socket = await client.exec(t.namespace, t.pod, t.container, uploadCommand(t.container, archive.length, sha256), stdout, stderr, stdin, (s) => {
       status = s;
     });
   } catch (err) {
     throw execError(err, client, t, 'uploading the agent');
   }
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.terminate();
-      reject(new SharkError('KUBE_START_FAILED', `uploading the agent to pod ${t.namespace}/${t.pod} took over ${Math.round(timeoutMs / 1000)} s`));
+      reject(new SharkError('KUBE_START_FAILED', `uploading the agent to ${where} took over ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs);
     socket.on('close', () => {
       clearTimeout(timer);
       stdin.end();
+      const code = status === undefined ? undefined : exitCodeOf(status);
       if (status === undefined) {
-        reject(new SharkError('KUBE_START_FAILED', `uploading the agent to pod ${t.namespace}/${t.pod}: the exec stream closed without a result`));
-      } else if (exitCodeOf(status) !== 0) {
-        const why = stderr.text() || status.message || `exit code ${exitCodeOf(status)}`;
+        reject(new SharkError('KUBE_START_FAILED', `uploading the agent to ${where}: the exec stream closed without a result`));
+      } else if (code === UPLOAD_MISMATCH_EXIT) {
+        reject(integrityError(t, sha256, archive.length, stdout.text()));
+      } else if (code !== 0) {
+        const why = stderr.text() || status.message || `exit code ${code}`;
         reject(
           new SharkError(
             'KUBE_START_FAILED',
-            `uploading the agent to pod ${t.namespace}/${t.pod} failed: ${why} (the image must provide sh, tar and gzip, like node:24-slim)`,
+            `uploading the agent to ${where} failed: ${why} (the image must provide sh, mktemp, head, tar and gzip, like node:24-slim)`,
           ),
         );
       } else {
-        resolve();
+        const dir = uploadedFolder(stdout.text(), t.container);
+        if (dir === null) reject(new SharkError('KUBE_START_FAILED', `uploading the agent to ${where}: the upload did not name its folder (it printed ${JSON.stringify(stdout.text().slice(0, 200))})`));
+        else resolve(dir);
       }
     });
   });
+}
+
+/** The bundle that arrived is not the one sent: what, where, and what to do. */
+function integrityError(t: ContainerRef, expected: string, size: number, report: string): SharkError {
+  const m = /sha256 ([0-9a-f]*) +(\d+)/.exec(report);
+  const actual = m?.[1] || '(no hash)';
+  const received = m ? `${m[2]} of ${size} bytes` : `${size} bytes sent`;
+  return new SharkError(
+    'KUBE_AGENT_INTEGRITY',
+    `the agent bundle uploaded to pod ${t.namespace}/${t.pod} (container ${t.container}) arrived altered: sha256 expected ${expected}, got ${actual} (${received}); ` +
+      'nothing was run, and the upload was removed. Something between here and the pod changed or cut the exec stream (a proxy or gateway ' +
+      'rewriting traffic?): try again, and if it happens again, check what sits between this machine and the API server',
+    { namespace: t.namespace, pod: t.pod, container: t.container, expected, actual },
+  );
 }
 
 export type RunEnd =
@@ -206,7 +287,7 @@ export class AgentRun {
     let status: ExecStatus | undefined;
     let socket: ExecSocket;
     try {
-      socket = await client.exec(t.namespace, t.pod, t.container, agentCommand(t.dir, args), stdout, stderr, stdin, (s) => {
+      socket = await client.exec(t.namespace, t.pod, t.container, runAgentCommand(t.dir, agentCommand(t.dir, args)), stdout, stderr, stdin, (s) => {
         status = s;
       });
     } catch (err) {

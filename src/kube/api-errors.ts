@@ -4,6 +4,7 @@
  * to do; the code picks the exit code.
  */
 import { SharkError } from '../model/errors.ts';
+import { requiredPodSecurity, type Profile } from './profile.ts';
 
 /** The Kubernetes Status object, as far as we read it. */
 export interface KubeStatus {
@@ -152,12 +153,22 @@ export function isPodSecurityMessage(message: string | undefined): boolean {
   return message !== undefined && /violates PodSecurity/.test(message);
 }
 
-export function podSecurityError(namespace: string, level: string, detail: string): SharkError {
+/**
+ * PodSecurity forbids the capture container in a namespace: what, and the label that would admit
+ * it (baseline for --profile auto, privileged for --profile privileged). `profile` is unknown when
+ * only the API server's 403 tells.
+ */
+export function podSecurityError(namespace: string, level: string, detail: string, profile?: Profile): SharkError {
+  const needed = profile !== undefined ? requiredPodSecurity(profile) : level === 'restricted' ? 'baseline' : 'privileged';
+  const why =
+    needed === 'baseline'
+      ? '"baseline" admits the capture container of --profile auto (root, NET_RAW only)'
+      : `"privileged" is the only level that admits --profile privileged${level === 'baseline' ? ' (--profile auto works in "baseline")' : ''}`;
   return new SharkError(
     'KUBE_POD_SECURITY',
     `namespace ${namespace} enforces PodSecurity "${level}", which forbids the capture container (${detail}).\n` +
-      `  Capturing needs CAP_NET_RAW, which "baseline" and "restricted" forbid whatever --profile says. Either relabel the namespace\n` +
-      `  (kubectl label namespace ${namespace} pod-security.kubernetes.io/enforce=privileged --overwrite), or tap pods in another namespace.`,
+      `  Capturing needs root with CAP_NET_RAW; ${why}. Either relabel the namespace\n` +
+      `  (kubectl label namespace ${namespace} pod-security.kubernetes.io/enforce=${needed} --overwrite), or tap pods in another namespace.`,
     { namespace, level },
   );
 }

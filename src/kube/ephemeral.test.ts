@@ -2,24 +2,31 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { SharkError } from '../model/errors.ts';
-import { agentDir, captureContainerSpec, randomContainerName, reusableContainer, startOutcome, targetContainerOf } from './ephemeral.ts';
+import { CAPTURE_MARKER, captureContainerSpec, chooseReusable, differencesFromOurs, randomContainerName, startOutcome, targetContainerOf } from './ephemeral.ts';
 
-test('container names are shark- plus 5 of [a-z0-9]; the agent folder is named after it', () => {
+test('container names are shark- plus 5 of [a-z0-9]', () => {
   for (let i = 0; i < 50; i++) assert.match(randomContainerName(), /^shark-[a-z0-9]{5}$/);
-  assert.equal(agentDir('shark-ab12c'), '/tmp/kubectl-shark-shark-ab12c');
 });
 
-test('the spec carries only what the profile needs, targets the app container and runs the keeper', () => {
+const ROOT_NO_ESCALATION = { allowPrivilegeEscalation: false, runAsNonRoot: false, runAsUser: 0 };
+
+test('the spec: root explicitly, NET_RAW only, no escalation; targets the app container, runs the keeper, carries our marker', () => {
   const auto = captureContainerSpec({ name: 'shark-aaaaa', image: 'node:24-slim', target: 'app', profile: 'auto' });
-  assert.deepEqual(auto.securityContext, { capabilities: { add: ['NET_RAW'] } });
+  assert.deepEqual(auto.securityContext, { ...ROOT_NO_ESCALATION, capabilities: { drop: ['ALL'], add: ['NET_RAW'] } });
   assert.equal(auto.targetContainerName, 'app');
   assert.equal(auto.image, 'node:24-slim');
   assert.deepEqual(auto.command!.slice(0, 2), ['node', '-e']);
-  assert.equal(auto.command![3], '/tmp/kubectl-shark-shark-aaaaa');
+  assert.equal(auto.command![3], 'kubectl-shark-shark-aaaaa.', 'the keeper looks after the folders of its own container');
+  assert.deepEqual(auto.env, [{ name: 'KUBECTL_SHARK_CAPTURE', value: 'v2' }]);
   // Fields an ephemeral container may not have are absent.
   for (const field of ['ports', 'resources', 'livenessProbe', 'readinessProbe', 'lifecycle']) assert.ok(!(field in auto), field);
-  assert.deepEqual(captureContainerSpec({ name: 'shark-b', image: 'i', target: 'a', profile: 'netadmin' }).securityContext, { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } });
-  assert.deepEqual(captureContainerSpec({ name: 'shark-c', image: 'i', target: 'a', profile: 'privileged' }).securityContext, { privileged: true });
+  // baseline forbids adding NET_RAW: the other defaults are dropped by name instead, which leaves the runtime's NET_RAW.
+  assert.deepEqual(captureContainerSpec({ name: 'shark-b', image: 'i', target: 'a', profile: 'auto', podSecurity: 'baseline' }).securityContext, {
+    ...ROOT_NO_ESCALATION,
+    capabilities: { drop: ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'] },
+  });
+  // privileged cannot also forbid escalation (the apiserver refuses the pair).
+  assert.deepEqual(captureContainerSpec({ name: 'shark-c', image: 'i', target: 'a', profile: 'privileged' }).securityContext, { privileged: true, runAsNonRoot: false, runAsUser: 0 });
 });
 
 function pod(extra: Partial<k8s.V1PodSpec> = {}, statuses: k8s.V1ContainerStatus[] = []): k8s.V1Pod {
@@ -41,17 +48,61 @@ test('-c must name a container; without it the default-container annotation, els
   assert.throws(() => targetContainerOf(pod(), 'nope'), (e: unknown) => e instanceof SharkError && e.code === 'USAGE' && /containers: app, sidecar/.test(e.message));
 });
 
-test('a running shark container made the same way is reused; others are not', () => {
-  const mine = captureContainerSpec({ name: 'shark-old01', image: 'node:24-slim', target: 'app', profile: 'auto' });
+test('only a running shark container exactly like ours is reused; any other shark-* is foreign, with what differs', () => {
   const wanted = { image: 'node:24-slim', target: 'app', profile: 'auto' as const };
-  assert.equal(reusableContainer(pod({ ephemeralContainers: [mine] }, [running('shark-old01')]), wanted), 'shark-old01');
-  // Terminated, other image, other privileges, or not ours: add a new one.
+  // As the API server stores it: with defaults filled in.
+  const storedAs = (name: string): k8s.V1EphemeralContainer => ({
+    ...captureContainerSpec({ name, ...wanted }),
+    imagePullPolicy: 'IfNotPresent',
+    terminationMessagePath: '/dev/termination-log',
+    resources: {},
+  });
+  const mine = captureContainerSpec({ name: 'shark-old01', ...wanted });
+  const stored = storedAs('shark-old01');
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [stored] }, [running('shark-old01')]), wanted), { reuse: 'shark-old01', foreign: [] });
+  // The API server leaves out plain false booleans: still ours.
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [{ ...stored, stdin: false, tty: false }] }, [running('shark-old01')]), wanted).reuse, 'shark-old01');
+  // Terminated: neither reused nor foreign (it is ours, and over).
   const ended: k8s.V1ContainerStatus = { ...running('shark-old01'), state: { terminated: { exitCode: 0 } } };
-  assert.equal(reusableContainer(pod({ ephemeralContainers: [mine] }, [ended]), wanted), null);
-  assert.equal(reusableContainer(pod({ ephemeralContainers: [mine] }, [running('shark-old01')]), { ...wanted, image: 'node:22-slim' }), null);
-  assert.equal(reusableContainer(pod({ ephemeralContainers: [mine] }, [running('shark-old01')]), { ...wanted, profile: 'netadmin' }), null);
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [stored] }, [ended]), wanted), { reuse: null, foreign: [] });
+  // Another image or profile than this tap wants: not reused.
+  assert.equal(chooseReusable(pod({ ephemeralContainers: [stored] }, [running('shark-old01')]), { ...wanted, image: 'node:22-slim' }).reuse, null);
+  assert.equal(chooseReusable(pod({ ephemeralContainers: [stored] }, [running('shark-old01')]), { ...wanted, profile: 'privileged' }).reuse, null);
+  // Not a shark-* name: not considered at all.
   const debugger1 = { ...mine, name: 'debugger-x1' };
-  assert.equal(reusableContainer(pod({ ephemeralContainers: [debugger1] }, [running('debugger-x1')]), wanted), null);
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [debugger1] }, [running('debugger-x1')]), wanted), { reuse: null, foreign: [] });
+
+  // Someone else's shark-*: each defining difference is named, and it is never reused.
+  const variants: [string, Partial<k8s.V1EphemeralContainer>][] = [
+    ['command', { command: ['sleep', '3600'] }],
+    ['args', { args: ['--extra'] }],
+    ['env', { env: [] }],
+    ['env', { env: [CAPTURE_MARKER, { name: 'LD_PRELOAD', value: '/tmp/x.so' }] }],
+    ['volumeMounts', { volumeMounts: [{ name: 'host', mountPath: '/host' }] }],
+    ['stdin', { stdin: true }],
+  ];
+  for (const [field, change] of variants) {
+    const other = { ...storedAs('shark-zzzzz'), ...change };
+    assert.deepEqual(differencesFromOurs(other, wanted), [field], JSON.stringify(change));
+    const choice = chooseReusable(pod({ ephemeralContainers: [other, stored] }, [running('shark-zzzzz'), running('shark-old01')]), wanted);
+    assert.deepEqual(choice, { reuse: 'shark-old01', foreign: [{ name: 'shark-zzzzz', differs: [field] }] }, field);
+  }
+  // What today's release would have reused: another command and env under our old securityContext.
+  const older = { ...storedAs('shark-zzzzz'), command: ['sleep', '3600'], env: [{ name: 'OWNER', value: 'x' }], securityContext: { capabilities: { add: ['NET_RAW'] } } };
+  assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [older] }, [running('shark-zzzzz')]), wanted), {
+    reuse: null,
+    foreign: [{ name: 'shark-zzzzz', differs: ['command', 'env', 'securityContext'] }],
+  });
+  // A false that is a setting is not an absence: without it, escalation and the root-refusal defaults apply. Never reused.
+  for (const sc of [{ ...mine.securityContext, allowPrivilegeEscalation: undefined }, { ...mine.securityContext, runAsNonRoot: undefined }]) {
+    const loose = { ...stored, securityContext: sc };
+    assert.deepEqual(differencesFromOurs(loose, wanted), ['securityContext']);
+    assert.equal(chooseReusable(pod({ ephemeralContainers: [loose] }, [running('shark-old01')]), wanted).reuse, null);
+  }
+  // A capture container of another tap's settings (image, target, profile) is not reused, and not foreign either.
+  for (const change of [{ image: 'node:22-slim' }, { targetContainerName: 'sidecar' }, { securityContext: { privileged: true, runAsNonRoot: false, runAsUser: 0 } }]) {
+    assert.deepEqual(chooseReusable(pod({ ephemeralContainers: [{ ...stored, ...change }] }, [running('shark-old01')]), wanted), { reuse: null, foreign: [] }, JSON.stringify(change));
+  }
 });
 
 test('waiting reasons: image pull problems and start errors end the wait at once', () => {

@@ -1,8 +1,10 @@
 /**
  * The capture container: one ephemeral container `shark-<5 chars>` per tapped pod, in the pod's
- * network namespace, targeting the app container, with only the capabilities the profile needs,
- * running the keeper (keeper.ts) so it ends by itself when no agent uses it. Ephemeral containers
- * can never be removed from a pod, so a still-running one from an earlier tap is reused.
+ * network namespace, targeting the app container, with only the capabilities the profile needs
+ * (profile.ts), running the keeper (keeper.ts) so it ends by itself when no agent uses it, and
+ * marked as ours by an environment variable. Ephemeral containers can never be removed from a pod,
+ * so a still-running one from an earlier tap is reused, but only if it is exactly what we would
+ * add: someone else's `shark-*` container is never entered.
  */
 import { randomInt } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
@@ -10,7 +12,7 @@ import { SharkError } from '../model/errors.ts';
 import { apiFailure, forbiddenError, isPodSecurityMessage, kubeError, podSecurityError, type Permission } from './api-errors.ts';
 import type { KubeClient } from './client.ts';
 import { keeperCommand } from './keeper.ts';
-import { profileAdds, type Profile } from './profile.ts';
+import { captureSecurityContext, type Profile } from './profile.ts';
 
 export const DEFAULT_IMAGE = 'node:24-slim';
 export const CONTAINER_PREFIX = 'shark-';
@@ -24,23 +26,18 @@ export function randomContainerName(): string {
   return `${CONTAINER_PREFIX}${id}`;
 }
 
-/** Where the agent bundle is unpacked in the container (and what the keeper looks for). */
-export function agentDir(container: string): string {
-  return `/tmp/kubectl-shark-${container}`;
-}
-
-export function securityContextFor(profile: Profile, podSecurity?: string | null): k8s.V1SecurityContext {
-  const adds = profileAdds(profile, podSecurity);
-  if (adds.privileged) return { privileged: true };
-  return adds.capabilities.length === 0 ? {} : { capabilities: { add: adds.capabilities } };
-}
+/**
+ * Marks a capture container as made by kubectl shark; the value names the layout (keeper, folders,
+ * securityContext), so a container of an incompatible version is not reused.
+ */
+export const CAPTURE_MARKER: k8s.V1EnvVar = { name: 'KUBECTL_SHARK_CAPTURE', value: 'v2' };
 
 export interface CaptureContainerOptions {
   readonly name: string;
   readonly image: string;
   readonly target: string;
   readonly profile: Profile;
-  /** The namespace's PodSecurity enforce level, when known (see profileAdds). */
+  /** The namespace's PodSecurity enforce level, when known (see captureSecurityContext). */
   readonly podSecurity?: string | null;
 }
 
@@ -48,9 +45,10 @@ export function captureContainerSpec(o: CaptureContainerOptions): k8s.V1Ephemera
   return {
     name: o.name,
     image: o.image,
-    command: keeperCommand(agentDir(o.name)),
+    command: keeperCommand(o.name),
+    env: [CAPTURE_MARKER],
     targetContainerName: o.target,
-    securityContext: securityContextFor(o.profile, o.podSecurity),
+    securityContext: captureSecurityContext(o.profile, o.podSecurity),
     terminationMessagePolicy: 'File',
   };
 }
@@ -90,16 +88,75 @@ export function ephemeralState(pod: k8s.V1Pod, name: string): ContainerState {
   return { kind: 'missing' };
 }
 
-/** A running shark container made like the one we would add (same image, target and privileges). */
-export function reusableContainer(pod: k8s.V1Pod, wanted: Omit<CaptureContainerOptions, 'name'>): string | null {
-  const security = JSON.stringify(securityContextFor(wanted.profile, wanted.podSecurity));
-  for (const spec of pod.spec?.ephemeralContainers ?? []) {
-    if (!spec.name.startsWith(CONTAINER_PREFIX)) continue;
-    if (spec.image !== wanted.image || spec.targetContainerName !== wanted.target) continue;
-    if (JSON.stringify(spec.securityContext ?? {}) !== security) continue;
-    if (ephemeralState(pod, spec.name).kind === 'running') return spec.name;
+/**
+ * The fields of an ephemeral container that decide what runs in it and with which rights (the
+ * rest is defaulting and bookkeeping: imagePullPolicy, terminationMessage*).
+ */
+const DEFINING_FIELDS = [
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'env',
+  'envFrom',
+  'volumeMounts',
+  'volumeDevices',
+  'securityContext',
+  'targetContainerName',
+  'stdin',
+  'stdinOnce',
+  'tty',
+] as const;
+
+/** Plain booleans the API server leaves out when false (unlike securityContext's, which are pointers: false there is a setting). */
+const OMITTED_WHEN_FALSE: ReadonlySet<string> = new Set(['stdin', 'stdinOnce', 'tty']);
+
+/** A value with keys sorted and empty strings, arrays and objects dropped, for comparing specs as stored and as sent. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(canonical);
+  if (v === null || v === undefined || v === '') return undefined;
+  if (typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const x = canonical((v as Record<string, unknown>)[k]);
+    if (x !== undefined) out[k] = x;
   }
-  return null;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** The defining fields in which `spec` differs from the capture container we would add under its name (none: it is ours). */
+export function differencesFromOurs(spec: k8s.V1EphemeralContainer, wanted: Omit<CaptureContainerOptions, 'name'>): string[] {
+  const ours = captureContainerSpec({ ...wanted, name: spec.name });
+  const value = (c: k8s.V1EphemeralContainer, f: (typeof DEFINING_FIELDS)[number]): string =>
+    JSON.stringify(OMITTED_WHEN_FALSE.has(f) ? c[f] === true : canonical(c[f])) ?? '';
+  return DEFINING_FIELDS.filter((f) => value(spec, f) !== value(ours, f));
+}
+
+/** Fields a tap's own flags choose (--image, -c, --profile and the namespace's level): a capture container of another tap may differ in them. */
+const SETTINGS_FIELDS: ReadonlySet<string> = new Set(['image', 'targetContainerName', 'securityContext']);
+
+export interface ReuseChoice {
+  /** A running capture container of ours to reuse, or null. */
+  readonly reuse: string | null;
+  /**
+   * Running `shark-*` containers that are not capture containers of kubectl shark (their command,
+   * marker or anything but a tap's settings differs), with the fields that differ: left alone.
+   * Ours made with other settings are neither reused nor listed.
+   */
+  readonly foreign: ReadonlyArray<{ readonly name: string; readonly differs: readonly string[] }>;
+}
+
+/** Which running `shark-*` container may take our agent: only one exactly like ours (marker included). */
+export function chooseReusable(pod: k8s.V1Pod, wanted: Omit<CaptureContainerOptions, 'name'>): ReuseChoice {
+  let reuse: string | null = null;
+  const foreign: { name: string; differs: string[] }[] = [];
+  for (const spec of pod.spec?.ephemeralContainers ?? []) {
+    if (!spec.name.startsWith(CONTAINER_PREFIX) || ephemeralState(pod, spec.name).kind !== 'running') continue;
+    const differs = differencesFromOurs(spec, wanted);
+    if (differs.length === 0) reuse ??= spec.name;
+    else if (differs.some((f) => !SETTINGS_FIELDS.has(f))) foreign.push({ name: spec.name, differs });
+  }
+  return { reuse, foreign };
 }
 
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
@@ -151,6 +208,8 @@ export interface CaptureContainer {
   readonly name: string;
   readonly reused: boolean;
   readonly target: string;
+  /** Running `shark-*` containers of the pod that are not ours (left alone). */
+  readonly foreign: ReuseChoice['foreign'];
 }
 
 /** Reuses or adds the capture container of a pod and waits until it runs. */
@@ -158,8 +217,8 @@ export async function ensureCaptureContainer(client: KubeClient, pod: k8s.V1Pod,
   const namespace = pod.metadata?.namespace ?? '';
   const podName = pod.metadata?.name ?? '';
   const target = targetContainerOf(pod, o.container);
-  const reuse = o.noReuse ? null : reusableContainer(pod, { image: o.image, target, profile: o.profile, podSecurity: o.podSecurity ?? null });
-  if (reuse !== null) return { name: reuse, reused: true, target };
+  const { reuse, foreign } = chooseReusable(pod, { image: o.image, target, profile: o.profile, podSecurity: o.podSecurity ?? null });
+  if (reuse !== null && !o.noReuse) return { name: reuse, reused: true, target, foreign };
 
   let patched: k8s.V1Pod | undefined;
   let name = '';
@@ -171,18 +230,18 @@ export async function ensureCaptureContainer(client: KubeClient, pod: k8s.V1Pod,
       const failure = apiFailure(err);
       // A random name already taken in this pod: draw another.
       if (failure?.httpStatus === 422 && /Duplicate value/.test(failure.status?.message ?? '')) continue;
-      throw patchError(err, client, namespace, podName);
+      throw patchError(err, client, namespace, podName, o.profile);
     }
   }
   if (patched === undefined) throw new SharkError('KUBE_API', `could not find a free container name in pod ${namespace}/${podName}`);
   const now = startOutcome(patched, name, o.image);
-  if (now === 'running') return { name, reused: false, target };
+  if (now === 'running') return { name, reused: false, target, foreign };
   if (now !== null) throw now;
   await waitForStart(client, namespace, podName, name, o.image, patched.metadata?.resourceVersion ?? '', o.timeoutMs, o.signal);
-  return { name, reused: false, target };
+  return { name, reused: false, target, foreign };
 }
 
-function patchError(err: unknown, client: KubeClient, namespace: string, pod: string): SharkError {
+function patchError(err: unknown, client: KubeClient, namespace: string, pod: string, profile: Profile): SharkError {
   const failure = apiFailure(err);
   const permission: Permission = { verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace };
   const message = failure?.status?.message;
@@ -196,7 +255,7 @@ function patchError(err: unknown, client: KubeClient, namespace: string, pod: st
   }
   if (failure?.httpStatus === 403 && isPodSecurityMessage(message)) {
     const level = /PodSecurity "([a-z]+)/.exec(message!)?.[1] ?? 'baseline';
-    return podSecurityError(namespace, level, message!);
+    return podSecurityError(namespace, level, message!, profile);
   }
   if (failure?.httpStatus === 403) return forbiddenError([permission], message, { context: client.config.context, user: client.config.user });
   if (failure?.httpStatus === 422) return new SharkError('KUBE_API', `the API server refused the capture container for pod ${namespace}/${pod}: ${message ?? '422 Invalid'}`);

@@ -9,7 +9,7 @@ import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
 import type { KubeClient } from './client.ts';
-import { agentDir, ensureCaptureContainer, type EnsureOptions } from './ephemeral.ts';
+import { ensureCaptureContainer, type CaptureContainer, type EnsureOptions } from './ephemeral.ts';
 
 /** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
 export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
@@ -46,6 +46,8 @@ export class PodTap {
   #stopping = false;
   #gone: string | null = null;
   #containerName = '';
+  /** Foreign `shark-*` containers already told about (once each, not at every restart). */
+  readonly #foreignNoticed = new Set<string>();
   #launching: Promise<void> | undefined;
   readonly #abort = new AbortController();
   /** Settles when the tap is over for good. */
@@ -117,21 +119,24 @@ export class PodTap {
         noReuse,
       });
     let c = await ensure(false);
+    this.#noticeForeign(c);
     if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
-    let target = { namespace: this.source.namespace, pod: this.source.pod, container: c.name, dir: agentDir(c.name) };
+    const ref = { namespace: this.source.namespace, pod: this.source.pod };
     this.#deps.merger.started(this.source, c.reused ? `reusing ${c.name}` : `added ${c.name}`);
+    let dir: string;
     try {
-      await uploadAgent(client, target, this.#deps.archive(), this.#o.timeoutMs);
+      dir = await uploadAgent(client, { ...ref, container: c.name }, this.#deps.archive(), this.#o.timeoutMs);
     } catch (err) {
-      // A reused container may have just ended (its keeper gave up): add a fresh one instead.
+      // A reused container may have just ended (its keeper gave up): add a fresh one instead. Not
+      // when the bytes were altered on the way: a new container would get the same.
       const code = (err as SharkError).code;
-      if (!c.reused || this.#cancelled || code === 'KUBE_FORBIDDEN' || code === 'KUBE_UNAUTHORIZED' || code === 'KUBE_UNREACHABLE') throw err;
+      if (!c.reused || this.#cancelled || code === 'KUBE_FORBIDDEN' || code === 'KUBE_UNAUTHORIZED' || code === 'KUBE_UNREACHABLE' || code === 'KUBE_AGENT_INTEGRITY') throw err;
       c = await ensure(true);
       if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
-      target = { ...target, container: c.name, dir: agentDir(c.name) };
       this.#deps.merger.started(this.source, `added ${c.name}`);
-      await uploadAgent(client, target, this.#deps.archive(), this.#o.timeoutMs);
+      dir = await uploadAgent(client, { ...ref, container: c.name }, this.#deps.archive(), this.#o.timeoutMs);
     }
+    const target = { ...ref, container: c.name, dir };
     this.#containerName = c.name;
     if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
     this.#run = await AgentRun.start(
@@ -146,6 +151,18 @@ export class PodTap {
     );
     this.#phase = 'capturing';
     if (this.#cancelled) this.#run.stop();
+  }
+
+  /** Someone else's running `shark-*` container is never entered: say so, and why, once. */
+  #noticeForeign(c: CaptureContainer): void {
+    for (const f of c.foreign) {
+      if (this.#foreignNoticed.has(f.name)) continue;
+      this.#foreignNoticed.add(f.name);
+      this.#deps.notice(
+        `pod ${this.source.key}: ${f.name} is not a capture container of kubectl shark (its ${f.differs.join(', ')} differ): left alone; ` +
+          `${c.reused ? `using ${c.name}` : `adding a new one (${c.name})`}`,
+      );
+    }
   }
 
   async #supervise(): Promise<void> {

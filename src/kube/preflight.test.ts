@@ -5,16 +5,25 @@ import { roleSnippet } from './api-errors.ts';
 import type { AccessAnswer, AccessQuestion } from './client.ts';
 import { clusterWideNames, decide, formatPreflight, podSecurityVerdict, runPreflight, type PreflightApi } from './preflight.ts';
 
-test('PodSecurity: baseline admits only auto (which then adds nothing); restricted forbids every profile; privileged and unlabelled allow them', () => {
+test('PodSecurity: baseline admits auto (which then adds nothing); restricted forbids every profile, naming each rule; privileged and unlabelled allow them', () => {
   assert.equal(podSecurityVerdict('', 'auto').allowed, true);
+  assert.match(podSecurityVerdict('', 'auto').detail, /no enforce label .*root, capabilities: drop ALL, add NET_RAW; no privilege escalation allowed/);
   assert.equal(podSecurityVerdict('privileged', 'privileged').allowed, true);
   const baseline = podSecurityVerdict('baseline', 'auto');
   assert.equal(baseline.allowed, true);
-  assert.match(baseline.detail, /no capability added .*default NET_RAW/);
-  assert.equal(podSecurityVerdict('baseline', 'netadmin').allowed, false);
-  assert.match(podSecurityVerdict('baseline', 'netadmin').detail, /baseline forbids adding NET_ADMIN, NET_RAW/);
-  assert.match(podSecurityVerdict('baseline', 'privileged').detail, /privileged containers/);
-  for (const profile of ['auto', 'netadmin', 'privileged'] as const) assert.equal(podSecurityVerdict('restricted', profile).allowed, false);
+  assert.match(baseline.detail, /nothing added, every default capability but NET_RAW dropped .*runtime's default NET_RAW/);
+  assert.equal(podSecurityVerdict('baseline', 'privileged').allowed, false);
+  assert.match(podSecurityVerdict('baseline', 'privileged').detail, /^baseline forbids privileged: true \(privileged containers are forbidden\)/);
+  const restricted = podSecurityVerdict('restricted', 'auto');
+  assert.equal(restricted.allowed, false);
+  assert.equal(
+    restricted.detail,
+    'restricted forbids capabilities.add NET_RAW (only NET_BIND_SERVICE may be added), runAsNonRoot false (must be true), runAsUser 0 (root is forbidden); ' +
+      'capture runs as root with CAP_NET_RAW (profile auto)',
+  );
+  assert.equal(podSecurityVerdict('restricted', 'privileged').allowed, false);
+  assert.match(podSecurityVerdict('restricted', 'privileged').detail, /privileged: true .*allowPrivilegeEscalation unset or true .*capabilities.drop without ALL/);
+  assert.equal(podSecurityVerdict('custom', 'auto').allowed, true);
 });
 
 /** A stub API: denies what is listed ("verb resource[/sub] ns"), labels per namespace. */
@@ -89,15 +98,22 @@ test('-A asks at cluster scope; the Role snippet becomes a ClusterRole', async (
   assert.match(roleSnippet([{ verb: 'list', resource: 'pods', namespace: '' }]), /create clusterrolebinding/);
 });
 
-test('a baseline namespace blocks the tap there with a PodSecurity error naming the label', async () => {
-  const report = await runPreflight(stubApi([], { locked: { 'pod-security.kubernetes.io/enforce': 'baseline' } }), ['locked', 'open'], ['locked', 'open'], 'netadmin');
+test('a namespace whose PodSecurity forbids the container is blocked, with the label that would admit it', async () => {
+  const labels = { locked: { 'pod-security.kubernetes.io/enforce': 'baseline' }, strict: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
+  // privileged in baseline: relabel to privileged (or use auto).
+  const report = await runPreflight(stubApi([], labels), ['locked', 'open'], ['locked', 'open'], 'privileged');
   const d = decide(report, ['locked', 'open'], who);
   const err = d.blocked.get('locked')!;
   assert.equal(err.code, 'KUBE_POD_SECURITY');
   assert.match(err.message, /namespace locked enforces PodSecurity "baseline"/);
+  assert.match(err.message, /--profile auto works in "baseline"/);
   assert.match(err.message, /kubectl label namespace locked pod-security.kubernetes.io\/enforce=privileged --overwrite/);
   assert.deepEqual([...d.usable], ['open']);
-  assert.match(formatPreflight(report), /BLOCKED {2}PodSecurity in namespace locked: baseline forbids adding NET_ADMIN, NET_RAW/);
+  assert.match(formatPreflight(report), /BLOCKED {2}PodSecurity in namespace locked: baseline forbids privileged: true/);
+  // auto in restricted: what restricted forbids, and baseline as the label.
+  const strict = decide(await runPreflight(stubApi([], labels), ['strict'], ['strict'], 'auto'), ['strict'], who).blocked.get('strict')!;
+  assert.match(strict.message, /namespace strict enforces PodSecurity "restricted", which forbids the capture container \(restricted forbids capabilities.add NET_RAW .*runAsNonRoot false .*runAsUser 0/);
+  assert.match(strict.message, /kubectl label namespace strict pod-security.kubernetes.io\/enforce=baseline --overwrite/);
 });
 
 test('unknown answers (review not served, namespace unreadable) block nothing', async () => {

@@ -1,13 +1,14 @@
 /**
  * Before changing anything in the cluster: may we do what tap does (SelfSubjectAccessReview per
  * permission and namespace), and will PodSecurity admission accept the capture container (the
- * namespace's enforce label against the profile's capabilities)? Decisions are pure functions of
- * the answers, so they are tested without a cluster.
+ * namespace's enforce label against the securityContext the profile gives it)? Decisions are pure
+ * functions of the answers, so they are tested without a cluster.
  */
 import type { SharkError } from '../model/errors.ts';
 import { forbiddenError, permissionText, podSecurityError, type Permission } from './api-errors.ts';
 import type { AccessAnswer, AccessQuestion } from './client.ts';
-import { profileAdds, type Profile } from './profile.ts';
+import { podSecurityProblems } from './pod-security.ts';
+import { captureSecurityContext, type PodSecurityLevel, type Profile } from './profile.ts';
 import type { NamespaceScope } from './targets.ts';
 
 export interface PreflightApi {
@@ -24,8 +25,6 @@ export interface AccessFinding extends Permission {
   readonly purpose: string;
 }
 
-export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
-
 export interface PodSecurityFinding {
   readonly namespace: string;
   /** The enforce label ("" when unset: the cluster default applies, privileged unless configured); null when unreadable. */
@@ -36,50 +35,32 @@ export interface PodSecurityFinding {
 }
 
 export interface PreflightReport {
+  /** The profile the PodSecurity findings were judged for. */
+  readonly profile: Profile;
   readonly access: readonly AccessFinding[];
   readonly podSecurity: readonly PodSecurityFinding[];
 }
 
 export const POD_SECURITY_ENFORCE = 'pod-security.kubernetes.io/enforce';
 
-/** Capabilities baseline admits in capabilities.add (Pod Security Standards). */
-const BASELINE_CAPABILITIES = new Set([
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-]);
+/** The capture container in a few words, as a level would see it. */
+function describeContainer(profile: Profile, level: PodSecurityLevel): string {
+  if (profile === 'privileged') return 'privileged: true, as root';
+  return level === 'baseline'
+    ? "root, nothing added, every default capability but NET_RAW dropped (capture relies on the runtime's default NET_RAW)"
+    : 'root, capabilities: drop ALL, add NET_RAW; no privilege escalation';
+}
 
 /** Would PodSecurity at this level admit the capture container of this profile? */
 export function podSecurityVerdict(enforce: string, profile: Profile): { allowed: boolean; detail: string } {
   const level = enforce === '' ? 'privileged' : enforce;
-  const adds = profileAdds(profile, level);
-  const what = adds.privileged
-    ? 'privileged: true'
-    : adds.capabilities.length === 0
-      ? "no capability added (profile auto relies on the runtime's default NET_RAW)"
-      : `capabilities ${adds.capabilities.join(', ')}`;
-  if (level === 'privileged') {
-    return { allowed: true, detail: enforce === '' ? `no enforce label (cluster default, privileged unless configured otherwise): ${what} allowed` : `privileged: ${what} allowed` };
+  if (level !== 'privileged' && level !== 'baseline' && level !== 'restricted') return { allowed: true, detail: `unknown level "${enforce}": admission decides` };
+  const what = describeContainer(profile, level);
+  const problems = podSecurityProblems(captureSecurityContext(profile, level), level);
+  if (problems.length === 0) {
+    return { allowed: true, detail: enforce === '' ? `no enforce label (cluster default, privileged unless configured otherwise): ${what} allowed` : `${level}: ${what} allowed` };
   }
-  if (level === 'baseline') {
-    const bad = adds.privileged ? ['privileged: true'] : adds.capabilities.filter((c) => !BASELINE_CAPABILITIES.has(c));
-    if (bad.length === 0) return { allowed: true, detail: `baseline: ${what} allowed` };
-    return { allowed: false, detail: `baseline forbids ${adds.privileged ? 'privileged containers' : `adding ${bad.join(', ')}`} (profile ${profile})` };
-  }
-  if (level === 'restricted') {
-    return { allowed: false, detail: `restricted forbids ${adds.privileged ? 'privileged containers' : `adding ${adds.capabilities.join(', ')}`} and root containers (profile ${profile})` };
-  }
-  return { allowed: true, detail: `unknown level "${enforce}": admission decides` };
+  return { allowed: false, detail: `${level} forbids ${problems.join(', ')}; capture runs as root with CAP_NET_RAW (profile ${profile})` };
 }
 
 interface Check {
@@ -136,7 +117,7 @@ export async function runPreflight(api: PreflightApi, scope: NamespaceScope, tar
       return { namespace, enforce, ...podSecurityVerdict(enforce, profile) };
     }),
   );
-  return { access, podSecurity };
+  return { profile, access, podSecurity };
 }
 
 /** May names cover the whole cluster (pods listable and watchable in all namespaces)? */
@@ -169,7 +150,7 @@ export function decide(report: PreflightReport, targetNamespaces: readonly strin
       continue;
     }
     const ps = report.podSecurity.find((p) => p.namespace === namespace);
-    if (ps && ps.allowed === false) blocked.set(namespace, podSecurityError(namespace, ps.enforce ?? '?', ps.detail));
+    if (ps && ps.allowed === false) blocked.set(namespace, podSecurityError(namespace, ps.enforce ?? '?', ps.detail, report.profile));
   }
   const usable = new Set(targetNamespaces.filter((n) => !blocked.has(n)));
   const warnings: string[] = [];

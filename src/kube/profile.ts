@@ -1,24 +1,74 @@
 /**
- * What each --profile grants the capture container. Capturing with AF_PACKET needs CAP_NET_RAW and
- * nothing else; netadmin adds NET_ADMIN (what `kubectl debug --profile=netadmin` gives) and
- * privileged is the last resort for runtimes that drop capabilities anyway.
+ * What each --profile grants the capture container, as its securityContext. Capturing opens an
+ * AF_PACKET socket, which needs CAP_NET_RAW and nothing else: the agent sets no socket option
+ * that needs NET_ADMIN (no promiscuous mode; `any` is read in SOCK_DGRAM), the keeper only reads
+ * /proc, and the upload unpacks without changing owners (`tar --no-same-owner`, so no CAP_CHOWN).
+ * So `auto` drops every capability but NET_RAW and forbids escalation; `privileged` is the last
+ * resort for runtimes that withhold NET_RAW whatever the spec says.
+ *
+ * Both run as root explicitly (runAsUser 0, runAsNonRoot false): a pod-level runAsNonRoot would
+ * otherwise make the kubelet refuse to start the container ("container has runAsNonRoot and image
+ * will run as root"), and a pod-level runAsUser would leave a non-root user whose NET_RAW is not
+ * effective.
  */
-export type Profile = 'auto' | 'netadmin' | 'privileged';
-export const PROFILES: readonly Profile[] = ['auto', 'netadmin', 'privileged'];
+import type * as k8s from '@kubernetes/client-node';
+
+export type Profile = 'auto' | 'privileged';
+export const PROFILES: readonly Profile[] = ['auto', 'privileged'];
+
+/** Profiles of earlier versions: what to say instead. */
+export const RETIRED_PROFILES: Readonly<Record<string, string>> = {
+  netadmin:
+    '--profile netadmin is retired: capturing needs only CAP_NET_RAW, which --profile auto (the default) gives; ' +
+    'nothing in kubectl shark uses NET_ADMIN. Use --profile auto, or --profile privileged where the container runtime withholds NET_RAW',
+};
+
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
 /**
- * `podSecurity` is the enforce level of the pod's namespace when known. Under `baseline`, `auto`
- * adds nothing: baseline forbids adding NET_RAW but not keeping the runtime's defaults, and the
- * common runtimes (containerd, Docker) give root containers NET_RAW by default; if this one does
- * not, the agent says it lacks CAP_NET_RAW.
+ * The capabilities containerd and Docker give a container by default (CRI-O gives fewer: no
+ * NET_RAW, MKNOD, AUDIT_WRITE or SYS_CHROOT).
  */
-export function profileAdds(profile: Profile, podSecurity?: string | null): { capabilities: string[]; privileged: boolean } {
+export const RUNTIME_DEFAULT_CAPABILITIES: readonly string[] = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+];
+
+const ROOT: k8s.V1SecurityContext = { runAsUser: 0, runAsNonRoot: false };
+
+/**
+ * The capture container's securityContext. `podSecurity` is the namespace's enforce level when
+ * known: `baseline` forbids adding NET_RAW but not keeping a default one, so there nothing is added
+ * and every other default capability is dropped by name (drop lists are always allowed), which
+ * leaves exactly the runtime's default NET_RAW. In `restricted` nothing can capture (pre-flight
+ * says so); the spec is the usual one.
+ */
+export function captureSecurityContext(profile: Profile, podSecurity?: string | null): k8s.V1SecurityContext {
   switch (profile) {
     case 'auto':
-      return { capabilities: podSecurity === 'baseline' ? [] : ['NET_RAW'], privileged: false };
-    case 'netadmin':
-      return { capabilities: ['NET_ADMIN', 'NET_RAW'], privileged: false };
+      if (podSecurity === 'baseline') {
+        return { allowPrivilegeEscalation: false, capabilities: { drop: RUNTIME_DEFAULT_CAPABILITIES.filter((c) => c !== 'NET_RAW') }, ...ROOT };
+      }
+      return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_RAW'] }, ...ROOT };
     case 'privileged':
-      return { capabilities: [], privileged: true };
+      // allowPrivilegeEscalation=false with privileged=true is invalid (the apiserver refuses it).
+      return { privileged: true, ...ROOT };
   }
+}
+
+/** The lowest PodSecurity enforce level that admits a profile's container. */
+export function requiredPodSecurity(profile: Profile): Exclude<PodSecurityLevel, 'restricted'> {
+  return profile === 'privileged' ? 'privileged' : 'baseline';
 }

@@ -24,7 +24,9 @@ export type SharkErrorCode =
   | 'KUBE_IMAGE_PULL'
   | 'KUBE_START_FAILED'
   | 'KUBE_API'
-  | 'KUBE_AGENT_FAILED';
+  | 'KUBE_AGENT_FAILED'
+  /** The agent bundle that reached the pod is not the one sent (sha256 checked in the pod). */
+  | 'KUBE_AGENT_INTEGRITY';
 
 export class SharkError extends Error {
   readonly code: SharkErrorCode;

@@ -113,33 +113,41 @@ test('forbidden only when patching (pre-flight could not tell): still exit 6, na
   assert.match(res.stderr, /may not patch pods\/ephemeralcontainers in namespace shop/);
 });
 
-test('PodSecurity baseline or restricted: exit 7, naming the label to change', { skip }, async () => {
-  const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json', '--profile', 'netadmin']);
+test('PodSecurity baseline or restricted: exit 7 before patching, naming what is forbidden and the label to change', { skip }, async () => {
+  const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json', '--profile', 'privileged']);
   assert.equal(res.code, 7, res.stderr);
-  assert.match(res.stderr, /namespace locked enforces PodSecurity "baseline", which forbids the capture container \(baseline forbids adding NET_ADMIN, NET_RAW/);
+  assert.match(res.stderr, /namespace locked enforces PodSecurity "baseline", which forbids the capture container \(baseline forbids privileged: true/);
   assert.match(res.stderr, /kubectl label namespace locked pod-security.kubernetes.io\/enforce=privileged --overwrite/);
   assertOneError(res);
   assert.deepEqual(await ephemeralNames('locked', 'web'), []);
-  const strict = await runTap(sandbox, ['api', '-n', 'strict', '--profile', 'privileged', '-o', 'json']);
+  // restricted: runAsNonRoot required, root forbidden, no capability but NET_BIND_SERVICE: no profile can capture.
+  const strict = await runTap(sandbox, ['api', '-n', 'strict', '-o', 'json']);
   assert.equal(strict.code, 7, strict.stderr);
-  assert.match(strict.stderr, /PodSecurity "restricted"/);
+  assert.match(
+    strict.stderr,
+    /namespace strict enforces PodSecurity "restricted", which forbids the capture container \(restricted forbids capabilities.add NET_RAW \(only NET_BIND_SERVICE may be added\), runAsNonRoot false \(must be true\), runAsUser 0 \(root is forbidden\)/,
+  );
+  assert.match(strict.stderr, /kubectl label namespace strict pod-security.kubernetes.io\/enforce=baseline --overwrite/);
+  assertOneError(strict);
+  assert.deepEqual(await ephemeralNames('strict', 'api'), [], 'pre-flight stopped it: nothing was patched');
 
   // When pre-flight cannot read the namespace, the API server's own 403 gives the same answer.
   const carol = sandbox.kubeconfigFor('carol');
   sandbox.faults.deny.push({ verb: 'get', resource: 'namespaces', user: 'carol' });
-  const late = await runTap(carol, ['web', '-n', 'locked', '-o', 'json', '--profile', 'netadmin']);
+  const late = await runTap(carol, ['web', '-n', 'locked', '-o', 'json', '--profile', 'privileged']);
   assert.equal(late.code, 7, late.stderr);
-  assert.match(late.stderr, /namespace locked enforces PodSecurity "baseline".*violates PodSecurity/s);
+  assert.match(late.stderr, /namespace locked enforces PodSecurity "baseline".*violates PodSecurity "baseline:latest": privileged \(container "shark-[a-z0-9]{5}" must not set securityContext.privileged=true\)/s);
+  assert.match(late.stderr, /enforce=privileged --overwrite/);
   assert.deepEqual(await ephemeralNames('locked', 'web'), []);
 
   // --dry-run shows it and exits 0.
-  const dry = await runTap(sandbox, ['web', '-n', 'locked', '--dry-run', '--profile', 'netadmin']);
+  const dry = await runTap(sandbox, ['web', '-n', 'locked', '--dry-run', '--profile', 'privileged']);
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /BLOCKED {2}PodSecurity in namespace locked: baseline forbids adding NET_ADMIN, NET_RAW/);
+  assert.match(dry.stdout, /BLOCKED {2}PodSecurity in namespace locked: baseline forbids privileged: true/);
   assert.match(dry.stdout, /problems a real run would hit:/);
 });
 
-test('profile auto in a baseline namespace adds no capability (admitted) and captures with the runtime\'s default NET_RAW', { skip }, async () => {
+test('profile auto in a baseline namespace adds no capability (admitted) and captures with the runtime\'s default NET_RAW, the only one kept', { skip }, async () => {
   const res = await runTap(sandbox, ['web', '-n', 'locked', '-o', 'json', '--count', '2']);
   assert.equal(res.code, 0, res.stderr);
   const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { src: { namespace: string } });
@@ -148,7 +156,9 @@ test('profile auto in a baseline namespace adds no capability (admitted) and cap
   const pod = await core.readNamespacedPod({ namespace: 'locked', name: 'web' });
   const shark = (pod.spec?.ephemeralContainers ?? []).filter((c) => c.name.startsWith('shark-'));
   assert.equal(shark.length, 1);
-  assert.equal(JSON.stringify(shark[0].securityContext ?? {}), '{}', 'nothing added: baseline forbids adding NET_RAW');
+  assert.equal(shark[0].securityContext?.capabilities?.add, undefined, 'nothing added: baseline forbids adding NET_RAW');
+  assert.ok(shark[0].securityContext?.capabilities?.drop?.includes('CHOWN'), 'the other defaults dropped by name');
+  assert.ok(!shark[0].securityContext?.capabilities?.drop?.includes('NET_RAW'));
 });
 
 test('ephemeral containers disabled (404 on the subresource): exit 8', { skip }, async () => {

@@ -66,6 +66,10 @@ test('flags are checked before the cluster is touched', () => {
   usage({ redact: false, redactKeys: 'tenant' }, /--redact-keys has no effect with --no-redact/);
   assert.deepEqual(validateTapArgs({ ...base, redactKeys: ['tenant,ssn', ' pin '] }, false).redactKeys, ['tenant', 'ssn', 'pin']);
   assert.deepEqual(validateTapArgs(base, false).redactKeys, []);
+  usage({ profile: 'root' }, /--profile "root" is not a profile: choose auto or privileged/);
+  // Retired: capture never needed NET_ADMIN; the message says what to use instead.
+  usage({ profile: 'netadmin' }, /--profile netadmin is retired: capturing needs only CAP_NET_RAW, which --profile auto \(the default\) gives.*Use --profile auto, or --profile privileged/);
+  assert.equal(validateTapArgs({ ...base, profile: 'privileged' }, false).profile, 'privileged');
   const ok = validateTapArgs({ ...base, duration: '2m', count: 5, maxBody: '1KiB', filter: 'http' }, false);
   assert.equal(ok.durationMs, 120_000);
   assert.equal(ok.count, 5);
@@ -76,7 +80,8 @@ test('flags are checked before the cluster is touched', () => {
 
 test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2', { skip: skipCli }, async () => {
   const cases: [string[], RegExp][] = [
-    [['--profile', 'root'], /Invalid values:[\s\S]*profile/],
+    [['--profile', 'root'], /--profile "root" is not a profile: choose auto or privileged/],
+    [['--profile', 'netadmin', '-o', 'json'], /--profile netadmin is retired/],
     [['-o', 'yaml'], /Invalid values/],
     [['web(', '-o', 'json'], /POD_REGEX "web\(" is not a valid RE2 regular expression/],
     [['--duration', 'x', '-o', 'json'], /--duration "x" is not a duration/],

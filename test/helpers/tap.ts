@@ -131,7 +131,7 @@ function cmdline(pid: number): string {
   }
 }
 
-/** Command lines of agent processes (`agent.js capture`) in the pods right now. */
+/** Command lines of agent processes (`node ... agent.js capture`, not the shell around one) in the pods right now. */
 export function agentsIn(sandbox: Sandbox, pods: ReadonlyArray<readonly [string, string]>): string[] {
   const found: string[] = [];
   for (const [ns, name] of pods) {
@@ -143,7 +143,7 @@ export function agentsIn(sandbox: Sandbox, pods: ReadonlyArray<readonly [string,
     }
     for (const pid of pids) {
       const line = cmdline(pid);
-      if (/agent\.js capture/.test(line)) found.push(`${ns}/${name} pid ${pid}: ${line}`);
+      if (/^\S*node .*agent\.js capture/.test(line)) found.push(`${ns}/${name} pid ${pid}: ${line}`);
     }
   }
   return found;

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { alreadyExists, badRequest, conflict, notFound } from './errors.ts';
@@ -25,6 +25,7 @@ import {
   terminate,
   type ExitInfo,
 } from './runtime.ts';
+import { processSecurity, runAsNonRootViolation, setprivPrefix, type ProcessSecurity } from './security.ts';
 import { Store } from './store.ts';
 import type { Faults, FixtureNamespace, FixturePod, FixtureService } from './types.ts';
 import { defaultContainer, ephemeralInvalid, podSecurityError, validateEphemeralUpdate, type PodSecurityLevel } from './validation.ts';
@@ -44,6 +45,8 @@ export interface ContainerRuntime {
   readonly spec: Container;
   readonly dir: string;
   readonly env: Record<string, string>;
+  /** Identity and capabilities of its processes, exec'd ones included. */
+  readonly security: ProcessSecurity;
   readonly logs: LogBuffer;
   proc?: ContainerProcess;
   containerID?: string;
@@ -311,8 +314,11 @@ export class Cluster {
 
   #newContainerRuntime(rt: PodRuntime, spec: Container, ephemeral: boolean): ContainerRuntime {
     const dir = join(rt.dir, spec.name);
-    mkdirSync(dir, { recursive: true });
-    const c: ContainerRuntime = { name: spec.name, ephemeral, spec, dir, env: this.#containerEnv(rt.name, dir, spec), logs: new LogBuffer(), waiting: 'ContainerCreating' };
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const security = processSecurity(this.pod(rt.namespace, rt.name)!, spec);
+    // The container's own directory (cwd, HOME, TMPDIR) belongs to its user, as an image's would.
+    chownSync(dir, security.uid, security.gid);
+    const c: ContainerRuntime = { name: spec.name, ephemeral, spec, dir, env: this.#containerEnv(rt.name, dir, spec), security, logs: new LogBuffer(), waiting: 'ContainerCreating' };
     rt.containers.set(spec.name, c);
     return c;
   }
@@ -344,13 +350,15 @@ export class Cluster {
         { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: createHash('sha256').update(rsName).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, '$1-$2-$3-$4-$5'), controller: true, blockOwnerDeletion: true },
       ];
     }
+    // In a restricted namespace the fixture's containers are made compliant (the sandbox's images run as root).
+    const restrictedContainer = restricted ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } : undefined;
     const containers: Container[] = f.containers.map((c) => ({
       name: c.name,
       image: c.image,
       command: c.command,
       ...(c.env ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
       resources: {},
-      ...(restricted ? { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } } : {}),
+      ...(restrictedContainer || c.securityContext ? { securityContext: { ...restrictedContainer, ...c.securityContext } } : {}),
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
       imagePullPolicy: defaultContainer({ name: c.name, image: c.image }).imagePullPolicy!,
@@ -376,7 +384,7 @@ export class Cluster {
         nodeName: NODE_NAME,
         serviceAccountName: 'default',
         serviceAccount: 'default',
-        securityContext: restricted ? { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } : {},
+        securityContext: { ...(restricted ? { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } } : {}), ...f.securityContext },
         schedulerName: 'default-scheduler',
         enableServiceLinks: true,
         preemptionPolicy: 'PreemptLowerPriority',
@@ -443,6 +451,14 @@ export class Cluster {
   #startContainer(rt: PodRuntime, c: ContainerRuntime): void {
     const argv = [...(c.spec.command?.length ? c.spec.command : defaultEntrypoint(c.spec.image!)), ...(c.spec.args ?? [])];
     const cwd = c.spec.workingDir || c.dir;
+    // The kubelet checks runAsNonRoot while making the container's config, before the runtime sees it;
+    // it retries on every sync, and the container stays waiting.
+    const nonRoot = runAsNonRootViolation(this.pod(rt.namespace, rt.name)!, c.spec);
+    if (nonRoot !== undefined) {
+      c.waiting = 'CreateContainerConfigError';
+      this.#setStatus(rt, c, { state: { waiting: { reason: 'CreateContainerConfigError', message: nonRoot } } });
+      return;
+    }
     c.containerID = newContainerID();
     if (resolveExecutable(argv[0]!, c.env['PATH']!, cwd) === undefined) {
       const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH: unknown`;
@@ -454,7 +470,7 @@ export class Cluster {
     }
     const startedAt = now();
     c.proc = new ContainerProcess(
-      { netns: rt.netns!.name, argv, cwd, env: c.env, stdin: c.spec.stdin === true },
+      { netns: rt.netns!.name, wrap: setprivPrefix(c.security), argv, cwd, env: c.env, stdin: c.spec.stdin === true },
       c.logs,
       startedAt,
     );

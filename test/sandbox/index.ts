@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { requireNetns } from '../helpers/netns.ts';
 import { Cluster } from './cluster.ts';
 import { Bridge, sweepStaleSandboxes } from './net.ts';
 import { kubeconfigYaml, makeClientCert, makePki, type Pki } from './pki.ts';
+import { requireSetpriv } from './security.ts';
 import { ApiServer, type Identity } from './server.ts';
 import type { Faults, FixturePod, Sandbox, SandboxFixture } from './types.ts';
 
@@ -41,6 +42,8 @@ export function requireSandbox(): string | null {
   const netns = requireNetns([]);
   if (netns !== null) return netns;
   if (!which('openssl')) return '`openssl` is not installed (the sandbox makes its CA with it)';
+  const setpriv = requireSetpriv();
+  if (setpriv !== null) return setpriv;
   try {
     repoNode();
   } catch {
@@ -83,11 +86,11 @@ class RunningSandbox implements Sandbox {
     const base = { server: this.server, ca: this.#pki.caCert, user, namespace: opts.namespace ?? 'default' };
     if (opts.token === false) {
       const { cert, key } = makeClientCert(this.#pki, `client-${safe}-${this.#files}`, user, []);
-      writeFileSync(file, kubeconfigYaml({ ...base, clientCert: cert, clientKey: key }));
+      writeFileSync(file, kubeconfigYaml({ ...base, clientCert: cert, clientKey: key }), { mode: 0o600 });
     } else {
       const token = `sandbox-${safe}-${randomBytes(12).toString('hex')}`;
       this.#tokens.set(token, { user, groups: ['system:authenticated'] });
-      writeFileSync(file, kubeconfigYaml({ ...base, token }));
+      writeFileSync(file, kubeconfigYaml({ ...base, token }), { mode: 0o600 });
     }
     return file;
   }
@@ -104,6 +107,12 @@ class RunningSandbox implements Sandbox {
     const ns = this.cluster.runtime(namespace, name)?.netns;
     if (!ns) throw new Error(`no pod ${namespace}/${name} in the sandbox`);
     return ns.name;
+  }
+
+  containerDir(namespace: string, pod: string, container: string): string {
+    const c = this.cluster.runtime(namespace, pod)?.containers.get(container);
+    if (!c) throw new Error(`no container ${container} in pod ${namespace}/${pod} of the sandbox`);
+    return c.dir;
   }
 
   podIP(namespace: string, name: string): string {
@@ -158,10 +167,12 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
   const parent = options.dir ?? tmpdir();
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, `ks-${process.pid}-sandbox-`));
+  // Containers that run as another user must reach their own directories below it (not list it).
+  chmodSync(dir, 0o711);
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
   try {
     const pkiDir = join(dir, 'pki');
-    mkdirSync(pkiDir);
+    mkdirSync(pkiDir, { mode: 0o700 });
     const pki = makePki(pkiDir);
     const admin = makeClientCert(pki, 'admin', 'admin', ['system:masters']);
     const binDir = join(dir, 'bin');
@@ -183,7 +194,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
     cleanups.push(() => api.close());
     const server = `https://127.0.0.1:${port}`;
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml({ server, ca: pki.caCert, user: 'admin', namespace: 'default', clientCert: admin.cert, clientKey: admin.key }));
+    writeFileSync(kubeconfig, kubeconfigYaml({ server, ca: pki.caCert, user: 'admin', namespace: 'default', clientCert: admin.cert, clientKey: admin.key }), { mode: 0o600 });
 
     for (const ns of fixture.namespaces ?? []) cluster.ensureNamespace(ns);
     for (const svc of fixture.services ?? []) cluster.createService(svc);

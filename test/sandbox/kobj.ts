@@ -42,6 +42,11 @@ export interface SecurityContext {
   allowPrivilegeEscalation?: boolean;
   runAsNonRoot?: boolean;
   runAsUser?: number;
+  runAsGroup?: number;
+  /** Pod level only. */
+  supplementalGroups?: number[];
+  /** Pod level only. */
+  fsGroup?: number;
   seccompProfile?: { type?: string };
   [field: string]: unknown;
 }

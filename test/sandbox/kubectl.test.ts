@@ -215,8 +215,9 @@ describe('kubectl 1.32 against the sandbox', { skip }, () => {
 
   test('delete pod waits for DELETED; its processes and namespace are gone', async () => {
     await sb.createPod({ namespace: 'shop', name: 'doomed', containers: [{ name: 'c', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 3600 & sleep 3600'] }] });
+    // The pod is Running once its main process is spawned; sh forks the sleeps a moment later.
+    await waitFor(() => sb.processesIn('shop', 'doomed').length === 3, 'sh and two sleeps');
     const pids = sb.processesIn('shop', 'doomed');
-    assert.equal(pids.length, 3, 'sh and two sleeps');
     const r = await kubectl(['delete', 'pod', '-n', 'shop', 'doomed'], { timeoutMs: 15_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'pod "doomed" deleted');

@@ -103,6 +103,8 @@ export class LogBuffer extends EventEmitter<{ data: [Buffer]; end: [] }> {
 
 export interface ProcessSpec {
   netns: string;
+  /** Run first inside the namespace: sets the container's identity and capabilities (security.ts setprivPrefix). */
+  wrap?: readonly string[];
   argv: string[];
   cwd: string;
   env: Record<string, string>;
@@ -123,7 +125,7 @@ export function exitCodeOf(e: ExitInfo): number {
 
 /** Starts `argv` inside the namespace in its own process group (so the whole tree can be signalled). */
 export function spawnIn(spec: ProcessSpec, stdio: { stdout: boolean; stderr: boolean }): ChildProcess {
-  return spawn(ipBinary(), ['netns', 'exec', spec.netns, ...spec.argv], {
+  return spawn(ipBinary(), ['netns', 'exec', spec.netns, ...(spec.wrap ?? []), ...spec.argv], {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,

@@ -165,7 +165,7 @@ export class ApiServer {
   constructor(cluster: Cluster, tls: { key: Buffer; cert: Buffer; ca: Buffer }, tokens: Map<string, Identity>) {
     this.#cluster = cluster;
     this.#tokens = tokens;
-    this.#streams = new StreamServer(() => cluster.faults.websocketV4Only);
+    this.#streams = new StreamServer(cluster.faults);
     this.#server = createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, (req, res) => {
       void this.#handle(req, res);
     });

@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContainerRuntime, PodRuntime } from './cluster.ts';
 import { exitCodeOf, resolveExecutable, spawnIn, terminate, type ExitInfo } from './runtime.ts';
+import { setprivPrefix } from './security.ts';
+import type { Faults } from './types.ts';
 
 const V5 = 'v5.channel.k8s.io';
 const V4 = 'v4.channel.k8s.io';
@@ -70,16 +72,16 @@ function shellQuote(arg: string): string {
 }
 
 export class StreamServer {
-  readonly #v4Only: () => boolean;
+  readonly #faults: Pick<Faults, 'websocketV4Only' | 'tamperExecStdin'>;
   readonly #wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => pickProtocol(protocols, this.#v4Only()) ?? false,
+    handleProtocols: (protocols) => pickProtocol(protocols, this.#faults.websocketV4Only) ?? false,
   });
 
-  /** `v4Only` is asked at each upgrade (a fault switch that may change at run time). */
-  constructor(v4Only: () => boolean = () => false) {
-    this.#v4Only = v4Only;
+  /** The fault switches are read at each upgrade and on each stdin message (they may change at run time). */
+  constructor(faults: Pick<Faults, 'websocketV4Only' | 'tamperExecStdin'> = { websocketV4Only: false }) {
+    this.#faults = faults;
   }
   readonly #sockets = new Set<WebSocket>();
 
@@ -88,7 +90,7 @@ export class StreamServer {
       this.#sockets.add(ws);
       ws.on('close', () => this.#sockets.delete(ws));
       ws.binaryType = 'nodebuffer';
-      new Session(ws, request).start();
+      new Session(ws, request, this.#faults).start();
     });
   }
 
@@ -104,14 +106,18 @@ class Session {
   readonly #ws: WebSocket;
   readonly #req: StreamRequest;
   readonly #v5: boolean;
+  readonly #faults: Pick<Faults, 'tamperExecStdin'>;
+  /** Bytes of stdin received so far (where the next chunk starts, for the tamper fault). */
+  #stdinOffset = 0;
   #done = false;
   #onClientStdin: (data: Buffer) => void = () => undefined;
   #onClientStdinEnd: () => void = () => undefined;
   #onClientGone: () => void = () => undefined;
 
-  constructor(ws: WebSocket, req: StreamRequest) {
+  constructor(ws: WebSocket, req: StreamRequest, faults: Pick<Faults, 'tamperExecStdin'>) {
     this.#ws = ws;
     this.#req = req;
+    this.#faults = faults;
     this.#v5 = ws.protocol === V5;
   }
 
@@ -133,7 +139,12 @@ class Session {
     if (data.length === 0) return;
     const channel = data[0];
     if (channel === STDIN) {
-      if (this.#req.stdin) this.#onClientStdin(data.subarray(1));
+      if (!this.#req.stdin) return;
+      let chunk = data.subarray(1);
+      const tamper = this.#faults.tamperExecStdin;
+      if (tamper && this.#req.kind === 'exec') chunk = tamper(this.#req.command, chunk, this.#stdinOffset);
+      this.#stdinOffset += data.length - 1;
+      this.#onClientStdin(chunk);
     } else if (channel === CLOSE && this.#v5) {
       if (data[1] === STDIN) this.#onClientStdinEnd();
     }
@@ -184,7 +195,8 @@ class Session {
     const script = tty ? resolveExecutable('script', container.env['PATH']!, cwd) : undefined;
     const argv = script ? [script, '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : command;
     const child = spawnIn(
-      { netns: pod.netns.name, argv, cwd, env: { TERM: 'xterm', ...container.env }, stdin: this.#req.stdin },
+      // An exec'd process gets the container's identity and capabilities, as runc exec gives it.
+      { netns: pod.netns.name, wrap: setprivPrefix(container.security), argv, cwd, env: { TERM: 'xterm', ...container.env }, stdin: this.#req.stdin },
       { stdout: this.#req.stdout, stderr: this.#req.stderr || (tty && this.#req.stdout) },
     );
     pod.execs.add(child);

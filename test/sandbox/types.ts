@@ -1,10 +1,13 @@
 /** The sandbox's public types (Contract 1 of the issue-6 plan); index.ts re-exports them. */
+import type { SecurityContext } from './kobj.ts';
 
 export interface FixtureContainer {
   name: string;
   image: string;
   command: string[];
   env?: Record<string, string>;
+  /** Applied for real (identity, capabilities, no_new_privs; runAsNonRoot checked as the kubelet does). */
+  securityContext?: SecurityContext;
 }
 
 export interface FixturePod {
@@ -17,6 +20,8 @@ export interface FixturePod {
   ip?: string;
   /** Sets metadata.ownerReferences to a ReplicaSet `<deploy>-<hash>`. */
   ownerDeployment?: string;
+  /** The pod-level securityContext (runAsNonRoot, runAsUser, runAsGroup, supplementalGroups, ...). */
+  securityContext?: SecurityContext;
 }
 
 export interface FixtureService {
@@ -64,6 +69,12 @@ export interface Faults {
    * whole session.
    */
   websocketV4Only: boolean;
+  /**
+   * Bytes altered in transit: each stdin chunk of an exec (`offset` = bytes of that exec's stdin
+   * before it) goes to the process as what this returns, as a meddling proxy between client and
+   * kubelet would deliver it.
+   */
+  tamperExecStdin?: ((command: readonly string[], chunk: Buffer, offset: number) => Buffer) | undefined;
 }
 
 export interface Sandbox {
@@ -82,6 +93,8 @@ export interface Sandbox {
   /** `ip netns` name of the pod. */
   podNetns(namespace: string, name: string): string;
   podIP(namespace: string, name: string): string;
+  /** The host directory a container has as its cwd, HOME and TMPDIR (owned by its user). */
+  containerDir(namespace: string, pod: string, container: string): string;
   /** Pids of every process in the pod's netns right now. */
   processesIn(namespace: string, name: string): number[];
   /** API server down (connections refused), pods keep running. */

@@ -124,8 +124,9 @@ interface Violation {
 }
 
 /**
- * PodSecurity checks (pod-security-admission), in the order of their check IDs; restricted
- * replaces the baseline capabilities and seccomp checks with its stricter ones.
+ * PodSecurity checks (pod-security-admission, policy/check_*.go) with their reasons and details,
+ * in the order the admission reports them: the baseline checks by ID, then the restricted ones;
+ * restricted replaces the baseline capabilities and seccomp checks with its stricter ones.
  */
 export function podSecurityViolations(pod: Pod, level: PodSecurityLevel): Violation[] {
   if (level === 'privileged') return [];
@@ -134,11 +135,7 @@ export function podSecurityViolations(pod: Pod, level: PodSecurityLevel): Violat
   const podSc = pod.spec.securityContext ?? {};
   const out: Violation[] = [];
 
-  if (restricted) {
-    const bad = all.filter((c) => c.securityContext?.allowPrivilegeEscalation !== false).map((c) => c.name);
-    if (bad.length > 0) out.push({ reason: 'allowPrivilegeEscalation != false', detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false` });
-  }
-
+  // capabilities_baseline: only the default capabilities may be added.
   if (!restricted) {
     const bad: string[] = [];
     const caps = new Set<string>();
@@ -152,21 +149,6 @@ export function podSecurityViolations(pod: Pod, level: PodSecurityLevel): Violat
     if (bad.length > 0) {
       out.push({ reason: 'non-default capabilities', detail: `${containersPhrase(bad)} must not include ${quoteList([...caps].sort())} in securityContext.capabilities.add` });
     }
-  } else {
-    const missingDrop = all.filter((c) => !(c.securityContext?.capabilities?.drop ?? []).includes('ALL')).map((c) => c.name);
-    const adding: string[] = [];
-    const caps = new Set<string>();
-    for (const c of all) {
-      const extra = (c.securityContext?.capabilities?.add ?? []).filter((cap) => cap !== 'NET_BIND_SERVICE');
-      if (extra.length > 0) {
-        adding.push(c.name);
-        for (const cap of extra) caps.add(cap);
-      }
-    }
-    const details: string[] = [];
-    if (missingDrop.length > 0) details.push(`${containersPhrase(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
-    if (adding.length > 0) details.push(`${containersPhrase(adding)} must not include ${quoteList([...caps].sort())} in securityContext.capabilities.add`);
-    if (details.length > 0) out.push({ reason: 'unrestricted capabilities', detail: details.join('; ') });
   }
 
   const hostNs = (['hostNetwork', 'hostPID', 'hostIPC'] as const).filter((f) => pod.spec[f] === true).map((f) => `${f}=true`);
@@ -175,24 +157,50 @@ export function podSecurityViolations(pod: Pod, level: PodSecurityLevel): Violat
   const privileged = all.filter((c) => c.securityContext?.privileged === true).map((c) => c.name);
   if (privileged.length > 0) out.push({ reason: 'privileged', detail: `${containersPhrase(privileged)} must not set securityContext.privileged=true` });
 
-  if (restricted) {
-    const podNonRoot = podSc.runAsNonRoot === true;
-    const bad = all.filter((c) => (c.securityContext?.runAsNonRoot ?? (podNonRoot ? true : undefined)) !== true).map((c) => c.name);
-    if (bad.length > 0) {
-      out.push({ reason: 'runAsNonRoot != true', detail: podNonRoot ? `${containersPhrase(bad)} must not set securityContext.runAsNonRoot=false` : `pod or ${containersPhrase(bad)} must set securityContext.runAsNonRoot=true` });
-    }
-    const root = all.filter((c) => (c.securityContext?.runAsUser ?? podSc.runAsUser) === 0).map((c) => c.name);
-    if (root.length > 0) out.push({ reason: 'runAsUser=0', detail: `${containersPhrase(root)} must not set runAsUser=0` });
-  }
-
   const seccompOf = (c: Container): string | undefined => c.securityContext?.seccompProfile?.type ?? podSc.seccompProfile?.type;
   if (!restricted) {
     const bad = all.filter((c) => seccompOf(c) === 'Unconfined').map((c) => c.name);
     if (bad.length > 0) out.push({ reason: 'seccompProfile', detail: `${containersPhrase(bad)} must not set securityContext.seccompProfile.type to "Unconfined"` });
-  } else {
-    const bad = all.filter((c) => !['RuntimeDefault', 'Localhost'].includes(seccompOf(c) ?? '')).map((c) => c.name);
-    if (bad.length > 0) out.push({ reason: 'seccompProfile', detail: `pod or ${containersPhrase(bad)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` });
+    return out;
   }
+
+  // allowPrivilegeEscalation: must be false, explicitly.
+  const escalating = all.filter((c) => c.securityContext?.allowPrivilegeEscalation !== false).map((c) => c.name);
+  if (escalating.length > 0) out.push({ reason: 'allowPrivilegeEscalation != false', detail: `${containersPhrase(escalating)} must set securityContext.allowPrivilegeEscalation=false` });
+
+  // capabilities_restricted: drop ALL, add at most NET_BIND_SERVICE.
+  const missingDrop = all.filter((c) => !(c.securityContext?.capabilities?.drop ?? []).includes('ALL')).map((c) => c.name);
+  const adding: string[] = [];
+  const caps = new Set<string>();
+  for (const c of all) {
+    const extra = (c.securityContext?.capabilities?.add ?? []).filter((cap) => cap !== 'NET_BIND_SERVICE');
+    if (extra.length > 0) {
+      adding.push(c.name);
+      for (const cap of extra) caps.add(cap);
+    }
+  }
+  const capDetails: string[] = [];
+  if (missingDrop.length > 0) capDetails.push(`${containersPhrase(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
+  if (adding.length > 0) capDetails.push(`${containersPhrase(adding)} must not include ${quoteList([...caps].sort())} in securityContext.capabilities.add`);
+  if (capDetails.length > 0) out.push({ reason: 'unrestricted capabilities', detail: capDetails.join('; ') });
+
+  // runAsNonRoot: explicit false anywhere is named first; else every container must be covered by a true.
+  const podNonRoot = podSc.runAsNonRoot === true;
+  const setters: string[] = podSc.runAsNonRoot === false ? ['pod'] : [];
+  const explicitlyBad = all.filter((c) => c.securityContext?.runAsNonRoot === false).map((c) => c.name);
+  if (explicitlyBad.length > 0) setters.push(containersPhrase(explicitlyBad));
+  const implicitlyBad = all.filter((c) => c.securityContext?.runAsNonRoot === undefined && !podNonRoot).map((c) => c.name);
+  if (setters.length > 0) out.push({ reason: 'runAsNonRoot != true', detail: `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false` });
+  else if (implicitlyBad.length > 0) out.push({ reason: 'runAsNonRoot != true', detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.runAsNonRoot=true` });
+
+  // runAsUser: an explicit 0 anywhere.
+  const rootSetters: string[] = podSc.runAsUser === 0 ? ['pod'] : [];
+  const rootContainers = all.filter((c) => c.securityContext?.runAsUser === 0).map((c) => c.name);
+  if (rootContainers.length > 0) rootSetters.push(containersPhrase(rootContainers));
+  if (rootSetters.length > 0) out.push({ reason: 'runAsUser=0', detail: `${rootSetters.join(' and ')} must not set runAsUser=0` });
+
+  const badSeccomp = all.filter((c) => !['RuntimeDefault', 'Localhost'].includes(seccompOf(c) ?? '')).map((c) => c.name);
+  if (badSeccomp.length > 0) out.push({ reason: 'seccompProfile', detail: `pod or ${containersPhrase(badSeccomp)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` });
   return out;
 }
 
