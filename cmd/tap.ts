@@ -8,6 +8,7 @@ import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.t
 import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, type Profile } from '../src/kube/profile.ts';
+import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
@@ -108,12 +109,23 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   };
 }
 
+/** The loaded kubeconfig's credentials (set once it is read). */
+let credentials: SecretScrubber | undefined;
+
+/**
+ * Every message tap prints or emits (errors, notices, agent warnings, the summary) passes here, so
+ * no credential of the kubeconfig and no Authorization value reaches the terminal, a log or -o json.
+ */
+export function tapMessage(text: string): string {
+  return credentials ? credentials.scrub(text) : scrubCredentials(text);
+}
+
 export function reportTapError(err: unknown): number {
   if (err instanceof SharkError) {
-    process.stderr.write(`${PREFIX}: ${err.message}\n`);
+    process.stderr.write(`${PREFIX}: ${tapMessage(err.message)}\n`);
     return exitCodeFor(err.code);
   }
-  process.stderr.write(`${PREFIX}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${PREFIX}: ${tapMessage(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return EXIT_FAILURE;
 }
 
@@ -154,6 +166,7 @@ export async function runTap(args: TapArgs): Promise<void> {
       import('../src/kube/tap-session.ts'),
     ]);
     const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+    credentials = loaded.secrets;
     const context = loaded.context;
     const scope: NamespaceScope = args.allNamespaces ? 'all' : parseNamespaces(args.namespace, loaded.namespace);
     const client = new KubeClient(loaded);
@@ -195,14 +208,14 @@ class TapOutput {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
       if (frame.type === 'warning' && frame.code !== 'REDACTION_OFF') {
-        this.onNotice(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`);
+        this.onNotice(tapMessage(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`));
         return;
       }
       if (frame.type !== 'stats' || !this.onStats) return;
       const { type, ...counters } = frame;
       this.onStats(JSON.stringify({ type, namespace: source.namespace, pod: source.pod, ...counters }));
     },
-    notice: (m: string) => this.onNotice(m),
+    notice: (m: string) => this.onNotice(tapMessage(m)),
     podsChanged: (n: number) => this.onPods?.(n),
     drops: (n: number) => this.onDrops?.(n),
     redactionOff: () => this.onRedactionOff?.(),
@@ -277,7 +290,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   await trigger.promise;
   await session.stop();
   await writer.end();
-  process.stderr.write(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
   if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
   process.exit(EXIT_OK);
 }
@@ -327,7 +340,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   });
   await session.stop();
   for (const m of notices) process.stderr.write(`${PREFIX}: ${m}\n`);
-  process.stderr.write(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
   process.exit(code);
 }
 

@@ -178,6 +178,16 @@ export function kubeError(err: unknown, ctx: ErrorContext): SharkError {
   const failure = apiFailure(err);
   if (failure === null) {
     const text = err instanceof Error ? err.message : String(err);
+    // node-fetch quotes the refused value (the token) and Node names the header: say neither.
+    if (/is not a legal HTTP header value|Invalid character in header content/.test(text)) {
+      return new SharkError(
+        'KUBE_CONFIG',
+        `${ctx.action} failed: a credential of context "${ctx.context}"${ctx.user ? ` (user "${ctx.user}")` : ''} holds a character no HTTP header may carry ` +
+          '(a control character or line break inside the token?): fix the token or token-file in the kubeconfig',
+        {},
+        err,
+      );
+    }
     return new SharkError('KUBE_API', `${ctx.action} failed: ${text}`, {}, err);
   }
   const serverMessage = failure.status?.message;
