@@ -120,6 +120,10 @@ class RunningSandbox implements Sandbox {
     return this.#api.close();
   }
 
+  startApi(): Promise<void> {
+    return this.#api.reopen();
+  }
+
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -170,7 +174,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
-    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false };
+    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, apiUnavailable: false };
     const cluster = new Cluster({ dir, binDir, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();

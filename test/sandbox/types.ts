@@ -64,6 +64,8 @@ export interface Faults {
    * whole session.
    */
   websocketV4Only: boolean;
+  /** Every request (and exec upgrade) answered 503 ServiceUnavailable: connections work, nothing else. */
+  apiUnavailable: boolean;
 }
 
 export interface Sandbox {
@@ -84,8 +86,10 @@ export interface Sandbox {
   podIP(namespace: string, name: string): string;
   /** Pids of every process in the pod's netns right now. */
   processesIn(namespace: string, name: string): number[];
-  /** API server down (connections refused), pods keep running. */
+  /** API server down (connections refused, open ones dropped), pods keep running. */
   stopApi(): Promise<void>;
+  /** API server back on the same address after stopApi(); watches resume from their resourceVersion. */
+  startApi(): Promise<void>;
   /** Everything killed, namespaces and bridge removed, temp files deleted. */
   stop(): Promise<void>;
 }
