@@ -22,6 +22,8 @@ export const EXIT_EPHEMERAL_DISABLED = 8;
 export const EXIT_IMAGE_PULL = 9;
 /** `tap`: the capture container did not start (timeout, start error, terminated). */
 export const EXIT_START_FAILED = 10;
+/** `tap`: stopped as asked, but with pods whose capture had failed and not come back (the summary names them). */
+export const EXIT_PODS_FAILED = 11;
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {

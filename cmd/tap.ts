@@ -9,6 +9,7 @@ import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, type Profile } from '../src/kube/profile.ts';
 import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
+import type { ApiOutage } from '../src/kube/api-health.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
@@ -19,7 +20,7 @@ import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { parseByteSize } from './byte-size.ts';
-import { EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { runTuiSession } from './tui-session.ts';
 
 export interface TapArgs {
@@ -204,6 +205,9 @@ class TapOutput {
   onPods: ((n: number) => void) | undefined;
   onDrops: ((n: number) => void) | undefined;
   onRedactionOff: (() => void) | undefined;
+  onApiUnreachable: ((outage: ApiOutage, message: string) => void) | undefined;
+  onApiWaiting: ((outage: ApiOutage, retryInMs: number) => void) | undefined;
+  onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
   readonly handlers = {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
@@ -219,7 +223,19 @@ class TapOutput {
     podsChanged: (n: number) => this.onPods?.(n),
     drops: (n: number) => this.onDrops?.(n),
     redactionOff: () => this.onRedactionOff?.(),
+    apiUnreachable: (outage: ApiOutage, message: string) => this.onApiUnreachable?.(outage, tapMessage(message)),
+    apiWaiting: (outage: ApiOutage, retryInMs: number) => this.onApiWaiting?.(outage, retryInMs),
+    apiResumed: (outage: ApiOutage, downMs: number, message: string) => this.onApiResumed?.(outage, downMs, tapMessage(message)),
   };
+}
+
+/** After the summary: pods whose capture failed and never came back make the exit code EXIT_PODS_FAILED. */
+function exitAfterTap(session: TapSession, code: number): number {
+  const failed = session.failedPods();
+  if (code !== EXIT_OK || failed.length === 0) return code;
+  const names = failed.map((p) => p.key).join(', ');
+  process.stderr.write(`${PREFIX}: the tap ended with ${failed.length} pod${failed.length === 1 ? '' : 's'} whose capture failed: ${names} (see NOTE above)\n`);
+  return EXIT_PODS_FAILED;
 }
 
 /** Resolves on the first of: Ctrl-C/SIGTERM, --duration, --count reached (via `stop`), or the abort signal. */
@@ -278,6 +294,11 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
     if (limit !== null && written >= limit) trigger.stop('count');
   };
   if (args.stats) out.onStats = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
+  // In the stream as frames too, so a reader knows which stretch of time has no entries and why.
+  const since = (o: ApiOutage): string => new Date(o.sinceMs).toISOString();
+  out.onApiUnreachable = (o, message) => writer.writeOrDrop(JSON.stringify({ type: 'warning', code: 'API_UNREACHABLE', message, since: since(o) }), OUTPUT_BUDGET_CHARS);
+  out.onApiResumed = (o, downMs, message) =>
+    writer.writeOrDrop(JSON.stringify({ type: 'notice', code: 'API_RESUMED', message, since: since(o), downMs }), OUTPUT_BUDGET_CHARS);
   out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
   // A second Ctrl-C while stopping gives up at once.
   void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
@@ -292,7 +313,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   await writer.end();
   process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
   if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
-  process.exit(EXIT_OK);
+  process.exit(exitAfterTap(session, EXIT_OK));
 }
 
 /** Output waiting for a slow reader of -o json, at most (characters, about bytes). */
@@ -326,6 +347,10 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
+      const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
+      out.onApiUnreachable = (o) => showOutage(o, 0);
+      out.onApiWaiting = showOutage;
+      out.onApiResumed = () => store.setApiOutage(null);
       const trigger = stopTrigger(v.durationMs, signal);
       out.onEntry = (e) => {
         if (v.count !== null && entries >= v.count) return;
@@ -341,7 +366,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   await session.stop();
   for (const m of notices) process.stderr.write(`${PREFIX}: ${m}\n`);
   process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
-  process.exit(code);
+  process.exit(exitAfterTap(session, code));
 }
 
 export const tapCommand: CommandModule<object, TapArgs> = {
