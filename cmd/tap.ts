@@ -187,7 +187,7 @@ export async function runTap(args: TapArgs): Promise<void> {
     const session = new TapSession(client, config, events.handlers);
     const plan = await session.plan();
     if (args.dryRun) {
-      process.stdout.write(formatDryRun(plan, context, scope, args));
+      process.stdout.write(tapMessage(formatDryRun(plan, context, scope, args)));
       process.exit(EXIT_OK);
     }
     if (v.output === 'json') await runJson(session, plan, v, args, events);

@@ -7,7 +7,8 @@
  * - a relative exec `command` and a relative token file (`tokenFile`, kubectl's spelling, or
  *   client-node's `token-file`; ending in a newline, as `echo` writes it) resolve against the
  *   kubeconfig's folder, and the token is trimmed;
- * - a token-file holding a byte no header may carry gives one clear error and no byte of the token;
+ * - a token-file holding a byte no header may carry gives one clear error and no byte of the token,
+ *   and any message quoting the token shows [redacted] instead;
  * - `interactiveMode: Always` without a terminal fails at once (not after the 30 s request timeout),
  *   and with one (a pty from util-linux `script`) the plugin prompts on it and reads the answer.
  */
@@ -40,6 +41,9 @@ let sandbox: Sandbox;
 let root: string;
 let work: string;
 let cacheDir: string;
+let token: string;
+/** The sandbox's own kubeconfig for eve: the token inline, absolute paths. */
+let eveKubeconfig: string;
 
 function sq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -48,15 +52,19 @@ function sq(s: string): string {
 before(async () => {
   if (skip) return;
   sandbox = await startSandbox(demoShopFixture({ intervalMs: 200 }));
-  const eve = readFileSync(sandbox.kubeconfigFor('eve'), 'utf8');
-  const token = /token: "([^"]+)"/.exec(eve)![1]!;
+  eveKubeconfig = sandbox.kubeconfigFor('eve');
+  const eve = readFileSync(eveKubeconfig, 'utf8');
+  token = /token: "([^"]+)"/.exec(eve)![1]!;
   const ca = /certificate-authority: "([^"]+)"/.exec(eve)![1]!;
+  const frank = readFileSync(sandbox.kubeconfigFor('frank', { token: false }), 'utf8');
   root = mkdtempSync(join(tmpdir(), 'shark-kubeconfig-'));
   // The working folder is deeper than the others, so ../plugins from it is no plugin.
   for (const d of ['plugins', 'config/pki', 'config/secrets', 'elsewhere/work', 'cache']) mkdirSync(join(root, d), { recursive: true });
   work = join(root, 'elsewhere/work');
   cacheDir = join(root, 'cache');
   copyFileSync(ca, join(root, 'config/pki/ca.crt'));
+  copyFileSync(/client-certificate: "([^"]+)"/.exec(frank)![1]!, join(root, 'config/pki/frank.crt'));
+  copyFileSync(/client-key: "([^"]+)"/.exec(frank)![1]!, join(root, 'config/pki/frank.key'));
   writeFileSync(join(root, 'config/secrets/token'), `${token}\n`);
   writeFileSync(join(root, 'config/secrets/bad'), `${BAD_TOKEN}\n`);
   const plugin = join(root, 'plugins/get-token.sh');
@@ -79,6 +87,8 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     `{exec: {apiVersion: client.authentication.k8s.io/v1, command: "${command}", args: [${arg}], interactiveMode: ${mode}}}`;
   const users: Record<string, string> = {
     plugin: exec('../plugins/get-token.sh', 'quiet', 'Never'),
+    // client-node resolved these already; kept here so it stays so.
+    cert: '{client-certificate: pki/frank.crt, client-key: pki/frank.key}',
     // kubectl's spelling (clientcmd/api/v1), and client-node's, which kubectl ignores.
     file: '{tokenFile: secrets/token}',
     'file-dash': '{token-file: secrets/token}',
@@ -138,8 +148,8 @@ function entries(stdout: string): { src: { pod?: string }; dst: { pod?: string }
     .map((l) => JSON.parse(l.slice(l.indexOf('{"id":'))));
 }
 
-test('a relative exec command and a relative token file (ending in a newline): kubectl and tap both work from a third folder', { skip }, async () => {
-  for (const context of ['plugin', 'file', 'file-dash']) {
+test('a relative exec command, client certificate and token file (ending in a newline): kubectl and tap both work from a third folder', { skip }, async () => {
+  for (const context of ['plugin', 'cert', 'file', 'file-dash']) {
     if (kubectl && context !== 'file-dash') {
       const k = await kubectlRun(context);
       assert.equal(k.code, 0, `kubectl as ${context}: ${k.stderr}`);
@@ -160,6 +170,14 @@ test('a token-file holding a byte no HTTP header may carry: one clear error (exi
   const printed = res.stdout + res.stderr;
   for (const run of BAD_TOKEN.split(/[\x00-\x1f]/)) assert.ok(!printed.includes(run), `${run} printed:\n${printed}`);
   assert.doesNotMatch(printed, /Bearer (?!\[redacted\])/);
+});
+
+test('every message passes the scrubber: one that quotes the kubeconfig\'s token (here a pod regex echoed back) shows [redacted]', { skip }, async () => {
+  // Nothing matches the token as a name: exit 3, whose message repeats the regex.
+  const res = await runCommand(NODE, [MAIN, 'tap', token, '-n', 'shop', '-o', 'json'], { env: tapEnv(eveKubeconfig), cwd: work, timeoutMs: 60_000 });
+  assert.equal(res.code, 3, res.stderr);
+  assert.match(res.stderr, /no running pod matches \(name matching \/\[redacted\]\/\)/);
+  assert.ok(!(res.stdout + res.stderr).includes(token), res.stderr);
 });
 
 test('interactiveMode Always without a terminal: the error says so at once, as kubectl does', { skip }, async () => {
