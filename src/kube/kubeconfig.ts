@@ -95,7 +95,7 @@ function againstFile(dir: string, path: string): string {
  * auth providers (with paths resolved against the file's folder), and inline credentials are
  * remembered so no message can show them.
  */
-export function prepareUsers(users: unknown, file: string, secrets: SecretScrubber): void {
+function prepareUsers(users: unknown, file: string, secrets: SecretScrubber): void {
   if (!Array.isArray(users)) return;
   const dir = dirname(resolve(file));
   for (const entry of users as RawUser[]) {
