@@ -24,6 +24,8 @@ export const EXIT_IMAGE_PULL = 9;
 export const EXIT_START_FAILED = 10;
 /** `tap`: the agent bundle arrived altered in the pod (sha256 mismatch); nothing was run. */
 export const EXIT_AGENT_INTEGRITY = 11;
+/** `tap`: stopped as asked, but with pods whose capture had failed and not come back (the summary names them). */
+export const EXIT_PODS_FAILED = 12;
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {

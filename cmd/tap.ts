@@ -8,6 +8,8 @@ import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.t
 import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
+import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
+import type { ApiOutage } from '../src/kube/api-health.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
 import type { Entry } from '../src/model/entry.ts';
@@ -19,7 +21,7 @@ import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { parseByteSize } from './byte-size.ts';
-import { EXIT_FAILURE, EXIT_OK, exitCodeFor } from './exit-codes.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { runTuiSession } from './tui-session.ts';
 
@@ -129,12 +131,25 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   };
 }
 
+/** The loaded kubeconfig's credentials (set once it is read). */
+let credentials: SecretScrubber | undefined;
+
+/**
+ * Every message tap prints or emits (errors, notices, agent warnings, the summary) passes here, so
+ * no credential of the kubeconfig and no Authorization value reaches the terminal, a log or -o json,
+ * and no control sequence from an agent or the API server reaches the terminal (sanitised after
+ * scrubbing, so a token split by control bytes is still found).
+ */
+export function tapMessage(text: string): string {
+  return sanitizeBlock(credentials ? credentials.scrub(text) : scrubCredentials(text));
+}
+
 export function reportTapError(err: unknown): number {
   if (err instanceof SharkError) {
-    process.stderr.write(`${PREFIX}: ${sanitizeBlock(err.message)}\n`);
+    process.stderr.write(`${PREFIX}: ${tapMessage(err.message)}\n`);
     return exitCodeFor(err.code);
   }
-  process.stderr.write(`${PREFIX}: ${sanitizeBlock(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  process.stderr.write(`${PREFIX}: ${tapMessage(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   return EXIT_FAILURE;
 }
 
@@ -175,6 +190,7 @@ export async function runTap(args: TapArgs): Promise<void> {
       import('../src/kube/tap-session.ts'),
     ]);
     const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+    credentials = loaded.secrets;
     const context = loaded.context;
     const scope: NamespaceScope = args.allNamespaces ? 'all' : parseNamespaces(args.namespace, loaded.namespace);
     const client = new KubeClient(loaded);
@@ -199,7 +215,7 @@ export async function runTap(args: TapArgs): Promise<void> {
     const session = new TapSession(client, config, events.handlers);
     const plan = await session.plan();
     if (args.dryRun) {
-      process.stdout.write(sanitizeBlock(formatDryRun(plan, context, scope, args)));
+      process.stdout.write(tapMessage(formatDryRun(plan, context, scope, args)));
       process.exit(EXIT_OK);
     }
     if (v.output === 'json') await runJson(session, plan, v, args, events);
@@ -209,9 +225,9 @@ export async function runTap(args: TapArgs): Promise<void> {
   }
 }
 
-/** Notices carry pod names and what agents and the API server said: display-safe on stderr. */
+/** Notices carry pod names and what agents and the API server said: credential-free and display-safe on stderr. */
 function printNotice(message: string): void {
-  process.stderr.write(`${PREFIX}: ${sanitizeBlock(message)}\n`);
+  process.stderr.write(`${PREFIX}: ${tapMessage(message)}\n`);
 }
 
 /** Where the session's events go: set per output mode. */
@@ -222,22 +238,37 @@ class TapOutput {
   onPods: ((n: number) => void) | undefined;
   onDrops: ((n: number) => void) | undefined;
   onRedactionOff: (() => void) | undefined;
+  onApiUnreachable: ((outage: ApiOutage, message: string) => void) | undefined;
+  onApiWaiting: ((outage: ApiOutage, retryInMs: number) => void) | undefined;
+  onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
   readonly handlers = {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
       if (frame.type === 'warning' && frame.code !== 'REDACTION_OFF') {
-        this.onNotice(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`);
+        this.onNotice(tapMessage(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`));
         return;
       }
       if (frame.type !== 'stats' || !this.onStats) return;
       const { type, ...counters } = frame;
       this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
     },
-    notice: (m: string) => this.onNotice(m),
+    notice: (m: string) => this.onNotice(tapMessage(m)),
     podsChanged: (n: number) => this.onPods?.(n),
     drops: (n: number) => this.onDrops?.(n),
     redactionOff: () => this.onRedactionOff?.(),
+    apiUnreachable: (outage: ApiOutage, message: string) => this.onApiUnreachable?.(outage, tapMessage(message)),
+    apiWaiting: (outage: ApiOutage, retryInMs: number) => this.onApiWaiting?.(outage, retryInMs),
+    apiResumed: (outage: ApiOutage, downMs: number, message: string) => this.onApiResumed?.(outage, downMs, tapMessage(message)),
   };
+}
+
+/** After the summary: pods whose capture failed and never came back make the exit code EXIT_PODS_FAILED. */
+function exitAfterTap(session: TapSession, code: number): number {
+  const failed = session.failedPods();
+  if (code !== EXIT_OK || failed.length === 0) return code;
+  const names = failed.map((p) => p.key).join(', ');
+  process.stderr.write(`${PREFIX}: the tap ended with ${failed.length} pod${failed.length === 1 ? '' : 's'} whose capture failed: ${names} (see NOTE above)\n`);
+  return EXIT_PODS_FAILED;
 }
 
 /** Resolves on the first of: Ctrl-C/SIGTERM, --duration, --count reached (via `stop`), or the abort signal. */
@@ -296,6 +327,11 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
     if (limit !== null && written >= limit) trigger.stop('count');
   };
   if (args.stats) out.onStats = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
+  // In the stream as frames too, so a reader knows which stretch of time has no entries and why.
+  const since = (o: ApiOutage): string => new Date(o.sinceMs).toISOString();
+  out.onApiUnreachable = (o, message) => writer.writeOrDrop(stringifyJson({ type: 'warning', code: 'API_UNREACHABLE', message, since: since(o) }), OUTPUT_BUDGET_CHARS);
+  out.onApiResumed = (o, downMs, message) =>
+    writer.writeOrDrop(stringifyJson({ type: 'notice', code: 'API_RESUMED', message, since: since(o), downMs }), OUTPUT_BUDGET_CHARS);
   out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
   // A second Ctrl-C while stopping gives up at once.
   void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
@@ -308,9 +344,9 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   await trigger.promise;
   await session.stop();
   await writer.end();
-  process.stderr.write(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
   if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
-  process.exit(EXIT_OK);
+  process.exit(exitAfterTap(session, EXIT_OK));
 }
 
 /** Output waiting for a slow reader of -o json, at most (characters, about bytes). */
@@ -344,6 +380,10 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
+      const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
+      out.onApiUnreachable = (o) => showOutage(o, 0);
+      out.onApiWaiting = showOutage;
+      out.onApiResumed = () => store.setApiOutage(null);
       const trigger = stopTrigger(v.durationMs, signal);
       out.onEntry = (e) => {
         if (v.count !== null && entries >= v.count) return;
@@ -358,8 +398,8 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   });
   await session.stop();
   for (const m of notices) printNotice(m);
-  process.stderr.write(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs }));
-  process.exit(code);
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
+  process.exit(exitAfterTap(session, code));
 }
 
 export const tapCommand: CommandModule<object, TapArgs> = {

@@ -56,3 +56,14 @@ test('the status of a failed exec upgrade is read from the ws message; other sta
   const passthrough = new SharkError('USAGE', 'x');
   assert.equal(kubeError(passthrough, ctx), passthrough);
 });
+
+test('a credential no HTTP header may carry: a kubeconfig error that quotes neither the value nor the token', () => {
+  const fetchErr = new TypeError('Bearer tok\u0001en-secret-value\n is not a legal HTTP header value');
+  const wsErr = Object.assign(new TypeError('Invalid character in header content ["Authorization"]'), { code: 'ERR_INVALID_CHAR' });
+  for (const err of [fetchErr, wsErr]) {
+    const e = kubeError(err, ctx);
+    assert.equal(e.code, 'KUBE_CONFIG');
+    assert.match(e.message, /^listing pods in namespace shop failed: a credential of context "sandbox" \(user "alice"\) holds a character no HTTP header may carry/);
+    assert.doesNotMatch(e.message, /tok\u0001en|secret-value|Bearer/);
+  }
+});

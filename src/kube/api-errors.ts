@@ -30,6 +30,8 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'KUBE_REQUEST_TIMEOUT',
 ]);
+/** Certificate and handshake failures (Node's and OpenSSL's codes). */
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/;
 
 /** The HTTP status and Status body of an API error, or null when the request never got an answer. */
 export function apiFailure(err: unknown): ApiFailure | null {
@@ -64,11 +66,29 @@ export function networkCode(err: unknown): string | null {
   let at: unknown = err;
   for (let depth = 0; depth < 4 && typeof at === 'object' && at !== null; depth++) {
     const code = (at as { code?: unknown }).code;
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code))) return code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || TLS_CODE.test(code))) return code;
     const e = at as { error?: unknown; cause?: unknown };
     at = e.error ?? e.cause;
   }
   return null;
+}
+
+/** What a load balancer or the apiserver itself answers while it cannot serve (starting, restarting). */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * The request got no answer from a working API server: refused, reset, timed out, or a gateway
+ * saying the server behind it is not there. A TLS failure is not one (it is configuration, and
+ * waiting does not fix it), nor is any other answer (401, 403, 404, 500).
+ */
+export function isApiUnreachable(err: unknown): boolean {
+  const net = networkCode(err);
+  if (net !== null) return !TLS_CODE.test(net);
+  const status =
+    apiFailure(err)?.httpStatus ??
+    apiFailure((err as { cause?: unknown } | null)?.cause)?.httpStatus ??
+    (err instanceof SharkError && typeof err.context['status'] === 'number' ? err.context['status'] : undefined);
+  return status !== undefined && GATEWAY_STATUSES.has(status);
 }
 
 export interface ErrorContext {
@@ -178,7 +198,7 @@ export function kubeError(err: unknown, ctx: ErrorContext): SharkError {
   if (err instanceof SharkError) return err;
   const net = networkCode(err);
   if (net !== null) {
-    const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(net);
+    const tls = TLS_CODE.test(net);
     const hint = tls
       ? 'the server certificate is not trusted by the kubeconfig (check certificate-authority)'
       : 'check that the cluster is up and that this is the right context (kubectl cluster-info)';
@@ -189,6 +209,16 @@ export function kubeError(err: unknown, ctx: ErrorContext): SharkError {
   const failure = apiFailure(err);
   if (failure === null) {
     const text = err instanceof Error ? err.message : String(err);
+    // node-fetch quotes the refused value (the token) and Node names the header: say neither.
+    if (/is not a legal HTTP header value|Invalid character in header content/.test(text)) {
+      return new SharkError(
+        'KUBE_CONFIG',
+        `${ctx.action} failed: a credential of context "${ctx.context}"${ctx.user ? ` (user "${ctx.user}")` : ''} holds a character no HTTP header may carry ` +
+          '(a control character or line break inside the token?): fix the token or token-file in the kubeconfig',
+        {},
+        err,
+      );
+    }
     return new SharkError('KUBE_API', `${ctx.action} failed: ${text}`, {}, err);
   }
   const serverMessage = failure.status?.message;

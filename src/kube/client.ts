@@ -9,6 +9,8 @@ import type { LoadedKubeConfig } from './kubeconfig.ts';
 import type { NamespaceScope } from './targets.ts';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** A probe of an API server that may be down waits no longer than this (it is tried again soon). */
+export const PROBE_TIMEOUT_MS = 10_000;
 
 export interface AccessQuestion {
   readonly verb: string;
@@ -48,9 +50,9 @@ export class KubeClient {
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
-  async #call<T>(action: string, permission: Permission | undefined, run: () => Promise<T>): Promise<T> {
+  async #call<T>(action: string, permission: Permission | undefined, run: () => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
     try {
-      return await withTimeout(run(), this.#timeoutMs);
+      return await withTimeout(run(), timeoutMs);
     } catch (err) {
       throw kubeError(err, {
         action,
@@ -91,6 +93,16 @@ export class KubeClient {
     const params = selector ? { labelSelector: selector } : {};
     return this.#call(`listing pods in ${namespace || 'all namespaces'}`, { verb: 'list', resource: 'pods', namespace }, () =>
       namespace === '' ? this.#core.listPodForAllNamespaces(params) : this.#core.listNamespacedPod({ namespace, ...params }),
+    );
+  }
+
+  /** One list of at most one pod: whether the API server answers lists again after an outage. */
+  async probePods(namespace: string): Promise<void> {
+    await this.#call(
+      `listing pods in ${namespace || 'all namespaces'}`,
+      { verb: 'list', resource: 'pods', namespace },
+      () => (namespace === '' ? this.#core.listPodForAllNamespaces({ limit: 1 }) : this.#core.listNamespacedPod({ namespace, limit: 1 })),
+      Math.min(PROBE_TIMEOUT_MS, this.#timeoutMs),
     );
   }
 

@@ -2,11 +2,13 @@
  * Watches of the cluster during a tap, on client-node's ListWatch (list, then watch from the list's
  * resourceVersion; relist on 410): pods and services feed ClusterNames, and target pods (the label
  * selector applied by the server) tell the tap about new and deleted pods. ListWatch stops on any
- * other error, so each watch is restarted with backoff and the loss and recovery are told once.
+ * other error, so each watch is restarted: after an API server outage once the ApiHealth finds it
+ * answering again, else with backoff, the loss and recovery told once.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterNames, PodInfo, ServiceInfo } from '../pipeline/cluster-names.ts';
 import { workloadOf } from '../pipeline/cluster-names.ts';
+import type { ApiHealth } from './api-health.ts';
 import type { KubeClient } from './client.ts';
 import type { NamespaceScope } from './targets.ts';
 
@@ -48,30 +50,41 @@ export interface ClusterWatchOptions {
   readonly selector?: string | undefined;
   readonly targets: TargetEvents;
   readonly notice: (message: string) => void;
+  /** Where an API server outage is told and waited out. */
+  readonly health: ApiHealth;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const FIRST_BACKOFF_MS = 1000;
 
-/** One ListWatch kept alive: restarted after errors with backoff, with a notice on loss and recovery. */
+/**
+ * One ListWatch kept alive. ListWatch stops on any error but a 410. An API server outage is told to
+ * the ApiHealth and waited out there (one probe for everyone); any other error is retried here with
+ * backoff, told once when it starts and once when a restart is answered, never on a mere attempt
+ * (ListWatch's 'connect' fires before its list is even sent).
+ */
 class KeptWatch<T extends k8s.KubernetesObject> {
   readonly #lw: k8s.ListWatch<T>;
   readonly #what: string;
   readonly #notice: (message: string) => void;
+  readonly #health: ApiHealth;
   #stopped = false;
-  #backoff = 1000;
+  #backoff = FIRST_BACKOFF_MS;
   #broken = false;
+  /** A restart is already scheduled or awaited: further errors of the same failure change nothing. */
+  #pending = false;
+  /** Errors seen so far: a start that saw none was answered. */
+  #errors = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(client: KubeClient, path: string, list: () => Promise<k8s.KubernetesListObject<T>>, what: string, notice: (m: string) => void, selector?: string) {
-    this.#lw = new k8s.ListWatch<T>(path, client.watcher(), list, false, selector);
+  constructor(client: KubeClient, path: string, list: () => Promise<k8s.KubernetesListObject<T>>, what: string, o: { notice: (m: string) => void; health: ApiHealth; selector?: string | undefined }) {
+    this.#lw = new k8s.ListWatch<T>(path, client.watcher(), list, false, o.selector);
     this.#what = what;
-    this.#notice = notice;
-    this.#lw.on('error', (err: unknown) => this.#failed(err));
-    this.#lw.on('connect', () => {
-      if (this.#broken) {
-        this.#broken = false;
-        this.#notice(`watch of ${this.#what} resumed`);
-      }
+    this.#notice = o.notice;
+    this.#health = o.health;
+    this.#lw.on('error', (err: unknown) => {
+      this.#errors++;
+      this.#failed(err);
     });
   }
 
@@ -80,22 +93,44 @@ class KeptWatch<T extends k8s.KubernetesObject> {
   }
 
   #failed(err: unknown): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#pending) return;
+    this.#pending = true;
+    if (this.#health.failed(err)) {
+      void this.#health.whenUp().then(() => this.#restart());
+      return;
+    }
     if (!this.#broken) {
       this.#broken = true;
       const text = err instanceof Error ? err.message.split('\n')[0] : String(err);
       this.#notice(`watch of ${this.#what} lost (${text}); retrying`);
     }
-    this.#timer = setTimeout(() => {
-      if (!this.#stopped) void this.#lw.start();
-    }, this.#backoff);
+    this.#timer = setTimeout(() => this.#restart(), this.#backoff);
     this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
+  }
+
+  #restart(): void {
+    this.#pending = false;
+    if (this.#stopped) return;
+    this.#start().catch((err: unknown) => this.#failed(err));
+  }
+
+  /** Starts (or restarts) the ListWatch; a start that saw no error was answered: list and watch. */
+  async #start(): Promise<void> {
+    const before = this.#errors;
+    await this.#lw.start();
+    if (this.#stopped || this.#errors !== before) return;
+    this.#backoff = FIRST_BACKOFF_MS;
+    this.#health.succeeded();
+    if (this.#broken) {
+      this.#broken = false;
+      this.#notice(`watch of ${this.#what} resumed`);
+    }
   }
 
   /** Resolves once the first list is in and the watch is open. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#lw.start();
+    await this.#start();
   }
 
   stop(): void {
@@ -129,15 +164,15 @@ export class ClusterWatch {
 
   /** Starts every watch; resolves once names hold the current pods and services. */
   async start(): Promise<void> {
-    const { names, notice, targets } = this.#o;
+    const { names, notice, targets, health } = this.#o;
     const started: Promise<void>[] = [];
     for (const ns of scopeNamespaces(this.#o.namesScope)) {
       const where = ns === '' ? 'all namespaces' : `namespace ${ns}`;
-      const pods = new KeptWatch<k8s.V1Pod>(this.#client, podsPath(ns), () => this.#client.listPodList(ns), `pods in ${where}`, notice);
+      const pods = new KeptWatch<k8s.V1Pod>(this.#client, podsPath(ns), () => this.#client.listPodList(ns), `pods in ${where}`, { notice, health });
       pods.on('add', (p) => names.upsertPod(podInfo(p)));
       pods.on('update', (p) => names.upsertPod(podInfo(p)));
       pods.on('delete', (p) => names.deletePod(p.metadata?.namespace ?? '', p.metadata?.name ?? ''));
-      const services = new KeptWatch<k8s.V1Service>(this.#client, servicesPath(ns), () => this.#client.listServices(ns), `services in ${where}`, notice);
+      const services = new KeptWatch<k8s.V1Service>(this.#client, servicesPath(ns), () => this.#client.listServices(ns), `services in ${where}`, { notice, health });
       services.on('add', (s) => names.upsertService(serviceInfo(s)));
       services.on('update', (s) => names.upsertService(serviceInfo(s)));
       services.on('delete', (s) => names.deleteService(s.metadata?.namespace ?? '', s.metadata?.name ?? ''));
@@ -154,8 +189,7 @@ export class ClusterWatch {
         podsPath(ns),
         () => this.#client.listPodList(ns, selector),
         `target pods in ${where}`,
-        notice,
-        selector,
+        { notice, health, selector },
       );
       pods.on('add', (p) => targets.podChanged(p));
       pods.on('update', (p) => targets.podChanged(p));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -126,4 +126,54 @@ test('a context without a user still gets its cluster CA (anonymous, as kubectl 
   const anon = file('anon.yaml', 'current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\nclusters:\n- name: k\n  cluster: {server: https://k.example, certificate-authority-data: Zm9v}\nusers: []\n');
   const loaded = loadKubeConfig({ kubeconfig: anon }, {});
   assert.notEqual(loaded.kc.getCurrentUser(), null);
+});
+
+/** The Authorization header client-node would send for the loaded context. */
+async function authorization(loaded: { kc: import('@kubernetes/client-node').KubeConfig }): Promise<string | undefined> {
+  const opts: { headers?: Record<string, string> } = {};
+  await loaded.kc.applyToHTTPSOptions(opts);
+  return opts.headers?.['Authorization'];
+}
+
+test('a relative token-file is read from the kubeconfig\'s folder, whatever the working directory, and trimmed like kubectl', async () => {
+  file('nested/secrets/token', '  tok-from-file-123\n\n');
+  const kc = file(
+    'nested/kc.yaml',
+    'current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\nclusters:\n- name: k\n  cluster: {server: https://k.example}\n' +
+      'users:\n- name: u\n  user: {token-file: secrets/token}\n',
+  );
+  const cwd = process.cwd();
+  process.chdir(tmpdir());
+  try {
+    const loaded = loadKubeConfig({ kubeconfig: kc }, {});
+    assert.equal(await authorization(loaded), 'Bearer tok-from-file-123');
+    // The token is remembered so no message can show it.
+    assert.equal(loaded.secrets.scrub('saw tok-from-file-123'), 'saw [redacted]');
+    // kubectl's own spelling of the field (clientcmd/api/v1) is read the same way.
+    const camel = file('nested/camel.yaml', readFileSync(kc, 'utf8').replace('token-file:', 'tokenFile:'));
+    assert.equal(await authorization(loadKubeConfig({ kubeconfig: camel }, {})), 'Bearer tok-from-file-123');
+  } finally {
+    process.chdir(cwd);
+  }
+  file('nested/secrets/empty', ' \n');
+  const empty = file('nested/empty.yaml', readFileSync(kc, 'utf8').replace('secrets/token', 'secrets/empty'));
+  rejects(() => loadKubeConfig({ kubeconfig: empty }, {}), 'KUBE_CONFIG', /the token file .*nested\/secrets\/empty of user "u" \(kubeconfig .*empty\.yaml\) is empty/);
+  const missing = file('nested/missing.yaml', readFileSync(kc, 'utf8').replace('secrets/token', 'secrets/none'));
+  rejects(() => loadKubeConfig({ kubeconfig: missing }, {}), 'KUBE_CONFIG', /cannot read the token file .*nested\/secrets\/none of user "u".*ENOENT/);
+});
+
+test('an exec command with a path separator resolves against the kubeconfig\'s folder; a bare name is left to PATH', () => {
+  const kc = file(
+    'plugins-kc/kc.yaml',
+    'current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: rel}\nclusters:\n- name: k\n  cluster: {server: https://k.example}\nusers:\n' +
+      '- name: rel\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ../bin/get-token, args: [a], interactiveMode: Never}}\n' +
+      '- name: bare\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: get-token, interactiveMode: Never}}\n' +
+      '- name: abs\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /opt/get-token, interactiveMode: Never}}\n',
+  );
+  const loaded = loadKubeConfig({ kubeconfig: kc }, {});
+  const command = (name: string): unknown => (loaded.kc.getUser(name)?.authProvider as { config: { plugin: { command: string } } }).config.plugin.command;
+  assert.equal(command('rel'), join(dir, 'bin', 'get-token'));
+  assert.equal(command('bare'), 'get-token');
+  assert.equal(command('abs'), '/opt/get-token');
+  assert.equal(loaded.kc.getUser('rel')?.exec, undefined, "client-node's own ExecAuth never sees it");
 });

@@ -1,13 +1,18 @@
 /**
  * One tapped pod: its capture container, the agent upload and the agent exec, kept alive until
  * asked to stop. A broken exec stream (connection lost, not the agent's own end) is retried with
- * backoff after checking the pod still exists; a deleted pod ends with a notice.
+ * backoff after checking the pod still exists and is still a target; a deleted pod ends with a
+ * notice. While the API server is unreachable (every exec stream dies with it) the pod waits for
+ * it in the ApiHealth without spending its retries, and is tapped again once it answers. A tap
+ * stopped while the pod's capture is broken ends it as failed, not as stopped.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { SharkError } from '../model/errors.ts';
 import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
+import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
+import type { ApiHealth } from './api-health.ts';
 import type { KubeClient } from './client.ts';
 import { ensureCaptureContainer, type CaptureContainer, type EnsureOptions } from './ephemeral.ts';
 
@@ -25,6 +30,10 @@ export interface PodTapDeps {
   readonly notice: (message: string) => void;
   /** Every agent frame, after the merger saw it (e.g. stats for --stats). */
   readonly onFrame?: (source: TapSource, frame: AgentFrame) => void;
+  /** Where an API server outage is told and waited out. */
+  readonly health: ApiHealth;
+  /** Why a re-read pod is no longer to be tapped ("is Succeeded"), or null while it is. */
+  readonly whyNotTarget?: (pod: k8s.V1Pod) => string | null;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000];
@@ -54,6 +63,8 @@ export class PodTap {
   readonly done: Promise<void>;
   #resolveDone!: () => void;
   #wake: (() => void) | undefined;
+  /** Why the capture is broken while it is being restarted (phase 'retrying'). */
+  #broken = '';
 
   constructor(pod: k8s.V1Pod, deps: PodTapDeps, options: PodTapOptions) {
     const namespace = pod.metadata?.namespace ?? '';
@@ -172,7 +183,7 @@ export class PodTap {
       const run = this.#run!;
       const end: RunEnd = await run.ended;
       if (this.#stopping || end.kind === 'stopped') {
-        this.#finish('ended', this.#gone ?? 'stopped');
+        this.#finishStopped();
         return;
       }
       if (this.#gone !== null) {
@@ -186,7 +197,10 @@ export class PodTap {
       }
       const why = end.kind === 'broken' ? end.detail : `the agent ended (${end.reason})`;
       if (Date.now() - run.startedAt >= STABLE_RUN_MS) attempt = 0;
+      this.#phase = 'retrying';
+      this.#broken = why;
       // Retries until one starts, or the budget is spent.
+      let told = 0;
       for (;;) {
         if (attempt >= delays.length) {
           const message = `${why}; gave up after ${delays.length} retries`;
@@ -196,28 +210,46 @@ export class PodTap {
         }
         const delay = delays[attempt]!;
         attempt++;
-        this.#phase = 'retrying';
-        this.#deps.notice(`pod ${this.source.key}: ${why}; retrying in ${delay / 1000} s (${attempt}/${delays.length})`);
-        await this.#sleep(delay);
-        if (this.#stopping || this.#gone !== null) {
-          this.#finish('ended', this.#gone ?? 'stopped');
+        // An attempt given back after an outage is not told twice.
+        if (attempt > told) this.#deps.notice(`pod ${this.source.key}: ${why}; retrying in ${delay / 1000} s (${attempt}/${delays.length})`);
+        told = Math.max(told, attempt);
+        await this.#waitFor(this.#sleep(delay));
+        // An outage is not this pod's failure: waited out without spending a retry.
+        if (!this.#cancelled && this.#deps.health.isDown) await this.#waitFor(this.#deps.health.whenUp());
+        if (this.#cancelled) {
+          this.#finishStopped();
           return;
         }
-        const fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined);
-        if (fresh === null || (fresh && (fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== this.uid))) {
+        let fresh: k8s.V1Pod | null;
+        try {
+          fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod);
+        } catch (err) {
+          if (this.#deps.health.failed(err)) attempt--;
+          continue;
+        }
+        if (fresh === null || fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== this.uid) {
           this.podGone('was deleted');
           this.#finish('ended', this.#gone!);
           return;
         }
-        if (fresh === undefined) continue; // the API server did not answer: try again later
+        const notTarget = this.#deps.whyNotTarget?.(fresh) ?? null;
+        if (notTarget !== null) {
+          this.podGone(notTarget);
+          this.#finish('ended', this.#gone!);
+          return;
+        }
         this.#pod = fresh;
         try {
           await this.#launch();
           break;
         } catch (err) {
           if (this.#stopping) {
-            this.#finish('ended', 'stopped');
+            this.#finishStopped();
             return;
+          }
+          if (this.#deps.health.failed(err)) {
+            attempt--;
+            continue;
           }
           const message = err instanceof Error ? err.message : String(err);
           this.#deps.notice(`pod ${this.source.key}: restarting the agent failed: ${message}`);
@@ -226,18 +258,37 @@ export class PodTap {
     }
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** Waits for `promise`, or less when the tap stops or the pod goes (both wake it). */
+  #waitFor(promise: Promise<void>): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve();
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
+      const done = (): void => {
+        if (this.#wake === done) this.#wake = undefined;
         resolve();
       };
+      this.#wake = done;
+      void promise.then(done);
     });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    // Unref'd: a wait cut short by stop() must not hold the process.
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  /**
+   * The tap stops (or the pod went): a capture that was running ends; one that was broken and not
+   * yet back failed (the tap's exit code says so).
+   */
+  #finishStopped(): void {
+    if (this.#gone !== null) {
+      this.#finish('ended', this.#gone);
+    } else if (this.#phase === 'retrying') {
+      const outage = this.#deps.health.outage;
+      const why = outage === null ? this.#broken : `API server unreachable since ${utcClock(outage.sinceMs)} (${outage.reason})`;
+      this.#finish('failed', `${why}; not back before the tap stopped`);
+    } else {
+      this.#finish('ended', 'stopped');
+    }
   }
 
   #finish(state: 'ended' | 'failed', message: string): void {
@@ -263,9 +314,12 @@ export class PodTap {
 
   /** Closes the agent's stdin and waits (at most STOP_GRACE_MS) for its bye. */
   async stop(): Promise<void> {
+    // Decided now: a relaunch in flight may still succeed, but too late to count.
+    const wasBroken = this.#phase === 'retrying';
     this.#stopping = true;
     this.#abort.abort();
     this.#wake?.();
+    if (wasBroken) this.#finishStopped();
     // A launch in flight may still start an agent (it stops it at once): wait for it, briefly.
     if (this.#launching) await Promise.race([this.#launching.catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
     const run = this.#run;

@@ -8,9 +8,11 @@ import type { Entry } from '../model/entry.ts';
 import { SharkError } from '../model/errors.ts';
 import { ClusterNames } from '../pipeline/cluster-names.ts';
 import { TapMerger, type PodTapStats, type TapSource } from '../pipeline/tap-merge.ts';
+import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { agentArchive } from './agent-bundle.ts';
 import type { AgentArgs } from './agent-runner.ts';
+import { ApiHealth, type ApiHealthOptions, type ApiOutage } from './api-health.ts';
 import type { KubeClient } from './client.ts';
 import { ClusterWatch } from './cluster-watch.ts';
 import { PodTap } from './pod-tap.ts';
@@ -31,6 +33,8 @@ export interface TapConfig {
   /** At most this many pods are started at once. */
   readonly parallelStarts?: number;
   readonly retryDelaysMs?: readonly number[];
+  /** Backoff of the probe while the API server is unreachable. */
+  readonly apiRetry?: ApiHealthOptions;
 }
 
 export interface TapEvents {
@@ -44,6 +48,12 @@ export interface TapEvents {
   /** Drops reported by agents, for the TUI header. */
   drops?(delta: number): void;
   redactionOff?(): void;
+  /** The API server stopped answering (once per outage; `message` is also a notice). */
+  apiUnreachable?(outage: ApiOutage, message: string): void;
+  /** While it is down, about once a second: the time to the next try (for a countdown). */
+  apiWaiting?(outage: ApiOutage, retryInMs: number): void;
+  /** It answers lists again and pods are tapped again (`message` is also a notice). */
+  apiResumed?(outage: ApiOutage, downMs: number, message: string): void;
 }
 
 export interface TapPlan {
@@ -66,12 +76,32 @@ export class TapSession {
   #plan: TapPlan | undefined;
   #stopping = false;
   readonly #startedAt = Date.now();
+  readonly #health: ApiHealth;
 
   constructor(client: KubeClient, config: TapConfig, events: TapEvents) {
     this.client = client;
     this.config = config;
     this.#events = events;
     this.#matcher = podMatcher({ namespaces: config.scope, selector: config.selector, podRegex: config.podRegex });
+    // The probe lists where the targets are (a permission the tap already needs).
+    const probeNamespace = config.scope === 'all' ? '' : (config.scope[0] ?? '');
+    this.#health = new ApiHealth(
+      () => client.probePods(probeNamespace),
+      {
+        unreachable: (outage) => {
+          const message = `API server ${client.config.server} unreachable since ${utcClock(outage.sinceMs)} (${outage.reason}); retrying, the pods wait for it`;
+          events.notice(message);
+          events.apiUnreachable?.(outage, message);
+        },
+        waiting: (outage, retryInMs) => events.apiWaiting?.(outage, retryInMs),
+        resumed: (outage, downMs) => {
+          const message = `API server ${client.config.server} answers again after ${Math.round(downMs / 1000)} s (unreachable since ${utcClock(outage.sinceMs)}): tapping the pods again`;
+          events.notice(message);
+          events.apiResumed?.(outage, downMs, message);
+        },
+      },
+      config.apiRetry,
+    );
     this.merger = new TapMerger(this.names, (e) => events.entry(e), {
       onDrops: (delta) => events.drops?.(delta),
       onRedactionOff: () => events.redactionOff?.(),
@@ -109,6 +139,7 @@ export class TapSession {
       targetScope: this.config.scope,
       selector: this.config.selector,
       notice: (m) => this.#events.notice(m),
+      health: this.#health,
       targets: {
         podChanged: (pod) => this.#podChanged(pod),
         podDeleted: (pod) => this.#taps.get(podKey(pod))?.podGone('was deleted'),
@@ -145,6 +176,8 @@ export class TapSession {
         archive: agentArchive,
         notice: (m) => this.#events.notice(m),
         onFrame: (source, frame) => this.#events.frame?.(source, frame),
+        health: this.#health,
+        whyNotTarget: (p) => this.#whyNotTarget(p),
       },
       {
         image: this.config.image,
@@ -185,6 +218,20 @@ export class TapSession {
     });
   }
 
+  /** Why a pod re-read for a restart is no longer a target, or null while it is. */
+  #whyNotTarget(pod: k8s.V1Pod): string | null {
+    switch (candidacy(pod, this.#matcher)) {
+      case 'target':
+        return null;
+      case 'deleting':
+        return 'is being deleted';
+      case 'not-running':
+        return `is ${pod.status?.phase ?? 'not running'}`;
+      default:
+        return 'no longer matches';
+    }
+  }
+
   /** Pods whose capture is starting or running. */
   activePods(): number {
     let n = 0;
@@ -200,12 +247,18 @@ export class TapSession {
   /** Stops every agent (stdin closed), waits briefly for their byes, and stops the watches. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#health.stop();
     this.#watch?.stop();
     await Promise.all([...this.#taps.values()].map((t) => t.stop()));
   }
 
   stats(): readonly PodTapStats[] {
     return this.merger.stats();
+  }
+
+  /** Pods whose capture failed and did not come back (after stop(): the tap ended with them failed). */
+  failedPods(): readonly PodTapStats[] {
+    return this.merger.stats().filter((s) => s.state === 'failed');
   }
 
   get elapsedMs(): number {

@@ -16,7 +16,7 @@ import type { Entry } from '../model/entry.ts';
 import { NumberDeque } from './number-deque.ts';
 import { SlidingRate } from './rate.ts';
 import { ServiceGraphBuilder } from './service-graph.ts';
-import type { EntryStore, ServiceGraph, StoreSnapshot, TapScope } from './store-api.ts';
+import type { ApiOutageView, EntryStore, ServiceGraph, StoreSnapshot, TapScope } from './store-api.ts';
 
 export interface Cancelable {
   cancel(): void;
@@ -58,6 +58,7 @@ export class RingEntryStore implements EntryStore {
   #scope: TapScope | undefined;
   #redactionOff = false;
   #notice: string | undefined;
+  #apiOutage: ApiOutageView | undefined;
 
   #filter: CompiledFilter | null = null;
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
@@ -123,6 +124,12 @@ export class RingEntryStore implements EntryStore {
   /** A live source's latest notice replaces the one shown before (all are also printed at exit). */
   setNotice(message: string): void {
     this.#notice = message;
+    this.#markChanged();
+  }
+
+  /** A live tap's API server outage (null once it answers again), for the header. */
+  setApiOutage(outage: ApiOutageView | null): void {
+    this.#apiOutage = outage === null ? undefined : Object.freeze({ ...outage });
     this.#markChanged();
   }
 
@@ -267,6 +274,7 @@ export class RingEntryStore implements EntryStore {
       ...(this.#scope !== undefined ? { scope: this.#scope } : {}),
       ...(this.#redactionOff ? { redactionOff: true } : {}),
       ...(this.#notice !== undefined ? { notice: this.#notice } : {}),
+      ...(this.#apiOutage !== undefined ? { apiOutage: this.#apiOutage } : {}),
     });
   }
 }

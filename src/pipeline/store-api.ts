@@ -31,6 +31,15 @@ export interface StoreSnapshot {
   readonly redactionOff?: boolean;
   /** The latest notice of a live source (a pod tapped or gone, a stream retried), for the header. */
   readonly notice?: string;
+  /** Present while a live tap's API server does not answer, for the header. */
+  readonly apiOutage?: ApiOutageView;
+}
+
+/** An API server outage as the header shows it: since when, and when the next try is. */
+export interface ApiOutageView {
+  /** Wall clock (ms since the epoch). */
+  readonly sinceMs: number;
+  readonly retryInMs: number;
 }
 
 /** What a live tap covers; the header shows it instead of the plain target count. */

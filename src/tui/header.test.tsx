@@ -6,7 +6,7 @@ import { compileKfl } from '../kfl/index.ts';
 import { RingEntryStore } from '../pipeline/entry-store.ts';
 import type { StoreSnapshot } from '../pipeline/store-api.ts';
 import { App } from './app.tsx';
-import { Header, scopeText } from './header.tsx';
+import { Header, outageText, scopeText } from './header.tsx';
 import { plain, settle } from './test-support.ts';
 
 afterEach(cleanup);
@@ -78,5 +78,24 @@ test('store: setNotice puts the latest notice in the snapshot', () => {
   store.setNotice('new pod shop/x: tapping it');
   store.setNotice('pod shop/y: retrying in 1 s');
   assert.equal(store.snapshot().notice, 'pod shop/y: retrying in 1 s');
+  store.dispose();
+});
+
+test('header: an API server outage shows since when and the countdown, in white on red before the source', () => {
+  const sinceMs = Date.UTC(2025, 0, 2, 12, 3, 4);
+  assert.equal(outageText({ sinceMs, retryInMs: 7200 }), 'API server unreachable since 12:03:04 UTC, retrying in 8 s');
+  assert.equal(outageText({ sinceMs, retryInMs: 0 }), 'API server unreachable since 12:03:04 UTC, retrying now');
+  const raw = header({ apiOutage: { sinceMs, retryInMs: 3000 }, scope: { context: 'sandbox', namespaces: ['shop'], pods: 2 } }, 140);
+  assert.match(plain(raw).split('\n')[0]!, /^kubectl-shark {2}API server unreachable since 12:03:04 UTC, retrying in 3 s {2}tap front-end │ ctx sandbox/);
+  assert.match(raw, /\u001b\[41m/, 'red background');
+  assert.doesNotMatch(plain(header({})), /unreachable/);
+});
+
+test('store: setApiOutage puts the outage in the snapshot, null takes it away', () => {
+  const store = new RingEntryStore({ maxEntries: 10 });
+  store.setApiOutage({ sinceMs: 1, retryInMs: 8000 });
+  assert.deepEqual(store.snapshot().apiOutage, { sinceMs: 1, retryInMs: 8000 });
+  store.setApiOutage(null);
+  assert.equal(store.snapshot().apiOutage, undefined);
   store.dispose();
 });

@@ -1,9 +1,11 @@
 /**
  * Two header lines: where the traffic comes from (for a live tap: context, namespaces and pods,
- * and a marker while anything comes unredacted), then counts, rate, drops, follow and filter.
+ * a marker while anything comes unredacted, and one while the API server does not answer), then
+ * counts, rate, drops, follow and filter.
  */
 import { Box, Text } from 'ink';
-import type { StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
+import type { ApiOutageView, StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
+import { utcClock } from '../pipeline/utc-clock.ts';
 import { cutText } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
@@ -32,6 +34,12 @@ export function scopeText(scope: TapScope): string {
   return `ctx ${scope.context} · ${ns} · ${scope.pods} pod${scope.pods === 1 ? '' : 's'}`;
 }
 
+/** "API server unreachable since 12:03:04 UTC, retrying in 8 s". */
+export function outageText(outage: ApiOutageView): string {
+  const seconds = Math.ceil(outage.retryInMs / 1000);
+  return `API server unreachable since ${utcClock(outage.sinceMs)}, ${seconds > 0 ? `retrying in ${seconds} s` : 'retrying now'}`;
+}
+
 export function Header({ source, targets, snapshot, follow, width }: HeaderProps) {
   const state = follow ? 'FOLLOW' : 'PAUSED';
   // Each part is cut to the line: what does not fit is cut off anyway, and a notice can carry an
@@ -46,6 +54,13 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
           <Text>
             {' '}
             <Text bold color="white" backgroundColor="red"> REDACTION OFF </Text>
+          </Text>
+        ) : null}
+        {/* Also before the source: while it lasts, nothing on screen is live. */}
+        {snapshot.apiOutage !== undefined ? (
+          <Text>
+            {' '}
+            <Text bold color="white" backgroundColor="red"> {outageText(snapshot.apiOutage)} </Text>
           </Text>
         ) : null}
         <Text> {fit(source)}</Text>

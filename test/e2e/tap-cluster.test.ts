@@ -6,7 +6,6 @@
  * go on, a broken agent stream retried, --dry-run changing nothing; no agent left in any pod.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -15,7 +14,7 @@ import type { Entry } from '../../src/model/entry.ts';
 import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
-import { LAUNCHER, runCommand } from '../helpers/run-cli.ts';
+import { findKubectl, LAUNCHER, runCommand } from '../helpers/run-cli.ts';
 import { agentsIn, assertNoAgents, requireBuild, runTap, startTap, tapEnv } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? false;
@@ -262,17 +261,6 @@ test('--duration stops the tap; -c must name a container of the pod', { skip }, 
   assert.match(bad.stderr, new RegExp(`pod shop/${shop.db} has no container "sidecar" \\(its containers: db\\); fix -c`));
   await assertNoAgents(sandbox, allPods);
 });
-
-function findKubectl(): string | undefined {
-  for (const candidate of ['/usr/lib/google-cloud-sdk/bin/kubectl.1.32', 'kubectl']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${candidate}`], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      // try the next
-    }
-  }
-  return undefined;
-}
 
 test('through the real kubectl: `kubectl shark tap ...` finds the plugin on PATH and passes flags and KUBECONFIG', { skip: skip || (findKubectl() ? false : 'kubectl is not installed') }, async () => {
   const pathDir = mkdtempSync(join(tmpdir(), 'shark-tap-path-'));

@@ -64,3 +64,42 @@ test('tap in the TUI: header with context, namespace and pods; named rows; q sto
     await sandbox.stop();
   }
 });
+
+test('tap in the TUI: an API server outage shows in the header with its countdown, and goes once it answers again', { skip }, async () => {
+  const sandbox = await startSandbox(demoShopFixture({ intervalMs: 200 }));
+  const session = `shark-taptui-outage-${process.pid}-${Date.now()}`;
+  const errFile = join(dir, 'outage-stderr.txt');
+  const rcFile = join(dir, 'outage-rc.txt');
+  const total = (s: string): number => Number(/entries \d+\/(\d+)/.exec(s)?.[1] ?? -1);
+  try {
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '30', `KUBECONFIG=${sandbox.kubeconfig} ${LAUNCHER} tap front-end -n shop 2>${errFile}; echo $? > ${rcFile}; sleep 60`);
+    const screen = (): string => tmux('capture-pane', '-p', '-t', session);
+    await waitFor('named rows', () => /front-end -> catalogue/.test(screen()), screen);
+    await sandbox.stopApi();
+    await waitFor('the outage in the header', () => /^kubectl-shark {2}API server unreachable since \d\d:\d\d:\d\d UTC, retrying (in \d s|now) {2}tap front-end/m.test(screen()), screen, 20_000);
+    // The countdown moves.
+    const first = /retrying (in \d s|now)/.exec(screen())![0];
+    await waitFor('the countdown to move', () => /retrying (in \d s|now)/.exec(screen())?.[0] !== first, screen, 10_000);
+    await sandbox.startApi();
+    await waitFor('the header without the outage', () => !/API server unreachable/.test(screen()), screen, 30_000);
+    const after = total(screen());
+    await waitFor('new entries', () => total(screen()) > after, screen, 30_000);
+    tmux('send-keys', '-t', session, 'q');
+    await waitFor('the exit', () => {
+      try {
+        return readFileSync(rcFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    }, screen);
+    assert.equal(readFileSync(rcFile, 'utf8').trim(), '0', readFileSync(errFile, 'utf8'));
+    const stderr = readFileSync(errFile, 'utf8');
+    assert.match(stderr, /API server https:\/\/127\.0\.0\.1:\d+ unreachable since/);
+    assert.match(stderr, /answers again after \d+ s/);
+    assert.match(stderr, /shop\/front-end-\S+\s+ended/);
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    await sandbox.startApi();
+    await sandbox.stop();
+  }
+});

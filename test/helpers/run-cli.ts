@@ -1,5 +1,5 @@
 /** Runs the real launcher (bin/kubectl-shark) as a user would, capturing output and exit code. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './shared-pcaps.ts';
 
@@ -16,10 +16,10 @@ export interface CliResult {
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { input?: Uint8Array; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { input?: Uint8Array; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -47,4 +47,16 @@ export function parseNdjson<T>(text: string): T[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as T);
+}
+
+/** The real kubectl 1.32 (the dispatcher's binary when present, else whatever is on PATH), or undefined. */
+export function findKubectl(): string | undefined {
+  for (const candidate of ['/usr/lib/google-cloud-sdk/bin/kubectl.1.32', 'kubectl']) {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${candidate}`], { encoding: 'utf8' }).trim() || undefined;
+    } catch {
+      // try the next
+    }
+  }
+  return undefined;
 }

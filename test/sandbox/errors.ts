@@ -34,6 +34,11 @@ export class StatusError extends Error {
   }
 }
 
+/** What an apiserver that is starting (or a load balancer before one) answers. */
+export function serviceUnavailable(): StatusError {
+  return new StatusError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+}
+
 export function unauthorized(): StatusError {
   return new StatusError(401, 'Unauthorized', 'Unauthorized');
 }

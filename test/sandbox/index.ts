@@ -129,6 +129,10 @@ class RunningSandbox implements Sandbox {
     return this.#api.close();
   }
 
+  startApi(): Promise<void> {
+    return this.#api.reopen();
+  }
+
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -181,7 +185,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
-    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false };
+    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, apiUnavailable: false };
     const cluster = new Cluster({ dir, binDir, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();

@@ -480,6 +480,28 @@ describe('the sandbox through client-node', { skip }, () => {
     assert.deepEqual(sb.processesIn('shop', 'web').sort(), before.sort());
     assert.ok(before.length >= 2);
   });
+
+  test('startApi: the same address serves again; apiUnavailable answers everything with 503', async () => {
+    await sb.startApi();
+    const pods = await core.listNamespacedPod({ namespace: 'shop' });
+    assert.ok(pods.items.some((p) => p.metadata?.name === 'web'));
+    sb.faults.apiUnavailable = true;
+    try {
+      await assert.rejects(core.listNamespacedPod({ namespace: 'shop' }), (err: { code?: number; body?: string }) => {
+        assert.equal(err.code, 503);
+        assert.match(String(err.body), /"reason":"ServiceUnavailable"/);
+        return true;
+      });
+      // client-node rejects with ws's ErrorEvent, not an Error.
+      await assert.rejects(new k8s.Exec(kc).exec('shop', 'web', 'app', ['true'], null, null, null, false), (err: { message?: string }) => {
+        assert.match(String(err.message), /Unexpected server response: 503/);
+        return true;
+      });
+    } finally {
+      sb.faults.apiUnavailable = false;
+    }
+    assert.equal((await core.listNamespacedPod({ namespace: 'shop' })).items.length, pods.items.length);
+  });
 });
 
 test('stop() leaves no process, namespace, bridge or file behind', { skip }, async () => {

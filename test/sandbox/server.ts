@@ -19,6 +19,7 @@ import {
   methodNotAllowed,
   notFound,
   pathNotFound,
+  serviceUnavailable,
   unauthorized,
   unsupportedMediaType,
 } from './errors.ts';
@@ -177,15 +178,25 @@ export class ApiServer {
     this.#server.on('tlsClientError', () => undefined);
   }
 
-  listen(): Promise<number> {
+  /** Listens on 127.0.0.1 (a free port, or `port`: the same address again after close()). */
+  listen(port = 0): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(0, '127.0.0.1', () => {
-        const port = (this.#server.address() as { port: number }).port;
-        this.#address = `127.0.0.1:${port}`;
-        resolve(port);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        const bound = (this.#server.address() as { port: number }).port;
+        this.#address = `127.0.0.1:${bound}`;
+        this.#closed = false;
+        resolve(bound);
       });
     });
+  }
+
+  /** Serves again on the address it had before close() (clients reconnect to the same URL). */
+  async reopen(): Promise<void> {
+    if (!this.#closed) return;
+    const port = Number(this.#address.split(':')[1]);
+    await this.listen(port);
   }
 
   /** Stops listening and drops every connection (watches and exec streams included). */
@@ -222,6 +233,8 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // Before authentication, as a starting apiserver or a load balancer answers.
+      if (this.#cluster.faults.apiUnavailable) throw serviceUnavailable();
       const id = this.#authenticate(req);
       if (!id) throw unauthorized();
       const url = new URL(req.url ?? '/', 'https://sandbox');
@@ -491,6 +504,7 @@ export class ApiServer {
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     try {
+      if (this.#cluster.faults.apiUnavailable) throw serviceUnavailable();
       const id = this.#authenticate(req);
       if (!id) throw unauthorized();
       const url = new URL(req.url ?? '/', 'https://sandbox');

@@ -94,11 +94,10 @@ export class StreamServer {
     });
   }
 
-  /** Drops every stream at once (API server stopped). */
+  /** Drops every stream at once (API server stopped); new ones are served again if it restarts. */
   closeAll(): void {
     for (const ws of this.#sockets) ws.terminate();
     this.#sockets.clear();
-    this.#wss.close();
   }
 }
 

@@ -75,6 +75,8 @@ export interface Faults {
    * kubelet would deliver it.
    */
   tamperExecStdin?: ((command: readonly string[], chunk: Buffer, offset: number) => Buffer) | undefined;
+  /** Every request (and exec upgrade) answered 503 ServiceUnavailable: connections work, nothing else. */
+  apiUnavailable: boolean;
 }
 
 export interface Sandbox {
@@ -97,8 +99,10 @@ export interface Sandbox {
   containerDir(namespace: string, pod: string, container: string): string;
   /** Pids of every process in the pod's netns right now. */
   processesIn(namespace: string, name: string): number[];
-  /** API server down (connections refused), pods keep running. */
+  /** API server down (connections refused, open ones dropped), pods keep running. */
   stopApi(): Promise<void>;
+  /** API server back on the same address after stopApi(); watches resume from their resourceVersion. */
+  startApi(): Promise<void>;
   /** Everything killed, namespaces and bridge removed, temp files deleted. */
   stop(): Promise<void>;
 }
