@@ -71,6 +71,7 @@ function dirOf(mount: MountPoint, path: string): string {
 }
 
 let probed: MemoryHierarchy | string | undefined;
+let swept = false;
 
 /** Where memory cgroups can be made here, or why not (a string: the reason to print when skipping). */
 export function memoryHierarchy(): MemoryHierarchy | string {
@@ -149,10 +150,18 @@ export class MemoryCgroup {
     this.version = version;
   }
 
-  /** A new group `ks-<pid>-<n>-<tag>` under our own cgroup (throws when the machine has none: see memoryHierarchy()). */
+  /**
+   * A new group `ks-<pid>-<n>-<tag>` under our own cgroup (throws when the machine has none: see
+   * memoryHierarchy()). The first one of a process sweeps the leftovers of killed runs.
+   */
   static create(tag: string): MemoryCgroup {
     const h = memoryHierarchy();
     if (typeof h === 'string') throw new Error(`no memory cgroups here: ${h}`);
+    if (!swept) {
+      swept = true;
+      const removed = sweepStaleCgroups();
+      if (removed.length > 0) process.stderr.write(`removed memory cgroups of killed test runs: ${removed.join(' ')}\n`);
+    }
     const safe = tag.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
     const group = new MemoryCgroup(join(h.parentDir, uniqueName(`-${safe}`)), h.version);
     mkdirSync(group.dir);

@@ -13,7 +13,8 @@ import { Cluster } from './cluster.ts';
 import { Bridge, sweepStaleSandboxes } from './net.ts';
 import { kubeconfigYaml, makeClientCert, makePki, type Pki } from './pki.ts';
 import { ApiServer, type Identity } from './server.ts';
-import type { Faults, FixturePod, Sandbox, SandboxFixture } from './types.ts';
+import { memoryCgroupsReason } from './pod-cgroups.ts';
+import type { Faults, FixturePod, PodMemory, Sandbox, SandboxFixture } from './types.ts';
 
 export type {
   DenyRule,
@@ -22,6 +23,7 @@ export type {
   FixtureNamespace,
   FixturePod,
   FixtureService,
+  PodMemory,
   Sandbox,
   SandboxFixture,
 } from './types.ts';
@@ -116,6 +118,16 @@ class RunningSandbox implements Sandbox {
     return this.cluster.processesIn(namespace, name);
   }
 
+  get memoryCgroupsReason(): string | null {
+    return memoryCgroupsReason();
+  }
+
+  podMemory(namespace: string, name: string): PodMemory | null {
+    const rt = this.cluster.runtime(namespace, name);
+    if (!rt) throw new Error(`no pod ${namespace}/${name} in the sandbox`);
+    return rt.cgroup ?? null;
+  }
+
   stopApi(): Promise<void> {
     return this.#api.close();
   }
@@ -170,7 +182,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
-    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false };
+    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, metricsUnavailable: false };
     const cluster = new Cluster({ dir, binDir, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();

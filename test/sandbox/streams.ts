@@ -184,7 +184,8 @@ class Session {
     const script = tty ? resolveExecutable('script', container.env['PATH']!, cwd) : undefined;
     const argv = script ? [script, '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : command;
     const child = spawnIn(
-      { netns: pod.netns.name, argv, cwd, env: { TERM: 'xterm', ...container.env }, stdin: this.#req.stdin },
+      // In the container's memory cgroup, as an exec'd process is in a real pod.
+      { netns: pod.netns.name, argv, cwd, env: { TERM: 'xterm', ...container.env }, stdin: this.#req.stdin, cgroupProcs: container.cgroup?.procsFile },
       { stdout: this.#req.stdout, stderr: this.#req.stderr || (tty && this.#req.stdout) },
     );
     pod.execs.add(child);
