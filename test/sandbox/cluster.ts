@@ -572,6 +572,15 @@ export class Cluster {
     const exitCode = exitCodeOf(exit);
     // As the kubelet tells it: killed (SIGKILL) while the kernel's OOM killer took something in it.
     const oomKilled = exit.signal === 'SIGKILL' && (c.cgroup?.oomKills() ?? 0) > 0;
+    // A container ends with its main process: what was exec'd into it goes too (in a real pod its
+    // PID namespace goes with its init). Only its cgroup tells the sandbox which processes are its.
+    for (const pid of c.cgroup?.pids() ?? []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
     this.#setStatus(rt, c, {
       state: {
         terminated: {

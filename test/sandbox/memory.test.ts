@@ -144,6 +144,26 @@ describe('pod memory cgroups and the metrics API', { skip }, () => {
     assert.equal(sb.podMemory('mem', 'hog')!.oomKills(), 1);
   });
 
+  test('a container that ends takes what was exec\'d into it along (its cgroup says which processes)', async () => {
+    await sb.createPod({ namespace: 'mem', name: 'short', containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { limits: { memory: '32Mi' } } }] });
+    let status: k8s.V1Status | undefined;
+    const closed = new Promise<void>((resolve, reject) => {
+      void new k8s.Exec(kc)
+        .exec('mem', 'short', 'main', ['sleep', '3600'], new PassThrough(), new PassThrough(), null, false, (s) => {
+          status = s;
+          resolve();
+        })
+        .catch(reject);
+    });
+    const [main] = await until('the exec running', () => {
+      const pids = sb.processesIn('mem', 'short');
+      return pids.length === 2 ? pids.sort((a, b) => a - b) : undefined;
+    });
+    process.kill(main!, 'SIGKILL');
+    await closed;
+    assert.equal(status?.details?.causes?.[0]?.message, '137', JSON.stringify(status));
+  });
+
   test('a deleted pod takes its cgroups with it', async () => {
     const dir = sb.podMemory('mem', 'hog')!.dir;
     assert.ok(existsSync(dir));
