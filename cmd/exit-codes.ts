@@ -22,6 +22,8 @@ export const EXIT_EPHEMERAL_DISABLED = 8;
 export const EXIT_IMAGE_PULL = 9;
 /** `tap`: the capture container did not start (timeout, start error, terminated). */
 export const EXIT_START_FAILED = 10;
+/** `tap`: the pod has too little free memory for the agent (see --max-memory, --force). */
+export const EXIT_MEMORY_HEADROOM = 11;
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {
@@ -58,6 +60,8 @@ export function exitCodeFor(code: SharkErrorCode): number {
       return EXIT_IMAGE_PULL;
     case 'KUBE_START_FAILED':
       return EXIT_START_FAILED;
+    case 'KUBE_MEMORY_HEADROOM':
+      return EXIT_MEMORY_HEADROOM;
     default: {
       const unreachable: never = code;
       return unreachable;

@@ -22,6 +22,8 @@ export interface AgentArgs {
   readonly filter?: string | undefined;
   readonly redact: boolean;
   readonly maxBody?: string | undefined;
+  /** The agent's --max-memory, MiB (sized per pod by tap; the agent's default when absent). */
+  readonly maxMemoryMb?: number | undefined;
 }
 
 export interface ExecTarget {
@@ -44,11 +46,20 @@ export function uploadCommand(dir: string, bytes: number): string[] {
   return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && head -c ${bytes} | tar -xzf - -C ${shellQuote(dir)}`];
 }
 
+/**
+ * The shell the agent is started through: it raises its own oom_score_adj to 1000 and execs the
+ * agent (same pid), so the agent is the kernel's first OOM victim from its first allocation, not
+ * only once Node has started and run its code (which does the same, see yield-to-app.ts). A failed
+ * write is silent here: the agent tries again and reports it. Arguments stay arguments ("$@").
+ */
+export const OOM_FIRST_SHELL = '{ echo 1000 > /proc/self/oom_score_adj; } 2>/dev/null; exec "$@"';
+
 export function agentCommand(dir: string, a: AgentArgs): string[] {
-  const cmd = ['node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
+  const cmd = ['sh', '-c', OOM_FIRST_SHELL, 'sh', 'node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
   if (a.filter !== undefined && a.filter !== '') cmd.push('--filter', a.filter);
   if (!a.redact) cmd.push('--no-redact');
   if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
+  if (a.maxMemoryMb !== undefined) cmd.push(`--max-memory=${a.maxMemoryMb}`);
   return cmd;
 }
 
@@ -168,7 +179,12 @@ export type RunEnd =
   /** The agent could not go on (error frame or a non-zero exit). */
   | { readonly kind: 'failed'; readonly message: string; readonly exitCode: number }
   /** The exec stream ended without the agent's result: connection lost, container gone. */
-  | { readonly kind: 'broken'; readonly detail: string };
+  | { readonly kind: 'broken'; readonly detail: string }
+  /** The agent died of SIGKILL (exit code 137), as the kernel's OOM killer kills. */
+  | { readonly kind: 'killed'; readonly exitCode: number };
+
+/** 128 + SIGKILL: how a runtime reports a process the kernel's OOM killer (or anyone) SIGKILLed. */
+export const EXIT_SIGKILL = 137;
 
 /** One exec of the agent. */
 export class AgentRun {
@@ -223,10 +239,15 @@ export class AgentRun {
         }
         const exitCode = exitCodeOf(status);
         // 1 and 2 are the agent's own verdicts (capture failed, bad usage): retrying cannot help.
-        // Anything else (killed by a signal or the OOM killer, an exec error) may pass: retry.
+        // SIGKILL (the OOM killer, most likely) is told apart: pod-tap restarts it at most once.
+        // Anything else (another signal, an exec error) may pass: retry.
         if (errorMessage !== null || (!stopping && (exitCode === 1 || exitCode === 2))) {
           const why = errorMessage ?? (stderr.text() || status.message || `exit code ${exitCode}`);
           resolve({ kind: 'failed', message: why, exitCode });
+          return;
+        }
+        if (exitCode === EXIT_SIGKILL && !stopping) {
+          resolve({ kind: 'killed', exitCode });
           return;
         }
         if (exitCode !== 0 && !stopping) {

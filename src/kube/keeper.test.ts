@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -41,6 +42,9 @@ test('stays while its agent runs, then exits 0 and removes the folder once idle'
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise((r) => setTimeout(r, 900));
   assert.equal(child.exitCode, null, 'the keeper must stay while its agent runs');
+  // Ours, not the app's: the first OOM victim of the pod, at the lowest CPU priority.
+  assert.equal(readFileSync(`/proc/${child.pid}/oom_score_adj`, 'utf8').trim(), '1000');
+  assert.equal(getPriority(child.pid), 19);
   rmSync(join(proc, '4242'), { recursive: true });
   const removedAt = Date.now();
   const code = await exited;

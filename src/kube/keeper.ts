@@ -13,6 +13,10 @@ export const KEEPER_INTERVAL_MS = 5_000;
 // folder as separate arguments) never contains it; its own pid is skipped as well.
 export const KEEPER_SCRIPT = `'use strict';
 const fs = require('fs');
+// Ours, not the app's: the kernel's first OOM victim when the pod runs out of memory, and the
+// last in line for CPU (as the agent: src/remote-agent/agent/yield-to-app.ts).
+try { fs.writeFileSync('/proc/self/oom_score_adj', '1000'); } catch {}
+try { require('os').setPriority(19); } catch {}
 const [dir, idleArg, everyArg, procArg] = process.argv.slice(1);
 const idleMs = Number(idleArg || ${KEEPER_IDLE_MS});
 const everyMs = Number(everyArg || ${KEEPER_INTERVAL_MS});

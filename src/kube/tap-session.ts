@@ -13,7 +13,8 @@ import { agentArchive } from './agent-bundle.ts';
 import type { AgentArgs } from './agent-runner.ts';
 import type { KubeClient } from './client.ts';
 import { ClusterWatch } from './cluster-watch.ts';
-import { PodTap } from './pod-tap.ts';
+import type { MemoryDecision } from './memory-headroom.ts';
+import { decidePodMemory, isOver, PodTap, type MemoryPolicy, type PodTapWarningCode } from './pod-tap.ts';
 import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
 import type { Profile } from './profile.ts';
 import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from './targets.ts';
@@ -28,6 +29,8 @@ export interface TapConfig {
   /** How long a capture container may take to start. */
   readonly timeoutMs: number;
   readonly agent: AgentArgs;
+  /** --max-memory and --force: how each pod's agent is sized. */
+  readonly memory: MemoryPolicy;
   /** At most this many pods are started at once. */
   readonly parallelStarts?: number;
   readonly retryDelaysMs?: readonly number[];
@@ -43,6 +46,8 @@ export interface TapEvents {
   podsChanged?(count: number): void;
   /** Drops reported by agents, for the TUI header. */
   drops?(delta: number): void;
+  /** A warning about one pod (it came as a notice too): -o json writes it as a warning frame. */
+  warning?(source: TapSource, code: PodTapWarningCode, message: string): void;
   redactionOff?(): void;
 }
 
@@ -50,6 +55,8 @@ export interface TapPlan {
   readonly targets: readonly k8s.V1Pod[];
   readonly report: PreflightReport;
   readonly decision: PreflightDecision;
+  /** How each target's agent is sized, by pod uid (shown by --dry-run; used by the first start). */
+  readonly memory: ReadonlyMap<string, MemoryDecision>;
 }
 
 const DEFAULT_PARALLEL_STARTS = 8;
@@ -64,6 +71,8 @@ export class TapSession {
   readonly #taps = new Map<string, PodTap>();
   #watch: ClusterWatch | undefined;
   #plan: TapPlan | undefined;
+  /** The plan's memory decisions not yet used by a first start. */
+  #plannedMemory = new Map<string, MemoryDecision>();
   #stopping = false;
   readonly #startedAt = Date.now();
 
@@ -85,8 +94,23 @@ export class TapSession {
     const namespaces = [...new Set(targets.map((p) => p.metadata?.namespace ?? ''))].sort();
     const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile);
     const decision = decide(report, namespaces, { context: this.client.config.context, user: this.client.config.user });
-    this.#plan = { targets, report, decision };
+    const memory = new Map<string, MemoryDecision>();
+    await runLimited(targets, this.config.parallelStarts ?? DEFAULT_PARALLEL_STARTS, async (pod) => {
+      memory.set(pod.metadata?.uid ?? '', await decidePodMemory(this.client, pod, this.config.memory, this.#containerWanted(pod, report)));
+    });
+    this.#plannedMemory = new Map(memory);
+    this.#plan = { targets, report, decision, memory };
     return this.#plan;
+  }
+
+  /** The capture container this tap wants in the pod (what decides whether one is reused). */
+  #containerWanted(pod: k8s.V1Pod, report: PreflightReport | undefined): { image: string; container: string | undefined; profile: Profile; podSecurity: string | null } {
+    return {
+      image: this.config.image,
+      container: this.config.container,
+      profile: this.config.profile,
+      podSecurity: report?.podSecurity.find((p) => p.namespace === pod.metadata?.namespace)?.enforce ?? null,
+    };
   }
 
   /**
@@ -145,14 +169,14 @@ export class TapSession {
         archive: agentArchive,
         notice: (m) => this.#events.notice(m),
         onFrame: (source, frame) => this.#events.frame?.(source, frame),
+        warning: (source, code, message) => this.#events.warning?.(source, code, message),
       },
       {
-        image: this.config.image,
-        container: this.config.container,
-        profile: this.config.profile,
-        podSecurity: this.#plan?.report.podSecurity.find((p) => p.namespace === pod.metadata?.namespace)?.enforce ?? null,
+        ...this.#containerWanted(pod, this.#plan?.report),
         timeoutMs: this.config.timeoutMs,
         agent: this.config.agent,
+        memory: this.config.memory,
+        plannedMemory: this.#takePlannedMemory(pod),
         ...(this.config.retryDelaysMs ? { retryDelaysMs: this.config.retryDelaysMs } : {}),
       },
     );
@@ -162,12 +186,20 @@ export class TapSession {
     return tap;
   }
 
+  /** The planned decision for this very pod (its uid), once: later launches size it afresh. */
+  #takePlannedMemory(pod: k8s.V1Pod): MemoryDecision | undefined {
+    const uid = pod.metadata?.uid ?? '';
+    const planned = this.#plannedMemory.get(uid);
+    this.#plannedMemory.delete(uid);
+    return planned;
+  }
+
   #podChanged(pod: k8s.V1Pod): void {
     if (this.#stopping) return;
     const key = podKey(pod);
     const existing = this.#taps.get(key);
     const c = candidacy(pod, this.#matcher);
-    if (existing && (existing.phase === 'ended' || existing.phase === 'failed')) {
+    if (existing && isOver(existing.phase)) {
       // A pod recreated under the same name (StatefulSet) is a new target.
       if (existing.uid === pod.metadata?.uid || c !== 'target') return;
     } else if (existing) {
@@ -188,7 +220,7 @@ export class TapSession {
   /** Pods whose capture is starting or running. */
   activePods(): number {
     let n = 0;
-    for (const tap of this.#taps.values()) if (tap.phase !== 'ended' && tap.phase !== 'failed') n++;
+    for (const tap of this.#taps.values()) if (!isOver(tap.phase)) n++;
     return n;
   }
 

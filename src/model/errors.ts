@@ -23,6 +23,7 @@ export type SharkErrorCode =
   | 'KUBE_EPHEMERAL_DISABLED'
   | 'KUBE_IMAGE_PULL'
   | 'KUBE_START_FAILED'
+  | 'KUBE_MEMORY_HEADROOM'
   | 'KUBE_API'
   | 'KUBE_AGENT_FAILED';
 
