@@ -13,15 +13,10 @@ import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
 import type { KubeClient } from './client.ts';
-import { agentDir, ensureCaptureContainer, ephemeralState, reusableContainer, targetContainerOf, type EnsureOptions } from './ephemeral.ts';
-import { podMemoryLimit, sizeAgentMemory, type MemoryDecision } from './memory-headroom.ts';
+import { agentDir, ensureCaptureContainer, ephemeralState, type EnsureOptions } from './ephemeral.ts';
+import { podMemoryLimit, type MemoryDecision } from './memory-headroom.ts';
+import { decidePodMemory, type MemoryPolicy } from './pod-memory.ts';
 import { formatMemory } from './quantity.ts';
-
-/** How the agent's memory is decided: tap's --max-memory and --force. */
-export interface MemoryPolicy {
-  readonly explicitBytes?: number | undefined;
-  readonly force: boolean;
-}
 
 /** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
 export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
@@ -60,6 +55,7 @@ export const STOP_GRACE_MS = 3000;
 export const RESTARTS_AFTER_KILL = 1;
 /** Before that restart: the dead agent's memory is given back, and the pod settles. */
 const KILL_RESTART_DELAY_MS = 2000;
+const MiB = 1024 * 1024;
 
 export type PodTapPhase = 'starting' | 'capturing' | 'retrying' | 'ended' | 'failed' | 'killed';
 
@@ -68,26 +64,6 @@ export function isOver(phase: PodTapPhase): boolean {
   return phase === 'ended' || phase === 'failed' || phase === 'killed';
 }
 
-const MiB = 1024 * 1024;
-
-/**
- * The agent's --max-memory for this pod: its memory limit, its usage from the metrics API (asked
- * only when there is a limit) and whether a capture container (and its keeper) is to be added.
- */
-export async function decidePodMemory(client: KubeClient, pod: k8s.V1Pod, policy: MemoryPolicy, wanted: Omit<EnsureOptions, 'signal' | 'noReuse' | 'timeoutMs'>): Promise<MemoryDecision> {
-  const limitBytes = podMemoryLimit(pod);
-  const namespace = pod.metadata?.namespace ?? '';
-  const name = pod.metadata?.name ?? '';
-  const usage = limitBytes === null ? ({ bytes: null, source: 'none', why: 'no limit' } as const) : await client.podMemoryUsage(namespace, name);
-  let addsContainer = true;
-  try {
-    const target = targetContainerOf(pod, wanted.container);
-    addsContainer = reusableContainer(pod, { image: wanted.image, target, profile: wanted.profile, podSecurity: wanted.podSecurity ?? null }) === null;
-  } catch {
-    // A bad -c is reported when the container is added; counting a keeper is the safe side.
-  }
-  return sizeAgentMemory({ pod: `${namespace}/${name}`, limitBytes, usage, explicitBytes: policy.explicitBytes, addsContainer, force: policy.force });
-}
 
 export class PodTap {
   readonly source: TapSource;
@@ -319,12 +295,12 @@ export class PodTap {
   async #restartAfterKill(how: string): Promise<boolean> {
     this.#kills++;
     const limit = podMemoryLimit(this.#pod);
-    const sizes = `--max-memory ${this.#maxMemoryMb ?? '?'} MiB, ${limit === null ? 'no pod memory limit' : `pod memory limit ${formatMemory(limit)}`}`;
-    const what = `the agent was killed (out of memory?): ${how}, with ${sizes}`;
+    const agentMax = `--max-memory ${this.#maxMemoryMb ?? '?'} MiB`;
+    const what = `the agent was killed (out of memory?): ${how}, with ${agentMax}, ${limit === null ? 'no pod memory limit' : `pod memory limit ${formatMemory(limit)}`}`;
     if (this.#kills > RESTARTS_AFTER_KILL) {
       this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; it was killed before, so it is not restarted again`);
       // The summary's note is one short line: the verdict first.
-      this.#finish('killed', `agent killed (out of memory?) ${this.#kills} times, not restarted again (--max-memory ${this.#maxMemoryMb ?? '?'} MiB, limit ${limit === null ? 'none' : formatMemory(limit)})`);
+      this.#finish('killed', `agent killed (out of memory?) ${this.#kills} times, not restarted again (${agentMax}, limit ${limit === null ? 'none' : formatMemory(limit)})`);
       return false;
     }
     this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; restarting it once, sized from the pod's memory now`);

@@ -14,7 +14,8 @@ import type { AgentArgs } from './agent-runner.ts';
 import type { KubeClient } from './client.ts';
 import { ClusterWatch } from './cluster-watch.ts';
 import type { MemoryDecision } from './memory-headroom.ts';
-import { decidePodMemory, isOver, PodTap, type MemoryPolicy, type PodTapWarningCode } from './pod-tap.ts';
+import { decidePodMemory, type MemoryPolicy, type WantedContainer } from './pod-memory.ts';
+import { isOver, PodTap, type PodTapWarningCode } from './pod-tap.ts';
 import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
 import type { Profile } from './profile.ts';
 import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from './targets.ts';
@@ -104,7 +105,7 @@ export class TapSession {
   }
 
   /** The capture container this tap wants in the pod (what decides whether one is reused). */
-  #containerWanted(pod: k8s.V1Pod, report: PreflightReport | undefined): { image: string; container: string | undefined; profile: Profile; podSecurity: string | null } {
+  #containerWanted(pod: k8s.V1Pod, report: PreflightReport | undefined): WantedContainer {
     return {
       image: this.config.image,
       container: this.config.container,
