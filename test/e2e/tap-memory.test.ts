@@ -122,6 +122,14 @@ test('--dry-run shows how each pod\'s agent would be sized, and which pod would 
   } finally {
     sandbox.faults.metricsUnavailable = false;
   }
+  // Nor when RBAC does not let us read it.
+  sandbox.faults.deny.push({ verb: 'get', resource: 'pods.metrics.k8s.io' });
+  try {
+    const denied = await runTap(sandbox, ['roomy', '-n', 'mem', '--dry-run']);
+    assert.match(denied.stdout, /usage unknown \(not allowed to get pods\.metrics\.k8s\.io; assuming 75% of the limit\)/);
+  } finally {
+    sandbox.faults.deny.pop();
+  }
 });
 
 test('a pod without room for the agent is refused (exit 11) before anything is added to it', { skip }, async () => {
