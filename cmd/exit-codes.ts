@@ -26,6 +26,8 @@ export const EXIT_START_FAILED = 10;
 export const EXIT_AGENT_INTEGRITY = 11;
 /** `tap`: stopped as asked, but with pods whose capture had failed and not come back (the summary names them). */
 export const EXIT_PODS_FAILED = 12;
+/** `tap`: the pod has too little free memory for the agent (see --max-memory, --force). */
+export const EXIT_MEMORY_HEADROOM = 13;
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {
@@ -64,6 +66,8 @@ export function exitCodeFor(code: SharkErrorCode): number {
       return EXIT_START_FAILED;
     case 'KUBE_AGENT_INTEGRITY':
       return EXIT_AGENT_INTEGRITY;
+    case 'KUBE_MEMORY_HEADROOM':
+      return EXIT_MEMORY_HEADROOM;
     default: {
       const unreachable: never = code;
       return unreachable;

@@ -20,6 +20,7 @@ import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
 import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
+import { MIN_AGENT_MEMORY_BYTES } from '../src/model/agent-memory.ts';
 import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
@@ -47,11 +48,14 @@ export interface TapArgs {
   stats: boolean;
   timeout: string;
   maxBody: string | undefined;
+  maxMemory: string | undefined;
+  force: boolean;
   maxEntries: number;
   color: ColorChoice;
 }
 
 const PREFIX = 'kubectl shark tap';
+const MIB = 1024 * 1024;
 
 /** "30s", "5m", "1h30m", "250ms", or plain seconds ("45"); null when not a duration. */
 export function parseDuration(text: string): number | null {
@@ -75,6 +79,8 @@ export interface ValidatedTap {
   readonly count: number | null;
   readonly timeoutMs: number;
   readonly maxBody: string | undefined;
+  /** --max-memory in bytes (whole MiB), when given. */
+  readonly maxMemoryBytes: number | undefined;
   readonly filter: CompiledFilter | undefined;
   readonly output: 'json' | 'tui';
   /** --redact-keys, split and checked; passed to every agent. */
@@ -107,6 +113,17 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     if (bytes === undefined) usage(`--max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)`);
     maxBody = String(bytes);
   }
+  let maxMemoryBytes: number | undefined;
+  if (args.maxMemory !== undefined) {
+    // A plain number is MiB, as the agent's own --max-memory takes it.
+    const text = args.maxMemory.trim();
+    const bytes = /^\d+(\.\d+)?$/.test(text) ? Number(text) * MIB : parseByteSize(text);
+    if (bytes === undefined) usage(`--max-memory ${JSON.stringify(args.maxMemory)} is not a size (try 150Mi, or 150 for MiB)`);
+    maxMemoryBytes = Math.floor(bytes / MIB) * MIB;
+    if (maxMemoryBytes < MIN_AGENT_MEMORY_BYTES) {
+      usage(`--max-memory ${args.maxMemory} is below what the capture agent needs to run (${MIN_AGENT_MEMORY_BYTES / MIB}Mi)`);
+    }
+  }
   compilePodRegex(args.podRegex);
   if (args.image.trim() === '') usage('--image must name an image');
   const profile = parseProfile(args.profile);
@@ -124,6 +141,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     count: args.count ?? null,
     timeoutMs,
     maxBody,
+    maxMemoryBytes,
     filter,
     output: args.output ?? (isTty ? 'tui' : 'json'),
     redactKeys: redactKeys.keys,
@@ -161,15 +179,17 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
   const lines = [
     `context ${context}; searched ${describeScope(scope)} for ${describeQuery({ namespaces: scope, selector: args.selector, podRegex: args.podRegex })}`,
     `targets (${plan.targets.length}):`,
-    ...plan.targets.map((p) => {
+    ...plan.targets.flatMap((p) => {
       const ns = p.metadata?.namespace ?? '';
       const blocked = plan.decision.blocked.get(ns);
-      return `  ${podName(p)}  ${p.status?.podIP ?? ''}${blocked ? '  (blocked: see below)' : ''}`;
+      const memory = plan.memory.get(p.metadata?.uid ?? '');
+      return [`  ${podName(p)}  ${p.status?.podIP ?? ''}${blocked ? '  (blocked: see below)' : ''}`, ...(memory ? [`    ${memory.summary}`] : [])];
     }),
     `pre-flight (profile ${args.profile}, image ${args.image}):`,
     formatPreflight(plan.report),
   ];
-  const problems = [...(plan.decision.fatal ? [plan.decision.fatal] : []), ...plan.decision.blocked.values()];
+  const refused = [...plan.memory.values()].filter((m) => m.verdict === 'refused').map((m) => ({ message: m.problem ?? m.summary }));
+  const problems = [...(plan.decision.fatal ? [plan.decision.fatal] : []), ...plan.decision.blocked.values(), ...refused];
   if (problems.length > 0) {
     lines.push('problems a real run would hit:');
     for (const p of problems) lines.push(`  ${p.message.replace(/\n/g, '\n  ')}`);
@@ -210,6 +230,7 @@ export async function runTap(args: TapArgs): Promise<void> {
         redactKeys: v.redactKeys,
         maxBody: v.maxBody,
       },
+      memory: { explicitBytes: v.maxMemoryBytes, force: args.force },
     };
     const events = new TapOutput();
     const session = new TapSession(client, config, events.handlers);
@@ -241,6 +262,8 @@ class TapOutput {
   onApiUnreachable: ((outage: ApiOutage, message: string) => void) | undefined;
   onApiWaiting: ((outage: ApiOutage, retryInMs: number) => void) | undefined;
   onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
+  /** A warning about one pod (the notice is given too): -o json writes it as a warning frame. */
+  onWarning: ((line: string) => void) | undefined;
   readonly handlers = {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
@@ -253,6 +276,8 @@ class TapOutput {
       this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
     },
     notice: (m: string) => this.onNotice(tapMessage(m)),
+    warning: (source: { namespace: string; pod: string }, code: string, message: string) =>
+      this.onWarning?.(stringifyJson({ type: 'warning', namespace: source.namespace, pod: source.pod, code, message: tapMessage(message) })),
     podsChanged: (n: number) => this.onPods?.(n),
     drops: (n: number) => this.onDrops?.(n),
     redactionOff: () => this.onRedactionOff?.(),
@@ -332,6 +357,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   out.onApiUnreachable = (o, message) => writer.writeOrDrop(stringifyJson({ type: 'warning', code: 'API_UNREACHABLE', message, since: since(o) }), OUTPUT_BUDGET_CHARS);
   out.onApiResumed = (o, downMs, message) =>
     writer.writeOrDrop(stringifyJson({ type: 'notice', code: 'API_RESUMED', message, since: since(o), downMs }), OUTPUT_BUDGET_CHARS);
+  out.onWarning = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
   out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
   // A second Ctrl-C while stopping gives up at once.
   void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
@@ -430,6 +456,11 @@ export const tapCommand: CommandModule<object, TapArgs> = {
       .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
       .option('timeout', { type: 'string', default: `${DEFAULT_START_TIMEOUT_MS / 1000}s`, describe: 'how long a capture container may take to start' })
       .option('max-body', { type: 'string', describe: 'body bytes kept per message (default 64KiB)' })
+      .option('max-memory', {
+        type: 'string',
+        describe: "the agent's memory bound in each pod, e.g. 150Mi (default: sized from the pod's memory limit and usage; 200Mi without a limit)",
+      })
+      .option('force', { type: 'boolean', default: false, describe: 'tap pods with too little free memory for the agent (it runs at 96Mi or --max-memory)' })
       .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory' })
       .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
       .example('$0 tap front-end -n shop', 'the TUI on the front-end pods of namespace shop')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,10 @@ import { parseAgentArgs } from '../remote-agent/agent/args.ts';
 import { tarGzFolder } from './agent-bundle.ts';
 import { agentCommand, exitCodeOf, LineSplitter, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
 
-test('the agent command carries the filter, redaction and body size', () => {
+test('the agent command carries the filter, redaction, body size and memory bound', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
   assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+  assert.deepEqual(agentCommand(dir, { redact: true, maxMemoryMb: 147 }).slice(-1), ['--max-memory=147']);
   assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: '1024' }), [
     'node',
     `${dir}/agent.js`,
@@ -117,6 +118,15 @@ test('--redact-keys goes to the agent as one --name=value argument, which the ag
   assert.equal(parsed.kind, 'run');
   assert.deepEqual(parsed.kind === 'run' ? parsed.args.redactKeys : [], ['-tenant', 'ssn'], 'a key starting with "-" is not taken for a flag');
   assert.deepEqual(agentCommand(dir, { redact: true, redactKeys: [] }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+});
+
+test('the agent is started as the first OOM victim, its arguments passed through untouched', () => {
+  const hostile = `'; echo pwned; '$(id)\`x\` "\\`;
+  const script = 'process.stdout.write(JSON.stringify([require("fs").readFileSync("/proc/self/oom_score_adj", "utf8").trim(), process.argv.slice(1)]))';
+  const dir = mkdtempSync(join(root, 'oom-'));
+  const [sh, ...args] = runAgentCommand(dir, [process.execPath, '-e', script, hostile, '--filter=-1 < x']);
+  const out = execFileSync(sh!, args, { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), ['1000', [hostile, '--filter=-1 < x']]);
 });
 
 test('exit codes come from the Status on channel 3', () => {

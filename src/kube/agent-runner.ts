@@ -28,6 +28,8 @@ export interface AgentArgs {
   /** Added to the agent's default sensitive names (`--redact-keys`). */
   readonly redactKeys?: readonly string[] | undefined;
   readonly maxBody?: string | undefined;
+  /** The agent's --max-memory, MiB (sized per pod by tap; the agent's default when absent). */
+  readonly maxMemoryMb?: number | undefined;
 }
 
 export interface ContainerRef {
@@ -83,12 +85,17 @@ export function uploadedFolder(stdout: string, container: string): string | null
 }
 
 /*
- * $1 the agent's folder, then the agent's command. The folder goes as soon as the agent ends,
- * however it ends (stdin closed, an error, killed by the OOM killer: the shell outlives it); a
- * signal to the whole group (a runtime stopping the exec) still removes it, after the agent. The
- * agent's exit code is passed on.
+ * $1 the agent's folder, then the agent's command. First the shell raises its oom_score_adj to 1000,
+ * which the agent inherits: the agent is the kernel's first OOM victim from its first allocation,
+ * not only once Node has started and run its code (which does the same, see yield-to-app.ts); a
+ * failed write is silent here, the agent tries again and reports it. (The shell is a victim too,
+ * but the kernel picks the larger agent first.) The folder goes as soon as the agent ends, however
+ * it ends (stdin closed, an error, killed by the OOM killer: the shell outlives it); a signal to the
+ * whole group (a runtime stopping the exec) still removes it, after the agent. The agent's exit
+ * code is passed on.
  */
-const RUN_SCRIPT = `d=$1
+const RUN_SCRIPT = `{ echo 1000 > /proc/self/oom_score_adj; } 2>/dev/null
+d=$1
 shift
 trap 'rm -rf -- "$d"; exit 129' HUP
 trap 'rm -rf -- "$d"; exit 130' INT
@@ -98,7 +105,7 @@ s=$?
 rm -rf -- "$d"
 exit $s`;
 
-/** Runs `command` (the agent's), removing the agent's folder `dir` once it ends. */
+/** Runs `command` (the agent's) as the pod's first OOM victim, removing the agent's folder `dir` once it ends. */
 export function runAgentCommand(dir: string, command: readonly string[]): string[] {
   return podShellCommand(RUN_SCRIPT, [dir, ...command]);
 }
@@ -110,6 +117,7 @@ export function agentCommand(dir: string, a: AgentArgs): string[] {
   // One "--name=value" argument: a value can never be taken for another flag.
   if (a.redactKeys !== undefined && a.redactKeys.length > 0) cmd.push(`--redact-keys=${a.redactKeys.join(',')}`);
   if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
+  if (a.maxMemoryMb !== undefined) cmd.push(`--max-memory=${a.maxMemoryMb}`);
   return cmd;
 }
 
@@ -253,7 +261,12 @@ export type RunEnd =
   /** The agent could not go on (error frame or a non-zero exit). */
   | { readonly kind: 'failed'; readonly message: string; readonly exitCode: number }
   /** The exec stream ended without the agent's result: connection lost, container gone. */
-  | { readonly kind: 'broken'; readonly detail: string };
+  | { readonly kind: 'broken'; readonly detail: string }
+  /** The agent died of SIGKILL (exit code 137), as the kernel's OOM killer kills. */
+  | { readonly kind: 'killed'; readonly exitCode: number };
+
+/** 128 + SIGKILL: how a runtime reports a process the kernel's OOM killer (or anyone) SIGKILLed. */
+export const EXIT_SIGKILL = 137;
 
 /** One exec of the agent. */
 export class AgentRun {
@@ -308,10 +321,15 @@ export class AgentRun {
         }
         const exitCode = exitCodeOf(status);
         // 1 and 2 are the agent's own verdicts (capture failed, bad usage): retrying cannot help.
-        // Anything else (killed by a signal or the OOM killer, an exec error) may pass: retry.
+        // SIGKILL (the OOM killer, most likely) is told apart: pod-tap restarts it at most once.
+        // Anything else (another signal, an exec error) may pass: retry.
         if (errorMessage !== null || (!stopping && (exitCode === 1 || exitCode === 2))) {
           const why = errorMessage ?? (stderr.text() || status.message || `exit code ${exitCode}`);
           resolve({ kind: 'failed', message: why, exitCode });
+          return;
+        }
+        if (exitCode === EXIT_SIGKILL && !stopping) {
+          resolve({ kind: 'killed', exitCode });
           return;
         }
         if (exitCode !== 0 && !stopping) {

@@ -6,11 +6,15 @@ import * as k8s from '@kubernetes/client-node';
 import type { Writable, Readable } from 'node:stream';
 import { apiFailure, kubeError, withTimeout, type Permission } from './api-errors.ts';
 import type { LoadedKubeConfig } from './kubeconfig.ts';
+import type { PodMemoryUsage } from './memory-headroom.ts';
+import { parseMemoryQuantity } from './quantity.ts';
 import type { NamespaceScope } from './targets.ts';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** A probe of an API server that may be down waits no longer than this (it is tried again soon). */
 export const PROBE_TIMEOUT_MS = 10_000;
+/** The metrics API only informs a decision: a slow metrics-server must not hold the tap up. */
+export const METRICS_TIMEOUT_MS = 5_000;
 
 export interface AccessQuestion {
   readonly verb: string;
@@ -41,12 +45,14 @@ export class KubeClient {
   readonly config: LoadedKubeConfig;
   readonly #core: k8s.CoreV1Api;
   readonly #authz: k8s.AuthorizationV1Api;
+  readonly #custom: k8s.CustomObjectsApi;
   readonly #timeoutMs: number;
 
   constructor(config: LoadedKubeConfig, options: { requestTimeoutMs?: number } = {}) {
     this.config = config;
     this.#core = config.kc.makeApiClient(k8s.CoreV1Api);
     this.#authz = config.kc.makeApiClient(k8s.AuthorizationV1Api);
+    this.#custom = config.kc.makeApiClient(k8s.CustomObjectsApi);
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
@@ -117,6 +123,43 @@ export class KubeClient {
       if (apiFailure(cause)?.httpStatus === 404) return null;
       throw err;
     }
+  }
+
+  /**
+   * The pod's memory in use as `kubectl top pod` shows it: the sum of its containers' working sets
+   * from the metrics API (metrics.k8s.io/v1beta1 PodMetrics). Never throws: when there is no
+   * number, the answer says why (no metrics-server, not allowed, no sample yet, no answer).
+   */
+  async podMemoryUsage(namespace: string, name: string): Promise<PodMemoryUsage> {
+    let metrics: unknown;
+    try {
+      metrics = await withTimeout(
+        this.#custom.getNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace, plural: 'pods', name }),
+        Math.min(METRICS_TIMEOUT_MS, this.#timeoutMs),
+      );
+    } catch (err) {
+      const status = apiFailure(err)?.httpStatus;
+      const why =
+        status === 404
+          ? 'the metrics API (metrics.k8s.io) is not served, or has no sample of this pod yet'
+          : status === 403
+            ? 'not allowed to get pods.metrics.k8s.io'
+            : status === 503
+              ? 'the metrics API is unavailable (503)'
+              : status !== undefined
+                ? `the metrics API answered ${status}`
+                : `the metrics API did not answer (${err instanceof Error ? err.message : String(err)})`;
+      return { bytes: null, source: 'none', why };
+    }
+    const containers = (metrics as { containers?: { usage?: { memory?: string } }[] } | null)?.containers;
+    if (!Array.isArray(containers) || containers.length === 0) return { bytes: null, source: 'none', why: 'the metrics API has no container sample of this pod' };
+    let bytes = 0;
+    for (const c of containers) {
+      const used = parseMemoryQuantity(c.usage?.memory);
+      if (used === null) return { bytes: null, source: 'none', why: `the metrics API reported memory ${JSON.stringify(c.usage?.memory)}` };
+      bytes += used;
+    }
+    return { bytes, source: 'metrics' };
   }
 
   /** The namespace's labels; null when we may not read it (or it does not exist). */

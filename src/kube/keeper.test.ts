@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -63,6 +64,9 @@ test('stays while its agents run; removes a folder once its agent is gone; exits
   await sleep(900);
   assert.equal(child.exitCode, null, 'the keeper stays while its agents run');
   assert.ok(existsSync(one) && existsSync(two));
+  // Ours, not the app's: the first OOM victim of the pod, at the lowest CPU priority.
+  assert.equal(readFileSync(`/proc/${child.pid}/oom_score_adj`, 'utf8').trim(), '1000');
+  assert.equal(getPriority(child.pid), 19);
 
   // The first agent ends: its folder goes at the next look, the other stays.
   rmSync(join(proc, '4242'), { recursive: true });

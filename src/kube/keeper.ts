@@ -19,6 +19,10 @@ export function agentFolderPrefix(container: string): string {
 
 export const KEEPER_SCRIPT = `'use strict';
 const fs = require('fs');
+// Ours, not the app's: the kernel's first OOM victim when the pod runs out of memory, and the
+// last in line for CPU (as the agent: src/remote-agent/agent/yield-to-app.ts).
+try { fs.writeFileSync('/proc/self/oom_score_adj', '1000'); } catch {}
+try { require('os').setPriority(19); } catch {}
 const path = require('path');
 const [prefix, idleArg, everyArg, procArg, tmpArg] = process.argv.slice(1);
 const idleMs = Number(idleArg || ${KEEPER_IDLE_MS});

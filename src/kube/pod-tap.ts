@@ -1,10 +1,14 @@
 /**
  * One tapped pod: its capture container, the agent upload and the agent exec, kept alive until
- * asked to stop. A broken exec stream (connection lost, not the agent's own end) is retried with
- * backoff after checking the pod still exists and is still a target; a deleted pod ends with a
- * notice. While the API server is unreachable (every exec stream dies with it) the pod waits for
- * it in the ApiHealth without spending its retries, and is tapped again once it answers. A tap
- * stopped while the pod's capture is broken ends it as failed, not as stopped.
+ * asked to stop. Before anything is added to the pod, the agent's --max-memory is sized from the
+ * pod's memory limit and usage (memory-headroom.ts); a pod without room is refused. A broken exec
+ * stream (connection lost, not the agent's own end) is retried with backoff after checking the pod
+ * still exists and is still a target; a deleted pod ends with a notice. While the API server is
+ * unreachable (every exec stream dies with it) the pod waits for it in the ApiHealth without
+ * spending its retries, and is tapped again once it answers. A tap stopped while the pod's capture
+ * is broken ends it as failed, not as stopped. An agent killed by SIGKILL (the pod ran out of
+ * memory, most likely: the agent is the kernel's first OOM victim) is restarted once, sized again
+ * from the pod's memory at that moment; killed again, the pod ends as "killed".
  */
 import type * as k8s from '@kubernetes/client-node';
 import { SharkError } from '../model/errors.ts';
@@ -14,14 +18,23 @@ import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
 import type { ApiHealth } from './api-health.ts';
 import type { KubeClient } from './client.ts';
-import { ensureCaptureContainer, type CaptureContainer, type EnsureOptions } from './ephemeral.ts';
+import { ensureCaptureContainer, ephemeralState, type CaptureContainer, type EnsureOptions } from './ephemeral.ts';
+import { podMemoryLimit, type MemoryDecision } from './memory-headroom.ts';
+import { decidePodMemory, type MemoryPolicy } from './pod-memory.ts';
+import { formatMemory } from './quantity.ts';
 
 /** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
 export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
   readonly agent: AgentArgs;
+  readonly memory: MemoryPolicy;
+  /** The decision shown by the plan (--dry-run): the first launch uses it instead of asking again. */
+  readonly plannedMemory?: MemoryDecision | undefined;
   /** Delays between retries of a broken stream (ms); its length is the number of retries. */
   readonly retryDelaysMs?: readonly number[];
 }
+
+/** Codes of the warnings a pod's tap gives besides its agent's own (-o json writes them as warning frames). */
+export type PodTapWarningCode = 'AGENT_KILLED' | 'MEMORY_FORCED';
 
 export interface PodTapDeps {
   readonly client: KubeClient;
@@ -34,6 +47,8 @@ export interface PodTapDeps {
   readonly health: ApiHealth;
   /** Why a re-read pod is no longer to be tapped ("is Succeeded"), or null while it is. */
   readonly whyNotTarget?: (pod: k8s.V1Pod) => string | null;
+  /** A warning about this pod (also given as a notice). */
+  readonly warning?: (source: TapSource, code: PodTapWarningCode, message: string) => void;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000];
@@ -41,8 +56,23 @@ export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000
 const STABLE_RUN_MS = 30_000;
 /** How long stop() waits for the agent's bye before dropping the connection. */
 export const STOP_GRACE_MS = 3000;
+/**
+ * A killed agent is restarted this many times per tap, no more: the pod's memory may have been
+ * short for a moment, but an agent killed again would only be killed again, each time taking the
+ * pod to its limit.
+ */
+export const RESTARTS_AFTER_KILL = 1;
+/** Before that restart: the dead agent's memory is given back, and the pod settles. */
+const KILL_RESTART_DELAY_MS = 2000;
+const MiB = 1024 * 1024;
 
-export type PodTapPhase = 'starting' | 'capturing' | 'retrying' | 'ended' | 'failed';
+export type PodTapPhase = 'starting' | 'capturing' | 'retrying' | 'ended' | 'failed' | 'killed';
+
+/** Over for good: nothing more will be tried in this pod. */
+export function isOver(phase: PodTapPhase): boolean {
+  return phase === 'ended' || phase === 'failed' || phase === 'killed';
+}
+
 
 export class PodTap {
   readonly source: TapSource;
@@ -58,6 +88,10 @@ export class PodTap {
   /** Foreign `shark-*` containers already told about (once each, not at every restart). */
   readonly #foreignNoticed = new Set<string>();
   #launching: Promise<void> | undefined;
+  #plannedMemory: MemoryDecision | undefined;
+  /** The running agent's --max-memory, MiB. */
+  #maxMemoryMb: number | undefined;
+  #kills = 0;
   readonly #abort = new AbortController();
   /** Settles when the tap is over for good. */
   readonly done: Promise<void>;
@@ -74,6 +108,7 @@ export class PodTap {
     this.#pod = pod;
     this.#deps = deps;
     this.#o = options;
+    this.#plannedMemory = options.plannedMemory;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -117,8 +152,35 @@ export class PodTap {
     }
   }
 
+  /** Sizes the agent for this pod now (or takes the planned decision once); throws when refused. */
+  async #sizeAgent(): Promise<number> {
+    const planned = this.#plannedMemory;
+    this.#plannedMemory = undefined;
+    const decision =
+      planned ??
+      (await decidePodMemory(this.#deps.client, this.#pod, this.#o.memory, {
+        image: this.#o.image,
+        container: this.#o.container,
+        profile: this.#o.profile,
+        podSecurity: this.#o.podSecurity ?? null,
+      }));
+    if (decision.verdict === 'refused') throw new SharkError('KUBE_MEMORY_HEADROOM', decision.problem ?? decision.summary, { pod: this.source.key });
+    if (decision.verdict === 'forced') {
+      this.#warn('MEMORY_FORCED', `pod ${this.source.key}: ${decision.summary} (--force; if the pod runs out of memory, the kernel kills the agent first)`);
+    }
+    return Math.floor(decision.maxMemoryBytes / MiB);
+  }
+
+  #warn(code: PodTapWarningCode, message: string): void {
+    this.#deps.notice(message);
+    this.#deps.warning?.(this.source, code, message);
+  }
+
   async #doLaunch(): Promise<void> {
     const { client } = this.#deps;
+    // Before the pod is changed: a refused pod gets no container (it could never be removed).
+    const maxMemoryMb = await this.#sizeAgent();
+    if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
     const ensure = (noReuse: boolean) =>
       ensureCaptureContainer(client, this.#pod, {
         image: this.#o.image,
@@ -150,10 +212,11 @@ export class PodTap {
     const target = { ...ref, container: c.name, dir };
     this.#containerName = c.name;
     if (this.#cancelled) throw new SharkError('KUBE_START_FAILED', 'stopped while starting');
+    this.#maxMemoryMb = maxMemoryMb;
     this.#run = await AgentRun.start(
       client,
       target,
-      this.#o.agent,
+      { ...this.#o.agent, maxMemoryMb },
       (frame) => {
         this.#deps.merger.frame(this.source, frame);
         this.#deps.onFrame?.(this.source, frame);
@@ -193,6 +256,13 @@ export class PodTap {
       if (end.kind === 'failed') {
         this.#deps.notice(`pod ${this.source.key}: the agent failed: ${end.message}`);
         this.#finish('failed', end.message);
+        return;
+      }
+      if (end.kind === 'killed' || (end.kind === 'broken' && (await this.#containerOomKilled()))) {
+        if (await this.#restartAfterKill(end.kind === 'killed' ? `exit code ${end.exitCode}, SIGKILL` : 'its container was OOMKilled')) {
+          attempt = 0;
+          continue;
+        }
         return;
       }
       const why = end.kind === 'broken' ? end.detail : `the agent ended (${end.reason})`;
@@ -258,6 +328,59 @@ export class PodTap {
     }
   }
 
+  /** With cgroup v2's memory.oom.group the whole capture container goes: its status says OOMKilled. */
+  async #containerOomKilled(): Promise<boolean> {
+    const fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined);
+    if (!fresh) return false;
+    const state = ephemeralState(fresh, this.#containerName);
+    return state.kind === 'terminated' && state.reason === 'OOMKilled';
+  }
+
+  /**
+   * The agent was killed (out of memory, most likely). Says so, and restarts it once, sized again
+   * from the pod's memory now; returns false when the pod's tap is over (killed again, no room left,
+   * the pod gone, or stopped).
+   */
+  async #restartAfterKill(how: string): Promise<boolean> {
+    this.#kills++;
+    const limit = podMemoryLimit(this.#pod);
+    const agentMax = `--max-memory ${this.#maxMemoryMb ?? '?'} MiB`;
+    const what = `the agent was killed (out of memory?): ${how}, with ${agentMax}, ${limit === null ? 'no pod memory limit' : `pod memory limit ${formatMemory(limit)}`}`;
+    if (this.#kills > RESTARTS_AFTER_KILL) {
+      this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; it was killed before, so it is not restarted again`);
+      // The summary's note is one short line: the verdict first.
+      this.#finish('killed', `agent killed (out of memory?) ${this.#kills} times, not restarted again (${agentMax}, limit ${limit === null ? 'none' : formatMemory(limit)})`);
+      return false;
+    }
+    this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; restarting it once, sized from the pod's memory now`);
+    this.#phase = 'retrying';
+    await this.#waitFor(this.#sleep(KILL_RESTART_DELAY_MS));
+    if (this.#stopping || this.#gone !== null) {
+      this.#finish('ended', this.#gone ?? 'stopped');
+      return false;
+    }
+    const fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined);
+    if (fresh === null || (fresh && (fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== this.uid))) {
+      this.podGone('was deleted');
+      this.#finish('ended', this.#gone!);
+      return false;
+    }
+    if (fresh) this.#pod = fresh;
+    try {
+      await this.#launch();
+      return true;
+    } catch (err) {
+      if (this.#stopping) {
+        this.#finish('ended', 'stopped');
+        return false;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.#deps.notice(`pod ${this.source.key}: the killed agent is not restarted: ${message}`);
+      this.#finish('killed', `agent killed (out of memory?), not restarted: ${message}`);
+      return false;
+    }
+  }
+
   /** Waits for `promise`, or less when the tap stops or the pod goes (both wake it). */
   #waitFor(promise: Promise<void>): Promise<void> {
     return new Promise((resolve) => {
@@ -291,8 +414,8 @@ export class PodTap {
     }
   }
 
-  #finish(state: 'ended' | 'failed', message: string): void {
-    if (this.#phase === 'ended' || this.#phase === 'failed') return;
+  #finish(state: 'ended' | 'failed' | 'killed', message: string): void {
+    if (isOver(this.#phase)) return;
     this.#phase = state;
     this.#deps.merger.ended(this.source, state, message);
     this.#resolveDone();
@@ -300,7 +423,7 @@ export class PodTap {
 
   /** The pod is being deleted or is gone: its capture ends (once) with a notice. */
   podGone(how: string): void {
-    if (this.#gone !== null || this.#phase === 'ended' || this.#phase === 'failed') return;
+    if (this.#gone !== null || isOver(this.#phase)) return;
     this.#gone = `pod ${how}`;
     this.#deps.notice(`pod ${this.source.key} ${how}: its capture ended`);
     this.#abort.abort();

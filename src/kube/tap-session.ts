@@ -15,7 +15,9 @@ import type { AgentArgs } from './agent-runner.ts';
 import { ApiHealth, type ApiHealthOptions, type ApiOutage } from './api-health.ts';
 import type { KubeClient } from './client.ts';
 import { ClusterWatch } from './cluster-watch.ts';
-import { PodTap } from './pod-tap.ts';
+import type { MemoryDecision } from './memory-headroom.ts';
+import { decidePodMemory, type MemoryPolicy, type WantedContainer } from './pod-memory.ts';
+import { isOver, PodTap, type PodTapWarningCode } from './pod-tap.ts';
 import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
 import type { Profile } from './profile.ts';
 import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from './targets.ts';
@@ -30,6 +32,8 @@ export interface TapConfig {
   /** How long a capture container may take to start. */
   readonly timeoutMs: number;
   readonly agent: AgentArgs;
+  /** --max-memory and --force: how each pod's agent is sized. */
+  readonly memory: MemoryPolicy;
   /** At most this many pods are started at once. */
   readonly parallelStarts?: number;
   readonly retryDelaysMs?: readonly number[];
@@ -47,6 +51,8 @@ export interface TapEvents {
   podsChanged?(count: number): void;
   /** Drops reported by agents, for the TUI header. */
   drops?(delta: number): void;
+  /** A warning about one pod (it came as a notice too): -o json writes it as a warning frame. */
+  warning?(source: TapSource, code: PodTapWarningCode, message: string): void;
   redactionOff?(): void;
   /** The API server stopped answering (once per outage; `message` is also a notice). */
   apiUnreachable?(outage: ApiOutage, message: string): void;
@@ -60,6 +66,8 @@ export interface TapPlan {
   readonly targets: readonly k8s.V1Pod[];
   readonly report: PreflightReport;
   readonly decision: PreflightDecision;
+  /** How each target's agent is sized, by pod uid (shown by --dry-run; used by the first start). */
+  readonly memory: ReadonlyMap<string, MemoryDecision>;
 }
 
 const DEFAULT_PARALLEL_STARTS = 8;
@@ -74,6 +82,8 @@ export class TapSession {
   readonly #taps = new Map<string, PodTap>();
   #watch: ClusterWatch | undefined;
   #plan: TapPlan | undefined;
+  /** The plan's memory decisions not yet used by a first start. */
+  #plannedMemory = new Map<string, MemoryDecision>();
   #stopping = false;
   readonly #startedAt = Date.now();
   readonly #health: ApiHealth;
@@ -115,8 +125,23 @@ export class TapSession {
     const namespaces = [...new Set(targets.map((p) => p.metadata?.namespace ?? ''))].sort();
     const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile);
     const decision = decide(report, namespaces, { context: this.client.config.context, user: this.client.config.user });
-    this.#plan = { targets, report, decision };
+    const memory = new Map<string, MemoryDecision>();
+    await runLimited(targets, this.config.parallelStarts ?? DEFAULT_PARALLEL_STARTS, async (pod) => {
+      memory.set(pod.metadata?.uid ?? '', await decidePodMemory(this.client, pod, this.config.memory, this.#containerWanted(pod, report)));
+    });
+    this.#plannedMemory = new Map(memory);
+    this.#plan = { targets, report, decision, memory };
     return this.#plan;
+  }
+
+  /** The capture container this tap wants in the pod (what decides whether one is reused). */
+  #containerWanted(pod: k8s.V1Pod, report: PreflightReport | undefined): WantedContainer {
+    return {
+      image: this.config.image,
+      container: this.config.container,
+      profile: this.config.profile,
+      podSecurity: report?.podSecurity.find((p) => p.namespace === pod.metadata?.namespace)?.enforce ?? null,
+    };
   }
 
   /**
@@ -178,14 +203,14 @@ export class TapSession {
         onFrame: (source, frame) => this.#events.frame?.(source, frame),
         health: this.#health,
         whyNotTarget: (p) => this.#whyNotTarget(p),
+        warning: (source, code, message) => this.#events.warning?.(source, code, message),
       },
       {
-        image: this.config.image,
-        container: this.config.container,
-        profile: this.config.profile,
-        podSecurity: this.#plan?.report.podSecurity.find((p) => p.namespace === pod.metadata?.namespace)?.enforce ?? null,
+        ...this.#containerWanted(pod, this.#plan?.report),
         timeoutMs: this.config.timeoutMs,
         agent: this.config.agent,
+        memory: this.config.memory,
+        plannedMemory: this.#takePlannedMemory(pod),
         ...(this.config.retryDelaysMs ? { retryDelaysMs: this.config.retryDelaysMs } : {}),
       },
     );
@@ -195,12 +220,20 @@ export class TapSession {
     return tap;
   }
 
+  /** The planned decision for this very pod (its uid), once: later launches size it afresh. */
+  #takePlannedMemory(pod: k8s.V1Pod): MemoryDecision | undefined {
+    const uid = pod.metadata?.uid ?? '';
+    const planned = this.#plannedMemory.get(uid);
+    this.#plannedMemory.delete(uid);
+    return planned;
+  }
+
   #podChanged(pod: k8s.V1Pod): void {
     if (this.#stopping) return;
     const key = podKey(pod);
     const existing = this.#taps.get(key);
     const c = candidacy(pod, this.#matcher);
-    if (existing && (existing.phase === 'ended' || existing.phase === 'failed')) {
+    if (existing && isOver(existing.phase)) {
       // A pod recreated under the same name (StatefulSet) is a new target.
       if (existing.uid === pod.metadata?.uid || c !== 'target') return;
     } else if (existing) {
@@ -235,7 +268,7 @@ export class TapSession {
   /** Pods whose capture is starting or running. */
   activePods(): number {
     let n = 0;
-    for (const tap of this.#taps.values()) if (tap.phase !== 'ended' && tap.phase !== 'failed') n++;
+    for (const tap of this.#taps.values()) if (!isOver(tap.phase)) n++;
     return n;
   }
 
@@ -258,7 +291,8 @@ export class TapSession {
 
   /** Pods whose capture failed and did not come back (after stop(): the tap ended with them failed). */
   failedPods(): readonly PodTapStats[] {
-    return this.merger.stats().filter((s) => s.state === 'failed');
+    // A pod whose agent was killed again after its one restart has no capture either.
+    return this.merger.stats().filter((s) => s.state === 'failed' || s.state === 'killed');
   }
 
   get elapsedMs(): number {

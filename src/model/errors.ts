@@ -23,6 +23,7 @@ export type SharkErrorCode =
   | 'KUBE_EPHEMERAL_DISABLED'
   | 'KUBE_IMAGE_PULL'
   | 'KUBE_START_FAILED'
+  | 'KUBE_MEMORY_HEADROOM'
   | 'KUBE_API'
   | 'KUBE_AGENT_FAILED'
   /** The agent bundle that reached the pod is not the one sent (sha256 checked in the pod). */

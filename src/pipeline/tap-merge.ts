@@ -15,7 +15,8 @@ export interface TapSource {
   readonly pod: string;
 }
 
-export type PodTapState = 'starting' | 'capturing' | 'ended' | 'failed';
+/** killed: its agent was SIGKILLed (out of memory, most likely) and not restarted. */
+export type PodTapState = 'starting' | 'capturing' | 'ended' | 'failed' | 'killed';
 
 export interface PodTapStats {
   readonly key: string;
@@ -183,8 +184,8 @@ export class TapMerger {
     }
   }
 
-  /** A stream ended (pod deleted, exec broke): marks the pod ended/failed with the message. */
-  ended(source: TapSource, state: 'ended' | 'failed', message: string): void {
+  /** A stream ended (pod deleted, exec broke, agent killed): marks the pod ended/failed/killed with the message. */
+  ended(source: TapSource, state: 'ended' | 'failed' | 'killed', message: string): void {
     const stats = this.#state(source).stats;
     // An agent's own error explains a failure better than the broken stream that follows it.
     if (stats.state === 'failed' && state === 'ended') {

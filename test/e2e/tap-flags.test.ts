@@ -35,6 +35,8 @@ const base: TapArgs = {
   stats: false,
   timeout: '60s',
   maxBody: undefined,
+  maxMemory: undefined,
+  force: false,
   maxEntries: 1000,
   color: 'auto',
 };
@@ -70,10 +72,19 @@ test('flags are checked before the cluster is touched', () => {
   // Retired: capture never needed NET_ADMIN; the message says what to use instead.
   usage({ profile: 'netadmin' }, /--profile netadmin is retired: capturing needs only CAP_NET_RAW, which --profile auto \(the default\) gives.*Use --profile auto, or --profile privileged/);
   assert.equal(validateTapArgs({ ...base, profile: 'privileged' }, false).profile, 'privileged');
+  usage({ maxMemory: 'plenty' }, /--max-memory "plenty" is not a size \(try 150Mi, or 150 for MiB\)/);
+  usage({ maxMemory: '64Mi' }, /--max-memory 64Mi is below what the capture agent needs to run \(96Mi\)/);
+  usage({ maxMemory: '95' }, /--max-memory 95 is below/);
   const ok = validateTapArgs({ ...base, duration: '2m', count: 5, maxBody: '1KiB', filter: 'http' }, false);
   assert.equal(ok.durationMs, 120_000);
   assert.equal(ok.count, 5);
   assert.equal(ok.maxBody, '1024');
+  assert.equal(ok.maxMemoryBytes, undefined, 'sized per pod unless given');
+  const MiB = 2 ** 20;
+  assert.equal(validateTapArgs({ ...base, maxMemory: '150' }, false).maxMemoryBytes, 150 * MiB, 'a plain number is MiB');
+  assert.equal(validateTapArgs({ ...base, maxMemory: '150Mi' }, false).maxMemoryBytes, 150 * MiB);
+  assert.equal(validateTapArgs({ ...base, maxMemory: '1Gi' }, false).maxMemoryBytes, 1024 * MiB);
+  assert.equal(validateTapArgs({ ...base, maxMemory: '128.7MiB' }, false).maxMemoryBytes, 128 * MiB, 'whole MiB');
   assert.equal(ok.output, 'json', 'piped: json by default');
   assert.equal(validateTapArgs(base, true).output, 'tui', 'on a terminal: the TUI');
 });

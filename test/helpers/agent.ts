@@ -8,7 +8,7 @@ import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
 import {
   parseAgentLine,
@@ -21,6 +21,7 @@ import {
   type StatsFrame,
 } from '../../src/remote-agent/wire/protocol.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
+import { argvInCgroup, type MemoryCgroup } from './memory-cgroup.ts';
 import { run, type Netns, type Scope } from './netns.ts';
 
 export const AGENT_DIST = join(REPO_ROOT, 'dist/agent');
@@ -90,6 +91,8 @@ export interface StartAgentOptions {
   readonly keepRaw?: boolean;
   /** Drop body texts of entry frames once parsed: bounds the test's memory under heavy load. */
   readonly dropBodies?: boolean;
+  /** Run the agent inside this memory cgroup (as a pod's ephemeral container would be). */
+  readonly cgroup?: MemoryCgroup;
 }
 
 type Waiter = () => void;
@@ -400,7 +403,16 @@ function dropBodies(entry: Entry): void {
  * stderr piped. Await `ready()` for the hello frame.
  */
 export function startAgent(ns: Netns, args: readonly string[], options: StartAgentOptions): AgentProcess {
-  const child = ns.spawn(NODE, ['agent.js', 'capture', ...args], { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = ['agent.js', 'capture', ...args];
+  let child: ChildProcess;
+  if (options.cgroup === undefined) {
+    child = ns.spawn(NODE, argv, { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  } else {
+    // The cgroup is joined before `ip netns exec`, which hides /sys/fs/cgroup behind a fresh sysfs.
+    const [ipCmd, ipArgs] = ns.wrap(NODE, argv);
+    const full = argvInCgroup(options.cgroup.procsFile, [ipCmd, ...ipArgs]);
+    child = spawn(full[0]!, full.slice(1), { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
   const agent = new AgentProcess(child, args, options);
   options.scope.defer(() => agent.kill());
   return agent;

@@ -30,6 +30,8 @@ import { Store } from './store.ts';
 import type { Faults, FixtureNamespace, FixturePod, FixtureService } from './types.ts';
 import { defaultContainer, ephemeralInvalid, podSecurityError, validateEphemeralUpdate, type PodSecurityLevel } from './validation.ts';
 import type { Netns } from '../helpers/netns.ts';
+import type { MemoryCgroup } from '../helpers/memory-cgroup.ts';
+import { createPodCgroup, qosClass } from './pod-cgroups.ts';
 
 export const NODE_NAME = 'sandbox-node';
 const CREATING_DELAY_MS = 100;
@@ -52,6 +54,8 @@ export interface ContainerRuntime {
   containerID?: string;
   /** Waiting reason while not started (ContainerCreating, ErrImagePull, ...). */
   waiting?: string;
+  /** Its memory cgroup, inside the pod's (what it and everything exec'd into it are charged to). */
+  readonly cgroup?: MemoryCgroup | undefined;
 }
 
 export interface PodRuntime {
@@ -60,6 +64,8 @@ export interface PodRuntime {
   readonly ip: string;
   readonly dir: string;
   netns?: Netns;
+  /** The pod's memory cgroup (null: this machine has none; see pod-cgroups.ts). */
+  cgroup?: MemoryCgroup | null;
   readonly containers: Map<string, ContainerRuntime>;
   /** Exec'd processes, killed with the pod. */
   readonly execs: Set<ChildProcess>;
@@ -318,7 +324,17 @@ export class Cluster {
     const security = processSecurity(this.pod(rt.namespace, rt.name)!, spec);
     // The container's own directory (cwd, HOME, TMPDIR) belongs to its user, as an image's would.
     chownSync(dir, security.uid, security.gid);
-    const c: ContainerRuntime = { name: spec.name, ephemeral, spec, dir, env: this.#containerEnv(rt.name, dir, spec), security, logs: new LogBuffer(), waiting: 'ContainerCreating' };
+    const c: ContainerRuntime = {
+      name: spec.name,
+      ephemeral,
+      spec,
+      dir,
+      env: this.#containerEnv(rt.name, dir, spec),
+      security,
+      logs: new LogBuffer(),
+      waiting: 'ContainerCreating',
+      cgroup: rt.cgroup?.child(spec.name),
+    };
     rt.containers.set(spec.name, c);
     return c;
   }
@@ -357,7 +373,7 @@ export class Cluster {
       image: c.image,
       command: c.command,
       ...(c.env ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
-      resources: {},
+      resources: c.resources ?? {},
       ...(restrictedContainer || c.securityContext ? { securityContext: { ...restrictedContainer, ...c.securityContext } } : {}),
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',
@@ -402,7 +418,7 @@ export class Cluster {
         hostIP: GATEWAY,
         hostIPs: [{ ip: GATEWAY }],
         startTime: created,
-        qosClass: 'BestEffort',
+        qosClass: qosClass(containers),
         containerStatuses: containers.map((c) => ({
           name: c.name,
           image: fullImageRef(c.image!),
@@ -434,6 +450,7 @@ export class Cluster {
         await netns.destroy();
         return;
       }
+      rt.cgroup = createPodCgroup(f.namespace, f.name, containers);
       for (const spec of containers) {
         const c = this.#newContainerRuntime(rt, spec, false);
         if (this.isImageKnown(spec.image!)) this.#startContainer(rt, c);
@@ -470,7 +487,7 @@ export class Cluster {
     }
     const startedAt = now();
     c.proc = new ContainerProcess(
-      { netns: rt.netns!.name, wrap: setprivPrefix(c.security), argv, cwd, env: c.env, stdin: c.spec.stdin === true },
+      { netns: rt.netns!.name, wrap: setprivPrefix(c.security), argv, cwd, env: c.env, stdin: c.spec.stdin === true, cgroupProcs: c.cgroup?.procsFile },
       c.logs,
       startedAt,
     );
@@ -570,11 +587,22 @@ export class Cluster {
 
   #containerExited(rt: PodRuntime, c: ContainerRuntime, exit: ExitInfo): void {
     const exitCode = exitCodeOf(exit);
+    // As the kubelet tells it: killed (SIGKILL) while the kernel's OOM killer took something in it.
+    const oomKilled = exit.signal === 'SIGKILL' && (c.cgroup?.oomKills() ?? 0) > 0;
+    // A container ends with its main process: what was exec'd into it goes too (in a real pod its
+    // PID namespace goes with its init). Only its cgroup tells the sandbox which processes are its.
+    for (const pid of c.cgroup?.pids() ?? []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
     this.#setStatus(rt, c, {
       state: {
         terminated: {
           exitCode,
-          reason: exitCode === 0 ? 'Completed' : 'Error',
+          reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
           startedAt: c.proc!.startedAt,
           finishedAt: now(),
           containerID: c.containerID!,
@@ -623,6 +651,8 @@ export class Cluster {
     const children = [...[...rt.containers.values()].flatMap((c) => (c.proc ? [c.proc.child] : [])), ...rt.execs];
     await Promise.all(children.map((child) => terminate(child, graceMs)));
     await rt.netns?.destroy();
+    const left = rt.cgroup?.destroy() ?? [];
+    if (left.length > 0) process.stderr.write(`sandbox: pod ${rt.namespace}/${rt.name}: cgroups not removed: ${left.join(', ')}\n`);
     rmSync(rt.dir, { recursive: true, force: true });
   }
 

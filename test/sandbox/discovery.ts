@@ -22,8 +22,9 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
 
 const AUTHZ = { groupVersion: 'authorization.k8s.io/v1', version: 'v1' };
 
-export function apiGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'authorization.k8s.io', versions: [AUTHZ], preferredVersion: AUTHZ }] };
+/** `extra`: more groups (the metrics API when it is served). */
+export function apiGroupList(extra: readonly Record<string, unknown>[] = []): Record<string, unknown> {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'authorization.k8s.io', versions: [AUTHZ], preferredVersion: AUTHZ }, ...extra] };
 }
 
 export function authorizationGroup(): Record<string, unknown> {

@@ -14,7 +14,8 @@ import { Bridge, sweepStaleSandboxes } from './net.ts';
 import { kubeconfigYaml, makeClientCert, makePki, type Pki } from './pki.ts';
 import { requireSetpriv } from './security.ts';
 import { ApiServer, type Identity } from './server.ts';
-import type { Faults, FixturePod, Sandbox, SandboxFixture } from './types.ts';
+import { memoryCgroupsReason } from './pod-cgroups.ts';
+import type { Faults, FixturePod, PodMemory, Sandbox, SandboxFixture } from './types.ts';
 
 export type {
   DenyRule,
@@ -23,6 +24,7 @@ export type {
   FixtureNamespace,
   FixturePod,
   FixtureService,
+  PodMemory,
   Sandbox,
   SandboxFixture,
 } from './types.ts';
@@ -125,6 +127,16 @@ class RunningSandbox implements Sandbox {
     return this.cluster.processesIn(namespace, name);
   }
 
+  get memoryCgroupsReason(): string | null {
+    return memoryCgroupsReason();
+  }
+
+  podMemory(namespace: string, name: string): PodMemory | null {
+    const rt = this.cluster.runtime(namespace, name);
+    if (!rt) throw new Error(`no pod ${namespace}/${name} in the sandbox`);
+    return rt.cgroup ?? null;
+  }
+
   stopApi(): Promise<void> {
     return this.#api.close();
   }
@@ -185,7 +197,7 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
-    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, apiUnavailable: false };
+    const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, apiUnavailable: false, metricsUnavailable: false };
     const cluster = new Cluster({ dir, binDir, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from './index.ts';
+import { memoryCgroupsReason } from './pod-cgroups.ts';
 
 const KUBECTL_CANDIDATES = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.32', '/usr/bin/kubectl'];
 const kubectlPath = KUBECTL_CANDIDATES.find((p) => existsSync(p));
@@ -23,6 +24,11 @@ interface Result {
 }
 
 const shop = demoShopFixture({ intervalMs: 300 });
+
+/** The metrics API needs the pods' memory cgroups. */
+function sbMemorySkip(): string | false {
+  return memoryCgroupsReason() ?? false;
+}
 const [frontEnd, catalogue] = shop.pods!.map((p) => p.name);
 
 describe('kubectl 1.32 against the sandbox', { skip }, () => {
@@ -210,6 +216,17 @@ describe('kubectl 1.32 against the sandbox', { skip }, () => {
       await waitFor(() => (followed.match(/ 200 /g) ?? []).length >= 2, `followed lines; got:\n${followed}`);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  test('top pod reads the metrics API (the pods\' memory cgroups)', { skip: sbMemorySkip() }, async () => {
+    const out = await ok(['top', 'pod', '-n', 'shop', '--no-headers']);
+    const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows.map((r) => r[0]).sort(), shop.pods!.map((p) => p.name).sort());
+    for (const [, cpu, memory] of rows) {
+      assert.match(cpu!, /^\d+m$/);
+      // A Node HTTP server: a few MiB at least.
+      assert.ok(Number(/^(\d+)Mi$/.exec(memory!)?.[1]) >= 1, memory);
     }
   });
 

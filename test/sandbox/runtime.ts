@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { delimiter, join } from 'node:path';
+import { argvInCgroup } from '../helpers/memory-cgroup.ts';
 
 let ipPath: string | undefined;
 
@@ -109,6 +110,8 @@ export interface ProcessSpec {
   cwd: string;
   env: Record<string, string>;
   stdin: boolean;
+  /** The container's memory cgroup (its cgroup.procs): the process joins it before it runs. */
+  cgroupProcs?: string | undefined;
 }
 
 export interface ExitInfo {
@@ -125,7 +128,10 @@ export function exitCodeOf(e: ExitInfo): number {
 
 /** Starts `argv` inside the namespace in its own process group (so the whole tree can be signalled). */
 export function spawnIn(spec: ProcessSpec, stdio: { stdout: boolean; stderr: boolean }): ChildProcess {
-  return spawn(ipBinary(), ['netns', 'exec', spec.netns, ...(spec.wrap ?? []), ...spec.argv], {
+  const inNetns = [ipBinary(), 'netns', 'exec', spec.netns, ...(spec.wrap ?? []), ...spec.argv];
+  // The cgroup is joined before `ip netns exec`, which mounts a fresh sysfs without /sys/fs/cgroup.
+  const argv = spec.cgroupProcs === undefined ? inNetns : argvInCgroup(spec.cgroupProcs, inNetns);
+  return spawn(argv[0]!, argv.slice(1), {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,

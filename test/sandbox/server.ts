@@ -24,7 +24,9 @@ import {
   unsupportedMediaType,
 } from './errors.ts';
 import type { KObject, Pod, ResourceName } from './kobj.ts';
+import { METRICS_GROUP, METRICS_VERSION, metricsGroup, metricsResources, podMetrics } from './metrics.ts';
 import { patchKind } from './patch.ts';
+import { memoryCgroupsReason } from './pod-cgroups.ts';
 import { decodeAccessReview, type AccessReviewSpec } from './proto.ts';
 import { fieldMatcher, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { StreamServer, type StreamRequest } from './streams.ts';
@@ -244,6 +246,12 @@ export class ApiServer {
         await this.#resource(req, res, id, url, path, method);
         return;
       }
+      if (path === `/apis/${METRICS_GROUP}` || path.startsWith(`/apis/${METRICS_GROUP}/`)) {
+        if (!this.#metricsServed()) throw pathNotFound();
+        if (method !== 'GET') throw methodNotAllowed();
+        this.#metrics(res, id, url, path);
+        return;
+      }
       if (path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
         if (method !== 'POST') throw methodNotAllowed();
         await this.#accessReview(req, res, id);
@@ -262,7 +270,7 @@ export class ApiServer {
         case '/api':
           return sendJson(res, 200, apiVersions(this.#address));
         case '/apis':
-          return sendJson(res, 200, apiGroupList());
+          return sendJson(res, 200, apiGroupList(this.#metricsServed() ? [metricsGroup()] : []));
         case '/api/v1':
           return sendJson(res, 200, coreResources(!this.#cluster.faults.ephemeralContainersDisabled));
         case '/apis/authorization.k8s.io':
@@ -369,6 +377,41 @@ export class ApiServer {
     }
 
     throw methodNotAllowed();
+  }
+
+  /** Like metrics-server: off with the fault, and where pods get no memory cgroups to measure. */
+  #metricsServed(): boolean {
+    return !this.#cluster.faults.metricsUnavailable && memoryCgroupsReason() === null;
+  }
+
+  /** GET metrics.k8s.io: discovery, PodMetrics of one pod, or a PodMetricsList (namespace or all, labelSelector). */
+  #metrics(res: ServerResponse, id: Identity, url: URL, path: string): void {
+    const base = `/apis/${METRICS_GROUP}`;
+    if (path === base) return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...metricsGroup() });
+    if (path === `${base}/${METRICS_VERSION}`) return sendJson(res, 200, metricsResources());
+    const rest = path.slice(`${base}/${METRICS_VERSION}/`.length).split('/').map(decodeURIComponent);
+    let namespace: string | undefined;
+    let tail = rest;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      tail = rest.slice(2);
+    }
+    if (tail[0] !== 'pods' || tail.length > 2) throw pathNotFound();
+    const name = tail[1];
+    // RBAC: apiGroups metrics.k8s.io, resources pods (a deny rule names it "pods.metrics.k8s.io").
+    this.#authorize(id, name === undefined ? 'list' : 'get', { resource: `pods.${METRICS_GROUP}`, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) });
+    if (name !== undefined) {
+      const pod = namespace === undefined ? undefined : this.#cluster.pod(namespace, name);
+      const metrics = pod ? podMetrics(pod, this.#cluster.runtime(namespace!, name)) : null;
+      if (!metrics) throw notFound(`podmetrics.${METRICS_GROUP}`, `${namespace}/${name}`);
+      return sendJson(res, 200, metrics);
+    }
+    const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+    const items = (this.#cluster.store.list('pods', namespace) as Pod[])
+      .filter((p) => matchesLabels(labels, p.metadata.labels))
+      .map((p) => podMetrics(p, this.#cluster.runtime(p.metadata.namespace!, p.metadata.name)))
+      .filter((m) => m !== null);
+    sendJson(res, 200, { kind: 'PodMetricsList', apiVersion: `${METRICS_GROUP}/${METRICS_VERSION}`, metadata: {}, items });
   }
 
   #list(req: IncomingMessage, res: ServerResponse, p: ResourcePath, filter: (o: KObject) => boolean, q: URLSearchParams): void {

@@ -194,8 +194,17 @@ class Session {
     const script = tty ? resolveExecutable('script', container.env['PATH']!, cwd) : undefined;
     const argv = script ? [script, '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : command;
     const child = spawnIn(
-      // An exec'd process gets the container's identity and capabilities, as runc exec gives it.
-      { netns: pod.netns.name, wrap: setprivPrefix(container.security), argv, cwd, env: { TERM: 'xterm', ...container.env }, stdin: this.#req.stdin },
+      // An exec'd process gets the container's identity and capabilities, as runc exec gives it, and
+      // joins the container's memory cgroup, as an exec'd process is in a real pod.
+      {
+        netns: pod.netns.name,
+        wrap: setprivPrefix(container.security),
+        argv,
+        cwd,
+        env: { TERM: 'xterm', ...container.env },
+        stdin: this.#req.stdin,
+        cgroupProcs: container.cgroup?.procsFile,
+      },
       { stdout: this.#req.stdout, stderr: this.#req.stderr || (tty && this.#req.stdout) },
     );
     pod.execs.add(child);

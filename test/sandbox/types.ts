@@ -8,6 +8,12 @@ export interface FixtureContainer {
   env?: Record<string, string>;
   /** Applied for real (identity, capabilities, no_new_privs; runAsNonRoot checked as the kubelet does). */
   securityContext?: SecurityContext;
+  /**
+   * resources.limits / requests, e.g. `{ limits: { memory: '256Mi' } }`. When every container of
+   * the pod has a memory limit, the pod's memory cgroup gets their sum as its limit (the kernel
+   * enforces it), as the kubelet does.
+   */
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
 }
 
 export interface FixturePod {
@@ -77,6 +83,21 @@ export interface Faults {
   tamperExecStdin?: ((command: readonly string[], chunk: Buffer, offset: number) => Buffer) | undefined;
   /** Every request (and exec upgrade) answered 503 ServiceUnavailable: connections work, nothing else. */
   apiUnavailable: boolean;
+  /** No metrics API (a cluster without metrics-server): metrics.k8s.io is 404 and not discovered. */
+  metricsUnavailable: boolean;
+}
+
+/** A pod's memory cgroup as the kubelet keeps it (null when the machine has no memory cgroups). */
+export interface PodMemory {
+  /** The cgroup folder (its containers are subfolders). */
+  readonly dir: string;
+  /** The limit the kernel enforces (Infinity: none). */
+  limitBytes(): number;
+  usageBytes(): number;
+  /** usage - inactive file: what the metrics API reports. */
+  workingSetBytes(): number;
+  /** Processes of the pod the kernel's OOM killer killed. */
+  oomKills(): number;
 }
 
 export interface Sandbox {
@@ -99,6 +120,10 @@ export interface Sandbox {
   containerDir(namespace: string, pod: string, container: string): string;
   /** Pids of every process in the pod's netns right now. */
   processesIn(namespace: string, name: string): number[];
+  /** The pod's memory cgroup (null when this machine has no memory cgroups: see memoryCgroupsReason). */
+  podMemory(namespace: string, name: string): PodMemory | null;
+  /** null when pods get real memory cgroups here, else why not. */
+  readonly memoryCgroupsReason: string | null;
   /** API server down (connections refused, open ones dropped), pods keep running. */
   stopApi(): Promise<void>;
   /** API server back on the same address after stopApi(); watches resume from their resourceVersion. */

@@ -50,6 +50,8 @@ export interface AgentSettings {
 
 export interface AgentConfig extends AgentSettings {
   readonly source: LiveSourceConfig | PcapSourceConfig;
+  /** What yieldToApp() left in effect (OOM score, nice), reported in hello. */
+  readonly yielded?: { readonly oomScoreAdj: number | null; readonly nice: number | null };
   /** Written right after hello (things the caller found before the agent existed). */
   readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
 }
@@ -168,6 +170,7 @@ export class Agent {
       filter: this.#config.filter,
       maxMemoryBytes: this.#budget.maxMemoryBytes,
       startedAtMs: this.#startedMs,
+      ...(this.#config.yielded ? { oomScoreAdj: this.#config.yielded.oomScoreAdj, nice: this.#config.yielded.nice } : {}),
     });
     if (this.#stopBeforeStart !== null) {
       void this.#finish(this.#stopBeforeStart.reason, this.#stopBeforeStart.code);

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { AgentSettings } from './agent.ts';
-import { DEFAULT_MAX_MEMORY_BYTES, MIN_MAX_MEMORY_BYTES } from './memory-budget.ts';
+import { DEFAULT_AGENT_MEMORY_BYTES, MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
 import { splitKeyList } from '../redact/index.ts';
 
 /** The flags as the agent takes them: where to capture, and the settings the Agent runs with. */
@@ -31,7 +31,7 @@ Options:
   --max-body BYTES      body bytes kept per message, e.g. 65536, 64k, 1m (default: 64k)
   --no-redact           send sensitive values as captured (redaction is on by default)
   --redact-keys a,b     more sensitive names, added to the default list
-  --max-memory MB       memory bound of the agent (default: ${DEFAULT_MAX_MEMORY_BYTES / 1048576}, at least ${MIN_MAX_MEMORY_BYTES / 1048576})
+  --max-memory MB       memory bound of the agent (default: ${DEFAULT_AGENT_MEMORY_BYTES / 1048576}, at least ${MIN_AGENT_MEMORY_BYTES / 1048576})
   --idle-exit SECONDS   exit when the reader has taken nothing for this long; 0 = never (default: 120)
   --stats-interval MS   how often stats frames are written (default: 1000)
   -h, --help            show this help
@@ -51,7 +51,7 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
         'max-body': { type: 'string', default: '64k' },
         'no-redact': { type: 'boolean', default: false },
         'redact-keys': { type: 'string', multiple: true, default: [] },
-        'max-memory': { type: 'string', default: String(DEFAULT_MAX_MEMORY_BYTES / 1048576) },
+        'max-memory': { type: 'string', default: String(DEFAULT_AGENT_MEMORY_BYTES / 1048576) },
         'idle-exit': { type: 'string', default: '120' },
         'stats-interval': { type: 'string', default: '1000' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -68,8 +68,8 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   const maxBody = parseBytes(values['max-body']);
   if (maxBody === null) return { kind: 'usage-error', message: `--max-body: not a byte size: ${JSON.stringify(values['max-body'])} (e.g. 65536, 64k, 1m)` };
   const maxMemoryMb = Number(values['max-memory']);
-  if (!Number.isFinite(maxMemoryMb) || maxMemoryMb * 1048576 < MIN_MAX_MEMORY_BYTES) {
-    return { kind: 'usage-error', message: `--max-memory: expected megabytes, at least ${MIN_MAX_MEMORY_BYTES / 1048576}; got ${JSON.stringify(values['max-memory'])}` };
+  if (!Number.isFinite(maxMemoryMb) || maxMemoryMb * 1048576 < MIN_AGENT_MEMORY_BYTES) {
+    return { kind: 'usage-error', message: `--max-memory: expected megabytes, at least ${MIN_AGENT_MEMORY_BYTES / 1048576}; got ${JSON.stringify(values['max-memory'])}` };
   }
   const idle = Number(values['idle-exit']);
   if (!Number.isFinite(idle) || idle < 0) return { kind: 'usage-error', message: `--idle-exit: expected seconds >= 0, got ${JSON.stringify(values['idle-exit'])}` };

@@ -9,6 +9,7 @@ import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
+import { yieldToApp } from './yield-to-app.ts';
 import { LineSplitter } from '../wire/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
 
@@ -25,6 +26,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { args } = parsed;
+  // First victim of the pod's OOM killer, last in line for CPU: before the re-exec, whose process
+  // (and every thread it starts) inherits both; the re-executed agent does it again to report it.
+  const yielded = yieldToApp();
   // Replaces this process (same pid and stdio) with one whose V8 heap fits --max-memory.
   const heap = reexecWithHeapFlags(memoryBudget(args.maxMemoryBytes));
   const fromStdin = args.pcap === '-';
@@ -35,10 +39,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       pcap === null
         ? { kind: 'live', iface }
         : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : createReadStream(pcap) },
-    startupWarnings:
-      heap === 'unsupported'
-        ? [{ code: 'HEAP_LIMITS', message: `this Node.js (${process.version}) has no process.execve: the JS heap keeps V8's default limits, so RSS may exceed --max-memory (use Node >= 22.15)` }]
-        : [],
+    yielded: { oomScoreAdj: yielded.oomScoreAdj, nice: yielded.nice },
+    startupWarnings: [
+      ...yielded.warnings,
+      ...(heap === 'unsupported'
+        ? [{ code: 'HEAP_LIMITS' as const, message: `this Node.js (${process.version}) has no process.execve: the JS heap keeps V8's default limits, so RSS may exceed --max-memory (use Node >= 22.15)` }]
+        : []),
+    ],
   };
   const agent = new Agent(config, process.stdout);
   if (!fromStdin) {

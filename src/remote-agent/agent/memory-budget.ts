@@ -5,10 +5,10 @@
  * (see heap-flags.ts: the agent re-executes itself with them). What is left covers Node's own
  * baseline (~55 MB with koffi loaded).
  */
+import { MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
+
 const MiB = 1024 * 1024;
 
-export const MIN_MAX_MEMORY_BYTES = 96 * MiB;
-export const DEFAULT_MAX_MEMORY_BYTES = 200 * MiB;
 /** RSS of the agent before any traffic: Node, the bundle, koffi. */
 export const BASELINE_RSS_BYTES = 56 * MiB;
 
@@ -27,7 +27,7 @@ export interface MemoryBudget {
 }
 
 export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
-  const max = Math.max(MIN_MAX_MEMORY_BYTES, maxMemoryBytes);
+  const max = Math.max(MIN_AGENT_MEMORY_BYTES, maxMemoryBytes);
   // The ring is whole 1 MiB blocks (one block must hold a 64 KiB GSO frame).
   const ringBytes = clamp(Math.floor(max / 8 / MiB), 4, 32) * MiB;
   const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);

@@ -43,6 +43,13 @@ export interface HelloFrame {
   readonly maxMemoryBytes: number;
   /** Wall clock of the agent at start, Unix ms (lets a consumer see clock skew between pods). */
   readonly startedAtMs: number;
+  /**
+   * The agent's /proc/self/oom_score_adj: 1000 makes it the kernel's first victim when the pod runs
+   * out of memory (null: unreadable; absent from agents before it yielded to the app).
+   */
+  readonly oomScoreAdj?: number | null;
+  /** The agent's nice value (19: the lowest CPU priority; null: unreadable). */
+  readonly nice?: number | null;
 }
 
 export interface EntryFrame {
@@ -90,6 +97,8 @@ export type NoticeCode =
   | 'BACKPRESSURE'
   | 'MEMORY_PRESSURE'
   | 'HEAP_LIMITS'
+  | 'OOM_SCORE'
+  | 'CPU_PRIORITY'
   | 'KERNEL_DROPS'
   | 'CAPTURE_PERMISSION'
   | 'CAPTURE_NO_INTERFACE'
