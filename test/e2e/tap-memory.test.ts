@@ -2,7 +2,7 @@
  * `tap` and the tapped pod's memory (issue 10, item 8), against the sandbox, whose pods have real
  * memory cgroups limited as their containers' limits say and a metrics API serving their usage:
  * the agent's --max-memory is sized from the pod's limit and usage (shown by --dry-run), a pod
- * without room is refused (exit 11) unless --force, and an agent the kernel OOM-kills is reported
+ * without room is refused (exit 13) unless --force, and an agent the kernel OOM-kills is reported
  * as killed (a notice, a warning frame in -o json, the summary), restarted once, and not again.
  */
 import assert from 'node:assert/strict';
@@ -132,9 +132,9 @@ test('--dry-run shows how each pod\'s agent would be sized, and which pod would 
   }
 });
 
-test('a pod without room for the agent is refused (exit 11) before anything is added to it', { skip }, async () => {
+test('a pod without room for the agent is refused (exit 13) before anything is added to it', { skip }, async () => {
   const res = await runTap(sandbox, ['tight', '-n', 'mem', '-o', 'json']);
-  assert.equal(res.code, 11, res.stderr);
+  assert.equal(res.code, 13, res.stderr);
   assert.match(
     res.stderr,
     /kubectl shark tap: pod mem\/tight has too little free memory for the capture agent \(limit 192 MiB, usage 1\d\d(\.\d)? MiB \(metrics API\), room for the agent 0 MiB\): the capture agent needs at least 96 MiB, and its memory counts against the pod's limit\. tap a replica with more room, raise the pod's memory limit, or pass --force/,
