@@ -12,6 +12,7 @@ import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
+import { filterOption } from './filter-option.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 
@@ -141,7 +142,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       })
       .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory (a ring: the oldest are evicted and counted)' })
       .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
-      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
+      .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })

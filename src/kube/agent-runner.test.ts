@@ -1,23 +1,34 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseAgentArgs } from '../remote-agent/agent/args.ts';
 import { agentCommand, exitCodeOf, LineSplitter, uploadCommand } from './agent-runner.ts';
 
-test('the agent command carries the filter, redaction and body size', () => {
+test('the agent command carries the filter, redaction and body size, each value in --name=value form', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
-  assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+  assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface=any']);
   assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: '1024' }), [
     'node',
     `${dir}/agent.js`,
     'capture',
-    '--iface',
-    'any',
-    '--filter',
-    'http and response.status >= 500',
+    '--iface=any',
+    '--filter=http and response.status >= 500',
     '--no-redact',
-    '--max-body',
-    '1024',
+    '--max-body=1024',
   ]);
   assert.deepEqual(uploadCommand(dir, 1234), ['sh', '-c', `mkdir -p '${dir}' && head -c 1234 | tar -xzf - -C '${dir}'`]);
+});
+
+test('values that look like flags reach the agent as values: its own parser reads back what was built', () => {
+  const hostile = ['-1 < response.status', '--no-redact', '-h', '--filter=x', '= ==', ' -x', '-'];
+  for (const filter of hostile) {
+    const argv = agentCommand('/d', { redact: true, filter, maxBody: '64k' });
+    const parsed = parseAgentArgs(argv.slice(2));
+    assert.equal(parsed.kind, 'run', `${JSON.stringify(filter)}: ${parsed.kind === 'usage-error' ? parsed.message : parsed.kind}`);
+    if (parsed.kind !== 'run') continue;
+    assert.equal(parsed.args.filter, filter);
+    assert.equal(parsed.args.redact, true, 'a filter never turns redaction off');
+    assert.equal(parsed.args.iface, 'any');
+  }
 });
 
 test('exit codes come from the Status on channel 3', () => {

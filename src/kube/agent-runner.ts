@@ -44,11 +44,19 @@ export function uploadCommand(dir: string, bytes: number): string[] {
   return ['sh', '-c', `mkdir -p ${shellQuote(dir)} && head -c ${bytes} | tar -xzf - -C ${shellQuote(dir)}`];
 }
 
+/**
+ * One option with its value as a single argument. A value in its own argument is taken for a flag
+ * when it starts with "-" (a KFL filter such as `-1 < response.status`): the agent would refuse it.
+ */
+export function optionArg(name: string, value: string): string {
+  return `--${name}=${value}`;
+}
+
 export function agentCommand(dir: string, a: AgentArgs): string[] {
-  const cmd = ['node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
-  if (a.filter !== undefined && a.filter !== '') cmd.push('--filter', a.filter);
+  const cmd = ['node', `${dir}/agent.js`, 'capture', optionArg('iface', 'any')];
+  if (a.filter !== undefined && a.filter !== '') cmd.push(optionArg('filter', a.filter));
   if (!a.redact) cmd.push('--no-redact');
-  if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
+  if (a.maxBody !== undefined) cmd.push(optionArg('max-body', a.maxBody));
   return cmd;
 }
 

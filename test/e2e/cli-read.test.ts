@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
-import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
 const pcaps = sharedPcapsDir();
 const skip = pcaps ? false : 'shared/pcaps not found beside the repository (set SHARK_PCAPS)';
@@ -111,6 +111,30 @@ test('a bad flag exits 2 with usage help', async () => {
   const res = await runShark(['read', 'x.pcap', '--bogus-flag']);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /bogus-flag/);
+});
+
+test('a --filter query starting with "-" is a query in every form; a -f without one is a usage error', async () => {
+  const capture = join(REPO_ROOT, 'assets/demo/microservices.pcapng');
+  const all = parseNdjson<Entry>((await runShark(['read', capture, '-o', 'json', '-q'])).stdout);
+  assert.ok(all.length > 0);
+  const forms = [
+    ['--filter', '-1 < response.status'],
+    ['-f', '-1 < response.status'],
+    ['--filter=-1 < response.status'],
+    ['-f=-1 < response.status'],
+  ];
+  for (const form of forms) {
+    const res = await runShark(['read', capture, '-o', 'json', ...form]);
+    assert.equal(res.code, 0, `${JSON.stringify(form)}: ${res.stderr}`);
+    assert.equal(parseNdjson<Entry>(res.stdout).length, all.length, JSON.stringify(form));
+    assert.match(res.stderr, new RegExp(`${all.length} matched the filter`));
+  }
+  const none = await runShark(['read', capture, '-o', 'json', '-f', '-1 > response.status']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, '', 'the query is applied, not ignored');
+  const missing = await runShark(['read', capture, '-o', 'json', '-f']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^kubectl shark: Not enough arguments following: f\n/);
 });
 
 test('a bad --max-body exits 2', async () => {

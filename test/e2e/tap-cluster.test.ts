@@ -234,6 +234,21 @@ test('--filter applies after naming (names work), and a name-free query runs in 
   await assertNoAgents(sandbox, allPods);
 });
 
+test('a --filter starting with "-" reaches every agent as a query (both flag forms): entries come out', { skip }, async () => {
+  const query = '-1 < response.status and request.path == "/tags"';
+  for (const form of [['--filter', query], [`--filter=${query}`]]) {
+    const res = await runTap(sandbox, ['front-end', '-n', 'shop', '-o', 'json', '--count', '3', '--stats', ...form]);
+    assert.equal(res.code, 0, `${JSON.stringify(form)}: ${res.stderr}`);
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const entries = lines.filter((l) => l.type === undefined);
+    assert.deepEqual(entries.map((e) => e.request.path), ['/tags', '/tags', '/tags'], `${JSON.stringify(form)}: ${res.stderr}`);
+    // The query ran in the agent too (pushed down): it filtered the other paths itself.
+    const stats = lines.filter((l) => l.type === 'stats');
+    assert.ok(stats.some((st) => st.filtered > 0), JSON.stringify(stats));
+  }
+  await assertNoAgents(sandbox, allPods);
+});
+
 test('--duration stops the tap; -c must name a container of the pod', { skip }, async () => {
   const started = Date.now();
   const timed = await runTap(sandbox, ['db', '-n', 'shop', '-o', 'json', '--duration', '2s']);
