@@ -1,5 +1,4 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
-import { createReadStream } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
@@ -7,9 +6,10 @@ import type { Entry } from '../src/model/entry.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
+import { readCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
-import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
 import { filterOption } from './filter-option.ts';
@@ -35,11 +35,9 @@ export function defaultOutput(readsStdin: boolean): OutputFormat {
   return process.stdin.isTTY && !readsStdin ? 'tui' : 'text';
 }
 
-const CHUNK_BYTES = 1024 * 1024;
-
 function openInput(file: string): CaptureInput {
   if (file === '-' || file === STDIN_PATH) return { label: 'standard input', chunks: process.stdin };
-  return { label: file, chunks: createReadStream(file, { highWaterMark: CHUNK_BYTES }) };
+  return { label: file, chunks: readCaptureFile(file) };
 }
 
 export function formatSummary(stats: CaptureStats): string {
@@ -119,12 +117,6 @@ export function reportError(err: unknown): number {
   if (err instanceof SharkError) {
     process.stderr.write(`kubectl shark read: ${err.message}\n`);
     return exitCodeFor(err.code);
-  }
-  const errno = err as NodeJS.ErrnoException;
-  if (typeof errno?.code === 'string' && typeof errno.path === 'string') {
-    const hint = errno.code === 'ENOENT' ? 'check the path' : errno.code === 'EACCES' ? 'check its permissions' : 'check the file';
-    process.stderr.write(`kubectl shark read: cannot read ${errno.path}: ${errno.code} (${hint})\n`);
-    return EXIT_FAILURE;
   }
   throw err;
 }

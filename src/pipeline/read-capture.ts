@@ -7,6 +7,7 @@ import type { Entry } from '../model/entry.ts';
 import { SharkError } from '../model/errors.ts';
 import { CapturePipeline, type CapturePipelineOptions } from '../remote-agent/capture-pipeline.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
+import { fileError, readCaptureFile } from '../remote-agent/source/capture-file-input.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
@@ -36,7 +37,7 @@ export interface ReadOptions extends CapturePipelineOptions {
 }
 
 export interface ReadWarning {
-  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF';
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'EMPTY_INPUT';
   readonly message: string;
 }
 
@@ -87,9 +88,12 @@ export async function readCaptures(
     for (const input of inputs) {
       if (run?.exhausted || options.signal?.aborted) break;
       let parser: CaptureFileParser | NdjsonEntryReader | undefined;
+      let inputBytes = 0;
       try {
         for await (const chunk of input.chunks) {
           if (run?.exhausted || options.signal?.aborted) break;
+          if (chunk.length === 0) continue;
+          inputBytes += chunk.length;
           parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats, () => redactionOff(input.label)) : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
@@ -104,6 +108,11 @@ export async function readCaptures(
       }
       // Stopped early by limit() or the reader: the unread rest is not a truncation.
       if (run?.exhausted || options.signal?.aborted) break;
+      if (inputBytes === 0) {
+        // /dev/null, an NDJSON file saved from a run where nothing matched: nothing to read, no error.
+        warnings.push({ code: 'EMPTY_INPUT', message: `${input.label}: empty input (no packets, no entries)` });
+        continue;
+      }
       parser ??= new CaptureFileParser(pipeline, stats);
       let end: ReturnType<CaptureFileParser['end']>;
       try {
@@ -129,15 +138,16 @@ export async function readCaptures(
 
 function withInput(err: unknown, label: string): unknown {
   if (err instanceof SharkError) {
+    // Errors of opening the input already name it.
+    if (err.context['input'] !== undefined) return err;
     return new SharkError(err.code, `${label}: ${err.message}`, { ...err.context, input: label }, err);
   }
-  return err;
+  return fileError(err, label);
 }
 
 /** All entries of one capture file, in request-start order (small files: the demo recording). */
 export async function readEntriesOf(file: string): Promise<Entry[]> {
-  const { createReadStream } = await import('node:fs');
   const entries: Entry[] = [];
-  await readCaptures([{ label: file, chunks: createReadStream(file) }], (entry) => entries.push(entry));
+  await readCaptures([{ label: file, chunks: readCaptureFile(file) }], (entry) => entries.push(entry));
   return entries;
 }

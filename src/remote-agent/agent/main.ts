@@ -3,11 +3,11 @@
  * Wires stdin control lines, signals and the exit code around the Agent. A process in an
  * ephemeral container gets no signal when the exec connection drops: stdin EOF is its lifeline.
  */
-import { createReadStream } from 'node:fs';
 import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
+import { readCaptureFile } from '../source/capture-file-input.ts';
 import { LineSplitter } from '../wire/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
 
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     source:
       pcap === null
         ? { kind: 'live', iface }
-        : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : createReadStream(pcap) },
+        : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : readCaptureFile(pcap) },
     startupWarnings:
       heap === 'unsupported'
         ? [{ code: 'HEAP_LIMITS', message: `this Node.js (${process.version}) has no process.execve: the JS heap keeps V8's default limits, so RSS may exceed --max-memory (use Node >= 22.15)` }]
