@@ -23,6 +23,7 @@ export interface ReadArgs {
   filter: string | undefined;
   output: OutputFormat | undefined;
   maxBody: string;
+  maxLine: string;
   responseTimeout: number;
   quiet: boolean;
   maxEntries: number;
@@ -48,7 +49,8 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.droppedBytes > 0 ? `, ${stats.droppedBytes} bytes dropped at the memory cap` : '') +
     (stats.outOfWindowSegments > 0 ? `, ${stats.outOfWindowSegments} TCP segments out of window` : '') +
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
-    (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '')
+    (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
+    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '')
   );
 }
 
@@ -56,6 +58,11 @@ export async function runRead(args: ReadArgs): Promise<void> {
   const maxBodyBytes = parseByteSize(args.maxBody);
   if (maxBodyBytes === undefined) {
     process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  const maxLineBytes = parseByteSize(args.maxLine);
+  if (maxLineBytes === undefined || maxLineBytes < 1) {
+    process.stderr.write(`kubectl shark read: --max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)\n`);
     process.exit(EXIT_USAGE);
   }
   const filter = compileFilterFlag(args.filter);
@@ -70,7 +77,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       maxEntries: args.maxEntries,
       filter,
       feed: async (store, signal) => {
-        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, signal, onRedactionOff: () => store.markRedactionOff() });
+        await readCaptures(args.files.map(openInput), (entry) => store.add(entry), { dissect, maxLineBytes, signal, onRedactionOff: () => store.markRedactionOff() });
       },
       report: reportError,
     });
@@ -85,6 +92,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       (entry) => writer.write(format(entry)),
       {
         dissect,
+        maxLineBytes,
         ...(filter ? { filter } : {}),
         waitForSink: () => writer.drained(),
       },
@@ -136,6 +144,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
       .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
+      .option('max-line', { type: 'string', default: '16MiB', describe: 'NDJSON input: longer lines are skipped and counted (fits entries saved with --max-body up to 4MiB)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')

@@ -11,7 +11,7 @@ import { fileError, readCaptureFile } from '../remote-agent/source/capture-file-
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
-import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
+import { DEFAULT_MAX_LINE_BYTES, looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
 import { TimestampOrderer, type OrderLimits } from './timestamp-order.ts';
 
 export interface CaptureInput {
@@ -34,10 +34,12 @@ export interface ReadOptions extends CapturePipelineOptions {
   readonly waitForSink?: () => Promise<void> | undefined;
   /** Called once when the input is agent output captured with redaction off (also a warning). */
   readonly onRedactionOff?: () => void;
+  /** NDJSON input: lines longer than this are skipped, counted and warned about (default 16 MiB). */
+  readonly maxLineBytes?: number;
 }
 
 export interface ReadWarning {
-  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'EMPTY_INPUT';
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'EMPTY_INPUT' | 'LINE_TOO_LONG';
   readonly message: string;
 }
 
@@ -47,6 +49,9 @@ export interface ReadResult {
   readonly matched: number;
   readonly warnings: readonly ReadWarning[];
 }
+
+/** Over-long NDJSON lines named one by one in warnings; the rest are only counted. */
+const MAX_LINE_WARNINGS = 5;
 
 /** How often (in captured time) the orderer asks the dissectors for their oldest pending request. */
 const WATERMARK_EVERY_US = 250_000;
@@ -83,6 +88,17 @@ export async function readCaptures(
     options.onRedactionOff?.();
   };
   let nextWatermarkUs = 0;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  let lineWarnings = 0;
+  const oversizedLine = (label: string, lineNumber: number, bytes: number): void => {
+    lineWarnings++;
+    if (lineWarnings > MAX_LINE_WARNINGS) return;
+    const more = lineWarnings === MAX_LINE_WARNINGS ? ' (further ones are only counted in the summary)' : '';
+    warnings.push({
+      code: 'LINE_TOO_LONG',
+      message: `${label}: line ${lineNumber} skipped: ${bytes} bytes, longer than --max-line ${maxLineBytes}${more}`,
+    });
+  };
 
   try {
     for (const input of inputs) {
@@ -94,7 +110,13 @@ export async function readCaptures(
           if (run?.exhausted || options.signal?.aborted) break;
           if (chunk.length === 0) continue;
           inputBytes += chunk.length;
-          parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats, () => redactionOff(input.label)) : new CaptureFileParser(pipeline, stats);
+          parser ??= looksLikeNdjson(chunk)
+            ? new NdjsonEntryReader(release, stats, {
+                maxLineBytes,
+                onOversizedLine: (lineNumber, bytes) => oversizedLine(input.label, lineNumber, bytes),
+                onRedactionOff: () => redactionOff(input.label),
+              })
+            : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
