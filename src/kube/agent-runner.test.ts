@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAgentArgs } from '../remote-agent/agent/args.ts';
-import { agentCommand, exitCodeOf, LineSplitter, uploadCommand } from './agent-runner.ts';
+import { maxFrameLineBytes } from '../remote-agent/wire/protocol.ts';
+import { agentCommand, exitCodeOf, LineStream, uploadCommand } from './agent-runner.ts';
 
 test('the agent command carries the filter, redaction and body size, each value in --name=value form', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
@@ -39,10 +40,27 @@ test('exit codes come from the Status on channel 3', () => {
 
 test('lines split across chunks and inside UTF-8 sequences come out whole; the tail is flushed on end', async () => {
   const lines: string[] = [];
-  const splitter = new LineSplitter((l) => lines.push(l));
+  const stream = new LineStream(100, { line: (l) => lines.push(l), overlong: () => assert.fail('no line is too long') });
   const text = Buffer.from('{"a":"é"}\n\n{"b":2}\n{"c":', 'utf8');
-  for (let i = 0; i < text.length; i++) splitter.write(text.subarray(i, i + 1));
-  splitter.write(Buffer.from('3}'));
-  await new Promise<void>((r) => splitter.end(r));
+  for (let i = 0; i < text.length; i++) stream.write(text.subarray(i, i + 1));
+  stream.write(Buffer.from('3}'));
+  await new Promise<void>((r) => stream.end(r));
   assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', '{"c":3}']);
+});
+
+test('agent output without a newline is skipped past the frame bound, then frames are read again', async () => {
+  const lines: string[] = [];
+  const overlong: number[] = [];
+  const bound = maxFrameLineBytes(0);
+  const stream = new LineStream(bound, { line: (l) => lines.push(l), overlong: (n) => overlong.push(n) });
+  const block = Buffer.alloc(1024 * 1024, 0x61);
+  const before = process.memoryUsage().arrayBuffers;
+  for (let i = 0; i < 64; i++) stream.write(block);
+  stream.write(Buffer.from('\n{"type":"bye","reason":"stop"}\n'));
+  await new Promise<void>((r) => stream.end(r));
+  assert.deepEqual(overlong, [64 * 1024 * 1024]);
+  assert.deepEqual(lines, ['{"type":"bye","reason":"stop"}']);
+  assert.ok(process.memoryUsage().arrayBuffers - before < bound + 8 * 1024 * 1024, 'held at most the bound');
+  // An entry of a run with a large --max-body fits its bound.
+  assert.ok(maxFrameLineBytes(4 * 1024 * 1024) >= 2 * 6 * 4 * 1024 * 1024);
 });
