@@ -111,3 +111,14 @@ test('lines that cannot be an entry are malformed without being parsed: a flood 
   // JSON.parse throwing on each would take seconds (about 4 µs a line).
   assert.ok(ms < 1500, `${ms.toFixed(0)} ms for a million garbage lines`);
 });
+
+test('entry frames with fields this reader does not know (requestSeq) read as their entry, unchanged', () => {
+  const stats = newCaptureStats();
+  const got: Entry[] = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+  const entry = JSON.parse(entryLine('3-1')) as Entry;
+  reader.push(enc.encode(`${JSON.stringify({ type: 'entry', entry, requestSeq: 4_294_967_000, futureField: { x: 1 } })}\n`));
+  assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
+  assert.deepEqual(got, [entry], 'the entry as sent, without the frame fields');
+  assert.equal(stats.malformed, 0);
+});

@@ -88,3 +88,17 @@ test('a write error closes the writer once and later writes are no-ops', () => {
     });
   });
 });
+
+test('an entry frame carries the request\'s sequence number when there is one, beside the entry', async () => {
+  const out = new SlowReader();
+  const w = new FrameWriter(out, 100_000, { closed: () => {} });
+  w.entry(entry, 4_294_967_295);
+  w.entry(entry, 0);
+  w.entry(entry);
+  assert.equal(await w.flush(1000), true);
+  assert.deepEqual(out.lines.map((l) => JSON.parse(l)), [
+    { type: 'entry', entry, requestSeq: 4_294_967_295 },
+    { type: 'entry', entry, requestSeq: 0 },
+    { type: 'entry', entry },
+  ]);
+});

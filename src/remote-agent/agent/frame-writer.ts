@@ -92,13 +92,17 @@ export class FrameWriter {
     return now - this.#lastProgressMs;
   }
 
-  /** Queues an entry frame, or drops and counts it when the reader is too far behind. */
-  entry(entry: Entry): boolean {
+  /**
+   * Queues an entry frame (with the request's TCP sequence number when known: see EntryFrame), or
+   * drops and counts it when the reader is too far behind.
+   */
+  entry(entry: Entry, requestSeq?: number): boolean {
     if (this.#closed || this.queuedBytes >= this.#budgetBytes) {
       this.#dropped++;
       return false;
     }
-    this.#write(`{"type":"entry","entry":${JSON.stringify(entry)}}\n`);
+    const seq = requestSeq === undefined ? '' : `,"requestSeq":${requestSeq}`;
+    this.#write(`{"type":"entry","entry":${JSON.stringify(entry)}${seq}}\n`);
     this.#sent++;
     return true;
   }

@@ -58,6 +58,13 @@ export interface HelloFrame {
 export interface EntryFrame {
   readonly type: 'entry';
   readonly entry: Entry;
+  /**
+   * Optional: the TCP sequence number (0 to 2^32-1) of the request's first byte, client to server.
+   * Agents at both ends of a connection report the same number for the same call, however late
+   * each joined the connection, so a consumer merging several agents keeps one copy. Not part of
+   * the entry; readers that do not need it ignore it.
+   */
+  readonly requestSeq?: number;
 }
 
 /** Cumulative counters since the agent started. */
