@@ -428,6 +428,24 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'capture joined inside a request line: the cut line is no request ("ET /a"), the next one is',
+    conn: { aIsClientKnown: false },
+    steps: [c('ET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n'), s('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb'), { close: 'fin' }],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => `${e.request.method} ${e.request.url}`), ['GET /b']);
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[0] + 'ET /a HTTP/1.1\r\n\r\n'.length }]);
+    },
+  },
+  {
+    name: 'capture joined inside a body whose last line ("ok", no newline) runs into the next request: it starts at its method',
+    conn: { aIsClientKnown: false },
+    steps: [c('dy text\nokGET /c HTTP/1.1\r\n\r\n'), s('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc'), { close: 'fin' }],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => `${e.request.method} ${e.request.url}`), ['GET /c']);
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[0] + 'dy text\nok'.length }]);
+    },
+  },
+  {
     name: 'request truncated mid-body by the close',
     steps: [c('POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\npartial'), { close: 'fin' }],
     check(entries, stats) {

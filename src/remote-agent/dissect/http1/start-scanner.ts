@@ -4,7 +4,7 @@
  * resynchronising (after a gap, an error, or a capture that began mid-connection). A candidate
  * start line cut by the chunk end is carried (copied) to the next chunk.
  */
-import { checkMessageStart, findStartLine, type StartKind } from './start-line.ts';
+import { checkMessageStart, findStartLine, knownMethodAt, type StartKind } from './start-line.ts';
 
 export type AcceptedKinds = 'any' | StartKind;
 
@@ -102,15 +102,28 @@ export class MessageStartScanner {
         this.#streamStart = true;
         return this.#keepCarry(bytes, pos, firstUs, nowUs);
       }
-      if (r !== 'no' && this.#accepts(r)) return this.#found(bytes, pos, firstUs, nowUs);
+      if (r !== 'no' && this.#accepts(r)) {
+        // The capture may have joined inside a request line, or right after a body's last bytes.
+        const at = r === 'request' ? knownMethodAt(bytes, pos, len) : pos;
+        if (at >= 0) return this.#found(bytes, at, firstUs, nowUs);
+      }
+      // Not known to be a line start either: look after the next LF.
+      this.#atLineStart = false;
     }
-    const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
-    if (found === null || found.offset === len) {
-      this.#atLineStart = found !== null;
-      return null;
+    for (;;) {
+      const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
+      if (found === null || found.offset === len) {
+        this.#atLineStart = found !== null;
+        return null;
+      }
+      if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
+      const at = found.result === 'request' ? knownMethodAt(bytes, found.offset, len) : found.offset;
+      if (at >= 0) return this.#found(bytes, at, firstUs, nowUs);
+      // A request line with a method nobody registered, found while resynchronising: more likely
+      // a body line than a request. Go on after it.
+      pos = found.offset;
+      this.#atLineStart = false;
     }
-    if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
-    return this.#found(bytes, found.offset, firstUs, nowUs);
   }
 
   #keepCarry(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): null {
