@@ -44,7 +44,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
   const file = demoCapturePath();
   const output = args.output ?? defaultOutput(false);
   if (output !== 'tui') {
-    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', maxLine: '16MiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color });
+    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color });
   }
   let filter;
   if (args.filter !== undefined) {

@@ -14,6 +14,7 @@ import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
 import { filterOption } from './filter-option.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../src/pipeline/ndjson-entries.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 
 export type OutputFormat = 'json' | 'text' | 'tui';
@@ -23,7 +24,8 @@ export interface ReadArgs {
   filter: string | undefined;
   output: OutputFormat | undefined;
   maxBody: string;
-  maxLine: string;
+  /** Longest NDJSON input line; the pipeline's default (16 MiB) when absent. */
+  maxLine?: string | undefined;
   responseTimeout: number;
   quiet: boolean;
   maxEntries: number;
@@ -60,7 +62,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
     process.exit(EXIT_USAGE);
   }
-  const maxLineBytes = parseByteSize(args.maxLine);
+  const maxLineBytes = args.maxLine === undefined ? DEFAULT_MAX_LINE_BYTES : parseByteSize(args.maxLine);
   if (maxLineBytes === undefined || maxLineBytes < 1) {
     process.stderr.write(`kubectl shark read: --max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)\n`);
     process.exit(EXIT_USAGE);
@@ -144,7 +146,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
       .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
-      .option('max-line', { type: 'string', default: '16MiB', describe: 'NDJSON input: longer lines are skipped and counted (fits entries saved with --max-body up to 4MiB)' })
+      .option('max-line', { type: 'string', describe: 'NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')

@@ -84,7 +84,7 @@ function conversation(isnC: number, isnS: number, calls: readonly Call[], cuts: 
     send('c', `${call.method} ${url} HTTP/1.1\r\nHost: shop\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     const answer = bodyText(call.responseBytes, i + 1);
     if (call.chunked) {
-      send('s', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${answer.length.toString(16)}\r\n${answer}\r\n0\r\n\r\n`.replace('0\r\n\r\n0\r\n\r\n', '0\r\n\r\n'));
+      send('s', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${answer.length.toString(16)}\r\n${answer}\r\n0\r\n\r\n`);
     } else {
       send('s', `HTTP/1.1 200 OK\r\nContent-Length: ${answer.length}\r\n\r\n${answer}`);
     }
