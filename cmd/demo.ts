@@ -17,6 +17,7 @@ import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { EXIT_USAGE } from './exit-codes.ts';
 import { defaultOutput, reportError, runRead, type OutputFormat } from './read.ts';
 import { runTuiSession } from './tui-session.ts';
+import { filterOption } from './filter-option.ts';
 
 interface DemoArgs {
   output: OutputFormat | undefined;
@@ -74,7 +75,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   builder: (y) =>
     y
       .option('output', { alias: 'o', choices: ['tui', 'json', 'text'] as const, describe: 'tui (default on a terminal), json (NDJSON) or text' })
-      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries' })
+      .option('filter', filterOption('KFL query: only matching entries'))
       .option('speed', { type: 'number', default: 1, describe: 'replay speed: 2 is twice as fast, 0 as fast as possible' })
       .option('loop', { type: 'boolean', default: false, describe: 'start over at the end of the recording' })
       .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'entries kept in memory (a ring)' })

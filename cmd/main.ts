@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_USAGE } from './exit-codes.ts';
+import { PARSER_CONFIGURATION } from './filter-option.ts';
 import { demoCommand } from './demo.ts';
 import { readCommand } from './read.ts';
 import { STDIN_PATH } from './stdin-path.ts';
@@ -11,6 +12,7 @@ import { tapCommand } from './tap.ts';
 export async function main(argv: readonly string[]): Promise<void> {
   await yargs(argv.map((arg) => (arg === '-' ? STDIN_PATH : arg)))
     .scriptName('kubectl shark')
+    .parserConfiguration(PARSER_CONFIGURATION)
     .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
     .command(readCommand)
     .command(demoCommand)
@@ -22,8 +24,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .version()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, err) => {
-      if (err) throw err;
-      process.stderr.write(`kubectl shark: ${message}\nRun 'kubectl shark --help' for usage.\n`);
+      // yargs' own parse errors (a flag without its value) are usage errors; others are ours.
+      if (err && err.name !== 'YError') throw err;
+      process.stderr.write(`kubectl shark: ${message ?? err?.message}\nRun 'kubectl shark --help' for usage.\n`);
       process.exit(EXIT_USAGE);
     })
     .parseAsync();

@@ -1,5 +1,4 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
-import { createReadStream } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
@@ -9,13 +8,16 @@ import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
+import { readCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
-import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
+import { filterOption } from './filter-option.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../src/pipeline/ndjson-entries.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 
 export type OutputFormat = 'json' | 'text' | 'tui';
@@ -25,6 +27,8 @@ export interface ReadArgs {
   filter: string | undefined;
   output: OutputFormat | undefined;
   maxBody: string;
+  /** Longest NDJSON input line; the pipeline's default (16 MiB) when absent. */
+  maxLine?: string | undefined;
   responseTimeout: number;
   quiet: boolean;
   maxEntries: number;
@@ -40,11 +44,9 @@ export function defaultOutput(readsStdin: boolean): OutputFormat {
   return process.stdin.isTTY && !readsStdin ? 'tui' : 'text';
 }
 
-const CHUNK_BYTES = 1024 * 1024;
-
 function openInput(file: string): CaptureInput {
   if (file === '-' || file === STDIN_PATH) return { label: 'standard input', chunks: process.stdin };
-  return { label: file, chunks: createReadStream(file, { highWaterMark: CHUNK_BYTES }) };
+  return { label: file, chunks: readCaptureFile(file) };
 }
 
 export function formatSummary(stats: CaptureStats): string {
@@ -55,7 +57,8 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.droppedBytes > 0 ? `, ${stats.droppedBytes} bytes dropped at the memory cap` : '') +
     (stats.outOfWindowSegments > 0 ? `, ${stats.outOfWindowSegments} TCP segments out of window` : '') +
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
-    (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '')
+    (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
+    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '')
   );
 }
 
@@ -63,6 +66,11 @@ export async function runRead(args: ReadArgs): Promise<void> {
   const maxBodyBytes = parseByteSize(args.maxBody);
   if (maxBodyBytes === undefined) {
     process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
+    process.exit(EXIT_USAGE);
+  }
+  const maxLineBytes = args.maxLine === undefined ? DEFAULT_MAX_LINE_BYTES : parseByteSize(args.maxLine);
+  if (maxLineBytes === undefined || maxLineBytes < 1) {
+    process.stderr.write(`kubectl shark read: --max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)\n`);
     process.exit(EXIT_USAGE);
   }
   const filter = compileFilterFlag(args.filter);
@@ -81,6 +89,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
         if (redactor === undefined) store.markRedactionOff();
         await readCaptures(args.files.map(openInput), (entry) => store.add(entry), {
           dissect,
+          maxLineBytes,
           signal,
           ...(redactor ? { redactor } : {}),
           onRedactionOff: () => store.markRedactionOff(),
@@ -100,6 +109,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       (entry) => writer.write(format(entry)),
       {
         dissect,
+        maxLineBytes,
         ...(filter ? { filter } : {}),
         ...(redactor ? { redactor } : {}),
         waitForSink: () => writer.drained(),
@@ -144,12 +154,6 @@ export function reportError(err: unknown): number {
     process.stderr.write(`kubectl shark read: ${sanitizeBlock(err.message)}\n`);
     return exitCodeFor(err.code);
   }
-  const errno = err as NodeJS.ErrnoException;
-  if (typeof errno?.code === 'string' && typeof errno.path === 'string') {
-    const hint = errno.code === 'ENOENT' ? 'check the path' : errno.code === 'EACCES' ? 'check its permissions' : 'check the file';
-    process.stderr.write(`kubectl shark read: cannot read ${sanitizeBlock(errno.path)}: ${errno.code} (${hint})\n`);
-    return EXIT_FAILURE;
-  }
   throw err;
 }
 
@@ -166,8 +170,9 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       })
       .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory (a ring: the oldest are evicted and counted)' })
       .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
-      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
+      .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
       .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
+      .option('max-line', { type: 'string', describe: 'NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)' })
       .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .option('redact', REDACT_OPTION)

@@ -25,6 +25,7 @@ import { parseByteSize } from './byte-size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { runTuiSession } from './tui-session.ts';
+import { filterOption } from './filter-option.ts';
 
 export interface TapArgs {
   podRegex: string | undefined;
@@ -440,7 +441,7 @@ export const tapCommand: CommandModule<object, TapArgs> = {
       .option('container', { alias: 'c', type: 'string', describe: 'app container to target (default: the first)' })
       .option('context', { type: 'string', describe: 'kubeconfig context (default: current-context)' })
       .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)' })
-      .option('filter', { alias: 'f', type: 'string', describe: 'KFL query: only matching entries (see docs/kfl.md)' })
+      .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
       .option('output', { alias: 'o', choices: ['json', 'tui'] as const, describe: 'tui (default on a terminal) or json: NDJSON entries' })
       .option('duration', { type: 'string', describe: 'stop after this long (30s, 5m, 1h)' })
       .option('count', { type: 'number', describe: 'stop after this many entries' })

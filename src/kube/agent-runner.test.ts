@@ -6,24 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseAgentArgs } from '../remote-agent/agent/args.ts';
+import { maxFrameLineBytes } from '../remote-agent/wire/protocol.ts';
 import { tarGzFolder } from './agent-bundle.ts';
-import { agentCommand, exitCodeOf, LineSplitter, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
+import { agentCommand, exitCodeOf, LineStream, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
 
-test('the agent command carries the filter, redaction, body size and memory bound', () => {
+test('the agent command carries the filter, redaction, body size and memory bound, each value in --name=value form', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
-  assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+  assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface=any']);
   assert.deepEqual(agentCommand(dir, { redact: true, maxMemoryMb: 147 }).slice(-1), ['--max-memory=147']);
   assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: '1024' }), [
     'node',
     `${dir}/agent.js`,
     'capture',
-    '--iface',
-    'any',
-    '--filter',
-    'http and response.status >= 500',
+    '--iface=any',
+    '--filter=http and response.status >= 500',
     '--no-redact',
-    '--max-body',
-    '1024',
+    '--max-body=1024',
   ]);
 });
 
@@ -113,11 +111,11 @@ test('as root in another group without CAP_CHOWN (a pod-level runAsGroup with ca
 test('--redact-keys goes to the agent as one --name=value argument, which the agent parses back', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
   const cmd = agentCommand(dir, { redact: true, redactKeys: ['-tenant', 'ssn'] });
-  assert.deepEqual(cmd.slice(5), ['--redact-keys=-tenant,ssn']);
+  assert.deepEqual(cmd.slice(4), ['--redact-keys=-tenant,ssn']);
   const parsed = parseAgentArgs(cmd.slice(2));
   assert.equal(parsed.kind, 'run');
   assert.deepEqual(parsed.kind === 'run' ? parsed.args.redactKeys : [], ['-tenant', 'ssn'], 'a key starting with "-" is not taken for a flag');
-  assert.deepEqual(agentCommand(dir, { redact: true, redactKeys: [] }), ['node', `${dir}/agent.js`, 'capture', '--iface', 'any']);
+  assert.deepEqual(agentCommand(dir, { redact: true, redactKeys: [] }), ['node', `${dir}/agent.js`, 'capture', '--iface=any']);
 });
 
 test('the agent is started as the first OOM victim, its arguments passed through untouched', () => {
@@ -129,6 +127,19 @@ test('the agent is started as the first OOM victim, its arguments passed through
   assert.deepEqual(JSON.parse(out), ['1000', [hostile, '--filter=-1 < x']]);
 });
 
+test('values that look like flags reach the agent as values: its own parser reads back what was built', () => {
+  const hostile = ['-1 < response.status', '--no-redact', '-h', '--filter=x', '= ==', ' -x', '-'];
+  for (const filter of hostile) {
+    const argv = agentCommand('/d', { redact: true, filter, maxBody: '64k' });
+    const parsed = parseAgentArgs(argv.slice(2));
+    assert.equal(parsed.kind, 'run', `${JSON.stringify(filter)}: ${parsed.kind === 'usage-error' ? parsed.message : parsed.kind}`);
+    if (parsed.kind !== 'run') continue;
+    assert.equal(parsed.args.filter, filter);
+    assert.equal(parsed.args.redact, true, 'a filter never turns redaction off');
+    assert.equal(parsed.args.iface, 'any');
+  }
+});
+
 test('exit codes come from the Status on channel 3', () => {
   assert.equal(exitCodeOf({ status: 'Success' }), 0);
   assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '2' }] } }), 2);
@@ -137,11 +148,11 @@ test('exit codes come from the Status on channel 3', () => {
 
 test('lines split across chunks and inside UTF-8 sequences come out whole; the tail is flushed on end', async () => {
   const lines: string[] = [];
-  const splitter = new LineSplitter((l) => lines.push(l));
+  const stream = new LineStream(100, { line: (l) => lines.push(l), overlong: () => assert.fail('no line is too long') });
   const text = Buffer.from('{"a":"é"}\n\n{"b":2}\n{"c":', 'utf8');
-  for (let i = 0; i < text.length; i++) splitter.write(text.subarray(i, i + 1));
-  splitter.write(Buffer.from('3}'));
-  await new Promise<void>((r) => splitter.end(r));
+  for (let i = 0; i < text.length; i++) stream.write(text.subarray(i, i + 1));
+  stream.write(Buffer.from('3}'));
+  await new Promise<void>((r) => stream.end(r));
   assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', '{"c":3}']);
 });
 
@@ -178,4 +189,21 @@ test('the run wrapper removes the agent folder however the agent ends, and passe
   const stopped = await runWrapped(['sleep', '30'], (pid) => process.kill(-pid, 'SIGTERM'));
   assert.equal(stopped.code, 143);
   assert.equal(existsSync(stopped.dir), false);
+});
+
+test('agent output without a newline is skipped past the frame bound, then frames are read again', async () => {
+  const lines: string[] = [];
+  const overlong: number[] = [];
+  const bound = maxFrameLineBytes(0);
+  const stream = new LineStream(bound, { line: (l) => lines.push(l), overlong: (n) => overlong.push(n) });
+  const block = Buffer.alloc(1024 * 1024, 0x61);
+  const before = process.memoryUsage().arrayBuffers;
+  for (let i = 0; i < 64; i++) stream.write(block);
+  stream.write(Buffer.from('\n{"type":"bye","reason":"stop"}\n'));
+  await new Promise<void>((r) => stream.end(r));
+  assert.deepEqual(overlong, [64 * 1024 * 1024]);
+  assert.deepEqual(lines, ['{"type":"bye","reason":"stop"}']);
+  assert.ok(process.memoryUsage().arrayBuffers - before < bound + 8 * 1024 * 1024, 'held at most the bound');
+  // An entry of a run with a large --max-body fits its bound.
+  assert.ok(maxFrameLineBytes(4 * 1024 * 1024) >= 2 * 6 * 4 * 1024 * 1024);
 });

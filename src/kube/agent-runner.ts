@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SharkError } from '../model/errors.ts';
-import { parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
+import { LineSplitter, type LineEvents } from '../remote-agent/wire/line-splitter.ts';
+import { MAX_CONTROL_LINE_BYTES, maxFrameLineBytes, parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { kubeError } from './api-errors.ts';
 import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
 import { agentFolderPrefix } from './keeper.ts';
@@ -27,6 +28,7 @@ export interface AgentArgs {
   readonly redact: boolean;
   /** Added to the agent's default sensitive names (`--redact-keys`). */
   readonly redactKeys?: readonly string[] | undefined;
+  /** Bytes, as a decimal string; the agent's default when absent. */
   readonly maxBody?: string | undefined;
   /** The agent's --max-memory, MiB (sized per pod by tap; the agent's default when absent). */
   readonly maxMemoryMb?: number | undefined;
@@ -110,14 +112,21 @@ export function runAgentCommand(dir: string, command: readonly string[]): string
   return podShellCommand(RUN_SCRIPT, [dir, ...command]);
 }
 
+/**
+ * One option with its value as a single argument. A value in its own argument is taken for a flag
+ * when it starts with "-" (a KFL filter such as `-1 < response.status`): the agent would refuse it.
+ */
+export function optionArg(name: string, value: string): string {
+  return `--${name}=${value}`;
+}
+
 export function agentCommand(dir: string, a: AgentArgs): string[] {
-  const cmd = ['node', `${dir}/agent.js`, 'capture', '--iface', 'any'];
-  if (a.filter !== undefined && a.filter !== '') cmd.push('--filter', a.filter);
+  const cmd = ['node', `${dir}/agent.js`, 'capture', optionArg('iface', 'any')];
+  if (a.filter !== undefined && a.filter !== '') cmd.push(optionArg('filter', a.filter));
   if (!a.redact) cmd.push('--no-redact');
-  // One "--name=value" argument: a value can never be taken for another flag.
-  if (a.redactKeys !== undefined && a.redactKeys.length > 0) cmd.push(`--redact-keys=${a.redactKeys.join(',')}`);
-  if (a.maxBody !== undefined) cmd.push('--max-body', a.maxBody);
-  if (a.maxMemoryMb !== undefined) cmd.push(`--max-memory=${a.maxMemoryMb}`);
+  if (a.redactKeys !== undefined && a.redactKeys.length > 0) cmd.push(optionArg('redact-keys', a.redactKeys.join(',')));
+  if (a.maxBody !== undefined) cmd.push(optionArg('max-body', a.maxBody));
+  if (a.maxMemoryMb !== undefined) cmd.push(optionArg('max-memory', String(a.maxMemoryMb)));
   return cmd;
 }
 
@@ -129,33 +138,22 @@ export function exitCodeOf(status: ExecStatus): number {
   return Number.isInteger(n) ? n : -1;
 }
 
-/** Splits a byte stream into lines (UTF-8 safe across chunks); the last partial line is flushed on end. */
-export class LineSplitter extends Writable {
-  readonly #decoder = new StringDecoder('utf8');
-  readonly #onLine: (line: string) => void;
-  #rest = '';
+/** The bounded line splitter of the wire protocol as a Writable, for an exec's stdout and stderr. */
+export class LineStream extends Writable {
+  readonly #lines: LineSplitter;
 
-  constructor(onLine: (line: string) => void) {
+  constructor(maxLineBytes: number, events: LineEvents) {
     super();
-    this.#onLine = onLine;
+    this.#lines = new LineSplitter(maxLineBytes, events);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    const text = this.#rest + this.#decoder.write(chunk);
-    let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (line !== '') this.#onLine(line);
-    }
-    this.#rest = text.slice(start);
+    this.#lines.push(chunk);
     done();
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    const tail = this.#rest + this.#decoder.end();
-    this.#rest = '';
-    if (tail !== '') this.#onLine(tail);
+    this.#lines.end();
     done();
   }
 }
@@ -163,10 +161,14 @@ export class LineSplitter extends Writable {
 /** Keeps the last few lines written to it (an exec's stderr, for error messages). */
 class TailCollector extends Writable {
   lines: string[] = [];
-  readonly #splitter = new LineSplitter((line) => {
+  readonly #splitter = new LineStream(MAX_CONTROL_LINE_BYTES, {
+    line: (line) => this.#keep(line),
+    overlong: (bytes) => this.#keep(`(a line of ${bytes} bytes)`),
+  });
+  #keep(line: string): void {
     this.lines.push(line);
     if (this.lines.length > 20) this.lines.shift();
-  });
+  }
   override _write(chunk: Buffer, enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.#splitter.write(chunk, enc, () => done());
   }
@@ -287,15 +289,21 @@ export class AgentRun {
     const stderr = new TailCollector();
     let bye: string | null = null;
     let errorMessage: string | null = null;
-    const stdout = new LineSplitter((line) => {
-      const frame = parseAgentLine(line);
-      if (frame === null) {
-        onBadLine?.(line);
-        return;
-      }
-      if (frame.type === 'bye') bye = frame.reason;
-      if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
-      onFrame(frame);
+    // Bounded: a line that never ends (a broken or hostile container) costs at most one frame's
+    // worth. The agent's default --max-body (64 KiB) is far below the bound's 16 MiB floor.
+    const maxLine = maxFrameLineBytes(Number(args.maxBody ?? 0));
+    const stdout = new LineStream(maxLine, {
+      line: (line) => {
+        const frame = parseAgentLine(line);
+        if (frame === null) {
+          onBadLine?.(line);
+          return;
+        }
+        if (frame.type === 'bye') bye = frame.reason;
+        if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
+        onFrame(frame);
+      },
+      overlong: (bytes) => onBadLine?.(`(${bytes} bytes without a newline, longer than any frame: skipped)`),
     });
     let status: ExecStatus | undefined;
     let socket: ExecSocket;

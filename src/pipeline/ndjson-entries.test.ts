@@ -59,7 +59,7 @@ test('the capture agent output reads as entries: entry frames unwrapped, other f
 test('agent output captured with --no-redact is reported once (hello or its REDACTION_OFF warning), also by readCaptures', async () => {
   const stats = newCaptureStats();
   let calls = 0;
-  const reader = new NdjsonEntryReader(() => {}, stats, () => calls++);
+  const reader = new NdjsonEntryReader(() => {}, stats, { onRedactionOff: () => calls++ });
   const frames = [
     { type: 'hello', version: 1, redaction: { enabled: false, keys: [] } },
     { type: 'warning', code: 'REDACTION_OFF', message: 'redaction is off' },
@@ -68,7 +68,7 @@ test('agent output captured with --no-redact is reported once (hello or its REDA
   reader.push(enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n'));
   assert.equal(calls, 1);
 
-  const quiet = new NdjsonEntryReader(() => {}, newCaptureStats(), () => calls++);
+  const quiet = new NdjsonEntryReader(() => {}, newCaptureStats(), { onRedactionOff: () => calls++ });
   quiet.push(enc.encode(`${JSON.stringify({ type: 'hello', version: 1, redaction: { enabled: true, keys: ['token'] } })}\n${entryLine('2-0')}\n`));
   assert.equal(calls, 1, 'redaction on: nothing to report');
 
@@ -104,4 +104,43 @@ test('with a redactor, readCaptures redacts NDJSON from a --no-redact agent agai
   for (const s of ['t1', 't2', 't3']) assert.ok(!json.includes(`${s}"`) && !json.includes(`${s}&`) && !json.includes(` ${s}`), `leaked ${s}: ${json}`);
   assert.equal(got[0]!.request.url, '/p?token=[REDACTED]&page=2');
   assert.equal(got[0]!.request.headers.Accept, '*/*');
+});
+
+test('a line longer than maxLineBytes is skipped and counted with its line number; the lines after it are read', () => {
+  const stats = newCaptureStats();
+  const got: Entry[] = [];
+  const skipped: Array<[number, number]> = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e), stats, { maxLineBytes: 200, onOversizedLine: (n, bytes) => skipped.push([n, bytes]) });
+  const long = `{"id":"${'x'.repeat(5000)}"}`;
+  const bytes = enc.encode(`${entryLine('0-0')}\n\n${long}\n${entryLine('0-1')}\n${long}`);
+  for (let i = 0; i < bytes.length; i += 64) reader.push(bytes.subarray(i, i + 64));
+  assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 }, 'a skipped last line is counted, not a truncation');
+  assert.deepEqual(got.map((e) => e.id), ['0-0', '0-1']);
+  assert.deepEqual(skipped, [[3, long.length], [5, long.length]]);
+  assert.equal(stats.oversizedLines, 2);
+  assert.equal(stats.malformed, 0);
+});
+
+test('lines that cannot be an entry are malformed without being parsed: a flood of garbage lines is read at line speed', () => {
+  const stats = newCaptureStats();
+  const reader = new NdjsonEntryReader(() => {}, stats);
+  const garbage = enc.encode('x\n'.repeat(1_000_000));
+  const started = performance.now();
+  reader.push(garbage);
+  reader.end();
+  const ms = performance.now() - started;
+  assert.equal(stats.malformed, 1_000_000);
+  // JSON.parse throwing on each would take seconds (about 4 µs a line).
+  assert.ok(ms < 1500, `${ms.toFixed(0)} ms for a million garbage lines`);
+});
+
+test('entry frames with fields this reader does not know (requestSeq) read as their entry, unchanged', () => {
+  const stats = newCaptureStats();
+  const got: Entry[] = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+  const entry = JSON.parse(entryLine('3-1')) as Entry;
+  reader.push(enc.encode(`${JSON.stringify({ type: 'entry', entry, requestSeq: 4_294_967_000, futureField: { x: 1 } })}\n`));
+  assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
+  assert.deepEqual(got, [entry], 'the entry as sent, without the frame fields');
+  assert.equal(stats.malformed, 0);
 });

@@ -2,11 +2,23 @@
  * Reads entries back from NDJSON (what `read -o json` writes), so saved output can be filtered
  * again: `kubectl shark read saved.ndjson --filter '...'`. The capture agent's own output (its
  * wire protocol frames) reads the same way: entry frames are unwrapped, its other frames skipped.
- * Lines are split on the bytes, so a chunk boundary may fall anywhere; a line that is neither is
- * counted as malformed and skipped.
+ * Lines are split on the bytes by the bounded LineSplitter, so a chunk boundary may fall anywhere
+ * and a line longer than the limit is skipped and counted (memory stays bounded by the limit, time
+ * linear in the input); a line that is neither an entry nor a frame is counted as malformed.
  */
 import type { Entry } from '../model/entry.ts';
 import type { CaptureStats } from '../remote-agent/stats.ts';
+import { LineSplitter } from '../remote-agent/wire/line-splitter.ts';
+
+/**
+ * Longest NDJSON line read by default. An entry's line is mostly its two bodies (each at most the
+ * --max-body it was captured with; base64 when binary, 4/3 larger) plus two heads of at most
+ * 64 KiB: 16 MiB holds entries captured with --max-body up to 4 MiB (2 x 4 MiB x 4/3 + 128 KiB is
+ * about 10.8 MiB) with room for JSON escaping, 50 times the largest entry at the default 64 KiB. A
+ * line is held until its end shows whether it fits, so the limit is also the memory a line can
+ * cost; `read --max-line` raises it for bigger bodies.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** True when the input starts (after blanks) with "{": NDJSON, never a pcap/pcapng magic. */
 export function looksLikeNdjson(firstChunk: Uint8Array): boolean {
@@ -40,42 +52,58 @@ function saysRedactionOff(value: unknown): boolean {
   return (v.type === 'hello' && v.redaction?.enabled === false) || (v.type === 'warning' && v.code === 'REDACTION_OFF');
 }
 
+export interface NdjsonReaderOptions {
+  /** Lines longer than this many bytes are skipped and counted (default DEFAULT_MAX_LINE_BYTES). */
+  readonly maxLineBytes?: number;
+  /** Called for each line skipped as too long: its 1-based line number and length in bytes. */
+  readonly onOversizedLine?: (lineNumber: number, bytes: number) => void;
+  /** Called once if the input is agent output captured with --no-redact. */
+  readonly onRedactionOff?: () => void;
+}
+
 export class NdjsonEntryReader {
   readonly #emit: (entry: Entry) => void;
   readonly #stats: CaptureStats;
-  readonly #onRedactionOff: (() => void) | undefined;
+  readonly #options: NdjsonReaderOptions;
+  readonly #lines: LineSplitter;
   #redactionOff = false;
-  readonly #decoder = new TextDecoder('utf-8');
-  #carry = '';
+  /** Set while end() flushes the last line: a line without its newline that fails is a truncation. */
+  #atEnd = false;
+  #tail: { truncated: boolean; trailingBytes: number } = { truncated: false, trailingBytes: 0 };
 
-  /** `onRedactionOff` is called once if the input is agent output captured with --no-redact. */
-  constructor(emit: (entry: Entry) => void, stats: CaptureStats, onRedactionOff?: () => void) {
+  constructor(emit: (entry: Entry) => void, stats: CaptureStats, options: NdjsonReaderOptions = {}) {
     this.#emit = emit;
     this.#stats = stats;
-    this.#onRedactionOff = onRedactionOff;
+    this.#options = options;
+    this.#lines = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, {
+      line: (text) => {
+        if (!this.#line(text) && this.#atEnd) this.#tail = { truncated: true, trailingBytes: Buffer.byteLength(text) };
+      },
+      overlong: (bytes, lineNumber) => {
+        this.#stats.oversizedLines++;
+        this.#options.onOversizedLine?.(lineNumber, bytes);
+      },
+    });
   }
 
   push(chunk: Uint8Array): void {
-    const text = this.#carry + this.#decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      this.#line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.#carry = text.slice(start);
+    this.#lines.push(chunk);
   }
 
   /** A last line without its newline is still read; `truncated` when it was not a whole entry. */
   end(): { truncated: boolean; trailingBytes: number } {
-    const rest = this.#carry + this.#decoder.decode();
-    this.#carry = '';
-    if (rest.trim() === '') return { truncated: false, trailingBytes: 0 };
-    const ok = this.#line(rest);
-    return { truncated: !ok, trailingBytes: ok ? 0 : rest.length };
+    this.#atEnd = true;
+    this.#lines.end();
+    return this.#tail;
   }
 
   #line(line: string): boolean {
-    if (line.trim() === '') return true;
+    // Entries and frames are objects. Anything else is rejected before JSON.parse, whose exception
+    // costs microseconds: a stream of short garbage lines must not take minutes.
+    if (line.trimStart().charCodeAt(0) !== 0x7b) {
+      this.#stats.malformed++;
+      return false;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -87,7 +115,7 @@ export class NdjsonEntryReader {
     if (entry === 'other') {
       if (!this.#redactionOff && saysRedactionOff(value)) {
         this.#redactionOff = true;
-        this.#onRedactionOff?.();
+        this.#options.onRedactionOff?.();
       }
       return true;
     }

@@ -8,10 +8,11 @@ import { SharkError } from '../model/errors.ts';
 import { CapturePipeline, type CapturePipelineOptions } from '../remote-agent/capture-pipeline.ts';
 import type { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
+import { fileError, readCaptureFile } from '../remote-agent/source/capture-file-input.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
-import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
+import { DEFAULT_MAX_LINE_BYTES, looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
 import { TimestampOrderer, type OrderLimits } from './timestamp-order.ts';
 
 export interface CaptureInput {
@@ -43,11 +44,13 @@ export interface ReadOptions extends CapturePipelineOptions {
    * off (also a warning); never called while a `redactor` hides them.
    */
   readonly onRedactionOff?: () => void;
+  /** NDJSON input: lines longer than this are skipped, counted and warned about (default 16 MiB). */
+  readonly maxLineBytes?: number;
 }
 
 export interface ReadWarning {
   /** REDACTION_OFF: the output shows an input's unredacted values; UNREDACTED_INPUT: they are redacted here. */
-  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'UNREDACTED_INPUT';
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'UNREDACTED_INPUT' | 'EMPTY_INPUT' | 'LINE_TOO_LONG';
   readonly message: string;
 }
 
@@ -57,6 +60,9 @@ export interface ReadResult {
   readonly matched: number;
   readonly warnings: readonly ReadWarning[];
 }
+
+/** Over-long NDJSON lines named one by one in warnings; the rest are only counted. */
+const MAX_LINE_WARNINGS = 5;
 
 /** How often (in captured time) the orderer asks the dissectors for their oldest pending request. */
 const WATERMARK_EVERY_US = 250_000;
@@ -102,15 +108,35 @@ export async function readCaptures(
     options.onRedactionOff?.();
   };
   let nextWatermarkUs = 0;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  let lineWarnings = 0;
+  const oversizedLine = (label: string, lineNumber: number, bytes: number): void => {
+    lineWarnings++;
+    if (lineWarnings > MAX_LINE_WARNINGS) return;
+    const more = lineWarnings === MAX_LINE_WARNINGS ? ' (further ones are only counted in the summary)' : '';
+    warnings.push({
+      code: 'LINE_TOO_LONG',
+      message: `${label}: line ${lineNumber} skipped: ${bytes} bytes, longer than --max-line ${maxLineBytes}${more}`,
+    });
+  };
 
   try {
     for (const input of inputs) {
       if (run?.exhausted || options.signal?.aborted) break;
       let parser: CaptureFileParser | NdjsonEntryReader | undefined;
+      let inputBytes = 0;
       try {
         for await (const chunk of input.chunks) {
           if (run?.exhausted || options.signal?.aborted) break;
-          parser ??= looksLikeNdjson(chunk) ? new NdjsonEntryReader(release, stats, () => redactionOff(input.label)) : new CaptureFileParser(pipeline, stats);
+          if (chunk.length === 0) continue;
+          inputBytes += chunk.length;
+          parser ??= looksLikeNdjson(chunk)
+            ? new NdjsonEntryReader(release, stats, {
+                maxLineBytes,
+                onOversizedLine: (lineNumber, bytes) => oversizedLine(input.label, lineNumber, bytes),
+                onRedactionOff: () => redactionOff(input.label),
+              })
+            : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
@@ -124,6 +150,11 @@ export async function readCaptures(
       }
       // Stopped early by limit() or the reader: the unread rest is not a truncation.
       if (run?.exhausted || options.signal?.aborted) break;
+      if (inputBytes === 0) {
+        // /dev/null, an NDJSON file saved from a run where nothing matched: nothing to read, no error.
+        warnings.push({ code: 'EMPTY_INPUT', message: `${input.label}: empty input (no packets, no entries)` });
+        continue;
+      }
       parser ??= new CaptureFileParser(pipeline, stats);
       let end: ReturnType<CaptureFileParser['end']>;
       try {
@@ -149,15 +180,16 @@ export async function readCaptures(
 
 function withInput(err: unknown, label: string): unknown {
   if (err instanceof SharkError) {
+    // Errors of opening the input already name it.
+    if (err.context['input'] !== undefined) return err;
     return new SharkError(err.code, `${label}: ${err.message}`, { ...err.context, input: label }, err);
   }
-  return err;
+  return fileError(err, label);
 }
 
 /** All entries of one capture file, in request-start order (small files: the demo recording). */
 export async function readEntriesOf(file: string, options: ReadOptions = {}): Promise<Entry[]> {
-  const { createReadStream } = await import('node:fs');
   const entries: Entry[] = [];
-  await readCaptures([{ label: file, chunks: createReadStream(file) }], (entry) => entries.push(entry), options);
+  await readCaptures([{ label: file, chunks: readCaptureFile(file) }], (entry) => entries.push(entry), options);
   return entries;
 }

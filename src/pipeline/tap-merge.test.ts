@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HTTP1_1, type Entry } from '../model/entry.ts';
-import type { AgentFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
+import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';
 
@@ -17,9 +17,11 @@ interface CallSpec {
   readonly dstPort?: number;
   readonly method?: string;
   readonly url?: string;
+  /** The frame's requestSeq (absent: a frame without one). */
+  readonly seq?: unknown;
 }
 
-function call(spec: CallSpec = {}): AgentFrame {
+function call(spec: CallSpec = {}): EntryFrame {
   const url = spec.url ?? '/catalogue';
   const entry = {
     id: spec.id ?? '0-0',
@@ -36,7 +38,7 @@ function call(spec: CallSpec = {}): AgentFrame {
     response: null,
     error: null,
   } satisfies Entry;
-  return { type: 'entry', entry };
+  return spec.seq === undefined ? { type: 'entry', entry } : ({ type: 'entry', entry, requestSeq: spec.seq } as EntryFrame);
 }
 
 function hello(redaction = true): HelloFrame {
@@ -125,6 +127,39 @@ test('different pair ordinals, ports, methods or URLs are different calls', () =
   merger.frame(CATALOGUE, call({ id: '0-0', srcIp: '10.244.0.9' }));
   assert.equal(out.length, 6);
   assert.equal(merger.duplicates, 0);
+});
+
+test('with requestSeq, a call is known by where its request lies in the connection, not by the pair ordinal', () => {
+  const { out, merger } = setup();
+  // The client pod's agent saw the keep-alive connection from its first request, the server pod's
+  // agent joined after five: the same calls have other ordinals there (0-5 is its 0-0).
+  for (let i = 0; i < 8; i++) merger.frame(FRONT, call({ id: `0-${i}`, url: `/item/${i}`, seq: 1000 + 100 * i }));
+  for (let i = 5; i < 8; i++) merger.frame(CATALOGUE, call({ id: `4-${i - 5}`, url: `/item/${i}`, seq: 1000 + 100 * i, dstIp: '10.244.0.3', dstPort: 8080 }));
+  assert.deepEqual(out.map((e) => e.request.url), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `/item/${i}`));
+  assert.equal(merger.duplicates, 3);
+  // Same ordinal and request line, other position: another call (repeated requests are common).
+  merger.frame(CATALOGUE, call({ id: '4-3', url: '/item/0', seq: 1000 + 100 * 8 }));
+  assert.equal(out.length, 9);
+  assert.equal(merger.duplicates, 3);
+});
+
+test('the pair ordinal joined at different requests matches the wrong calls: why it is only the fallback', () => {
+  const { out, merger } = setup();
+  for (let i = 0; i < 4; i++) merger.frame(FRONT, call({ id: `0-${i}`, url: '/health' }));
+  // Without requestSeq, the server agent's 0-0 (the client's 0-2) is taken for the client's 0-0.
+  merger.frame(CATALOGUE, call({ id: '4-0', url: '/health' }));
+  assert.equal(merger.duplicates, 1);
+  assert.equal(out.length, 4);
+  assert.equal(dedupKey(call({ id: '0-2', url: '/health' }).entry), dedupKey(call({ id: '4-2', url: '/health' }).entry));
+});
+
+test('a requestSeq that is not a 32-bit sequence number is ignored (frames come from pods)', () => {
+  const base = call({ id: '0-3' });
+  const withSeq = (seq: unknown): string => dedupKey(base.entry, seq as number);
+  assert.equal(withSeq(undefined), dedupKey(base.entry));
+  for (const bad of ['12', -1, 2 ** 32, 1.5, Number.NaN, null, { n: 1 }]) assert.equal(withSeq(bad), dedupKey(base.entry), JSON.stringify(bad));
+  assert.notEqual(withSeq(0), dedupKey(base.entry));
+  assert.notEqual(withSeq(2 ** 32 - 1), withSeq(0));
 });
 
 test('repeats from one source are not duplicates', () => {

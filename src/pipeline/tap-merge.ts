@@ -82,13 +82,32 @@ interface Sighting {
   readonly at: number;
 }
 
-/** The same call as seen from either end: client address, pair ordinal within the connection, request line. */
-export function dedupKey(entry: Entry): string {
-  const id = entry.id;
-  const ordinal = id.slice(id.lastIndexOf('-') + 1);
+/**
+ * The same call as seen from either end: the client address, where the request lies in the
+ * connection, and the request line. Where it lies is the TCP sequence number of its first byte
+ * (the entry frame's `requestSeq`), which both ends see alike. The pair ordinal (the entry id's
+ * second number) is only a fallback for frames without one: it counts from where each agent
+ * joined the connection, so two agents that joined a keep-alive connection at different requests
+ * number the same call differently (and different calls alike).
+ *
+ * What else differs between the two views, and why the key holds: the server's agent sees the
+ * pod address where the client's sees a Service's clusterIP (DNAT), so the server side is not in
+ * the key; retransmissions repeat the same sequence numbers and are delivered once; a capture that
+ * joins mid-request skips to the next request, whose number both agree on; clocks of different
+ * nodes may disagree, so no timestamp is in the key (the window runs on this process's clock).
+ * Source NAT between the pods (rare inside a cluster) changes the client address one agent sees:
+ * then both copies are kept rather than a risk of merging different calls.
+ */
+export function dedupKey(entry: Entry, requestSeq?: number): string {
   const url = entry.request.url;
   const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
-  return `${entry.src.ip}|${entry.src.port}|${ordinal}|${entry.request.method}|${urlKey}`;
+  const at = isSequenceNumber(requestSeq) ? `s${requestSeq}` : `#${entry.id.slice(entry.id.lastIndexOf('-') + 1)}`;
+  return `${entry.src.ip}|${entry.src.port}|${at}|${entry.request.method}|${urlKey}`;
+}
+
+/** Frames come from pods: a field that is not a 32-bit sequence number is as good as absent. */
+function isSequenceNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 }
 
 export class TapMerger {
@@ -144,7 +163,7 @@ export class TapMerger {
     const stats = state.stats;
     switch (frame.type) {
       case 'entry':
-        this.#entry(state, frame.entry);
+        this.#entry(state, frame.entry, frame.requestSeq);
         return;
       case 'stats':
         this.#stats(state, frame);
@@ -211,10 +230,10 @@ export class TapMerger {
     return state;
   }
 
-  #entry(state: SourceState, entry: Entry): void {
+  #entry(state: SourceState, entry: Entry, requestSeq: number | undefined): void {
     const { source, stats } = state;
     if (stats.state === 'starting') stats.state = 'capturing';
-    if (this.#isDuplicate(dedupKey(entry), source.key)) {
+    if (this.#isDuplicate(dedupKey(entry, requestSeq), source.key)) {
       stats.duplicates += 1;
       this.#duplicates += 1;
       return;

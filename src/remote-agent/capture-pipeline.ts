@@ -4,7 +4,7 @@
  * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
  */
 import type { Entry } from '../model/entry.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectOptions } from './dissect/dissector.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type EntryMeta } from './dissect/dissector.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
@@ -18,7 +18,8 @@ export interface CapturePipelineOptions {
 }
 
 export interface CapturePipelineEvents {
-  entry(entry: Entry): void;
+  /** `meta`: what the dissector knows beyond the entry (the agent puts it on the entry frame). */
+  entry(entry: Entry, meta: EntryMeta): void;
   names?(record: NameRecord): void;
 }
 
@@ -34,7 +35,7 @@ export class CapturePipeline implements CaptureSink {
     this.stats = stats;
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
-    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e) => events.entry(e) });
+    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) });
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp);
     const assembler = this.#assembler;
     this.#decoder = new PacketDecoder(

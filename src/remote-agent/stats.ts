@@ -35,6 +35,8 @@ export interface CaptureStats {
   dissectionErrors: number;
   /** Entries released out of timestamp order because the reorder buffer was full. */
   reorderOverflow: number;
+  /** NDJSON input lines longer than the line limit: skipped. */
+  oversizedLines: number;
 }
 
 export function newCaptureStats(): CaptureStats {
@@ -55,5 +57,6 @@ export function newCaptureStats(): CaptureStats {
     orphanResponses: 0,
     dissectionErrors: 0,
     reorderOverflow: 0,
+    oversizedLines: 0,
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Filter pushdown in the live agent: a `filter` control frame changes what is sent from the next
  * entry on, without restarting capture (same pid, one hello); an invalid query is a FILTER_INVALID
- * warning that leaves the previous filter in place; "" removes it. `--filter` at start works, and
- * an invalid one is an error frame and exit code 2.
+ * warning that leaves the previous filter in place; "" removes it. `--filter` at start works (also
+ * a query starting with "-", in the --name=value form tap uses), and an invalid one is an error
+ * frame and exit code 2.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import type { FilterAppliedFrame, NoticeFrame, StatsFrame } from '../../src/remo
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, procExists, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, startLoad } from './agent-fixtures/topology.ts';
+import { agentCommand } from '../../src/kube/agent-runner.ts';
 
 const skip = requireNetns([]) ?? false;
 const ONLY_B = 'request.path.startsWith("/b/")';
@@ -107,6 +109,21 @@ test('agent filter pushdown: live filter changes, invalid queries, --filter at s
       const exit = await agent.stop();
       assert.equal(exit.code, 0);
       t.diagnostic(`--filter: ${paths.length} /a/ entries, stats.filtered ${stats.filtered}`);
+    });
+
+    await t.test('a --filter starting with "-" (as tap builds the command line) filters instead of failing the agent', async () => {
+      // The argv tap runs in the pod, minus `node agent.js capture`: --name=value keeps "-1 <" a value.
+      const argv = agentCommand(dir, { redact: true, filter: `-1 < response.status and ${ONLY_B}` }).slice(3);
+      assert.ok(argv.includes(`--filter=-1 < response.status and ${ONLY_B}`), argv.join(' '));
+      const agent = startAgent(topo.server, [...argv, '--stats-interval=250'], { dir, scope });
+      const hello = await agent.ready();
+      assert.equal(hello.filter, `-1 < response.status and ${ONLY_B}`);
+      await agent.waitUntil(() => (agent.entries().length >= 10 ? true : undefined), 10_000, '10 entries');
+      const paths = pathsFrom(agent, 0);
+      assert.deepEqual(paths.filter((p) => !p.startsWith('/b/')), [], 'only /b/ entries');
+      const exit = await agent.stop();
+      assert.equal(exit.code, 0, agent.summary());
+      t.diagnostic(`--filter=-1 < ...: ${paths.length} /b/ entries`);
     });
 
     await t.test('an invalid --filter is an error frame FILTER_INVALID and exit code 2', async () => {

@@ -1,16 +1,18 @@
 /**
  * `kubectl shark read` through the real launcher: output format, ordering, summary, exit codes and
  * the bad-input cases the brief names (not a capture, unknown link type, truncated file, malformed
- * packet, bad flag, missing file, standard input).
+ * packet, bad flag, missing file, standard input) and inputs that are not regular files (a
+ * directory, /dev/null, a FIFO, a file the user may not read).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
-import { parseNdjson, runShark } from '../helpers/run-cli.ts';
-import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { LAUNCHER, parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
+import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
 const pcaps = sharedPcapsDir();
 const work = mkdtempSync(join(tmpdir(), 'shark-cli-'));
@@ -112,6 +114,30 @@ test('a bad flag exits 2 with usage help', async () => {
   assert.match(res.stderr, /bogus-flag/);
 });
 
+test('a --filter query starting with "-" is a query in every form; a -f without one is a usage error', async () => {
+  const capture = join(REPO_ROOT, 'assets/demo/microservices.pcapng');
+  const all = parseNdjson<Entry>((await runShark(['read', capture, '-o', 'json', '-q'])).stdout);
+  assert.ok(all.length > 0);
+  const forms = [
+    ['--filter', '-1 < response.status'],
+    ['-f', '-1 < response.status'],
+    ['--filter=-1 < response.status'],
+    ['-f=-1 < response.status'],
+  ];
+  for (const form of forms) {
+    const res = await runShark(['read', capture, '-o', 'json', ...form]);
+    assert.equal(res.code, 0, `${JSON.stringify(form)}: ${res.stderr}`);
+    assert.equal(parseNdjson<Entry>(res.stdout).length, all.length, JSON.stringify(form));
+    assert.match(res.stderr, new RegExp(`${all.length} matched the filter`));
+  }
+  const none = await runShark(['read', capture, '-o', 'json', '-f', '-1 > response.status']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, '', 'the query is applied, not ignored');
+  const missing = await runShark(['read', capture, '-o', 'json', '-f']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^kubectl shark: Not enough arguments following: f\n/);
+});
+
 test('a bad --max-body exits 2', async () => {
   const res = await runShark(['read', '--max-body', 'lots', 'x.pcap']);
   assert.equal(res.code, 2);
@@ -122,6 +148,54 @@ test('a missing file exits 1 and names it', async () => {
   const res = await runShark(['read', join(work, 'nope.pcap')]);
   assert.equal(res.code, 1);
   assert.match(res.stderr, /nope\.pcap: ENOENT/);
+});
+
+test('a directory: one line saying what, where and what to do, exit 2 (no stack trace)', async () => {
+  const res = await runShark(['read', work, '-o', 'json']);
+  assert.equal(res.code, 2, res.stderr);
+  assert.equal(res.stderr, `kubectl shark read: ${work} is a directory, not a capture file: name the capture files in it (e.g. ${work}/*.pcap)\n`);
+  assert.equal(res.stdout, '');
+});
+
+test('/dev/null is an empty capture: no entries, a warning, exit 0', async () => {
+  const res = await runShark(['read', '/dev/null', '-o', 'json']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.stdout, '');
+  assert.match(res.stderr, /warning: \/dev\/null: empty input \(no packets, no entries\)/);
+  assert.match(res.stderr, /read: 0 packets, 0 bytes, 0 connections, 0 entries/);
+});
+
+test('a FIFO reads as a stream, as its writer writes', async () => {
+  const fifo = join(work, 'capture.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const capture = readFileSync(join(REPO_ROOT, 'assets/demo/microservices.pcapng'));
+  const expected = parseNdjson<Entry>((await runShark(['read', '-', '-o', 'json', '-q'], { input: capture })).stdout);
+  // The writer's open waits for the reader's; it writes in two halves with a pause between.
+  const half = capture.length >> 1;
+  const script = '{ head -c "$1" "$2"; sleep 0.3; tail -c +"$(($1 + 1))" "$2"; } > "$3"';
+  const writer = runCommand('sh', ['-c', script, 'sh', String(half), join(REPO_ROOT, 'assets/demo/microservices.pcapng'), fifo]);
+  const res = await runShark(['read', fifo, '-o', 'json']);
+  assert.equal((await writer).code, 0);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(parseNdjson<Entry>(res.stdout), expected);
+});
+
+const asNobody = process.getuid?.() !== 0 ? 'needs root to switch to an unprivileged user (setpriv)' : existsSync('/usr/bin/setpriv') ? false : 'setpriv (util-linux) is not installed';
+if (asNobody) process.stdout.write(`# unreadable-file test skipped: ${asNobody}\n`);
+
+test('a file without read permission (read as an unprivileged user): exit 1, naming the file and what to check', { skip: asNobody }, async () => {
+  const file = join(work, 'secret.pcap');
+  copyFileSync(join(REPO_ROOT, 'assets/demo/microservices.pcapng'), file);
+  chmodSync(file, 0o600);
+  chmodSync(work, 0o755);
+  const res = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', LAUNCHER, 'read', file, '-o', 'json']);
+  assert.equal(res.code, 1, res.stderr);
+  assert.equal(res.stderr, `kubectl shark read: cannot read ${file}: EACCES (check its permissions)\n`);
+  // The same user reads it once it may.
+  chmodSync(file, 0o644);
+  const ok = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', LAUNCHER, 'read', file, '-o', 'json', '-q']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(parseNdjson<Entry>(ok.stdout).length > 0);
 });
 
 test('--max-body limits kept body text while sizes count the whole body', async () => {

@@ -8,6 +8,7 @@ import type { Entry } from '../../model/entry.ts';
 import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
 import { CapturePipeline } from '../capture-pipeline.ts';
+import type { EntryMeta } from '../dissect/dissector.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { EntryRedactor } from '../redact/index.ts';
@@ -244,7 +245,7 @@ export class Agent {
   #newPipeline(): CapturePipeline {
     return new CapturePipeline(
       this.#stats,
-      { entry: (entry) => this.#onEntry(entry) },
+      { entry: (entry, meta) => this.#onEntry(entry, meta) },
       {
         dissect: { maxBodyBytes: this.#config.maxBodyBytes },
         tcp: {
@@ -255,7 +256,7 @@ export class Agent {
     );
   }
 
-  #onEntry(entry: Entry): void {
+  #onEntry(entry: Entry, meta: EntryMeta): void {
     if (this.#stopping && this.#config.source.kind === 'live') return;
     // Under memory pressure only queued output grows with entries: with nothing waiting, an entry
     // goes straight to the pipe, and dropping it would not lower RSS (which need not fall at all).
@@ -283,7 +284,7 @@ export class Agent {
         return;
       }
     }
-    this.#writer.entry(out);
+    this.#writer.entry(out, meta.requestSeq);
   }
 
   /** Compiles and installs a filter; reports why not when it is invalid. */

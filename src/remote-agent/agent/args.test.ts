@@ -35,6 +35,27 @@ test('flags as documented', () => {
   assert.equal(r.args.pcap, '-');
 });
 
+test('--name=value form: a value starting with "-" (a KFL filter such as -1 < response.status) is a value', () => {
+  const r = parseAgentArgs(['capture', '--iface=eth0', '--filter=-1 < response.status', '--max-body=1m', '--redact-keys=-x,y', '--max-memory=128', '--idle-exit=0', '--stats-interval=500', '--pcap=-']);
+  assert.equal(r.kind, 'run', r.kind === 'usage-error' ? r.message : r.kind);
+  if (r.kind !== 'run') return;
+  assert.equal(r.args.filter, '-1 < response.status');
+  assert.equal(r.args.iface, 'eth0');
+  assert.equal(r.args.maxBodyBytes, 1048576);
+  assert.deepEqual(r.args.redactKeys, ['-x', 'y']);
+  assert.equal(r.args.maxMemoryBytes, 128 * 1048576);
+  assert.equal(r.args.idleExitMs, 0);
+  assert.equal(r.args.statsIntervalMs, 500);
+  assert.equal(r.args.pcap, '-');
+  // A value containing "=" keeps everything after the first one.
+  const eq = parseAgentArgs(['capture', '--filter=request.path == "/a=b"']);
+  assert.equal(eq.kind === 'run' && eq.args.filter, 'request.path == "/a=b"');
+  // The separate-argument form cannot carry it: the usage error says how.
+  const separate = parseAgentArgs(['capture', '--filter', '-1 < response.status']);
+  assert.equal(separate.kind, 'usage-error');
+  if (separate.kind === 'usage-error') assert.match(separate.message, /--filter=/);
+});
+
 test('bad usage is a value with a message naming the flag', () => {
   const cases: Array<[string[], RegExp]> = [
     [[], /expected the command "capture"/],

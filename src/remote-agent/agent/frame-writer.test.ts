@@ -100,3 +100,17 @@ test('frames are terminal-safe JSON: DEL and C1 escaped too, the same data parse
   assert.deepEqual(JSON.parse(out.lines[0]), { type: 'entry', entry: hostile });
   assert.deepEqual(JSON.parse(out.lines[1]), { type: 'warning', code: 'FILTER_WARNING', message: 'agent said \u009d52;c;aWQ=\u009c' });
 });
+
+test('an entry frame carries the request\'s sequence number when there is one, beside the entry', async () => {
+  const out = new SlowReader();
+  const w = new FrameWriter(out, 100_000, { closed: () => {} });
+  w.entry(entry, 4_294_967_295);
+  w.entry(entry, 0);
+  w.entry(entry);
+  assert.equal(await w.flush(1000), true);
+  assert.deepEqual(out.lines.map((l) => JSON.parse(l)), [
+    { type: 'entry', entry, requestSeq: 4_294_967_295 },
+    { type: 'entry', entry, requestSeq: 0 },
+    { type: 'entry', entry },
+  ]);
+});

@@ -93,14 +93,18 @@ export class FrameWriter {
     return now - this.#lastProgressMs;
   }
 
-  /** Queues an entry frame, or drops and counts it when the reader is too far behind. */
-  entry(entry: Entry): boolean {
+  /**
+   * Queues an entry frame (with the request's TCP sequence number when known: see EntryFrame), or
+   * drops and counts it when the reader is too far behind.
+   */
+  entry(entry: Entry, requestSeq?: number): boolean {
     if (this.#closed || this.queuedBytes >= this.#budgetBytes) {
       this.#dropped++;
       return false;
     }
     // Terminal-safe JSON (DEL and C1 escaped too): run by hand, the agent writes to a terminal.
-    this.#write(`{"type":"entry","entry":${stringifyJson(entry)}}\n`);
+    const seq = requestSeq === undefined ? '' : `,"requestSeq":${requestSeq}`;
+    this.#write(`{"type":"entry","entry":${stringifyJson(entry)}${seq}}\n`);
     this.#sent++;
     return true;
   }

@@ -3,13 +3,13 @@
  * Wires stdin control lines, signals and the exit code around the Agent. A process in an
  * ephemeral container gets no signal when the exec connection drops: stdin EOF is its lifeline.
  */
-import { createReadStream } from 'node:fs';
 import { stringifyJson } from '../../model/terminal-text.ts';
 import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
 import { yieldToApp } from './yield-to-app.ts';
+import { readCaptureFile } from '../source/capture-file-input.ts';
 import { LineSplitter } from '../wire/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
 
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     source:
       pcap === null
         ? { kind: 'live', iface }
-        : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : createReadStream(pcap) },
+        : { kind: 'pcap', label: pcap, chunks: fromStdin ? process.stdin : readCaptureFile(pcap) },
     yielded: { oomScoreAdj: yielded.oomScoreAdj, nice: yielded.nice },
     startupWarnings: [
       ...yielded.warnings,

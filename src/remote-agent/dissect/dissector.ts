@@ -21,10 +21,20 @@ export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
   responseTimeoutUs: 120_000_000,
 });
 
+/** What a dissector knows of an entry beyond the entry itself (never part of the entry users see). */
+export interface EntryMeta {
+  /**
+   * The TCP sequence number of the request's first byte (client to server), from
+   * ConnectionInfo.sequenceAt: the same in a capture at either end of the connection, so the
+   * two sightings of one call can be told to be one (see pipeline/tap-merge.ts).
+   */
+  readonly requestSeq?: number;
+}
+
 export interface DissectContext {
   readonly options: DissectOptions;
   readonly stats: CaptureStats;
-  emit(entry: Entry): void;
+  emit(entry: Entry, meta: EntryMeta): void;
 }
 
 /** A StreamHandler that also tells the orderer how far back its unfinished entries start. */

@@ -219,16 +219,25 @@ class UndecidedConnection implements StreamHandler {
     this.#held = 0;
   }
 
-  /** Drops this direction's buffered bytes except a short tail, recorded as a gap for the parser. */
+  /**
+   * Drops this direction's buffered bytes except a short tail, recorded as one gap for the parser.
+   * The gap counts every byte dropped (earlier gaps included), so stream offsets stay exact.
+   */
   #slide(dir: Direction, prefix: Uint8Array, tsUs: number): void {
     const lf = prefix.lastIndexOf(0x0a);
     const tailStart = lf >= 0 && prefix.length - (lf + 1) <= WINDOW_TAIL_BYTES ? lf + 1 : prefix.length;
     const tail = prefix.slice(tailStart);
+    let dropped = 0;
+    for (const e of this.#events) {
+      if (e.dir !== dir) continue;
+      if (e.kind === 'data') dropped += e.bytes.length;
+      else if (e.kind === 'gap') dropped += e.lost;
+    }
     this.#events = this.#events.filter((e) => e.dir !== dir || e.kind === 'end');
     this.#releaseHeld(false);
     for (const e of this.#events) if (e.kind === 'data') this.#hold(e.bytes.length);
     this.#hold(tail.length);
-    this.#events.push({ kind: 'gap', dir, lost: tailStart, tsUs });
+    this.#events.push({ kind: 'gap', dir, lost: dropped - tail.length, tsUs });
     this.#prefix[dir] = [];
     this.#prefixLen[dir] = 0;
     if (tail.length > 0) {

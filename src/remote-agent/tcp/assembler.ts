@@ -184,21 +184,22 @@ export class TcpAssembler {
       srcIsClient = guessSourceIsClient(seg.srcPort, seg.dstPort);
       known = false;
     }
-    const info: ConnectionInfo = Object.freeze({
+    const info = {
       index: this.#nextIndex++,
       a: srcIsClient ? src : dst,
       b: srcIsClient ? dst : src,
       aIsClientKnown: known,
       firstSeenUs: seg.tsUs,
-    });
-    let handler: StreamHandler;
-    try {
-      handler = this.#factory.open(info);
-    } catch {
-      this.#stats.dissectionErrors++;
-      handler = DISCARDING_HANDLER;
-    }
-    const conn = new TcpConnection(key, info, handler, this.#shared);
+    };
+    const open = (full: ConnectionInfo): StreamHandler => {
+      try {
+        return this.#factory.open(full);
+      } catch {
+        this.#stats.dissectionErrors++;
+        return DISCARDING_HANDLER;
+      }
+    };
+    const conn = new TcpConnection(key, info, open, this.#shared);
     this.#byKey.set(key, conn);
     this.#stats.connections++;
     this.#linkNewest(conn);

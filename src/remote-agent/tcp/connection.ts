@@ -35,12 +35,21 @@ export class TcpConnection {
   older: TcpConnection | null = null;
   newer: TcpConnection | null = null;
 
-  constructor(key: string, info: ConnectionInfo, handler: StreamHandler, shared: ReassemblyShared) {
+  /**
+   * `open` gets the connection's info, which maps stream offsets to this connection's sequence
+   * numbers, and returns the handler of its bytes.
+   */
+  constructor(key: string, info: Omit<ConnectionInfo, 'sequenceAt'>, open: (info: ConnectionInfo) => StreamHandler, shared: ReassemblyShared) {
     this.key = key;
-    this.info = info;
-    this.#handler = handler;
+    this.info = Object.freeze({ ...info, sequenceAt: (dir: Direction, offset: number) => this.#sequenceAt(dir, offset) });
     this.#shared = shared;
     this.lastSeenUs = info.firstSeenUs;
+    this.#handler = open(this.info);
+  }
+
+  #sequenceAt(dir: Direction, offset: number): number | undefined {
+    const half = this.#halves[dir];
+    return half.started ? seqAdd(half.originSeq, offset) : undefined;
   }
 
   directionOf(srcIp: string, srcPort: number): Direction {

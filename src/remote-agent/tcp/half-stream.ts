@@ -17,6 +17,8 @@ export class HalfStream {
   started = false;
   /** Sequence number of the next byte to deliver in order. */
   nextSeq = 0;
+  /** Sequence number of the stream's first byte (offset 0 of what is delivered or lost). */
+  originSeq = 0;
   synSeen = false;
   /** Initial sequence number (the SYN's), to tell a retransmitted SYN from a reused port. */
   isn = 0;
@@ -37,6 +39,7 @@ export class HalfStream {
   start(seq: number): void {
     this.started = true;
     this.nextSeq = seq;
+    this.originSeq = seq;
     // Acks seen before the direction had a position cannot be compared with it.
     this.ackKnown = false;
   }

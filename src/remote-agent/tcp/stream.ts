@@ -20,6 +20,14 @@ export interface ConnectionInfo {
   /** True when `a` is known to be the client (its SYN was captured). */
   readonly aIsClientKnown: boolean;
   readonly firstSeenUs: number;
+  /**
+   * The TCP sequence number of byte `offset` of direction `dir`, where offsets count the bytes of
+   * that direction's stream from 0: delivered (`data`) and lost (`gap`) alike. Both ends of a
+   * connection see the same number for the same byte, however late their captures joined it, so it
+   * names a message across captures. Undefined before the direction has started. Optional: a
+   * stream that does not come from TCP reassembly has none.
+   */
+  readonly sequenceAt?: (dir: Direction, offset: number) => number | undefined;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end-of-capture';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { LineSplitter } from './line-splitter.ts';
 
 function collect(max: number, chunks: string[], end = true): { lines: string[]; overlong: number[] } {
@@ -32,4 +33,83 @@ test('multi-byte characters split across chunks decode whole', () => {
   const s = new LineSplitter(100, { line: (l) => lines.push(l), overlong: () => {} });
   for (const b of bytes) s.push(Uint8Array.of(b));
   assert.deepEqual(lines, ['{"q":"é€"}']);
+});
+
+test('line numbers count every line, blank and over-long ones included, wherever the chunks are cut', () => {
+  const text = 'a\n\nbbbbbbbbbbbb\n\r\nc\r\nddddddddddddddd';
+  const expected = { lines: [['a', 1], ['c', 5]], overlong: [[12, 3], [15, 6]] };
+  for (let cut = 1; cut <= text.length; cut++) {
+    const lines: Array<[string, number]> = [];
+    const overlong: Array<[number, number]> = [];
+    const s = new LineSplitter(10, { line: (l, n) => lines.push([l, n]), overlong: (b, n) => overlong.push([b, n]) });
+    const bytes = new TextEncoder().encode(text);
+    for (let i = 0; i < bytes.length; i += cut) s.push(bytes.subarray(i, i + cut));
+    s.end();
+    assert.deepEqual({ lines, overlong }, expected, `chunks of ${cut}`);
+    assert.equal(s.lines, 6);
+  }
+});
+
+test('a chunk reused by its producer after push does not change a line already begun', () => {
+  const lines: string[] = [];
+  const s = new LineSplitter(100, { line: (l) => lines.push(l), overlong: () => {} });
+  const buffer = new TextEncoder().encode('abc');
+  s.push(buffer);
+  buffer.set(new TextEncoder().encode('xyz'));
+  s.push(new TextEncoder().encode('def\n'));
+  assert.deepEqual(lines, ['abcdef']);
+});
+
+/** What splitting must yield, computed the slow, obvious way on the whole input. */
+function reference(bytes: Uint8Array, max: number): { lines: Array<[string, number]>; overlong: Array<[number, number]> } {
+  const lines: Array<[string, number]> = [];
+  const overlong: Array<[number, number]> = [];
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      if (i < bytes.length || i > from) parts.push(bytes.subarray(from, i));
+      from = i + 1;
+    }
+  }
+  parts.forEach((part, index) => {
+    if (part.length > max) {
+      overlong.push([part.length, index + 1]);
+      return;
+    }
+    const text = new TextDecoder().decode(part).replace(/\r$/, '');
+    if (text.trim() !== '') lines.push([text, index + 1]);
+  });
+  return { lines, overlong };
+}
+
+test('property: any bytes, any chunking, any limit give the lines and over-long reports of splitting the whole', () => {
+  const piece = fc.oneof(
+    fc.constantFrom('\n', '\r\n', '\r', ' ', 'é', '€', '{"a":1}', '\u{1F600}'),
+    fc.string({ maxLength: 12 }),
+    fc.uint8Array({ maxLength: 6 }).map((b) => Buffer.from(b).toString('latin1')),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(piece, { maxLength: 40 }),
+      fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 8 }),
+      fc.integer({ min: 0, max: 24 }),
+      fc.boolean(),
+      (pieces, cuts, max, rawBytes) => {
+        const bytes = rawBytes ? Uint8Array.from(Buffer.from(pieces.join(''), 'latin1')) : new TextEncoder().encode(pieces.join(''));
+        const lines: Array<[string, number]> = [];
+        const overlong: Array<[number, number]> = [];
+        const s = new LineSplitter(max, { line: (l, n) => lines.push([l, n]), overlong: (b, n) => overlong.push([b, n]) });
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length]!;
+          s.push(bytes.slice(at, at + n));
+          at += n;
+        }
+        s.end();
+        assert.deepEqual({ lines, overlong }, reference(bytes, max));
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });

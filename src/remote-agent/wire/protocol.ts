@@ -22,6 +22,16 @@ export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
 /** Control lines longer than this are rejected (a query is short; this bounds stdin memory). */
 export const MAX_CONTROL_LINE_BYTES = 64 * 1024;
 
+/**
+ * The longest frame line a reader of an agent run with `--max-body maxBodyBytes` has to accept, so
+ * it can bound its memory without losing entries: an entry's two bodies JSON-escaped (at most 6
+ * bytes per byte, as `\u0001`), its two heads (at most 64 KiB each, the HTTP/1 dissector's limit,
+ * repeated in the cookie and query maps) escaped alike, and 1 MiB for the rest; at least 16 MiB.
+ */
+export function maxFrameLineBytes(maxBodyBytes: number): number {
+  return Math.max(16 * 1024 * 1024, 2 * 6 * maxBodyBytes + 2 * 2 * 6 * 64 * 1024 + 1024 * 1024);
+}
+
 export interface RedactionInfo {
   readonly enabled: boolean;
   /** Normalised sensitive names in effect (defaults plus --redact-keys); empty when disabled. */
@@ -55,6 +65,13 @@ export interface HelloFrame {
 export interface EntryFrame {
   readonly type: 'entry';
   readonly entry: Entry;
+  /**
+   * Optional: the TCP sequence number (0 to 2^32-1) of the request's first byte, client to server.
+   * Agents at both ends of a connection report the same number for the same call, however late
+   * each joined the connection, so a consumer merging several agents keeps one copy. Not part of
+   * the entry; readers that do not need it ignore it.
+   */
+  readonly requestSeq?: number;
 }
 
 /** Cumulative counters since the agent started. */

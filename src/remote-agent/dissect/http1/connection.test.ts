@@ -9,16 +9,16 @@ import zlib from 'node:zlib';
 import type { Entry } from '../../../model/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
-import type { DissectOptions } from '../dissector.ts';
+import type { DissectOptions, EntryMeta } from '../dissector.ts';
 import { Http1Connection } from './connection.ts';
-import { CLIENT, SERVER, T0, c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from './testing.ts';
+import { CLIENT, SEQ_ORIGIN, SERVER, T0, c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from './testing.ts';
 
 interface Case {
   readonly name: string;
   readonly steps: readonly Step[];
   readonly conn?: Partial<ConnectionInfo>;
   readonly options?: Partial<DissectOptions>;
-  readonly check: (entries: Entry[], stats: CaptureStats) => void;
+  readonly check: (entries: Entry[], stats: CaptureStats, metas: EntryMeta[]) => void;
 }
 
 const GET = 'GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n';
@@ -402,6 +402,50 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'requestSeq: the sequence number of each request line (blank lines before it, pipelining, bodies)',
+    steps: [
+      c('GET /1 HTTP/1.1\r\n\r\n'),
+      s(OK('a')),
+      c('\r\nPOST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyzGET /3 HTTP/1.1\r\n\r\n'),
+      s(OK('b')),
+      s(OK('c')),
+      { close: 'fin' },
+    ],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => e.request.url), ['/1', '/2', '/3']);
+      const post = 'GET /1 HTTP/1.1\r\n\r\n'.length + 2;
+      const third = post + 'POST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz'.length;
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[0] }, { requestSeq: SEQ_ORIGIN[0] + post }, { requestSeq: SEQ_ORIGIN[0] + third }]);
+    },
+  },
+  {
+    name: 'requestSeq counts lost bytes, and the client side b counts in its own direction',
+    conn: { a: SERVER, b: CLIENT, aIsClientKnown: false },
+    steps: [s('GET /1 HTTP/1.1\r\n\r\n'), c(OK('a')), { gap: 500, dir: 1 }, s('\nGET /2 HTTP/1.1\r\n\r\n'), c(OK('b')), { close: 'fin' }],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => e.request.url), ['/1', '/2']);
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[1] }, { requestSeq: SEQ_ORIGIN[1] + 'GET /1 HTTP/1.1\r\n\r\n'.length + 500 + 1 }]);
+    },
+  },
+  {
+    name: 'capture joined inside a request line: the cut line is no request ("ET /a"), the next one is',
+    conn: { aIsClientKnown: false },
+    steps: [c('ET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n'), s('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb'), { close: 'fin' }],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => `${e.request.method} ${e.request.url}`), ['GET /b']);
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[0] + 'ET /a HTTP/1.1\r\n\r\n'.length }]);
+    },
+  },
+  {
+    name: 'capture joined inside a body whose last line ("ok", no newline) runs into the next request: it starts at its method',
+    conn: { aIsClientKnown: false },
+    steps: [c('dy text\nokGET /c HTTP/1.1\r\n\r\n'), s('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc'), { close: 'fin' }],
+    check(entries, _stats, metas) {
+      assert.deepEqual(entries.map((e) => `${e.request.method} ${e.request.url}`), ['GET /c']);
+      assert.deepEqual(metas, [{ requestSeq: SEQ_ORIGIN[0] + 'dy text\nok'.length }]);
+    },
+  },
+  {
     name: 'request truncated mid-body by the close',
     steps: [c('POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\npartial'), { close: 'fin' }],
     check(entries, stats) {
@@ -413,18 +457,18 @@ const CASES: Case[] = [
   },
 ];
 
-function run(tc: Case, how: Chunking): { entries: Entry[]; stats: CaptureStats } {
+function run(tc: Case, how: Chunking): { entries: Entry[]; stats: CaptureStats; metas: EntryMeta[] } {
   const rec = recorder(tc.options);
   const conn = new Http1Connection(fakeConn(tc.conn), rec.ctx);
   play(conn, tc.steps, how);
   if (!tc.steps.some((st) => 'close' in st)) conn.close('end-of-capture', T0 + 10_000_000);
-  return { entries: rec.entries, stats: rec.stats };
+  return { entries: rec.entries, stats: rec.stats, metas: rec.metas };
 }
 
 for (const tc of CASES) {
   test(tc.name, () => {
     const whole = run(tc, { kind: 'whole' });
-    tc.check(whole.entries, whole.stats);
+    tc.check(whole.entries, whole.stats, whole.metas);
     const expected = JSON.stringify(whole);
     const n = Math.min(longestData(tc.steps), 400);
     for (let at = 1; at < n; at++) {

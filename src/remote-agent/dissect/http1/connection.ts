@@ -200,6 +200,7 @@ export class Http1Connection implements DissectorStream {
     const a = this.#conn.a;
     const b = this.#conn.b;
     const clientIsA = this.#clientDir !== 1;
+    const requestSeq = this.#conn.sequenceAt?.(clientIsA ? 0 : 1, p.request.startOffset);
     const entry = buildEntry({
       id: `${this.#conn.index}-${p.ordinal}`,
       client: clientIsA ? a : b,
@@ -209,6 +210,6 @@ export class Http1Connection implements DissectorStream {
       error,
     });
     this.#ctx.stats.entries++;
-    this.#ctx.emit(entry);
+    this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }

@@ -16,6 +16,8 @@ export interface ParsedMessage {
   readonly head: MessageHead;
   /** Capture time of the first byte of the start line. */
   readonly startUs: number;
+  /** Where the start line begins in this direction's stream (bytes delivered and lost before it). */
+  readonly startOffset: number;
   /** Wire bytes: head, body with transfer framing, trailers (lost bytes included). */
   wireBytes: number;
   readonly body: BodyCollector;
@@ -65,6 +67,9 @@ export class MessageParser {
   #headParts: Uint8Array[] = [];
   #headLen = 0;
   #headStartUs = 0;
+  #headStartOffset = 0;
+  /** Stream offset of the next byte pushed: every byte pushed or lost so far. */
+  #offset = 0;
   /** HEAD/TRAILERS: bytes of the current line so far and its first byte (blank-line detection). */
   #lineLen = 0;
   #lineFirst = 0;
@@ -105,16 +110,18 @@ export class MessageParser {
   }
 
   push(bytes: Uint8Array, tsUs: number): void {
-    this.#run(bytes, 0, tsUs);
+    const base = this.#offset;
+    this.#offset += bytes.length;
+    this.#run(bytes, 0, tsUs, base);
   }
 
-  /** The state loop: each step consumes what it can and returns the new position. */
-  #run(bytes: Uint8Array, pos: number, tsUs: number): void {
+  /** The state loop: each step consumes what it can and returns the new position (`base`: the stream offset of bytes[0]). */
+  #run(bytes: Uint8Array, pos: number, tsUs: number, base: number): void {
     const len = bytes.length;
     while (pos < len) {
       switch (this.#state) {
         case State.START:
-          pos = this.#start(bytes, pos, tsUs);
+          pos = this.#start(bytes, pos, tsUs, base);
           break;
         case State.HEAD:
           pos = this.#head(bytes, pos);
@@ -138,6 +145,7 @@ export class MessageParser {
 
   /** `lost` bytes of this direction will never arrive. */
   gap(lost: number): void {
+    this.#offset += lost;
     const msg = this.#msg;
     switch (this.#state) {
       case State.BODY_LENGTH: {
@@ -214,21 +222,24 @@ export class MessageParser {
     this.#scanner.resync(atLineStart);
   }
 
-  #start(bytes: Uint8Array, pos: number, tsUs: number): number {
+  #start(bytes: Uint8Array, pos: number, tsUs: number, base: number): number {
     const found = this.#scanner.scan(bytes, pos, tsUs);
     if (found === null) return bytes.length;
-    if (found.bytes === bytes) return this.#beginHead(bytes, found.offset, found.startUs);
+    const startOffset = base + found.chunkOffset;
+    if (found.bytes === bytes) return this.#beginHead(bytes, found.offset, found.startUs, startOffset);
     // Joined with a carried partial start line: parse the joined bytes to their end. One level
     // only: a carried candidate holds no LF, so any new carry is the tail of `joined`.
-    this.#run(found.bytes, this.#beginHead(found.bytes, found.offset, found.startUs), tsUs);
+    const afterHead = this.#beginHead(found.bytes, found.offset, found.startUs, startOffset);
+    this.#run(found.bytes, afterHead, tsUs, startOffset - found.offset);
     return bytes.length;
   }
 
-  #beginHead(bytes: Uint8Array, pos: number, startUs: number): number {
+  #beginHead(bytes: Uint8Array, pos: number, startUs: number, startOffset: number): number {
     this.#state = State.HEAD;
     this.#headParts = [];
     this.#headLen = 0;
     this.#headStartUs = startUs;
+    this.#headStartOffset = startOffset;
     this.#lineLen = 0;
     this.#lineFirst = 0;
     return this.#head(bytes, pos);
@@ -284,6 +295,7 @@ export class MessageParser {
     const msg: ParsedMessage = {
       head,
       startUs: this.#headStartUs,
+      startOffset: this.#headStartOffset,
       wireBytes: size,
       body: new BodyCollector(this.#limits.body, parseContentCodings(fieldValue(head, 'content-encoding'))),
       problem: null,

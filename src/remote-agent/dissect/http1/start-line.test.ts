@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkMessageStart, checkStartLine, findStartLine, sniffHttp1 } from './start-line.ts';
+import { checkMessageStart, checkStartLine, findStartLine, knownMethodAt, sniffHttp1 } from './start-line.ts';
 
 const b = (x: string): Buffer => Buffer.from(x, 'latin1');
 
@@ -51,4 +51,17 @@ test('sniffHttp1: match, more, and early no for binary protocols', () => {
   assert.equal(sniffHttp1(b('\x16\x03\x01\x02\x00\x01\x00')), 'no');
   assert.equal(sniffHttp1(b('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00')), 'no');
   assert.equal(sniffHttp1(Buffer.alloc(5000, 0x61)), 'no');
+});
+
+test('knownMethodAt: where a request found mid-stream really starts (cut, glued to a body, or not a request)', () => {
+  const cases: Array<[string, number]> = [
+    ['GET /a HTTP/1.1\r\n', 0],
+    ['ET /a HTTP/1.1\r\n', -1], // a capture that joined after the G
+    ['T /a HTTP/1.1\r\n', -1],
+    ['okGET /a HTTP/1.1\r\n', 2], // a body's last line without a newline, then the request
+    ['xUNLOCK /a HTTP/1.1\r\n', 1], // the longest known method that ends the token
+    ['FOO /a HTTP/1.1\r\n', -1],
+    ['M-SEARCH * HTTP/1.1\r\n', -1],
+  ];
+  for (const [line, at] of cases) assert.equal(knownMethodAt(b(line), 0), at, JSON.stringify(line));
 });

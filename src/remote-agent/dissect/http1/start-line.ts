@@ -161,6 +161,26 @@ export function checkMessageStart(bytes: Uint8Array, off: number, end: number = 
   return checkLenientRequestLine(bytes, off, end);
 }
 
+/**
+ * Where the request line found at `off` really starts, for a start found where messages are not
+ * known to begin: the first byte of a capture that joined mid-connection, or a line after an LF
+ * while resynchronising. There a request line may be cut ("ET /a HTTP/1.1": the capture began
+ * after the G) or glued to a body's last line ("okGET /a HTTP/1.1": a body without a final
+ * newline), and both are well-formed request lines. So the method must be a known one, and a
+ * token that ends with one starts there (the longest: UNLOCK, not LOCK; never right after "-" or
+ * "_", which join the words of one token). -1 when none ends it.
+ */
+export function knownMethodAt(bytes: Uint8Array, off: number, end: number = bytes.length): number {
+  let tokenEnd = off;
+  while (tokenEnd < end && TCHAR[bytes[tokenEnd]] === 1) tokenEnd++;
+  for (let at = Math.max(off, tokenEnd - LONGEST_METHOD); at < tokenEnd; at++) {
+    // "-" and "_" join the words of one token (M-SEARCH is not SEARCH): no method starts after them.
+    if (at > off && (bytes[at - 1] === 0x2d || bytes[at - 1] === 0x5f)) continue;
+    if (KNOWN_METHODS.has(Buffer.from(bytes.buffer, bytes.byteOffset + at, tokenEnd - at).toString('latin1'))) return at;
+  }
+  return -1;
+}
+
 const anyKind = (): boolean => true;
 
 /**

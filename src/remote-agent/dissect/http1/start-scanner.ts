@@ -4,7 +4,7 @@
  * resynchronising (after a gap, an error, or a capture that began mid-connection). A candidate
  * start line cut by the chunk end is carried (copied) to the next chunk.
  */
-import { checkMessageStart, findStartLine, type StartKind } from './start-line.ts';
+import { checkMessageStart, findStartLine, knownMethodAt, type StartKind } from './start-line.ts';
 
 export type AcceptedKinds = 'any' | StartKind;
 
@@ -12,6 +12,11 @@ export interface StartFound {
   /** The chunk, or the carried bytes joined with it. */
   readonly bytes: Uint8Array;
   readonly offset: number;
+  /**
+   * Where the start line begins relative to the chunk given to scan(): `offset` itself, or less
+   * when `bytes` begins with carried bytes (negative when the start line began in an earlier chunk).
+   */
+  readonly chunkOffset: number;
   /** Capture time of the start line's first byte. */
   readonly startUs: number;
 }
@@ -30,6 +35,8 @@ export class MessageStartScanner {
   #streamStart = true;
   #carry: Uint8Array | null = null;
   #carryUs = 0;
+  /** Added to an offset in the bytes being scanned to make it relative to scan()'s chunk. */
+  #toChunk = 0;
 
   constructor(atBoundary: boolean, onGarbage: (reason: string) => void) {
     this.#strict = atBoundary;
@@ -61,8 +68,12 @@ export class MessageStartScanner {
 
   /** Returns the next start line, or null when the bytes are used up (a partial one is carried). */
   scan(bytes: Uint8Array, pos: number, nowUs: number): StartFound | null {
-    if (this.#carry === null) return this.#scan(bytes, pos, nowUs, nowUs);
+    if (this.#carry === null) {
+      this.#toChunk = 0;
+      return this.#scan(bytes, pos, nowUs, nowUs);
+    }
     const joined = Buffer.concat([this.#carry, bytes.subarray(pos)]);
+    this.#toChunk = pos - this.#carry.length;
     this.#carry = null;
     return this.#scan(joined, 0, this.#carryUs, nowUs);
   }
@@ -91,15 +102,28 @@ export class MessageStartScanner {
         this.#streamStart = true;
         return this.#keepCarry(bytes, pos, firstUs, nowUs);
       }
-      if (r !== 'no' && this.#accepts(r)) return this.#found(bytes, pos, firstUs, nowUs);
+      if (r !== 'no' && this.#accepts(r)) {
+        // The capture may have joined inside a request line, or right after a body's last bytes.
+        const at = r === 'request' ? knownMethodAt(bytes, pos, len) : pos;
+        if (at >= 0) return this.#found(bytes, at, firstUs, nowUs);
+      }
+      // Not known to be a line start either: look after the next LF.
+      this.#atLineStart = false;
     }
-    const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
-    if (found === null || found.offset === len) {
-      this.#atLineStart = found !== null;
-      return null;
+    for (;;) {
+      const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
+      if (found === null || found.offset === len) {
+        this.#atLineStart = found !== null;
+        return null;
+      }
+      if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
+      const at = found.result === 'request' ? knownMethodAt(bytes, found.offset, len) : found.offset;
+      if (at >= 0) return this.#found(bytes, at, firstUs, nowUs);
+      // A request line with a method nobody registered, found while resynchronising: more likely
+      // a body line than a request. Go on after it.
+      pos = found.offset;
+      this.#atLineStart = false;
     }
-    if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
-    return this.#found(bytes, found.offset, firstUs, nowUs);
   }
 
   #keepCarry(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): null {
@@ -114,6 +138,6 @@ export class MessageStartScanner {
     this.#streamStart = false;
     this.#strict = true; // once this message ends, the next one must follow right away
     // At offset 0 the first byte may be a carried one (earlier chunk); later ones are this chunk's.
-    return { bytes, offset, startUs: offset === 0 ? firstUs : nowUs };
+    return { bytes, offset, chunkOffset: offset + this.#toChunk, startUs: offset === 0 ? firstUs : nowUs };
   }
 }

@@ -5,27 +5,38 @@
 import type { Entry } from '../../../model/entry.ts';
 import { newCaptureStats, type CaptureStats } from '../../stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../tcp/stream.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectContext, type DissectOptions } from '../dissector.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectContext, type DissectOptions, type EntryMeta } from '../dissector.ts';
 
 export const CLIENT = { ip: '10.0.0.1', port: 40000 } as const;
 export const SERVER = { ip: '10.0.0.2', port: 80 } as const;
 /** 2024-01-01T00:00:00Z in µs. */
 export const T0 = 1_704_067_200_000_000;
 
+/** Sequence numbers of stream offset 0 in the fake connection: direction 0, then 1. */
+export const SEQ_ORIGIN = [1_000_000, 2_000_000] as const;
+
 export function fakeConn(over: Partial<ConnectionInfo> = {}): ConnectionInfo {
-  return { index: 7, a: CLIENT, b: SERVER, aIsClientKnown: true, firstSeenUs: T0, ...over };
+  const sequenceAt = (dir: Direction, offset: number): number => SEQ_ORIGIN[dir] + offset;
+  return { index: 7, a: CLIENT, b: SERVER, aIsClientKnown: true, firstSeenUs: T0, sequenceAt, ...over };
 }
 
 export interface Recorder {
   readonly ctx: DissectContext;
   readonly entries: Entry[];
+  /** What was emitted with each entry, in the same order. */
+  readonly metas: EntryMeta[];
   readonly stats: CaptureStats;
 }
 
 export function recorder(options: Partial<DissectOptions> = {}): Recorder {
   const entries: Entry[] = [];
+  const metas: EntryMeta[] = [];
   const stats = newCaptureStats();
-  return { ctx: { options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit: (e) => entries.push(e) }, entries, stats };
+  const emit = (e: Entry, meta: EntryMeta): void => {
+    entries.push(e);
+    metas.push(meta);
+  };
+  return { ctx: { options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit }, entries, metas, stats };
 }
 
 export type Step =

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { SharkError } from '../../model/errors.ts';
+import { readCaptureFile } from './capture-file-input.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'shark-input-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of chunks) out.push(chunk);
+  return out;
+}
+
+async function failure(chunks: AsyncIterable<Uint8Array>): Promise<SharkError> {
+  try {
+    await collect(chunks);
+  } catch (err) {
+    assert.ok(err instanceof SharkError, String(err));
+    return err;
+  }
+  assert.fail('expected an error');
+}
+
+/** Descriptors of this process open on `file`. */
+function fdsOn(file: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+
+test('a file comes in chunks of at most the chunk size, none reused, then the file is closed', async () => {
+  const file = join(dir, 'bytes.bin');
+  const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i & 0xff));
+  writeFileSync(file, bytes);
+  const chunks = await collect(readCaptureFile(file, 300));
+  assert.deepEqual(chunks.map((c) => c.length), [300, 300, 300, 100]);
+  // Collected first, compared after: no chunk was overwritten by a later read (parsers keep views).
+  assert.deepEqual(Buffer.concat(chunks), bytes);
+  assert.equal(fdsOn(file), 0);
+  // Stopping early (a reader that has enough) closes it too.
+  for await (const chunk of readCaptureFile(file, 300)) {
+    assert.equal(chunk.length, 300);
+    assert.equal(fdsOn(file), 1);
+    break;
+  }
+  assert.equal(fdsOn(file), 0);
+});
+
+test('a directory is a usage error naming it and what to name instead', async () => {
+  const err = await failure(readCaptureFile(dir));
+  assert.equal(err.code, 'USAGE');
+  assert.equal(err.message, `${dir} is a directory, not a capture file: name the capture files in it (e.g. ${dir}/*.pcap)`);
+  assert.equal(err.context['input'], dir);
+});
+
+test('file-system errors name the path, the errno and what to check', async () => {
+  const missing = await failure(readCaptureFile(join(dir, 'nope.pcap')));
+  assert.equal(missing.code, 'IO_ERROR');
+  assert.equal(missing.message, `cannot read ${join(dir, 'nope.pcap')}: ENOENT (check the path)`);
+  const notDir = join(dir, 'plain');
+  writeFileSync(notDir, '');
+  const under = await failure(readCaptureFile(join(notDir, 'x.pcap')));
+  assert.match(under.message, /: ENOTDIR \(check the path\)$/);
+});
+
+test('/dev/null reads as an empty stream', async () => {
+  assert.deepEqual(await collect(readCaptureFile('/dev/null')), []);
+});
