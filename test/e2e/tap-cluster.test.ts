@@ -15,7 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { findKubectl, LAUNCHER, runCommand } from '../helpers/run-cli.ts';
-import { agentsIn, assertNoAgents, requireBuild, runTap, startTap, tapEnv } from '../helpers/tap.ts';
+import { agentsIn, assertNoAgents, coreApiOf, requireBuild, runTap, startTap, tapEnv } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? false;
 if (skip) process.stdout.write(`# tap-cluster skipped: ${skip}\n`);
@@ -29,9 +29,7 @@ const allPods: [string, string][] = [];
 before(async () => {
   if (skip) return;
   sandbox = await startSandbox(demoShopFixture({ intervalMs: 200 }));
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
+  core = coreApiOf(sandbox);
   for (const p of (await core.listNamespacedPod({ namespace: 'shop' })).items) {
     const name = p.metadata!.name!;
     allPods.push(['shop', name]);

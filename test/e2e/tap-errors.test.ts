@@ -10,7 +10,7 @@ import { after, afterEach, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
-import { assertNoAgents, requireBuild, runTap } from '../helpers/tap.ts';
+import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? false;
 if (skip) process.stdout.write(`# tap-errors skipped: ${skip}\n`);
@@ -34,10 +34,8 @@ before(async () => {
   fixture.namespaces!.push({ name: 'locked', podSecurityEnforce: 'baseline' }, { name: 'strict', podSecurityEnforce: 'restricted' });
   fixture.pods!.push(app('locked', 'web'), app('strict', 'api'), app('shop', 'spare-a'), app('shop', 'spare-b'), app('shop', 'spare-c'));
   sandbox = await startSandbox(fixture);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  for (const p of (await core.listPodForAllNamespaces()).items) pods.push([p.metadata!.namespace!, p.metadata!.name!]);
+  core = coreApiOf(sandbox);
+  pods.push(...(await allPods(core)));
 });
 
 after(async () => {

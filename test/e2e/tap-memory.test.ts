@@ -14,7 +14,7 @@ import * as k8s from '@kubernetes/client-node';
 import { requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { memoryCgroupsReason } from '../sandbox/pod-cgroups.ts';
-import { agentsIn, assertNoAgents, requireBuild, runTap, startTap } from '../helpers/tap.ts';
+import { agentsIn, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? memoryCgroupsReason() ?? false;
 if (skip) process.stdout.write(`# tap-memory skipped: ${skip}\n`);
@@ -79,9 +79,7 @@ before(async () => {
       },
     ],
   });
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
+  core = coreApiOf(sandbox);
   // tight: its app fills the pod up to TIGHT_ROOM_MB below its limit (once it listens: a Running
   // pod's app may not yet), adjusted once for what holding costs besides the buffers.
   const memory = sandbox.podMemory('mem', 'tight')!;

@@ -12,9 +12,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { assertNoAgents, requireBuild, startTap, type TapLine } from '../helpers/tap.ts';
+import { assertNoAgents, coreApiOf, requireBuild, startTap, type TapLine } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? false;
 if (skip) process.stdout.write(`# tap-outage skipped: ${skip}\n`);
@@ -29,9 +28,7 @@ const pods: [string, string][] = [];
 before(async () => {
   if (skip) return;
   sandbox = await startSandbox(demoShopFixture({ intervalMs: 200 }));
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfig);
-  for (const p of (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'shop' })).items) {
+  for (const p of (await coreApiOf(sandbox).listNamespacedPod({ namespace: 'shop' })).items) {
     pods.push(['shop', p.metadata!.name!]);
     if (p.metadata!.name!.startsWith('front-end-')) frontEnd = p.metadata!.name!;
   }

@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { agentArchive, tarGzFolder } from '../../src/kube/agent-bundle.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
-import { agentsIn, assertNoAgents, requireBuild, runTap, startTap } from '../helpers/tap.ts';
+import { agentsIn, allPods, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 
 const skip = requireSandbox() ?? requireBuild() ?? false;
 if (skip) process.stdout.write(`# tap-safety skipped: ${skip}\n`);
@@ -60,10 +60,8 @@ before(async () => {
     app('safe', 'twice'),
   );
   sandbox = await startSandbox(fixture);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  for (const p of (await core.listPodForAllNamespaces()).items) pods.push([p.metadata!.namespace!, p.metadata!.name!]);
+  core = coreApiOf(sandbox);
+  pods.push(...(await allPods(core)));
 });
 
 after(async () => {

@@ -6,11 +6,24 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import type { Entry } from '../../src/model/entry.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
 
 export const MAIN = join(REPO_ROOT, 'dist', 'cmd', 'main.js');
+
+/** A client-node CoreV1Api on the sandbox's admin kubeconfig: what tests read pods with. */
+export function coreApiOf(sandbox: Sandbox): k8s.CoreV1Api {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfig);
+  return kc.makeApiClient(k8s.CoreV1Api);
+}
+
+/** Every pod of the sandbox as [namespace, name]: where assertNoAgents looks. */
+export async function allPods(core: k8s.CoreV1Api): Promise<Array<[string, string]>> {
+  return (await core.listPodForAllNamespaces()).items.map((p) => [p.metadata!.namespace!, p.metadata!.name!]);
+}
 
 /** null when the built CLI and agent exist, else the reason to skip. */
 export function requireBuild(): string | null {
