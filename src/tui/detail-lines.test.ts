@@ -15,7 +15,7 @@ test('detail: request line, headers, query, pretty JSON body, timing and connect
   assert.ok(lines.includes('Query (1)'));
   assert.ok(lines.includes('  size: 5'));
   assert.ok(lines.includes('Response 200 OK'));
-  const body = lines.indexOf('Body (application/json, 24B)');
+  const body = lines.indexOf('Body (application/json, 24 B)');
   assert.deepEqual(lines.slice(body + 1, body + 5), ['  {', '    "id": "1",', '    "name": "sock"', '  }']);
   assert.ok(lines.some((line) => line.startsWith('  response  after 13ms')));
   assert.ok(lines.includes('  client    10.0.0.1:40000 (sock-shop/front-end)'));
@@ -30,11 +30,11 @@ test('detail: an unanswered request says why', () => {
 
 test('bodies: binary as a base64 note, truncation marked, invalid JSON as text', () => {
   assert.deepEqual(texts(bodyLines({ text: 'AAEC', mimeType: 'image/png', encoding: 'base64', size: 3 })), [
-    'Body (image/png, 3B)',
-    '  [binary body: 3B, kept as base64; y shows the raw entry]',
+    'Body (image/png, 3 B)',
+    '  [binary body: 3 B, kept as base64; y shows the raw entry]',
   ]);
   const cut = bodyLines({ text: '{"a":', mimeType: 'application/json', truncated: true, size: 90_000 });
-  assert.deepEqual(texts(cut), ['Body (application/json, 88K)', '  {"a":', '  … truncated: only the first 5B are kept']);
+  assert.deepEqual(texts(cut), ['Body (application/json, 88 KiB)', '  {"a":', '  … truncated: only the first 5 B are kept']);
   assert.equal(cut[2].tone, 'warning');
 });
 

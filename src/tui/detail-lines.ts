@@ -7,7 +7,8 @@
  */
 import type { Entry, HeaderMap, QueryMap } from '../model/entry.ts';
 import { sanitizeBlock, sanitizeLine } from '../model/terminal-text.ts';
-import { endpointLabel, formatBytes, formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
+import { formatBytes } from '../model/byte-units.ts';
+import { endpointLabel, formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
 
 /** Characters of one line shown at most (about 100 rows once wrapped); the rest is counted. */
 export const MAX_LINE_CHARS = 10_000;

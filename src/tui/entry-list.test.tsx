@@ -17,9 +17,9 @@ test('list: titles, one line per entry with route, method, path, status, latency
   const { lastFrame } = render(<EntryList entries={entries} firstIndex={0} selected={2} width={120} height={6} emptyText="none" />);
   const lines = plain(lastFrame()).split('\n');
   assert.match(lines[0], /^ TIME \(UTC\)\s+PROTO\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY\s+REQ\/RESP$/);
-  assert.match(lines[1], /^ 16:00:00\.000 HTTP {2}front-end -> catalogue\s+GET\s+\/catalogue\?size=5\s+200\s+13ms\s+120B\/2\.0K$/);
+  assert.match(lines[1], /^ 16:00:00\.000 HTTP {2}front-end -> catalogue\s+GET\s+\/catalogue\?size=5\s+200\s+13ms\s+120 B\/2\.0 KiB$/);
   assert.match(lines[2], /10\.0\.0\.1:40001 -> carts\s+GET\s+\/carts\/1\s+503\s+250ms/);
-  assert.match(lines[3], /front-end -> orders\s+POST\s+\/orders\s+ERR\s+-\s+120B\/-$/);
+  assert.match(lines[3], /front-end -> orders\s+POST\s+\/orders\s+ERR\s+-\s+120 B\/-$/);
   assert.ok(lines.every((line) => line.length <= 120));
   assert.match(lines[3]!, /^▸/, 'the selected row is marked, visible without colours');
 });

@@ -3,6 +3,7 @@
  * No Ink here: the list component only places these strings.
  */
 import type { Endpoint, Entry } from '../model/entry.ts';
+import { formatBytes } from '../model/byte-units.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
 
 export type StatusClass = 'info' | 'success' | 'redirect' | 'client-error' | 'server-error' | 'none';
@@ -29,18 +30,6 @@ export function endpointLabel(endpoint: Endpoint): string {
 export function formatClock(entry: Entry): string {
   const match = /T(\d\d:\d\d:\d\d\.\d{3})/.exec(entry.startTime);
   return match ? match[1] : new Date(entry.timestamp).toISOString().slice(11, 23);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
-  const units = ['K', 'M', 'G', 'T'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
 }
 
 export function formatLatency(ms: number): string {
@@ -90,7 +79,7 @@ const FIXED: readonly Column[] = [
   { name: 'path', title: 'PATH', width: 0, align: 'left' },
   { name: 'status', title: 'STAT', width: 4, align: 'right' },
   { name: 'latency', title: 'LATENCY', width: 8, align: 'right' },
-  { name: 'sizes', title: 'REQ/RESP', width: 11, align: 'right' },
+  { name: 'sizes', title: 'REQ/RESP', width: 15, align: 'right' },
 ];
 
 /** Dropped, in this order, when route and path would get fewer than MIN_FLEXIBLE cells together. */
