@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { capGraph } from './graph-cap.ts';
 
-function edge(from: string, to: string, requests: number, errors = 0, p95Ms = 10): GraphEdge {
-  return { from, to, protocol: 'HTTP', requests, errors, errorRate: errors / requests, p50Ms: p95Ms / 2, p95Ms };
+function edge(from: string, to: string, requests: number, serverErrors = 0, p95Ms = 10): GraphEdge {
+  return { from, to, protocol: 'HTTP', requests, clientErrors: Math.min(1, requests - serverErrors), serverErrors, unanswered: 0, p50Ms: p95Ms / 2, p95Ms };
 }
 
 test('a small graph is drawn as it is', () => {
@@ -23,7 +23,8 @@ test('past the cap the quietest workloads fold into one node, with their traffic
   const folded = capped.edges.find((e) => e.from === '(9 others)');
   assert.equal(folded?.to, 'front-end');
   assert.equal(folded?.requests, 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9);
-  assert.equal(folded?.errors, 4);
+  assert.equal(folded?.serverErrors, 4);
+  assert.equal(folded?.clientErrors, 9, 'each folded edge had one 4xx');
   assert.equal(folded?.p95Ms, 28);
   assert.equal(capped.edges.reduce((n, e) => n + e.requests, 0), graph.edges.reduce((n, e) => n + e.requests, 0), 'no request is lost');
 });

@@ -12,7 +12,7 @@ import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
 import type { Command, KeyMode, ViewName } from './keys.ts';
 import type { ListViewport } from './list-viewport.ts';
-import { filterForItem, mapItems, type MapItem } from './map-items.ts';
+import { filterForItem, mapItems, narrowFilter, type MapItem } from './map-items.ts';
 import { useFilterBar, type CompileQuery, type FilterBar } from './use-filter-bar.ts';
 import { useListViewport } from './use-list-viewport.ts';
 
@@ -23,9 +23,27 @@ export interface TuiState {
   readonly bodyHeight: number;
   readonly filterBar: FilterBar;
   readonly detail: DetailState & { readonly lines: readonly DetailLine[] };
-  readonly map: { readonly graph: ServiceGraph; readonly layout: GraphLayout; readonly items: readonly MapItem[]; readonly selected: number };
+  readonly map: {
+    readonly graph: ServiceGraph;
+    readonly layout: GraphLayout;
+    readonly items: readonly MapItem[];
+    readonly selected: number;
+    /** The filter enter would apply: the active one narrowed to the selection. */
+    readonly query: string | undefined;
+    /** True when enter narrows an active filter (rather than setting the first one). */
+    readonly narrows: boolean;
+  };
+  /** Set while the filter is the one the service map narrowed: the list says so, esc undoes it. */
+  readonly narrowed: Narrowing | undefined;
   run(command: Command): void;
   onText(input: string, key: Key, mode: KeyMode): void;
+}
+
+/** A filter the service map set: `previous` (the filter before; '' for none) narrowed by `term`. */
+export interface Narrowing {
+  readonly previous: string;
+  readonly term: string;
+  readonly query: string;
 }
 
 interface DetailState {
@@ -58,15 +76,21 @@ export function useTuiState(input: TuiStateInput): TuiState {
   const [isHelpOpen, setHelpOpen] = useState(false);
   const [detail, setDetail] = useState<DetailState>({ entry: undefined, raw: false, scroll: 0, curl: undefined });
   const [mapSelected, setMapSelected] = useState(0);
+  const [narrowing, setNarrowing] = useState<Narrowing | undefined>(undefined);
   const filterBar = useFilterBar(store, input.compile, snapshot.filter, input.initialFilter);
+  // Only while that filter is still the active one: any other filter (typed, from history) ends it.
+  const narrowed = narrowing !== undefined && narrowing.query === snapshot.filter ? narrowing : undefined;
   const bodyHeight = Math.max(1, input.bodyHeight - (filterBar.isOpen ? input.filterBarRows : 0));
-  const listHeight = Math.max(1, bodyHeight - 1); // minus the column titles
+  // Minus the column titles, and the notice line while a narrowing is shown above the list.
+  const listHeight = Math.max(1, bodyHeight - 1 - (narrowed === undefined ? 0 : 1));
   const [viewport, moveList] = useListViewport(snapshot.shown, listHeight);
 
   const graph = useMemo(() => (view === 'map' ? capGraph(store.graph()) : EMPTY_GRAPH), [store, view, snapshot.version]);
   const layout = useMemo(() => layoutGraph(graph), [graph]);
   const items = useMemo(() => mapItems(graph, layout), [graph, layout]);
   const selected = Math.min(mapSelected, Math.max(0, items.length - 1));
+  const term = items[selected] === undefined ? undefined : filterForItem(graph, items[selected]);
+  const mapQuery = term === undefined ? undefined : narrowFilter(snapshot.filter, term);
 
   const lines = useMemo(() => {
     if (detail.entry === undefined) return [];
@@ -114,10 +138,16 @@ export function useTuiState(input: TuiStateInput): TuiState {
         return setDetail((old) => ({ ...old, curl }));
       }
       case 'map.select': {
-        const item = items[selected];
-        const query = item === undefined ? undefined : filterForItem(graph, item);
-        if (query !== undefined && filterBar.applyQuery(query)) setView('list');
-        return;
+        if (term === undefined || mapQuery === undefined || mapQuery === snapshot.filter) return setView('list');
+        // applyQuery compiles first: a query that does not compile opens the bar on it instead.
+        if (!filterBar.applyQuery(mapQuery)) return;
+        setNarrowing({ previous: snapshot.filter, term, query: mapQuery });
+        return setView('list');
+      }
+      case 'filter.undo': {
+        if (narrowed === undefined) return;
+        setNarrowing(undefined);
+        return void filterBar.applyQuery(narrowed.previous);
       }
       case 'filter.apply': return void filterBar.apply();
       case 'filter.cancel': return filterBar.cancel();
@@ -138,5 +168,5 @@ export function useTuiState(input: TuiStateInput): TuiState {
     else if (text !== '' && !key.ctrl && !key.meta) filterBar.type(text);
   };
 
-  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected }, run, onText };
+  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, query: mapQuery, narrows: term !== undefined && mapQuery !== term }, narrowed, run, onText };
 }
