@@ -95,12 +95,12 @@ test('wrapping keeps every character and indents continuations', () => {
 
 test('curl: method, URL from Host, headers, quoted body', () => {
   const entry = makeEntry({ method: 'POST', url: '/orders', requestHeaders: { Host: 'orders', 'Content-Type': 'application/json', 'Content-Length': '9' }, requestBody: { text: `{"n":"O'Brien"}`, mimeType: 'application/json' } });
-  assert.equal(curlCommand(entry), `curl -X POST 'http://orders/orders' -H 'Content-Type: application/json' --data-raw '{"n":"O'\\''Brien"}'`);
+  assert.equal(curlCommand(entry), `curl 'http://orders/orders' -H 'Content-Type: application/json' --data-binary '{"n":"O'\\''Brien"}'`);
 });
 
 test('curl: no Host header falls back to the server address; binary bodies are decoded by the shell', () => {
   const entry = makeEntry({ method: 'PUT', url: '/blob', requestHeaders: {}, requestBody: { text: 'AAEC', mimeType: 'application/octet-stream', encoding: 'base64' } });
-  assert.equal(curlCommand(entry), `printf %s 'AAEC' | base64 -d | curl -X PUT 'http://10.0.0.2:80/blob' --data-binary @-`);
+  assert.equal(curlCommand(entry), `printf %s 'AAEC' | base64 -d | curl -X PUT 'http://10.0.0.2:80/blob' -H 'Content-Type:' --data-binary @-`);
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
 });
 
