@@ -4,7 +4,7 @@
  */
 import { kflString } from '../kfl/index.ts';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
-import { formatLatency } from './entry-row.ts';
+import { cutText, formatLatency } from './entry-row.ts';
 import type { GraphLayout } from './graph-layout.ts';
 import type { MapSelection } from './graph-canvas.ts';
 
@@ -45,6 +45,34 @@ export function narrowFilter(active: string, term: string): string {
   const old = active.trim();
   if (old === '' || old === term) return term;
   return `(${old}) and ${term}`;
+}
+
+/** The filter a map selection sets: `previous` (the active one; '' for none) narrowed by `term`. */
+export interface Narrowing {
+  readonly previous: string;
+  readonly term: string;
+  readonly query: string;
+}
+
+export function narrowing(active: string, term: string): Narrowing {
+  return { previous: active, term, query: narrowFilter(active, term) };
+}
+
+/** True when the query combines a filter that was active (not just the selection's term). */
+export function isNarrowing(narrowed: Narrowing): boolean {
+  return narrowed.query !== narrowed.term;
+}
+
+/**
+ * The query in at most `room` cells, display-safe: whole when it fits, else the earlier filter is
+ * cut so the term the map adds (the news) stays in view.
+ */
+export function fitNarrowing(narrowed: Narrowing, room: number): string {
+  const whole = cutText(narrowed.query, room);
+  if (whole === narrowed.query || !isNarrowing(narrowed)) return whole;
+  const term = cutText(narrowed.term, room);
+  const old = cutText(narrowed.previous.trim(), room - term.length - '() and '.length);
+  return old === '' ? term : `(${old}) and ${term}`;
 }
 
 export function asSelection(item: MapItem | undefined): MapSelection {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { layoutGraph } from './graph-layout.ts';
-import { filterForItem, mapItems, narrowFilter } from './map-items.ts';
+import { filterForItem, mapItems, narrowing } from './map-items.ts';
 import { ServiceMap } from './service-map.tsx';
 import { plain } from './test-support.ts';
 
@@ -20,8 +20,8 @@ function renderMap(selected: number, width: number, height: number, activeFilter
   const layout = layoutGraph(GRAPH);
   const items = mapItems(GRAPH, layout);
   const term = items[selected] === undefined ? undefined : filterForItem(GRAPH, items[selected]);
-  const query = term === undefined ? undefined : narrowFilter(activeFilter, term);
-  return render(<ServiceMap graph={GRAPH} layout={layout} items={items} selected={selected} query={query} narrows={query !== term} width={width} height={height} />).lastFrame() ?? '';
+  const pending = term === undefined ? undefined : narrowing(activeFilter, term);
+  return render(<ServiceMap graph={GRAPH} layout={layout} items={items} selected={selected} pending={pending} width={width} height={height} />).lastFrame() ?? '';
 }
 
 test('map: every service in a box, edges with counts, the edge table with 4xx and 5xx shares and latencies', () => {
@@ -50,8 +50,16 @@ test('map: a terminal smaller than the drawing scrolls to the selection', () => 
   const payment = mapItems(GRAPH, layout).findIndex((item) => item.kind === 'node' && item.id === 'payment');
   const frame = plain(renderMap(payment, 40, 14));
   assert.match(frame, /payment/);
-  assert.match(frame, /scrolled to the selection/);
+  assert.match(frame, /^enter filters on: dst\.name == "payment"$/m, 'what enter does comes first; the scroll note only where it fits');
   assert.ok(frame.split('\n').every((line) => line.length <= 40));
+  assert.match(plain(renderMap(payment, 90, 10)), /enter filters on: dst\.name == "payment" · map \d+x\d+, scrolled to the selection/);
+});
+
+test('map at 80 columns: a long active filter is cut so the selection\'s term stays whole', () => {
+  const frame = plain(renderMap(6 + 1, 80, 21, 'response.status >= 400 and request.path.startsWith("/catalogue/items")'));
+  const line = frame.split('\n').find((text) => text.startsWith('enter narrows to: '));
+  assert.ok(line !== undefined && line.length <= 80, frame);
+  assert.match(line, /^enter narrows to: \(respons.*…\) and src\.name == "front-end" and dst\.name == "carts"$/);
 });
 
 test('map at 80 columns: every table column is there and the caller -> callee names are whole', () => {
@@ -63,6 +71,6 @@ test('map at 80 columns: every table column is there and the caller -> callee na
 
 test('map: no traffic yet', () => {
   const empty: ServiceGraph = { nodes: [], edges: [] };
-  const frame = plain(render(<ServiceMap graph={empty} layout={layoutGraph(empty)} items={[]} selected={0} query={undefined} narrows={false} width={80} height={10} />).lastFrame());
+  const frame = plain(render(<ServiceMap graph={empty} layout={layoutGraph(empty)} items={[]} selected={0} pending={undefined} width={80} height={10} />).lastFrame());
   assert.match(frame, /No traffic in the current view yet\./);
 });

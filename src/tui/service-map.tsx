@@ -7,10 +7,10 @@ import { useMemo } from 'react';
 import { Box, Text } from 'ink';
 import { isFailing } from '../pipeline/service-graph.ts';
 import type { ServiceGraph } from '../pipeline/store-api.ts';
-import { cutText, fitCell } from './entry-row.ts';
+import { fitCell } from './entry-row.ts';
 import { cropRows, drawGraph, scrollToShow } from './graph-canvas.ts';
 import type { GraphLayout } from './graph-layout.ts';
-import { EDGE_TABLE_TITLE, edgeTableCells, type MapItem } from './map-items.ts';
+import { EDGE_TABLE_TITLE, edgeTableCells, fitNarrowing, isNarrowing, type MapItem, type Narrowing } from './map-items.ts';
 import { ACCENT, CELL_COLORS } from './theme.ts';
 
 export interface ServiceMapProps {
@@ -18,9 +18,8 @@ export interface ServiceMapProps {
   readonly layout: GraphLayout;
   readonly items: readonly MapItem[];
   readonly selected: number;
-  /** What enter applies (the active filter narrowed to the selection), and whether it narrows one. */
-  readonly query: string | undefined;
-  readonly narrows: boolean;
+  /** What enter applies: the active filter narrowed to the selection. */
+  readonly pending: Narrowing | undefined;
   readonly width: number;
   readonly height: number;
 }
@@ -33,7 +32,7 @@ function tableLine(cells: readonly string[], width: number): string {
   return cells.map((cell, i) => fitCell(cell, i === 0 ? Math.max(10, width - fixed) : TABLE_WIDTHS[i], i === 0 ? 'left' : 'right')).join(' ');
 }
 
-export function ServiceMap({ graph, layout, items, selected, query, narrows, width, height }: ServiceMapProps) {
+export function ServiceMap({ graph, layout, items, selected, pending, width, height }: ServiceMapProps) {
   const item = items[selected];
   const drawn = useMemo(() => drawGraph(layout, item), [layout, item]);
   if (graph.nodes.length === 0) return <Text color="gray">No traffic in the current view yet.</Text>;
@@ -47,6 +46,11 @@ export function ServiceMap({ graph, layout, items, selected, query, narrows, wid
   const left = scrollToShow(focus.x, focus.w, width, layout.width);
   const rows = cropRows(drawn, top, left, width, mapHeight);
   const edgeRow = item?.kind === 'edge' ? item.index : -1;
+  // What enter does comes first and gets the room (its new term kept whole); the scroll note follows if it fits.
+  const label = pending !== undefined && isNarrowing(pending) ? 'enter narrows to: ' : 'enter filters on: ';
+  const query = pending === undefined ? '-' : fitNarrowing(pending, Math.max(1, width - label.length));
+  const note = layout.width > width || layout.height > mapHeight ? ` · map ${layout.width}x${layout.height}, scrolled to the selection` : '';
+  const scrolled = label.length + query.length + note.length <= width ? note : '';
   const tableTop = scrollToShow(Math.max(0, edgeRow), 1, tableRows - 1, graph.edges.length);
 
   return (
@@ -63,9 +67,9 @@ export function ServiceMap({ graph, layout, items, selected, query, narrows, wid
         ))}
       </Box>
       <Text color="gray" wrap="truncate">
-        {layout.width > width || layout.height > mapHeight ? `map ${layout.width}x${layout.height}, scrolled to the selection · ` : ''}
-        {narrows ? 'enter narrows to: ' : 'enter filters on: '}
-        <Text color={ACCENT}>{query === undefined ? '-' : cutText(query, width)}</Text>
+        {label}
+        <Text color={ACCENT}>{query}</Text>
+        {scrolled}
       </Text>
       <Text bold wrap="truncate">{tableLine(EDGE_TABLE_TITLE, width)}</Text>
       {graph.edges.slice(tableTop, tableTop + tableRows - 1).map((one, i) => (

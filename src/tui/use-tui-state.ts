@@ -12,7 +12,7 @@ import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
 import type { Command, KeyMode, ViewName } from './keys.ts';
 import type { ListViewport } from './list-viewport.ts';
-import { filterForItem, mapItems, narrowFilter, type MapItem } from './map-items.ts';
+import { filterForItem, mapItems, narrowing as narrowingOf, type MapItem, type Narrowing } from './map-items.ts';
 import { useFilterBar, type CompileQuery, type FilterBar } from './use-filter-bar.ts';
 import { useListViewport } from './use-list-viewport.ts';
 
@@ -29,21 +29,12 @@ export interface TuiState {
     readonly items: readonly MapItem[];
     readonly selected: number;
     /** The filter enter would apply: the active one narrowed to the selection. */
-    readonly query: string | undefined;
-    /** True when enter narrows an active filter (rather than setting the first one). */
-    readonly narrows: boolean;
+    readonly pending: Narrowing | undefined;
   };
   /** Set while the filter is the one the service map narrowed: the list says so, esc undoes it. */
   readonly narrowed: Narrowing | undefined;
   run(command: Command): void;
   onText(input: string, key: Key, mode: KeyMode): void;
-}
-
-/** A filter the service map set: `previous` (the filter before; '' for none) narrowed by `term`. */
-export interface Narrowing {
-  readonly previous: string;
-  readonly term: string;
-  readonly query: string;
 }
 
 interface DetailState {
@@ -90,7 +81,7 @@ export function useTuiState(input: TuiStateInput): TuiState {
   const items = useMemo(() => mapItems(graph, layout), [graph, layout]);
   const selected = Math.min(mapSelected, Math.max(0, items.length - 1));
   const term = items[selected] === undefined ? undefined : filterForItem(graph, items[selected]);
-  const mapQuery = term === undefined ? undefined : narrowFilter(snapshot.filter, term);
+  const pending = term === undefined ? undefined : narrowingOf(snapshot.filter, term);
 
   const lines = useMemo(() => {
     if (detail.entry === undefined) return [];
@@ -138,10 +129,10 @@ export function useTuiState(input: TuiStateInput): TuiState {
         return setDetail((old) => ({ ...old, curl }));
       }
       case 'map.select': {
-        if (term === undefined || mapQuery === undefined || mapQuery === snapshot.filter) return setView('list');
+        if (pending === undefined || pending.query === snapshot.filter) return setView('list');
         // applyQuery compiles first: a query that does not compile opens the bar on it instead.
-        if (!filterBar.applyQuery(mapQuery)) return;
-        setNarrowing({ previous: snapshot.filter, term, query: mapQuery });
+        if (!filterBar.applyQuery(pending.query)) return;
+        setNarrowing(pending);
         return setView('list');
       }
       case 'filter.undo': {
@@ -168,5 +159,5 @@ export function useTuiState(input: TuiStateInput): TuiState {
     else if (text !== '' && !key.ctrl && !key.meta) filterBar.type(text);
   };
 
-  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, query: mapQuery, narrows: term !== undefined && mapQuery !== term }, narrowed, run, onText };
+  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, pending }, narrowed, run, onText };
 }
