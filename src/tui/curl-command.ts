@@ -11,6 +11,11 @@
  * So the command holds no control character but LF inside single quotes (sh keeps it there); every
  * other one is spliced in with printf octal escapes, `"$(printf '\033')"`, whose output never ends
  * in a newline, so the command substitution strips nothing.
+ *
+ * The command is also the request as curl sends it: no flag that curl implies anyway (`-X GET`, or
+ * `-X POST` with a body), bodies as `--data-binary` (byte for byte, unlike `-d`), and nothing the
+ * request did not ask for: `-k` is never added for TLS traffic, and curl's default form Content-Type
+ * is emptied when the request had none. src/tui/curl-replay.test.ts checks this against a real curl.
  */
 import type { Entry } from '../model/entry.ts';
 
