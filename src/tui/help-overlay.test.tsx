@@ -30,4 +30,5 @@ test('help: the map explains its figures (4xx%, 5xx%, NO RSP) and what enter and
   assert.match(map, /NO RSP no answer \(in neither share\)/);
   assert.match(map, /enter: \(active filter\) and dst\.name == "x"/);
   assert.match(map, /esc in the entry list then brings back the filter before enter/);
+  for (const binding of bindingsFor('map')) assert.ok(map.includes(binding.help), `still listed with the notes: ${binding.help}`);
 });

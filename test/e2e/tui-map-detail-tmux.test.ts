@@ -117,6 +117,15 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
         }
       }
 
+      // The help overlay explains the figures and enter.
+      tmux('send-keys', '-t', session, '?');
+      screen = await waitForScreen(session, 'the map help', (s) => /Keys: service map/.test(s) && /esc in the entry list then brings back the filter before enter/.test(s));
+      assert.match(screen, /4xx% 5xx% shares answered 400-499, 500-599/);
+      assert.match(screen, /enter +narrow the filter to the selection/);
+      keep('Help overlay (service map)', screen);
+      tmux('send-keys', '-t', session, 'Escape');
+      await waitForScreen(session, 'the map again', (s) => /CALLER -> CALLEE/.test(s));
+
       // Type a filter in the list, then narrow it from the map.
       tmux('send-keys', '-t', session, 'Tab');
       await waitForScreen(session, 'the list', (s) => /TIME \(UTC\)/.test(s));
