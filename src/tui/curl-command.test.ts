@@ -69,7 +69,7 @@ function intended(entry: Entry): { args: string[]; stdin: Buffer } {
   if (body === null || !hasBody) return { args, stdin: Buffer.alloc(0) };
   if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) args.push('-H', 'Content-Type:');
   if (body.encoding === 'base64') return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text, 'base64') };
-  if (body.text.includes('\u0000') || body.text.startsWith('@')) return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text) };
+  if (body.text.includes('\u0000') || body.text.startsWith('@') || Buffer.byteLength(body.text) > 64 * 1024) return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text) };
   return { args: [...args, '--data-binary', body.text], stdin: Buffer.alloc(0) };
 }
 

@@ -79,15 +79,22 @@ function methodFlags(method: string, hasBody: boolean): readonly string[] {
 }
 
 /**
+ * Bodies longer than this go through stdin: Linux caps one argument of exec at 128 KiB
+ * (MAX_ARG_STRLEN), and the shell's printf, a builtin, is not exec'd.
+ */
+const MAX_BODY_ARGUMENT = 64 * 1024;
+
+/**
  * The body's bytes and whether they must come through stdin: `--data-binary` reads a file when its
- * value starts with `@` (a body from traffic must never make curl read and send a local file), and
- * no argument can carry NUL or binary bytes. Everything else is one quoted argument.
+ * value starts with `@` (a body from traffic must never make curl read and send a local file), no
+ * argument can carry NUL or binary bytes, and none can be longer than exec allows. Everything else
+ * is one quoted argument.
  */
 function bodyOf(entry: Entry): { readonly text: string; readonly stdin: Uint8Array | null } | null {
   const body = entry.request.postData;
   if (body === null || body.text === '') return null;
   if (body.encoding === 'base64') return { text: body.text, stdin: Buffer.from(body.text, 'base64') };
-  if (body.text.includes('\u0000') || body.text.startsWith('@')) return { text: body.text, stdin: Buffer.from(body.text, 'utf8') };
+  if (body.text.includes('\u0000') || body.text.startsWith('@') || Buffer.byteLength(body.text) > MAX_BODY_ARGUMENT) return { text: body.text, stdin: Buffer.from(body.text, 'utf8') };
   return { text: body.text, stdin: null };
 }
 
