@@ -165,6 +165,21 @@ test('app: enter in the map with no filter sets the selection\'s query alone; th
   assert.equal(store.filter?.query, 'dst.name == "carts"', 'esc undoes only the map\'s own narrowing');
 });
 
+test('app: with the notice above a full list, the newest row is still shown selected and the frame still fits', async () => {
+  const many = Array.from({ length: 30 }, (_, index) => makeEntry({ index, dst: index % 2 === 0 ? 'catalogue' : 'carts', url: `/item/${index}` }));
+  const { press } = start({ rows: 16, entries: many });
+  await settle();
+  const nodes = await press('m');
+  assert.match(nodes, /enter filters on: src\.name == "front-end"/);
+  const frame = await press('j', KEYS.enter);
+  assert.match(frame, /^filter set from the map: dst\.name == "(carts|catalogue)"/m);
+  const lines = frame.split('\n');
+  assert.ok(lines.length <= 15, `one row stays free:\n${frame}`);
+  const newest = lines.find((line) => line.startsWith('▸'));
+  assert.match(newest ?? '', /\/item\/(29|28) /, `the newest matching entry is selected and visible:\n${frame}`);
+  assert.match(lines[lines.length - 1]!, /q quit/);
+});
+
 test('app: ? shows the keys of the current view, esc closes it', async () => {
   const { press } = start();
   await settle();
