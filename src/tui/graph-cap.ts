@@ -11,6 +11,11 @@ function othersId(count: number): string {
   return `(${count} others)`;
 }
 
+/** The fold node stands for many workloads: no one query selects its traffic. */
+export function isFoldedNode(id: string): boolean {
+  return /^\(\d+ others\)$/.test(id);
+}
+
 /** Merges parallel edges after folding: counts add up; latencies keep the slowest (an upper bound). */
 function mergeEdges(edges: readonly GraphEdge[]): GraphEdge[] {
   const byKey = new Map<string, GraphEdge>();

@@ -5,6 +5,7 @@
 import { kflString } from '../kfl/index.ts';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { cutText, formatLatency } from './entry-row.ts';
+import { isFoldedNode } from './graph-cap.ts';
 import type { GraphLayout } from './graph-layout.ts';
 import type { MapSelection } from './graph-canvas.ts';
 
@@ -24,14 +25,18 @@ function sideTerm(side: 'src' | 'dst', id: string): string {
   return IP_LIKE.test(id) && /[.:]/.test(id) ? `${side}.ip == ${kflString(id)}` : `${side}.name == ${kflString(id)}`;
 }
 
-/** The traffic a selection stands for: calls into a node (calls out of it when nothing calls it), or one edge. */
+/**
+ * The traffic a selection stands for: calls into a node (calls out of it when nothing calls it), or
+ * one edge; undefined for the "(N others)" fold and its edges, which no name query matches.
+ */
 export function filterForItem(graph: ServiceGraph, item: MapItem): string | undefined {
   if (item.kind === 'node') {
+    if (isFoldedNode(item.id)) return undefined;
     const isCalled = graph.edges.some((edge) => edge.to === item.id);
     return sideTerm(isCalled ? 'dst' : 'src', item.id);
   }
   const edge = graph.edges[item.index];
-  if (edge === undefined) return undefined;
+  if (edge === undefined || isFoldedNode(edge.from) || isFoldedNode(edge.to)) return undefined;
   return `${sideTerm('src', edge.from)} and ${sideTerm('dst', edge.to)}`;
 }
 

@@ -129,7 +129,8 @@ export function useTuiState(input: TuiStateInput): TuiState {
         return setDetail((old) => ({ ...old, curl }));
       }
       case 'map.select': {
-        if (pending === undefined || pending.query === snapshot.filter) return setView('list');
+        if (pending === undefined) return; // the "(N others)" fold: nothing to filter on
+        if (pending.query === snapshot.filter) return setView('list');
         // applyQuery compiles first: a query that does not compile opens the bar on it instead.
         if (!filterBar.applyQuery(pending.query)) return;
         setNarrowing(pending);
