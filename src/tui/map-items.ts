@@ -59,7 +59,7 @@ export interface Narrowing {
   readonly query: string;
 }
 
-export function narrowing(active: string, term: string): Narrowing {
+export function narrowingFor(active: string, term: string): Narrowing {
   return { previous: active, term, query: narrowFilter(active, term) };
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { layoutGraph } from './graph-layout.ts';
-import { filterForItem, mapItems, narrowing } from './map-items.ts';
+import { filterForItem, mapItems, narrowingFor } from './map-items.ts';
 import { ServiceMap } from './service-map.tsx';
 import { plain } from './test-support.ts';
 
@@ -20,7 +20,7 @@ function renderMap(selected: number, width: number, height: number, activeFilter
   const layout = layoutGraph(GRAPH);
   const items = mapItems(GRAPH, layout);
   const term = items[selected] === undefined ? undefined : filterForItem(GRAPH, items[selected]);
-  const pending = term === undefined ? undefined : narrowing(activeFilter, term);
+  const pending = term === undefined ? undefined : narrowingFor(activeFilter, term);
   return render(<ServiceMap graph={GRAPH} layout={layout} items={items} selected={selected} pending={pending} width={width} height={height} />).lastFrame() ?? '';
 }
 

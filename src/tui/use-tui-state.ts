@@ -12,7 +12,7 @@ import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
 import type { Command, KeyMode, ViewName } from './keys.ts';
 import type { ListViewport } from './list-viewport.ts';
-import { filterForItem, mapItems, narrowing as narrowingOf, type MapItem, type Narrowing } from './map-items.ts';
+import { filterForItem, mapItems, narrowingFor, type MapItem, type Narrowing } from './map-items.ts';
 import { useFilterBar, type CompileQuery, type FilterBar } from './use-filter-bar.ts';
 import { useListViewport } from './use-list-viewport.ts';
 
@@ -81,7 +81,7 @@ export function useTuiState(input: TuiStateInput): TuiState {
   const items = useMemo(() => mapItems(graph, layout), [graph, layout]);
   const selected = Math.min(mapSelected, Math.max(0, items.length - 1));
   const term = items[selected] === undefined ? undefined : filterForItem(graph, items[selected]);
-  const pending = term === undefined ? undefined : narrowingOf(snapshot.filter, term);
+  const pending = term === undefined ? undefined : narrowingFor(snapshot.filter, term);
 
   const lines = useMemo(() => {
     if (detail.entry === undefined) return [];
