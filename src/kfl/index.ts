@@ -12,6 +12,7 @@ import { parseRedactPath, redactEntry } from './redact.ts';
 
 export type { CompileOptions, CompileResult, CompiledFilter, KflError, KflErrorCode, KflWarning } from './api.ts';
 export { KNOWN_FIELDS };
+export { kflString } from './literal.ts';
 
 export function compileKfl(query: string, options?: CompileOptions): CompileResult {
   const text = typeof query === 'string' ? query : String(query);

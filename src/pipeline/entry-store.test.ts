@@ -208,7 +208,7 @@ test('graph() is the graph of the filtered view, kept through filter changes and
   add('3', 'orders', 200);
   const g1 = store.graph();
   assert.equal(store.graph(), g1, 'same object while nothing changes');
-  assert.deepEqual(g1.edges.map((e) => [e.to, e.requests, e.errors]), [['carts', 2, 1], ['orders', 1, 0]]);
+  assert.deepEqual(g1.edges.map((e) => [e.to, e.requests, e.serverErrors]), [['carts', 2, 1], ['orders', 1, 0]]);
   store.setFilter(errorsOnly);
   assert.deepEqual(store.graph().edges.map((e) => [e.to, e.requests]), [['carts', 1]]);
   assert.deepEqual(store.graph().nodes.map((n) => n.id), ['carts', 'web']);
@@ -218,7 +218,7 @@ test('graph() is the graph of the filtered view, kept through filter changes and
   add('6', 'orders', 200); // evicts 2: carts leaves the graph
   const g2 = store.graph();
   assert.notEqual(g2, g1);
-  assert.deepEqual(g2.edges.map((e) => [e.to, e.requests, e.errors]), [['orders', 4, 0]]);
+  assert.deepEqual(g2.edges.map((e) => [e.to, e.requests, e.serverErrors]), [['orders', 4, 0]]);
   assert.deepEqual(g2.nodes.map((n) => n.id), ['orders', 'web']);
 });
 

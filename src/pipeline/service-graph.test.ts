@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SAMPLES_PER_EDGE, ServiceGraphBuilder, percentile } from './service-graph.ts';
+import { SAMPLES_PER_EDGE, ServiceGraphBuilder, outcomeOf, percentile } from './service-graph.ts';
 import { testEntry } from './store-testing.ts';
 
-test('counts, errors, error rate and nearest-rank p50/p95 on known inputs', () => {
+test('counts: requests, 4xx, 5xx and unanswered apart, and nearest-rank p50/p95 on known inputs', () => {
   const graph = new ServiceGraphBuilder();
-  // 1..100 ms; 500s on every tenth, plus two requests that got no response.
-  for (let i = 1; i <= 100; i++) graph.add(testEntry({ src: 'web', dst: 'carts', namespace: 'shop', elapsedMs: i, status: i % 10 === 0 ? 500 : 200 }), i);
+  // 1..100 ms; 500s on every tenth, 404s on every tenth but one off, plus two requests that got no response.
+  const statusOf = (i: number): number => (i % 10 === 0 ? 500 : i % 10 === 1 ? 404 : i === 55 ? 302 : 200);
+  for (let i = 1; i <= 100; i++) graph.add(testEntry({ src: 'web', dst: 'carts', namespace: 'shop', elapsedMs: i, status: statusOf(i) }), i);
   graph.add(testEntry({ src: 'web', dst: 'carts', status: null }), 101);
   graph.add(testEntry({ src: 'web', dst: 'carts', status: null }), 102);
   const g = graph.graph();
@@ -14,8 +15,8 @@ test('counts, errors, error rate and nearest-rank p50/p95 on known inputs', () =
   const edge = g.edges[0]!;
   assert.deepEqual(
     { ...edge },
-    { from: 'web', to: 'carts', protocol: 'HTTP', requests: 102, errors: 12, errorRate: 12 / 102, p50Ms: 50, p95Ms: 95 },
-    'unanswered requests count as errors but not as latency samples',
+    { from: 'web', to: 'carts', protocol: 'HTTP', requests: 102, clientErrors: 10, serverErrors: 10, unanswered: 2, p50Ms: 50, p95Ms: 95 },
+    'unanswered requests are counted apart (not as 5xx) and are no latency samples; 302 is neither',
   );
   assert.deepEqual(g.nodes.map((n) => ({ ...n })), [{ id: 'carts', namespace: 'shop' }, { id: 'web', namespace: 'shop' }]);
 });
@@ -40,7 +41,7 @@ test('removing the oldest entries undoes their counts and samples; empty edges a
   graph.remove(testEntry({ src: 'a', dst: 'b', elapsedMs: 1000, status: 500 }), 0);
   graph.remove(testEntry({ src: 'a', dst: 'c', elapsedMs: 5 }), 1);
   const g = graph.graph();
-  assert.deepEqual(g.edges.map((e) => ({ ...e })), [{ from: 'a', to: 'b', protocol: 'HTTP', requests: 2, errors: 0, errorRate: 0, p50Ms: 10, p95Ms: 20 }]);
+  assert.deepEqual(g.edges.map((e) => ({ ...e })), [{ from: 'a', to: 'b', protocol: 'HTTP', requests: 2, clientErrors: 0, serverErrors: 0, unanswered: 0, p50Ms: 10, p95Ms: 20 }]);
   assert.deepEqual(g.nodes.map((n) => n.id), ['a', 'b']);
 });
 
@@ -81,3 +82,22 @@ test('percentile is nearest-rank', () => {
   assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 0.5), 2);
   assert.equal(percentile(new Float64Array([1, 2, 3, 4]), 0.95), 4);
 });
+
+test('outcomeOf: 400-499 and 500-599 by class; no response apart; other statuses are answered', () => {
+  const outcomes = [200, 302, 399, 400, 401, 499, 500, 502, 599, 600, 999, 0].map((status) => outcomeOf(testEntry({ status })));
+  assert.deepEqual(outcomes, ['answered', 'answered', 'answered', 'clientError', 'clientError', 'clientError', 'serverError', 'serverError', 'serverError', 'answered', 'answered', 'answered']);
+  assert.equal(outcomeOf(testEntry({ status: null })), 'unanswered');
+});
+
+test('removing entries undoes the 4xx, 5xx and unanswered counts they added', () => {
+  const graph = new ServiceGraphBuilder();
+  const statuses = [401, 502, null, 200, 404];
+  statuses.forEach((status, seq) => graph.add(testEntry({ src: 'a', dst: 'b', status }), seq));
+  assert.deepEqual(pick(graph.graph().edges[0]!), { requests: 5, clientErrors: 2, serverErrors: 1, unanswered: 1 });
+  statuses.slice(0, 3).forEach((status, seq) => graph.remove(testEntry({ src: 'a', dst: 'b', status }), seq));
+  assert.deepEqual(pick(graph.graph().edges[0]!), { requests: 2, clientErrors: 1, serverErrors: 0, unanswered: 0 });
+});
+
+function pick(edge: { requests: number; clientErrors: number; serverErrors: number; unanswered: number }) {
+  return { requests: edge.requests, clientErrors: edge.clientErrors, serverErrors: edge.serverErrors, unanswered: edge.unanswered };
+}

@@ -1,7 +1,7 @@
 /**
  * The service map of the store's filtered view, kept incrementally: workloads are nodes, and each
- * caller -> callee pair per protocol is an edge with request and error counts and latency
- * percentiles. Entries enter in arrival order and leave oldest first (ring eviction), which is what
+ * caller -> callee pair per protocol is an edge with request counts (all, 4xx, 5xx, unanswered)
+ * and latency percentiles. Entries enter in arrival order and leave oldest first (ring eviction), which is what
  * lets every count be exact: an edge's latency samples are the last SAMPLES_PER_EDGE answered
  * requests of that edge still in the view, and an evicted entry is always the oldest of its edge.
  */
@@ -17,7 +17,9 @@ interface EdgeState {
   readonly to: string;
   readonly protocol: string;
   requests: number;
-  errors: number;
+  clientErrors: number;
+  serverErrors: number;
+  unanswered: number;
   /** Store sequence numbers of the sampled entries, in step with `latencies`. */
   readonly sampleSeqs: NumberDeque;
   readonly latencies: NumberDeque;
@@ -38,9 +40,28 @@ export function nodeId(endpoint: Endpoint): string {
   return endpoint.name !== '' ? endpoint.name : endpoint.ip;
 }
 
-/** Status >= 500, or no response at all. */
-export function isErrorEntry(entry: Entry): boolean {
-  return entry.response === null || entry.response.status >= 500;
+/** Which of an edge's counts an entry adds to besides `requests`: the map shows each on its own. */
+export type Outcome = 'answered' | 'clientError' | 'serverError' | 'unanswered';
+
+/** 400-499 and 500-599 by the status class; other statuses (1xx-3xx, and nonsense such as 600 from hostile traffic) are just answered. */
+export function outcomeOf(entry: Entry): Outcome {
+  if (entry.response === null) return 'unanswered';
+  const { status } = entry.response;
+  if (status >= 400 && status < 500) return 'clientError';
+  if (status >= 500 && status < 600) return 'serverError';
+  return 'answered';
+}
+
+/** Something on the edge failed on the server's side: a 5xx, or no answer at all (drawn red). */
+export function isFailing(edge: GraphEdge): boolean {
+  return edge.serverErrors > 0 || edge.unanswered > 0;
+}
+
+function count(edge: EdgeState, outcome: Outcome, delta: 1 | -1): void {
+  edge.requests += delta;
+  if (outcome === 'clientError') edge.clientErrors += delta;
+  else if (outcome === 'serverError') edge.serverErrors += delta;
+  else if (outcome === 'unanswered') edge.unanswered += delta;
 }
 
 /** Nearest-rank percentile of sorted values (p in 0..1); 0 when there are none. */
@@ -74,7 +95,7 @@ export class ServiceGraphBuilder {
     let edge = byProtocol.get(protocol);
     if (edge === undefined) {
       edge = {
-        from, to, protocol, requests: 0, errors: 0,
+        from, to, protocol, requests: 0, clientErrors: 0, serverErrors: 0, unanswered: 0,
         sampleSeqs: new NumberDeque(), latencies: new NumberDeque(), published: undefined,
       };
       byProtocol.set(protocol, edge);
@@ -82,8 +103,7 @@ export class ServiceGraphBuilder {
       this.#retainNode(from, entry.src.namespace);
       this.#retainNode(to, entry.dst.namespace);
     }
-    edge.requests++;
-    if (isErrorEntry(entry)) edge.errors++;
+    count(edge, outcomeOf(entry), 1);
     // Unanswered requests have elapsedTime 0: sampling them would drag the percentiles to 0.
     if (entry.response !== null) {
       if (edge.latencies.length === SAMPLES_PER_EDGE) {
@@ -105,8 +125,7 @@ export class ServiceGraphBuilder {
     const byProtocol = byTo?.get(to);
     const edge = byProtocol?.get(entry.protocol.abbr);
     if (byTo === undefined || byProtocol === undefined || edge === undefined) return;
-    edge.requests--;
-    if (isErrorEntry(entry)) edge.errors--;
+    count(edge, outcomeOf(entry), -1);
     if (edge.sampleSeqs.front() === seq) {
       edge.sampleSeqs.shift();
       edge.latencies.shift();
@@ -167,8 +186,9 @@ function publish(edge: EdgeState): GraphEdge {
     to: edge.to,
     protocol: edge.protocol,
     requests: edge.requests,
-    errors: edge.errors,
-    errorRate: edge.requests === 0 ? 0 : edge.errors / edge.requests,
+    clientErrors: edge.clientErrors,
+    serverErrors: edge.serverErrors,
+    unanswered: edge.unanswered,
     p50Ms: percentile(sorted, 0.5),
     p95Ms: percentile(sorted, 0.95),
   });

@@ -66,10 +66,12 @@ export interface GraphEdge {
   /** Protocol abbreviation (e.g. "HTTP"). */
   readonly protocol: string;
   readonly requests: number;
-  /** Requests answered with a status >= 500, or that got no response at all. */
-  readonly errors: number;
-  /** errors / requests, 0..1. */
-  readonly errorRate: number;
+  /** Of them, answered with a status 400-499 (the client's mistake: 401, 404 ...). */
+  readonly clientErrors: number;
+  /** Answered with a status 500-599 (the server failed). */
+  readonly serverErrors: number;
+  /** Got no response at all (timed out, connection closed). */
+  readonly unanswered: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
 }

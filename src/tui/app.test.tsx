@@ -118,7 +118,7 @@ test('app: m shows the service map; enter on an edge filters on that traffic', a
   await settle();
   let frame = await press('m');
   for (const id of ['front-end', 'catalogue', 'carts', 'orders', 'payment']) assert.match(frame, new RegExp(`│ ${id} │`));
-  assert.match(frame, /front-end -> orders\s+HTTP\s+1\s+100%/);
+  assert.match(frame, /front-end -> orders\s+HTTP\s+1\s+0%\s+100%\s+0\s/);
   frame = await press('G');
   assert.match(frame, /enter filters on: src\.name == "orders" and dst\.name == "payment"/);
   frame = await press(KEYS.enter);
@@ -126,6 +126,58 @@ test('app: m shows the service map; enter on an edge filters on that traffic', a
   assert.match(frame, /entries 1\/4/);
   assert.match(frame, /\/paymentAuth/);
   assert.match(await press(KEYS.tab), /CALLER -> CALLEE/);
+});
+
+test('app: enter in the map narrows the active filter, says so above the list, esc undoes it', async () => {
+  const old = 'response.status >= 500 or dst.name == "payment"';
+  const { store, press } = start({ rows: 30, initialFilter: old });
+  await settle();
+  let frame = await press('m');
+  assert.match(frame, /entries 2\/4/);
+  frame = await press('j', 'j');
+  assert.match(frame, /enter narrows to: \(response\.status >= 500 or dst\.name == "payment"\) and dst\.name == "payment"/);
+  frame = await press(KEYS.enter);
+  const narrowed = `(${old}) and dst.name == "payment"`;
+  assert.equal(store.filter?.query, narrowed, 'combined, not replaced');
+  assert.match(frame, /entries 1\/4/);
+  assert.match(frame, /\/paymentAuth/);
+  const notice = frame.split('\n').find((line) => line.startsWith('filter narrowed: '));
+  assert.equal(notice, `filter narrowed: ${narrowed} · esc undoes`);
+  frame = await press(KEYS.escape);
+  assert.equal(store.filter?.query, old, 'esc brings the filter before enter back');
+  assert.match(frame, /entries 2\/4/);
+  assert.doesNotMatch(frame, /filter narrowed/);
+  frame = await press(KEYS.escape);
+  assert.equal(store.filter?.query, old, 'a second esc changes nothing');
+});
+
+test('app: enter in the map with no filter sets the selection\'s query alone; the notice goes when another filter is applied', async () => {
+  const { store, press } = start({ rows: 30 });
+  await settle();
+  let frame = await press('m', 'G', KEYS.enter);
+  assert.equal(store.filter?.query, 'src.name == "orders" and dst.name == "payment"');
+  assert.match(frame, /^filter set from the map: src\.name == "orders" and dst\.name == "payment" · esc undoes$/m);
+  frame = await press('/', KEYS.ctrlU);
+  frame = await press(...'dst.name == "carts"', KEYS.enter);
+  assert.equal(store.filter?.query, 'dst.name == "carts"');
+  assert.doesNotMatch(frame, /filter set from the map/);
+  await press(KEYS.escape);
+  assert.equal(store.filter?.query, 'dst.name == "carts"', 'esc undoes only the map\'s own narrowing');
+});
+
+test('app: with the notice above a full list, the newest row is still shown selected and the frame still fits', async () => {
+  const many = Array.from({ length: 30 }, (_, index) => makeEntry({ index, dst: index % 2 === 0 ? 'catalogue' : 'carts', url: `/item/${index}` }));
+  const { press } = start({ rows: 16, entries: many });
+  await settle();
+  const nodes = await press('m');
+  assert.match(nodes, /enter filters on: src\.name == "front-end"/);
+  const frame = await press('j', KEYS.enter);
+  assert.match(frame, /^filter set from the map: dst\.name == "(carts|catalogue)"/m);
+  const lines = frame.split('\n');
+  assert.ok(lines.length <= 15, `one row stays free:\n${frame}`);
+  const newest = lines.find((line) => line.startsWith('▸'));
+  assert.match(newest ?? '', /\/item\/(29|28) /, `the newest matching entry is selected and visible:\n${frame}`);
+  assert.match(lines[lines.length - 1]!, /q quit/);
 });
 
 test('app: ? shows the keys of the current view, esc closes it', async () => {

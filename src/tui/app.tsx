@@ -11,6 +11,7 @@ import { FilterBar } from './filter-bar.tsx';
 import { Footer } from './footer.tsx';
 import { Header } from './header.tsx';
 import { HelpOverlay } from './help-overlay.tsx';
+import { NarrowingNotice } from './narrowing-notice.tsx';
 import { ServiceMap } from './service-map.tsx';
 import type { CompileQuery } from './use-filter-bar.ts';
 import { useKeyRouter } from './use-key-router.ts';
@@ -64,7 +65,9 @@ export function App(props: AppProps) {
   useKeyRouter(isTooSmall ? 'help' : state.mode, props.isInputActive, state.run, state.onText);
 
   const { bodyHeight } = state;
-  const listRows = Math.max(0, bodyHeight - 1);
+  const { narrowed } = state;
+  const noticeRows = narrowed === undefined ? 0 : 1;
+  const listRows = Math.max(0, bodyHeight - 1 - noticeRows);
   const { viewport } = state;
   const visible = useMemo(() => (state.view === 'list' ? store.rows(viewport.top, listRows) : []), [store, state.view, viewport.top, listRows, snapshot.version]);
 
@@ -84,7 +87,16 @@ export function App(props: AppProps) {
   else if (state.view === 'map') body = <ServiceMap {...state.map} width={width} height={bodyHeight} />;
   else {
     const emptyText = snapshot.total === 0 ? 'Waiting for traffic…' : 'No entry matches the filter.';
-    body = <EntryList entries={visible} firstIndex={viewport.top} selected={viewport.selected} width={width} height={bodyHeight} emptyText={emptyText} />;
+    const list = <EntryList entries={visible} firstIndex={viewport.top} selected={viewport.selected} width={width} height={bodyHeight - noticeRows} emptyText={emptyText} />;
+    body =
+      narrowed === undefined ? (
+        list
+      ) : (
+        <Box flexDirection="column">
+          <NarrowingNotice narrowed={narrowed} width={width} />
+          {list}
+        </Box>
+      );
   }
 
   return (

@@ -47,21 +47,30 @@ function runInShell(shell: string, commands: readonly string[]): Invocation[] {
   return invocations;
 }
 
-/** The request as curl must get it: the specification the command is checked against. */
+/**
+ * The request as curl must get it: the specification the command is checked against. curl sends
+ * GET, or POST once it has data; -X only where the method differs, --head for a bodiless HEAD;
+ * bodies as --data-binary, through stdin when they hold NUL, are binary or start with @ (which
+ * would make curl read a local file); Content-Type emptied when the request had none.
+ */
 function intended(entry: Entry): { args: string[]; stdin: Buffer } {
   const { request } = entry;
   const headers = Object.entries(request.headers);
   const host = headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? `${entry.dst.ip}:${entry.dst.port}`;
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `http://${host}${request.url}`;
-  const args = ['-X', request.method, url];
+  const body = request.postData;
+  const hasBody = body !== null && body.text !== '';
+  const args: string[] = [];
+  if (request.method !== (hasBody ? 'POST' : 'GET')) args.push(...(request.method === 'HEAD' && !hasBody ? ['--head'] : ['-X', request.method]));
+  args.push(url);
   for (const [name, value] of headers) {
     if (!['host', 'content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase())) args.push('-H', `${name}: ${value}`);
   }
-  const body = request.postData;
-  if (body === null || body.text === '') return { args, stdin: Buffer.alloc(0) };
+  if (body === null || !hasBody) return { args, stdin: Buffer.alloc(0) };
+  if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) args.push('-H', 'Content-Type:');
   if (body.encoding === 'base64') return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text, 'base64') };
-  if (body.text.includes('\u0000')) return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text) };
-  return { args: [...args, '--data-raw', body.text], stdin: Buffer.alloc(0) };
+  if (body.text.includes('\u0000') || body.text.startsWith('@') || Buffer.byteLength(body.text) > 64 * 1024) return { args: [...args, '--data-binary', '@-'], stdin: Buffer.from(body.text) };
+  return { args: [...args, '--data-binary', body.text], stdin: Buffer.alloc(0) };
 }
 
 /** Characters with a meaning to sh, a terminal or curl, and any other code point (no NUL, no lone surrogate). */
@@ -78,13 +87,14 @@ const hostileText = fc.oneof(
 
 const hostileEntry = fc
   .record({
-    method: hostileText,
+    method: fc.oneof(hostileText, fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'get', 'post')),
     path: fc.oneof(hostileText.map((p) => `/${p}`), hostileText, hostileText.map((p) => `http://h/${p}`)),
     host: fc.option(hostileText, { nil: undefined }),
     headers: fc.uniqueArray(fc.tuple(hostileText, hostileText), { maxLength: 4, selector: ([name]) => name }),
     body: fc.oneof(
       fc.constant(undefined),
       hostileText.map((text) => ({ text, mimeType: 'text/plain' })),
+      hostileText.map((text) => ({ text: `@${text}`, mimeType: 'text/plain' })),
       fc.tuple(hostileText, hostileText).map(([a, b]) => ({ text: `${a}\u0000${b}`, mimeType: 'text/plain' })),
       fc.uint8Array({ maxLength: 40 }).map((bytes) => ({ text: Buffer.from(bytes).toString('base64'), mimeType: 'application/octet-stream', encoding: 'base64' as const })),
     ),

@@ -11,6 +11,11 @@
  * So the command holds no control character but LF inside single quotes (sh keeps it there); every
  * other one is spliced in with printf octal escapes, `"$(printf '\033')"`, whose output never ends
  * in a newline, so the command substitution strips nothing.
+ *
+ * The command is also the request as curl sends it: no flag that curl implies anyway (`-X GET`, or
+ * `-X POST` with a body), bodies as `--data-binary` (byte for byte, unlike `-d`), and nothing the
+ * request did not ask for: `-k` is never added for TLS traffic, and curl's default form Content-Type
+ * is emptied when the request had none. src/tui/curl-replay.test.ts checks this against a real curl.
  */
 import type { Entry } from '../model/entry.ts';
 
@@ -60,36 +65,65 @@ interface CurlParts {
   readonly stdin: Uint8Array | null;
 }
 
+/**
+ * The flags that make curl send exactly `method`, given whether a body goes along: curl sends GET
+ * by default and POST once it has data, so `-X` is only written when that default differs (a GET
+ * with a body keeps `-X GET`). HEAD without a body is `--head`: `-X HEAD` makes curl wait for a
+ * body the answer never has. Methods compare case-sensitively (RFC 9110): `get` is not GET.
+ */
+function methodFlags(method: string, hasBody: boolean): readonly string[] {
+  const curlDefault = hasBody ? 'POST' : 'GET';
+  if (method === curlDefault) return [];
+  if (method === 'HEAD' && !hasBody) return ['--head'];
+  return ['-X', methodWord(method)];
+}
+
+/**
+ * Bodies longer than this go through stdin: Linux caps one argument of exec at 128 KiB
+ * (MAX_ARG_STRLEN), and the shell's printf, a builtin, is not exec'd.
+ */
+const MAX_BODY_ARGUMENT = 64 * 1024;
+
+/**
+ * The body's bytes and whether they must come through stdin: `--data-binary` reads a file when its
+ * value starts with `@` (a body from traffic must never make curl read and send a local file), no
+ * argument can carry NUL or binary bytes, and none can be longer than exec allows. Everything else
+ * is one quoted argument.
+ */
+function bodyOf(entry: Entry): { readonly text: string; readonly stdin: Uint8Array | null } | null {
+  const body = entry.request.postData;
+  if (body === null || body.text === '') return null;
+  if (body.encoding === 'base64') return { text: body.text, stdin: Buffer.from(body.text, 'base64') };
+  if (body.text.includes('\u0000') || body.text.startsWith('@') || Buffer.byteLength(body.text) > MAX_BODY_ARGUMENT) return { text: body.text, stdin: Buffer.from(body.text, 'utf8') };
+  return { text: body.text, stdin: null };
+}
+
 function curlParts(entry: Entry): CurlParts {
   const words: string[] = [];
   const flag = (name: string): void => void words.push(name);
   const value = (text: string, word = shellQuote(text)): void => void words.push(word);
   const { request } = entry;
+  const body = bodyOf(entry);
   const headerName = Object.keys(request.headers).find((name) => name.toLowerCase() === 'host');
   const host = headerName ? request.headers[headerName] : `${entry.dst.ip.includes(':') ? `[${entry.dst.ip}]` : entry.dst.ip}:${entry.dst.port}`;
-  flag('-X');
-  value(request.method, methodWord(request.method));
+  words.push(...methodFlags(request.method, body !== null));
+  // TLS traffic gets an https:// URL and nothing more: -k is the user's call, never implied.
   value(/^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `${entry.tls ? 'https' : 'http'}://${host}${request.url}`);
   for (const [name, text] of Object.entries(request.headers)) {
     if (SKIPPED_HEADERS.has(name.toLowerCase())) continue;
     flag('-H');
     value(`${name}: ${text}`);
   }
-  const body = request.postData;
-  let stdin: Uint8Array | null = null;
-  if (body !== null && body.text !== '') {
-    // Bytes no argument can carry (a binary body, NUL) go through stdin.
-    if (body.encoding === 'base64') stdin = Buffer.from(body.text, 'base64');
-    else if (body.text.includes('\u0000')) stdin = Buffer.from(body.text, 'utf8');
-    if (stdin === null) {
-      flag('--data-raw');
-      value(body.text);
-    } else {
-      flag('--data-binary');
-      flag('@-');
-    }
+  if (body === null) return { words, stdin: null };
+  // With data, curl adds "Content-Type: application/x-www-form-urlencoded" unless told otherwise.
+  if (!Object.keys(request.headers).some((name) => name.toLowerCase() === 'content-type')) {
+    flag('-H');
+    value('Content-Type:');
   }
-  return { words, stdin };
+  flag('--data-binary');
+  if (body.stdin === null) value(body.text);
+  else flag('@-');
+  return { words, stdin: body.stdin };
 }
 
 export function curlCommand(entry: Entry): string {

@@ -1,14 +1,14 @@
 /**
- * The detail pane's content as plain lines (pure): request line, headers, query, cookies, bodies,
- * response, timings and connection, or the raw entry JSON. The pane only scrolls over these.
+ * The detail pane's content as plain lines (pure): timing, endpoints and sizes, then the request
+ * line and headers, the response status and headers, then the bodies; or the raw entry JSON. The pane only scrolls over these.
  * Every line is display-safe (control characters shown escaped, src/model/terminal-text.ts) and
  * bounded: a huge header value or body line is cut, a body with huge numbers of lines too, so
  * wrapping and rendering stay cheap whatever the capture holds.
  */
-import type { Entry, HeaderMap, QueryMap } from '../model/entry.ts';
+import type { Endpoint, Entry, HeaderMap, QueryMap } from '../model/entry.ts';
 import { sanitizeBlock, sanitizeLine } from '../model/terminal-text.ts';
 import { formatBytes } from '../model/byte-units.ts';
-import { endpointLabel, formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
+import { formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
 
 /** Characters of one line shown at most (about 100 rows once wrapped); the rest is counted. */
 export const MAX_LINE_CHARS = 10_000;
@@ -54,8 +54,8 @@ export interface BodyInput {
 }
 
 /** JSON pretty-printed, binary as a note, text as is; truncation is marked. */
-export function bodyLines(body: BodyInput): DetailLine[] {
-  const out = [line(`Body (${body.mimeType || 'unknown type'}, ${formatBytes(body.size)})`, 'label')];
+export function bodyLines(body: BodyInput, title = 'Body'): DetailLine[] {
+  const out = [line(`${title} (${body.mimeType || 'unknown type'}, ${formatBytes(body.size)})`, 'label')];
   if (body.encoding === 'base64') {
     out.push(line(`  [binary body: ${formatBytes(body.size)}, kept as base64; y shows the raw entry]`, 'muted'));
   } else {
@@ -80,35 +80,48 @@ function prettyBody(text: string, mimeType: string): string {
   }
 }
 
+/**
+ * The facts first, then the messages: timing, both endpoints and the sizes at the top (what a
+ * reader checks first: when, who to whom, how big), then the request line and its headers, the
+ * response status and its headers, and the bodies last, since they can run for pages.
+ */
 export function detailLines(entry: Entry): readonly DetailLine[] {
   const { request, response } = entry;
-  const out: DetailLine[] = [line(`${request.method} ${request.url} HTTP/${request.httpVersion.replace(/^HTTP\//, '')}`, 'heading')];
-  out.push(line(`${endpointLabel(entry.src)} -> ${endpointLabel(entry.dst)}   ${entry.protocol.abbr}${entry.tls ? ' (TLS)' : ''}`, 'muted'));
+  const out: DetailLine[] = [
+    line(`  started   ${entry.startTime}`),
+    response === null ? line('  elapsed   - (no response)', 'server-error') : line(`  elapsed   ${formatLatency(entry.elapsedTime)} to the response`),
+    line(`  client    ${endpointText(entry.src)}`),
+    line(`  server    ${endpointText(entry.dst)}${entry.tls ? ', TLS' : ''}`),
+    line(`  sizes     request ${formatBytes(entry.requestSize)} (body ${formatBytes(request.bodySize)}), response ${response === null ? '-' : `${formatBytes(entry.responseSize)} (body ${formatBytes(response.bodySize)})`}`),
+  ];
+  if (entry.error !== null) out.push(line(`  error     ${entry.error.type}: ${entry.error.msg}`, response === null ? 'server-error' : 'warning'));
   out.push(line(''), line('Request', 'section'));
+  out.push(line(`${request.method} ${request.url} HTTP/${request.httpVersion.replace(/^HTTP\//, '')}`, 'heading'));
   out.push(...mapLines('Headers', request.headers), ...mapLines('Query', request.queryString), ...mapLines('Cookies', request.cookies));
-  if (request.postData !== null) out.push(...bodyLines({ ...request.postData, size: request.bodySize }));
-  out.push(line(''));
-  if (response === null) {
-    out.push(line('Response', 'section'), line(entry.error ? `  no response: ${entry.error.type}: ${entry.error.msg}` : '  no response', 'server-error'));
-  } else {
-    out.push(line(`Response ${response.status} ${response.statusText}`, statusClassOf(response.status)));
+  out.push(line(''), line('Response', 'section'));
+  if (response === null) out.push(line('  no response', 'server-error'));
+  else {
+    out.push(line(`HTTP/${response.httpVersion.replace(/^HTTP\//, '')} ${response.status} ${response.statusText}`.trimEnd(), statusClassOf(response.status)));
     out.push(...mapLines('Headers', response.headers), ...mapLines('Cookies', response.cookies));
-    if (response.content.text !== '' || response.content.size > 0) out.push(...bodyLines(response.content));
   }
-  out.push(line(''), line('Timing', 'section'));
-  out.push(line(`  started   ${entry.startTime}`));
-  out.push(line(`  response  ${response ? `after ${formatLatency(entry.elapsedTime)}` : '-'}`));
-  out.push(line(''), line('Connection', 'section'));
-  out.push(line(`  client    ${entry.src.ip}:${entry.src.port}${namedAs(entry.src.name, entry.src.namespace)}`));
-  out.push(line(`  server    ${entry.dst.ip}:${entry.dst.port}${namedAs(entry.dst.name, entry.dst.namespace)}`));
-  out.push(line(`  sizes     request ${formatBytes(entry.requestSize)}, response ${formatBytes(entry.responseSize)}; entry id ${entry.id}`));
-  if (entry.error !== null && response !== null) out.push(line(`  error     ${entry.error.type}: ${entry.error.msg}`, 'warning'));
+  const hasRequestBody = request.postData !== null;
+  const hasResponseBody = response !== null && (response.content.text !== '' || response.content.size > 0);
+  if (hasRequestBody || hasResponseBody) out.push(line(''));
+  if (request.postData !== null) out.push(...bodyLines({ ...request.postData, size: request.bodySize }, 'Request body'));
+  if (response !== null && hasResponseBody) out.push(...bodyLines(response.content, 'Response body'));
+  out.push(line(''), line(`entry ${entry.id}, ${entry.protocol.abbr} ${entry.protocol.version}`, 'muted'));
   return out;
 }
 
-function namedAs(name: string, namespace: string): string {
-  if (name === '') return '';
-  return namespace === '' ? ` (${name})` : ` (${namespace}/${name})`;
+/** "front-end (pod front-end-7d9c, service front-end, ns shop) 10.0.0.1:40000": what the cluster or capture knows. */
+function endpointText(endpoint: Endpoint): string {
+  const address = endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+  const known: string[] = [];
+  if (endpoint.pod !== undefined && endpoint.pod !== '' && endpoint.pod !== endpoint.name) known.push(`pod ${endpoint.pod}`);
+  if (endpoint.service !== undefined && endpoint.service !== '' && endpoint.service !== endpoint.name) known.push(`service ${endpoint.service}`);
+  if (endpoint.namespace !== '') known.push(`ns ${endpoint.namespace}`);
+  const name = endpoint.name === '' ? '' : `${endpoint.name} `;
+  return `${name}${known.length > 0 ? `(${known.join(', ')}) ` : ''}${address}`;
 }
 
 export function rawJsonLines(entry: Entry): readonly DetailLine[] {

@@ -3,6 +3,7 @@
  * a window out of it for the terminal. Lines are kept as direction bits per cell so that crossing
  * and branching edges join into ├ ┬ ┼ instead of overwriting each other.
  */
+import { isFailing } from '../pipeline/service-graph.ts';
 import type { GraphLayout, Point } from './graph-layout.ts';
 
 export type CellStyle = 'blank' | 'node' | 'edge' | 'label' | 'error' | 'selected';
@@ -84,7 +85,7 @@ export function drawGraph(layout: GraphLayout, selection: MapSelection): Segment
   const canvas: Canvas = { width, height, masks: new Uint8Array(width * height), chars: new Array(width * height), styles: new Array(width * height).fill('blank') };
   for (const path of layout.edges) {
     const isSelected = selection?.kind === 'edge' && selection.index === path.index;
-    const style: CellStyle = isSelected ? 'selected' : path.edge.errors > 0 ? 'error' : 'edge';
+    const style: CellStyle = isSelected ? 'selected' : isFailing(path.edge) ? 'error' : 'edge';
     route(canvas, path.points, style);
     const end = path.points[path.points.length - 1];
     const before = path.points[path.points.length - 2];
@@ -92,7 +93,7 @@ export function drawGraph(layout: GraphLayout, selection: MapSelection): Segment
   }
   for (const path of layout.edges) {
     const isSelected = selection?.kind === 'edge' && selection.index === path.index;
-    put(canvas, path.labelAt.x, path.labelAt.y, path.label, isSelected ? 'selected' : path.edge.errors > 0 ? 'error' : 'label');
+    put(canvas, path.labelAt.x, path.labelAt.y, path.label, isSelected ? 'selected' : isFailing(path.edge) ? 'error' : 'label');
   }
   for (const box of layout.nodes) {
     const style: CellStyle = selection?.kind === 'node' && selection.id === box.id ? 'selected' : 'node';

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { capGraph } from './graph-cap.ts';
+import { filterForItem } from './map-items.ts';
 
-function edge(from: string, to: string, requests: number, errors = 0, p95Ms = 10): GraphEdge {
-  return { from, to, protocol: 'HTTP', requests, errors, errorRate: errors / requests, p50Ms: p95Ms / 2, p95Ms };
+function edge(from: string, to: string, requests: number, serverErrors = 0, p95Ms = 10): GraphEdge {
+  return { from, to, protocol: 'HTTP', requests, clientErrors: Math.min(1, requests - serverErrors), serverErrors, unanswered: 0, p50Ms: p95Ms / 2, p95Ms };
 }
 
 test('a small graph is drawn as it is', () => {
@@ -23,7 +24,21 @@ test('past the cap the quietest workloads fold into one node, with their traffic
   const folded = capped.edges.find((e) => e.from === '(9 others)');
   assert.equal(folded?.to, 'front-end');
   assert.equal(folded?.requests, 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9);
-  assert.equal(folded?.errors, 4);
+  assert.equal(folded?.serverErrors, 4);
+  assert.equal(folded?.clientErrors, 9, 'each folded edge had one 4xx');
   assert.equal(folded?.p95Ms, 28);
   assert.equal(capped.edges.reduce((n, e) => n + e.requests, 0), graph.edges.reduce((n, e) => n + e.requests, 0), 'no request is lost');
+});
+
+test('the fold node and its edges stand for no query: enter on them does not filter on a made-up name', () => {
+  const callers = Array.from({ length: 6 }, (_, i) => `10.0.0.${i}`);
+  const graph: ServiceGraph = {
+    nodes: [{ id: 'front-end', namespace: 'shop' }, ...callers.map((id) => ({ id, namespace: '' }))],
+    edges: callers.map((id, i) => edge(id, 'front-end', 1 + i)),
+  };
+  const capped = capGraph(graph, 3);
+  const fold = capped.nodes.find((n) => n.id.endsWith(' others)'))!;
+  assert.equal(filterForItem(capped, { kind: 'node', id: fold.id }), undefined);
+  assert.equal(filterForItem(capped, { kind: 'edge', index: capped.edges.findIndex((e) => e.from === fold.id) }), undefined);
+  assert.equal(filterForItem(capped, { kind: 'node', id: 'front-end' }), 'dst.name == "front-end"');
 });

@@ -11,6 +11,11 @@ function othersId(count: number): string {
   return `(${count} others)`;
 }
 
+/** The fold node stands for many workloads: no one query selects its traffic. */
+export function isFoldedNode(id: string): boolean {
+  return /^\(\d+ others\)$/.test(id);
+}
+
 /** Merges parallel edges after folding: counts add up; latencies keep the slowest (an upper bound). */
 function mergeEdges(edges: readonly GraphEdge[]): GraphEdge[] {
   const byKey = new Map<string, GraphEdge>();
@@ -21,15 +26,14 @@ function mergeEdges(edges: readonly GraphEdge[]): GraphEdge[] {
       byKey.set(key, edge);
       continue;
     }
-    const requests = seen.requests + edge.requests;
-    const errors = seen.errors + edge.errors;
     byKey.set(key, {
       from: edge.from,
       to: edge.to,
       protocol: edge.protocol,
-      requests,
-      errors,
-      errorRate: requests === 0 ? 0 : errors / requests,
+      requests: seen.requests + edge.requests,
+      clientErrors: seen.clientErrors + edge.clientErrors,
+      serverErrors: seen.serverErrors + edge.serverErrors,
+      unanswered: seen.unanswered + edge.unanswered,
       p50Ms: Math.max(seen.p50Ms, edge.p50Ms),
       p95Ms: Math.max(seen.p95Ms, edge.p95Ms),
     });

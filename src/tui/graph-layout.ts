@@ -1,10 +1,11 @@
 /**
  * Lays out the service graph in layers (callers left of callees) with dagre, in character cells:
- * a node is a 3-row box as wide as its name, an edge label reserves room for "HTTP 42".
+ * a node is a 3-row box as wide as its name, an edge label reserves room for "HTTP 42 5xx 4.8%".
  */
 import dagre from '@dagrejs/dagre';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { cutText } from './entry-row.ts';
+import { percentOf } from './map-items.ts';
 
 export interface Point {
   readonly x: number;
@@ -48,9 +49,11 @@ export function nodeLabel(id: string): string {
   return cutText(id, MAX_NODE_LABEL);
 }
 
+/** "HTTP 42", plus what failed on the server's side: "HTTP 42 5xx 4.8%", "HTTP 42 5xx 4.8% 1 no rsp" (4xx are in the table). */
 export function edgeLabel(edge: GraphEdge): string {
-  const errors = edge.errors > 0 ? ` ${Math.round(edge.errorRate * 100)}%!` : '';
-  return `${cutText(edge.protocol, MAX_PROTOCOL_LABEL)} ${edge.requests}${errors}`;
+  const serverErrors = edge.serverErrors > 0 ? ` 5xx ${percentOf(edge.serverErrors, edge.requests)}` : '';
+  const unanswered = edge.unanswered > 0 ? ` ${edge.unanswered} no rsp` : '';
+  return `${cutText(edge.protocol, MAX_PROTOCOL_LABEL)} ${edge.requests}${serverErrors}${unanswered}`;
 }
 
 export function layoutGraph(graph: ServiceGraph): GraphLayout {

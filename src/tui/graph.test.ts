@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { cropRows, drawGraph, scrollToShow } from './graph-canvas.ts';
 import { layoutGraph } from './graph-layout.ts';
-import { edgeTableCells, filterForItem, mapItems } from './map-items.ts';
+import { EDGE_TABLE_TITLE, edgeTableCells, filterForItem, mapItems, narrowFilter, percentOf } from './map-items.ts';
 
-const edge = (from: string, to: string, requests: number, errors = 0): GraphEdge => ({ from, to, protocol: 'HTTP', requests, errors, errorRate: errors / requests, p50Ms: 4, p95Ms: 30 });
+const edge = (from: string, to: string, requests: number, serverErrors = 0, clientErrors = 0, unanswered = 0): GraphEdge => ({ from, to, protocol: 'HTTP', requests, clientErrors, serverErrors, unanswered, p50Ms: 4, p95Ms: 30 });
 const GRAPH: ServiceGraph = {
   nodes: ['front-end', 'catalogue', 'carts', 'orders', 'payment'].map((id) => ({ id, namespace: 'sock-shop' })),
-  edges: [edge('front-end', 'catalogue', 40), edge('front-end', 'carts', 12), edge('front-end', 'orders', 5), edge('orders', 'payment', 5, 1)],
+  edges: [edge('front-end', 'catalogue', 40, 0, 3), edge('front-end', 'carts', 12), edge('front-end', 'orders', 5), edge('orders', 'payment', 5, 1, 2, 1)],
 };
 const text = (rows: readonly (readonly { text: string }[])[]): string[] => rows.map((row) => row.map((segment) => segment.text).join(''));
 
@@ -33,7 +33,9 @@ test('drawing: boxes with names, arrows into callees, labels with counts', () =>
   for (const id of ['front-end', 'catalogue', 'carts', 'orders', 'payment']) assert.match(all, new RegExp(`│ ${id} │`));
   assert.equal((all.match(/▶/g) ?? []).length, 4);
   assert.match(all, /HTTP 40/);
-  assert.match(all, /HTTP 5 20%!/);
+  assert.match(all, /HTTP 5 5xx 20% 1 no rsp/, 'server-side failures on the edge: 5xx share and unanswered count');
+  assert.match(all, /HTTP 40─/, '4xx alone are not drawn as failures');
+  assert.doesNotMatch(all, /HTTP 40 5xx/);
   assert.match(all, /─┤|├─|┬|┴/, 'fan-out joins into a branch');
 });
 
@@ -63,8 +65,23 @@ test('map items: nodes left to right, then edges; each stands for a KFL query', 
   assert.equal(filterForItem(unnamed, { kind: 'node', id: '10.0.0.9' }), 'dst.ip == "10.0.0.9"');
 });
 
-test('edge table cells: count, error rate, p50 and p95', () => {
-  assert.deepEqual(edgeTableCells(GRAPH.edges[3]), ['orders -> payment', 'HTTP', '5', '20%', '4.0ms', '30ms']);
+test('edge table cells: count, 4xx share, 5xx share, unanswered, p50 and p95', () => {
+  assert.deepEqual(edgeTableCells(GRAPH.edges[3]), ['orders -> payment', 'HTTP', '5', '40%', '20%', '1', '4.0ms', '30ms']);
+  assert.deepEqual(edgeTableCells(GRAPH.edges[0]), ['front-end -> catalogue', 'HTTP', '40', '7.5%', '0%', '0', '4.0ms', '30ms']);
+  assert.deepEqual(EDGE_TABLE_TITLE, ['CALLER -> CALLEE', 'PROTO', 'REQS', '4xx%', '5xx%', 'NO RSP', 'P50', 'P95']);
+});
+
+test('percentOf: whole percent from 10%, one decimal below, never 0 for a count above 0', () => {
+  assert.deepEqual([[0, 10], [1, 10], [3, 40], [1, 3], [1, 5000], [7, 0]].map(([count, total]) => percentOf(count, total)), ['0%', '10%', '7.5%', '33%', '<0.1%', '0%']);
+});
+
+test('narrowFilter: the map combines with the active filter instead of replacing it', () => {
+  assert.equal(narrowFilter('', 'dst.name == "carts"'), 'dst.name == "carts"');
+  assert.equal(narrowFilter('  ', 'dst.name == "carts"'), 'dst.name == "carts"');
+  assert.equal(narrowFilter('status >= 500', 'dst.name == "carts"'), '(status >= 500) and dst.name == "carts"');
+  // `or` binds looser than `and`: without the parentheses this would widen, not narrow.
+  assert.equal(narrowFilter('status == 404 or status == 500', 'dst.name == "carts"'), '(status == 404 or status == 500) and dst.name == "carts"');
+  assert.equal(narrowFilter('dst.name == "carts"', 'dst.name == "carts"'), 'dst.name == "carts"', 'enter twice does not stack');
 });
 
 test('an empty graph lays out as nothing', () => {

@@ -10,6 +10,16 @@ export interface HelpOverlayProps {
   readonly height: number;
 }
 
+/** What a view's figures mean and what its keys do beyond one line, shown under the keys. */
+export const HELP_NOTES: Partial<Record<KeyMode, readonly string[]>> = {
+  map: [
+    'REQS requests in the view; 4xx% 5xx% shares answered 400-499, 500-599',
+    'NO RSP no answer (in neither share); P50 P95 latency; red: 5xx or no answer',
+    'enter: (active filter) and dst.name == "x" (src.name: a node nobody calls)',
+    'esc in the entry list then brings back the filter before enter',
+  ],
+};
+
 const TITLES: Record<KeyMode, string> = { list: 'entries', detail: 'entry detail', map: 'service map', filter: 'filter bar', help: 'help' };
 
 export function HelpOverlay({ mode, width, height }: HelpOverlayProps) {
@@ -23,6 +33,9 @@ export function HelpOverlay({ mode, width, height }: HelpOverlayProps) {
           <Text color={ACCENT} bold>{binding.label.padEnd(labelWidth)}</Text>
           <Text>{binding.help}</Text>
         </Text>
+      ))}
+      {(HELP_NOTES[mode] ?? []).map((note) => (
+        <Text key={note} color="gray" wrap="truncate">{note}</Text>
       ))}
     </Box>
   );

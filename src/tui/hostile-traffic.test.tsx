@@ -72,7 +72,7 @@ test('TUI: hostile entries in the list, detail, raw JSON, curl box and service m
   assert.match(plain(seen.detail), /X-Evil\\u001b\]52;c;aWQ=\\u0007: v\\u001b\]0;pwned\\u0007\\u000d\\u0008\\u009b2J/);
   seen.detailLower = await press(KEYS.pageDown);
   seen.detailBottom = await press('G');
-  assert.match(plain(seen.detailBottom), /entry id 0-0/);
+  assert.match(plain(seen.detailBottom), /^entry 0-0, /m);
   assert.ok(detailMs < 5000, `opening the detail of an entry with a 300 KB header and a 2 MB body took ${Math.round(detailMs)} ms`);
 
   seen.raw = await press('y');

@@ -27,6 +27,7 @@ export type Command =
   | 'detail.raw'
   | 'detail.curl'
   | 'map.select'
+  | 'filter.undo'
   | 'filter.apply'
   | 'filter.cancel'
   | 'filter.previous'
@@ -71,7 +72,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'view.next', keys: [{ named: 'tab' }], label: 'tab', help: 'switch between entries and service map', modes: ['list', 'map'], hint: 'view', hintIn: ['list', 'map'] },
   { command: 'view.map', keys: [{ char: 'm' }], label: 'm', help: 'service map', modes: ['list', 'detail'], hint: 'map', hintIn: ['list'] },
   { command: 'list.open', keys: [{ named: 'return' }], label: 'enter', help: 'details of the selected entry', modes: ['list'], hint: 'details', hintIn: ['list'] },
-  { command: 'map.select', keys: [{ named: 'return' }], label: 'enter', help: 'filter on the selected node or edge', modes: ['map'], hint: 'filter on it', hintIn: ['map'] },
+  { command: 'map.select', keys: [{ named: 'return' }], label: 'enter', help: 'narrow the filter to the selection: (active filter) and its query', modes: ['map'], hint: 'narrow filter', hintIn: ['map'] },
+  { command: 'filter.undo', keys: [{ named: 'escape' }], label: 'esc', help: 'undo the service map\'s narrowing (the filter before enter)', modes: ['list'] },
   { command: 'nav.up', keys: [{ char: 'k' }, { named: 'upArrow' }], label: 'k/↑', help: 'up (pauses follow)', modes: VIEWS, hintIn: [] },
   { command: 'nav.down', keys: [{ char: 'j' }, { named: 'downArrow' }], label: 'j/↓', help: 'down', modes: VIEWS, hintIn: [] },
   { command: 'nav.pageUp', keys: [{ named: 'pageUp' }, { ctrl: 'b' }], label: 'PgUp', help: 'page up', modes: VIEWS },

@@ -1,14 +1,16 @@
 /**
- * The service map: the layered drawing (scrolled so the selection is in view) above the edge table
- * with request counts, error rates and latencies.
+ * The service map: the layered drawing (scrolled so the selection is in view), the filter enter
+ * would apply, and the edge table with request counts, 4xx and 5xx shares, unanswered requests and
+ * latencies (see HELP_NOTES for what each figure means).
  */
 import { useMemo } from 'react';
 import { Box, Text } from 'ink';
+import { isFailing } from '../pipeline/service-graph.ts';
 import type { ServiceGraph } from '../pipeline/store-api.ts';
-import { cutText, fitCell } from './entry-row.ts';
+import { fitCell } from './entry-row.ts';
 import { cropRows, drawGraph, scrollToShow } from './graph-canvas.ts';
 import type { GraphLayout } from './graph-layout.ts';
-import { EDGE_TABLE_TITLE, edgeTableCells, filterForItem, type MapItem } from './map-items.ts';
+import { EDGE_TABLE_TITLE, edgeTableCells, fitNarrowing, isNarrowing, type MapItem, type Narrowing } from './map-items.ts';
 import { ACCENT, CELL_COLORS } from './theme.ts';
 
 export interface ServiceMapProps {
@@ -16,18 +18,21 @@ export interface ServiceMapProps {
   readonly layout: GraphLayout;
   readonly items: readonly MapItem[];
   readonly selected: number;
+  /** What enter applies: the active filter narrowed to the selection. */
+  readonly pending: Narrowing | undefined;
   readonly width: number;
   readonly height: number;
 }
 
-const TABLE_WIDTHS = [0, 6, 7, 6, 8, 8];
+/** Column widths after the first (which takes the rest): PROTO REQS 4xx% 5xx% NO RSP P50 P95. */
+const TABLE_WIDTHS = [0, 5, 7, 5, 5, 6, 7, 7];
 
 function tableLine(cells: readonly string[], width: number): string {
   const fixed = TABLE_WIDTHS.reduce((sum, w) => sum + w + 1, 0);
   return cells.map((cell, i) => fitCell(cell, i === 0 ? Math.max(10, width - fixed) : TABLE_WIDTHS[i], i === 0 ? 'left' : 'right')).join(' ');
 }
 
-export function ServiceMap({ graph, layout, items, selected, width, height }: ServiceMapProps) {
+export function ServiceMap({ graph, layout, items, selected, pending, width, height }: ServiceMapProps) {
   const item = items[selected];
   const drawn = useMemo(() => drawGraph(layout, item), [layout, item]);
   if (graph.nodes.length === 0) return <Text color="gray">No traffic in the current view yet.</Text>;
@@ -41,8 +46,12 @@ export function ServiceMap({ graph, layout, items, selected, width, height }: Se
   const left = scrollToShow(focus.x, focus.w, width, layout.width);
   const rows = cropRows(drawn, top, left, width, mapHeight);
   const edgeRow = item?.kind === 'edge' ? item.index : -1;
+  // What enter does comes first and gets the room (its new term kept whole); the scroll note follows if it fits.
+  const label = pending !== undefined && isNarrowing(pending) ? 'enter narrows to: ' : 'enter filters on: ';
+  const query = pending === undefined ? '-' : fitNarrowing(pending, Math.max(1, width - label.length));
+  const note = layout.width > width || layout.height > mapHeight ? ` · map ${layout.width}x${layout.height}, scrolled to the selection` : '';
+  const scrolled = label.length + query.length + note.length <= width ? note : '';
   const tableTop = scrollToShow(Math.max(0, edgeRow), 1, tableRows - 1, graph.edges.length);
-  const query = item === undefined ? undefined : filterForItem(graph, item);
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -58,12 +67,13 @@ export function ServiceMap({ graph, layout, items, selected, width, height }: Se
         ))}
       </Box>
       <Text color="gray" wrap="truncate">
-        {layout.width > width || layout.height > mapHeight ? `map ${layout.width}x${layout.height}, scrolled to the selection · ` : ''}
-        enter filters on: <Text color={ACCENT}>{query === undefined ? '-' : cutText(query, width)}</Text>
+        {label}
+        <Text color={ACCENT}>{query}</Text>
+        {scrolled}
       </Text>
       <Text bold wrap="truncate">{tableLine(EDGE_TABLE_TITLE, width)}</Text>
       {graph.edges.slice(tableTop, tableTop + tableRows - 1).map((one, i) => (
-        <Text key={tableTop + i} wrap="truncate" inverse={tableTop + i === edgeRow} color={one.errors > 0 ? 'red' : undefined}>
+        <Text key={tableTop + i} wrap="truncate" inverse={tableTop + i === edgeRow} color={isFailing(one) ? 'red' : undefined}>
           {tableLine(edgeTableCells(one), width)}
         </Text>
       ))}

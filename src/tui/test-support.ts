@@ -4,7 +4,8 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
-import type { EntryStore, GraphEdge, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
+import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
+import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
 
 export interface EntrySpec {
   readonly index?: number;
@@ -119,19 +120,11 @@ export class ArrayStore implements EntryStore {
     this.#changed();
   }
 
+  /** The real builder over the view, so the map in tests counts as the app's does. */
   graph(): ServiceGraph {
-    const edges = new Map<string, GraphEdge>();
-    const nodes = new Set<string>();
-    for (const entry of this.#view()) {
-      nodes.add(entry.src.name).add(entry.dst.name);
-      const key = `${entry.src.name}>${entry.dst.name}`;
-      const old = edges.get(key);
-      const isError = entry.response === null || entry.response.status >= 500;
-      const requests = (old?.requests ?? 0) + 1;
-      const errors = (old?.errors ?? 0) + (isError ? 1 : 0);
-      edges.set(key, { from: entry.src.name, to: entry.dst.name, protocol: 'HTTP', requests, errors, errorRate: errors / requests, p50Ms: 10, p95Ms: 40 });
-    }
-    return { nodes: [...nodes].map((id) => ({ id, namespace: 'sock-shop' })), edges: [...edges.values()] };
+    const builder = new ServiceGraphBuilder();
+    this.#view().forEach((entry, seq) => builder.add(entry, seq));
+    return builder.graph();
   }
 }
 
@@ -156,4 +149,5 @@ export const KEYS = {
   pageUp: '\u001b[5~',
   pageDown: '\u001b[6~',
   ctrlC: '\u0003',
+  ctrlU: '\u0015',
 } as const;

@@ -12,7 +12,7 @@ import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
 import type { Command, KeyMode, ViewName } from './keys.ts';
 import type { ListViewport } from './list-viewport.ts';
-import { filterForItem, mapItems, type MapItem } from './map-items.ts';
+import { filterForItem, mapItems, narrowingFor, type MapItem, type Narrowing } from './map-items.ts';
 import { useFilterBar, type CompileQuery, type FilterBar } from './use-filter-bar.ts';
 import { useListViewport } from './use-list-viewport.ts';
 
@@ -23,7 +23,16 @@ export interface TuiState {
   readonly bodyHeight: number;
   readonly filterBar: FilterBar;
   readonly detail: DetailState & { readonly lines: readonly DetailLine[] };
-  readonly map: { readonly graph: ServiceGraph; readonly layout: GraphLayout; readonly items: readonly MapItem[]; readonly selected: number };
+  readonly map: {
+    readonly graph: ServiceGraph;
+    readonly layout: GraphLayout;
+    readonly items: readonly MapItem[];
+    readonly selected: number;
+    /** The filter enter would apply: the active one narrowed to the selection. */
+    readonly pending: Narrowing | undefined;
+  };
+  /** Set while the filter is the one the service map narrowed: the list says so, esc undoes it. */
+  readonly narrowed: Narrowing | undefined;
   run(command: Command): void;
   onText(input: string, key: Key, mode: KeyMode): void;
 }
@@ -58,15 +67,21 @@ export function useTuiState(input: TuiStateInput): TuiState {
   const [isHelpOpen, setHelpOpen] = useState(false);
   const [detail, setDetail] = useState<DetailState>({ entry: undefined, raw: false, scroll: 0, curl: undefined });
   const [mapSelected, setMapSelected] = useState(0);
+  const [narrowing, setNarrowing] = useState<Narrowing | undefined>(undefined);
   const filterBar = useFilterBar(store, input.compile, snapshot.filter, input.initialFilter);
+  // Only while that filter is still the active one: any other filter (typed, from history) ends it.
+  const narrowed = narrowing !== undefined && narrowing.query === snapshot.filter ? narrowing : undefined;
   const bodyHeight = Math.max(1, input.bodyHeight - (filterBar.isOpen ? input.filterBarRows : 0));
-  const listHeight = Math.max(1, bodyHeight - 1); // minus the column titles
+  // Minus the column titles, and the notice line while a narrowing is shown above the list.
+  const listHeight = Math.max(1, bodyHeight - 1 - (narrowed === undefined ? 0 : 1));
   const [viewport, moveList] = useListViewport(snapshot.shown, listHeight);
 
   const graph = useMemo(() => (view === 'map' ? capGraph(store.graph()) : EMPTY_GRAPH), [store, view, snapshot.version]);
   const layout = useMemo(() => layoutGraph(graph), [graph]);
   const items = useMemo(() => mapItems(graph, layout), [graph, layout]);
   const selected = Math.min(mapSelected, Math.max(0, items.length - 1));
+  const term = items[selected] === undefined ? undefined : filterForItem(graph, items[selected]);
+  const pending = term === undefined ? undefined : narrowingFor(snapshot.filter, term);
 
   const lines = useMemo(() => {
     if (detail.entry === undefined) return [];
@@ -114,10 +129,17 @@ export function useTuiState(input: TuiStateInput): TuiState {
         return setDetail((old) => ({ ...old, curl }));
       }
       case 'map.select': {
-        const item = items[selected];
-        const query = item === undefined ? undefined : filterForItem(graph, item);
-        if (query !== undefined && filterBar.applyQuery(query)) setView('list');
-        return;
+        if (pending === undefined) return; // the "(N others)" fold: nothing to filter on
+        if (pending.query === snapshot.filter) return setView('list');
+        // applyQuery compiles first: a query that does not compile opens the bar on it instead.
+        if (!filterBar.applyQuery(pending.query)) return;
+        setNarrowing(pending);
+        return setView('list');
+      }
+      case 'filter.undo': {
+        if (narrowed === undefined) return;
+        setNarrowing(undefined);
+        return void filterBar.applyQuery(narrowed.previous);
       }
       case 'filter.apply': return void filterBar.apply();
       case 'filter.cancel': return filterBar.cancel();
@@ -138,5 +160,5 @@ export function useTuiState(input: TuiStateInput): TuiState {
     else if (text !== '' && !key.ctrl && !key.meta) filterBar.type(text);
   };
 
-  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected }, run, onText };
+  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, pending }, narrowed, run, onText };
 }

@@ -96,9 +96,9 @@ test('TUI in tmux on the hostile capture: rows and detail shown escaped; no titl
     assert.match(text, /^ {2}X-C1: \\u009b2J\\u009d0;c1-title\\u009c$/m);
     assert.match(text, /^ {2}X-Cr: visible\\u000dspoofed$/m);
     assert.match(text, /^ {2}X-Name\\u001b\[31m: red name$/m);
-    assert.match(text, /^Response 200 OK\\u001b\]0;status-title\\u0007$/m);
+    assert.match(text, /^HTTP\/1\.1 200 OK\\u001b\]0;status-title\\u0007$/m);
     await press('G');
-    text = await waitForScreen('the end of the detail', (s) => /entry id/.test(s));
+    text = await waitForScreen('the end of the detail', (s) => /^entry \S+, HTTP/m.test(s));
     assert.match(text, /hello \\u001b\]0;body-title\\u0007 \\u001b\[31mred\\u001b\[0m \\u009b2J/);
     await press('y');
     text = await waitForScreen('the raw JSON', (s) => /"X-Clip": "\\u001b\]52;c;aWQ7IGVjaG8gcHduZWQ=\\u0007"/.test(s));
@@ -107,7 +107,7 @@ test('TUI in tmux on the hostile capture: rows and detail shown escaped; no titl
     await press('G', 'Enter');
     await waitForScreen('the detail of the long request', (s) => /^GET \/long HTTP\/1\.1/m.test(s) && /X-Long: \\u001b\]0;long\\u0007A/.test(s));
     await press('G');
-    await waitForScreen('the end of its 34 KB body', (s) => /entry id/.test(s));
+    await waitForScreen('the end of its 34 KB body', (s) => /^entry \S+, HTTP/m.test(s));
     await press('Escape', 'm');
     text = await waitForScreen('the service map', (s) => /CALLER -> CALLEE/.test(s));
     assert.match(text, /│ client\\u001b\]0;name-title\\u0007 │/);
