@@ -6,6 +6,7 @@
  * help lists the exit codes of cmd/exit-codes.ts, and README documents the flags the CLI has.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,7 +19,7 @@ import { DEFAULT_MAX_BODY, PARSER_CONFIGURATION } from '../../cmd/shared-options
 import { TAP_EXAMPLES, tapCommand } from '../../cmd/tap.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissector.ts';
 import { parseByteSize } from '../../cmd/byte-size.ts';
-import { runShark } from '../helpers/run-cli.ts';
+import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 
 const COMMANDS = { read: readCommand, demo: demoCommand, tap: tapCommand } as const;
@@ -173,6 +174,37 @@ test('at 80 columns every example command stays whole on one line; read\'s files
   const files = optionBlock(read, 'files');
   assert.doesNotMatch(files, /\[default: \[\]\]/);
   assert.match(files, /\[required\]/);
+});
+
+const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+
+test('in a real 80-column terminal (tmux, no $COLUMNS) the help fits and every example command is one row', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+  const socket = `shark-cli-help-${process.pid}`;
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  try {
+    for (const [name, examples] of [['read', READ_EXAMPLES], ['demo', DEMO_EXAMPLES], ['tap', TAP_EXAMPLES]] as const) {
+      const session = `help-${name}`;
+      tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '100', `env -u COLUMNS ${LAUNCHER} ${name} --help; echo HELP-END; sleep 60`);
+      let screen = '';
+      for (let i = 0; i < 100 && !screen.includes('HELP-END'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = tmux('capture-pane', '-p', '-t', session, '-S', '0', '-E', '99');
+      }
+      assert.ok(screen.includes('HELP-END'), `${name}: the help was shown:\n${screen}`);
+      const rows = screen.split('\n').map((l) => l.trim());
+      for (const e of examples) {
+        const command = e.command.replace(/\$0/g, 'kubectl shark');
+        assert.ok(rows.includes(command), `${name}: "${command}" is one row of the screen:\n${screen}`);
+      }
+      tmux('kill-session', '-t', session);
+    }
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 test('the top-level help lists every exit code of cmd/exit-codes.ts and where the docs are', async () => {
