@@ -152,6 +152,8 @@ export function reportError(err: unknown): number {
   throw err;
 }
 
+const NO_FILES = 'no capture file named (got %s, need at least %s): name pcap, pcapng or NDJSON files, or - for standard input';
+
 export const READ_EXAMPLES: readonly Example[] = [
   { command: '$0 read capture.pcap', what: 'the TUI on a terminal; NDJSON when piped' },
   { command: '$0 read capture.pcap -o json | jq .request.path', what: 'NDJSON for jq' },
@@ -180,7 +182,10 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       )
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .option('redact', REDACT_OPTION)
-      .option('redact-keys', REDACT_KEYS_OPTION),
+      .option('redact-keys', REDACT_KEYS_OPTION)
+        // yargs' words for a missing positional say nothing of what to give: say it (read's is the
+        // only one). The string is a plural entry ({one, other}), which @types/yargs types as a string.
+        .updateStrings({ 'Not enough non-option arguments: got %s, need at least %s': { one: NO_FILES, other: NO_FILES } } as unknown as Record<string, string>),
       READ_EXAMPLES,
     ) as unknown as Argv<ReadArgs>,
   handler: runRead,

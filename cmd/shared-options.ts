@@ -32,6 +32,14 @@ function lastGiven(value: unknown): unknown {
   return Array.isArray(value) ? value.at(-1) : value;
 }
 
+/** Checks a number flag's value; a flag without one is left to yargs ("Not enough arguments following"). */
+function checkedNumber(parse: (value: unknown) => number): (value: unknown) => number | undefined {
+  return (value) => {
+    const last = lastGiven(value);
+    return last === undefined ? undefined : parse(last);
+  };
+}
+
 /** A single-valued string flag: the last one given counts. */
 export function stringOption(describe: string, extra: { alias?: string; default?: string } = {}): Options {
   return { type: 'string', requiresArg: true, coerce: lastGiven, describe, ...extra };
@@ -47,7 +55,7 @@ export function wholeNumberOption(flag: string, describe: string, options: { min
     describe: `${describe} (a whole number${options.min > 0 ? ` from ${options.min}` : ''})`,
     ...(options.default !== undefined ? { default: options.default } : {}),
     ...(options.alias !== undefined ? { alias: options.alias } : {}),
-    coerce: (value: unknown) => parseWholeNumber(flag, lastGiven(value), options.min),
+    coerce: checkedNumber((value) => parseWholeNumber(flag, value, options.min)),
   };
 }
 
@@ -57,7 +65,7 @@ export function decimalOption(flag: string, describe: string, options: { min: nu
     requiresArg: true,
     describe,
     default: options.default,
-    coerce: (value: unknown) => parseDecimal(flag, lastGiven(value), options.min),
+    coerce: checkedNumber((value) => parseDecimal(flag, value, options.min)),
   };
 }
 

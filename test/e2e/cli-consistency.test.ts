@@ -132,7 +132,8 @@ test('every number flag of every subcommand names the bad value and exits 2 with
 
 test('usage errors point at the help of the subcommand they are about', async () => {
   const cases: Array<[string[], string, RegExp]> = [
-    [['read'], 'read', /Not enough non-option arguments/],
+    [['read'], 'read', /no capture file named \(got 0, need at least 1\): name pcap, pcapng or NDJSON files, or - for standard input$/m],
+    [['tap', '--count'], 'tap', /Not enough arguments following: count/],
     [['read', 'x.pcap', '--max-body', 'lots'], 'read', /--max-body "lots" is not a size/],
     [['read', 'x.pcap', '-f', 'status =='], 'read', /bad --filter query \(column/],
     [['read', 'x.pcap', '--no-such-flag'], 'read', /Unknown argument/],
