@@ -108,7 +108,7 @@ export const COLOR_OPTION: Options = {
   describe: 'tui colours (NO_COLOR is honoured)',
 };
 
-export const MAX_ENTRIES_OPTION: Options = wholeNumberOption('--max-entries', 'tui: entries kept in memory (a ring: the oldest are evicted and counted)', {
+export const MAX_ENTRIES_OPTION: Options = wholeNumberOption('--max-entries', 'tui: entries kept in memory, a ring whose oldest are evicted and counted', {
   min: 1,
   default: DEFAULT_MAX_ENTRIES,
 });
