@@ -49,12 +49,11 @@ export function stringOption(describe: string, extra: { alias?: string; default?
  * A whole number flag. The value is checked as typed ("abc", "1.5", "" are refused with what was
  * given), at least `min`; a coerce error reaches main.ts's usage handler (exit 2).
  */
-export function wholeNumberOption(flag: string, describe: string, options: { min: number; default?: number; alias?: string }): Options {
+export function wholeNumberOption(flag: string, describe: string, options: { min: number; default?: number }): Options {
   return {
     requiresArg: true,
     describe: `${describe} (a whole number${options.min > 0 ? ` from ${options.min}` : ''})`,
     ...(options.default !== undefined ? { default: options.default } : {}),
-    ...(options.alias !== undefined ? { alias: options.alias } : {}),
     coerce: checkedNumber((value) => parseWholeNumber(flag, value, options.min)),
   };
 }
