@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { checkLabelSelector } from './label-selector.ts';
 
 test('selectors the API server takes pass', () => {
@@ -52,4 +53,17 @@ test('a mistake is named with its column', () => {
     assert.equal(result.ok, false, input);
     assert.match((result as { message: string }).message, pattern, input);
   }
+});
+
+test('any text gets an answer, quickly: never a throw, a message with a column when refused', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (input) => {
+      const result = checkLabelSelector(input);
+      if (!result.ok) assert.match(result.message, /\(column \d+\)$/);
+    }),
+    { numRuns: 5000 },
+  );
+  const started = performance.now();
+  for (const long of ['a'.repeat(100_000) + '-', `app in (${'v,'.repeat(50_000)}`, 'a=b,'.repeat(25_000)]) checkLabelSelector(long);
+  assert.ok(performance.now() - started < 1000, 'long selectors are checked in linear time');
 });
