@@ -4,20 +4,19 @@
  * at its recorded pace in the TUI, so the list fills live and the service map grows. Piped, or with
  * -o json|text, it prints the dissected entries as `read` would.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { compileKfl } from '../src/kfl/index.ts';
 import type { Entry } from '../src/model/entry.ts';
-import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
 import { readEntriesOf } from '../src/pipeline/read-capture.ts';
 import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
 import { replayEntries } from '../src/pipeline/replay.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
-import { EXIT_USAGE } from './exit-codes.ts';
-import { defaultOutput, reportError, runRead, type OutputFormat } from './read.ts';
+import { withExamples, type Example } from './examples.ts';
+import { packageRoot } from './package-root.ts';
+import { compileFilterFlag, defaultOutput, reportError, runRead } from './read.ts';
+import { COLOR_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, decimalOption, parseMaxBody, type OutputFormat } from './shared-options.ts';
 import { runTuiSession } from './tui-session.ts';
-import { filterOption } from './filter-option.ts';
+import { exitUsage } from './usage-error.ts';
 
 interface DemoArgs {
   output: OutputFormat | undefined;
@@ -25,14 +24,12 @@ interface DemoArgs {
   speed: number;
   loop: boolean;
   maxEntries: number;
+  maxBody: string;
   color: ColorChoice;
 }
 
-/** Works from cmd/ (sources) and from dist/cmd/ (compiled). */
 export function demoCapturePath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.endsWith(join('dist', 'cmd')) ? join(here, '..', '..') : join(here, '..');
-  return join(root, 'assets', 'demo', 'microservices.pcapng');
+  return join(packageRoot(), 'assets', 'demo', 'microservices.pcapng');
 }
 
 function workloads(entries: readonly Entry[]): number {
@@ -45,19 +42,13 @@ async function runDemo(args: DemoArgs): Promise<void> {
   const file = demoCapturePath();
   const output = args.output ?? defaultOutput(false);
   if (output !== 'tui') {
-    return runRead({ files: [file], filter: args.filter, output, maxBody: '64KiB', responseTimeout: 120, quiet: false, maxEntries: args.maxEntries, color: args.color, redact: true });
+    return runRead({ files: [file], filter: args.filter, output, maxBody: args.maxBody, responseTimeout: DEFAULT_RESPONSE_TIMEOUT_S, quiet: false, maxEntries: args.maxEntries, color: args.color, redact: true, command: 'demo' });
   }
-  let filter;
-  if (args.filter !== undefined) {
-    const compiled = compileKfl(args.filter);
-    if (!compiled.ok) {
-      process.stderr.write(`kubectl shark: bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}\n`);
-      process.exit(EXIT_USAGE);
-    }
-    filter = compiled.filter;
-  }
+  const filter = compileFilterFlag('demo', args.filter);
+  const maxBody = parseMaxBody(args.maxBody);
+  if (!maxBody.ok) exitUsage('demo', maxBody.message);
   // Redacted like `read` shows it (the recording's people have names).
-  const entries = await readEntriesOf(file, { redactor: new EntryRedactor() });
+  const entries = await readEntriesOf(file, { redactor: new EntryRedactor(), dissect: { maxBodyBytes: maxBody.bytes, responseTimeoutUs: DEFAULT_RESPONSE_TIMEOUT_S * 1_000_000 } });
   process.exitCode = await runTuiSession({
     source: `demo: ${file.split('/').slice(-3).join('/')}${args.loop ? ' (loop)' : ''}`,
     targets: workloads(entries),
@@ -69,16 +60,25 @@ async function runDemo(args: DemoArgs): Promise<void> {
   });
 }
 
+export const DEMO_EXAMPLES: readonly Example[] = [
+  { command: '$0 demo', what: 'the TUI, filling at the recording\'s pace' },
+  { command: `$0 demo -o json -f 'response.status >= 400' | jq .request.path`, what: 'the failed calls as NDJSON' },
+];
+
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe: 'Replay a bundled recording of a small microservice system (no cluster needed)',
   builder: (y) =>
-    y
-      .option('output', { alias: 'o', choices: ['tui', 'json', 'text'] as const, describe: 'tui (default on a terminal), json (NDJSON) or text' })
-      .option('filter', filterOption('KFL query: only matching entries'))
-      .option('speed', { type: 'number', default: 1, describe: 'replay speed: 2 is twice as fast, 0 as fast as possible' })
-      .option('loop', { type: 'boolean', default: false, describe: 'start over at the end of the recording' })
-      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'entries kept in memory (a ring)' })
-      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'colours (NO_COLOR is honoured)' }) as unknown as Argv<DemoArgs>,
+    withExamples(
+      y
+        .option('output', OUTPUT_OPTION)
+        .option('filter', FILTER_OPTION)
+        .option('max-entries', MAX_ENTRIES_OPTION)
+        .option('color', COLOR_OPTION)
+        .option('max-body', MAX_BODY_OPTION)
+        .option('speed', decimalOption('--speed', 'replay speed: 2 is twice as fast, 0 as fast as possible', { min: 0, default: 1 }))
+        .option('loop', { type: 'boolean', default: false, describe: 'start over at the end of the recording' }),
+      DEMO_EXAMPLES,
+    ) as unknown as Argv<DemoArgs>,
   handler: runDemo,
 };

@@ -1,4 +1,7 @@
-/** Process exit codes shared by every subcommand (documented in README "Exit codes"). */
+/**
+ * Process exit codes shared by every subcommand: the one source of the top-level help's list
+ * (EXIT_CODE_MEANINGS) and of README's tables (test/e2e/cli-consistency.test.ts compares them).
+ */
 import type { SharkErrorCode } from '../src/model/errors.ts';
 
 export const EXIT_OK = 0;
@@ -28,6 +31,24 @@ export const EXIT_AGENT_INTEGRITY = 11;
 export const EXIT_PODS_FAILED = 12;
 /** `tap`: the pod has too little free memory for the agent (see --max-memory, --force). */
 export const EXIT_MEMORY_HEADROOM = 13;
+
+/** Every exit code and what it means, in a phrase short enough for an 80-column help screen. */
+export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [code: number, meaning: string]> = [
+  [EXIT_OK, 'success (tap: stopped as asked, or --dry-run)'],
+  [EXIT_FAILURE, 'runtime failure: a file cannot be read, another API error'],
+  [EXIT_USAGE, 'usage: bad flag or value, not a capture file, kubeconfig problem'],
+  [EXIT_NO_TARGETS, 'tap: no running pod matches, or the namespace does not exist'],
+  [EXIT_UNREACHABLE, 'tap: the cluster is unreachable'],
+  [EXIT_UNAUTHORIZED, 'tap: the credentials were rejected (401)'],
+  [EXIT_FORBIDDEN, 'tap: RBAC forbids something tap needs (named)'],
+  [EXIT_POD_SECURITY, "tap: the namespace's PodSecurity level forbids the profile"],
+  [EXIT_EPHEMERAL_DISABLED, 'tap: ephemeral containers are disabled'],
+  [EXIT_IMAGE_PULL, 'tap: the agent image cannot be pulled'],
+  [EXIT_START_FAILED, 'tap: the capture container did not start'],
+  [EXIT_AGENT_INTEGRITY, 'tap: the agent arrived altered in the pod; nothing was run'],
+  [EXIT_PODS_FAILED, "tap: stopped, but some pods' capture had failed"],
+  [EXIT_MEMORY_HEADROOM, 'tap: no target has room for the agent (--force, --max-memory)'],
+];
 
 export function exitCodeFor(code: SharkErrorCode): number {
   switch (code) {

@@ -11,16 +11,15 @@ import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
 import { readCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
-import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
-import { filterOption } from './filter-option.ts';
-import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
+import { exitUsage } from './usage-error.ts';
+import { withExamples, type Example } from './examples.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../src/pipeline/ndjson-entries.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
-
-export type OutputFormat = 'json' | 'text' | 'tui';
 
 export interface ReadArgs {
   files: string[];
@@ -36,6 +35,8 @@ export interface ReadArgs {
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
   redactKeys?: string | string[] | undefined;
+  /** Whose flags these are, for messages: `demo` prints through `read`. */
+  command?: 'read' | 'demo';
 }
 
 /** The TUI needs a terminal for the screen and for the keys; `read -` has its data on stdin. */
@@ -63,17 +64,15 @@ export function formatSummary(stats: CaptureStats): string {
 }
 
 export async function runRead(args: ReadArgs): Promise<void> {
-  const maxBodyBytes = parseByteSize(args.maxBody);
-  if (maxBodyBytes === undefined) {
-    process.stderr.write(`kubectl shark read: --max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)\n`);
-    process.exit(EXIT_USAGE);
-  }
+  const maxBody = parseMaxBody(args.maxBody);
+  if (!maxBody.ok) exitUsage(args.command ?? 'read', maxBody.message);
+  const maxBodyBytes = maxBody.bytes;
   const maxLineBytes = args.maxLine === undefined ? DEFAULT_MAX_LINE_BYTES : parseByteSize(args.maxLine);
   if (maxLineBytes === undefined || maxLineBytes < 1) {
-    process.stderr.write(`kubectl shark read: --max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)\n`);
-    process.exit(EXIT_USAGE);
+    exitUsage('read', `--max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)`);
   }
-  const filter = compileFilterFlag(args.filter);
+  const command = args.command ?? 'read';
+  const filter = compileFilterFlag(command, args.filter);
   const redactor = redactorOf(args);
   const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
   const output = args.output ?? defaultOutput(readsStdin);
@@ -131,21 +130,17 @@ export async function runRead(args: ReadArgs): Promise<void> {
 function redactorOf(args: ReadArgs): EntryRedactor | undefined {
   const keys = redactKeysOf(args.redact, args.redactKeys);
   if (!keys.ok) {
-    process.stderr.write(`kubectl shark read: ${keys.message}\n`);
-    process.exit(EXIT_USAGE);
+    exitUsage('read', keys.message);
   }
   return args.redact ? new EntryRedactor({ extraKeys: keys.keys }) : undefined;
 }
 
-/** Compiles --filter; a bad query ends the run here with the caret display and exit 2. */
-function compileFilterFlag(query: string | undefined): CompiledFilter | undefined {
+/** Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and exit 2. */
+export function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): CompiledFilter | undefined {
   if (query === undefined) return undefined;
   const compiled = compileKfl(query);
-  if (!compiled.ok) {
-    process.stderr.write(`kubectl shark: bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}\n`);
-    process.exit(EXIT_USAGE);
-  }
-  for (const warning of compiled.warnings) process.stderr.write(`kubectl shark: warning: --filter column ${warning.column}: ${warning.message}\n`);
+  if (!compiled.ok) exitUsage(command, `bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}`);
+  for (const warning of compiled.warnings) process.stderr.write(`kubectl shark ${command}: warning: --filter column ${warning.column}: ${warning.message}\n`);
   return compiled.filter;
 }
 
@@ -157,29 +152,41 @@ export function reportError(err: unknown): number {
   throw err;
 }
 
+const NO_FILES = 'no capture file named (got %s, need at least %s): name pcap, pcapng or NDJSON files, or - for standard input';
+
+export const READ_EXAMPLES: readonly Example[] = [
+  { command: '$0 read capture.pcap', what: 'the TUI on a terminal; NDJSON when piped' },
+  { command: '$0 read capture.pcap -o json | jq .request.path', what: 'NDJSON for jq' },
+  { command: `$0 read capture.pcap -f 'http and response.status >= 500'`, what: 'only server errors' },
+  { command: 'tcpdump -U -w - | $0 read -', what: 'a live tcpdump, from standard input' },
+  { command: '$0 read capture.pcap --redact-keys tenant,ssn -o json', what: 'also hide values named tenant or ssn' },
+];
+
 export const readCommand: CommandModule<object, ReadArgs> = {
   command: 'read <files..>',
-  describe: 'Dissect pcap/pcapng capture files ("-" reads standard input)',
+  describe: 'Dissect capture files (pcap, pcapng, NDJSON): the TUI on a terminal, NDJSON when piped',
   builder: (y: Argv) =>
-    y
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'capture files, or - for stdin' })
-      .option('output', {
-        alias: 'o',
-        choices: ['json', 'text', 'tui'] as const,
-        describe: 'tui: the interactive viewer (default on a terminal); json: NDJSON, one entry a line (default when piped); text: one line per entry',
-      })
-      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory (a ring: the oldest are evicted and counted)' })
-      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
-      .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
-      .option('max-body', { type: 'string', default: '64KiB', describe: 'body bytes kept per message (sizes count the whole body)' })
-      .option('max-line', { type: 'string', describe: 'NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)' })
-      .option('response-timeout', { type: 'number', default: 120, describe: 'seconds of capture time a request waits for its response' })
+    withExamples(
+      y
+      // No default: yargs would give the variadic one of [] and show it next to [required].
+      .positional('files', { type: 'string', array: true, default: undefined, describe: 'capture files (pcap, pcapng, NDJSON), or - for standard input' })
+      .option('output', OUTPUT_OPTION)
+      .option('filter', FILTER_OPTION)
+      .option('max-entries', MAX_ENTRIES_OPTION)
+      .option('color', COLOR_OPTION)
+      .option('max-body', MAX_BODY_OPTION)
+      .option('max-line', stringOption('NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)'))
+      .option(
+        'response-timeout',
+        decimalOption('--response-timeout', 'seconds of capture time a request waits for its response', { min: 0, default: DEFAULT_RESPONSE_TIMEOUT_S }),
+      )
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .option('redact', REDACT_OPTION)
       .option('redact-keys', REDACT_KEYS_OPTION)
-      .example('$0 read capture.pcap -o json | jq .request.path', 'NDJSON for jq')
-      .example(`$0 read capture.pcap --filter 'http and response.status >= 500'`, 'only server errors')
-      .example('tcpdump -U -w - | $0 read -', 'read a live tcpdump')
-      .example('$0 read capture.pcap --redact-keys tenant,ssn -o json', 'also hide values named tenant or ssn') as unknown as Argv<ReadArgs>,
+        // yargs' words for a missing positional say nothing of what to give: say it (read's is the
+        // only one). The string is a plural entry ({one, other}), which @types/yargs types as a string.
+        .updateStrings({ 'Not enough non-option arguments: got %s, need at least %s': { one: NO_FILES, other: NO_FILES } } as unknown as Record<string, string>),
+      READ_EXAMPLES,
+    ) as unknown as Argv<ReadArgs>,
   handler: runRead,
 };

@@ -16,16 +16,29 @@ import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
-import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
 import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
+import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
+import { checkLabelSelector } from '../src/kube/label-selector.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { MIN_AGENT_MEMORY_BYTES } from '../src/model/agent-memory.ts';
 import { parseByteSize } from './byte-size.ts';
+import { withExamples, type Example } from './examples.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { runTuiSession } from './tui-session.ts';
-import { filterOption } from './filter-option.ts';
+import {
+  COLOR_OPTION,
+  FILTER_OPTION,
+  MAX_BODY_OPTION,
+  MAX_ENTRIES_OPTION,
+  OUTPUT_OPTION,
+  parseMaxBody,
+  stringOption,
+  wholeNumberOption,
+  type OutputFormat,
+} from './shared-options.ts';
+import { helpHint } from './usage-error.ts';
 
 export interface TapArgs {
   podRegex: string | undefined;
@@ -36,7 +49,7 @@ export interface TapArgs {
   context: string | undefined;
   kubeconfig: string | undefined;
   filter: string | undefined;
-  output: 'json' | 'tui' | undefined;
+  output: OutputFormat | undefined;
   duration: string | undefined;
   count: number | undefined;
   image: string;
@@ -58,10 +71,12 @@ export interface TapArgs {
 const PREFIX = 'kubectl shark tap';
 const MIB = 1024 * 1024;
 
-/** "30s", "5m", "1h30m", "250ms", or plain seconds ("45"); null when not a duration. */
+/**
+ * "30s", "5m", "1h30m", "250ms" in milliseconds; null when not a duration. A number without a unit
+ * is not one (as in kubectl's Go durations): "5" could mean seconds or minutes, so tap asks.
+ */
 export function parseDuration(text: string): number | null {
   const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
@@ -83,7 +98,7 @@ export interface ValidatedTap {
   /** --max-memory in bytes (whole MiB), when given. */
   readonly maxMemoryBytes: number | undefined;
   readonly filter: CompiledFilter | undefined;
-  readonly output: 'json' | 'tui';
+  readonly output: OutputFormat;
   /** --redact-keys, split and checked; passed to every agent. */
   readonly redactKeys: readonly string[];
   readonly profile: Profile;
@@ -101,18 +116,28 @@ function usage(message: string): never {
   throw new SharkError('USAGE', message);
 }
 
+/** A --duration or --timeout in milliseconds (above 0); a number without a unit is asked about. */
+function durationFlag(flag: string, text: string, examples: string): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) usage(`${flag} ${text.trim()} has no unit: write ${text.trim()}s for seconds (or m, h, ms)`);
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0) usage(`${flag} ${JSON.stringify(text)} is not a duration (try ${examples})`);
+  return ms;
+}
+
 /** Checks every flag before touching the cluster; throws a USAGE SharkError (exit 2). */
 export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
-  const durationMs = args.duration === undefined ? null : parseDuration(args.duration);
-  if (args.duration !== undefined && (durationMs === null || durationMs <= 0)) usage(`--duration ${JSON.stringify(args.duration)} is not a duration (try 30s, 5m, 1h)`);
+  const durationMs = args.duration === undefined ? null : durationFlag('--duration', args.duration, '30s, 5m, 1h');
   if (args.count !== undefined && (!Number.isInteger(args.count) || args.count <= 0)) usage(`--count ${args.count} must be a whole number above 0`);
-  const timeoutMs = parseDuration(args.timeout);
-  if (timeoutMs === null || timeoutMs <= 0) usage(`--timeout ${JSON.stringify(args.timeout)} is not a duration (try 60s, 2m)`);
+  const timeoutMs = durationFlag('--timeout', args.timeout, '60s, 2m');
   let maxBody: string | undefined;
   if (args.maxBody !== undefined) {
-    const bytes = parseByteSize(args.maxBody);
-    if (bytes === undefined) usage(`--max-body ${JSON.stringify(args.maxBody)} is not a size (try 64KiB or 1048576)`);
-    maxBody = String(bytes);
+    const parsed = parseMaxBody(args.maxBody);
+    if (!parsed.ok) usage(parsed.message);
+    maxBody = String(parsed.bytes);
+  }
+  if (args.selector !== undefined) {
+    const selector = checkLabelSelector(args.selector);
+    if (!selector.ok) usage(`-l ${JSON.stringify(args.selector)} is not a label selector: ${selector.message}`);
   }
   let maxMemoryBytes: number | undefined;
   if (args.maxMemory !== undefined) {
@@ -136,6 +161,8 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   }
   const redactKeys = redactKeysOf(args.redact, args.redactKeys);
   if (!redactKeys.ok) usage(redactKeys.message);
+  const output = args.output ?? (isTty ? 'tui' : 'json');
+  if (args.stats && output === 'text') usage('--stats writes JSON lines: use it with -o json');
   return {
     scopeFlags: { namespaces: args.namespace, all: args.allNamespaces },
     durationMs,
@@ -144,7 +171,7 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     maxBody,
     maxMemoryBytes,
     filter,
-    output: args.output ?? (isTty ? 'tui' : 'json'),
+    output,
     redactKeys: redactKeys.keys,
     profile,
   };
@@ -165,7 +192,8 @@ export function tapMessage(text: string): string {
 
 export function reportTapError(err: unknown): number {
   if (err instanceof SharkError) {
-    process.stderr.write(`${PREFIX}: ${tapMessage(err.message)}\n`);
+    // A flag's mistake points at the flags' help, as yargs' own usage errors do (main.ts).
+    process.stderr.write(`${PREFIX}: ${tapMessage(err.message)}\n${err.code === 'USAGE' ? `${helpHint('tap')}\n` : ''}`);
     return exitCodeFor(err.code);
   }
   process.stderr.write(`${PREFIX}: ${tapMessage(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
@@ -223,10 +251,10 @@ export async function runTap(args: TapArgs): Promise<void> {
       image: args.image,
       profile: v.profile,
       timeoutMs: v.timeoutMs,
-      // The CLI always filters (after naming); JSON output also pushes a query that does not depend
-      // on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
+      // The CLI always filters (after naming); json and text output also push a query that does not
+      // depend on names into the agents, to spare the exec channel. The TUI's filter can change: not pushed.
       agent: {
-        filter: v.output === 'json' && args.filter !== undefined && pushdownSafe(args.filter) ? args.filter : undefined,
+        filter: v.output !== 'tui' && args.filter !== undefined && pushdownSafe(args.filter) ? args.filter : undefined,
         redact: args.redact,
         redactKeys: v.redactKeys,
         maxBody: v.maxBody,
@@ -240,8 +268,8 @@ export async function runTap(args: TapArgs): Promise<void> {
       process.stdout.write(tapMessage(formatDryRun(plan, context, scope, args)));
       process.exit(EXIT_OK);
     }
-    if (v.output === 'json') await runJson(session, plan, v, args, events);
-    else await runTui(session, plan, v, args, events, context, scope);
+    if (v.output === 'tui') await runTui(session, plan, v, args, events, context, scope);
+    else await runLines(session, plan, v, args, events);
   } catch (err) {
     process.exit(reportTapError(err));
   }
@@ -326,8 +354,12 @@ function stopTrigger(durationMs: number | null, signal?: AbortSignal): { promise
   return { promise, stop };
 }
 
-async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput): Promise<void> {
+/** -o json (NDJSON: entries, and warning/notice/stats frames) or -o text (one line per entry, as `read -o text`). */
+async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput): Promise<void> {
   const writer = new LineWriter(process.stdout);
+  const json = v.output === 'json';
+  // Both are terminal-safe: JSON escapes control characters, the text line is sanitised.
+  const format = json ? stringifyJson : formatEntryLine;
   const trigger = stopTrigger(v.durationMs);
   let written = 0;
   const filter = v.filter;
@@ -340,7 +372,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
     if (limit !== null && written >= limit) return;
     if (filter && !filter.test(e)) return;
     // The pods cannot be paused: a reader that falls behind costs entries (counted), not memory.
-    if (!writer.writeOrDrop(stringifyJson(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
+    if (!writer.writeOrDrop(format(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
       const now = Date.now();
       if (now - lastDropWarningMs >= 5000) {
         out.onNotice(`standard output is not keeping up: ${writer.dropped - warnedDrops} entries dropped (${writer.dropped} in all)`);
@@ -353,12 +385,15 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
     if (limit !== null && written >= limit) trigger.stop('count');
   };
   if (args.stats) out.onStats = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
-  // In the stream as frames too, so a reader knows which stretch of time has no entries and why.
+  // In the JSON stream as frames too, so a reader knows which stretch of time has no entries and
+  // why; -o text has entry lines only (the notices on stderr say the same).
   const since = (o: ApiOutage): string => new Date(o.sinceMs).toISOString();
-  out.onApiUnreachable = (o, message) => writer.writeOrDrop(stringifyJson({ type: 'warning', code: 'API_UNREACHABLE', message, since: since(o) }), OUTPUT_BUDGET_CHARS);
-  out.onApiResumed = (o, downMs, message) =>
-    writer.writeOrDrop(stringifyJson({ type: 'notice', code: 'API_RESUMED', message, since: since(o), downMs }), OUTPUT_BUDGET_CHARS);
-  out.onWarning = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
+  if (json) {
+    out.onApiUnreachable = (o, message) => writer.writeOrDrop(stringifyJson({ type: 'warning', code: 'API_UNREACHABLE', message, since: since(o) }), OUTPUT_BUDGET_CHARS);
+    out.onApiResumed = (o, downMs, message) =>
+      writer.writeOrDrop(stringifyJson({ type: 'notice', code: 'API_RESUMED', message, since: since(o), downMs }), OUTPUT_BUDGET_CHARS);
+    out.onWarning = (line) => writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS);
+  }
   out.onRedactionOff = () => out.onNotice('warning: redaction is off (--no-redact): secrets in headers, cookies and bodies appear as captured');
   // A second Ctrl-C while stopping gives up at once.
   void trigger.promise.then(() => process.once('SIGINT', () => process.exit(130)));
@@ -429,43 +464,49 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   process.exit(exitAfterTap(session, code));
 }
 
+export const TAP_EXAMPLES: readonly Example[] = [
+  { command: '$0 tap front-end -n shop', what: 'the TUI on the front-end pods of namespace shop' },
+  { command: '$0 tap -A -l app=catalogue -o json --count 100', what: '100 entries as NDJSON' },
+  { command: "$0 tap -n shop -o text -f 'response.status >= 500'", what: 'server errors, one line each' },
+  { command: '$0 tap api --dry-run', what: 'what would be tapped, and whether RBAC and PodSecurity allow it' },
+];
+
 export const tapCommand: CommandModule<object, TapArgs> = {
   command: 'tap [pod-regex]',
   describe: 'Capture live traffic of pods (adds an ephemeral capture container per pod)',
   builder: (y: Argv) =>
-    y
-      .positional('pod-regex', { type: 'string', describe: 'RE2 regular expression on pod names (unanchored; default: every pod)' })
-      .option('namespace', { alias: 'n', type: 'string', describe: 'namespaces to search (repeat or comma list; default: the context\'s)' })
-      .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'search every namespace' })
-      .option('selector', { alias: 'l', type: 'string', describe: 'label selector, e.g. app=web,tier!=db' })
-      .option('container', { alias: 'c', type: 'string', describe: 'app container to target (default: the first)' })
-      .option('context', { type: 'string', describe: 'kubeconfig context (default: current-context)' })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)' })
-      .option('filter', filterOption('KFL query: only matching entries (see docs/kfl.md)'))
-      .option('output', { alias: 'o', choices: ['json', 'tui'] as const, describe: 'tui (default on a terminal) or json: NDJSON entries' })
-      .option('duration', { type: 'string', describe: 'stop after this long (30s, 5m, 1h)' })
-      .option('count', { type: 'number', describe: 'stop after this many entries' })
-      .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'capture container image: any image with Node.js 22+, sh and tar' })
-      .option('profile', {
-        type: 'string',
-        default: 'auto',
-        describe: 'capture container privileges: auto (root with NET_RAW only, no escalation) or privileged (netadmin is retired)',
-      })
-      .option('redact', REDACT_OPTION)
-      .option('redact-keys', REDACT_KEYS_OPTION)
-      .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
-      .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
-      .option('timeout', { type: 'string', default: `${DEFAULT_START_TIMEOUT_MS / 1000}s`, describe: 'how long a capture container may take to start' })
-      .option('max-body', { type: 'string', describe: 'body bytes kept per message (default 64KiB)' })
-      .option('max-memory', {
-        type: 'string',
-        describe: "the agent's memory bound in each pod, e.g. 150Mi (default: sized from the pod's memory limit and usage; 200Mi without a limit)",
-      })
-      .option('force', { type: 'boolean', default: false, describe: 'tap pods with too little free memory for the agent (it runs at 96Mi or --max-memory)' })
-      .option('max-entries', { type: 'number', default: DEFAULT_MAX_ENTRIES, describe: 'tui: entries kept in memory' })
-      .option('color', { choices: ['auto', 'always', 'never'] as const, default: 'auto' as const, describe: 'tui colours (NO_COLOR is honoured)' })
-      .example('$0 tap front-end -n shop', 'the TUI on the front-end pods of namespace shop')
-      .example('$0 tap -A -l app=catalogue -o json --count 100', '100 entries as NDJSON')
-      .example('$0 tap api --dry-run', 'what would be tapped, and whether RBAC and PodSecurity allow it') as unknown as Argv<TapArgs>,
+    withExamples(
+      y
+        .positional('pod-regex', { type: 'string', describe: 'RE2 regular expression on pod names (unanchored; default: every pod)' })
+        .option('namespace', { alias: 'n', type: 'string', requiresArg: true, describe: "namespaces to search (repeat or comma list; default: the context's)" })
+        .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'search every namespace' })
+        .option('selector', stringOption("label selector, as kubectl's -l: app=web,tier!=db, 'env in (prod,qa)'", { alias: 'l' }))
+        .option('container', stringOption('app container to target (default: the first)', { alias: 'c' }))
+        .option('context', stringOption('kubeconfig context (default: current-context)'))
+        .option('kubeconfig', stringOption('kubeconfig file (default: KUBECONFIG, else ~/.kube/config)'))
+        .option('output', OUTPUT_OPTION)
+        .option('filter', FILTER_OPTION)
+        .option('max-entries', MAX_ENTRIES_OPTION)
+        .option('color', COLOR_OPTION)
+        .option('max-body', MAX_BODY_OPTION)
+        .option('duration', stringOption('stop after this long (30s, 5m, 1h30m)'))
+        .option('count', wholeNumberOption('--count', 'stop after this many entries', { min: 1 }))
+        .option('image', stringOption('capture container image: any image with Node.js 22+, sh and tar', { default: DEFAULT_IMAGE }))
+        .option(
+          'profile',
+          stringOption('capture container privileges: auto (root with NET_RAW only, no escalation) or privileged (netadmin is retired)', { default: 'auto' }),
+        )
+        .option('redact', REDACT_OPTION)
+        .option('redact-keys', REDACT_KEYS_OPTION)
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
+        .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
+        .option('timeout', stringOption('how long a capture container may take to start', { default: `${DEFAULT_START_TIMEOUT_MS / 1000}s` }))
+        .option(
+          'max-memory',
+          stringOption("the agent's memory bound in each pod, e.g. 150Mi (default: sized from the pod's memory limit and usage; 200Mi without a limit)"),
+        )
+        .option('force', { type: 'boolean', default: false, describe: 'tap pods with too little free memory for the agent (it runs at 96Mi or --max-memory)' }),
+      TAP_EXAMPLES,
+    ) as unknown as Argv<TapArgs>,
   handler: runTap,
 };

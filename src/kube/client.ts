@@ -174,6 +174,19 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Whether the namespace exists: false only on the server's 404; null when it may not be asked
+   * (403: get namespaces is often not granted) or did not answer. Never throws.
+   */
+  async namespaceExists(name: string): Promise<boolean | null> {
+    try {
+      await this.#call(`reading namespace ${name}`, undefined, () => this.#core.readNamespace({ name }));
+      return true;
+    } catch (err) {
+      return apiFailure((err as Error).cause)?.httpStatus === 404 ? false : null;
+    }
+  }
+
   async accessReview(q: AccessQuestion): Promise<AccessAnswer> {
     const review = await this.#call('asking the API server what we may do (SelfSubjectAccessReview)', undefined, () =>
       this.#authz.createSelfSubjectAccessReview({

@@ -16,6 +16,7 @@ import { ApiHealth, type ApiHealthOptions, type ApiOutage } from './api-health.t
 import type { KubeClient } from './client.ts';
 import { ClusterWatch } from './cluster-watch.ts';
 import type { MemoryDecision } from './memory-headroom.ts';
+import { explainMissingNamespaces } from './missing-namespaces.ts';
 import { decidePodMemory, type MemoryPolicy, type WantedContainer } from './pod-memory.ts';
 import { isOver, PodTap, type PodTapWarningCode } from './pod-tap.ts';
 import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
@@ -121,7 +122,12 @@ export class TapSession {
   /** Lists the targets and runs the pre-flight; changes nothing in the cluster. */
   async plan(): Promise<TapPlan> {
     const pods = await this.client.listPods(this.config.scope, this.config.selector);
-    const targets = selectTargets(pods, this.#matcher);
+    let targets: k8s.V1Pod[];
+    try {
+      targets = selectTargets(pods, this.#matcher);
+    } catch (err) {
+      throw await explainMissingNamespaces(this.client, this.config.scope, pods, err);
+    }
     const namespaces = [...new Set(targets.map((p) => p.metadata?.namespace ?? ''))].sort();
     const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile);
     const decision = decide(report, namespaces, { context: this.client.config.context, user: this.client.config.user });

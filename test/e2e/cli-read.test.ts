@@ -135,7 +135,7 @@ test('a --filter query starting with "-" is a query in every form; a -f without 
   assert.equal(none.stdout, '', 'the query is applied, not ignored');
   const missing = await runShark(['read', capture, '-o', 'json', '-f']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^kubectl shark: Not enough arguments following: f\n/);
+  assert.match(missing.stderr, /^kubectl shark read: Not enough arguments following: f\nRun 'kubectl shark read --help' for usage.\n$/);
 });
 
 test('a bad --max-body exits 2', async () => {

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand } from '../helpers/run-cli.ts';
-import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
 function findKubectl(): string | undefined {
   try {
@@ -44,4 +44,28 @@ test('the real kubectl runs `kubectl shark read x.pcap -o json`', { skip }, asyn
       ['GET', '/', 200],
     ],
   );
+});
+
+test("README's word on `kubectl plugin list` warnings: one file seen through two PATH entries (as /bin -> /usr/bin)", { skip }, async () => {
+  // A folder and a link to it, both on PATH: what /bin and /usr/bin are on merged-/usr systems.
+  const real = join(pathDir, 'usr-bin');
+  const link = join(pathDir, 'bin');
+  mkdirSync(real);
+  symlinkSync(real, link);
+  symlinkSync(LAUNCHER, join(real, 'kubectl-shark'));
+  const env = { ...process.env, PATH: [real, link, '/usr/bin'].join(delimiter) };
+  const list = await runCommand(kubectl!, ['plugin', 'list'], { env });
+  const said = list.stdout + list.stderr;
+  assert.match(said, new RegExp(`${link}/kubectl-shark is overshadowed by a similarly named plugin: ${real}/kubectl-shark`));
+  assert.match(said, /error: one plugin warning was found/);
+  assert.equal(list.code, 1);
+  // The check README gives: both names are one file.
+  const resolved = execFileSync('readlink', ['-f', join(link, 'kubectl-shark'), join(real, 'kubectl-shark')], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(resolved.length, 2);
+  assert.equal(resolved[0], resolved[1]);
+  // README quotes kubectl's words and gives that check.
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.match(readme, /`\/bin\/kubectl-shark is overshadowed by a similarly named plugin: \/usr\/bin\/kubectl-shark`/);
+  assert.match(readme, /`error: one plugin warning was found`/);
+  assert.match(readme, /`readlink -f \/bin\/kubectl-shark \/usr\/bin\/kubectl-shark`/);
 });

@@ -41,14 +41,14 @@ const base: TapArgs = {
   color: 'auto',
 };
 
-test('durations: units, combinations and plain seconds', () => {
+test('durations: units and combinations; a number without a unit is not one', () => {
   assert.equal(parseDuration('30s'), 30_000);
   assert.equal(parseDuration('5m'), 300_000);
   assert.equal(parseDuration('1h30m'), 5_400_000);
   assert.equal(parseDuration('250ms'), 250);
   assert.equal(parseDuration('1.5s'), 1500);
-  assert.equal(parseDuration('45'), 45_000);
-  for (const bad of ['', '5x', 's', '1m x', '-3s']) assert.equal(parseDuration(bad), null, bad);
+  // A number without a unit is not a duration (seconds? minutes?): validateTapArgs asks.
+  for (const bad of ['', '5x', 's', '1m x', '-3s', '45', '1.5']) assert.equal(parseDuration(bad), null, bad);
 });
 
 test('flags are checked before the cluster is touched', () => {
@@ -58,6 +58,14 @@ test('flags are checked before the cluster is touched', () => {
       (e: unknown) => e instanceof SharkError && e.code === 'USAGE' && pattern.test(e.message),
     );
   usage({ duration: 'soon' }, /--duration "soon" is not a duration/);
+  usage({ duration: '5' }, /^--duration 5 has no unit: write 5s for seconds \(or m, h, ms\)$/);
+  usage({ timeout: '90' }, /^--timeout 90 has no unit: write 90s/);
+  usage({ selector: 'app in (web' }, /^-l "app in \(web" is not a label selector: expected ',' or '\)' in the values of 'app in', found the end \(column 12\)$/);
+  usage({ selector: 'app=web,' }, /expected a label key, found the end \(column 9\)/);
+  usage({ selector: 'tier=_db' }, /"_db" is not a label value/);
+  usage({ output: 'text', stats: true }, /--stats writes JSON lines: use it with -o json/);
+  assert.equal(validateTapArgs({ ...base, selector: 'app=web,tier!=db,env in (prod, qa),!canary,gen>3' }, false).output, 'json');
+  assert.equal(validateTapArgs({ ...base, output: 'text' }, false).output, 'text');
   usage({ count: 0 }, /--count 0 must be a whole number above 0/);
   usage({ count: 1.5 }, /--count 1.5/);
   usage({ timeout: '0s' }, /--timeout/);
@@ -96,6 +104,10 @@ test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2'
     [['-o', 'yaml'], /Invalid values/],
     [['web(', '-o', 'json'], /POD_REGEX "web\(" is not a valid RE2 regular expression/],
     [['--duration', 'x', '-o', 'json'], /--duration "x" is not a duration/],
+    [['--duration', '5', '-o', 'json'], /--duration 5 has no unit: write 5s for seconds/],
+    [['--count', 'abc', '-o', 'json'], /--count: expected a whole number, got "abc"/],
+    [['-l', 'app in (web', '-o', 'json'], /-l "app in \(web" is not a label selector/],
+    [['-l', 'app==web==x', '-o', 'json'], /expected ',' between requirements, found "==" \(column 9\)/],
     [['--kubeconfig', join(dir, 'none.yaml'), '-o', 'json'], /--kubeconfig .*none\.yaml: no such file/],
   ];
   for (const [args, pattern] of cases) {
@@ -103,6 +115,8 @@ test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2'
     assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
     assert.match(res.stderr, pattern);
     assert.equal(res.stdout, '');
+    // A flag's mistake points at tap's help (a kubeconfig problem is not about tap's flags).
+    if (!args.includes('--kubeconfig')) assert.match(res.stderr, /^kubectl shark tap: [^\n]+\n(?:[^\n]*\n)*Run 'kubectl shark tap --help' for usage\.\n$/);
   }
   const ctx = join(dir, 'ctx.yaml');
   writeFileSync(ctx, 'current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: t}\n');
@@ -130,4 +144,26 @@ test('the CLI: an API server nobody listens on is "unreachable", exit 4', { skip
   assert.match(res.stderr, new RegExp(`cannot reach the cluster at https://127.0.0.1:${port} \\(context "gone"\\) while listing pods in namespace shop: ECONNREFUSED`));
   assert.equal(res.stderr.trim().split('\n').length, 1, 'one message');
   assert.ok(Date.now() - started < 10_000);
+});
+
+test('the CLI: a bad -l selector exits 2 before any API call (an unreachable server is never asked)', { skip: skipCli }, async () => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const kc = join(dir, 'closed-selector.yaml');
+  writeFileSync(
+    kc,
+    `current-context: gone\ncontexts:\n- name: gone\n  context: {cluster: c, user: u, namespace: shop}\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\n`,
+  );
+  for (const selector of ['app in (web', 'app=web,,tier=db', 'app=we b', 'tier=-db', 'gen>x', '!app=web']) {
+    const res = await runTap(kc, ['-l', selector, '-o', 'json']);
+    assert.equal(res.code, 2, `${selector}: ${res.stderr}`);
+    assert.match(res.stderr, new RegExp(`^kubectl shark tap: -l ${JSON.stringify(selector).replace(/[()]/g, '\\$&')} is not a label selector: .* \\(column \\d+\\)\nRun 'kubectl shark tap --help' for usage\\.\n$`));
+  }
+  // The same command with a good selector does go to the (closed) server: exit 4.
+  const good = await runTap(kc, ['-l', 'app=web,tier notin (db)', '-o', 'json']);
+  assert.equal(good.code, 4, good.stderr);
 });
