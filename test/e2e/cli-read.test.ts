@@ -56,7 +56,7 @@ test('-o text prints one line per entry', async () => {
   assert.equal(res.code, 0, res.stderr);
   const lines = res.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, / GET .* 200 /);
+  assert.match(lines[0]!, / GET .* 200 .* [0-9.]+ (B|KiB)$/, 'the response size in the one size style (formatBytes)');
 });
 
 test('"-" reads standard input', async () => {

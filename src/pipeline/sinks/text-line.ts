@@ -1,4 +1,5 @@
 /** One human-readable line per entry, for `read -o text` (and `demo -o text`). */
+import { formatBytes } from '../../model/byte-units.ts';
 import type { Endpoint, Entry } from '../../model/entry.ts';
 import { sanitizeLine } from '../../model/terminal-text.ts';
 
@@ -15,7 +16,7 @@ function formatLatency(ms: number): string {
 export function formatEntryLine(entry: Entry): string {
   const time = entry.startTime.slice(11, 23);
   const status = entry.response ? String(entry.response.status) : (entry.error?.type ?? '-');
-  const size = entry.response ? `${entry.response.content.size}B` : '';
+  const size = entry.response ? formatBytes(entry.response.content.size) : '';
   const line = [
     time,
     `${endpointLabel(entry.src)} -> ${endpointLabel(entry.dst)}`,
