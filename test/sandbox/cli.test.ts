@@ -138,3 +138,34 @@ test('npm run sandbox 2>&1 | head -c 100 (the reader gone before the banner), th
   process.stdout.write(`# stopped ${ms} ms after SIGHUP; it had: ${JSON.stringify(up)}\n`);
   assert.deepEqual(leftoversOf(pid), { netns: [], links: [], tempDirs: [], cgroups: [], podProcesses: [] }, `left behind (had ${JSON.stringify(up)})`);
 });
+
+/** Moments of a sandbox's start, in order: the temp dir and its CA, the bridge, the pods. */
+const START_STAGES: Record<string, (left: Record<string, string[]>) => boolean> = {
+  'its temp dir': () => true,
+  'its bridge': (left) => left.links.some((l) => l.startsWith('ksbr')),
+  'its first pod namespace': (left) => left.netns.length > 0,
+};
+
+for (const [stage, reached] of Object.entries(START_STAGES)) {
+  test(`Ctrl-C while it starts, once it has ${stage}: what was made so far is removed`, { skip }, async () => {
+    const before = new Set(readdirSync(tmpdir()));
+    const child = job('exec npm run sandbox 2>&1', 'pipe');
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const pid = await until(
+      stage,
+      () => {
+        const dir = readdirSync(tmpdir()).find((d) => !before.has(d) && /^ks-\d+-sandbox-/.test(d));
+        const p = dir === undefined ? 0 : Number(/^ks-(\d+)-/.exec(dir)![1]);
+        return p > 0 && reached(leftoversOf(p)) ? p : undefined;
+      },
+      () => out,
+      60_000,
+    );
+    const ms = await stopJob(child, 'SIGINT', pid);
+    process.stdout.write(`# stopped ${ms} ms after SIGINT; it printed:\n${out.trim().replace(/^/gm, '#   ')}\n`);
+    assert.doesNotMatch(out, /export KUBECONFIG/, 'the signal came before the banner');
+    assert.doesNotMatch(out, /could not start/, 'a stop is not a failure to start');
+    assert.deepEqual(leftoversOf(pid), { netns: [], links: [], tempDirs: [], cgroups: [], podProcesses: [] });
+  });
+}

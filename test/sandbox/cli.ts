@@ -9,6 +9,7 @@
  * installed before anything is created, and a stop that runs once whatever asked for it.
  */
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from './index.ts';
 
 /** A writer for people that drops its text once the stream's reader is gone, and never throws. */
@@ -42,6 +43,8 @@ if (reason !== null) {
  * a second signal this soon after the first is that copy, not a person pressing Ctrl-C again.
  */
 const REPEAT_IS_IMPATIENCE_MS = 2000;
+/** How long a failed start waits for a signal that may have caused the failure. */
+const STRAY_SIGNAL_MS = 200;
 
 let starting: Promise<Sandbox> | undefined;
 let stopRequestedAt: number | undefined;
@@ -78,7 +81,11 @@ process.on('unhandledRejection', (e) => {
 const fixture = demoShopFixture();
 err('starting the sandbox cluster (demo shop: front-end -> catalogue -> db) ...\n');
 starting = startSandbox(fixture);
-const sandbox = await starting.catch((e: unknown) => {
+const sandbox = await starting.catch(async (e: unknown) => {
+  // A Ctrl-C reaches openssl and ip too: their failure (startSandbox has removed what it made then)
+  // can come before our own SIGINT does. A stop is not a failure to start: stop() exits.
+  await sleep(STRAY_SIGNAL_MS);
+  if (stopRequestedAt !== undefined) return new Promise<never>(() => undefined);
   err(`npm run sandbox: could not start: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });
