@@ -61,7 +61,8 @@ function stop(why: string, code: number): void {
 function onSignal(signal: NodeJS.Signals): void {
   if (stopRequestedAt === undefined) return stop(signal, 0);
   if (signal !== 'SIGINT' || Date.now() - stopRequestedAt < REPEAT_IS_IMPATIENCE_MS) return;
-  err('stopped before the clean-up finished: what is left (ks-PID-* namespaces, ksbrPID* bridge) goes with the next sandbox start\n');
+  const pid = process.pid;
+  err(`stopped before the clean-up finished: what is left (namespaces ks-${pid}-*, links ks*${pid}x*, /tmp/ks-${pid}-sandbox-*) goes with the next sandbox start\n`);
   process.exit(1);
 }
 
