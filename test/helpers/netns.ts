@@ -195,11 +195,17 @@ export async function createNetns(tag: string): Promise<Netns> {
     if (removed.length > 0) process.stderr.write(`removed leftovers of killed test runs: ${removed.join(' ')}\n`);
   }
   const ns = new Netns(uniqueName(`-${tag}`));
-  await runOk('ip', ['netns', 'add', ns.name]);
-  await ns.ip(['link', 'set', 'lo', 'up']);
-  // IPv6 would add router solicitations and neighbour discovery to the captures: not needed.
-  await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-  await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+  try {
+    await runOk('ip', ['netns', 'add', ns.name]);
+    await ns.ip(['link', 'set', 'lo', 'up']);
+    // IPv6 would add router solicitations and neighbour discovery to the captures: not needed.
+    await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    await ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+  } catch (err) {
+    // A step failed (its `ip` killed by a Ctrl-C, say) maybe after the namespace was made.
+    await ns.destroy();
+    throw err;
+  }
   return ns;
 }
 

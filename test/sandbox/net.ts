@@ -56,21 +56,28 @@ export class Bridge {
 
   static async create(): Promise<Bridge> {
     const bridge = new Bridge(`ksbr${process.pid}x${nextCounter()}`);
-    await runOk('ip', ['link', 'add', bridge.name, 'type', 'bridge']);
-    disableIpv6(bridge.name);
-    // The gateway address lets the host reach pods; another sandbox may hold the same one: harmless.
-    await run('ip', ['addr', 'add', `${GATEWAY}/${POD_PREFIX}`, 'dev', bridge.name]);
-    await runOk('ip', ['link', 'set', bridge.name, 'up']);
+    try {
+      await runOk('ip', ['link', 'add', bridge.name, 'type', 'bridge']);
+      disableIpv6(bridge.name);
+      // The gateway address lets the host reach pods; another sandbox may hold the same one: harmless.
+      await run('ip', ['addr', 'add', `${GATEWAY}/${POD_PREFIX}`, 'dev', bridge.name]);
+      await runOk('ip', ['link', 'set', bridge.name, 'up']);
+    } catch (err) {
+      // A failed step (an `ip` killed by the Ctrl-C that stops `npm run sandbox`, say) may come
+      // after the link exists: nobody else knows its name yet.
+      await bridge.destroy();
+      throw err;
+    }
     return bridge;
   }
 
   /** A new pod namespace with `eth0` at `ip` on this bridge, default route via the gateway. */
   async attachPod(tag: string, ip: string): Promise<Netns> {
     const ns = await createNetns(tag);
+    const n = nextCounter();
+    const host = `ksa${process.pid}x${n}`;
+    const peer = `ksb${process.pid}x${n}`;
     try {
-      const n = nextCounter();
-      const host = `ksa${process.pid}x${n}`;
-      const peer = `ksb${process.pid}x${n}`;
       await runOk('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
       disableIpv6(host);
       await runOk('ip', ['link', 'set', peer, 'netns', ns.name, 'name', 'eth0']);
@@ -80,6 +87,8 @@ export class Bridge {
       await ns.ip(['route', 'add', 'default', 'via', GATEWAY]);
     } catch (err) {
       await ns.destroy();
+      // The host end, when the pair was made but its peer never reached the namespace.
+      await run('ip', ['link', 'del', host]);
       throw err;
     }
     return ns;
