@@ -22,3 +22,19 @@ test('help: the detail view lists y and c; the map lists enter as filter', () =>
   const map = plain(render(<HelpOverlay mode="map" width={80} height={24} />).lastFrame());
   assert.match(map, /enter\s+filter on the selected node or edge/);
 });
+
+test('help: the frame is as wide and as tall as its lines, not the screen; a short screen clips it whole', () => {
+  const lines = plain(render(<HelpOverlay mode="list" width={200} height={47} />).lastFrame()).split('\n');
+  const frame = lines.filter((line) => /[╭│╰]/.test(line));
+  const inside = bindingsFor('list').length + 1;
+  assert.equal(frame.length, inside + 2, 'title, one line per key, two borders');
+  const longest = Math.max(...bindingsFor('list').map((b) => b.help.length));
+  assert.ok(frame[0]!.trimEnd().length < longest + 20, `frame width ${frame[0]!.trimEnd().length}`);
+  assert.ok(frame.every((line) => line.trimEnd().length === frame[0]!.trimEnd().length), 'a closed rectangle');
+  const short = plain(render(<HelpOverlay mode="list" width={80} height={8} />).lastFrame()).split('\n').filter((line) => line !== '');
+  assert.equal(short.length, 8);
+  assert.match(short[0]!, /^╭─+╮$/);
+  assert.match(short[1]!, /Keys: entries/);
+  assert.match(short[2]!, /^│ q\s+quit\s+│$/);
+  assert.match(short[7]!, /^╰─+╯$/);
+});
