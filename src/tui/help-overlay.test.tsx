@@ -1,8 +1,9 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
+import { Footer, hintsThatFit } from './footer.tsx';
 import { HelpOverlay } from './help-overlay.tsx';
-import { bindingsFor } from './keys.ts';
+import { bindingsFor, hintsFor } from './keys.ts';
 import { plain } from './test-support.ts';
 
 afterEach(cleanup);
@@ -37,4 +38,17 @@ test('help: the frame is as wide and as tall as its lines, not the screen; a sho
   assert.match(short[1]!, /Keys: entries/);
   assert.match(short[2]!, /^│ q\s+quit\s+│$/);
   assert.match(short[7]!, /^╰─+╯$/);
+});
+
+test('footer: only whole hints, as many as fit the width, in key-table order', () => {
+  const all = hintsFor('list');
+  const line = (width: number): string => plain(render(<Footer mode="list" width={width} />).lastFrame());
+  const wide = line(200);
+  for (const hint of all) assert.ok(wide.includes(`${hint.label} ${hint.help}`), hint.help);
+  const narrow = line(40);
+  assert.ok(narrow.length <= 40, narrow);
+  assert.match(narrow, /^q quit {2}\? help/);
+  assert.doesNotMatch(narrow, /…/);
+  for (const hint of hintsThatFit('list', 40)) assert.ok(narrow.includes(`${hint.label} ${hint.help}`));
+  assert.ok(hintsThatFit('list', 40).length < all.length);
 });
