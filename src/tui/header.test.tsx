@@ -104,10 +104,10 @@ test('header: a finished source shows the time its traffic spans instead of a ra
   const live = plain(header({ timeSpan: { firstMs: 1_000, lastMs: 6_500 } })).split('\n')[1]!;
   assert.match(live, /^entries 7\/7 │ 1\.5\/s │ drops 0/);
   const ended = plain(header({ ended: true, timeSpan: { firstMs: 1_000, lastMs: 6_500 } })).split('\n')[1]!;
-  assert.match(ended, /^entries 7\/7 │ 5\.5s of traffic │ drops 0/);
+  assert.match(ended, /^entries 7\/7 │ span 5\.5s │ drops 0/);
   assert.doesNotMatch(ended, /\/s/);
   const long = plain(header({ ended: true, timeSpan: { firstMs: 0, lastMs: 3_725_000 } })).split('\n')[1]!;
-  assert.match(long, /│ 1h02m of traffic │/);
+  assert.match(long, /│ span 1h02m │/);
   const empty = plain(header({ ended: true, total: 0, shown: 0 })).split('\n')[1]!;
   assert.match(empty, /^entries 0\/0 │ drops 0/);
 });
@@ -118,7 +118,7 @@ test('header at 80 columns: a long source is shortened in the middle so "source 
   ).lastFrame();
   const lines = plain(frame).split('\n');
   assert.match(lines[0]!, /^kubectl-shark demo: assets\S*…\S*\.pcapng │ targets 7 │ source ended$/);
-  assert.match(lines[1]!, /^entries 7\/7 │ 5\.5s of traffic │ drops 0 \(evicted 0\) │ FOLLOW │ filter: none$/);
+  assert.match(lines[1]!, /^entries 7\/7 │ span 5\.5s │ drops 0 │ FOLLOW │ filter: none$/);
   assert.ok(lines.every((line) => line.length <= 80), lines.join('\n'));
 });
 
@@ -147,4 +147,11 @@ test('app: "Waiting for traffic…" only while the source may still send; once i
   assert.match(frame, /The source ended without any entries\./);
   assert.doesNotMatch(frame, /Waiting for traffic/);
   store.dispose();
+});
+
+test('header: evictions are shown once there are some, in yellow', () => {
+  assert.doesNotMatch(plain(header({})), /evicted/);
+  const raw = header({ evicted: 12, total: 19 });
+  assert.match(plain(raw).split('\n')[1]!, /drops 0 \(evicted 12\) │ FOLLOW/);
+  assert.match(raw, /\u001b\[33m \(evicted 12\)/);
 });

@@ -37,12 +37,12 @@ export function scopeText(scope: TapScope): string {
 
 /**
  * The rate while traffic may still come; once the source has ended a rate only decays to 0, so the
- * time from the first to the last entry (capture time) says more: "5.5s of traffic".
+ * time from the first to the last entry (capture time) says more: "span 5.5s".
  */
 export function flowText(snapshot: StoreSnapshot): string | undefined {
   if (!snapshot.ended) return `${rate(snapshot.entriesPerSec)}/s`;
   const span = snapshot.timeSpan;
-  return span === undefined ? undefined : `${formatElapsed(span.lastMs - span.firstMs)} of traffic`;
+  return span === undefined ? undefined : `span ${formatElapsed(span.lastMs - span.firstMs)}`;
 }
 
 const PRODUCT = 'kubectl-shark';
@@ -107,7 +107,8 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         {flow !== undefined ? <Text>{flow}</Text> : null}
         <Text color="gray"> │ </Text>
         <Text color={snapshot.drops > 0 ? 'red' : undefined}>drops {snapshot.drops}</Text>
-        <Text color={snapshot.evicted > 0 ? 'yellow' : undefined}> (evicted {snapshot.evicted})</Text>
+        {/* Only when it happened: an 80-column line has no room for "(evicted 0)" beside a filter. */}
+        {snapshot.evicted > 0 ? <Text color="yellow"> (evicted {snapshot.evicted})</Text> : null}
         <Text color="gray"> │ </Text>
         <Text color={follow ? 'green' : 'yellow'} bold>{state}</Text>
         <Text color="gray"> │ </Text>

@@ -74,7 +74,7 @@ for (const { columns, rows } of SIZES) {
       screen = await pane.waitForScreen('the end of the replay', (s) => /source ended/.test(s));
       const lines = checkScreen(pane, columns, names, paths);
       assert.match(lines[0]!, /│ targets \d+ │ source ended$/, 'source ended on the first line, whole');
-      assert.match(lines[1]!, /^entries (\d+)\/\1 │ \d+\.\ds of traffic │ drops 0/, 'the span, not a rate');
+      assert.match(lines[1]!, /^entries (\d+)\/\1 │ span \d+\.\ds │ drops 0/, 'the span, not a rate');
       assert.doesNotMatch(lines[1]!, /\/s /);
       assert.doesNotMatch(screen, /Waiting for traffic/);
       if (columns >= 120) assert.match(lines[2]!, /TIME \(UTC\)\s+PROTO\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY\s+REQ\/RESP/);
