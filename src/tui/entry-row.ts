@@ -112,6 +112,8 @@ const NARROWING: readonly Step[] = [
 ];
 /** The route column never gets less than this, so two shortened names and the arrow stay readable. */
 const MIN_ROUTE = 14;
+/** What the route may take even past half of the room: two ordinary service names and the arrow. */
+const ROUTE_SHARE_FLOOR = 24;
 /** The path keeps at least this much beside a long route. */
 const MIN_PATH = 16;
 
@@ -128,7 +130,9 @@ export function layoutColumns(totalWidth: number, routeWanted?: number): readonl
     columns = 'drop' in step ? columns.filter((column) => column.name !== step.drop) : columns.map((column) => (column.name === step.replace ? step.with : column));
   }
   const flexible = Math.max(10, flexibleOf(columns));
-  const routeMax = Math.max(MIN_ROUTE, Math.min(flexible - MIN_PATH, Math.floor((flexible * 3) / 5)));
+  // At most half of the room (or ROUTE_SHARE_FLOOR cells on a narrow terminal), so a long route
+  // never starves a long path.
+  const routeMax = Math.max(MIN_ROUTE, Math.min(flexible - MIN_PATH, Math.max(Math.floor(flexible / 2), ROUTE_SHARE_FLOOR)));
   const wanted = routeWanted ?? Math.floor((flexible * 2) / 5);
   const route = Math.min(flexible - 5, Math.max(MIN_ROUTE, Math.min(routeMax, wanted)));
   const path = flexible - route;
