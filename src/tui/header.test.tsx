@@ -155,3 +155,11 @@ test('header: evictions are shown once there are some, in yellow', () => {
   assert.match(plain(raw).split('\n')[1]!, /drops 0 \(evicted 12\) │ FOLLOW/);
   assert.match(raw, /\u001b\[33m \(evicted 12\)/);
 });
+
+test('header at 80 columns: a long source gives way to the latest notice', () => {
+  const lines = plain(
+    render(<Header source="read /very/long/path/to/a/capture/taken/yesterday/on/the/staging/cluster.pcapng" targets={3} snapshot={{ ...BASE, notice: 'pod shop/db-1 was deleted' }} follow width={80} />).lastFrame(),
+  ).split('\n');
+  assert.match(lines[0]!, /^kubectl-shark read \/very\S*…\S*\.pcapng │ targets 3 │ pod shop\/db-1 was deleted$/);
+  assert.ok(lines[0]!.length <= 80);
+});
