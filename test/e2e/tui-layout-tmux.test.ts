@@ -101,3 +101,20 @@ for (const { columns, rows } of SIZES) {
     }
   });
 }
+
+for (const { columns, rows } of [SIZES[0], SIZES[2]]) {
+  test(`TUI in tmux at ${columns}x${rows}: an empty source that ended never says "Waiting for traffic…"`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+    const pane = TmuxPane.start('empty', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv()} ${LAUNCHER} read /dev/null`);
+    try {
+      const screen = await pane.waitForScreen('the ended source', (s) => /source ended/.test(s));
+      const lines = screen.split('\n');
+      assert.match(lines[0]!, /^kubectl-shark \/dev\/null │ targets \d+ │ source ended$/);
+      assert.match(lines[1]!, /^entries 0\/0 │ drops 0 │ FOLLOW │ filter: none$/, 'no rate, no span without entries');
+      assert.doesNotMatch(screen, /Waiting for traffic/);
+      await pane.press('q');
+      await pane.waitForScreen('the exit status', (s) => /EXIT:0/.test(s));
+    } finally {
+      pane.kill();
+    }
+  });
+}
