@@ -163,3 +163,8 @@ test('header at 80 columns: a long source gives way to the latest notice', () =>
   assert.match(lines[0]!, /^kubectl-shark read \/very\S*…\S*\.pcapng │ targets 3 │ pod shop\/db-1 was deleted$/);
   assert.ok(lines[0]!.length <= 80);
 });
+
+test('header: a notice too long to fit anyway does not shorten a short source', () => {
+  const line = plain(header({ notice: `API server https://127.0.0.1:40197 unreachable: ${'x'.repeat(200)}` }, 80)).split('\n')[0]!;
+  assert.match(line, /^kubectl-shark tap front-end │ targets 2 │ API server https/);
+});

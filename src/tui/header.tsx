@@ -67,9 +67,11 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
   const where = snapshot.scope !== undefined ? fit(scopeText(snapshot.scope)) : `targets ${targets}`;
   const markers = (snapshot.redactionOff === true ? ' REDACTION OFF '.length + 1 : 0) + (snapshot.apiOutage !== undefined ? outageText(snapshot.apiOutage).length + 3 : 0);
   // The source (a file path can be long) gives way, shortened in the middle, so that where the
-  // traffic comes from, "source ended" and the latest notice still fit on an 80-column line.
-  const after = SEPARATOR.length + where.length + (snapshot.ended ? SEPARATOR.length + ENDED.length : 0) + (snapshot.notice !== undefined ? SEPARATOR.length + snapshot.notice.length : 0);
-  const sourceRoom = Math.max(MIN_SOURCE, width - PRODUCT.length - markers - 1 - after);
+  // traffic comes from and "source ended" still fit on an 80-column line, and so does the latest
+  // notice when shortening the source is enough to show it whole (else it is cut anyway).
+  const room = width - PRODUCT.length - markers - 1 - SEPARATOR.length - where.length - (snapshot.ended ? SEPARATOR.length + ENDED.length : 0);
+  const besideNotice = snapshot.notice === undefined ? room : room - SEPARATOR.length - snapshot.notice.length;
+  const sourceRoom = besideNotice >= MIN_SOURCE ? besideNotice : Math.max(MIN_SOURCE, room);
   const flow = flowText(snapshot);
   return (
     <Box flexDirection="column" width={width}>
