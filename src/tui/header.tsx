@@ -45,6 +45,7 @@ export function flowText(snapshot: StoreSnapshot): string | undefined {
   return span === undefined ? undefined : `span ${formatElapsed(span.lastMs - span.firstMs)}`;
 }
 
+/** Lengths of the fixed parts of the first line, for the source's room. */
 const PRODUCT = 'kubectl-shark';
 const SEPARATOR = ' │ ';
 const ENDED = 'source ended';
@@ -76,7 +77,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Text bold color={ACCENT}>{PRODUCT}</Text>
+        <Text bold color={ACCENT}>kubectl-shark</Text>
         {/* Before the source, so a narrow terminal cuts anything but this. */}
         {snapshot.redactionOff === true ? (
           <Text>
@@ -92,12 +93,12 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
           </Text>
         ) : null}
         <Text> {middleCut(cutText(source, MAX_SOURCE), sourceRoom)}</Text>
-        <Text color="gray">{SEPARATOR}</Text>
+        <Text color="gray"> │ </Text>
         <Text>{where}</Text>
-        {snapshot.ended ? <Text color="gray">{SEPARATOR}{ENDED}</Text> : null}
+        {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
         {snapshot.notice !== undefined ? (
           <Text>
-            <Text color="gray">{SEPARATOR}</Text>
+            <Text color="gray"> │ </Text>
             <Text color="yellow">{fit(snapshot.notice)}</Text>
           </Text>
         ) : null}
