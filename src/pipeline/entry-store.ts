@@ -55,6 +55,9 @@ export class RingEntryStore implements EntryStore {
   #evicted = 0;
   #drops = 0;
   #ended = false;
+  /** Earliest and latest entry.timestamp seen (entries may arrive a little out of order). */
+  #firstMs = Infinity;
+  #lastMs = -Infinity;
   #scope: TapScope | undefined;
   #redactionOff = false;
   #notice: string | undefined;
@@ -96,6 +99,10 @@ export class RingEntryStore implements EntryStore {
     if (this.#filter === null || this.#filter.test(entry)) {
       if (this.#filter !== null) this.#matches.push(seq);
       if (!this.#graphStale) this.#graph.add(entry, seq);
+    }
+    if (Number.isFinite(entry.timestamp)) {
+      this.#firstMs = Math.min(this.#firstMs, entry.timestamp);
+      this.#lastMs = Math.max(this.#lastMs, entry.timestamp);
     }
     this.#rate.record(this.#now());
     this.#markChanged();
@@ -271,6 +278,7 @@ export class RingEntryStore implements EntryStore {
       drops: this.#drops,
       filter: this.#filter?.query ?? '',
       ended: this.#ended,
+      ...(this.#firstMs <= this.#lastMs ? { timeSpan: Object.freeze({ firstMs: this.#firstMs, lastMs: this.#lastMs }) } : {}),
       ...(this.#scope !== undefined ? { scope: this.#scope } : {}),
       ...(this.#redactionOff ? { redactionOff: true } : {}),
       ...(this.#notice !== undefined ? { notice: this.#notice } : {}),

@@ -25,6 +25,11 @@ export interface StoreSnapshot {
   readonly filter: string;
   /** True once the source has ended (file read, replay finished without --loop). */
   readonly ended: boolean;
+  /**
+   * Capture times (entry.timestamp, ms) of the earliest and the latest entry received, evicted ones
+   * included: what a finished source shows instead of a rate. Absent before the first entry.
+   */
+  readonly timeSpan?: { readonly firstMs: number; readonly lastMs: number };
   /** Present for a live tap: what is being tapped, for the header. */
   readonly scope?: TapScope;
   /** Present and true once some traffic comes unredacted (tap --no-redact, or an agent that does not redact). */

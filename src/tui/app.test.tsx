@@ -45,7 +45,7 @@ test('app: header with source, targets, counts, rate, drops, follow and filter; 
   await settle();
   const lines = frame().split('\n');
   assert.match(lines[0], /kubectl-shark demo: test │ targets 5/);
-  assert.match(lines[1], /entries 4\/4 │ 2\.5\/s │ drops 0 \(evicted 0\) │ FOLLOW │ filter: none/);
+  assert.match(lines[1], /entries 4\/4 │ 2\.5\/s │ drops 0 │ FOLLOW │ filter: none/);
   assert.match(frame(), /front-end -> orders\s+POST\s+\/orders\s+500/);
   assert.match(lines[lines.length - 1], /q quit\s+\? help\s+\/ filter/);
   assert.ok(lines.length <= 23, 'one row stays free');

@@ -86,7 +86,8 @@ export function App(props: AppProps) {
   else if (state.view === 'detail') body = <DetailPane lines={state.detail.lines} scroll={state.detail.scroll} width={width} height={bodyHeight} curl={state.detail.curl} />;
   else if (state.view === 'map') body = <ServiceMap {...state.map} width={width} height={bodyHeight} />;
   else {
-    const emptyText = snapshot.total === 0 ? 'Waiting for traffic…' : 'No entry matches the filter.';
+    // Never "waiting" once the source has ended: nothing more will come.
+    const emptyText = snapshot.total > 0 ? 'No entry matches the filter.' : snapshot.ended ? 'The source ended without any entries.' : 'Waiting for traffic…';
     const list = <EntryList entries={visible} firstIndex={viewport.top} selected={viewport.selected} width={width} height={bodyHeight - noticeRows} emptyText={emptyText} />;
     body =
       narrowed === undefined ? (

@@ -46,3 +46,13 @@ test('list: narrow terminals drop the size column instead of wrapping', () => {
   assert.doesNotMatch(frame, /REQ\/RESP/);
   assert.ok(frame.split('\n').every((line) => line.length <= 60));
 });
+
+test('list at 80 columns: both ends of every call, method, path and status; PROTO and REQ/RESP give way', () => {
+  const rows = [...entries, makeEntry({ index: 3, src: 'recommendation-engine-v2', dst: 'catalogue-db-primary', url: '/items/57a98d98e4b00679b4a830af', status: 404 })];
+  const lines = plain(render(<EntryList entries={rows} firstIndex={0} selected={0} width={80} height={6} emptyText="" />).lastFrame()).split('\n');
+  assert.match(lines[0]!, /^ TIME \(UTC\)\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY$/);
+  assert.match(lines[1]!, /^▸16:00:00\.000 front-end -> catalogue\s+GET\s+\/catalogue\?size=5\s+200\s+13ms$/);
+  assert.match(lines[2]!, / 10\.0\.0\.1:40001 -> carts\s+GET\s+\/carts\/1\s+503/);
+  assert.match(lines[4]!, / recom…e-v2 -> catal…mary GET\s+\/items\/57a98d98e4\S*…\s+404\s+13ms$/);
+  assert.ok(lines.every((line) => line.length <= 80), lines.join('\n'));
+});

@@ -1,7 +1,7 @@
 /** The virtualised entry list: column titles plus only the rows that fit (props in, rows out). */
 import { Box, Text } from 'ink';
 import type { Entry } from '../model/entry.ts';
-import { fitCell, layoutColumns, rowCells, type Column } from './entry-row.ts';
+import { cellText, fitCell, layoutColumns, routeWidthWanted, rowCells, type Column } from './entry-row.ts';
 import { STATUS_COLORS } from './theme.ts';
 
 export interface EntryListProps {
@@ -28,7 +28,9 @@ function titleLine(columns: readonly Column[]): string {
 }
 
 export function EntryList({ entries, firstIndex, selected, width, height, emptyText }: EntryListProps) {
-  const columns = layoutColumns(width - MARK_WIDTH);
+  // The route column is as wide as the widest route on screen (when the path can spare it), so
+  // short names leave the room to the path and long ones are shortened only as far as needed.
+  const columns = layoutColumns(width - MARK_WIDTH, entries.length > 0 ? routeWidthWanted(entries) : undefined);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">{titleLine(columns)}</Text>
@@ -41,7 +43,7 @@ export function EntryList({ entries, firstIndex, selected, width, height, emptyT
             {isSelected ? SELECTED_MARK : ' '}
             {columns.map((column, i) => (
               <Text key={column.name} color={column.name === 'status' ? STATUS_COLORS[cells.statusClass] : undefined}>
-                {(i > 0 ? ' ' : '') + fitCell(cells[column.name], column.width, column.align)}
+                {(i > 0 ? ' ' : '') + cellText(entry, cells, column)}
               </Text>
             ))}
           </Text>

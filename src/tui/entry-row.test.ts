@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpointLabel, fitCell, formatLatency, layoutColumns, rowCells, statusClassOf } from './entry-row.ts';
+import fc from 'fast-check';
+import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells, statusClassOf } from './entry-row.ts';
 import { makeEntry } from './test-support.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
@@ -39,11 +40,79 @@ test('latencies are short', () => {
 });
 
 test('columns fill the width exactly, route and path share the rest', () => {
-  for (const width of [60, 120, 200]) {
-    const columns = layoutColumns(width);
-    const used = columns.reduce((sum, column) => sum + column.width, 0) + columns.length - 1;
-    assert.equal(used, width, `width ${width}`);
+  for (const width of [59, 60, 79, 80, 119, 120, 199, 200]) {
+    for (const wanted of [undefined, 10, 22, 60, 500]) {
+      const columns = layoutColumns(width, wanted);
+      const used = columns.reduce((sum, column) => sum + column.width, 0) + columns.length - 1;
+      assert.equal(used, width, `width ${width}, route wanted ${wanted}`);
+    }
   }
+});
+
+const names = (width: number, wanted?: number): string => layoutColumns(width, wanted).map((column) => `${column.name}:${column.width}`).join(' ');
+
+test('layout by priority: 200 and 120 columns keep everything; 80 drops PROTO and REQ/RESP, keeps both route ends and the latency', () => {
+  // The list gives the row one cell less than the terminal (the selection marker).
+  assert.equal(names(199, 22), 'time:12 protocol:5 route:22 method:7 path:119 status:4 latency:8 sizes:15');
+  assert.equal(names(119, 22), 'time:12 protocol:5 route:22 method:7 path:39 status:4 latency:8 sizes:15');
+  assert.equal(names(79, 22), 'time:12 route:22 method:7 path:21 status:4 latency:8');
+  // Long routes take what the path can spare, and no more.
+  assert.equal(names(79, 60), 'time:12 route:24 method:7 path:19 status:4 latency:8');
+  assert.equal(names(199, 60), 'time:12 protocol:5 route:60 method:7 path:81 status:4 latency:8 sizes:15');
+  // Narrower still: the time loses its milliseconds, then the latency goes.
+  assert.equal(names(73, 22), 'clock:8 route:22 method:7 path:19 status:4 latency:8');
+  assert.equal(names(59, 22), 'clock:8 route:20 method:7 path:16 status:4');
+  // In between, the sizes narrow to the response's.
+  assert.equal(names(89, 22), 'time:12 route:22 method:7 path:22 status:4 latency:8 responseSize:8');
+});
+
+test('route cell: whole when it fits, else both names shortened in the middle, never the destination cut off', () => {
+  const entry = makeEntry({ src: 'front-end', dst: 'catalogue' });
+  assert.equal(routeCell(entry, 24), 'front-end -> catalogue  ');
+  assert.equal(routeCell(entry, 18), 'fro…end -> cat…gue');
+  assert.equal(routeCell(entry, 20), 'fron…end -> cata…gue');
+  // A short name stays whole and the long one gives way.
+  assert.equal(routeCell(makeEntry({ src: 'ui', dst: 'recommendation-engine-v2' }), 18), 'ui -> recomm…ne-v2');
+  assert.equal(routeCell(makeEntry({ src: 'recommendation-engine-v2', dst: 'db' }), 18), 'recomm…ne-v2 -> db');
+  // Unnamed ends keep the port (the end of the label).
+  const ips = makeEntry({ src: '', dst: '' });
+  assert.equal(routeCell({ ...ips, dst: { ...ips.dst, ip: 'fd00:10:244::1f', port: 8080 } }, 26), '10.0.…40000 -> [fd00…:8080');
+  assert.equal(routeWidthWanted([entry, makeEntry({ src: 'orders', dst: 'payment' })]), 'front-end -> catalogue'.length);
+});
+
+test('middle cut keeps both ends and surrogate pairs whole', () => {
+  assert.equal(middleCut('catalogue', 9), 'catalogue');
+  assert.equal(middleCut('catalogue', 7), 'cat…gue');
+  assert.equal(middleCut('catalogue', 2), 'c…');
+  assert.equal(middleCut('catalogue', 1), '…');
+  assert.equal(middleCut('😀😀😀😀', 5), '😀…😀');
+  assert.equal(middleCut('a😀😀😀b', 4), 'a…b');
+});
+
+test('any row at any width from 60 to 250 columns shows both route ends, method, path start and status, in exactly the width', () => {
+  const name = fc.string({ unit: fc.constantFrom('a', 'b', '-', '0', '\u001b', 'é'), minLength: 1, maxLength: 70 });
+  fc.assert(
+    fc.property(fc.integer({ min: 59, max: 249 }), name, name, fc.constantFrom('GET', 'POST', 'DELETE'), fc.constantFrom(200, 404, 503), (width, src, dst, method, status) => {
+      const entry = makeEntry({ src, dst, method, status, url: '/items/123456789/abcdefghijklmnop' });
+      const cells = rowCells(entry);
+      const columns = layoutColumns(width, routeWidthWanted([entry]));
+      const parts = columns.map((column) => cellText(entry, cells, column));
+      assert.equal(parts.join(' ').length, width);
+      const part = (column: string): string => parts[columns.findIndex((c) => c.name === column)]!.trim();
+      const route = part('route');
+      assert.ok(route.includes(' -> '), route);
+      const [shownSrc, shownDst] = [route.slice(0, route.indexOf(' -> ')), route.slice(route.indexOf(' -> ') + 4)];
+      const cleanSrc = fitCell(src, 1000).trim();
+      const cleanDst = fitCell(dst, 1000).trim();
+      assert.equal(shownSrc[0], cleanSrc[0], `src start: ${route}`);
+      assert.equal(shownDst.at(-1), cleanDst.at(-1), `dst end: ${route}`);
+      assert.equal(shownDst[0], cleanDst[0], `dst start: ${route}`);
+      assert.equal(part('method'), method);
+      assert.ok(part('path').startsWith('/items/12'), part('path'));
+      assert.equal(part('status'), String(status));
+    }),
+    { numRuns: 400 },
+  );
 });
 
 test('cells are cut with an ellipsis, padded, and lose control characters', () => {

@@ -10,7 +10,10 @@ export type StatusClass = 'info' | 'success' | 'redirect' | 'client-error' | 'se
 
 export interface RowCells {
   readonly time: string;
+  /** The time without milliseconds, for narrow terminals. */
+  readonly clock: string;
   readonly protocol: string;
+  /** Both ends, `src -> dst`; in a column it is laid out by routeCell so neither end is lost. */
   readonly route: string;
   readonly method: string;
   readonly path: string;
@@ -18,6 +21,8 @@ export interface RowCells {
   readonly statusClass: StatusClass;
   readonly latency: string;
   readonly sizes: string;
+  /** The response size alone, for narrow terminals. */
+  readonly responseSize: string;
 }
 
 /** Workload name when known, else IP:port (IPv6 in brackets). */
@@ -49,16 +54,20 @@ export function statusClassOf(status: number | undefined): StatusClass {
 
 export function rowCells(entry: Entry): RowCells {
   const response = entry.response;
+  const time = formatClock(entry);
+  const responseSize = response ? formatBytes(entry.responseSize) : '-';
   return {
-    time: formatClock(entry),
+    time,
+    clock: time.slice(0, 8),
     protocol: entry.protocol.abbr,
-    route: `${endpointLabel(entry.src)} -> ${endpointLabel(entry.dst)}`,
+    route: `${endpointLabel(entry.src)}${ROUTE_ARROW}${endpointLabel(entry.dst)}`,
     method: entry.request.method,
     path: entry.request.url,
     status: response ? String(response.status) : entry.error ? 'ERR' : '-',
     statusClass: statusClassOf(response?.status),
     latency: response ? formatLatency(entry.elapsedTime) : '-',
-    sizes: `${formatBytes(entry.requestSize)}/${response ? formatBytes(entry.responseSize) : '-'}`,
+    sizes: `${formatBytes(entry.requestSize)}/${responseSize}`,
+    responseSize,
   };
 }
 
@@ -71,7 +80,9 @@ export interface Column {
   readonly align: 'left' | 'right';
 }
 
-const FIXED: readonly Column[] = [
+const ROUTE_ARROW = ' -> ';
+
+const FULL: readonly Column[] = [
   { name: 'time', title: 'TIME (UTC)', width: 12, align: 'left' },
   { name: 'protocol', title: 'PROTO', width: 5, align: 'left' },
   { name: 'route', title: 'SRC -> DST', width: 0, align: 'left' },
@@ -82,22 +93,95 @@ const FIXED: readonly Column[] = [
   { name: 'sizes', title: 'REQ/RESP', width: 15, align: 'right' },
 ];
 
-/** Dropped, in this order, when route and path would get fewer than MIN_FLEXIBLE cells together. */
-const DROPPABLE: readonly ColumnName[] = ['sizes', 'protocol', 'latency'];
-const MIN_FLEXIBLE = 24;
+/**
+ * How the row gives way on a narrow terminal, step by step, while route and path together get fewer
+ * cells than the step's `below`: the protocol goes first (nearly always HTTP), the sizes narrow to
+ * the response's and then go, the time loses its milliseconds; only on the narrowest terminals the
+ * latency goes too. What identifies a call (both ends, method, path, status) stays.
+ */
+type Step = { readonly below: number } & ({ readonly drop: ColumnName } | { readonly replace: ColumnName; readonly with: Column });
+const ROOMY = 44;
+// Thresholds fall along the list (a step is tried only when the one before it was needed): an
+// 80-column terminal keeps the milliseconds, a 60-column one keeps method, path and status whole.
+const NARROWING: readonly Step[] = [
+  { below: ROOMY, drop: 'protocol' },
+  { below: ROOMY, replace: 'sizes', with: { name: 'responseSize', title: 'RESP', width: 8, align: 'right' } },
+  { below: ROOMY, drop: 'responseSize' },
+  { below: 40, replace: 'time', with: { name: 'clock', title: 'TIME UTC', width: 8, align: 'left' } },
+  { below: 34, drop: 'latency' },
+];
+/** The route column never gets less than this, so two shortened names and the arrow stay readable. */
+const MIN_ROUTE = 14;
+/** What the route may take even past half of the room: two ordinary service names and the arrow. */
+const ROUTE_SHARE_FLOOR = 24;
+/** The path keeps at least this much beside a long route. */
+const MIN_PATH = 16;
 
-/** Widths for a terminal width: fixed columns keep theirs, route and path share the rest (2 : 3). */
-export function layoutColumns(totalWidth: number): readonly Column[] {
-  let columns = FIXED;
+/**
+ * Widths for a terminal width: the fixed columns keep theirs, route and path share the rest. The
+ * route gets `routeWanted` cells (the longest route on screen, see routeWidthWanted) when the path
+ * can spare them, else 2/5 of the rest; the path gets the remainder.
+ */
+export function layoutColumns(totalWidth: number, routeWanted?: number): readonly Column[] {
+  let columns = FULL;
   const flexibleOf = (set: readonly Column[]): number => totalWidth - set.reduce((sum, column) => sum + column.width, 0) - (set.length - 1);
-  for (const name of DROPPABLE) {
-    if (flexibleOf(columns) >= MIN_FLEXIBLE) break;
-    columns = columns.filter((column) => column.name !== name);
+  for (const step of NARROWING) {
+    if (flexibleOf(columns) >= step.below) break;
+    columns = 'drop' in step ? columns.filter((column) => column.name !== step.drop) : columns.map((column) => (column.name === step.replace ? step.with : column));
   }
   const flexible = Math.max(10, flexibleOf(columns));
-  const route = Math.max(5, Math.floor((flexible * 2) / 5));
-  const path = Math.max(5, flexible - route);
+  // At most half of the room (or ROUTE_SHARE_FLOOR cells on a narrow terminal), so a long route
+  // never starves a long path.
+  const routeMax = Math.max(MIN_ROUTE, Math.min(flexible - MIN_PATH, Math.max(Math.floor(flexible / 2), ROUTE_SHARE_FLOOR)));
+  const wanted = routeWanted ?? Math.floor((flexible * 2) / 5);
+  const route = Math.min(flexible - 5, Math.max(MIN_ROUTE, Math.min(routeMax, wanted)));
+  const path = flexible - route;
   return columns.map((column) => (column.name === 'route' ? { ...column, width: route } : column.name === 'path' ? { ...column, width: path } : column));
+}
+
+/** Cells the routes of these entries need to be shown whole (the widest). */
+export function routeWidthWanted(entries: readonly Entry[]): number {
+  let widest = 0;
+  for (const entry of entries) widest = Math.max(widest, displayName(endpointLabel(entry.src)).length + ROUTE_ARROW.length + displayName(endpointLabel(entry.dst)).length);
+  return widest;
+}
+
+/**
+ * `src -> dst` in exactly `width` cells with both ends visible: when the whole route does not fit,
+ * each name is shortened in the middle (`front…end -> cata…gue`), the shorter one kept whole when
+ * the longer can give enough. Names are made display-safe before they are measured.
+ */
+export function routeCell(entry: Entry, width: number): string {
+  const src = displayName(endpointLabel(entry.src));
+  const dst = displayName(endpointLabel(entry.dst));
+  const room = width - ROUTE_ARROW.length;
+  if (src.length + dst.length <= room || room < 2) return fitCell(`${src}${ROUTE_ARROW}${dst}`, width);
+  const srcWidth = Math.min(src.length, Math.max(Math.ceil(room / 2), room - dst.length));
+  return `${middleCut(src, srcWidth)}${ROUTE_ARROW}${middleCut(dst, room - srcWidth)}`.padEnd(width);
+}
+
+/** The text of one cell for a column, exactly `column.width` cells wide. */
+export function cellText(entry: Entry, cells: RowCells, column: Column): string {
+  return column.name === 'route' ? routeCell(entry, column.width) : fitCell(cells[column.name], column.width, column.align);
+}
+
+/** Longer names than this (no workload name is) keep only their two ends before sanitising. */
+const MAX_NAME = 512;
+
+function displayName(name: string): string {
+  if (name.length <= MAX_NAME) return sanitizeLine(name);
+  return `${sanitizeLine(name.slice(0, MAX_NAME / 2))}…${sanitizeLine(name.slice(-MAX_NAME / 2))}`;
+}
+
+/** `text` in at most `width` cells, its middle replaced by an ellipsis; surrogate pairs kept whole. */
+export function middleCut(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return width === 1 ? '…' : '';
+  let head = Math.ceil((width - 1) / 2);
+  let tail = width - 1 - head;
+  if (isHighSurrogate(text.charCodeAt(head - 1))) head -= 1;
+  if (tail > 0 && isLowSurrogate(text.charCodeAt(text.length - tail))) tail -= 1;
+  return `${text.slice(0, head)}…${tail > 0 ? text.slice(text.length - tail) : ''}`;
 }
 
 /**
@@ -116,6 +200,7 @@ export function cutText(text: string, max: number): string {
 }
 
 const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
 
 /** Cuts with an ellipsis or pads to exactly `width` cells. */
 export function fitCell(text: string, width: number, align: 'left' | 'right' = 'left'): string {

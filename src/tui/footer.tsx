@@ -8,13 +8,27 @@ export interface FooterProps {
   readonly width: number;
 }
 
-export function Footer({ mode }: FooterProps) {
-  const hints = hintsFor(mode);
+/** Hints in key-table order, as many whole ones as fit: a hint cut in half helps nobody. */
+export function hintsThatFit(mode: KeyMode, width: number): readonly { readonly label: string; readonly help: string }[] {
+  const shown: { readonly label: string; readonly help: string }[] = [];
+  let used = 0;
+  for (const hint of hintsFor(mode)) {
+    used += (shown.length > 0 ? GAP.length : 0) + hint.label.length + 1 + hint.help.length;
+    if (used > width) break;
+    shown.push(hint);
+  }
+  return shown;
+}
+
+const GAP = '  ';
+
+export function Footer({ mode, width }: FooterProps) {
+  const hints = hintsThatFit(mode, width);
   return (
     <Text wrap="truncate">
       {hints.map((hint, i) => (
         <Text key={`${hint.label}-${i}`}>
-          {i > 0 ? '  ' : ''}
+          {i > 0 ? GAP : ''}
           <Text color={ACCENT} bold>{hint.label}</Text>
           <Text color="gray"> {hint.help}</Text>
         </Text>

@@ -7,7 +7,7 @@ import { RingEntryStore } from '../pipeline/entry-store.ts';
 import type { StoreSnapshot } from '../pipeline/store-api.ts';
 import { App } from './app.tsx';
 import { Header, outageText, scopeText } from './header.tsx';
-import { plain, settle } from './test-support.ts';
+import { makeEntry, plain, settle } from './test-support.ts';
 
 afterEach(cleanup);
 
@@ -98,4 +98,73 @@ test('store: setApiOutage puts the outage in the snapshot, null takes it away', 
   store.setApiOutage(null);
   assert.equal(store.snapshot().apiOutage, undefined);
   store.dispose();
+});
+
+test('header: a finished source shows the time its traffic spans instead of a rate', () => {
+  const live = plain(header({ timeSpan: { firstMs: 1_000, lastMs: 6_500 } })).split('\n')[1]!;
+  assert.match(live, /^entries 7\/7 │ 1\.5\/s │ drops 0/);
+  const ended = plain(header({ ended: true, timeSpan: { firstMs: 1_000, lastMs: 6_500 } })).split('\n')[1]!;
+  assert.match(ended, /^entries 7\/7 │ span 5\.5s │ drops 0/);
+  assert.doesNotMatch(ended, /\/s/);
+  const long = plain(header({ ended: true, timeSpan: { firstMs: 0, lastMs: 3_725_000 } })).split('\n')[1]!;
+  assert.match(long, /│ span 1h02m │/);
+  const empty = plain(header({ ended: true, total: 0, shown: 0 })).split('\n')[1]!;
+  assert.match(empty, /^entries 0\/0 │ drops 0/);
+});
+
+test('header at 80 columns: a long source is shortened in the middle so "source ended" still fits', () => {
+  const frame = render(
+    <Header source="demo: assets/demo/microservices-with-a-much-longer-name.pcapng" targets={7} snapshot={{ ...BASE, ended: true, timeSpan: { firstMs: 0, lastMs: 5_500 } }} follow width={80} />,
+  ).lastFrame();
+  const lines = plain(frame).split('\n');
+  assert.match(lines[0]!, /^kubectl-shark demo: assets\S*…\S*\.pcapng │ targets 7 │ source ended$/);
+  assert.match(lines[1]!, /^entries 7\/7 │ span 5\.5s │ drops 0 │ FOLLOW │ filter: none$/);
+  assert.ok(lines.every((line) => line.length <= 80), lines.join('\n'));
+});
+
+test('store: the time span covers the earliest and latest capture time, in any arrival order', () => {
+  const store = new RingEntryStore({ maxEntries: 2 });
+  assert.equal(store.snapshot().timeSpan, undefined);
+  for (const index of [3, 1, 7, 5]) store.add(makeEntry({ index }));
+  assert.deepEqual(store.snapshot().timeSpan, { firstMs: 1_764_000_001_000, lastMs: 1_764_000_007_000 }, 'evicted entries count too');
+  store.dispose();
+});
+
+test('app: "Waiting for traffic…" only while the source may still send; once it ended, it says so', async () => {
+  const schedule = (fn: () => void, ms: number) => {
+    if (ms < 1000) queueMicrotask(fn);
+    return { cancel: () => undefined };
+  };
+  const store = new RingEntryStore({ schedule });
+  const ui = render(<App store={store} source="read empty.pcap" targets={0} compile={(q) => compileKfl(q)} isInputActive={false} size={{ columns: 80, rows: 24 }} />);
+  await settle();
+  assert.match(plain(ui.lastFrame()), /Waiting for traffic…/);
+  assert.doesNotMatch(plain(ui.lastFrame()), /source ended/);
+  store.end();
+  await settle();
+  const frame = plain(ui.lastFrame());
+  assert.match(frame, /source ended/);
+  assert.match(frame, /The source ended without any entries\./);
+  assert.doesNotMatch(frame, /Waiting for traffic/);
+  store.dispose();
+});
+
+test('header: evictions are shown once there are some, in yellow', () => {
+  assert.doesNotMatch(plain(header({})), /evicted/);
+  const raw = header({ evicted: 12, total: 19 });
+  assert.match(plain(raw).split('\n')[1]!, /drops 0 \(evicted 12\) │ FOLLOW/);
+  assert.match(raw, /\u001b\[33m \(evicted 12\)/);
+});
+
+test('header at 80 columns: a long source gives way to the latest notice', () => {
+  const lines = plain(
+    render(<Header source="read /very/long/path/to/a/capture/taken/yesterday/on/the/staging/cluster.pcapng" targets={3} snapshot={{ ...BASE, notice: 'pod shop/db-1 was deleted' }} follow width={80} />).lastFrame(),
+  ).split('\n');
+  assert.match(lines[0]!, /^kubectl-shark read \/very\S*…\S*\.pcapng │ targets 3 │ pod shop\/db-1 was deleted$/);
+  assert.ok(lines[0]!.length <= 80);
+});
+
+test('header: a notice too long to fit anyway does not shorten a short source', () => {
+  const line = plain(header({ notice: `API server https://127.0.0.1:40197 unreachable: ${'x'.repeat(200)}` }, 80)).split('\n')[0]!;
+  assert.match(line, /^kubectl-shark tap front-end │ targets 2 │ API server https/);
 });

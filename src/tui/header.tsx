@@ -1,12 +1,13 @@
 /**
  * Two header lines: where the traffic comes from (for a live tap: context, namespaces and pods,
  * a marker while anything comes unredacted, and one while the API server does not answer), then
- * counts, rate, drops, follow and filter.
+ * counts, rate (or, once a source has ended, the time its traffic spans), drops, follow and filter.
  */
 import { Box, Text } from 'ink';
+import { formatElapsed } from '../pipeline/pod-summary.ts';
 import type { ApiOutageView, StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
-import { cutText } from './entry-row.ts';
+import { cutText, middleCut } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
 export interface HeaderProps {
@@ -34,6 +35,25 @@ export function scopeText(scope: TapScope): string {
   return `ctx ${scope.context} · ${ns} · ${scope.pods} pod${scope.pods === 1 ? '' : 's'}`;
 }
 
+/**
+ * The rate while traffic may still come; once the source has ended a rate only decays to 0, so the
+ * time from the first to the last entry (capture time) says more: "span 5.5s".
+ */
+export function flowText(snapshot: StoreSnapshot): string | undefined {
+  if (!snapshot.ended) return `${rate(snapshot.entriesPerSec)}/s`;
+  const span = snapshot.timeSpan;
+  return span === undefined ? undefined : `span ${formatElapsed(span.lastMs - span.firstMs)}`;
+}
+
+/** Lengths of the fixed parts of the first line, for the source's room. */
+const PRODUCT = 'kubectl-shark';
+const SEPARATOR = ' │ ';
+const ENDED = 'source ended';
+/** The source is shortened to make room for what follows it, but never below this. */
+const MIN_SOURCE = 12;
+/** Made display-safe (and so measured) only this far: no terminal is wider. */
+const MAX_SOURCE = 1024;
+
 /** "API server unreachable since 12:03:04 UTC, retrying in 8 s". */
 export function outageText(outage: ApiOutageView): string {
   const seconds = Math.ceil(outage.retryInMs / 1000);
@@ -45,6 +65,15 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
   // Each part is cut to the line: what does not fit is cut off anyway, and a notice can carry an
   // agent's or API server's text (display-safe through cutText, like every cell).
   const fit = (text: string): string => cutText(text, width);
+  const where = snapshot.scope !== undefined ? fit(scopeText(snapshot.scope)) : `targets ${targets}`;
+  const markers = (snapshot.redactionOff === true ? ' REDACTION OFF '.length + 1 : 0) + (snapshot.apiOutage !== undefined ? outageText(snapshot.apiOutage).length + 3 : 0);
+  // The source (a file path can be long) gives way, shortened in the middle, so that where the
+  // traffic comes from and "source ended" still fit on an 80-column line, and so does the latest
+  // notice when shortening the source is enough to show it whole (else it is cut anyway).
+  const room = width - PRODUCT.length - markers - 1 - SEPARATOR.length - where.length - (snapshot.ended ? SEPARATOR.length + ENDED.length : 0);
+  const besideNotice = snapshot.notice === undefined ? room : room - SEPARATOR.length - snapshot.notice.length;
+  const sourceRoom = besideNotice >= MIN_SOURCE ? besideNotice : Math.max(MIN_SOURCE, room);
+  const flow = flowText(snapshot);
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -63,9 +92,9 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
             <Text bold color="white" backgroundColor="red"> {outageText(snapshot.apiOutage)} </Text>
           </Text>
         ) : null}
-        <Text> {fit(source)}</Text>
+        <Text> {middleCut(cutText(source, MAX_SOURCE), sourceRoom)}</Text>
         <Text color="gray"> │ </Text>
-        {snapshot.scope !== undefined ? <Text>{fit(scopeText(snapshot.scope))}</Text> : <Text>targets {targets}</Text>}
+        <Text>{where}</Text>
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
         {snapshot.notice !== undefined ? (
           <Text>
@@ -78,11 +107,12 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text>entries </Text>
         <Text bold>{snapshot.shown}</Text>
         <Text>/{snapshot.total}</Text>
-        <Text color="gray"> │ </Text>
-        <Text>{rate(snapshot.entriesPerSec)}/s</Text>
+        {flow !== undefined ? <Text color="gray"> │ </Text> : null}
+        {flow !== undefined ? <Text>{flow}</Text> : null}
         <Text color="gray"> │ </Text>
         <Text color={snapshot.drops > 0 ? 'red' : undefined}>drops {snapshot.drops}</Text>
-        <Text color={snapshot.evicted > 0 ? 'yellow' : undefined}> (evicted {snapshot.evicted})</Text>
+        {/* Only when it happened: an 80-column line has no room for "(evicted 0)" beside a filter. */}
+        {snapshot.evicted > 0 ? <Text color="yellow"> (evicted {snapshot.evicted})</Text> : null}
         <Text color="gray"> │ </Text>
         <Text color={follow ? 'green' : 'yellow'} bold>{state}</Text>
         <Text color="gray"> │ </Text>

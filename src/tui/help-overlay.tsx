@@ -25,18 +25,26 @@ const TITLES: Record<KeyMode, string> = { list: 'entries', detail: 'entry detail
 export function HelpOverlay({ mode, width, height }: HelpOverlayProps) {
   const bindings = bindingsFor(mode).filter((binding) => binding.command !== 'app.help' || mode !== 'help');
   const labelWidth = Math.max(...bindings.map((binding) => binding.label.length), 4) + 2;
+  // The outer box is the body; the frame inside it is as wide and as tall as its lines (alignSelf
+  // keeps it from stretching across), so whatever lines are listed, the frame fits them and no more.
+  // On a short terminal the frame shrinks and clips the lines, which keep their height
+  // (flexShrink 0), rather than squeezing them on top of each other.
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={ACCENT} paddingX={1} overflow="hidden">
-      <Text bold color={ACCENT}>Keys: {TITLES[mode]}   (? or esc closes)</Text>
-      {bindings.map((binding) => (
-        <Text key={binding.command} wrap="truncate">
-          <Text color={ACCENT} bold>{binding.label.padEnd(labelWidth)}</Text>
-          <Text>{binding.help}</Text>
-        </Text>
-      ))}
-      {(HELP_NOTES[mode] ?? []).map((note) => (
-        <Text key={note} color="gray" wrap="truncate">{note}</Text>
-      ))}
+    <Box flexDirection="column" width={width} height={height}>
+      <Box flexDirection="column" alignSelf="flex-start" flexShrink={1} borderStyle="round" borderColor={ACCENT} paddingX={1} overflow="hidden">
+        <Box flexDirection="column" flexShrink={0}>
+          <Text bold color={ACCENT} wrap="truncate">Keys: {TITLES[mode]}   (? or esc closes)</Text>
+          {bindings.map((binding) => (
+            <Text key={binding.command} wrap="truncate">
+              <Text color={ACCENT} bold>{binding.label.padEnd(labelWidth)}</Text>
+              <Text>{binding.help}</Text>
+            </Text>
+          ))}
+          {(HELP_NOTES[mode] ?? []).map((note) => (
+            <Text key={note} color="gray" wrap="truncate">{note}</Text>
+          ))}
+        </Box>
+      </Box>
     </Box>
   );
 }

@@ -63,7 +63,8 @@ test('TUI: hostile entries in the list, detail, raw JSON, curl box and service m
   };
   await settle();
   const seen: Record<string, string> = { list: ui.lastFrame() ?? '' };
-  assert.match(plain(seen.list), / HT\\u… front\\u001b\]0;pwned\\u00… G\\u001… \/a\\u001b\]0;pwned\\u0007b\\u009b2J\\u007… /);
+  // Both ends of the route stay visible, shortened in the middle, escapes and all.
+  assert.match(plain(seen.list), / HT\\u… front\\…007end -> cata\\u…\\u0085 G\\u001… \/a\\u001b\]0;pwned\\u0007b\\u009b2… /);
 
   const started = performance.now();
   seen.detail = await press('g', KEYS.enter);

@@ -3,13 +3,13 @@
  * Enters the alternate screen, renders <App>, and restores the terminal on every way out: q or
  * ctrl-c, SIGINT/SIGTERM/SIGHUP, a render error or an uncaught exception.
  *
- * Ink (and chalk below it) is imported only after FORCE_COLOR is set, because chalk reads the
- * colour level once, when it is loaded.
+ * Ink (and chalk below it) is imported only after FORCE_COLOR is set to the level decided here,
+ * because chalk reads the colour level once, when it is loaded.
  */
 import { sanitizeBlock } from '../model/terminal-text.ts';
 import type { EntryStore } from '../pipeline/store-api.ts';
 import { osc52Sequence } from './curl-command.ts';
-import { ENTER_FULLSCREEN, forceColorFor, LEAVE_FULLSCREEN, type ColorChoice } from './terminal-control.ts';
+import { colorLevelFor, ENTER_FULLSCREEN, LEAVE_FULLSCREEN, type ColorChoice } from './terminal-control.ts';
 
 export interface TuiOptions {
   store: EntryStore;
@@ -22,19 +22,36 @@ export interface TuiOptions {
   stdout?: NodeJS.WriteStream;
 }
 
+/** The variables Ink's CI check (the is-in-ci package) reads, once, when it is loaded. */
+const CI_MARKERS = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+
+/**
+ * Ink renders only the last frame when it believes it runs in CI; on a terminal the viewer must
+ * render live whatever the environment says (a developer's shell may well export CI). So on a TTY
+ * the CI markers are hidden while Ink loads and put back at once: nothing else sees a changed
+ * environment, and colour was decided before (FORCE_COLOR), so it does not depend on them either.
+ */
+async function loadingInkLive<T>(isTTY: boolean, load: () => Promise<T>): Promise<T> {
+  if (!isTTY) return load();
+  const saved = CI_MARKERS.map((name) => [name, process.env[name]] as const);
+  for (const [name] of saved) delete process.env[name];
+  try {
+    return await load();
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
+}
+
 const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /** Resolves with the exit code: 0 after q, 128 + n after signal n, 1 after an error. */
 export async function runTui(options: TuiOptions): Promise<number> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
-  const forced = forceColorFor(options.color, process.env);
-  if (forced !== undefined) process.env.FORCE_COLOR = forced;
-  // Ink renders only the final frame when it believes it runs in CI (it reads CI, CI_* and
-  // CONTINUOUS_INTEGRATION once, when loaded); on a real terminal the viewer must render live
-  // whatever the environment says. CI="false" is the one value that turns that check off.
-  if (stdout.isTTY === true && process.env.CI !== 'false') process.env.CI = 'false';
-  const [{ render }, { App }, { compileKfl }] = await Promise.all([import('ink'), import('./app.tsx'), import('../kfl/index.ts')]);
+  process.env.FORCE_COLOR = String(colorLevelFor(options.color, process.env, stdout.isTTY === true));
+  const [{ render }, { App }, { compileKfl }] = await loadingInkLive(stdout.isTTY === true, () =>
+    Promise.all([import('ink'), import('./app.tsx'), import('../kfl/index.ts')]),
+  );
 
   let isRestored = false;
   const restore = (): void => {
