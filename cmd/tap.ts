@@ -17,7 +17,7 @@ import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
-import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
+import { formatPodSummary, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { MIN_AGENT_MEMORY_BYTES } from '../src/model/agent-memory.ts';
@@ -260,6 +260,8 @@ class TapOutput {
   onPods: ((n: number) => void) | undefined;
   onDrops: ((n: number) => void) | undefined;
   onRedactionOff: (() => void) | undefined;
+  /** After an agent's stats frame has been counted (session.stats() includes it). */
+  onAgentStats: (() => void) | undefined;
   onApiUnreachable: ((outage: ApiOutage, message: string) => void) | undefined;
   onApiWaiting: ((outage: ApiOutage, retryInMs: number) => void) | undefined;
   onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
@@ -272,6 +274,7 @@ class TapOutput {
         this.onNotice(tapMessage(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`));
         return;
       }
+      if (frame.type === 'stats') this.onAgentStats?.();
       if (frame.type !== 'stats' || !this.onStats) return;
       const { type, ...counters } = frame;
       this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
@@ -371,7 +374,7 @@ async function runJson(session: TapSession, plan: TapPlan, v: ValidatedTap, args
   await trigger.promise;
   await session.stop();
   await writer.end();
-  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs, filtered: args.filter !== undefined })));
   if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
   process.exit(exitAfterTap(session, EXIT_OK));
 }
@@ -407,6 +410,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
+      out.onAgentStats = () => store.setUndissected(undissectedOfPods(session.stats()));
       const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
       out.onApiUnreachable = (o) => showOutage(o, 0);
       out.onApiWaiting = showOutage;
@@ -425,7 +429,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   });
   await session.stop();
   for (const m of notices) printNotice(m);
-  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs, filtered: args.filter !== undefined })));
   process.exit(exitAfterTap(session, code));
 }
 

@@ -4,7 +4,7 @@ import { formatElapsed, formatPodSummary } from './pod-summary.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
 function pod(key: string, counts: Partial<PodTapStats> = {}): PodTapStats {
-  return { key, entries: 0, duplicates: 0, sent: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'ended', lastMessage: '', ...counts };
+  return { key, entries: 0, duplicates: 0, sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'ended', lastMessage: '', ...counts };
 }
 
 test('one aligned row per pod, sorted, numbers right-aligned, then the totals', () => {

@@ -6,6 +6,7 @@
 import { Box, Text } from 'ink';
 import type { ApiOutageView, StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
+import { filterOutcomeText, undissectedText } from './empty-text.ts';
 import { cutText } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
@@ -40,6 +41,17 @@ export function outageText(outage: ApiOutageView): string {
   return `API server unreachable since ${utcClock(outage.sinceMs)}, ${seconds > 0 ? `retrying in ${seconds} s` : 'retrying now'}`;
 }
 
+/** Traffic the source saw but does not dissect: yellow, as something the user should know. */
+function UndissectedSegment({ text }: { readonly text: string }) {
+  if (text === '') return null;
+  return (
+    <Text>
+      <Text color="gray"> │ </Text>
+      <Text color="yellow">{text}</Text>
+    </Text>
+  );
+}
+
 export function Header({ source, targets, snapshot, follow, width }: HeaderProps) {
   const state = follow ? 'FOLLOW' : 'PAUSED';
   // Each part is cut to the line: what does not fit is cut off anyway, and a notice can carry an
@@ -67,6 +79,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         {snapshot.scope !== undefined ? <Text>{fit(scopeText(snapshot.scope))}</Text> : <Text>targets {targets}</Text>}
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
+        <UndissectedSegment text={undissectedText(snapshot)} />
         {snapshot.notice !== undefined ? (
           <Text>
             <Text color="gray"> │ </Text>
@@ -88,6 +101,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         <Text>filter: </Text>
         {snapshot.filter === '' ? <Text color="gray">none</Text> : <Text color="green">{fit(snapshot.filter)}</Text>}
+        {snapshot.filter === '' ? null : <Text color={snapshot.shown === 0 ? 'yellow' : 'gray'}> ({filterOutcomeText(snapshot)})</Text>}
       </Text>
     </Box>
   );
