@@ -182,3 +182,21 @@ test('an undecided connection that closes is counted by what it looked like (h2c
   full.data(0, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), T0 + 2);
   assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1, http2: 1 });
 });
+
+test('joined midway, a guess does not take the connection from HTTP/1: body bytes that look like HTTP/2 or TLS', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn({ aIsClientKnown: false }));
+  // The tail of a binary response body: an HTTP/2 SETTINGS frame header and a TLS record header.
+  h.data(1, Buffer.from('000000040000000000170303001000', 'hex'), T0);
+  h.data(0, Buffer.from('GET /next HTTP/1.1\r\n\r\n'), T0 + 1);
+  h.data(1, Buffer.from('\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), T0 + 2);
+  h.close('fin', T0 + 3);
+  assert.equal(rec.entries.length, 1);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, {});
+  // A TLS connection joined midway is still named, once HTTP/1 is given up (here: at its close).
+  const tls = reg.open(fakeConn({ index: 2, aIsClientKnown: false }));
+  tls.data(1, Buffer.from('1703030045aabbccdd', 'hex'), T0 + 4);
+  tls.close('idle', T0 + 5);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { tls: 1 });
+});

@@ -5,9 +5,10 @@
  *
  * A connection no dissector takes is named by a guess of its protocol (guess/: TLS, HTTP/2, ...)
  * and counted once in `stats.undissected`, so traffic we cannot show is not mistaken for silence.
- * A sniffer's match also ends the search for a dissector at once: a TLS or HTTP/2 opening is
- * never HTTP/1, and waiting for the HTTP/1 sniffer to give up would leave the count at zero for as
- * long as a kept-alive connection lasts.
+ * When the connection's start was captured, a sniffer's match also ends the search for a dissector
+ * at once: a TLS or HTTP/2 opening is never HTTP/1, and waiting for the HTTP/1 sniffer to give up
+ * would leave the count at zero for as long as a kept-alive connection lasts. Joined midway, the
+ * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
 import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
@@ -139,15 +140,23 @@ class UndecidedConnection implements StreamHandler {
   #held = 0;
   #target: DissectorStream | null = null;
   #abandoned = false;
-  /** What the connection looks like, until it is pinned to a dissector or counted as undissected. */
-  #guess: StreamGuess | null;
+  /**
+   * What the connection looks like, until it is pinned to a dissector or counted as undissected;
+   * made on first use (most connections are pinned at their first bytes and never need one).
+   */
+  #guess: StreamGuess | null | undefined;
   #sawBytes = false;
 
   constructor(conn: ConnectionInfo, order: readonly Dissector[], registry: DissectorRegistry) {
     this.#conn = conn;
     this.#order = order;
     this.#registry = registry;
-    this.#guess = new StreamGuess([conn.a.port, conn.b.port]);
+  }
+
+  /** The guess, made now if needed; null once the connection is pinned or counted. */
+  #guessing(): StreamGuess | null {
+    if (this.#guess === undefined) this.#guess = new StreamGuess([this.#conn.a.port, this.#conn.b.port]);
+    return this.#guess;
   }
 
   firstBufferedUs(): number {
@@ -162,7 +171,7 @@ class UndecidedConnection implements StreamHandler {
     this.#sawBytes = true;
     if (this.#abandoned) {
       // Given up by the dissectors, but not yet named: the guess reads on (a few hundred bytes).
-      if (this.#guess?.push(sniffDirection(dir), bytes) != null) this.#countGuess();
+      if (this.#guessing()?.push(sniffDirection(dir), bytes) != null) this.#countGuess();
       return;
     }
     if (!this.#registry.hasRoomFor(bytes.length)) {
@@ -181,7 +190,7 @@ class UndecidedConnection implements StreamHandler {
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     this.#registry.saw(tsUs);
     if (this.#target !== null) return this.#target.gap(dir, lostBytes, tsUs);
-    this.#guess?.gap(sniffDirection(dir));
+    if (this.#guess) this.#guess.gap(sniffDirection(dir));
     if (this.#abandoned) return;
     this.#events.push({ kind: 'gap', dir, lost: lostBytes, tsUs });
     // Sniffing restarts after the hole: bytes before it say nothing about what follows.
@@ -217,9 +226,9 @@ class UndecidedConnection implements StreamHandler {
       if (r === 'match') return this.#choose(d);
       if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
     }
-    // No dissector yet: does it look like a protocol we only count? Then stop looking.
-    const guessed = this.#guess?.push(sniffDirection(dir), added);
-    if (guessed != null && guessed !== UNKNOWN_PROTOCOL) {
+    // No dissector yet: does it look like a protocol we only count? From its start, stop looking.
+    const guessed = this.#guessing()?.push(sniffDirection(dir), added);
+    if (guessed != null && guessed !== UNKNOWN_PROTOCOL && this.#conn.aIsClientKnown) {
       this.#abandon(false);
       return this.#countGuess();
     }
@@ -284,7 +293,7 @@ class UndecidedConnection implements StreamHandler {
 
   /** Counts the connection as undissected, by its guess as it stands; once. */
   #countGuess(): void {
-    const guess = this.#guess;
+    const guess = this.#guessing();
     if (guess === null) return;
     this.#guess = null;
     this.#registry.countUndissected(guess.final());

@@ -13,7 +13,12 @@ export interface UdpFlowLimits {
   readonly idleTimeoutUs: number;
 }
 
-export const DEFAULT_UDP_FLOW_LIMITS: UdpFlowLimits = Object.freeze({ maxFlows: 65_536, idleTimeoutUs: 60_000_000 });
+/**
+ * A DNS client picks a new source port per query, so a busy pod makes a flow per lookup: 16,384
+ * flows (a few MiB) over 30 s covers hundreds of lookups a second; past it only `udpFlows`
+ * over-counts (an evicted flow seen again is counted again), never `datagrams`.
+ */
+export const DEFAULT_UDP_FLOW_LIMITS: UdpFlowLimits = Object.freeze({ maxFlows: 16_384, idleTimeoutUs: 30_000_000 });
 
 /** One datagram as its flow sees it. */
 export interface FlowDatagram<T> {
