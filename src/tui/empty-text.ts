@@ -3,7 +3,7 @@
  * traffic we do not dissect says which (instead of "waiting for traffic"), and a filter that
  * matches nothing says how many entries it was offered.
  */
-import { formatFilterOutcome } from '../model/count-text.ts';
+import { formatCount, formatFilterOutcome } from '../model/count-text.ts';
 import { formatUndissected, hasUndissected } from '../model/undissected.ts';
 import type { StoreSnapshot } from '../pipeline/store-api.ts';
 
@@ -16,6 +16,11 @@ export function undissectedText(snapshot: Pick<StoreSnapshot, 'undissected'>): s
 /** "1,204 seen, 0 matched the filter" while a filter is active, else "". */
 export function filterOutcomeText(snapshot: Pick<StoreSnapshot, 'filter' | 'total' | 'shown'>): string {
   return snapshot.filter === '' ? '' : formatFilterOutcome(snapshot.total, snapshot.shown);
+}
+
+/** The same, short, for after the query in the header: "1,204 seen, 0 matched". */
+export function filterCountsText(snapshot: Pick<StoreSnapshot, 'filter' | 'total' | 'shown'>): string {
+  return snapshot.filter === '' ? '' : `${formatCount(snapshot.total)} seen, ${formatCount(snapshot.shown)} matched`;
 }
 
 export function emptyListText(snapshot: StoreSnapshot): string {

@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import type { ApiOutageView, StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
-import { filterOutcomeText, undissectedText } from './empty-text.ts';
+import { filterCountsText, undissectedText } from './empty-text.ts';
 import { cutText } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
@@ -101,7 +101,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         <Text>filter: </Text>
         {snapshot.filter === '' ? <Text color="gray">none</Text> : <Text color="green">{fit(snapshot.filter)}</Text>}
-        {snapshot.filter === '' ? null : <Text color={snapshot.shown === 0 ? 'yellow' : 'gray'}> ({filterOutcomeText(snapshot)})</Text>}
+        {snapshot.filter === '' ? null : <Text color={snapshot.shown === 0 ? 'yellow' : 'gray'}> ({filterCountsText(snapshot)})</Text>}
       </Text>
     </Box>
   );
