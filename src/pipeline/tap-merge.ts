@@ -58,8 +58,6 @@ export interface TapMergerOptions {
   readonly onDrops?: (delta: number, source: TapSource) => void;
   /** Called once, for the first agent that says it does not redact. */
   readonly onRedactionOff?: (source: TapSource) => void;
-  /** Called after every stats frame (for the TUI header's seen and not-dissected counts). */
-  readonly onStats?: (source: TapSource) => void;
 }
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10_000;
@@ -130,7 +128,6 @@ export class TapMerger {
   readonly #now: () => number;
   readonly #onDrops: TapMergerOptions['onDrops'];
   readonly #onRedactionOff: TapMergerOptions['onRedactionOff'];
-  readonly #onStats: TapMergerOptions['onStats'];
 
   readonly #sources = new Map<string, SourceState>();
   /** Insertion order is arrival order, so the oldest sightings are at the front. */
@@ -146,7 +143,6 @@ export class TapMerger {
     this.#now = options.now ?? (() => performance.now());
     this.#onDrops = options.onDrops;
     this.#onRedactionOff = options.onRedactionOff;
-    this.#onStats = options.onStats;
   }
 
   /** Entries dropped as duplicates, all pods together. */
@@ -300,7 +296,6 @@ export class TapMerger {
     if (stats.state === 'starting') stats.state = 'capturing';
     const delta = stats.dropped + stats.kernelDrops - dropsBefore;
     if (delta > 0) this.#onDrops?.(delta, state.source);
-    this.#onStats?.(state.source);
   }
 
   #isDuplicate(key: string, source: string): boolean {
