@@ -3,6 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
+import { formatFilterOutcome } from '../src/model/count-text.ts';
+import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
@@ -59,7 +61,8 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.outOfWindowSegments > 0 ? `, ${stats.outOfWindowSegments} TCP segments out of window` : '') +
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
-    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '')
+    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '') +
+    (hasUndissected(stats.undissected) ? `; not dissected: ${formatUndissected(stats.undissected)}` : '')
   );
 }
 
@@ -92,6 +95,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
           signal,
           ...(redactor ? { redactor } : {}),
           onRedactionOff: () => store.markRedactionOff(),
+          onProgress: (stats) => store.setUndissected(stats.undissected),
         });
       },
       report: reportError,
@@ -117,7 +121,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     await writer.end();
     for (const warning of result.warnings) process.stderr.write(`kubectl shark: warning: ${sanitizeBlock(warning.message)}\n`);
     if (!args.quiet) {
-      const matched = filter ? `, ${result.matched} matched the filter` : '';
+      const matched = filter ? `; ${formatFilterOutcome(result.stats.entries, result.matched)}` : '';
       process.stderr.write(`${formatSummary(result.stats)}${matched}\n`);
     }
   } catch (err) {

@@ -16,7 +16,7 @@ import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
-import { formatPodSummary } from '../src/pipeline/pod-summary.ts';
+import { formatPodSummary, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import { checkLabelSelector } from '../src/kube/label-selector.ts';
@@ -288,6 +288,8 @@ class TapOutput {
   onPods: ((n: number) => void) | undefined;
   onDrops: ((n: number) => void) | undefined;
   onRedactionOff: (() => void) | undefined;
+  /** After an agent's stats frame has been counted (session.stats() includes it). */
+  onAgentStats: (() => void) | undefined;
   onApiUnreachable: ((outage: ApiOutage, message: string) => void) | undefined;
   onApiWaiting: ((outage: ApiOutage, retryInMs: number) => void) | undefined;
   onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
@@ -300,6 +302,7 @@ class TapOutput {
         this.onNotice(tapMessage(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`));
         return;
       }
+      if (frame.type === 'stats') this.onAgentStats?.();
       if (frame.type !== 'stats' || !this.onStats) return;
       const { type, ...counters } = frame;
       this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
@@ -406,7 +409,7 @@ async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, arg
   await trigger.promise;
   await session.stop();
   await writer.end();
-  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries: written, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs, filtered: args.filter !== undefined })));
   if (writer.dropped > 0) process.stderr.write(`${PREFIX}: ${writer.dropped} entries dropped because standard output did not keep up\n`);
   process.exit(exitAfterTap(session, EXIT_OK));
 }
@@ -442,6 +445,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
+      out.onAgentStats = () => store.setUndissected(undissectedOfPods(session.stats()));
       const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
       out.onApiUnreachable = (o) => showOutage(o, 0);
       out.onApiWaiting = showOutage;
@@ -460,7 +464,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
   });
   await session.stop();
   for (const m of notices) printNotice(m);
-  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs })));
+  process.stderr.write(tapMessage(formatPodSummary(session.stats(), { entries, duplicates: session.merger.duplicates, elapsedMs: session.elapsedMs, filtered: args.filter !== undefined })));
   process.exit(exitAfterTap(session, code));
 }
 

@@ -13,6 +13,7 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';
+import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
 import { NumberDeque } from './number-deque.ts';
 import { SlidingRate } from './rate.ts';
 import { ServiceGraphBuilder } from './service-graph.ts';
@@ -62,6 +63,9 @@ export class RingEntryStore implements EntryStore {
   #redactionOff = false;
   #notice: string | undefined;
   #apiOutage: ApiOutageView | undefined;
+  #undissected: UndissectedCounts | undefined;
+  /** formatUndissected of #undissected: an unchanged count is no change for the view. */
+  #undissectedText = '';
 
   #filter: CompiledFilter | null = null;
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
@@ -137,6 +141,19 @@ export class RingEntryStore implements EntryStore {
   /** A live tap's API server outage (null once it answers again), for the header. */
   setApiOutage(outage: ApiOutageView | null): void {
     this.#apiOutage = outage === null ? undefined : Object.freeze({ ...outage });
+    this.#markChanged();
+  }
+
+  /**
+   * What the source saw but did not dissect (a capture's counts so far, or every pod's), for the
+   * header and the empty list; call again as they grow. The counts are copied.
+   */
+  setUndissected(counts: UndissectedCounts): void {
+    if (!hasUndissected(counts)) return;
+    const text = formatUndissected(counts);
+    if (text === this.#undissectedText) return;
+    this.#undissectedText = text;
+    this.#undissected = sumUndissected(emptyUndissected(), counts);
     this.#markChanged();
   }
 
@@ -283,6 +300,7 @@ export class RingEntryStore implements EntryStore {
       ...(this.#redactionOff ? { redactionOff: true } : {}),
       ...(this.#notice !== undefined ? { notice: this.#notice } : {}),
       ...(this.#apiOutage !== undefined ? { apiOutage: this.#apiOutage } : {}),
+      ...(this.#undissected !== undefined ? { undissected: this.#undissected } : {}),
     });
   }
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatElapsed, formatPodSummary } from './pod-summary.ts';
+import { countProtocol, emptyUndissected } from '../model/undissected.ts';
+import { formatElapsed, formatPodSummary, undissectedOfPods } from './pod-summary.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
 function pod(key: string, counts: Partial<PodTapStats> = {}): PodTapStats {
-  return { key, entries: 0, duplicates: 0, sent: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'ended', lastMessage: '', ...counts };
+  return { key, entries: 0, duplicates: 0, sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'ended', lastMessage: '', ...counts };
 }
 
 test('one aligned row per pod, sorted, numbers right-aligned, then the totals', () => {
@@ -59,4 +60,22 @@ test('notes and pod keys are display-safe: an agent or API message cannot drive 
   const text = formatPodSummary([pod('shop/web\u009b2J', { state: 'failed', lastMessage: 'agent: \u001b]0;pwned\u0007 \u001b]52;c;aWQ=\u0007 gone\u007f' })], { entries: 0, duplicates: 0, elapsedMs: 1000 });
   assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   assert.match(text, /shop\/web\\u009b2J +failed .*agent: \\u001b\]0;pwned\\u0007 \\u001b\]52;c;aWQ=\\u0007 gone\\u007f/);
+});
+
+test('a filtered tap says seen vs matched; traffic not dissected gets a line per pod', () => {
+  const tls = emptyUndissected();
+  countProtocol(tls.connections, 'tls', 66);
+  countProtocol(tls.datagrams, 'dns', 4);
+  const h2 = emptyUndissected();
+  countProtocol(h2.connections, 'http2', 2);
+  const pods = [pod('shop/web-1', { seen: 1000, undissected: tls }), pod('shop/api-1', { seen: 204, undissected: h2 }), pod('shop/db-0', { undissected: emptyUndissected() })];
+  const text = formatPodSummary(pods, { entries: 0, duplicates: 0, elapsedMs: 5000, filtered: true });
+  const lines = text.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(-3), [
+    'not dissected in shop/api-1: 2 HTTP/2 connections',
+    'not dissected in shop/web-1: 66 TLS connections, 4 DNS datagrams',
+    'total: 0 entries from 3 pods in 5.0s, 1,204 seen, 0 matched the filter',
+  ]);
+  assert.doesNotMatch(formatPodSummary(pods, { entries: 0, duplicates: 0, elapsedMs: 5000 }), /seen/, 'no filter, nothing said about one');
+  assert.equal(JSON.stringify(undissectedOfPods(pods)), '{"connections":{"tls":66,"http2":2},"datagrams":{"dns":4},"udpFlows":{}}');
 });

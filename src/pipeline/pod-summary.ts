@@ -2,13 +2,20 @@
  * The per-pod summary `tap` prints to stderr when it stops: one aligned row per tapped pod, then a
  * totals line. Plain text (no colour): it is read after the screen is given back, or in a CI log.
  */
+import { formatFilterOutcome } from '../model/count-text.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
+import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
 export interface TapTotals {
   readonly entries: number;
   readonly duplicates: number;
   readonly elapsedMs: number;
+  /**
+   * True when a --filter was in effect: the totals then say how many entries the agents saw and
+   * how many matched, so "all filtered out" reads differently from "no traffic".
+   */
+  readonly filtered?: boolean;
 }
 
 const HEADINGS = ['POD', 'STATE', 'ENTRIES', 'DROPPED', 'KERNEL DROPS', 'NOTE'] as const;
@@ -59,6 +66,23 @@ export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotal
   if (totals.duplicates > 0) parts.push(`${count(totals.duplicates, 'duplicate', 'duplicates')} dropped (both ends tapped)`);
   if (dropped > 0) parts.push(`${count(dropped, 'entry', 'entries')} dropped by agents`);
   if (kernelDrops > 0) parts.push(`${count(kernelDrops, 'frame', 'frames')} dropped by kernels`);
+  if (totals.filtered === true) {
+    const seen = stats.reduce((sum, s) => sum + s.seen, 0);
+    parts.push(formatFilterOutcome(seen, totals.entries));
+  }
   const body = stats.length === 0 ? ['no pod was tapped'] : lines;
-  return `${[...body, `total: ${parts.join(', ')}`].join('\n')}\n`;
+  return `${[...body, ...undissectedLines(stats), `total: ${parts.join(', ')}`].join('\n')}\n`;
+}
+
+/** "not dissected in shop/web-1: 3 TLS connections, 4 DNS datagrams", one line per pod that has some. */
+function undissectedLines(stats: readonly PodTapStats[]): string[] {
+  return [...stats]
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .filter((s) => s.undissected !== undefined && hasUndissected(s.undissected))
+    .map((s) => `not dissected in ${sanitizeLine(s.key)}: ${formatUndissected(s.undissected!)}`);
+}
+
+/** Every pod's traffic not dissected, summed (for the TUI header of a tap). */
+export function undissectedOfPods(stats: readonly PodTapStats[]): UndissectedCounts {
+  return stats.reduce((sum, s) => (s.undissected === undefined ? sum : sumUndissected(sum, s.undissected)), emptyUndissected());
 }

@@ -46,6 +46,11 @@ export interface ReadOptions extends CapturePipelineOptions {
   readonly onRedactionOff?: () => void;
   /** NDJSON input: lines longer than this are skipped, counted and warned about (default 16 MiB). */
   readonly maxLineBytes?: number;
+  /**
+   * Called with the counters as they grow (about every 250 ms of capture time) and once at the
+   * end, e.g. for the TUI to show traffic it does not dissect while the file is read.
+   */
+  readonly onProgress?: (stats: CaptureStats) => void;
 }
 
 export interface ReadWarning {
@@ -141,6 +146,7 @@ export async function readCaptures(
           if (pipeline.nowUs >= nextWatermarkUs) {
             orderer.releaseBefore(pipeline.oldestPendingUs());
             nextWatermarkUs = pipeline.nowUs + WATERMARK_EVERY_US;
+            options.onProgress?.(stats);
           }
           const wait = options.waitForSink?.();
           if (wait !== undefined) await wait;
@@ -174,6 +180,7 @@ export async function readCaptures(
     pipeline.finish();
     orderer.releaseAll();
     stats.reorderOverflow += orderer.overflow;
+    options.onProgress?.(stats);
   }
   return { stats, warnings, matched: run ? run.matched : stats.entries };
 }

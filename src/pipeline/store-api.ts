@@ -5,6 +5,7 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';
+import type { UndissectedCounts } from '../model/undissected.ts';
 
 export interface StoreSnapshot {
   /** Increments on every visible change; a new object per change (useSyncExternalStore-friendly). */
@@ -38,6 +39,11 @@ export interface StoreSnapshot {
   readonly notice?: string;
   /** Present while a live tap's API server does not answer, for the header. */
   readonly apiOutage?: ApiOutageView;
+  /**
+   * Present once the source saw traffic it does not dissect (TLS, HTTP/2, DNS ...), by guessed
+   * protocol: the header and the empty list say so instead of "waiting for traffic".
+   */
+  readonly undissected?: UndissectedCounts;
 }
 
 /** An API server outage as the header shows it: since when, and when the next try is. */

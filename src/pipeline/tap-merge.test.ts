@@ -288,3 +288,16 @@ test('stats() returns copies', () => {
   copy.entries = 99;
   assert.equal(merger.stats()[0]!.entries, 1);
 });
+
+test('seen, filtered and traffic not dissected come from stats frames, summed over agent restarts; hostile values are dropped', () => {
+  const { merger } = setup();
+  merger.frame(FRONT, hello());
+  assert.equal(merger.stats()[0]!.undissected, undefined, 'an agent that never said: nothing to show');
+  merger.frame(FRONT, statsFrame({ entries: 40, sent: 0, filtered: 40, undissected: { connections: { tls: 2 }, datagrams: { dns: 6 }, udpFlows: { dns: 3 } } }));
+  merger.frame(FRONT, hello());
+  const hostile = { connections: { tls: 1, '\u001b[2J': 9, redis: -4 }, datagrams: 'many', udpFlows: {} } as unknown as StatsFrame['undissected'];
+  merger.frame(FRONT, statsFrame({ entries: 5, sent: 1, filtered: 4, undissected: hostile }));
+  const s = merger.stats()[0]!;
+  assert.deepEqual([s.seen, s.sent, s.filtered], [45, 1, 44]);
+  assert.deepEqual(JSON.parse(JSON.stringify(s.undissected)), { connections: { tls: 3 }, datagrams: { dns: 6 }, udpFlows: { dns: 3 } });
+});

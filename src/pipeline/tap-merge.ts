@@ -5,6 +5,7 @@
  * per-pod counters the end-of-tap summary prints.
  */
 import type { Entry } from '../model/entry.ts';
+import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
 import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import type { ClusterNames } from './cluster-names.ts';
 
@@ -26,6 +27,10 @@ export interface PodTapStats {
   duplicates: number;
   /** From the agent's stats frames; summed over agent restarts. */
   sent: number;
+  /** Entries the agent dissected, before its filter: what a filter was offered. */
+  seen: number;
+  /** Entries the agent's pushed-down filter did not send. */
+  filtered: number;
   dropped: number;
   kernelDrops: number;
   packets: number;
@@ -38,6 +43,8 @@ export interface PodTapStats {
   runs?: number;
   /** False once an agent of this pod said it does not redact. */
   redaction?: boolean;
+  /** Traffic the agent saw but did not dissect, by guessed protocol (absent from older agents). */
+  undissected?: UndissectedCounts;
 }
 
 export interface TapMergerOptions {
@@ -60,12 +67,15 @@ const URL_KEY_CHARS = 256;
 
 interface Counters {
   sent: number;
+  seen: number;
+  filtered: number;
   dropped: number;
   kernelDrops: number;
   packets: number;
+  undissected: UndissectedCounts;
 }
 
-const zero = (): Counters => ({ sent: 0, dropped: 0, kernelDrops: 0, packets: 0 });
+const zero = (): Counters => ({ sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, undissected: emptyUndissected() });
 
 interface SourceState {
   readonly source: TapSource;
@@ -223,7 +233,20 @@ export class TapMerger {
   #state(source: TapSource): SourceState {
     let state = this.#sources.get(source.key);
     if (state === undefined) {
-      const stats: PodTapStats = { key: source.key, entries: 0, duplicates: 0, sent: 0, dropped: 0, kernelDrops: 0, packets: 0, warnings: 0, state: 'starting', lastMessage: '' };
+      const stats: PodTapStats = {
+        key: source.key,
+        entries: 0,
+        duplicates: 0,
+        sent: 0,
+        seen: 0,
+        filtered: 0,
+        dropped: 0,
+        kernelDrops: 0,
+        packets: 0,
+        warnings: 0,
+        state: 'starting',
+        lastMessage: '',
+      };
       state = { source, stats, before: zero(), current: zero(), runs: 0 };
       this.#sources.set(source.key, state);
     }
@@ -249,11 +272,27 @@ export class TapMerger {
   #stats(state: SourceState, frame: StatsFrame): void {
     const { stats } = state;
     const dropsBefore = stats.dropped + stats.kernelDrops;
-    state.current = { sent: frame.sent, dropped: frame.dropped, kernelDrops: frame.kernelDrops, packets: frame.packets };
-    stats.sent = state.before.sent + frame.sent;
-    stats.dropped = state.before.dropped + frame.dropped;
-    stats.kernelDrops = state.before.kernelDrops + frame.kernelDrops;
-    stats.packets = state.before.packets + frame.packets;
+    // Frames come from pods: a counter that is not a number counts as 0.
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+    const undissected = undissectedFrom(frame.undissected);
+    state.current = {
+      sent: n(frame.sent),
+      seen: n(frame.entries),
+      filtered: n(frame.filtered),
+      dropped: n(frame.dropped),
+      kernelDrops: n(frame.kernelDrops),
+      packets: n(frame.packets),
+      undissected: undissected ?? emptyUndissected(),
+    };
+    stats.sent = state.before.sent + state.current.sent;
+    stats.seen = state.before.seen + state.current.seen;
+    stats.filtered = state.before.filtered + state.current.filtered;
+    stats.dropped = state.before.dropped + state.current.dropped;
+    stats.kernelDrops = state.before.kernelDrops + state.current.kernelDrops;
+    stats.packets = state.before.packets + state.current.packets;
+    if (undissected !== undefined || stats.undissected !== undefined) {
+      stats.undissected = sumUndissected(state.before.undissected, state.current.undissected);
+    }
     if (stats.state === 'starting') stats.state = 'capturing';
     const delta = stats.dropped + stats.kernelDrops - dropsBefore;
     if (delta > 0) this.#onDrops?.(delta, state.source);
@@ -281,7 +320,10 @@ export class TapMerger {
 
 function add(into: Counters, more: Counters): void {
   into.sent += more.sent;
+  into.seen += more.seen;
+  into.filtered += more.filtered;
   into.dropped += more.dropped;
   into.kernelDrops += more.kernelDrops;
   into.packets += more.packets;
+  into.undissected = sumUndissected(into.undissected, more.undissected);
 }

@@ -1,20 +1,25 @@
 /**
  * Wires the in-pod stages for one capture: frames -> link/IP decoding -> TCP reassembly ->
- * dissectors -> entries. The same pipeline serves a capture file (`kubectl shark read`) and, later,
+ * dissectors -> entries, and UDP datagrams -> flows, counted by the guess of their protocol (no
+ * datagram dissector yet). The same pipeline serves a capture file (`kubectl shark read`) and, later,
  * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
  */
 import type { Entry } from '../model/entry.ts';
 import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type EntryMeta } from './dissect/dissector.ts';
+import { guessDatagram } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
+import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
 import type { CaptureStats } from './stats.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
+import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
 
 export interface CapturePipelineOptions {
   readonly dissect?: Partial<DissectOptions>;
   readonly tcp?: Partial<TcpLimits>;
+  readonly udp?: Partial<UdpFlowLimits>;
 }
 
 export interface CapturePipelineEvents {
@@ -38,13 +43,18 @@ export class CapturePipeline implements CaptureSink {
     this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) });
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp);
     const assembler = this.#assembler;
+    const undissected = stats.undissected;
+    // The first datagram names the flow; its sender is taken for the client.
+    const flows = new UdpFlowTable((first: UdpDatagram) => guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort]), options.udp);
     this.#decoder = new PacketDecoder(
       {
         tcp(segment: TcpSegment): void {
           assembler.segment(segment);
         },
-        udp(_datagram: UdpDatagram): void {
-          // No UDP dissector yet (DNS comes later); the datagram is decoded and counted as a packet.
+        udp(datagram: UdpDatagram): void {
+          const seen = flows.datagram(datagram);
+          countProtocol(undissected.datagrams, seen.flow);
+          if (seen.isNew) countProtocol(undissected.udpFlows, seen.flow);
         },
       },
       stats,

@@ -1,3 +1,5 @@
+import { emptyUndissected, type UndissectedCounts } from '../model/undissected.ts';
+
 /**
  * Counters of what the pipeline saw and what it had to drop. Every stage increments the ones it
  * owns; nothing is dropped silently. One mutable object per capture run, passed in (no globals).
@@ -37,6 +39,11 @@ export interface CaptureStats {
   reorderOverflow: number;
   /** NDJSON input lines longer than the line limit: skipped. */
   oversizedLines: number;
+  /**
+   * Traffic no dissector took, by a guess of its protocol: TCP connections (counted once, when
+   * the guess is made or the connection closes) and UDP datagrams and flows.
+   */
+  readonly undissected: UndissectedCounts;
 }
 
 export function newCaptureStats(): CaptureStats {
@@ -58,5 +65,6 @@ export function newCaptureStats(): CaptureStats {
     dissectionErrors: 0,
     reorderOverflow: 0,
     oversizedLines: 0,
+    undissected: emptyUndissected(),
   };
 }

@@ -6,6 +6,7 @@ import { useMemo } from 'react';
 import { Box, Text, useApp } from 'ink';
 import type { EntryStore } from '../pipeline/store-api.ts';
 import { DetailPane } from './detail-pane.tsx';
+import { emptyListText } from './empty-text.ts';
 import { EntryList } from './entry-list.tsx';
 import { FilterBar } from './filter-bar.tsx';
 import { Footer } from './footer.tsx';
@@ -86,8 +87,7 @@ export function App(props: AppProps) {
   else if (state.view === 'detail') body = <DetailPane lines={state.detail.lines} scroll={state.detail.scroll} width={width} height={bodyHeight} curl={state.detail.curl} />;
   else if (state.view === 'map') body = <ServiceMap {...state.map} width={width} height={bodyHeight} />;
   else {
-    // Never "waiting" once the source has ended: nothing more will come.
-    const emptyText = snapshot.total > 0 ? 'No entry matches the filter.' : snapshot.ended ? 'The source ended without any entries.' : 'Waiting for traffic…';
+    const emptyText = emptyListText(snapshot);
     const list = <EntryList entries={visible} firstIndex={viewport.top} selected={viewport.selected} width={width} height={bodyHeight - noticeRows} emptyText={emptyText} />;
     body =
       narrowed === undefined ? (

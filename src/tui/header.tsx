@@ -7,6 +7,7 @@ import { Box, Text } from 'ink';
 import { formatElapsed } from '../pipeline/pod-summary.ts';
 import type { ApiOutageView, StoreSnapshot, TapScope } from '../pipeline/store-api.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
+import { filterCountsText, undissectedText } from './empty-text.ts';
 import { cutText, middleCut } from './entry-row.ts';
 import { ACCENT } from './theme.ts';
 
@@ -60,6 +61,17 @@ export function outageText(outage: ApiOutageView): string {
   return `API server unreachable since ${utcClock(outage.sinceMs)}, ${seconds > 0 ? `retrying in ${seconds} s` : 'retrying now'}`;
 }
 
+/** Traffic the source saw but does not dissect: yellow, as something the user should know. */
+function UndissectedSegment({ text }: { readonly text: string }) {
+  if (text === '') return null;
+  return (
+    <Text>
+      <Text color="gray"> │ </Text>
+      <Text color="yellow">{text}</Text>
+    </Text>
+  );
+}
+
 export function Header({ source, targets, snapshot, follow, width }: HeaderProps) {
   const state = follow ? 'FOLLOW' : 'PAUSED';
   // Each part is cut to the line: what does not fit is cut off anyway, and a notice can carry an
@@ -69,9 +81,12 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
   const markers = (snapshot.redactionOff === true ? ' REDACTION OFF '.length + 1 : 0) + (snapshot.apiOutage !== undefined ? outageText(snapshot.apiOutage).length + 3 : 0);
   // The source (a file path can be long) gives way, shortened in the middle, so that where the
   // traffic comes from and "source ended" still fit on an 80-column line, and so does the latest
-  // notice when shortening the source is enough to show it whole (else it is cut anyway).
+  // undissected-traffic segment and notice when shortening the source is enough to show them whole
+  // (else they are cut anyway).
   const room = width - PRODUCT.length - markers - 1 - SEPARATOR.length - where.length - (snapshot.ended ? SEPARATOR.length + ENDED.length : 0);
-  const besideNotice = snapshot.notice === undefined ? room : room - SEPARATOR.length - snapshot.notice.length;
+  const undissected = undissectedText(snapshot);
+  const extras = (undissected === '' ? 0 : SEPARATOR.length + undissected.length) + (snapshot.notice === undefined ? 0 : SEPARATOR.length + snapshot.notice.length);
+  const besideNotice = room - extras;
   const sourceRoom = besideNotice >= MIN_SOURCE ? besideNotice : Math.max(MIN_SOURCE, room);
   const flow = flowText(snapshot);
   return (
@@ -96,6 +111,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         <Text>{where}</Text>
         {snapshot.ended ? <Text color="gray"> │ source ended</Text> : null}
+        <UndissectedSegment text={undissected} />
         {snapshot.notice !== undefined ? (
           <Text>
             <Text color="gray"> │ </Text>
@@ -118,6 +134,7 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color="gray"> │ </Text>
         <Text>filter: </Text>
         {snapshot.filter === '' ? <Text color="gray">none</Text> : <Text color="green">{fit(snapshot.filter)}</Text>}
+        {snapshot.filter === '' ? null : <Text color={snapshot.shown === 0 ? 'yellow' : 'gray'}> ({filterCountsText(snapshot)})</Text>}
       </Text>
     </Box>
   );

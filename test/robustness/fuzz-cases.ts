@@ -364,8 +364,21 @@ function checkEntry(entry: Entry): void {
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   for (const [k, v] of Object.entries(stats)) {
+    if (k === 'undissected') continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`${where}: stats.${k} = ${String(v)}`);
   }
+  // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
+  const sums: Record<string, number> = {};
+  for (const [part, counts] of Object.entries(stats.undissected)) {
+    sums[part] = 0;
+    for (const [id, n] of Object.entries(counts as Record<string, number>)) {
+      if (!/^[a-z][a-z0-9]*$/.test(id) || !Number.isSafeInteger(n) || n <= 0) out.push(`${where}: stats.undissected.${part}.${id} = ${String(n)}`);
+      sums[part] += n;
+    }
+  }
+  if (sums['connections']! > stats.connections) out.push(`${where}: ${sums['connections']} undissected connections of ${stats.connections}`);
+  if (sums['datagrams']! > stats.packets) out.push(`${where}: ${sums['datagrams']} undissected datagrams of ${stats.packets} packets`);
+  if (sums['udpFlows']! > sums['datagrams']!) out.push(`${where}: ${sums['udpFlows']} UDP flows for ${sums['datagrams']} datagrams`);
 }
 
 /** Wraps every handler so exceptions escaping a dissector are recorded (the assembler swallows them). */

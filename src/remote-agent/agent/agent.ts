@@ -363,6 +363,7 @@ export class Agent {
       dropped: this.#writer.dropped,
       malformed: s.malformed,
       gapBytes: s.gapBytes,
+      undissected: s.undissected,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,

@@ -141,3 +141,62 @@ test('an abandoned connection keeps no buffered bytes', () => {
   for (let sent = 0; sent <= SNIFF_GIVE_UP_BYTES + 8192; sent += noise.length) h.data(0, noise, T0 + sent);
   assert.equal(registry.undecidedBytes, 0);
 });
+
+test('a connection no dissector takes is counted once, by the guess of its protocol', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const tls = reg.open(fakeConn({ index: 1 }));
+  tls.data(0, Buffer.from('160301020001', 'hex'), T0);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { tls: 1 }, 'counted at the guess, before the connection ends');
+  assert.equal(reg.undecidedBytes, 0, 'nothing of it is kept');
+  tls.data(1, Buffer.from('160303007a02', 'hex'), T0 + 1);
+  tls.close('fin', T0 + 2);
+  // Redis: the HTTP/1 sniffer would wait for 4 KiB; the RESP guess ends the wait.
+  const redis = reg.open(fakeConn({ index: 2, b: { ip: '10.0.0.2', port: 6379 } }));
+  redis.data(0, Buffer.from('*1\r\n$4\r\nPING\r\n'), T0 + 3);
+  assert.equal(reg.undecidedBytes, 0);
+  redis.close('fin', T0 + 4);
+  // Nothing recognisable: "unknown" once the HTTP/1 sniffer gives up and both sides were seen.
+  const other = reg.open(fakeConn({ index: 3 }));
+  other.data(1, Buffer.from('4a0000000a382e302e333600', 'hex'), T0 + 5);
+  other.data(0, Buffer.from([0x01, 0x02, 0x03, 0x00, 0x07]), T0 + 6);
+  other.close('fin', T0 + 7);
+  // A connection without a byte is no traffic; an HTTP/1 one is dissected, not counted.
+  reg.open(fakeConn({ index: 4 })).close('rst', T0 + 8);
+  const http = reg.open(fakeConn({ index: 5 }));
+  play(http, EXCHANGE);
+  http.close('fin', T0 + 30);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { tls: 1, redis: 1, unknown: 1 });
+  assert.equal(rec.entries.length, 1);
+});
+
+test('an undecided connection that closes is counted by what it looked like (h2c preface cut short)', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn());
+  h.data(0, Buffer.from('PRI * HTTP/2.0\r\n'), T0);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, {}, 'still undecided');
+  h.close('end-of-capture', T0 + 1);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 });
+  const full = reg.open(fakeConn({ index: 2 }));
+  full.data(0, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), T0 + 2);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1, http2: 1 });
+});
+
+test('joined midway, a guess does not take the connection from HTTP/1: body bytes that look like HTTP/2 or TLS', () => {
+  const rec = recorder();
+  const reg = new DissectorRegistry(rec.ctx);
+  const h = reg.open(fakeConn({ aIsClientKnown: false }));
+  // The tail of a binary response body: an HTTP/2 SETTINGS frame header and a TLS record header.
+  h.data(1, Buffer.from('000000040000000000170303001000', 'hex'), T0);
+  h.data(0, Buffer.from('GET /next HTTP/1.1\r\n\r\n'), T0 + 1);
+  h.data(1, Buffer.from('\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), T0 + 2);
+  h.close('fin', T0 + 3);
+  assert.equal(rec.entries.length, 1);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, {});
+  // A TLS connection joined midway is still named, once HTTP/1 is given up (here: at its close).
+  const tls = reg.open(fakeConn({ index: 2, aIsClientKnown: false }));
+  tls.data(1, Buffer.from('1703030045aabbccdd', 'hex'), T0 + 4);
+  tls.close('idle', T0 + 5);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { tls: 1 });
+});

@@ -2,9 +2,18 @@
  * Chooses a dissector per connection by content (ports are only hints for the order of tries),
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
  * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ *
+ * A connection no dissector takes is named by a guess of its protocol (guess/: TLS, HTTP/2, ...)
+ * and counted once in `stats.undissected`, so traffic we cannot show is not mistaken for silence.
+ * When the connection's start was captured, a sniffer's match also ends the search for a dissector
+ * at once: a TLS or HTTP/2 opening is never HTTP/1, and waiting for the HTTP/1 sniffer to give up
+ * would leave the count at zero for as long as a kept-alive connection lasts. Joined midway, the
+ * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
+import { countProtocol } from '../../model/undissected.ts';
 import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
+import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
 
 /** Bytes per direction buffered while no dissector has decided. */
@@ -92,6 +101,11 @@ export class DissectorRegistry implements StreamFactory {
     this.#ctx.stats.droppedBytes += bytes;
   }
 
+  /** @internal a connection no dissector took, by the guess of its protocol (once per connection). */
+  countUndissected(protocol: string): void {
+    countProtocol(this.#ctx.stats.undissected.connections, protocol);
+  }
+
   /** @internal used by UndecidedConnection */
   saw(tsUs: number): void {
     if (tsUs > this.#nowUs) this.#nowUs = tsUs;
@@ -126,11 +140,23 @@ class UndecidedConnection implements StreamHandler {
   #held = 0;
   #target: DissectorStream | null = null;
   #abandoned = false;
+  /**
+   * What the connection looks like, until it is pinned to a dissector or counted as undissected;
+   * made on first use (most connections are pinned at their first bytes and never need one).
+   */
+  #guess: StreamGuess | null | undefined;
+  #sawBytes = false;
 
   constructor(conn: ConnectionInfo, order: readonly Dissector[], registry: DissectorRegistry) {
     this.#conn = conn;
     this.#order = order;
     this.#registry = registry;
+  }
+
+  /** The guess, made now if needed; null once the connection is pinned or counted. */
+  #guessing(): StreamGuess | null {
+    if (this.#guess === undefined) this.#guess = new StreamGuess([this.#conn.a.port, this.#conn.b.port]);
+    return this.#guess;
   }
 
   firstBufferedUs(): number {
@@ -141,7 +167,13 @@ class UndecidedConnection implements StreamHandler {
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     this.#registry.saw(tsUs);
     if (this.#target !== null) return this.#target.data(dir, bytes, tsUs);
-    if (this.#abandoned || bytes.length === 0) return;
+    if (bytes.length === 0) return;
+    this.#sawBytes = true;
+    if (this.#abandoned) {
+      // Given up by the dissectors, but not yet named: the guess reads on (a few hundred bytes).
+      if (this.#guessing()?.push(sniffDirection(dir), bytes) != null) this.#countGuess();
+      return;
+    }
     if (!this.#registry.hasRoomFor(bytes.length)) {
       this.#registry.countDropped(bytes.length);
       return this.#abandon(true);
@@ -152,12 +184,13 @@ class UndecidedConnection implements StreamHandler {
     this.#prefix[dir].push(copy);
     this.#prefixLen[dir] += copy.length;
     this.#seen[dir] += copy.length;
-    this.#decide(dir, tsUs);
+    this.#decide(dir, copy, tsUs);
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     this.#registry.saw(tsUs);
     if (this.#target !== null) return this.#target.gap(dir, lostBytes, tsUs);
+    if (this.#guess) this.#guess.gap(sniffDirection(dir));
     if (this.#abandoned) return;
     this.#events.push({ kind: 'gap', dir, lost: lostBytes, tsUs });
     // Sniffing restarts after the hole: bytes before it say nothing about what follows.
@@ -176,11 +209,14 @@ class UndecidedConnection implements StreamHandler {
     this.#registry.forget(this, target);
     this.#releaseHeld(false);
     this.#events = [];
-    // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP).
+    // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP),
+    // but it is counted by what it looked like, if it carried anything.
+    if (target === null && this.#sawBytes) this.#countGuess();
     if (target !== null) target.close(reason, tsUs);
   }
 
-  #decide(dir: Direction, tsUs: number): void {
+  /** `added`: the bytes this call brought (the guess keeps its own short prefix). */
+  #decide(dir: Direction, added: Uint8Array, tsUs: number): void {
     const parts = this.#prefix[dir];
     const prefix = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#prefixLen[dir]);
     if (parts.length > 1) this.#prefix[dir] = [prefix];
@@ -190,10 +226,18 @@ class UndecidedConnection implements StreamHandler {
       if (r === 'match') return this.#choose(d);
       if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
     }
+    // No dissector yet: does it look like a protocol we only count? From its start, stop looking.
+    const guessed = this.#guessing()?.push(sniffDirection(dir), added);
+    if (guessed != null && guessed !== UNKNOWN_PROTOCOL && this.#conn.aIsClientKnown) {
+      this.#abandon(false);
+      return this.#countGuess();
+    }
     if (!allNo) return;
     // With the SYN seen the stream starts at a message boundary: a 'no' is final.
     if (this.#conn.aIsClientKnown || this.#seen[dir] >= SNIFF_GIVE_UP_BYTES) {
-      return this.#abandon(false);
+      this.#abandon(false);
+      if (this.#guess?.result != null) this.#countGuess();
+      return;
     }
     this.#slide(dir, prefix, tsUs);
   }
@@ -247,7 +291,16 @@ class UndecidedConnection implements StreamHandler {
     }
   }
 
+  /** Counts the connection as undissected, by its guess as it stands; once. */
+  #countGuess(): void {
+    const guess = this.#guessing();
+    if (guess === null) return;
+    this.#guess = null;
+    this.#registry.countUndissected(guess.final());
+  }
+
   #choose(d: Dissector): void {
+    this.#guess = null;
     const stream = this.#registry.pin(this, d, this.#conn);
     this.#releaseHeld(false);
     this.#target = stream;
@@ -262,6 +315,11 @@ class UndecidedConnection implements StreamHandler {
       else stream.end(e.dir, e.tsUs);
     }
   }
+}
+
+/** Direction 0 runs from side `a`, the client when its SYN was seen (else the best guess of it). */
+function sniffDirection(dir: Direction): SniffDirection {
+  return dir === 0 ? 'to-server' : 'to-client';
 }
 
 /** sniff must not throw (contract); a buggy one must not take the capture down either. */

@@ -7,6 +7,7 @@
  * types; readers ignore fields and types they do not know.
  */
 import type { Entry } from '../../model/entry.ts';
+import type { UndissectedCounts } from '../../model/undissected.ts';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -17,6 +18,7 @@ export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
   'redaction',
   'stats',
   'backpressure-drop',
+  'undissected-counts',
 ]);
 
 /** Control lines longer than this are rejected (a query is short; this bounds stdin memory). */
@@ -94,6 +96,13 @@ export interface StatsFrame {
   readonly malformed: number;
   /** Bytes lost in TCP streams (holes, caps): entries near them may be missing or incomplete. */
   readonly gapBytes: number;
+  /**
+   * Traffic no dissector took, by a guess of its protocol: TCP connections, UDP datagrams and UDP
+   * flows keyed by protocol id ("tls", "http2", "redis", "postgresql", "dns", "unknown"). Absent
+   * from agents before it existed (no `undissected-counts` capability); read it with
+   * undissectedFrom(), which drops what does not look right.
+   */
+  readonly undissected?: UndissectedCounts;
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;

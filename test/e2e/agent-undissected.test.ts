@@ -1,0 +1,99 @@
+/**
+ * The agent's stats frames carry what it saw but did not dissect, by guessed protocol: from a
+ * capture file (`--pcap`, the recordings of test/fixtures/undissected/), and live, in a network
+ * namespace, from real servers (openssl s_server, redis-server, dnsmasq) and clients (openssl
+ * s_client, redis-cli, dig). A TLS connection is counted while it is still open: a tap that joins
+ * kept-alive connections must not wait for them to close to say what they are.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
+import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
+import { NODE } from '../helpers/capture.ts';
+import { Scope, addAddress, addVeth, requireNetns, run, waitForPort } from '../helpers/netns.ts';
+import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
+const SERVER_IP = '10.95.0.2';
+const CLIENT_IP = '10.95.0.1';
+
+function finalStats(stdout: string): StatsFrame {
+  const frames = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string });
+  const final = frames.find((f): f is StatsFrame => f.type === 'stats' && (f as StatsFrame).final === true);
+  assert.ok(final, `a final stats frame in:\n${stdout}`);
+  return final;
+}
+
+test('agent --pcap: the final stats frame counts each recording by protocol', () => {
+  const dir = prepareAgentDir();
+  try {
+    const expected: Record<string, object> = {
+      'tls.pcap': { connections: { tls: 2 }, datagrams: {}, udpFlows: {} },
+      'h2c.pcap': { connections: { http2: 2 }, datagrams: {}, udpFlows: {} },
+      'redis.pcap': { connections: { redis: 2 }, datagrams: {}, udpFlows: {} },
+      'postgresql.pcap': { connections: { postgresql: 2 }, datagrams: {}, udpFlows: {} },
+      'dns.pcap': { connections: { dns: 1 }, datagrams: { dns: 2 }, udpFlows: { dns: 1 } },
+    };
+    for (const [file, undissected] of Object.entries(expected)) {
+      const r = spawnSync(NODE, ['agent.js', 'capture', '--pcap', join(FIXTURES, file)], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const final = finalStats(r.stdout);
+      assert.deepEqual(final.undissected, undissected, file);
+      assert.equal(final.entries, 0, file);
+    }
+  } finally {
+    spawnSync('rm', ['-rf', dir]);
+  }
+});
+
+const skip = requireNetns(['openssl', 'redis-server', 'redis-cli', 'dnsmasq', 'dig']) ?? false;
+
+test('live agent: TLS (still open), Redis and DNS over UDP are counted in its stats frames', { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const client = await scope.netns('ucli');
+    const server = await scope.netns('usrv');
+    await addVeth(client, 'eth0', server, 'eth0');
+    await addAddress(client, 'eth0', `${CLIENT_IP}/24`);
+    await addAddress(server, 'eth0', `${SERVER_IP}/24`);
+    const dir = prepareAgentDir(scope);
+    const certDir = join(dir, 'cert');
+    await run('mkdir', [certDir]);
+    const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=shop.test', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')]);
+    assert.equal(made.code, 0, made.stderr);
+    server.spawn('openssl', ['s_server', '-quiet', '-accept', '4433', '-cert', join(certDir, 'cert.pem'), '-key', join(certDir, 'key.pem'), '-www']);
+    server.spawn('redis-server', ['--bind', SERVER_IP, '--port', '6379', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
+    server.spawn('dnsmasq', ['--no-daemon', '--no-resolv', '--no-hosts', '--user=root', '--bind-interfaces', `--listen-address=${SERVER_IP}`, '--port=53', '--address=/shop.test/10.95.0.9']);
+    for (const port of [4433, 6379, 53]) await waitForPort(client, SERVER_IP, port);
+
+    const agent = startAgent(server, ['--iface', 'eth0', '--stats-interval', '250'], { dir, scope });
+    await agent.ready();
+    // A TLS session that stays open (s_client waits on its stdin, which stays open).
+    const tls = client.spawn('openssl', ['s_client', '-quiet', '-connect', `${SERVER_IP}:4433`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const redis = await client.exec('redis-cli', ['-h', SERVER_IP, 'SET', 'cart:42', '{"items":3}']);
+    assert.equal(redis.code, 0, redis.stderr);
+    const dns = await client.exec('dig', ['+short', '+tries=1', `@${SERVER_IP}`, 'catalogue.shop.test', 'A']);
+    assert.equal(dns.stdout.toString('utf8').trim(), '10.95.0.9', dns.stderr);
+
+    const stats = (await agent.waitFor(
+      (f) => f.type === 'stats' && f.undissected?.connections['tls'] === 1 && f.undissected.connections['redis'] === 1 && f.undissected.datagrams['dns'] === 2,
+      15_000,
+      'a stats frame counting 1 TLS and 1 Redis connection and 2 DNS datagrams',
+    )) as StatsFrame;
+    t.diagnostic(`stats.undissected: ${JSON.stringify(stats.undissected)}`);
+    assert.equal(tls.exitCode, null, 'the TLS connection is still open when it is counted');
+    assert.deepEqual(stats.undissected!.udpFlows, { dns: 1 });
+    assert.equal(stats.entries, 0);
+    assert.ok(agent.frames.some((f) => f.type === 'hello' && f.capabilities.includes('undissected-counts')), 'the capability is advertised');
+    tls.stdin?.end();
+    const exit = await agent.stop();
+    assert.equal(exit.code, 0);
+    const final = agent.lastStats()!;
+    assert.equal(final.final, true);
+    assert.equal(final.undissected!.connections['tls'], 1, 'counted once, not again when it closed');
+  } finally {
+    await scope.close();
+  }
+});

@@ -1,0 +1,88 @@
+/**
+ * Honest silence in `read`: captures of traffic we do not dissect (real TLS, h2c, Redis,
+ * PostgreSQL and DNS recorded by test/fixtures/undissected/record.sh) say what they hold in the
+ * stderr summary, the TUI's empty list and its header; a filter that matches nothing says how many
+ * entries it was offered. The TUI runs in a real terminal (tmux, a private socket).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
+import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
+
+const EXPECTED: readonly { readonly file: string; readonly summary: string }[] = [
+  { file: 'tls.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 TLS connections' },
+  { file: 'h2c.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 HTTP/2 connections' },
+  { file: 'redis.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 Redis connections' },
+  { file: 'postgresql.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 PostgreSQL connections' },
+  { file: 'dns.pcap', summary: '1 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 1 DNS connection, 2 DNS datagrams' },
+];
+
+for (const { file, summary } of EXPECTED) {
+  test(`read ${file}: no entries, and the summary says what was not dissected`, async () => {
+    const res = await runShark(['read', '-o', 'json', join(FIXTURES, file)]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, '', 'no entries');
+    assert.ok(res.stderr.trimEnd().endsWith(summary), `summary:\n${res.stderr}`);
+  });
+}
+
+test('read --filter that matches nothing: seen vs matched, so it does not read as an empty capture', async () => {
+  const capture = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
+  const none = await runShark(['read', '-o', 'json', capture, '--filter', 'response.status == 599']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, '');
+  assert.match(none.stderr, /61 entries, .*; not dissected: 28 DNS datagrams; 61 seen, 0 matched the filter\n$/);
+  const some = await runShark(['read', '-o', 'json', capture, '--filter', 'request.path.endsWith(".jpg")']);
+  const matched = some.stdout.split('\n').filter((l) => l !== '').length;
+  assert.ok(matched > 0);
+  assert.match(some.stderr, new RegExp(`; 61 seen, ${matched} matched the filter\\n$`));
+  // Without a filter, no such part.
+  assert.doesNotMatch((await runShark(['read', '-o', 'json', capture])).stderr, /seen/);
+});
+
+const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+const SOCKET = `shark-undissected-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+}
+
+async function screenOf(command: string, columns: number, rows: number, accept: RegExp): Promise<string> {
+  const session = `s${Date.now()}`;
+  tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', String(rows), `${command}; sleep 60`);
+  const deadline = Date.now() + 20_000;
+  let screen = '';
+  try {
+    while (Date.now() < deadline) {
+      screen = tmux('capture-pane', '-p', '-t', session);
+      if (accept.test(screen)) return screen;
+      await sleep(100);
+    }
+    assert.fail(`timed out waiting for ${accept}; screen:\n${screen}`);
+  } finally {
+    spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', session]);
+  }
+}
+
+test('TUI on a TLS capture: the empty list and the header say "not dissected", not "Waiting for traffic"', { skip: hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)' }, async (t) => {
+  t.after(() => spawnSync('tmux', ['-L', SOCKET, 'kill-server']));
+  const read = `cd ${FIXTURES} && env -u CI TERM=xterm-256color ${LAUNCHER} read`;
+  let screen = await screenOf(`${read} tls.pcap`, 120, 30, /No HTTP\/1 entries/);
+  const lines = screen.split('\n');
+  assert.match(lines[0]!, /^kubectl-shark tls\.pcap │ targets 1 │ .*not dissected: 2 TLS connections/);
+  assert.ok(lines.some((l) => l.trim() === 'No HTTP/1 entries; not dissected: 2 TLS connections'), screen);
+  assert.doesNotMatch(screen, /Waiting for traffic/);
+  // 80x24: the empty list still says it whole.
+  screen = await screenOf(`${read} dns.pcap`, 80, 24, /No HTTP\/1 entries/);
+  assert.match(screen, /No HTTP\/1 entries; not dissected: 1 DNS connection, 2 DNS datagrams/);
+  // A filter that matches nothing in a capture with entries: seen vs matched in the list and header.
+  const espn = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
+  screen = await screenOf(`cd ${REPO_ROOT} && env -u CI ${LAUNCHER} read ${espn} --filter 'response.status == 599'`, 160, 30, /No entry matches/);
+  assert.match(screen, /filter: response\.status == 599 \(61 seen, 0 matched\)/);
+  assert.match(screen, /No entry matches the filter \(61 seen, 0 matched the filter\)\./);
+});
