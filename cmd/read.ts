@@ -59,7 +59,8 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.outOfWindowSegments > 0 ? `, ${stats.outOfWindowSegments} TCP segments out of window` : '') +
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
-    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '')
+    (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '') +
+    (stats.internalErrors > 0 ? `, ${stats.internalErrors} internal errors (a bug: please report)` : '')
   );
 }
 

@@ -4,17 +4,22 @@
  * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
  */
 import type { Entry } from '../model/entry.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type EntryMeta } from './dissect/dissector.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type Dissector, type EntryMeta } from './dissect/dissector.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
 import type { CaptureStats } from './stats.ts';
+import { InternalErrors } from './thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 
 export interface CapturePipelineOptions {
   readonly dissect?: Partial<DissectOptions>;
   readonly tcp?: Partial<TcpLimits>;
+  /** The dissectors to choose from (default: every registered one). */
+  readonly dissectors?: readonly Dissector[];
+  /** Where bugs surfacing in reassembly or a dissector are reported (default: only counted). */
+  readonly internalErrors?: InternalErrors;
 }
 
 export interface CapturePipelineEvents {
@@ -35,8 +40,8 @@ export class CapturePipeline implements CaptureSink {
     this.stats = stats;
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
-    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) });
-    this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp);
+    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) }, options.dissectors);
+    this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, options.internalErrors ?? new InternalErrors(stats));
     const assembler = this.#assembler;
     this.#decoder = new PacketDecoder(
       {

@@ -11,6 +11,7 @@ import { CapturePipeline } from '../capture-pipeline.ts';
 import type { EntryMeta } from '../dissect/dissector.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
+import { InternalErrors } from '../thrown-errors.ts';
 import { EntryRedactor } from '../redact/index.ts';
 import type { LiveCapture } from '../live/index.ts';
 import {
@@ -78,6 +79,8 @@ export class Agent {
   readonly #budget: MemoryBudget;
   readonly #writer: FrameWriter;
   readonly #stats: CaptureStats = newCaptureStats();
+  /** Outlives pipeline resets, so each bug site is reported once per run. */
+  readonly #internalErrors = new InternalErrors(this.#stats, (report) => this.#notice('warning', 'INTERNAL_ERROR', report.message));
   readonly #redactor: EntryRedactor | null;
   readonly #startedMs = Date.now();
   readonly #openLive: () => Promise<LiveOpener>;
@@ -248,6 +251,7 @@ export class Agent {
       { entry: (entry, meta) => this.#onEntry(entry, meta) },
       {
         dissect: { maxBodyBytes: this.#config.maxBodyBytes },
+        internalErrors: this.#internalErrors,
         tcp: {
           maxBufferedBytesTotal: this.#budget.tcpTotalBytes,
           maxBufferedBytesPerConnection: this.#budget.tcpPerConnectionBytes,
@@ -363,6 +367,7 @@ export class Agent {
       dropped: this.#writer.dropped,
       malformed: s.malformed,
       gapBytes: s.gapBytes,
+      internalErrors: s.internalErrors,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,

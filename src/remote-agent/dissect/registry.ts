@@ -3,7 +3,7 @@
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
  * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
  */
-import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
+import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { http1Dissector } from './http1/index.ts';
 
@@ -186,7 +186,8 @@ class UndecidedConnection implements StreamHandler {
     if (parts.length > 1) this.#prefix[dir] = [prefix];
     let allNo = true;
     for (const d of this.#order) {
-      const r = safeSniff(d, prefix);
+      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
+      const r = d.sniff(prefix);
       if (r === 'match') return this.#choose(d);
       if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
     }
@@ -261,14 +262,5 @@ class UndecidedConnection implements StreamHandler {
       else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
       else stream.end(e.dir, e.tsUs);
     }
-  }
-}
-
-/** sniff must not throw (contract); a buggy one must not take the capture down either. */
-function safeSniff(d: Dissector, prefix: Uint8Array): SniffResult {
-  try {
-    return d.sniff(prefix);
-  } catch {
-    return 'no';
   }
 }
