@@ -8,7 +8,7 @@ import type { Entry } from '../../model/entry.ts';
 import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
 import { CapturePipeline } from '../capture-pipeline.ts';
-import type { EntryMeta } from '../dissect/dissector.ts';
+import type { Dissector, EntryMeta } from '../dissect/dissector.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { InternalErrors } from '../thrown-errors.ts';
@@ -56,6 +56,8 @@ export interface AgentConfig extends AgentSettings {
   readonly yielded?: { readonly oomScoreAdj: number | null; readonly nice: number | null };
   /** Written right after hello (things the caller found before the agent existed). */
   readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
+  /** The dissectors to choose from (default: every registered one). */
+  readonly dissectors?: readonly Dissector[];
 }
 
 export interface AgentExit {
@@ -252,6 +254,7 @@ export class Agent {
       {
         dissect: { maxBodyBytes: this.#config.maxBodyBytes },
         internalErrors: this.#internalErrors,
+        ...(this.#config.dissectors ? { dissectors: this.#config.dissectors } : {}),
         tcp: {
           maxBufferedBytesTotal: this.#budget.tcpTotalBytes,
           maxBufferedBytesPerConnection: this.#budget.tcpPerConnectionBytes,
