@@ -161,13 +161,7 @@ export class TcpConnection {
     if (this.closed) return;
     for (const dir of [0, 1] as const) this.#flush(dir, this.#halves[dir]);
     this.closed = true;
-    const handler = this.#handler;
-    this.#handler = DISCARDING_HANDLER;
-    try {
-      handler.close(reason, tsUs);
-    } catch (err) {
-      countThrown(err, this.#shared.stats, this.#shared.internalErrors, 'stream handler close');
-    }
+    this.#closeHandler(reason, tsUs);
   }
 
   /**
@@ -175,14 +169,18 @@ export class TcpConnection {
    * rest of this connection nowhere. Reassembly itself goes on, so the connection stays tracked.
    */
   #handlerFailed(err: unknown, call: string, tsUs: number): void {
-    const shared = this.#shared;
-    countThrown(err, shared.stats, shared.internalErrors, `stream handler ${call}`);
+    countThrown(err, this.#shared.stats, this.#shared.internalErrors, `stream handler ${call}`);
+    this.#closeHandler('dropped', tsUs);
+  }
+
+  /** The handler's one `close`; nothing reaches it afterwards. */
+  #closeHandler(reason: CloseReason, tsUs: number): void {
     const handler = this.#handler;
     this.#handler = DISCARDING_HANDLER;
     try {
-      handler.close('dropped', tsUs);
-    } catch (again) {
-      countThrown(again, shared.stats, shared.internalErrors, 'stream handler close');
+      handler.close(reason, tsUs);
+    } catch (err) {
+      countThrown(err, this.#shared.stats, this.#shared.internalErrors, 'stream handler close');
     }
   }
 
