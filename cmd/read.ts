@@ -62,6 +62,7 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
     (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '') +
+    (stats.internalErrors > 0 ? `, ${stats.internalErrors} internal errors (a bug: please report)` : '') +
     (hasUndissected(stats.undissected) ? `; not dissected: ${formatUndissected(stats.undissected)}` : '')
   );
 }

@@ -10,6 +10,7 @@ import type { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
 import { fileError, readCaptureFile } from '../remote-agent/source/capture-file-input.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
+import { InternalErrors } from '../remote-agent/thrown-errors.ts';
 import { FilterRun, type CompiledFilter } from '../kfl/index.ts';
 import { NameTable } from './naming.ts';
 import { DEFAULT_MAX_LINE_BYTES, looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
@@ -55,7 +56,8 @@ export interface ReadOptions extends CapturePipelineOptions {
 
 export interface ReadWarning {
   /** REDACTION_OFF: the output shows an input's unredacted values; UNREDACTED_INPUT: they are redacted here. */
-  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'UNREDACTED_INPUT' | 'EMPTY_INPUT' | 'LINE_TOO_LONG';
+  /** INTERNAL_ERROR: a bug met while dissecting (one per distinct site; the rest of the capture was read). */
+  readonly code: 'CAPTURE_TRUNCATED' | 'REDACTION_OFF' | 'UNREDACTED_INPUT' | 'EMPTY_INPUT' | 'LINE_TOO_LONG' | 'INTERNAL_ERROR';
   readonly message: string;
 }
 
@@ -89,15 +91,16 @@ export async function readCaptures(
       }
     : (entry: Entry): void => onEntry(named(entry));
   const orderer = new TimestampOrderer(release, options.order);
+  const warnings: ReadWarning[] = [];
+  const internalErrors = options.internalErrors ?? new InternalErrors(stats, (report) => warnings.push({ code: 'INTERNAL_ERROR', message: report.message }));
   const pipeline = new CapturePipeline(
     stats,
     {
       entry: (entry) => orderer.push(entry),
       names: (record) => names.add(record.ip, record.names),
     },
-    options,
+    { ...options, internalErrors },
   );
-  const warnings: ReadWarning[] = [];
   const redactionOff = (label: string): void => {
     if (redactor) {
       warnings.push({

@@ -5,14 +5,15 @@
  * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
  */
 import type { Entry } from '../model/entry.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type EntryMeta } from './dissect/dissector.ts';
-import { guessDatagram } from './dissect/guess/index.ts';
+import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type Dissector, type EntryMeta } from './dissect/dissector.ts';
+import { guessDatagram, UNKNOWN_PROTOCOL } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
 import type { CaptureStats } from './stats.ts';
+import { InternalErrors } from './thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
 
@@ -20,6 +21,10 @@ export interface CapturePipelineOptions {
   readonly dissect?: Partial<DissectOptions>;
   readonly tcp?: Partial<TcpLimits>;
   readonly udp?: Partial<UdpFlowLimits>;
+  /** The dissectors to choose from (default: every registered one). */
+  readonly dissectors?: readonly Dissector[];
+  /** Where bugs surfacing in reassembly or a dissector are reported (default: only counted). */
+  readonly internalErrors?: InternalErrors;
 }
 
 export interface CapturePipelineEvents {
@@ -40,12 +45,22 @@ export class CapturePipeline implements CaptureSink {
     this.stats = stats;
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
-    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) });
-    this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp);
+    const internalErrors = options.internalErrors ?? new InternalErrors(stats);
+    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) }, options.dissectors);
+    this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, internalErrors);
     const assembler = this.#assembler;
     const undissected = stats.undissected;
     // The first datagram names the flow; its sender is taken for the client.
-    const flows = new UdpFlowTable((first: UdpDatagram) => guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort]), options.udp);
+    const guessFlow = (first: UdpDatagram): string => {
+      try {
+        return guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort]);
+      } catch (err) {
+        // A sniffer that throws is a bug, not bad input: counted apart, the flow stays "unknown".
+        internalErrors.record(err, 'udp datagram guess');
+        return UNKNOWN_PROTOCOL;
+      }
+    };
+    const flows = new UdpFlowTable(guessFlow, options.udp);
     this.#decoder = new PacketDecoder(
       {
         tcp(segment: TcpSegment): void {

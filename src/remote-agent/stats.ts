@@ -33,8 +33,13 @@ export interface CaptureStats {
   unpairedRequests: number;
   /** Responses that had no request to pair with (not emitted). */
   orphanResponses: number;
-  /** Messages that broke the protocol's grammar (the parser resynchronised after them). */
+  /**
+   * Messages that broke the protocol's grammar (the parser resynchronised after them), and
+   * connections a dissector gave up with a ProtocolViolation (thrown-errors.ts).
+   */
   dissectionErrors: number;
+  /** Exceptions that were bugs, not bad input (thrown-errors.ts); each dropped its connection. */
+  internalErrors: number;
   /** Entries released out of timestamp order because the reorder buffer was full. */
   reorderOverflow: number;
   /** NDJSON input lines longer than the line limit: skipped. */
@@ -63,6 +68,7 @@ export function newCaptureStats(): CaptureStats {
     unpairedRequests: 0,
     orphanResponses: 0,
     dissectionErrors: 0,
+    internalErrors: 0,
     reorderOverflow: 0,
     oversizedLines: 0,
     undissected: emptyUndissected(),

@@ -119,6 +119,8 @@ export class AgentProcess {
   #stderr = '';
   #stdoutBytes = 0;
   readonly #waiters = new Set<Waiter>();
+  /** Why this agent fails every test that uses it: it met a bug (null: none seen). */
+  internalError: string | null = null;
 
   constructor(child: ChildProcess, args: readonly string[], options: StartAgentOptions) {
     this.child = child;
@@ -198,6 +200,7 @@ export class AgentProcess {
       const waiter: Waiter = () => {
         let value: T | undefined;
         try {
+          if (this.internalError !== null) throw new Error(`while waiting for ${what}: ${this.internalError}`);
           value = check();
         } catch (err) {
           finish();
@@ -324,11 +327,14 @@ export class AgentProcess {
         reject(new Error(`the agent did not exit within ${timeoutMs} ms${this.#context()}`));
       }, timeoutMs);
     });
+    let exit: AgentExit;
     try {
-      return await Promise.race([this.exited, late]);
+      exit = await Promise.race([this.exited, late]);
     } finally {
       clearTimeout(timer);
     }
+    if (this.internalError !== null) throw new Error(this.internalError);
+    return exit;
   }
 
   /** Sends {"type":"stop"} and waits until every frame is read; returns the exit and how long it took. */
@@ -337,6 +343,8 @@ export class AgentProcess {
     if (this.#exit === null) this.sendControl({ type: 'stop' });
     const exit = await this.waitExit(timeoutMs);
     await this.closed;
+    // The final stats frame may be read after the exit.
+    if (this.internalError !== null) throw new Error(this.internalError);
     return { ...exit, latencyMs: exit.atMs - askedMs };
   }
 
@@ -369,10 +377,21 @@ export class AgentProcess {
         continue;
       }
       if (this.#dropBodies && frame.type === 'entry') dropBodies(frame.entry);
+      this.#noteInternalError(frame);
       this.frames.push(frame);
       this.frameTimes.push(now);
     }
     if (lines.length > 0) this.#wake();
+  }
+
+  /**
+   * Tests fail on any internal error of the agent: the first one seen makes every wait reject.
+   * A stats frame without the counter is an agent that does not count them: that fails too.
+   */
+  #noteInternalError(frame: AgentFrame): void {
+    if (this.internalError !== null) return;
+    if (frame.type === 'warning' && frame.code === 'INTERNAL_ERROR') this.internalError = `agent warning: ${frame.message}`;
+    else if (frame.type === 'stats' && frame.internalErrors !== 0) this.internalError = `agent stats frame: internalErrors = ${String(frame.internalErrors)}`;
   }
 
   #wake(): void {

@@ -13,5 +13,13 @@ export async function readEntries(
     (entry) => entries.push(entry),
     options,
   );
+  assertNoInternalErrors(result, files.join(', '));
   return { entries, result };
+}
+
+/** Every test that reads captures fails on a bug met on the way, even one the capture survived. */
+export function assertNoInternalErrors(result: ReadResult, what: string): void {
+  if (result.stats.internalErrors === 0) return;
+  const reports = result.warnings.filter((w) => w.code === 'INTERNAL_ERROR').map((w) => w.message);
+  throw new Error(`${result.stats.internalErrors} internal errors reading ${what}:\n${reports.join('\n')}`);
 }

@@ -38,9 +38,17 @@ export function runCommand(
   });
 }
 
-export function runShark(args: readonly string[], options: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return runCommand(LAUNCHER, args, options);
+/** Rejects when the command met a bug (an internal error line or summary on stderr): tests fail on any. */
+export async function runShark(args: readonly string[], options: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const result = await runCommand(LAUNCHER, args, options);
+  if (INTERNAL_ERROR_MARK.test(result.stderr)) {
+    throw new Error(`kubectl-shark ${args.join(' ')} met an internal error:\n${result.stderr.slice(-4000)}`);
+  }
+  return result;
 }
+
+/** What `read` writes for an internal error (thrown-errors.ts) and in its summary. */
+const INTERNAL_ERROR_MARK = /a bug: please report/;
 
 export function parseNdjson<T>(text: string): T[] {
   return text

@@ -18,6 +18,7 @@ import { PacketDecoder } from '../../src/remote-agent/link/packet-decoder.ts';
 import { CaptureFileParser } from '../../src/remote-agent/source/capture-file.ts';
 import type { Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
+import { InternalErrors } from '../../src/remote-agent/thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
 import { curlCommand } from '../../src/tui/curl-command.ts';
@@ -379,6 +380,8 @@ function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   if (sums['connections']! > stats.connections) out.push(`${where}: ${sums['connections']} undissected connections of ${stats.connections}`);
   if (sums['datagrams']! > stats.packets) out.push(`${where}: ${sums['datagrams']} undissected datagrams of ${stats.packets} packets`);
   if (sums['udpFlows']! > sums['datagrams']!) out.push(`${where}: ${sums['udpFlows']} UDP flows for ${sums['datagrams']} datagrams`);
+  // Hostile bytes are bad input, never a reason for a bug to surface (the reports say where).
+  if (stats.internalErrors !== 0) out.push(`${where}: stats.internalErrors = ${String(stats.internalErrors)}`);
 }
 
 /** Wraps every handler so exceptions escaping a dissector are recorded (the assembler swallows them). */
@@ -432,17 +435,18 @@ export function runInstrumented(data: Uint8Array, chunkBytes: number, limits: Tc
     },
   });
   const factory = new RecordingFactory(registry);
-  const assembler = new TcpAssembler(factory, stats, limits);
+  const assembler = new TcpAssembler(factory, stats, limits, new InternalErrors(stats, (r) => problems.push(r.message)));
   let maxBuffered = 0;
   let lastTs = 0;
   const decoder = new PacketDecoder(
     {
       tcp(seg: TcpSegment): void {
         const malformed = stats.malformed;
+        const internalErrors = stats.internalErrors;
         assembler.segment(seg);
         // The decoder only hands out well-formed segments: a malformed count here is a swallowed exception.
-        if (stats.malformed !== malformed && problems.length < 5) {
-          problems.push(`TcpAssembler.segment swallowed an exception (stats.malformed went up) on ${seg.srcIp}:${seg.srcPort} -> ${seg.dstIp}:${seg.dstPort} seq ${seg.seq} flags ${seg.flags} len ${seg.payload.length}`);
+        if ((stats.malformed !== malformed || stats.internalErrors !== internalErrors) && problems.length < 5) {
+          problems.push(`TcpAssembler.segment met a bug or called a well-formed segment malformed on ${seg.srcIp}:${seg.srcPort} -> ${seg.dstIp}:${seg.dstPort} seq ${seg.seq} flags ${seg.flags} len ${seg.payload.length}`);
         }
         const buffered = assembler.bufferedBytes;
         if (buffered > maxBuffered) maxBuffered = buffered;
@@ -498,6 +502,7 @@ export async function runCase(c: FuzzCase): Promise<CaseOutcome> {
     });
     const bad: string[] = [];
     checkStats(result.stats, 'readCaptures', bad);
+    for (const w of result.warnings) if (w.code === 'INTERNAL_ERROR') bad.push(w.message);
     for (const b of bad) fail('readCaptures stats', b);
   } catch (err) {
     if (err instanceof SharkError && ALLOWED_CODES.has(err.code)) readOutcome = err.code;

@@ -12,6 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { readCaptures } from '../../src/pipeline/read-capture.ts';
+import { assertNoInternalErrors } from '../helpers/read-entries.ts';
 import type { TcpSegment } from '../../src/remote-agent/ip/packet.ts';
 import { newCaptureStats } from '../../src/remote-agent/stats.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
@@ -238,6 +239,7 @@ test('a long adversarial capture through readCaptures keeps the heap bounded', a
       },
     },
   );
+  assertNoInternalErrors(result, 'the adversarial capture');
   sample();
   // ArrayBuffer backing stores are freed by a sweeper after the collection: give it a turn.
   await new Promise((r) => setTimeout(r, 50));

@@ -8,7 +8,9 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { Entry } from '../../model/entry.ts';
 import { readEntriesOf } from '../../pipeline/read-capture.ts';
-import type { AgentFrame, EntryFrame, HelloFrame, StatsFrame } from '../wire/protocol.ts';
+import type { Dissector, DissectorStream } from '../dissect/dissector.ts';
+import { http1Dissector } from '../dissect/http1/index.ts';
+import type { AgentFrame, EntryFrame, HelloFrame, NoticeFrame, StatsFrame } from '../wire/protocol.ts';
 import { Agent, type AgentConfig } from './agent.ts';
 
 const DEMO = new URL('../../../assets/demo/microservices.pcapng', import.meta.url).pathname;
@@ -121,4 +123,53 @@ test('a stop control frame ends the agent with reason stop', async () => {
   const { frames, code } = await runAgent(config(), (agent) => agent.control({ type: 'stop' }));
   assert.equal(code, 0);
   assert.deepEqual(frames.at(-1), { type: 'bye', reason: 'stop' });
+});
+
+/** The HTTP/1 dissector with a real bug on connections of odd index: a missing map key dereferenced. */
+const buggyHttp1: Dissector = {
+  id: 'http/1-buggy',
+  ports: http1Dissector.ports,
+  sniff: (prefix) => http1Dissector.sniff(prefix),
+  open(conn, ctx): DissectorStream {
+    const inner = http1Dissector.open(conn, ctx);
+    const perConnection = new Map<number, { bytes: number }>();
+    if (conn.index % 2 === 0) perConnection.set(conn.index, { bytes: 0 });
+    return {
+      data(dir, bytes, tsUs): void {
+        perConnection.get(conn.index)!.bytes += bytes.length;
+        inner.data(dir, bytes, tsUs);
+      },
+      gap: (dir, lost, tsUs) => inner.gap(dir, lost, tsUs),
+      end: (dir, tsUs) => inner.end(dir, tsUs),
+      close: (reason, tsUs) => inner.close(reason, tsUs),
+      oldestPendingUs: () => inner.oldestPendingUs(),
+    };
+  },
+};
+
+test('a bug in a dissector: one INTERNAL_ERROR warning with its stack, internalErrors in stats, the other connections still sent', async () => {
+  const expected = await readEntriesOf(DEMO);
+  const connectionOf = (id: string): number => Number(id.split('-')[0]);
+  const odd = new Set(expected.map((e) => connectionOf(e.id)).filter((c) => c % 2 === 1));
+  assert.ok(odd.size >= 2, 'the demo has several connections of odd index');
+  const { frames, code } = await runAgent(config({ dissectors: [buggyHttp1] }));
+  assert.equal(code, 0, 'a bug in one connection does not stop the agent');
+  const reports = frames.filter((f) => f.type === 'warning' && f.code === 'INTERNAL_ERROR');
+  assert.equal(reports.length, 1, 'one throw site: one report');
+  const report = reports[0] as NoticeFrame;
+  assert.match(report.message, /^internal error \(a bug: please report\) in stream handler data: TypeError: .* \| at Object\.data \(.*agent\.test\.ts:\d+:\d+\)/);
+  const final = frames.at(-2) as StatsFrame;
+  assert.equal(final.final, true);
+  assert.equal(final.internalErrors, odd.size, 'one per connection of odd index: the first throw drops it');
+  assert.equal(final.malformed, 0);
+  const sent = entriesOf(frames).map((e) => e.id).sort();
+  assert.deepEqual(sent, expected.map((e) => e.id).filter((id) => connectionOf(id) % 2 === 0).sort());
+});
+
+test('the stats frames count internal errors: 0 on a clean run', async () => {
+  const { frames } = await runAgent(config());
+  const stats = frames.filter((f): f is StatsFrame => f.type === 'stats');
+  assert.ok(stats.length > 0);
+  for (const s of stats) assert.equal(s.internalErrors, 0);
+  assert.deepEqual(frames.filter((f) => f.type === 'warning' && f.code === 'INTERNAL_ERROR'), []);
 });

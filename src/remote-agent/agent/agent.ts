@@ -8,9 +8,10 @@ import type { Entry } from '../../model/entry.ts';
 import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
 import { CapturePipeline } from '../capture-pipeline.ts';
-import type { EntryMeta } from '../dissect/dissector.ts';
+import type { Dissector, EntryMeta } from '../dissect/dissector.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
+import { InternalErrors } from '../thrown-errors.ts';
 import { EntryRedactor } from '../redact/index.ts';
 import type { LiveCapture } from '../live/index.ts';
 import {
@@ -55,6 +56,8 @@ export interface AgentConfig extends AgentSettings {
   readonly yielded?: { readonly oomScoreAdj: number | null; readonly nice: number | null };
   /** Written right after hello (things the caller found before the agent existed). */
   readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
+  /** The dissectors to choose from (default: every registered one). */
+  readonly dissectors?: readonly Dissector[];
 }
 
 export interface AgentExit {
@@ -78,6 +81,8 @@ export class Agent {
   readonly #budget: MemoryBudget;
   readonly #writer: FrameWriter;
   readonly #stats: CaptureStats = newCaptureStats();
+  /** Outlives pipeline resets, so each bug site is reported once per run. */
+  readonly #internalErrors = new InternalErrors(this.#stats, (report) => this.#notice('warning', 'INTERNAL_ERROR', report.message));
   readonly #redactor: EntryRedactor | null;
   readonly #startedMs = Date.now();
   readonly #openLive: () => Promise<LiveOpener>;
@@ -248,6 +253,8 @@ export class Agent {
       { entry: (entry, meta) => this.#onEntry(entry, meta) },
       {
         dissect: { maxBodyBytes: this.#config.maxBodyBytes },
+        internalErrors: this.#internalErrors,
+        ...(this.#config.dissectors ? { dissectors: this.#config.dissectors } : {}),
         tcp: {
           maxBufferedBytesTotal: this.#budget.tcpTotalBytes,
           maxBufferedBytesPerConnection: this.#budget.tcpPerConnectionBytes,
@@ -364,6 +371,7 @@ export class Agent {
       malformed: s.malformed,
       gapBytes: s.gapBytes,
       undissected: s.undissected,
+      internalErrors: s.internalErrors,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,

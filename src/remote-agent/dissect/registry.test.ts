@@ -95,7 +95,7 @@ test('oldestPendingUs covers live streams and undecided prefixes within the resp
   assert.equal(reg.oldestPendingUs(), Infinity, 'an undecided prefix older than the timeout no longer holds the orderer');
 });
 
-test('dissectors are tried in order with port hints first, and a throwing sniff counts as no', () => {
+test('dissectors are tried in order with port hints first; a throwing sniff is a bug that goes up to reassembly', () => {
   const opened: string[] = [];
   const fake = (id: string, ports: number[], answer: () => 'match' | 'no'): Dissector => ({
     id,
@@ -110,9 +110,12 @@ test('dissectors are tried in order with port hints first, and a throwing sniff 
   const throwing = fake('bad', [80], () => {
     throw new Error('boom');
   });
-  const reg = new DissectorRegistry(rec.ctx, [fake('first', [], () => 'match'), throwing, fake('hinted', [80], () => 'match')]);
+  const reg = new DissectorRegistry(rec.ctx, [fake('first', [], () => 'match'), fake('hinted', [80], () => 'match')]);
   reg.open(fakeConn()).data(0, Buffer.from('x'), T0);
   assert.deepEqual(opened, ['hinted']);
+  // sniff never throws by contract: one that does is not taken for a 'no' (which would hide the bug).
+  const buggy = new DissectorRegistry(rec.ctx, [throwing, fake('hinted', [80], () => 'match')]);
+  assert.throws(() => buggy.open(fakeConn()).data(0, Buffer.from('x'), T0), /boom/);
 });
 
 test('undecided connections share one memory budget; past it they are given up and their bytes counted', () => {

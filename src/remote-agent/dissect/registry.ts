@@ -11,7 +11,7 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
+import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
@@ -222,7 +222,8 @@ class UndecidedConnection implements StreamHandler {
     if (parts.length > 1) this.#prefix[dir] = [prefix];
     let allNo = true;
     for (const d of this.#order) {
-      const r = safeSniff(d, prefix);
+      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
+      const r = d.sniff(prefix);
       if (r === 'match') return this.#choose(d);
       if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
     }
@@ -320,13 +321,4 @@ class UndecidedConnection implements StreamHandler {
 /** Direction 0 runs from side `a`, the client when its SYN was seen (else the best guess of it). */
 function sniffDirection(dir: Direction): SniffDirection {
   return dir === 0 ? 'to-server' : 'to-client';
-}
-
-/** sniff must not throw (contract); a buggy one must not take the capture down either. */
-function safeSniff(d: Dissector, prefix: Uint8Array): SniffResult {
-  try {
-    return d.sniff(prefix);
-  } catch {
-    return 'no';
-  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
+import { InternalErrors, ProtocolViolation, type InternalErrorReport } from '../thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from './assembler.ts';
 import {
   ACK,
@@ -562,11 +563,12 @@ describe('TcpAssembler: lifetime', () => {
     assert.equal(stats.expiredConnections, 1);
   });
 
-  it('close is called exactly once, even when the handler throws', () => {
+  const throwingRun = (error: () => Error): { factory: RecordingFactory; stats: CaptureStats; assembler: TcpAssembler; reports: InternalErrorReport[] } => {
     const factory = new RecordingFactory();
-    factory.throwOnData = true;
+    factory.throwOnData = error;
     const stats = newCaptureStats();
-    const assembler = new TcpAssembler(factory, stats);
+    const reports: InternalErrorReport[] = [];
+    const assembler = new TcpAssembler(factory, stats, {}, new InternalErrors(stats, (r) => reports.push(r)));
     new SegmentFeeder().feed(assembler, [
       ...handshake(),
       { from: 'c', seq: 1000, data: 'AB' },
@@ -577,12 +579,29 @@ describe('TcpAssembler: lifetime', () => {
     assembler.closeAll(100);
     assembler.closeAll(200);
     assembler.expireIdle(1e12);
-    assert.deepEqual(factory.events, ['0 data 0 AB', '0 data 0 CD', '0 end 0', '0 end 1', '0 close fin']);
-    assert.equal(stats.dissectionErrors, 2);
+    return { factory, stats, assembler, reports };
+  };
+
+  it('a handler that throws a bug: counted as an internal error, reported, its connection dropped (closed once, nothing after)', () => {
+    const { factory, stats, assembler, reports } = throwingRun(() => new TypeError('dissector bug'));
+    assert.deepEqual(factory.events, ['0 data 0 AB', '0 close dropped']);
+    assert.equal(stats.internalErrors, 1);
+    assert.equal(stats.dissectionErrors, 0);
+    assert.equal(stats.malformed, 0);
+    assert.equal(reports.length, 1);
+    assert.match(reports[0]!.message, /in stream handler data: TypeError: dissector bug \| at /);
     assert.equal(assembler.liveConnections, 0);
   });
 
-  it('a factory that throws is counted and the capture goes on', () => {
+  it('a handler that throws a ProtocolViolation: counted as a dissection error, not a bug; the connection is dropped alike', () => {
+    const { factory, stats, reports } = throwingRun(() => new ProtocolViolation('test', 'bad bytes'));
+    assert.deepEqual(factory.events, ['0 data 0 AB', '0 close dropped']);
+    assert.equal(stats.dissectionErrors, 1);
+    assert.equal(stats.internalErrors, 0);
+    assert.deepEqual(reports, []);
+  });
+
+  it('a factory that throws is a bug: counted and the capture goes on', () => {
     const stats = newCaptureStats();
     const assembler = new TcpAssembler(
       {
@@ -593,7 +612,8 @@ describe('TcpAssembler: lifetime', () => {
       stats,
     );
     new SegmentFeeder().feed(assembler, [{ from: 'c', seq: 1, data: 'a' }, { from: 'c', seq: 2, data: 'b' }]);
-    assert.equal(stats.dissectionErrors, 1);
+    assert.equal(stats.internalErrors, 1);
+    assert.equal(stats.dissectionErrors, 0);
     assert.equal(stats.connections, 1);
     assert.equal(assembler.liveConnections, 1);
   });

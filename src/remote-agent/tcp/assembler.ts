@@ -10,7 +10,8 @@ import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../ip/packet.ts';
 import type { CaptureStats } from '../stats.ts';
 import { guessSourceIsClient } from './client-guess.ts';
 import { connectionKey } from './connection-key.ts';
-import { TcpConnection, type ReassemblyShared } from './connection.ts';
+import { DISCARDING_HANDLER, TcpConnection, type ReassemblyShared } from './connection.ts';
+import { countThrown, InternalErrors } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, SocketAddress, StreamFactory, StreamHandler } from './stream.ts';
 
 export interface TcpLimits {
@@ -40,14 +41,6 @@ export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
 /** segment() looks for idle connections at most this often (capture time). */
 const EXPIRY_CHECK_INTERVAL_US = 1_000_000;
 
-/** Handler used when the factory throws: the connection is still tracked, its bytes go nowhere. */
-const DISCARDING_HANDLER: StreamHandler = Object.freeze({
-  data(): void {},
-  gap(): void {},
-  end(): void {},
-  close(): void {},
-});
-
 export class TcpAssembler {
   readonly #factory: StreamFactory;
   readonly #stats: CaptureStats;
@@ -69,11 +62,12 @@ export class TcpAssembler {
   #nextIndex = 0;
   #nextExpiryCheckUs = Number.NEGATIVE_INFINITY;
 
-  constructor(factory: StreamFactory, stats: CaptureStats, limits?: Partial<TcpLimits>) {
+  /** `internalErrors`: where bugs are reported (default: only counted in stats.internalErrors). */
+  constructor(factory: StreamFactory, stats: CaptureStats, limits?: Partial<TcpLimits>, internalErrors: InternalErrors = new InternalErrors(stats)) {
     this.#factory = factory;
     this.#stats = stats;
     this.#limits = { ...DEFAULT_TCP_LIMITS, ...limits };
-    this.#shared = { stats, bufferedBytesTotal: 0, buffering: new Set() };
+    this.#shared = { stats, internalErrors, bufferedBytesTotal: 0, buffering: new Set() };
   }
 
   get liveConnections(): number {
@@ -84,12 +78,15 @@ export class TcpAssembler {
     return this.#shared.bufferedBytesTotal;
   }
 
-  /** Feeds one captured segment. Never throws: malformed input is counted in stats.malformed. */
+  /**
+   * Feeds one captured segment. Never throws: malformed input is counted in stats.malformed (by the
+   * checks in #segment); an exception here is a bug, counted in stats.internalErrors.
+   */
   segment(seg: TcpSegment): void {
     try {
       this.#segment(seg);
-    } catch {
-      this.#stats.malformed++;
+    } catch (err) {
+      this.#shared.internalErrors.record(err, 'tcp reassembly');
     }
   }
 
@@ -194,8 +191,8 @@ export class TcpAssembler {
     const open = (full: ConnectionInfo): StreamHandler => {
       try {
         return this.#factory.open(full);
-      } catch {
-        this.#stats.dissectionErrors++;
+      } catch (err) {
+        countThrown(err, this.#stats, this.#shared.internalErrors, 'stream factory open');
         return DISCARDING_HANDLER;
       }
     };

@@ -5,6 +5,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../ip/packet.ts';
 import type { CaptureStats } from '../stats.ts';
+import { countThrown, type InternalErrors } from '../thrown-errors.ts';
 import { HalfStream } from './half-stream.ts';
 import { seqAdd, seqDiff } from './sequence.ts';
 
@@ -12,9 +13,18 @@ import { seqAdd, seqDiff } from './sequence.ts';
 const MAX_AHEAD_BYTES = 2 ** 30;
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from './stream.ts';
 
+/** Where a connection's bytes go once its handler failed, or when no handler could be opened. */
+export const DISCARDING_HANDLER: StreamHandler = Object.freeze({
+  data(): void {},
+  gap(): void {},
+  end(): void {},
+  close(): void {},
+});
+
 /** State shared by all connections of one assembler (one per capture run, never global). */
 export interface ReassemblyShared {
   readonly stats: CaptureStats;
+  readonly internalErrors: InternalErrors;
   /** Out-of-order bytes held by all connections, for the global cap. */
   bufferedBytesTotal: number;
   /** Connections holding out-of-order bytes: the global cap picks its victim among these. */
@@ -24,7 +34,8 @@ export interface ReassemblyShared {
 export class TcpConnection {
   readonly key: string;
   readonly info: ConnectionInfo;
-  readonly #handler: StreamHandler;
+  /** Replaced by DISCARDING_HANDLER once it throws: the connection is dropped. */
+  #handler: StreamHandler;
   readonly #shared: ReassemblyShared;
   readonly #halves: readonly [HalfStream, HalfStream] = [new HalfStream(), new HalfStream()];
   /** Out-of-order bytes held by both directions. */
@@ -150,10 +161,26 @@ export class TcpConnection {
     if (this.closed) return;
     for (const dir of [0, 1] as const) this.#flush(dir, this.#halves[dir]);
     this.closed = true;
+    this.#closeHandler(reason, tsUs);
+  }
+
+  /**
+   * The handler threw: count it (bad input or a bug), let it emit what it still can, and send the
+   * rest of this connection nowhere. Reassembly itself goes on, so the connection stays tracked.
+   */
+  #handlerFailed(err: unknown, call: string, tsUs: number): void {
+    countThrown(err, this.#shared.stats, this.#shared.internalErrors, `stream handler ${call}`);
+    this.#closeHandler('dropped', tsUs);
+  }
+
+  /** The handler's one `close`; nothing reaches it afterwards. */
+  #closeHandler(reason: CloseReason, tsUs: number): void {
+    const handler = this.#handler;
+    this.#handler = DISCARDING_HANDLER;
     try {
-      this.#handler.close(reason, tsUs);
-    } catch {
-      this.#shared.stats.dissectionErrors++;
+      handler.close(reason, tsUs);
+    } catch (err) {
+      countThrown(err, this.#shared.stats, this.#shared.internalErrors, 'stream handler close');
     }
   }
 
@@ -250,8 +277,8 @@ export class TcpConnection {
     half.nextSeq = target;
     try {
       this.#handler.gap(dir, lost, tsUs);
-    } catch {
-      stats.dissectionErrors++;
+    } catch (err) {
+      this.#handlerFailed(err, 'gap', tsUs);
     }
     this.#drain(dir, half, tsUs);
     this.#checkEnd(dir, half, tsUs);
@@ -273,8 +300,8 @@ export class TcpConnection {
     if (half.pending.length > 0) this.#dropAll(half);
     try {
       this.#handler.end(dir, tsUs);
-    } catch {
-      this.#shared.stats.dissectionErrors++;
+    } catch (err) {
+      this.#handlerFailed(err, 'end', tsUs);
     }
   }
 
@@ -302,8 +329,8 @@ export class TcpConnection {
   #data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     try {
       this.#handler.data(dir, bytes, tsUs);
-    } catch {
-      this.#shared.stats.dissectionErrors++;
+    } catch (err) {
+      this.#handlerFailed(err, 'data', tsUs);
     }
   }
 

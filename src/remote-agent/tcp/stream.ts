@@ -30,8 +30,14 @@ export interface ConnectionInfo {
   readonly sequenceAt?: (dir: Direction, offset: number) => number | undefined;
 }
 
-export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end-of-capture';
+/** `dropped`: the handler threw (a protocol violation or a bug); the rest of the connection is ignored. */
+export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end-of-capture' | 'dropped';
 
+/**
+ * A handler may throw ProtocolViolation (../thrown-errors.ts) on bytes that break its protocol;
+ * anything else it throws is counted as a bug. Either way the connection is closed ('dropped') and
+ * its further bytes are ignored.
+ */
 export interface StreamHandler {
   /** In-order bytes of one direction. The view is only valid during the call: copy what you keep. */
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void;

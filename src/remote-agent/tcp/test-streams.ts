@@ -28,8 +28,8 @@ export class RecordingFactory implements StreamFactory {
   readonly infos: ConnectionInfo[] = [];
   /** Raw byte views received, to check the hot path passes the caller's view through. */
   readonly views: Uint8Array[] = [];
-  /** When set, every `data` call throws after recording (a buggy dissector). */
-  throwOnData = false;
+  /** When set, every `data` call throws this after recording (a buggy dissector, or a violation). */
+  throwOnData: (() => Error) | null = null;
 
   open(conn: ConnectionInfo): StreamHandler {
     this.infos.push(conn);
@@ -45,7 +45,7 @@ export class RecordingFactory implements StreamFactory {
         afterClose('data');
         views.push(bytes);
         events.push(`${id} data ${dir} ${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}`);
-        if (this.throwOnData) throw new Error('dissector bug');
+        if (this.throwOnData !== null) throw this.throwOnData();
       },
       gap: (dir: Direction, lostBytes: number, _tsUs: number): void => {
         afterClose('gap');

@@ -103,6 +103,11 @@ export interface StatsFrame {
    * undissectedFrom(), which drops what does not look right.
    */
   readonly undissected?: UndissectedCounts;
+  /**
+   * Exceptions that were bugs in the agent, not bad input (each dropped one connection; the first of
+   * each kind also came as an INTERNAL_ERROR warning). Absent from agents before it.
+   */
+  readonly internalErrors?: number;
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;
@@ -132,7 +137,9 @@ export type NoticeCode =
   | 'FFI_UNAVAILABLE'
   | 'CAPTURE_INPUT'
   | 'USAGE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A bug met while dissecting (the capture goes on): one per distinct throw site, with its stack. */
+  | 'INTERNAL_ERROR';
 
 /** `warning`: the agent goes on. `error`: the agent stops after writing it (exit code 1 or 2). */
 export interface NoticeFrame {

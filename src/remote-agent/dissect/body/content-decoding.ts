@@ -39,8 +39,11 @@ export function decodeContent(input: Uint8Array, codings: readonly string[], max
     for (let i = codings.length - 1; i >= 0; i--) bytes = decodeOne(bytes, codings[i], maxOutputLength);
     return { ok: true, bytes };
   } catch (err) {
+    // zlib reports corrupt or over-long input with a string code (Z_DATA_ERROR, ERR_BUFFER_TOO_LARGE):
+    // that is bad input. Anything else is a bug and goes up to be counted as one.
     const code = (err as { code?: unknown }).code;
-    return { ok: false, reason: typeof code === 'string' ? code : String(err) };
+    if (typeof code !== 'string') throw err;
+    return { ok: false, reason: code };
   }
 }
 

@@ -105,11 +105,11 @@ export class StreamGuess {
   }
 }
 
-/** A sniffer must not throw (contract); a buggy one must not take the capture down either. */
+/**
+ * A sniffer must not throw (contract): one that does is a bug, so it is not hidden as "no" here but
+ * surfaces where the stage catches bugs (the TCP connection or the UDP flow table's caller) and is
+ * counted as an internal error there (src/remote-agent/thrown-errors.ts).
+ */
 function safeSniff(s: ProtocolSniffer, prefix: Uint8Array, direction: SniffDirection): SniffResult {
-  try {
-    return s.sniff(prefix, direction);
-  } catch {
-    return 'no';
-  }
+  return s.sniff(prefix, direction);
 }
