@@ -6,7 +6,7 @@
  */
 import type { Entry } from '../model/entry.ts';
 import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type Dissector, type EntryMeta } from './dissect/dissector.ts';
-import { guessDatagram, UNKNOWN_PROTOCOL } from './dissect/guess/index.ts';
+import { guessDatagram, UNKNOWN_PROTOCOL, type ProtocolSniffer } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
@@ -23,6 +23,8 @@ export interface CapturePipelineOptions {
   readonly udp?: Partial<UdpFlowLimits>;
   /** The dissectors to choose from (default: every registered one). */
   readonly dissectors?: readonly Dissector[];
+  /** The sniffers that name UDP flows (default: every registered datagram sniffer). */
+  readonly datagramSniffers?: readonly ProtocolSniffer[];
   /** Where bugs surfacing in reassembly or a dissector are reported (default: only counted). */
   readonly internalErrors?: InternalErrors;
 }
@@ -53,7 +55,7 @@ export class CapturePipeline implements CaptureSink {
     // The first datagram names the flow; its sender is taken for the client.
     const guessFlow = (first: UdpDatagram): string => {
       try {
-        return guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort]);
+        return guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort], options.datagramSniffers);
       } catch (err) {
         // A sniffer that throws is a bug, not bad input: counted apart, the flow stays "unknown".
         internalErrors.record(err, 'udp datagram guess');

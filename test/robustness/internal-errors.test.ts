@@ -12,6 +12,7 @@ import { formatSummary } from '../../cmd/read.ts';
 import type { Entry } from '../../src/model/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
 import type { Dissector, DissectorStream } from '../../src/remote-agent/dissect/dissector.ts';
+import { DATAGRAM_SNIFFERS, type ProtocolSniffer } from '../../src/remote-agent/dissect/guess/index.ts';
 import { http1Dissector } from '../../src/remote-agent/dissect/http1/index.ts';
 import { ProtocolViolation } from '../../src/remote-agent/thrown-errors.ts';
 import type { Direction } from '../../src/remote-agent/tcp/stream.ts';
@@ -114,4 +115,32 @@ test('a ProtocolViolation thrown by a dissector is bad input: a dissection error
   assert.equal(stats.malformed, clean.result.stats.malformed);
   assert.deepEqual(violating.result.warnings.filter((w) => w.code === 'INTERNAL_ERROR'), []);
   assert.doesNotMatch(formatSummary(stats), /internal errors/);
+});
+
+test('a protocol guess that throws on a UDP flow is an internal error, reported once; the flow is counted as unknown, the rest of the capture is named as before', async () => {
+  const file = join(import.meta.dirname, '../fixtures/undissected/dns.pcap');
+  const readDns = async (datagramSniffers?: readonly ProtocolSniffer[]): Promise<ReadResult> =>
+    readCaptures([{ label: file, chunks: createReadStream(file) }], () => {}, datagramSniffers === undefined ? {} : { datagramSniffers });
+  const clean = await readDns();
+  const dnsFlows = clean.stats.undissected.udpFlows['dns'] ?? 0;
+  assert.ok(dnsFlows >= 1, `the DNS capture has ${dnsFlows} UDP flows: the test needs one`);
+  // A sniffer with a real bug on the first flow only: it keeps state it never set up for the rest.
+  let flowsSeen = 0;
+  const buggy: ProtocolSniffer = {
+    ...DATAGRAM_SNIFFERS[0]!,
+    sniff(prefix, direction) {
+      flowsSeen++;
+      if (flowsSeen === 1) typeErrorBug();
+      return DATAGRAM_SNIFFERS[0]!.sniff(prefix, direction);
+    },
+  };
+  const cursed = await readDns([buggy]);
+  assert.equal(cursed.stats.internalErrors, 1);
+  assert.equal(clean.stats.internalErrors, 0);
+  const reports = cursed.warnings.filter((w) => w.code === 'INTERNAL_ERROR');
+  assert.equal(reports.length, 1);
+  assert.match(reports[0]!.message, /^internal error \(a bug: please report\) in udp datagram guess: TypeError: /);
+  assert.equal(cursed.stats.undissected.udpFlows['unknown'], 1, 'the flow the bug met is unknown');
+  assert.equal(cursed.stats.undissected.udpFlows['dns'] ?? 0, dnsFlows - 1, 'the other flows are still named');
+  assert.deepEqual(cursed.stats.undissected.connections, clean.stats.undissected.connections, 'DNS over TCP is still named');
 });
