@@ -4,8 +4,8 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
+import { pushdownSafe } from '../src/kfl/pushdown.ts';
 import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
-import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
