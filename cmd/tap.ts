@@ -4,8 +4,8 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
+import { pushdownSafe } from '../src/kfl/pushdown.ts';
 import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
-import { pushdownSafe } from '../src/kube/filter-pushdown.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
@@ -94,7 +94,8 @@ export interface ValidatedTap {
   readonly durationMs: number | null;
   readonly count: number | null;
   readonly timeoutMs: number;
-  readonly maxBody: string | undefined;
+  /** --max-body in bytes, when given. */
+  readonly maxBody: number | undefined;
   /** --max-memory in bytes (whole MiB), when given. */
   readonly maxMemoryBytes: number | undefined;
   readonly filter: CompiledFilter | undefined;
@@ -129,11 +130,11 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   const durationMs = args.duration === undefined ? null : durationFlag('--duration', args.duration, '30s, 5m, 1h');
   if (args.count !== undefined && (!Number.isInteger(args.count) || args.count <= 0)) usage(`--count ${args.count} must be a whole number above 0`);
   const timeoutMs = durationFlag('--timeout', args.timeout, '60s, 2m');
-  let maxBody: string | undefined;
+  let maxBody: number | undefined;
   if (args.maxBody !== undefined) {
     const parsed = parseMaxBody(args.maxBody);
     if (!parsed.ok) usage(parsed.message);
-    maxBody = String(parsed.bytes);
+    maxBody = parsed.bytes;
   }
   if (args.selector !== undefined) {
     const selector = checkLabelSelector(args.selector);

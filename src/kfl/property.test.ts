@@ -12,38 +12,10 @@ import { compileTree } from './compile.ts';
 import { compileKfl } from './index.ts';
 import { lex } from './lexer.ts';
 import { parse } from './parser.ts';
+import { randomTokens, rng } from './random-queries.ts';
 import { httpEntry } from './test-entries.ts';
 
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const TOKENS = [
-  'http', 'dns', 'grpc', 'tls', 'and', 'or', 'not', '&&', '||', '!', '==', '!=', '<', '<=', '>', '>=', 'in', '(', ')',
-  '[', ']', ',', '.', '..', '*', '-', '+', '/', '%', '[*]', 'request', 'response', 'status', 'headers', '"Accept"',
-  'request.headers["accept"]', 'response.status', 'status_code', 'namespaces', 'src.pod.name', '.json()', '.size()',
-  '.startsWith("a")', '.matches(r"a+")', 'r"4.*"', 'r"("', '"x"', "'y'", '"\\u00e9"', '"\\u12"', '0', '-1', '3.5',
-  '1e3', 'true', 'false', 'nil', 'null', 'size(', 'len(', 'map_get(', 'limit(', 'redact(', 'datetime(', 'duration(',
-  'now()', 'hours(', '"5m"', '"request.path"', 'foo(', '..name', 'a', 'b', '@', '=', '&', '|', '"unterminated',
-  '\n', '   ', '#', '\\', '`raw`', 'r`x`',
-];
-
 const VALID_CODES = new Set(['KFL_SYNTAX', 'KFL_UNKNOWN_FUNCTION', 'KFL_BAD_ARGUMENTS', 'KFL_BAD_REGEX', 'KFL_BAD_LITERAL']);
-
-function randomTokens(next: () => number): string {
-  const n = 1 + Math.floor(next() * 14);
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) parts.push(TOKENS[Math.floor(next() * TOKENS.length)]!);
-  return parts.join(next() < 0.5 ? ' ' : '');
-}
 
 function randomString(next: () => number): string {
   const n = Math.floor(next() * 40);

@@ -14,14 +14,14 @@ test('the agent command carries the filter, redaction, body size and memory boun
   const dir = '/tmp/kubectl-shark-shark-ab12c';
   assert.deepEqual(agentCommand(dir, { redact: true }), ['node', `${dir}/agent.js`, 'capture', '--iface=any']);
   assert.deepEqual(agentCommand(dir, { redact: true, maxMemoryMb: 147 }).slice(-1), ['--max-memory=147']);
-  assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: '1024' }), [
+  assert.deepEqual(agentCommand(dir, { redact: false, filter: 'http and response.status >= 500', maxBody: 1024 }), [
     'node',
     `${dir}/agent.js`,
     'capture',
     '--iface=any',
     '--filter=http and response.status >= 500',
-    '--no-redact',
     '--max-body=1024',
+    '--no-redact',
   ]);
 });
 
@@ -108,10 +108,10 @@ test('as root in another group without CAP_CHOWN (a pod-level runAsGroup with ca
   assert.equal(statSync(join(dir, 'agent.js')).gid, 3000, 'owned by the group it runs as: tar did not try to restore group 0');
 });
 
-test('--redact-keys goes to the agent as one --name=value argument, which the agent parses back', () => {
+test('--redact-keys goes to the agent as one --name=value argument per name, which the agent parses back', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
   const cmd = agentCommand(dir, { redact: true, redactKeys: ['-tenant', 'ssn'] });
-  assert.deepEqual(cmd.slice(4), ['--redact-keys=-tenant,ssn']);
+  assert.deepEqual(cmd.slice(4), ['--redact-keys=-tenant', '--redact-keys=ssn']);
   const parsed = parseAgentArgs(cmd.slice(2));
   assert.equal(parsed.kind, 'run');
   assert.deepEqual(parsed.kind === 'run' ? parsed.args.redactKeys : [], ['-tenant', 'ssn'], 'a key starting with "-" is not taken for a flag');
@@ -130,7 +130,7 @@ test('the agent is started as the first OOM victim, its arguments passed through
 test('values that look like flags reach the agent as values: its own parser reads back what was built', () => {
   const hostile = ['-1 < response.status', '--no-redact', '-h', '--filter=x', '= ==', ' -x', '-'];
   for (const filter of hostile) {
-    const argv = agentCommand('/d', { redact: true, filter, maxBody: '64k' });
+    const argv = agentCommand('/d', { redact: true, filter, maxBody: 65536 });
     const parsed = parseAgentArgs(argv.slice(2));
     assert.equal(parsed.kind, 'run', `${JSON.stringify(filter)}: ${parsed.kind === 'usage-error' ? parsed.message : parsed.kind}`);
     if (parsed.kind !== 'run') continue;

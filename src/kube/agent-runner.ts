@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { agentFlagArgv } from '../model/agent-flags.ts';
 import { SharkError } from '../model/errors.ts';
 import { LineSplitter, type LineEvents } from '../remote-agent/wire/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, maxFrameLineBytes, parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
@@ -28,8 +29,8 @@ export interface AgentArgs {
   readonly redact: boolean;
   /** Added to the agent's default sensitive names (`--redact-keys`). */
   readonly redactKeys?: readonly string[] | undefined;
-  /** Bytes, as a decimal string; the agent's default when absent. */
-  readonly maxBody?: string | undefined;
+  /** Body bytes kept per message (`--max-body`); the agent's default when absent. */
+  readonly maxBody?: number | undefined;
   /** The agent's --max-memory, MiB (sized per pod by tap; the agent's default when absent). */
   readonly maxMemoryMb?: number | undefined;
 }
@@ -112,22 +113,21 @@ export function runAgentCommand(dir: string, command: readonly string[]): string
   return podShellCommand(RUN_SCRIPT, [dir, ...command]);
 }
 
-/**
- * One option with its value as a single argument. A value in its own argument is taken for a flag
- * when it starts with "-" (a KFL filter such as `-1 < response.status`): the agent would refuse it.
- */
-export function optionArg(name: string, value: string): string {
-  return `--${name}=${value}`;
-}
-
+/** The agent's command line, built from the one agent-flag schema the agent parses it with. */
 export function agentCommand(dir: string, a: AgentArgs): string[] {
-  const cmd = ['node', `${dir}/agent.js`, 'capture', optionArg('iface', 'any')];
-  if (a.filter !== undefined && a.filter !== '') cmd.push(optionArg('filter', a.filter));
-  if (!a.redact) cmd.push('--no-redact');
-  if (a.redactKeys !== undefined && a.redactKeys.length > 0) cmd.push(optionArg('redact-keys', a.redactKeys.join(',')));
-  if (a.maxBody !== undefined) cmd.push(optionArg('max-body', a.maxBody));
-  if (a.maxMemoryMb !== undefined) cmd.push(optionArg('max-memory', String(a.maxMemoryMb)));
-  return cmd;
+  return [
+    'node',
+    `${dir}/agent.js`,
+    'capture',
+    ...agentFlagArgv({
+      iface: 'any',
+      filter: a.filter === '' ? undefined : a.filter,
+      'no-redact': !a.redact,
+      'redact-keys': a.redactKeys,
+      'max-body': a.maxBody,
+      'max-memory': a.maxMemoryMb,
+    }),
+  ];
 }
 
 /** Exit code of an exec from its channel-3 Status (0 on Success, -1 when it carries none). */
@@ -291,7 +291,7 @@ export class AgentRun {
     let errorMessage: string | null = null;
     // Bounded: a line that never ends (a broken or hostile container) costs at most one frame's
     // worth. The agent's default --max-body (64 KiB) is far below the bound's 16 MiB floor.
-    const maxLine = maxFrameLineBytes(Number(args.maxBody ?? 0));
+    const maxLine = maxFrameLineBytes(args.maxBody ?? 0);
     const stdout = new LineStream(maxLine, {
       line: (line) => {
         const frame = parseAgentLine(line);

@@ -86,7 +86,7 @@ test('flags are checked before the cluster is touched', () => {
   const ok = validateTapArgs({ ...base, duration: '2m', count: 5, maxBody: '1KiB', filter: 'http' }, false);
   assert.equal(ok.durationMs, 120_000);
   assert.equal(ok.count, 5);
-  assert.equal(ok.maxBody, '1024');
+  assert.equal(ok.maxBody, 1024);
   assert.equal(ok.maxMemoryBytes, undefined, 'sized per pod unless given');
   const MiB = 2 ** 20;
   assert.equal(validateTapArgs({ ...base, maxMemory: '150' }, false).maxMemoryBytes, 150 * MiB, 'a plain number is MiB');

@@ -64,6 +64,9 @@ test('bad usage is a value with a message naming the flag', () => {
     [['capture', '--max-body', 'lots'], /--max-body/],
     [['capture', '--max-memory', '10'], /--max-memory.*at least 96/],
     [['capture', '--idle-exit', '-1'], /--idle-exit/],
+    // An empty number is not 0 (Number('') is): it would have meant "never exit".
+    [['capture', '--idle-exit='], /--idle-exit: not a number/],
+    [['capture', '--max-memory= '], /--max-memory: not a number/],
     [['capture', '--iface', 'a/b'], /--iface/],
   ];
   for (const [argv, re] of cases) {

@@ -1,10 +1,12 @@
 /**
- * Command line of the agent: `node agent.js capture [flags]`. node:util's parseArgs, not yargs:
- * the agent is uploaded into every tapped pod, so every kilobyte of the bundle counts.
+ * Command line of the agent: `node agent.js capture [flags]`. The flags are defined once in
+ * src/model/agent-flags.ts (the CLI builds the argv from the same schema); here they become the
+ * settings the Agent runs with, with the agent's own range checks. node:util's parseArgs, not
+ * yargs: the agent is uploaded into every tapped pod, so every kilobyte of the bundle counts.
  */
-import { parseArgs } from 'node:util';
 import type { AgentSettings } from './agent.ts';
-import { DEFAULT_AGENT_MEMORY_BYTES, MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
+import { MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
+import { agentFlagsHelp, parseAgentFlags } from '../../model/agent-flags.ts';
 import { splitKeyList } from '../redact/index.ts';
 
 /** The flags as the agent takes them: where to capture, and the settings the Agent runs with. */
@@ -25,80 +27,42 @@ Captures TCP traffic of this network namespace and writes entries as NDJSON fram
 (protocol: docs/agent-protocol.md). Control frames are read from stdin; stdin EOF stops the agent.
 
 Options:
-  --iface NAME          interface to capture, or "any" (default: any)
-  --pcap FILE|-         read a pcap/pcapng file (or stdin) instead of capturing live
-  --filter KFL          send only entries matching this filter
-  --max-body BYTES      body bytes kept per message, e.g. 65536, 64k, 1m (default: 64k)
-  --no-redact           send sensitive values as captured (redaction is on by default)
-  --redact-keys a,b     more sensitive names, added to the default list
-  --max-memory MB       memory bound of the agent (default: ${DEFAULT_AGENT_MEMORY_BYTES / 1048576}, at least ${MIN_AGENT_MEMORY_BYTES / 1048576})
-  --idle-exit SECONDS   exit when the reader has taken nothing for this long; 0 = never (default: 120)
-  --stats-interval MS   how often stats frames are written (default: 1000)
-  -h, --help            show this help
+${agentFlagsHelp()}
 `;
 
 export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        iface: { type: 'string', default: 'any' },
-        pcap: { type: 'string' },
-        filter: { type: 'string' },
-        'max-body': { type: 'string', default: '64k' },
-        'no-redact': { type: 'boolean', default: false },
-        'redact-keys': { type: 'string', multiple: true, default: [] },
-        'max-memory': { type: 'string', default: String(DEFAULT_AGENT_MEMORY_BYTES / 1048576) },
-        'idle-exit': { type: 'string', default: '120' },
-        'stats-interval': { type: 'string', default: '1000' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    return { kind: 'usage-error', message: err instanceof Error ? err.message : String(err) };
-  }
+  const parsed = parseAgentFlags(argv);
+  if (!parsed.ok) return { kind: 'usage-error', message: parsed.message };
+  if (parsed.help) return { kind: 'help', text: AGENT_USAGE };
   const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help', text: AGENT_USAGE };
   if (positionals.length !== 1 || positionals[0] !== 'capture') {
     return { kind: 'usage-error', message: `expected the command "capture", got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}` };
   }
-  const maxBody = parseBytes(values['max-body']);
-  if (maxBody === null) return { kind: 'usage-error', message: `--max-body: not a byte size: ${JSON.stringify(values['max-body'])} (e.g. 65536, 64k, 1m)` };
-  const maxMemoryMb = Number(values['max-memory']);
-  if (!Number.isFinite(maxMemoryMb) || maxMemoryMb * 1048576 < MIN_AGENT_MEMORY_BYTES) {
-    return { kind: 'usage-error', message: `--max-memory: expected megabytes, at least ${MIN_AGENT_MEMORY_BYTES / 1048576}; got ${JSON.stringify(values['max-memory'])}` };
+  const maxMemoryMb = values['max-memory'];
+  if (maxMemoryMb * 1048576 < MIN_AGENT_MEMORY_BYTES) {
+    return { kind: 'usage-error', message: `--max-memory: expected megabytes, at least ${MIN_AGENT_MEMORY_BYTES / 1048576}; got ${maxMemoryMb}` };
   }
-  const idle = Number(values['idle-exit']);
-  if (!Number.isFinite(idle) || idle < 0) return { kind: 'usage-error', message: `--idle-exit: expected seconds >= 0, got ${JSON.stringify(values['idle-exit'])}` };
-  const statsMs = Number(values['stats-interval']);
-  if (!Number.isInteger(statsMs) || statsMs < 50) return { kind: 'usage-error', message: `--stats-interval: expected milliseconds >= 50, got ${JSON.stringify(values['stats-interval'])}` };
-  const iface = values.iface;
+  const idle = values['idle-exit'];
+  if (idle < 0) return { kind: 'usage-error', message: `--idle-exit: expected seconds >= 0, got ${idle}` };
+  const statsMs = values['stats-interval'];
+  if (!Number.isInteger(statsMs) || statsMs < 50) return { kind: 'usage-error', message: `--stats-interval: expected milliseconds >= 50, got ${statsMs}` };
+  const iface = values.iface ?? 'any';
   if (iface === '' || iface.length > 15 || iface.includes('/')) {
     return { kind: 'usage-error', message: `--iface: not an interface name: ${JSON.stringify(iface)}` };
   }
-  const redactKeys = splitKeyList(values['redact-keys']);
   return {
     kind: 'run',
     args: {
       iface,
-      pcap: values.pcap ?? null,
-      filter: values.filter ?? null,
-      maxBodyBytes: maxBody,
+      pcap: values.pcap,
+      filter: values.filter,
+      maxBodyBytes: values['max-body'],
       redact: !values['no-redact'],
-      redactKeys,
+      // Commas still separate names, for people running the agent by hand (`--redact-keys a,b`).
+      redactKeys: splitKeyList(values['redact-keys']),
       maxMemoryBytes: Math.floor(maxMemoryMb * 1048576),
       idleExitMs: Math.round(idle * 1000),
       statsIntervalMs: statsMs,
     },
   };
-}
-
-function parseBytes(text: string): number | null {
-  const m = /^(\d+)([kKmM]?)$/.exec(text.trim());
-  if (!m) return null;
-  const unit = m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1048576 : 1;
-  return Number(m[1]) * unit;
 }
