@@ -91,7 +91,27 @@ function mixedRequests(count: number): Planned[] {
   return out;
 }
 
-test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, counters add up, stop exits 0', { skip, timeout: 150_000 }, async (t) => {
+/**
+ * Runs of this check the kernel spoiled: a capture ring that overflowed (counted by the agent as
+ * kernelDrops) loses packets no dissector can get back, so "every request once" cannot hold. That
+ * happens when the 2-core machine is busy with something else (CI's own writeback right after
+ * `npm ci`, other jobs); it is the ring's sizing that agent-live/backpressure measure, not this
+ * check. Such a run is reported and made again, at most this many times in all; any other failure
+ * fails at once, and the last attempt fails on drops too.
+ */
+const ATTEMPTS = 3;
+
+test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, counters add up, stop exits 0', { skip, timeout: 150_000 * ATTEMPTS }, async (t) => {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await captureOnce(t, attempt < ATTEMPTS);
+    if (outcome === 'checked') return;
+    t.diagnostic(`attempt ${attempt}: the kernel dropped packets (capture ring full while the machine was busy): trying again`);
+  }
+});
+
+type Context = { diagnostic(message: string): void };
+
+async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | 'kernel-drops'> {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);
@@ -149,6 +169,7 @@ test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, coun
         'an entry for every completed request',
       );
     } catch (err) {
+      if (mayRetry && (agent.lastStats()?.kernelDrops ?? 0) > 0) return 'kernel-drops';
       const gone = missing();
       assert.fail(`${gone.length} requests have no entry (first: ${gone.slice(0, 8).map((r) => `${r.method} ${r.path}`).join(', ')}); last stats ${JSON.stringify(agent.lastStats())}: ${String(err)}`);
     }
@@ -179,6 +200,7 @@ test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, coun
     const from = agent.frames.length;
     const stats = await agent.waitFor((f): f is StatsFrame => f.type === 'stats', 5000, 'a stats frame after the last entry', from);
     t.diagnostic(`stats: ${JSON.stringify(stats)}`);
+    if (mayRetry && stats.kernelDrops > 0) return 'kernel-drops';
     assert.ok(stats.entries >= REQUESTS, `stats.entries ${stats.entries}`);
     assert.equal(stats.sent, entryFrames(), 'stats.sent is the number of entry frames read');
     assert.equal(stats.dropped, 0, 'dropped');
@@ -204,7 +226,8 @@ test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, coun
       `final: ${final.packets} packets, ${(final.bytes / 1048576).toFixed(1)} MiB, ${final.entries} entries, ${final.sent} sent, ` +
         `malformed ${final.malformed}, gapBytes ${final.gapBytes}, rss ${(final.rssBytes / 1048576).toFixed(1)} MiB, notices: ${agent.notices().map((n) => n.code).join(',') || 'none'}`,
     );
+    return 'checked';
   } finally {
     await scope.close();
   }
-});
+}
