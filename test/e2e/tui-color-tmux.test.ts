@@ -28,9 +28,15 @@ const CASES: readonly Case[] = [
   { name: '--color always with TERM=dumb', env: { TERM: 'dumb' }, args: '--color always', coloured: true },
 ];
 
-for (const c of CASES) {
-  test(`TUI colour in tmux: ${c.name} -> ${c.coloured ? 'colour' : 'no colour'}`, { skip: hasTmux ? false : NO_TMUX }, async () => {
-    const pane = TmuxPane.start('color', 120, 30, `cd ${REPO_ROOT} && ${terminalEnv(c.env)} ${LAUNCHER} demo --speed 0 ${c.args ?? ''}`);
+/** The smallest terminal the TUI supports and a large one (issue 11's acceptance sizes). */
+const SIZES: readonly (readonly [number, number])[] = [
+  [80, 24],
+  [200, 50],
+];
+
+for (const c of CASES) for (const [columns, rows] of SIZES) {
+  test(`TUI colour in tmux at ${columns}x${rows}: ${c.name} -> ${c.coloured ? 'colour' : 'no colour'}`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+    const pane = TmuxPane.start('color', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv(c.env)} ${LAUNCHER} demo --speed 0 ${c.args ?? ''}`);
     try {
       // Rows on screen while the TUI runs: Ink draws live frames (in its CI mode it draws nothing
       // until it exits).
