@@ -61,16 +61,23 @@ export function useKeyRouter(mode: KeyMode, isActive: boolean, run: (command: Co
   // Every render knows the true mode; between renders the router's prediction stands in for it.
   const modeRef = useRef<KeyMode>(mode);
   modeRef.current = mode;
+  // Ink re-attaches the input handler in an effect, after the frame is on screen: a key typed in
+  // that window reaches the previous render's handler. Calling the latest render's run and onText
+  // through refs makes it act on what the screen shows (e.g. G right after m moves in the map).
+  const runRef = useRef(run);
+  runRef.current = run;
+  const onTextRef = useRef(onText);
+  onTextRef.current = onText;
   useInput(
     (input, key) => {
       let current = modeRef.current;
       for (const token of splitInput(input, key)) {
         const command = commandFor(current, token.input, token.key);
         if (command === undefined) {
-          onText(token.input, token.key, current);
+          onTextRef.current(token.input, token.key, current);
           continue;
         }
-        run(command);
+        runRef.current(command);
         current = modeAfter(current, command);
       }
       modeRef.current = current;
