@@ -30,8 +30,9 @@ const CURSED_BYTES = Buffer.from(`Host: ${CURSED_HOST}\r\n`, 'latin1');
 function cursedHttp1(fail: () => void): Dissector {
   return {
     id: 'http/1-cursed',
+    protocol: 'http',
     ports: http1Dissector.ports,
-    sniff: (prefix) => http1Dissector.sniff(prefix),
+    sniff: (prefix, direction) => http1Dissector.sniff(prefix, direction),
     open(conn, ctx): DissectorStream {
       const inner = http1Dissector.open(conn, ctx);
       return {

@@ -128,8 +128,9 @@ test('a stop control frame ends the agent with reason stop', async () => {
 /** The HTTP/1 dissector with a real bug on connections of odd index: a missing map key dereferenced. */
 const buggyHttp1: Dissector = {
   id: 'http/1-buggy',
+  protocol: 'http',
   ports: http1Dissector.ports,
-  sniff: (prefix) => http1Dissector.sniff(prefix),
+  sniff: (prefix, direction) => http1Dissector.sniff(prefix, direction),
   open(conn, ctx): DissectorStream {
     const inner = http1Dissector.open(conn, ctx);
     const perConnection = new Map<number, { bytes: number }>();

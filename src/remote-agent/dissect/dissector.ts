@@ -5,6 +5,7 @@
 import type { Entry } from '../../model/entry.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
+import type { SniffDirection } from './guess/sniffer.ts';
 
 export interface DissectOptions {
   /** Body bytes kept per message (after content decoding); sizes still count the whole body. */
@@ -47,12 +48,15 @@ export type SniffResult = 'match' | 'no' | 'more';
 
 export interface Dissector {
   readonly id: string;
+  /** `protocol.name` of the entries it emits: its descriptor's name (dissect/descriptors.ts). */
+  readonly protocol: string;
   /** Port hints only; detection is by content. */
   readonly ports: readonly number[];
   /**
    * Looks at the first bytes of one direction. Pure, never throws, reads a bounded prefix.
-   * 'more' means the prefix is too short to decide.
+   * 'more' means the prefix is too short to decide. `direction` is relative to the side taken
+   * for the client (known when the SYN was captured, else the assembler's best guess).
    */
-  sniff(prefix: Uint8Array): SniffResult;
+  sniff(prefix: Uint8Array, direction: SniffDirection): SniffResult;
   open(conn: ConnectionInfo, ctx: DissectContext): DissectorStream;
 }

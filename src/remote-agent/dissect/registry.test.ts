@@ -99,6 +99,7 @@ test('dissectors are tried in order with port hints first; a throwing sniff is a
   const opened: string[] = [];
   const fake = (id: string, ports: number[], answer: () => 'match' | 'no'): Dissector => ({
     id,
+    protocol: id,
     ports,
     sniff: answer,
     open: (): DissectorStream => {

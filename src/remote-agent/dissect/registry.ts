@@ -223,7 +223,7 @@ class UndecidedConnection implements StreamHandler {
     let allNo = true;
     for (const d of this.#order) {
       // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
-      const r = d.sniff(prefix);
+      const r = d.sniff(prefix, sniffDirection(dir));
       if (r === 'match') return this.#choose(d);
       if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
     }
