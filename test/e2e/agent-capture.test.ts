@@ -125,7 +125,8 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
     assert.equal(hello.iface, 'any');
     assert.equal(hello.filter, null);
     assert.equal(hello.redaction.enabled, true);
-    for (const cap of ['http/1.x', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    for (const cap of ['protocols', 'protocol-counts', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    assert.ok(hello.protocols?.includes('http'), `protocols ${JSON.stringify(hello.protocols)}`);
     // This test is about dissection: every request once. The agent yields the CPU to everything
     // else (nice 19, agent-yield.test.ts), and here the client, the server and this reader keep both
     // cores busy for a second: starved, the agent would catch up in one burst at the end and shed
