@@ -58,5 +58,14 @@ export interface Dissector {
    * for the client (known when the SYN was captured, else the assembler's best guess).
    */
   sniff(prefix: Uint8Array, direction: SniffDirection): SniffResult;
+  /**
+   * For protocols whose opening alone is ambiguous (RESP, PostgreSQL, ...; Zeek's
+   * requires-reverse-signature): after `sniff` matched one direction, the first bytes of the other
+   * direction (`direction` is theirs) must confirm before the connection is pinned. Until then it
+   * stays undecided (buffered, bounded); 'no', or 'more' past SNIFF_PREFIX_BYTES, refuses the
+   * dissector for this connection and the registry moves on to the next one or to the guess.
+   * Same rules as `sniff`: pure, never throws, bounded prefix.
+   */
+  confirmReply?(prefix: Uint8Array, direction: SniffDirection): SniffResult;
   open(conn: ConnectionInfo, ctx: DissectContext): DissectorStream;
 }

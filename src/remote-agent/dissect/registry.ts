@@ -2,6 +2,9 @@
  * Chooses a dissector per connection by content (ports are only hints for the order of tries),
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
  * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ * A dissector whose opening alone is ambiguous declares `confirmReply` (Zeek's
+ * requires-reverse-signature): its match waits, still undecided and bounded, for the other
+ * direction's first bytes; a refusal moves on to the next dissector, then to the guess.
  *
  * A connection no dissector takes is named by a guess of its protocol (guess/: TLS, HTTP/2, ...)
  * and counted once in `stats.undissected`, so traffic we cannot show is not mistaken for silence.
@@ -11,7 +14,7 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
+import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
@@ -31,6 +34,15 @@ const WINDOW_TAIL_BYTES = 1024;
  * many connections open at once.
  */
 export const MAX_UNDECIDED_BYTES = 64 * 1024 * 1024;
+
+/** Where a connection's sniffing stands after new bytes. */
+type SniffOutcome = 'pinned' | 'waiting' | 'more' | 'no';
+
+interface Waiting {
+  readonly dissector: Dissector;
+  /** The direction its `sniff` matched; the other one must confirm. */
+  readonly dir: Direction;
+}
 
 type Buffered =
   | { readonly kind: 'data'; readonly dir: Direction; readonly bytes: Uint8Array; readonly tsUs: number }
@@ -146,6 +158,10 @@ class UndecidedConnection implements StreamHandler {
    */
   #guess: StreamGuess | null | undefined;
   #sawBytes = false;
+  /** A dissector that matched one direction and waits for the other to confirm it (confirmReply). */
+  #waiting: Waiting | null = null;
+  /** Dissectors whose reply refused them on this connection (made on the first refusal). */
+  #refused: Set<Dissector> | null = null;
 
   constructor(conn: ConnectionInfo, order: readonly Dissector[], registry: DissectorRegistry) {
     this.#conn = conn;
@@ -217,30 +233,95 @@ class UndecidedConnection implements StreamHandler {
 
   /** `added`: the bytes this call brought (the guess keeps its own short prefix). */
   #decide(dir: Direction, added: Uint8Array, tsUs: number): void {
-    const parts = this.#prefix[dir];
-    const prefix = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#prefixLen[dir]);
-    if (parts.length > 1) this.#prefix[dir] = [prefix];
-    let allNo = true;
-    for (const d of this.#order) {
-      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
-      const r = d.sniff(prefix, sniffDirection(dir));
-      if (r === 'match') return this.#choose(d);
-      if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
-    }
+    const outcome = this.#waiting === null ? this.#sniff(dir) : this.#awaitReply(this.#waiting, dir);
+    if (outcome === 'pinned') return;
     // No dissector yet: does it look like a protocol we only count? From its start, stop looking.
     const guessed = this.#guessing()?.push(sniffDirection(dir), added);
+    // A dissector waits for the reply to confirm it: the guess only watches meanwhile.
+    if (outcome === 'waiting') return;
     if (guessed != null && guessed !== UNKNOWN_PROTOCOL && this.#conn.aIsClientKnown) {
       this.#abandon(false);
       return this.#countGuess();
     }
-    if (!allNo) return;
+    if (outcome === 'more') return;
     // With the SYN seen the stream starts at a message boundary: a 'no' is final.
     if (this.#conn.aIsClientKnown || this.#seen[dir] >= SNIFF_GIVE_UP_BYTES) {
       this.#abandon(false);
       if (this.#guess?.result != null) this.#countGuess();
       return;
     }
-    this.#slide(dir, prefix, tsUs);
+    this.#slide(dir, this.#prefixOf(dir), tsUs);
+  }
+
+  /** The prefix of one direction as one buffer (joined once, kept joined). */
+  #prefixOf(dir: Direction): Uint8Array {
+    const parts = this.#prefix[dir];
+    if (parts.length === 1) return parts[0]!;
+    const prefix = Buffer.concat(parts, this.#prefixLen[dir]);
+    this.#prefix[dir] = [prefix];
+    return prefix;
+  }
+
+  /**
+   * Asks the dissectors, in order, about this direction's prefix. A match pins the connection, or,
+   * for a dissector that wants the reply to confirm it, makes it the one waiting (if the reply is
+   * already here and refuses, the next dissector is asked).
+   */
+  #sniff(dir: Direction): SniffOutcome {
+    const prefix = this.#prefixOf(dir);
+    let allNo = true;
+    for (const d of this.#order) {
+      if (this.#refused?.has(d) === true) continue;
+      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
+      const r = d.sniff(prefix, sniffDirection(dir));
+      if (r === 'match') {
+        const verdict = d.confirmReply === undefined ? 'match' : this.#confirm(d, dir === 0 ? 1 : 0);
+        if (verdict === 'match') {
+          this.#choose(d);
+          return 'pinned';
+        }
+        if (verdict === 'more') {
+          this.#waiting = { dissector: d, dir };
+          return 'waiting';
+        }
+        this.#refuse(d);
+        continue;
+      }
+      if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
+    }
+    return allNo ? 'no' : 'more';
+  }
+
+  /** Bytes came while `w` waits for its confirmation; on a refusal both directions are asked again. */
+  #awaitReply(w: Waiting, dir: Direction): SniffOutcome {
+    let verdict: SniffResult;
+    if (dir !== w.dir) verdict = this.#confirm(w.dissector, dir);
+    // More of what it matched: wait on, but not past the bytes a mid-connection sniff may read.
+    else verdict = this.#prefixLen[dir] <= SNIFF_GIVE_UP_BYTES ? 'more' : 'no';
+    if (verdict === 'match') {
+      this.#choose(w.dissector);
+      return 'pinned';
+    }
+    if (verdict === 'more') return 'waiting';
+    this.#refuse(w.dissector);
+    const other = dir === w.dir ? null : this.#sniff(w.dir);
+    if (other === 'pinned' || other === 'waiting') return other;
+    const here = this.#sniff(dir);
+    return here === 'more' && other === 'no' ? 'no' : here;
+  }
+
+  /** What `d.confirmReply` says of the bytes seen so far in `replyDir`; 'no' once past the sniff prefix. */
+  #confirm(d: Dissector, replyDir: Direction): SniffResult {
+    if (this.#prefixLen[replyDir] === 0) return 'more';
+    const reply = this.#prefixOf(replyDir);
+    const r = d.confirmReply!(reply, sniffDirection(replyDir));
+    return r === 'more' && reply.length >= SNIFF_PREFIX_BYTES ? 'no' : r;
+  }
+
+  /** `d` is not this connection's dissector (its reply did not confirm it): never asked again here. */
+  #refuse(d: Dissector): void {
+    if (this.#waiting?.dissector === d) this.#waiting = null;
+    (this.#refused ??= new Set()).add(d);
   }
 
   /** No dissector will take this connection: drop what is buffered and ignore the rest. */
