@@ -5,6 +5,7 @@ import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
 import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
+import { formatViolations } from '../src/model/protocol-violations.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
@@ -53,6 +54,7 @@ function openInput(file: string): CaptureInput {
 }
 
 export function formatSummary(stats: CaptureStats): string {
+  const violations = formatViolations(stats.protocolViolations);
   return (
     `read: ${stats.packets} packets, ${stats.bytes} bytes, ${stats.connections} connections, ` +
     `${stats.entries} entries, ${stats.unpairedRequests} unpaired requests, ` +
@@ -62,6 +64,7 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.expiredConnections > 0 ? `, ${stats.expiredConnections} connections expired` : '') +
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
     (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '') +
+    (violations === '' ? '' : `, ${violations}`) +
     (stats.internalErrors > 0 ? `, ${stats.internalErrors} internal errors (a bug: please report)` : '') +
     (hasUndissected(stats.undissected) ? `; not dissected: ${formatUndissected(stats.undissected)}` : '')
   );

@@ -1,4 +1,4 @@
-import { emptyUndissected, type UndissectedCounts } from '../model/undissected.ts';
+import { emptyUndissected, type ProtocolCounts, type UndissectedCounts } from '../model/undissected.ts';
 
 /**
  * Counters of what the pipeline saw and what it had to drop. Every stage increments the ones it
@@ -38,6 +38,11 @@ export interface CaptureStats {
    * connections a dissector gave up with a ProtocolViolation (thrown-errors.ts).
    */
   dissectionErrors: number;
+  /**
+   * Of those, by the protocol of the dissector the connection was pinned to (protocol-counters.ts);
+   * a null-prototype record keyed by the dissectors' protocol names.
+   */
+  readonly protocolViolations: ProtocolCounts;
   /** Exceptions that were bugs, not bad input (thrown-errors.ts); each dropped its connection. */
   internalErrors: number;
   /** Entries released out of timestamp order because the reorder buffer was full. */
@@ -68,6 +73,7 @@ export function newCaptureStats(): CaptureStats {
     unpairedRequests: 0,
     orphanResponses: 0,
     dissectionErrors: 0,
+    protocolViolations: Object.create(null) as ProtocolCounts,
     internalErrors: 0,
     reorderOverflow: 0,
     oversizedLines: 0,

@@ -372,6 +372,7 @@ export class Agent {
       gapBytes: s.gapBytes,
       undissected: s.undissected,
       internalErrors: s.internalErrors,
+      protocolViolations: s.protocolViolations,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,

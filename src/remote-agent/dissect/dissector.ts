@@ -3,6 +3,7 @@
  * A dissector turns the two byte streams of one connection into entries.
  */
 import type { Entry } from '../../model/entry.ts';
+import { countViolation } from '../protocol-counters.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
 import type { SniffDirection } from './guess/sniffer.ts';
@@ -32,10 +33,34 @@ export interface EntryMeta {
   readonly requestSeq?: number;
 }
 
-export interface DissectContext {
+/** What every dissector of a capture shares: given to the registry. */
+export interface SharedDissectContext {
   readonly options: DissectOptions;
   readonly stats: CaptureStats;
   emit(entry: Entry, meta: EntryMeta): void;
+}
+
+/** What one dissector is given: the shared context, and counters kept under its protocol. */
+export interface DissectContext extends SharedDissectContext {
+  /**
+   * A message broke the protocol's grammar and the parser resynchronised after it (bad input, not
+   * a bug): counted in `stats.dissectionErrors` and under this dissector's protocol.
+   */
+  violation(): void;
+}
+
+/** The context of the dissectors of one protocol (the registry makes one per dissector). */
+export function dissectContextFor(shared: SharedDissectContext, protocol: string): DissectContext {
+  const stats = shared.stats;
+  return {
+    options: shared.options,
+    stats,
+    emit: (entry, meta) => shared.emit(entry, meta),
+    violation: () => {
+      stats.dissectionErrors++;
+      countViolation(stats, protocol);
+    },
+  };
 }
 
 /** A StreamHandler that also tells the orderer how far back its unfinished entries start. */

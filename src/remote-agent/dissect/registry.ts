@@ -14,7 +14,9 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import type { DissectContext, Dissector, DissectorStream, SniffResult } from './dissector.ts';
+import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type SharedDissectContext, type SniffResult } from './dissector.ts';
+import { countViolation } from '../protocol-counters.ts';
+import { ProtocolViolation } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
@@ -50,8 +52,10 @@ type Buffered =
   | { readonly kind: 'end'; readonly dir: Direction; readonly tsUs: number };
 
 export class DissectorRegistry implements StreamFactory {
-  readonly #ctx: DissectContext;
+  readonly #ctx: SharedDissectContext;
   readonly #dissectors: readonly Dissector[];
+  /** Each dissector's context: its violations are counted under its protocol. */
+  readonly #contexts: Map<Dissector, DissectContext>;
   readonly #live = new Set<DissectorStream>();
   readonly #undecided = new Set<UndecidedConnection>();
   /** Latest capture time seen by any connection. */
@@ -59,9 +63,10 @@ export class DissectorRegistry implements StreamFactory {
   /** Bytes buffered by all undecided connections. */
   #undecidedBytes = 0;
 
-  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
+  constructor(ctx: SharedDissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
     this.#ctx = ctx;
     this.#dissectors = dissectors;
+    this.#contexts = new Map(dissectors.map((d) => [d, dissectContextFor(ctx, d.protocol)]));
   }
 
   open(conn: ConnectionInfo): StreamHandler {
@@ -123,10 +128,19 @@ export class DissectorRegistry implements StreamFactory {
     if (tsUs > this.#nowUs) this.#nowUs = tsUs;
   }
 
+  /**
+   * @internal `err` came out of a stream pinned to `d`: a ProtocolViolation is counted under its
+   * protocol (reassembly, which catches it, counts it in dissectionErrors and drops the connection).
+   */
+  thrownBy(d: Dissector, err: unknown): unknown {
+    if (err instanceof ProtocolViolation) countViolation(this.#ctx.stats, d.protocol);
+    return err;
+  }
+
   /** @internal */
   pin(u: UndecidedConnection, d: Dissector, conn: ConnectionInfo): DissectorStream {
     this.#undecided.delete(u);
-    const stream = d.open(conn, this.#ctx);
+    const stream = d.open(conn, this.#contexts.get(d)!);
     this.#live.add(stream);
     return stream;
   }
@@ -151,6 +165,8 @@ class UndecidedConnection implements StreamHandler {
   /** Bytes held in #events (what the registry's budget counts for this connection). */
   #held = 0;
   #target: DissectorStream | null = null;
+  /** The dissector of #target: what its violations are counted under. */
+  #pinned: Dissector | null = null;
   #abandoned = false;
   /**
    * What the connection looks like, until it is pinned to a dissector or counted as undissected;
@@ -182,7 +198,13 @@ class UndecidedConnection implements StreamHandler {
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.data(dir, bytes, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.data(dir, bytes, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (bytes.length === 0) return;
     this.#sawBytes = true;
     if (this.#abandoned) {
@@ -205,7 +227,13 @@ class UndecidedConnection implements StreamHandler {
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.gap(dir, lostBytes, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.gap(dir, lostBytes, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (this.#guess) this.#guess.gap(sniffDirection(dir));
     if (this.#abandoned) return;
     this.#events.push({ kind: 'gap', dir, lost: lostBytes, tsUs });
@@ -216,7 +244,13 @@ class UndecidedConnection implements StreamHandler {
 
   end(dir: Direction, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.end(dir, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.end(dir, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (!this.#abandoned) this.#events.push({ kind: 'end', dir, tsUs });
   }
 
@@ -228,7 +262,12 @@ class UndecidedConnection implements StreamHandler {
     // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP),
     // but it is counted by what it looked like, if it carried anything.
     if (target === null && this.#sawBytes) this.#countGuess();
-    if (target !== null) target.close(reason, tsUs);
+    if (target === null) return;
+    try {
+      target.close(reason, tsUs);
+    } catch (err) {
+      throw this.#registry.thrownBy(this.#pinned!, err);
+    }
   }
 
   /** `added`: the bytes this call brought (the guess keeps its own short prefix). */
@@ -386,15 +425,20 @@ class UndecidedConnection implements StreamHandler {
     const stream = this.#registry.pin(this, d, this.#conn);
     this.#releaseHeld(false);
     this.#target = stream;
+    this.#pinned = d;
     const events = this.#events;
     this.#events = [];
     this.#prefix[0] = [];
     this.#prefix[1] = [];
     // Replay in arrival order, gaps and FINs included.
-    for (const e of events) {
-      if (e.kind === 'data') stream.data(e.dir, e.bytes, e.tsUs);
-      else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
-      else stream.end(e.dir, e.tsUs);
+    try {
+      for (const e of events) {
+        if (e.kind === 'data') stream.data(e.dir, e.bytes, e.tsUs);
+        else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
+        else stream.end(e.dir, e.tsUs);
+      }
+    } catch (err) {
+      throw this.#registry.thrownBy(d, err);
     }
   }
 }

@@ -7,7 +7,7 @@
  * types; readers ignore fields and types they do not know.
  */
 import type { Entry } from '../../model/entry.ts';
-import type { UndissectedCounts } from '../../model/undissected.ts';
+import type { ProtocolCounts, UndissectedCounts } from '../../model/undissected.ts';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -108,6 +108,11 @@ export interface StatsFrame {
    * each kind also came as an INTERNAL_ERROR warning). Absent from agents before it.
    */
   readonly internalErrors?: number;
+  /**
+   * Bad input met by each dissector: messages that broke its protocol, and connections it gave up
+   * with a ProtocolViolation, keyed by protocol name ("http"). Absent from agents before it.
+   */
+  readonly protocolViolations?: ProtocolCounts;
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;

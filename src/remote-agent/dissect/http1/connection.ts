@@ -90,9 +90,7 @@ export class Http1Connection implements DissectorStream {
     return {
       head: (msg) => this.#onHead(dir, msg),
       message: (msg) => this.#onMessage(dir, msg),
-      dissectionError: () => {
-        this.#ctx.stats.dissectionErrors++;
-      },
+      dissectionError: () => this.#ctx.violation(),
     };
   }
 
@@ -107,7 +105,7 @@ export class Http1Connection implements DissectorStream {
 
   #onHead(dir: Direction, msg: ParsedMessage): BodyPlan {
     const head = msg.head;
-    if (head.badLines > 0) this.#ctx.stats.dissectionErrors++;
+    if (head.badLines > 0) this.#ctx.violation();
     if (head.kind === 'request') {
       const plan = bodyPlan(head, undefined);
       if (plan.kind === 'invalid') return plan;
