@@ -325,6 +325,8 @@ test('with the real RESP sniffer: a Redis-looking request answered by non-RESP b
   h.close('fin', T0 + 2);
   assert.deepEqual(pop3.events, [], 'not pinned to the RESP dissector');
   assert.equal(rec.entries.length, 0);
+  // The RESP guess, which reads only the request, is overruled by the refusing reply.
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 });
   const redis = redisLike();
   const reg2 = new DissectorRegistry(rec.ctx, [redis.dissector, http1Dissector]);
   const h2 = reg2.open(fakeConn({ index: 2, b: { ip: '10.0.0.2', port: 6379 } }));
@@ -333,4 +335,5 @@ test('with the real RESP sniffer: a Redis-looking request answered by non-RESP b
   assert.deepEqual(redis.events, [], 'a reply cut short is waited for');
   h2.data(1, Buffer.from('NG\r\n'), T0 + 2);
   assert.deepEqual(redis.events, ['open', `0:${command.toString('latin1')}`, '1:+PO', '1:NG\r\n']);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 }, 'a dissected connection is not counted');
 });

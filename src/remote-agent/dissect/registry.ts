@@ -417,7 +417,11 @@ class UndecidedConnection implements StreamHandler {
     const guess = this.#guessing();
     if (guess === null) return;
     this.#guess = null;
-    this.#registry.countUndissected(guess.final());
+    const id = guess.final();
+    // The guess reads one direction's opening; a dissector of that protocol was refused by the reply.
+    let refuted = false;
+    if (this.#refused !== null) for (const d of this.#refused) if (d.protocol === id) refuted = true;
+    this.#registry.countUndissected(refuted ? UNKNOWN_PROTOCOL : id);
   }
 
   #choose(d: Dissector): void {
