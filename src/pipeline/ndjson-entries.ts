@@ -8,7 +8,7 @@
  */
 import type { Entry } from '../model/entry.ts';
 import type { CaptureStats } from '../remote-agent/stats.ts';
-import { LineSplitter } from '../remote-agent/wire/line-splitter.ts';
+import { LineSplitter } from '../model/line-splitter.ts';
 
 /**
  * Longest NDJSON line read by default. An entry's line is mostly its two bodies (each at most the
