@@ -6,7 +6,7 @@
  */
 import type { CaptureStats } from '../stats.ts';
 import type { TransportSink } from './packet.ts';
-import { AddressFormatter } from './address.ts';
+import { AddressFormatter } from '../../model/ip-address.ts';
 import { FragmentReassembler } from './fragments.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, decodeTransport } from './transport.ts';
 

@@ -7,7 +7,7 @@ import type { Frame } from '../source/frame.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { TransportSink } from '../ip/packet.ts';
 import { IpDecoder } from '../ip/ip-decoder.ts';
-import { LINKTYPE } from './link-types.ts';
+import { LINKTYPE } from '../source/link-types.ts';
 
 export interface PacketDecoderOptions {
   /** Bytes of IP fragments held while waiting for the rest of their datagram (default 4 MiB). */
