@@ -14,7 +14,7 @@ import { formatEntryLine } from '../../src/pipeline/sinks/text-line.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissector.ts';
 import { DissectorRegistry } from '../../src/remote-agent/dissect/registry.ts';
 import type { TcpSegment } from '../../src/remote-agent/ip/packet.ts';
-import { PacketDecoder } from '../../src/remote-agent/link/packet-decoder.ts';
+import { PacketDecoder } from '../../src/remote-agent/ip/packet-decoder.ts';
 import { CaptureFileParser } from '../../src/remote-agent/source/capture-file.ts';
 import type { Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';

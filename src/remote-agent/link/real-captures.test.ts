@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats } from '../stats.ts';
-import { PacketDecoder } from './packet-decoder.ts';
+import { PacketDecoder } from '../ip/packet-decoder.ts';
 import { epb, idb, pcapFile, shb } from '../source/test-captures.ts';
 import { ETHERTYPE, ascii, concat, ethernet, ext6, frag6, ipv4, ipv6, nullLink, sll2, tcp, udp } from './test-packets.ts';
 
