@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { FilterRun, KNOWN_FIELDS, compileKfl } from './index.ts';
-import { httpEntry } from './test-entries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 
 const USER_QUERIES: readonly string[] = [
   'http and response.status == r"4.*"',

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { curlCommand } from './curl-command.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../test/helpers/tui-store.ts';
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { curlCommand, osc52Sequence, shellQuote } from './curl-command.ts';
 import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../test/helpers/tui-store.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
 const texts = (lines: readonly { text: string }[]): string[] => lines.map((line) => line.text);

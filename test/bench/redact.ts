@@ -1,10 +1,10 @@
 /**
  * Quick timing of EntryRedactor.redact (not a test): a typical small JSON API entry, then a page
  * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
- *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
+ *   node --import tsx test/bench/redact.ts
  */
-import { HTTP1_1, type Entry } from '../../model/entry.ts';
-import { EntryRedactor } from './index.ts';
+import { HTTP1_1, type Entry } from '../../src/model/entry.ts';
+import { EntryRedactor } from '../../src/remote-agent/redact/index.ts';
 
 function typicalEntry(i: number): Entry {
   const reqBody = `{"name":"widget-${i}","qty":3,"tags":["a","b"],"owner":{"id":42,"email":"x@y.z"},"password":"hunter2"}`;

@@ -2,7 +2,7 @@
  * Entries for the KFL tests: a plain HTTP/1.1 GET with a JSON response, built fresh per call so a
  * test may change it freely.
  */
-import type { Entry } from '../model/entry.ts';
+import type { Entry } from '../../src/model/entry.ts';
 
 export function httpEntry(overrides: Partial<Entry> = {}): Entry {
   return {

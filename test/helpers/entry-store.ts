@@ -3,8 +3,8 @@
  * a timer queue (the store and replay take both by injection, so no test depends on real time),
  * and a CompiledFilter made from a predicate (the store only needs test(), query and redaction).
  */
-import type { CompiledFilter } from '../kfl/api.ts';
-import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
+import type { CompiledFilter } from '../../src/kfl/api.ts';
+import { HTTP1_1, isoFromMicros, type Entry } from '../../src/model/entry.ts';
 
 export interface TestEntrySpec {
   readonly id?: string;

@@ -4,10 +4,10 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Netns } from '../../../test/helpers/netns.ts';
-import type { DriverOptions, DriverSummary } from './test-capture-driver.ts';
+import type { Netns } from './netns.ts';
+import type { DriverOptions, DriverSummary } from './live-capture-driver.ts';
 
-const DRIVER = fileURLToPath(new URL('./test-capture-driver.ts', import.meta.url));
+const DRIVER = fileURLToPath(new URL('./live-capture-driver.ts', import.meta.url));
 
 export interface DriverError {
   readonly code: string;

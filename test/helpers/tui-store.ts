@@ -2,10 +2,10 @@
  * Test doubles for the TUI tests: a small EntryStore over an array (filter, graph, notifications on
  * demand, no timers) and an entry factory with headers and bodies. Not used by the app.
  */
-import type { CompiledFilter } from '../kfl/api.ts';
-import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
-import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
-import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
+import type { CompiledFilter } from '../../src/kfl/api.ts';
+import { HTTP1_1, isoFromMicros, type Entry } from '../../src/model/entry.ts';
+import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
+import type { EntryStore, ServiceGraph, StoreSnapshot } from '../../src/pipeline/store-api.ts';
 
 export interface EntrySpec {
   readonly index?: number;

@@ -14,8 +14,8 @@ import { promisify } from 'node:util';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats } from '../stats.ts';
 import { PacketDecoder } from '../ip/packet-decoder.ts';
-import { epb, idb, pcapFile, shb } from '../source/test-captures.ts';
-import { ETHERTYPE, ascii, concat, ethernet, ext6, frag6, ipv4, ipv6, nullLink, sll2, tcp, udp } from './test-packets.ts';
+import { epb, idb, pcapFile, shb } from '../../../test/helpers/capture-files.ts';
+import { ETHERTYPE, ascii, concat, ethernet, ext6, frag6, ipv4, ipv6, nullLink, sll2, tcp, udp } from '../../../test/helpers/packets.ts';
 
 // The public corpus vendored in test/fixtures/pcaps (PROVENANCE.md there); SHARK_PCAPS points at another copy.
 const PCAPS = process.env.SHARK_PCAPS ?? fileURLToPath(new URL('../../../test/fixtures/pcaps', import.meta.url));

@@ -8,7 +8,7 @@ import { SharkError } from '../../model/errors.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../../../test/helpers/netns.ts';
 import type { Frame } from '../source/frame.ts';
 import { openLiveCapture } from './index.ts';
-import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from './test-live.ts';
+import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from '../../../test/helpers/live-capture.ts';
 
 const netnsSkip = requireNetns([]) ?? false;
 const rootSkip = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'opening a packet socket needs root (CAP_NET_RAW)';

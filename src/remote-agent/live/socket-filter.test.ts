@@ -22,7 +22,7 @@ import {
   filterProblems,
   type SockFilter,
 } from './socket-filter.ts';
-import { HTTP_LOOPBACK, PYTHON_PING, UDP_SENDER, hasCommand, nodeIn, startDriver } from './test-live.ts';
+import { HTTP_LOOPBACK, PYTHON_PING, UDP_SENDER, hasCommand, nodeIn, startDriver } from '../../../test/helpers/live-capture.ts';
 
 interface SkbFacts {
   readonly protocol: number;

@@ -1,0 +1,54 @@
+/**
+ * Test helpers live in test/helpers (benchmark scripts in test/bench), not in src/: the build
+ * (tsconfig.build.json) and the agent bundle take src/ and cmd/ whole, with no naming rule to
+ * leave helpers out. Checked three ways: no src file is imported by tests alone, none is named
+ * like a helper, and the build's own file list holds no test code.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { importEdges } from '../helpers/import-graph.ts';
+import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+
+const isTest = (path: string): boolean => path.startsWith('test/') || /\.test\.tsx?$/.test(path);
+
+function files(dir: string): string[] {
+  let out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out = out.concat(files(path));
+    else if (/\.tsx?$/.test(name)) out.push(relative(REPO_ROOT, path));
+  }
+  return out;
+}
+
+test('no file in src/ is imported by tests alone, nor named like a test helper', () => {
+  const importers = new Map<string, string[]>();
+  for (const top of ['src', 'cmd', 'test', 'scripts']) {
+    for (const file of files(join(REPO_ROOT, top))) {
+      for (const edge of importEdges(join(REPO_ROOT, file), readFileSync(join(REPO_ROOT, file), 'utf8'))) {
+        importers.set(edge.to, [...(importers.get(edge.to) ?? []), edge.from]);
+      }
+    }
+  }
+  const helpers: string[] = [];
+  for (const file of files(join(REPO_ROOT, 'src'))) {
+    if (isTest(file)) continue;
+    const by = importers.get(file) ?? [];
+    if (by.length > 0 && by.every(isTest)) helpers.push(`${file} is imported only by tests (${by.slice(0, 3).join(', ')}): move it to test/helpers`);
+    else if (/(^|\/)(test-[^/]*|[^/]*testing|[^/]*test-support)\.tsx?$/.test(file)) helpers.push(`${file} is named like a test helper: move it to test/helpers`);
+  }
+  assert.deepEqual(helpers, []);
+});
+
+test("the build's file list (tsconfig.build.json) holds no test, test helper or bench file", () => {
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const listed = execFileSync(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--listFilesOnly'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.startsWith(REPO_ROOT) && !line.includes('/node_modules/'))
+    .map((line) => relative(REPO_ROOT, line));
+  assert.ok(listed.some((f) => f === 'cmd/main.ts') && listed.length > 100, `the build lists ${listed.length} files`);
+  assert.deepEqual(listed.filter(isTest), []);
+});
