@@ -2,10 +2,11 @@
  * Test helpers for the live capture: run the capture driver inside a network namespace (optionally
  * as an unprivileged user) and small traffic generators, all with this process's Node.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from './netns.ts';
 import type { DriverOptions, DriverSummary } from './live-capture-driver.ts';
+import { hasCommand } from './requirements.ts';
 
 const DRIVER = fileURLToPath(new URL('./live-capture-driver.ts', import.meta.url));
 
@@ -20,10 +21,6 @@ export interface RunningDriver {
   readonly ready: Promise<{ error?: DriverError }>;
   /** Closes the driver's stdin and waits for its summary. */
   finish(): Promise<DriverSummary>;
-}
-
-export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** null when we can run a command as `nobody`, else why not. */
