@@ -2,6 +2,7 @@
  * The contract between reassembled TCP streams and protocol dissectors.
  * A dissector turns the two byte streams of one connection into entries.
  */
+import { DEFAULT_MAX_BODY_BYTES } from '../../model/body-limit.ts';
 import type { Entry } from '../../model/entry.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
@@ -18,7 +19,7 @@ export interface DissectOptions {
 }
 
 export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
-  maxBodyBytes: 64 * 1024,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   responseTimeoutUs: 120_000_000,
 });
 
