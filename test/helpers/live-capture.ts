@@ -4,8 +4,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Netns } from './netns.ts';
+import { LineSplitter } from '../../src/model/line-splitter.ts';
 import type { DriverOptions, DriverSummary } from './live-capture-driver.ts';
+import type { Netns } from './netns.ts';
 import { hasCommand } from './requirements.ts';
 
 const DRIVER = fileURLToPath(new URL('./live-capture-driver.ts', import.meta.url));
@@ -35,16 +36,14 @@ export function startDriver(ns: Netns, options: DriverOptions, asNobody = false)
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   let stderr = '';
-  let buffered = '';
   let exited = false;
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      lines.push(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-    }
+  // The driver writes one small JSON line per message: a line without an end past 1 MiB is a bug.
+  const splitter = new LineSplitter(1024 * 1024, {
+    line: (line) => lines.push(line),
+    overlong: (bytes) => lines.push(JSON.stringify({ error: { code: 'DRIVER_OUTPUT', message: `a line of ${bytes} bytes` } })),
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
     waiters.splice(0).forEach((w) => w());
   });
   child.stderr!.setEncoding('utf8');
