@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import ts from 'typescript';
 import { importEdges } from '../helpers/import-graph.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 
@@ -51,4 +52,31 @@ test("the build's file list (tsconfig.build.json) holds no test, test helper or 
     .map((line) => relative(REPO_ROOT, line));
   assert.ok(listed.some((f) => f === 'cmd/main.ts') && listed.length > 100, `the build lists ${listed.length} files`);
   assert.deepEqual(listed.filter(isTest), []);
+});
+
+/** Object literals shaped like a whole entry (envelope and request), as "file:line". */
+function handBuiltEntries(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isObjectLiteralExpression(node)) {
+      const names = new Set(node.properties.map((p) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : '')));
+      if (names.has('startTime') && names.has('requestSize') && names.has('request')) found.push(`${file}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+test('one entry builder: tests build entries with test/helpers/entries.ts, never as a literal of their own', () => {
+  assert.deepEqual(handBuiltEntries('x.test.ts', "const e = { id: '1', startTime: 't', requestSize: 1, request: {} };"), ['x.test.ts:1']);
+  const found: string[] = [];
+  for (const top of ['src', 'test']) {
+    for (const file of files(join(REPO_ROOT, top))) {
+      if (!isTest(file) || file === 'test/helpers/entries.ts') continue;
+      found.push(...handBuiltEntries(file, readFileSync(join(REPO_ROOT, file), 'utf8')));
+    }
+  }
+  assert.deepEqual(found, []);
 });
