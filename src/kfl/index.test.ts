@@ -1,6 +1,6 @@
 /**
  * compileKfl's public contract, FilterRun (limit and redaction over a stream), and the 40 real
- * queries of /work/shared/kfl/queries.md: every one must compile without error.
+ * queries users wrote for Kubeshark (USER_QUERIES below, kept in this file): every one must compile without error.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -226,3 +226,19 @@ test('import specifiers are read by the parser: type-only imports, export-from a
     ],
   );
 });
+
+test('every top-level folder of src/ has a README that says what it may import, pointing here', () => {
+  const missing: string[] = [];
+  for (const name of readdirSync(join(REPO_ROOT, 'src'))) {
+    if (!statSync(join(REPO_ROOT, 'src', name)).isDirectory()) continue;
+    let text = '';
+    try {
+      text = readFileSync(join(REPO_ROOT, 'src', name, 'README.md'), 'utf8');
+    } catch {
+      missing.push(`src/${name}/README.md is missing`);
+      continue;
+    }
+    if (!/may import/i.test(text) || !text.includes('test/architecture/imports.test.ts')) missing.push(`src/${name}/README.md does not say what it may import (with test/architecture/imports.test.ts)`);
+  }
+  assert.deepEqual(missing, []);
+});

@@ -1,7 +1,7 @@
 /**
  * Chooses a dissector per connection by content (ports are only hints for the order of tries),
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
- * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ * Design after Wireshark's heuristic dissectors (doc/README.heuristic) and Zeek's PIA buffer (pia/PIA.h).
  *
  * A connection no dissector takes is named by a guess of its protocol (guess/: TLS, HTTP/2, ...)
  * and counted once in `stats.undissected`, so traffic we cannot show is not mistaken for silence.

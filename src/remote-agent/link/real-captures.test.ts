@@ -1,5 +1,5 @@
 /**
- * Every public capture in /work/shared/pcaps (see its PROVENANCE.md) through the file parser and
+ * Every public capture in test/fixtures/pcaps (see its PROVENANCE.md) through the file parser and
  * the packet decoder: frame counts equal INDEX.json's, nothing malformed, and - when tshark is
  * installed - every decoded TCP/UDP header field equals what tshark reads from the same frame.
  */
