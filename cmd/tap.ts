@@ -1,6 +1,6 @@
 /**
  * `kubectl shark tap [POD_REGEX]`: live capture from pods. Flags, output and exit codes only; the
- * work is src/kube/tap-session.ts.
+ * work is src/tap/tap-session.ts.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
@@ -10,8 +10,9 @@ import { formatPreflight } from '../src/kube/preflight.ts';
 import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
 import type { ApiOutage } from '../src/kube/api-health.ts';
-import type { TapConfig, TapPlan, TapSession } from '../src/kube/tap-session.ts';
-import { describeQuery, describeScope, parseNamespaces, compilePodRegex, type NamespaceScope } from '../src/kube/targets.ts';
+import type { TapConfig, TapPlan, TapSession } from '../src/tap/tap-session.ts';
+import { describeQuery, describeScope, parseNamespaces, type NamespaceScope } from '../src/kube/targets.ts';
+import { compilePodRegex } from '../src/tap/pod-regex.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
@@ -237,7 +238,7 @@ export async function runTap(args: TapArgs): Promise<void> {
     const [{ loadKubeConfig }, { KubeClient }, { TapSession }] = await Promise.all([
       import('../src/kube/kubeconfig.ts'),
       import('../src/kube/client.ts'),
-      import('../src/kube/tap-session.ts'),
+      import('../src/tap/tap-session.ts'),
     ]);
     const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
     credentials = loaded.secrets;

@@ -1,6 +1,6 @@
 /**
- * Runs the TUI over a RingEntryStore fed in the background (a capture file, the demo replay, later
- * live taps). The feed is aborted when the user quits; a feed error found at once (not a capture,
+ * Runs the TUI over a RingEntryStore fed in the background (a capture file, the demo replay, a
+ * live tap). The feed is aborted when the user quits; a feed error found at once (not a capture,
  * missing file) is reported before the screen is taken, a later one after it is given back.
  */
 import type { CompiledFilter } from '../src/kfl/api.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { compileKfl } from './index.ts';
-import { httpEntry } from './test-entries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 
 const NOW = Date.UTC(2024, 0, 15, 12, 0, 0);
 

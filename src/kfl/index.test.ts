@@ -1,12 +1,12 @@
 /**
  * compileKfl's public contract, FilterRun (limit and redaction over a stream), and the 40 real
- * queries of /work/shared/kfl/queries.md: every one must compile without error.
+ * queries users wrote for Kubeshark (USER_QUERIES below, kept in this file): every one must compile without error.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { FilterRun, KNOWN_FIELDS, compileKfl } from './index.ts';
-import { httpEntry } from './test-entries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 
 const USER_QUERIES: readonly string[] = [
   'http and response.status == r"4.*"',

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { compileKfl, kflString } from './index.ts';
 import { lex } from './lexer.ts';
-import { httpEntry } from './test-entries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 
 const HOSTILE = ['a"b', 'a\\b', '\\', '"', '\\"', 'x\\u0041', '\b\f', '\n\r\t', '\u0000', '\u001b[31m', '\u007f\u0085', '\u2028', '\ud800', 'é😀', '', "'`"];
 

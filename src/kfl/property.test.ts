@@ -12,8 +12,8 @@ import { compileTree } from './compile.ts';
 import { compileKfl } from './index.ts';
 import { lex } from './lexer.ts';
 import { parse } from './parser.ts';
-import { randomTokens, rng } from './random-queries.ts';
-import { httpEntry } from './test-entries.ts';
+import { randomTokens, rng } from '../../test/helpers/random-queries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 
 const VALID_CODES = new Set(['KFL_SYNTAX', 'KFL_UNKNOWN_FUNCTION', 'KFL_BAD_ARGUMENTS', 'KFL_BAD_REGEX', 'KFL_BAD_LITERAL']);
 

@@ -9,6 +9,7 @@ import { parseAgentArgs } from '../remote-agent/agent/args.ts';
 import { maxFrameLineBytes } from '../remote-agent/wire/protocol.ts';
 import { tarGzFolder } from './agent-bundle.ts';
 import { agentCommand, exitCodeOf, LineStream, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
+import { missingRoot, skipFor } from '../../test/helpers/requirements.ts';
 
 test('the agent command carries the filter, redaction, body size and memory bound, each value in --name=value form', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
@@ -101,7 +102,7 @@ test('without sha256sum on the PATH, node hashes', () => {
   assert.equal(upload({ path: bin, input: flipped }).code, UPLOAD_MISMATCH_EXIT);
 });
 
-test('as root in another group without CAP_CHOWN (a pod-level runAsGroup with capabilities dropped), it still unpacks', { skip: process.getuid?.() !== 0 ? 'needs root (setpriv)' : false }, () => {
+test('as root in another group without CAP_CHOWN (a pod-level runAsGroup with capabilities dropped), it still unpacks', { skip: skipFor(missingRoot('switching to another group (setpriv)')) }, () => {
   const r = upload({ wrap: ['setpriv', '--regid=3000', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all,+net_raw', '--no-new-privs', '--'] });
   assert.equal(r.code, 0, r.stderr);
   const dir = r.stdout.trim();

@@ -3,26 +3,19 @@
  * check its sha256 there and unpack it only if it is the archive we sent, then
  * `node <dir>/agent.js capture ...` (under a shell that removes the folder when the agent ends)
  * with stdin kept open (closing it is how the agent is told to stop: a process in a container gets
- * no signal when the exec connection drops) and stdout parsed into protocol frames
- * (docs/agent-protocol.md).
+ * no signal when the exec connection drops). The agent's stdout goes, as bytes, to the caller's
+ * Writable: reading frames out of it is src/tap's (agent-run.ts), not Kubernetes plumbing's.
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { agentFlagArgv } from '../model/agent-flags.ts';
 import { SharkError } from '../model/errors.ts';
-import { LineSplitter, type LineEvents } from '../remote-agent/wire/line-splitter.ts';
-import { MAX_CONTROL_LINE_BYTES, maxFrameLineBytes, parseAgentLine, type AgentFrame } from '../remote-agent/wire/protocol.ts';
+import { LineSplitter, type LineEvents } from '../model/line-splitter.ts';
 import { kubeError } from './api-errors.ts';
 import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
 import { agentFolderPrefix } from './keeper.ts';
 import { podShellCommand } from './pod-shell.ts';
-
-/** The container runs but may not open a packet socket: what the user can change. */
-const NET_RAW_HINT =
-  ' — the capture container lacks CAP_NET_RAW (in a "baseline" namespace tap relies on the runtime\'s default NET_RAW, which this runtime, ' +
-  'CRI-O for one, does not give; elsewhere the runtime withheld it): run with --profile privileged in a namespace whose PodSecurity allows it ' +
-  '(kubectl label namespace NS pod-security.kubernetes.io/enforce=privileged --overwrite)';
 
 export interface AgentArgs {
   readonly filter?: string | undefined;
@@ -138,7 +131,7 @@ export function exitCodeOf(status: ExecStatus): number {
   return Number.isInteger(n) ? n : -1;
 }
 
-/** The bounded line splitter of the wire protocol as a Writable, for an exec's stdout and stderr. */
+/** The bounded line splitter (model/line-splitter.ts) as a Writable, for an exec's stdout and stderr. */
 export class LineStream extends Writable {
   readonly #lines: LineSplitter;
 
@@ -158,10 +151,13 @@ export class LineStream extends Writable {
   }
 }
 
+/** Longest stderr (or upload stdout) line kept whole; a longer one is told by its size. */
+const TAIL_LINE_BYTES = 64 * 1024;
+
 /** Keeps the last few lines written to it (an exec's stderr, for error messages). */
 class TailCollector extends Writable {
   lines: string[] = [];
-  readonly #splitter = new LineStream(MAX_CONTROL_LINE_BYTES, {
+  readonly #splitter = new LineStream(TAIL_LINE_BYTES, {
     line: (line) => this.#keep(line),
     overlong: (bytes) => this.#keep(`(a line of ${bytes} bytes)`),
   });
@@ -255,56 +251,40 @@ function integrityError(t: ContainerRef, expected: string, size: number, report:
   );
 }
 
-export type RunEnd =
-  /** We closed stdin and the agent exited. */
-  | { readonly kind: 'stopped' }
-  /** The agent stopped on its own terms (bye) without being asked. */
-  | { readonly kind: 'bye'; readonly reason: string; readonly exitCode: number }
-  /** The agent could not go on (error frame or a non-zero exit). */
-  | { readonly kind: 'failed'; readonly message: string; readonly exitCode: number }
-  /** The exec stream ended without the agent's result: connection lost, container gone. */
-  | { readonly kind: 'broken'; readonly detail: string }
-  /** The agent died of SIGKILL (exit code 137), as the kernel's OOM killer kills. */
-  | { readonly kind: 'killed'; readonly exitCode: number };
+/** How an agent exec ended, as Kubernetes tells it; what that means for the tap is src/tap's. */
+export interface ExecEnd {
+  /** The exec's channel-3 Status; undefined when the stream closed without one. */
+  readonly status: ExecStatus | undefined;
+  /** The websocket's close code and reason (for a stream that closed without a Status). */
+  readonly closeCode: number;
+  readonly closeReason: string;
+  /** The last lines of the agent's stderr. */
+  readonly stderr: string;
+  /** stop() or kill() was called before it ended. */
+  readonly stopping: boolean;
+}
 
 /** 128 + SIGKILL: how a runtime reports a process the kernel's OOM killer (or anyone) SIGKILLed. */
 export const EXIT_SIGKILL = 137;
 
-/** One exec of the agent. */
-export class AgentRun {
-  readonly ended: Promise<RunEnd>;
+/** One exec of the agent: its stdout goes to the caller's Writable as bytes, ended once the stream closes. */
+export class AgentExec {
+  readonly ended: Promise<ExecEnd>;
   readonly startedAt = Date.now();
   readonly #stdin: PassThrough;
   readonly #socket: ExecSocket;
   #stopping = false;
 
-  private constructor(stdin: PassThrough, socket: ExecSocket, ended: Promise<RunEnd>) {
+  private constructor(stdin: PassThrough, socket: ExecSocket, ended: Promise<ExecEnd>) {
     this.#stdin = stdin;
     this.#socket = socket;
     this.ended = ended;
   }
 
-  static async start(client: KubeClient, t: ExecTarget, args: AgentArgs, onFrame: (frame: AgentFrame) => void, onBadLine?: (line: string) => void): Promise<AgentRun> {
+  /** Starts the agent in `t` with `args`; `stdout` gets its output and is ended when the stream closes. */
+  static async start(client: KubeClient, t: ExecTarget, args: AgentArgs, stdout: Writable): Promise<AgentExec> {
     const stdin = new PassThrough();
     const stderr = new TailCollector();
-    let bye: string | null = null;
-    let errorMessage: string | null = null;
-    // Bounded: a line that never ends (a broken or hostile container) costs at most one frame's
-    // worth. The agent's default --max-body (64 KiB) is far below the bound's 16 MiB floor.
-    const maxLine = maxFrameLineBytes(args.maxBody ?? 0);
-    const stdout = new LineStream(maxLine, {
-      line: (line) => {
-        const frame = parseAgentLine(line);
-        if (frame === null) {
-          onBadLine?.(line);
-          return;
-        }
-        if (frame.type === 'bye') bye = frame.reason;
-        if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
-        onFrame(frame);
-      },
-      overlong: (bytes) => onBadLine?.(`(${bytes} bytes without a newline, longer than any frame: skipped)`),
-    });
     let status: ExecStatus | undefined;
     let socket: ExecSocket;
     try {
@@ -314,43 +294,19 @@ export class AgentRun {
     } catch (err) {
       throw execError(err, client, t, 'starting the agent');
     }
-    let run: AgentRun | undefined;
-    const ended = new Promise<RunEnd>((resolve) => {
+    let exec: AgentExec | undefined;
+    const ended = new Promise<ExecEnd>((resolve) => {
       socket.on('error', () => {
-        // 'close' follows and classifies the end.
+        // 'close' follows and tells the end.
       });
       socket.on('close', (code, reason) => {
-        // Frames already written to the splitter are delivered synchronously; flush a last partial line.
+        // What was already written to stdout was delivered synchronously; flush a last partial line.
         if (!stdout.writableEnded) stdout.end();
-        const stopping = run?.stopping ?? false;
-        if (status === undefined) {
-          resolve(stopping ? { kind: 'stopped' } : { kind: 'broken', detail: `exec stream closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}) without the agent's exit status` });
-          return;
-        }
-        const exitCode = exitCodeOf(status);
-        // 1 and 2 are the agent's own verdicts (capture failed, bad usage): retrying cannot help.
-        // SIGKILL (the OOM killer, most likely) is told apart: pod-tap restarts it at most once.
-        // Anything else (another signal, an exec error) may pass: retry.
-        if (errorMessage !== null || (!stopping && (exitCode === 1 || exitCode === 2))) {
-          const why = errorMessage ?? (stderr.text() || status.message || `exit code ${exitCode}`);
-          resolve({ kind: 'failed', message: why, exitCode });
-          return;
-        }
-        if (exitCode === EXIT_SIGKILL && !stopping) {
-          resolve({ kind: 'killed', exitCode });
-          return;
-        }
-        if (exitCode !== 0 && !stopping) {
-          const why = stderr.text() || status.message || `exit code ${exitCode}`;
-          resolve({ kind: 'broken', detail: `the agent exited with code ${exitCode} (${why.split('\n').pop()})` });
-          return;
-        }
-        if (stopping) resolve({ kind: 'stopped' });
-        else resolve({ kind: 'bye', reason: bye ?? 'none', exitCode });
+        resolve({ status, closeCode: code, closeReason: reason.toString(), stderr: stderr.text(), stopping: exec?.stopping ?? false });
       });
     });
-    run = new AgentRun(stdin, socket, ended);
-    return run;
+    exec = new AgentExec(stdin, socket, ended);
+    return exec;
   }
 
   get stopping(): boolean {
@@ -374,8 +330,8 @@ export class AgentRun {
     }
   }
 
-  /** Sends a control frame (docs/agent-protocol.md), e.g. a new filter. */
-  send(frame: object): void {
-    if (!this.#stopping) this.#stdin.write(`${JSON.stringify(frame)}\n`);
+  /** Writes one line to the agent's stdin (a control frame, docs/agent-protocol.md); nothing once stopping. */
+  writeLine(line: string): void {
+    if (!this.#stopping) this.#stdin.write(`${line}\n`);
   }
 }

@@ -1,38 +1,22 @@
 /**
  * Watches of the cluster during a tap, on client-node's ListWatch (list, then watch from the list's
- * resourceVersion; relist on 410): pods and services feed ClusterNames, and target pods (the label
- * selector applied by the server) tell the tap about new and deleted pods. ListWatch stops on any
+ * resourceVersion; relist on 410): pods and services go, as Kubernetes objects, to the caller's
+ * name events (src/tap turns them into ClusterNames), and target pods (the label selector applied
+ * by the server) tell the tap about new and deleted pods. ListWatch stops on any
  * other error, so each watch is restarted: after an API server outage once the ApiHealth finds it
  * answering again, else with backoff, the loss and recovery told once.
  */
 import * as k8s from '@kubernetes/client-node';
-import type { ClusterNames, PodInfo, ServiceInfo } from '../pipeline/cluster-names.ts';
-import { workloadOf } from '../pipeline/cluster-names.ts';
 import type { ApiHealth } from './api-health.ts';
 import type { KubeClient } from './client.ts';
 import type { NamespaceScope } from './targets.ts';
 
-export function podInfo(pod: k8s.V1Pod): PodInfo {
-  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
-  const labels = pod.metadata?.labels ?? {};
-  const name = pod.metadata?.name ?? '';
-  return {
-    namespace: pod.metadata?.namespace ?? '',
-    name,
-    ip: pod.status?.podIP ?? '',
-    labels,
-    workload: workloadOf(name, owner?.kind, owner?.name, labels['pod-template-hash']),
-    ...(pod.spec?.hostNetwork ? { hostNetwork: true } : {}),
-  };
-}
-
-export function serviceInfo(svc: k8s.V1Service): ServiceInfo {
-  return {
-    namespace: svc.metadata?.namespace ?? '',
-    name: svc.metadata?.name ?? '',
-    clusterIP: svc.spec?.clusterIP ?? null,
-    selector: svc.spec?.selector ?? null,
-  };
+/** Every pod and service where names are watched, as the API server gives them. */
+export interface NameEvents {
+  podChanged(pod: k8s.V1Pod): void;
+  podDeleted(pod: k8s.V1Pod): void;
+  serviceChanged(service: k8s.V1Service): void;
+  serviceDeleted(service: k8s.V1Service): void;
 }
 
 export interface TargetEvents {
@@ -42,7 +26,7 @@ export interface TargetEvents {
 }
 
 export interface ClusterWatchOptions {
-  readonly names: ClusterNames;
+  readonly names: NameEvents;
   /** Where pods and services are watched for names. */
   readonly namesScope: NamespaceScope;
   /** Where target pods are watched (with the selector). */
@@ -162,20 +146,20 @@ export class ClusterWatch {
     this.#o = options;
   }
 
-  /** Starts every watch; resolves once names hold the current pods and services. */
+  /** Starts every watch; resolves once the current pods and services were given to the name events. */
   async start(): Promise<void> {
     const { names, notice, targets, health } = this.#o;
     const started: Promise<void>[] = [];
     for (const ns of scopeNamespaces(this.#o.namesScope)) {
       const where = ns === '' ? 'all namespaces' : `namespace ${ns}`;
       const pods = new KeptWatch<k8s.V1Pod>(this.#client, podsPath(ns), () => this.#client.listPodList(ns), `pods in ${where}`, { notice, health });
-      pods.on('add', (p) => names.upsertPod(podInfo(p)));
-      pods.on('update', (p) => names.upsertPod(podInfo(p)));
-      pods.on('delete', (p) => names.deletePod(p.metadata?.namespace ?? '', p.metadata?.name ?? ''));
+      pods.on('add', (p) => names.podChanged(p));
+      pods.on('update', (p) => names.podChanged(p));
+      pods.on('delete', (p) => names.podDeleted(p));
       const services = new KeptWatch<k8s.V1Service>(this.#client, servicesPath(ns), () => this.#client.listServices(ns), `services in ${where}`, { notice, health });
-      services.on('add', (s) => names.upsertService(serviceInfo(s)));
-      services.on('update', (s) => names.upsertService(serviceInfo(s)));
-      services.on('delete', (s) => names.deleteService(s.metadata?.namespace ?? '', s.metadata?.name ?? ''));
+      services.on('add', (s) => names.serviceChanged(s));
+      services.on('update', (s) => names.serviceChanged(s));
+      services.on('delete', (s) => names.serviceDeleted(s));
       this.#watches.push(pods as KeptWatch<k8s.KubernetesObject>, services as KeptWatch<k8s.KubernetesObject>);
       // Services are optional (names only): a failure is told by the watch and retried.
       started.push(pods.start(), services.start().catch(() => undefined));

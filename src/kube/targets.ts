@@ -1,10 +1,9 @@
 /**
  * Which pods `tap` captures: the pods of the -n namespaces (or all with -A) that the server's label
- * selector (-l) returns, whose name matches the POD_REGEX (RE2, unanchored, like stern), and that
- * are Running and not being deleted.
+ * selector (-l) returns, whose name matches the POD_REGEX (RE2, unanchored, like stern: compiled
+ * by src/tap/pod-regex.ts with KFL's RE2 compiler), and that are Running and not being deleted.
  */
 import type * as k8s from '@kubernetes/client-node';
-import { compileRegex, type Regex } from '../kfl/regex.ts';
 import { SharkError } from '../model/errors.ts';
 
 export type NamespaceScope = readonly string[] | 'all';
@@ -34,15 +33,13 @@ export function parseNamespaces(values: readonly string[] | string | undefined, 
   return out.length > 0 ? out : [fallback];
 }
 
-export function compilePodRegex(source: string | undefined): Regex | null {
-  if (source === undefined || source === '') return null;
-  const result = compileRegex(source);
-  if (!result.ok) throw new SharkError('USAGE', `POD_REGEX ${JSON.stringify(source)} is not a valid RE2 regular expression: ${result.reason}`);
-  return result.regex;
+/** The compiled POD_REGEX of a query (unanchored). */
+export interface NameTest {
+  test(name: string): boolean;
 }
 
-export function podMatcher(query: TargetQuery): PodMatcher {
-  const regex = compilePodRegex(query.podRegex);
+/** `regex` is query.podRegex compiled (null: any name). */
+export function podMatcher(query: TargetQuery, regex: NameTest | null): PodMatcher {
   const namespaces = query.namespaces === 'all' ? null : new Set(query.namespaces);
   return {
     query,

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_AGENT_MEMORY_BYTES } from './agent-memory.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 
 /** string: text or absent (null); number: any finite number; bytes: a whole byte count (64k, 1m on input); list: repeatable; boolean: present or not. */
 export type AgentFlagType = 'string' | 'number' | 'bytes' | 'list' | 'boolean';
@@ -21,7 +22,7 @@ export const AGENT_FLAGS = {
   iface: { type: 'string', arg: 'NAME', help: 'interface to capture, or "any"', default: 'any' },
   pcap: { type: 'string', arg: 'FILE|-', help: 'read a pcap/pcapng file (or stdin) instead of capturing live', default: null },
   filter: { type: 'string', arg: 'KFL', help: 'send only entries matching this filter', default: null },
-  'max-body': { type: 'bytes', arg: 'BYTES', help: 'body bytes kept per message, e.g. 65536, 64k, 1m', default: 65536 },
+  'max-body': { type: 'bytes', arg: 'BYTES', help: 'body bytes kept per message, e.g. 65536, 64k, 1m', default: DEFAULT_MAX_BODY_BYTES },
   'no-redact': { type: 'boolean', help: 'send sensitive values as captured (redaction is on by default)', default: false },
   'redact-keys': { type: 'list', arg: 'a,b', help: 'more sensitive names, added to the default list (repeatable)', default: [] },
   'max-memory': { type: 'number', arg: 'MB', help: 'memory bound of the agent, MiB', default: DEFAULT_AGENT_MEMORY_BYTES / 1048576 },

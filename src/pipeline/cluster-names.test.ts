@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Endpoint, Entry } from '../model/entry.ts';
-import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
+import { buildEntry } from '../../test/helpers/entries.ts';
+import type { Entry } from '../model/entry.ts';
 import { ClusterNames, workloadOf, type PodInfo } from './cluster-names.ts';
 
 function pod(name: string, ip: string, labels: Record<string, string> = {}, extra: Partial<PodInfo> = {}): PodInfo {
@@ -9,8 +9,7 @@ function pod(name: string, ip: string, labels: Record<string, string> = {}, extr
 }
 
 function entry(srcIp: string, dstIp: string): Entry {
-  const endpoint = (ip: string, port: number): Endpoint => ({ ip, port, name: '', namespace: '' });
-  return { id: '0-0', protocol: HTTP1_1, src: endpoint(srcIp, 40000), dst: endpoint(dstIp, 80) } as Entry;
+  return buildEntry({ src: { ip: srcIp }, dst: { ip: dstIp } });
 }
 
 test('workloadOf: a ReplicaSet owner names its Deployment; other owners name themselves; no owner: the pod', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { DEFAULT_FRAME_MS, RATE_TICK_MS, RingEntryStore } from './entry-store.ts';
-import { ManualClock, predicateFilter, testEntry } from './store-testing.ts';
+import { ManualClock, predicateFilter, testEntry } from '../../test/helpers/entry-store.ts';
 
 function newStore(clock: ManualClock, maxEntries = 1000): RingEntryStore {
   return new RingEntryStore({ maxEntries, now: clock.now, schedule: clock.schedule });

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { compileKfl } from '../kfl/index.ts';
 import { pushdownSafe } from '../kfl/pushdown.ts';
-import { randomPredicate, randomTokens, rng } from '../kfl/random-queries.ts';
-import { httpEntry } from '../kfl/test-entries.ts';
+import { randomPredicate, randomTokens, rng } from '../../test/helpers/random-queries.ts';
+import { httpEntry } from '../../test/helpers/entries.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { NameTable } from './naming.ts';
 

@@ -7,8 +7,9 @@
  * linear in the input); a line that is neither an entry nor a frame is counted as malformed.
  */
 import type { Entry } from '../model/entry.ts';
+import { LineSplitter } from '../model/line-splitter.ts';
 import type { CaptureStats } from '../remote-agent/stats.ts';
-import { LineSplitter } from '../remote-agent/wire/line-splitter.ts';
+import { AGENT_FRAME_TYPES } from '../remote-agent/wire/protocol.ts';
 
 /**
  * Longest NDJSON line read by default. An entry's line is mostly its two bodies (each at most the
@@ -34,8 +35,6 @@ function isEntry(value: unknown): value is Entry {
   const v = value as Record<string, unknown>;
   return typeof v['id'] === 'string' && typeof v['protocol'] === 'object' && typeof v['request'] === 'object' && typeof v['src'] === 'object';
 }
-
-const AGENT_FRAME_TYPES = new Set(['hello', 'stats', 'warning', 'error', 'filter', 'bye']);
 
 /** The entry of an agent entry frame, 'other' for the agent's other frames, else null. */
 function agentFrame(value: unknown): Entry | 'other' | null {

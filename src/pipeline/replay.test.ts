@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
 import { LOOP_GAP_MS, MAX_BATCH, replayEntries, shiftIso } from './replay.ts';
-import { testEntry } from './store-testing.ts';
+import { testEntry } from '../../test/helpers/entry-store.ts';
 
 const T0 = 1_700_000_000_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SAMPLES_PER_EDGE, ServiceGraphBuilder, outcomeOf, percentile } from './service-graph.ts';
-import { testEntry } from './store-testing.ts';
+import { testEntry } from '../../test/helpers/entry-store.ts';
 
 test('counts: requests, 4xx, 5xx and unanswered apart, and nearest-rank p50/p95 on known inputs', () => {
   const graph = new ServiceGraphBuilder();

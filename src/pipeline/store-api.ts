@@ -1,7 +1,7 @@
 /**
  * The contract between the entry store (the CLI half of the pipeline: bounded ring, live filter,
  * service graph) and the TUI. The TUI only reads through this interface and never touches capture
- * or Kubernetes code; the store is fed by `read`, `demo` and, later, live taps.
+ * or Kubernetes code; the store is fed by `read`, `demo` and live taps.
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildEntry } from '../../test/helpers/entries.ts';
 import type { Entry } from '../model/entry.ts';
-import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';
@@ -24,21 +24,22 @@ interface CallSpec {
 
 function call(spec: CallSpec = {}): EntryFrame {
   const url = spec.url ?? '/catalogue';
-  const entry = {
+  const entry = buildEntry({
     id: spec.id ?? '0-0',
-    protocol: HTTP1_1,
-    src: { ip: spec.srcIp ?? '10.244.0.2', port: spec.srcPort ?? 40000, name: '', namespace: '' },
-    dst: { ip: spec.dstIp ?? '10.244.0.3', port: spec.dstPort ?? 8080, name: '', namespace: '' },
-    timestamp: 1_764_000_000_000,
-    startTime: '2025-11-24T16:00:00.000000Z',
-    elapsedTime: 1.5,
+    src: { ip: spec.srcIp ?? '10.244.0.2', port: spec.srcPort ?? 40000 },
+    dst: { ip: spec.dstIp ?? '10.244.0.3', port: spec.dstPort ?? 8080 },
+    timestampUs: 1_764_000_000_000_000,
+    elapsedMs: 1.5,
     requestSize: 80,
     responseSize: 120,
-    tls: false,
-    request: { method: spec.method ?? 'GET', url, path: url, httpVersion: 'HTTP/1.1', headers: {}, cookies: {}, queryString: {}, postData: null, headersSize: 80, bodySize: 0 },
-    response: null,
+    method: spec.method ?? 'GET',
+    url,
+    path: url,
+    queryString: {},
+    requestHeadersSize: 80,
+    status: null,
     error: null,
-  } satisfies Entry;
+  });
   return spec.seq === undefined ? { type: 'entry', entry } : ({ type: 'entry', entry, requestSeq: spec.seq } as EntryFrame);
 }
 

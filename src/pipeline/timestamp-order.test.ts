@@ -1,28 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildEntry } from '../../test/helpers/entries.ts';
 import { isoFromMicros, type Entry } from '../model/entry.ts';
-import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import { TimestampOrderer } from './timestamp-order.ts';
 
 function entry(id: string, tsUs: number, bodyChars = 0): Entry {
-  return {
+  return buildEntry({
     id,
-    protocol: HTTP1_1,
-    src: { ip: '10.0.0.1', port: 40000, name: '', namespace: '' },
-    dst: { ip: '10.0.0.2', port: 80, name: '', namespace: '' },
-    timestamp: Math.floor(tsUs / 1000),
-    startTime: isoFromMicros(tsUs),
-    elapsedTime: 0,
+    timestampUs: tsUs,
+    elapsedMs: 0,
     requestSize: 0,
     responseSize: 0,
-    tls: false,
-    request: { method: 'GET', url: '/', path: '/', httpVersion: 'HTTP/1.1', headers: {}, cookies: {}, queryString: {}, postData: null, headersSize: 0, bodySize: 0 },
-    response: {
-      status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', headers: {}, cookies: {},
-      content: { size: bodyChars, mimeType: '', text: 'x'.repeat(bodyChars) }, headersSize: 0, bodySize: bodyChars,
-    },
-    error: null,
-  };
+    requestHeadersSize: 0,
+    statusText: 'OK',
+    content: { size: bodyChars, mimeType: '', text: 'x'.repeat(bodyChars) },
+    responseHeadersSize: 0,
+  });
 }
 
 test('isoFromMicros keeps microseconds', () => {

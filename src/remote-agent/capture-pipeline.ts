@@ -9,7 +9,7 @@ import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type Dissector, type Entr
 import { guessDatagram, UNKNOWN_PROTOCOL, type ProtocolSniffer } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { countProtocol } from '../model/undissected.ts';
-import { PacketDecoder } from './link/packet-decoder.ts';
+import { PacketDecoder } from './ip/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
 import { countEntry, type CaptureStats } from './stats.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
 import { App } from './app.tsx';
-import { ArrayStore, KEYS, makeEntry, plain, settle } from './test-support.ts';
+import { ArrayStore, KEYS, makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { curlCommand, shellQuote } from '../remote-agent/dissect/http1/curl-command.ts';
 import { osc52Sequence } from './clipboard.ts';
 import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../test/helpers/tui-store.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
 const texts = (lines: readonly { text: string }[]): string[] => lines.map((line) => line.text);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { DetailPane } from './detail-pane.tsx';
 import { detailLines, rawJsonLines } from './detail-lines.ts';
-import { makeEntry, plain } from './test-support.ts';
+import { makeEntry, plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

@@ -1,5 +1,5 @@
 /** Honest silence on screen: traffic not dissected and a filter's seen vs matched, in the list and the header. */
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
@@ -7,7 +7,7 @@ import { compileKfl } from '../kfl/index.ts';
 import { countProtocol, emptyUndissected } from '../model/undissected.ts';
 import { RingEntryStore } from '../pipeline/entry-store.ts';
 import { App } from './app.tsx';
-import { makeEntry, plain, settle } from './test-support.ts';
+import { makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

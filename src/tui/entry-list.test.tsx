@@ -1,9 +1,9 @@
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { EntryList } from './entry-list.tsx';
-import { makeEntry, plain } from './test-support.ts';
+import { makeEntry, plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells } from './entry-row.ts';
 import type { Entry } from '../model/entry.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../test/helpers/tui-store.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
 test('endpoint label: the workload name, else IP:port, IPv6 in brackets', () => {

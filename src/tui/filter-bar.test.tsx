@@ -1,11 +1,11 @@
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
 import { FilterBar } from './filter-bar.tsx';
 import type { FilterValidation } from './use-filter-bar.ts';
-import { plain } from './test-support.ts';
+import { plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

@@ -1,4 +1,4 @@
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
@@ -7,7 +7,7 @@ import { RingEntryStore } from '../pipeline/entry-store.ts';
 import type { StoreSnapshot } from '../pipeline/store-api.ts';
 import { App } from './app.tsx';
 import { Header, outageText, scopeText } from './header.tsx';
-import { makeEntry, plain, settle } from './test-support.ts';
+import { makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

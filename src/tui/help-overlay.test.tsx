@@ -4,7 +4,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { Footer, hintsThatFit } from './footer.tsx';
 import { HelpOverlay } from './help-overlay.tsx';
 import { bindingsFor, hintsFor } from './keys.ts';
-import { plain } from './test-support.ts';
+import { plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

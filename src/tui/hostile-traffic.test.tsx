@@ -3,7 +3,7 @@
  * map, the filter bar and the header. Whatever the entries hold, the frames Ink writes may carry
  * no control character but its own colour codes (SGR) and line breaks, and huge values stay cheap.
  */
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
@@ -13,7 +13,7 @@ import { stringifyJson } from '../model/terminal-text.ts';
 import { App } from './app.tsx';
 import { curlCommand } from '../remote-agent/dissect/http1/curl-command.ts';
 import { Header } from './header.tsx';
-import { ArrayStore, KEYS, makeEntry, plain, settle } from './test-support.ts';
+import { ArrayStore, KEYS, makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

@@ -10,7 +10,7 @@ import { compileKfl } from '../kfl/index.ts';
 import type { Entry } from '../model/entry.ts';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { filterForItem, narrowFilter, type MapItem } from './map-items.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../test/helpers/tui-store.ts';
 
 const OLD_FILTERS = ['', 'response.status >= 500', 'response.status == 404 or response.status == 500', 'not (request.method == "GET")', 'request.path.startsWith("/c") || response.status < 300', 'limit(3)', 'http and dst.port == 80'];
 const STATUSES = [200, 404, 500, null] as const;

@@ -1,5 +1,5 @@
 /**
- * The TUI entry point for `kubectl shark demo`, `read` on a terminal and, later, live taps.
+ * The TUI entry point for `kubectl shark demo`, `read` and `tap` on a terminal.
  * Enters the alternate screen, renders <App>, and restores the terminal on every way out: q or
  * ctrl-c, SIGINT/SIGTERM/SIGHUP, a render error or an uncaught exception.
  *

@@ -1,4 +1,4 @@
-import './test-force-color.ts';
+import '../../test/helpers/force-color.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
@@ -6,7 +6,7 @@ import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
 import { layoutGraph } from './graph-layout.ts';
 import { filterForItem, mapItems, narrowingFor } from './map-items.ts';
 import { ServiceMap } from './service-map.tsx';
-import { plain } from './test-support.ts';
+import { plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 

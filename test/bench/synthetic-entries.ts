@@ -2,8 +2,8 @@
  * Synthetic entries for the KFL and TUI benchmarks: distinct objects per entry (as a store holds
  * them), varied methods, paths, statuses, names and latencies, small bodies so 1M fit in memory.
  */
-import { isoFromMicros, type Entry } from '../../src/model/entry.ts';
-import { HTTP1_1 } from '../../src/remote-agent/dissect/http1/entry.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { buildEntry } from '../helpers/entries.ts';
 import { Prng } from './prng.ts';
 
 const PATHS = ['/', '/api/orders', '/api/orders/17', '/catalogue', '/carts/42', '/health', '/login'];
@@ -30,24 +30,26 @@ export function makeEntries(count: number, nowMs: number): Entry[] {
     const status = STATUSES[rng.int(0, STATUSES.length - 1)]!;
     const headers: Record<string, string> = { Host: 'shop.local', 'User-Agent': AGENTS[rng.int(0, AGENTS.length - 1)]!, Accept: '*/*' };
     if (rng.chance(0.3)) headers['Authorization'] = 'Bearer x';
-    entries[i] = {
+    entries[i] = buildEntry({
       id: `${i >> 4}-${i & 15}`,
-      protocol: HTTP1_1,
       src: { ip: CLIENT_IPS[i % CLIENT_IPS.length]!, port: 30000 + (i % 30000), name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: 'shop' },
       dst: { ip: '10.2.0.9', port: 80, name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: rng.chance(0.2) ? 'payments' : 'shop' },
-      timestamp: Math.floor(tsUs / 1000),
-      startTime: isoFromMicros(tsUs),
-      elapsedTime: rng.int(1, 900_000) / 1000,
+      timestampUs: tsUs,
+      elapsedMs: rng.int(1, 900_000) / 1000,
       requestSize: 200,
       responseSize: 400,
-      tls: false,
-      request: { method, url: URLS[PATHS.indexOf(path)]![i % 7]!, path, httpVersion: 'HTTP/1.1', headers, cookies: {}, queryString: { page: String(i % 7) }, postData: null, headersSize: 200, bodySize: 0 },
-      response: {
-        status, statusText: 'X', httpVersion: 'HTTP/1.1', headers: { 'Content-Type': 'application/json' }, cookies: {},
-        content: { size: 9, mimeType: 'application/json', text: `{"id":${i % 100}}` }, headersSize: 120, bodySize: 9,
-      },
-      error: null,
-    };
+      method,
+      url: URLS[PATHS.indexOf(path)]![i % 7]!,
+      path,
+      queryString: { page: String(i % 7) },
+      requestHeaders: headers,
+      requestHeadersSize: 200,
+      status,
+      statusText: 'X',
+      responseHeaders: { 'Content-Type': 'application/json' },
+      content: { size: 9, mimeType: 'application/json', text: `{"id":${i % 100}}` },
+      responseHeadersSize: 120,
+    });
   }
   return entries;
 }

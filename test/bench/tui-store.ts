@@ -9,9 +9,9 @@
  * Run: node --max-old-space-size=4096 test/bench/tui-store.ts [--entries N]
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
-import { isoFromMicros, type Entry } from '../../src/model/entry.ts';
-import { HTTP1_1 } from '../../src/remote-agent/dissect/http1/entry.ts';
+import type { Entry } from '../../src/model/entry.ts';
 import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
+import { buildEntry } from '../helpers/entries.ts';
 import { Prng } from './prng.ts';
 
 const REFILTER_LIMIT_MS = 1000;
@@ -50,28 +50,26 @@ function syntheticEntries(count: number): Entry[] {
     const path = rng.pick(ROUTES);
     const status = rng.pick(CODES);
     const unanswered = rng.chance(0.01);
-    out[i] = {
+    out[i] = buildEntry({
       id: `${i >>> 3}-${i & 7}`,
-      protocol: HTTP1_1,
       // Unnamed endpoints are nodes by IP: a small pool keeps the graph at a realistic size.
       src: { ip: `10.0.${rng.int(0, 3)}.${rng.int(1, 20)}`, port: 32768 + (i & 0x3fff), name: rng.pick(WORKLOADS), namespace: rng.pick(NAMESPACES) },
       dst: { ip: `10.1.0.${rng.int(1, 8)}`, port: 8080, name: rng.pick(WORKLOADS), namespace: rng.pick(NAMESPACES) },
-      timestamp: Math.floor(tsUs / 1000),
-      startTime: isoFromMicros(tsUs),
-      elapsedTime: unanswered ? 0 : rng.logInt(100, 2_000_000) / 1000,
+      timestampUs: tsUs,
+      elapsedMs: unanswered ? 0 : rng.logInt(100, 2_000_000) / 1000,
       requestSize: 180,
       responseSize: unanswered ? 0 : 320,
-      tls: false,
-      request: {
-        method: rng.pick(VERBS), url: path, path, httpVersion: 'HTTP/1.1',
-        headers: { Host: 'shop', Accept: '*/*' }, cookies: {}, queryString: {}, postData: null, headersSize: 180, bodySize: 0,
-      },
-      response: unanswered ? null : {
-        status, statusText: '', httpVersion: 'HTTP/1.1', headers: { 'Content-Length': '2' }, cookies: {},
-        content: { size: 2, mimeType: 'application/json', text: '{}' }, headersSize: 318, bodySize: 2,
-      },
-      error: unanswered ? { type: 'pair-not-found', msg: 'no response' } : null,
-    };
+      method: rng.pick(VERBS),
+      url: path,
+      path,
+      queryString: {},
+      requestHeaders: { Host: 'shop', Accept: '*/*' },
+      requestHeadersSize: 180,
+      status: unanswered ? null : status,
+      responseHeaders: { 'Content-Length': '2' },
+      content: { size: 2, mimeType: 'application/json', text: '{}' },
+      responseHeadersSize: 318,
+    });
   }
   return out;
 }

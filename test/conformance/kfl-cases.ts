@@ -13,6 +13,7 @@
  */
 import type { Endpoint, Entry, EntryError, Protocol } from '../../src/model/entry.ts';
 import type { HeaderMap, HttpEntry, HttpRequest, HttpResponse, PostData, QueryMap } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { buildEntry } from '../helpers/entries.ts';
 
 /** "Now" for every compile: 2024-06-01T12:00:00Z. */
 export const NOW_MS = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -130,21 +131,32 @@ function deepFreeze<T>(value: T): T {
 export function httpEntry(spec: EntrySpec): Entry {
   const request = buildRequest(spec.request);
   const response = spec.response ? buildResponse(spec.response, request.httpVersion) : null;
-  return deepFreeze({
-    id: spec.id,
-    protocol: spec.protocol,
-    src: spec.src,
-    dst: spec.dst,
-    timestamp: spec.timestamp,
-    startTime: new Date(spec.timestamp).toISOString().replace('Z', '000Z'),
-    elapsedTime: spec.elapsedTime,
-    requestSize: request.headersSize + request.bodySize,
-    responseSize: response ? response.headersSize + response.bodySize : 0,
-    tls: spec.tls ?? false,
-    request,
-    response,
-    error: spec.error ?? null,
-  });
+  return deepFreeze(
+    buildEntry({
+      id: spec.id,
+      protocol: spec.protocol,
+      src: spec.src,
+      dst: spec.dst,
+      timestampUs: spec.timestamp * 1000,
+      elapsedMs: spec.elapsedTime,
+      tls: spec.tls ?? false,
+      httpVersion: request.httpVersion,
+      method: request.method,
+      url: request.url,
+      path: request.path,
+      queryString: request.queryString,
+      requestHeaders: request.headers,
+      requestCookies: request.cookies,
+      postData: request.postData,
+      requestHeadersSize: request.headersSize,
+      requestBodySize: request.bodySize,
+      status: response?.status ?? null,
+      ...(response === null
+        ? {}
+        : { statusText: response.statusText, responseHeaders: response.headers, responseCookies: response.cookies, content: response.content, responseHeadersSize: response.headersSize }),
+      error: spec.error ?? null,
+    }),
+  );
 }
 
 /**

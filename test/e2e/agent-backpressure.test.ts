@@ -10,8 +10,9 @@ import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, sleep, startAgent } from '../helpers/agent.ts';
 import { agentTopology, startLoad } from './agent-fixtures/topology.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 const MiB = 1024 * 1024;
 const MAX_MEMORY_MB = 128;
 const PAUSE_MS = 10_000;

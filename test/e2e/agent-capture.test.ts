@@ -14,8 +14,9 @@ import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { agentTopology, runClientList } from './agent-fixtures/topology.ts';
 import type { RequestReport, RequestSpec } from './agent-fixtures/client.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 const REQUESTS = 1000;
 
 interface Planned {

@@ -18,8 +18,9 @@ import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { requireNetns, Scope } from '../helpers/netns.ts';
 import { agentTopology, PORT, SERVER_IP, type AgentTopology } from './agent-fixtures/topology.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 if (skip) process.stdout.write(`# agent-dedup skipped: ${skip}\n`);
 
 const CLIENT_POD: TapSource = { key: 'demo/client-0', namespace: 'demo', pod: 'client-0' };

@@ -13,8 +13,9 @@ import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, procExists, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, startLoad } from './agent-fixtures/topology.ts';
 import { agentCommand } from '../../src/kube/agent-runner.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 const ONLY_B = 'request.path.startsWith("/b/")';
 const ONLY_A = 'request.path.startsWith("/a/")';
 const BROKEN = 'request.path.startsWith("/a/"';

@@ -10,8 +10,9 @@ import type { StopReason } from '../../src/remote-agent/wire/protocol.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { netnsPids, prepareAgentDir, procExists, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, startLoad } from './agent-fixtures/topology.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 
 interface Ending {
   readonly name: string;

@@ -20,10 +20,11 @@ import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { argvInCgroup, memoryHierarchy, MemoryCgroup } from '../helpers/memory-cgroup.ts';
 import { alive, requireNetns, Scope, type Netns } from '../helpers/netns.ts';
 import { agentTopology, startLoad } from './agent-fixtures/topology.ts';
+import { skipFor, skipForFeature } from '../helpers/requirements.ts';
 
 const MiB = 1024 * 1024;
 const hierarchy = memoryHierarchy();
-const skip = requireNetns([]) ?? (typeof hierarchy === 'string' ? hierarchy : false);
+const skip = skipFor(requireNetns([])) || skipForFeature(typeof hierarchy === 'string' ? hierarchy : null);
 if (skip) process.stdout.write(`# agent-oom skipped: ${skip}\n`);
 
 const BALLAST = join(REPO_ROOT, 'test/e2e/agent-fixtures/ballast.ts');

@@ -17,8 +17,9 @@ import { Scope, requireNetns } from '../helpers/netns.ts';
 import { buildCorpus, countByClass } from '../fixtures/redaction-corpus/corpus.ts';
 import { corpusTopology, driveCorpus, failedSends } from '../fixtures/redaction-corpus/drive.ts';
 import { absentSecrets, findLeaks, leakTable, lostNeighbours, missingEntries, sizeDifferences } from '../fixtures/redaction-corpus/verify.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns(['curl', 'python3']) ?? false;
+const skip = skipFor(requireNetns(['curl', 'python3']));
 
 test('live agent: no corpus secret leaves the agent, neighbours and sizes intact', { skip, timeout: 300_000 }, async (t) => {
   const seed = `live-${randomBytes(8).toString('hex')}`;

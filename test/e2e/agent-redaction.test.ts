@@ -14,8 +14,9 @@ import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, runClientList } from './agent-fixtures/topology.ts';
 import type { RequestSpec } from './agent-fixtures/client.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 const REDACTED = '[REDACTED]';
 const BOUNDARY = '----ks-boundary-7f3a';
 

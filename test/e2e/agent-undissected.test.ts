@@ -14,6 +14,7 @@ import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { NODE } from '../helpers/capture.ts';
 import { Scope, addAddress, addVeth, requireNetns, run, waitForPort } from '../helpers/netns.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
 const SERVER_IP = '10.95.0.2';
@@ -48,7 +49,7 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
   }
 });
 
-const skip = requireNetns(['openssl', 'redis-server', 'redis-cli', 'dnsmasq', 'dig']) ?? false;
+const skip = skipFor(requireNetns(['openssl', 'redis-server', 'redis-cli', 'dnsmasq', 'dig']));
 
 test('live agent: TLS (still open), Redis and DNS over UDP are counted in its stats frames', { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();

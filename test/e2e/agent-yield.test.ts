@@ -14,8 +14,9 @@ import { AgentProcess, prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { NODE } from '../helpers/capture.ts';
 import { requireNetns, Scope } from '../helpers/netns.ts';
 import { agentTopology, runClientList } from './agent-fixtures/topology.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 
 /** The nice value of each thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
 function threadNices(pid: number): Map<number, number> {

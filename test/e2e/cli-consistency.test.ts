@@ -21,6 +21,7 @@ import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissecto
 import { parseByteSize } from '../../cmd/byte-size.ts';
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const COMMANDS = { read: readCommand, demo: demoCommand, tap: tapCommand } as const;
 type Name = keyof typeof COMMANDS;
@@ -179,7 +180,7 @@ test('at 80 columns every example command stays whole on one line; read\'s files
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 
-test('in a real 80-column terminal (tmux, no $COLUMNS) the help fits and every example command is one row', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+test('in a real 80-column terminal (tmux, no $COLUMNS) the help fits and every example command is one row', { skip: skipFor(hasTmux ? null : 'tmux is not installed') }, async () => {
   const socket = `shark-cli-help-${process.pid}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   try {

@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { missingCommand, missingRoot, skipFor } from '../helpers/requirements.ts';
 
 const pcaps = sharedPcapsDir();
 const work = mkdtempSync(join(tmpdir(), 'shark-cli-'));
@@ -180,10 +181,10 @@ test('a FIFO reads as a stream, as its writer writes', async () => {
   assert.deepEqual(parseNdjson<Entry>(res.stdout), expected);
 });
 
-const asNobody = process.getuid?.() !== 0 ? 'needs root to switch to an unprivileged user (setpriv)' : existsSync('/usr/bin/setpriv') ? false : 'setpriv (util-linux) is not installed';
-if (asNobody) process.stdout.write(`# unreadable-file test skipped: ${asNobody}\n`);
+const nobodySkip = skipFor(missingRoot('switching to an unprivileged user (setpriv)') ?? missingCommand('setpriv', 'util-linux'));
+if (nobodySkip) process.stdout.write(`# unreadable-file test skipped: ${nobodySkip}\n`);
 
-test('a file without read permission (read as an unprivileged user): exit 1, naming the file and what to check', { skip: asNobody }, async () => {
+test('a file without read permission (read as an unprivileged user): exit 1, naming the file and what to check', { skip: nobodySkip }, async () => {
   const file = join(work, 'secret.pcap');
   copyFileSync(join(REPO_ROOT, 'assets/demo/microservices.pcapng'), file);
   chmodSync(file, 0o600);

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 function findKubectl(): string | undefined {
   try {
@@ -22,7 +23,7 @@ function findKubectl(): string | undefined {
 
 const kubectl = findKubectl();
 const pcaps = sharedPcapsDir();
-const skip = !kubectl ? 'kubectl is not installed on this machine' : false;
+const skip = skipFor(kubectl ? null : 'kubectl is not installed on this machine');
 const pathDir = mkdtempSync(join(tmpdir(), 'shark-path-'));
 after(() => rmSync(pathDir, { recursive: true, force: true }));
 

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scope, addAddress, addVeth, python3, requireNetns, run, sweepStale } from '../helpers/netns.ts';
 import { captureFacts } from '../helpers/capture.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 
 async function namespaces(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list']);

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { captureFacts, cliAvailable, readWithCli } from '../helpers/capture.ts';
 import { captureTraffic, checkClientSide, checkEntries, impairedTopology } from './fixtures/traffic.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns() ?? false;
+const skip = skipFor(requireNetns());
 // KS_E2E_SEED and KS_E2E_IMPAIR="loss,reorder,dup" (fractions) explore other runs; the defaults are
 // the acceptance point's rates with a fixed seed.
 const SEED = Number(process.env.KS_E2E_SEED ?? '20240611');
@@ -49,7 +50,7 @@ test('own traffic over an impaired link (2% loss, 10% reordering, 1% duplication
     });
 
     for (const side of ['server', 'client'] as const) {
-      await t.test(`kubectl shark read of the ${side}-side capture finds every completed request`, { skip: cliAvailable() ?? false }, async () => {
+      await t.test(`kubectl shark read of the ${side}-side capture finds every completed request`, { skip: skipFor(cliAvailable()) }, async () => {
         const out = await readWithCli(captures.get(side)!);
         assert.equal(out.exitCode, 0, `kubectl shark read failed: ${out.stderr}`);
         const report = checkEntries(`impaired/${side}`, run, out.entries);

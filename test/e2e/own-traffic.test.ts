@@ -6,20 +6,16 @@
  * body hash; the cut response must be there with an error.
  */
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Scope, requireNetns, run as runCmd } from '../helpers/netns.ts';
 import { captureFacts, cliAvailable, readWithCli } from '../helpers/capture.ts';
 import { captureTraffic, checkClientSide, checkEntries, cleanTopology } from './fixtures/traffic.ts';
+import { missingCommand, skipFor } from '../helpers/requirements.ts';
 
-const skip = requireNetns() ?? false;
+const skip = skipFor(requireNetns());
 const cliMissing = cliAvailable();
-
-function editcapMissing(): string | false {
-  return spawnSync('sh', ['-c', 'command -v editcap'], { stdio: 'ignore' }).status === 0 ? false : 'editcap (wireshark-common) is not installed';
-}
 
 test('own traffic over a clean veth link (keep-alive, pipelining, chunked, gzip, 5 MiB, 100-continue, HEAD/204/304, cut)', { skip }, async (t) => {
   const scope = new Scope();
@@ -43,7 +39,7 @@ test('own traffic over a clean veth link (keep-alive, pipelining, chunked, gzip,
     });
 
     let fromFile: Entry[] = [];
-    await t.test('kubectl shark read finds every completed request with status, size and hash', { skip: cliMissing ?? false }, async () => {
+    await t.test('kubectl shark read finds every completed request with status, size and hash', { skip: skipFor(cliMissing) }, async () => {
       const out = await readWithCli(file);
       fromFile = out.entries;
       assert.equal(out.exitCode, 0, `kubectl shark read failed: ${out.stderr}`);
@@ -53,7 +49,7 @@ test('own traffic over a clean veth link (keep-alive, pipelining, chunked, gzip,
       assert.equal(report.matched, report.completed + 1, 'every completed request and the cut one are matched');
     });
 
-    await t.test('tcpdump -w - | kubectl shark read - (live, while the traffic runs) finds the same', { skip: cliMissing ?? false }, () => {
+    await t.test('tcpdump -w - | kubectl shark read - (live, while the traffic runs) finds the same', { skip: skipFor(cliMissing) }, () => {
       assert.ok(live, 'the live reader ran');
       t.diagnostic(`live tcpdump: ${live.tcpdumpReport}`);
       t.diagnostic(`live summary: ${live.stderr}`);
@@ -63,7 +59,7 @@ test('own traffic over a clean veth link (keep-alive, pipelining, chunked, gzip,
       assert.equal(report.matched, report.completed + 1);
     });
 
-    await t.test('the same capture converted to pcapng (editcap) gives the same entries', { skip: cliMissing ?? editcapMissing() }, async () => {
+    await t.test('the same capture converted to pcapng (editcap) gives the same entries', { skip: skipFor(cliMissing ?? missingCommand('editcap', 'wireshark-common')) }, async () => {
       const pcapng = join(topo.workDir, 'server.pcapng');
       const conv = await runCmd('editcap', ['-F', 'pcapng', file, pcapng]);
       assert.equal(conv.code, 0, `editcap failed: ${conv.stderr}`);

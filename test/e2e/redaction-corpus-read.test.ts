@@ -19,8 +19,9 @@ import { parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { requireBuild } from '../helpers/tap.ts';
 import { buildCorpus, countByClass, RECORDED_SEED } from '../fixtures/redaction-corpus/corpus.ts';
 import { absentSecrets, entryOfCase, findLeaks, leakTable, lostNeighbours, missingEntries, sizeDifferences } from '../fixtures/redaction-corpus/verify.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireBuild() ?? false;
+const skip = skipFor(requireBuild());
 const PCAP = join(REPO_ROOT, 'test/fixtures/redaction-corpus/corpus.pcap');
 const cases = buildCorpus(RECORDED_SEED);
 const secretCount = cases.reduce((n, c) => n + c.secrets.length, 0);

@@ -13,8 +13,9 @@ import { formatEntryLine } from '../../src/pipeline/sinks/text-line.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-cli skipped: ${skip}\n`);
 
 let sandbox: Sandbox;

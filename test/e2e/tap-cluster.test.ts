@@ -16,8 +16,9 @@ import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sa
 import { SHOP_IPS, SHOP_SCRIPT, shopCallOf } from '../sandbox/demo-app.ts';
 import { findKubectl, LAUNCHER, runCommand } from '../helpers/run-cli.ts';
 import { agentsIn, assertNoAgents, coreApiOf, requireBuild, runTap, startTap, tapEnv } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-cluster skipped: ${skip}\n`);
 
 let sandbox: Sandbox;
@@ -286,7 +287,7 @@ test('--duration stops the tap; -c must name a container of the pod', { skip }, 
   await assertNoAgents(sandbox, allPods);
 });
 
-test('through the real kubectl: `kubectl shark tap ...` finds the plugin on PATH and passes flags and KUBECONFIG', { skip: skip || (findKubectl() ? false : 'kubectl is not installed') }, async () => {
+test('through the real kubectl: `kubectl shark tap ...` finds the plugin on PATH and passes flags and KUBECONFIG', { skip: skip || skipFor(findKubectl() ? null : 'kubectl is not installed') }, async () => {
   const pathDir = mkdtempSync(join(tmpdir(), 'shark-tap-path-'));
   try {
     symlinkSync(LAUNCHER, join(pathDir, 'kubectl-shark'));

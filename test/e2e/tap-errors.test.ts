@@ -11,8 +11,9 @@ import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-errors skipped: ${skip}\n`);
 
 let sandbox: Sandbox;

@@ -11,10 +11,11 @@ import { after, test } from 'node:test';
 import { parseDuration, validateTapArgs, type TapArgs } from '../../cmd/tap.ts';
 import { SharkError } from '../../src/model/errors.ts';
 import { requireBuild, runTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shark-tapflags-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const skipCli = requireBuild() ?? false;
+const cliSkip = skipFor(requireBuild());
 
 const base: TapArgs = {
   podRegex: undefined,
@@ -97,7 +98,7 @@ test('flags are checked before the cluster is touched', () => {
   assert.equal(validateTapArgs(base, true).output, 'tui', 'on a terminal: the TUI');
 });
 
-test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2', { skip: skipCli }, async () => {
+test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2', { skip: cliSkip }, async () => {
   const cases: [string[], RegExp][] = [
     [['--profile', 'root'], /--profile "root" is not a profile: choose auto or privileged/],
     [['--profile', 'netadmin', '-o', 'json'], /--profile netadmin is retired/],
@@ -125,7 +126,7 @@ test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2'
   assert.match(res.stderr, /context "b" is not in .*ctx\.yaml \(known: a\)/);
 });
 
-test('the CLI: an API server nobody listens on is "unreachable", exit 4', { skip: skipCli }, async () => {
+test('the CLI: an API server nobody listens on is "unreachable", exit 4', { skip: cliSkip }, async () => {
   // A port that was free a moment ago: connections are refused.
   const port = await new Promise<number>((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -146,7 +147,7 @@ test('the CLI: an API server nobody listens on is "unreachable", exit 4', { skip
   assert.ok(Date.now() - started < 10_000);
 });
 
-test('the CLI: a bad -l selector exits 2 before any API call (an unreachable server is never asked)', { skip: skipCli }, async () => {
+test('the CLI: a bad -l selector exits 2 before any API call (an unreachable server is never asked)', { skip: cliSkip }, async () => {
   const port = await new Promise<number>((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
       const p = (srv.address() as { port: number }).port;

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { requireBuild, runTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shark-tap-hostile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('tap: an API server message full of terminal escapes is printed escaped', { skip: requireBuild() ?? false }, async () => {
+test('tap: an API server message full of terminal escapes is printed escaped', { skip: skipFor(requireBuild()) }, async () => {
   const message = 'etcd says \u001b]0;api-title\u0007 \u001b]52;c;aWQ=\u0007 \u009b2J \u007f';
   const server = createServer((_req, res) => {
     res.writeHead(500, { 'content-type': 'application/json' });

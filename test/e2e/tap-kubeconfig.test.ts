@@ -21,8 +21,9 @@ import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../
 import { NODE } from '../helpers/capture.ts';
 import { findKubectl, runCommand, type CliResult } from '../helpers/run-cli.ts';
 import { MAIN, requireBuild, tapEnv } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-kubeconfig skipped: ${skip}\n`);
 const kubectl = findKubectl();
 const hasScript = (() => {
@@ -201,7 +202,7 @@ test('interactiveMode Always without a terminal: the error says so at once, as k
   }
 });
 
-test('interactiveMode Always on a terminal: the plugin prompts on it and reads the answer, for kubectl and for tap', { skip: skip || (hasScript ? false : 'util-linux script is not installed') }, async () => {
+test('interactiveMode Always on a terminal: the plugin prompts on it and reads the answer, for kubectl and for tap', { skip: skip || skipFor(hasScript ? null : 'util-linux script is not installed') }, async () => {
   const onTerminal = (command: string[]): Promise<CliResult> =>
     runCommand('script', ['-qec', command.map(sq).join(' '), '/dev/null'], {
       env: { ...tapEnv(kubeconfigOf('prompt')), KUBECACHEDIR: cacheDir },

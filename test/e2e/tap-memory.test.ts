@@ -15,8 +15,9 @@ import { requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../
 import { SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { memoryCgroupsReason } from '../sandbox/pod-cgroups.ts';
 import { agentsIn, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
+import { skipFor, skipForFeature } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? memoryCgroupsReason() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild()) || skipForFeature(memoryCgroupsReason());
 if (skip) process.stdout.write(`# tap-memory skipped: ${skip}\n`);
 
 const MiB = 2 ** 20;

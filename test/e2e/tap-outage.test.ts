@@ -14,8 +14,9 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { assertNoAgents, coreApiOf, requireBuild, startTap, type TapLine } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-outage skipped: ${skip}\n`);
 
 /** Longer than the old give-up time (retries of 0.5 + 1 + 2 + 4 + 8 s after the streams broke). */

@@ -20,8 +20,9 @@ import { agentArchive, tarGzFolder } from '../../src/kube/agent-bundle.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { agentsIn, allPods, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-safety skipped: ${skip}\n`);
 
 let sandbox: Sandbox;

@@ -9,8 +9,9 @@ import type { Entry } from '../../src/model/entry.ts';
 import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 import { SHOP_SEARCH_MIN_MS, shopCallOf } from '../sandbox/demo-app.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stderr.write(`skipping the demo shop tap tests: ${skip}\n`);
 
 let sandbox: Sandbox;

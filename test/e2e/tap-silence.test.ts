@@ -16,8 +16,9 @@ import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { requireBuild, runTap } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? requireBuild() ?? false;
+const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-silence skipped: ${skip}\n`);
 const H2C_PEER = fileURLToPath(new URL('./fixtures/h2c-peer.mjs', import.meta.url));
 const H2C_SERVER_IP = '10.244.0.30';
@@ -79,7 +80,7 @@ test('HTTP/2 traffic is counted per pod: --stats lines and the summary name it',
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const SOCKET = `shark-tap-silence-${process.pid}`;
 
-test('tap in the TUI: header and empty list say "not dissected" for a pod with only HTTP/2', { skip: skip || (hasTmux ? false : 'tmux is not installed') }, async () => {
+test('tap in the TUI: header and empty list say "not dissected" for a pod with only HTTP/2', { skip: skip || skipFor(hasTmux ? null : 'tmux is not installed') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shark-tap-silence-'));
   const session = `s${Date.now()}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });

@@ -13,9 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { demoShopFixture, requireSandbox, startSandbox } from '../sandbox/index.ts';
 import { assertNoAgents, requireBuild } from '../helpers/tap.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
-const skip = requireSandbox() ?? requireBuild() ?? (hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)');
+const skip = skipFor(requireSandbox() ?? requireBuild() ?? (hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)'));
 const dir = mkdtempSync(join(tmpdir(), 'shark-taptui-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { COLOR_SGR, hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const ROW = /^[ ▸]\d\d:\d\d:\d\d\.\d{3} /m;
 
@@ -35,7 +36,7 @@ const SIZES: readonly (readonly [number, number])[] = [
 ];
 
 for (const c of CASES) for (const [columns, rows] of SIZES) {
-  test(`TUI colour in tmux at ${columns}x${rows}: ${c.name} -> ${c.coloured ? 'colour' : 'no colour'}`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+  test(`TUI colour in tmux at ${columns}x${rows}: ${c.name} -> ${c.coloured ? 'colour' : 'no colour'}`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
     const pane = TmuxPane.start('color', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv(c.env)} ${LAUNCHER} demo --speed 0 ${c.args ?? ''}`);
     try {
       // Rows on screen while the TUI runs: Ink draws live frames (in its CI mode it draws nothing

@@ -19,6 +19,7 @@ import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.t
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { HOSTILE_PCAP } from '../fixtures/hostile/hostile-traffic.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const SOCKET = `shark-hostile-${process.pid}`;
@@ -55,7 +56,7 @@ async function waitForScreen(what: string, accept: (text: string) => boolean): P
   return text;
 }
 
-test('TUI in tmux on the hostile capture: rows and detail shown escaped; no title change, no clipboard write but our own copy', { skip: hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)' }, async () => {
+test('TUI in tmux on the hostile capture: rows and detail shown escaped; no title change, no clipboard write but our own copy', { skip: skipFor(hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)') }, async () => {
   const json = await runShark(['read', '-o', 'json', HOSTILE_PCAP]);
   const entries = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Entry);
   const work = mkdtempSync(join(tmpdir(), 'shark-hostile-tui-'));

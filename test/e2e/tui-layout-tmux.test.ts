@@ -15,6 +15,7 @@ import { endpointLabel } from '../../src/tui/entry-row.ts';
 import { LAUNCHER, parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const DEMO_FILE = join(REPO_ROOT, 'assets', 'demo', 'microservices.pcapng');
 const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? (?:HTTP\s+)?(\S+) -> (\S+)\s+(GET|POST|PUT|PATCH|DELETE)\s+(\/\S*)\s+(\d{3}|ERR|-)(?:\s|$)/;
@@ -60,7 +61,7 @@ const SIZES = [
 ] as const;
 
 for (const { columns, rows } of SIZES) {
-  test(`TUI layout in tmux at ${columns}x${rows}: both ends of every call, no wraps, a finished demo's span, help sized to its lines`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+  test(`TUI layout in tmux at ${columns}x${rows}: both ends of every call, no wraps, a finished demo's span, help sized to its lines`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
     const entries = parseNdjson<Entry>((await runShark(['read', '-o', 'json', DEMO_FILE])).stdout);
     const names = new Set(entries.flatMap((entry) => [endpointLabel(entry.src), endpointLabel(entry.dst)]));
     const paths = [...new Set(entries.map((entry) => entry.request.url))];
@@ -105,7 +106,7 @@ for (const { columns, rows } of SIZES) {
 }
 
 for (const { columns, rows } of [SIZES[0], SIZES[2]]) {
-  test(`TUI in tmux at ${columns}x${rows}: an empty source that ended never says "Waiting for traffic…"`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+  test(`TUI in tmux at ${columns}x${rows}: an empty source that ended never says "Waiting for traffic…"`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
     const pane = TmuxPane.start('empty', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv()} ${LAUNCHER} read /dev/null`);
     try {
       const screen = await pane.waitForScreen('the ended source', (s) => /source ended/.test(s));

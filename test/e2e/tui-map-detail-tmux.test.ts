@@ -17,6 +17,7 @@ import type { Entry } from '../../src/model/entry.ts';
 import { percentOf } from '../../src/tui/map-items.ts';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const DEMO_FILE = join(REPO_ROOT, 'assets', 'demo', 'microservices.pcapng');
@@ -74,7 +75,7 @@ const ENTRY_ROW = /^[ ▸]\s*\d\d:\d\d:\d\d\.\d{3} /;
 const rowsOf = (screen: string): string[] => screen.split('\n').filter((line) => ENTRY_ROW.test(line));
 
 for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
-  test(`TUI ${columns}x${rows}: map figures match the recording; enter narrows the filter; detail pane order`, { skip: hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)' }, async () => {
+  test(`TUI ${columns}x${rows}: map figures match the recording; enter narrows the filter; detail pane order`, { skip: skipFor(hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)') }, async () => {
     const entries = readEntries();
     assert.ok(entries.length > 100, `the demo recording has ${entries.length} entries`);
     const edges = expectedEdges(entries);

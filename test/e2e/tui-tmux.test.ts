@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const LABEL = 'bin/kubectl-shark demo';
 const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? (?:HTTP\s+)?(\S+) -> (\S+)\s/;
@@ -33,7 +34,7 @@ after(() => {
 });
 
 for (const { columns, rows } of SIZES) {
-  test(`TUI in tmux at ${columns}x${rows}: rows, filter, bad filter, service map, detail, help, clean quit`, { skip: hasTmux ? false : NO_TMUX }, async () => {
+  test(`TUI in tmux at ${columns}x${rows}: rows, filter, bad filter, service map, detail, help, clean quit`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
     process.stdout.write(`# running ${LABEL} at ${columns}x${rows}\n`);
     const screens: Capture[] = [];
     captures.set(`${columns}x${rows}`, screens);

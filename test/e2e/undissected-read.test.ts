@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
 
@@ -69,7 +70,7 @@ async function screenOf(command: string, columns: number, rows: number, accept: 
   }
 }
 
-test('TUI on a TLS capture: the empty list and the header say "not dissected", not "Waiting for traffic"', { skip: hasTmux ? false : 'tmux is not installed (apt-get install -y tmux)' }, async (t) => {
+test('TUI on a TLS capture: the empty list and the header say "not dissected", not "Waiting for traffic"', { skip: skipFor(hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)') }, async (t) => {
   t.after(() => spawnSync('tmux', ['-L', SOCKET, 'kill-server']));
   const read = `cd ${FIXTURES} && env -u CI TERM=xterm-256color ${LAUNCHER} read`;
   let screen = await screenOf(`${read} tls.pcap`, 120, 30, /No HTTP\/1 entries/);

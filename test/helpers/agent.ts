@@ -7,10 +7,11 @@
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
+import { LineSplitter } from '../../src/model/line-splitter.ts';
 import {
+  maxFrameLineBytes,
   parseAgentLine,
   type AgentFrame,
   type ByeFrame,
@@ -114,8 +115,12 @@ export class AgentProcess {
   readonly #keepRaw: boolean;
   readonly #dropBodies: boolean;
   readonly #raw: Buffer[] = [];
-  readonly #decoder = new StringDecoder('utf8');
-  #rest = '';
+  /** The one bounded line splitter, bounded as the CLI bounds agent output (16 MiB --max-body at most in tests). */
+  readonly #lines = new LineSplitter(maxFrameLineBytes(16 * 1024 * 1024), {
+    line: (line) => this.#onLine(line),
+    overlong: (bytes) => this.#stray(`(${bytes} bytes without a newline)`),
+  });
+  #linesSeen = false;
   #stderr = '';
   #stdoutBytes = 0;
   readonly #waiters = new Set<Waiter>();
@@ -365,23 +370,27 @@ export class AgentProcess {
   #onStdout(chunk: Buffer): void {
     this.#stdoutBytes += chunk.length;
     if (this.#keepRaw) this.#raw.push(chunk);
-    const text = this.#rest + this.#decoder.write(chunk);
-    const lines = text.split('\n');
-    this.#rest = lines.pop() ?? '';
-    const now = Date.now();
-    for (const line of lines) {
-      if (line === '') continue;
-      const frame = parseAgentLine(line);
-      if (frame === null) {
-        if (this.strayLines.length < 100) this.strayLines.push(line.slice(0, 500));
-        continue;
-      }
-      if (this.#dropBodies && frame.type === 'entry') dropBodies(frame.entry);
-      this.#noteInternalError(frame);
-      this.frames.push(frame);
-      this.frameTimes.push(now);
+    this.#linesSeen = false;
+    this.#lines.push(chunk);
+    if (this.#linesSeen) this.#wake();
+  }
+
+  #onLine(line: string): void {
+    this.#linesSeen = true;
+    const frame = parseAgentLine(line);
+    if (frame === null) {
+      this.#stray(line);
+      return;
     }
-    if (lines.length > 0) this.#wake();
+    if (this.#dropBodies && frame.type === 'entry') dropBodies(frame.entry);
+    this.#noteInternalError(frame);
+    this.frames.push(frame);
+    this.frameTimes.push(Date.now());
+  }
+
+  #stray(line: string): void {
+    this.#linesSeen = true;
+    if (this.strayLines.length < 100) this.strayLines.push(line.slice(0, 500));
   }
 
   /**

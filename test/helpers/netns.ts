@@ -7,6 +7,7 @@
  * tests can skip with that reason.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { hasCommand } from './requirements.ts';
 
 export interface ExecResult {
   readonly code: number | null;
@@ -21,10 +22,6 @@ let counter = 0;
 export function uniqueName(suffix = ''): string {
   counter += 1;
   return `ks-${process.pid}-${counter}${suffix}`;
-}
-
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 let python: string | undefined;
@@ -48,7 +45,7 @@ export function requireNetns(tools: readonly string[] = ['tcpdump', 'curl', 'pyt
   if (probed === undefined) probed = probe();
   if (probed !== null) return probed;
   for (const tool of tools) {
-    if (!which(tool)) return `${tool} is not installed`;
+    if (!hasCommand(tool)) return `${tool} is not installed`;
   }
   return null;
 }
@@ -56,7 +53,7 @@ export function requireNetns(tools: readonly string[] = ['tcpdump', 'curl', 'pyt
 function probe(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'network namespaces need root';
-  if (!which('ip')) return '`ip` (iproute2) is not installed';
+  if (!hasCommand('ip')) return '`ip` (iproute2) is not installed';
   const name = uniqueName('-probe');
   const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
   if (add.status !== 0) return `\`ip netns add\` does not work here: ${(add.stderr || add.error?.message || '').trim()}`;

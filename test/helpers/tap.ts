@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Entry } from '../../src/model/entry.ts';
+import { LineSplitter } from '../../src/model/line-splitter.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
 
@@ -51,22 +52,23 @@ export class TapProcess {
   readonly startedAt = Date.now();
   readonly exited: Promise<TapResult>;
   #stdout = '';
-  #rest = '';
+  /** The one bounded line splitter; --dry-run prints text, so only JSON lines are kept. */
+  readonly #lines = new LineSplitter(256 * 1024 * 1024, {
+    line: (line) => {
+      if (line.startsWith('{')) this.lines.push({ at: Date.now(), value: JSON.parse(line) });
+    },
+    overlong: (bytes) => {
+      throw new Error(`tap wrote a line of ${bytes} bytes`);
+    },
+  });
   readonly #waiters = new Set<() => void>();
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
     this.child = spawn(NODE, [MAIN, 'tap', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const kill = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     this.child.stdout!.on('data', (b: Buffer) => {
-      const text = b.toString('utf8');
-      this.#stdout += text;
-      const all = this.#rest + text;
-      const parts = all.split('\n');
-      this.#rest = parts.pop()!;
-      for (const line of parts) {
-        if (!line.startsWith('{')) continue; // --dry-run prints text
-        this.lines.push({ at: Date.now(), value: JSON.parse(line) });
-      }
+      this.#stdout += b.toString('utf8');
+      this.#lines.push(b);
       this.#wake();
     });
     this.child.stderr!.on('data', (b: Buffer) => {

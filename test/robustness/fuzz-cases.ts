@@ -14,7 +14,7 @@ import { formatEntryLine } from '../../src/pipeline/sinks/text-line.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissector.ts';
 import { DissectorRegistry } from '../../src/remote-agent/dissect/registry.ts';
 import type { TcpSegment } from '../../src/remote-agent/ip/packet.ts';
-import { PacketDecoder } from '../../src/remote-agent/link/packet-decoder.ts';
+import { PacketDecoder } from '../../src/remote-agent/ip/packet-decoder.ts';
 import { CaptureFileParser } from '../../src/remote-agent/source/capture-file.ts';
 import type { Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
@@ -25,13 +25,14 @@ import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.t
 import { detailLines, rawJsonLines } from '../../src/tui/detail-lines.ts';
 import { fitCell, rowCells } from '../../src/tui/entry-row.ts';
 import { generateHttpCapture } from '../bench/make-http-capture.ts';
-import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
+import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 import { Prng } from '../bench/prng.ts';
 import { joinCapture, packetDataOffset, splitCapture } from './capture-records.ts';
 import { TEMPLATES, damageBytes, validExchange } from './http-damage.ts';
 import { TcpCaptureBuilder, type Exchange } from './tcp-capture.ts';
 
-export const SHARED_PCAPS = '/work/shared/pcaps';
+/** The public capture corpus vendored in the repository (test/fixtures/pcaps). */
+const SHARED_PCAPS = sharedPcapsDir();
 /** Error codes a capture read may end with (src/model/errors.ts). */
 export const ALLOWED_CODES: ReadonlySet<SharkErrorCode> = new Set([
   'CAPTURE_NOT_A_CAPTURE',
@@ -67,12 +68,7 @@ export const FIXTURE_SEEDS: readonly string[] = ['hostile/hostile-http.pcapng'];
  */
 export function loadSeeds(options: { fixtures?: boolean } = {}): Seed[] {
   const seeds: Seed[] = [];
-  let dirs: string[] = [];
-  try {
-    dirs = readdirSync(SHARED_PCAPS).filter((d) => statSync(join(SHARED_PCAPS, d)).isDirectory());
-  } catch {
-    dirs = [];
-  }
+  const dirs = readdirSync(SHARED_PCAPS).filter((d) => statSync(join(SHARED_PCAPS, d)).isDirectory());
   for (const dir of dirs.sort()) {
     for (const f of readdirSync(join(SHARED_PCAPS, dir)).sort()) {
       if (!/\.pcap(ng)?$/.test(f)) continue;

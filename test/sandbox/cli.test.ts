@@ -18,8 +18,9 @@ import { alive } from '../helpers/netns.ts';
 import { SHOP_SCRIPT } from './demo-app.ts';
 import { requireSandbox } from './index.ts';
 import { sweepStaleSandboxes } from './net.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? false;
+const skip = skipFor(requireSandbox());
 if (skip) process.stderr.write(`skipping the npm run sandbox tests: ${skip}\n`);
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

@@ -2,7 +2,6 @@
  * A local Kubernetes "cluster" for tests: a real HTTPS API (kubectl 1.32 and client-node 1.4 wire
  * formats) over pods that are real network namespaces with real processes. See README.md.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { requireSetpriv } from './security.ts';
 import { ApiServer, type Identity } from './server.ts';
 import { memoryCgroupsReason } from './pod-cgroups.ts';
 import type { Faults, FixturePod, PodMemory, Sandbox, SandboxFixture } from './types.ts';
+import { hasCommand } from '../helpers/requirements.ts';
 
 export type {
   DenyRule,
@@ -35,15 +35,11 @@ export function repoNode(): string {
   return realpathSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)));
 }
 
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
 /** null when a sandbox can run here (root, `ip netns`, openssl), else the reason to skip. */
 export function requireSandbox(): string | null {
   const netns = requireNetns([]);
   if (netns !== null) return netns;
-  if (!which('openssl')) return '`openssl` is not installed (the sandbox makes its CA with it)';
+  if (!hasCommand('openssl')) return '`openssl` is not installed (the sandbox makes its CA with it)';
   const setpriv = requireSetpriv();
   if (setpriv !== null) return setpriv;
   try {

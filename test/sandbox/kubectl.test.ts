@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from './index.ts';
 import { memoryCgroupsReason } from './pod-cgroups.ts';
+import { skipFor, skipForFeature } from '../helpers/requirements.ts';
 
 const KUBECTL_CANDIDATES = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.32', '/usr/bin/kubectl'];
 const kubectlPath = KUBECTL_CANDIDATES.find((p) => existsSync(p));
-const skip = requireSandbox() ?? (kubectlPath === undefined ? `no kubectl (looked for ${KUBECTL_CANDIDATES.join(', ')})` : false);
+const skip = skipFor(requireSandbox() ?? (kubectlPath === undefined ? `no kubectl (looked for ${KUBECTL_CANDIDATES.join(', ')})` : null));
 if (skip) process.stderr.write(`skipping the kubectl conformance tests: ${skip}\n`);
 
 interface Result {
@@ -27,7 +28,7 @@ const shop = demoShopFixture({ intervalMs: 300 });
 
 /** The metrics API needs the pods' memory cgroups. */
 function sbMemorySkip(): string | false {
-  return memoryCgroupsReason() ?? false;
+  return skipForFeature(memoryCgroupsReason());
 }
 const [frontEnd, catalogue] = shop.pods!.map((p) => p.name);
 

@@ -10,9 +10,10 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { requireSandbox, startSandbox, type Sandbox } from './index.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
 const reason = requireSandbox();
-const skip = reason ?? false;
+const skip = skipFor(reason);
 if (skip) process.stderr.write(`skipping the sandbox memory tests: ${reason}\n`);
 
 const MiB = 2 ** 20;

@@ -12,8 +12,9 @@ import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { compactWatchHistory, requireSandbox, startSandbox, type Sandbox } from './index.ts';
 import { run } from '../helpers/netns.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? false;
+const skip = skipFor(requireSandbox());
 if (skip) process.stderr.write(`skipping the sandbox tests: ${skip}\n`);
 
 const SLEEPER = { image: 'busybox:1.36', command: ['sleep', '3600'] };

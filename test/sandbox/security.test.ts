@@ -15,8 +15,9 @@ import { defaultContainer, podSecurityError, type PodSecurityLevel } from './val
 import { captureContainerSpec } from '../../src/kube/ephemeral.ts';
 import { podSecurityVerdict } from '../../src/kube/preflight.ts';
 import { PROFILES } from '../../src/kube/profile.ts';
+import { skipFor } from '../helpers/requirements.ts';
 
-const skip = requireSandbox() ?? false;
+const skip = skipFor(requireSandbox());
 if (skip) process.stdout.write(`# sandbox security tests skipped: ${skip}\n`);
 
 function pod(containers: Container[], podSc: Pod['spec']['securityContext'] = {}, ephemeral: Container[] = []): Pod {

@@ -10,7 +10,7 @@ import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
 import { yieldToApp } from './yield-to-app.ts';
 import { readCaptureFile } from '../source/capture-file-input.ts';
-import { LineSplitter } from '../wire/line-splitter.ts';
+import { LineSplitter } from '../../model/line-splitter.ts';
 import { MAX_CONTROL_LINE_BYTES, parseControlLine } from '../wire/protocol.ts';
 
 /** Exit codes: 0 stopped as asked, 1 capture failed, 2 bad usage or filter. */

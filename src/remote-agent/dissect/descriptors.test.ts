@@ -8,7 +8,7 @@ import { mergeVocabulary } from '../../kfl/fields.ts';
 import type { Entry } from '../../model/entry.ts';
 import { DESCRIPTORS, DESCRIPTOR_LIST, descriptorOf, representEntry, summarizeEntry } from './descriptors.ts';
 import { http1Dissector } from './http1/index.ts';
-import { makeEntry } from '../../tui/test-support.ts';
+import { makeEntry } from '../../../test/helpers/tui-store.ts';
 
 test('every descriptor is registered under the protocol name of its entries, frozen', () => {
   assert.ok(Object.isFrozen(DESCRIPTORS));

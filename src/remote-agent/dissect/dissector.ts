@@ -2,8 +2,9 @@
  * The contract between reassembled TCP streams and protocol dissectors.
  * A dissector turns the two byte streams of one connection into entries.
  */
+import { DEFAULT_MAX_BODY_BYTES } from '../../model/body-limit.ts';
 import type { Entry } from '../../model/entry.ts';
-import { countViolation } from '../protocol-counters.ts';
+import { countViolation } from './protocol-counters.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
 import type { SniffDirection } from './guess/sniffer.ts';
@@ -19,7 +20,7 @@ export interface DissectOptions {
 }
 
 export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
-  maxBodyBytes: 64 * 1024,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   responseTimeoutUs: 120_000_000,
 });
 

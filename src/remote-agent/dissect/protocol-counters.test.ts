@@ -15,7 +15,7 @@ import { newCaptureStats } from '../stats.ts';
 import { ProtocolViolation } from '../thrown-errors.ts';
 import type { Dissector, DissectorStream } from './dissector.ts';
 import { http1Dissector } from './http1/index.ts';
-import { c, fakeConn, play, recorder, s } from './http1/testing.ts';
+import { c, fakeConn, play, recorder, s } from '../../../test/helpers/http1-connection.ts';
 import { DissectorRegistry } from './registry.ts';
 
 test('a capture with malformed HTTP: every entry and every violation is counted under http', () => {

@@ -4,7 +4,7 @@ import type { Dissector, DissectorStream } from './dissector.ts';
 import { redisSniffer } from './guess/redis.ts';
 import { http1Dissector } from './http1/index.ts';
 import { DissectorRegistry, MAX_UNDECIDED_BYTES, SNIFF_GIVE_UP_BYTES, SNIFF_PREFIX_BYTES } from './registry.ts';
-import { T0, fakeConn, play, recorder, c, s } from './http1/testing.ts';
+import { T0, fakeConn, play, recorder, c, s } from '../../../test/helpers/http1-connection.ts';
 
 const EXCHANGE = [c('GET /r HTTP/1.1\r\nHost: h\r\n\r\n', 0), s('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 10)];
 

@@ -1,7 +1,7 @@
 /**
  * Chooses a dissector per connection by content (ports are only hints for the order of tries),
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
- * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ * Design after Wireshark's heuristic dissectors (doc/README.heuristic) and Zeek's PIA buffer (pia/PIA.h).
  * A dissector whose opening alone is ambiguous declares `confirmReply` (Zeek's
  * requires-reverse-signature): its match waits, still undecided and bounded, for the other
  * direction's first bytes; a refusal moves on to the next dissector, then to the guess.
@@ -15,7 +15,7 @@
  */
 import { countProtocol } from '../../model/undissected.ts';
 import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type SharedDissectContext, type SniffResult } from './dissector.ts';
-import { countViolation } from '../protocol-counters.ts';
+import { countViolation } from './protocol-counters.ts';
 import { ProtocolViolation } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';

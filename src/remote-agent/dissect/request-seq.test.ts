@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { newCaptureStats } from '../stats.ts';
 import { TcpAssembler } from '../tcp/assembler.ts';
-import { ACK, handshake, SegmentFeeder, type TestSegment } from '../tcp/test-streams.ts';
+import { ACK, handshake, SegmentFeeder, type TestSegment } from '../../../test/helpers/tcp-streams.ts';
 import { DEFAULT_DISSECT_OPTIONS } from './dissector.ts';
 import { DissectorRegistry } from './registry.ts';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FragmentReassembler } from './fragments.ts';
-import { PacketDecoder } from '../link/packet-decoder.ts';
+import { PacketDecoder } from './packet-decoder.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
-import { ascii, concat, ext6, frag6, ipv4, ipv6, tcp, udp } from '../link/test-packets.ts';
+import { ascii, concat, ext6, frag6, ipv4, ipv6, tcp, udp } from '../../../test/helpers/packets.ts';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 

@@ -6,7 +6,8 @@
  */
 import type { CaptureStats } from '../stats.ts';
 import type { TransportSink } from './packet.ts';
-import { AddressFormatter } from './address.ts';
+import { AddressFormatter } from '../../model/ip-address.ts';
+import type { NetworkSink } from '../link/link-decoder.ts';
 import { FragmentReassembler } from './fragments.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, decodeTransport } from './transport.ts';
 
@@ -28,7 +29,7 @@ export interface IpDecoderOptions {
   readonly fragmentTimeoutUs: number;
 }
 
-export class IpDecoder {
+export class IpDecoder implements NetworkSink {
   readonly #out: TransportSink;
   readonly #stats: CaptureStats;
   readonly #addr = new AddressFormatter();

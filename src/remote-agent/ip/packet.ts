@@ -1,4 +1,4 @@
-/** Transport-layer units decoded from a frame, handed to TCP reassembly (and later UDP dissectors). */
+/** Transport-layer units decoded from a frame, handed to TCP reassembly and the UDP flow table. */
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;

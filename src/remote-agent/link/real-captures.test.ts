@@ -1,5 +1,5 @@
 /**
- * Every public capture in /work/shared/pcaps (see its PROVENANCE.md) through the file parser and
+ * Every public capture in test/fixtures/pcaps (see its PROVENANCE.md) through the file parser and
  * the packet decoder: frame counts equal INDEX.json's, nothing malformed, and - when tshark is
  * installed - every decoded TCP/UDP header field equals what tshark reads from the same frame.
  */
@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats } from '../stats.ts';
-import { PacketDecoder } from './packet-decoder.ts';
-import { epb, idb, pcapFile, shb } from '../source/test-captures.ts';
-import { ETHERTYPE, ascii, concat, ethernet, ext6, frag6, ipv4, ipv6, nullLink, sll2, tcp, udp } from './test-packets.ts';
+import { PacketDecoder } from '../ip/packet-decoder.ts';
+import { epb, idb, pcapFile, shb } from '../../../test/helpers/capture-files.ts';
+import { ETHERTYPE, ascii, concat, ethernet, ext6, frag6, ipv4, ipv6, nullLink, sll2, tcp, udp } from '../../../test/helpers/packets.ts';
+import { skipFor } from '../../../test/helpers/requirements.ts';
 
 // The public corpus vendored in test/fixtures/pcaps (PROVENANCE.md there); SHARK_PCAPS points at another copy.
 const PCAPS = process.env.SHARK_PCAPS ?? fileURLToPath(new URL('../../../test/fixtures/pcaps', import.meta.url));
@@ -158,7 +159,7 @@ test('decoded headers equal tshark field by field on every capture', async (t) =
   const tshark = toolPath('tshark');
   const mergecap = toolPath('mergecap');
   if (tshark === null || mergecap === null) {
-    t.skip('tshark/mergecap are not installed: field-by-field comparison skipped');
+    t.skip(skipFor('tshark/mergecap are not installed: field-by-field comparison skipped') || undefined);
     return;
   }
   const run = promisify(execFile);

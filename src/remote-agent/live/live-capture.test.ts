@@ -8,10 +8,11 @@ import { SharkError } from '../../model/errors.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../../../test/helpers/netns.ts';
 import type { Frame } from '../source/frame.ts';
 import { openLiveCapture } from './index.ts';
-import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from './test-live.ts';
+import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from '../../../test/helpers/live-capture.ts';
+import { missingRoot, skipFor, skipWithout } from '../../../test/helpers/requirements.ts';
 
-const netnsSkip = requireNetns([]) ?? false;
-const rootSkip = process.platform === 'linux' && process.getuid?.() === 0 ? false : 'opening a packet socket needs root (CAP_NET_RAW)';
+const netnsSkip = skipFor(requireNetns([]));
+const rootSkip = skipFor(missingRoot('opening a packet socket (CAP_NET_RAW)'));
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -145,7 +146,7 @@ test('an unknown interface name is CAPTURE_NO_INTERFACE listing the ones that ex
   }
 });
 
-test('without CAP_NET_RAW (as nobody) opening is CAPTURE_PERMISSION with a hint', { skip: netnsSkip || unprivilegedRunner() || false, timeout: 30_000 }, async () => {
+test('without CAP_NET_RAW (as nobody) opening is CAPTURE_PERMISSION with a hint', { skip: netnsSkip || skipFor(unprivilegedRunner()), timeout: 30_000 }, async () => {
   const scope = new Scope();
   try {
     const a = await scope.netns('nobody');
@@ -157,7 +158,7 @@ test('without CAP_NET_RAW (as nobody) opening is CAPTURE_PERMISSION with a hint'
   }
 });
 
-test('a burst of 100k datagrams on lo: all captured, none dropped; Node CPU per frame reported', { skip: netnsSkip || (spawnSync('sh', ['-c', 'command -v python3']).status === 0 ? false : 'python3 is not installed'), timeout: 120_000 }, async (t) => {
+test('a burst of 100k datagrams on lo: all captured, none dropped; Node CPU per frame reported', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const ns = await scope.netns('burst');

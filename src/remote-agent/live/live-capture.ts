@@ -1,5 +1,5 @@
 import { SharkError } from '../../model/errors.ts';
-import { LINKTYPE } from '../link/link-types.ts';
+import { LINKTYPE } from '../source/link-types.ts';
 import type { Frame } from '../source/frame.ts';
 import { PacketSocket } from './packet-socket.ts';
 import { TpacketRing } from './tpacket-ring.ts';

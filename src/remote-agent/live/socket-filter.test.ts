@@ -22,7 +22,8 @@ import {
   filterProblems,
   type SockFilter,
 } from './socket-filter.ts';
-import { HTTP_LOOPBACK, PYTHON_PING, UDP_SENDER, hasCommand, nodeIn, startDriver } from './test-live.ts';
+import { HTTP_LOOPBACK, PYTHON_PING, UDP_SENDER, nodeIn, startDriver } from '../../../test/helpers/live-capture.ts';
+import { hasCommand, skipFor } from '../../../test/helpers/requirements.ts';
 
 interface SkbFacts {
   readonly protocol: number;
@@ -128,7 +129,7 @@ test('the capture filter keeps TCP/UDP over IPv4 and IPv6 and drops the rest and
   assert.equal(runFilter(noLo, ipv4(6), { protocol: 0x0800, pkttype: OUTGOING, ifindex: LO }), SNAP_LENGTH);
 });
 
-const skip = requireNetns([]) ?? false;
+const skip = skipFor(requireNetns([]));
 
 test('in a namespace, on lo: TCP and UDP frames arrive exactly once, ICMP never', { skip, timeout: 60_000 }, async (t) => {
   const scope = new Scope();

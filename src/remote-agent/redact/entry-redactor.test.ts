@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildEntry } from '../../../test/helpers/entries.ts';
 import type { Entry } from '../../model/entry.ts';
 import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor, REDACTED } from './index.ts';
@@ -12,6 +13,12 @@ const SECRETS = [
 ];
 const NEIGHBOURS = ['neighbour-a', 'neighbour-c', 'neighbour-d', 'neighbour-e', 'neighbour-f', 'Mozilla/5.0 (X11)'];
 
+const RESPONSE_HEADERS = {
+  'Set-Cookie': 'authToken=set-cookie-secret-7; Path=/\nlang=en',
+  Location: '/home?tab=neighbour-a&client_secret=location-secret-14',
+  'Content-Type': 'text/plain',
+};
+
 function sampleEntry(): Entry {
   const reqBody = JSON.stringify({
     login: { password: 'json-password-secret-8', remember: 'neighbour-c' },
@@ -20,54 +27,38 @@ function sampleEntry(): Entry {
     email: 'neighbour-e',
   });
   const resBody = `{"access_token": "resp-token-secret-11", "scope": "neighbour-f", "user": {"email": "ann@example.com"}}`;
-  return {
+  return buildEntry({
     id: '1-0',
-    protocol: HTTP1_1,
-    src: { ip: '10.0.0.1', port: 40000, name: 'client', namespace: 'ns' },
-    dst: { ip: '10.0.0.2', port: 80, name: 'server', namespace: 'ns' },
-    timestamp: 1700000000000,
-    startTime: '2023-11-14T22:13:20.000000Z',
-    elapsedTime: 1.5,
+    src: { name: 'client', namespace: 'ns' },
+    dst: { name: 'server', namespace: 'ns' },
+    elapsedMs: 1.5,
     requestSize: 1234,
     responseSize: 567,
-    tls: false,
-    request: {
-      method: 'POST',
-      url: 'http://bob:userinfo-secret-12@api.local/login?next=neighbour-a&access_token=query-token-secret-4',
-      path: '/login',
-      httpVersion: 'HTTP/1.1',
-      headers: {
-        Host: 'api.local',
-        'User-Agent': 'Mozilla/5.0 (X11)',
-        Authorization: 'Bearer eyJhbGciOi.secret-jwt',
-        Cookie: 'sess=cookie-secret-1; theme=neighbour-b',
-        'X-Api-Key': 'apikey-secret-2',
-        'Proxy-Authorization': 'Basic proxy-secret-3',
-        'Content-Type': 'application/json',
-        Referer: 'http://web.local/page?token=qs-secret-5&tab=neighbour-a',
-      },
-      cookies: { sess: 'cookie-secret-1', theme: 'neighbour-b', auth_token: 'cookie-secret-6' },
-      queryString: { next: 'neighbour-a', access_token: 'query-token-secret-4', token: ['qs-secret-5', 'qs-secret-5'] },
-      postData: { mimeType: 'application/json; charset=utf-8', text: reqBody },
-      headersSize: 321,
-      bodySize: reqBody.length,
+    method: 'POST',
+    url: 'http://bob:userinfo-secret-12@api.local/login?next=neighbour-a&access_token=query-token-secret-4',
+    path: '/login',
+    requestHeaders: {
+      Host: 'api.local',
+      'User-Agent': 'Mozilla/5.0 (X11)',
+      Authorization: 'Bearer eyJhbGciOi.secret-jwt',
+      Cookie: 'sess=cookie-secret-1; theme=neighbour-b',
+      'X-Api-Key': 'apikey-secret-2',
+      'Proxy-Authorization': 'Basic proxy-secret-3',
+      'Content-Type': 'application/json',
+      Referer: 'http://web.local/page?token=qs-secret-5&tab=neighbour-a',
     },
-    response: {
-      status: 302,
-      statusText: 'Found',
-      httpVersion: 'HTTP/1.1',
-      headers: {
-        'Set-Cookie': 'authToken=set-cookie-secret-7; Path=/\nlang=en',
-        Location: '/home?tab=neighbour-a&client_secret=location-secret-14',
-        'Content-Type': 'text/plain',
-      },
-      cookies: { authToken: 'set-cookie-secret-7', lang: 'en' },
-      content: { size: 999, mimeType: 'text/plain', text: resBody, truncated: true },
-      headersSize: 100,
-      bodySize: 200,
-    },
-    error: null,
-  };
+    requestCookies: { sess: 'cookie-secret-1', theme: 'neighbour-b', auth_token: 'cookie-secret-6' },
+    queryString: { next: 'neighbour-a', access_token: 'query-token-secret-4', token: ['qs-secret-5', 'qs-secret-5'] },
+    postData: { mimeType: 'application/json; charset=utf-8', text: reqBody },
+    requestHeadersSize: 321,
+    status: 302,
+    statusText: 'Found',
+    responseHeaders: { ...RESPONSE_HEADERS },
+    responseCookies: { authToken: 'set-cookie-secret-7', lang: 'en' },
+    content: { size: 999, mimeType: 'text/plain', text: resBody, truncated: true },
+    responseHeadersSize: 100,
+    responseBodySize: 200,
+  });
 }
 
 test('a whole entry: no secret survives, neighbours and sizes do', () => {

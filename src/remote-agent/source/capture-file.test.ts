@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { SharkError } from '../../model/errors.ts';
 import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser, readCaptureStream } from './capture-file.ts';
-import { concat } from '../link/test-packets.ts';
-import { epb, idb, nrb, pcapFile, shb, spb } from './test-captures.ts';
-import { RecordingSink, type SeenFrame, sharkErrorCode } from './test-sink.ts';
+import { concat } from '../../../test/helpers/packets.ts';
+import { epb, idb, nrb, pcapFile, shb, spb } from '../../../test/helpers/capture-files.ts';
+import { RecordingSink, type SeenFrame, sharkErrorCode } from '../../../test/helpers/frame-sink.ts';
 
 const codeOf = sharkErrorCode;
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { SharkError } from '../../model/errors.ts';
 import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser } from './capture-file.ts';
-import { pcapFile, type PcapPacket } from './test-captures.ts';
-import { RecordingSink, sharkErrorCode } from './test-sink.ts';
+import { pcapFile, type PcapPacket } from '../../../test/helpers/capture-files.ts';
+import { RecordingSink, sharkErrorCode } from '../../../test/helpers/frame-sink.ts';
 
 const PACKETS: PcapPacket[] = [
   { sec: 1_700_000_000, frac: 123_456, data: Uint8Array.of(1, 2, 3, 4, 5, 6) },

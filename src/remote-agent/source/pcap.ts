@@ -4,7 +4,7 @@
  * later field and the timestamp resolution (a1b2c3d4: microseconds, a1b23c4d: nanoseconds).
  */
 import { SharkError } from '../../model/errors.ts';
-import { isSupportedLinkType, linkTypeName } from '../link/link-types.ts';
+import { isSupportedLinkType, linkTypeName } from './link-types.ts';
 import type { CaptureStats } from '../stats.ts';
 import { u32 } from './bytes.ts';
 import type { CaptureSink, Frame } from './frame.ts';

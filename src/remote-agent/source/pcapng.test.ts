@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { SharkError } from '../../model/errors.ts';
 import { newCaptureStats } from '../stats.ts';
 import { CaptureFileParser } from './capture-file.ts';
-import { concat } from '../link/test-packets.ts';
-import { epb, idb, nrb, pb, pcapngBlock, shb, spb } from './test-captures.ts';
-import { RecordingSink, sharkErrorCode } from './test-sink.ts';
+import { concat } from '../../../test/helpers/packets.ts';
+import { epb, idb, nrb, pb, pcapngBlock, shb, spb } from '../../../test/helpers/capture-files.ts';
+import { RecordingSink, sharkErrorCode } from '../../../test/helpers/frame-sink.ts';
 
 function parse(...blocks: Uint8Array[]): { sink: RecordingSink; stats: ReturnType<typeof newCaptureStats>; parser: CaptureFileParser } {
   const sink = new RecordingSink();

@@ -5,8 +5,8 @@
  * link type, snaplen and timestamp resolution. Blocks of unknown types are skipped by length.
  */
 import { SharkError } from '../../model/errors.ts';
-import { formatIPv4, formatIPv6 } from '../ip/address.ts';
-import { isSupportedLinkType, linkTypeName } from '../link/link-types.ts';
+import { formatIPv4, formatIPv6 } from '../../model/ip-address.ts';
+import { isSupportedLinkType, linkTypeName } from './link-types.ts';
 import type { CaptureStats } from '../stats.ts';
 import { i64, u16, u32 } from './bytes.ts';
 import type { CaptureSink, Frame } from './frame.ts';

@@ -16,7 +16,7 @@ import {
   SYN,
   SYN_ACK,
   type TestSegment,
-} from './test-streams.ts';
+} from '../../../test/helpers/tcp-streams.ts';
 
 interface Case {
   readonly name: string;

@@ -184,6 +184,14 @@ export type StopReason = 'stdin-eof' | 'stop' | 'signal' | 'idle' | 'reader-gone
 
 export type AgentFrame = HelloFrame | EntryFrame | StatsFrame | NoticeFrame | FilterAppliedFrame | ByeFrame;
 
+/**
+ * Every frame type an agent writes, once: typed as a record over AgentFrame's types so the
+ * compiler names one added to the union and not here. Readers (parseAgentLine, NDJSON input to
+ * `read`) accept exactly these; docs/agent-protocol.md documents each (protocol.test.ts).
+ */
+const FRAME_TYPE_SET: Readonly<Record<AgentFrame['type'], true>> = { hello: true, entry: true, stats: true, warning: true, error: true, filter: true, bye: true };
+export const AGENT_FRAME_TYPES: ReadonlySet<string> = new Set(Object.keys(FRAME_TYPE_SET));
+
 export interface FilterControl {
   readonly type: 'filter';
   /** KFL; "" removes the filter. */
@@ -219,8 +227,6 @@ export function parseControlLine(line: string): ParsedControl {
   return { ok: false, message: `unknown control frame type ${JSON.stringify(type)} (known: "filter", "stop")` };
 }
 
-const FRAME_TYPES = new Set(['hello', 'entry', 'stats', 'warning', 'error', 'filter', 'bye']);
-
 /**
  * Parses one stdout line of an agent, for consumers. Returns null for a line that is not a frame
  * of a known type (a consumer reports it and goes on); fields are not deep-validated.
@@ -234,7 +240,7 @@ export function parseAgentLine(line: string): AgentFrame | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !FRAME_TYPES.has(type)) return null;
+  if (typeof type !== 'string' || !AGENT_FRAME_TYPES.has(type)) return null;
   if (type === 'entry' && typeof (value as { entry?: unknown }).entry !== 'object') return null;
   return value as AgentFrame;
 }

@@ -11,7 +11,7 @@ import type { CaptureStats } from '../../stats.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
 import type { DissectOptions, EntryMeta } from '../dissector.ts';
 import { Http1Connection } from './connection.ts';
-import { CLIENT, SEQ_ORIGIN, SERVER, T0, c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from './testing.ts';
+import { CLIENT, SEQ_ORIGIN, SERVER, T0, c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
 
 interface Case {
   readonly name: string;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { Entry } from '../../../model/entry.ts';
 import { stringifyJson } from '../../../model/terminal-text.ts';
 import { curlCommand } from './curl-command.ts';
-import { makeEntry } from '../../../tui/test-support.ts';
+import { makeEntry } from '../../../../test/helpers/tui-store.ts';
 
 const SHELLS = ['sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'exit 0']).status === 0);
 

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Entry } from '../../../model/entry.ts';
 import { curlCommand } from './curl-command.ts';
-import { makeEntry } from '../../../tui/test-support.ts';
+import { makeEntry } from '../../../../test/helpers/tui-store.ts';
+import { skipFor } from '../../../../test/helpers/requirements.ts';
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 
@@ -75,7 +76,7 @@ function entryFor(caseId: string, method: string, spec: (typeof BODIES)[number])
   return makeEntry({ method, url: `/p/${caseId}?q=a%20b`, requestHeaders, ...(spec.body === undefined ? {} : { requestBody: spec.body }) });
 }
 
-test('copy as curl, pasted into sh: a real curl sends the original method, path, body and Content-Type', { skip: hasCurl ? false : 'curl is not installed (apt-get install -y curl)' }, async () => {
+test('copy as curl, pasted into sh: a real curl sends the original method, path, body and Content-Type', { skip: skipFor(hasCurl ? null : 'curl is not installed (apt-get install -y curl)') }, async () => {
   // The command goes to sh on stdin, as a paste would: `sh -c COMMAND` would itself hit exec's limit on one argument.
   const run = (command: string): Promise<void> =>
     new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileKfl } from '../../../kfl/index.ts';
-import { makeEntry } from '../../../tui/test-support.ts';
+import { makeEntry } from '../../../../test/helpers/tui-store.ts';
 import { httpDescriptor } from './descriptor.ts';
 import type { HttpEntry } from './entry.ts';
 

@@ -1,58 +1,40 @@
 /**
  * Quick timing of EntryRedactor.redact (not a test): a typical small JSON API entry, then a page
  * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
- *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
+ *   node --import tsx test/bench/redact.ts
  */
-import type { Entry } from '../../model/entry.ts';
-import { HTTP1_1 } from '../dissect/http1/entry.ts';
-import { EntryRedactor } from './index.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { EntryRedactor } from '../../src/remote-agent/redact/index.ts';
+import { buildEntry } from '../helpers/entries.ts';
 
 function typicalEntry(i: number): Entry {
   const reqBody = `{"name":"widget-${i}","qty":3,"tags":["a","b"],"owner":{"id":42,"email":"x@y.z"},"password":"hunter2"}`;
   const resBody = `{"id":${i},"status":"created","items":[{"sku":"A1","price":9.5},{"sku":"B2","price":1}],"token":"abc.def"}`;
-  return {
+  return buildEntry({
     id: `${i}-0`,
-    protocol: HTTP1_1,
-    src: { ip: '10.0.0.1', port: 40000, name: '', namespace: '' },
-    dst: { ip: '10.0.0.2', port: 8080, name: '', namespace: '' },
-    timestamp: 1700000000000,
-    startTime: '2023-11-14T22:13:20.000000Z',
-    elapsedTime: 3.2,
+    dst: { port: 8080 },
+    elapsedMs: 3.2,
     requestSize: 400,
     responseSize: 300,
-    tls: false,
-    request: {
-      method: 'POST',
-      url: `/api/v1/orders?page=${i % 7}&limit=20`,
-      path: '/api/v1/orders',
-      httpVersion: 'HTTP/1.1',
-      headers: {
-        Host: 'orders.default.svc',
-        'User-Agent': 'Go-http-client/1.1',
-        Accept: 'application/json',
-        'Content-Type': 'application/json',
-        'Content-Length': String(reqBody.length),
-        Authorization: 'Bearer abc',
-        'X-Request-Id': `req-${i}`,
-      },
-      cookies: {},
-      queryString: { page: String(i % 7), limit: '20' },
-      postData: { mimeType: 'application/json', text: reqBody },
-      headersSize: 250,
-      bodySize: reqBody.length,
+    method: 'POST',
+    url: `/api/v1/orders?page=${i % 7}&limit=20`,
+    requestHeaders: {
+      Host: 'orders.default.svc',
+      'User-Agent': 'Go-http-client/1.1',
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      'Content-Length': String(reqBody.length),
+      Authorization: 'Bearer abc',
+      'X-Request-Id': `req-${i}`,
     },
-    response: {
-      status: 201,
-      statusText: 'Created',
-      httpVersion: 'HTTP/1.1',
-      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(resBody.length), Date: 'Tue, 14 Nov 2023 22:13:20 GMT' },
-      cookies: {},
-      content: { size: resBody.length, mimeType: 'application/json; charset=utf-8', text: resBody },
-      headersSize: 120,
-      bodySize: resBody.length,
-    },
-    error: null,
-  };
+    postData: { mimeType: 'application/json', text: reqBody },
+    requestHeadersSize: 250,
+    status: 201,
+    statusText: 'Created',
+    responseHeaders: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(resBody.length), Date: 'Tue, 14 Nov 2023 22:13:20 GMT' },
+    content: { size: resBody.length, mimeType: 'application/json; charset=utf-8', text: resBody },
+    responseHeadersSize: 120,
+  });
 }
 
 /** A GET of an HTML page of about 5 KB: navigation, a table, a login form with a CSRF input. */

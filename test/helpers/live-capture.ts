@@ -2,12 +2,14 @@
  * Test helpers for the live capture: run the capture driver inside a network namespace (optionally
  * as an unprivileged user) and small traffic generators, all with this process's Node.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Netns } from '../../../test/helpers/netns.ts';
-import type { DriverOptions, DriverSummary } from './test-capture-driver.ts';
+import { LineSplitter } from '../../src/model/line-splitter.ts';
+import type { DriverOptions, DriverSummary } from './live-capture-driver.ts';
+import type { Netns } from './netns.ts';
+import { hasCommand } from './requirements.ts';
 
-const DRIVER = fileURLToPath(new URL('./test-capture-driver.ts', import.meta.url));
+const DRIVER = fileURLToPath(new URL('./live-capture-driver.ts', import.meta.url));
 
 export interface DriverError {
   readonly code: string;
@@ -22,10 +24,6 @@ export interface RunningDriver {
   finish(): Promise<DriverSummary>;
 }
 
-export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
 /** null when we can run a command as `nobody`, else why not. */
 export function unprivilegedRunner(): string | null {
   return hasCommand('setpriv') ? null : 'setpriv (util-linux) is not installed: cannot drop privileges';
@@ -38,16 +36,14 @@ export function startDriver(ns: Netns, options: DriverOptions, asNobody = false)
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   let stderr = '';
-  let buffered = '';
   let exited = false;
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      lines.push(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-    }
+  // The driver writes one small JSON line per message: a line without an end past 1 MiB is a bug.
+  const splitter = new LineSplitter(1024 * 1024, {
+    line: (line) => lines.push(line),
+    overlong: (bytes) => lines.push(JSON.stringify({ error: { code: 'DRIVER_OUTPUT', message: `a line of ${bytes} bytes` } })),
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
     waiters.splice(0).forEach((w) => w());
   });
   child.stderr!.setEncoding('utf8');

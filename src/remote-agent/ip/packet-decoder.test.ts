@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PacketDecoder } from './packet-decoder.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
-import { TCP_ACK, TCP_PSH, TCP_SYN, type TcpSegment, type UdpDatagram } from '../ip/packet.ts';
-import { ETHERTYPE, ascii, concat, ethernet, ext6, ipv4, ipv6, nullLink, sll, sll2, tcp, udp } from './test-packets.ts';
+import { TCP_ACK, TCP_PSH, TCP_SYN, type TcpSegment, type UdpDatagram } from './packet.ts';
+import { ETHERTYPE, ascii, concat, ethernet, ext6, ipv4, ipv6, nullLink, sll, sll2, tcp, udp } from '../../../test/helpers/packets.ts';
 
 interface Seen {
   tcp: Array<Omit<TcpSegment, 'payload'> & { payload: string }>;

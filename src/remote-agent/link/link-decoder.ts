@@ -1,23 +1,22 @@
 /**
- * Frame -> transport units: strips the link-layer header named by the frame's link type, then
- * hands the network layer to the IP decoder. Never throws on bad bytes: every frame ends up
- * delivered, counted as ignored (not IP/TCP/UDP) or counted as malformed.
+ * The link layer: strips the header named by a frame's link type (Ethernet with VLAN tags, SLL,
+ * SLL2, raw IP, BSD NULL/LOOP) and hands the network-layer bytes to the next stage through
+ * NetworkSink, which the ip stage implements (link knows nothing of IP). Never throws on bad
+ * bytes: a frame that is not IP is counted as ignored, a truncated header as malformed.
  */
 import type { Frame } from '../source/frame.ts';
+import { LINKTYPE } from '../source/link-types.ts';
 import type { CaptureStats } from '../stats.ts';
-import type { TransportSink } from '../ip/packet.ts';
-import { IpDecoder } from '../ip/ip-decoder.ts';
-import { LINKTYPE } from './link-types.ts';
 
-export interface PacketDecoderOptions {
-  /** Bytes of IP fragments held while waiting for the rest of their datagram (default 4 MiB). */
-  maxFragmentBytes?: number;
-  /** Capture-time microseconds an incomplete datagram may wait (default 30 s, Linux's ipfrag_time). */
-  fragmentTimeoutUs?: number;
+/** Where the network layer of each frame goes: `b[off..end)` from its first IP header byte. */
+export interface NetworkSink {
+  /** Capture time moved on (before each frame): expiry of what the network layer holds. */
+  tick(tsUs: number): void;
+  /** IPv4 or IPv6, told by the version nibble. */
+  ip(b: Uint8Array, off: number, end: number, tsUs: number): void;
+  ipv4(b: Uint8Array, off: number, end: number, tsUs: number): void;
+  ipv6(b: Uint8Array, off: number, end: number, tsUs: number): void;
 }
-
-const DEFAULT_MAX_FRAGMENT_BYTES = 4 * 1024 * 1024;
-const DEFAULT_FRAGMENT_TIMEOUT_US = 30_000_000;
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -32,33 +31,20 @@ const AF_INET6_BSD = 24;
 const AF_INET6_FREEBSD = 28;
 const AF_INET6_DARWIN = 30;
 
-export class PacketDecoder {
+export class LinkDecoder {
+  readonly #network: NetworkSink;
   readonly #stats: CaptureStats;
-  readonly #ip: IpDecoder;
 
-  constructor(out: TransportSink, stats: CaptureStats, options?: PacketDecoderOptions) {
+  constructor(network: NetworkSink, stats: CaptureStats) {
+    this.#network = network;
     this.#stats = stats;
-    this.#ip = new IpDecoder(out, stats, {
-      maxFragmentBytes: options?.maxFragmentBytes ?? DEFAULT_MAX_FRAGMENT_BYTES,
-      fragmentTimeoutUs: options?.fragmentTimeoutUs ?? DEFAULT_FRAGMENT_TIMEOUT_US,
-    });
-  }
-
-  /** Bytes of IP fragments currently held. */
-  get pendingFragmentBytes(): number {
-    return this.#ip.pendingFragmentBytes;
-  }
-
-  /** End of capture: IP datagrams still missing fragments are counted in `fragmentsDropped`. */
-  finish(): void {
-    this.#ip.flush();
   }
 
   frame(frame: Frame): void {
     const b = frame.data;
     const end = b.length;
     const tsUs = frame.tsUs;
-    this.#ip.tick(tsUs);
+    this.#network.tick(tsUs);
     switch (frame.linkType) {
       case LINKTYPE.ETHERNET:
         // Destination MAC, source MAC, EtherType/length (IEEE 802.3 clause 3).
@@ -75,11 +61,11 @@ export class PacketDecoder {
       case LINKTYPE.RAW:
       case LINKTYPE.RAW_BSD_12:
       case LINKTYPE.RAW_BSD_14:
-        return this.#ip.ip(b, 0, end, tsUs);
+        return this.#network.ip(b, 0, end, tsUs);
       case LINKTYPE.IPV4:
-        return this.#ip.ipv4(b, 0, end, tsUs);
+        return this.#network.ipv4(b, 0, end, tsUs);
       case LINKTYPE.IPV6:
-        return this.#ip.ipv6(b, 0, end, tsUs);
+        return this.#network.ipv6(b, 0, end, tsUs);
       case LINKTYPE.NULL: {
         // A 4-byte address family in the *capturing host's* byte order; family values are small,
         // so a value above 0xffff means the other byte order.
@@ -104,14 +90,14 @@ export class PacketDecoder {
       type = (b[off + 2] << 8) | b[off + 3];
       off += 4;
     }
-    if (type === ETHERTYPE_IPV4) this.#ip.ipv4(b, off, end, tsUs);
-    else if (type === ETHERTYPE_IPV6) this.#ip.ipv6(b, off, end, tsUs);
+    if (type === ETHERTYPE_IPV4) this.#network.ipv4(b, off, end, tsUs);
+    else if (type === ETHERTYPE_IPV6) this.#network.ipv6(b, off, end, tsUs);
     else this.#stats.ignored++; // ARP, LLDP, 802.3 length frames (< 0x0600), ...
   }
 
   #family(b: Uint8Array, end: number, family: number, tsUs: number): void {
-    if (family === AF_INET) this.#ip.ipv4(b, 4, end, tsUs);
-    else if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) this.#ip.ipv6(b, 4, end, tsUs);
+    if (family === AF_INET) this.#network.ipv4(b, 4, end, tsUs);
+    else if (family === AF_INET6_BSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) this.#network.ipv6(b, 4, end, tsUs);
     else this.#stats.ignored++;
   }
 

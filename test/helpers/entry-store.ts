@@ -1,10 +1,11 @@
 /**
- * Test doubles for the store, graph and replay tests: a compact entry factory, a manual clock with
+ * Test doubles for the store, graph and replay tests: a compact entry preset, a manual clock with
  * a timer queue (the store and replay take both by injection, so no test depends on real time),
  * and a CompiledFilter made from a predicate (the store only needs test(), query and redaction).
  */
-import type { CompiledFilter } from '../kfl/api.ts';
-import { isoFromMicros, type Entry } from '../model/entry.ts';
+import type { CompiledFilter } from '../../src/kfl/api.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { buildEntry } from './entries.ts';
 
 export interface TestEntrySpec {
   readonly id?: string;
@@ -21,30 +22,21 @@ export interface TestEntrySpec {
   readonly path?: string;
 }
 
+/** The store tests' entry: a bare GET, named and timed as asked (the one builder, test/helpers/entries.ts). */
 export function testEntry(spec: TestEntrySpec = {}): Entry {
   const timestamp = spec.timestamp ?? 1_700_000_000_000;
-  const status = spec.status === undefined ? 200 : spec.status;
-  return {
-    id: spec.id ?? '0-0',
-    protocol: { name: 'http', version: '1.1', abbr: 'HTTP' },
-    src: { ip: spec.srcIp ?? '10.0.0.1', port: 40000, name: spec.src ?? '', namespace: spec.namespace ?? '' },
-    dst: { ip: spec.dstIp ?? '10.0.0.2', port: 80, name: spec.dst ?? '', namespace: spec.namespace ?? '' },
-    timestamp,
-    startTime: isoFromMicros(timestamp * 1000 + 123),
-    elapsedTime: status === null ? 0 : (spec.elapsedMs ?? 1),
-    requestSize: 100,
-    responseSize: status === null ? 0 : 200,
-    tls: false,
-    request: {
-      method: 'GET', url: spec.path ?? '/', path: spec.path ?? '/', httpVersion: 'HTTP/1.1',
-      headers: {}, cookies: {}, queryString: {}, postData: null, headersSize: 100, bodySize: 0,
-    },
-    response: status === null ? null : {
-      status, statusText: '', httpVersion: 'HTTP/1.1', headers: {}, cookies: {},
-      content: { size: 0, mimeType: '', text: '' }, headersSize: 200, bodySize: 0,
-    },
-    error: status === null ? { type: 'pair-not-found', msg: 'no response' } : null,
-  };
+  const endpoint = (ip: string | undefined, name: string | undefined) => ({ ...(ip === undefined ? {} : { ip }), name: name ?? '', namespace: spec.namespace ?? '' });
+  return buildEntry({
+    ...(spec.id === undefined ? {} : { id: spec.id }),
+    src: endpoint(spec.srcIp, spec.src),
+    dst: endpoint(spec.dstIp, spec.dst),
+    timestampUs: timestamp * 1000 + 123,
+    ...(spec.elapsedMs === undefined || spec.status === null ? {} : { elapsedMs: spec.elapsedMs }),
+    url: spec.path ?? '/',
+    path: spec.path ?? '/',
+    queryString: {},
+    status: spec.status === undefined ? 200 : spec.status,
+  });
 }
 
 export function predicateFilter(query: string, test: (e: Entry) => boolean): CompiledFilter {

@@ -1,7 +1,7 @@
 /** A CaptureSink for tests that copies what it is given (frames are views into parser buffers). */
 import assert from 'node:assert/strict';
-import { SharkError } from '../../model/errors.ts';
-import type { CaptureSink, Frame, NameRecord } from './frame.ts';
+import { SharkError } from '../../src/model/errors.ts';
+import type { CaptureSink, Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 
 export interface SeenFrame {
   readonly tsUs: number;

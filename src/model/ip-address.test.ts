@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressFormatter, formatIPv4, formatIPv6 } from './address.ts';
-import { ipv6Bytes } from '../link/test-packets.ts';
+import { AddressFormatter, formatIPv4, formatIPv6 } from './ip-address.ts';
+import { ipv6Bytes } from '../../test/helpers/packets.ts';
 
 function v6(s: string): string {
   const b = new Uint8Array(20);

@@ -4,24 +4,26 @@
  * Output is the caller's: entries, agent frames and notices come out through callbacks.
  */
 import type * as k8s from '@kubernetes/client-node';
+import { agentArchive } from '../kube/agent-bundle.ts';
+import type { AgentArgs } from '../kube/agent-runner.ts';
+import { ApiHealth, type ApiHealthOptions, type ApiOutage } from '../kube/api-health.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { ClusterWatch } from '../kube/cluster-watch.ts';
+import type { MemoryDecision } from '../kube/memory-headroom.ts';
+import { explainMissingNamespaces } from '../kube/missing-namespaces.ts';
+import { decidePodMemory, type MemoryPolicy, type WantedContainer } from '../kube/pod-memory.ts';
+import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from '../kube/preflight.ts';
+import type { Profile } from '../kube/profile.ts';
+import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from '../kube/targets.ts';
 import type { Entry } from '../model/entry.ts';
 import { SharkError } from '../model/errors.ts';
 import { ClusterNames } from '../pipeline/cluster-names.ts';
 import { TapMerger, type PodTapStats, type TapSource } from '../pipeline/tap-merge.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
-import { agentArchive } from './agent-bundle.ts';
-import type { AgentArgs } from './agent-runner.ts';
-import { ApiHealth, type ApiHealthOptions, type ApiOutage } from './api-health.ts';
-import type { KubeClient } from './client.ts';
-import { ClusterWatch } from './cluster-watch.ts';
-import type { MemoryDecision } from './memory-headroom.ts';
-import { explainMissingNamespaces } from './missing-namespaces.ts';
-import { decidePodMemory, type MemoryPolicy, type WantedContainer } from './pod-memory.ts';
+import { feedClusterNames } from './cluster-names-feed.ts';
 import { isOver, PodTap, type PodTapWarningCode } from './pod-tap.ts';
-import { clusterWideNames, decide, runPreflight, type PreflightDecision, type PreflightReport } from './preflight.ts';
-import type { Profile } from './profile.ts';
-import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type PodMatcher } from './targets.ts';
+import { compilePodRegex } from './pod-regex.ts';
 
 export interface TapConfig {
   readonly scope: NamespaceScope;
@@ -93,7 +95,8 @@ export class TapSession {
     this.client = client;
     this.config = config;
     this.#events = events;
-    this.#matcher = podMatcher({ namespaces: config.scope, selector: config.selector, podRegex: config.podRegex });
+    const query = { namespaces: config.scope, selector: config.selector, podRegex: config.podRegex };
+    this.#matcher = podMatcher(query, compilePodRegex(config.podRegex));
     // The probe lists where the targets are (a permission the tap already needs).
     const probeNamespace = config.scope === 'all' ? '' : (config.scope[0] ?? '');
     this.#health = new ApiHealth(
@@ -165,7 +168,7 @@ export class TapSession {
     // Names first, so the first entries are named; cluster-wide when allowed (far ends in other namespaces).
     const namesScope: NamespaceScope = this.config.scope === 'all' || clusterWideNames(plan.report) ? 'all' : this.config.scope;
     this.#watch = new ClusterWatch(this.client, {
-      names: this.names,
+      names: feedClusterNames(this.names),
       namesScope,
       targetScope: this.config.scope,
       selector: this.config.selector,

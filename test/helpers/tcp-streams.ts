@@ -3,9 +3,9 @@
  * of text, and a segment builder whose payloads live in one reused scratch buffer (as a capture
  * reader's would), scribbled over after each call so a missing copy shows up as corrupt bytes.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../ip/packet.ts';
-import type { TcpAssembler } from './assembler.ts';
-import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from './stream.ts';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/remote-agent/ip/packet.ts';
+import type { TcpAssembler } from '../../src/remote-agent/tcp/assembler.ts';
+import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
 
 export const CLIENT = Object.freeze({ ip: '10.0.0.1', port: 40000 });
 export const SERVER = Object.freeze({ ip: '10.0.0.2', port: 80 });

@@ -1,11 +1,12 @@
 /**
  * Test doubles for the TUI tests: a small EntryStore over an array (filter, graph, notifications on
- * demand, no timers) and an entry factory with headers and bodies. Not used by the app.
+ * demand, no timers) and an entry preset with headers and bodies. Not used by the app.
  */
-import type { CompiledFilter } from '../kfl/api.ts';
-import { isoFromMicros, type Entry } from '../model/entry.ts';
-import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
-import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
+import type { CompiledFilter } from '../../src/kfl/api.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
+import type { EntryStore, ServiceGraph, StoreSnapshot } from '../../src/pipeline/store-api.ts';
+import { buildEntry } from './entries.ts';
 
 export interface EntrySpec {
   readonly index?: number;
@@ -20,50 +21,29 @@ export interface EntrySpec {
   readonly responseBody?: { text: string; mimeType: string; encoding?: 'base64'; truncated?: boolean; size?: number };
 }
 
+/** The TUI tests' entry: a sock-shop call, the index setting its id, port and time (the one builder, test/helpers/entries.ts). */
 export function makeEntry(spec: EntrySpec = {}): Entry {
   const index = spec.index ?? 0;
   const status = spec.status === undefined ? 200 : spec.status;
-  const url = spec.url ?? '/catalogue?size=5';
-  const timestampMs = 1_764_000_000_000 + index * 1000;
   const body = spec.responseBody ?? { text: '{"id":"1","name":"sock"}', mimeType: 'application/json' };
-  return {
+  return buildEntry({
     id: `${index}-0`,
-    protocol: { name: 'http', version: '1.1', abbr: 'HTTP' },
-    src: { ip: '10.0.0.1', port: 40000 + index, name: spec.src ?? 'front-end', namespace: 'sock-shop' },
-    dst: { ip: '10.0.0.2', port: 80, name: spec.dst ?? 'catalogue', namespace: 'sock-shop' },
-    timestamp: timestampMs,
-    startTime: isoFromMicros(timestampMs * 1000),
-    elapsedTime: status === null ? 0 : (spec.elapsedMs ?? 12.5),
+    src: { port: 40000 + index, name: spec.src ?? 'front-end', namespace: 'sock-shop' },
+    dst: { name: spec.dst ?? 'catalogue', namespace: 'sock-shop' },
+    timestampUs: (1_764_000_000_000 + index * 1000) * 1000,
+    elapsedMs: status === null ? 0 : (spec.elapsedMs ?? 12.5),
     requestSize: 120,
     responseSize: status === null ? 0 : 2048,
-    tls: false,
-    request: {
-      method: spec.method ?? 'GET',
-      url,
-      path: url.split('?')[0],
-      httpVersion: 'HTTP/1.1',
-      headers: spec.requestHeaders ?? { Host: 'catalogue', 'User-Agent': 'curl/8.5' },
-      cookies: {},
-      queryString: url.includes('?') ? Object.fromEntries(new URLSearchParams(url.split('?')[1])) : {},
-      postData: spec.requestBody ?? null,
-      headersSize: 100,
-      bodySize: spec.requestBody?.text.length ?? 0,
-    },
-    response:
-      status === null
-        ? null
-        : {
-            status,
-            statusText: status >= 500 ? 'Internal Server Error' : 'OK',
-            httpVersion: 'HTTP/1.1',
-            headers: { 'Content-Type': body.mimeType },
-            cookies: {},
-            content: { size: body.size ?? body.text.length, mimeType: body.mimeType, text: body.text, ...(body.encoding ? { encoding: body.encoding } : {}), ...(body.truncated ? { truncated: true } : {}) },
-            headersSize: 100,
-            bodySize: body.size ?? body.text.length,
-          },
-    error: status === null ? { type: 'pair-not-found', msg: 'no response' } : null,
-  };
+    method: spec.method ?? 'GET',
+    url: spec.url ?? '/catalogue?size=5',
+    requestHeaders: spec.requestHeaders ?? { Host: 'catalogue', 'User-Agent': 'curl/8.5' },
+    postData: spec.requestBody ?? null,
+    status,
+    statusText: status !== null && status >= 500 ? 'Internal Server Error' : 'OK',
+    responseHeaders: { 'Content-Type': body.mimeType },
+    content: { size: body.size ?? body.text.length, mimeType: body.mimeType, text: body.text, ...(body.encoding ? { encoding: body.encoding } : {}), ...(body.truncated ? { truncated: true } : {}) },
+    responseHeadersSize: 100,
+  });
 }
 
 /** An EntryStore over an array: add() and setFilter() notify at once (tests have no frame timer). */

@@ -3,8 +3,8 @@
  * summary can say which dissector met bad input: "3 HTTP protocol violations". One place counts
  * them, in `stats.protocols` (src/model/protocol-tally.ts).
  */
-import { tallyOf } from '../model/protocol-tally.ts';
-import type { CaptureStats } from './stats.ts';
+import { tallyOf } from '../../model/protocol-tally.ts';
+import type { CaptureStats } from '../stats.ts';
 
 /**
  * Captured bytes broke `protocol`'s grammar: a message its parser resynchronised after, or a

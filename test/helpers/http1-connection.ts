@@ -2,11 +2,11 @@
  * Test support: a fake connection and context, scripted byte streams, and re-chunking so one
  * script can run whole, split at every offset and byte by byte.
  */
-import type { Entry } from '../../../model/entry.ts';
-import { newCaptureStats, type CaptureStats } from '../../stats.ts';
-import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../tcp/stream.ts';
-import { DEFAULT_DISSECT_OPTIONS, dissectContextFor, type DissectContext, type DissectOptions, type EntryMeta } from '../dissector.ts';
-import { http1Dissector } from './index.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
+import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
+import { DEFAULT_DISSECT_OPTIONS, dissectContextFor, type DissectContext, type DissectOptions, type EntryMeta } from '../../src/remote-agent/dissect/dissector.ts';
+import { http1Dissector } from '../../src/remote-agent/dissect/http1/index.ts';
 
 export const CLIENT = { ip: '10.0.0.1', port: 40000 } as const;
 export const SERVER = { ip: '10.0.0.2', port: 80 } as const;

@@ -3,12 +3,12 @@
  * `{"ready":true}`, summarises every frame until its stdin closes, then prints one JSON summary
  * line and exits. An open failure prints `{"error":{code,message,context}}` instead.
  *
- *   node src/remote-agent/live/test-capture-driver.ts '{"iface":"lo","marker":"abc"}'
+ *   node test/helpers/live-capture-driver.ts '{"iface":"lo","marker":"abc"}'
  */
 import { createHash } from 'node:crypto';
-import { SharkError } from '../../model/errors.ts';
-import type { Frame } from '../source/frame.ts';
-import { openLiveCapture } from './index.ts';
+import { SharkError } from '../../src/model/errors.ts';
+import type { Frame } from '../../src/remote-agent/source/frame.ts';
+import { openLiveCapture } from '../../src/remote-agent/live/index.ts';
 
 export interface DriverOptions {
   readonly iface: string;

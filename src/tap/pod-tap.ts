@@ -11,17 +11,18 @@
  * from the pod's memory at that moment; killed again, the pod ends as "killed".
  */
 import type * as k8s from '@kubernetes/client-node';
+import { uploadAgent, type AgentArgs } from '../kube/agent-runner.ts';
+import type { ApiHealth } from '../kube/api-health.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { ensureCaptureContainer, ephemeralState, type CaptureContainer, type EnsureOptions } from '../kube/ephemeral.ts';
+import { podMemoryLimit, type MemoryDecision } from '../kube/memory-headroom.ts';
+import { decidePodMemory, type MemoryPolicy } from '../kube/pod-memory.ts';
+import { formatMemory } from '../kube/quantity.ts';
 import { SharkError } from '../model/errors.ts';
 import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
-import { AgentRun, uploadAgent, type AgentArgs, type RunEnd } from './agent-runner.ts';
-import type { ApiHealth } from './api-health.ts';
-import type { KubeClient } from './client.ts';
-import { ensureCaptureContainer, ephemeralState, type CaptureContainer, type EnsureOptions } from './ephemeral.ts';
-import { podMemoryLimit, type MemoryDecision } from './memory-headroom.ts';
-import { decidePodMemory, type MemoryPolicy } from './pod-memory.ts';
-import { formatMemory } from './quantity.ts';
+import { AgentRun, type RunEnd } from './agent-run.ts';
 
 /** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
 export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
