@@ -52,8 +52,9 @@ export interface CaptureStats {
    */
   readonly undissected: UndissectedCounts;
   /**
-   * By `protocol.name`: entries emitted (counted at emit, countEntry) and violations of dissectors
-   * of that protocol (ProtocolViolation thrown or malformed messages reported; protocol-counting.ts).
+   * By `protocol.name`: entries emitted (counted as the dissector registry passes them on,
+   * countEntry) and violations of dissectors of that protocol (ProtocolViolation thrown or
+   * malformed messages reported; dissect/protocol-counting.ts).
    */
   readonly protocols: ProtocolTallies;
 }

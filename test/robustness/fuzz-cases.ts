@@ -365,9 +365,19 @@ function checkEntry(entry: Entry): void {
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   for (const [k, v] of Object.entries(stats)) {
-    if (k === 'undissected') continue;
+    if (k === 'undissected' || k === 'protocols') continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`${where}: stats.${k} = ${String(v)}`);
   }
+  // Per protocol: every emitted entry once; violations are among the dissection errors.
+  let protocolEntries = 0;
+  let protocolViolations = 0;
+  for (const [name, t] of Object.entries(stats.protocols)) {
+    if (!Number.isSafeInteger(t.entries) || t.entries < 0 || !Number.isSafeInteger(t.violations) || t.violations < 0) out.push(`${where}: stats.protocols.${name} = ${stringifyJson(t)}`);
+    protocolEntries += t.entries;
+    protocolViolations += t.violations;
+  }
+  if (protocolEntries !== stats.entries) out.push(`${where}: ${protocolEntries} entries by protocol, ${stats.entries} in all`);
+  if (protocolViolations > stats.dissectionErrors) out.push(`${where}: ${protocolViolations} violations by protocol, ${stats.dissectionErrors} dissection errors in all`);
   // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
   const sums: Record<string, number> = {};
   for (const [part, counts] of Object.entries(stats.undissected)) {

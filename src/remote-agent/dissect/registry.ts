@@ -16,6 +16,7 @@ import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandl
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
 import { ProtocolCountingStream } from './protocol-counting.ts';
+import { countEntry } from '../stats.ts';
 
 /** Every dissector, tried in this order after the port hints. */
 export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector]);
@@ -52,7 +53,14 @@ export class DissectorRegistry implements StreamFactory {
   #undecidedBytes = 0;
 
   constructor(ctx: DissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
-    this.#ctx = ctx;
+    // Every entry a dissector emits is counted under its protocol on the way out.
+    this.#ctx = {
+      ...ctx,
+      emit: (entry, meta) => {
+        countEntry(ctx.stats, entry);
+        ctx.emit(entry, meta);
+      },
+    };
     this.#dissectors = dissectors;
   }
 
