@@ -121,20 +121,18 @@ function represent(entry: HttpEntry): readonly DetailSection[] {
   return sections;
 }
 
-type ProtocolFields = Parameters<KflWord['matches']>[0];
-
 /**
  * Kubeshark's HTTP macros: every variant has protocol name "http", so `http` covers them all; the
  * others tell variants apart by version or abbreviation as Kubeshark's entries carry them.
  */
 const WORDS: readonly KflWord[] = [
-  { word: 'http', matches: (p: ProtocolFields) => p.name === 'http' },
-  { word: 'http1', matches: (p: ProtocolFields) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
-  { word: 'http2', matches: (p: ProtocolFields) => p.name === 'http' && p.version === '2.0' },
-  { word: 'grpc', matches: (p: ProtocolFields) => p.abbr === 'gRPC' },
-  { word: 'gql', matches: (p: ProtocolFields) => p.abbr === 'GQL' },
-  { word: 'gqlv1', matches: (p: ProtocolFields) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
-  { word: 'gqlv2', matches: (p: ProtocolFields) => p.abbr === 'GQL' && p.version === '2.0' },
+  { word: 'http', matches: (p) => p.name === 'http' },
+  { word: 'http1', matches: (p) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
+  { word: 'http2', matches: (p) => p.name === 'http' && p.version === '2.0' },
+  { word: 'grpc', matches: (p) => p.abbr === 'gRPC' },
+  { word: 'gql', matches: (p) => p.abbr === 'GQL' },
+  { word: 'gqlv1', matches: (p) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
+  { word: 'gqlv2', matches: (p) => p.abbr === 'GQL' && p.version === '2.0' },
 ];
 
 /** KFL2's HTTP variables. */
