@@ -4,7 +4,7 @@
  * variables, paths and map rules come from its descriptor (src/remote-agent/dissect/descriptors.ts),
  * merged once at load, duplicates rejected. Names follow Kubeshark's entry JSON and KFL2.
  */
-import type { KflVocabulary, KflWord } from '../model/protocol-descriptor.ts';
+import type { KflProtocolFields, KflVocabulary, KflWord } from '../model/protocol-descriptor.ts';
 import { DESCRIPTOR_LIST } from '../remote-agent/dissect/descriptors.ts';
 import { DIRECT_READERS } from './direct.ts';
 import type { Getter, Obj, Predicate } from './values.ts';
@@ -157,13 +157,11 @@ export interface Vocabulary {
   readonly readers: ReadonlyMap<string, Getter>;
 }
 
-type ProtocolFields = Parameters<KflWord['matches']>[0];
-
 /** A descriptor's word reads only the entry's protocol object, as KflWord promises (a missing field reads undefined). */
 function wordPredicate(matches: KflWord['matches']): Predicate {
   return (root) => {
     const p = protocolOf(root);
-    return p !== null && matches(p as ProtocolFields);
+    return p !== null && matches(p as KflProtocolFields);
   };
 }
 

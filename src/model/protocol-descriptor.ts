@@ -73,11 +73,14 @@ export type DetailSection =
       readonly sizeBytes: number;
     };
 
+/** The entry's `protocol` object as KFL hands it to a word: read from the entry, so unchecked. */
+export type KflProtocolFields = { readonly name: unknown; readonly version: unknown; readonly abbr: unknown };
+
 /** A bare KFL word (`dns`, `ws`, `http2`): true for entries of this protocol (or variant). */
 export interface KflWord {
   readonly word: string;
   /** Reads only the entry's `protocol` object (name, version, abbr), as KFL hands it in. */
-  matches(protocol: { readonly name: unknown; readonly version: unknown; readonly abbr: unknown }): boolean;
+  matches(protocol: KflProtocolFields): boolean;
 }
 
 /** What a protocol adds to KFL: its words and variables, and what helps queries on its fields. */

@@ -52,7 +52,7 @@ export interface CaptureStats {
    */
   readonly undissected: UndissectedCounts;
   /**
-   * By `protocol.name`: entries emitted (counted at emit, countEntry) and violations of dissectors
+   * By `protocol.name`: entries emitted (counted as the dissector registry passes them on, countEntry) and violations of dissectors
    * of that protocol (ProtocolViolation thrown or malformed messages reported; DissectContext.violation and the registry).
    */
   readonly protocols: ProtocolTallies;

@@ -105,7 +105,7 @@ export function App(props: AppProps) {
       <Header source={props.source} targets={props.targets} snapshot={snapshot} follow={viewport.follow} width={width} />
       <Box height={bodyHeight} overflow="hidden">{body}</Box>
       {state.filterBar.isOpen ? <FilterBar query={state.filterBar.query} validation={state.filterBar.validation} width={width} /> : null}
-      <Footer mode={state.mode} width={width} />
+      <Footer mode={state.mode} width={width} unavailable={state.unavailable} />
     </Box>
   );
 }

@@ -103,9 +103,11 @@ export function bindingsFor(mode: KeyMode): readonly KeyBinding[] {
   return KEY_BINDINGS.filter((binding) => binding.modes.includes(mode));
 }
 
-/** "label help" pairs for the footer of a mode. */
-export function hintsFor(mode: KeyMode): readonly { readonly label: string; readonly help: string }[] {
-  return KEY_BINDINGS.filter((binding) => binding.hintIn?.includes(mode) === true).map((binding) => ({
+const NONE: ReadonlySet<Command> = new Set();
+
+/** "label help" pairs for the footer of a mode; `unavailable`: commands the shown item does not offer. */
+export function hintsFor(mode: KeyMode, unavailable: ReadonlySet<Command> = NONE): readonly { readonly label: string; readonly help: string }[] {
+  return KEY_BINDINGS.filter((binding) => binding.hintIn?.includes(mode) === true && !unavailable.has(binding.command)).map((binding) => ({
     label: binding.label,
     help: binding.hint ?? binding.help,
   }));

@@ -16,6 +16,9 @@ import { filterForItem, mapItems, narrowingFor, type MapItem, type Narrowing } f
 import { useFilterBar, type CompileQuery, type FilterBar } from './use-filter-bar.ts';
 import { useListViewport } from './use-list-viewport.ts';
 
+const NOTHING_UNAVAILABLE: ReadonlySet<Command> = new Set();
+const NO_REPLAY: ReadonlySet<Command> = new Set(['detail.curl']);
+
 export interface TuiState {
   readonly view: ViewName;
   readonly mode: KeyMode;
@@ -33,6 +36,8 @@ export interface TuiState {
   };
   /** Set while the filter is the one the service map narrowed: the list says so, esc undoes it. */
   readonly narrowed: Narrowing | undefined;
+  /** Commands the entry on screen does not offer (the footer leaves their hints out). */
+  readonly unavailable: ReadonlySet<Command>;
   run(command: Command): void;
   onText(input: string, key: Key, mode: KeyMode): void;
 }
@@ -124,7 +129,6 @@ export function useTuiState(input: TuiStateInput): TuiState {
       case 'detail.raw': return setDetail((old) => ({ ...old, raw: !old.raw, scroll: 0 }));
       case 'detail.curl': {
         if (detail.entry === undefined) return;
-        // Only entries whose protocol has a replay command (HTTP: curl) offer one.
         const curl = descriptorOf(detail.entry)?.replayCommand?.(detail.entry);
         if (curl === undefined) return;
         input.onCopy(curl);
@@ -162,5 +166,7 @@ export function useTuiState(input: TuiStateInput): TuiState {
     else if (text !== '' && !key.ctrl && !key.meta) filterBar.type(text);
   };
 
-  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, pending }, narrowed, run, onText };
+  // The copy key is offered only for entries whose protocol has a replay command (HTTP: curl).
+  const unavailable = detail.entry !== undefined && descriptorOf(detail.entry)?.replayCommand === undefined ? NO_REPLAY : NOTHING_UNAVAILABLE;
+  return { view, mode, viewport, bodyHeight, filterBar, detail: { ...detail, scroll: Math.min(detail.scroll, maxScroll), lines }, map: { graph, layout, items, selected, pending }, narrowed, unavailable, run, onText };
 }

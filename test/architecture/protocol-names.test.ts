@@ -39,7 +39,7 @@ function isTestSupport(name: string): boolean {
 }
 
 /** The code without its comments (strings kept: a KFL path in a string is a field read too). */
-export function codeOf(text: string): string {
+function codeOf(text: string): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -63,7 +63,7 @@ export function codeOf(text: string): string {
 }
 
 /** `file:line: what` for every line of code that names a protocol. */
-export function protocolNamesIn(path: string, text: string): string[] {
+function protocolNamesIn(path: string, text: string): string[] {
   const found: string[] = [];
   codeOf(text)
     .split('\n')

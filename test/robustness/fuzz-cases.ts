@@ -366,13 +366,16 @@ function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   }
   // Violations per protocol: whole counts under dissectors' names, together every dissection error.
   let violations = 0;
+  let protocolEntries = 0;
   for (const [name, t] of Object.entries(stats.protocols)) {
     for (const [field, n] of Object.entries(t)) {
       if (!/^[a-z][a-z0-9]*$/.test(name) || !Number.isSafeInteger(n) || n < 0) out.push(`${where}: stats.protocols.${name}.${field} = ${String(n)}`);
     }
     violations += t.violations;
+    protocolEntries += t.entries;
   }
   if (violations !== stats.dissectionErrors) out.push(`${where}: ${violations} violations by protocol, ${stats.dissectionErrors} dissection errors`);
+  if (protocolEntries !== stats.entries) out.push(`${where}: ${protocolEntries} entries by protocol, ${stats.entries} in all`);
   // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
   const sums: Record<string, number> = {};
   for (const [part, counts] of Object.entries(stats.undissected)) {

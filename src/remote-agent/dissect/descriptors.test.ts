@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mergeVocabulary } from '../../kfl/fields.ts';
 import type { Entry } from '../../model/entry.ts';
-import { DESCRIPTORS, DESCRIPTOR_LIST, descriptorOf, representEntry, summarizeEntry } from './descriptors.ts';
+import { DESCRIPTORS, DESCRIPTOR_LIST, descriptorOf, dissectedProtocols, protocolLabel, representEntry, summarizeEntry, type DescriptorRegistry } from './descriptors.ts';
 import { http1Dissector } from './http1/index.ts';
 import { makeEntry } from '../../../test/helpers/tui-store.ts';
 
@@ -17,6 +17,21 @@ test('every descriptor is registered under the protocol name of its entries, fro
     assert.ok(Object.isFrozen(descriptor), name);
   }
   assert.deepEqual(DESCRIPTOR_LIST.map((d) => d.name), Object.keys(DESCRIPTORS));
+});
+
+test('the registry is exhaustive by type: a protocol of the Entry union without its line does not compile', () => {
+  // @ts-expect-error: property 'http' is missing (tsc --noEmit checks this line)
+  const missing: DescriptorRegistry = {};
+  // @ts-expect-error: a descriptor of other entries under the http name
+  const wrong: DescriptorRegistry = { http: { ...DESCRIPTORS.http, name: 'dns' } };
+  assert.ok(missing !== undefined && wrong !== undefined);
+});
+
+test('the agent advertises the registered protocols of its dissectors; labels are the abbreviations', () => {
+  assert.deepEqual(dissectedProtocols([http1Dissector]), ['http']);
+  assert.deepEqual(dissectedProtocols([{ protocol: 'not-registered' }]), []);
+  assert.equal(protocolLabel('http'), 'HTTP');
+  assert.equal(protocolLabel('nope'), 'nope');
 });
 
 test('every dissector emits entries of a registered protocol', () => {

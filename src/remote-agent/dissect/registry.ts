@@ -16,6 +16,7 @@
 import { countProtocol } from '../../model/undissected.ts';
 import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type SharedDissectContext, type SniffResult } from './dissector.ts';
 import { countViolation } from './protocol-counters.ts';
+import { countEntry } from '../stats.ts';
 import { ProtocolViolation } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
@@ -67,9 +68,16 @@ export class DissectorRegistry implements StreamFactory {
   #undecidedBytes = 0;
 
   constructor(ctx: SharedDissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
-    this.#ctx = ctx;
+    // Every entry a dissector emits is counted under its protocol on the way out.
+    this.#ctx = {
+      ...ctx,
+      emit: (entry, meta) => {
+        countEntry(ctx.stats, entry);
+        ctx.emit(entry, meta);
+      },
+    };
     this.#dissectors = dissectors;
-    this.#contexts = new Map(dissectors.map((d) => [d, dissectContextFor(ctx, d.protocol)]));
+    this.#contexts = new Map(dissectors.map((d) => [d, dissectContextFor(this.#ctx, d.protocol)]));
   }
 
   open(conn: ConnectionInfo): StreamHandler {

@@ -8,7 +8,7 @@
 import { kflString } from '../../../model/kfl-string.ts';
 import type { DetailRow, DetailSection, KflVariable, KflWord, OutcomeClass, PayloadRedactor, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
 import { curlCommand } from './curl-command.ts';
-import type { HeaderMap, HttpEntry, HttpRequest, QueryMap } from './entry.ts';
+import type { HeaderMap, HttpEntry, QueryMap } from './entry.ts';
 import { HTTP_KFL_READERS } from './kfl-readers.ts';
 
 /** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
@@ -37,8 +37,43 @@ function mapRows(side: 'request' | 'response', field: string, map: HeaderMap | Q
   return rows;
 }
 
-const verbQuery = (request: HttpRequest): string => `request.method == ${kflString(String(request.method))}`;
-const targetQuery = (request: HttpRequest): string => `request.url == ${kflString(String(request.url))}`;
+/**
+ * An HTTP row. A class, so a summary is cheap to make (rows are summarised for every frame drawn)
+ * and its KFL queries are built only when asked for (on a click), by getters on the prototype.
+ */
+class HttpSummary implements RowSummary {
+  readonly verb: string;
+  readonly target: string;
+  readonly outcome: string;
+  readonly outcomeClass: OutcomeClass;
+  readonly isError: boolean;
+  readonly payloadBytes: number | undefined;
+  readonly #entry: HttpEntry;
+
+  constructor(entry: HttpEntry) {
+    const { request, response } = entry;
+    this.#entry = entry;
+    this.verb = request.method;
+    this.target = request.url;
+    this.outcome = response === null ? '' : String(response.status);
+    this.outcomeClass = response === null ? 'none' : statusClassOf(response.status);
+    this.isError = response === null || response.status >= 400;
+    this.payloadBytes = response === null ? undefined : response.content.size;
+  }
+
+  get verbQuery(): string {
+    return `request.method == ${kflString(String(this.#entry.request.method))}`;
+  }
+
+  get targetQuery(): string {
+    return `request.url == ${kflString(String(this.#entry.request.url))}`;
+  }
+
+  get outcomeQuery(): string | undefined {
+    const response = this.#entry.response;
+    return response === null ? undefined : `response.status == ${statusLiteral(response.status)}`;
+  }
+}
 
 /** A status as a KFL literal: a number as it is, anything else NDJSON input may hold as a string. */
 const statusLiteral = (status: unknown): string => (typeof status === 'number' && Number.isFinite(status) ? String(status) : kflString(String(status)));
@@ -86,20 +121,18 @@ function represent(entry: HttpEntry): readonly DetailSection[] {
   return sections;
 }
 
-type ProtocolFields = Parameters<KflWord['matches']>[0];
-
 /**
  * Kubeshark's HTTP macros: every variant has protocol name "http", so `http` covers them all; the
  * others tell variants apart by version or abbreviation as Kubeshark's entries carry them.
  */
 const WORDS: readonly KflWord[] = [
-  { word: 'http', matches: (p: ProtocolFields) => p.name === 'http' },
-  { word: 'http1', matches: (p: ProtocolFields) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
-  { word: 'http2', matches: (p: ProtocolFields) => p.name === 'http' && p.version === '2.0' },
-  { word: 'grpc', matches: (p: ProtocolFields) => p.abbr === 'gRPC' },
-  { word: 'gql', matches: (p: ProtocolFields) => p.abbr === 'GQL' },
-  { word: 'gqlv1', matches: (p: ProtocolFields) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
-  { word: 'gqlv2', matches: (p: ProtocolFields) => p.abbr === 'GQL' && p.version === '2.0' },
+  { word: 'http', matches: (p) => p.name === 'http' },
+  { word: 'http1', matches: (p) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
+  { word: 'http2', matches: (p) => p.name === 'http' && p.version === '2.0' },
+  { word: 'grpc', matches: (p) => p.abbr === 'gRPC' },
+  { word: 'gql', matches: (p) => p.abbr === 'GQL' },
+  { word: 'gqlv1', matches: (p) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
+  { word: 'gqlv2', matches: (p) => p.abbr === 'GQL' && p.version === '2.0' },
 ];
 
 /** KFL2's HTTP variables. */
@@ -136,29 +169,7 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   longName: 'Hypertext Transfer Protocol',
   defaultPorts: Object.freeze([80, 8080, 8000, 3000, 5000, 8888]),
   referenceUrl: 'https://www.rfc-editor.org/rfc/rfc9112',
-  summarize(entry: HttpEntry): RowSummary {
-    const { request, response } = entry;
-    if (response === null) {
-      return {
-        verb: request.method, target: request.url, outcome: '', outcomeClass: 'none', isError: true,
-        get verbQuery() { return verbQuery(request); },
-        get targetQuery() { return targetQuery(request); },
-      };
-    }
-    const status = response.status;
-    return {
-      verb: request.method,
-      target: request.url,
-      outcome: String(status),
-      outcomeClass: statusClassOf(status),
-      isError: status >= 400,
-      payloadBytes: response.content.size,
-      // Built when asked for: rows are summarised for every frame, queries only on a click.
-      get verbQuery() { return verbQuery(request); },
-      get targetQuery() { return targetQuery(request); },
-      get outcomeQuery() { return `response.status == ${statusLiteral(status)}`; },
-    };
-  },
+  summarize: (entry: HttpEntry): RowSummary => new HttpSummary(entry),
   represent,
   dedupKey(entry: HttpEntry) {
     const url = entry.request.url;
