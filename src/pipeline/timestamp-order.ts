@@ -28,7 +28,8 @@ function compareIds(a: string, b: string): number {
 }
 
 function keptBytes(entry: Entry): number {
-  return (entry.request.postData?.text.length ?? 0) + (entry.response?.content.text.length ?? 0) + 512;
+  // A WebSocket entry (issue 12) has one side null and no HTTP body fields: read defensively.
+  return (entry.request?.postData?.text.length ?? 0) + (entry.response?.content?.text.length ?? 0) + 512;
 }
 
 export class TimestampOrderer {

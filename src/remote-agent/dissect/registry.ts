@@ -11,10 +11,11 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
+import type { DissectContext, Dissector, DissectorStream, HandOff } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
+import { websocketDissector } from './websocket/index.ts';
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;
@@ -47,9 +48,21 @@ export class DissectorRegistry implements StreamFactory {
   /** Bytes buffered by all undecided connections. */
   #undecidedBytes = 0;
 
-  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
-    this.#ctx = ctx;
+  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector, websocketDissector]) {
     this.#dissectors = dissectors;
+    // Dissectors reach each other only through this: the registry finds who takes a hand-off.
+    this.#ctx = { ...ctx, handOff: (conn, h) => this.#handOff(conn, h) };
+  }
+
+  /**
+   * The stream of the dissector that continues a connection under `h.to`; null when none does.
+   * It is not in #live: the stream that handed off owns it and reports its pending entries.
+   */
+  #handOff(conn: ConnectionInfo, h: HandOff): DissectorStream | null {
+    for (const d of this.#dissectors) {
+      if (d.takeOver !== undefined && d.handOffs?.includes(h.to) === true) return d.takeOver(conn, this.#ctx, h);
+    }
+    return null;
   }
 
   open(conn: ConnectionInfo): StreamHandler {
