@@ -99,7 +99,7 @@ export class MessageInflater {
    * passes `max` bytes, so the work is bounded by log2(input) tries of about `max` bytes each.
    */
   #prefix(compressed: Uint8Array, dictionary: Buffer | null, max: number): Buffer {
-    let fits = Buffer.alloc(0);
+    let fits: Buffer = Buffer.alloc(0);
     let lo = 0;
     let hi = compressed.length;
     while (hi - lo > 1) {
