@@ -2,9 +2,9 @@
  * Entries for the KFL tests: a plain HTTP/1.1 GET with a JSON response, built fresh per call so a
  * test may change it freely.
  */
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../model/entry.ts';
 
-export function httpEntry(overrides: Partial<Entry> = {}): Entry {
+export function httpEntry(overrides: Partial<HttpEntry> = {}): HttpEntry {
   return {
     id: '0-0',
     protocol: { name: 'http', version: '1.1', abbr: 'HTTP' },

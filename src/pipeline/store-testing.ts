@@ -4,7 +4,8 @@
  * and a CompiledFilter made from a predicate (the store only needs test(), query and redaction).
  */
 import type { CompiledFilter } from '../kfl/api.ts';
-import { isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros } from '../model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 
 export interface TestEntrySpec {
   readonly id?: string;
@@ -21,7 +22,7 @@ export interface TestEntrySpec {
   readonly path?: string;
 }
 
-export function testEntry(spec: TestEntrySpec = {}): Entry {
+export function testEntry(spec: TestEntrySpec = {}): HttpEntry {
   const timestamp = spec.timestamp ?? 1_700_000_000_000;
   const status = spec.status === undefined ? 200 : spec.status;
   return {
@@ -47,8 +48,9 @@ export function testEntry(spec: TestEntrySpec = {}): Entry {
   };
 }
 
-export function predicateFilter(query: string, test: (e: Entry) => boolean): CompiledFilter {
-  return { query, test, limit: undefined, redactPaths: [], redact: (e) => e };
+/** A filter on HTTP entries (the ones testEntry makes); entries of other protocols never pass. */
+export function predicateFilter(query: string, test: (e: HttpEntry) => boolean): CompiledFilter {
+  return { query, test: (e) => isHttpEntry(e) && test(e), limit: undefined, redactPaths: [], redact: (e) => e };
 }
 
 /** A manual clock: timers fire only from advance(), in due order, with the clock set to their time. */

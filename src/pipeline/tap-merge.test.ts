@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
@@ -38,7 +38,7 @@ function call(spec: CallSpec = {}): EntryFrame {
     request: { method: spec.method ?? 'GET', url, path: url, httpVersion: 'HTTP/1.1', headers: {}, cookies: {}, queryString: {}, postData: null, headersSize: 80, bodySize: 0 },
     response: null,
     error: null,
-  } satisfies Entry;
+  } satisfies HttpEntry;
   return spec.seq === undefined ? { type: 'entry', entry } : ({ type: 'entry', entry, requestSeq: spec.seq } as EntryFrame);
 }
 
@@ -84,9 +84,9 @@ function setup(options: Omit<TapMergerOptions, 'now'> = {}) {
   names.upsertPod({ namespace: 'shop', name: 'front-end-1', ip: '10.244.0.2', labels: { app: 'front-end' }, workload: 'front-end' });
   names.upsertPod({ namespace: 'shop', name: 'catalogue-1', ip: '10.244.0.3', labels: { app: 'catalogue' } });
   names.upsertService({ namespace: 'shop', name: 'catalogue', clusterIP: '10.96.0.3', selector: { app: 'catalogue' } });
-  const out: Entry[] = [];
+  const out: HttpEntry[] = [];
   const clock = { now: 0 };
-  const merger = new TapMerger(names, (e) => out.push(e), { ...options, now: () => clock.now });
+  const merger = new TapMerger(names, (e) => out.push(e as HttpEntry), { ...options, now: () => clock.now });
   return { names, out, clock, merger };
 }
 
@@ -202,9 +202,9 @@ test('de-duplication memory is bounded by maxDedupKeys, oldest first', () => {
 
 test('long URLs are keyed by a bounded prefix and their length', () => {
   const long = `/q?${'a'.repeat(10_000)}`;
-  const key = dedupKey((call({ url: long }) as { entry: Entry }).entry);
+  const key = dedupKey((call({ url: long }) as { entry: HttpEntry }).entry);
   assert.ok(key.length < 400);
-  assert.notEqual(key, dedupKey((call({ url: `${long}b` }) as { entry: Entry }).entry));
+  assert.notEqual(key, dedupKey((call({ url: `${long}b` }) as { entry: HttpEntry }).entry));
 });
 
 test('stats frames fill the counters, summed over agent restarts; drops are reported as they grow', () => {

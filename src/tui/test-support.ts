@@ -3,7 +3,7 @@
  * demand, no timers) and an entry factory with headers and bodies. Not used by the app.
  */
 import type { CompiledFilter } from '../kfl/api.ts';
-import { isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros, type Entry, type HttpEntry } from '../model/entry.ts';
 import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
 
@@ -20,7 +20,7 @@ export interface EntrySpec {
   readonly responseBody?: { text: string; mimeType: string; encoding?: 'base64'; truncated?: boolean; size?: number };
 }
 
-export function makeEntry(spec: EntrySpec = {}): Entry {
+export function makeEntry(spec: EntrySpec = {}): HttpEntry {
   const index = spec.index ?? 0;
   const status = spec.status === undefined ? 200 : spec.status;
   const url = spec.url ?? '/catalogue?size=5';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { HeaderMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
@@ -34,7 +34,7 @@ function header(map: HeaderMap | undefined, name: string): string | undefined {
   return undefined;
 }
 
-function jsonBody(entry: Entry): unknown {
+function jsonBody(entry: HttpEntry): unknown {
   const content = entry.response?.content;
   if (!content) return undefined;
   const text = content.encoding === 'base64' ? Buffer.from(content.text, 'base64').toString('utf8') : content.text;
@@ -48,10 +48,10 @@ function jsonBody(entry: Entry): unknown {
 interface ReadCase {
   readonly name: string;
   readonly query: string;
-  readonly keep: (e: Entry) => boolean;
+  readonly keep: (e: HttpEntry) => boolean;
 }
 
-const status = (e: Entry): number | undefined => e.response?.status;
+const status = (e: HttpEntry): number | undefined => e.response?.status;
 
 const READ_CASES: readonly ReadCase[] = [
   { name: 'exact path', query: 'request.path == "/"', keep: (e) => e.request.path === '/' },
@@ -144,7 +144,7 @@ describe('read --filter agrees with a JavaScript predicate', () => {
 
   test('there are at least 20 queries and each one keeps some entries but not all', () => {
     assert.ok(READ_CASES.length >= 20);
-    const entries = all.map((line) => JSON.parse(line) as Entry);
+    const entries = all.map((line) => JSON.parse(line) as HttpEntry);
     for (const c of READ_CASES) {
       const kept = entries.filter(c.keep).length;
       assert.ok(kept > 0 && kept < entries.length, `${c.name}: the predicate keeps ${kept} of ${entries.length}`);
@@ -153,11 +153,11 @@ describe('read --filter agrees with a JavaScript predicate', () => {
 
   for (const c of READ_CASES) {
     test(`${c.name}: ${c.query}`, async () => {
-      const expected = all.filter((line) => c.keep(JSON.parse(line) as Entry));
+      const expected = all.filter((line) => c.keep(JSON.parse(line) as HttpEntry));
       const res = await runShark(['read', ...files, '-o', 'json', '-q', '--filter', c.query]);
       assert.equal(res.code, 0, res.stderr);
       const got = res.stdout.split('\n').filter((line) => line.trim() !== '');
-      const ids = (lines: string[]): string[] => parseNdjson<Entry>(lines.join('\n')).map((e) => `${e.id}@${e.startTime}`);
+      const ids = (lines: string[]): string[] => parseNdjson<HttpEntry>(lines.join('\n')).map((e) => `${e.id}@${e.startTime}`);
       assert.deepEqual(ids(got), ids(expected), 'same entries in the same order');
       assert.deepEqual(got, expected, 'entries unchanged by the filter');
     });

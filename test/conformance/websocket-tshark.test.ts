@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { WebSocketEntry } from '../../src/remote-agent/dissect/websocket/entry.ts';
+import { isWebSocketEntry } from '../../src/remote-agent/dissect/websocket/entry.ts';
 import { readEntries } from '../helpers/read-entries.ts';
 import { readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -84,15 +84,15 @@ test('tshark conformance on WebSocket captures', async (t) => {
   for (const index of WS_FILES) {
     await t.test(index.file, async () => {
       const truth = readTruth<Handshake | FrameRecord>(dir, index.truth);
-      const { entries, result } = await readEntries([join(dir, index.file)]);
+      const { entries, all, result } = await readEntries([join(dir, index.file)]);
       assert.equal(result.stats.packets, index.packets, 'every frame read');
       assert.equal(result.stats.dissectionErrors, 0);
-      const messages = entries.filter((e) => e.protocol.name === 'websocket').map((e) => e as unknown as WebSocketEntry);
+      const messages = all.filter(isWebSocketEntry);
       let expectedCount = 0;
       for (const hs of truth.filter((r): r is Handshake => r.kind === 'handshake')) {
         const sameConn = (ip: string, port: number, ip2: string, port2: number): boolean =>
           ip === hs.client_ip && port === hs.client_port && ip2 === hs.server_ip && port2 === hs.server_port;
-        const upgrade = entries.find((e) => e.protocol.name === 'http' && sameConn(e.src.ip, e.src.port, e.dst.ip, e.dst.port) && e.request.url === hs.uri);
+        const upgrade = entries.find((e) => sameConn(e.src.ip, e.src.port, e.dst.ip, e.dst.port) && e.request.url === hs.uri);
         assert.ok(upgrade !== undefined, `the upgrade ${hs.uri} is an entry`);
         assert.equal(upgrade.response?.status, hs.status);
         const frames = truth.filter(

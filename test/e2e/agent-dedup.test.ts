@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { ClusterNames } from '../../src/pipeline/cluster-names.ts';
 import { TapMerger, type TapSource } from '../../src/pipeline/tap-merge.ts';
 import type { AgentFrame } from '../../src/remote-agent/wire/protocol.ts';
@@ -60,8 +60,8 @@ function arrivalOrder(agents: ReadonlyArray<readonly [TapSource, AgentProcess]>)
   return all.map((x) => [x.source, x.frame]);
 }
 
-function merge(agents: ReadonlyArray<readonly [TapSource, AgentProcess]>): { entries: Entry[]; merger: TapMerger } {
-  const entries: Entry[] = [];
+function merge(agents: ReadonlyArray<readonly [TapSource, AgentProcess]>): { entries: HttpEntry[]; merger: TapMerger } {
+  const entries: HttpEntry[] = [];
   const merger = new TapMerger(new ClusterNames(), (e) => entries.push(e));
   for (const [source, frame] of arrivalOrder(agents)) merger.frame(source, frame);
   return { entries, merger };

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
-import type { WebSocketEntry } from '../../src/remote-agent/dissect/websocket/entry.ts';
+import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { isWebSocketEntry, type WebSocketEntry } from '../../src/remote-agent/dissect/websocket/entry.ts';
 import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Capture, NODE, REPO_ROOT, readWithCli } from '../helpers/capture.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../helpers/netns.ts';
@@ -70,10 +71,10 @@ function expectedRows(mode: Mode): Row[] {
 
 /** The WebSocket messages of the connection to `port`, and its upgrade entry. */
 function rowsOf(entries: readonly Entry[], port: number): { upgrade: Entry; rows: Row[]; messages: WebSocketEntry[] } {
-  const upgrade = entries.find((e) => e.protocol.name === 'http' && e.dst.port === port);
+  const upgrade = entries.filter(isHttpEntry).find((e) => e.dst.port === port);
   assert.ok(upgrade !== undefined, `an upgrade entry for port ${port}`);
   assert.equal(upgrade.response?.status, 101);
-  const messages = entries.filter((e) => e.protocol.name === 'websocket' && e.dst.port === port).map((e) => e as unknown as WebSocketEntry);
+  const messages: WebSocketEntry[] = entries.filter(isWebSocketEntry).filter((e) => e.dst.port === port);
   for (const m of messages) {
     assert.equal(m.upgradeId, upgrade.id, `${m.id} links to its upgrade`);
     assert.equal(m.error, null, `${m.id}: ${m.error?.msg}`);
@@ -120,7 +121,7 @@ test('ws echo sessions captured by tcpdump and read back: every message, deflate
     assert.match(read.stderr, /0 internal errors|^(?![\s\S]*internal error)/);
     const modes = Object.keys(MODES) as Mode[];
     assert.deepEqual(
-      Object.fromEntries(modes.map((mode) => [mode, rowsOf(read.entries, MODES[mode]).rows])),
+      Object.fromEntries(modes.map((mode) => [mode, rowsOf(read.all, MODES[mode]).rows])),
       Object.fromEntries(modes.map((mode) => [mode, expectedRows(mode)])),
     );
   } finally {
@@ -137,13 +138,13 @@ test('live agent in the server namespace: the same messages as entry frames, red
     await agent.ready();
     for (const mode of ['off', 'takeover'] as const) await session(client, mode);
     const expected = expectedRows('off').length + expectedRows('takeover').length + 2;
-    await agent.waitFor(() => agent.entries().length >= expected, 20_000, `${expected} entries`);
+    await agent.waitFor(() => agent.allEntries().length >= expected, 20_000, `${expected} entries`);
     const exit = await agent.stop();
     assert.equal(exit.code, 0);
     assert.equal(agent.internalError, null);
     const modes = ['off', 'takeover'] as const;
     assert.deepEqual(
-      Object.fromEntries(modes.map((mode) => [mode, rowsOf(agent.entries(), MODES[mode]).rows])),
+      Object.fromEntries(modes.map((mode) => [mode, rowsOf(agent.allEntries(), MODES[mode]).rows])),
       Object.fromEntries(modes.map((mode) => [mode, expectedRows(mode)])),
     );
   } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../model/entry.ts';
+import type { HttpEntry } from '../dissect/http1/entry.ts';
 import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor, REDACTED } from './index.ts';
 
@@ -12,7 +12,7 @@ const SECRETS = [
 ];
 const NEIGHBOURS = ['neighbour-a', 'neighbour-c', 'neighbour-d', 'neighbour-e', 'neighbour-f', 'Mozilla/5.0 (X11)'];
 
-function sampleEntry(): Entry {
+function sampleEntry(): HttpEntry {
   const reqBody = JSON.stringify({
     login: { password: 'json-password-secret-8', remember: 'neighbour-c' },
     profile: { contact: { phoneNumber: '+44 20 7946 0000', address: { line1: 'x', postcode: 'SW1A 1AA' } } },
@@ -106,7 +106,7 @@ test('a whole entry: no secret survives, neighbours and sizes do', () => {
   assert.equal(again, JSON.stringify(entry), 'idempotent');
 });
 
-function minimalEntry(): Entry {
+function minimalEntry(): HttpEntry {
   const e = sampleEntry();
   e.request.headers = {};
   e.request.cookies = {};
@@ -272,7 +272,7 @@ test('maps that are not records are replaced whole; null bodies stay null', () =
   e.response.headers = null;
   e.response.cookies = { sid: { nested: 'secret' }, n: 5 };
   e.response.content = { size: 1, mimeType: 'application/json', text: { token: 'secret' } };
-  new EntryRedactor().redact(e as unknown as Entry);
+  new EntryRedactor().redact(e as unknown as HttpEntry);
   assert.equal(e.request.headers, REDACTED);
   assert.equal(e.request.cookies, REDACTED);
   assert.equal(e.request.queryString, REDACTED);
@@ -371,6 +371,6 @@ test('2,000 random entries with garbage in every field never throw', () => {
         : { url: rand() < 0.8 ? str() : garbage(), headers: map(), cookies: map(), queryString: map(), postData: body() },
       response: rand() < 0.1 ? garbage() : { headers: map(), cookies: map(), content: body() },
     };
-    assert.doesNotThrow(() => r.redact(entry as unknown as Entry), `entry ${i}`);
+    assert.doesNotThrow(() => r.redact(entry as unknown as HttpEntry), `entry ${i}`);
   }
 });

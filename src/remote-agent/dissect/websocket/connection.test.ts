@@ -8,10 +8,11 @@ import { test } from 'node:test';
 import type { Entry } from '../../../model/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { Dissector, DissectOptions, EntryMeta } from '../dissector.ts';
+import { isHttpEntry } from '../http1/entry.ts';
 import { http1Dissector } from '../http1/index.ts';
 import { SEQ_ORIGIN, fakeConn, longestData, play, recorder, c, s, type Chunking, type Step } from '../http1/testing.ts';
 import { DissectorRegistry } from '../registry.ts';
-import type { WebSocketEntry } from './entry.ts';
+import { isWebSocketEntry, type WebSocketEntry } from './entry.ts';
 import { websocketDissector } from './index.ts';
 import { BINARY, CLOSE, CONT, DeflateSender, KEY, PING, PONG, SWITCHING, TEXT, UPGRADE_REQUEST, closePayload, frame } from './testing.ts';
 
@@ -25,7 +26,7 @@ function run(steps: readonly Step[], how: Chunking, dissectors: readonly Dissect
   const rec = recorder(options);
   const registry = new DissectorRegistry(rec.ctx, dissectors);
   play(registry.open(fakeConn()), steps, how);
-  return { entries: rec.entries, metas: rec.metas, stats: rec.stats };
+  return { entries: rec.all, metas: rec.metas, stats: rec.stats };
 }
 
 /** Runs whole, then every split and byte by byte; all must agree. Returns the whole run. */
@@ -37,7 +38,10 @@ function runEveryWay(steps: readonly Step[], dissectors?: readonly Dissector[], 
   return whole;
 }
 
-const ws = (e: Entry): WebSocketEntry => e as unknown as WebSocketEntry;
+function ws(e: Entry): WebSocketEntry {
+  assert.ok(isWebSocketEntry(e), `${e.id} is a WebSocket entry`);
+  return e;
+}
 
 const REQ = UPGRADE_REQUEST();
 const R101 = SWITCHING();
@@ -102,7 +106,7 @@ test('an upgrade refused (no 101) keeps HTTP/1 on the connection', () => {
   ];
   const r = runEveryWay(steps);
   assert.deepEqual(
-    r.entries.map((e) => [e.protocol.name, e.request.url, e.response?.status]),
+    r.entries.filter(isHttpEntry).map((e) => [e.protocol.name, e.request.url, e.response?.status]),
     [
       ['http', '/chat', 426],
       ['http', '/next', 200],
@@ -176,5 +180,5 @@ test('a framing violation after the hand-off drops the connection as bad input (
   const h = registry.open(fakeConn());
   play(h, [c(REQ), s(R101, 1000)]);
   assert.throws(() => play(h, [s(frame({ opcode: 0x3 }), 2000)]), { name: 'ProtocolViolation' });
-  assert.equal(rec.entries.length, 1);
+  assert.equal(rec.all.length, 1);
 });

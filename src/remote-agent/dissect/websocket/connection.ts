@@ -2,7 +2,7 @@
  * One WebSocket connection, continued from the HTTP/1 upgrade that opened it (a HandOff): a frame
  * parser and a message assembler per direction, and one entry per message.
  */
-import { isoFromMicros, type Entry } from '../../../model/entry.ts';
+import { isoFromMicros } from '../../../model/entry.ts';
 import type { Endpoint } from '../../../model/entry-envelope.ts';
 import type { CloseReason, ConnectionInfo, Direction, SocketAddress } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
@@ -109,8 +109,7 @@ export class WebSocketConnection implements DissectorStream {
     // Where the message starts in its sender's direction: both ends of the connection agree on it.
     const requestSeq = this.#conn.sequenceAt?.(dir, m.startOffset);
     this.#ctx.stats.entries++;
-    // TODO(issue 12 merge): Entry becomes the union with WebSocketEntry; the cast goes then.
-    this.#ctx.emit(entry as unknown as Entry, requestSeq === undefined ? {} : { requestSeq });
+    this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }
 

@@ -1,13 +1,11 @@
 /** The WebSocket descriptor on entries the real dissector made: rows, detail, dedup, KFL variables, redaction. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PayloadRedactor } from '../../../model/protocol-descriptor.ts';
-import { redactBase64BodyText, redactBodyText } from '../../redact/body-redact.ts';
-import { NameMatcher } from '../../redact/name-matcher.ts';
+import { EntryRedactor } from '../../redact/entry-redactor.ts';
 import { fakeConn, play, recorder, c, s } from '../http1/testing.ts';
 import { DissectorRegistry } from '../registry.ts';
 import { websocketDescriptor as d } from './descriptor.ts';
-import type { WebSocketEntry } from './entry.ts';
+import { isWebSocketEntry, type WebSocketEntry } from './entry.ts';
 import { BINARY, CLOSE, KEY, PING, SWITCHING, TEXT, UPGRADE_REQUEST, closePayload, frame } from './testing.ts';
 
 /** Entries of one scripted WebSocket session, made by the registry, HTTP/1 and the WebSocket dissector. */
@@ -23,7 +21,7 @@ function session(): WebSocketEntry[] {
     s(frame({ opcode: CLOSE, payload: closePayload(4003, 'forbidden') }), 6000),
     { close: 'fin', us: 7000 },
   ]);
-  return rec.entries.slice(1).map((e) => e as unknown as WebSocketEntry);
+  return rec.all.filter(isWebSocketEntry);
 }
 
 test('list rows: opcode, direction and a one-line preview or the size, close codes as outcome', () => {
@@ -42,7 +40,8 @@ test('list rows: opcode, direction and a one-line preview or the size, close cod
 
 test('detail: a frame table and the payload as a body section', () => {
   const [text, bin] = session();
-  const [table, body] = d.represent(text);
+  const [heading, table, body] = d.represent(text);
+  assert.deepEqual(heading, { kind: 'heading', title: 'Client → server', text: 'text message, 1 frame' });
   assert.equal(table.kind, 'table');
   if (table.kind !== 'table') return;
   assert.deepEqual(
@@ -59,7 +58,7 @@ test('detail: a frame table and the payload as a body section', () => {
     ],
   );
   assert.deepEqual(body, { kind: 'body', title: 'Payload', mimeType: 'text/plain; charset=utf-8', text: text.request!.payload.text, sizeBytes: 91 });
-  const binBody = d.represent(bin)[1];
+  const binBody = d.represent(bin)[2];
   assert.equal(binBody.kind === 'body' && binBody.encoding, 'base64');
 });
 
@@ -93,19 +92,12 @@ test("KFL: the word ws and Kubeshark's ws_* variables", () => {
   assert.equal(v('ws_request')(null), false);
 });
 
-test('redaction: a message body is a body (JSON keys masked), a new entry is returned', () => {
-  const matcher = new NameMatcher([]);
-  const redactor: PayloadRedactor = {
-    body: (mime, text, encoding) => (encoding === 'base64' ? redactBase64BodyText(text, mime, matcher.isSensitive) : redactBodyText(text, mime, matcher.isSensitive)),
-    headers: (h) => ({ ...h }),
-    url: (u) => u,
-    params: (p) => ({ ...p }),
-  };
-  const [text] = session();
-  const before = text.request!.payload.text;
-  const red = d.redact(text, redactor);
-  assert.match(red.request!.payload.text, /"password":"\[REDACTED\]"/);
-  assert.match(red.request!.payload.text, /"item":"pen"/);
-  assert.equal(text.request!.payload.text, before, 'the input is not changed');
-  assert.equal(red.request!.payload.size, 91, 'sizes describe the wire');
+test('redaction: a message body is a body (JSON keys masked), through the agent\'s redactor', () => {
+  const [text, bin] = session();
+  const red = new EntryRedactor().redact(text);
+  assert.ok(red.request !== null && 'payload' in red.request);
+  assert.match(red.request.payload.text, /"password":"\[REDACTED\]"/);
+  assert.match(red.request.payload.text, /"item":"pen"/);
+  assert.equal(red.request.payload.size, 91, 'sizes describe the wire');
+  assert.deepEqual(new EntryRedactor().redact(bin), bin, 'nothing secret, nothing changed');
 });

@@ -4,8 +4,16 @@
  * ./entry.ts, so KFL, the TUI and the pipeline load it without the parsers.
  */
 import { formatBytes } from '../../../model/byte-units.ts';
+import { kflString } from '../../../model/kfl-string.ts';
 import type { DetailRow, DetailSection, KflVariable, PayloadRedactor, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
 import { WEBSOCKET_PROTOCOL_NAME, messageOf, type WebSocketEntry, type WebSocketMessage } from './entry.ts';
+
+/** Fields of a message, under `request.` and `response.`, and the link to the upgrade. */
+const MESSAGE_FIELDS = [
+  'opcode', 'frames', 'payloadLength', 'compressed', 'masked', 'closeCode', 'closeReason', 'payload',
+  'payload.size', 'payload.mimeType', 'payload.text', 'payload.encoding', 'payload.truncated',
+];
+const PATHS: readonly string[] = ['upgradeId', ...['request', 'response'].flatMap((side) => MESSAGE_FIELDS.map((f) => `${side}.${f}`))];
 
 /** Characters of payload text shown in a list row. */
 const PREVIEW_CHARS = 40;
@@ -34,6 +42,7 @@ export const websocketDescriptor: ProtocolDescriptor<WebSocketEntry> = Object.fr
   },
   edgeLabel: (): string => 'WS',
   kfl: Object.freeze({
+    paths: Object.freeze(PATHS),
     words: Object.freeze([{ word: 'ws', matches: (p: { readonly name: unknown }): boolean => p.name === WEBSOCKET_PROTOCOL_NAME }]),
     variables: Object.freeze<KflVariable[]>([
       { name: 'ws_opcode', kind: 'computed', get: (e) => sideOf(e, 'any')?.['opcode'] },
@@ -45,6 +54,7 @@ export const websocketDescriptor: ProtocolDescriptor<WebSocketEntry> = Object.fr
     ]),
   }),
   redact,
+  bodySizes: (entry: WebSocketEntry) => ({ request: entry.request?.payload.size ?? 0, response: entry.response === null ? null : entry.response.payload.size }),
 });
 
 function summarize(entry: WebSocketEntry): RowSummary {
@@ -53,13 +63,16 @@ function summarize(entry: WebSocketEntry): RowSummary {
   if (m === null) return { verb: '?', target: arrow, outcome: '', outcomeClass: 'none', isError: true };
   const closeError = m.opcode === 'close' && m.closeCode !== undefined && m.closeCode !== 0 && !NORMAL_CLOSE.has(m.closeCode);
   const isError = entry.error !== null || closeError;
+  const side = entry.request !== null ? 'request' : 'response';
   const summary: RowSummary = {
     verb: m.opcode,
     target: `${arrow} ${preview(m)}`,
     outcome: m.opcode === 'close' ? `close ${m.closeCode ?? 0}` : '',
     outcomeClass: m.opcode !== 'close' ? 'none' : closeError ? 'server-error' : 'success',
     isError,
-    verbQuery: `ws_opcode == "${m.opcode}"`,
+    verbQuery: `ws_opcode == ${kflString(String(m.opcode))}`,
+    payloadBytes: m.payload.size,
+    ...(m.opcode === 'close' ? { outcomeQuery: `${side}.closeCode == ${Number(m.closeCode ?? 0)}` } : {}),
   };
   return summary;
 }
@@ -105,17 +118,23 @@ function represent(entry: WebSocketEntry): readonly DetailSection[] {
     ...(m.payload.encoding !== undefined ? { encoding: m.payload.encoding } : {}),
     ...(m.payload.truncated === true ? { truncated: true } : {}),
   };
-  return [{ kind: 'table', title: 'WebSocket message', rows }, body];
+  const heading: DetailSection = {
+    kind: 'heading',
+    title: entry.request !== null ? 'Client → server' : 'Server → client',
+    text: `${m.opcode} message, ${m.frames} frame${m.frames === 1 ? '' : 's'}${m.opcode === 'close' ? `, close ${m.closeCode ?? 0}` : ''}`,
+  };
+  return [heading, { kind: 'table', title: 'WebSocket message', rows }, body];
 }
 
-/** A message body is a body: the same redaction as HTTP bodies (JSON keys, forms, key blocks...). */
+/**
+ * A message payload is a body: the same redaction as HTTP bodies (JSON keys, forms, key blocks...),
+ * in place. Never throws (redactField guards itself).
+ */
 function redact(entry: WebSocketEntry, redactor: PayloadRedactor): WebSocketEntry {
-  const side = (m: WebSocketMessage | null): WebSocketMessage | null => {
-    if (m === null) return null;
-    const text = redactor.body(m.payload.mimeType, m.payload.text, m.payload.encoding);
-    return text === m.payload.text ? m : { ...m, payload: { ...m.payload, text } };
-  };
-  return { ...entry, request: side(entry.request), response: side(entry.response) };
+  for (const side of [entry.request as unknown, entry.response as unknown]) {
+    if (side !== null && typeof side === 'object') redactor.redactField(side, 'payload', 'body');
+  }
+  return entry;
 }
 
 // ---- KFL reads entries as plain JSON values (from NDJSON too): look, never trust -----------------

@@ -62,6 +62,11 @@ export interface WebSocketEntry extends EntryEnvelope<typeof WEBSOCKET_PROTOCOL_
 
 export const WEBSOCKET_PROTOCOL = Object.freeze({ name: WEBSOCKET_PROTOCOL_NAME, version: '13', abbr: 'WS' } as const);
 
+/** A WebSocket entry among entries of every protocol. */
+export function isWebSocketEntry(entry: EntryEnvelope): entry is WebSocketEntry {
+  return entry.protocol.name === WEBSOCKET_PROTOCOL_NAME;
+}
+
 /** The message an entry carries, whichever side sent it (null only in a malformed entry read back). */
 export function messageOf(entry: WebSocketEntry): WebSocketMessage | null {
   return entry.request ?? entry.response ?? null;
