@@ -12,7 +12,7 @@ import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
-import type { CaptureStats } from './stats.ts';
+import { countEntry, type CaptureStats } from './stats.ts';
 import { InternalErrors } from './thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
@@ -48,7 +48,11 @@ export class CapturePipeline implements CaptureSink {
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
     const internalErrors = options.internalErrors ?? new InternalErrors(stats);
-    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) }, options.dissectors);
+    const emit = (entry: Entry, meta: EntryMeta): void => {
+      countEntry(stats, entry);
+      events.entry(entry, meta);
+    };
+    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit }, options.dissectors);
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, internalErrors);
     const assembler = this.#assembler;
     const undissected = stats.undissected;

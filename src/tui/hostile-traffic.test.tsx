@@ -80,7 +80,7 @@ test('TUI: hostile entries in the list, detail, raw JSON, curl box and service m
   seen.rawBottom = await press('G');
   seen.curl = await press('y', 'g', 'c');
   assert.equal(copied.length, 1);
-  assert.equal(copied[0], curlCommand(store.entries[0]!), 'the clipboard gets the whole command');
+  assert.equal(copied[0], curlCommand(store.entries[0] as HttpEntry), 'the clipboard gets the whole command');
   assert.match(plain(seen.curl), /curl \(sent to the clipboard/);
   assert.match(plain(seen.curl), /… \d+ more characters: the clipboard has the whole command/, 'the echo of a 300 KB command is cut to its box');
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/model/entry.ts';
 import { readEntries } from '../helpers/read-entries.ts';
 import { readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -55,7 +55,7 @@ function toTransaction(r: TruthRecord): Transaction | undefined {
   };
 }
 
-function sameExchange(t: Transaction, e: Entry): boolean {
+function sameExchange(t: Transaction, e: HttpEntry): boolean {
   return (
     e.src.ip === t.clientIp &&
     e.src.port === t.clientPort &&

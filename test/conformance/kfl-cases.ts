@@ -12,7 +12,6 @@
  * protocol-agnostic parts.
  */
 import type { Endpoint, EntryError, Protocol } from '../../src/model/entry.ts';
-import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { HeaderMap, HttpEntry, HttpRequest, HttpResponse, PostData, QueryMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 
 /** "Now" for every compile: 2024-06-01T12:00:00Z. */

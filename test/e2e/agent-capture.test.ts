@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
@@ -125,7 +125,8 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
     assert.equal(hello.iface, 'any');
     assert.equal(hello.filter, null);
     assert.equal(hello.redaction.enabled, true);
-    for (const cap of ['http/1.x', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    for (const cap of ['protocols', 'protocol-counts', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    assert.ok(hello.protocols?.includes('http'), `protocols ${JSON.stringify(hello.protocols)}`);
     // This test is about dissection: every request once. The agent yields the CPU to everything
     // else (nice 19, agent-yield.test.ts), and here the client, the server and this reader keep both
     // cores busy for a second: starved, the agent would catch up in one burst at the end and shed
@@ -149,12 +150,12 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
     assert.ok(report.connections <= 16, `keep-alive: ${report.connections} connections for ${REQUESTS} requests`);
 
     // Entries come as responses end; give the agent time to catch up with the last bodies.
-    const byPath = new Map<string, Entry[]>();
+    const byPath = new Map<string, HttpEntry[]>();
     let scanned = 0;
     const index = (): void => {
       for (; scanned < agent.frames.length; scanned++) {
         const f = agent.frames[scanned]!;
-        if (f.type !== 'entry') continue;
+        if (f.type !== 'entry' || !isHttpEntry(f.entry)) continue;
         byPath.set(f.entry.request.path, [...(byPath.get(f.entry.request.path) ?? []), f.entry]);
       }
     };

@@ -15,7 +15,14 @@ import type { DissectContext, Dissector, DissectorStream, HandOff } from './diss
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
+import { ProtocolCountingStream } from './protocol-counting.ts';
 import { websocketDissector } from './websocket/index.ts';
+
+/**
+ * Every dissector, tried in this order after the port hints. WebSocket is never chosen by content
+ * (its sniff says no): it is here to take connections over after an HTTP/1 upgrade.
+ */
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, websocketDissector]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;
@@ -48,7 +55,7 @@ export class DissectorRegistry implements StreamFactory {
   /** Bytes buffered by all undecided connections. */
   #undecidedBytes = 0;
 
-  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector, websocketDissector]) {
+  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
     this.#dissectors = dissectors;
     // Dissectors reach each other only through this: the registry finds who takes a hand-off.
     this.#ctx = { ...ctx, handOff: (conn, h) => this.#handOff(conn, h) };
@@ -127,7 +134,8 @@ export class DissectorRegistry implements StreamFactory {
   /** @internal */
   pin(u: UndecidedConnection, d: Dissector, conn: ConnectionInfo): DissectorStream {
     this.#undecided.delete(u);
-    const stream = d.open(conn, this.#ctx);
+    // Wrapped so the dissector's violations are also counted under its protocol.
+    const stream = new ProtocolCountingStream(d.open(conn, this.#ctx), this.#ctx.stats, d.protocol);
     this.#live.add(stream);
     return stream;
   }
