@@ -19,7 +19,7 @@ import { PacketDecoder } from '../../src/remote-agent/link/packet-decoder.ts';
 import { CaptureFileParser } from '../../src/remote-agent/source/capture-file.ts';
 import type { Frame, NameRecord } from '../../src/remote-agent/source/frame.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
-import { InternalErrors } from '../../src/remote-agent/thrown-errors.ts';
+import { InternalErrors, ProtocolViolation } from '../../src/remote-agent/thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
 import { detailLines, rawJsonLines } from '../../src/tui/detail-lines.ts';
@@ -367,6 +367,13 @@ function checkEntry(entry: Entry): void {
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   for (const [k, v] of Object.entries(stats)) {
     if (k === 'undissected') continue;
+    if (k === 'protocols') {
+      // Per protocol: entries and violations, whole counts.
+      for (const [name, tally] of Object.entries(v as Record<string, Record<string, unknown>>)) {
+        for (const [what, n] of Object.entries(tally)) if (!Number.isSafeInteger(n) || (n as number) < 0) out.push(`${where}: stats.protocols.${name}.${what} = ${typeof n}`);
+      }
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`${where}: stats.${k} = ${String(v)}`);
   }
   // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
@@ -405,7 +412,9 @@ class RecordingFactory implements StreamFactory {
       try {
         return f();
       } catch (err) {
-        errors.push(`dissector ${what} threw: ${describe(err)}`);
+        // A ProtocolViolation is how a dissector gives up on bytes that break its protocol: bad
+        // input, counted by the stage (thrown-errors.ts). Anything else escaping is a bug.
+        if (!(err instanceof ProtocolViolation)) errors.push(`dissector ${what} threw: ${describe(err)}`);
         throw err;
       }
     };

@@ -153,7 +153,7 @@ if (singleWs !== undefined) {
   });
 }
 
-const WS_CASES = Number(process.env.SHARK_FUZZ_WS_CASES ?? 600);
+const WS_CASES = Number(process.env.SHARK_FUZZ_WS_CASES ?? 300);
 
 test(`${WS_CASES} WebSocket connections after an upgrade, damaged: no escaped exception, no internal error, no hang`, async (t) => {
   const totals = newTotals();

@@ -32,6 +32,7 @@ function messages(rng: Prng, fromClient: boolean, deflate: DeflateSender | null,
   const n = rng.int(1, 12);
   for (let i = 0; i < n; i++) {
     const kind = rng.int(0, 7);
+    // Random bytes as latin1 characters: up to two UTF-8 bytes each once framed.
     const text = Buffer.from(rng.bytes(rng.int(0, 300))).toString('latin1');
     switch (kind) {
       case 0:
@@ -51,7 +52,7 @@ function messages(rng: Prng, fromClient: boolean, deflate: DeflateSender | null,
         out.push(frame({ opcode: rng.pick([PING, PONG]), payload: rng.bytes(rng.int(0, 125)), mask: m() }));
         break;
       case 4:
-        out.push(frame({ opcode: CLOSE, payload: closePayload(rng.pick([1000, 1001, 1002, 4000, 0, 65535]), text.slice(0, 100)), mask: m() }));
+        out.push(frame({ opcode: CLOSE, payload: closePayload(rng.pick([1000, 1001, 1002, 4000, 0, 65535]), text.slice(0, 61)), mask: m() }));
         break;
       case 5:
         if (deflate !== null) out.push(frame({ opcode: TEXT, rsv: 4, payload: deflate.compress(`{"password":"x","n":${i},"t":${JSON.stringify(text)}}`), mask: m() }));
