@@ -43,7 +43,8 @@ export const websocketDescriptor: ProtocolDescriptor<WebSocketEntry> = Object.fr
   edgeLabel: (): string => 'WS',
   kfl: Object.freeze({
     paths: Object.freeze(PATHS),
-    words: Object.freeze([{ word: 'ws', matches: (p: { readonly name: unknown }): boolean => p.name === WEBSOCKET_PROTOCOL_NAME }]),
+    // Ours, and Kubeshark's `ws` macro (protocol.abbr "WS"), so NDJSON from Kubeshark still matches.
+    words: Object.freeze([{ word: 'ws', matches: (p: { readonly name: unknown; readonly abbr: unknown }): boolean => p.name === WEBSOCKET_PROTOCOL_NAME || p.abbr === 'WS' }]),
     variables: Object.freeze<KflVariable[]>([
       { name: 'ws_opcode', kind: 'computed', get: (e) => sideOf(e, 'any')?.['opcode'] },
       { name: 'ws_request', kind: 'computed', get: (e) => isWebSocket(e) && sideOf(e, 'request') !== null },
