@@ -32,8 +32,8 @@ test('list rows: opcode, direction and a one-line preview or the size, close cod
       ['text', '→ "{"item":"pen", "password":"hunter2","no…" (91 B)', '', 'none', false, 'ws_opcode == "text"'],
       ['binary', '← 3 B', '', 'none', false, 'ws_opcode == "binary"'],
       ['ping', '→ 0 B', '', 'none', false, 'ws_opcode == "ping"'],
-      ['close', '→ "bye"', 'close 1000', 'success', false, 'ws_opcode == "close"'],
-      ['close', '← "forbidden"', 'close 4003', 'server-error', true, 'ws_opcode == "close"'],
+      ['close', '→ "bye"', '1000', 'success', false, 'ws_opcode == "close"'],
+      ['close', '← "forbidden"', '4003', 'server-error', true, 'ws_opcode == "close"'],
     ],
   );
 });

@@ -68,7 +68,8 @@ function summarize(entry: WebSocketEntry): RowSummary {
   const summary: RowSummary = {
     verb: m.opcode,
     target: `${arrow} ${preview(m)}`,
-    outcome: m.opcode === 'close' ? `close ${m.closeCode ?? 0}` : '',
+    // The code alone: the verb already says close, and a status column is a few characters wide.
+    outcome: m.opcode === 'close' ? String(m.closeCode ?? 0) : '',
     outcomeClass: m.opcode !== 'close' ? 'none' : closeError ? 'server-error' : 'success',
     isError,
     verbQuery: `ws_opcode == ${kflString(String(m.opcode))}`,
