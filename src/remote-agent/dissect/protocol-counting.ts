@@ -10,6 +10,15 @@ import type { CloseReason, Direction } from '../tcp/stream.ts';
 import { ProtocolViolation } from '../thrown-errors.ts';
 import type { DissectorStream } from './dissector.ts';
 
+/**
+ * A stream handed off to after an upgrade (DissectContext.handOff) is wrapped too, inside the
+ * wrapper of the stream that handed off: its violations are its protocol's, and the outer wrapper
+ * must not count them again. Counted violations (a running total, only differences are read) and
+ * thrown ones already counted tell it which.
+ */
+let attributedInside = 0;
+const ATTRIBUTED = new WeakSet<object>();
+
 export class ProtocolCountingStream implements DissectorStream {
   readonly #inner: DissectorStream;
   readonly #stats: CaptureStats;
@@ -23,45 +32,49 @@ export class ProtocolCountingStream implements DissectorStream {
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     const before = this.#stats.dissectionErrors;
+    const nestedBefore = attributedInside;
     try {
       this.#inner.data(dir, bytes, tsUs);
     } catch (err) {
       throw this.#thrown(err);
     } finally {
-      this.#tally.violations += this.#stats.dissectionErrors - before;
+      this.#count(before, nestedBefore);
     }
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     const before = this.#stats.dissectionErrors;
+    const nestedBefore = attributedInside;
     try {
       this.#inner.gap(dir, lostBytes, tsUs);
     } catch (err) {
       throw this.#thrown(err);
     } finally {
-      this.#tally.violations += this.#stats.dissectionErrors - before;
+      this.#count(before, nestedBefore);
     }
   }
 
   end(dir: Direction, tsUs: number): void {
     const before = this.#stats.dissectionErrors;
+    const nestedBefore = attributedInside;
     try {
       this.#inner.end(dir, tsUs);
     } catch (err) {
       throw this.#thrown(err);
     } finally {
-      this.#tally.violations += this.#stats.dissectionErrors - before;
+      this.#count(before, nestedBefore);
     }
   }
 
   close(reason: CloseReason, tsUs: number): void {
     const before = this.#stats.dissectionErrors;
+    const nestedBefore = attributedInside;
     try {
       this.#inner.close(reason, tsUs);
     } catch (err) {
       throw this.#thrown(err);
     } finally {
-      this.#tally.violations += this.#stats.dissectionErrors - before;
+      this.#count(before, nestedBefore);
     }
   }
 
@@ -74,7 +87,17 @@ export class ProtocolCountingStream implements DissectorStream {
    * `dissectionErrors`, after this call has returned); anything else is a bug, counted elsewhere.
    */
   #thrown(err: unknown): unknown {
-    if (err instanceof ProtocolViolation) this.#tally.violations++;
+    if (err instanceof ProtocolViolation && !ATTRIBUTED.has(err)) {
+      ATTRIBUTED.add(err);
+      this.#tally.violations++;
+    }
     return err;
+  }
+
+  /** The violations reported during a call, less those a stream nested inside already counted. */
+  #count(before: number, nestedBefore: number): void {
+    const mine = this.#stats.dissectionErrors - before - (attributedInside - nestedBefore);
+    this.#tally.violations += mine;
+    attributedInside += mine;
   }
 }

@@ -67,7 +67,8 @@ export class DissectorRegistry implements StreamFactory {
    */
   #handOff(conn: ConnectionInfo, h: HandOff): DissectorStream | null {
     for (const d of this.#dissectors) {
-      if (d.takeOver !== undefined && d.handOffs?.includes(h.to) === true) return d.takeOver(conn, this.#ctx, h);
+      // Counted under its own protocol (the connection's pinned stream counts the rest).
+      if (d.takeOver !== undefined && d.handOffs?.includes(h.to) === true) return new ProtocolCountingStream(d.takeOver(conn, this.#ctx, h), this.#ctx.stats, d.protocol);
     }
     return null;
   }

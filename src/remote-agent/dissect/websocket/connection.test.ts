@@ -181,4 +181,16 @@ test('a framing violation after the hand-off drops the connection as bad input (
   play(h, [c(REQ), s(R101, 1000)]);
   assert.throws(() => play(h, [s(frame({ opcode: 0x3 }), 2000)]), { name: 'ProtocolViolation' });
   assert.equal(rec.all.length, 1);
+  // Counted as WebSocket's violation, not as one of HTTP/1 (whose stream handed the connection off).
+  assert.equal(rec.stats.protocols['websocket']?.violations, 1);
+  assert.equal(rec.stats.protocols['http']?.violations ?? 0, 0);
+});
+
+test("a gap that loses WebSocket framing is WebSocket's violation, once", () => {
+  const rec = recorder();
+  const h = new DissectorRegistry(rec.ctx).open(fakeConn());
+  play(h, [c(REQ), s(R101, 1000), s(serverHello, 2000), { gap: 3, dir: 1, us: 2100 }, { close: 'fin', us: 3000 }]);
+  assert.equal(rec.stats.dissectionErrors, 1);
+  assert.equal(rec.stats.protocols['websocket']?.violations, 1);
+  assert.equal(rec.stats.protocols['http']?.violations ?? 0, 0);
 });
