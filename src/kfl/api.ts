@@ -42,7 +42,7 @@ export interface CompiledFilter {
   /** From `redact("path", ...)`: paths whose values matching entries carry as `[REDACTED]`. */
   readonly redactPaths: readonly string[];
   /** A copy of the entry with `redactPaths` replaced by "[REDACTED]" (the entry itself when none). */
-  redact(entry: Entry): Entry;
+  redact<E extends Entry>(entry: E): E;
 }
 
 export type CompileResult =

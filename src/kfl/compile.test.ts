@@ -3,22 +3,22 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import { compileKfl } from './index.ts';
 import { httpEntry } from '../../test/helpers/entries.ts';
 
 const NOW = Date.UTC(2024, 0, 15, 12, 0, 0);
 
-function matches(query: string, entry: Entry = httpEntry()): boolean {
+function matches(query: string, entry: HttpEntry = httpEntry()): boolean {
   const r = compileKfl(query, { nowMs: NOW });
   if (!r.ok) throw new Error(r.error.display);
   return r.filter.test(entry);
 }
 
 /** An entry as another protocol's dissector would produce it (fields we do not model are absent). */
-function dnsEntry(): Entry {
-  // Cast: the Entry union holds only the protocols we dissect.
-  return { ...httpEntry(), protocol: { name: 'dns', version: '0', abbr: 'DNS' }, response: null } as unknown as Entry;
+function dnsEntry(): HttpEntry {
+  // Cast: the HttpEntry union holds only the protocols we dissect.
+  return { ...httpEntry(), protocol: { name: 'dns', version: '0', abbr: 'DNS' }, response: null } as unknown as HttpEntry;
 }
 
 test('empty and blank queries match everything', () => {

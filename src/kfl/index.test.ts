@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import { FilterRun, KNOWN_FIELDS, compileKfl } from './index.ts';
 import { httpEntry } from '../../test/helpers/entries.ts';
 
@@ -103,7 +103,7 @@ test('redaction replaces values in a copy, never in the original', () => {
   assert.ok(r.ok);
   const original = httpEntry();
   original.request.headers['Cookie'] = 'secret=1';
-  const out = new FilterRun(r.filter).offer(original) as Entry;
+  const out = new FilterRun(r.filter).offer(original) as HttpEntry;
   assert.equal(out.request.path, '[REDACTED]');
   assert.equal(out.src.name, '[REDACTED]');
   assert.equal(out.request.headers['Authorization'], '[REDACTED]', 'header names in any case');

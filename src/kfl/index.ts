@@ -33,8 +33,9 @@ export function compileKfl(query: string, options?: CompileOptions): CompileResu
           return false; // only a pathological input (a cyclic or exotic object) gets here
         }
       },
-      redact(entry: Entry): Entry {
-        return steps.length === 0 ? entry : redactEntry(entry, steps);
+      redact<E extends Entry>(entry: E): E {
+        // The copy keeps the entry's shape; only the named values became "[REDACTED]".
+        return steps.length === 0 ? entry : (redactEntry(entry, steps) as E);
       },
     };
     return { ok: true, filter, warnings: Object.freeze([...compiled.warnings]) };

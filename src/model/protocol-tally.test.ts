@@ -27,5 +27,5 @@ test('read summary: the split by protocol only when more than one was seen', () 
   const one = formatSummary(stats);
   assert.doesNotMatch(one, /by protocol/);
   tallyOf(stats.protocols, 'websocket').violations = 2;
-  assert.match(formatSummary(stats), /; by protocol: HTTP 4 entries, websocket 0 entries and 2 violations$/);
+  assert.match(formatSummary(stats), /; by protocol: HTTP 4 entries, WS 0 entries and 2 violations$/);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import { DEFAULT_FRAME_MS, RATE_TICK_MS, RingEntryStore } from './entry-store.ts';
 import { ManualClock, predicateFilter, testEntry } from '../../test/helpers/entry-store.ts';
 
@@ -13,8 +14,8 @@ function ids(entries: readonly Entry[]): string[] {
 }
 
 /** Entries "0".."n-1"; even ids have status 500 so a filter can select them. */
-function numbered(n: number, from = 0): Entry[] {
-  const out: Entry[] = [];
+function numbered(n: number, from = 0): HttpEntry[] {
+  const out: HttpEntry[] = [];
   for (let i = from; i < from + n; i++) out.push(testEntry({ id: String(i), status: i % 2 === 0 ? 500 : 200 }));
   return out;
 }
@@ -162,11 +163,12 @@ test('rows of a redacting filter come out redacted', () => {
   const redacting = {
     ...predicateFilter('redact("request.path")', () => true),
     redactPaths: ['request.path'],
-    redact: (e: Entry): Entry => ({ ...e, request: { ...e.request, path: '[REDACTED]' } }),
+    redact: <E extends Entry>(e: E): E => (isHttpEntry(e) ? ({ ...e, request: { ...e.request, path: '[REDACTED]' } } as E) : e),
   };
   store.setFilter(redacting);
-  assert.equal(store.row(0)?.request.path, '[REDACTED]');
-  assert.equal(store.rows(0, 1)[0]?.request.path, '[REDACTED]');
+  const pathOf = (e: Entry | undefined): string | undefined => (e !== undefined && isHttpEntry(e) ? e.request.path : undefined);
+  assert.equal(pathOf(store.row(0)), '[REDACTED]');
+  assert.equal(pathOf(store.rows(0, 1)[0]), '[REDACTED]');
 });
 
 test('entriesPerSec follows the injected clock and decays to 0 when traffic stops', () => {
@@ -254,7 +256,7 @@ test('dispose cancels pending timers', () => {
 test('the graph is rebuilt lazily after a filter change and matches the view after evictions', () => {
   const clock = new ManualClock(0);
   const store = new RingEntryStore({ maxEntries: 4, now: clock.now, schedule: clock.schedule });
-  const edge = (i: number): Entry => testEntry({ id: `0-${i}`, src: i % 2 === 0 ? 'a' : 'b', dst: 'c', status: 200 });
+  const edge = (i: number): HttpEntry => testEntry({ id: `0-${i}`, src: i % 2 === 0 ? 'a' : 'b', dst: 'c', status: 200 });
   for (let i = 0; i < 4; i++) store.add(edge(i));
   store.setFilter(predicateFilter('src.name == "a"', (e) => e.src.name === 'a'));
   // Arrivals while the graph is stale evict old entries: the rebuild must see only the view.

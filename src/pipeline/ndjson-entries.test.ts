@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import { newCaptureStats } from '../remote-agent/stats.ts';
 import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
 
@@ -20,8 +20,8 @@ test('entries split across chunks anywhere (even inside a UTF-8 character) are r
   const bytes = enc.encode(text);
   for (const size of [1, 2, 7, bytes.length]) {
     const stats = newCaptureStats();
-    const got: Entry[] = [];
-    const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+    const got: HttpEntry[] = [];
+    const reader = new NdjsonEntryReader((e) => got.push(e as HttpEntry), stats);
     for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size));
     assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
     assert.deepEqual(got.map((e) => e.id), ['0-0', '0-1', '1-0'], `chunks of ${size}`);
@@ -39,9 +39,9 @@ test('a last line cut short is a truncation', () => {
 
 test('the capture agent output reads as entries: entry frames unwrapped, other frames skipped', () => {
   const stats = newCaptureStats();
-  const got: Entry[] = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
-  const entry = JSON.parse(entryLine('7-0')) as Entry;
+  const got: HttpEntry[] = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e as HttpEntry), stats);
+  const entry = JSON.parse(entryLine('7-0')) as HttpEntry;
   const lines = [
     { type: 'hello', version: 1 },
     { type: 'entry', entry },
@@ -87,14 +87,14 @@ test('agent output captured with --no-redact is reported once (hello or its REDA
 test('with a redactor, readCaptures redacts NDJSON from a --no-redact agent again and says the file holds secrets', async () => {
   const { readCaptures } = await import('./read-capture.ts');
   const { EntryRedactor } = await import('../remote-agent/redact/index.ts');
-  const entry = JSON.parse(entryLine('3-0')) as Entry;
+  const entry = JSON.parse(entryLine('3-0')) as HttpEntry;
   entry.request = { ...entry.request, url: '/p?token=t1&page=2', headers: { Authorization: 'Bearer t2', Accept: '*/*' }, cookies: { sid: 't3' }, queryString: { token: 't1', page: '2' } };
   const frames = [{ type: 'hello', version: 1, redaction: { enabled: false, keys: [] } }, { type: 'entry', entry }];
-  const got: Entry[] = [];
+  const got: HttpEntry[] = [];
   let flagged = 0;
   const result = await readCaptures(
     [{ label: 'plain.ndjson', chunks: Readable.from([enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n')]) }],
-    (e) => got.push(e),
+    (e) => got.push(e as HttpEntry),
     { redactor: new EntryRedactor(), onRedactionOff: () => flagged++ },
   );
   assert.equal(flagged, 0, 'the output is redacted: no REDACTION OFF mark');
@@ -108,9 +108,9 @@ test('with a redactor, readCaptures redacts NDJSON from a --no-redact agent agai
 
 test('a line longer than maxLineBytes is skipped and counted with its line number; the lines after it are read', () => {
   const stats = newCaptureStats();
-  const got: Entry[] = [];
+  const got: HttpEntry[] = [];
   const skipped: Array<[number, number]> = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats, { maxLineBytes: 200, onOversizedLine: (n, bytes) => skipped.push([n, bytes]) });
+  const reader = new NdjsonEntryReader((e) => got.push(e as HttpEntry), stats, { maxLineBytes: 200, onOversizedLine: (n, bytes) => skipped.push([n, bytes]) });
   const long = `{"id":"${'x'.repeat(5000)}"}`;
   const bytes = enc.encode(`${entryLine('0-0')}\n\n${long}\n${entryLine('0-1')}\n${long}`);
   for (let i = 0; i < bytes.length; i += 64) reader.push(bytes.subarray(i, i + 64));
@@ -136,9 +136,9 @@ test('lines that cannot be an entry are malformed without being parsed: a flood 
 
 test('entry frames with fields this reader does not know (requestSeq) read as their entry, unchanged', () => {
   const stats = newCaptureStats();
-  const got: Entry[] = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
-  const entry = JSON.parse(entryLine('3-1')) as Entry;
+  const got: HttpEntry[] = [];
+  const reader = new NdjsonEntryReader((e) => got.push(e as HttpEntry), stats);
+  const entry = JSON.parse(entryLine('3-1')) as HttpEntry;
   reader.push(enc.encode(`${JSON.stringify({ type: 'entry', entry, requestSeq: 4_294_967_000, futureField: { x: 1 } })}\n`));
   assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
   assert.deepEqual(got, [entry], 'the entry as sent, without the frame fields');

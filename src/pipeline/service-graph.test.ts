@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SAMPLES_PER_EDGE, ServiceGraphBuilder, outcomeOf, percentile } from './service-graph.ts';
 import { testEntry } from '../../test/helpers/entry-store.ts';
+import type { Entry } from '../model/entry.ts';
 
 test('counts: requests, 4xx, 5xx and unanswered apart, and nearest-rank p50/p95 on known inputs', () => {
   const graph = new ServiceGraphBuilder();
@@ -87,6 +88,19 @@ test('outcomeOf: 400-499 and 500-599 by class; no response apart; other statuses
   const outcomes = [200, 302, 399, 400, 401, 499, 500, 502, 599, 600, 999, 0].map((status) => outcomeOf(testEntry({ status })));
   assert.deepEqual(outcomes, ['answered', 'answered', 'answered', 'clientError', 'clientError', 'clientError', 'serverError', 'serverError', 'serverError', 'answered', 'answered', 'answered']);
   assert.equal(outcomeOf(testEntry({ status: null })), 'unanswered');
+});
+
+test('outcomeOf: a message of a one-sided protocol (no response by design, no error) is not unanswered', () => {
+  const sent: Entry = {
+    ...testEntry({ status: null }),
+    protocol: { name: 'websocket', version: '13', abbr: 'WS' },
+    upgradeId: '0-0',
+    request: { opcode: 'text', frames: 1, payloadLength: 2, compressed: false, masked: true, payload: { size: 2, mimeType: 'text/plain; charset=utf-8', text: 'hi' } },
+    response: null,
+    error: null,
+  };
+  assert.equal(outcomeOf(sent), 'answered');
+  assert.equal(outcomeOf({ ...sent, error: { type: 'connection', msg: 'capture ended inside the message' } }), 'unanswered');
 });
 
 test('removing entries undoes the 4xx, 5xx and unanswered counts they added', () => {

@@ -50,7 +50,10 @@ export type Outcome = 'answered' | 'clientError' | 'serverError' | 'unanswered';
  * traffic) are just answered.
  */
 export function outcomeOf(entry: Entry): Outcome {
-  if (entry.response === null) return 'unanswered';
+  // Unanswered: the answer never came (timeout, connection closed, no pair), which the dissector
+  // says with an error. A message of a one-sided protocol (a WebSocket message the client sent)
+  // has no response by design, and is answered as far as the map goes.
+  if (entry.response === null) return entry.error !== null && entry.error.type !== 'dissection' ? 'unanswered' : 'answered';
   const outcomeClass = summarizeEntry(entry).outcomeClass;
   if (outcomeClass === 'client-error') return 'clientError';
   if (outcomeClass === 'server-error') return 'serverError';

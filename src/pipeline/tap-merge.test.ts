@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildEntry } from '../../test/helpers/entries.ts';
 import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';
@@ -85,9 +86,9 @@ function setup(options: Omit<TapMergerOptions, 'now'> = {}) {
   names.upsertPod({ namespace: 'shop', name: 'front-end-1', ip: '10.244.0.2', labels: { app: 'front-end' }, workload: 'front-end' });
   names.upsertPod({ namespace: 'shop', name: 'catalogue-1', ip: '10.244.0.3', labels: { app: 'catalogue' } });
   names.upsertService({ namespace: 'shop', name: 'catalogue', clusterIP: '10.96.0.3', selector: { app: 'catalogue' } });
-  const out: Entry[] = [];
+  const out: HttpEntry[] = [];
   const clock = { now: 0 };
-  const merger = new TapMerger(names, (e) => out.push(e), { ...options, now: () => clock.now });
+  const merger = new TapMerger(names, (e) => out.push(e as HttpEntry), { ...options, now: () => clock.now });
   return { names, out, clock, merger };
 }
 
@@ -203,9 +204,9 @@ test('de-duplication memory is bounded by maxDedupKeys, oldest first', () => {
 
 test('long URLs are keyed by a bounded prefix and their length', () => {
   const long = `/q?${'a'.repeat(10_000)}`;
-  const key = dedupKey((call({ url: long }) as { entry: Entry }).entry);
+  const key = dedupKey((call({ url: long }) as { entry: HttpEntry }).entry);
   assert.ok(key.length < 400);
-  assert.notEqual(key, dedupKey((call({ url: `${long}b` }) as { entry: Entry }).entry));
+  assert.notEqual(key, dedupKey((call({ url: `${long}b` }) as { entry: HttpEntry }).entry));
 });
 
 test('stats frames fill the counters, summed over agent restarts; drops are reported as they grow', () => {

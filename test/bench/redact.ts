@@ -4,10 +4,11 @@
  *   node --import tsx test/bench/redact.ts
  */
 import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { EntryRedactor } from '../../src/remote-agent/redact/index.ts';
 import { buildEntry } from '../helpers/entries.ts';
 
-function typicalEntry(i: number): Entry {
+function typicalEntry(i: number): HttpEntry {
   const reqBody = `{"name":"widget-${i}","qty":3,"tags":["a","b"],"owner":{"id":42,"email":"x@y.z"},"password":"hunter2"}`;
   const resBody = `{"id":${i},"status":"created","items":[{"sku":"A1","price":9.5},{"sku":"B2","price":1}],"token":"abc.def"}`;
   return buildEntry({
@@ -38,7 +39,7 @@ function typicalEntry(i: number): Entry {
 }
 
 /** A GET of an HTML page of about 5 KB: navigation, a table, a login form with a CSRF input. */
-function pageEntry(i: number): Entry {
+function pageEntry(i: number): HttpEntry {
   const rows = Array.from({ length: 60 }, (_, r) => `<tr class="row"><td><a href="/item/${r}?ref=list">Item ${r}</a></td><td>${r * 3}</td></tr>`).join('\n');
   const html =
     `<!doctype html><html><head><meta charset="utf-8"><meta name="csrf-token" content="tok-${i}"><title>Shop</title>` +
@@ -56,7 +57,7 @@ function pageEntry(i: number): Entry {
 
 // Entries are built in small batches outside the timed part: the agent redacts short-lived
 // entries one at a time, so a 200k-entry heap would mostly time the garbage collector.
-function bench(name: string, make: (i: number) => Entry, batches: number): void {
+function bench(name: string, make: (i: number) => HttpEntry, batches: number): void {
   const BATCH = 1000;
   const redactor = new EntryRedactor();
   let best = Infinity;

@@ -10,6 +10,7 @@
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
 import { buildEntry } from '../helpers/entries.ts';
 import { Prng } from './prng.ts';
@@ -27,10 +28,10 @@ interface QuerySpec {
 }
 
 const QUERIES: readonly QuerySpec[] = [
-  { query: 'response.status >= 500', fallback: (e) => (e.response?.status ?? 0) >= 500 },
+  { query: 'response.status >= 500', fallback: (e) => isHttpEntry(e) && (e.response?.status ?? 0) >= 500 },
   {
     query: 'request.method == "POST" and request.path.startsWith("/api/")',
-    fallback: (e) => e.request.method === 'POST' && e.request.path.startsWith('/api/'),
+    fallback: (e) => isHttpEntry(e) && e.request.method === 'POST' && e.request.path.startsWith('/api/'),
   },
   { query: 'dst.name == "carts" or src.namespace == "payments"', fallback: (e) => e.dst.name === 'carts' || e.src.namespace === 'payments' },
 ];
@@ -86,7 +87,7 @@ async function compileAll(): Promise<{ filters: CompiledFilter[]; compiler: 'kfl
     return { filters, compiler: 'kfl' };
   } catch (err) {
     process.stderr.write(`compileKfl unavailable (${String(err)}); using hand-written filters\n`);
-    const filters = QUERIES.map((q) => ({ query: q.query, test: q.fallback, limit: undefined, redactPaths: [], redact: (e: Entry) => e }));
+    const filters = QUERIES.map((q) => ({ query: q.query, test: q.fallback, limit: undefined, redactPaths: [], redact: <E extends Entry>(e: E): E => e }));
     return { filters, compiler: 'hand-written' };
   }
 }

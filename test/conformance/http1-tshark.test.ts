@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/model/entry.ts';
 import { readEntries } from '../helpers/read-entries.ts';
 import { readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -55,7 +55,7 @@ function toTransaction(r: TruthRecord): Transaction | undefined {
   };
 }
 
-function sameExchange(t: Transaction, e: Entry): boolean {
+function sameExchange(t: Transaction, e: HttpEntry): boolean {
   return (
     e.src.ip === t.clientIp &&
     e.src.port === t.clientPort &&
@@ -81,6 +81,7 @@ test('tshark conformance on HTTP/1.x captures', async (t) => {
     await t.test(file, async () => {
       const index = readIndex(dir).find((r) => r.file === file)!;
       const truth = readTruth<TruthRecord>(dir, index.truth).map(toTransaction).filter((x) => x !== undefined);
+      // The HTTP entries: the WebSocket messages after an upgrade are websocket-tshark.test.ts's business.
       const { entries, result } = await readEntries([join(dir, file)]);
       assert.equal(result.stats.packets, index.packets, 'every frame read');
       const unused = new Set(entries);

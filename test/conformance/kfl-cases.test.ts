@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileKfl, FilterRun } from '../../src/kfl/index.ts';
 import type { CompiledFilter } from '../../src/kfl/api.ts';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import {
   ALL_FIXTURES,
@@ -198,7 +198,7 @@ describe('redact', () => {
 });
 
 describe('limit', () => {
-  const stream: readonly Entry[] = [dnsQuery, getJson, post500, dnsQuery, get404, h2Tls, timeout];
+  const stream: readonly HttpEntry[] = [dnsQuery, getJson, post500, dnsQuery, get404, h2Tls, timeout];
 
   test('queries.md #15 via FilterRun: only the first n matches pass, then the run is exhausted', () => {
     const filter = compileOk('http and limit(2)');

@@ -11,7 +11,7 @@
  * documented cast, so that queries written for those protocols can be checked on their
  * protocol-agnostic parts.
  */
-import type { Endpoint, Entry, EntryError, Protocol } from '../../src/model/entry.ts';
+import type { Endpoint, EntryError, Protocol } from '../../src/model/entry.ts';
 import type { HeaderMap, HttpEntry, HttpRequest, HttpResponse, PostData, QueryMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { buildEntry } from '../helpers/entries.ts';
 
@@ -128,7 +128,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function httpEntry(spec: EntrySpec): Entry {
+export function httpEntry(spec: EntrySpec): HttpEntry {
   const request = buildRequest(spec.request);
   const response = spec.response ? buildResponse(spec.response, request.httpVersion) : null;
   return deepFreeze(
@@ -161,14 +161,14 @@ export function httpEntry(spec: EntrySpec): Entry {
 
 /**
  * An entry of a protocol that is not HTTP: its request/response are the protocol's own objects
- * (Kubeshark's shapes). The Entry union has only the protocols we dissect, hence the single cast here.
+ * (Kubeshark's shapes). The HttpEntry union has only the protocols we dissect, hence the single cast here.
  */
-export function otherEntry(base: Entry, id: string, protocol: Protocol, request: object, response: object | null): Entry {
-  return deepFreeze({ ...base, id, protocol, request, response } as unknown as Entry);
+export function otherEntry(base: HttpEntry, id: string, protocol: Protocol, request: object, response: object | null): HttpEntry {
+  return deepFreeze({ ...base, id, protocol, request, response } as unknown as HttpEntry);
 }
 
 /** A copy of an entry with some top-level fields replaced (frozen too). */
-export function variant(base: Entry, changes: Partial<Entry> & { id: string }): Entry {
+export function variant(base: HttpEntry, changes: Partial<HttpEntry> & { id: string }): HttpEntry {
   return deepFreeze({ ...base, ...changes });
 }
 
@@ -361,8 +361,8 @@ export const justBefore2021 = variant(getJson, { id: 'before-2021-10-28', timest
 export const exactly2021 = variant(getJson, { id: 'at-2021-10-28', timestamp: LOCAL_2021_10_28 });
 
 /** The HTTP fixtures, for "matches every entry" style rows. */
-export const HTTP_FIXTURES: readonly Entry[] = [getJson, post500, get404, timeout, h2Tls, grpcCall];
-export const ALL_FIXTURES: readonly Entry[] = [...HTTP_FIXTURES, dnsQuery, redisGet, amqpPublish, kafkaFetch, pgQuery, gqlPost, wsUpgrade];
+export const HTTP_FIXTURES: readonly HttpEntry[] = [getJson, post500, get404, timeout, h2Tls, grpcCall];
+export const ALL_FIXTURES: readonly HttpEntry[] = [...HTTP_FIXTURES, dnsQuery, redisGet, amqpPublish, kafkaFetch, pgQuery, gqlPost, wsUpgrade];
 
 // ---------------------------------------------------------------------------------------------
 // Cases
@@ -370,19 +370,19 @@ export const ALL_FIXTURES: readonly Entry[] = [...HTTP_FIXTURES, dnsQuery, redis
 export interface KflCase {
   readonly name: string;
   readonly query: string;
-  readonly entry: Entry;
+  readonly entry: HttpEntry;
   readonly expected: boolean;
 }
 
 const cases: KflCase[] = [];
 
 /** One query, several entries: one named case per entry. */
-function rows(label: string, query: string, expectations: ReadonlyArray<readonly [Entry, boolean]>): void {
+function rows(label: string, query: string, expectations: ReadonlyArray<readonly [HttpEntry, boolean]>): void {
   for (const [entry, expected] of expectations) cases.push({ name: `${label} [${entry.id}]`, query, entry, expected });
 }
 
 /** One query, one entry. */
-function row(label: string, query: string, entry: Entry, expected: boolean): void {
+function row(label: string, query: string, entry: HttpEntry, expected: boolean): void {
   cases.push({ name: `${label} [${entry.id}]`, query, entry, expected });
 }
 

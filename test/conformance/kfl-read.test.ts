@@ -10,7 +10,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
-import type { HeaderMap } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { isHttpEntry, type HeaderMap, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { isWebSocketEntry, type WebSocketEntry } from '../../src/remote-agent/dissect/websocket/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -34,7 +35,7 @@ function header(map: HeaderMap | undefined, name: string): string | undefined {
   return undefined;
 }
 
-function jsonBody(entry: Entry): unknown {
+function jsonBody(entry: HttpEntry): unknown {
   const content = entry.response?.content;
   if (!content) return undefined;
   const text = content.encoding === 'base64' ? Buffer.from(content.text, 'base64').toString('utf8') : content.text;
@@ -48,10 +49,21 @@ function jsonBody(entry: Entry): unknown {
 interface ReadCase {
   readonly name: string;
   readonly query: string;
-  readonly keep: (e: Entry) => boolean;
+  /** On HTTP entries. */
+  readonly keep: (e: HttpEntry) => boolean;
+  /** On the WebSocket messages of the same captures (default: not kept, their fields are not there). */
+  readonly ws?: (e: WebSocketEntry) => boolean;
 }
 
-const status = (e: Entry): number | undefined => e.response?.status;
+/** A case's predicate on any entry. */
+function keeps(c: ReadCase, e: Entry): boolean {
+  if (isHttpEntry(e)) return c.keep(e);
+  return isWebSocketEntry(e) && (c.ws?.(e) ?? false);
+}
+
+const NONE = (): boolean => false;
+
+const status = (e: HttpEntry): number | undefined => e.response?.status;
 
 const READ_CASES: readonly ReadCase[] = [
   { name: 'exact path', query: 'request.path == "/"', keep: (e) => e.request.path === '/' },
@@ -76,12 +88,15 @@ const READ_CASES: readonly ReadCase[] = [
     name: 'src and dst ip',
     query: 'src.ip == "172.16.0.122" and dst.ip != "205.234.218.129"',
     keep: (e) => e.src.ip === '172.16.0.122' && e.dst.ip !== '205.234.218.129',
+    ws: (e) => e.src.ip === '172.16.0.122' && e.dst.ip !== '205.234.218.129',
   },
-  { name: 'ip regex', query: 'dst.ip == r"^205\\.234\\."', keep: (e) => /^205\.234\./.test(e.dst.ip) },
+  { name: 'ip regex', query: 'dst.ip == r"^205\\.234\\."', keep: (e) => /^205\.234\./.test(e.dst.ip), ws: (e) => /^205\.234\./.test(e.dst.ip) },
   {
     name: 'negated group of methods',
     query: '!(request.path.startsWith("/prod") or request.path.endsWith(".png"))',
     keep: (e) => !(e.request.path.startsWith('/prod') || e.request.path.endsWith('.png')),
+    // No request.path: the group is false, its negation true.
+    ws: () => true,
   },
   {
     name: 'precedence: A and B or C is (A and B) or C',
@@ -123,7 +138,19 @@ const READ_CASES: readonly ReadCase[] = [
     query: 'http_version == "HTTP/1.1" and request_body_size > 0 and timestamp > datetime("2011-01-01T00:00:00Z")',
     keep: (e) => e.request.httpVersion === 'HTTP/1.1' && e.request.bodySize > 0 && e.timestamp > Date.UTC(2011, 0, 1),
   },
-  { name: 'entries with an error', query: 'error != nil', keep: (e) => e.error !== null },
+  { name: 'entries with an error', query: 'error != nil', keep: (e) => e.error !== null, ws: (e) => e.error !== null },
+  // WebSocket messages (docs/entries.md): the word and Kubeshark's KFL2 variables.
+  { name: 'ws word and ws_opcode (KFL2)', query: 'ws and ws_opcode == "text"', keep: NONE, ws: (e) => (e.request ?? e.response)?.opcode === 'text' },
+  {
+    name: 'client messages by payload (KFL2)',
+    query: 'ws_request and ws_request_payload_data.contains("test")',
+    keep: NONE,
+    ws: (e) => e.request !== null && e.request.payload.text.includes('test'),
+  },
+  { name: 'server payload length (KFL2)', query: 'ws_response_payload_length > 20', keep: NONE, ws: (e) => (e.response?.payloadLength ?? 0) > 20 },
+  { name: 'close code of a server close', query: 'ws and response.closeCode == 1000', keep: NONE, ws: (e) => e.response?.closeCode === 1000 },
+  { name: 'the messages of one server port', query: 'ws and dst.port == 8080', keep: NONE, ws: (e) => e.dst.port === 8080 },
+  { name: 'control frames', query: 'ws_opcode in ["ping", "pong", "close"]', keep: NONE, ws: (e) => ['ping', 'pong', 'close'].includes((e.request ?? e.response)?.opcode ?? '') },
 ];
 
 describe('read --filter agrees with a JavaScript predicate', () => {
@@ -146,14 +173,14 @@ describe('read --filter agrees with a JavaScript predicate', () => {
     assert.ok(READ_CASES.length >= 20);
     const entries = all.map((line) => JSON.parse(line) as Entry);
     for (const c of READ_CASES) {
-      const kept = entries.filter(c.keep).length;
+      const kept = entries.filter((e) => keeps(c, e)).length;
       assert.ok(kept > 0 && kept < entries.length, `${c.name}: the predicate keeps ${kept} of ${entries.length}`);
     }
   });
 
   for (const c of READ_CASES) {
     test(`${c.name}: ${c.query}`, async () => {
-      const expected = all.filter((line) => c.keep(JSON.parse(line) as Entry));
+      const expected = all.filter((line) => keeps(c, JSON.parse(line) as Entry));
       const res = await runShark(['read', ...files, '-o', 'json', '-q', '--filter', c.query]);
       assert.equal(res.code, 0, res.stderr);
       const got = res.stdout.split('\n').filter((line) => line.trim() !== '');

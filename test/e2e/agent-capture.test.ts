@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
@@ -151,12 +151,12 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
     assert.ok(report.connections <= 16, `keep-alive: ${report.connections} connections for ${REQUESTS} requests`);
 
     // Entries come as responses end; give the agent time to catch up with the last bodies.
-    const byPath = new Map<string, Entry[]>();
+    const byPath = new Map<string, HttpEntry[]>();
     let scanned = 0;
     const index = (): void => {
       for (; scanned < agent.frames.length; scanned++) {
         const f = agent.frames[scanned]!;
-        if (f.type !== 'entry') continue;
+        if (f.type !== 'entry' || !isHttpEntry(f.entry)) continue;
         byPath.set(f.entry.request.path, [...(byPath.get(f.entry.request.path) ?? []), f.entry]);
       }
     };

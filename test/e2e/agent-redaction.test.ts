@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, runClientList } from './agent-fixtures/topology.ts';
@@ -66,7 +66,7 @@ function requests(s: Record<string, string>): RequestSpec[] {
 
 const NEIGHBOURS = ['neighbour-ok', 'theme', 'page', 'remember', 'yes', 'qty', 'neighbour-multipart-ok', 'neighbour-chunked-ok', 'view'];
 
-function entryAt(agent: AgentProcess, path: string): Entry {
+function entryAt(agent: AgentProcess, path: string): HttpEntry {
   const found = agent.entries().filter((e) => e.request.path === path);
   assert.equal(found.length, 1, `${agent.args.join(' ')}: entries for ${path}`);
   return found[0]!;

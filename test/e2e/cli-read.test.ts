@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 import { missingCommand, missingRoot, skipFor } from '../helpers/requirements.ts';
@@ -40,7 +40,7 @@ function pcapRecord(tsSec: number, data: Buffer): Buffer {
 test('json is the default when stdout is not a terminal; entries are ordered by timestamp; summary on stderr', async () => {
   const res = await runShark(['read', join(pcaps!, 'http/dvwa-login-keepalive-post.pcapng')]);
   assert.equal(res.code, 0, res.stderr);
-  const entries = parseNdjson<Entry>(res.stdout);
+  const entries = parseNdjson<HttpEntry>(res.stdout);
   assert.equal(entries.length, 8);
   for (let i = 1; i < entries.length; i++) {
     assert.ok(entries[i - 1]!.startTime <= entries[i]!.startTime, 'ordered by request start');
@@ -64,7 +64,7 @@ test('"-" reads standard input', async () => {
   const input = readFileSync(join(pcaps!, 'http/pipelined-requests.pcap'));
   const res = await runShark(['read', '-', '-o', 'json'], { input });
   assert.equal(res.code, 0, res.stderr);
-  assert.equal(parseNdjson<Entry>(res.stdout).length, 5);
+  assert.equal(parseNdjson<HttpEntry>(res.stdout).length, 5);
 });
 
 test('a file that is not a capture: exit 2 and a message naming the file', async () => {
@@ -87,14 +87,14 @@ test('an unknown link type: exit 2 and the type is named', async () => {
 
 test('a truncated capture yields the entries before the cut, a warning and exit 0', async () => {
   const whole = readFileSync(join(pcaps!, 'http/pipelined-requests.pcap'));
-  const full = parseNdjson<Entry>((await runShark(['read', '-', '-o', 'json'], { input: whole })).stdout);
+  const full = parseNdjson<HttpEntry>((await runShark(['read', '-', '-o', 'json'], { input: whole })).stdout);
   // Cut in the middle of the last record.
   const file = join(work, 'cut.pcap');
   writeFileSync(file, whole.subarray(0, whole.length - 50));
   const res = await runShark(['read', file, '-o', 'json']);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, /warning: .*cut\.pcap.*ends inside a record/);
-  const entries = parseNdjson<Entry>(res.stdout);
+  const entries = parseNdjson<HttpEntry>(res.stdout);
   assert.ok(entries.length >= full.length - 1 && entries.length > 0, `${entries.length} of ${full.length} entries survive the cut`);
 });
 
@@ -117,7 +117,7 @@ test('a bad flag exits 2 with usage help', async () => {
 
 test('a --filter query starting with "-" is a query in every form; a -f without one is a usage error', async () => {
   const capture = join(REPO_ROOT, 'assets/demo/microservices.pcapng');
-  const all = parseNdjson<Entry>((await runShark(['read', capture, '-o', 'json', '-q'])).stdout);
+  const all = parseNdjson<HttpEntry>((await runShark(['read', capture, '-o', 'json', '-q'])).stdout);
   assert.ok(all.length > 0);
   const forms = [
     ['--filter', '-1 < response.status'],
@@ -128,7 +128,7 @@ test('a --filter query starting with "-" is a query in every form; a -f without 
   for (const form of forms) {
     const res = await runShark(['read', capture, '-o', 'json', ...form]);
     assert.equal(res.code, 0, `${JSON.stringify(form)}: ${res.stderr}`);
-    assert.equal(parseNdjson<Entry>(res.stdout).length, all.length, JSON.stringify(form));
+    assert.equal(parseNdjson<HttpEntry>(res.stdout).length, all.length, JSON.stringify(form));
     assert.match(res.stderr, new RegExp(`${all.length} matched the filter`));
   }
   const none = await runShark(['read', capture, '-o', 'json', '-f', '-1 > response.status']);
@@ -170,7 +170,7 @@ test('a FIFO reads as a stream, as its writer writes', async () => {
   const fifo = join(work, 'capture.fifo');
   execFileSync('mkfifo', [fifo]);
   const capture = readFileSync(join(REPO_ROOT, 'assets/demo/microservices.pcapng'));
-  const expected = parseNdjson<Entry>((await runShark(['read', '-', '-o', 'json', '-q'], { input: capture })).stdout);
+  const expected = parseNdjson<HttpEntry>((await runShark(['read', '-', '-o', 'json', '-q'], { input: capture })).stdout);
   // The writer's open waits for the reader's; it writes in two halves with a pause between.
   const half = capture.length >> 1;
   const script = '{ head -c "$1" "$2"; sleep 0.3; tail -c +"$(($1 + 1))" "$2"; } > "$3"';
@@ -178,7 +178,7 @@ test('a FIFO reads as a stream, as its writer writes', async () => {
   const res = await runShark(['read', fifo, '-o', 'json']);
   assert.equal((await writer).code, 0);
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(parseNdjson<Entry>(res.stdout), expected);
+  assert.deepEqual(parseNdjson<HttpEntry>(res.stdout), expected);
 });
 
 const nobodySkip = skipFor(missingRoot('switching to an unprivileged user (setpriv)') ?? missingCommand('setpriv', 'util-linux'));
@@ -196,13 +196,13 @@ test('a file without read permission (read as an unprivileged user): exit 1, nam
   chmodSync(file, 0o644);
   const ok = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', LAUNCHER, 'read', file, '-o', 'json', '-q']);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.ok(parseNdjson<Entry>(ok.stdout).length > 0);
+  assert.ok(parseNdjson<HttpEntry>(ok.stdout).length > 0);
 });
 
 test('--max-body limits kept body text while sizes count the whole body', async () => {
   const res = await runShark(['read', '--max-body', '1KiB', '-o', 'json', join(pcaps!, 'http/chunked-gzip-wireshark-org.pcap')]);
   assert.equal(res.code, 0, res.stderr);
-  const [entry] = parseNdjson<Entry>(res.stdout);
+  const [entry] = parseNdjson<HttpEntry>(res.stdout);
   assert.equal(entry!.response?.content.size, 97845);
   assert.equal(entry!.response?.bodySize, 26375);
   const kept = entry!.response!.content.text.length;
@@ -219,6 +219,6 @@ test('saved NDJSON can be read back and filtered again, with the same result as 
   const direct = await runShark(['read', capture, '-o', 'json', '--filter', query]);
   const again = await runShark(['read', file, '-o', 'json', '--filter', query]);
   assert.equal(again.code, 0, again.stderr);
-  assert.ok(parseNdjson<Entry>(direct.stdout).length > 5);
+  assert.ok(parseNdjson<HttpEntry>(direct.stdout).length > 5);
   assert.equal(again.stdout, direct.stdout);
 });

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 
 test('demo dissects the bundled microservice recording with workload names', async () => {
   const res = await runShark(['demo', '-o', 'json']);
   assert.equal(res.code, 0, res.stderr);
-  const entries = parseNdjson<Entry>(res.stdout);
+  const entries = parseNdjson<HttpEntry>(res.stdout);
   assert.ok(entries.length >= 150, `${entries.length} entries`);
   const edges = new Set(entries.map((e) => `${e.src.name} -> ${e.dst.name}`));
   for (const edge of ['client -> front-end', 'front-end -> catalogue', 'front-end -> carts', 'front-end -> orders', 'orders -> payment', 'front-end -> user']) {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { stringifyJson } from '../../src/model/terminal-text.ts';
 import { CLIENT_NAME, HOSTILE_EXCHANGES, HOSTILE_PCAP, SERVER_NAME } from '../fixtures/hostile/hostile-traffic.ts';
 import { runShark } from '../helpers/run-cli.ts';
@@ -52,7 +52,7 @@ test('read -o json on the hostile capture: the exact data, with DEL and C1 escap
   assert.deepEqual(terminalControls(res.stdoutBytes), [], 'NDJSON written to a terminal carries no raw control');
   assert.match(res.stdout, /\\u009b2J/);
   assert.match(res.stdout, /\\u007f/);
-  const entries = res.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Entry);
+  const entries = res.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as HttpEntry);
   assert.equal(entries.length, HOSTILE_EXCHANGES.length);
   entries.forEach((entry, i) => {
     const { what, request, response } = HOSTILE_EXCHANGES[i]!;

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 import { skipFor } from '../helpers/requirements.ts';
@@ -37,7 +37,7 @@ test('the real kubectl runs `kubectl shark read x.pcap -o json`', { skip }, asyn
 
   const res = await runCommand(kubectl!, ['shark', 'read', join(pcaps!, 'http/wordpress-comment-post.pcapng'), '-o', 'json'], { env });
   assert.equal(res.code, 0, res.stderr);
-  const entries = parseNdjson<Entry>(res.stdout);
+  const entries = parseNdjson<HttpEntry>(res.stdout);
   assert.deepEqual(
     entries.map((e) => [e.request.method, e.request.path, e.response?.status]),
     [

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { requireBuild } from '../helpers/tap.ts';
@@ -27,11 +27,11 @@ const cases = buildCorpus(RECORDED_SEED);
 const secretCount = cases.reduce((n, c) => n + c.secrets.length, 0);
 
 /** Entries of `read -o json` or of agent frames. */
-function entriesOf(stdout: string): Entry[] {
-  return parseNdjson<Entry & { type?: string; entry?: Entry }>(stdout).flatMap((v) => (v.type === 'entry' && v.entry ? [v.entry] : v.type === undefined ? [v] : []));
+function entriesOf(stdout: string): HttpEntry[] {
+  return parseNdjson<HttpEntry & { type?: string; entry?: HttpEntry }>(stdout).flatMap((v) => (v.type === 'entry' && v.entry ? [v.entry] : v.type === undefined ? [v] : []));
 }
 
-async function read(args: readonly string[], input?: string): Promise<{ stdout: string; stderr: string; entries: Entry[] }> {
+async function read(args: readonly string[], input?: string): Promise<{ stdout: string; stderr: string; entries: HttpEntry[] }> {
   const res = await runShark(['read', ...args], input === undefined ? {} : { input: Buffer.from(input) });
   assert.equal(res.code, 0, res.stderr);
   return { stdout: res.stdout, stderr: res.stderr, entries: entriesOf(res.stdout) };
@@ -67,8 +67,8 @@ test('read redacts by default: no secret in -o json or -o text, neighbours and s
 
 test('spot checks: what stays around the secrets', { skip, timeout: 120_000 }, async () => {
   const { entries } = await read([PCAP, '-o', 'json', '-q']);
-  const req = (id: string): Entry['request'] => entryOfCase(entries, id)!.request;
-  const res = (id: string): NonNullable<Entry['response']> => entryOfCase(entries, id)!.response!;
+  const req = (id: string): HttpEntry['request'] => entryOfCase(entries, id)!.request;
+  const res = (id: string): NonNullable<HttpEntry['response']> => entryOfCase(entries, id)!.response!;
   assert.deepEqual(req('c01').cookies, { sid: '[REDACTED]', nbc01x1: '[REDACTED]' }, 'cookie names stay, every value goes');
   assert.equal(req('q04').url, '/c/q04/blob/file.txt?sv=2022-11-02&sp=nbq04x1&se=2030-01-01T00%3A00%3A00Z&sr=b&sig=[REDACTED]');
   assert.equal(req('q08').queryString.code, 'nbq08x2', 'a "code" outside OAuth stays');

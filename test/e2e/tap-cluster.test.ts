@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT, shopCallOf } from '../sandbox/demo-app.ts';
@@ -107,7 +107,7 @@ test('tap -A -l app=catalogue: the catalogue pod only, its calls in and out name
 test('both ends tapped (every shop pod): each call comes out once, the copies are counted as duplicates', { skip }, async () => {
   const res = await runTap(sandbox, ['-n', 'shop', '-o', 'json', '--duration', '4s']);
   assert.equal(res.code, 0, res.stderr);
-  const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Entry);
+  const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as HttpEntry);
   const calls = entries.filter((e) => e.src.name === 'front-end' && e.dst.name === 'catalogue');
   assert.ok(calls.length >= 5, `front-end -> catalogue calls: ${calls.length}`);
   // The shop's keep-alive connections were open long before the tap, and each agent joined them at
@@ -136,7 +136,7 @@ test('an API server before 1.30 (WebSocket exec v4 only): the upload and the tap
     // A fresh container, so the upload runs under v4 too.
     const res = await runTap(sandbox, ['catalogue', '-n', 'shop', '-o', 'json', '--count', '3', '--image', 'node:22-slim']);
     assert.equal(res.code, 0, res.stderr);
-    const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Entry);
+    const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as HttpEntry);
     assert.equal(entries.length, 3);
     assert.ok(entries.every((e) => e.id.startsWith(`shop/${shop.catalogue}/`)));
   } finally {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 import { SHOP_SEARCH_MIN_MS, shopCallOf } from '../sandbox/demo-app.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';
@@ -24,15 +24,15 @@ after(async () => {
   if (!skip) await sandbox.stop();
 });
 
-function entriesOf(stdout: string): Entry[] {
-  return stdout.trim().split('\n').map((l) => JSON.parse(l) as Entry).filter((e) => (e as { type?: string }).type === undefined);
+function entriesOf(stdout: string): HttpEntry[] {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l) as HttpEntry).filter((e) => (e as { type?: string }).type === undefined);
 }
 
-const pairOf = (e: Entry): string => `${e.src.name}->${e.dst.name}`;
-const describeEntry = (e: Entry): string => `${pairOf(e)} ${e.request.method} ${e.request.url} ${e.response?.status} ${e.elapsedTime.toFixed(0)}ms`;
+const pairOf = (e: HttpEntry): string => `${e.src.name}->${e.dst.name}`;
+const describeEntry = (e: HttpEntry): string => `${pairOf(e)} ${e.request.method} ${e.request.url} ${e.response?.status} ${e.elapsedTime.toFixed(0)}ms`;
 
 /** What a look at the shop's traffic should find, each as a test on the entries so far. */
-const SIGHTS: Record<string, (entries: readonly Entry[]) => boolean> = {
+const SIGHTS: Record<string, (entries: readonly HttpEntry[]) => boolean> = {
   'front-end->catalogue 404 (the missing item)': (es) => es.some((e) => pairOf(e) === 'front-end->catalogue' && e.request.url === '/catalogue/item/42' && e.response?.status === 404),
   'catalogue->db 404 (the missing item)': (es) => es.some((e) => pairOf(e) === 'catalogue->db' && e.request.url === '/items/42' && e.response?.status === 404),
   'front-end->catalogue 400 (the refused order)': (es) => es.some((e) => pairOf(e) === 'front-end->catalogue' && e.request.method === 'POST' && e.response?.status === 400),

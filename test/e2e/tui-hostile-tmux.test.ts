@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.ts';
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
@@ -58,7 +58,7 @@ async function waitForScreen(what: string, accept: (text: string) => boolean): P
 
 test('TUI in tmux on the hostile capture: rows and detail shown escaped; no title change, no clipboard write but our own copy', { skip: skipFor(hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)') }, async () => {
   const json = await runShark(['read', '-o', 'json', HOSTILE_PCAP]);
-  const entries = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Entry);
+  const entries = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as HttpEntry);
   const work = mkdtempSync(join(tmpdir(), 'shark-hostile-tui-'));
   const rawFile = join(work, 'pane-output');
   // Once tmux is set up, the pane proves that it honours a title and a clipboard write here, waits

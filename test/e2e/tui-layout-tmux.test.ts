@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { endpointLabel } from '../../src/tui/entry-row.ts';
 import { LAUNCHER, parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
@@ -62,7 +62,7 @@ const SIZES = [
 
 for (const { columns, rows } of SIZES) {
   test(`TUI layout in tmux at ${columns}x${rows}: both ends of every call, no wraps, a finished demo's span, help sized to its lines`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
-    const entries = parseNdjson<Entry>((await runShark(['read', '-o', 'json', DEMO_FILE])).stdout);
+    const entries = parseNdjson<HttpEntry>((await runShark(['read', '-o', 'json', DEMO_FILE])).stdout);
     const names = new Set(entries.flatMap((entry) => [endpointLabel(entry.src), endpointLabel(entry.dst)]));
     const paths = [...new Set(entries.map((entry) => entry.request.url))];
     const pane = TmuxPane.start('layout', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv()} ${LAUNCHER} demo`);

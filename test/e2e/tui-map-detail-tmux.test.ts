@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { percentOf } from '../../src/tui/map-items.ts';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
@@ -50,12 +50,12 @@ interface EdgeFigures {
   unanswered: number;
 }
 
-function readEntries(): Entry[] {
+function readEntries(): HttpEntry[] {
   const out = execFileSync(LAUNCHER, ['read', DEMO_FILE, '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
-  return out.trim().split('\n').map((line) => JSON.parse(line) as Entry);
+  return out.trim().split('\n').map((line) => JSON.parse(line) as HttpEntry);
 }
 
-function expectedEdges(entries: readonly Entry[]): Map<string, EdgeFigures> {
+function expectedEdges(entries: readonly HttpEntry[]): Map<string, EdgeFigures> {
   const edges = new Map<string, EdgeFigures>();
   for (const entry of entries) {
     const key = `${entry.src.name} -> ${entry.dst.name}`;
@@ -149,7 +149,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
       tmux('send-keys', '-t', session, 'Enter');
       const combined = `(${FILTER}) and dst.name == "${NODE}"`;
       screen = await waitForScreen(session, 'the narrowed list', (s) => new RegExp(`entries ${narrowed.length}/${total}`).test(s) && s.includes(`filter narrowed: ${combined}`));
-      keep('Entry list after enter on the node', screen);
+      keep('HttpEntry list after enter on the node', screen);
       const listed = rowsOf(screen);
       assert.equal(listed.length, Math.min(narrowed.length, rows - 6), `rows on screen:\n${screen}`);
       for (const row of listed) assert.match(row, / (4|5)\d\d /, `a status >= 400 in ${row}`);
@@ -169,7 +169,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
         const status = lines.findIndex((line) => /^HTTP\/1\.1 [45]\d\d\b/.test(line));
         assert.ok(request > 6 && lines[request - 1] === 'Request', `request line after the top block:\n${screen}`);
         assert.ok(status > request, `response status (>= 400) after the request and its headers:\n${screen}`);
-        if (i === 0) keep('Entry detail', screen);
+        if (i === 0) keep('HttpEntry detail', screen);
         tmux('send-keys', '-t', session, 'Escape');
         await waitForScreen(session, 'the list again', (s) => /TIME \(UTC\)/.test(s));
         tmux('send-keys', '-t', session, 'j');

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
 import { LineSplitter } from '../../src/model/line-splitter.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import {
   maxFrameLineBytes,
   parseAgentLine,
@@ -251,7 +252,13 @@ export class AgentProcess {
     );
   }
 
-  entries(from = 0): Entry[] {
+  /** The HTTP entries of the entry frames from frame `from` on. */
+  entries(from = 0): HttpEntry[] {
+    return this.allEntries(from).filter(isHttpEntry);
+  }
+
+  /** The entries of every protocol of the entry frames from frame `from` on. */
+  allEntries(from = 0): Entry[] {
     const out: Entry[] = [];
     for (let i = from; i < this.frames.length; i++) {
       const f = this.frames[i]!;
@@ -422,6 +429,7 @@ export class AgentProcess {
 }
 
 function dropBodies(entry: Entry): void {
+  if (!isHttpEntry(entry)) return;
   if (entry.request.postData) entry.request.postData.text = '';
   if (entry.response) entry.response.content.text = '';
 }

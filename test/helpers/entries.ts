@@ -105,7 +105,7 @@ export function buildEntry(spec: EntrySpec = {}): HttpEntry {
 }
 
 /** The KFL tests' entry: a GET with headers, cookies, a repeated query parameter and a JSON response; `overrides` replace top-level fields. */
-export function httpEntry(overrides: Partial<Entry> = {}): Entry {
+export function httpEntry(overrides: Partial<HttpEntry> = {}): HttpEntry {
   return {
     ...buildEntry({
       src: { port: 43210, name: 'frontend', namespace: 'shop' },

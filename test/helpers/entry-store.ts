@@ -5,6 +5,7 @@
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { buildEntry } from './entries.ts';
 
 export interface TestEntrySpec {
@@ -23,7 +24,7 @@ export interface TestEntrySpec {
 }
 
 /** The store tests' entry: a bare GET, named and timed as asked (the one builder, test/helpers/entries.ts). */
-export function testEntry(spec: TestEntrySpec = {}): Entry {
+export function testEntry(spec: TestEntrySpec = {}): HttpEntry {
   const timestamp = spec.timestamp ?? 1_700_000_000_000;
   const endpoint = (ip: string | undefined, name: string | undefined) => ({ ...(ip === undefined ? {} : { ip }), name: name ?? '', namespace: spec.namespace ?? '' });
   return buildEntry({
@@ -39,8 +40,9 @@ export function testEntry(spec: TestEntrySpec = {}): Entry {
   });
 }
 
-export function predicateFilter(query: string, test: (e: Entry) => boolean): CompiledFilter {
-  return { query, test, limit: undefined, redactPaths: [], redact: (e) => e };
+/** A filter on HTTP entries (the ones testEntry makes); entries of other protocols never pass. */
+export function predicateFilter(query: string, test: (e: HttpEntry) => boolean): CompiledFilter {
+  return { query, test: (e) => isHttpEntry(e) && test(e), limit: undefined, redactPaths: [], redact: (e) => e };
 }
 
 /** A manual clock: timers fire only from advance(), in due order, with the clock set to their time. */

@@ -3,6 +3,7 @@
  * script can run whole, split at every offset and byte by byte.
  */
 import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
 import { DEFAULT_DISSECT_OPTIONS, dissectContextFor, type DissectContext, type DissectOptions, type EntryMeta } from '../../src/remote-agent/dissect/dissector.ts';
@@ -23,22 +24,27 @@ export function fakeConn(over: Partial<ConnectionInfo> = {}): ConnectionInfo {
 
 export interface Recorder {
   readonly ctx: DissectContext;
-  readonly entries: Entry[];
-  /** What was emitted with each entry, in the same order. */
+  /** The HTTP entries emitted. */
+  readonly entries: HttpEntry[];
+  /** Every entry emitted (after an upgrade, other protocols' too). */
+  readonly all: Entry[];
+  /** What was emitted with each entry of `all`, in the same order. */
   readonly metas: EntryMeta[];
   readonly stats: CaptureStats;
 }
 
 export function recorder(options: Partial<DissectOptions> = {}): Recorder {
-  const entries: Entry[] = [];
+  const entries: HttpEntry[] = [];
+  const all: Entry[] = [];
   const metas: EntryMeta[] = [];
   const stats = newCaptureStats();
   const emit = (e: Entry, meta: EntryMeta): void => {
-    entries.push(e);
+    if (isHttpEntry(e)) entries.push(e);
+    all.push(e);
     metas.push(meta);
   };
   const ctx = dissectContextFor({ options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit }, http1Dissector.protocol);
-  return { ctx, entries, metas, stats };
+  return { ctx, entries, all, metas, stats };
 }
 
 export type Step =

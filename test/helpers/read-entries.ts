@@ -1,20 +1,24 @@
-/** Runs capture files through the same pipeline as `kubectl shark read`, collecting the entries. */
+/**
+ * Runs capture files through the same pipeline as `kubectl shark read`, collecting the entries:
+ * `all` of every protocol, `entries` the HTTP ones (what most tests look at).
+ */
 import { createReadStream } from 'node:fs';
 import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
 
 export async function readEntries(
   files: readonly string[],
   options: ReadOptions = {},
-): Promise<{ entries: Entry[]; result: ReadResult }> {
-  const entries: Entry[] = [];
+): Promise<{ entries: HttpEntry[]; all: Entry[]; result: ReadResult }> {
+  const all: Entry[] = [];
   const result = await readCaptures(
     files.map((file) => ({ label: file, chunks: createReadStream(file) })),
-    (entry) => entries.push(entry),
+    (entry) => all.push(entry),
     options,
   );
   assertNoInternalErrors(result, files.join(', '));
-  return { entries, result };
+  return { entries: all.filter(isHttpEntry), all, result };
 }
 
 /** Every test that reads captures fails on a bug met on the way, even one the capture survived. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Entry } from '../../src/model/entry.ts';
 import { LineSplitter } from '../../src/model/line-splitter.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
 
@@ -88,8 +89,13 @@ export class TapProcess {
     for (const w of [...this.#waiters]) w();
   }
 
-  /** Entries so far (stats lines excluded). */
-  entries(): Entry[] {
+  /** HTTP entries so far (stats lines excluded). */
+  entries(): HttpEntry[] {
+    return this.allEntries().filter(isHttpEntry);
+  }
+
+  /** Entries of every protocol so far (stats lines excluded). */
+  allEntries(): Entry[] {
     return this.lines.filter((l) => l.value.type === undefined).map((l) => l.value);
   }
 

@@ -4,6 +4,7 @@
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../../src/pipeline/store-api.ts';
 import { buildEntry } from './entries.ts';
@@ -22,7 +23,7 @@ export interface EntrySpec {
 }
 
 /** The TUI tests' entry: a sock-shop call, the index setting its id, port and time (the one builder, test/helpers/entries.ts). */
-export function makeEntry(spec: EntrySpec = {}): Entry {
+export function makeEntry(spec: EntrySpec = {}): HttpEntry {
   const index = spec.index ?? 0;
   const status = spec.status === undefined ? 200 : spec.status;
   const body = spec.responseBody ?? { text: '{"id":"1","name":"sock"}', mimeType: 'application/json' };

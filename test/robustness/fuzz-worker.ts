@@ -4,12 +4,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadSeeds, makeCase, runCase, type CaseFailure } from './fuzz-cases.ts';
+import { makeWebSocketCase } from './websocket-damage.ts';
 
 export interface WorkerJob {
   readonly masterSeed: number;
   readonly indexes: readonly number[];
   /** False: the seed corpus without test/fixtures (for reproducers found before they joined). */
   readonly fixtures?: boolean;
+  /** 'websocket': the cases of websocket-damage.ts instead of the damaged seed captures. */
+  readonly kind?: 'websocket';
 }
 
 export type WorkerMessage =
@@ -23,7 +26,7 @@ const job = workerData as WorkerJob;
 
 const seeds = loadSeeds({ fixtures: job.fixtures !== false });
 for (const i of job.indexes) {
-  const c = makeCase(seeds, job.masterSeed, i);
+  const c = job.kind === 'websocket' ? makeWebSocketCase(job.masterSeed, i) : makeCase(seeds, job.masterSeed, i);
   port.postMessage({ type: 'start', index: i, description: c.description } satisfies WorkerMessage);
   const out = await runCase(c);
   port.postMessage({ type: 'result', index: i, failures: out.failures, outcome: out.readOutcome, entries: out.entries } satisfies WorkerMessage);

@@ -8,12 +8,14 @@
  * Reproduce one case in-process (full stack traces):
  *   SHARK_FUZZ_CASE=1234 node --test test/robustness/fuzz.test.ts
  * More cases / another seed: SHARK_FUZZ_CASES=20000 SHARK_FUZZ_SEED=7.
+ * WebSocket cases (websocket-damage.ts): SHARK_FUZZ_WS_CASES=5000, one of them SHARK_FUZZ_WS_CASE=12.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { FIXTURE_SEEDS, loadSeeds, makeCase, runCase, type CaseFailure } from './fuzz-cases.ts';
 import type { WorkerJob, WorkerMessage } from './fuzz-worker.ts';
+import { makeWebSocketCase } from './websocket-damage.ts';
 
 const MASTER_SEED = Number(process.env.SHARK_FUZZ_SEED ?? 20_240_601);
 const CASES = Number(process.env.SHARK_FUZZ_CASES ?? 8000);
@@ -27,7 +29,8 @@ function formatFailures(failures: readonly CaseFailure[]): string {
   const parts: string[] = [];
   for (const fs of [...byCase.values()].slice(0, 10)) {
     const f0 = fs[0]!;
-    parts.push(`--- ${f0.description}\n    reproduce: SHARK_FUZZ_SEED=${f0.seed} SHARK_FUZZ_CASE=${f0.index} node --test test/robustness/fuzz.test.ts`);
+    const which = f0.description.startsWith('websocket case') ? 'SHARK_FUZZ_WS_CASE' : 'SHARK_FUZZ_CASE';
+    parts.push(`--- ${f0.description}\n    reproduce: SHARK_FUZZ_SEED=${f0.seed} ${which}=${f0.index} node --test test/robustness/fuzz.test.ts`);
     for (const f of fs.slice(0, 3)) parts.push(`    [${f.where}] ${f.error.split('\n').slice(0, 8).join('\n      ')}`);
   }
   if (byCase.size > 10) parts.push(`... and ${byCase.size - 10} more failing cases`);
@@ -117,8 +120,17 @@ const KNOWN_CASES: readonly (readonly [number, number])[] = [
 ];
 
 const single = process.env.SHARK_FUZZ_CASE;
+const singleWs = process.env.SHARK_FUZZ_WS_CASE;
 
-if (single !== undefined) {
+if (singleWs !== undefined) {
+  test(`websocket fuzz case ${singleWs} (seed ${MASTER_SEED})`, async (t) => {
+    const c = makeWebSocketCase(MASTER_SEED, Number(singleWs));
+    t.diagnostic(c.description);
+    const out = await runCase(c);
+    t.diagnostic(`readCaptures: ${out.readOutcome}, ${out.entries} entries`);
+    assert.deepEqual(out.failures, [], formatFailures(out.failures));
+  });
+} else if (single !== undefined) {
   test(`fuzz case ${single} (seed ${MASTER_SEED})`, async (t) => {
     const c = makeCase(loadSeeds(), MASTER_SEED, Number(single));
     t.diagnostic(c.description);
@@ -140,6 +152,18 @@ if (single !== undefined) {
     assert.deepEqual(failures, [], formatFailures(failures));
   });
 }
+
+const WS_CASES = Number(process.env.SHARK_FUZZ_WS_CASES ?? 300);
+
+test(`${WS_CASES} WebSocket connections after an upgrade, damaged: no escaped exception, no internal error, no hang`, async (t) => {
+  const totals = newTotals();
+  const all = Array.from({ length: WS_CASES }, (_, i) => i);
+  await Promise.all(Array.from({ length: WORKERS }, (_, w) => runShard({ masterSeed: MASTER_SEED, indexes: all.filter((i) => i % WORKERS === w), kind: 'websocket' }, totals)));
+  t.diagnostic(`${totals.cases} WebSocket cases; readCaptures outcomes ${JSON.stringify(totals.outcomes)}; ${totals.entries} entries`);
+  assert.equal(totals.cases, WS_CASES, 'every case ran');
+  assert.ok(totals.entries > WS_CASES * 3, 'the cases produce WebSocket messages, not only rejected input');
+  assert.deepEqual(totals.failures, [], formatFailures(totals.failures));
+});
 
 test('known reproducers from earlier fuzz runs: no escaped exception, no hang', async (t) => {
   const totals = newTotals();

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatSummary } from '../../cmd/read.ts';
-import type { Entry } from '../../src/model/entry.ts';
+import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
 import type { Dissector, DissectorStream } from '../../src/remote-agent/dissect/dissector.ts';
 import { DATAGRAM_SNIFFERS, type ProtocolSniffer } from '../../src/remote-agent/dissect/guess/index.ts';
@@ -55,16 +55,16 @@ function typeErrorBug(): void {
   sizes.get(CURSED_HOST)!.bytes++;
 }
 
-async function read(options: ReadOptions): Promise<{ entries: Entry[]; result: ReadResult }> {
+async function read(options: ReadOptions): Promise<{ entries: HttpEntry[]; result: ReadResult }> {
   const file = join(sharedPcapsDir(), CAPTURE);
-  const entries: Entry[] = [];
-  const result = await readCaptures([{ label: file, chunks: createReadStream(file) }], (e) => entries.push(e), options);
+  const entries: HttpEntry[] = [];
+  const result = await readCaptures([{ label: file, chunks: createReadStream(file) }], (e) => isHttpEntry(e) && entries.push(e), options);
   return { entries, result };
 }
 
-const hostOf = (e: Entry): string => Object.entries(e.request.headers).find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '';
+const hostOf = (e: HttpEntry): string => Object.entries(e.request.headers).find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '';
 // The whole entry: the same connections are opened in both runs, so even ids and sizes must agree.
-const keyOf = (e: Entry): string => JSON.stringify(e);
+const keyOf = (e: HttpEntry): string => JSON.stringify(e);
 
 /** tshark's count of the capture's TCP connections to CURSED_HOST. */
 function cursedConnections(): number {
@@ -95,7 +95,7 @@ test('a TypeError in a dissector is an internal error: counted apart from malfor
   assert.doesNotMatch(formatSummary(clean.result.stats), /internal errors/);
 
   // The capture went on: every entry of the other connections is there, the same as without the bug.
-  const others = (entries: Entry[]): string[] => entries.filter((e) => hostOf(e) !== CURSED_HOST).map(keyOf).sort();
+  const others = (entries: HttpEntry[]): string[] => entries.filter((e) => hostOf(e) !== CURSED_HOST).map(keyOf).sort();
   assert.ok(others(clean.entries).length >= 20);
   assert.deepEqual(others(cursed.entries), others(clean.entries));
   assert.equal(cursed.entries.filter((e) => hostOf(e) === CURSED_HOST).length, 0, 'the cursed connections were dropped at their first request');

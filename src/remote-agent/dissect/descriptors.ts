@@ -13,6 +13,7 @@
 import type { Entry } from '../../model/entry.ts';
 import type { DetailSection, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
 import { httpDescriptor } from './http1/descriptor.ts';
+import { websocketDescriptor } from './websocket/descriptor.ts';
 
 /** `protocol.name` of every entry we dissect: the union's tags. */
 export type ProtocolName = Entry['protocol']['name'];
@@ -22,6 +23,7 @@ export type DescriptorRegistry = { readonly [N in ProtocolName]: ProtocolDescrip
 
 export const DESCRIPTORS: DescriptorRegistry = Object.freeze({
   http: httpDescriptor,
+  websocket: websocketDescriptor,
 });
 
 /** Every descriptor, in registry order (for building vocabularies and capability lists). */

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../model/body-limit.ts';
 import type { Entry } from '../../model/entry.ts';
 import { countViolation } from './protocol-counters.ts';
 import type { CaptureStats } from '../stats.ts';
-import type { ConnectionInfo, StreamHandler } from '../tcp/stream.ts';
+import type { ConnectionInfo, Direction, StreamHandler } from '../tcp/stream.ts';
 import type { SniffDirection } from './guess/sniffer.ts';
 
 export interface DissectOptions {
@@ -39,6 +39,33 @@ export interface SharedDissectContext {
   readonly options: DissectOptions;
   readonly stats: CaptureStats;
   emit(entry: Entry, meta: EntryMeta): void;
+  /**
+   * Hands the rest of a connection to the dissector registered for `handOff.to` (see HandOff).
+   * Returns its stream, which the caller then feeds with both directions' bytes from the offsets
+   * named (and ends and closes with the connection), or null when no dissector takes that name:
+   * then the caller goes on as it would without a hand-off. Absent where nothing can be handed to.
+   */
+  handOff?(conn: ConnectionInfo, handOff: HandOff): DissectorStream | null;
+}
+
+/**
+ * What a dissector passes on when the connection switches protocol midway: after an HTTP/1
+ * `101 Switching Protocols` (WebSocket, h2c), or a STARTTLS-like command. Both directions continue
+ * in the new protocol from exact stream offsets; the new dissector never sees the bytes before.
+ */
+export interface HandOff {
+  /** The name the switch goes by: the HTTP Upgrade token (`websocket`, `h2c`), `starttls`... */
+  readonly to: string;
+  /** Id of the entry that negotiated the switch (the upgrade request's entry). */
+  readonly parentId: string;
+  /** Entries of the new dissector continue the connection's numbering: `<connection>-<n>` from here. */
+  readonly nextOrdinal: number;
+  /** The direction that carries the client's bytes. */
+  readonly clientDir: Direction;
+  /** Per direction: the stream offset (bytes delivered or lost so far) where the new protocol starts. */
+  readonly offsets: readonly [number, number];
+  /** What the switch negotiated, as the new protocol needs it: lower-case header or parameter name -> value. */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 /** What one dissector is given: the shared context, and counters kept under its protocol. */
@@ -94,4 +121,8 @@ export interface Dissector {
    */
   confirmReply?(prefix: Uint8Array, direction: SniffDirection): SniffResult;
   open(conn: ConnectionInfo, ctx: DissectContext): DissectorStream;
+  /** The HandOff names (`to`) this dissector continues connections under, e.g. `websocket`. */
+  readonly handOffs?: readonly string[];
+  /** Continues a connection another dissector started (see DissectContext.handOff). */
+  takeOver?(conn: ConnectionInfo, ctx: DissectContext, handOff: HandOff): DissectorStream;
 }

@@ -5,6 +5,9 @@
  */
 import { tallyOf } from '../../model/protocol-tally.ts';
 import type { CaptureStats } from '../stats.ts';
+import type { CloseReason, Direction } from '../tcp/stream.ts';
+import { ProtocolViolation } from '../thrown-errors.ts';
+import type { DissectorStream } from './dissector.ts';
 
 /**
  * Captured bytes broke `protocol`'s grammar: a message its parser resynchronised after, or a
@@ -13,4 +16,74 @@ import type { CaptureStats } from '../stats.ts';
  */
 export function countViolation(stats: CaptureStats, protocol: string): void {
   tallyOf(stats.protocols, protocol).violations++;
+}
+
+/** ProtocolViolations already counted under a protocol (a handed-off stream's, seen again by the pinned one). */
+const counted = new WeakSet<ProtocolViolation>();
+
+/**
+ * `err` came out of a dissector of `protocol`: a ProtocolViolation is counted under it, once however
+ * many streams it passes through on its way up (reassembly, which catches it, counts it in
+ * dissectionErrors and drops the connection); anything else is a bug, counted elsewhere.
+ */
+export function countThrown(stats: CaptureStats, protocol: string, err: unknown): void {
+  if (!(err instanceof ProtocolViolation) || counted.has(err)) return;
+  counted.add(err);
+  countViolation(stats, protocol);
+}
+
+/**
+ * The stream of a dissector that took a connection over (a hand-off): what it throws is counted
+ * under its own protocol, not under the protocol of the dissector the connection was pinned to.
+ */
+export class ViolationCountingStream implements DissectorStream {
+  readonly #inner: DissectorStream;
+  readonly #stats: CaptureStats;
+  readonly #protocol: string;
+
+  constructor(inner: DissectorStream, stats: CaptureStats, protocol: string) {
+    this.#inner = inner;
+    this.#stats = stats;
+    this.#protocol = protocol;
+  }
+
+  data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
+    try {
+      this.#inner.data(dir, bytes, tsUs);
+    } catch (err) {
+      countThrown(this.#stats, this.#protocol, err);
+      throw err;
+    }
+  }
+
+  gap(dir: Direction, lostBytes: number, tsUs: number): void {
+    try {
+      this.#inner.gap(dir, lostBytes, tsUs);
+    } catch (err) {
+      countThrown(this.#stats, this.#protocol, err);
+      throw err;
+    }
+  }
+
+  end(dir: Direction, tsUs: number): void {
+    try {
+      this.#inner.end(dir, tsUs);
+    } catch (err) {
+      countThrown(this.#stats, this.#protocol, err);
+      throw err;
+    }
+  }
+
+  close(reason: CloseReason, tsUs: number): void {
+    try {
+      this.#inner.close(reason, tsUs);
+    } catch (err) {
+      countThrown(this.#stats, this.#protocol, err);
+      throw err;
+    }
+  }
+
+  oldestPendingUs(): number {
+    return this.#inner.oldestPendingUs();
+  }
 }

@@ -14,16 +14,20 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type SharedDissectContext, type SniffResult } from './dissector.ts';
-import { countViolation } from './protocol-counters.ts';
+import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type HandOff, type SharedDissectContext, type SniffResult } from './dissector.ts';
+import { countThrown, ViolationCountingStream } from './protocol-counters.ts';
 import { countEntry } from '../stats.ts';
-import { ProtocolViolation } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { http1Dissector } from './http1/index.ts';
+import { websocketDissector } from './websocket/index.ts';
 
 /** Every dissector, tried in this order after the port hints. */
-export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector]);
+/**
+ * Every dissector, tried in this order after the port hints. WebSocket is never chosen by content
+ * (its sniff says no): it is here to take connections over after an HTTP/1 upgrade.
+ */
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, websocketDissector]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;
@@ -77,7 +81,27 @@ export class DissectorRegistry implements StreamFactory {
       },
     };
     this.#dissectors = dissectors;
-    this.#contexts = new Map(dissectors.map((d) => [d, dissectContextFor(this.#ctx, d.protocol)]));
+    this.#contexts = new Map(dissectors.map((d) => [d, this.#contextFor(d)]));
+  }
+
+  /** A dissector's context: its violations counted under its protocol, hand-offs found here. */
+  #contextFor(d: Dissector): DissectContext {
+    // Dissectors reach each other only through this: the registry finds who takes a hand-off.
+    return { ...dissectContextFor(this.#ctx, d.protocol), handOff: (conn, h) => this.#handOff(conn, h) };
+  }
+
+  /**
+   * The stream of the dissector that continues a connection under `h.to`; null when none does.
+   * It is not in #live: the stream that handed off owns it and reports its pending entries. What it
+   * throws is counted under its own protocol (once: the pinned stream's count skips it).
+   */
+  #handOff(conn: ConnectionInfo, h: HandOff): DissectorStream | null {
+    for (const d of this.#dissectors) {
+      if (d.takeOver === undefined || d.handOffs?.includes(h.to) !== true) continue;
+      const ctx = this.#contexts.get(d) ?? this.#contextFor(d);
+      return new ViolationCountingStream(d.takeOver(conn, ctx, h), this.#ctx.stats, d.protocol);
+    }
+    return null;
   }
 
   open(conn: ConnectionInfo): StreamHandler {
@@ -144,7 +168,7 @@ export class DissectorRegistry implements StreamFactory {
    * protocol (reassembly, which catches it, counts it in dissectionErrors and drops the connection).
    */
   thrownBy(d: Dissector, err: unknown): unknown {
-    if (err instanceof ProtocolViolation) countViolation(this.#ctx.stats, d.protocol);
+    countThrown(this.#ctx.stats, d.protocol, err);
     return err;
   }
 

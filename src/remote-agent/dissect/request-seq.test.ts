@@ -12,6 +12,7 @@ import { newCaptureStats } from '../stats.ts';
 import { TcpAssembler } from '../tcp/assembler.ts';
 import { ACK, handshake, SegmentFeeder, type TestSegment } from '../../../test/helpers/tcp-streams.ts';
 import { DEFAULT_DISSECT_OPTIONS } from './dissector.ts';
+import { isHttpEntry } from './http1/entry.ts';
 import { DissectorRegistry } from './registry.ts';
 
 const PSH_ACK = 0x18;
@@ -30,7 +31,7 @@ function observe(segments: readonly TestSegment[]): Seen[] {
   const registry = new DissectorRegistry({
     options: DEFAULT_DISSECT_OPTIONS,
     stats,
-    emit: (entry, meta) => seen.push({ method: entry.request.method, url: entry.request.url, status: entry.response?.status ?? null, requestSeq: meta.requestSeq }),
+    emit: (entry, meta) => isHttpEntry(entry) && seen.push({ method: entry.request.method, url: entry.request.url, status: entry.response?.status ?? null, requestSeq: meta.requestSeq }),
   });
   const assembler = new TcpAssembler(registry, stats);
   new SegmentFeeder().feed(assembler, segments);

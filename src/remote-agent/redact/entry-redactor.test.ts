@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildEntry } from '../../../test/helpers/entries.ts';
 import type { Entry } from '../../model/entry.ts';
+import type { HttpEntry } from '../dissect/http1/entry.ts';
 import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor, REDACTED } from './index.ts';
 
@@ -19,7 +20,7 @@ const RESPONSE_HEADERS = {
   'Content-Type': 'text/plain',
 };
 
-function sampleEntry(): Entry {
+function sampleEntry(): HttpEntry {
   const reqBody = JSON.stringify({
     login: { password: 'json-password-secret-8', remember: 'neighbour-c' },
     profile: { contact: { phoneNumber: '+44 20 7946 0000', address: { line1: 'x', postcode: 'SW1A 1AA' } } },
@@ -97,7 +98,7 @@ test('a whole entry: no secret survives, neighbours and sizes do', () => {
   assert.equal(again, JSON.stringify(entry), 'idempotent');
 });
 
-function minimalEntry(): Entry {
+function minimalEntry(): HttpEntry {
   const e = sampleEntry();
   e.request.headers = {};
   e.request.cookies = {};
@@ -263,7 +264,7 @@ test('maps that are not records are replaced whole; null bodies stay null', () =
   e.response.headers = null;
   e.response.cookies = { sid: { nested: 'secret' }, n: 5 };
   e.response.content = { size: 1, mimeType: 'application/json', text: { token: 'secret' } };
-  new EntryRedactor().redact(e as unknown as Entry);
+  new EntryRedactor().redact(e as unknown as HttpEntry);
   assert.equal(e.request.headers, REDACTED);
   assert.equal(e.request.cookies, REDACTED);
   assert.equal(e.request.queryString, REDACTED);
@@ -296,12 +297,12 @@ test('frozen or garbage entries do not throw', () => {
 });
 
 test('an entry of a protocol no descriptor describes: request and response are replaced whole', () => {
-  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as Entry;
+  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as HttpEntry;
   const out = new EntryRedactor().redact(e);
   assert.equal(out, e, 'in place');
   assert.equal(out.request, REDACTED);
   assert.equal(out.response, REDACTED);
-  const unanswered = { ...minimalEntry(), protocol: { name: 'redis' }, request: { command: 'GET k' }, response: null } as unknown as Entry;
+  const unanswered = { ...minimalEntry(), protocol: { name: 'redis' }, request: { command: 'GET k' }, response: null } as unknown as HttpEntry;
   assert.equal(new EntryRedactor().redact(unanswered).response, null, 'nothing to hide stays nothing');
 });
 
@@ -374,6 +375,6 @@ test('2,000 random entries with garbage in every field never throw', () => {
         : { url: rand() < 0.8 ? str() : garbage(), headers: map(), cookies: map(), queryString: map(), postData: body() },
       response: rand() < 0.1 ? garbage() : { headers: map(), cookies: map(), content: body() },
     };
-    assert.doesNotThrow(() => r.redact(entry as unknown as Entry), `entry ${i}`);
+    assert.doesNotThrow(() => r.redact(entry as unknown as HttpEntry), `entry ${i}`);
   }
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry } from './entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
 import type { DissectOptions, EntryMeta } from '../dissector.ts';
@@ -18,7 +18,7 @@ interface Case {
   readonly steps: readonly Step[];
   readonly conn?: Partial<ConnectionInfo>;
   readonly options?: Partial<DissectOptions>;
-  readonly check: (entries: Entry[], stats: CaptureStats, metas: EntryMeta[]) => void;
+  readonly check: (entries: HttpEntry[], stats: CaptureStats, metas: EntryMeta[]) => void;
 }
 
 const GET = 'GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n';
@@ -457,7 +457,7 @@ const CASES: Case[] = [
   },
 ];
 
-function run(tc: Case, how: Chunking): { entries: Entry[]; stats: CaptureStats; metas: EntryMeta[] } {
+function run(tc: Case, how: Chunking): { entries: HttpEntry[]; stats: CaptureStats; metas: EntryMeta[] } {
   const rec = recorder(tc.options);
   const conn = new Http1Connection(fakeConn(tc.conn), rec.ctx);
   play(conn, tc.steps, how);

@@ -5,6 +5,7 @@
  */
 import type { EntryError } from '../../../model/entry.ts';
 import type { DissectContext, DissectorStream } from '../dissector.ts';
+import { fieldValue } from './head.ts';
 import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
 import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
@@ -34,6 +35,8 @@ export class Http1Connection implements DissectorStream {
   #closed = false;
   /** Capture time of the current call, for completion times. */
   #nowUs = 0;
+  /** The dissector the connection was handed to after an upgrade; it gets every byte from then on. */
+  #next: DissectorStream | null = null;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
     this.#conn = conn;
@@ -48,6 +51,7 @@ export class Http1Connection implements DissectorStream {
   }
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
+    if (this.#next !== null) return this.#next.data(dir, bytes, tsUs);
     if (this.#closed) return;
     this.#nowUs = tsUs;
     this.#pairs.expire(tsUs);
@@ -55,6 +59,7 @@ export class Http1Connection implements DissectorStream {
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
+    if (this.#next !== null) return this.#next.gap(dir, lostBytes, tsUs);
     if (this.#closed) return;
     this.#nowUs = tsUs;
     this.#pairs.expire(tsUs);
@@ -62,6 +67,7 @@ export class Http1Connection implements DissectorStream {
   }
 
   end(dir: Direction, tsUs: number): void {
+    if (this.#next !== null) return this.#next.end(dir, tsUs);
     if (this.#closed) return;
     this.#nowUs = tsUs;
     this.#pairs.expire(tsUs);
@@ -76,6 +82,7 @@ export class Http1Connection implements DissectorStream {
     for (const d of order) this.#parsers[d].end();
     this.#closed = true;
     this.#pairs.close(reason);
+    this.#next?.close(reason, tsUs);
   }
 
   oldestPendingUs(): number {
@@ -83,6 +90,7 @@ export class Http1Connection implements DissectorStream {
     // A request still in its header block is not in the FIFO yet but will become an entry.
     if (this.#clientDir !== 1) oldest = Math.min(oldest, this.#parsers[0].messageStartUs());
     if (this.#clientDir !== 0) oldest = Math.min(oldest, this.#parsers[1].messageStartUs());
+    if (this.#next !== null) oldest = Math.min(oldest, this.#next.oldestPendingUs());
     return oldest;
   }
 
@@ -124,7 +132,7 @@ export class Http1Connection implements DissectorStream {
     return plan;
   }
 
-  #onMessage(_dir: Direction, msg: ParsedMessage): void {
+  #onMessage(dir: Direction, msg: ParsedMessage): void {
     const p = msg.link as Pending | null;
     if (msg.head.kind === 'request') {
       if (p === null) return;
@@ -133,12 +141,45 @@ export class Http1Connection implements DissectorStream {
     }
     if (isInterim(msg.head.status)) return; // e.g. 100 Continue: the final response follows
     if (p === null) return this.#pairs.orphan();
-    if (switchesProtocol(msg.head.status, p.request.head.method)) {
-      // Upgrade / CONNECT tunnel: what follows is not HTTP/1 in either direction.
+    if (switchesProtocol(msg.head.status, p.request.head.method) && !this.#handOff(p, dir, msg)) {
+      // Upgrade / CONNECT tunnel nobody takes over: what follows is not HTTP/1 in either direction.
       this.#parsers[0].kill();
       this.#parsers[1].kill();
     }
     this.#pairs.respond(p, msg);
+  }
+
+  /**
+   * After a `101 Switching Protocols`: hands both directions, from the byte after the 101's head
+   * and after the upgrade request, to the dissector registered for the protocol switched to (the
+   * 101's Upgrade token, RFC 9110 §7.8, else the request's). False when none takes it. The
+   * request side continues from everything it delivered so far: a client waits for the 101
+   * before it speaks the new protocol (RFC 6455 §4.1), so that is the end of the upgrade request.
+   */
+  #handOff(p: Pending, responseDir: Direction, response: ParsedMessage): boolean {
+    if (response.head.status !== 101 || !p.requestDone || this.#ctx.handOff === undefined) return false;
+    const token = upgradeToken(fieldValue(response.head, 'upgrade') ?? fieldValue(p.request.head, 'upgrade'));
+    if (token === '') return false;
+    const requestDir: Direction = responseDir === 0 ? 1 : 0;
+    const offsets: [number, number] = [0, 0];
+    offsets[responseDir] = response.startOffset + response.wireBytes;
+    offsets[requestDir] = this.#parsers[requestDir].offset;
+    // Null prototype: header names are captured bytes ("__proto__" must stay a plain key).
+    const params = Object.create(null) as Record<string, string>;
+    for (const f of response.head.fields) params[f.key] = params[f.key] === undefined ? f.value : `${params[f.key]}, ${f.value}`;
+    const next = this.#ctx.handOff(this.#conn, {
+      to: token,
+      parentId: `${this.#conn.index}-${p.ordinal}`,
+      nextOrdinal: this.#pairs.nextOrdinal,
+      clientDir: requestDir,
+      offsets,
+      params,
+    });
+    if (next === null) return false;
+    this.#next = next;
+    this.#parsers[requestDir].kill();
+    this.#parsers[responseDir].divert((bytes, tsUs) => next.data(responseDir, bytes, tsUs));
+    return true;
   }
 
   #emit(p: Pending, missing: EntryError | null): void {
@@ -159,4 +200,12 @@ export class Http1Connection implements DissectorStream {
     this.#ctx.stats.entries++;
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
+}
+
+/** The first protocol of an Upgrade value, lower case, without its version ("WebSocket" -> "websocket"); "" when none. */
+function upgradeToken(value: string | undefined): string {
+  if (value === undefined) return '';
+  const first = value.split(',')[0].trim().toLowerCase();
+  const slash = first.indexOf('/');
+  return slash < 0 ? first : first.slice(0, slash);
 }

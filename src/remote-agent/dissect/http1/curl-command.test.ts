@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry } from './entry.ts';
 import { stringifyJson } from '../../../model/terminal-text.ts';
 import { curlCommand } from './curl-command.ts';
 import { makeEntry } from '../../../../test/helpers/tui-store.ts';
@@ -53,7 +53,7 @@ function runInShell(shell: string, commands: readonly string[]): Invocation[] {
  * bodies as --data-binary, through stdin when they hold NUL, are binary or start with @ (which
  * would make curl read a local file); Content-Type emptied when the request had none.
  */
-function intended(entry: Entry): { args: string[]; stdin: Buffer } {
+function intended(entry: HttpEntry): { args: string[]; stdin: Buffer } {
   const { request } = entry;
   const headers = Object.entries(request.headers);
   const host = headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? `${entry.dst.ip}:${entry.dst.port}`;

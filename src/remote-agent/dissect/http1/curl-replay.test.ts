@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry } from './entry.ts';
 import { curlCommand } from './curl-command.ts';
 import { makeEntry } from '../../../../test/helpers/tui-store.ts';
 import { skipFor } from '../../../../test/helpers/requirements.ts';
@@ -70,7 +70,7 @@ const BODIES: readonly { readonly name: string; readonly body: Body | undefined;
   { name: 'binary', body: { text: Buffer.from([0, 1, 0xff, 0x0a, 0x40]).toString('base64'), mimeType: 'application/octet-stream', encoding: 'base64' }, bytes: Buffer.from([0, 1, 0xff, 0x0a, 0x40]), contentType: 'application/octet-stream' },
 ];
 
-function entryFor(caseId: string, method: string, spec: (typeof BODIES)[number]): Entry {
+function entryFor(caseId: string, method: string, spec: (typeof BODIES)[number]): HttpEntry {
   const requestHeaders: Record<string, string> = { Host: `127.0.0.1:${port}`, 'X-Case': caseId, 'Content-Length': String(spec.bytes.length) };
   if (spec.contentType !== undefined) requestHeaders['Content-Type'] = spec.contentType;
   return makeEntry({ method, url: `/p/${caseId}?q=a%20b`, requestHeaders, ...(spec.body === undefined ? {} : { requestBody: spec.body }) });
@@ -118,7 +118,7 @@ test('copy as curl, pasted into sh: a real curl sends the original method, path,
 });
 
 test('copy as curl: no -X for what curl sends by itself, --head for HEAD, --data-binary for bodies, never -k', () => {
-  const words = (entry: Entry): string => curlCommand(entry);
+  const words = (entry: HttpEntry): string => curlCommand(entry);
   const get = makeEntry({ method: 'GET', url: '/a', requestHeaders: { Host: 'h' } });
   assert.equal(words(get), `curl 'http://h/a'`);
   const post = makeEntry({ method: 'POST', url: '/a', requestHeaders: { Host: 'h', 'Content-Type': 'application/json' }, requestBody: { text: '{}', mimeType: 'application/json' } });

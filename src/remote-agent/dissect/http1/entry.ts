@@ -14,6 +14,11 @@
  */
 import type { BodyEncoding, EntryEnvelope } from '../../../model/entry-envelope.ts';
 
+/** An HTTP entry among entries of every protocol (tests and tools that look at HTTP only). */
+export function isHttpEntry(entry: EntryEnvelope): entry is HttpEntry {
+  return entry.protocol.name === 'http';
+}
+
 /** Header and cookie maps keep the original case of names; repeated headers are joined. */
 export type HeaderMap = Record<string, string>;
 /** Repeated query parameters become arrays. */

@@ -52,6 +52,8 @@ const State = {
   BODY_CLOSE: 4,
   /** Not HTTP any more (upgrade, CONNECT tunnel) or ended. */
   DEAD: 5,
+  /** Not HTTP any more, and the bytes go on to another dissector (a hand-off). */
+  DIVERTED: 6,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -76,6 +78,8 @@ export class MessageParser {
   #msg: ParsedMessage | null = null;
   #remaining = 0;
   #chunked: ChunkedBodyDecoder | null = null;
+  /** DIVERTED: where the bytes after the switch go. */
+  #divertTo: ((bytes: Uint8Array, tsUs: number) => void) | null = null;
   /** Hands chunk data to the current message's body (one closure per parser, not per chunk). */
   readonly #toBody = (view: Uint8Array): void => this.#msg!.body.push(view);
 
@@ -100,6 +104,21 @@ export class MessageParser {
     this.#msg = null;
     this.#scanner.resync(false);
     this.#headParts = [];
+  }
+
+  /**
+   * Stops parsing for good (protocol switched) and sends the bytes that follow, from the rest of
+   * the chunk being parsed on, to `to`. Called from the `message` hook of the last HTTP message.
+   */
+  divert(to: (bytes: Uint8Array, tsUs: number) => void): void {
+    this.kill();
+    this.#state = State.DIVERTED;
+    this.#divertTo = to;
+  }
+
+  /** Stream offset of the next byte: every byte pushed or lost so far. */
+  get offset(): number {
+    return this.#offset;
   }
 
   /** Capture time of the first byte of the message in progress; Infinity when none. */
@@ -137,6 +156,9 @@ export class MessageParser {
           this.#msg!.wireBytes += len - pos;
           pos = len;
           break;
+        case State.DIVERTED:
+          this.#divertTo!(bytes.subarray(pos), tsUs);
+          return;
         default:
           return; // DEAD
       }

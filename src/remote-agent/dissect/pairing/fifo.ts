@@ -93,6 +93,11 @@ export class FifoPairing<Req, Res> {
     return undefined;
   }
 
+  /** The ordinal the next request will get (a dissector handed the connection on continues from it). */
+  get nextOrdinal(): number {
+    return this.#nextOrdinal;
+  }
+
   /** A response started for `slot` (from nextUnanswered): the next response answers the one after. */
   answer(slot: FifoSlot<Req, Res>): void {
     slot.answered = true;
