@@ -57,6 +57,24 @@ test('retransmitted queries are one entry; a replayed answer is neither an entry
   assert.equal(stats.entries, 1);
 });
 
+test('a retransmission from a new socket (as dig sends it) moves the query to its flow: one entry', () => {
+  const { stats, entries, pipeline, ask, answer } = setup();
+  ask(0, 40000, query(9, 'x.test'));
+  ask(1_000_000, 40001, query(9, 'x.test'));
+  ask(1_000_100, 40002, query(9, 'other.test'));
+  answer(1_000_500, 40001, response(9, 'x.test', T.A, A_ANSWER));
+  pipeline.finish();
+  assert.deepEqual(
+    entries.map((e) => [e.id, e.src.port, e.request.questions[0]!.name, e.elapsedTime, e.error?.type ?? null]),
+    [
+      ['u0-0', 40001, 'x.test', 1000.5, null],
+      ['u2-0', 40002, 'other.test', 0, 'timeout'],
+    ],
+    'another question under the same id is another query',
+  );
+  assert.deepEqual([stats.unpairedRequests, stats.orphanResponses], [1, 0]);
+});
+
 test('an unanswered query: the orderer sees it pending, and it comes out when its flow goes idle or at the end', () => {
   const { stats, entries, pipeline, ask, answer, send } = setup({ udp: { idleTimeoutUs: 30_000_000 } });
   ask(0, 40000, query(1, 'lost.test'));

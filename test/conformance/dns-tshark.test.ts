@@ -5,16 +5,11 @@
  * type, TTL and the data tshark shows for the type). Prints per file how many matched.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CapturePipeline } from '../../src/remote-agent/capture-pipeline.ts';
 import { typeName } from '../../src/remote-agent/dissect/dns/codes.ts';
-import { dnsDatagramDissector, dnsStreamDissector } from '../../src/remote-agent/dissect/dns/index.ts';
-import { http1Dissector } from '../../src/remote-agent/dissect/http1/index.ts';
 import type { DnsEntry, DnsRecord } from '../../src/remote-agent/dissect/dns/entry.ts';
-import { CaptureFileParser } from '../../src/remote-agent/source/capture-file.ts';
-import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats.ts';
+import { dissectDnsCapture } from '../helpers/dns-read.ts';
 import { readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
 /** A tshark DNS transaction (pdml_truth.py, "dns" kind). */
@@ -41,22 +36,6 @@ interface TruthRecord {
 
 /** Why a tshark pair may be missing or different, named per file; empty means 100% is required. */
 const EXCEPTIONS: Readonly<Record<string, string>> = {};
-
-/** The in-pod stages on one capture file, entries as the dissectors emit them (no ordering, no names). */
-function dissect(file: string): { entries: DnsEntry[]; stats: CaptureStats } {
-  const stats = newCaptureStats();
-  const entries: DnsEntry[] = [];
-  const pipeline = new CapturePipeline(
-    stats,
-    { entry: (e) => entries.push(e as unknown as DnsEntry) },
-    { datagramDissectors: [dnsDatagramDissector], dissectors: [http1Dissector, dnsStreamDissector] },
-  );
-  const parser = new CaptureFileParser(pipeline, stats);
-  parser.push(readFileSync(file));
-  parser.end();
-  pipeline.finish();
-  return { entries, stats };
-}
 
 /** tshark's data field for a record of this type (pdml_truth.py ANS_DATA), from our record. */
 function dataOf(r: DnsRecord): string | null {
@@ -112,7 +91,7 @@ test('tshark conformance on DNS captures', async (t) => {
   for (const index of DNS_FILES) {
     await t.test(index.file, () => {
       const truth = readTruth<TruthRecord>(dir, index.truth);
-      const { entries, stats } = dissect(join(dir, index.file));
+      const { entries, stats } = dissectDnsCapture(join(dir, index.file));
       assert.equal(stats.packets, index.packets, 'every frame read');
       assert.equal(stats.internalErrors, 0, 'no internal errors');
       const unused = new Set(entries);

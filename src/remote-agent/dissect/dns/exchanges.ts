@@ -4,6 +4,10 @@
  * are one call), emitted as entries. A zone transfer over TCP (AXFR, IXFR) answers one query with
  * several messages: they make one entry, emitted at the closing SOA (RFC 5936 §2.2).
  *
+ * A resolver that retransmits over UDP may do it from a new socket (dig does), which is another
+ * flow: a query waiting in one flow that comes again, same client, server, id and question, from
+ * another moves there, so the answer to either copy makes one entry, timed from the first.
+ *
  * Memory: per flow at most MAX_PENDING_PER_FLOW waiting queries, and all flows of a capture run
  * together hold at most MAX_PENDING_BYTES of waiting queries and transfers; past that a query is
  * emitted at once, unanswered.
@@ -36,7 +40,16 @@ interface Query {
   readonly message: DnsMessage;
   readonly tsUs: number;
   readonly clientDir: Direction;
-  readonly ordinal: number;
+  /** The entry's id, fixed by the flow where the query was first seen. */
+  readonly entryId: string;
+  /** UDP: the key under which other flows find it (client, server, id, question). */
+  readonly acrossKey: string | undefined;
+}
+
+/** Where a waiting UDP query is: the exchanges of its flow and its key there. */
+interface WaitingAt {
+  readonly owner: DnsExchanges;
+  readonly key: string;
 }
 
 interface Transfer {
@@ -47,8 +60,15 @@ interface Transfer {
   bytes: number;
 }
 
-/** Bytes held by the waiting queries of one capture run (keyed by its stats object). */
-const budgets = new WeakMap<CaptureStats, { bytes: number }>();
+/** What all flows of one capture run share (keyed by its stats object). */
+interface CaptureShared {
+  /** Bytes held by waiting queries and unfinished transfers. */
+  bytes: number;
+  /** Waiting UDP queries by client, server, id and question (bounded by the bytes budget). */
+  readonly waiting: Map<string, WaitingAt>;
+}
+
+const shared = new WeakMap<CaptureStats, CaptureShared>();
 
 export interface ExchangeSetup {
   /** Entry ids are `<idPrefix>-<n>`, n counting queries in arrival order. */
@@ -64,7 +84,7 @@ export class DnsExchanges {
   readonly #setup: ExchangeSetup;
   readonly #pairing: IdPairing<string, Query>;
   readonly #transfers = new Map<string, Transfer>();
-  readonly #budget: { bytes: number };
+  readonly #budget: CaptureShared;
   #nextOrdinal = 0;
   /** How a close reads in the error of the queries it leaves unanswered. */
   #closeError: EntryError = { type: 'timeout', msg: 'no response' };
@@ -72,8 +92,8 @@ export class DnsExchanges {
   constructor(ctx: DissectContext, setup: ExchangeSetup) {
     this.#ctx = ctx;
     this.#setup = setup;
-    let budget = budgets.get(ctx.stats);
-    if (budget === undefined) budgets.set(ctx.stats, (budget = { bytes: 0 }));
+    let budget = shared.get(ctx.stats);
+    if (budget === undefined) shared.set(ctx.stats, (budget = { bytes: 0, waiting: new Map() }));
     this.#budget = budget;
     this.#pairing = new IdPairing<string, Query>(
       { maxPending: MAX_PENDING_PER_FLOW, timeoutUs: ctx.options.responseTimeoutUs, maxAnswered: MAX_ANSWERED_PER_FLOW },
@@ -115,7 +135,19 @@ export class DnsExchanges {
   }
 
   #query(dir: Direction, message: DnsMessage, tsUs: number): void {
-    const query: Query = { message, tsUs, clientDir: dir, ordinal: this.#nextOrdinal };
+    const key = keyOf(dir, message.id);
+    const acrossKey = this.#setup.transport === 'udp' ? this.#acrossKey(dir, message) : undefined;
+    const elsewhere = acrossKey === undefined ? undefined : this.#budget.waiting.get(acrossKey);
+    if (elsewhere !== undefined && elsewhere.owner !== this) {
+      const moved = elsewhere.owner.#pairing.withdraw(elsewhere.key);
+      if (moved !== undefined) {
+        // The same query again from another socket: it waits here now, still as its first sending.
+        this.#pairing.request(key, { ...moved.request, clientDir: dir }, moved.startUs);
+        this.#budget.waiting.set(acrossKey!, { owner: this, key });
+        return;
+      }
+    }
+    const query: Query = { message, tsUs, clientDir: dir, entryId: `${this.#setup.idPrefix}-${this.#nextOrdinal}`, acrossKey };
     if (this.#budget.bytes + message.size > MAX_PENDING_BYTES) {
       // Too much waiting everywhere: this query is not kept, it comes out at once, unanswered.
       this.#nextOrdinal++;
@@ -123,10 +155,24 @@ export class DnsExchanges {
       this.#emit(query, [], 0, { type: 'pair-not-found', msg: 'too many DNS queries waiting for a response' });
       return;
     }
-    if (this.#pairing.request(keyOf(dir, message.id), query, tsUs) === 'new') {
+    if (this.#pairing.request(key, query, tsUs) === 'new') {
       this.#nextOrdinal++;
       this.#budget.bytes += message.size;
+      if (acrossKey !== undefined) this.#budget.waiting.set(acrossKey, { owner: this, key });
     }
+  }
+
+  #acrossKey(clientDir: Direction, message: DnsMessage): string {
+    const client = clientDir === 0 ? this.#setup.a : this.#setup.b;
+    const server = clientDir === 0 ? this.#setup.b : this.#setup.a;
+    return `${client.ip}|${server.ip}|${server.port}|${message.id}|${fingerprint(message)}`;
+  }
+
+  /** The query no longer waits: other flows stop finding it. */
+  #settled(q: Query): void {
+    if (q.acrossKey === undefined) return;
+    const at = this.#budget.waiting.get(q.acrossKey);
+    if (at?.owner === this) this.#budget.waiting.delete(q.acrossKey);
   }
 
   #response(dir: Direction, message: DnsMessage, tsUs: number): void {
@@ -137,6 +183,7 @@ export class DnsExchanges {
     const outcome = this.#pairing.response(key, tsUs);
     if (outcome.kind !== 'paired') return;
     const query = outcome.request;
+    this.#settled(query);
     if (this.#setup.transport === 'tcp' && isTransfer(query.message) && !transferDone(message, query.message)) {
       // The budget keeps the query's bytes while the transfer runs, and its messages' too.
       this.#transfers.set(key, { query, messages: [message], firstResponseUs: tsUs, records: recordsOf(message), bytes: message.size });
@@ -169,6 +216,7 @@ export class DnsExchanges {
   }
 
   #unanswered(q: Query, reason: UnansweredReason): void {
+    this.#settled(q);
     this.#budget.bytes -= q.message.size;
     this.#emit(q, [], 0, unansweredError(reason, this.#ctx.options.responseTimeoutUs, this.#closeError));
   }
@@ -176,7 +224,7 @@ export class DnsExchanges {
   #emit(q: Query, responses: readonly DnsMessage[], responseUs: number, error: EntryError | null): void {
     const { a, b } = this.#setup;
     const entry: DnsEntry = buildDnsEntry({
-      id: `${this.#setup.idPrefix}-${q.ordinal}`,
+      id: q.entryId,
       transport: this.#setup.transport,
       client: q.clientDir === 0 ? a : b,
       server: q.clientDir === 0 ? b : a,

@@ -82,3 +82,12 @@ test('memory is bounded: answered fingerprints are capped, and forgotten after t
   pairing.response(0, 10);
   assert.equal(pairing.request(0, { id: 0, question: 'q' }, 500), 'new', 'nor after the timeout');
 });
+
+test('withdraw takes a waiting request away uncounted (it moved elsewhere); it then pairs nowhere here', () => {
+  const { pairing, counters, unanswered } = setup();
+  pairing.request(1, { id: 1, question: 'a' }, 10);
+  assert.deepEqual(pairing.withdraw(1), { request: { id: 1, question: 'a' }, startUs: 10 });
+  assert.equal(pairing.withdraw(1), undefined);
+  pairing.closeAll();
+  assert.deepEqual([unanswered, counters.unpairedRequests], [[], 0]);
+});

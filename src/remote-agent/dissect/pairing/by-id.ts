@@ -115,6 +115,17 @@ export class IdPairing<K, R> {
     return { kind: 'orphan' };
   }
 
+  /**
+   * Takes a waiting request away without an answer and without counting it unanswered: it moves
+   * elsewhere (a retransmission sent from another socket, which is another flow, was answered).
+   */
+  withdraw(key: K): { readonly request: R; readonly startUs: number } | undefined {
+    const waiting = this.#waiting.get(key);
+    if (waiting === undefined) return undefined;
+    this.#waiting.delete(key);
+    return { request: waiting.request, startUs: waiting.startUs };
+  }
+
   /** Hands back requests waiting longer than the timeout at `nowUs` (capture time), oldest first. */
   expire(nowUs: number): void {
     const timeout = this.#limits.timeoutUs;
