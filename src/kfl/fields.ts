@@ -1,8 +1,12 @@
 /**
  * What names mean: protocol words, KFL2 flat variables (aliases into the entry), the entry paths we
- * know, and "did you mean" for near misses. Protocol and alias semantics follow the KFL issue; the
- * entry paths follow src/model/entry.ts (Kubeshark's entry JSON).
+ * know, and "did you mean" for near misses. The envelope's names are here; each protocol's words,
+ * variables, paths and map rules come from its descriptor (src/remote-agent/dissect/descriptors.ts),
+ * merged once at load, duplicates rejected. Names follow Kubeshark's entry JSON and KFL2.
  */
+import type { KflVocabulary, KflWord } from '../model/protocol-descriptor.ts';
+import { DESCRIPTOR_LIST } from '../remote-agent/dissect/descriptors.ts';
+import { DIRECT_READERS } from './direct.ts';
 import type { Getter, Obj, Predicate } from './values.ts';
 import { isObject, readKey } from './values.ts';
 
@@ -23,40 +27,23 @@ const byAbbr =
   (abbr: string): Predicate =>
   (root) =>
     protocolOf(root)?.abbr === abbr;
-const byNameVersion =
-  (name: string, accept: (version: unknown) => boolean): Predicate =>
-  (root) => {
-    const p = protocolOf(root);
-    return p !== null && p.name === name && accept(p.version);
-  };
-const byAbbrVersion =
-  (abbr: string, accept: (version: unknown) => boolean): Predicate =>
-  (root) => {
-    const p = protocolOf(root);
-    return p !== null && p.abbr === abbr && accept(p.version);
-  };
 
 /**
- * Protocol words are booleans. Every HTTP variant (1.x, 2, gRPC, GraphQL) has protocol name "http"
- * in Kubeshark, so `http` covers them all. A word for a protocol we do not dissect yet compares
- * the protocol name with the word: false today, right as soon as that dissector lands.
+ * Words of protocols we do not dissect yet (Kubeshark's and KFL2's): each compares the entry's
+ * protocol with the word, false today and right once a descriptor defines the word (which then
+ * replaces it). Also the link-level words of KFL2.
  */
-export const PROTOCOL_WORDS: ReadonlyMap<string, Predicate> = new Map<string, Predicate>([
-  ['http', byName('http')],
-  ['http1', byNameVersion('http', (v) => v === '1.1' || v === '1.0')],
-  ['http2', byNameVersion('http', (v) => v === '2.0')],
-  ['grpc', byAbbr('gRPC')],
-  ['gql', byAbbr('GQL')],
-  ['gqlv1', byAbbrVersion('GQL', (v) => typeof v === 'string' && v.startsWith('1'))],
-  ['gqlv2', byAbbrVersion('GQL', (v) => v === '2.0')],
+const FUTURE_WORDS: ReadonlyArray<readonly [string, Predicate]> = [
   ['ws', byAbbr('WS')],
   ['postgresql', byName('postgresql')],
   ['postgres', byName('postgresql')],
-  ['tls', (root) => isObject(root) && root['tls'] === true],
   ...['dns', 'redis', 'kafka', 'amqp', 'mysql', 'mongodb', 'ldap', 'radius', 'diameter', 'tcp', 'udp', 'sctp', 'icmp']
     .map((w): [string, Predicate] => [w, byName(w)]),
   ...['conn', 'flow', 'tcp_conn', 'udp_conn', 'tcp_flow', 'udp_flow'].map((w): [string, Predicate] => [w, byName(w)]),
-]);
+];
+
+/** Words of the envelope, whatever the protocol. */
+const ENVELOPE_WORDS: ReadonlyArray<readonly [string, Predicate]> = [['tls', (root) => isObject(root) && root['tls'] === true]];
 
 // ---- aliases (KFL2 flat variables) ------------------------------------------------------------
 
@@ -90,7 +77,10 @@ function bothSides(field: 'name' | 'namespace' | 'pod' | 'service'): Getter {
   };
 }
 
-/** Per-protocol KFL2 variables for dissectors we do not have yet: known names, always null. */
+/**
+ * Per-protocol KFL2 variables for dissectors we do not have yet: known names, always null until a
+ * descriptor defines the name (which then replaces it).
+ */
 const FUTURE_NAMES: readonly string[] = [
   'dns_questions', 'dns_answers', 'dns_question_types', 'dns_request', 'dns_response', 'dns_request_length',
   'dns_response_length', 'dns_total_size', 'dns_resolutions', 'grpc_method', 'grpc_status', 'tls_summary', 'tls_info',
@@ -123,17 +113,8 @@ const FUTURE_NAMES: readonly string[] = [
 
 const nothing: Getter = () => null;
 
-export const ALIASES: ReadonlyMap<string, Alias> = new Map<string, Alias>([
-  ['method', path('request.method')],
-  ['url', path('request.url')],
-  ['path', path('request.path')],
-  ['status_code', path('response.status')],
-  ['http_version', path('request.httpVersion')],
-  ['query_string', path('request.queryString')],
-  ['request_body_size', path('request.bodySize')],
-  ['response_body_size', path('response.bodySize')],
-  ['request_headers_size', path('request.headersSize')],
-  ['response_headers_size', path('response.headersSize')],
+/** KFL2 variables of the envelope, whatever the protocol. */
+const ENVELOPE_ALIASES: ReadonlyArray<readonly [string, Alias]> = [
   ['elapsed_time', { kind: 'computed', get: (root) => {
     const ms = readKey(root, 'elapsedTime');
     return typeof ms === 'number' ? ms * 1000 : null;
@@ -151,34 +132,93 @@ export const ALIASES: ReadonlyMap<string, Alias> = new Map<string, Alias>([
   ['services', { kind: 'computed', get: bothSides('service') }],
   // KFL2's tls is `capture_source == "ebpf_tls"`; a pcap does not say how it was captured otherwise.
   ['capture_source', { kind: 'computed', get: (root) => (isObject(root) && root['tls'] === true ? 'ebpf_tls' : 'unspecified') }],
-  ...FUTURE_NAMES.map((n): [string, Alias] => [n, { kind: 'computed', get: nothing }]),
-]);
+];
 
 /** Longest alias names have three segments (`src.service.namespace`). */
 export const MAX_ALIAS_SEGMENTS = 3;
 
 // ---- entry paths ------------------------------------------------------------------------------
 
-/** Maps whose keys match in any case: HTTP header and cookie names are case-insensitive. */
-export const CASE_INSENSITIVE_MAPS: ReadonlySet<string> = new Set([
-  'request.headers', 'response.headers', 'request.cookies', 'response.cookies',
-]);
-
-/** Maps with arbitrary keys: no "unknown field" warning below them. */
-const OPEN_MAPS: readonly string[] = [...CASE_INSENSITIVE_MAPS, 'request.queryString'];
-
-const ENTRY_PATHS: readonly string[] = [
+/** Envelope paths (src/model/entry-envelope.ts); a protocol's own come from its descriptor. */
+const ENVELOPE_PATHS: readonly string[] = [
   'id', 'protocol', 'protocol.name', 'protocol.version', 'protocol.abbr',
   ...['src', 'dst'].flatMap((s) => [s, `${s}.ip`, `${s}.port`, `${s}.name`, `${s}.namespace`, `${s}.pod`, `${s}.service`]),
-  'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls',
-  'request', 'request.method', 'request.url', 'request.path', 'request.httpVersion', 'request.headers',
-  'request.cookies', 'request.queryString', 'request.postData', 'request.postData.mimeType', 'request.postData.text',
-  'request.postData.encoding', 'request.postData.truncated', 'request.headersSize', 'request.bodySize',
-  'response', 'response.status', 'response.statusText', 'response.httpVersion', 'response.headers', 'response.cookies',
-  'response.content', 'response.content.size', 'response.content.mimeType', 'response.content.text',
-  'response.content.encoding', 'response.content.truncated', 'response.headersSize', 'response.bodySize',
+  'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls', 'request', 'response',
   'error', 'error.type', 'error.msg',
 ];
+
+/** Everything the descriptors add to KFL, merged with the envelope's names. */
+export interface Vocabulary {
+  readonly words: ReadonlyMap<string, Predicate>;
+  readonly aliases: ReadonlyMap<string, Alias>;
+  readonly paths: readonly string[];
+  readonly caseInsensitiveMaps: ReadonlySet<string>;
+  readonly openMaps: readonly string[];
+  readonly readers: ReadonlyMap<string, Getter>;
+}
+
+type ProtocolFields = Parameters<KflWord['matches']>[0];
+
+/** A descriptor's word reads only the entry's protocol object, as KflWord promises (a missing field reads undefined). */
+function wordPredicate(matches: KflWord['matches']): Predicate {
+  return (root) => {
+    const p = protocolOf(root);
+    return p !== null && matches(p as ProtocolFields);
+  };
+}
+
+/**
+ * Merges the envelope's names with every protocol's (in registry order). A word or variable
+ * defined twice (by two protocols, or by a protocol and the envelope) is an error: one name, one
+ * meaning. Names of protocols not yet dissected give way to a descriptor that defines them.
+ */
+export function mergeVocabulary(protocols: readonly { readonly name: string; readonly kfl: KflVocabulary }[]): Vocabulary {
+  const words = new Map<string, Predicate>(ENVELOPE_WORDS);
+  const aliases = new Map<string, Alias>(ENVELOPE_ALIASES);
+  const owner = new Map<string, string>([...words.keys(), ...aliases.keys()].map((n) => [n, 'the envelope']));
+  const claim = (name: string, by: string): void => {
+    const before = owner.get(name);
+    if (before !== undefined) throw new Error(`KFL name "${name}" is defined by ${before} and by ${by}`);
+    owner.set(name, by);
+  };
+  const paths = [...ENVELOPE_PATHS];
+  const caseInsensitiveMaps = new Set<string>();
+  const openMaps: string[] = [];
+  const readers = new Map<string, Getter>(DIRECT_READERS);
+  for (const { name, kfl } of protocols) {
+    const by = `protocol "${name}"`;
+    for (const { word, matches } of kfl.words) {
+      claim(word, by);
+      words.set(word, wordPredicate(matches));
+    }
+    for (const variable of kfl.variables) {
+      claim(variable.name, by);
+      aliases.set(variable.name, variable.kind === 'path' ? path(variable.path) : { kind: 'computed', get: variable.get });
+    }
+    paths.push(...(kfl.paths ?? []));
+    for (const map of kfl.caseInsensitiveMaps ?? []) caseInsensitiveMaps.add(map);
+    openMaps.push(...(kfl.openMaps ?? []));
+    // A path two protocols read is read the same way by either reader: the first is kept.
+    for (const [dotted, reader] of kfl.readers ?? []) if (!readers.has(dotted)) readers.set(dotted, reader);
+  }
+  for (const [word, predicate] of FUTURE_WORDS) if (!owner.has(word)) words.set(word, predicate);
+  for (const name of FUTURE_NAMES) if (!owner.has(name)) aliases.set(name, { kind: 'computed', get: nothing });
+  return { words, aliases, paths: [...new Set(paths)], caseInsensitiveMaps, openMaps: [...caseInsensitiveMaps, ...openMaps], readers };
+}
+
+const VOCABULARY = mergeVocabulary(DESCRIPTOR_LIST);
+
+/** Protocol words are booleans (`http`, `dns`, `tls`). */
+export const PROTOCOL_WORDS: ReadonlyMap<string, Predicate> = VOCABULARY.words;
+export const ALIASES: ReadonlyMap<string, Alias> = VOCABULARY.aliases;
+/** Maps whose keys match in any case (HTTP header and cookie maps). */
+export const CASE_INSENSITIVE_MAPS: ReadonlySet<string> = VOCABULARY.caseInsensitiveMaps;
+/** Hand-written readers of the paths queries use most: the envelope's and the protocols'. */
+export const ENTRY_READERS: ReadonlyMap<string, Getter> = VOCABULARY.readers;
+
+/** Maps with arbitrary keys: no "unknown field" warning below them. */
+const OPEN_MAPS: readonly string[] = VOCABULARY.openMaps;
+const ENTRY_PATHS: readonly string[] = VOCABULARY.paths;
 
 /** Every name a query may use: entry paths, aliases, protocol words (for "did you mean" and docs). */
 export const KNOWN_FIELDS: readonly string[] = Object.freeze([...ENTRY_PATHS, ...ALIASES.keys(), ...PROTOCOL_WORDS.keys()]);

@@ -6,9 +6,8 @@
  */
 import type { CallNode, Node } from './ast.ts';
 import type { CompileContext, Compiled } from './compiled.ts';
-import { DIRECT_READERS } from './direct.ts';
 import { dynamic } from './compiled.ts';
-import { ALIASES, CASE_INSENSITIVE_MAPS, MAX_ALIAS_SEGMENTS, PROTOCOL_WORDS, suggestField } from './fields.ts';
+import { ALIASES, CASE_INSENSITIVE_MAPS, ENTRY_READERS, MAX_ALIAS_SEGMENTS, PROTOCOL_WORDS, suggestField } from './fields.ts';
 import { compileMethod } from './functions.ts';
 import type { Getter } from './values.ts';
 import { isObject, readIndex, readKey, readKeyIgnoringCase } from './values.ts';
@@ -95,8 +94,8 @@ function entryPath(keys: readonly string[]): Compiled {
 function keyWalker(keys: readonly string[]): Getter {
   // The longest prefix with a hand-written reader, then one read per remaining key.
   let known = keys.length;
-  while (known > 0 && !DIRECT_READERS.has(keys.slice(0, known).join('.'))) known--;
-  const head: Getter = known > 0 ? DIRECT_READERS.get(keys.slice(0, known).join('.'))! : (root) => root;
+  while (known > 0 && !ENTRY_READERS.has(keys.slice(0, known).join('.'))) known--;
+  const head: Getter = known > 0 ? ENTRY_READERS.get(keys.slice(0, known).join('.'))! : (root) => root;
   const rest = keys.slice(known).map((key, i) => keyReader(key, CASE_INSENSITIVE_MAPS.has(keys.slice(0, known + i).join('.'))));
   if (rest.length === 0) return head;
   if (rest.length === 1) {

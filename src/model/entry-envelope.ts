@@ -27,6 +27,9 @@ export interface Endpoint {
   service?: string;
 }
 
+/** How a kept body is written when its bytes are not UTF-8. */
+export type BodyEncoding = 'base64';
+
 export type EntryErrorType = 'timeout' | 'connection' | 'dissection' | 'pair-not-found';
 
 export interface EntryError {

@@ -26,6 +26,11 @@ export interface RowSummary {
   readonly verbQuery?: string;
   readonly targetQuery?: string;
   readonly outcomeQuery?: string;
+  /**
+   * Bytes of the answer's payload, shown beside the outcome by `read -o text` (HTTP: the decoded
+   * response body); absent when there is no answer.
+   */
+  readonly payloadBytes?: number;
 }
 
 export type OutcomeClass = 'info' | 'success' | 'redirect' | 'client-error' | 'server-error' | 'none';
@@ -37,8 +42,24 @@ export interface DetailRow {
   readonly selector?: string;
 }
 
-/** Typed detail sections (never JSON strings parsed again: STYLE.md §9, "what not to copy"). */
+/**
+ * Typed detail sections (never JSON strings parsed again: STYLE.md §9, "what not to copy"), drawn
+ * in order below the envelope (time, endpoints, sizes). A table with no rows is not drawn; its
+ * title is followed by the number of distinct row labels.
+ */
 export type DetailSection =
+  /**
+   * A part of the exchange (`Request`, `Response`) and its first line (request line, status line),
+   * coloured by `outcomeClass` when given. `absent`: the part is missing (a request that got no
+   * answer) and `text` says so.
+   */
+  | {
+      readonly kind: 'heading';
+      readonly title: string;
+      readonly text: string;
+      readonly outcomeClass?: OutcomeClass;
+      readonly absent?: boolean;
+    }
   | { readonly kind: 'table'; readonly title: string; readonly rows: readonly DetailRow[] }
   | {
       readonly kind: 'body';
@@ -59,10 +80,31 @@ export interface KflWord {
   matches(protocol: { readonly name: unknown; readonly version: unknown; readonly abbr: unknown }): boolean;
 }
 
+/** What a protocol adds to KFL: its words and variables, and what helps queries on its fields. */
+export interface KflVocabulary {
+  readonly words: readonly KflWord[];
+  readonly variables: readonly KflVariable[];
+  /** Dotted paths of its request/response fields: known to "did you mean" (no unknown-field warning). */
+  readonly paths?: readonly string[];
+  /** Maps whose keys match in any case (HTTP header and cookie maps). */
+  readonly caseInsensitiveMaps?: readonly string[];
+  /** Maps with arbitrary keys (a query string): no unknown-field warning below them. */
+  readonly openMaps?: readonly string[];
+  /**
+   * Hand-written readers for the paths its queries use most, each its own function literal: V8
+   * keeps property-access feedback per literal, so one reader shared by every path turns
+   * megamorphic (src/kfl/direct.ts). A path read by two protocols reads the same fields either way.
+   */
+  readonly readers?: ReadonlyMap<string, (entry: unknown) => unknown>;
+}
+
 /** A KFL2 flat variable (`dns_questions`, `ws_opcode`): a dotted entry path or a computed value. */
 export type KflVariable =
   | { readonly name: string; readonly kind: 'path'; readonly path: string }
   | { readonly name: string; readonly kind: 'computed'; readonly get: (entry: unknown) => unknown };
+
+/** What a field holds, for PayloadRedactor.redactField. */
+export type PayloadFieldKind = 'headers' | 'cookies' | 'query' | 'url' | 'body';
 
 /**
  * Redaction the protocol asks for, applied in the agent before anything leaves the pod. The
@@ -70,6 +112,18 @@ export type KflVariable =
  * which of its fields are headers, bodies, URLs or parameter maps.
  */
 export interface PayloadRedactor {
+  /**
+   * In place: `owner[field]` redacted as a `kind` (a body is `{ mimeType, text, encoding? }`).
+   * Never throws: a value of an unexpected shape (a map that is not a record, a body that is not
+   * an object), a getter that throws or a scan that fails replaces the value whole; a frozen owner
+   * is left as it is. What the agent's hot path uses: nothing is copied when nothing is secret.
+   */
+  redactField(owner: object, field: string, kind: PayloadFieldKind): void;
+  /**
+   * The rules for one request whose target is `url` with path `path` (unchecked values, as read):
+   * at an OAuth redirect endpoint (`/callback?code=...`) a `code` parameter is a secret.
+   */
+  forRequestTarget(url: unknown, path: unknown): PayloadRedactor;
   /** Values of sensitive header names masked; returns a new map. */
   headers(headers: Readonly<Record<string, string>>): Record<string, string>;
   /** Sensitive keys/values masked in a body of this MIME type (text or base64 as kept). */
@@ -100,7 +154,21 @@ export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
   dedupKey(entry: E): string;
   /** Service-map edge label, by variant (`HTTP`, `HTTP/2`, `gRPC`, `DNS`), never the family name. */
   edgeLabel(entry: E): string;
-  readonly kfl: { readonly words: readonly KflWord[]; readonly variables: readonly KflVariable[] };
-  /** Returns the entry with its payloads redacted (a new object; the input is not changed). */
+  readonly kfl: KflVocabulary;
+  /**
+   * Returns the entry with its payloads redacted: the same object changed in place (cheap in the
+   * agent) or a new one, so callers use the result. Never throws, whatever the entry holds.
+   */
   redact(entry: E, redactor: PayloadRedactor): E;
+  /**
+   * Payload bytes of each side (HTTP: the bodies after transfer decoding), shown beside the wire
+   * sizes in the detail pane; absent for protocols without such a notion. `response` is null when
+   * there is no response.
+   */
+  bodySizes?(entry: E): { readonly request: number; readonly response: number | null };
+  /**
+   * A shell command that sends the request again (HTTP: curl), for the TUI's copy key; absent
+   * when the protocol has no such command. Quoted for POSIX sh, safe to paste.
+   */
+  replayCommand?(entry: E): string;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HTTP1_1, type Endpoint, type Entry } from '../model/entry.ts';
+import type { Endpoint, Entry } from '../model/entry.ts';
+import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import { ClusterNames, workloadOf, type PodInfo } from './cluster-names.ts';
 
 function pod(name: string, ip: string, labels: Record<string, string> = {}, extra: Partial<PodInfo> = {}): PodInfo {

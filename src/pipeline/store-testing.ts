@@ -4,7 +4,7 @@
  * and a CompiledFilter made from a predicate (the store only needs test(), query and redaction).
  */
 import type { CompiledFilter } from '../kfl/api.ts';
-import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros, type Entry } from '../model/entry.ts';
 
 export interface TestEntrySpec {
   readonly id?: string;
@@ -26,7 +26,7 @@ export function testEntry(spec: TestEntrySpec = {}): Entry {
   const status = spec.status === undefined ? 200 : spec.status;
   return {
     id: spec.id ?? '0-0',
-    protocol: HTTP1_1,
+    protocol: { name: 'http', version: '1.1', abbr: 'HTTP' },
     src: { ip: spec.srcIp ?? '10.0.0.1', port: 40000, name: spec.src ?? '', namespace: spec.namespace ?? '' },
     dst: { ip: spec.dstIp ?? '10.0.0.2', port: 80, name: spec.dst ?? '', namespace: spec.namespace ?? '' },
     timestamp,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HTTP1_1, type Entry } from '../model/entry.ts';
+import type { Entry } from '../model/entry.ts';
+import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros, type Entry } from '../model/entry.ts';
+import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import { TimestampOrderer } from './timestamp-order.ts';
 
 function entry(id: string, tsUs: number, bodyChars = 0): Entry {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { curlCommand, osc52Sequence, shellQuote } from './curl-command.ts';
+import { curlCommand, shellQuote } from '../remote-agent/dissect/http1/curl-command.ts';
+import { osc52Sequence } from './clipboard.ts';
 import { bodyLines, detailLines, rawJsonLines, wrapLines } from './detail-lines.ts';
 import { makeEntry } from './test-support.ts';
 import { stringifyJson } from '../model/terminal-text.ts';

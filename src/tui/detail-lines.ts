@@ -5,7 +5,7 @@
  * bounded: a huge header value or body line is cut, a body with huge numbers of lines too, so
  * wrapping and rendering stay cheap whatever the capture holds.
  */
-import type { Endpoint, Entry, HeaderMap, QueryMap } from '../model/entry.ts';
+import type { Endpoint, Entry } from '../model/entry.ts';
 import { sanitizeBlock, sanitizeLine } from '../model/terminal-text.ts';
 import { formatBytes } from '../model/byte-units.ts';
 import { formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
@@ -29,7 +29,7 @@ function line(text: string, tone: LineTone = 'text'): DetailLine {
   return { text: `${sanitizeLine(text.slice(0, MAX_LINE_CHARS))}… (${text.length - MAX_LINE_CHARS} more characters not shown)`, tone };
 }
 
-function mapLines(title: string, map: HeaderMap | QueryMap): DetailLine[] {
+function mapLines(title: string, map: Readonly<Record<string, string | string[]>>): DetailLine[] {
   const names = Object.keys(map);
   if (names.length === 0) return [];
   const out = [line(`${title} (${names.length})`, 'label')];

@@ -11,7 +11,7 @@ import { compileKfl } from '../kfl/index.ts';
 import type { Entry } from '../model/entry.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 import { App } from './app.tsx';
-import { curlCommand } from './curl-command.ts';
+import { curlCommand } from '../remote-agent/dissect/http1/curl-command.ts';
 import { Header } from './header.tsx';
 import { ArrayStore, KEYS, makeEntry, plain, settle } from './test-support.ts';
 

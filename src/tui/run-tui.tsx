@@ -8,7 +8,7 @@
  */
 import { sanitizeBlock } from '../model/terminal-text.ts';
 import type { EntryStore } from '../pipeline/store-api.ts';
-import { osc52Sequence } from './curl-command.ts';
+import { osc52Sequence } from './clipboard.ts';
 import { colorLevelFor, ENTER_FULLSCREEN, LEAVE_FULLSCREEN, type ColorChoice } from './terminal-control.ts';
 
 export interface TuiOptions {

@@ -3,7 +3,7 @@
  * demand, no timers) and an entry factory with headers and bodies. Not used by the app.
  */
 import type { CompiledFilter } from '../kfl/api.ts';
-import { HTTP1_1, isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros, type Entry } from '../model/entry.ts';
 import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
 
@@ -28,7 +28,7 @@ export function makeEntry(spec: EntrySpec = {}): Entry {
   const body = spec.responseBody ?? { text: '{"id":"1","name":"sock"}', mimeType: 'application/json' };
   return {
     id: `${index}-0`,
-    protocol: HTTP1_1,
+    protocol: { name: 'http', version: '1.1', abbr: 'HTTP' },
     src: { ip: '10.0.0.1', port: 40000 + index, name: spec.src ?? 'front-end', namespace: 'sock-shop' },
     dst: { ip: '10.0.0.2', port: 80, name: spec.dst ?? 'catalogue', namespace: 'sock-shop' },
     timestamp: timestampMs,

@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import type { Key } from 'ink';
 import type { Entry } from '../model/entry.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
-import { curlCommand } from './curl-command.ts';
+import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { detailLines, rawJsonLines, wrapLines, type DetailLine } from './detail-lines.ts';
 import { capGraph } from './graph-cap.ts';
 import { layoutGraph, type GraphLayout } from './graph-layout.ts';
@@ -124,7 +124,9 @@ export function useTuiState(input: TuiStateInput): TuiState {
       case 'detail.raw': return setDetail((old) => ({ ...old, raw: !old.raw, scroll: 0 }));
       case 'detail.curl': {
         if (detail.entry === undefined) return;
-        const curl = curlCommand(detail.entry);
+        // Only entries whose protocol has a replay command (HTTP: curl) offer one.
+        const curl = descriptorOf(detail.entry)?.replayCommand?.(detail.entry);
+        if (curl === undefined) return;
         input.onCopy(curl);
         return setDetail((old) => ({ ...old, curl }));
       }

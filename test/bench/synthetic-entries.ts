@@ -2,7 +2,8 @@
  * Synthetic entries for the KFL and TUI benchmarks: distinct objects per entry (as a store holds
  * them), varied methods, paths, statuses, names and latencies, small bodies so 1M fit in memory.
  */
-import { HTTP1_1, isoFromMicros, type Entry } from '../../src/model/entry.ts';
+import { isoFromMicros, type Entry } from '../../src/model/entry.ts';
+import { HTTP1_1 } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { Prng } from './prng.ts';
 
 const PATHS = ['/', '/api/orders', '/api/orders/17', '/catalogue', '/carts/42', '/health', '/login'];

@@ -11,7 +11,8 @@
  * documented cast, so that queries written for those protocols can be checked on their
  * protocol-agnostic parts.
  */
-import type { Endpoint, Entry, EntryError, HeaderMap, HttpRequest, HttpResponse, PostData, Protocol, QueryMap } from '../../src/model/entry.ts';
+import type { Endpoint, Entry, EntryError, Protocol } from '../../src/model/entry.ts';
+import type { HeaderMap, HttpEntry, HttpRequest, HttpResponse, PostData, QueryMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 
 /** "Now" for every compile: 2024-06-01T12:00:00Z. */
 export const NOW_MS = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -43,7 +44,7 @@ interface ResponseSpec {
 
 interface EntrySpec {
   readonly id: string;
-  readonly protocol: Protocol;
+  readonly protocol: HttpEntry['protocol'];
   readonly src: Endpoint;
   readonly dst: Endpoint;
   readonly timestamp: number;
@@ -148,16 +149,10 @@ export function httpEntry(spec: EntrySpec): Entry {
 
 /**
  * An entry of a protocol that is not HTTP: its request/response are the protocol's own objects
- * (Kubeshark's shapes). The Entry type only describes HTTP, hence the single cast here.
+ * (Kubeshark's shapes). The Entry union has only the protocols we dissect, hence the single cast here.
  */
 export function otherEntry(base: Entry, id: string, protocol: Protocol, request: object, response: object | null): Entry {
-  return deepFreeze({
-    ...base,
-    id,
-    protocol,
-    request: request as unknown as HttpRequest,
-    response: response as unknown as HttpResponse | null,
-  });
+  return deepFreeze({ ...base, id, protocol, request, response } as unknown as Entry);
 }
 
 /** A copy of an entry with some top-level fields replaced (frozen too). */
@@ -169,12 +164,12 @@ function ep(ip: string, port: number, name: string, namespace: string): Endpoint
   return { ip, port, name, namespace };
 }
 
-const HTTP1_0: Protocol = { name: 'http', version: '1.0', abbr: 'HTTP' };
-const HTTP1_1: Protocol = { name: 'http', version: '1.1', abbr: 'HTTP' };
-const HTTP2: Protocol = { name: 'http', version: '2.0', abbr: 'HTTP/2' };
-const GRPC: Protocol = { name: 'http', version: '2.0', abbr: 'gRPC' };
-const GQL: Protocol = { name: 'http', version: '1.1', abbr: 'GQL' };
-const WS: Protocol = { name: 'http', version: '1.1', abbr: 'WS' };
+const HTTP1_0: HttpEntry['protocol'] = { name: 'http', version: '1.0', abbr: 'HTTP' };
+const HTTP1_1: HttpEntry['protocol'] = { name: 'http', version: '1.1', abbr: 'HTTP' };
+const HTTP2: HttpEntry['protocol'] = { name: 'http', version: '2.0', abbr: 'HTTP/2' };
+const GRPC: HttpEntry['protocol'] = { name: 'http', version: '2.0', abbr: 'gRPC' };
+const GQL: HttpEntry['protocol'] = { name: 'http', version: '1.1', abbr: 'GQL' };
+const WS: HttpEntry['protocol'] = { name: 'http', version: '1.1', abbr: 'WS' };
 const DNS: Protocol = { name: 'dns', version: '0', abbr: 'DNS' };
 const REDIS: Protocol = { name: 'redis', version: '3.x', abbr: 'REDIS' };
 const AMQP: Protocol = { name: 'amqp', version: '0-9-1', abbr: 'AMQP' };

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Entry, HeaderMap } from '../../src/model/entry.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import type { HeaderMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Entry } from '../../src/model/entry.ts';
-import { curlCommand } from '../../src/tui/curl-command.ts';
+import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.ts';
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { HOSTILE_PCAP } from '../fixtures/hostile/hostile-traffic.ts';

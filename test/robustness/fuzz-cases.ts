@@ -21,7 +21,7 @@ import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats
 import { InternalErrors } from '../../src/remote-agent/thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
-import { curlCommand } from '../../src/tui/curl-command.ts';
+import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.ts';
 import { detailLines, rawJsonLines } from '../../src/tui/detail-lines.ts';
 import { fitCell, rowCells } from '../../src/tui/entry-row.ts';
 import { generateHttpCapture } from '../bench/make-http-capture.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HTTP1_1, type Entry, type EntryErrorType } from '../../model/entry.ts';
+import type { Entry, EntryErrorType } from '../../model/entry.ts';
+import { HTTP1_1 } from '../../remote-agent/dissect/http1/entry.ts';
 import { formatEntryLine } from './text-line.ts';
 
 function entry(over: { method: string; url: string; srcName: string; errorType?: string }): Entry {

@@ -282,10 +282,11 @@ export class Agent {
       this.#writer.countDropped();
       return;
     }
-    this.#redactor?.redact(entry);
-    let out: Entry | undefined = entry;
+    // A descriptor may redact in place or return a new entry: the result is what goes on.
+    const redacted = this.#redactor === null ? entry : this.#redactor.redact(entry);
+    let out: Entry | undefined = redacted;
     if (run) {
-      out = run.offer(entry);
+      out = run.offer(redacted);
       if (out === undefined) {
         this.#filtered++;
         return;

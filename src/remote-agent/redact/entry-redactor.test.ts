@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HTTP1_1, type Entry } from '../../model/entry.ts';
+import type { Entry } from '../../model/entry.ts';
+import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor, REDACTED } from './index.ts';
 
 const SECRETS = [

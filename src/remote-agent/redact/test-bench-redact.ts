@@ -3,7 +3,8 @@
  * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
  *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
  */
-import { HTTP1_1, type Entry } from '../../model/entry.ts';
+import type { Entry } from '../../model/entry.ts';
+import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor } from './index.ts';
 
 function typicalEntry(i: number): Entry {

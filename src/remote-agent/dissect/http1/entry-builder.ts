@@ -1,18 +1,8 @@
 /**
- * Turning a parsed request (and maybe response) into an Entry (src/model/entry.ts).
+ * Turning a parsed request (and maybe response) into an HttpEntry (./entry.ts).
  */
-import {
-  HTTP1_0,
-  HTTP1_1,
-  isoFromMicros,
-  type Endpoint,
-  type Entry,
-  type EntryError,
-  type HeaderMap,
-  type HttpRequest,
-  type HttpResponse,
-  type QueryMap,
-} from '../../../model/entry.ts';
+import { isoFromMicros, type Endpoint, type EntryError } from '../../../model/entry.ts';
+import { HTTP1_0, HTTP1_1, type HeaderMap, type HttpEntry, type HttpRequest, type HttpResponse, type QueryMap } from './entry.ts';
 import type { SocketAddress } from '../../tcp/stream.ts';
 import { fieldValue, fieldValues, type MessageHead } from './head.ts';
 import type { ParsedMessage } from './message-parser.ts';
@@ -26,7 +16,7 @@ export interface EntryParts {
   readonly error: EntryError | null;
 }
 
-export function buildEntry(p: EntryParts): Entry {
+export function buildEntry(p: EntryParts): HttpEntry {
   const req = p.request;
   const res = p.response;
   return {

@@ -1,6 +1,6 @@
 /**
- * The request of an entry as a curl command line for POSIX sh, and the OSC 52 sequence that puts
- * text on the terminal's clipboard (xterm "Manipulate Selection Data": ESC ] 52 ; c ; base64 BEL).
+ * The request of an HTTP entry as a curl command line for POSIX sh: the descriptor's
+ * `replayCommand`, which the TUI's copy key puts on the clipboard (src/tui/clipboard.ts).
  *
  * Method, URL, header names and values and the body are the sender's choice (a method is any
  * RFC 9110 token: `G'|id|'` is one), so each is one quoted shell word that sh reads back as exactly
@@ -15,9 +15,11 @@
  * The command is also the request as curl sends it: no flag that curl implies anyway (`-X GET`, or
  * `-X POST` with a body), bodies as `--data-binary` (byte for byte, unlike `-d`), and nothing the
  * request did not ask for: `-k` is never added for TLS traffic, and curl's default form Content-Type
- * is emptied when the request had none. src/tui/curl-replay.test.ts checks this against a real curl.
+ * is emptied when the request had none. curl-replay.test.ts checks this against a real curl.
+ *
+ * A descriptor helper: imports only src/model and this folder's entry.ts (the TUI loads it).
  */
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry } from './entry.ts';
 
 /** Control characters that must not be pasted as they are: C0 but LF, DEL, C1. */
 const PASTE_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
@@ -90,7 +92,7 @@ const MAX_BODY_ARGUMENT = 64 * 1024;
  * argument can carry NUL or binary bytes, and none can be longer than exec allows. Everything else
  * is one quoted argument.
  */
-function bodyOf(entry: Entry): { readonly text: string; readonly stdin: Uint8Array | null } | null {
+function bodyOf(entry: HttpEntry): { readonly text: string; readonly stdin: Uint8Array | null } | null {
   const body = entry.request.postData;
   if (body === null || body.text === '') return null;
   if (body.encoding === 'base64') return { text: body.text, stdin: Buffer.from(body.text, 'base64') };
@@ -98,7 +100,7 @@ function bodyOf(entry: Entry): { readonly text: string; readonly stdin: Uint8Arr
   return { text: body.text, stdin: null };
 }
 
-function curlParts(entry: Entry): CurlParts {
+function curlParts(entry: HttpEntry): CurlParts {
   const words: string[] = [];
   const flag = (name: string): void => void words.push(name);
   const value = (text: string, word = shellQuote(text)): void => void words.push(word);
@@ -126,14 +128,10 @@ function curlParts(entry: Entry): CurlParts {
   return { words, stdin: body.stdin };
 }
 
-export function curlCommand(entry: Entry): string {
+export function curlCommand(entry: HttpEntry): string {
   const { words, stdin } = curlParts(entry);
   const command = ['curl', ...words].join(' ');
   if (stdin === null) return command;
   // Re-encoded from the decoded bytes: only [A-Za-z0-9+/=], whatever text the entry held.
   return `printf %s ${shellQuote(Buffer.from(stdin).toString('base64'))} | base64 -d | ${command}`;
-}
-
-export function osc52Sequence(text: string): string {
-  return `\u001b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
 }

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Entry } from '../model/entry.ts';
-import { stringifyJson } from '../model/terminal-text.ts';
+import type { Entry } from '../../../model/entry.ts';
+import { stringifyJson } from '../../../model/terminal-text.ts';
 import { curlCommand } from './curl-command.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../../tui/test-support.ts';
 
 const SHELLS = ['sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'exit 0']).status === 0);
 

@@ -13,9 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { Entry } from '../../../model/entry.ts';
 import { curlCommand } from './curl-command.ts';
-import { makeEntry } from './test-support.ts';
+import { makeEntry } from '../../../tui/test-support.ts';
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 

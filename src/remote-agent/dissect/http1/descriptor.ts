@@ -1,0 +1,192 @@
+/**
+ * What HTTP tells everyone outside this folder (src/model/protocol-descriptor.ts): its list row,
+ * detail sections, dedup key, service-map label, KFL vocabulary and redaction. Every HTTP variant
+ * Kubeshark names "http" (1.0, 1.1, and the words for HTTP/2, gRPC and GraphQL) is described here.
+ * Imports only src/model and this folder's entry.ts and descriptor helpers: KFL, the TUI and the
+ * pipeline load it without the parser.
+ */
+import { kflString } from '../../../model/kfl-string.ts';
+import type { DetailRow, DetailSection, KflVariable, KflWord, OutcomeClass, PayloadRedactor, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
+import { curlCommand } from './curl-command.ts';
+import type { HeaderMap, HttpEntry, QueryMap } from './entry.ts';
+import { HTTP_KFL_READERS } from './kfl-readers.ts';
+
+/** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
+const URL_KEY_CHARS = 256;
+
+/** RFC 9110 §15 status classes; a number outside 100-599 (hostile traffic) has none. */
+function statusClassOf(status: number | undefined): OutcomeClass {
+  if (status === undefined || status <= 0 || status >= 600) return 'none';
+  if (status < 200) return 'info';
+  if (status < 300) return 'success';
+  if (status < 400) return 'redirect';
+  if (status < 500) return 'client-error';
+  return 'server-error';
+}
+
+/** One row per value: repeated query parameters are arrays, and Set-Cookie fields are joined with LF. */
+function mapRows(side: 'request' | 'response', field: string, map: HeaderMap | QueryMap): DetailRow[] {
+  const rows: DetailRow[] = [];
+  for (const name of Object.keys(map)) {
+    const value = map[name];
+    const selector = `${side}.${field}[${kflString(name)}]`;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      for (const text of name.toLowerCase() === 'set-cookie' ? String(one).split('\n') : [String(one)]) rows.push({ label: name, value: text, selector });
+    }
+  }
+  return rows;
+}
+
+/** A status as a KFL literal: a number as it is, anything else NDJSON input may hold as a string. */
+const statusLiteral = (status: unknown): string => (typeof status === 'number' && Number.isFinite(status) ? String(status) : kflString(String(status)));
+
+const version = (httpVersion: string): string => httpVersion.replace(/^HTTP\//, '');
+
+function represent(entry: HttpEntry): readonly DetailSection[] {
+  const { request, response } = entry;
+  const sections: DetailSection[] = [
+    { kind: 'heading', title: 'Request', text: `${request.method} ${request.url} HTTP/${version(request.httpVersion)}` },
+    { kind: 'table', title: 'Headers', rows: mapRows('request', 'headers', request.headers) },
+    { kind: 'table', title: 'Query', rows: mapRows('request', 'queryString', request.queryString) },
+    { kind: 'table', title: 'Cookies', rows: mapRows('request', 'cookies', request.cookies) },
+  ];
+  if (response === null) {
+    sections.push({ kind: 'heading', title: 'Response', text: 'no response', outcomeClass: 'server-error', absent: true });
+  } else {
+    sections.push(
+      {
+        kind: 'heading',
+        title: 'Response',
+        text: `HTTP/${version(response.httpVersion)} ${response.status} ${response.statusText}`.trimEnd(),
+        outcomeClass: statusClassOf(response.status),
+      },
+      { kind: 'table', title: 'Headers', rows: mapRows('response', 'headers', response.headers) },
+      { kind: 'table', title: 'Cookies', rows: mapRows('response', 'cookies', response.cookies) },
+    );
+  }
+  const body = request.postData;
+  if (body !== null) {
+    sections.push({
+      kind: 'body', title: 'Request body', mimeType: body.mimeType, text: body.text, sizeBytes: request.bodySize,
+      ...(body.encoding !== undefined ? { encoding: body.encoding } : {}),
+      ...(body.truncated !== undefined ? { truncated: body.truncated } : {}),
+    });
+  }
+  const content = response?.content;
+  if (content !== undefined && (content.text !== '' || content.size > 0)) {
+    sections.push({
+      kind: 'body', title: 'Response body', mimeType: content.mimeType, text: content.text, sizeBytes: content.size,
+      ...(content.encoding !== undefined ? { encoding: content.encoding } : {}),
+      ...(content.truncated !== undefined ? { truncated: content.truncated } : {}),
+    });
+  }
+  return sections;
+}
+
+type ProtocolFields = Parameters<KflWord['matches']>[0];
+
+/**
+ * Kubeshark's HTTP macros: every variant has protocol name "http", so `http` covers them all; the
+ * others tell variants apart by version or abbreviation as Kubeshark's entries carry them.
+ */
+const WORDS: readonly KflWord[] = [
+  { word: 'http', matches: (p: ProtocolFields) => p.name === 'http' },
+  { word: 'http1', matches: (p: ProtocolFields) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
+  { word: 'http2', matches: (p: ProtocolFields) => p.name === 'http' && p.version === '2.0' },
+  { word: 'grpc', matches: (p: ProtocolFields) => p.abbr === 'gRPC' },
+  { word: 'gql', matches: (p: ProtocolFields) => p.abbr === 'GQL' },
+  { word: 'gqlv1', matches: (p: ProtocolFields) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
+  { word: 'gqlv2', matches: (p: ProtocolFields) => p.abbr === 'GQL' && p.version === '2.0' },
+];
+
+/** KFL2's HTTP variables. */
+const VARIABLES: readonly KflVariable[] = (
+  [
+    ['method', 'request.method'],
+    ['url', 'request.url'],
+    ['path', 'request.path'],
+    ['status_code', 'response.status'],
+    ['http_version', 'request.httpVersion'],
+    ['query_string', 'request.queryString'],
+    ['request_body_size', 'request.bodySize'],
+    ['response_body_size', 'response.bodySize'],
+    ['request_headers_size', 'request.headersSize'],
+    ['response_headers_size', 'response.headersSize'],
+  ] as const
+).map(([name, path]): KflVariable => ({ name, kind: 'path', path }));
+
+/** Header and cookie names are case-insensitive (RFC 9110 §5.1, RFC 6265 §5.2 lets senders vary). */
+const CASE_INSENSITIVE_MAPS = ['request.headers', 'response.headers', 'request.cookies', 'response.cookies'];
+
+const PATHS: readonly string[] = [
+  'request.method', 'request.url', 'request.path', 'request.httpVersion', 'request.headers',
+  'request.cookies', 'request.queryString', 'request.postData', 'request.postData.mimeType', 'request.postData.text',
+  'request.postData.encoding', 'request.postData.truncated', 'request.headersSize', 'request.bodySize',
+  'response.status', 'response.statusText', 'response.httpVersion', 'response.headers', 'response.cookies',
+  'response.content', 'response.content.size', 'response.content.mimeType', 'response.content.text',
+  'response.content.encoding', 'response.content.truncated', 'response.headersSize', 'response.bodySize',
+];
+
+export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
+  name: 'http',
+  abbr: 'HTTP',
+  longName: 'Hypertext Transfer Protocol',
+  defaultPorts: Object.freeze([80, 8080, 8000, 3000, 5000, 8888]),
+  referenceUrl: 'https://www.rfc-editor.org/rfc/rfc9112',
+  summarize(entry: HttpEntry): RowSummary {
+    const { request, response } = entry;
+    const status = response?.status;
+    return {
+      verb: request.method,
+      target: request.url,
+      outcome: response === null ? '' : String(response.status),
+      outcomeClass: statusClassOf(status),
+      isError: response === null || response.status >= 400,
+      verbQuery: `request.method == ${kflString(String(request.method))}`,
+      targetQuery: `request.url == ${kflString(String(request.url))}`,
+      ...(response === null ? {} : { outcomeQuery: `response.status == ${statusLiteral(response.status)}`, payloadBytes: response.content.size }),
+    };
+  },
+  represent,
+  dedupKey(entry: HttpEntry) {
+    const url = entry.request.url;
+    const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
+    return `${entry.request.method}|${urlKey}`;
+  },
+  // Kubeshark's abbreviation is the variant (HTTP, HTTP/2, gRPC, GQL): HTTP/2 and gRPC stay apart.
+  edgeLabel: (entry: HttpEntry) => entry.protocol.abbr,
+  kfl: Object.freeze({
+    words: Object.freeze(WORDS),
+    variables: Object.freeze(VARIABLES),
+    paths: Object.freeze(PATHS),
+    caseInsensitiveMaps: Object.freeze(CASE_INSENSITIVE_MAPS),
+    openMaps: Object.freeze(['request.queryString']),
+    readers: HTTP_KFL_READERS,
+  }),
+  redact(entry: HttpEntry, redactor: PayloadRedactor) {
+    const request: unknown = entry.request;
+    if (request !== null && typeof request === 'object') {
+      let rules = redactor;
+      try {
+        const req = request as { readonly url?: unknown; readonly path?: unknown };
+        rules = redactor.forRequestTarget(req.url, req.path);
+      } catch {
+        // A getter that throws (only on hand-made entries): the default rules, and the fields below guard themselves.
+      }
+      rules.redactField(request, 'headers', 'headers');
+      rules.redactField(request, 'cookies', 'cookies');
+      rules.redactField(request, 'queryString', 'query');
+      rules.redactField(request, 'url', 'url');
+      rules.redactField(request, 'postData', 'body');
+    }
+    const response: unknown = entry.response;
+    if (response !== null && typeof response === 'object') {
+      redactor.redactField(response, 'headers', 'headers');
+      redactor.redactField(response, 'cookies', 'cookies');
+      redactor.redactField(response, 'content', 'body');
+    }
+    return entry;
+  },
+  bodySizes: (entry: HttpEntry) => ({ request: entry.request.bodySize, response: entry.response === null ? null : entry.response.bodySize }),
+  replayCommand: curlCommand,
+});
