@@ -12,6 +12,7 @@
  */
 import type { Entry } from '../../model/entry.ts';
 import type { DetailSection, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
+import { dnsDescriptor } from './dns/descriptor.ts';
 import { httpDescriptor } from './http1/descriptor.ts';
 
 /** `protocol.name` of every entry we dissect: the union's tags. */
@@ -22,6 +23,7 @@ export type DescriptorRegistry = { readonly [N in ProtocolName]: ProtocolDescrip
 
 export const DESCRIPTORS: DescriptorRegistry = Object.freeze({
   http: httpDescriptor,
+  dns: dnsDescriptor,
 });
 
 /** Every descriptor, in registry order (for building vocabularies and capability lists). */

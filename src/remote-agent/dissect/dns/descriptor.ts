@@ -5,6 +5,7 @@
  * Imports only src/model and its own entry.ts.
  */
 import { formatBytes } from '../../../model/byte-units.ts';
+import { kflString } from '../../../model/kfl-string.ts';
 import type { DetailRow, DetailSection, KflVariable, OutcomeClass, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
 import type { DnsEntry, DnsFlags, DnsQuestion, DnsRecord } from './entry.ts';
 
@@ -71,13 +72,19 @@ function summarize(entry: DnsEntry): RowSummary {
   const qs = entry.request.questions;
   const more = qs.length > 1 ? ` +${qs.length - 1}` : '';
   const outcome = res === null ? '' : `${res.rcodeName}${res.flags.truncated ? ' (truncated)' : ''}`;
+  const first = qs[0];
   return {
     verb: entry.request.opCode,
-    target: `${questionText(qs[0])}${more}`,
+    target: `${questionText(first)}${more}`,
     outcome,
     outcomeClass: outcomeClassOf(entry),
     // What a DNS user calls a failed lookup: no answer came, or it came with an error code.
     isError: res === null || res.rcode !== 0,
+    verbQuery: `dns and request.opCode == ${kflString(entry.request.opCode)}`,
+    ...(first === undefined
+      ? {}
+      : { targetQuery: `dns and request.questions[0].name == ${kflString(first.name)} and request.questions[0].type == ${kflString(first.type)}` }),
+    ...(res === null ? {} : { outcomeQuery: `dns and response.code == ${kflString(res.code)}` }),
   };
 }
 
@@ -92,38 +99,40 @@ function recordRows(records: readonly DnsRecord[], path: string): DetailRow[] {
 function represent(entry: DnsEntry): readonly DetailSection[] {
   const req = entry.request;
   const res = entry.response;
-  const header: DetailRow[] = [
-    { label: 'Transport', value: entry.protocol.version.toUpperCase() },
-    { label: 'Id', value: `${req.id} (0x${req.id.toString(16).padStart(4, '0')})`, selector: 'request.id' },
-    { label: 'Opcode', value: req.opCode, selector: 'request.opCode' },
-    { label: 'Query flags', value: flagsText(req.flags) },
-    { label: 'Query size', value: formatBytes(entry.requestSize) },
-  ];
-  if (res !== null) {
-    header.push(
-      { label: 'Response code', value: `${res.rcodeName} (${res.code})`, selector: 'response.code' },
-      { label: 'Response flags', value: flagsText(res.flags) },
-      { label: 'Response size', value: res.messages > 1 ? `${formatBytes(entry.responseSize)} in ${res.messages} messages` : formatBytes(entry.responseSize) },
-    );
-  }
   const sections: DetailSection[] = [
-    { kind: 'table', title: 'DNS', rows: header },
+    { kind: 'heading', title: 'Query', text: `${req.opCode} ${req.questions.map(questionText).join(', ')}`.trimEnd() },
     {
       kind: 'table',
-      title: 'Questions',
-      rows: req.questions.map((q, i) => ({ label: q.name, value: `${q.class} ${q.type}`, selector: `request.questions[${i}].name` })),
+      title: 'Header',
+      rows: [
+        { label: 'Transport', value: entry.protocol.version.toUpperCase() },
+        { label: 'Id', value: `${req.id} (0x${req.id.toString(16).padStart(4, '0')})`, selector: 'request.id' },
+        { label: 'Flags', value: flagsText(req.flags) },
+      ],
     },
+    { kind: 'table', title: 'Questions', rows: req.questions.map((q, i) => ({ label: q.name, value: `${q.class} ${q.type}`, selector: `request.questions[${i}].name` })) },
+    { kind: 'table', title: 'Records', rows: recordRows([...req.answers, ...req.authorities], 'request.answers') },
+    { kind: 'table', title: 'Additionals', rows: recordRows(req.additionals, 'request.additionals') },
   ];
-  const table = (title: string, records: readonly DnsRecord[], path: string): void => {
-    if (records.length > 0) sections.push({ kind: 'table', title, rows: recordRows(records, path) });
-  };
-  table('Query records', [...req.answers, ...req.authorities], 'request.answers');
-  table('Query additionals', req.additionals, 'request.additionals');
-  if (res !== null) {
-    table('Answers', res.answers, 'response.answers');
-    table('Authorities', res.authorities, 'response.authorities');
-    table('Additionals', res.additionals, 'response.additionals');
+  if (res === null) {
+    sections.push({ kind: 'heading', title: 'Response', text: 'no response', outcomeClass: 'server-error', absent: true });
+    return sections;
   }
+  sections.push(
+    { kind: 'heading', title: 'Response', text: `${res.rcodeName} (${res.code})${res.flags.truncated ? ', truncated' : ''}`, outcomeClass: outcomeClassOf(entry) },
+    {
+      kind: 'table',
+      title: 'Header',
+      rows: [
+        { label: 'Code', value: `${res.rcode} ${res.rcodeName}`, selector: 'response.code' },
+        { label: 'Flags', value: flagsText(res.flags) },
+        ...(res.messages > 1 ? [{ label: 'Messages', value: `${res.messages} (zone transfer)` }] : []),
+      ],
+    },
+    { kind: 'table', title: 'Answers', rows: recordRows(res.answers, 'response.answers') },
+    { kind: 'table', title: 'Authorities', rows: recordRows(res.authorities, 'response.authorities') },
+    { kind: 'table', title: 'Additionals', rows: recordRows(res.additionals, 'response.additionals') },
+  );
   return sections;
 }
 
@@ -133,16 +142,31 @@ function dedupKey(entry: DnsEntry): string {
   return `${entry.request.id}|${question}`;
 }
 
-/** KFL2 variables Kubeshark documents for DNS; on other entries they take KFL2's defaults. */
+/** The fields of DNS entries, for KFL's "did you mean" (docs/entries.md lists them). */
+const RECORD_FIELDS = ['name', 'type', 'class', 'ttl', 'ip', 'cname', 'ns', 'ptr', 'mx', 'txts', 'soa', 'srv', 'uri', 'caa', 'svcb', 'opt', 'rdata', 'rdLength'];
+const PATHS: readonly string[] = [
+  'request.id', 'request.opCode', 'request.flags', 'request.questions', 'request.questions.name', 'request.questions.type',
+  'request.questions.class', 'request.answers', 'request.authorities', 'request.additionals',
+  'response.id', 'response.code', 'response.rcode', 'response.rcodeName', 'response.flags', 'response.questions',
+  'response.messages', 'response.answers', 'response.authorities', 'response.additionals',
+  ...['authoritative', 'truncated', 'recursionDesired', 'recursionAvailable', 'authenticData', 'checkingDisabled'].flatMap((f) => [`request.flags.${f}`, `response.flags.${f}`]),
+  ...['answers', 'authorities', 'additionals'].flatMap((s) => RECORD_FIELDS.map((f) => `response.${s}.${f}`)),
+];
+
+/**
+ * KFL2 variables Kubeshark documents for DNS. On other entries they are null, like any path that
+ * is not there (`status_code` on a DNS entry): `dns_questions == nil` holds for HTTP.
+ */
+const dnsOnly = (read: (e: DnsEntry) => unknown) => (e: unknown): unknown => (isDns(e) ? read(e) : null);
 const VARIABLES: readonly KflVariable[] = Object.freeze([
-  { name: 'dns_questions', kind: 'computed', get: (e: unknown) => (isDns(e) ? e.request.questions.map((q) => q.name) : []) },
-  { name: 'dns_answers', kind: 'computed', get: (e: unknown) => (isDns(e) ? (e.response?.answers.map(recordData) ?? []) : []) },
-  { name: 'dns_question_types', kind: 'computed', get: (e: unknown) => (isDns(e) ? e.request.questions.map((q) => q.type) : []) },
-  { name: 'dns_request', kind: 'computed', get: (e: unknown) => isDns(e) },
-  { name: 'dns_response', kind: 'computed', get: (e: unknown) => isDns(e) && e.response !== null },
-  { name: 'dns_request_length', kind: 'computed', get: (e: unknown) => (isDns(e) ? e.requestSize : 0) },
-  { name: 'dns_response_length', kind: 'computed', get: (e: unknown) => (isDns(e) ? e.responseSize : 0) },
-  { name: 'dns_total_size', kind: 'computed', get: (e: unknown) => (isDns(e) ? e.requestSize + e.responseSize : 0) },
+  { name: 'dns_questions', kind: 'computed', get: dnsOnly((e) => e.request.questions.map((q) => q.name)) },
+  { name: 'dns_answers', kind: 'computed', get: dnsOnly((e) => e.response?.answers.map(recordData) ?? []) },
+  { name: 'dns_question_types', kind: 'computed', get: dnsOnly((e) => e.request.questions.map((q) => q.type)) },
+  { name: 'dns_request', kind: 'computed', get: dnsOnly(() => true) },
+  { name: 'dns_response', kind: 'computed', get: dnsOnly((e) => e.response !== null) },
+  { name: 'dns_request_length', kind: 'computed', get: dnsOnly((e) => e.requestSize) },
+  { name: 'dns_response_length', kind: 'computed', get: dnsOnly((e) => e.responseSize) },
+  { name: 'dns_total_size', kind: 'computed', get: dnsOnly((e) => e.requestSize + e.responseSize) },
 ] satisfies KflVariable[]);
 
 export const dnsDescriptor: ProtocolDescriptor<DnsEntry> = Object.freeze({
@@ -158,12 +182,13 @@ export const dnsDescriptor: ProtocolDescriptor<DnsEntry> = Object.freeze({
   kfl: Object.freeze({
     words: Object.freeze([{ word: 'dns', matches: (p: { readonly name: unknown }) => p.name === 'dns' }]),
     variables: VARIABLES,
+    paths: Object.freeze(PATHS),
   }),
   /**
    * Nothing to redact by default: names, addresses and record data are what DNS publishes to
    * anyone who asks (TXT verification tokens and DKIM keys are public by design), and they are
-   * what a user of this tool looks for; the TSIG record carries a MAC, not its key. A new object
-   * all the same, as the contract says.
+   * what a user of this tool looks for; a TSIG record carries a MAC, not its key. The entry is
+   * returned as it is (the contract allows the same object).
    */
-  redact: (entry: DnsEntry): DnsEntry => ({ ...entry }),
+  redact: (entry: DnsEntry): DnsEntry => entry,
 });
