@@ -35,3 +35,15 @@ test('KFL words, paths and KFL2 variables on DNS entries', () => {
   assert.deepEqual(select('request.opCode == "Query" and size(response.answers) >= 6'), ['google.com', 'notifications.google.com']);
   assert.equal(select('dns_request and dns_total_size > 0 and dns_request_length < dns_response_length').length, 11);
 });
+
+test('KFL on flags and transports: the truncated UDP answer and its TCP retry', () => {
+  const { entries: retry } = dissectDnsCapture(join(sharedPcapsDir(), 'dns/udp-truncated-then-tcp.pcapng'));
+  const pick = (query: string): string[] => {
+    const r = compileKfl(query);
+    if (!r.ok) throw new Error(r.error.display);
+    return retry.filter((e) => r.filter.test(e as unknown as Entry)).map((e) => e.protocol.version);
+  };
+  assert.deepEqual(pick('dns and response.flags.truncated'), ['udp']);
+  assert.deepEqual(pick('dns and protocol.version == "tcp" and size(response.answers) == 8'), ['tcp']);
+  assert.deepEqual(pick('"ANY" in dns_question_types and not response.flags.truncated'), ['tcp']);
+});
