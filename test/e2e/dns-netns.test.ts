@@ -13,55 +13,8 @@ import { test } from 'node:test';
 import type { DnsEntry } from '../../src/remote-agent/dissect/dns/entry.ts';
 import { Capture, NODE } from '../helpers/capture.ts';
 import { dissectDnsCapture } from '../helpers/dns-read.ts';
-import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../helpers/netns.ts';
-import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
-
-const CLIENT_IP = '10.97.0.1';
-const SERVER_IP = '10.97.0.2';
-/** The forwarder that drops first copies (drop-first-proxy.mjs), on the server's namespace. */
-const PROXY_IP = '10.97.0.3';
-const FIXTURES = join(REPO_ROOT, 'test/fixtures/dns');
-
-/** Five TXT strings of 200 bytes: over 1000 bytes, far past what plain UDP DNS carries (512). */
-const BIG_TXT = Array.from({ length: 5 }, (_, i) => String.fromCharCode(0x61 + i).repeat(200));
-
-export const DNSMASQ_ARGS: readonly string[] = [
-  '--no-daemon',
-  '--no-resolv',
-  '--no-hosts',
-  '--user=root',
-  '--bind-interfaces',
-  `--listen-address=${SERVER_IP}`,
-  '--port=53',
-  '--address=/x.test/10.1.2.3',
-  '--host-record=web.x.test,10.1.2.4',
-  '--cname=alias.x.test,web.x.test',
-  // No shell here: dnsmasq would keep quotes as part of the text.
-  '--txt-record=txt.x.test,hello world,v=spf1 -all',
-  `--txt-record=big.x.test,${BIG_TXT.join(',')}`,
-  '--mx-host=mail.x.test,mx1.x.test,10',
-  '--srv-host=_http._tcp.x.test,web.x.test,8080,1,2',
-  // Names in nx.test are answered locally only: anything not defined is NXDOMAIN.
-  '--local=/nx.test/',
-];
-
-export async function startDnsmasq(scope: Scope): Promise<{ client: Netns; server: Netns }> {
-  const client = await scope.netns('dcli');
-  const server = await scope.netns('dsrv');
-  await addVeth(client, 'eth0', server, 'eth0');
-  await addAddress(client, 'eth0', `${CLIENT_IP}/24`);
-  await addAddress(server, 'eth0', `${SERVER_IP}/24`);
-  await addAddress(server, 'eth0', `${PROXY_IP}/24`);
-  server.spawn('dnsmasq', DNSMASQ_ARGS);
-  await waitForPort(client, SERVER_IP, 53);
-  return { client, server };
-}
-
-async function dig(client: Netns, args: readonly string[]): Promise<string> {
-  const r = await client.exec('dig', ['+tries=1', '+time=2', ...args]);
-  assert.equal(r.code, 0, `dig ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.toString('utf8');
-}
+import { BIG_TXT, CLIENT_IP, dig, DNS_FIXTURES, PROXY_IP, SERVER_IP, startDnsmasq } from '../helpers/dnsmasq.ts';
+import { Scope, requireNetns } from '../helpers/netns.ts';
 
 const skip = requireNetns(['dnsmasq', 'dig', 'tcpdump']) ?? false;
 
@@ -69,7 +22,7 @@ test('dig to dnsmasq over UDP and TCP, captured in a namespace and read back: on
   const scope = new Scope();
   try {
     const { client, server } = await startDnsmasq(scope);
-    const proxy = server.spawn(NODE, [join(FIXTURES, 'drop-first-proxy.mjs'), PROXY_IP, SERVER_IP]);
+    const proxy = server.spawn(NODE, [join(DNS_FIXTURES, 'drop-first-proxy.mjs'), PROXY_IP, SERVER_IP]);
     await new Promise<void>((resolve, reject) => {
       proxy.stdout?.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
       proxy.once('exit', (code) => reject(new Error(`the proxy exited (${code})`)));
@@ -93,7 +46,7 @@ test('dig to dnsmasq over UDP and TCP, captured in a namespace and read back: on
     // The forwarder drops the first copy: dig retransmits (the same id and question) and gets the answer.
     const retried = await client.exec('dig', ['+tries=3', '+time=1', `@${PROXY_IP}`, 'retry.x.test', 'A']);
     assert.match(retried.stdout.toString('utf8'), /IN\s+A\s+10\.1\.2\.3/, retried.stderr);
-    const replay = await client.exec(NODE, [join(FIXTURES, 'replay-query.mjs'), SERVER_IP, 'replay.x.test']);
+    const replay = await client.exec(NODE, [join(DNS_FIXTURES, 'replay-query.mjs'), SERVER_IP, 'replay.x.test']);
     assert.equal(replay.stdout.toString('utf8').trim(), '2', `both copies of the replayed query were answered: ${replay.stderr}`);
     await capture.stop();
 
