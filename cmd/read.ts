@@ -4,7 +4,9 @@ import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
+import { formatTallies, type ProtocolTallies } from '../src/model/protocol-tally.ts';
 import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
+import { protocolLabel } from '../src/remote-agent/dissect/descriptors.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
@@ -63,8 +65,18 @@ export function formatSummary(stats: CaptureStats): string {
     (stats.reorderOverflow > 0 ? `, ${stats.reorderOverflow} entries out of order (reorder buffer full)` : '') +
     (stats.oversizedLines > 0 ? `, ${stats.oversizedLines} NDJSON lines skipped as longer than --max-line` : '') +
     (stats.internalErrors > 0 ? `, ${stats.internalErrors} internal errors (a bug: please report)` : '') +
-    (hasUndissected(stats.undissected) ? `; not dissected: ${formatUndissected(stats.undissected)}` : '')
+    (hasUndissected(stats.undissected) ? `; not dissected: ${formatUndissected(stats.undissected)}` : '') +
+    protocolSplit(stats.protocols)
   );
+}
+
+/**
+ * "; by protocol: HTTP 120 entries, DNS 40 entries and 2 violations": only when more than one
+ * protocol was seen (for one, the totals already say it all).
+ */
+function protocolSplit(tallies: ProtocolTallies): string {
+  const seen = Object.values(tallies).filter((t) => t.entries + t.violations > 0).length;
+  return seen > 1 ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
 }
 
 export async function runRead(args: ReadArgs): Promise<void> {

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { compileKfl } from './index.ts';
 import { httpEntry } from './test-entries.ts';
 

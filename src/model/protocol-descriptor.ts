@@ -167,6 +167,11 @@ export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
    */
   bodySizes?(entry: E): { readonly request: number; readonly response: number | null };
   /**
+   * Characters of payload text the entry holds (its kept bodies), for the memory bounds of buffers
+   * that hold entries (src/pipeline/timestamp-order.ts); absent when it holds none worth counting.
+   */
+  heldChars?(entry: E): number;
+  /**
    * A shell command that sends the request again (HTTP: curl), for the TUI's copy key; absent
    * when the protocol has no such command. Quoted for POSIX sh, safe to paste.
    */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { DEFAULT_FRAME_MS, RATE_TICK_MS, RingEntryStore } from './entry-store.ts';
 import { ManualClock, predicateFilter, testEntry } from './store-testing.ts';
 
@@ -8,7 +8,7 @@ function newStore(clock: ManualClock, maxEntries = 1000): RingEntryStore {
   return new RingEntryStore({ maxEntries, now: clock.now, schedule: clock.schedule });
 }
 
-function ids(entries: readonly Entry[]): string[] {
+function ids(entries: readonly { readonly id: string }[]): string[] {
   return entries.map((e) => e.id);
 }
 
@@ -165,8 +165,8 @@ test('rows of a redacting filter come out redacted', () => {
     redact: (e: Entry): Entry => ({ ...e, request: { ...e.request, path: '[REDACTED]' } }),
   };
   store.setFilter(redacting);
-  assert.equal(store.row(0)?.request.path, '[REDACTED]');
-  assert.equal(store.rows(0, 1)[0]?.request.path, '[REDACTED]');
+  assert.equal((store.row(0) as Entry | undefined)?.request.path, '[REDACTED]');
+  assert.equal((store.rows(0, 1)[0] as Entry | undefined)?.request.path, '[REDACTED]');
 });
 
 test('entriesPerSec follows the injected clock and decays to 0 when traffic stops', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { newCaptureStats } from '../remote-agent/stats.ts';
 import { looksLikeNdjson, NdjsonEntryReader } from './ndjson-entries.ts';
 
@@ -21,7 +21,7 @@ test('entries split across chunks anywhere (even inside a UTF-8 character) are r
   for (const size of [1, 2, 7, bytes.length]) {
     const stats = newCaptureStats();
     const got: Entry[] = [];
-    const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+    const reader = new NdjsonEntryReader((e) => got.push(e as Entry), stats);
     for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size));
     assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });
     assert.deepEqual(got.map((e) => e.id), ['0-0', '0-1', '1-0'], `chunks of ${size}`);
@@ -40,7 +40,7 @@ test('a last line cut short is a truncation', () => {
 test('the capture agent output reads as entries: entry frames unwrapped, other frames skipped', () => {
   const stats = newCaptureStats();
   const got: Entry[] = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+  const reader = new NdjsonEntryReader((e) => got.push(e as Entry), stats);
   const entry = JSON.parse(entryLine('7-0')) as Entry;
   const lines = [
     { type: 'hello', version: 1 },
@@ -94,7 +94,7 @@ test('with a redactor, readCaptures redacts NDJSON from a --no-redact agent agai
   let flagged = 0;
   const result = await readCaptures(
     [{ label: 'plain.ndjson', chunks: Readable.from([enc.encode(frames.map((f) => JSON.stringify(f)).join('\n') + '\n')]) }],
-    (e) => got.push(e),
+    (e) => got.push(e as Entry),
     { redactor: new EntryRedactor(), onRedactionOff: () => flagged++ },
   );
   assert.equal(flagged, 0, 'the output is redacted: no REDACTION OFF mark');
@@ -110,7 +110,7 @@ test('a line longer than maxLineBytes is skipped and counted with its line numbe
   const stats = newCaptureStats();
   const got: Entry[] = [];
   const skipped: Array<[number, number]> = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats, { maxLineBytes: 200, onOversizedLine: (n, bytes) => skipped.push([n, bytes]) });
+  const reader = new NdjsonEntryReader((e) => got.push(e as Entry), stats, { maxLineBytes: 200, onOversizedLine: (n, bytes) => skipped.push([n, bytes]) });
   const long = `{"id":"${'x'.repeat(5000)}"}`;
   const bytes = enc.encode(`${entryLine('0-0')}\n\n${long}\n${entryLine('0-1')}\n${long}`);
   for (let i = 0; i < bytes.length; i += 64) reader.push(bytes.subarray(i, i + 64));
@@ -137,7 +137,7 @@ test('lines that cannot be an entry are malformed without being parsed: a flood 
 test('entry frames with fields this reader does not know (requestSeq) read as their entry, unchanged', () => {
   const stats = newCaptureStats();
   const got: Entry[] = [];
-  const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+  const reader = new NdjsonEntryReader((e) => got.push(e as Entry), stats);
   const entry = JSON.parse(entryLine('3-1')) as Entry;
   reader.push(enc.encode(`${JSON.stringify({ type: 'entry', entry, requestSeq: 4_294_967_000, futureField: { x: 1 } })}\n`));
   assert.deepEqual(reader.end(), { truncated: false, trailingBytes: 0 });

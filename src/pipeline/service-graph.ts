@@ -6,6 +6,7 @@
  * requests of that edge still in the view, and an evicted entry is always the oldest of its edge.
  */
 import type { Endpoint, Entry } from '../model/entry.ts';
+import { descriptorOf, summarizeEntry } from '../remote-agent/dissect/descriptors.ts';
 import { NumberDeque } from './number-deque.ts';
 import type { GraphEdge, GraphNode, ServiceGraph } from './store-api.ts';
 
@@ -43,13 +44,34 @@ export function nodeId(endpoint: Endpoint): string {
 /** Which of an edge's counts an entry adds to besides `requests`: the map shows each on its own. */
 export type Outcome = 'answered' | 'clientError' | 'serverError' | 'unanswered';
 
-/** 400-499 and 500-599 by the status class; other statuses (1xx-3xx, and nonsense such as 600 from hostile traffic) are just answered. */
+/**
+ * By the class of the entry's outcome (its protocol descriptor's): HTTP's 4xx and 5xx, a DNS
+ * NXDOMAIN or SERVFAIL; other outcomes (HTTP 1xx-3xx, and nonsense such as 600 from hostile
+ * traffic) are just answered.
+ */
 export function outcomeOf(entry: Entry): Outcome {
   if (entry.response === null) return 'unanswered';
-  const { status } = entry.response;
-  if (status >= 400 && status < 500) return 'clientError';
-  if (status >= 500 && status < 600) return 'serverError';
+  const outcomeClass = summarizeEntry(entry).outcomeClass;
+  if (outcomeClass === 'client-error') return 'clientError';
+  if (outcomeClass === 'server-error') return 'serverError';
   return 'answered';
+}
+
+/**
+ * The edge an entry counts on, by the protocol variant its descriptor names (HTTP, HTTP/2, gRPC,
+ * DNS), so variants of one family keep their own edges; the abbreviation for an entry of a
+ * protocol we do not describe (NDJSON input).
+ */
+export function edgeLabelOf(entry: Entry): string {
+  const descriptor = descriptorOf(entry);
+  if (descriptor !== undefined) {
+    try {
+      return descriptor.edgeLabel(entry);
+    } catch {
+      // fields of other types than the dissector writes: the abbreviation, as for any other entry
+    }
+  }
+  return String(entry.protocol.abbr);
 }
 
 /** Something on the edge failed on the server's side: a 5xx, or no answer at all (drawn red). */
@@ -87,7 +109,7 @@ export class ServiceGraphBuilder {
   add(entry: Entry, seq: number): void {
     const from = nodeId(entry.src);
     const to = nodeId(entry.dst);
-    const protocol = entry.protocol.abbr;
+    const protocol = edgeLabelOf(entry);
     let byTo = this.#edges.get(from);
     if (byTo === undefined) this.#edges.set(from, (byTo = new Map()));
     let byProtocol = byTo.get(to);
@@ -123,7 +145,7 @@ export class ServiceGraphBuilder {
     const to = nodeId(entry.dst);
     const byTo = this.#edges.get(from);
     const byProtocol = byTo?.get(to);
-    const edge = byProtocol?.get(entry.protocol.abbr);
+    const edge = byProtocol?.get(edgeLabelOf(entry));
     if (byTo === undefined || byProtocol === undefined || edge === undefined) return;
     count(edge, outcomeOf(entry), -1);
     if (edge.sampleSeqs.front() === seq) {

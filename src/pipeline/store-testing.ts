@@ -4,7 +4,8 @@
  * and a CompiledFilter made from a predicate (the store only needs test(), query and redaction).
  */
 import type { CompiledFilter } from '../kfl/api.ts';
-import { isoFromMicros, type Entry } from '../model/entry.ts';
+import { isoFromMicros } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 
 export interface TestEntrySpec {
   readonly id?: string;

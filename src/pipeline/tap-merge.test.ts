@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { HTTP1_1 } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
@@ -86,7 +86,7 @@ function setup(options: Omit<TapMergerOptions, 'now'> = {}) {
   names.upsertService({ namespace: 'shop', name: 'catalogue', clusterIP: '10.96.0.3', selector: { app: 'catalogue' } });
   const out: Entry[] = [];
   const clock = { now: 0 };
-  const merger = new TapMerger(names, (e) => out.push(e), { ...options, now: () => clock.now });
+  const merger = new TapMerger(names, (e) => out.push(e as Entry), { ...options, now: () => clock.now });
   return { names, out, clock, merger };
 }
 

@@ -5,6 +5,7 @@
  * per-pod counters the end-of-tap summary prints.
  */
 import type { Entry } from '../model/entry.ts';
+import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
 import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import type { ClusterNames } from './cluster-names.ts';
@@ -62,8 +63,6 @@ export interface TapMergerOptions {
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10_000;
 export const DEFAULT_MAX_DEDUP_KEYS = 200_000;
-/** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
-const URL_KEY_CHARS = 256;
 
 interface Counters {
   sent: number;
@@ -94,7 +93,7 @@ interface Sighting {
 
 /**
  * The same call as seen from either end: the client address, where the request lies in the
- * connection, and the request line. Where it lies is the TCP sequence number of its first byte
+ * connection, and what its protocol names the call by (HTTP: the request line). Where it lies is the TCP sequence number of its first byte
  * (the entry frame's `requestSeq`), which both ends see alike. The pair ordinal (the entry id's
  * second number) is only a fallback for frames without one: it counts from where each agent
  * joined the connection, so two agents that joined a keep-alive connection at different requests
@@ -109,10 +108,24 @@ interface Sighting {
  * then both copies are kept rather than a risk of merging different calls.
  */
 export function dedupKey(entry: Entry, requestSeq?: number): string {
-  const url = entry.request.url;
-  const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
   const at = isSequenceNumber(requestSeq) ? `s${requestSeq}` : `#${entry.id.slice(entry.id.lastIndexOf('-') + 1)}`;
-  return `${entry.src.ip}|${entry.src.port}|${at}|${entry.request.method}|${urlKey}`;
+  return `${entry.src.ip}|${entry.src.port}|${at}|${callKey(entry)}`;
+}
+
+/**
+ * What names the call beyond where it lies: its protocol and the protocol's own key (HTTP: method
+ * and a bounded URL; src/remote-agent/dissect/<protocol>/descriptor.ts). An entry without a
+ * descriptor (agents of this build send none) is named by its protocol alone: the client address
+ * and stream position still tell its calls apart.
+ */
+function callKey(entry: Entry): string {
+  const descriptor = descriptorOf(entry);
+  try {
+    if (descriptor !== undefined) return `${descriptor.name}|${descriptor.dedupKey(entry)}`;
+  } catch {
+    // fields of other types than the dissector writes: as an entry without a descriptor
+  }
+  return `?${String(entry.protocol.name)}`;
 }
 
 /** Frames come from pods: a field that is not a 32-bit sequence number is as good as absent. */

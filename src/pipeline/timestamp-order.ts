@@ -5,6 +5,7 @@
  * bound the oldest is released early and counted as `reorderOverflow`.
  */
 import type { Entry } from '../model/entry.ts';
+import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 
 export interface OrderLimits {
   readonly maxEntries: number;
@@ -27,8 +28,15 @@ function compareIds(a: string, b: string): number {
   return ac - bc || ao - bo;
 }
 
+/** What an entry holds in memory, roughly: its kept payload text (its descriptor counts it) and the rest. */
 function keptBytes(entry: Entry): number {
-  return (entry.request.postData?.text.length ?? 0) + (entry.response?.content.text.length ?? 0) + 512;
+  let payload = 0;
+  try {
+    payload = descriptorOf(entry)?.heldChars?.(entry) ?? 0;
+  } catch {
+    // fields of other types than the dissector writes: the fixed part only
+  }
+  return payload + 512;
 }
 
 export class TimestampOrderer {

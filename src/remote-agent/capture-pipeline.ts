@@ -16,14 +16,16 @@ import {
   type EntryMeta,
   type FlowCloseReason,
 } from './dissect/dissector.ts';
+import { dnsDatagramDissector } from './dissect/dns/index.ts';
 import { guessDatagram, UNKNOWN_PROTOCOL, type ProtocolSniffer } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
-import type { CaptureStats } from './stats.ts';
+import { countEntry, type CaptureStats } from './stats.ts';
 import { countThrown, InternalErrors } from './thrown-errors.ts';
+import { tallyOf, type ProtocolTally } from '../model/protocol-tally.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
 
@@ -47,12 +49,8 @@ export interface CapturePipelineEvents {
   names?(record: NameRecord): void;
 }
 
-/**
- * Datagram dissectors asked for a UDP flow when the caller names none. Empty until the Entry union
- * and the readers of entries (orderer, KFL, TUI) know DNS entries (issue 12's engine change):
- * callers opt in with `datagramDissectors: [dnsDatagramDissector]`.
- */
-const DEFAULT_DATAGRAM_DISSECTORS: readonly DatagramDissector[] = Object.freeze([]);
+/** Datagram dissectors asked for a UDP flow when the caller names none. */
+export const DEFAULT_DATAGRAM_DISSECTORS: readonly DatagramDissector[] = Object.freeze([dnsDatagramDissector]);
 
 /** How often (capture time) idle UDP flows are looked for between their own datagrams. */
 const FLOW_EXPIRY_EVERY_US = 1_000_000;
@@ -65,6 +63,8 @@ interface FlowState {
   handler: DatagramFlowHandler | null;
   /** A dissector took it (its datagrams are not undissected, even after the handler threw). */
   readonly dissected: boolean;
+  /** Where the dissector's violations are counted by protocol (stats.protocols); null when none took it. */
+  readonly tally: ProtocolTally | null;
 }
 
 export class CapturePipeline implements CaptureSink {
@@ -84,7 +84,11 @@ export class CapturePipeline implements CaptureSink {
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
     const internalErrors = options.internalErrors ?? new InternalErrors(stats);
-    const ctx: DissectContext = { options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) };
+    const emit = (entry: Entry, meta: EntryMeta): void => {
+      countEntry(stats, entry);
+      events.entry(entry, meta);
+    };
+    const ctx: DissectContext = { options: dissectOptions, stats, emit };
     this.#registry = new DissectorRegistry(ctx, options.dissectors);
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, internalErrors);
     const assembler = this.#assembler;
@@ -105,18 +109,18 @@ export class CapturePipeline implements CaptureSink {
           const flow = { index, a: { ip: first.srcIp, port: first.srcPort }, b: { ip: first.dstIp, port: first.dstPort }, firstSeenUs: first.tsUs };
           const handler = d.open(flow, ctx);
           flowHandlers.add(handler);
-          return { guess: d.id, handler, dissected: true };
+          return { guess: d.id, handler, dissected: true, tally: tallyOf(stats.protocols, d.protocol) };
         } catch (err) {
           // sniff and open never throw (contract): one that does is a bug; the next one is asked.
           internalErrors.record(err, `${d.id} datagram sniff`);
         }
       }
       try {
-        return { guess: guessDatagram(first.payload, 'to-server', ports, options.datagramSniffers), handler: null, dissected: false };
+        return { guess: guessDatagram(first.payload, 'to-server', ports, options.datagramSniffers), handler: null, dissected: false, tally: null };
       } catch (err) {
         // A sniffer that throws is a bug, not bad input: counted apart, the flow stays "unknown".
         internalErrors.record(err, 'udp datagram guess');
-        return { guess: UNKNOWN_PROTOCOL, handler: null, dissected: false };
+        return { guess: UNKNOWN_PROTOCOL, handler: null, dissected: false, tally: null };
       }
     };
     const closeHandler = (state: FlowState, reason: FlowCloseReason, tsUs: number): void => {
@@ -124,11 +128,13 @@ export class CapturePipeline implements CaptureSink {
       if (handler === null) return;
       state.handler = null;
       flowHandlers.delete(handler);
+      const before = stats.dissectionErrors;
       try {
         handler.close(reason, tsUs);
       } catch (err) {
         countThrown(err, stats, internalErrors, `${state.guess} flow close`);
       }
+      if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
     };
     const flows = new UdpFlowTable<FlowState>(openFlow, options.udp, closeHandler);
     this.#flows = flows;
@@ -147,13 +153,18 @@ export class CapturePipeline implements CaptureSink {
           }
           const handler = state.handler;
           if (handler === null) return; // given up after it threw: the rest of the flow is ignored
+          // What the dissector counts as malformed, or throws as a violation, is also its protocol's.
+          const before = stats.dissectionErrors;
           try {
             handler.datagram(seen.fromOpener ? 0 : 1, datagram.payload, datagram.tsUs);
           } catch (err) {
             // Bad input (ProtocolViolation) or a bug: counted apart; the flow is given up.
             countThrown(err, stats, internalErrors, `${state.guess} datagram`);
+            if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
             closeHandler(state, 'dropped', datagram.tsUs);
+            return;
           }
+          if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
         },
       },
       stats,

@@ -1,3 +1,5 @@
+import type { Entry } from '../model/entry.ts';
+import { emptyTallies, tallyOf, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { emptyUndissected, type UndissectedCounts } from '../model/undissected.ts';
 
 /**
@@ -49,6 +51,11 @@ export interface CaptureStats {
    * the guess is made or the connection closes) and UDP datagrams and flows.
    */
   readonly undissected: UndissectedCounts;
+  /**
+   * By `protocol.name`: entries emitted (counted at emit, countEntry) and violations of dissectors
+   * of that protocol (ProtocolViolation thrown or malformed messages reported; protocol-counting.ts).
+   */
+  readonly protocols: ProtocolTallies;
 }
 
 export function newCaptureStats(): CaptureStats {
@@ -72,5 +79,11 @@ export function newCaptureStats(): CaptureStats {
     reorderOverflow: 0,
     oversizedLines: 0,
     undissected: emptyUndissected(),
+    protocols: emptyTallies(),
   };
+}
+
+/** An entry is being emitted: counted under its protocol. */
+export function countEntry(stats: CaptureStats, entry: Entry): void {
+  tallyOf(stats.protocols, entry.protocol.name).entries++;
 }

@@ -1,14 +1,17 @@
 /**
- * The detail pane's content as plain lines (pure): timing, endpoints and sizes, then the request
- * line and headers, the response status and headers, then the bodies; or the raw entry JSON. The pane only scrolls over these.
+ * The detail pane's content as plain lines (pure): timing, endpoints and sizes, then the sections
+ * the entry's protocol descriptor gives (HTTP: the request line and headers, the response status
+ * and headers, then the bodies); or the raw entry JSON. The pane only scrolls over these.
  * Every line is display-safe (control characters shown escaped, src/model/terminal-text.ts) and
  * bounded: a huge header value or body line is cut, a body with huge numbers of lines too, so
  * wrapping and rendering stay cheap whatever the capture holds.
  */
 import type { Endpoint, Entry } from '../model/entry.ts';
+import type { DetailRow, DetailSection } from '../model/protocol-descriptor.ts';
 import { sanitizeBlock, sanitizeLine } from '../model/terminal-text.ts';
 import { formatBytes } from '../model/byte-units.ts';
-import { formatLatency, statusClassOf, type StatusClass } from './entry-row.ts';
+import { descriptorOf, representEntry } from '../remote-agent/dissect/descriptors.ts';
+import { formatLatency, type StatusClass } from './entry-row.ts';
 
 /** Characters of one line shown at most (about 100 rows once wrapped); the rest is counted. */
 export const MAX_LINE_CHARS = 10_000;
@@ -29,19 +32,18 @@ function line(text: string, tone: LineTone = 'text'): DetailLine {
   return { text: `${sanitizeLine(text.slice(0, MAX_LINE_CHARS))}… (${text.length - MAX_LINE_CHARS} more characters not shown)`, tone };
 }
 
-function mapLines(title: string, map: Readonly<Record<string, string | string[]>>): DetailLine[] {
-  const names = Object.keys(map);
-  if (names.length === 0) return [];
-  const out = [line(`${title} (${names.length})`, 'label')];
-  for (const name of names) {
-    const value = map[name];
-    const values = Array.isArray(value) ? value : [value];
-    for (const one of values) {
-      // Set-Cookie fields are joined with LF in the entry (src/model/entry.ts): one line each again.
-      for (const field of name.toLowerCase() === 'set-cookie' ? one.split('\n') : [one]) out.push(line(`  ${name}: ${field}`));
-    }
-  }
+/** A table: its title and how many names it lists (a name may have a row per value), then `name: value` rows. */
+function tableLines(title: string, rows: readonly DetailRow[]): DetailLine[] {
+  if (rows.length === 0) return [];
+  const out = [line(`${title} (${new Set(rows.map((row) => row.label)).size})`, 'label')];
+  for (const row of rows) out.push(line(`  ${row.label}: ${row.value}`));
   return out;
+}
+
+/** A part of the exchange: a blank line, its title, then its first line (or what is missing). */
+function headingLines(section: Extract<DetailSection, { kind: 'heading' }>): DetailLine[] {
+  const first = section.absent === true ? line(`  ${section.text}`, section.outcomeClass ?? 'muted') : line(section.text, section.outcomeClass ?? 'heading');
+  return [line(''), line(section.title, 'section'), first];
 }
 
 export interface BodyInput {
@@ -80,35 +82,48 @@ function prettyBody(text: string, mimeType: string): string {
   }
 }
 
+/** ` (body 12 B)` beside a wire size, when the protocol counts its payload apart. */
+function bodyNote(bytes: number | null | undefined): string {
+  return typeof bytes === 'number' ? ` (body ${formatBytes(bytes)})` : '';
+}
+
+function bodySizesOf(entry: Entry): { readonly request: number; readonly response: number | null } | undefined {
+  try {
+    return descriptorOf(entry)?.bodySizes?.(entry);
+  } catch {
+    return undefined; // NDJSON input whose fields are not what its protocol writes
+  }
+}
+
 /**
  * The facts first, then the messages: timing, both endpoints and the sizes at the top (what a
- * reader checks first: when, who to whom, how big), then the request line and its headers, the
- * response status and its headers, and the bodies last, since they can run for pages.
+ * reader checks first: when, who to whom, how big), then the descriptor's sections (HTTP: the
+ * request line and its headers, the response status and its headers), and the bodies last, since
+ * they can run for pages.
  */
 export function detailLines(entry: Entry): readonly DetailLine[] {
-  const { request, response } = entry;
+  const response = entry.response;
+  const bodies = bodySizesOf(entry);
   const out: DetailLine[] = [
     line(`  started   ${entry.startTime}`),
     response === null ? line('  elapsed   - (no response)', 'server-error') : line(`  elapsed   ${formatLatency(entry.elapsedTime)} to the response`),
     line(`  client    ${endpointText(entry.src)}`),
     line(`  server    ${endpointText(entry.dst)}${entry.tls ? ', TLS' : ''}`),
-    line(`  sizes     request ${formatBytes(entry.requestSize)} (body ${formatBytes(request.bodySize)}), response ${response === null ? '-' : `${formatBytes(entry.responseSize)} (body ${formatBytes(response.bodySize)})`}`),
+    line(`  sizes     request ${formatBytes(entry.requestSize)}${bodyNote(bodies?.request)}, response ${response === null ? '-' : `${formatBytes(entry.responseSize)}${bodyNote(bodies?.response)}`}`),
   ];
   if (entry.error !== null) out.push(line(`  error     ${entry.error.type}: ${entry.error.msg}`, response === null ? 'server-error' : 'warning'));
-  out.push(line(''), line('Request', 'section'));
-  out.push(line(`${request.method} ${request.url} HTTP/${request.httpVersion.replace(/^HTTP\//, '')}`, 'heading'));
-  out.push(...mapLines('Headers', request.headers), ...mapLines('Query', request.queryString), ...mapLines('Cookies', request.cookies));
-  out.push(line(''), line('Response', 'section'));
-  if (response === null) out.push(line('  no response', 'server-error'));
-  else {
-    out.push(line(`HTTP/${response.httpVersion.replace(/^HTTP\//, '')} ${response.status} ${response.statusText}`.trimEnd(), statusClassOf(response.status)));
-    out.push(...mapLines('Headers', response.headers), ...mapLines('Cookies', response.cookies));
+  let hasBodies = false;
+  for (const section of representEntry(entry)) {
+    if (section.kind === 'heading') out.push(...headingLines(section));
+    else if (section.kind === 'table') out.push(...tableLines(section.title, section.rows));
+    else {
+      // One blank line between the messages and the bodies.
+      if (!hasBodies) out.push(line(''));
+      hasBodies = true;
+      const { text, mimeType, sizeBytes, encoding, truncated } = section;
+      out.push(...bodyLines({ text, mimeType, size: sizeBytes, ...(encoding !== undefined ? { encoding } : {}), ...(truncated !== undefined ? { truncated } : {}) }, section.title));
+    }
   }
-  const hasRequestBody = request.postData !== null;
-  const hasResponseBody = response !== null && (response.content.text !== '' || response.content.size > 0);
-  if (hasRequestBody || hasResponseBody) out.push(line(''));
-  if (request.postData !== null) out.push(...bodyLines({ ...request.postData, size: request.bodySize }, 'Request body'));
-  if (response !== null && hasResponseBody) out.push(...bodyLines(response.content, 'Response body'));
   out.push(line(''), line(`entry ${entry.id}, ${entry.protocol.abbr} ${entry.protocol.version}`, 'muted'));
   return out;
 }

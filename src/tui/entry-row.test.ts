@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells, statusClassOf } from './entry-row.ts';
+import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells } from './entry-row.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { makeEntry } from './test-support.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
@@ -31,8 +32,11 @@ test('row cells of a request without response', () => {
   assert.equal(cells.sizes, '120 B/-');
 });
 
-test('status classes', () => {
-  assert.deepEqual([101, 200, 302, 499, 503, undefined].map(statusClassOf), ['info', 'success', 'redirect', 'client-error', 'server-error', 'none']);
+test('verb, target, outcome and its colour come from the protocol descriptor; an entry without one shows blanks', () => {
+  assert.deepEqual([101, 200, 302, 499, 503, 600, null].map((status) => rowCells(makeEntry({ status })).statusClass), ['info', 'success', 'redirect', 'client-error', 'server-error', 'none', 'none']);
+  const redis = { ...makeEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'GET' }, response: { value: 'x' } } as unknown as Entry;
+  const cells = rowCells(redis);
+  assert.deepEqual([cells.protocol, cells.method, cells.path, cells.status, cells.statusClass, cells.latency], ['REDIS', '', '', '-', 'none', '13ms']);
 });
 
 test('latencies are short', () => {

@@ -1,12 +1,16 @@
 /**
  * Pure rendering of one entry as list-row cells, and the column layout for a terminal width.
- * No Ink here: the list component only places these strings.
+ * No Ink here: the list component only places these strings. What a row says of the call (verb,
+ * target, outcome and its colour) comes from the entry's protocol descriptor.
  */
 import type { Endpoint, Entry } from '../model/entry.ts';
 import { formatBytes } from '../model/byte-units.ts';
+import type { OutcomeClass } from '../model/protocol-descriptor.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
+import { summarizeEntry } from '../remote-agent/dissect/descriptors.ts';
 
-export type StatusClass = 'info' | 'success' | 'redirect' | 'client-error' | 'server-error' | 'none';
+/** How an outcome is coloured: the descriptor's class. */
+export type StatusClass = OutcomeClass;
 
 export interface RowCells {
   readonly time: string;
@@ -43,29 +47,21 @@ export function formatLatency(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 }
 
-export function statusClassOf(status: number | undefined): StatusClass {
-  if (status === undefined || status <= 0) return 'none';
-  if (status < 200) return 'info';
-  if (status < 300) return 'success';
-  if (status < 400) return 'redirect';
-  if (status < 500) return 'client-error';
-  return 'server-error';
-}
-
 export function rowCells(entry: Entry): RowCells {
-  const response = entry.response;
+  const answered = entry.response !== null;
+  const summary = summarizeEntry(entry);
   const time = formatClock(entry);
-  const responseSize = response ? formatBytes(entry.responseSize) : '-';
+  const responseSize = answered ? formatBytes(entry.responseSize) : '-';
   return {
     time,
     clock: time.slice(0, 8),
     protocol: entry.protocol.abbr,
     route: `${endpointLabel(entry.src)}${ROUTE_ARROW}${endpointLabel(entry.dst)}`,
-    method: entry.request.method,
-    path: entry.request.url,
-    status: response ? String(response.status) : entry.error ? 'ERR' : '-',
-    statusClass: statusClassOf(response?.status),
-    latency: response ? formatLatency(entry.elapsedTime) : '-',
+    method: summary.verb,
+    path: summary.target,
+    status: summary.outcome !== '' ? summary.outcome : entry.error ? 'ERR' : '-',
+    statusClass: summary.outcomeClass,
+    latency: answered ? formatLatency(entry.elapsedTime) : '-',
     sizes: `${formatBytes(entry.requestSize)}/${responseSize}`,
     responseSize,
   };

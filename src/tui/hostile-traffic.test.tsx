@@ -8,7 +8,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
-import type { Entry } from '../model/entry.ts';
+import type { HttpEntry as Entry } from '../remote-agent/dissect/http1/entry.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 import { App } from './app.tsx';
 import { curlCommand } from '../remote-agent/dissect/http1/curl-command.ts';
@@ -80,7 +80,7 @@ test('TUI: hostile entries in the list, detail, raw JSON, curl box and service m
   seen.rawBottom = await press('G');
   seen.curl = await press('y', 'g', 'c');
   assert.equal(copied.length, 1);
-  assert.equal(copied[0], curlCommand(store.entries[0]!), 'the clipboard gets the whole command');
+  assert.equal(copied[0], curlCommand(store.entries[0] as Entry), 'the clipboard gets the whole command');
   assert.match(plain(seen.curl), /curl \(sent to the clipboard/);
   assert.match(plain(seen.curl), /… \d+ more characters: the clipboard has the whole command/, 'the echo of a 300 KB command is cut to its box');
 

@@ -4,8 +4,12 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import { isoFromMicros, type Entry } from '../model/entry.ts';
+
 import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../pipeline/store-api.ts';
+
+/** HTTP's entry (src/tui may not import a protocol folder: the union names it). */
+type HttpEntry = Extract<Entry, { readonly protocol: { readonly name: 'http' } }>;
 
 export interface EntrySpec {
   readonly index?: number;
@@ -20,7 +24,7 @@ export interface EntrySpec {
   readonly responseBody?: { text: string; mimeType: string; encoding?: 'base64'; truncated?: boolean; size?: number };
 }
 
-export function makeEntry(spec: EntrySpec = {}): Entry {
+export function makeEntry(spec: EntrySpec = {}): HttpEntry {
   const index = spec.index ?? 0;
   const status = spec.status === undefined ? 200 : spec.status;
   const url = spec.url ?? '/catalogue?size=5';

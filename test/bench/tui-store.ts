@@ -9,8 +9,8 @@
  * Run: node --max-old-space-size=4096 test/bench/tui-store.ts [--entries N]
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
-import { isoFromMicros, type Entry } from '../../src/model/entry.ts';
-import { HTTP1_1 } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { isoFromMicros } from '../../src/model/entry.ts';
+import { HTTP1_1, type HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
 import { Prng } from './prng.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { readEntries } from '../helpers/read-entries.ts';
 import { readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 

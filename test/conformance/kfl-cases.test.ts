@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileKfl, FilterRun } from '../../src/kfl/index.ts';
 import type { CompiledFilter } from '../../src/kfl/api.ts';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import {
   ALL_FIXTURES,
@@ -135,7 +135,7 @@ describe('redact', () => {
     const filter = compileOk('http and redact("request.path", "src.name")');
     assert.deepEqual([...filter.redactPaths], ['request.path', 'src.name']);
     assert.equal(filter.test(getJson), true);
-    const out = filter.redact(getJson);
+    const out = filter.redact(getJson) as Entry;
     assert.notEqual(out, getJson);
     assert.equal(out.request.path, '[REDACTED]');
     assert.equal(out.src.name, '[REDACTED]');
@@ -148,7 +148,7 @@ describe('redact', () => {
 
   test('a header value is redacted by its path', () => {
     const filter = compileOk('redact("request.headers.Authorization")');
-    const out = filter.redact(getJson);
+    const out = filter.redact(getJson) as Entry;
     assert.equal(out.request.headers['Authorization'], '[REDACTED]');
     assert.equal(out.request.headers['X-Tenant'], 'acme');
     assert.equal(getJson.request.headers['Authorization'], 'Token abc123');
@@ -156,9 +156,9 @@ describe('redact', () => {
 
   test('a path missing from the entry is left alone', () => {
     const filter = compileOk('redact("request.postData.text")');
-    const out = filter.redact(getJson);
+    const out = filter.redact(getJson) as Entry;
     assert.equal(out.request.postData, null);
-    const posted = filter.redact(post500);
+    const posted = filter.redact(post500) as Entry;
     assert.equal(posted.request.postData?.text, '[REDACTED]');
     assert.equal(post500.request.postData?.text, '{"item":"book","qty":3}');
   });
@@ -171,19 +171,19 @@ describe('redact', () => {
 
   test('..name redacts at any depth and in any case', () => {
     const filter = compileOk('redact("..authorization")');
-    const out = filter.redact(post500);
+    const out = filter.redact(post500) as Entry;
     assert.equal(out.request.headers['Authorization'], '[REDACTED]');
     assert.equal(out.request.headers['Host'], 'carts');
     assert.equal(post500.request.headers['Authorization'], 'Bearer xyz');
   });
 
   test('a path into a JSON body rewrites the body; a base64 body stays base64', () => {
-    const plain = compileOk('redact("response.content.text.json()..name")').redact(getJson);
+    const plain = compileOk('redact("response.content.text.json()..name")').redact(getJson) as Entry;
     const users = (JSON.parse(plain.response!.content.text) as { users: Array<{ name: string; id: number }> }).users;
     assert.deepEqual(users.map((u) => [u.name, u.id]), [['[REDACTED]', 1], ['[REDACTED]', 2]]);
     assert.ok(getJson.response!.content.text.includes('"ada"'));
 
-    const encoded = compileOk('redact("response.content.text.json().error.message")').redact(post500);
+    const encoded = compileOk('redact("response.content.text.json().error.message")').redact(post500) as Entry;
     assert.equal(encoded.response!.content.encoding, 'base64');
     const body = JSON.parse(Buffer.from(encoded.response!.content.text, 'base64').toString('utf8')) as { error: { code: string; message: string } };
     assert.deepEqual(body.error, { code: 'E42', message: '[REDACTED]', retry: false });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { HeaderMap } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { sharedPcapsDir } from '../helpers/shared-pcaps.ts';
@@ -126,13 +126,17 @@ const READ_CASES: readonly ReadCase[] = [
   { name: 'entries with an error', query: 'error != nil', keep: (e) => e.error !== null },
 ];
 
+/**
+ * The predicates read HTTP fields, and the HTTP captures hold DNS lookups too: both sides look at
+ * the HTTP entries only (`http and (query)`).
+ */
 describe('read --filter agrees with a JavaScript predicate', () => {
   let files: string[] = [];
   let all: string[] = [];
 
   before(async () => {
     files = captures(pcaps!);
-    const res = await runShark(['read', ...files, '-o', 'json', '-q']);
+    const res = await runShark(['read', ...files, '-o', 'json', '-q', '--filter', 'http']);
     assert.equal(res.code, 0, res.stderr);
     all = res.stdout.split('\n').filter((line) => line.trim() !== '');
   });
@@ -154,7 +158,7 @@ describe('read --filter agrees with a JavaScript predicate', () => {
   for (const c of READ_CASES) {
     test(`${c.name}: ${c.query}`, async () => {
       const expected = all.filter((line) => c.keep(JSON.parse(line) as Entry));
-      const res = await runShark(['read', ...files, '-o', 'json', '-q', '--filter', c.query]);
+      const res = await runShark(['read', ...files, '-o', 'json', '-q', '--filter', `http and (${c.query})`]);
       assert.equal(res.code, 0, res.stderr);
       const got = res.stdout.split('\n').filter((line) => line.trim() !== '');
       const ids = (lines: string[]): string[] => parseNdjson<Entry>(lines.join('\n')).map((e) => `${e.id}@${e.startTime}`);

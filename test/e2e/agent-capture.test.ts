@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import type { StatsFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
@@ -125,7 +125,8 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
     assert.equal(hello.iface, 'any');
     assert.equal(hello.filter, null);
     assert.equal(hello.redaction.enabled, true);
-    for (const cap of ['http/1.x', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    for (const cap of ['protocols', 'protocol-counts', 'filter-pushdown', 'redaction', 'stats', 'backpressure-drop']) assert.ok(hello.capabilities.includes(cap), `capability ${cap}`);
+    assert.ok(hello.protocols?.includes('http'), `protocols ${JSON.stringify(hello.protocols)}`);
     // This test is about dissection: every request once. The agent yields the CPU to everything
     // else (nice 19, agent-yield.test.ts), and here the client, the server and this reader keep both
     // cores busy for a second: starved, the agent would catch up in one burst at the end and shed
@@ -155,7 +156,8 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
       for (; scanned < agent.frames.length; scanned++) {
         const f = agent.frames[scanned]!;
         if (f.type !== 'entry') continue;
-        byPath.set(f.entry.request.path, [...(byPath.get(f.entry.request.path) ?? []), f.entry]);
+        const e = f.entry as Entry;
+        byPath.set(e.request.path, [...(byPath.get(e.request.path) ?? []), e]);
       }
     };
     const missing = (): RequestReport[] => completed.filter((r) => !byPath.has(r.path));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { ClusterNames } from '../../src/pipeline/cluster-names.ts';
 import { TapMerger, type TapSource } from '../../src/pipeline/tap-merge.ts';
 import type { AgentFrame } from '../../src/remote-agent/wire/protocol.ts';
@@ -62,7 +62,7 @@ function arrivalOrder(agents: ReadonlyArray<readonly [TapSource, AgentProcess]>)
 
 function merge(agents: ReadonlyArray<readonly [TapSource, AgentProcess]>): { entries: Entry[]; merger: TapMerger } {
   const entries: Entry[] = [];
-  const merger = new TapMerger(new ClusterNames(), (e) => entries.push(e));
+  const merger = new TapMerger(new ClusterNames(), (e) => entries.push(e as Entry));
   for (const [source, frame] of arrivalOrder(agents)) merger.frame(source, frame);
   return { entries, merger };
 }
@@ -118,7 +118,7 @@ test('two agents joining one keep-alive connection at different moments: each ca
 
     // The mechanism: both agents name each shared call by the same sequence number.
     const seqs = (agent: AgentProcess): Map<string, unknown> =>
-      new Map(agent.frames.flatMap((f) => (f.type === 'entry' ? [[f.entry.request.path, f.requestSeq] as const] : [])));
+      new Map(agent.frames.flatMap((f) => (f.type === 'entry' ? [[(f.entry as Entry).request.path, f.requestSeq] as const] : [])));
     const fromClient = seqs(clientAgent);
     const fromServer = seqs(serverAgent);
     for (const path of [...late.sent, ...both.sent]) {

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent.ts';
 import { agentTopology, runClientList } from './agent-fixtures/topology.ts';

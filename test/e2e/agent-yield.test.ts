@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { AgentProcess, prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { NODE } from '../helpers/capture.ts';
 import { requireNetns, Scope } from '../helpers/netns.ts';
@@ -48,7 +49,7 @@ test('the agent runs as the first OOM victim at nice 19 on every thread, after i
     assert.deepEqual(agent.notices('CPU_PRIORITY'), []);
     // And it captures as before.
     await runClientList(topo, [{ method: 'GET', target: '/yield/1/fixed/100' }]);
-    await agent.waitFor((f) => f.type === 'entry' && f.entry.request.path === '/yield/1/fixed/100', 10_000, 'the entry');
+    await agent.waitFor((f) => f.type === 'entry' && (f.entry as HttpEntry).request.path === '/yield/1/fixed/100', 10_000, 'the entry');
     assert.equal((await agent.stop()).code, 0);
   } finally {
     await scope.close();
@@ -76,7 +77,7 @@ test('an agent that cannot raise its OOM score warns and captures on', { skip, t
     assert.equal(warning!.type, 'warning');
     assert.match(warning!.message, /could not raise \/proc\/self\/oom_score_adj to 1000 \(.*read-only file system.*\): if the pod runs out of memory, the kernel may kill the app instead of the agent/i);
     await runClientList(topo, [{ method: 'GET', target: '/yield/2/fixed/100' }]);
-    await agent.waitFor((f) => f.type === 'entry' && f.entry.request.path === '/yield/2/fixed/100', 10_000, 'the entry');
+    await agent.waitFor((f) => f.type === 'entry' && (f.entry as HttpEntry).request.path === '/yield/2/fixed/100', 10_000, 'the entry');
     assert.equal((await agent.stop()).code, 0);
   } finally {
     await scope.close();

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 
 test('demo dissects the bundled microservice recording with workload names', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { stringifyJson } from '../../src/model/terminal-text.ts';
 import { CLIENT_NAME, HOSTILE_EXCHANGES, HOSTILE_PCAP, SERVER_NAME } from '../fixtures/hostile/hostile-traffic.ts';
 import { runShark } from '../helpers/run-cli.ts';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { LAUNCHER, parseNdjson, runCommand } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { parseNdjson, runCommand, runShark } from '../helpers/run-cli.ts';
 import { requireBuild } from '../helpers/tap.ts';

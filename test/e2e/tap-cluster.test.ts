@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import * as k8s from '@kubernetes/client-node';
 import { demoShopFixture, requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_IPS, SHOP_SCRIPT, shopCallOf } from '../sandbox/demo-app.ts';

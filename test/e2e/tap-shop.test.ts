@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { allPods, assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 import { SHOP_SEARCH_MIN_MS, shopCallOf } from '../sandbox/demo-app.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from '../sandbox/index.ts';

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { percentOf } from '../../src/tui/map-items.ts';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
+import { entriesOf, type EntryOf, type ProtocolName } from './entries-of.ts';
 import {
   parseAgentLine,
   type AgentFrame,
@@ -246,13 +247,14 @@ export class AgentProcess {
     );
   }
 
-  entries(from = 0): Entry[] {
+  /** The entries of one protocol (HTTP unless named) in entry frames from frame `from` on. */
+  entries<N extends ProtocolName = 'http'>(from = 0, protocol: N = 'http' as N): EntryOf<N>[] {
     const out: Entry[] = [];
     for (let i = from; i < this.frames.length; i++) {
       const f = this.frames[i]!;
       if (f.type === 'entry') out.push(f.entry);
     }
-    return out;
+    return entriesOf(out, protocol);
   }
 
   stats(from = 0): StatsFrame[] {
@@ -413,8 +415,10 @@ export class AgentProcess {
 }
 
 function dropBodies(entry: Entry): void {
-  if (entry.request.postData) entry.request.postData.text = '';
-  if (entry.response) entry.response.content.text = '';
+  const [http] = entriesOf([entry], 'http');
+  if (http === undefined) return;
+  if (http.request.postData) http.request.postData.text = '';
+  if (http.response) http.response.content.text = '';
 }
 
 /**

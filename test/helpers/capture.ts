@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
+import { entriesOf, type EntryOf } from './entries-of.ts';
 import { run, type Netns } from './netns.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
@@ -115,7 +116,9 @@ export function captureFacts(file: string, mtu = 1500): CaptureFacts {
 }
 
 export interface ReadOutput {
-  readonly entries: Entry[];
+  /** The HTTP entries (the traffic these tests make); `all` holds every entry. */
+  readonly entries: EntryOf<'http'>[];
+  readonly all: Entry[];
   /** The summary line(s) the CLI printed on stderr. */
   readonly stderr: string;
   readonly exitCode: number | null;
@@ -232,11 +235,11 @@ export class LiveRead {
 }
 
 function parseOutput(text: string, stderr: string, exitCode: number | null): ReadOutput {
-  const entries: Entry[] = [];
+  const all: Entry[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    entries.push(JSON.parse(line) as Entry);
+    all.push(JSON.parse(line) as Entry);
   }
   const gapMatch = /(\d+) gaps/.exec(stderr);
-  return { entries, stderr: stderr.trim(), exitCode, gaps: gapMatch ? Number(gapMatch[1]) : -1 };
+  return { entries: entriesOf(all, 'http'), all, stderr: stderr.trim(), exitCode, gaps: gapMatch ? Number(gapMatch[1]) : -1 };
 }

@@ -2,19 +2,24 @@
 import { createReadStream } from 'node:fs';
 import type { Entry } from '../../src/model/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
+import { entriesOf, type EntryOf } from './entries-of.ts';
 
+/**
+ * `entries`: the HTTP entries (what most tests look at); `all`: every entry, whatever its protocol
+ * (the captures hold DNS lookups too).
+ */
 export async function readEntries(
   files: readonly string[],
   options: ReadOptions = {},
-): Promise<{ entries: Entry[]; result: ReadResult }> {
-  const entries: Entry[] = [];
+): Promise<{ entries: EntryOf<'http'>[]; all: Entry[]; result: ReadResult }> {
+  const all: Entry[] = [];
   const result = await readCaptures(
     files.map((file) => ({ label: file, chunks: createReadStream(file) })),
-    (entry) => entries.push(entry),
+    (entry) => all.push(entry),
     options,
   );
   assertNoInternalErrors(result, files.join(', '));
-  return { entries, result };
+  return { entries: entriesOf(all, 'http'), all, result };
 }
 
 /** Every test that reads captures fails on a bug met on the way, even one the capture survived. */

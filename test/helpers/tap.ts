@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Entry } from '../../src/model/entry.ts';
+import { entriesOf, type EntryOf, type ProtocolName } from './entries-of.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
 
@@ -86,9 +87,9 @@ export class TapProcess {
     for (const w of [...this.#waiters]) w();
   }
 
-  /** Entries so far (stats lines excluded). */
-  entries(): Entry[] {
-    return this.lines.filter((l) => l.value.type === undefined).map((l) => l.value);
+  /** Entries of one protocol (HTTP unless named) so far (stats lines excluded). */
+  entries<N extends ProtocolName = 'http'>(protocol: N = 'http' as N): EntryOf<N>[] {
+    return entriesOf(this.lines.filter((l) => l.value.type === undefined).map((l) => l.value as Entry), protocol);
   }
 
   /** Waits until `check` holds (re-checked on every output), or fails with what was seen. */

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry } from '../../src/model/entry.ts';
+import { descriptorOf } from '../../src/remote-agent/dissect/descriptors.ts';
 import { SharkError, type SharkErrorCode } from '../../src/model/errors.ts';
 import { readCaptures } from '../../src/pipeline/read-capture.ts';
 import { stringifyJson } from '../../src/model/terminal-text.ts';
@@ -21,7 +22,6 @@ import { newCaptureStats, type CaptureStats } from '../../src/remote-agent/stats
 import { InternalErrors } from '../../src/remote-agent/thrown-errors.ts';
 import { TcpAssembler, type TcpLimits } from '../../src/remote-agent/tcp/assembler.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../../src/remote-agent/tcp/stream.ts';
-import { curlCommand } from '../../src/remote-agent/dissect/http1/curl-command.ts';
 import { detailLines, rawJsonLines } from '../../src/tui/detail-lines.ts';
 import { fitCell, rowCells } from '../../src/tui/entry-row.ts';
 import { generateHttpCapture } from '../bench/make-http-capture.ts';
@@ -360,7 +360,8 @@ function checkEntry(entry: Entry): void {
   for (const line of [...detailLines(entry), ...rawJsonLines(entry)]) {
     if (TERMINAL_CONTROL.test(line.text)) throw new Error(`detail line carries a control character: ${stringifyJson(line.text)}`);
   }
-  if (PASTE_CONTROL.test(curlCommand(entry))) throw new Error('copy as curl carries a control character other than LF');
+  const replay = descriptorOf(entry)?.replayCommand?.(entry);
+  if (replay !== undefined && PASTE_CONTROL.test(replay)) throw new Error('copy as curl carries a control character other than LF');
 }
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {

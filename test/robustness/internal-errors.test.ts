@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatSummary } from '../../cmd/read.ts';
-import type { Entry } from '../../src/model/entry.ts';
+import type { HttpEntry as Entry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
 import type { Dissector, DissectorStream } from '../../src/remote-agent/dissect/dissector.ts';
 import { DATAGRAM_SNIFFERS, type ProtocolSniffer } from '../../src/remote-agent/dissect/guess/index.ts';
@@ -58,7 +58,7 @@ function typeErrorBug(): void {
 async function read(options: ReadOptions): Promise<{ entries: Entry[]; result: ReadResult }> {
   const file = join(sharedPcapsDir(), CAPTURE);
   const entries: Entry[] = [];
-  const result = await readCaptures([{ label: file, chunks: createReadStream(file) }], (e) => entries.push(e), options);
+  const result = await readCaptures([{ label: file, chunks: createReadStream(file) }], (e) => entries.push(e as Entry), options);
   return { entries, result };
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import type { Entry } from '../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../remote-agent/dissect/http1/entry.ts';
 import { readEntriesOf } from '../../pipeline/read-capture.ts';
 import type { Dissector, DissectorStream } from '../dissect/dissector.ts';
 import { http1Dissector } from '../dissect/http1/index.ts';
@@ -48,7 +48,7 @@ async function runAgent(cfg: AgentConfig, during?: (agent: Agent) => void): Prom
   return { frames, code: exit.code, raw };
 }
 
-const entriesOf = (frames: AgentFrame[]): Entry[] => frames.filter((f): f is EntryFrame => f.type === 'entry').map((f) => f.entry);
+const entriesOf = (frames: AgentFrame[]): Entry[] => frames.filter((f): f is EntryFrame => f.type === 'entry').map((f) => f.entry as Entry);
 
 test('hello first, every entry of the capture, a final stats frame that counts them, bye last', async () => {
   const expected = await readEntriesOf(DEMO);
@@ -74,7 +74,7 @@ test('hello first, every entry of the capture, a final stats frame that counts t
 });
 
 test('--filter at start sends only matches and counts the rest as filtered', async () => {
-  const all = await readEntriesOf(DEMO);
+  const all = (await readEntriesOf(DEMO)) as Entry[];
   const want = all.filter((e) => e.response !== null && e.response.status >= 400).length;
   assert.ok(want > 0 && want < all.length, `the demo has some errors (${want} of ${all.length})`);
   const { frames } = await runAgent(config({ filter: 'response.status >= 400' }));

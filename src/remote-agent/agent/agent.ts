@@ -8,7 +8,9 @@ import type { Entry } from '../../model/entry.ts';
 import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
 import { CapturePipeline } from '../capture-pipeline.ts';
+import { dissectedProtocols } from '../dissect/descriptors.ts';
 import type { Dissector, EntryMeta } from '../dissect/dissector.ts';
+import { DEFAULT_DISSECTORS } from '../dissect/registry.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { InternalErrors } from '../thrown-errors.ts';
@@ -169,6 +171,7 @@ export class Agent {
       version: AGENT_PROTOCOL_VERSION,
       agentVersion: AGENT_VERSION,
       capabilities: AGENT_CAPABILITIES,
+      protocols: dissectedProtocols(this.#config.dissectors ?? DEFAULT_DISSECTORS),
       iface: source.kind === 'live' ? source.iface : source.label,
       pid: process.pid,
       source: source.kind === 'live' ? 'af_packet' : 'pcap',
@@ -373,6 +376,7 @@ export class Agent {
       gapBytes: s.gapBytes,
       undissected: s.undissected,
       internalErrors: s.internalErrors,
+      protocols: s.protocols,
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,

@@ -43,6 +43,19 @@ export function descriptorOf(entry: Entry): ProtocolDescriptor<Entry> | undefine
   return typeof name === 'string' ? BY_NAME.get(name) : undefined;
 }
 
+/** How a protocol name reads for people: its descriptor's abbreviation (`HTTP`, `DNS`), else the name. */
+export function protocolLabel(name: string): string {
+  return BY_NAME.get(name)?.abbr ?? name;
+}
+
+/**
+ * The registered protocols these dissectors emit entries of, in registry order: what an agent
+ * running them advertises (its hello frame's `protocols`).
+ */
+export function dissectedProtocols(dissectors: readonly { readonly protocol: string }[]): readonly ProtocolName[] {
+  return DESCRIPTOR_LIST.filter((d) => dissectors.some((x) => x.protocol === d.name)).map((d) => d.name);
+}
+
 /** The row of an entry no descriptor describes (or whose fields are not what its descriptor expects). */
 const UNDESCRIBED: RowSummary = Object.freeze({ verb: '', target: '', outcome: '', outcomeClass: 'none', isError: false });
 

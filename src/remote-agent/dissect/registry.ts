@@ -14,7 +14,12 @@ import { countProtocol } from '../../model/undissected.ts';
 import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
+import { dnsStreamDissector } from './dns/index.ts';
 import { http1Dissector } from './http1/index.ts';
+import { ProtocolCountingStream } from './protocol-counting.ts';
+
+/** Every dissector, tried in this order after the port hints. */
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, dnsStreamDissector]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;
@@ -47,7 +52,7 @@ export class DissectorRegistry implements StreamFactory {
   /** Bytes buffered by all undecided connections. */
   #undecidedBytes = 0;
 
-  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = [http1Dissector]) {
+  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
     this.#ctx = ctx;
     this.#dissectors = dissectors;
   }
@@ -114,7 +119,8 @@ export class DissectorRegistry implements StreamFactory {
   /** @internal */
   pin(u: UndecidedConnection, d: Dissector, conn: ConnectionInfo): DissectorStream {
     this.#undecided.delete(u);
-    const stream = d.open(conn, this.#ctx);
+    // Wrapped so the dissector's violations are also counted under its protocol.
+    const stream = new ProtocolCountingStream(d.open(conn, this.#ctx), this.#ctx.stats, d.protocol);
     this.#live.add(stream);
     return stream;
   }

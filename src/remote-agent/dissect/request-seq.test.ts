@@ -12,6 +12,7 @@ import { newCaptureStats } from '../stats.ts';
 import { TcpAssembler } from '../tcp/assembler.ts';
 import { ACK, handshake, SegmentFeeder, type TestSegment } from '../tcp/test-streams.ts';
 import { DEFAULT_DISSECT_OPTIONS } from './dissector.ts';
+import type { HttpEntry } from './http1/entry.ts';
 import { DissectorRegistry } from './registry.ts';
 
 const PSH_ACK = 0x18;
@@ -30,7 +31,10 @@ function observe(segments: readonly TestSegment[]): Seen[] {
   const registry = new DissectorRegistry({
     options: DEFAULT_DISSECT_OPTIONS,
     stats,
-    emit: (entry, meta) => seen.push({ method: entry.request.method, url: entry.request.url, status: entry.response?.status ?? null, requestSeq: meta.requestSeq }),
+    emit: (e, meta) => {
+      const entry = e as HttpEntry;
+      seen.push({ method: entry.request.method, url: entry.request.url, status: entry.response?.status ?? null, requestSeq: meta.requestSeq });
+    },
   });
   const assembler = new TcpAssembler(registry, stats);
   new SegmentFeeder().feed(assembler, segments);

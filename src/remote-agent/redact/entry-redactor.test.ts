@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Entry } from '../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../remote-agent/dissect/http1/entry.ts';
 import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor, REDACTED } from './index.ts';
 
@@ -304,6 +304,16 @@ test('frozen or garbage entries do not throw', () => {
   }
 });
 
+test('an entry of a protocol no descriptor describes: request and response are replaced whole', () => {
+  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as Entry;
+  const out = new EntryRedactor().redact(e);
+  assert.equal(out, e, 'in place');
+  assert.equal(out.request, REDACTED);
+  assert.equal(out.response, REDACTED);
+  const unanswered = { ...minimalEntry(), protocol: { name: 'redis' }, request: { command: 'GET k' }, response: null } as unknown as Entry;
+  assert.equal(new EntryRedactor().redact(unanswered).response, null, 'nothing to hide stays nothing');
+});
+
 /** Deterministic generator so a failure can be replayed. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -366,6 +376,8 @@ test('2,000 random entries with garbage in every field never throw', () => {
   for (let i = 0; i < 2000; i++) {
     const entry = {
       id: str(),
+      // Mostly HTTP (its descriptor redacts field by field), sometimes a protocol without one.
+      protocol: rand() < 0.9 ? HTTP1_1 : pick([garbage(), { name: str() }]),
       request: rand() < 0.05
         ? garbage()
         : { url: rand() < 0.8 ? str() : garbage(), headers: map(), cookies: map(), queryString: map(), postData: body() },

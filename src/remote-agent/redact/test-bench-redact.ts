@@ -3,7 +3,7 @@
  * entry (a 5 KB HTML response with a login form, scanned by the markup scanner):
  *   node --import tsx src/remote-agent/redact/test-bench-redact.ts
  */
-import type { Entry } from '../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../remote-agent/dissect/http1/entry.ts';
 import { HTTP1_1 } from '../dissect/http1/entry.ts';
 import { EntryRedactor } from './index.ts';
 

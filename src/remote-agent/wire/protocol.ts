@@ -7,13 +7,18 @@
  * types; readers ignore fields and types they do not know.
  */
 import type { Entry } from '../../model/entry.ts';
+import type { ProtocolTallies } from '../../model/protocol-tally.ts';
 import type { UndissectedCounts } from '../../model/undissected.ts';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
-/** What this agent can do; a consumer checks these instead of guessing from versions. */
+/**
+ * What this agent can do; a consumer checks these instead of guessing from versions. Which
+ * protocols it dissects is in the hello frame's `protocols` (`protocols` here says it is there).
+ */
 export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
-  'http/1.x',
+  'protocols',
+  'protocol-counts',
   'filter-pushdown',
   'redaction',
   'stats',
@@ -45,6 +50,12 @@ export interface HelloFrame {
   readonly version: number;
   readonly agentVersion: string;
   readonly capabilities: readonly string[];
+  /**
+   * The protocols the agent dissects: the `protocol.name` of the entries it can send, one per
+   * protocol descriptor of its dissectors (`["http"]`). Absent from agents before it (they
+   * dissected HTTP/1 only and said so as the capability `http/1.x`).
+   */
+  readonly protocols?: readonly string[];
   /** Interface captured ("any", "eth0"), or "-" when reading a pcap from stdin. */
   readonly iface: string;
   readonly pid: number;
@@ -108,6 +119,12 @@ export interface StatsFrame {
    * each kind also came as an INTERNAL_ERROR warning). Absent from agents before it.
    */
   readonly internalErrors?: number;
+  /**
+   * By `protocol.name`: entries dissected and protocol violations (malformed messages, connections
+   * given up). Absent from agents before it (no `protocol-counts` capability); read it with
+   * talliesFrom(), which drops what does not look right.
+   */
+  readonly protocols?: ProtocolTallies;
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;

@@ -13,7 +13,6 @@
  * emitted at once, unanswered.
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
-import type { Entry } from '../../../model/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { Direction, SocketAddress } from '../../tcp/stream.ts';
 import type { DissectContext } from '../dissector.ts';
@@ -235,8 +234,7 @@ export class DnsExchanges {
       error,
     });
     this.#ctx.stats.entries++;
-    // Until the Entry union names DnsEntry (src/model/entry.ts), the context is typed for HTTP.
-    this.#ctx.emit(entry as unknown as Entry, {});
+    this.#ctx.emit(entry, {});
   }
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../../remote-agent/dissect/http1/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
 import type { DissectOptions, EntryMeta } from '../dissector.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../../remote-agent/dissect/http1/entry.ts';
 import { stringifyJson } from '../../../model/terminal-text.ts';
 import { curlCommand } from './curl-command.ts';
 import { makeEntry } from '../../../tui/test-support.ts';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry as Entry } from '../../../remote-agent/dissect/http1/entry.ts';
 import { curlCommand } from './curl-command.ts';
 import { makeEntry } from '../../../tui/test-support.ts';
 

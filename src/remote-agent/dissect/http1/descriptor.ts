@@ -8,7 +8,7 @@
 import { kflString } from '../../../model/kfl-string.ts';
 import type { DetailRow, DetailSection, KflVariable, KflWord, OutcomeClass, PayloadRedactor, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
 import { curlCommand } from './curl-command.ts';
-import type { HeaderMap, HttpEntry, QueryMap } from './entry.ts';
+import type { HeaderMap, HttpEntry, HttpRequest, QueryMap } from './entry.ts';
 import { HTTP_KFL_READERS } from './kfl-readers.ts';
 
 /** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
@@ -36,6 +36,9 @@ function mapRows(side: 'request' | 'response', field: string, map: HeaderMap | Q
   }
   return rows;
 }
+
+const verbQuery = (request: HttpRequest): string => `request.method == ${kflString(String(request.method))}`;
+const targetQuery = (request: HttpRequest): string => `request.url == ${kflString(String(request.url))}`;
 
 /** A status as a KFL literal: a number as it is, anything else NDJSON input may hold as a string. */
 const statusLiteral = (status: unknown): string => (typeof status === 'number' && Number.isFinite(status) ? String(status) : kflString(String(status)));
@@ -135,16 +138,25 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   referenceUrl: 'https://www.rfc-editor.org/rfc/rfc9112',
   summarize(entry: HttpEntry): RowSummary {
     const { request, response } = entry;
-    const status = response?.status;
+    if (response === null) {
+      return {
+        verb: request.method, target: request.url, outcome: '', outcomeClass: 'none', isError: true,
+        get verbQuery() { return verbQuery(request); },
+        get targetQuery() { return targetQuery(request); },
+      };
+    }
+    const status = response.status;
     return {
       verb: request.method,
       target: request.url,
-      outcome: response === null ? '' : String(response.status),
+      outcome: String(status),
       outcomeClass: statusClassOf(status),
-      isError: response === null || response.status >= 400,
-      verbQuery: `request.method == ${kflString(String(request.method))}`,
-      targetQuery: `request.url == ${kflString(String(request.url))}`,
-      ...(response === null ? {} : { outcomeQuery: `response.status == ${statusLiteral(response.status)}`, payloadBytes: response.content.size }),
+      isError: status >= 400,
+      payloadBytes: response.content.size,
+      // Built when asked for: rows are summarised for every frame, queries only on a click.
+      get verbQuery() { return verbQuery(request); },
+      get targetQuery() { return targetQuery(request); },
+      get outcomeQuery() { return `response.status == ${statusLiteral(status)}`; },
     };
   },
   represent,
@@ -188,5 +200,6 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
     return entry;
   },
   bodySizes: (entry: HttpEntry) => ({ request: entry.request.bodySize, response: entry.response === null ? null : entry.response.bodySize }),
+  heldChars: (entry: HttpEntry) => (entry.request.postData?.text.length ?? 0) + (entry.response?.content.text.length ?? 0),
   replayCommand: curlCommand,
 });

@@ -3,6 +3,7 @@
  * script can run whole, split at every offset and byte by byte.
  */
 import type { Entry } from '../../../model/entry.ts';
+import type { HttpEntry } from './entry.ts';
 import { newCaptureStats, type CaptureStats } from '../../stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../tcp/stream.ts';
 import { DEFAULT_DISSECT_OPTIONS, type DissectContext, type DissectOptions, type EntryMeta } from '../dissector.ts';
@@ -20,20 +21,21 @@ export function fakeConn(over: Partial<ConnectionInfo> = {}): ConnectionInfo {
   return { index: 7, a: CLIENT, b: SERVER, aIsClientKnown: true, firstSeenUs: T0, sequenceAt, ...over };
 }
 
-export interface Recorder {
+export interface Recorder<E extends Entry = HttpEntry> {
   readonly ctx: DissectContext;
-  readonly entries: Entry[];
+  /** Entries as emitted, typed as the protocol under test emits them (HTTP unless named). */
+  readonly entries: E[];
   /** What was emitted with each entry, in the same order. */
   readonly metas: EntryMeta[];
   readonly stats: CaptureStats;
 }
 
-export function recorder(options: Partial<DissectOptions> = {}): Recorder {
-  const entries: Entry[] = [];
+export function recorder<E extends Entry = HttpEntry>(options: Partial<DissectOptions> = {}): Recorder<E> {
+  const entries: E[] = [];
   const metas: EntryMeta[] = [];
   const stats = newCaptureStats();
   const emit = (e: Entry, meta: EntryMeta): void => {
-    entries.push(e);
+    entries.push(e as E);
     metas.push(meta);
   };
   return { ctx: { options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit }, entries, metas, stats };

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatSummary } from '../../cmd/read.ts';
+import { newCaptureStats } from '../remote-agent/stats.ts';
+import { emptyTallies, formatTallies, sumTallies, tallyOf, talliesFrom } from './protocol-tally.ts';
+
+test('tallies from a pod: only names that look like names and whole counts', () => {
+  const from = talliesFrom({ http: { entries: 3, violations: 1 }, dns: { entries: 2.5, violations: 2 }, 'Bad Name': { entries: 1 }, x: 5, __proto__: { entries: 9 } });
+  assert.deepEqual({ ...from }, { http: { entries: 3, violations: 1 }, dns: { entries: 0, violations: 2 } });
+  for (const garbage of [null, 5, 'x', []]) assert.equal(talliesFrom(garbage), undefined);
+  assert.equal(Object.getPrototypeOf(from), null);
+});
+
+test('sums and the summary phrase: most entries first, violations only when there are some', () => {
+  const a = emptyTallies();
+  tallyOf(a, 'http').entries = 3;
+  const b = emptyTallies();
+  Object.assign(tallyOf(b, 'http'), { entries: 1, violations: 0 });
+  Object.assign(tallyOf(b, 'dns'), { entries: 1200, violations: 1 });
+  const sum = sumTallies(a, b);
+  assert.equal(formatTallies(sum, (n) => n.toUpperCase()), 'DNS 1,200 entries and 1 violation, HTTP 4 entries');
+});
+
+test('read summary: the split by protocol only when more than one was seen', () => {
+  const stats = newCaptureStats();
+  tallyOf(stats.protocols, 'http').entries = 4;
+  const one = formatSummary(stats);
+  assert.doesNotMatch(one, /by protocol/);
+  tallyOf(stats.protocols, 'websocket').violations = 2;
+  assert.match(formatSummary(stats), /; by protocol: HTTP 4 entries, websocket 0 entries and 2 violations$/);
+});

@@ -1,0 +1,79 @@
+/**
+ * Per-protocol counters of dissected traffic, keyed by the entries' `protocol.name`: entries
+ * emitted, and violations (messages that broke the protocol's grammar, connections a dissector of
+ * the protocol gave up). They travel in the agent's stats frames (docs/agent-protocol.md), so they
+ * are also checked here when they come back from a pod.
+ */
+import { countOf } from './count-text.ts';
+
+export interface ProtocolTally {
+  entries: number;
+  violations: number;
+}
+
+/** A null-prototype record: names never reach Object.prototype. */
+export type ProtocolTallies = Record<string, ProtocolTally>;
+
+/** What a name from a pod may look like (a lower-case word): anything else is ignored, never shown. */
+const PROTOCOL_NAME = /^[a-z][a-z0-9./+-]{0,23}$/;
+
+export function emptyTallies(): ProtocolTallies {
+  return Object.create(null) as ProtocolTallies;
+}
+
+/** The tally of `name`, made on first use. */
+export function tallyOf(tallies: ProtocolTallies, name: string): ProtocolTally {
+  let tally = tallies[name];
+  if (tally === undefined) tallies[name] = tally = { entries: 0, violations: 0 };
+  return tally;
+}
+
+/** `a + b` (the runs of one agent, or every pod of a tap). */
+export function sumTallies(a: ProtocolTallies, b: ProtocolTallies): ProtocolTallies {
+  const sum = emptyTallies();
+  for (const side of [a, b]) {
+    for (const [name, t] of Object.entries(side)) {
+      const into = tallyOf(sum, name);
+      into.entries += t.entries;
+      into.violations += t.violations;
+    }
+  }
+  return sum;
+}
+
+/**
+ * The `protocols` field of a stats frame as it came from a pod: names that do not look like names
+ * and counts that are not whole numbers are left out. Undefined when the field is absent or not an
+ * object (an agent from before the field existed).
+ */
+export function talliesFrom(value: unknown): ProtocolTallies | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const out = emptyTallies();
+  for (const [name, t] of Object.entries(value)) {
+    if (!PROTOCOL_NAME.test(name) || typeof t !== 'object' || t === null) continue;
+    const { entries, violations } = t as Record<string, unknown>;
+    const tally = { entries: wholeOrZero(entries), violations: wholeOrZero(violations) };
+    if (tally.entries + tally.violations > 0) out[name] = tally;
+  }
+  return out;
+}
+
+function wholeOrZero(n: unknown): number {
+  return Number.isSafeInteger(n) && (n as number) > 0 ? (n as number) : 0;
+}
+
+/**
+ * "HTTP 120 entries, DNS 40 entries and 3 violations", protocols by entries (most first, then by
+ * name); `labelOf` names a protocol for people (its descriptor's abbreviation).
+ */
+export function formatTallies(tallies: ProtocolTallies, labelOf: (name: string) => string): string {
+  return Object.entries(tallies)
+    .filter(([, t]) => t.entries + t.violations > 0)
+    .sort(([a, x], [b, y]) => y.entries - x.entries || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, t]) => {
+      const label = PROTOCOL_NAME.test(name) ? labelOf(name) : 'unknown';
+      const violations = t.violations > 0 ? ` and ${countOf(t.violations, 'violation', 'violations')}` : '';
+      return `${label} ${countOf(t.entries, 'entry', 'entries')}${violations}`;
+    })
+    .join(', ');
+}
