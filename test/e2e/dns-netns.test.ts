@@ -10,13 +10,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Entry } from '../../src/model/entry.ts';
 import type { DnsEntry } from '../../src/remote-agent/dissect/dns/entry.ts';
 import { Capture, NODE } from '../helpers/capture.ts';
 import { dissectDnsCapture } from '../helpers/dns-read.ts';
 import { BIG_TXT, CLIENT_IP, dig, DNS_FIXTURES, PROXY_IP, SERVER_IP, startDnsmasq } from '../helpers/dnsmasq.ts';
 import { Scope, requireNetns } from '../helpers/netns.ts';
+import { entriesOf } from '../helpers/entries-of.ts';
+import { requireBuild } from '../helpers/tap.ts';
+import { parseNdjson, runShark } from '../helpers/run-cli.ts';
 
-const skip = requireNetns(['dnsmasq', 'dig', 'tcpdump']) ?? false;
+const skip = requireNetns(['dnsmasq', 'dig', 'tcpdump']) ?? requireBuild() ?? false;
 
 test('dig to dnsmasq over UDP and TCP, captured in a namespace and read back: one entry per lookup', { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
@@ -87,6 +91,17 @@ test('dig to dnsmasq over UDP and TCP, captured in a namespace and read back: on
     assert.equal(entries.length, 12, 'no other entries: retransmissions and replays are not counted twice');
     assert.deepEqual([stats.orphanResponses, stats.unpairedRequests, stats.dissectionErrors, stats.internalErrors], [0, 0, 0, 0]);
     assert.deepEqual({ ...stats.undissected.datagrams }, {}, 'every datagram dissected');
+
+    // The same capture through the CLI: `read -o json` gives the same lookups, and a KFL filter on
+    // DNS's variables selects one of them.
+    const read = await runShark(['read', '-o', 'json', file]);
+    assert.equal(read.code, 0, read.stderr);
+    const fromCli = entriesOf(parseNdjson<Entry>(read.stdout), 'dns');
+    assert.deepEqual(fromCli.map((e) => e.id).sort(), entries.map((e) => e.id).sort());
+    const filtered = await runShark(['read', '-o', 'json', file, '--filter', 'dns and dns_questions == "mail.x.test" and "MX" in dns_question_types']);
+    assert.equal(filtered.code, 0, filtered.stderr);
+    assert.deepEqual(entriesOf(parseNdjson<Entry>(filtered.stdout), 'dns').map((e) => e.response?.answers[0]?.mx?.name), ['mx1.x.test']);
+    assert.match(filtered.stderr, /12 seen, 1 matched the filter/);
   } finally {
     await scope.close();
   }
