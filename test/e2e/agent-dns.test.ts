@@ -23,7 +23,8 @@ test('live agent: dig to dnsmasq over UDP and TCP are DNS entry frames; a DNS fi
     const { client, server } = await startDnsmasq(scope);
     const dir = prepareAgentDir(scope);
     const agent = startAgent(server, ['--iface', 'eth0', '--stats-interval', '250'], { dir, scope });
-    await agent.ready();
+    const hello = await agent.ready();
+    assert.ok(hello.protocols?.includes('dns'), `the hello frame lists dns: ${JSON.stringify(hello.protocols)}`);
 
     await dig(client, [`@${SERVER_IP}`, 'a.x.test', 'A']);
     await dig(client, ['+tcp', `@${SERVER_IP}`, 'mail.x.test', 'MX']);
