@@ -366,8 +366,14 @@ function checkEntry(entry: Entry): void {
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {
   for (const [k, v] of Object.entries(stats)) {
-    if (k === 'undissected') continue;
+    if (k === 'undissected' || k === 'protocols') continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`${where}: stats.${k} = ${String(v)}`);
+  }
+  // Per-protocol tallies (entries, violations): whole counts under descriptor names.
+  for (const [name, tally] of Object.entries(stats.protocols)) {
+    for (const [k, n] of Object.entries(tally)) {
+      if (!Number.isSafeInteger(n) || n < 0) out.push(`${where}: stats.protocols.${name}.${k} = ${JSON.stringify(n)}`);
+    }
   }
   // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
   const sums: Record<string, number> = {};
