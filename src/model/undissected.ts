@@ -18,8 +18,9 @@ export interface UndissectedCounts {
   readonly udpFlows: ProtocolCounts;
 }
 
-/** How the ids of the guessers read in summaries; an id not listed here is shown as it is. */
+/** How protocol ids (guessers', dissectors') read in summaries; an id not listed here is shown as it is. */
 const PROTOCOL_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  http: 'HTTP',
   tls: 'TLS',
   http2: 'HTTP/2',
   redis: 'Redis',
@@ -86,7 +87,8 @@ function phrases(byId: ProtocolCounts, one: string, many: string): string[] {
     .map(([id, n]) => countOf(n, `${labelOf(id)} ${one}`, `${labelOf(id)} ${many}`));
 }
 
-function labelOf(id: string): string {
+/** How a protocol id reads in summaries ("http2" -> "HTTP/2"); an id that does not look like one reads "unknown". */
+export function labelOf(id: string): string {
   return PROTOCOL_LABELS[id] ?? (PROTOCOL_ID.test(id) ? id : 'unknown');
 }
 

@@ -79,3 +79,15 @@ test('a filtered tap says seen vs matched; traffic not dissected gets a line per
   assert.doesNotMatch(formatPodSummary(pods, { entries: 0, duplicates: 0, elapsedMs: 5000 }), /seen/, 'no filter, nothing said about one');
   assert.equal(JSON.stringify(undissectedOfPods(pods)), '{"connections":{"tls":66,"http2":2},"datagrams":{"dns":4},"udpFlows":{}}');
 });
+
+test("agents' internal errors get a line per pod and a total, as a bug to report", () => {
+  const pods = [pod('shop/web-1', { entries: 3, internalErrors: 2 }), pod('shop/api-1', { internalErrors: 1 }), pod('shop/db-0', { internalErrors: 0 }), pod('shop/old-0')];
+  const lines = formatPodSummary(pods, { entries: 3, duplicates: 0, elapsedMs: 2000 }).trimEnd().split('\n');
+  assert.deepEqual(lines.slice(-3), [
+    'shop/api-1: 1 internal error (a bug: please report)',
+    'shop/web-1: 2 internal errors (a bug: please report)',
+    'total: 3 entries from 4 pods in 2.0s, 3 internal errors in agents (a bug: please report)',
+  ]);
+  const clean = formatPodSummary([pod('shop/db-0', { internalErrors: 0 }), pod('shop/old-0')], { entries: 0, duplicates: 0, elapsedMs: 2000 });
+  assert.doesNotMatch(clean, /internal error/);
+});

@@ -45,10 +45,13 @@ export function formatElapsed(ms: number): string {
   return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Pods in key order, as the table lists them. */
+function byKey(stats: readonly PodTapStats[]): PodTapStats[] {
+  return [...stats].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotals): string {
-  const rows = [...stats]
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((s) => [sanitizeLine(s.key), s.state, String(s.entries), String(s.dropped), String(s.kernelDrops), note(s.lastMessage)]);
+  const rows = byKey(stats).map((s) => [sanitizeLine(s.key), s.state, String(s.entries), String(s.dropped), String(s.kernelDrops), note(s.lastMessage)]);
   const table = [[...HEADINGS], ...rows];
   const widths = HEADINGS.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
   const lines = table.map((row) =>
@@ -70,14 +73,25 @@ export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotal
     const seen = stats.reduce((sum, s) => sum + s.seen, 0);
     parts.push(formatFilterOutcome(seen, totals.entries));
   }
+  const internalErrors = stats.reduce((sum, s) => sum + (s.internalErrors ?? 0), 0);
+  if (internalErrors > 0) parts.push(`${count(internalErrors, 'internal error', 'internal errors')} in agents (a bug: please report)`);
   const body = stats.length === 0 ? ['no pod was tapped'] : lines;
-  return `${[...body, ...undissectedLines(stats), `total: ${parts.join(', ')}`].join('\n')}\n`;
+  return `${[...body, ...internalErrorLines(stats), ...undissectedLines(stats), `total: ${parts.join(', ')}`].join('\n')}\n`;
+}
+
+/**
+ * "shop/web-1: 2 internal errors (a bug: please report)", one line per pod whose agent met bugs
+ * of its own: each dropped one connection of that pod, and the first of each kind came as a warning.
+ */
+function internalErrorLines(stats: readonly PodTapStats[]): string[] {
+  return byKey(stats)
+    .filter((s) => (s.internalErrors ?? 0) > 0)
+    .map((s) => `${sanitizeLine(s.key)}: ${count(s.internalErrors!, 'internal error', 'internal errors')} (a bug: please report)`);
 }
 
 /** "not dissected in shop/web-1: 3 TLS connections, 4 DNS datagrams", one line per pod that has some. */
 function undissectedLines(stats: readonly PodTapStats[]): string[] {
-  return [...stats]
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return byKey(stats)
     .filter((s) => s.undissected !== undefined && hasUndissected(s.undissected))
     .map((s) => `not dissected in ${sanitizeLine(s.key)}: ${formatUndissected(s.undissected!)}`);
 }

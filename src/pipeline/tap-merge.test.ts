@@ -302,3 +302,20 @@ test('seen, filtered and traffic not dissected come from stats frames, summed ov
   assert.deepEqual([s.seen, s.sent, s.filtered], [45, 1, 44]);
   assert.deepEqual(JSON.parse(JSON.stringify(s.undissected)), { connections: { tls: 3 }, datagrams: { dns: 6 }, udpFlows: { dns: 3 } });
 });
+
+test("internal errors come from the agents' stats frames, summed over restarts; older agents and hostile values say none", () => {
+  const { merger } = setup();
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, statsFrame({}));
+  assert.equal(merger.stats()[0]!.internalErrors, undefined, 'an agent that never said: nothing to show');
+  merger.frame(FRONT, statsFrame({ internalErrors: 1 }));
+  merger.frame(FRONT, statsFrame({ internalErrors: 2 }));
+  assert.equal(merger.stats()[0]!.internalErrors, 2, 'stats frames are cumulative within a run');
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, statsFrame({ internalErrors: 3 }));
+  assert.equal(merger.stats()[0]!.internalErrors, 5);
+  for (const hostile of [-1, 2.5, Number.MAX_VALUE, '7', null]) {
+    merger.frame(FRONT, statsFrame({ internalErrors: hostile as number }));
+    assert.equal(merger.stats()[0]!.internalErrors, 2, `${String(hostile)} counts as 0 for this run`);
+  }
+});

@@ -46,6 +46,8 @@ export interface PodTapStats {
   redaction?: boolean;
   /** Traffic the agent saw but did not dissect, by guessed protocol (absent from older agents). */
   undissected?: UndissectedCounts;
+  /** Bugs the agent met (exceptions that were not bad input), summed over restarts; absent from older agents. */
+  internalErrors?: number;
 }
 
 export interface TapMergerOptions {
@@ -72,9 +74,10 @@ interface Counters {
   kernelDrops: number;
   packets: number;
   undissected: UndissectedCounts;
+  internalErrors: number;
 }
 
-const zero = (): Counters => ({ sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, undissected: emptyUndissected() });
+const zero = (): Counters => ({ sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, undissected: emptyUndissected(), internalErrors: 0 });
 
 interface SourceState {
   readonly source: TapSource;
@@ -285,8 +288,8 @@ export class TapMerger {
   #stats(state: SourceState, frame: StatsFrame): void {
     const { stats } = state;
     const dropsBefore = stats.dropped + stats.kernelDrops;
-    // Frames come from pods: a counter that is not a number counts as 0.
-    const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+    // Frames come from pods: a counter that is not a whole number counts as 0.
+    const n = (v: unknown): number => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : 0);
     const undissected = undissectedFrom(frame.undissected);
     state.current = {
       sent: n(frame.sent),
@@ -296,6 +299,7 @@ export class TapMerger {
       kernelDrops: n(frame.kernelDrops),
       packets: n(frame.packets),
       undissected: undissected ?? emptyUndissected(),
+      internalErrors: n(frame.internalErrors),
     };
     stats.sent = state.before.sent + state.current.sent;
     stats.seen = state.before.seen + state.current.seen;
@@ -305,6 +309,9 @@ export class TapMerger {
     stats.packets = state.before.packets + state.current.packets;
     if (undissected !== undefined || stats.undissected !== undefined) {
       stats.undissected = sumUndissected(state.before.undissected, state.current.undissected);
+    }
+    if (frame.internalErrors !== undefined || stats.internalErrors !== undefined) {
+      stats.internalErrors = state.before.internalErrors + state.current.internalErrors;
     }
     if (stats.state === 'starting') stats.state = 'capturing';
     const delta = stats.dropped + stats.kernelDrops - dropsBefore;
@@ -339,4 +346,5 @@ function add(into: Counters, more: Counters): void {
   into.kernelDrops += more.kernelDrops;
   into.packets += more.packets;
   into.undissected = sumUndissected(into.undissected, more.undissected);
+  into.internalErrors += more.internalErrors;
 }

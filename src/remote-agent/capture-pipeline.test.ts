@@ -35,7 +35,10 @@ test('a UDP flow the DNS dissector takes becomes entries; one it does not is sti
   ask(0, 40000, query(1, 'x.test'));
   answer(1500, 40000, response(1, 'x.test', T.A, A_ANSWER));
   send(2000, CLIENT, 41000, RESOLVER, 9999, Uint8Array.of(1, 2, 3));
+  // Bytes of the DNS flow that are not a DNS message: a violation, counted under dns.
+  ask(2500, 40000, Uint8Array.of(1, 2, 3));
   pipeline.finish();
+  assert.deepEqual([stats.dissectionErrors, stats.protocols['dns']?.violations, stats.protocols['dns']?.entries], [1, 1, 1]);
   assert.equal(entries.length, 1);
   const [e] = entries;
   assert.deepEqual([e!.id, e!.src.port, e!.dst.port, e!.elapsedTime, e!.response?.answers[0]?.ip], ['u0-0', 40000, 53, 1.5, '10.1.2.3']);

@@ -10,7 +10,8 @@ import {
   DEFAULT_DISSECT_OPTIONS,
   type DatagramDissector,
   type DatagramFlowHandler,
-  type DissectContext,
+  dissectContextFor,
+  type SharedDissectContext,
   type DissectOptions,
   type Dissector,
   type EntryMeta,
@@ -24,8 +25,8 @@ import { PacketDecoder } from './link/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
 import { countEntry, type CaptureStats } from './stats.ts';
-import { countThrown, InternalErrors } from './thrown-errors.ts';
-import { tallyOf, type ProtocolTally } from '../model/protocol-tally.ts';
+import { countThrown, InternalErrors, ProtocolViolation } from './thrown-errors.ts';
+import { countViolation } from './protocol-counters.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
 
@@ -63,8 +64,8 @@ interface FlowState {
   handler: DatagramFlowHandler | null;
   /** A dissector took it (its datagrams are not undissected, even after the handler threw). */
   readonly dissected: boolean;
-  /** Where the dissector's violations are counted by protocol (stats.protocols); null when none took it. */
-  readonly tally: ProtocolTally | null;
+  /** The protocol of the dissector that took it (a violation it throws is counted there). */
+  readonly protocol: string | null;
 }
 
 export class CapturePipeline implements CaptureSink {
@@ -88,8 +89,8 @@ export class CapturePipeline implements CaptureSink {
       countEntry(stats, entry);
       events.entry(entry, meta);
     };
-    const ctx: DissectContext = { options: dissectOptions, stats, emit };
-    this.#registry = new DissectorRegistry(ctx, options.dissectors);
+    const shared: SharedDissectContext = { options: dissectOptions, stats, emit };
+    this.#registry = new DissectorRegistry(shared, options.dissectors);
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, internalErrors);
     const assembler = this.#assembler;
     const undissected = stats.undissected;
@@ -107,20 +108,21 @@ export class CapturePipeline implements CaptureSink {
         try {
           if (d.sniff(first.payload, 'to-server') !== 'match') continue;
           const flow = { index, a: { ip: first.srcIp, port: first.srcPort }, b: { ip: first.dstIp, port: first.dstPort }, firstSeenUs: first.tsUs };
-          const handler = d.open(flow, ctx);
+          // Its own context: what it reports as violations is counted under its protocol.
+          const handler = d.open(flow, dissectContextFor(shared, d.protocol));
           flowHandlers.add(handler);
-          return { guess: d.id, handler, dissected: true, tally: tallyOf(stats.protocols, d.protocol) };
+          return { guess: d.id, protocol: d.protocol, handler, dissected: true };
         } catch (err) {
           // sniff and open never throw (contract): one that does is a bug; the next one is asked.
           internalErrors.record(err, `${d.id} datagram sniff`);
         }
       }
       try {
-        return { guess: guessDatagram(first.payload, 'to-server', ports, options.datagramSniffers), handler: null, dissected: false, tally: null };
+        return { guess: guessDatagram(first.payload, 'to-server', ports, options.datagramSniffers), protocol: null, handler: null, dissected: false };
       } catch (err) {
         // A sniffer that throws is a bug, not bad input: counted apart, the flow stays "unknown".
         internalErrors.record(err, 'udp datagram guess');
-        return { guess: UNKNOWN_PROTOCOL, handler: null, dissected: false, tally: null };
+        return { guess: UNKNOWN_PROTOCOL, protocol: null, handler: null, dissected: false };
       }
     };
     const closeHandler = (state: FlowState, reason: FlowCloseReason, tsUs: number): void => {
@@ -128,13 +130,16 @@ export class CapturePipeline implements CaptureSink {
       if (handler === null) return;
       state.handler = null;
       flowHandlers.delete(handler);
-      const before = stats.dissectionErrors;
       try {
         handler.close(reason, tsUs);
       } catch (err) {
-        countThrown(err, stats, internalErrors, `${state.guess} flow close`);
+        thrown(state, err, 'flow close');
       }
-      if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
+    };
+    // Bad input (a ProtocolViolation, also counted under the protocol) or a bug: counted apart.
+    const thrown = (state: FlowState, err: unknown, where: string): void => {
+      if (err instanceof ProtocolViolation && state.protocol !== null) countViolation(stats, state.protocol);
+      countThrown(err, stats, internalErrors, `${state.guess} ${where}`);
     };
     const flows = new UdpFlowTable<FlowState>(openFlow, options.udp, closeHandler);
     this.#flows = flows;
@@ -153,18 +158,13 @@ export class CapturePipeline implements CaptureSink {
           }
           const handler = state.handler;
           if (handler === null) return; // given up after it threw: the rest of the flow is ignored
-          // What the dissector counts as malformed, or throws as a violation, is also its protocol's.
-          const before = stats.dissectionErrors;
           try {
             handler.datagram(seen.fromOpener ? 0 : 1, datagram.payload, datagram.tsUs);
           } catch (err) {
-            // Bad input (ProtocolViolation) or a bug: counted apart; the flow is given up.
-            countThrown(err, stats, internalErrors, `${state.guess} datagram`);
-            if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
+            // The flow is given up: its further datagrams are ignored.
+            thrown(state, err, 'datagram');
             closeHandler(state, 'dropped', datagram.tsUs);
-            return;
           }
-          if (state.tally !== null) state.tally.violations += stats.dissectionErrors - before;
         },
       },
       stats,

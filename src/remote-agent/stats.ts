@@ -53,7 +53,7 @@ export interface CaptureStats {
   readonly undissected: UndissectedCounts;
   /**
    * By `protocol.name`: entries emitted (counted at emit, countEntry) and violations of dissectors
-   * of that protocol (ProtocolViolation thrown or malformed messages reported; protocol-counting.ts).
+   * of that protocol (ProtocolViolation thrown or malformed messages reported; DissectContext.violation and the registry).
    */
   readonly protocols: ProtocolTallies;
 }

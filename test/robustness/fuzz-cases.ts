@@ -369,12 +369,15 @@ function checkStats(stats: CaptureStats, where: string, out: string[]): void {
     if (k === 'undissected' || k === 'protocols') continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`${where}: stats.${k} = ${String(v)}`);
   }
-  // Per-protocol tallies (entries, violations): whole counts under descriptor names.
-  for (const [name, tally] of Object.entries(stats.protocols)) {
-    for (const [k, n] of Object.entries(tally)) {
-      if (!Number.isSafeInteger(n) || n < 0) out.push(`${where}: stats.protocols.${name}.${k} = ${JSON.stringify(n)}`);
+  // Violations per protocol: whole counts under dissectors' names, together every dissection error.
+  let violations = 0;
+  for (const [name, t] of Object.entries(stats.protocols)) {
+    for (const [field, n] of Object.entries(t)) {
+      if (!/^[a-z][a-z0-9]*$/.test(name) || !Number.isSafeInteger(n) || n < 0) out.push(`${where}: stats.protocols.${name}.${field} = ${String(n)}`);
     }
+    violations += t.violations;
   }
+  if (violations !== stats.dissectionErrors) out.push(`${where}: ${violations} violations by protocol, ${stats.dissectionErrors} dissection errors`);
   // Traffic not dissected: whole counts under known ids, each connection and datagram counted once.
   const sums: Record<string, number> = {};
   for (const [part, counts] of Object.entries(stats.undissected)) {

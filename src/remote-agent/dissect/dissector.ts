@@ -4,6 +4,7 @@
  * one UDP flow (udp/flow-table.ts) into entries.
  */
 import type { Entry } from '../../model/entry.ts';
+import { countViolation } from '../protocol-counters.ts';
 import type { CaptureStats } from '../stats.ts';
 import type { ConnectionInfo, Direction, SocketAddress, StreamHandler } from '../tcp/stream.ts';
 import type { SniffDirection } from './guess/sniffer.ts';
@@ -33,10 +34,34 @@ export interface EntryMeta {
   readonly requestSeq?: number;
 }
 
-export interface DissectContext {
+/** What every dissector of a capture shares: given to the registry. */
+export interface SharedDissectContext {
   readonly options: DissectOptions;
   readonly stats: CaptureStats;
   emit(entry: Entry, meta: EntryMeta): void;
+}
+
+/** What one dissector is given: the shared context, and counters kept under its protocol. */
+export interface DissectContext extends SharedDissectContext {
+  /**
+   * A message broke the protocol's grammar and the parser resynchronised after it (bad input, not
+   * a bug): counted in `stats.dissectionErrors` and under this dissector's protocol.
+   */
+  violation(): void;
+}
+
+/** The context of the dissectors of one protocol (the registry makes one per dissector). */
+export function dissectContextFor(shared: SharedDissectContext, protocol: string): DissectContext {
+  const stats = shared.stats;
+  return {
+    options: shared.options,
+    stats,
+    emit: (entry, meta) => shared.emit(entry, meta),
+    violation: () => {
+      stats.dissectionErrors++;
+      countViolation(stats, protocol);
+    },
+  };
 }
 
 /** A StreamHandler that also tells the orderer how far back its unfinished entries start. */
@@ -59,6 +84,15 @@ export interface Dissector {
    * for the client (known when the SYN was captured, else the assembler's best guess).
    */
   sniff(prefix: Uint8Array, direction: SniffDirection): SniffResult;
+  /**
+   * For protocols whose opening alone is ambiguous (RESP, PostgreSQL, ...; Zeek's
+   * requires-reverse-signature): after `sniff` matched one direction, the first bytes of the other
+   * direction (`direction` is theirs) must confirm before the connection is pinned. Until then it
+   * stays undecided (buffered, bounded); 'no', or 'more' past SNIFF_PREFIX_BYTES, refuses the
+   * dissector for this connection and the registry moves on to the next one or to the guess.
+   * Same rules as `sniff`: pure, never throws, bounded prefix.
+   */
+  confirmReply?(prefix: Uint8Array, direction: SniffDirection): SniffResult;
   open(conn: ConnectionInfo, ctx: DissectContext): DissectorStream;
 }
 

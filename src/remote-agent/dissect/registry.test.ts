@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dissector, DissectorStream } from './dissector.ts';
-import { DissectorRegistry, MAX_UNDECIDED_BYTES, SNIFF_GIVE_UP_BYTES } from './registry.ts';
+import { redisSniffer } from './guess/redis.ts';
+import { http1Dissector } from './http1/index.ts';
+import { DissectorRegistry, MAX_UNDECIDED_BYTES, SNIFF_GIVE_UP_BYTES, SNIFF_PREFIX_BYTES } from './registry.ts';
 import { T0, fakeConn, play, recorder, c, s } from './http1/testing.ts';
 
 const EXCHANGE = [c('GET /r HTTP/1.1\r\nHost: h\r\n\r\n', 0), s('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 10)];
@@ -203,4 +205,135 @@ test('joined midway, a guess does not take the connection from HTTP/1: body byte
   tls.data(1, Buffer.from('1703030045aabbccdd', 'hex'), T0 + 4);
   tls.close('idle', T0 + 5);
   assert.deepEqual({ ...rec.stats.undissected.connections }, { tls: 1 });
+});
+
+/** A dissector that records what its stream receives; `confirmReply` optional. */
+function recordingDissector(id: string, sniff: Dissector['sniff'], confirmReply?: Dissector['confirmReply']) {
+  const events: string[] = [];
+  const dissector: Dissector = {
+    id,
+    protocol: id,
+    ports: [],
+    sniff,
+    ...(confirmReply === undefined ? {} : { confirmReply }),
+    open: (): DissectorStream => {
+      events.push('open');
+      return {
+        data: (dir, bytes) => void events.push(`${dir}:${Buffer.from(bytes).toString('latin1')}`),
+        gap: (dir, lost) => void events.push(`${dir}:gap ${lost}`),
+        end: (dir) => void events.push(`${dir}:end`),
+        close: () => void events.push('close'),
+        oldestPendingUs: () => Infinity,
+      };
+    },
+  };
+  return { dissector, events };
+}
+
+/**
+ * RESP-like: a command opens with '*', a reply with '+' ('.' keeps a reply undecided); either one
+ * matches its own direction and confirms the other, as the real RESP sniffer does.
+ */
+const respGrammar: Dissector['sniff'] = (p, dir) => {
+  if (p.length === 0 || (dir === 'to-client' && p[0] === 0x2e)) return 'more';
+  return p[0] === (dir === 'to-server' ? 0x2a : 0x2b) ? 'match' : 'no';
+};
+const respLike = () => recordingDissector('resp', respGrammar, respGrammar);
+const takesAnything = () => recordingDissector('any', () => 'match');
+
+test('a dissector that wants its reply to confirm it is pinned only once the reply does; everything is replayed in order', () => {
+  const rec = recorder();
+  const resp = respLike();
+  const any = takesAnything();
+  const reg = new DissectorRegistry(rec.ctx, [resp.dissector, any.dissector]);
+  const h = reg.open(fakeConn());
+  h.data(0, Buffer.from('*1 PING'), T0);
+  h.data(0, Buffer.from(' more'), T0 + 1);
+  assert.equal(reg.liveStreams, 0, 'undecided until the reply');
+  assert.deepEqual([resp.events, any.events], [[], []], 'the next dissector is not asked while one waits');
+  assert.equal(reg.oldestPendingUs(), T0, 'the waiting bytes still hold the orderer');
+  h.data(1, Buffer.from('+PONG'), T0 + 2);
+  assert.equal(reg.liveStreams, 1);
+  assert.deepEqual(resp.events, ['open', '0:*1 PING', '0: more', '1:+PONG']);
+  h.data(0, Buffer.from('*after'), T0 + 3);
+  assert.deepEqual(resp.events.slice(4), ['0:*after']);
+  assert.deepEqual(any.events, []);
+  // The reply came first (server speaks first, or an earlier request was lost): confirmed at once.
+  const early = respLike();
+  const reg2 = new DissectorRegistry(rec.ctx, [early.dissector]);
+  const h2 = reg2.open(fakeConn({ aIsClientKnown: false }));
+  h2.data(1, Buffer.from('+OK'), T0);
+  h2.data(0, Buffer.from('*1 GET'), T0 + 1);
+  assert.deepEqual(early.events, ['open', '1:+OK', '0:*1 GET']);
+});
+
+test('a reply that refuses the waiting dissector moves on to the next one, with the bytes of both directions', () => {
+  const rec = recorder();
+  const resp = respLike();
+  const any = takesAnything();
+  const reg = new DissectorRegistry(rec.ctx, [resp.dissector, any.dissector]);
+  const h = reg.open(fakeConn());
+  h.data(0, Buffer.from('*1 PING'), T0);
+  h.data(1, Buffer.from('220 smtp ready'), T0 + 1);
+  assert.deepEqual(resp.events, [], 'refused: never opened');
+  assert.deepEqual(any.events, ['open', '0:*1 PING', '1:220 smtp ready']);
+  // A refusal with no dissector left leaves the connection to the guess: nothing kept, nothing emitted.
+  const alone = respLike();
+  const reg2 = new DissectorRegistry(rec.ctx, [alone.dissector]);
+  const h2 = reg2.open(fakeConn({ index: 2 }));
+  h2.data(0, Buffer.from('*1 PING'), T0);
+  h2.data(1, Buffer.from('nope'), T0 + 1);
+  h2.close('fin', T0 + 2);
+  assert.deepEqual(alone.events, []);
+  assert.equal(reg2.undecidedBytes, 0);
+  assert.equal(rec.stats.undissected.connections.unknown, 1);
+});
+
+test('a reply that stays undecided is waited for within the sniff prefix, then refuses', () => {
+  const rec = recorder();
+  const resp = respLike();
+  const any = takesAnything();
+  const reg = new DissectorRegistry(rec.ctx, [resp.dissector, any.dissector]);
+  const h = reg.open(fakeConn());
+  h.data(0, Buffer.from('*1 PING'), T0);
+  // '.' keeps the fake's confirmReply at 'more' however long the reply runs.
+  h.data(1, Buffer.alloc(SNIFF_PREFIX_BYTES - 1, 0x2e), T0 + 1);
+  assert.equal(reg.liveStreams, 0);
+  h.data(1, Buffer.from('.'), T0 + 2);
+  assert.equal(any.events[0], 'open', 'past the prefix the reply counts as a refusal');
+  assert.deepEqual(resp.events, []);
+  // Requests without any reply are not buffered past the mid-connection sniff window either.
+  const lone = respLike();
+  const other = takesAnything();
+  const reg2 = new DissectorRegistry(rec.ctx, [lone.dissector, other.dissector]);
+  const h2 = reg2.open(fakeConn({ index: 2 }));
+  h2.data(0, Buffer.from('*'), T0);
+  for (let sent = 1; sent <= SNIFF_GIVE_UP_BYTES; sent += 1000) h2.data(0, Buffer.alloc(1000, 0x41), T0 + sent);
+  assert.equal(other.events[0], 'open');
+});
+
+test('with the real RESP sniffer: a Redis-looking request answered by non-RESP bytes is not Redis; a RESP answer is', () => {
+  const rec = recorder();
+  const redisLike = () => recordingDissector('redis', redisSniffer.sniff, redisSniffer.sniff);
+  const command = Buffer.from('*1\r\n$4\r\nPING\r\n');
+  // A POP3 server's greeting starts with "+OK" too, but not the RESP "+OK\r\n".
+  const pop3 = redisLike();
+  const reg = new DissectorRegistry(rec.ctx, [pop3.dissector, http1Dissector]);
+  const h = reg.open(fakeConn({ b: { ip: '10.0.0.2', port: 6379 } }));
+  h.data(0, command, T0);
+  h.data(1, Buffer.from('+OK POP3 server ready\r\n'), T0 + 1);
+  h.close('fin', T0 + 2);
+  assert.deepEqual(pop3.events, [], 'not pinned to the RESP dissector');
+  assert.equal(rec.entries.length, 0);
+  // The RESP guess, which reads only the request, is overruled by the refusing reply.
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 });
+  const redis = redisLike();
+  const reg2 = new DissectorRegistry(rec.ctx, [redis.dissector, http1Dissector]);
+  const h2 = reg2.open(fakeConn({ index: 2, b: { ip: '10.0.0.2', port: 6379 } }));
+  h2.data(0, command, T0);
+  h2.data(1, Buffer.from('+PO'), T0 + 1);
+  assert.deepEqual(redis.events, [], 'a reply cut short is waited for');
+  h2.data(1, Buffer.from('NG\r\n'), T0 + 2);
+  assert.deepEqual(redis.events, ['open', `0:${command.toString('latin1')}`, '1:+PO', '1:NG\r\n']);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 }, 'a dissected connection is not counted');
 });

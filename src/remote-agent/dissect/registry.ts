@@ -2,6 +2,9 @@
  * Chooses a dissector per connection by content (ports are only hints for the order of tries),
  * then pins it: the undecided prefix is buffered (bounded) and replayed into the chosen stream.
  * Design after Wireshark heuristic dissectors and Zeek's PIA buffer (/work/shared/STYLE.md §4).
+ * A dissector whose opening alone is ambiguous declares `confirmReply` (Zeek's
+ * requires-reverse-signature): its match waits, still undecided and bounded, for the other
+ * direction's first bytes; a refusal moves on to the next dissector, then to the guess.
  *
  * A connection no dissector takes is named by a guess of its protocol (guess/: TLS, HTTP/2, ...)
  * and counted once in `stats.undissected`, so traffic we cannot show is not mistaken for silence.
@@ -11,12 +14,13 @@
  * first bytes may be the middle of an HTTP body, so there the guess only names what HTTP/1 gives up.
  */
 import { countProtocol } from '../../model/undissected.ts';
-import type { DissectContext, Dissector, DissectorStream } from './dissector.ts';
+import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type SharedDissectContext, type SniffResult } from './dissector.ts';
+import { countViolation } from '../protocol-counters.ts';
+import { ProtocolViolation } from '../thrown-errors.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { dnsStreamDissector } from './dns/index.ts';
 import { http1Dissector } from './http1/index.ts';
-import { ProtocolCountingStream } from './protocol-counting.ts';
 
 /** Every dissector, tried in this order after the port hints. */
 export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, dnsStreamDissector]);
@@ -37,14 +41,25 @@ const WINDOW_TAIL_BYTES = 1024;
  */
 export const MAX_UNDECIDED_BYTES = 64 * 1024 * 1024;
 
+/** Where a connection's sniffing stands after new bytes. */
+type SniffOutcome = 'pinned' | 'waiting' | 'more' | 'no';
+
+interface Waiting {
+  readonly dissector: Dissector;
+  /** The direction its `sniff` matched; the other one must confirm. */
+  readonly dir: Direction;
+}
+
 type Buffered =
   | { readonly kind: 'data'; readonly dir: Direction; readonly bytes: Uint8Array; readonly tsUs: number }
   | { readonly kind: 'gap'; readonly dir: Direction; readonly lost: number; readonly tsUs: number }
   | { readonly kind: 'end'; readonly dir: Direction; readonly tsUs: number };
 
 export class DissectorRegistry implements StreamFactory {
-  readonly #ctx: DissectContext;
+  readonly #ctx: SharedDissectContext;
   readonly #dissectors: readonly Dissector[];
+  /** Each dissector's context: its violations are counted under its protocol. */
+  readonly #contexts: Map<Dissector, DissectContext>;
   readonly #live = new Set<DissectorStream>();
   readonly #undecided = new Set<UndecidedConnection>();
   /** Latest capture time seen by any connection. */
@@ -52,9 +67,10 @@ export class DissectorRegistry implements StreamFactory {
   /** Bytes buffered by all undecided connections. */
   #undecidedBytes = 0;
 
-  constructor(ctx: DissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
+  constructor(ctx: SharedDissectContext, dissectors: readonly Dissector[] = DEFAULT_DISSECTORS) {
     this.#ctx = ctx;
     this.#dissectors = dissectors;
+    this.#contexts = new Map(dissectors.map((d) => [d, dissectContextFor(ctx, d.protocol)]));
   }
 
   open(conn: ConnectionInfo): StreamHandler {
@@ -116,11 +132,19 @@ export class DissectorRegistry implements StreamFactory {
     if (tsUs > this.#nowUs) this.#nowUs = tsUs;
   }
 
+  /**
+   * @internal `err` came out of a stream pinned to `d`: a ProtocolViolation is counted under its
+   * protocol (reassembly, which catches it, counts it in dissectionErrors and drops the connection).
+   */
+  thrownBy(d: Dissector, err: unknown): unknown {
+    if (err instanceof ProtocolViolation) countViolation(this.#ctx.stats, d.protocol);
+    return err;
+  }
+
   /** @internal */
   pin(u: UndecidedConnection, d: Dissector, conn: ConnectionInfo): DissectorStream {
     this.#undecided.delete(u);
-    // Wrapped so the dissector's violations are also counted under its protocol.
-    const stream = new ProtocolCountingStream(d.open(conn, this.#ctx), this.#ctx.stats, d.protocol);
+    const stream = d.open(conn, this.#contexts.get(d)!);
     this.#live.add(stream);
     return stream;
   }
@@ -145,6 +169,8 @@ class UndecidedConnection implements StreamHandler {
   /** Bytes held in #events (what the registry's budget counts for this connection). */
   #held = 0;
   #target: DissectorStream | null = null;
+  /** The dissector of #target: what its violations are counted under. */
+  #pinned: Dissector | null = null;
   #abandoned = false;
   /**
    * What the connection looks like, until it is pinned to a dissector or counted as undissected;
@@ -152,6 +178,10 @@ class UndecidedConnection implements StreamHandler {
    */
   #guess: StreamGuess | null | undefined;
   #sawBytes = false;
+  /** A dissector that matched one direction and waits for the other to confirm it (confirmReply). */
+  #waiting: Waiting | null = null;
+  /** Dissectors whose reply refused them on this connection (made on the first refusal). */
+  #refused: Set<Dissector> | null = null;
 
   constructor(conn: ConnectionInfo, order: readonly Dissector[], registry: DissectorRegistry) {
     this.#conn = conn;
@@ -172,7 +202,13 @@ class UndecidedConnection implements StreamHandler {
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.data(dir, bytes, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.data(dir, bytes, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (bytes.length === 0) return;
     this.#sawBytes = true;
     if (this.#abandoned) {
@@ -195,7 +231,13 @@ class UndecidedConnection implements StreamHandler {
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.gap(dir, lostBytes, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.gap(dir, lostBytes, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (this.#guess) this.#guess.gap(sniffDirection(dir));
     if (this.#abandoned) return;
     this.#events.push({ kind: 'gap', dir, lost: lostBytes, tsUs });
@@ -206,7 +248,13 @@ class UndecidedConnection implements StreamHandler {
 
   end(dir: Direction, tsUs: number): void {
     this.#registry.saw(tsUs);
-    if (this.#target !== null) return this.#target.end(dir, tsUs);
+    if (this.#target !== null) {
+      try {
+        return this.#target.end(dir, tsUs);
+      } catch (err) {
+        throw this.#registry.thrownBy(this.#pinned!, err);
+      }
+    }
     if (!this.#abandoned) this.#events.push({ kind: 'end', dir, tsUs });
   }
 
@@ -218,35 +266,105 @@ class UndecidedConnection implements StreamHandler {
     // Undecided at close: nothing is emitted, this is not an error (not every connection is HTTP),
     // but it is counted by what it looked like, if it carried anything.
     if (target === null && this.#sawBytes) this.#countGuess();
-    if (target !== null) target.close(reason, tsUs);
+    if (target === null) return;
+    try {
+      target.close(reason, tsUs);
+    } catch (err) {
+      throw this.#registry.thrownBy(this.#pinned!, err);
+    }
   }
 
   /** `added`: the bytes this call brought (the guess keeps its own short prefix). */
   #decide(dir: Direction, added: Uint8Array, tsUs: number): void {
-    const parts = this.#prefix[dir];
-    const prefix = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#prefixLen[dir]);
-    if (parts.length > 1) this.#prefix[dir] = [prefix];
-    let allNo = true;
-    for (const d of this.#order) {
-      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
-      const r = d.sniff(prefix, sniffDirection(dir));
-      if (r === 'match') return this.#choose(d);
-      if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
-    }
+    const outcome = this.#waiting === null ? this.#sniff(dir) : this.#awaitReply(this.#waiting, dir);
+    if (outcome === 'pinned') return;
     // No dissector yet: does it look like a protocol we only count? From its start, stop looking.
     const guessed = this.#guessing()?.push(sniffDirection(dir), added);
+    // A dissector waits for the reply to confirm it: the guess only watches meanwhile.
+    if (outcome === 'waiting') return;
     if (guessed != null && guessed !== UNKNOWN_PROTOCOL && this.#conn.aIsClientKnown) {
       this.#abandon(false);
       return this.#countGuess();
     }
-    if (!allNo) return;
+    if (outcome === 'more') return;
     // With the SYN seen the stream starts at a message boundary: a 'no' is final.
     if (this.#conn.aIsClientKnown || this.#seen[dir] >= SNIFF_GIVE_UP_BYTES) {
       this.#abandon(false);
       if (this.#guess?.result != null) this.#countGuess();
       return;
     }
-    this.#slide(dir, prefix, tsUs);
+    this.#slide(dir, this.#prefixOf(dir), tsUs);
+  }
+
+  /** The prefix of one direction as one buffer (joined once, kept joined). */
+  #prefixOf(dir: Direction): Uint8Array {
+    const parts = this.#prefix[dir];
+    if (parts.length === 1) return parts[0]!;
+    const prefix = Buffer.concat(parts, this.#prefixLen[dir]);
+    this.#prefix[dir] = [prefix];
+    return prefix;
+  }
+
+  /**
+   * Asks the dissectors, in order, about this direction's prefix. A match pins the connection, or,
+   * for a dissector that wants the reply to confirm it, makes it the one waiting (if the reply is
+   * already here and refuses, the next dissector is asked).
+   */
+  #sniff(dir: Direction): SniffOutcome {
+    const prefix = this.#prefixOf(dir);
+    let allNo = true;
+    for (const d of this.#order) {
+      if (this.#refused?.has(d) === true) continue;
+      // sniff never throws (contract): if it does, that is a bug, and the connection is dropped.
+      const r = d.sniff(prefix, sniffDirection(dir));
+      if (r === 'match') {
+        const verdict = d.confirmReply === undefined ? 'match' : this.#confirm(d, dir === 0 ? 1 : 0);
+        if (verdict === 'match') {
+          this.#choose(d);
+          return 'pinned';
+        }
+        if (verdict === 'more') {
+          this.#waiting = { dissector: d, dir };
+          return 'waiting';
+        }
+        this.#refuse(d);
+        continue;
+      }
+      if (r === 'more' && prefix.length < SNIFF_PREFIX_BYTES) allNo = false;
+    }
+    return allNo ? 'no' : 'more';
+  }
+
+  /** Bytes came while `w` waits for its confirmation; on a refusal both directions are asked again. */
+  #awaitReply(w: Waiting, dir: Direction): SniffOutcome {
+    let verdict: SniffResult;
+    if (dir !== w.dir) verdict = this.#confirm(w.dissector, dir);
+    // More of what it matched: wait on, but not past the bytes a mid-connection sniff may read.
+    else verdict = this.#prefixLen[dir] <= SNIFF_GIVE_UP_BYTES ? 'more' : 'no';
+    if (verdict === 'match') {
+      this.#choose(w.dissector);
+      return 'pinned';
+    }
+    if (verdict === 'more') return 'waiting';
+    this.#refuse(w.dissector);
+    const other = dir === w.dir ? null : this.#sniff(w.dir);
+    if (other === 'pinned' || other === 'waiting') return other;
+    const here = this.#sniff(dir);
+    return here === 'more' && other === 'no' ? 'no' : here;
+  }
+
+  /** What `d.confirmReply` says of the bytes seen so far in `replyDir`; 'no' once past the sniff prefix. */
+  #confirm(d: Dissector, replyDir: Direction): SniffResult {
+    if (this.#prefixLen[replyDir] === 0) return 'more';
+    const reply = this.#prefixOf(replyDir);
+    const r = d.confirmReply!(reply, sniffDirection(replyDir));
+    return r === 'more' && reply.length >= SNIFF_PREFIX_BYTES ? 'no' : r;
+  }
+
+  /** `d` is not this connection's dissector (its reply did not confirm it): never asked again here. */
+  #refuse(d: Dissector): void {
+    if (this.#waiting?.dissector === d) this.#waiting = null;
+    (this.#refused ??= new Set()).add(d);
   }
 
   /** No dissector will take this connection: drop what is buffered and ignore the rest. */
@@ -303,7 +421,11 @@ class UndecidedConnection implements StreamHandler {
     const guess = this.#guessing();
     if (guess === null) return;
     this.#guess = null;
-    this.#registry.countUndissected(guess.final());
+    const id = guess.final();
+    // The guess reads one direction's opening; a dissector of that protocol was refused by the reply.
+    let refuted = false;
+    if (this.#refused !== null) for (const d of this.#refused) if (d.protocol === id) refuted = true;
+    this.#registry.countUndissected(refuted ? UNKNOWN_PROTOCOL : id);
   }
 
   #choose(d: Dissector): void {
@@ -311,15 +433,20 @@ class UndecidedConnection implements StreamHandler {
     const stream = this.#registry.pin(this, d, this.#conn);
     this.#releaseHeld(false);
     this.#target = stream;
+    this.#pinned = d;
     const events = this.#events;
     this.#events = [];
     this.#prefix[0] = [];
     this.#prefix[1] = [];
     // Replay in arrival order, gaps and FINs included.
-    for (const e of events) {
-      if (e.kind === 'data') stream.data(e.dir, e.bytes, e.tsUs);
-      else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
-      else stream.end(e.dir, e.tsUs);
+    try {
+      for (const e of events) {
+        if (e.kind === 'data') stream.data(e.dir, e.bytes, e.tsUs);
+        else if (e.kind === 'gap') stream.gap(e.dir, e.lost, e.tsUs);
+        else stream.end(e.dir, e.tsUs);
+      }
+    } catch (err) {
+      throw this.#registry.thrownBy(d, err);
     }
   }
 }

@@ -106,10 +106,10 @@ export class DnsExchanges {
   message(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     const message = parseDnsMessage(bytes);
     if (message === null) {
-      this.#ctx.stats.dissectionErrors++;
+      this.#ctx.violation();
       return;
     }
-    if (message.problem !== undefined) this.#ctx.stats.dissectionErrors++;
+    if (message.problem !== undefined) this.#ctx.violation();
     if (message.isResponse) this.#response(dir, message, tsUs);
     else this.#query(dir, message, tsUs);
   }

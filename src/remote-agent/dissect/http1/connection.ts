@@ -1,11 +1,13 @@
 /**
- * One HTTP/1.x connection: two direction parsers, the FIFO that pairs the nth response with the
- * nth request (RFC 9112 §9.3.2 pipelining), timeouts in capture time, and entry emission.
+ * One HTTP/1.x connection: two direction parsers, the shared FIFO pairing (pairing/fifo.ts: the nth
+ * response answers the nth request, RFC 9112 §9.3.2 pipelining; timeouts in capture time), and
+ * entry emission.
  */
 import type { EntryError } from '../../../model/entry.ts';
 import type { DissectContext, DissectorStream } from '../dissector.ts';
 import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
+import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
 import { buildEntry } from './entry-builder.ts';
 import { bodyPlan, isInterim, switchesProtocol, type BodyPlan } from './framing.ts';
 import { MessageParser, type ParsedMessage, type ParserHooks, type ParserLimits } from './message-parser.ts';
@@ -19,28 +21,16 @@ export interface Http1Limits {
 
 export const DEFAULT_HTTP1_LIMITS: Http1Limits = Object.freeze({ maxHeadBytes: 64 * 1024, maxPendingRequests: 1000 });
 
-/** A request on its way to becoming an entry. */
-interface Pending {
-  readonly ordinal: number;
-  readonly request: ParsedMessage;
-  requestDone: boolean;
-  /** The final response (interim 1xx are skipped), once complete. */
-  response: ParsedMessage | null;
-  /** A response head has been linked to this request (its body may still be in flight). */
-  answered: boolean;
-  /** Capture time the request completed: timeouts count from here. */
-  doneUs: number;
-}
+/** A request waiting for its response, and the response once complete. */
+type Pending = FifoSlot<ParsedMessage, ParsedMessage>;
 
 export class Http1Connection implements DissectorStream {
   readonly #conn: ConnectionInfo;
   readonly #ctx: DissectContext;
-  readonly #limits: Http1Limits;
   readonly #parsers: readonly [MessageParser, MessageParser];
   /** The direction that carries requests; -1 until the first message says. */
   #clientDir: Direction | -1 = -1;
-  readonly #pending: Pending[] = [];
-  #nextOrdinal = 0;
+  readonly #pairs: FifoPairing<ParsedMessage, ParsedMessage>;
   #closed = false;
   /** Capture time of the current call, for completion times. */
   #nowUs = 0;
@@ -48,7 +38,7 @@ export class Http1Connection implements DissectorStream {
   constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
     this.#conn = conn;
     this.#ctx = ctx;
-    this.#limits = limits;
+    this.#pairs = new FifoPairing({ maxPending: limits.maxPendingRequests, timeoutUs: ctx.options.responseTimeoutUs }, ctx.stats, (p, missing) => this.#emit(p, missing));
     const parserLimits: ParserLimits = { maxHeadBytes: limits.maxHeadBytes, body: bodyLimits(ctx.options.maxBodyBytes) };
     const atBoundary = conn.aIsClientKnown;
     this.#parsers = [
@@ -60,21 +50,21 @@ export class Http1Connection implements DissectorStream {
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     if (this.#closed) return;
     this.#nowUs = tsUs;
-    this.#expire(tsUs);
+    this.#pairs.expire(tsUs);
     this.#parsers[dir].push(bytes, tsUs);
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
     if (this.#closed) return;
     this.#nowUs = tsUs;
-    this.#expire(tsUs);
+    this.#pairs.expire(tsUs);
     this.#parsers[dir].gap(lostBytes);
   }
 
   end(dir: Direction, tsUs: number): void {
     if (this.#closed) return;
     this.#nowUs = tsUs;
-    this.#expire(tsUs);
+    this.#pairs.expire(tsUs);
     this.#parsers[dir].end();
   }
 
@@ -85,16 +75,11 @@ export class Http1Connection implements DissectorStream {
     const order: Direction[] = this.#clientDir === 1 ? [1, 0] : [0, 1];
     for (const d of order) this.#parsers[d].end();
     this.#closed = true;
-    const why = reason === 'end-of-capture' ? 'capture ended before the response' : `connection closed (${reason}) before the response`;
-    while (this.#pending.length > 0) {
-      const p = this.#pending.shift()!;
-      if (p.response !== null) this.#emit(p, null);
-      else this.#emit(p, { type: 'connection', msg: why });
-    }
+    this.#pairs.close(reason);
   }
 
   oldestPendingUs(): number {
-    let oldest = this.#pending.length > 0 ? this.#pending[0].request.startUs : Infinity;
+    let oldest = this.#pairs.oldestPendingUs();
     // A request still in its header block is not in the FIFO yet but will become an entry.
     if (this.#clientDir !== 1) oldest = Math.min(oldest, this.#parsers[0].messageStartUs());
     if (this.#clientDir !== 0) oldest = Math.min(oldest, this.#parsers[1].messageStartUs());
@@ -105,9 +90,7 @@ export class Http1Connection implements DissectorStream {
     return {
       head: (msg) => this.#onHead(dir, msg),
       message: (msg) => this.#onMessage(dir, msg),
-      dissectionError: () => {
-        this.#ctx.stats.dissectionErrors++;
-      },
+      dissectionError: () => this.#ctx.violation(),
     };
   }
 
@@ -122,28 +105,20 @@ export class Http1Connection implements DissectorStream {
 
   #onHead(dir: Direction, msg: ParsedMessage): BodyPlan {
     const head = msg.head;
-    if (head.badLines > 0) this.#ctx.stats.dissectionErrors++;
+    if (head.badLines > 0) this.#ctx.violation();
     if (head.kind === 'request') {
       const plan = bodyPlan(head, undefined);
       if (plan.kind === 'invalid') return plan;
       this.#learnRoles(dir, true);
-      if (this.#pending.length >= this.#limits.maxPendingRequests) {
-        // Bound memory: the oldest unanswered request gives up its place, counted and emitted.
-        const idx = this.#pending.findIndex((p) => !p.answered);
-        const victim = this.#pending.splice(idx < 0 ? 0 : idx, 1)[0];
-        this.#emit(victim, { type: 'pair-not-found', msg: `more than ${this.#limits.maxPendingRequests} requests waiting for a response` });
-      }
-      const p: Pending = { ordinal: this.#nextOrdinal++, request: msg, requestDone: false, response: null, answered: false, doneUs: Infinity };
-      msg.link = p;
-      this.#pending.push(p);
+      msg.link = this.#pairs.request(msg, msg.startUs);
       return plan;
     }
-    const p = this.#pending.find((x) => !x.answered);
+    const p = this.#pairs.nextUnanswered();
     const plan = bodyPlan(head, p?.request.head.method);
     if (plan.kind === 'invalid') return plan;
     this.#learnRoles(dir, false);
     if (p !== undefined && !isInterim(head.status)) {
-      p.answered = true;
+      this.#pairs.answer(p);
       msg.link = p;
     }
     return plan;
@@ -153,49 +128,21 @@ export class Http1Connection implements DissectorStream {
     const p = msg.link as Pending | null;
     if (msg.head.kind === 'request') {
       if (p === null) return;
-      p.requestDone = true;
-      p.doneUs = this.#nowUs;
-      this.#flush();
+      this.#pairs.requestDone(p, this.#nowUs);
       return;
     }
     if (isInterim(msg.head.status)) return; // e.g. 100 Continue: the final response follows
-    if (p === null) {
-      this.#ctx.stats.orphanResponses++;
-      return;
-    }
-    p.response = msg;
+    if (p === null) return this.#pairs.orphan();
     if (switchesProtocol(msg.head.status, p.request.head.method)) {
       // Upgrade / CONNECT tunnel: what follows is not HTTP/1 in either direction.
       this.#parsers[0].kill();
       this.#parsers[1].kill();
     }
-    this.#flush();
-  }
-
-  /** Emits finished pairs from the front, keeping request order. */
-  #flush(): void {
-    while (this.#pending.length > 0) {
-      const p = this.#pending[0];
-      if (!p.requestDone || p.response === null) return;
-      this.#pending.shift();
-      this.#emit(p, null);
-    }
-  }
-
-  /** Requests unanswered for longer than responseTimeoutUs (capture time) are emitted without a response. */
-  #expire(nowUs: number): void {
-    const timeout = this.#ctx.options.responseTimeoutUs;
-    while (this.#pending.length > 0) {
-      const p = this.#pending[0];
-      if (p.answered || !(nowUs - p.doneUs > timeout)) return;
-      this.#pending.shift();
-      this.#emit(p, { type: 'timeout', msg: `no response within ${timeout / 1e6} s` });
-    }
+    this.#pairs.respond(p, msg);
   }
 
   #emit(p: Pending, missing: EntryError | null): void {
     const res = p.response;
-    if (res === null) this.#ctx.stats.unpairedRequests++;
     const error = missing ?? res?.problem ?? p.request.problem ?? null;
     const a = this.#conn.a;
     const b = this.#conn.b;

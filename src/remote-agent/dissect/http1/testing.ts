@@ -6,7 +6,8 @@ import type { Entry } from '../../../model/entry.ts';
 import type { HttpEntry } from './entry.ts';
 import { newCaptureStats, type CaptureStats } from '../../stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamHandler } from '../../tcp/stream.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectContext, type DissectOptions, type EntryMeta } from '../dissector.ts';
+import { DEFAULT_DISSECT_OPTIONS, dissectContextFor, type DissectContext, type DissectOptions, type EntryMeta } from '../dissector.ts';
+import { http1Dissector } from './index.ts';
 
 export const CLIENT = { ip: '10.0.0.1', port: 40000 } as const;
 export const SERVER = { ip: '10.0.0.2', port: 80 } as const;
@@ -38,7 +39,8 @@ export function recorder<E extends Entry = HttpEntry>(options: Partial<DissectOp
     entries.push(e as E);
     metas.push(meta);
   };
-  return { ctx: { options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit }, entries, metas, stats };
+  const ctx = dissectContextFor({ options: { ...DEFAULT_DISSECT_OPTIONS, ...options }, stats, emit }, http1Dissector.protocol);
+  return { ctx, entries, metas, stats };
 }
 
 export type Step =

@@ -1,0 +1,151 @@
+/**
+ * Pairing for pipelined request/response protocols (HTTP/1.1 pipelining, RFC 9112 §9.3.2; Redis;
+ * PostgreSQL's simple query): a server answers in request order, so the nth response belongs to
+ * the nth request. Requests wait in a queue; a response is matched to the oldest unanswered one;
+ * pairs leave from the front, so entries come out in request order even when a later response is
+ * complete first. Bounded (a cap on waiting requests) and timed in capture time, so a replay gives
+ * the same pairs every run.
+ *
+ * Multiplexed protocols, whose responses carry the id of their request, use the id-keyed helper
+ * beside this one instead.
+ */
+import type { EntryError } from '../../../model/entry-envelope.ts';
+import type { CaptureStats } from '../../stats.ts';
+import type { CloseReason } from '../../tcp/stream.ts';
+
+export interface FifoLimits {
+  /** Requests waiting for a response; past it the oldest unanswered one leaves one-sided. */
+  readonly maxPending: number;
+  /** A complete request unanswered for longer than this (capture time, µs) leaves one-sided. */
+  readonly timeoutUs: number;
+}
+
+/** One request in the queue, and what is known of its response. */
+export interface FifoSlot<Req, Res> {
+  /** 0, 1, 2 ... in request order on the connection (entry ids are made of it). */
+  readonly ordinal: number;
+  readonly request: Req;
+  /** Capture time (µs) the request started: what oldestPendingUs reports. */
+  readonly startUs: number;
+  /** The request has been received whole. */
+  requestDone: boolean;
+  /** Capture time (µs) the request was received whole: its timeout counts from here. */
+  doneUs: number;
+  /** A response was matched to it (its body may still be in flight): no timeout any more. */
+  answered: boolean;
+  /** The complete response. */
+  response: Res | null;
+}
+
+/** The counters the helper keeps (a capture run's stats). */
+export type PairingCounters = Pick<CaptureStats, 'unpairedRequests' | 'orphanResponses'>;
+
+/**
+ * Receives each pair as it leaves the queue, in request order: whole (`missing` null), or without
+ * its response and the reason (timeout, cap, connection closed).
+ */
+export type PairSink<Req, Res> = (slot: FifoSlot<Req, Res>, missing: EntryError | null) => void;
+
+export class FifoPairing<Req, Res> {
+  readonly #limits: FifoLimits;
+  readonly #counters: PairingCounters;
+  readonly #sink: PairSink<Req, Res>;
+  readonly #queue: FifoSlot<Req, Res>[] = [];
+  #nextOrdinal = 0;
+
+  constructor(limits: FifoLimits, counters: PairingCounters, sink: PairSink<Req, Res>) {
+    this.#limits = limits;
+    this.#counters = counters;
+    this.#sink = sink;
+  }
+
+  /** Requests in the queue (answered or not, not yet emitted). */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * A request started. At the cap, the oldest unanswered request leaves first without a response
+   * (counted in unpairedRequests): memory stays bounded when responses never come.
+   */
+  request(request: Req, startUs: number): FifoSlot<Req, Res> {
+    const max = this.#limits.maxPending;
+    if (this.#queue.length >= max) {
+      const idx = this.#queue.findIndex((s) => !s.answered);
+      const victim = this.#queue.splice(idx < 0 ? 0 : idx, 1)[0]!;
+      this.#leave(victim, { type: 'pair-not-found', msg: `more than ${max} requests waiting for a response` });
+    }
+    const slot: FifoSlot<Req, Res> = { ordinal: this.#nextOrdinal++, request, startUs, requestDone: false, doneUs: Infinity, answered: false, response: null };
+    this.#queue.push(slot);
+    return slot;
+  }
+
+  /** The request received whole at `nowUs`: pairs complete up to here leave. */
+  requestDone(slot: FifoSlot<Req, Res>, nowUs: number): void {
+    slot.requestDone = true;
+    slot.doneUs = nowUs;
+    this.#flush();
+  }
+
+  /** The request the next response answers: the oldest one not yet answered. */
+  nextUnanswered(): FifoSlot<Req, Res> | undefined {
+    for (const s of this.#queue) if (!s.answered) return s;
+    return undefined;
+  }
+
+  /** A response started for `slot` (from nextUnanswered): the next response answers the one after. */
+  answer(slot: FifoSlot<Req, Res>): void {
+    slot.answered = true;
+  }
+
+  /** The response of `slot` is complete: pairs complete up to here leave. */
+  respond(slot: FifoSlot<Req, Res>, response: Res): void {
+    slot.response = response;
+    this.#flush();
+  }
+
+  /** A response with no request to answer (joined midway, or a request lost): counted, not emitted. */
+  orphan(): void {
+    this.#counters.orphanResponses++;
+  }
+
+  /** Complete requests unanswered for longer than the timeout at `nowUs` leave with a timeout error. */
+  expire(nowUs: number): void {
+    const timeout = this.#limits.timeoutUs;
+    while (this.#queue.length > 0) {
+      const s = this.#queue[0]!;
+      if (s.answered || !(nowUs - s.doneUs > timeout)) return;
+      this.#queue.shift();
+      this.#leave(s, { type: 'timeout', msg: `no response within ${timeout / 1e6} s` });
+    }
+  }
+
+  /** The connection is over: every request leaves, with its response when complete. */
+  close(reason: CloseReason): void {
+    const why = reason === 'end-of-capture' ? 'capture ended before the response' : `connection closed (${reason}) before the response`;
+    while (this.#queue.length > 0) {
+      const s = this.#queue.shift()!;
+      this.#leave(s, s.response !== null ? null : { type: 'connection', msg: why });
+    }
+  }
+
+  /** Capture time (µs) the oldest queued request started; Infinity when none (for the orderer). */
+  oldestPendingUs(): number {
+    return this.#queue.length > 0 ? this.#queue[0]!.startUs : Infinity;
+  }
+
+  /** Pairs whose request and response are both complete leave from the front, in request order. */
+  #flush(): void {
+    while (this.#queue.length > 0) {
+      const s = this.#queue[0]!;
+      if (!s.requestDone || s.response === null) return;
+      this.#queue.shift();
+      this.#leave(s, null);
+    }
+  }
+
+  #leave(slot: FifoSlot<Req, Res>, missing: EntryError | null): void {
+    if (slot.response === null) this.#counters.unpairedRequests++;
+    this.#sink(slot, missing);
+  }
+}
