@@ -119,7 +119,7 @@ test('redaction inside a JSON body, plain and base64', () => {
   assert.ok(r.ok);
   const e = httpEntry();
   e.request.postData = { mimeType: 'application/json', text: btoa('{"user":"u","password":"p"}'), encoding: 'base64' };
-  const out = r.filter.redact(e);
+  const out = r.filter.redact(e) as typeof e;
   assert.deepEqual(JSON.parse(out.response!.content.text), { items: [{ id: 7, name: '[REDACTED]' }], some: { path: 'somevalue' } });
   assert.deepEqual(JSON.parse(atob(out.request.postData!.text)), { user: 'u', password: '[REDACTED]' });
   assert.equal(out.request.postData!.encoding, 'base64');

@@ -7,15 +7,16 @@
  * (src/remote-agent/dissect/descriptors.ts). Field names follow Kubeshark's entry JSON so that KFL
  * filters and jq scripts written for Kubeshark keep working; docs/entries.md describes every shape.
  */
+import type { DnsEntry } from '../remote-agent/dissect/dns/entry.ts';
 import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import type { WebSocketEntry } from '../remote-agent/dissect/websocket/entry.ts';
 
 export type { BodyEncoding, Endpoint, EntryEnvelope, EntryError, EntryErrorType, Protocol } from './entry-envelope.ts';
 
-export type Entry = HttpEntry | WebSocketEntry;
+export type Entry = HttpEntry | DnsEntry | WebSocketEntry;
 
 /** The members of the union, for code and test doubles that make or read one protocol's entries. */
-export type { HttpEntry, WebSocketEntry };
+export type { DnsEntry, HttpEntry, WebSocketEntry };
 
 /** ISO 8601 with microsecond precision from a capture time in microseconds. */
 export function isoFromMicros(tsUs: number): string {

@@ -9,7 +9,7 @@ function newStore(clock: ManualClock, maxEntries = 1000): RingEntryStore {
   return new RingEntryStore({ maxEntries, now: clock.now, schedule: clock.schedule });
 }
 
-function ids(entries: readonly Entry[]): string[] {
+function ids(entries: readonly { readonly id: string }[]): string[] {
   return entries.map((e) => e.id);
 }
 

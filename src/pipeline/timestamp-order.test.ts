@@ -43,6 +43,14 @@ test('equal start times are ordered by connection then ordinal, numerically', ()
   assert.deepEqual(out, ['2-9', '2-10', '9-0', '9-1', '10-0']);
 });
 
+test('UDP flow ids (u<flow>-<n>) come after TCP connection ids at equal times, numerically among themselves', () => {
+  const out: string[] = [];
+  const orderer = new TimestampOrderer((e) => out.push(e.id));
+  for (const id of ['u10-0', '3-0', 'u9-1', 'u9-0', '10-0']) orderer.push(entry(id, 5_000_000));
+  orderer.releaseAll();
+  assert.deepEqual(out, ['3-0', '10-0', 'u9-0', 'u9-1', 'u10-0']);
+});
+
 test('a full buffer releases the oldest early and counts it', () => {
   const out: string[] = [];
   const orderer = new TimestampOrderer((e) => out.push(e.id), { maxEntries: 2 });

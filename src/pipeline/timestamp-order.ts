@@ -21,11 +21,19 @@ function before(a: Entry, b: Entry): boolean {
   return compareIds(a.id, b.id) < 0;
 }
 
-/** Ids are `<connection>-<ordinal>`: compare numerically so "10-0" follows "9-0". */
+/**
+ * Ids are `<connection>-<ordinal>`, a UDP flow's with a letter before its number (`u3-0`): TCP
+ * connections first, then flows, each numerically so "10-0" follows "9-0". A total order, so ties
+ * in start time come out the same way every run.
+ */
+const ID = /^(\D*)(\d+)-(\d+)$/;
+
 function compareIds(a: string, b: string): number {
-  const [ac = 0, ao = 0] = a.split('-').map(Number);
-  const [bc = 0, bo = 0] = b.split('-').map(Number);
-  return ac - bc || ao - bo;
+  const x = ID.exec(a);
+  const y = ID.exec(b);
+  if (x === null || y === null) return x !== null ? -1 : y !== null ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  if (x[1] !== y[1]) return x[1]! < y[1]! ? -1 : 1;
+  return Number(x[2]) - Number(y[2]) || Number(x[3]) - Number(y[3]);
 }
 
 /** What an entry holds in memory, roughly: its kept payload text (its descriptor counts it) and the rest. */

@@ -1,19 +1,32 @@
 /**
  * Wires the in-pod stages for one capture: frames -> link/IP decoding -> TCP reassembly ->
- * dissectors -> entries, and UDP datagrams -> flows, counted by the guess of their protocol (no
- * datagram dissector yet). The same pipeline serves a capture file (`kubectl shark read`) and, later,
- * the live AF_PACKET source of the agent. It only knows stage interfaces, not their internals.
+ * dissectors -> entries, and UDP datagrams -> flows -> datagram dissectors -> entries; a flow no
+ * datagram dissector takes is counted by the guess of its protocol. The same pipeline serves a
+ * capture file (`kubectl shark read`) and the live AF_PACKET source of the agent. It only knows
+ * stage interfaces, not their internals.
  */
 import type { Entry } from '../model/entry.ts';
-import { DEFAULT_DISSECT_OPTIONS, type DissectOptions, type Dissector, type EntryMeta } from './dissect/dissector.ts';
+import {
+  DEFAULT_DISSECT_OPTIONS,
+  type DatagramDissector,
+  type DatagramFlowHandler,
+  dissectContextFor,
+  type SharedDissectContext,
+  type DissectOptions,
+  type Dissector,
+  type EntryMeta,
+  type FlowCloseReason,
+} from './dissect/dissector.ts';
+import { dnsDatagramDissector } from './dissect/dns/index.ts';
 import { guessDatagram, UNKNOWN_PROTOCOL, type ProtocolSniffer } from './dissect/guess/index.ts';
 import { DissectorRegistry } from './dissect/registry.ts';
 import { countProtocol } from '../model/undissected.ts';
 import { PacketDecoder } from './ip/packet-decoder.ts';
 import type { TcpSegment, UdpDatagram } from './ip/packet.ts';
 import type { CaptureSink, Frame, NameRecord } from './source/frame.ts';
-import type { CaptureStats } from './stats.ts';
-import { InternalErrors } from './thrown-errors.ts';
+import { countEntry, type CaptureStats } from './stats.ts';
+import { countThrown, InternalErrors, ProtocolViolation } from './thrown-errors.ts';
+import { countViolation } from './dissect/protocol-counters.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
 
@@ -23,7 +36,9 @@ export interface CapturePipelineOptions {
   readonly udp?: Partial<UdpFlowLimits>;
   /** The dissectors to choose from (default: every registered one). */
   readonly dissectors?: readonly Dissector[];
-  /** The sniffers that name UDP flows (default: every registered datagram sniffer). */
+  /** The datagram dissectors to choose from for UDP flows (default: every registered one). */
+  readonly datagramDissectors?: readonly DatagramDissector[];
+  /** The sniffers that name UDP flows no datagram dissector takes (default: every registered one). */
   readonly datagramSniffers?: readonly ProtocolSniffer[];
   /** Where bugs surfacing in reassembly or a dissector are reported (default: only counted). */
   readonly internalErrors?: InternalErrors;
@@ -35,34 +50,101 @@ export interface CapturePipelineEvents {
   names?(record: NameRecord): void;
 }
 
+/** Datagram dissectors asked for a UDP flow when the caller names none. */
+export const DEFAULT_DATAGRAM_DISSECTORS: readonly DatagramDissector[] = Object.freeze([dnsDatagramDissector]);
+
+/** How often (capture time) idle UDP flows are looked for between their own datagrams. */
+const FLOW_EXPIRY_EVERY_US = 1_000_000;
+
+/** What the pipeline keeps per UDP flow. */
+interface FlowState {
+  /** The guessed protocol of a flow no dissector took (counted in stats.undissected). */
+  readonly guess: string;
+  /** The dissector's handler; null when none took the flow or after it threw. */
+  handler: DatagramFlowHandler | null;
+  /** A dissector took it (its datagrams are not undissected, even after the handler threw). */
+  readonly dissected: boolean;
+  /** The protocol of the dissector that took it (a violation it throws is counted there). */
+  readonly protocol: string | null;
+}
+
 export class CapturePipeline implements CaptureSink {
   readonly stats: CaptureStats;
   #decoder: PacketDecoder;
   #assembler: TcpAssembler;
   #registry: DissectorRegistry;
   #events: CapturePipelineEvents;
+  #flows: UdpFlowTable<FlowState>;
+  /** Handlers of live UDP flows, for oldestPendingUs. */
+  readonly #flowHandlers = new Set<DatagramFlowHandler>();
   #lastTsUs = 0;
+  #nextFlowExpiryUs = 0;
 
   constructor(stats: CaptureStats, events: CapturePipelineEvents, options: CapturePipelineOptions = {}) {
     this.stats = stats;
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
     const internalErrors = options.internalErrors ?? new InternalErrors(stats);
+    // The registry counts the entries of stream dissectors under their protocol on the way out.
     this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) }, options.dissectors);
+    // Datagram dissectors are not behind the registry: their entries are counted here.
+    const emit = (entry: Entry, meta: EntryMeta): void => {
+      countEntry(stats, entry);
+      events.entry(entry, meta);
+    };
+    const shared: SharedDissectContext = { options: dissectOptions, stats, emit };
     this.#assembler = new TcpAssembler(this.#registry, stats, options.tcp, internalErrors);
     const assembler = this.#assembler;
     const undissected = stats.undissected;
-    // The first datagram names the flow; its sender is taken for the client.
-    const guessFlow = (first: UdpDatagram): string => {
+    const datagramDissectors = options.datagramDissectors ?? DEFAULT_DATAGRAM_DISSECTORS;
+    const flowHandlers = this.#flowHandlers;
+    let flowIndex = 0;
+    // The first datagram opens the flow: a datagram dissector that sniffs it takes the flow, else
+    // it is named by the guess. Its sender is taken for the client.
+    const openFlow = (first: UdpDatagram): FlowState => {
+      const index = flowIndex++;
+      const ports = [first.srcPort, first.dstPort];
+      const hinted = (d: DatagramDissector): boolean => d.ports.some((p) => ports.includes(p));
+      const order = [...datagramDissectors.filter(hinted), ...datagramDissectors.filter((d) => !hinted(d))];
+      for (const d of order) {
+        try {
+          if (d.sniff(first.payload, 'to-server') !== 'match') continue;
+          const flow = { index, a: { ip: first.srcIp, port: first.srcPort }, b: { ip: first.dstIp, port: first.dstPort }, firstSeenUs: first.tsUs };
+          // Its own context: what it reports as violations is counted under its protocol.
+          const handler = d.open(flow, dissectContextFor(shared, d.protocol));
+          flowHandlers.add(handler);
+          return { guess: d.id, protocol: d.protocol, handler, dissected: true };
+        } catch (err) {
+          // sniff and open never throw (contract): one that does is a bug; the next one is asked.
+          internalErrors.record(err, `${d.id} datagram sniff`);
+        }
+      }
       try {
-        return guessDatagram(first.payload, 'to-server', [first.srcPort, first.dstPort], options.datagramSniffers);
+        return { guess: guessDatagram(first.payload, 'to-server', ports, options.datagramSniffers), protocol: null, handler: null, dissected: false };
       } catch (err) {
         // A sniffer that throws is a bug, not bad input: counted apart, the flow stays "unknown".
         internalErrors.record(err, 'udp datagram guess');
-        return UNKNOWN_PROTOCOL;
+        return { guess: UNKNOWN_PROTOCOL, protocol: null, handler: null, dissected: false };
       }
     };
-    const flows = new UdpFlowTable(guessFlow, options.udp);
+    const closeHandler = (state: FlowState, reason: FlowCloseReason, tsUs: number): void => {
+      const handler = state.handler;
+      if (handler === null) return;
+      state.handler = null;
+      flowHandlers.delete(handler);
+      try {
+        handler.close(reason, tsUs);
+      } catch (err) {
+        thrown(state, err, 'flow close');
+      }
+    };
+    // Bad input (a ProtocolViolation, also counted under the protocol) or a bug: counted apart.
+    const thrown = (state: FlowState, err: unknown, where: string): void => {
+      if (err instanceof ProtocolViolation && state.protocol !== null) countViolation(stats, state.protocol);
+      countThrown(err, stats, internalErrors, `${state.guess} ${where}`);
+    };
+    const flows = new UdpFlowTable<FlowState>(openFlow, options.udp, closeHandler);
+    this.#flows = flows;
     this.#decoder = new PacketDecoder(
       {
         tcp(segment: TcpSegment): void {
@@ -70,8 +152,21 @@ export class CapturePipeline implements CaptureSink {
         },
         udp(datagram: UdpDatagram): void {
           const seen = flows.datagram(datagram);
-          countProtocol(undissected.datagrams, seen.flow);
-          if (seen.isNew) countProtocol(undissected.udpFlows, seen.flow);
+          const state = seen.flow;
+          if (!state.dissected) {
+            countProtocol(undissected.datagrams, state.guess);
+            if (seen.isNew) countProtocol(undissected.udpFlows, state.guess);
+            return;
+          }
+          const handler = state.handler;
+          if (handler === null) return; // given up after it threw: the rest of the flow is ignored
+          try {
+            handler.datagram(seen.fromOpener ? 0 : 1, datagram.payload, datagram.tsUs);
+          } catch (err) {
+            // The flow is given up: its further datagrams are ignored.
+            thrown(state, err, 'datagram');
+            closeHandler(state, 'dropped', datagram.tsUs);
+          }
         },
       },
       stats,
@@ -80,6 +175,12 @@ export class CapturePipeline implements CaptureSink {
 
   frame(frame: Frame): void {
     if (frame.tsUs > this.#lastTsUs) this.#lastTsUs = frame.tsUs;
+    // Idle UDP flows are closed as capture time passes, not only when another datagram comes, so
+    // a query nobody answers cannot hold back the orderer through a stretch of TCP-only traffic.
+    if (frame.tsUs >= this.#nextFlowExpiryUs) {
+      this.#nextFlowExpiryUs = frame.tsUs + FLOW_EXPIRY_EVERY_US;
+      this.#flows.expireIdle(frame.tsUs);
+    }
     this.#decoder.frame(frame);
   }
 
@@ -89,7 +190,9 @@ export class CapturePipeline implements CaptureSink {
 
   /** Capture time (µs) before which every entry has been emitted; Infinity when nothing is pending. */
   oldestPendingUs(): number {
-    return this.#registry.oldestPendingUs();
+    let oldest = this.#registry.oldestPendingUs();
+    for (const handler of this.#flowHandlers) oldest = Math.min(oldest, handler.oldestPendingUs());
+    return oldest;
   }
 
   /** Latest capture time seen (µs). */
@@ -99,16 +202,19 @@ export class CapturePipeline implements CaptureSink {
 
   /**
    * Live capture: time passes without packets. Closes connections idle past the TCP idle timeout
-   * (their unanswered requests come out with an error) as a later packet would have.
+   * and UDP flows idle past theirs (their unanswered requests come out with an error) as a later
+   * packet would have.
    */
   tick(nowUs: number): void {
     if (nowUs > this.#lastTsUs) this.#lastTsUs = nowUs;
     this.#assembler.expireIdle(nowUs);
+    this.#flows.expireIdle(nowUs);
   }
 
   /** End of capture: flush reassembly buffers and emit what is still pending. */
   finish(): void {
     this.#decoder.finish();
     this.#assembler.closeAll(this.#lastTsUs);
+    this.#flows.closeAll(this.#lastTsUs);
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { compileKfl, FilterRun } from '../../src/kfl/index.ts';
 import type { CompiledFilter } from '../../src/kfl/api.ts';
+import type { Entry } from '../../src/model/entry.ts';
 import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import {

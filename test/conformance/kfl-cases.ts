@@ -580,9 +580,9 @@ rows('q30 to a namespace (KFL2)', 'dst.pod.namespace == "production"', [
   [post500, true],
   [get404, false],
 ]);
-rows('q31 DNS question (not dissected yet)', 'dns && "google.com" in dns_questions', [
+rows('q31 DNS question', 'dns && "google.com" in dns_questions', [
   [getJson, false],
-  [dnsQuery, false], // dns_questions is null until DNS is dissected
+  [dnsQuery, true],
 ]);
 rows('q32 failed gRPC (not dissected yet)', 'grpc && grpc_status != 0', [
   [getJson, false],
@@ -973,7 +973,8 @@ row('namespaces drops empty', '"" in namespaces', timeout, false);
 row('namespaces lists both', '"shop" in namespaces and "production" in namespaces', getJson, true);
 row('pods lists both', '"kubelet" in pods and "api.example.com" in pods', timeout, true);
 row('services like pods', '"carts" in services', post500, true);
-row('dns_questions is null for now', 'dns_questions == nil', dnsQuery, true);
+row('dns_questions is null on other protocols', 'dns_questions == nil', getJson, true);
+row('dns_questions lists the question names', 'dns_questions == ["google.com"]', dnsQuery, true);
 row('grpc_status is null for now', 'grpc_status == nil', grpcCall, true);
 row('redis_command is null for now', 'redis_command == nil', redisGet, true);
 

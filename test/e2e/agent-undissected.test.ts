@@ -1,9 +1,10 @@
 /**
  * The agent's stats frames carry what it saw but did not dissect, by guessed protocol: from a
  * capture file (`--pcap`, the recordings of test/fixtures/undissected/), and live, in a network
- * namespace, from real servers (openssl s_server, redis-server, dnsmasq) and clients (openssl
- * s_client, redis-cli, dig). A TLS connection is counted while it is still open: a tap that joins
- * kept-alive connections must not wait for them to close to say what they are.
+ * namespace, from real servers (openssl s_server, redis-server) and clients (openssl s_client,
+ * redis-cli, a UDP datagram from bash). DNS (dnsmasq and dig) is dissected: entries, not counts. A
+ * TLS connection is counted while it is still open: a tap that joins kept-alive connections must
+ * not wait for them to close to say what they are.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,14 +36,15 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
       'h2c.pcap': { connections: { http2: 2 }, datagrams: {}, udpFlows: {} },
       'redis.pcap': { connections: { redis: 2 }, datagrams: {}, udpFlows: {} },
       'postgresql.pcap': { connections: { postgresql: 2 }, datagrams: {}, udpFlows: {} },
-      'dns.pcap': { connections: { dns: 1 }, datagrams: { dns: 2 }, udpFlows: { dns: 1 } },
+      // DNS is dissected now: the recording of dig over UDP and TCP is two entries, nothing undissected.
+      'dns.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
     };
     for (const [file, undissected] of Object.entries(expected)) {
       const r = spawnSync(NODE, ['agent.js', 'capture', '--pcap', join(FIXTURES, file)], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       const final = finalStats(r.stdout);
       assert.deepEqual(final.undissected, undissected, file);
-      assert.equal(final.entries, 0, file);
+      assert.equal(final.entries, file === 'dns.pcap' ? 2 : 0, file);
     }
   } finally {
     spawnSync('rm', ['-rf', dir]);
@@ -51,7 +53,7 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
 
 const skip = skipFor(requireNetns(['openssl', 'redis-server', 'redis-cli', 'dnsmasq', 'dig']));
 
-test('live agent: TLS (still open), Redis and DNS over UDP are counted in its stats frames', { skip, timeout: 120_000 }, async (t) => {
+test('live agent: TLS (still open), Redis and a UDP datagram of no known protocol are counted in its stats frames; DNS is an entry', { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const client = await scope.netns('ucli');
@@ -77,16 +79,18 @@ test('live agent: TLS (still open), Redis and DNS over UDP are counted in its st
     assert.equal(redis.code, 0, redis.stderr);
     const dns = await client.exec('dig', ['+short', '+tries=1', `@${SERVER_IP}`, 'catalogue.shop.test', 'A']);
     assert.equal(dns.stdout.toString('utf8').trim(), '10.95.0.9', dns.stderr);
+    const udp = await client.exec('bash', ['-c', `echo hello > /dev/udp/${SERVER_IP}/9999`]);
+    assert.equal(udp.code, 0, udp.stderr);
 
     const stats = (await agent.waitFor(
-      (f) => f.type === 'stats' && f.undissected?.connections['tls'] === 1 && f.undissected.connections['redis'] === 1 && f.undissected.datagrams['dns'] === 2,
+      (f) => f.type === 'stats' && f.undissected?.connections['tls'] === 1 && f.undissected.connections['redis'] === 1 && f.undissected.datagrams['unknown'] === 1 && f.entries === 1,
       15_000,
-      'a stats frame counting 1 TLS and 1 Redis connection and 2 DNS datagrams',
+      'a stats frame counting 1 TLS and 1 Redis connection, 1 unknown datagram and the DNS entry',
     )) as StatsFrame;
     t.diagnostic(`stats.undissected: ${JSON.stringify(stats.undissected)}`);
     assert.equal(tls.exitCode, null, 'the TLS connection is still open when it is counted');
-    assert.deepEqual(stats.undissected!.udpFlows, { dns: 1 });
-    assert.equal(stats.entries, 0);
+    assert.deepEqual(stats.undissected!.udpFlows, { unknown: 1 });
+    assert.deepEqual(agent.entries(0, 'dns').map((e) => e.request.questions[0]?.name), ['catalogue.shop.test']);
     assert.ok(agent.frames.some((f) => f.type === 'hello' && f.capabilities.includes('undissected-counts')), 'the capability is advertised');
     tls.stdin?.end();
     const exit = await agent.stop();

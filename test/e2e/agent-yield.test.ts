@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { AgentProcess, prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { NODE } from '../helpers/capture.ts';

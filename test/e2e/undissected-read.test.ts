@@ -1,6 +1,6 @@
 /**
- * Honest silence in `read`: captures of traffic we do not dissect (real TLS, h2c, Redis,
- * PostgreSQL and DNS recorded by test/fixtures/undissected/record.sh) say what they hold in the
+ * Honest silence in `read`: captures of traffic we do not dissect (real TLS, h2c, Redis and
+ * PostgreSQL recorded by test/fixtures/undissected/record.sh) say what they hold in the
  * stderr summary, the TUI's empty list and its header; a filter that matches nothing says how many
  * entries it was offered. The TUI runs in a real terminal (tmux, a private socket).
  */
@@ -20,7 +20,6 @@ const EXPECTED: readonly { readonly file: string; readonly summary: string }[] =
   { file: 'h2c.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 HTTP/2 connections' },
   { file: 'redis.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 Redis connections' },
   { file: 'postgresql.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 PostgreSQL connections' },
-  { file: 'dns.pcap', summary: '1 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 1 DNS connection, 2 DNS datagrams' },
 ];
 
 for (const { file, summary } of EXPECTED) {
@@ -32,16 +31,24 @@ for (const { file, summary } of EXPECTED) {
   });
 }
 
+test('read dns.pcap (recorded with the others): DNS over UDP and TCP are entries now, nothing is left undissected', async () => {
+  const res = await runShark(['read', '-o', 'json', join(FIXTURES, 'dns.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { protocol: { name: string; version: string } });
+  assert.deepEqual(entries.map((e) => `${e.protocol.name}/${e.protocol.version}`).sort(), ['dns/tcp', 'dns/udp']);
+  assert.ok(res.stderr.trimEnd().endsWith('1 connections, 2 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
+});
+
 test('read --filter that matches nothing: seen vs matched, so it does not read as an empty capture', async () => {
   const capture = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
   const none = await runShark(['read', '-o', 'json', capture, '--filter', 'response.status == 599']);
   assert.equal(none.code, 0, none.stderr);
   assert.equal(none.stdout, '');
-  assert.match(none.stderr, /61 entries, .*; not dissected: 28 DNS datagrams; 61 seen, 0 matched the filter\n$/);
+  assert.match(none.stderr, /75 entries, .*; by protocol: HTTP 61 entries, DNS 14 entries; 75 seen, 0 matched the filter\n$/);
   const some = await runShark(['read', '-o', 'json', capture, '--filter', 'request.path.endsWith(".jpg")']);
   const matched = some.stdout.split('\n').filter((l) => l !== '').length;
   assert.ok(matched > 0);
-  assert.match(some.stderr, new RegExp(`; 61 seen, ${matched} matched the filter\\n$`));
+  assert.match(some.stderr, new RegExp(`; 75 seen, ${matched} matched the filter\\n$`));
   // Without a filter, no such part.
   assert.doesNotMatch((await runShark(['read', '-o', 'json', capture])).stderr, /seen/);
 });
@@ -79,11 +86,11 @@ test('TUI on a TLS capture: the empty list and the header say "not dissected", n
   assert.ok(lines.some((l) => l.trim() === 'No HTTP/1 entries; not dissected: 2 TLS connections'), screen);
   assert.doesNotMatch(screen, /Waiting for traffic/);
   // 80x24: the empty list still says it whole.
-  screen = await screenOf(`${read} dns.pcap`, 80, 24, /No HTTP\/1 entries/);
-  assert.match(screen, /No HTTP\/1 entries; not dissected: 1 DNS connection, 2 DNS datagrams/);
+  screen = await screenOf(`${read} redis.pcap`, 80, 24, /No HTTP\/1 entries/);
+  assert.match(screen, /No HTTP\/1 entries; not dissected: 2 Redis connections/);
   // A filter that matches nothing in a capture with entries: seen vs matched in the list and header.
   const espn = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
   screen = await screenOf(`cd ${REPO_ROOT} && env -u CI ${LAUNCHER} read ${espn} --filter 'response.status == 599'`, 160, 30, /No entry matches/);
-  assert.match(screen, /filter: response\.status == 599 \(61 seen, 0 matched\)/);
-  assert.match(screen, /No entry matches the filter \(61 seen, 0 matched the filter\)\./);
+  assert.match(screen, /filter: response\.status == 599 \(75 seen, 0 matched\)/);
+  assert.match(screen, /No entry matches the filter \(75 seen, 0 matched the filter\)\./);
 });

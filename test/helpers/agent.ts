@@ -10,7 +10,8 @@ import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
 import { LineSplitter } from '../../src/model/line-splitter.ts';
-import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { entriesOf, type EntryOf, type ProtocolName } from './entries-of.ts';
 import {
   maxFrameLineBytes,
   parseAgentLine,
@@ -252,9 +253,9 @@ export class AgentProcess {
     );
   }
 
-  /** The HTTP entries of the entry frames from frame `from` on. */
-  entries(from = 0): HttpEntry[] {
-    return this.allEntries(from).filter(isHttpEntry);
+  /** The entries of one protocol (HTTP unless named) in entry frames from frame `from` on. */
+  entries<N extends ProtocolName = 'http'>(from = 0, protocol: N = 'http' as N): EntryOf<N>[] {
+    return entriesOf(this.allEntries(from), protocol);
   }
 
   /** The entries of every protocol of the entry frames from frame `from` on. */

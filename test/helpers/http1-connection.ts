@@ -22,7 +22,7 @@ export function fakeConn(over: Partial<ConnectionInfo> = {}): ConnectionInfo {
   return { index: 7, a: CLIENT, b: SERVER, aIsClientKnown: true, firstSeenUs: T0, sequenceAt, ...over };
 }
 
-export interface Recorder {
+export interface Recorder<E extends Entry = HttpEntry> {
   readonly ctx: DissectContext;
   /** The HTTP entries emitted. */
   readonly entries: HttpEntry[];

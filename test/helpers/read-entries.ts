@@ -6,7 +6,12 @@ import { createReadStream } from 'node:fs';
 import type { Entry } from '../../src/model/entry.ts';
 import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { readCaptures, type ReadOptions, type ReadResult } from '../../src/pipeline/read-capture.ts';
+import { entriesOf, type EntryOf } from './entries-of.ts';
 
+/**
+ * `entries`: the HTTP entries (what most tests look at); `all`: every entry, whatever its protocol
+ * (the captures hold DNS lookups too).
+ */
 export async function readEntries(
   files: readonly string[],
   options: ReadOptions = {},

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Entry } from '../../src/model/entry.ts';
 import { LineSplitter } from '../../src/model/line-splitter.ts';
-import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import { entriesOf, type EntryOf, type ProtocolName } from './entries-of.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import { NODE, REPO_ROOT } from './capture.ts';
 
@@ -89,9 +89,9 @@ export class TapProcess {
     for (const w of [...this.#waiters]) w();
   }
 
-  /** HTTP entries so far (stats lines excluded). */
-  entries(): HttpEntry[] {
-    return this.allEntries().filter(isHttpEntry);
+  /** Entries of one protocol (HTTP unless named) so far (stats lines excluded). */
+  entries<N extends ProtocolName = 'http'>(protocol: N = 'http' as N): EntryOf<N>[] {
+    return entriesOf(this.allEntries(), protocol);
   }
 
   /** Entries of every protocol so far (stats lines excluded). */

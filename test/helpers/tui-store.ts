@@ -4,10 +4,12 @@
  */
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
-import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
 import type { EntryStore, ServiceGraph, StoreSnapshot } from '../../src/pipeline/store-api.ts';
 import { buildEntry } from './entries.ts';
+
+/** HTTP's entry (src/tui may not import a protocol folder: the union names it). */
+type HttpEntry = Extract<Entry, { readonly protocol: { readonly name: 'http' } }>;
 
 export interface EntrySpec {
   readonly index?: number;

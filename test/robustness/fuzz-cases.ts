@@ -356,8 +356,8 @@ function checkEntry(entry: Entry): void {
   for (const line of [...detailLines(entry), ...rawJsonLines(entry)]) {
     if (TERMINAL_CONTROL.test(line.text)) throw new Error(`detail line carries a control character: ${stringifyJson(line.text)}`);
   }
-  const replay = descriptorOf(entry)?.replayCommand?.(entry) ?? '';
-  if (PASTE_CONTROL.test(replay)) throw new Error('copy as curl carries a control character other than LF');
+  const replay = descriptorOf(entry)?.replayCommand?.(entry);
+  if (replay !== undefined && PASTE_CONTROL.test(replay)) throw new Error('copy as curl carries a control character other than LF');
 }
 
 function checkStats(stats: CaptureStats, where: string, out: string[]): void {

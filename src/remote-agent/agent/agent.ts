@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import type { Entry } from '../../model/entry.ts';
 import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
-import { CapturePipeline } from '../capture-pipeline.ts';
+import { CapturePipeline, DEFAULT_DATAGRAM_DISSECTORS } from '../capture-pipeline.ts';
 import { dissectedProtocols } from '../dissect/descriptors.ts';
 import type { Dissector, EntryMeta } from '../dissect/dissector.ts';
 import { DEFAULT_DISSECTORS } from '../dissect/registry.ts';
@@ -171,7 +171,8 @@ export class Agent {
       version: AGENT_PROTOCOL_VERSION,
       agentVersion: AGENT_VERSION,
       capabilities: AGENT_CAPABILITIES,
-      protocols: dissectedProtocols(this.#config.dissectors ?? DEFAULT_DISSECTORS),
+      // Stream and datagram dissectors alike (DNS over UDP has no stream dissector of its own).
+      protocols: dissectedProtocols([...(this.#config.dissectors ?? DEFAULT_DISSECTORS), ...DEFAULT_DATAGRAM_DISSECTORS]),
       iface: source.kind === 'live' ? source.iface : source.label,
       pid: process.pid,
       source: source.kind === 'live' ? 'af_packet' : 'pcap',

@@ -12,6 +12,7 @@
  */
 import type { Entry } from '../../model/entry.ts';
 import type { DetailSection, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
+import { dnsDescriptor } from './dns/descriptor.ts';
 import { httpDescriptor } from './http1/descriptor.ts';
 import { websocketDescriptor } from './websocket/descriptor.ts';
 
@@ -23,6 +24,7 @@ export type DescriptorRegistry = { readonly [N in ProtocolName]: ProtocolDescrip
 
 export const DESCRIPTORS: DescriptorRegistry = Object.freeze({
   http: httpDescriptor,
+  dns: dnsDescriptor,
   websocket: websocketDescriptor,
 });
 

@@ -1,12 +1,13 @@
 /**
- * The contract between reassembled TCP streams and protocol dissectors.
- * A dissector turns the two byte streams of one connection into entries.
+ * The contract between the transport stages and protocol dissectors. A stream dissector turns the
+ * two byte streams of one TCP connection into entries; a datagram dissector turns the datagrams of
+ * one UDP flow (udp/flow-table.ts) into entries.
  */
 import { DEFAULT_MAX_BODY_BYTES } from '../../model/body-limit.ts';
 import type { Entry } from '../../model/entry.ts';
 import { countViolation } from './protocol-counters.ts';
 import type { CaptureStats } from '../stats.ts';
-import type { ConnectionInfo, Direction, StreamHandler } from '../tcp/stream.ts';
+import type { ConnectionInfo, Direction, SocketAddress, StreamHandler } from '../tcp/stream.ts';
 import type { SniffDirection } from './guess/sniffer.ts';
 
 export interface DissectOptions {
@@ -125,4 +126,44 @@ export interface Dissector {
   readonly handOffs?: readonly string[];
   /** Continues a connection another dissector started (see DissectContext.handOff). */
   takeOver?(conn: ConnectionInfo, ctx: DissectContext, handOff: HandOff): DissectorStream;
+}
+
+/** One UDP flow as a datagram dissector sees it (udp/flow-table.ts keys flows by their 5-tuple). */
+export interface DatagramFlowInfo {
+  /** Counter in order of first datagram seen: deterministic for a given capture. */
+  readonly index: number;
+  /** The sender of the flow's first datagram (a client, unless the capture joined mid-exchange). */
+  readonly a: SocketAddress;
+  readonly b: SocketAddress;
+  readonly firstSeenUs: number;
+}
+
+/** Why a flow's handler is closed: idle past the flow timeout, evicted by the flow cap, or the end. */
+export type FlowCloseReason = 'idle' | 'evicted' | 'end-of-capture' | 'dropped';
+
+/**
+ * The datagrams of one flow. May throw ProtocolViolation (bad input) like a stream handler; the
+ * flow's further datagrams are then ignored.
+ */
+export interface DatagramFlowHandler {
+  /** One whole datagram; `dir` 0 is from `a`, 1 from `b`. The view is only valid during the call. */
+  datagram(dir: Direction, payload: Uint8Array, tsUs: number): void;
+  /** The flow is forgotten; called exactly once, after which no other call comes. */
+  close(reason: FlowCloseReason, tsUs: number): void;
+  /** Capture time (µs) of the oldest request not yet emitted; Infinity when none is pending. */
+  oldestPendingUs(): number;
+}
+
+export interface DatagramDissector {
+  readonly id: string;
+  /** `protocol.name` of the entries it emits: its descriptor's name (dissect/descriptors.ts). */
+  readonly protocol: string;
+  /** Port hints only: dissectors on one of the flow's ports are asked first. */
+  readonly ports: readonly number[];
+  /**
+   * Looks at the flow's first datagram (whole: there is no "more"). Pure, never throws; strict,
+   * because a flow it takes is never counted as undissected.
+   */
+  sniff(payload: Uint8Array, direction: SniffDirection): 'match' | 'no';
+  open(flow: DatagramFlowInfo, ctx: DissectContext): DatagramFlowHandler;
 }

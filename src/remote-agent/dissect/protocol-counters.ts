@@ -26,7 +26,7 @@ const counted = new WeakSet<ProtocolViolation>();
  * many streams it passes through on its way up (reassembly, which catches it, counts it in
  * dissectionErrors and drops the connection); anything else is a bug, counted elsewhere.
  */
-export function countThrown(stats: CaptureStats, protocol: string, err: unknown): void {
+export function countThrownViolation(stats: CaptureStats, protocol: string, err: unknown): void {
   if (!(err instanceof ProtocolViolation) || counted.has(err)) return;
   counted.add(err);
   countViolation(stats, protocol);
@@ -51,7 +51,7 @@ export class ViolationCountingStream implements DissectorStream {
     try {
       this.#inner.data(dir, bytes, tsUs);
     } catch (err) {
-      countThrown(this.#stats, this.#protocol, err);
+      countThrownViolation(this.#stats, this.#protocol, err);
       throw err;
     }
   }
@@ -60,7 +60,7 @@ export class ViolationCountingStream implements DissectorStream {
     try {
       this.#inner.gap(dir, lostBytes, tsUs);
     } catch (err) {
-      countThrown(this.#stats, this.#protocol, err);
+      countThrownViolation(this.#stats, this.#protocol, err);
       throw err;
     }
   }
@@ -69,7 +69,7 @@ export class ViolationCountingStream implements DissectorStream {
     try {
       this.#inner.end(dir, tsUs);
     } catch (err) {
-      countThrown(this.#stats, this.#protocol, err);
+      countThrownViolation(this.#stats, this.#protocol, err);
       throw err;
     }
   }
@@ -78,7 +78,7 @@ export class ViolationCountingStream implements DissectorStream {
     try {
       this.#inner.close(reason, tsUs);
     } catch (err) {
-      countThrown(this.#stats, this.#protocol, err);
+      countThrownViolation(this.#stats, this.#protocol, err);
       throw err;
     }
   }

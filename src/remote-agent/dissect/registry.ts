@@ -15,10 +15,11 @@
  */
 import { countProtocol } from '../../model/undissected.ts';
 import { dissectContextFor, type DissectContext, type Dissector, type DissectorStream, type HandOff, type SharedDissectContext, type SniffResult } from './dissector.ts';
-import { countThrown, ViolationCountingStream } from './protocol-counters.ts';
+import { countThrownViolation, ViolationCountingStream } from './protocol-counters.ts';
 import { countEntry } from '../stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
+import { dnsStreamDissector } from './dns/index.ts';
 import { http1Dissector } from './http1/index.ts';
 import { websocketDissector } from './websocket/index.ts';
 
@@ -27,7 +28,7 @@ import { websocketDissector } from './websocket/index.ts';
  * Every dissector, tried in this order after the port hints. WebSocket is never chosen by content
  * (its sniff says no): it is here to take connections over after an HTTP/1 upgrade.
  */
-export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, websocketDissector]);
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, dnsStreamDissector, websocketDissector]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;
@@ -168,7 +169,7 @@ export class DissectorRegistry implements StreamFactory {
    * protocol (reassembly, which catches it, counts it in dissectionErrors and drops the connection).
    */
   thrownBy(d: Dissector, err: unknown): unknown {
-    countThrown(this.#ctx.stats, d.protocol, err);
+    countThrownViolation(this.#ctx.stats, d.protocol, err);
     return err;
   }
 

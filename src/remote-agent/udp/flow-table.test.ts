@@ -35,3 +35,21 @@ test('idle flows are forgotten after the timeout (capture time); past the cap th
   assert.equal(table.datagram(dgram(99, 53, 2001)).isNew, false, 'the newest flows stay');
   assert.equal(table.datagram(dgram(10, 53, 2002)).isNew, true, 'an evicted flow seen again is new');
 });
+
+test('a forgotten flow is told why, once: idle, evicted by the cap, or the end of the capture', () => {
+  const forgotten: [number, string, number][] = [];
+  let opened = 0;
+  const table = new UdpFlowTable(() => ++opened, { idleTimeoutUs: 1000, maxFlows: 2 }, (flow, reason, tsUs) => forgotten.push([flow, reason, tsUs]));
+  table.datagram(dgram(1, 53, 0));
+  table.datagram(dgram(2, 53, 10));
+  table.datagram(dgram(3, 53, 20));
+  assert.deepEqual(forgotten, [[1, 'evicted', 20]]);
+  table.expireIdle(1015);
+  assert.deepEqual(forgotten.at(-1), [2, 'idle', 1015]);
+  assert.deepEqual([...table.values()], [3]);
+  table.closeAll(2000);
+  assert.deepEqual(forgotten.at(-1), [3, 'end-of-capture', 2000]);
+  assert.equal(table.size, 0);
+  table.closeAll(3000);
+  assert.equal(forgotten.length, 3);
+});

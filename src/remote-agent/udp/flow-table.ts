@@ -2,7 +2,9 @@
  * UDP flows: datagrams between one pair of addresses and ports, in either direction, grouped so a
  * flow is looked at once (its protocol guessed from the first datagram) and counted once. Bounded
  * like TCP reassembly: flows idle past a timeout (capture time) are forgotten, and past the cap
- * the least recently active flow is. A flow forgotten and seen again is a new flow.
+ * the least recently active flow is. A flow forgotten and seen again is a new flow. What a flow
+ * holds (its guess, a datagram dissector's handler) is told when it is forgotten: idle, evicted,
+ * or at the end of the capture.
  */
 import type { UdpDatagram } from '../ip/packet.ts';
 
@@ -30,6 +32,9 @@ export interface FlowDatagram<T> {
   readonly fromOpener: boolean;
 }
 
+/** Why a flow was forgotten. */
+export type FlowEndReason = 'idle' | 'evicted' | 'end-of-capture';
+
 interface Flow<T> {
   readonly value: T;
   readonly openerKey: string;
@@ -38,12 +43,15 @@ interface Flow<T> {
 
 export class UdpFlowTable<T> {
   readonly #open: (first: UdpDatagram) => T;
+  readonly #forget: ((value: T, reason: FlowEndReason, tsUs: number) => void) | undefined;
   readonly #limits: UdpFlowLimits;
   /** In order of last activity, oldest first (a datagram moves its flow to the end). */
   readonly #flows = new Map<string, Flow<T>>();
 
-  constructor(open: (first: UdpDatagram) => T, limits: Partial<UdpFlowLimits> = {}) {
+  /** `forget`: called once per flow when it is forgotten (never for a flow still held). */
+  constructor(open: (first: UdpDatagram) => T, limits: Partial<UdpFlowLimits> = {}, forget?: (value: T, reason: FlowEndReason, tsUs: number) => void) {
     this.#open = open;
+    this.#forget = forget;
     this.#limits = { ...DEFAULT_UDP_FLOW_LIMITS, ...limits };
   }
 
@@ -60,8 +68,12 @@ export class UdpFlowTable<T> {
     let flow = this.#flows.get(key);
     const isNew = flow === undefined;
     if (flow === undefined) {
+      if (this.#flows.size >= this.#limits.maxFlows) {
+        const [oldestKey, oldest] = this.#flows.entries().next().value!;
+        this.#flows.delete(oldestKey);
+        this.#forget?.(oldest.value, 'evicted', d.tsUs);
+      }
       flow = { value: this.#open(d), openerKey: from, lastUs: d.tsUs };
-      if (this.#flows.size >= this.#limits.maxFlows) this.#flows.delete(this.#flows.keys().next().value!);
     } else {
       this.#flows.delete(key);
       flow.lastUs = Math.max(flow.lastUs, d.tsUs);
@@ -70,10 +82,28 @@ export class UdpFlowTable<T> {
     return { flow: flow.value, isNew, fromOpener: flow.openerKey === from };
   }
 
+  /** The values of the flows held, least recently active first. */
+  *values(): IterableIterator<T> {
+    for (const flow of this.#flows.values()) yield flow.value;
+  }
+
+  /** Forgets the flows idle past the timeout at `nowUs` (live capture: time passes without datagrams). */
+  expireIdle(nowUs: number): void {
+    this.#expire(nowUs);
+  }
+
+  /** End of capture: forgets every flow. */
+  closeAll(tsUs: number): void {
+    const all = [...this.#flows.values()];
+    this.#flows.clear();
+    for (const flow of all) this.#forget?.(flow.value, 'end-of-capture', tsUs);
+  }
+
   #expire(nowUs: number): void {
     for (const [key, flow] of this.#flows) {
       if (nowUs - flow.lastUs < this.#limits.idleTimeoutUs) return;
       this.#flows.delete(key);
+      this.#forget?.(flow.value, 'idle', nowUs);
     }
   }
 }
