@@ -26,7 +26,8 @@ export function filterCountsText(snapshot: Pick<StoreSnapshot, 'filter' | 'total
 export function emptyListText(snapshot: StoreSnapshot): string {
   if (snapshot.total === 0) {
     const undissected = undissectedText(snapshot);
-    if (undissected !== '') return `No HTTP/1 entries; ${undissected}`;
+    // Whatever the protocols dissected: the list names none of them (their descriptors do).
+    if (undissected !== '') return `No entries; ${undissected}`;
     // Never "waiting" once the source has ended: nothing more will come.
     return snapshot.ended ? 'The source ended without any entries.' : 'Waiting for traffic…';
   }

@@ -90,10 +90,10 @@ test('tap in the TUI: header and empty list say "not dissected" for a pod with o
     let screen = '';
     while (Date.now() < deadline) {
       screen = tmux('capture-pane', '-p', '-t', session);
-      if (/No HTTP\/1 entries; not dissected: \d+ HTTP\/2 connections/.test(screen)) break;
+      if (/No entries; not dissected: \d+ HTTP\/2 connections/.test(screen)) break;
       await sleep(200);
     }
-    assert.match(screen, /No HTTP\/1 entries; not dissected: \d+ HTTP\/2 connections/);
+    assert.match(screen, /No entries; not dissected: \d+ HTTP\/2 connections/);
     assert.match(screen.split('\n')[0]!, /│ not dissected: \d+ HTTP\/2 connections/);
     assert.doesNotMatch(screen, /Waiting for traffic/);
     tmux('send-keys', '-t', session, 'q');

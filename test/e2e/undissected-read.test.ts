@@ -80,14 +80,14 @@ async function screenOf(command: string, columns: number, rows: number, accept: 
 test('TUI on a TLS capture: the empty list and the header say "not dissected", not "Waiting for traffic"', { skip: skipFor(hasTmux ? null : 'tmux is not installed (apt-get install -y tmux)') }, async (t) => {
   t.after(() => spawnSync('tmux', ['-L', SOCKET, 'kill-server']));
   const read = `cd ${FIXTURES} && env -u CI TERM=xterm-256color ${LAUNCHER} read`;
-  let screen = await screenOf(`${read} tls.pcap`, 120, 30, /No HTTP\/1 entries/);
+  let screen = await screenOf(`${read} tls.pcap`, 120, 30, /No entries/);
   const lines = screen.split('\n');
   assert.match(lines[0]!, /^kubectl-shark tls\.pcap │ targets 1 │ .*not dissected: 2 TLS connections/);
-  assert.ok(lines.some((l) => l.trim() === 'No HTTP/1 entries; not dissected: 2 TLS connections'), screen);
+  assert.ok(lines.some((l) => l.trim() === 'No entries; not dissected: 2 TLS connections'), screen);
   assert.doesNotMatch(screen, /Waiting for traffic/);
   // 80x24: the empty list still says it whole.
-  screen = await screenOf(`${read} redis.pcap`, 80, 24, /No HTTP\/1 entries/);
-  assert.match(screen, /No HTTP\/1 entries; not dissected: 2 Redis connections/);
+  screen = await screenOf(`${read} redis.pcap`, 80, 24, /No entries/);
+  assert.match(screen, /No entries; not dissected: 2 Redis connections/);
   // A filter that matches nothing in a capture with entries: seen vs matched in the list and header.
   const espn = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
   screen = await screenOf(`cd ${REPO_ROOT} && env -u CI ${LAUNCHER} read ${espn} --filter 'response.status == 599'`, 160, 30, /No entry matches/);

@@ -14,6 +14,7 @@
  * - Counters: `unpairedRequests` for every request handed back unanswered, `orphanResponses`
  *   for every response with no request.
  */
+import type { PairingCounters } from './counters.ts';
 
 export interface IdPairingLimits {
   /** Requests waiting at once; past it the oldest is handed back unanswered ('evicted'). */
@@ -24,11 +25,6 @@ export interface IdPairingLimits {
   readonly maxAnswered: number;
 }
 
-/** The counters the helper keeps (CaptureStats has them). */
-export interface PairingCounters {
-  unpairedRequests: number;
-  orphanResponses: number;
-}
 
 /** Why a request came back without a response. */
 export type UnansweredReason = 'timeout' | 'evicted' | 'superseded' | 'closed';

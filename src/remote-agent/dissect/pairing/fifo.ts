@@ -10,7 +10,7 @@
  * beside this one instead.
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
-import type { CaptureStats } from '../../stats.ts';
+import type { PairingCounters } from './counters.ts';
 import type { CloseReason } from '../../tcp/stream.ts';
 
 export interface FifoLimits {
@@ -37,8 +37,6 @@ export interface FifoSlot<Req, Res> {
   response: Res | null;
 }
 
-/** The counters the helper keeps (a capture run's stats). */
-export type PairingCounters = Pick<CaptureStats, 'unpairedRequests' | 'orphanResponses'>;
 
 /**
  * Receives each pair as it leaves the queue, in request order: whole (`missing` null), or without
