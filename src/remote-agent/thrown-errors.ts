@@ -5,7 +5,7 @@
  * - `ProtocolViolation`: the bytes break the protocol (a length past any limit, a frame type that
  *   cannot occur). A dissector throws it to give up on a connection it cannot follow; it is bad
  *   input, counted in `dissectionErrors` like the violations a parser resynchronises after, and
- *   by the registry under the protocol of the dissector that threw it (protocol-counters.ts).
+ *   by the registry under the protocol of the dissector that threw it (dissect/protocol-counters.ts).
  * - Anything else (TypeError, RangeError, a failed assertion) is a bug in kubectl-shark: counted in
  *   `internalErrors`, and the first stack of each distinct throw site reported once (the agent as an
  *   INTERNAL_ERROR warning frame, `read` as one stderr line), so it gets noticed and fixed instead
