@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells } from './entry-row.ts';
+import { join } from 'node:path';
+import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells, statusWidthWanted } from './entry-row.ts';
+import { dissectDnsCapture } from '../../test/helpers/dns-read.ts';
+import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
 import type { Entry } from '../model/entry.ts';
 import { makeEntry } from '../../test/helpers/tui-store.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
@@ -137,4 +140,23 @@ test('cells show control characters escaped, measured after escaping, from any f
   }
   // A megabyte-long path costs what a short one does.
   assert.equal(fitCell(`/${'\u001b'.repeat(1_000_000)}`, 10), '/\\u001b\\u…');
+});
+
+test('the status column widens for outcomes longer than an HTTP status (DNS rcode names), not for HTTP', () => {
+  const http = [makeEntry({ status: 200 }), makeEntry({ status: 503 })];
+  assert.equal(statusWidthWanted(http), 3);
+  const status = (columns: ReturnType<typeof layoutColumns>): number => columns.find((c) => c.name === 'status')!.width;
+  assert.equal(status(layoutColumns(120, undefined, statusWidthWanted(http))), 4, 'HTTP keeps STAT at four cells');
+  assert.deepEqual(layoutColumns(120, 30, statusWidthWanted(http)), layoutColumns(120, 30), 'an HTTP screen lays out as before');
+  // Real DNS entries from a public capture: NOERROR and NXDOMAIN are shown whole.
+  const { entries: dns } = dissectDnsCapture(join(REPO_ROOT, 'test/fixtures/pcaps/dns/udp-lab-queries.pcapng'));
+  const wanted = statusWidthWanted(dns);
+  assert.ok(wanted >= 7, `DNS outcomes need ${wanted} cells`);
+  const columns = layoutColumns(120, 30, wanted);
+  assert.equal(status(columns), Math.min(wanted, 9));
+  for (const entry of dns) {
+    const cell = cellText(entry, rowCells(entry), columns.find((c) => c.name === 'status')!);
+    assert.equal(cell.trim(), rowCells(entry).status, 'the outcome is not cut');
+  }
+  assert.equal(columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1, 120, 'still exactly the width');
 });

@@ -118,8 +118,8 @@ const MIN_PATH = 16;
  * route gets `routeWanted` cells (the longest route on screen, see routeWidthWanted) when the path
  * can spare them, else 2/5 of the rest; the path gets the remainder.
  */
-export function layoutColumns(totalWidth: number, routeWanted?: number): readonly Column[] {
-  let columns = FULL;
+export function layoutColumns(totalWidth: number, routeWanted?: number, statusWanted?: number): readonly Column[] {
+  let columns = statusWanted === undefined ? FULL : FULL.map((column) => (column.name === 'status' ? { ...column, width: statusWidth(statusWanted) } : column));
   const flexibleOf = (set: readonly Column[]): number => totalWidth - set.reduce((sum, column) => sum + column.width, 0) - (set.length - 1);
   for (const step of NARROWING) {
     if (flexibleOf(columns) >= step.below) break;
@@ -133,6 +133,23 @@ export function layoutColumns(totalWidth: number, routeWanted?: number): readonl
   const route = Math.min(flexible - 5, Math.max(MIN_ROUTE, Math.min(routeMax, wanted)));
   const path = flexible - route;
   return columns.map((column) => (column.name === 'route' ? { ...column, width: route } : column.name === 'path' ? { ...column, width: path } : column));
+}
+
+/** The status column: STAT's four cells, wider up to MAX_STATUS for outcomes like `NXDOMAIN`. */
+const MAX_STATUS = 9;
+
+function statusWidth(wanted: number): number {
+  return Math.max(4, Math.min(MAX_STATUS, wanted));
+}
+
+/**
+ * Cells the outcomes of these entries need (the widest): an HTTP status needs the column's four,
+ * another protocol's outcome (a DNS rcode name, a close code) may need more.
+ */
+export function statusWidthWanted(entries: readonly Entry[]): number {
+  let widest = 0;
+  for (const entry of entries) widest = Math.max(widest, displayName(rowCells(entry).status).length);
+  return widest;
 }
 
 /** Cells the routes of these entries need to be shown whole (the widest). */
