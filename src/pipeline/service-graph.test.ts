@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import { SAMPLES_PER_EDGE, ServiceGraphBuilder, outcomeOf, percentile } from './service-graph.ts';
 import { testEntry } from '../../test/helpers/entry-store.ts';
 import type { Entry } from '../model/entry.ts';
+import { join } from 'node:path';
+import { readEntries } from '../../test/helpers/read-entries.ts';
+import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
+import { rowCells } from '../tui/entry-row.ts';
 
 test('counts: requests, 4xx, 5xx and unanswered apart, and nearest-rank p50/p95 on known inputs', () => {
   const graph = new ServiceGraphBuilder();
@@ -115,3 +119,17 @@ test('removing entries undoes the 4xx, 5xx and unanswered counts they added', ()
 function pick(edge: { requests: number; clientErrors: number; serverErrors: number; unanswered: number }) {
   return { requests: edge.requests, clientErrors: edge.clientErrors, serverErrors: edge.serverErrors, unanswered: edge.unanswered };
 }
+
+test('one-sided records (WebSocket messages) are not latency samples, and their rows show no latency', async () => {
+  const { all } = await readEntries([join(REPO_ROOT, 'test/fixtures/pcaps/websocket/echo-port80.pcap')]);
+  const messages = all.filter((e) => e.protocol.name === 'websocket');
+  const graph = new ServiceGraphBuilder();
+  // One real answered HTTP-style sample of 7 ms on the same edge, then the messages (elapsedTime 0).
+  const probe = testEntry({ srcIp: messages[0]!.src.ip, dstIp: messages[0]!.dst.ip, elapsedMs: 7 });
+  messages.forEach((e, i) => graph.add({ ...e, protocol: probe.protocol } as Entry, i + 1));
+  graph.add(probe, messages.length + 1);
+  const edge = graph.graph().edges[0]!;
+  assert.equal(edge.requests, messages.length + 1);
+  assert.equal(edge.p50Ms, 7, 'the messages did not drag the percentiles to 0');
+  for (const e of messages) assert.equal(rowCells(e).latency, '-', `${e.id}: a one-sided message shows no latency`);
+});

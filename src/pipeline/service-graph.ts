@@ -129,8 +129,9 @@ export class ServiceGraphBuilder {
       this.#retainNode(to, entry.dst.namespace);
     }
     count(edge, outcomeOf(entry), 1);
-    // Unanswered requests have elapsedTime 0: sampling them would drag the percentiles to 0.
-    if (entry.response !== null) {
+    // Unanswered requests and one-sided records (a WebSocket message from the server) have
+    // elapsedTime 0: sampling them would drag the percentiles to 0.
+    if (entry.request !== null && entry.response !== null) {
       if (edge.latencies.length === SAMPLES_PER_EDGE) {
         edge.latencies.shift();
         edge.sampleSeqs.shift();

@@ -61,7 +61,8 @@ export function rowCells(entry: Entry): RowCells {
     path: summary.target,
     status: summary.outcome !== '' ? summary.outcome : entry.error ? 'ERR' : '-',
     statusClass: summary.outcomeClass,
-    latency: answered ? formatLatency(entry.elapsedTime) : '-',
+    // A latency needs both sides: a one-sided record (a WebSocket message from the server) has none.
+    latency: answered && entry.request !== null ? formatLatency(entry.elapsedTime) : '-',
     sizes: `${formatBytes(entry.requestSize)}/${responseSize}`,
     responseSize,
   };
