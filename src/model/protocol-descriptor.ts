@@ -179,4 +179,10 @@ export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
    * when the protocol has no such command. Quoted for POSIX sh, safe to paste.
    */
   replayCommand?(entry: E): string;
+  /**
+   * Rewrites, in place, the ids the entry holds of other entries of its capture (a WebSocket
+   * message's `upgradeId`) with `rename`: tap makes ids unique across pods and merges the two
+   * sightings of a call, and links must follow. Absent when the protocol's entries hold none.
+   */
+  relinkIds?(entry: E, rename: (id: string) => string): void;
 }

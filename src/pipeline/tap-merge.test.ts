@@ -6,6 +6,10 @@ import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import type { EntryFrame, HelloFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { ClusterNames } from './cluster-names.ts';
 import { dedupKey, TapMerger, type TapMergerOptions, type TapSource } from './tap-merge.ts';
+import { join } from 'node:path';
+import type { WebSocketEntry } from '../remote-agent/dissect/websocket/entry.ts';
+import { readEntries } from '../../test/helpers/read-entries.ts';
+import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
 
 const FRONT: TapSource = { key: 'shop/front-end-1', namespace: 'shop', pod: 'front-end-1' };
 const CATALOGUE: TapSource = { key: 'shop/catalogue-1', namespace: 'shop', pod: 'catalogue-1' };
@@ -320,4 +324,24 @@ test("internal errors come from the agents' stats frames, summed over restarts; 
     merger.frame(FRONT, statsFrame({ internalErrors: hostile as number }));
     assert.equal(merger.stats()[0]!.internalErrors, 2, `${String(hostile)} counts as 0 for this run`);
   }
+});
+
+test('links between entries follow the re-id and the merge: a WebSocket message leads to the upgrade that was handed on', async () => {
+  const { all } = await readEntries([join(REPO_ROOT, 'test/fixtures/pcaps/websocket/echo-port80.pcap')]);
+  const upgrade = all.find((e) => e.protocol.name === 'http')!;
+  const messages = all.filter((e): e is WebSocketEntry => e.protocol.name === 'websocket');
+  const { out, merger } = setup();
+  const copy = <T,>(e: T): T => structuredClone(e);
+  const frame = (entry: Entry, seq: number): EntryFrame => ({ type: 'entry', entry, requestSeq: seq });
+  merger.frame(FRONT, hello());
+  merger.frame(CATALOGUE, hello());
+  // Each pod numbers the connection itself: front-end calls it 3, catalogue 8.
+  const renumber = <T extends Entry>(e: T, conn: number): T => ({ ...copy(e), id: `${conn}${e.id.slice(e.id.indexOf('-'))}`, ...('upgradeId' in e ? { upgradeId: `${conn}-0` } : {}) });
+  merger.frame(FRONT, frame(renumber(upgrade, 3), 1000)); // kept
+  merger.frame(CATALOGUE, frame(renumber(upgrade, 8), 1000)); // the other end's sighting: dropped
+  merger.frame(CATALOGUE, frame(renumber(messages[0]!, 8), 2000)); // the message, first seen by catalogue
+  merger.frame(FRONT, frame(renumber(messages[0]!, 3), 2000)); // dropped
+  const handedOn = out as unknown as Entry[];
+  assert.deepEqual(handedOn.map((e) => e.id), ['shop/front-end-1/3-0', `shop/catalogue-1/8${messages[0]!.id.slice(messages[0]!.id.indexOf('-'))}`]);
+  assert.equal((handedOn[1] as WebSocketEntry).upgradeId, 'shop/front-end-1/3-0', 'the link leads to the upgrade that was handed on');
 });

@@ -92,6 +92,8 @@ interface SourceState {
 interface Sighting {
   readonly source: string;
   readonly at: number;
+  /** The id the kept sighting was handed on under. */
+  readonly id: string;
 }
 
 /**
@@ -148,6 +150,8 @@ export class TapMerger {
   readonly #sources = new Map<string, SourceState>();
   /** Insertion order is arrival order, so the oldest sightings are at the front. */
   readonly #seen = new Map<string, Sighting>();
+  /** Ids of dropped duplicates -> the id their call was handed on under (for links between entries). */
+  readonly #aliases = new Map<string, string>();
   #duplicates = 0;
   #redactionOff = false;
 
@@ -272,14 +276,22 @@ export class TapMerger {
   #entry(state: SourceState, entry: Entry, requestSeq: number | undefined): void {
     const { source, stats } = state;
     if (stats.state === 'starting') stats.state = 'capturing';
-    if (this.#isDuplicate(dedupKey(entry, requestSeq), source.key)) {
+    // Agent ids restart at 0 in every agent (and every run of one): prefix the pod, and the run after a restart.
+    const run = state.runs > 1 ? `r${state.runs}.` : '';
+    const prefix = `${source.namespace}/${source.pod}/${run}`;
+    const id = `${prefix}${entry.id}`;
+    const kept = this.#keptSighting(dedupKey(entry, requestSeq), source.key, id);
+    if (kept !== null) {
+      // The other end's sighting was handed on: links to this one must lead there instead.
+      this.#alias(id, kept.id);
       stats.duplicates += 1;
       this.#duplicates += 1;
       return;
     }
-    // Agent ids restart at 0 in every agent (and every run of one): prefix the pod, and the run after a restart.
-    const run = state.runs > 1 ? `r${state.runs}.` : '';
-    entry.id = `${source.namespace}/${source.pod}/${run}${entry.id}`;
+    entry.id = id;
+    // Ids an entry holds of other entries of its capture (a WebSocket message's upgrade) get the
+    // same prefix, or the id the other end's sighting of that entry was handed on under.
+    descriptorOf(entry)?.relinkIds?.(entry, (other) => this.#aliases.get(`${prefix}${other}`) ?? `${prefix}${other}`);
     this.#names.nameEntry(entry);
     stats.entries += 1;
     this.#onEntry(entry);
@@ -318,16 +330,23 @@ export class TapMerger {
     if (delta > 0) this.#onDrops?.(delta, state.source);
   }
 
-  #isDuplicate(key: string, source: string): boolean {
+  /** The kept sighting of the same call from another pod, or null when this one is to be kept (as `id`). */
+  #keptSighting(key: string, source: string, id: string): Sighting | null {
     const now = this.#now();
     this.#expire(now);
     const seen = this.#seen.get(key);
-    if (seen !== undefined && now - seen.at < this.#windowMs) return seen.source !== source;
+    if (seen !== undefined && now - seen.at < this.#windowMs) return seen.source !== source ? seen : null;
     // New (or expired and not yet evicted): remember it as the newest sighting.
     if (seen !== undefined) this.#seen.delete(key);
-    this.#seen.set(key, { source, at: now });
+    this.#seen.set(key, { source, at: now, id });
     if (this.#seen.size > this.#maxKeys) this.#seen.delete(this.#seen.keys().next().value!);
-    return false;
+    return null;
+  }
+
+  /** `dropped` (a duplicate's id) now means `kept`; bounded like the dedup memory, oldest out first. */
+  #alias(dropped: string, kept: string): void {
+    this.#aliases.set(dropped, kept);
+    if (this.#aliases.size > this.#maxKeys) this.#aliases.delete(this.#aliases.keys().next().value!);
   }
 
   #expire(now: number): void {

@@ -41,6 +41,9 @@ export const websocketDescriptor: ProtocolDescriptor<WebSocketEntry> = Object.fr
     return `ws|${entry.request !== null ? 'c' : 's'}|${m?.opcode ?? ''}|${m?.payloadLength ?? 0}`;
   },
   edgeLabel: (): string => 'WS',
+  relinkIds: (entry: WebSocketEntry, rename: (id: string) => string): void => {
+    if (entry.upgradeId !== '') entry.upgradeId = rename(entry.upgradeId);
+  },
   kfl: Object.freeze({
     paths: Object.freeze(PATHS),
     // Ours, and Kubeshark's `ws` macro (protocol.abbr "WS"), so NDJSON from Kubeshark still matches.
