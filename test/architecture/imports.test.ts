@@ -110,7 +110,9 @@ function brokenAgentRule({ from, to }: ImportEdge): string | null {
     // Its own folder's presentation helpers are allowed; that they too load only src/model is
     // checked on the whole import closure below ("the descriptor registry ... load only ...").
     if (contract[2] === 'descriptor' && to.startsWith(`src/remote-agent/dissect/${contract[1]}/`)) return null;
-    return "a protocol's descriptor.ts and entry.ts import only model (descriptor.ts also files of its own folder that do the same): KFL, the TUI and the pipeline import them";
+    // An entry shape may embed another protocol's (an HTTP/2 entry carries its gRPC call): entry files load only model.
+    if (contract[2] === 'entry' && PROTOCOL_ENTRY_FILE.test(to)) return null;
+    return "a protocol's descriptor.ts and entry.ts import only model (descriptor.ts also files of its own folder that do the same; entry.ts also other protocols' entry.ts): KFL, the TUI and the pipeline import them";
   }
   const outside = 'the agent ships alone: remote-agent imports only model, itself and (agent/ only) kfl for filter push-down';
   if (to.startsWith('src/model/')) return null;
@@ -255,7 +257,7 @@ test('every top-level folder of src/ has a README that says what it may import, 
  * descriptors and src/model. Checked on the whole import closure of the registry and of every
  * protocol folder's entry.ts and descriptor.ts.
  */
-test('the descriptor registry and protocol entry shapes load only src/model and their own folder', () => {
+test('the descriptor registry and protocol entry shapes load only src/model, their own folder and (entry shapes) other entry shapes', () => {
   const dissect = join(REPO_ROOT, 'src/remote-agent/dissect');
   const roots = [DESCRIPTOR_REGISTRY];
   for (const name of readdirSync(dissect)) {
@@ -280,6 +282,7 @@ test('the descriptor registry and protocol entry shapes load only src/model and 
       const ok =
         target.startsWith('src/model/') ||
         (from === DESCRIPTOR_REGISTRY && /^src\/remote-agent\/dissect\/[a-z0-9-]+\/descriptor\.ts$/.test(target)) ||
+        (PROTOCOL_ENTRY_FILE.test(from) && PROTOCOL_ENTRY_FILE.test(target)) ||
         (folder !== undefined && target.startsWith(`${folder}/`));
       if (!ok) violations.push(`${from} imports ${target}`);
       else if (!target.startsWith('src/model/')) queue.push(target);

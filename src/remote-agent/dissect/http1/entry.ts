@@ -13,6 +13,7 @@
  * Bodies are kept up to a limit; the sizes always count the whole body.
  */
 import type { BodyEncoding, EntryEnvelope } from '../../../model/entry-envelope.ts';
+import type { GrpcCall } from '../grpc/entry.ts';
 
 /** An HTTP entry among entries of every protocol (tests and tools that look at HTTP only). */
 export function isHttpEntry(entry: EntryEnvelope): entry is HttpEntry {
@@ -66,10 +67,38 @@ export interface HttpResponse {
   content: ResponseContent;
   headersSize: number;
   bodySize: number;
+  /** HTTP/2: the trailer fields (a HEADERS block after the body), when the stream had them. */
+  trailers?: HeaderMap;
 }
 
-/** Kubeshark's protocol name: every HTTP variant (1.x, 2, gRPC, GraphQL) is "http". */
-export type HttpEntry = EntryEnvelope<'http', HttpRequest, HttpResponse>;
+/** RST_STREAM (RFC 9113 §6.4) of an HTTP/2 stream: who sent it and its error code. */
+export interface Http2Reset {
+  by: 'client' | 'server';
+  /** The error code (RFC 9113 §7). */
+  code: number;
+  /** Its name: `CANCEL`, `PROTOCOL_ERROR`, ...; `0x<hex>` for a code RFC 9113 does not define. */
+  name: string;
+}
+
+/** What an HTTP/2 exchange adds: the stream it was carried on. */
+export interface Http2Stream {
+  streamId: number;
+  /** Present when the stream was reset (the entry's `error` says so too). */
+  reset?: Http2Reset;
+}
+
+/**
+ * Kubeshark's protocol name: every HTTP variant (1.x, 2, gRPC, GraphQL) is "http". HTTP/2 entries
+ * (`protocol.version` "2.0", `request.httpVersion` "HTTP/2.0") add `http2`; gRPC calls (`abbr`
+ * "gRPC") add `grpc` too.
+ */
+export type HttpEntry = EntryEnvelope<'http', HttpRequest, HttpResponse> & {
+  http2?: Http2Stream;
+  grpc?: GrpcCall;
+};
 
 export const HTTP1_0: HttpEntry['protocol'] = Object.freeze({ name: 'http', version: '1.0', abbr: 'HTTP' } as const);
 export const HTTP1_1: HttpEntry['protocol'] = Object.freeze({ name: 'http', version: '1.1', abbr: 'HTTP' } as const);
+export const HTTP2: HttpEntry['protocol'] = Object.freeze({ name: 'http', version: '2.0', abbr: 'HTTP/2' } as const);
+/** Kubeshark's gRPC: HTTP/2 whose content type is `application/grpc` (or `application/grpc+...`). */
+export const GRPC: HttpEntry['protocol'] = Object.freeze({ name: 'http', version: '2.0', abbr: 'gRPC' } as const);
