@@ -125,7 +125,7 @@ function readBounded(path: string, flag: string): Uint8Array {
   try {
     const size = fstatSync(fd).size;
     if (size > MAX_PROTO_DESCRIPTOR_BYTES) {
-      throw new SharkError('USAGE', `${flag} ${path}: ${formatBytes(size)} is larger than the ${formatBytes(MAX_PROTO_DESCRIPTOR_BYTES)} a descriptor set may be: give a set of only the services you read (protoc -o with just their .proto files)`, { file: path });
+      throw new SharkError('USAGE', `${flag} ${path}: the file is larger than the ${formatBytes(MAX_PROTO_DESCRIPTOR_BYTES)} a descriptor set may be: give a set of only the services you read (protoc -o with just their .proto files)`, { file: path });
     }
     const out = new Uint8Array(size);
     let at = 0;
