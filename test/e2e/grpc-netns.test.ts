@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { NODE, REPO_ROOT, readWithCli } from '../helpers/capture.ts';
-import { PROTO_FILE, STATUS_NAMES, type CallRecord } from '../helpers/grpc-service.ts';
+import { GRPC_SERVICE_SCRIPT as SERVICE_SCRIPT, PROTO_FILE, STATUS_NAMES, type CallRecord } from '../helpers/grpc-service.ts';
 import { Scope, requireNetns, runOk, waitForPort } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
 import { checkGrpcEntries, grpcEntries } from './fixtures/grpc-expect.ts';
@@ -22,7 +22,6 @@ import { observe, type ObservedRun } from './fixtures/observed-run.ts';
 import { SERVER_IP, cleanTopology, impairedTopology, type Topology } from './fixtures/traffic.ts';
 
 const skip = skipFor(requireNetns(['tcpdump', 'protoc']));
-const SERVICE_SCRIPT = join(REPO_ROOT, 'test/helpers/grpc-service.ts');
 const PORT = 50051;
 /** The large call's 120 kB messages are kept whole, as `read` (16 MiB) keeps them. */
 const AGENT_ARGS = ['--max-body', '1m'];

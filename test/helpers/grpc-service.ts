@@ -28,6 +28,8 @@ import * as protoLoader from '@grpc/proto-loader';
 
 export const PROTO_FILE = fileURLToPath(new URL('../fixtures/grpc/shark_test.proto', import.meta.url));
 export const SERVICE = 'sharktest.Echo';
+/** This file, for running it as a process (`node GRPC_SERVICE_SCRIPT server|client ...`). */
+export const GRPC_SERVICE_SCRIPT = fileURLToPath(import.meta.url);
 /** grpc-js's number for gzip (compression-algorithms.ts). */
 const GZIP = 2;
 
@@ -317,16 +319,26 @@ export async function runPlan(target: string): Promise<CallRecord[]> {
   return out;
 }
 
-/** For the sandbox: a small round every `intervalMs`, printed, until the process is killed. */
+/**
+ * For the sandbox: a small round every `intervalMs`, printed, until the process is killed. Each
+ * round on a new channel (a new connection): a tap joins after the pods started, and the HPACK
+ * state of a connection it did not see begin is unknown (only blocks that decode without it can be
+ * shown), so new connections are what a test can count on seeing whole. Every call's first
+ * message names its round, so each call can be told apart.
+ */
 async function loop(target: string, intervalMs: number): Promise<never> {
-  const caller = new Caller(target, false);
   for (let round = 1; ; round++) {
-    for (const r of [
-      await caller.unary(`round ${round} unary`, { text: `round ${round}` }),
-      await caller.serverStreaming(`round ${round} count`, 3, `r${round}`),
-      await caller.unary(`round ${round} not found`, { text: 'missing', reply_status: 5 }),
-    ]) {
-      console.log(JSON.stringify(r));
+    const caller = new Caller(target, false);
+    try {
+      for (const r of [
+        await caller.unary(`round ${round} unary`, { text: `round ${round}` }),
+        await caller.serverStreaming(`round ${round} count`, 3, `r${round}`),
+        await caller.unary(`round ${round} not found`, { text: `round ${round} missing`, reply_status: 5 }),
+      ]) {
+        console.log(JSON.stringify(r));
+      }
+    } finally {
+      caller.close();
     }
     await sleep(intervalMs);
   }
