@@ -13,13 +13,13 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { readWithCli } from '../helpers/capture.ts';
-import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
+import { normalPriority, prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Scope, requireNetns, run } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
 import {
   CONCURRENT_STREAMS, PORTS, SMALL_FILES, checkH2Entries, http2Entries, parseH2load, prepareSite, runH2Clients, startH2Servers, type H2Run,
 } from './fixtures/h2-traffic.ts';
-import { normalPriority, observe, type ObservedRun } from './fixtures/observed-run.ts';
+import { observe, type ObservedRun } from './fixtures/observed-run.ts';
 import { SERVER_IP, cleanTopology, impairedTopology, type Topology } from './fixtures/traffic.ts';
 
 const skip = skipFor(requireNetns(['tcpdump', 'tshark', 'nghttpd', 'nghttp', 'h2load', 'curl']));
