@@ -78,6 +78,8 @@ async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, top
     const read = await readWithCli(observed.pcap);
     assert.equal(read.exitCode, 0, read.stderr);
     t.diagnostic(`read: ${read.stderr}; ${grpcEntries(read.all).length} gRPC entries for ${records.length} calls`);
+    const deadline = grpcEntries(read.all).find((e) => e.grpc?.timeoutMs !== null);
+    t.diagnostic(`the deadline call: grpc-timeout ${deadline?.grpc?.timeoutMs} ms, status ${deadline?.grpc?.statusName}, reset ${JSON.stringify(deadline?.http2?.reset ?? null)}`);
     report(t, 'read', checkGrpcEntries(records, read.all, { schema: false }));
   });
 
