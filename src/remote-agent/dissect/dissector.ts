@@ -18,6 +18,20 @@ export interface DissectOptions {
    * with `response: null` and a timeout error.
    */
   readonly responseTimeoutUs: number;
+  /**
+   * Message schemas the user gave (`--proto-descriptor`), loaded before the capture starts: a
+   * protocol that carries protobuf messages looks its messages' types up here. Absent: messages
+   * are decoded from the wire format alone.
+   */
+  readonly protobufSchema?: ProtobufSchema;
+}
+
+/** Protobuf message types by name, and the RPC methods that use them (a FileDescriptorSet, loaded). */
+export interface ProtobufSchema {
+  /** The request and response message types of RPC `service`/`method`, or null when the schema has no such method. */
+  rpcTypes(service: string, method: string): { readonly input: string; readonly output: string } | null;
+  /** `bytes` as message `typeName` in protobuf's canonical JSON mapping; throws when they do not parse as one. */
+  toJson(typeName: string, bytes: Uint8Array): unknown;
 }
 
 export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
