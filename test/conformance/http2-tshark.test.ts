@@ -2,7 +2,7 @@
  * Conformance with tshark on the public HTTP/2 and gRPC captures (test/fixtures/pcaps/http2): every
  * stream tshark reports (pdml_truth.py, "http2" kind: one record per TCP connection and stream id)
  * must be exactly one of our entries, with the same client, server, stream id, method, path,
- * status, grpc-status and DATA byte sums (tshark sums `http2.length` of the DATA frames; ours is
+ * status, gRPC status, service, method and message counts, and DATA byte sums (tshark sums `http2.length` of the DATA frames; ours is
  * `bodySize`, which is the same when no frame is padded), and we must emit no entry tshark does not
  * have. The h2c capture's stream 1 takes its request from the HTTP/1.1 upgrade request
  * (`request_via: "http/1.1-upgrade"`) and is one entry, not a 101 entry and an HTTP/2 one.
@@ -29,6 +29,10 @@ interface StreamTruth {
   readonly request_data_bytes: number;
   readonly response_data_bytes: number;
   readonly is_grpc: boolean;
+  readonly grpc_service: string | null;
+  readonly grpc_method: string | null;
+  readonly request_grpc_messages: number;
+  readonly response_grpc_messages: number;
 }
 
 const dir = sharedPcapsDir();
@@ -64,6 +68,10 @@ function differences(t: StreamTruth, e: HttpEntry): string[] {
   if (e.grpc !== undefined || t.is_grpc) {
     check('abbr', e.protocol.abbr, t.is_grpc ? 'gRPC' : 'HTTP/2');
     check('grpc.status', e.grpc?.status ?? null, t.grpc_status);
+    check('grpc.service', e.grpc?.service ?? null, t.grpc_service);
+    check('grpc.method', e.grpc?.method ?? null, t.grpc_method);
+    check('grpc.requestMessageCount', e.grpc?.requestMessageCount ?? 0, t.request_grpc_messages);
+    check('grpc.responseMessageCount', e.grpc?.responseMessageCount ?? 0, t.response_grpc_messages);
   }
   return out;
 }

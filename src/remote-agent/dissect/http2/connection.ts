@@ -31,7 +31,7 @@ import { isUpgradeOpening } from '../http1/upgrade-opening.ts';
 import { buildStreamEntry, plainHeaders, statusOf } from './entry-builder.ts';
 import { errorCodeName } from './error-codes.ts';
 import { Flag, FRAME_HEADER_BYTES, FrameReader, FrameType, type FrameHeader, type FrameSink } from './frames.ts';
-import { isGrpcContentType, openGrpcCall } from './grpc-seam.ts';
+import { isGrpcContentType, openGrpcCall } from '../grpc/index.ts';
 import { HpackDecoder, type HpackField } from './hpack.ts';
 import { fieldOf, isUpgraded, type H2Stream, type Message } from './stream.ts';
 

@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { isoFromMicros, type Endpoint, type EntryError } from '../../../model/entry.ts';
 import type { SocketAddress } from '../../tcp/stream.ts';
-import { GRPC, HTTP2, type HeaderMap, type HttpEntry, type HttpRequest, type HttpResponse } from '../http1/entry.ts';
+import { GRPC, HTTP2, type HttpEntry, type HttpRequest, type HttpResponse } from '../http1/entry.ts';
 import { headerMapOf, pathOf, queryMap, requestCookiesOf, responseCookiesOf } from '../http1/entry-builder.ts';
 import type { HpackField } from './hpack.ts';
 import { fieldOf, fieldsOf, isUpgraded, type H2Stream, type Message } from './stream.ts';
@@ -115,4 +115,3 @@ export function plainHeaders(fields: readonly HpackField[]): Record<string, stri
   return out;
 }
 
-export type { HeaderMap };

@@ -7,7 +7,7 @@ import type { Direction } from '../../tcp/stream.ts';
 import type { BodyCollector } from '../body/body-collector.ts';
 import type { Http2Reset } from '../http1/entry.ts';
 import type { UpgradeOpening } from '../http1/upgrade-opening.ts';
-import type { GrpcCallCollector } from './grpc-seam.ts';
+import type { GrpcCallCollector } from '../grpc/index.ts';
 import type { HpackField } from './hpack.ts';
 
 /** One side of the exchange (the request, or the response) as its HEADERS and DATA frames made it. */
