@@ -354,6 +354,12 @@ test('h2c: the upgrade request is stream 1\'s request, answered over HTTP/2, one
   assert.equal(r.stats.dissectionErrors, 0);
 });
 
+test('a server that speaks first (its SETTINGS alone in a segment, as nghttpd does) is HTTP/2 from that segment', () => {
+  const r = run([s(settings([[3, 100]])), c(Buffer.concat([CLIENT_OPEN, headers(1, REQUEST('/first'), true)])), s(Buffer.concat([settingsAck(), headers(1, OK_TEXT, true)]))]);
+  assert.deepEqual(r.entries.map((e) => [e.request.path, e.response?.status]), [['/first', 200]]);
+  assert.deepEqual({ ...r.stats.undissected.connections }, {});
+});
+
 test('a WebSocket upgrade keeps its 101 entry (the hand-off to HTTP/2 is for h2c only)', () => {
   const r = run([
     c('GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
@@ -366,7 +372,8 @@ test('a WebSocket upgrade keeps its 101 entry (the hand-off to HTTP/2 is for h2c
 test('sniff: the preface, the server SETTINGS, or a frame chain; text and TLS are not HTTP/2', () => {
   assert.equal(http2Dissector.sniff(PREFACE, 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(PREFACE.subarray(0, 10), 'to-server'), 'more');
-  assert.equal(http2Dissector.sniff(settings([[3, 100]]), 'to-client'), 'more', 'a lone SETTINGS waits for the next frame');
+  assert.equal(http2Dissector.sniff(settings([[3, 100]]), 'to-client'), 'match', 'a server speaks first: its SETTINGS alone');
+  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('170303', 'hex')]), 'to-client'), 'more', 'SETTINGS and then not a frame (yet)');
   assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), settings()]), 'to-client'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([headers(1, REQUEST('/')), data(1, 'x')]), 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([Buffer.from('tail of a body'), headers(1, REQUEST('/')), data(1, 'x'), ping()]), 'to-server'), 'match');

@@ -8,7 +8,7 @@ import type { DissectContext, Dissector, DissectorStream, HandOff, SniffResult }
 import { sniffHttp2 } from '../guess/http2.ts';
 import type { SniffDirection } from '../guess/sniffer.ts';
 import { Http2Connection } from './connection.ts';
-import { CHAIN_AT_START, CHAIN_MIDWAY, frameChainAt } from './frames.ts';
+import { CHAIN_AT_START, CHAIN_MIDWAY, DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_BYTES, FrameType, frameChainAt, plausibleFrameHeader } from './frames.ts';
 
 /** Bytes of a prefix searched for a frame chain that starts midway. */
 const SNIFF_SCAN_BYTES = 16 * 1024;
@@ -17,18 +17,26 @@ const SNIFF_SCAN_BYTES = 16 * 1024;
  * The client preface (guess/http2.ts, the sniffer that names HTTP/2 traffic; looked for in either
  * direction, as the client may be mistaken when the SYN was not captured), else frames: a chain of
  * CHAIN_AT_START plausible frame headers from the first byte, or of CHAIN_MIDWAY from any offset (a
- * capture that starts inside a frame). A lone server SETTINGS is not enough (the guess's test): its
- * 9 bytes turn up inside binary bodies, and with the start captured the client's preface decides.
+ * capture that starts inside a frame), or a server's opening SETTINGS frame alone: the whole of
+ * the bytes so far (a server speaks first and then waits for the client's preface). A SETTINGS
+ * header followed by anything but a frame is not enough: those 9 bytes turn up inside binary bodies.
  * 'more' only while the bytes from the first one could still be the preface or a chain.
  */
 export function sniffHttp2Connection(prefix: Uint8Array, _direction: SniffDirection): SniffResult {
   const preface = sniffHttp2(prefix, 'to-server');
   if (preface === 'match') return 'match';
   const atStart = frameChainAt(prefix, 0, prefix.length, CHAIN_AT_START);
-  if (atStart === 'match') return 'match';
+  if (atStart === 'match' || isLoneSettings(prefix)) return 'match';
   const end = Math.min(prefix.length, SNIFF_SCAN_BYTES);
   for (let at = 1; at < end; at++) if (frameChainAt(prefix, at, prefix.length, CHAIN_MIDWAY) === 'match') return 'match';
   return atStart === 'more' || preface === 'more' ? 'more' : 'no';
+}
+
+/** The bytes are exactly one SETTINGS frame (not an ACK), as a server's first segment is. */
+function isLoneSettings(prefix: Uint8Array): boolean {
+  if (prefix.length < FRAME_HEADER_BYTES || prefix[3] !== FrameType.SETTINGS || prefix[4] !== 0) return false;
+  const len = plausibleFrameHeader(prefix, 0, DEFAULT_MAX_FRAME_SIZE);
+  return len >= 0 && FRAME_HEADER_BYTES + len === prefix.length;
 }
 
 export const http2Dissector: Dissector = Object.freeze({
