@@ -144,3 +144,13 @@ test('plausible frame headers: each type with its rules; text never', () => {
   assert.ok(!ok(Buffer.from('GET / HTTP/1.1')));
   assert.ok(!ok(Buffer.from('\tabcdefghij')));
 });
+
+test('a direction that starts with no frame (an HTTP/1 request to an HTTP/2-only server) is a violation, and the reader hunts', () => {
+  const r = recordingSink();
+  const reader = new FrameReader(r.sink, { atBoundary: true, maxPayloadBytes: 1024 });
+  reader.push(Buffer.from('POST /index.html HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\nfield=value'), 0);
+  assert.deepEqual(r.events, ['violation the bytes at the start of the direction are not HTTP/2 frames']);
+  assert.ok(reader.hunting);
+  // A server's direction starts with frames: no violation.
+  assert.deepEqual(readAll([settings()]), ['frame t4 s0 f0 @0 ']);
+});

@@ -42,6 +42,8 @@ export const FRAME_HEADER_BYTES = 9;
 export const PREFACE = new TextEncoder().encode('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2): a sender may be allowed more. */
 export const DEFAULT_MAX_FRAME_SIZE = 16_384;
+/** The largest length a frame header can state (24 bits; SETTINGS_MAX_FRAME_SIZE may allow up to it). */
+export const MAX_FRAME_LENGTH = 0xffffff;
 
 /** Flags each frame type defines; a plausible header (hunting, sniffing) sets no other. */
 const DEFINED_FLAGS: readonly number[] = [
@@ -218,6 +220,22 @@ export class FrameReader {
 
   /** Not at a boundary: a mismatch of the preface sends the reader hunting rather than reading frames. */
   #huntFromStart = false;
+  /** The direction's first frame is checked for plausibility (an HTTP/1 request to an HTTP/2-only server is not frames). */
+  #firstFrame = true;
+
+  /**
+   * The direction starts with something that is no frame (the header at `at` of `b` is implausible):
+   * a violation, and the reader hunts from that header's first byte.
+   */
+  #notFrames(b: Uint8Array, at: number): void {
+    this.#sink.violation('the bytes at the start of the direction are not HTTP/2 frames');
+    this.#offset -= FRAME_HEADER_BYTES;
+    this.#state = State.HUNT;
+    this.#huntSkipped = 0;
+    this.#hunt ??= new Uint8Array(HUNT_WINDOW_BYTES);
+    this.#hunt.set(b.subarray(at, at + FRAME_HEADER_BYTES), 0);
+    this.#huntLen = FRAME_HEADER_BYTES;
+  }
 
   /** Stream offset of the next byte. */
   get offset(): number {
@@ -326,8 +344,8 @@ export class FrameReader {
       h.tsUs = tsUs;
       if (b.length - pos >= FRAME_HEADER_BYTES) {
         // Fast path: the whole header in this chunk.
-        this.#startFrame(b, pos);
         this.#offset += FRAME_HEADER_BYTES;
+        this.#startFrame(b, pos);
         return pos + FRAME_HEADER_BYTES;
       }
     }
@@ -343,6 +361,10 @@ export class FrameReader {
   }
 
   #startFrame(b: Uint8Array, at: number): void {
+    if (this.#firstFrame) {
+      this.#firstFrame = false;
+      if (plausibleFrameHeader(b, at, MAX_FRAME_LENGTH) < 0) return this.#notFrames(b, at);
+    }
     const h = this.#h;
     h.length = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
     h.type = b[at + 3]!;
