@@ -79,9 +79,10 @@ test('gRPC with nothing to hide keeps its raw bytes; hostile call shapes are rep
   const before = JSON.stringify(clean);
   assert.equal(JSON.stringify(redact(clean)), before);
 
-  const hostile = buildGrpcEntry() as unknown as { grpc: Record<string, unknown> } & HttpEntry;
-  hostile.grpc.requestMessages = 'password=x';
-  hostile.grpc.responseMessages = [{ fields: { no: 1 } }, { json: { secret: 'hostile-secret-10' } }, null, 7];
+  const hostile = buildGrpcEntry();
+  const call = hostile.grpc as unknown as Record<string, unknown>;
+  call.requestMessages = 'password=x';
+  call.responseMessages = [{ fields: { no: 1 } }, { json: { secret: 'hostile-secret-10' } }, null, 7];
   const out = redact(hostile);
   assert.deepEqual(out.grpc!.requestMessages, []);
   assert.ok(!JSON.stringify(out).includes('hostile-secret-10'));
