@@ -1,5 +1,5 @@
 /**
- * gRPC and HTTP/2 in the TUI's list and detail pane (ink-testing-library), from entries built as
+ * gRPC and HTTP/2 in the TUI's list, detail pane and service map (ink-testing-library), from entries built as
  * the dissectors build them: named rows, the call and its messages in the detail, and every new
  * field made display-safe.
  */
@@ -10,7 +10,11 @@ import { cleanup, render } from 'ink-testing-library';
 import { EntryList } from './entry-list.tsx';
 import { DetailPane } from './detail-pane.tsx';
 import { detailLines } from './detail-lines.ts';
-import { buildGrpcEntry, buildHttp2Entry, rawMessage, schemaMessage } from '../../test/helpers/entries.ts';
+import { ServiceGraphBuilder } from '../pipeline/service-graph.ts';
+import { layoutGraph } from './graph-layout.ts';
+import { mapItems } from './map-items.ts';
+import { ServiceMap } from './service-map.tsx';
+import { buildEntry, buildGrpcEntry, buildHttp2Entry, rawMessage, schemaMessage } from '../../test/helpers/entries.ts';
 import { plain } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
@@ -71,4 +75,21 @@ test('detail: control characters in every new field are shown escaped, never sen
   const row = render(<EntryList entries={[entry]} firstIndex={0} selected={0} width={120} height={3} emptyText="" />).lastFrame() ?? '';
   for (const text of [...lines, plain(row)]) assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(text));
   assert.ok(lines.some((l) => l.includes('Message: bad\\u001b]52;c;aWQ=')), 'shown escaped');
+});
+
+test('service map: a gRPC edge of its own, labelled gRPC with its server-side share; the table counts both classes', () => {
+  const builder = new ServiceGraphBuilder();
+  const calls = [
+    buildGrpcEntry({ src, dst }), buildGrpcEntry({ src, dst, grpcStatus: 5 }), buildGrpcEntry({ src, dst, grpcStatus: 14 }),
+    buildGrpcEntry({ src, dst }), buildEntry({ src, dst: { name: 'catalogue', namespace: 'shop' } }),
+  ];
+  calls.forEach((entry, seq) => builder.add(entry, seq));
+  const graph = builder.graph();
+  const layout = layoutGraph(graph);
+  const items = mapItems(graph, layout);
+  const frame = plain(render(<ServiceMap graph={graph} layout={layout} items={items} selected={0} pending={undefined} width={120} height={30} />).lastFrame());
+  assert.match(frame, /gRPC 4 serr 25%/);
+  assert.match(frame, /HTTP 1─/);
+  assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+CERR%\s+SERR%\s+NO RSP/);
+  assert.match(frame, /frontend -> carts\s+gRPC\s+4\s+25%\s+25%\s+0\s/);
 });
