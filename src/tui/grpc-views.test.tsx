@@ -81,7 +81,7 @@ test('service map: a gRPC edge of its own, labelled gRPC with its server-side sh
   const builder = new ServiceGraphBuilder();
   const calls = [
     buildGrpcEntry({ src, dst }), buildGrpcEntry({ src, dst, grpcStatus: 5 }), buildGrpcEntry({ src, dst, grpcStatus: 14 }),
-    buildGrpcEntry({ src, dst }), buildEntry({ src, dst: { name: 'catalogue', namespace: 'shop' } }),
+    buildGrpcEntry({ src, dst }), buildEntry({ src, dst: { name: 'catalogue', namespace: 'shop' } }), buildHttp2Entry({ src, dst }),
   ];
   calls.forEach((entry, seq) => builder.add(entry, seq));
   const graph = builder.graph();
@@ -92,4 +92,5 @@ test('service map: a gRPC edge of its own, labelled gRPC with its server-side sh
   assert.match(frame, /HTTP 1─/);
   assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+CERR%\s+SERR%\s+NO RSP/);
   assert.match(frame, /frontend -> carts\s+gRPC\s+4\s+25%\s+25%\s+0\s/);
+  assert.match(frame, /frontend -> carts\s+HTTP\/2\s+1\s+0%\s+0%\s+0\s/, 'HTTP/2 whole in the PROTO column');
 });

@@ -25,7 +25,7 @@ export interface ServiceMapProps {
 }
 
 /** Column widths after the first (which takes the rest): PROTO REQS CERR% SERR% NO RSP P50 P95. */
-const TABLE_WIDTHS = [0, 5, 7, 5, 5, 6, 7, 7];
+const TABLE_WIDTHS = [0, 6, 7, 5, 5, 6, 7, 7];
 
 function tableLine(cells: readonly string[], width: number): string {
   const fixed = TABLE_WIDTHS.reduce((sum, w) => sum + w + 1, 0);
