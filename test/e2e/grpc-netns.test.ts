@@ -5,7 +5,8 @@
  * every status code 1..16, a deadline the server sleeps past, and gzip-compressed requests, one
  * channel (one HTTP/2 connection) for the plain calls and one for the gzip ones. tcpdump and the
  * live agent watch the server's side; the capture is read back with `kubectl shark read -o json`,
- * without a schema and with `--proto-descriptor` (a FileDescriptorSet `protoc -o` makes here).
+ * without a schema and with `--proto-descriptor` (a FileDescriptorSet `protoc -o` makes here), and
+ * the agent decodes without a schema (clean link) and with it (impaired link).
  * Every call must come out exactly once with its status, status name, message counts, sizes and
  * messages (test/e2e/fixtures/grpc-expect.ts). Then the same over the impairing relay
  * (reordering, duplication, loss, GSO frames cut into MTU-sized segments).
@@ -69,7 +70,8 @@ function report(t: TestContext, what: string, problems: readonly string[]): void
   assert.deepEqual(problems, [], `${what}: ${problems.length} differences (first: ${problems[0]})`);
 }
 
-async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, topo: Topology): Promise<void> {
+/** `agentSchema`: the agent was given the FileDescriptorSet (and --no-redact, as the schema read). */
+async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, topo: Topology, agentSchema: boolean): Promise<void> {
   const records = observed.result;
   await t.test('the client made every call of the matrix, with the outcomes asked for', () => checkClientAccount(records));
   assert.equal(observed.tcpdumpDrops, 0, 'tcpdump lost packets: the capture is incomplete');
@@ -91,10 +93,10 @@ async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, top
     report(t, 'read --proto-descriptor', checkGrpcEntries(records, read.all, { schema: true }));
   });
 
-  await t.test('the live agent in the server namespace: every call once, the same fields', () => {
+  await t.test(`the live agent in the server namespace${agentSchema ? ' with --proto-descriptor' : ''}: every call once, the same fields`, () => {
     assert.equal(observed.agentError, null);
     t.diagnostic(`agent: ${observed.agent.summary()}; ${grpcEntries(observed.agentEntries).length} gRPC entries${observed.agentWait ? `; ${observed.agentWait}` : ''}`);
-    report(t, 'agent', checkGrpcEntries(records, observed.agentEntries, { schema: false }));
+    report(t, 'agent', checkGrpcEntries(records, observed.agentEntries, { schema: agentSchema }));
   });
 }
 
@@ -106,7 +108,7 @@ test('gRPC between two namespaces: every RPC kind, every status, gzip, a deadlin
     const topo = await cleanTopology(scope);
     await startServer(topo);
     const observed = await observe(scope, topo, 'grpc', () => runClient(topo), enough, { agentArgs: AGENT_ARGS });
-    await checkRun(t, observed, topo);
+    await checkRun(t, observed, topo, false);
   } finally {
     await scope.close();
   }
@@ -117,13 +119,15 @@ test('gRPC over the impairing relay (loss, reordering, duplication, MTU-sized se
   try {
     const topo = await impairedTopology(scope, SEED);
     await startServer(topo);
-    const observed = await observe(scope, topo, 'grpc-impaired', () => runClient(topo), enough, { agentArgs: AGENT_ARGS });
+    // This run's agent decodes with the schema, as `tap --proto-descriptor` has it do in a pod.
+    const agentArgs = [...AGENT_ARGS, `--proto-descriptor=${await descriptorSet(topo.workDir)}`, '--no-redact'];
+    const observed = await observe(scope, topo, 'grpc-impaired', () => runClient(topo), enough, { agentArgs });
     const relay = await topo.stopRelay!();
     t.diagnostic(`relay (seed ${SEED}): ${JSON.stringify(relay)}`);
     assert.equal(relay.send_errors, 0, relay.last_send_error);
     assert.ok(relay.reordered > 0 && relay.duplicated + relay.dropped > 0, 'the link was impaired');
     assert.ok(relay.gso_frames > 0, 'over-MTU (GSO) frames reached the relay and were cut into segments');
-    await checkRun(t, observed, topo);
+    await checkRun(t, observed, topo, true);
   } finally {
     await scope.close();
   }
