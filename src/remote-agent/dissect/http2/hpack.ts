@@ -50,7 +50,14 @@
  * before the capture began), up to TABLE_BYTES_CAP for memory.
  *
  * Blocks that use only the static table and literals (most first requests on a connection, and
- * any block after a size update to 0) decode whatever the table holds.
+ * any block after a size update to 0) decode whatever the table holds. Encoders often name a new
+ * entry from the previous entry of that name (nghttp2 does, for a changing x-request-id), so once
+ * such a name is unknown every later one is too: a decoder that joined a long-lived connection may
+ * never decode some of its blocks. Those fail (the connection counts their streams as lost).
+ *
+ * What the decoder cannot see: a block it is never given. It relies on getting every header block
+ * of its direction whole, in order; a connection that lost bytes of that direction must replace it
+ * with a decoder created `synchronised: false`.
  */
 import { huffmanDecode } from './huffman.ts';
 
