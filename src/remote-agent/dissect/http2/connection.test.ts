@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
 import type { Entry } from '../../../model/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { DissectOptions, EntryMeta } from '../dissector.ts';
@@ -396,4 +398,51 @@ test('hostile: a CONTINUATION chain past the header block bound is not kept, cou
   assert.ok(r.stats.dissectionErrors >= 1);
   assert.equal(r.stats.protocols['http']?.lost, 1);
   assert.ok(r.all.every(isHttpEntry));
+});
+
+test('hostile frames (property): random frame sequences, cut anywhere, midway or not, never throw and every entry is well-formed', () => {
+  const anyFrame = fc.oneof(
+    fc.record({ type: fc.integer({ min: 0, max: 12 }), flags: fc.integer({ min: 0, max: 255 }), stream: fc.integer({ min: 0, max: 9 }), payload: fc.uint8Array({ maxLength: 40 }) }).map((f) => frame(f.type, f.flags, f.stream, f.payload)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }).map((n) => n | 1), path: fc.string({ maxLength: 8 }), end: fc.boolean() }).map((r) => headers(r.stream, REQUEST(`/${r.path}`), r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), status: fc.integer({ min: 100, max: 599 }), end: fc.boolean() }).map((r) => headers(r.stream, [[':status', String(r.status)]], r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), body: fc.uint8Array({ maxLength: 30 }), end: fc.boolean() }).map((r) => data(r.stream, r.body, r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), index: fc.integer({ min: 1, max: 200 }) }).map((r) => frame(T.HEADERS, F.END_HEADERS, r.stream, indexed(r.index))),
+    fc.integer({ min: 0, max: 1 << 20 }).map((size) => settings([[1, size]])),
+    fc.constant(settingsAck()),
+    fc.record({ last: fc.integer({ min: 0, max: 9 }), code: fc.integer({ min: 0, max: 20 }) }).map((g) => goaway(g.last, g.code)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), code: fc.integer({ min: 0, max: 20 }) }).map((g) => rst(g.stream, g.code)),
+    fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b)),
+  );
+  const side = fc.array(anyFrame, { maxLength: 25 }).map((fs) => Buffer.concat(fs));
+  fc.assert(
+    fc.property(side, side, fc.boolean(), fc.integer({ min: 1, max: 64 }), fc.boolean(), (client, server, preface, at, known) => {
+      const steps: Step[] = [c(preface ? Buffer.concat([PREFACE, client]) : client, 0), s(server, 10), { gap: at, dir: 1, us: 20 }, s(server, 30), { close: 'end-of-capture', us: 40 }];
+      const r = run(steps, { kind: 'split', at }, { aIsClientKnown: known });
+      for (const e of r.entries) {
+        assert.equal(typeof e.request.method, 'string');
+        assert.equal(typeof e.request.url, 'string');
+        assert.ok(e.http2 === undefined || Number.isInteger(e.http2.streamId));
+      }
+      assert.equal(r.stats.internalErrors, 0);
+    }),
+    { numRuns: Number(process.env.SHARK_H2_RUNS ?? 400) },
+  );
+});
+
+test('bodies are decoded like HTTP/1 (content-encoding) and kept up to --max-body; the sizes count everything', () => {
+  const text = 'compressible '.repeat(200);
+  const gz = gzipSync(Buffer.from(text));
+  const steps: Step[] = [
+    c(Buffer.concat([CLIENT_OPEN, headers(1, REQUEST('/gz'), true), headers(3, REQUEST('/big', 'POST')), data(3, 'y'.repeat(500), true)])),
+    s(Buffer.concat([SERVER_OPEN, headers(1, [...OK_TEXT, ['content-encoding', 'gzip']]), data(1, gz.subarray(0, 40)), data(1, gz.subarray(40), true), headers(3, [[':status', '201']], true)])),
+  ];
+  const r = run(steps, { kind: 'whole' }, {}, { maxBodyBytes: 100 });
+  const [gzEntry, big] = r.entries;
+  assert.equal(gzEntry!.response?.bodySize, gz.length, 'bodySize: DATA bytes as sent (compressed)');
+  assert.equal(gzEntry!.response?.content.size, text.length, 'content.size: decoded');
+  assert.equal(gzEntry!.response?.content.text, text.slice(0, 100));
+  assert.equal(gzEntry!.response?.content.truncated, true);
+  assert.equal(big!.request.bodySize, 500);
+  assert.equal(big!.request.postData?.text, 'y'.repeat(100));
+  assert.equal(big!.request.postData?.truncated, true);
 });
