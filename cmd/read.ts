@@ -166,7 +166,7 @@ function redactorOf(args: ReadArgs): EntryRedactor | undefined {
 async function protoDescriptorOf(command: 'read' | 'demo', path: string | undefined): Promise<ProtobufSchema | undefined> {
   if (path === undefined) return undefined;
   try {
-    return await loadProtoDescriptorFile(path);
+    return (await loadProtoDescriptorFile(path)).schema;
   } catch (err) {
     if (err instanceof SharkError && err.code === 'USAGE') exitUsage(command, err.message);
     process.exit(reportError(err));

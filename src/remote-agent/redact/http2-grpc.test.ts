@@ -80,9 +80,9 @@ test('gRPC with nothing to hide keeps its raw bytes; hostile call shapes are rep
   assert.equal(JSON.stringify(redact(clean)), before);
 
   const hostile = buildGrpcEntry();
-  const hostileCall = hostile.grpc as unknown as Record<string, unknown>;
-  hostileCall.requestMessages = 'password=x';
-  hostileCall.responseMessages = [{ fields: { no: 1 } }, { json: { secret: 'hostile-secret-10' } }, null, 7];
+  const call = hostile.grpc as unknown as Record<string, unknown>;
+  call.requestMessages = 'password=x';
+  call.responseMessages = [{ fields: { no: 1 } }, { json: { secret: 'hostile-secret-10' } }, null, 7];
   const out = redact(hostile);
   assert.deepEqual(out.grpc!.requestMessages, []);
   assert.ok(!JSON.stringify(out).includes('hostile-secret-10'));

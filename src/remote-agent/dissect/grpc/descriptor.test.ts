@@ -79,7 +79,7 @@ test('detail: the call, HTTP sections without the raw bodies, then each side mes
   assert.deepEqual(sections.map((s) => `${s.kind}:${s.title}`), [
     'heading:gRPC call', 'table:Call',
     'heading:Request', 'table:Headers', 'table:Query', 'table:Cookies',
-    'heading:Response', 'table:Headers', 'table:Cookies', 'table:Trailers', 'table:HTTP/2',
+    'heading:Response', 'table:Headers', 'table:Cookies', 'table:Trailers', 'table:HTTP/2 stream',
     'heading:Request messages', 'body:Request message 1 of 1',
     'heading:Response messages', 'body:Response message 1 of 1,200, gzip-compressed, 30 B on the wire',
     'body:Response message 2 of 1,200', 'body:Response message 3 of 1,200',

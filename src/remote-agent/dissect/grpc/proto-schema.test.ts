@@ -24,7 +24,7 @@ function protoc(include: string, files: readonly string[], includeImports: boole
 }
 
 const SHARK_SET = protoc(FIXTURES, ['shark_test.proto'], false);
-const shark = loadProtoDescriptorFile(SHARK_SET);
+const shark = loadProtoDescriptorFile(SHARK_SET).schema;
 /** The same set in @bufbuild/protobuf's registry, to encode test messages as a client library would. */
 const encoder = createFileRegistry(fromBinary(FileDescriptorSetSchema, execFileSync('cat', [SHARK_SET])));
 
@@ -127,12 +127,12 @@ test('imports: with --include_imports all resolve; without it the well-known typ
   );
   writeFileSync(join(dir, 'clock.proto'), 'syntax = "proto3";\npackage clock;\nimport "google/protobuf/timestamp.proto";\nmessage Tick { google.protobuf.Timestamp at = 1; }\nservice Clock { rpc Now(Tick) returns (Tick); }\n');
 
-  const whole = loadProtoDescriptorFile(protoc(dir, ['shop.proto'], true));
+  const whole = loadProtoDescriptorFile(protoc(dir, ['shop.proto'], true)).schema;
   assert.deepEqual(whole.rpcTypes('shop.Shop', 'Buy'), { input: 'shop.Order', output: 'shop.Order' });
   const order = Uint8Array.from([0x0a, 0x03, 0x08, 0xe8, 0x07, 0x12, 0x02, 0x08, 0x3c]); // price.cents 1000, at.seconds 60
   assert.deepEqual(whole.toJson('shop.Order', order), { price: { cents: '1000' }, at: '1970-01-01T00:01:00Z' });
 
-  const wellKnownOnly = loadProtoDescriptorFile(protoc(dir, ['clock.proto'], false));
+  const wellKnownOnly = loadProtoDescriptorFile(protoc(dir, ['clock.proto'], false)).schema;
   assert.deepEqual(wellKnownOnly.toJson('clock.Tick', Uint8Array.of(0x0a, 0x02, 0x08, 0x3c)), { at: '1970-01-01T00:01:00Z' });
 
   const lacking = protoc(dir, ['shop.proto'], false);

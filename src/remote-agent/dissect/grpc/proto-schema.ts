@@ -28,9 +28,16 @@ export const MAX_PROTO_DESCRIPTOR_BYTES = 16 * 1024 * 1024;
 
 const HOW_TO_MAKE = 'write one with `protoc --include_imports -o FILE.pb your.proto` or `buf build -o FILE.pb`';
 
+/** A descriptor file as read (what `tap` uploads) and loaded. */
+export interface LoadedProtoDescriptor {
+  readonly bytes: Uint8Array;
+  readonly schema: ProtobufSchema;
+}
+
 /** Reads and loads the descriptor file at `path`; `flag` names it in messages. */
-export function loadProtoDescriptorFile(path: string, flag = '--proto-descriptor'): ProtobufSchema {
-  return loadProtoDescriptor(readBounded(path, flag), `${flag} ${path}`);
+export function loadProtoDescriptorFile(path: string, flag = '--proto-descriptor'): LoadedProtoDescriptor {
+  const bytes = readBounded(path, flag);
+  return { bytes, schema: loadProtoDescriptor(bytes, `${flag} ${path}`) };
 }
 
 /** Loads a FileDescriptorSet's bytes; `where` names their origin in messages (the flag and file). */

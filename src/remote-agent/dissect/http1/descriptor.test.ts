@@ -109,17 +109,17 @@ test('HTTP/2: the row is an HTTP row; the detail adds the trailers and the strea
   const trailers = sections.find((s) => s.title === 'Trailers');
   assert.ok(trailers?.kind === 'table');
   assert.deepEqual(trailers.rows, [{ label: 'x-checksum', value: 'abc', selector: 'response.trailers["x-checksum"]' }]);
-  const stream = sections.find((s) => s.title === 'HTTP/2');
+  const stream = sections.find((s) => s.title === 'HTTP/2 stream');
   assert.ok(stream?.kind === 'table');
-  assert.deepEqual(stream.rows, [{ label: 'Stream', value: '7', selector: 'http2.streamId' }]);
+  assert.deepEqual(stream.rows, [{ label: 'Id', value: '7', selector: 'http2.streamId' }]);
   assert.equal(httpDescriptor.edgeLabel(entry), 'HTTP/2');
 
   const reset = buildHttp2Entry({ streamId: 9, reset: { by: 'client', code: 8, name: 'CANCEL' } });
   assert.equal(httpDescriptor.summarize(reset).isError, true, 'a reset stream is an error whatever its status');
-  const resetRows = httpDescriptor.represent(reset).find((s) => s.title === 'HTTP/2');
+  const resetRows = httpDescriptor.represent(reset).find((s) => s.title === 'HTTP/2 stream');
   assert.ok(resetRows?.kind === 'table');
   assert.deepEqual(resetRows.rows[1], { label: 'Reset', value: 'by the client: CANCEL (0x8)', selector: 'http2.reset.name' });
-  assert.equal(httpDescriptor.represent(http()).some((s) => s.title === 'HTTP/2' || s.title === 'Trailers'), false, 'HTTP/1 shows neither');
+  assert.equal(httpDescriptor.represent(http()).some((s) => s.title === 'HTTP/2 stream' || s.title === 'Trailers'), false, 'HTTP/1 shows neither');
 });
 
 test('HTTP/2 KFL: the stream id, the reset and trailers by name in any case, through the compiler', () => {

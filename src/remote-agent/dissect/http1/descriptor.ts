@@ -78,7 +78,7 @@ class HttpSummary implements RowSummary {
 
 /** The stream an HTTP/2 exchange was carried on, and its reset (who sent RST_STREAM, with which code). */
 function http2Rows(stream: Http2Stream): DetailRow[] {
-  const rows: DetailRow[] = [{ label: 'Stream', value: String(stream.streamId), selector: 'http2.streamId' }];
+  const rows: DetailRow[] = [{ label: 'Id', value: String(stream.streamId), selector: 'http2.streamId' }];
   const reset = stream.reset;
   if (reset !== undefined) rows.push({ label: 'Reset', value: `by the ${reset.by}: ${reset.name} (0x${reset.code.toString(16)})`, selector: 'http2.reset.name' });
   return rows;
@@ -112,7 +112,7 @@ function represent(entry: HttpEntry): readonly DetailSection[] {
     );
     if (response.trailers !== undefined) sections.push({ kind: 'table', title: 'Trailers', rows: mapRows('response', 'trailers', response.trailers) });
   }
-  if (entry.http2 !== undefined) sections.push({ kind: 'table', title: 'HTTP/2', rows: http2Rows(entry.http2) });
+  if (entry.http2 !== undefined) sections.push({ kind: 'table', title: 'HTTP/2 stream', rows: http2Rows(entry.http2) });
   const body = request.postData;
   if (body !== null) {
     sections.push({
