@@ -16,6 +16,7 @@ import { DissectorRegistry } from '../registry.ts';
 import { SEQ_ORIGIN, fakeConn, longestData, play, recorder, c, s, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
 import { F, PREFACE, REQUEST, T, block, data, frame, goaway, headers, indexed, indexedLiteral, literal, ping, rst, settings, settingsAck, windowUpdate } from '../../../../test/helpers/h2-frames.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
+import { DEFAULT_HTTP2_LIMITS, Http2Connection } from './connection.ts';
 import { http2Dissector } from './index.ts';
 
 interface Run {
@@ -445,4 +446,17 @@ test('bodies are decoded like HTTP/1 (content-encoding) and kept up to --max-bod
   assert.equal(big!.request.bodySize, 500);
   assert.equal(big!.request.postData?.text, 'y'.repeat(100));
   assert.equal(big!.request.postData?.truncated, true);
+});
+
+test('streams in flight are capped: past the cap the oldest leaves without its response', () => {
+  const rec = recorder();
+  const conn = new Http2Connection(fakeConn(), rec.ctx, null, { ...DEFAULT_HTTP2_LIMITS, maxOpenStreams: 2 });
+  play(conn, [c(Buffer.concat([CLIENT_OPEN, headers(1, REQUEST('/1'), true), headers(3, REQUEST('/3'), true), headers(5, REQUEST('/5'), true)])), s(Buffer.concat([SERVER_OPEN, headers(5, OK_TEXT, true)]))]);
+  assert.deepEqual(
+    rec.entries.map((e) => [e.request.path, e.response?.status ?? null, e.error?.type ?? null]),
+    [
+      ['/1', null, 'pair-not-found'],
+      ['/5', 200, null],
+    ],
+  );
 });

@@ -45,7 +45,8 @@ export interface Http2Limits {
 }
 
 export const DEFAULT_HTTP2_LIMITS: Http2Limits = Object.freeze({
-  maxOpenStreams: 10_000,
+  // As HTTP/1's pending requests (DEFAULT_HTTP1_LIMITS): servers allow 100 to 1000 concurrent streams.
+  maxOpenStreams: 1000,
   maxHeaderBlockBytes: 256 * 1024,
   maxHeaderListBytes: 256 * 1024,
 });
