@@ -241,6 +241,8 @@ test('PUSH_PROMISE: the pushed response is an entry whose request is the promise
     ],
   );
   assert.equal(r.entries[1]!.src.ip, '10.0.0.1', 'the pushed stream is the client\'s');
+  // The pushed request's first byte is the PUSH_PROMISE's, in the server's direction.
+  assert.deepEqual(r.metas[1], { requestSeq: SEQ_ORIGIN[1] + SERVER_OPEN.length });
 });
 
 test('end of capture and timeouts: pending streams leave with the reason, like HTTP/1', () => {

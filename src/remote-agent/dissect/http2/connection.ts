@@ -385,7 +385,7 @@ export class Http2Connection implements DissectorStream {
     }
     this.#highest[id & 1] = id;
     const clientDir: Direction = dir === 0 ? 1 : 0;
-    const s = this.#newStream(id, clientDir, this.#message(block, fields), this.#nextOrdinal++);
+    const s = this.#newStream(id, clientDir, this.#message(block, fields), this.#nextOrdinal++, true);
     // The PUSH_PROMISE stands for the request: its frames are the request's size.
     s.frameBytes[clientDir] += block.frameBytes;
     this.#sideEnded(s, clientDir);
@@ -410,7 +410,7 @@ export class Http2Connection implements DissectorStream {
     s.grpc = openGrpcCall(plainHeaders(req.fields), this.#ctx.options);
   }
 
-  #newStream(id: number, clientDir: Direction, request: H2Stream['request'], ordinal: number): H2Stream {
+  #newStream(id: number, clientDir: Direction, request: H2Stream['request'], ordinal: number, pushed = false): H2Stream {
     if (this.#streams.size >= this.#limits.maxOpenStreams) {
       const oldest = this.#streams.values().next().value!;
       this.#emit(oldest, { type: 'pair-not-found', msg: `more than ${this.#limits.maxOpenStreams} streams open on the connection` });
@@ -419,6 +419,7 @@ export class Http2Connection implements DissectorStream {
       id,
       ordinal,
       clientDir,
+      pushed,
       request,
       requestEndUs: Infinity,
       response: null,
@@ -568,7 +569,8 @@ export class Http2Connection implements DissectorStream {
     const clientIsA = s.clientDir === 0;
     const { a, b } = this.#conn;
     const req = s.request;
-    const requestSeq = isUpgraded(req) ? req.requestSeq : this.#conn.sequenceAt?.(s.clientDir, req.startOffset);
+    const requestDir: Direction = s.pushed ? (s.clientDir === 0 ? 1 : 0) : s.clientDir;
+    const requestSeq = isUpgraded(req) ? req.requestSeq : this.#conn.sequenceAt?.(requestDir, req.startOffset);
     if (s.response === null) this.#ctx.stats.unpairedRequests++;
     const entry = buildStreamEntry({
       id: `${this.#conn.index}-${s.ordinal}`,
