@@ -118,6 +118,12 @@ export const CHAIN_MIDWAY = 3;
  */
 export function findFrameChain(b: Uint8Array, end: number, from = 0): { found: number; undecided: number } {
   for (let at = from; at < end; at++) {
+    // A plausible header starts with 0 (lengths up to 16,384): skip to the next zero byte.
+    if (b[at] !== 0) {
+      const zero = b.indexOf(0, at);
+      if (zero < 0 || zero >= end) return { found: -1, undecided: end };
+      at = zero;
+    }
     const r = frameChainAt(b, at, end, at === 0 ? CHAIN_AT_START : CHAIN_MIDWAY);
     if (r === 'match') return { found: at, undecided: end };
     if (r === 'more') return { found: -1, undecided: at };
