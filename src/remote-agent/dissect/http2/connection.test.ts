@@ -378,7 +378,8 @@ test('sniff: the preface, the server SETTINGS, or a frame chain; text and TLS ar
   assert.equal(http2Dissector.sniff(PREFACE, 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(PREFACE.subarray(0, 10), 'to-server'), 'more');
   assert.equal(http2Dissector.sniff(settings([[3, 100]]), 'to-client'), 'match', 'a server speaks first: its SETTINGS alone');
-  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('170303', 'hex')]), 'to-client'), 'more', 'SETTINGS and then not a frame (yet)');
+  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('170303', 'hex')]), 'to-client'), 'no', 'SETTINGS and then no frame (a TLS record header)');
+  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('0000', 'hex')]), 'to-client'), 'more', 'SETTINGS and the start of a frame');
   assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), settings()]), 'to-client'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([headers(1, REQUEST('/')), data(1, 'x')]), 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([Buffer.from('tail of a body'), headers(1, REQUEST('/')), data(1, 'x'), ping()]), 'to-server'), 'match');
@@ -386,6 +387,9 @@ test('sniff: the preface, the server SETTINGS, or a frame chain; text and TLS ar
   assert.equal(http2Dissector.sniff(Buffer.from('HTTP/1.1 200 OK\r\n'), 'to-client'), 'no');
   assert.equal(http2Dissector.sniff(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), 'to-server'), 'no');
   assert.equal(http2Dissector.sniff(headers(1, REQUEST('/')).subarray(0, 20), 'to-server'), 'more');
+  assert.equal(http2Dissector.sniff(headers(1, REQUEST('/')).subarray(0, 5), 'to-server'), 'more');
+  assert.equal(http2Dissector.sniff(Buffer.from('PING\r\n'), 'to-server'), 'no', 'a short text command is no frame');
+  assert.equal(http2Dissector.sniff(Buffer.from('PRI'), 'to-server'), 'more', 'the preface may follow');
 });
 
 test('hostile: a CONTINUATION chain past the header block bound is not kept, counted as a violation, and the next streams still work', () => {
