@@ -366,6 +366,7 @@ export class Http2Connection implements DissectorStream {
     } else if (s.response === null) {
       const status = statusOf(fields);
       if (status >= 100 && status < 200 && status !== 101) return; // informational: the final response follows
+      if (status === 0) return this.#headlessResponse(s, block, fields);
       s.response = this.#message(block, fields);
       if (s.grpc === null) this.#openGrpc(s, fields);
       s.grpc?.responseHeaders(plainHeaders(fields));
@@ -374,6 +375,17 @@ export class Http2Connection implements DissectorStream {
       s.grpc?.trailers(plainHeaders(fields));
     }
     if (block.endStream) this.#sideEnded(s, dir);
+  }
+
+  /**
+   * A block without `:status` where the response should start: the trailers of a response whose
+   * HEADERS were lost in the capture (or a malformed response, RFC 9113 §8.3.2). Never shown as a
+   * response with made-up fields: the entry has none, and says why; gRPC still gets its status.
+   */
+  #headlessResponse(s: H2Stream, block: HeaderBlock, fields: readonly HpackField[]): void {
+    s.problem ??= { type: 'dissection', msg: 'the response header block is missing (lost in the capture, or no :status)' };
+    s.grpc?.trailers(plainHeaders(fields));
+    if (block.endStream) this.#emit(s, null);
   }
 
   /** PUSH_PROMISE: the promised stream's request, sent by the server on the client's behalf. */
