@@ -2,7 +2,7 @@
  * Never a wrong header, on real HPACK (Huffman strings, dynamic tables): every HTTP/2 capture of
  * the corpus is read again joined midway (its first k packets dropped, for every k) and with one
  * packet lost (each packet in turn). Whatever we emit then must agree with tshark's truth for the
- * whole capture (method, path, status of the same stream); what we cannot read is counted lost,
+ * whole capture (method, path, status and grpc-status of the same stream); what we cannot read is counted lost,
  * not guessed. A stream tshark does not have is never invented.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +24,7 @@ interface StreamTruth {
   readonly method: string | null;
   readonly path: string | null;
   readonly status: number | null;
+  readonly grpc_status: number | string | null;
 }
 
 const dir = sharedPcapsDir();
@@ -53,6 +54,8 @@ function wrong(entries: readonly HttpEntry[], truth: readonly StreamTruth[]): st
     }
     if (e.request.method !== t.method || e.request.url !== t.path) out.push(`${e.id}: ${e.request.method} ${e.request.url}, tshark ${t.method} ${t.path}`);
     if (e.response !== null && e.response.status !== t.status) out.push(`${e.id}: status ${e.response.status}, tshark ${t.status}`);
+    const grpcStatus = e.grpc?.status ?? null;
+    if (grpcStatus !== null && grpcStatus !== t.grpc_status) out.push(`${e.id}: grpc-status ${grpcStatus}, tshark ${t.grpc_status}`);
   }
   return out;
 }
