@@ -76,11 +76,12 @@ export function formatSummary(stats: CaptureStats): string {
 
 /**
  * "; by protocol: HTTP 120 entries, DNS 40 entries and 2 violations": when more than one protocol
- * was seen or a protocol met violations (for one clean protocol, the totals already say it all).
+ * was seen or a protocol met violations or lost exchanges (for one clean protocol, the totals
+ * already say it all).
  */
 function protocolSplit(tallies: ProtocolTallies): string {
-  const seen = Object.values(tallies).filter((t) => t.entries + t.violations > 0);
-  const worth = seen.length > 1 || seen.some((t) => t.violations > 0);
+  const seen = Object.values(tallies).filter((t) => t.entries + t.violations + (t.lost ?? 0) > 0);
+  const worth = seen.length > 1 || seen.some((t) => t.violations > 0 || (t.lost ?? 0) > 0);
   return worth ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
 }
 

@@ -81,6 +81,12 @@ export interface HandOff {
   readonly offsets: readonly [number, number];
   /** What the switch negotiated, as the new protocol needs it: lower-case header or parameter name -> value. */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * The exchange that made the switch, for a protocol that goes on answering it; opaque here, its
+   * shape is the handing dissector's (HTTP/1: http1/upgrade-opening.ts, which HTTP/2 reads for h2c,
+   * whose stream 1 answers the upgrade request). Takers that do not know it ignore it.
+   */
+  readonly opening?: unknown;
 }
 
 /** What one dissector is given: the shared context, and counters kept under its protocol. */
