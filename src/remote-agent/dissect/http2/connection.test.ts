@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
 import type { Entry } from '../../../model/entry.ts';
 import type { CaptureStats } from '../../stats.ts';
 import type { DissectOptions, EntryMeta } from '../dissector.ts';
@@ -14,6 +16,7 @@ import { DissectorRegistry } from '../registry.ts';
 import { SEQ_ORIGIN, fakeConn, longestData, play, recorder, c, s, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
 import { F, PREFACE, REQUEST, T, block, data, frame, goaway, headers, indexed, indexedLiteral, literal, ping, rst, settings, settingsAck, windowUpdate } from '../../../../test/helpers/h2-frames.ts';
 import type { ConnectionInfo } from '../../tcp/stream.ts';
+import { DEFAULT_HTTP2_LIMITS, Http2Connection } from './connection.ts';
 import { http2Dissector } from './index.ts';
 
 interface Run {
@@ -238,6 +241,8 @@ test('PUSH_PROMISE: the pushed response is an entry whose request is the promise
     ],
   );
   assert.equal(r.entries[1]!.src.ip, '10.0.0.1', 'the pushed stream is the client\'s');
+  // The pushed request's first byte is the PUSH_PROMISE's, in the server's direction.
+  assert.deepEqual(r.metas[1], { requestSeq: SEQ_ORIGIN[1] + SERVER_OPEN.length });
 });
 
 test('end of capture and timeouts: pending streams leave with the reason, like HTTP/1', () => {
@@ -373,7 +378,8 @@ test('sniff: the preface, the server SETTINGS, or a frame chain; text and TLS ar
   assert.equal(http2Dissector.sniff(PREFACE, 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(PREFACE.subarray(0, 10), 'to-server'), 'more');
   assert.equal(http2Dissector.sniff(settings([[3, 100]]), 'to-client'), 'match', 'a server speaks first: its SETTINGS alone');
-  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('170303', 'hex')]), 'to-client'), 'more', 'SETTINGS and then not a frame (yet)');
+  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('170303', 'hex')]), 'to-client'), 'no', 'SETTINGS and then no frame (a TLS record header)');
+  assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), Buffer.from('0000', 'hex')]), 'to-client'), 'more', 'SETTINGS and the start of a frame');
   assert.equal(http2Dissector.sniff(Buffer.concat([settings([[3, 100]]), settings()]), 'to-client'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([headers(1, REQUEST('/')), data(1, 'x')]), 'to-server'), 'match');
   assert.equal(http2Dissector.sniff(Buffer.concat([Buffer.from('tail of a body'), headers(1, REQUEST('/')), data(1, 'x'), ping()]), 'to-server'), 'match');
@@ -381,6 +387,9 @@ test('sniff: the preface, the server SETTINGS, or a frame chain; text and TLS ar
   assert.equal(http2Dissector.sniff(Buffer.from('HTTP/1.1 200 OK\r\n'), 'to-client'), 'no');
   assert.equal(http2Dissector.sniff(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), 'to-server'), 'no');
   assert.equal(http2Dissector.sniff(headers(1, REQUEST('/')).subarray(0, 20), 'to-server'), 'more');
+  assert.equal(http2Dissector.sniff(headers(1, REQUEST('/')).subarray(0, 5), 'to-server'), 'more');
+  assert.equal(http2Dissector.sniff(Buffer.from('PING\r\n'), 'to-server'), 'no', 'a short text command is no frame');
+  assert.equal(http2Dissector.sniff(Buffer.from('PRI'), 'to-server'), 'more', 'the preface may follow');
 });
 
 test('hostile: a CONTINUATION chain past the header block bound is not kept, counted as a violation, and the next streams still work', () => {
@@ -396,4 +405,64 @@ test('hostile: a CONTINUATION chain past the header block bound is not kept, cou
   assert.ok(r.stats.dissectionErrors >= 1);
   assert.equal(r.stats.protocols['http']?.lost, 1);
   assert.ok(r.all.every(isHttpEntry));
+});
+
+test('hostile frames (property): random frame sequences, cut anywhere, midway or not, never throw and every entry is well-formed', () => {
+  const anyFrame = fc.oneof(
+    fc.record({ type: fc.integer({ min: 0, max: 12 }), flags: fc.integer({ min: 0, max: 255 }), stream: fc.integer({ min: 0, max: 9 }), payload: fc.uint8Array({ maxLength: 40 }) }).map((f) => frame(f.type, f.flags, f.stream, f.payload)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }).map((n) => n | 1), path: fc.string({ maxLength: 8 }), end: fc.boolean() }).map((r) => headers(r.stream, REQUEST(`/${r.path}`), r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), status: fc.integer({ min: 100, max: 599 }), end: fc.boolean() }).map((r) => headers(r.stream, [[':status', String(r.status)]], r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), body: fc.uint8Array({ maxLength: 30 }), end: fc.boolean() }).map((r) => data(r.stream, r.body, r.end)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), index: fc.integer({ min: 1, max: 200 }) }).map((r) => frame(T.HEADERS, F.END_HEADERS, r.stream, indexed(r.index))),
+    fc.integer({ min: 0, max: 1 << 20 }).map((size) => settings([[1, size]])),
+    fc.constant(settingsAck()),
+    fc.record({ last: fc.integer({ min: 0, max: 9 }), code: fc.integer({ min: 0, max: 20 }) }).map((g) => goaway(g.last, g.code)),
+    fc.record({ stream: fc.integer({ min: 1, max: 9 }), code: fc.integer({ min: 0, max: 20 }) }).map((g) => rst(g.stream, g.code)),
+    fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b)),
+  );
+  const side = fc.array(anyFrame, { maxLength: 25 }).map((fs) => Buffer.concat(fs));
+  fc.assert(
+    fc.property(side, side, fc.boolean(), fc.integer({ min: 1, max: 64 }), fc.boolean(), (client, server, preface, at, known) => {
+      const steps: Step[] = [c(preface ? Buffer.concat([PREFACE, client]) : client, 0), s(server, 10), { gap: at, dir: 1, us: 20 }, s(server, 30), { close: 'end-of-capture', us: 40 }];
+      const r = run(steps, { kind: 'split', at }, { aIsClientKnown: known });
+      for (const e of r.entries) {
+        assert.equal(typeof e.request.method, 'string');
+        assert.equal(typeof e.request.url, 'string');
+        assert.ok(e.http2 === undefined || Number.isInteger(e.http2.streamId));
+      }
+      assert.equal(r.stats.internalErrors, 0);
+    }),
+    { numRuns: Number(process.env.SHARK_H2_RUNS ?? 400) },
+  );
+});
+
+test('bodies are decoded like HTTP/1 (content-encoding) and kept up to --max-body; the sizes count everything', () => {
+  const text = 'compressible '.repeat(200);
+  const gz = gzipSync(Buffer.from(text));
+  const steps: Step[] = [
+    c(Buffer.concat([CLIENT_OPEN, headers(1, REQUEST('/gz'), true), headers(3, REQUEST('/big', 'POST')), data(3, 'y'.repeat(500), true)])),
+    s(Buffer.concat([SERVER_OPEN, headers(1, [...OK_TEXT, ['content-encoding', 'gzip']]), data(1, gz.subarray(0, 40)), data(1, gz.subarray(40), true), headers(3, [[':status', '201']], true)])),
+  ];
+  const r = run(steps, { kind: 'whole' }, {}, { maxBodyBytes: 100 });
+  const [gzEntry, big] = r.entries;
+  assert.equal(gzEntry!.response?.bodySize, gz.length, 'bodySize: DATA bytes as sent (compressed)');
+  assert.equal(gzEntry!.response?.content.size, text.length, 'content.size: decoded');
+  assert.equal(gzEntry!.response?.content.text, text.slice(0, 100));
+  assert.equal(gzEntry!.response?.content.truncated, true);
+  assert.equal(big!.request.bodySize, 500);
+  assert.equal(big!.request.postData?.text, 'y'.repeat(100));
+  assert.equal(big!.request.postData?.truncated, true);
+});
+
+test('streams in flight are capped: past the cap the oldest leaves without its response', () => {
+  const rec = recorder();
+  const conn = new Http2Connection(fakeConn(), rec.ctx, null, { ...DEFAULT_HTTP2_LIMITS, maxOpenStreams: 2 });
+  play(conn, [c(Buffer.concat([CLIENT_OPEN, headers(1, REQUEST('/1'), true), headers(3, REQUEST('/3'), true), headers(5, REQUEST('/5'), true)])), s(Buffer.concat([SERVER_OPEN, headers(5, OK_TEXT, true)]))]);
+  assert.deepEqual(
+    rec.entries.map((e) => [e.request.path, e.response?.status ?? null, e.error?.type ?? null]),
+    [
+      ['/1', null, 'pair-not-found'],
+      ['/5', 200, null],
+    ],
+  );
 });

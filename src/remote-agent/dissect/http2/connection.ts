@@ -45,7 +45,8 @@ export interface Http2Limits {
 }
 
 export const DEFAULT_HTTP2_LIMITS: Http2Limits = Object.freeze({
-  maxOpenStreams: 10_000,
+  // As HTTP/1's pending requests (DEFAULT_HTTP1_LIMITS): servers allow 100 to 1000 concurrent streams.
+  maxOpenStreams: 1000,
   maxHeaderBlockBytes: 256 * 1024,
   maxHeaderListBytes: 256 * 1024,
 });
@@ -365,6 +366,7 @@ export class Http2Connection implements DissectorStream {
     } else if (s.response === null) {
       const status = statusOf(fields);
       if (status >= 100 && status < 200 && status !== 101) return; // informational: the final response follows
+      if (status === 0) return this.#headlessResponse(s, block, fields);
       s.response = this.#message(block, fields);
       if (s.grpc === null) this.#openGrpc(s, fields);
       s.grpc?.responseHeaders(plainHeaders(fields));
@@ -373,6 +375,17 @@ export class Http2Connection implements DissectorStream {
       s.grpc?.trailers(plainHeaders(fields));
     }
     if (block.endStream) this.#sideEnded(s, dir);
+  }
+
+  /**
+   * A block without `:status` where the response should start: the trailers of a response whose
+   * HEADERS were lost in the capture (or a malformed response, RFC 9113 §8.3.2). Never shown as a
+   * response with made-up fields: the entry has none, and says why; gRPC still gets its status.
+   */
+  #headlessResponse(s: H2Stream, block: HeaderBlock, fields: readonly HpackField[]): void {
+    s.problem ??= { type: 'dissection', msg: 'the response header block is missing (lost in the capture, or no :status)' };
+    s.grpc?.trailers(plainHeaders(fields));
+    if (block.endStream) this.#emit(s, null);
   }
 
   /** PUSH_PROMISE: the promised stream's request, sent by the server on the client's behalf. */
@@ -384,7 +397,7 @@ export class Http2Connection implements DissectorStream {
     }
     this.#highest[id & 1] = id;
     const clientDir: Direction = dir === 0 ? 1 : 0;
-    const s = this.#newStream(id, clientDir, this.#message(block, fields), this.#nextOrdinal++);
+    const s = this.#newStream(id, clientDir, this.#message(block, fields), this.#nextOrdinal++, true);
     // The PUSH_PROMISE stands for the request: its frames are the request's size.
     s.frameBytes[clientDir] += block.frameBytes;
     this.#sideEnded(s, clientDir);
@@ -409,7 +422,7 @@ export class Http2Connection implements DissectorStream {
     s.grpc = openGrpcCall(plainHeaders(req.fields), this.#ctx.options);
   }
 
-  #newStream(id: number, clientDir: Direction, request: H2Stream['request'], ordinal: number): H2Stream {
+  #newStream(id: number, clientDir: Direction, request: H2Stream['request'], ordinal: number, pushed = false): H2Stream {
     if (this.#streams.size >= this.#limits.maxOpenStreams) {
       const oldest = this.#streams.values().next().value!;
       this.#emit(oldest, { type: 'pair-not-found', msg: `more than ${this.#limits.maxOpenStreams} streams open on the connection` });
@@ -418,6 +431,7 @@ export class Http2Connection implements DissectorStream {
       id,
       ordinal,
       clientDir,
+      pushed,
       request,
       requestEndUs: Infinity,
       response: null,
@@ -567,7 +581,8 @@ export class Http2Connection implements DissectorStream {
     const clientIsA = s.clientDir === 0;
     const { a, b } = this.#conn;
     const req = s.request;
-    const requestSeq = isUpgraded(req) ? req.requestSeq : this.#conn.sequenceAt?.(s.clientDir, req.startOffset);
+    const requestDir: Direction = s.pushed ? (s.clientDir === 0 ? 1 : 0) : s.clientDir;
+    const requestSeq = isUpgraded(req) ? req.requestSeq : this.#conn.sequenceAt?.(requestDir, req.startOffset);
     if (s.response === null) this.#ctx.stats.unpairedRequests++;
     const entry = buildStreamEntry({
       id: `${this.#conn.index}-${s.ordinal}`,

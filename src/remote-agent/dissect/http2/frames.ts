@@ -99,12 +99,19 @@ export function plausibleFrameHeader(b: Uint8Array, at: number, maxLength: numbe
 export function frameChainAt(b: Uint8Array, at: number, end: number, need: number, maxLength = DEFAULT_MAX_FRAME_SIZE): 'match' | 'no' | 'more' {
   let pos = at;
   for (let n = 0; n < need; n++) {
-    if (pos + FRAME_HEADER_BYTES > end) return 'more';
+    if (pos + FRAME_HEADER_BYTES > end) return cutHeaderCanStart(b, pos, end, maxLength) ? 'more' : 'no';
     const len = plausibleFrameHeader(b, pos, maxLength);
     if (len < 0) return 'no';
     pos += FRAME_HEADER_BYTES + len;
   }
   return 'match';
+}
+
+/** Whether the first bytes of a header cut at `end` may still be a plausible header (so a short prefix of text is a 'no' at once). */
+function cutHeaderCanStart(b: Uint8Array, at: number, end: number, maxLength: number): boolean {
+  if (at < end && maxLength < 0x10000 && b[at] !== 0) return false;
+  if (at + 3 < end && b[at + 3]! > FrameType.CONTINUATION) return false;
+  return true;
 }
 
 /** Frames a chain must have when it starts at the first byte seen, and anywhere else. */
@@ -118,6 +125,12 @@ export const CHAIN_MIDWAY = 3;
  */
 export function findFrameChain(b: Uint8Array, end: number, from = 0): { found: number; undecided: number } {
   for (let at = from; at < end; at++) {
+    // A plausible header starts with 0 (lengths up to 16,384): skip to the next zero byte.
+    if (b[at] !== 0) {
+      const zero = b.indexOf(0, at);
+      if (zero < 0 || zero >= end) return { found: -1, undecided: end };
+      at = zero;
+    }
     const r = frameChainAt(b, at, end, at === 0 ? CHAIN_AT_START : CHAIN_MIDWAY);
     if (r === 'match') return { found: at, undecided: end };
     if (r === 'more') return { found: -1, undecided: at };

@@ -32,6 +32,8 @@ export interface H2Stream {
   readonly ordinal: number;
   /** The direction the request came in (the client's; for a pushed stream, the one the server pushed to). */
   readonly clientDir: Direction;
+  /** A pushed stream: its request is the server's PUSH_PROMISE (its startOffset is in the server's direction). */
+  readonly pushed: boolean;
   /** The request: its HEADERS (or PUSH_PROMISE), or the HTTP/1.1 upgrade request of h2c stream 1. */
   readonly request: Message | UpgradeOpening;
   /** Capture time the request was complete (its END_STREAM), Infinity while it is not. */
