@@ -16,10 +16,11 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { NODE, REPO_ROOT, readWithCli } from '../helpers/capture.ts';
-import { GRPC_SERVICE_SCRIPT as SERVICE_SCRIPT, PROTO_FILE, STATUS_NAMES, type CallRecord } from '../helpers/grpc-service.ts';
+import { GRPC_SERVICE_SCRIPT as SERVICE_SCRIPT, PROTO_FILE, statusName, type CallRecord } from '../helpers/grpc-service.ts';
 import { Scope, requireNetns, run, runOk, waitForPort } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
 import { checkGrpcEntries, grpcEntries } from './fixtures/grpc-expect.ts';
+import { assertNoDifferences } from './fixtures/differences.ts';
 import { observe, type ObservedRun } from './fixtures/observed-run.ts';
 import { SERVER_IP, cleanTopology, impairedTopology, type Topology } from './fixtures/traffic.ts';
 
@@ -60,7 +61,7 @@ function checkClientAccount(records: readonly CallRecord[]): void {
   assert.equal(byLabel.get('bidi')?.received.length, 3);
   for (let code = 1; code <= 16; code++) {
     const r = byLabel.get(`status ${code}`);
-    assert.equal(r?.code, code, `the server ended "status ${code}" with ${STATUS_NAMES[code]}`);
+    assert.equal(r?.code, code, `the server ended "status ${code}" with ${statusName(code)}`);
   }
   assert.equal(byLabel.get('deadline')?.code, 4, 'the client saw DEADLINE_EXCEEDED');
   assert.ok(records.filter((r) => r.gzip).length >= 3 && records.filter((r) => r.gzip).every((r) => r.code === 0), 'gzip calls succeeded');
@@ -95,11 +96,6 @@ async function tsharkWitness(pcap: string): Promise<TsharkWitness> {
   return { requestMessages, responseMessages, statuses };
 }
 
-function report(t: TestContext, what: string, problems: readonly string[]): void {
-  if (problems.length > 0) t.diagnostic(`${what}:\n  ${problems.slice(0, 40).join('\n  ')}`);
-  assert.deepEqual(problems, [], `${what}: ${problems.length} differences (first: ${problems[0]})`);
-}
-
 /** `agentSchema`: the agent was given the FileDescriptorSet (and --no-redact, as the schema read). */
 async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, topo: Topology, agentSchema: boolean): Promise<void> {
   const records = observed.result;
@@ -126,7 +122,7 @@ async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, top
     t.diagnostic(`read: ${read.stderr}; ${grpcEntries(read.all).length} gRPC entries for ${records.length} calls`);
     const deadline = grpcEntries(read.all).find((e) => e.grpc?.timeoutMs !== null);
     t.diagnostic(`the deadline call: grpc-timeout ${deadline?.grpc?.timeoutMs} ms, status ${deadline?.grpc?.statusName}, reset ${JSON.stringify(deadline?.http2?.reset ?? null)}`);
-    report(t, 'read', checkGrpcEntries(records, read.all, { schema: false }));
+    assertNoDifferences(t, 'read', checkGrpcEntries(records, read.all, { schema: false }));
   });
 
   await t.test('kubectl shark read --proto-descriptor (protoc -o): messages as JSON with their types', async () => {
@@ -134,13 +130,13 @@ async function checkRun(t: TestContext, observed: ObservedRun<CallRecord[]>, top
     // hides (`user`, `address`); what redaction does to gRPC messages its own tests check.
     const read = await readWithCli(observed.pcap, ['--proto-descriptor', await descriptorSet(topo.workDir), '--no-redact']);
     assert.equal(read.exitCode, 0, read.stderr);
-    report(t, 'read --proto-descriptor', checkGrpcEntries(records, read.all, { schema: true }));
+    assertNoDifferences(t, 'read --proto-descriptor', checkGrpcEntries(records, read.all, { schema: true }));
   });
 
   await t.test(`the live agent in the server namespace${agentSchema ? ' with --proto-descriptor' : ''}: every call once, the same fields`, () => {
     assert.equal(observed.agentError, null);
     t.diagnostic(`agent: ${observed.agent.summary()}; ${grpcEntries(observed.agentEntries).length} gRPC entries${observed.agentWait ? `; ${observed.agentWait}` : ''}`);
-    report(t, 'agent', checkGrpcEntries(records, observed.agentEntries, { schema: agentSchema }));
+    assertNoDifferences(t, 'agent', checkGrpcEntries(records, observed.agentEntries, { schema: agentSchema }));
   });
 }
 
