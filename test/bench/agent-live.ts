@@ -10,8 +10,9 @@
  * Scenarios: fixed rates 1k and 10k requests/s (h2load --rps per client), then a ladder of rising
  * rates up to what the load generator reaches on this machine: the highest rate followed with zero
  * kernel drops and zero dropped entries is reported, with entries per CPU-second of the agent (its
- * one-core ceiling, since CPU per entry is what limits it). Then HTTP/2 (issue 13): 10k requests/s
- * and unthrottled, each HTTP/2 stream an entry; the h2load column is h2load's own req/s.
+ * one-core ceiling, since CPU per entry is what limits it). Then HTTP/2 (issue 13): 10k, 15k and
+ * 20k requests/s and unthrottled, each HTTP/2 stream an entry; the h2load column is h2load's own
+ * req/s.
  *
  * Needs root (namespaces), nginx and h2load (Debian: nginx-light, nghttp2-client); prints why and
  * exits 0 when they are missing. Options: --seconds 8  --ladder 15000,20000,25000,30000,40000
@@ -45,7 +46,9 @@ const PORT = 8080;
 const H2_PORT = 8082;
 /** Concurrent streams per HTTP/2 connection (h2load -m). */
 const H2_STREAMS = 32;
-/** HTTP/2 connections for the fixed rate and unthrottled: few connections, many streams each. */
+/** HTTP/2 rows at fixed rates (then one unthrottled): the acceptance rate and above it. */
+const H2_RATES = [10000, 15000, 20000];
+/** HTTP/2 connections for the fixed rates and unthrottled: few connections, many streams each. */
 const H2_CONNECTIONS = 10;
 const AGENT_CPU = '0';
 const OTHER_CPU = '1';
@@ -309,7 +312,8 @@ async function main(): Promise<void> {
     if (PROTOCOLS.has('h2')) {
       await agent.stop();
       const h2Agent = await startAgent(scope, server);
-      h2Rows.push(await scenario('HTTP/2 10k req/s', client, h2Agent, 10000, 'h2'), await scenario('HTTP/2 max', client, h2Agent, null, 'h2'));
+      for (const rate of H2_RATES) h2Rows.push(await scenario(`HTTP/2 ${rate / 1000}k req/s`, client, h2Agent, rate, 'h2'));
+      h2Rows.push(await scenario('HTTP/2 max', client, h2Agent, null, 'h2'));
     }
     results.push(...h2Rows);
 
