@@ -54,6 +54,8 @@ test('outcome class by the HTTP status google.rpc.Code gives each code; any stat
     const row = http.summarize(buildGrpcEntry({ grpcStatus: status }));
     assert.deepEqual([row.outcome, row.outcomeClass, row.isError], [outcome, outcomeClass, isError], String(status));
   }
+  const proxied = http.summarize(buildGrpcEntry({ grpcStatus: null, status: 503 }));
+  assert.deepEqual([proxied.outcome, proxied.outcomeClass, proxied.isError], ['HTTP 503', 'server-error', true], 'no grpc-status: the HTTP status that answered');
   const unanswered = http.summarize(buildGrpcEntry({ grpcStatus: null, status: null }));
   assert.deepEqual([unanswered.outcome, unanswered.outcomeClass, unanswered.isError], ['', 'none', true], 'no response: an error, uncoloured like HTTP');
 });
