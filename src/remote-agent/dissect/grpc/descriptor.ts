@@ -109,7 +109,8 @@ function messageSection(side: 'Request' | 'Response', index: number, count: numb
     text = JSON.stringify(message.json, null, 2) ?? '';
   } else if (message.fields !== undefined) {
     mimeType = 'protobuf, no schema';
-    text = renderFields(message.fields);
+    // An empty message (protobuf's default values only) is common: say so rather than show nothing.
+    text = message.fields.length === 0 ? '(empty message)' : renderFields(message.fields);
   } else {
     mimeType = 'protobuf';
     text = `(not decoded: ${message.error ?? 'unknown reason'})`;
