@@ -10,7 +10,6 @@ import type { DetailSection, KflVocabulary, PayloadRedactor, ProtocolDescriptor,
 
 export function withVariants<E extends EntryEnvelope>(family: ProtocolDescriptor<E>, variants: readonly ProtocolVariant<NoInfer<E>>[]): ProtocolDescriptor<E> {
   if (variants.length === 0) return family;
-  const applying = (entry: E): ProtocolVariant<E>[] => variants.filter((v) => v.appliesTo(entry));
   return Object.freeze({
     ...family,
     summarize(entry: E): RowSummary {
@@ -19,26 +18,30 @@ export function withVariants<E extends EntryEnvelope>(family: ProtocolDescriptor
     },
     represent(entry: E): readonly DetailSection[] {
       let sections = family.represent(entry);
-      for (const variant of applying(entry)) if (variant.represent !== undefined) sections = variant.represent(entry, sections);
+      for (const variant of variants) if (variant.represent !== undefined && variant.appliesTo(entry)) sections = variant.represent(entry, sections);
       return sections;
     },
     kfl: mergeVocabularies(family.kfl, variants.map((v) => v.kfl).filter((k): k is KflVocabulary => k !== undefined)),
+    // The agent's hot path: no allocation per entry.
     redact(entry: E, redactor: PayloadRedactor): E {
       const out = family.redact(entry, redactor);
-      let kinds: ProtocolVariant<E>[] = [];
-      try {
-        kinds = applying(out);
-      } catch {
-        // A hostile getter on the entry: the family's redaction is what can be done.
+      for (const variant of variants) {
+        if (variant.redact === undefined) continue;
+        let applies = false;
+        try {
+          applies = variant.appliesTo(out);
+        } catch {
+          // A hostile getter on the entry: the family's redaction is what can be done.
+        }
+        if (applies) variant.redact(out, redactor);
       }
-      for (const variant of kinds) variant.redact?.(out, redactor);
       return out;
     },
     ...(family.heldChars !== undefined || variants.some((v) => v.heldChars !== undefined)
       ? {
           heldChars(entry: E): number {
             let chars = family.heldChars?.(entry) ?? 0;
-            for (const variant of applying(entry)) chars += variant.heldChars?.(entry) ?? 0;
+            for (const variant of variants) if (variant.heldChars !== undefined && variant.appliesTo(entry)) chars += variant.heldChars(entry);
             return chars;
           },
         }

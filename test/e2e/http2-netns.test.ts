@@ -6,20 +6,20 @@
  * upgrade and prior knowledge. tshark first confirms the capture really has those shapes; then
  * `kubectl shark read` of the capture and the live agent, both on the server's side, must report
  * every request exactly once with its method, path, status, sizes, stream and reset. The same over
- * the impairing relay. Last, the agent under h2load's load (20 000 requests, 32 streams on each of
- * 4 connections) must lose nothing: entries == h2load's succeeded, no kernel drops, no dropped
- * entries.
+ * the impairing relay. Last, the agent under h2load's load (20 000 requests at 10k/s, 32 streams
+ * on each of 4 connections) must lose nothing: entries == h2load's succeeded, no kernel drops, no
+ * dropped entries.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { readWithCli } from '../helpers/capture.ts';
-import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
+import { normalPriority, prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Scope, requireNetns, run } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
 import {
   CONCURRENT_STREAMS, PORTS, SMALL_FILES, checkH2Entries, http2Entries, parseH2load, prepareSite, runH2Clients, startH2Servers, type H2Run,
 } from './fixtures/h2-traffic.ts';
-import { normalPriority, observe, type ObservedRun } from './fixtures/observed-run.ts';
+import { observe, type ObservedRun } from './fixtures/observed-run.ts';
 import { SERVER_IP, cleanTopology, impairedTopology, type Topology } from './fixtures/traffic.ts';
 
 const skip = skipFor(requireNetns(['tcpdump', 'tshark', 'nghttpd', 'nghttp', 'h2load', 'curl']));
@@ -62,11 +62,17 @@ function report(t: TestContext, what: string, problems: readonly string[]): void
 
 const enough = (entries: Parameters<typeof http2Entries>[0], r: H2Run): boolean => http2Entries(entries).length >= r.requests.length;
 
-async function checkRun(t: TestContext, observed: ObservedRun<H2Run>): Promise<void> {
+/**
+ * `witness`: tshark confirms the shapes. Only on the clean link: over the relay, tshark's own
+ * reassembly loses frames in the duplicated and reordered segments the server side captures
+ * (seen: no CONTINUATION and no RST_STREAM found there), which says nothing about the traffic.
+ */
+async function checkRun(t: TestContext, observed: ObservedRun<H2Run>, witness: boolean): Promise<void> {
   const r = observed.result;
   assert.equal(observed.tcpdumpDrops, 0, 'tcpdump lost packets: the capture is incomplete');
-  await t.test('the clients did what the matrix says (h2load counts, tshark sees every shape)', async () => {
+  await t.test(`the clients did what the matrix says (h2load counts${witness ? ', tshark sees every shape' : ''})`, async () => {
     assert.deepEqual(r.h2load, { succeeded: SMALL_FILES, failed: 0, errored: 0 }, 'h2load: every request succeeded');
+    if (!witness) return;
     const shapes = await tsharkShapes(observed.pcap);
     t.diagnostic(`tshark: frames ${JSON.stringify(Object.fromEntries(shapes.frames))}, RST_STREAM ${shapes.rstCodes.join(' ')}, 101 x${shapes.upgrades}`);
     assert.ok((shapes.frames.get(`c${FRAME.CONTINUATION}`) ?? 0) >= 1, 'the client sent CONTINUATION');
@@ -102,7 +108,7 @@ test(`HTTP/2 between two namespaces: ${CONCURRENT_STREAMS} concurrent streams, l
   const scope = new Scope();
   try {
     const topo = await cleanTopology(scope);
-    await checkRun(t, await matrix(scope, topo, 'h2'));
+    await checkRun(t, await matrix(scope, topo, 'h2'), true);
   } finally {
     await scope.close();
   }
@@ -118,7 +124,7 @@ test('HTTP/2 over the impairing relay (loss, reordering, duplication, MTU-sized 
     assert.equal(relay.send_errors, 0, relay.last_send_error);
     assert.ok(relay.reordered > 0 && relay.duplicated > 0 && relay.dropped > 0, 'the link was impaired');
     assert.ok(relay.gso_frames > 0, 'over-MTU (GSO) frames reached the relay and were cut into segments');
-    await checkRun(t, observed);
+    await checkRun(t, observed, false);
   } finally {
     await scope.close();
   }
@@ -126,9 +132,10 @@ test('HTTP/2 over the impairing relay (loss, reordering, duplication, MTU-sized 
 
 /** Kernel drops spoil a run (the ring overflowed while the 2-core machine was busy): tried again, as agent-capture.test.ts does. */
 const ATTEMPTS = 3;
-const LOAD = { requests: 20_000, connections: 4, streams: 32 };
+/** The acceptance rate, 10k requests/s (h2load --rps is per connection), for two seconds. */
+const LOAD = { requests: 20_000, connections: 4, streams: 32, rps: 10_000 };
 
-test(`the agent under h2load (${LOAD.requests} requests, ${LOAD.connections} connections x ${LOAD.streams} streams): every request once, nothing dropped`, { skip, timeout: 300_000 }, async (t) => {
+test(`the agent under h2load (${LOAD.requests} requests at ${LOAD.rps / 1000}k/s, ${LOAD.connections} connections x ${LOAD.streams} streams): every request once, nothing dropped`, { skip, timeout: 300_000 }, async (t) => {
   for (let attempt = 1; ; attempt++) {
     const scope = new Scope();
     try {
@@ -137,7 +144,7 @@ test(`the agent under h2load (${LOAD.requests} requests, ${LOAD.connections} con
       await startH2Servers(topo, site);
       const agent = startAgent(topo.server, ['--iface', topo.serverIface], { dir: prepareAgentDir(scope), scope, dropBodies: true });
       normalPriority((await agent.ready()).pid);
-      const load = await topo.client.exec('h2load', ['-n', String(LOAD.requests), '-c', String(LOAD.connections), '-m', String(LOAD.streams), `http://${SERVER_IP}:${PORTS.plain}/s/1`]);
+      const load = await topo.client.exec('h2load', ['-n', String(LOAD.requests), '-c', String(LOAD.connections), '-m', String(LOAD.streams), `--rps=${LOAD.rps / LOAD.connections}`, `http://${SERVER_IP}:${PORTS.plain}/s/1`]);
       const h2load = parseH2load(load.stdout.toString('utf8'));
       t.diagnostic(`h2load: ${h2load.succeeded} succeeded, ${h2load.failed} failed, ${h2load.reqPerSecond} req/s`);
       assert.equal(h2load.succeeded, LOAD.requests, 'h2load: every request succeeded');

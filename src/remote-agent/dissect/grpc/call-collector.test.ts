@@ -278,3 +278,15 @@ test('hostile bytes in any chunking never throw and stay bounded', () => {
     { numRuns: 500 },
   );
 });
+
+test('bounds: the decoded forms of a side stay within their JSON budget', () => {
+  // 10,000 one-byte varint fields per message: some 350 KB of JSON each, over 4 x 64 KiB + 128 KiB for two.
+  const many = new Uint8Array(20_000);
+  for (let i = 0; i < many.length; i += 2) many[i] = 0x08;
+  const c = call({}, (c) => c.requestData(join([frame(many), frame(many), frame(many)])));
+  assert.equal(c.requestMessageCount, 3);
+  assert.equal(c.requestMessages[0]!.fields!.length, 10_000);
+  assert.ok(JSON.stringify(c.requestMessages).length <= 4 * 65536 + 128 * 1024 + 1000);
+  assert.equal(c.requestMessages[1]!.fields, undefined);
+  assert.match(c.requestMessages[1]!.error!, /larger than the per-side limit for decoded forms/);
+});

@@ -167,3 +167,11 @@ test('garbage where a call should be: a row and sections anyway (the registry gu
   entry['grpc'] = { service: 5, method: null, status: 'x', requestMessages: 7 };
   assert.doesNotThrow(() => http.summarize(entry as unknown as HttpEntry));
 });
+
+test('held characters of a hostile call: numbers only, or a throw the reorder buffer catches', () => {
+  const entry = buildGrpcEntry();
+  (entry.grpc as unknown as Record<string, unknown>).responseMessages = [{ size: '1e9' }, { size: 5, decodedSize: Number.NaN }, { size: 7 }];
+  const held = http.heldChars!(entry);
+  assert.equal(typeof held, 'number');
+  assert.equal(held, entry.request.postData!.text.length + entry.response!.content.text.length + 7);
+});

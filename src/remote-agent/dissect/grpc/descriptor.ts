@@ -156,8 +156,16 @@ const CALL_FIELDS = [
 /** Bytes of the kept messages: what a held entry costs beyond HTTP's kept body text. */
 function heldChars(entry: GrpcCarrier): number {
   const call = entry.grpc!;
+  return keptBytes(call.requestMessages) + keptBytes(call.responseMessages);
+}
+
+/** Only numbers count: NDJSON input may hold anything where a size should be. */
+function keptBytes(messages: readonly GrpcMessage[]): number {
   let bytes = 0;
-  for (const m of [...call.requestMessages, ...call.responseMessages]) bytes += m.decodedSize ?? m.size;
+  for (const m of messages) {
+    const size = m.decodedSize ?? m.size;
+    if (typeof size === 'number' && Number.isFinite(size)) bytes += size;
+  }
   return bytes;
 }
 

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { create, createFileRegistry, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import fc from 'fast-check';
 import { SharkError } from '../../../model/errors.ts';
 import { REPO_ROOT } from '../../../../test/helpers/shared-pcaps.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../dissector.ts';
 import { openGrpcCall } from './index.ts';
 import { loadProtoDescriptor, loadProtoDescriptorFile, MAX_PROTO_DESCRIPTOR_BYTES } from './proto-schema.ts';
+import { MAX_DEPTH } from './protobuf-wire.ts';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/grpc');
 const dir = mkdtempSync(join(tmpdir(), 'shark-proto-'));
@@ -174,4 +177,44 @@ test('a descriptor file past the size bound is refused before it is read', () =>
   const big = join(dir, 'big.pb');
   writeFileSync(big, new Uint8Array(MAX_PROTO_DESCRIPTOR_BYTES + 1));
   assert.throws(() => loadProtoDescriptorFile(big), /: the file is larger than the 16 MiB a descriptor set may be: give a set of only/);
+});
+
+test('hostile bytes through the schema path: never thrown out; a deep nest is skipped by the schema, bounded without it', () => {
+  const opts = { ...DEFAULT_DISSECT_OPTIONS, maxBodyBytes: 1 << 20, protobufSchema: shark };
+  // SayRequest.friends (12) holding field 12 holding field 12... 20,000 deep: unknown to Person, and
+  // a message nest far past the schemaless depth bound.
+  // Prefixes from the inside out (field 12, the length of what follows), joined once.
+  const core = Uint8Array.of(0x0a, 0x01, 0x61);
+  const prefixes: Uint8Array[] = [];
+  let inner = core.length;
+  for (let i = 0; i < 20_000; i++) {
+    const prefix = Uint8Array.from([0x62, ...new BinaryWriter().uint32(inner).finish()]);
+    prefixes.push(prefix);
+    inner += prefix.length;
+  }
+  const deep = Uint8Array.from(Buffer.concat([...prefixes.reverse(), core]));
+  const call = openGrpcCall({ ':path': '/sharktest.Echo/Say' }, opts);
+  call.requestData(frame(deep));
+  // Person has no field 12: the schema skips the nest as one unknown field.
+  assert.deepEqual(call.finish().requestMessages[0]!.json, { friends: [{}] });
+  // The same nest under an unknown method: wire fields, guessed MAX_DEPTH levels deep, then bytes.
+  const unknown = openGrpcCall({ ':path': '/sharktest.Echo/Nope' }, opts);
+  unknown.requestData(frame(deep));
+  let level = unknown.finish().requestMessages[0]!.fields![0];
+  let depth = 0;
+  while (level?.message) {
+    level = level.message[0];
+    depth++;
+  }
+  assert.equal(depth, MAX_DEPTH - 1);
+  assert.ok(level?.bytes !== undefined);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom('Say', 'Count', 'Sum', 'Chat'), (bytes, method) => {
+      const c = openGrpcCall({ ':path': `/sharktest.Echo/${method}` }, opts);
+      c.requestData(frame(bytes));
+      c.responseData(frame(bytes));
+      JSON.stringify(c.finish());
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -40,13 +40,21 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Decodes `bytes` as one message without a schema. Never throws. */
 export function decodeSchemaless(bytes: Uint8Array, maxFields: number = DEFAULT_MAX_FIELDS): SchemalessResult {
   const budget = { left: Math.max(0, Math.floor(maxFields)), cut: false };
-  const top = readFields(new BinaryReader(bytes), bytes.length, 0, null, budget);
+  // One reader over the whole message: a nested guess reads the same bytes between its bounds.
+  const top = readFields({ reader: new BinaryReader(bytes), bytes, budget }, bytes.length, 0, null);
   return { fields: top.fields, complete: top.ok, cut: budget.cut };
 }
 
 interface Budget {
   left: number;
   cut: boolean;
+}
+
+interface Cursor {
+  readonly reader: BinaryReader;
+  /** The reader's bytes (positions are offsets into them). */
+  readonly bytes: Uint8Array;
+  readonly budget: Budget;
 }
 
 interface ReadResult {
@@ -57,15 +65,17 @@ interface ReadResult {
 
 /**
  * Reads fields until `end`, or until the end tag of group `group` when it is not null. On a fault,
- * returns the fields read so far with ok false.
+ * returns the fields read so far with ok false. The reader only knows the whole message's end, so
+ * a field that runs past `end` is caught here.
  */
-function readFields(reader: BinaryReader, end: number, depth: number, group: number | null, budget: Budget): ReadResult {
+function readFields(c: Cursor, end: number, depth: number, group: number | null): ReadResult {
+  const { reader, budget } = c;
   const fields: ProtoField[] = [];
   try {
     while (reader.pos < end) {
       const [no, wire] = reader.tag();
       if (wire === WireType.EndGroup) {
-        if (group === no) return { fields, ok: true };
+        if (group === no && reader.pos <= end) return { fields, ok: true };
         return { fields, ok: false };
       }
       if (budget.left <= 0) {
@@ -73,8 +83,8 @@ function readFields(reader: BinaryReader, end: number, depth: number, group: num
         return { fields, ok: true };
       }
       budget.left--;
-      const field = readField(reader, no, wire, end, depth, budget);
-      if (field === null) return { fields, ok: false };
+      const field = readField(c, no, wire, end, depth);
+      if (field === null || reader.pos > end) return { fields, ok: false };
       fields.push(field);
     }
     // A group must end with its end tag, and a message must end exactly at `end`.
@@ -85,27 +95,37 @@ function readFields(reader: BinaryReader, end: number, depth: number, group: num
   }
 }
 
-function readField(reader: BinaryReader, no: number, wire: WireType, end: number, depth: number, budget: Budget): ProtoField | null {
+function readField(c: Cursor, no: number, wire: WireType, end: number, depth: number): ProtoField | null {
+  const reader = c.reader;
   switch (wire) {
     case WireType.Varint:
-      return { no, wire: 'varint', value: exact(reader.uint64()) };
+      return { no, wire: 'varint', value: shortVarint(c.bytes, reader.pos) ? reader.uint32() : exact(reader.uint64()) };
     case WireType.Bit64:
       return { no, wire: 'i64', value: exact(reader.fixed64()) };
     case WireType.Bit32:
       return { no, wire: 'i32', value: reader.fixed32() };
     case WireType.LengthDelimited: {
-      const bytes = reader.bytes();
-      if (reader.pos > end) return null;
-      return { no, wire: 'len', ...guessLen(bytes, depth, budget) };
+      const len = reader.uint32();
+      const start = reader.pos;
+      if (start + len > end) return null;
+      const guess = guessLen(c, start, start + len, depth);
+      reader.pos = start + len;
+      return { no, wire: 'len', ...guess };
     }
     case WireType.StartGroup: {
       if (depth + 1 >= MAX_DEPTH) return null;
-      const inner = readFields(reader, end, depth + 1, no, budget);
+      const inner = readFields(c, end, depth + 1, no);
       return inner.ok ? { no, wire: 'group', message: inner.fields } : null;
     }
     default:
       return null;
   }
+}
+
+/** The varint at `at` ends within 4 bytes (below 2^28), so uint32 reads it exactly without a bigint. */
+function shortVarint(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 4 && i < bytes.length; i++) if (bytes[i]! < 0x80) return true;
+  return false;
 }
 
 /** A 64-bit unsigned value: a number while exact, a decimal string past 2^53. */
@@ -114,26 +134,32 @@ function exact(v: bigint | string): number | string {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 }
 
-function guessLen(bytes: Uint8Array, depth: number, budget: Budget): Pick<ProtoField, 'string' | 'message' | 'bytes'> {
+function guessLen(c: Cursor, start: number, end: number, depth: number): Pick<ProtoField, 'string' | 'message' | 'bytes'> {
+  const bytes = c.bytes.subarray(start, end);
   const text = printableText(bytes);
   if (text !== null) return { string: text };
   if (depth + 1 < MAX_DEPTH && bytes.length > 0) {
     // A failed guess must not use up the field budget of what is shown instead.
-    const saved = { left: budget.left, cut: budget.cut };
-    const inner = readFields(new BinaryReader(bytes), bytes.length, depth + 1, null, budget);
+    const saved = { left: c.budget.left, cut: c.budget.cut };
+    c.reader.pos = start;
+    const inner = readFields(c, end, depth + 1, null);
     if (inner.ok && inner.fields.length > 0) return { message: inner.fields };
-    budget.left = saved.left;
-    budget.cut = saved.cut;
+    c.budget.left = saved.left;
+    c.budget.cut = saved.cut;
   }
   return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64') };
 }
 
 /** The bytes as text when they are valid UTF-8 without control characters (tab, CR, LF allowed). */
 export function printableText(bytes: Uint8Array): string | null {
+  let ascii = true;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) return null;
+    if (b >= 0x80) ascii = false;
   }
+  // Printable ASCII is its own UTF-8: no decoder, no C1 check (the common case, and the hot one).
+  if (ascii) return bytes.length <= 256 ? String.fromCharCode(...bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   let text: string;
   try {
     text = UTF8.decode(bytes);

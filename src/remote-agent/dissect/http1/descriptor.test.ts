@@ -113,6 +113,7 @@ test('HTTP/2: the row is an HTTP row; the detail adds the trailers and the strea
   assert.ok(stream?.kind === 'table');
   assert.deepEqual(stream.rows, [{ label: 'Id', value: '7', selector: 'http2.streamId' }]);
   assert.equal(httpDescriptor.edgeLabel(entry), 'HTTP/2');
+  assert.equal(httpDescriptor.dedupKey(entry), 'GET|/items?page=2|7', 'the stream id tells concurrent calls to one URL apart');
 
   const reset = buildHttp2Entry({ streamId: 9, reset: { by: 'client', code: 8, name: 'CANCEL' } });
   assert.equal(httpDescriptor.summarize(reset).isError, true, 'a reset stream is an error whatever its status');

@@ -213,7 +213,8 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   dedupKey(entry: HttpEntry) {
     const url = entry.request.url;
     const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
-    return `${entry.request.method}|${urlKey}`;
+    // HTTP/2: both ends number the connection's streams alike, which tells concurrent calls apart.
+    return entry.http2 === undefined ? `${entry.request.method}|${urlKey}` : `${entry.request.method}|${urlKey}|${entry.http2.streamId}`;
   },
   // Kubeshark's abbreviation is the variant (HTTP, HTTP/2, gRPC, GQL): HTTP/2 and gRPC stay apart.
   edgeLabel: (entry: HttpEntry) => entry.protocol.abbr,

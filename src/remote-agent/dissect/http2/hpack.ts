@@ -50,7 +50,14 @@
  * before the capture began), up to TABLE_BYTES_CAP for memory.
  *
  * Blocks that use only the static table and literals (most first requests on a connection, and
- * any block after a size update to 0) decode whatever the table holds.
+ * any block after a size update to 0) decode whatever the table holds. Encoders often name a new
+ * entry from the previous entry of that name (nghttp2 does, for a changing x-request-id), so once
+ * such a name is unknown every later one is too: a decoder that joined a long-lived connection may
+ * never decode some of its blocks. Those fail (the connection counts their streams as lost).
+ *
+ * What the decoder cannot see: a block it is never given. It relies on getting every header block
+ * of its direction whole, in order; a connection that lost bytes of that direction must replace it
+ * with a decoder created `synchronised: false`.
  */
 import { huffmanDecode } from './huffman.ts';
 
@@ -187,8 +194,8 @@ class BlockFault {
 }
 
 export class HpackDecoder {
-  /** Recorded entries, oldest first (the newest is index 62). */
-  private entries: TableEntry[] = [];
+  /** Recorded entries (the newest is index 62). */
+  private readonly entries = new EntryRing();
   private entryBytes = 0;
   private placeholders = 0;
   /** Entries older than the recorded ones may exist (joined mid-connection, or state lost). */
@@ -294,8 +301,10 @@ export class HpackDecoder {
       } else {
         // Literal without indexing (0000xxxx, §6.2.2) or never indexed (0001xxxx, §6.2.3).
         const neverIndexed = (first & 0x10) !== 0;
-        const name = this.readName(4);
-        const value = this.readString();
+        // Once the block cannot be emitted, a field that does not enter the table is only skipped.
+        const skip = unusable !== undefined;
+        const name = this.readName(4, skip);
+        const value = this.readString(skip);
         if (name === null) {
           unusable ??= this.unknownReason(this.nameIndex, at);
           field = null;
@@ -321,21 +330,21 @@ export class HpackDecoder {
   private lookup(index: number): HpackField | null {
     if (index < FIRST_DYNAMIC_INDEX) return STATIC_TABLE[index - 1];
     const fromNewest = index - FIRST_DYNAMIC_INDEX;
-    if (fromNewest >= this.entries.length) return null;
-    return this.entries[this.entries.length - 1 - fromNewest].field;
+    if (fromNewest >= this.entries.count) return null;
+    return this.entries.newest(fromNewest).field;
   }
 
   private unknownReason(index: number, at: number): string {
     return this.synchronised
-      ? `HPACK: index ${index} at byte ${at} is past the dynamic table (${this.entries.length} entries)`
+      ? `HPACK: index ${index} at byte ${at} is past the dynamic table (${this.entries.count} entries)`
       : `HPACK: index ${index} at byte ${at} refers to a dynamic table entry not seen (capture joined the connection after it was sent)`;
   }
 
   /** A literal's name: indexed (prefix bits > 0), or a string that follows. Null: an unknown entry. */
-  private readName(prefixBits: number): string | null {
+  private readName(prefixBits: number, skip = false): string | null {
     const index = this.readInteger(prefixBits);
     this.nameIndex = index;
-    if (index === 0) return this.readString();
+    if (index === 0) return this.readString(skip);
     return this.lookup(index)?.name ?? null;
   }
 
@@ -356,8 +365,8 @@ export class HpackDecoder {
     }
   }
 
-  /** A string literal (§5.2), raw or Huffman-coded. */
-  private readString(): string {
+  /** A string literal (§5.2), raw or Huffman-coded; '' when skipped (its bounds are still checked). */
+  private readString(skip = false): string {
     const at = this.pos;
     if (at >= this.src.length) throw new BlockFault(`HPACK: string expected at byte ${at}, block ended`);
     const huffman = (this.src[at] & 0x80) !== 0;
@@ -367,6 +376,7 @@ export class HpackDecoder {
       throw new BlockFault(`HPACK: string at byte ${at} of ${length} bytes runs past the block end (${this.src.length - start} left)`);
     }
     this.pos = start + length;
+    if (skip) return '';
     if (!huffman) return this.text.toString('latin1', start, start + length);
     const decoded = huffmanDecode(this.src, start, start + length);
     if (typeof decoded !== 'string') {
@@ -408,21 +418,65 @@ export class HpackDecoder {
   private evict(): void {
     const room = Math.min(this.capacity, TABLE_BYTES_CAP);
     if (this.entryBytes <= room) return;
-    let drop = 0;
     while (this.entryBytes > room) {
-      const entry = this.entries[drop++];
+      const entry = this.entries.shift();
       this.entryBytes -= entry.size;
       if (entry.field === null) this.placeholders--;
     }
-    this.entries.splice(0, drop);
   }
 
   /** The block could not be followed to its end: nothing recorded has a known position any more. */
   private forgetEntries(): void {
-    this.entries = [];
+    this.entries.clear();
     this.entryBytes = 0;
     this.placeholders = 0;
     this.olderUnknown = true;
+  }
+}
+
+/**
+ * The recorded entries, oldest to newest, in a ring: an insertion that evicts costs the same
+ * whatever the table holds (a hostile peer can fill a capped table with 2048 32-byte entries and
+ * then insert one per byte or three).
+ */
+class EntryRing {
+  private slots: (TableEntry | undefined)[] = new Array<TableEntry | undefined>(16);
+  /** Slot of the oldest entry. */
+  private head = 0;
+  count = 0;
+
+  push(entry: TableEntry): void {
+    if (this.count === this.slots.length) this.grow();
+    this.slots[(this.head + this.count) & (this.slots.length - 1)] = entry;
+    this.count++;
+  }
+
+  /** The entry `i` places from the newest (0: the newest). */
+  newest(i: number): TableEntry {
+    return this.slots[(this.head + this.count - 1 - i) & (this.slots.length - 1)]!;
+  }
+
+  /** Removes and returns the oldest entry (the ring is not empty). */
+  shift(): TableEntry {
+    const entry = this.slots[this.head]!;
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) & (this.slots.length - 1);
+    this.count--;
+    return entry;
+  }
+
+  clear(): void {
+    this.slots = new Array<TableEntry | undefined>(16);
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** Doubles the slots (a power of two), oldest entry first. */
+  private grow(): void {
+    const slots = new Array<TableEntry | undefined>(this.slots.length * 2);
+    for (let i = 0; i < this.count; i++) slots[i] = this.slots[(this.head + i) & (this.slots.length - 1)];
+    this.slots = slots;
+    this.head = 0;
   }
 }
 
