@@ -19,7 +19,9 @@ import { exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { runTuiSession } from './tui-session.ts';
-import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
+import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
+import { loadProtoDescriptorFile } from '../src/remote-agent/dissect/grpc/index.ts';
+import type { ProtobufSchema } from '../src/remote-agent/dissect/dissector.ts';
 import { exitUsage } from './usage-error.ts';
 import { withExamples, type Example } from './examples.ts';
 import { DEFAULT_MAX_LINE_BYTES } from '../src/pipeline/ndjson-entries.ts';
@@ -39,6 +41,8 @@ export interface ReadArgs {
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
   redactKeys?: string | string[] | undefined;
+  /** --proto-descriptor: a FileDescriptorSet file for gRPC messages. */
+  protoDescriptor?: string | undefined;
   /** Whose flags these are, for messages: `demo` prints through `read`. */
   command?: 'read' | 'demo';
 }
@@ -72,11 +76,12 @@ export function formatSummary(stats: CaptureStats): string {
 
 /**
  * "; by protocol: HTTP 120 entries, DNS 40 entries and 2 violations": when more than one protocol
- * was seen or a protocol met violations (for one clean protocol, the totals already say it all).
+ * was seen or a protocol met violations or lost exchanges (for one clean protocol, the totals
+ * already say it all).
  */
 function protocolSplit(tallies: ProtocolTallies): string {
-  const seen = Object.values(tallies).filter((t) => t.entries + t.violations > 0);
-  const worth = seen.length > 1 || seen.some((t) => t.violations > 0);
+  const seen = Object.values(tallies).filter((t) => t.entries + t.violations + (t.lost ?? 0) > 0);
+  const worth = seen.length > 1 || seen.some((t) => t.violations > 0 || (t.lost ?? 0) > 0);
   return worth ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
 }
 
@@ -93,7 +98,8 @@ export async function runRead(args: ReadArgs): Promise<void> {
   const redactor = redactorOf(args);
   const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
   const output = args.output ?? defaultOutput(readsStdin);
-  const dissect = { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000 };
+  const protobufSchema = await protoDescriptorOf(command, args.protoDescriptor);
+  const dissect = { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000, ...(protobufSchema ? { protobufSchema } : {}) };
   if (output === 'tui') {
     process.exitCode = await runTuiSession({
       source: args.files.map((f) => (f === STDIN_PATH ? '-' : f)).join(', '),
@@ -153,6 +159,20 @@ function redactorOf(args: ReadArgs): EntryRedactor | undefined {
   return args.redact ? new EntryRedactor({ extraKeys: keys.keys }) : undefined;
 }
 
+/**
+ * Loads --proto-descriptor before anything is read: a file that cannot be read or is not a usable
+ * FileDescriptorSet ends the run here with one message (exit 1 or 2, as for a capture file).
+ */
+async function protoDescriptorOf(command: 'read' | 'demo', path: string | undefined): Promise<ProtobufSchema | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return (await loadProtoDescriptorFile(path)).schema;
+  } catch (err) {
+    if (err instanceof SharkError && err.code === 'USAGE') exitUsage(command, err.message);
+    process.exit(reportError(err));
+  }
+}
+
 /** Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and exit 2. */
 export function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): CompiledFilter | undefined {
   if (query === undefined) return undefined;
@@ -201,6 +221,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no summary on stderr' })
       .option('redact', REDACT_OPTION)
       .option('redact-keys', REDACT_KEYS_OPTION)
+      .option('proto-descriptor', PROTO_DESCRIPTOR_OPTION)
         // yargs' words for a missing positional say nothing of what to give: say it (read's is the
         // only one). The string is a plural entry ({one, other}), which @types/yargs types as a string.
         .updateStrings({ 'Not enough non-option arguments: got %s, need at least %s': { one: NO_FILES, other: NO_FILES } } as unknown as Record<string, string>),

@@ -22,6 +22,14 @@ export const PARSER_CONFIGURATION = { 'nargs-eats-options': true, 'parse-numbers
 /** The body bytes kept per message unless --max-body says otherwise: the dissectors' own default. */
 export const DEFAULT_MAX_BODY = formatBytes(DEFAULT_DISSECT_OPTIONS.maxBodyBytes);
 
+/**
+ * `--proto-descriptor FILE` of `read` and `tap`: a FileDescriptorSet, so gRPC messages show as
+ * their protobuf types' JSON (loaded by src/remote-agent/dissect/grpc, in the agent for `tap`).
+ */
+export const PROTO_DESCRIPTOR_OPTION: Options = stringOption(
+  'gRPC: decode messages with this FileDescriptorSet (protoc --include_imports -o FILE, buf build -o FILE); without it they show as protobuf wire fields',
+);
+
 export const OUTPUT_CHOICES = ['tui', 'json', 'text'] as const;
 export type OutputFormat = (typeof OUTPUT_CHOICES)[number];
 

@@ -34,11 +34,13 @@ import {
   MAX_BODY_OPTION,
   MAX_ENTRIES_OPTION,
   OUTPUT_OPTION,
+  PROTO_DESCRIPTOR_OPTION,
   parseMaxBody,
   stringOption,
   wholeNumberOption,
   type OutputFormat,
 } from './shared-options.ts';
+import { loadProtoDescriptorFile } from '../src/remote-agent/dissect/grpc/index.ts';
 import { helpHint } from './usage-error.ts';
 
 export interface TapArgs {
@@ -64,6 +66,8 @@ export interface TapArgs {
   timeout: string;
   maxBody: string | undefined;
   maxMemory: string | undefined;
+  /** --proto-descriptor: a FileDescriptorSet file, checked here and uploaded with each agent. */
+  protoDescriptor?: string | undefined;
   force: boolean;
   maxEntries: number;
   color: ColorChoice;
@@ -234,6 +238,8 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
 export async function runTap(args: TapArgs): Promise<void> {
   try {
     const v = validateTapArgs(args, process.stdout.isTTY === true && process.stdin.isTTY === true);
+    // Checked (loaded) here, before the cluster is touched: the agents get a set that loads.
+    const protoDescriptor = args.protoDescriptor === undefined ? undefined : (await loadProtoDescriptorFile(args.protoDescriptor)).bytes;
     // client-node takes most of a second to load: only `tap` pays for it, once its flags are good.
     const [{ loadKubeConfig }, { KubeClient }, { TapSession }] = await Promise.all([
       import('../src/kube/kubeconfig.ts'),
@@ -260,6 +266,7 @@ export async function runTap(args: TapArgs): Promise<void> {
         redact: args.redact,
         redactKeys: v.redactKeys,
         maxBody: v.maxBody,
+        protoDescriptor,
       },
       memory: { explicitBytes: v.maxMemoryBytes, force: args.force },
     };
@@ -504,6 +511,7 @@ export const tapCommand: CommandModule<object, TapArgs> = {
         )
         .option('redact', REDACT_OPTION)
         .option('redact-keys', REDACT_KEYS_OPTION)
+        .option('proto-descriptor', PROTO_DESCRIPTOR_OPTION)
         .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
         .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
         .option('timeout', stringOption('how long a capture container may take to start', { default: `${DEFAULT_START_TIMEOUT_MS / 1000}s` }))

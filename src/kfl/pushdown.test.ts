@@ -20,6 +20,10 @@ test('queries on what the agent knows run in the agents (v1 paths and KFL2 varia
     'request.url.contains("id=3")',
     'request.headers["X-Pods"] == "2"',
     'request..id == 7',
+    // What HTTP/2 entries and gRPC calls add: filled by the agent, never rewritten by the CLI.
+    'grpc && grpc_status != 0',
+    'grpc and grpc.service == "shop.v1.Cart" and grpc_method == "AddItem"',
+    'http2.streamId > 1 and response.trailers["grpc-status"] == "0"',
   ]) {
     assert.equal(pushdownSafe(q), true, q);
   }

@@ -15,9 +15,13 @@ import { lex } from './lexer.ts';
 import { parse } from './parser.ts';
 import { RELATIVE_UNITS_MS } from './time.ts';
 
-/** Top-level entry fields the agent fills itself and the CLI never rewrites (not id, src, dst). */
+/**
+ * Top-level entry fields the agent fills itself and the CLI never rewrites (not id, src, dst);
+ * `http2` and `grpc` are what an HTTP/2 entry and a gRPC call add (dissect/http1/entry.ts).
+ */
 const AGENT_ENTRY_FIELDS: ReadonlySet<string> = new Set([
   'protocol', 'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls', 'request', 'response', 'error',
+  'http2', 'grpc',
 ]);
 
 /** Endpoint fields the agent knows: the addresses. Names, namespaces, pods and services come from the cluster. */
@@ -27,6 +31,7 @@ const AGENT_ENDPOINT_FIELDS: ReadonlySet<string> = new Set(['ip', 'port']);
 export const AGENT_ALIASES: ReadonlySet<string> = new Set([
   'method', 'url', 'path', 'status_code', 'http_version', 'query_string', 'request_body_size', 'response_body_size',
   'request_headers_size', 'response_headers_size', 'elapsed_time', 'capture_source',
+  'grpc_status', 'grpc_method', 'grpc_service',
 ]);
 
 /**

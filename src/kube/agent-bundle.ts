@@ -57,8 +57,18 @@ function header(name: string, size: number, mode: number, type: '0' | '5', mtime
   return h;
 }
 
-/** A gzipped ustar archive of the folder's files and folders (symlinks are refused: the bundle is self-contained). */
-export function tarGzFolder(root: string): Buffer {
+/** A file put into the archive next to the folder's files (a user's file the agent reads, e.g. `--proto-descriptor`). */
+export interface ExtraFile {
+  /** A plain name at the archive's top level. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A gzipped ustar archive of the folder's files and folders (symlinks are refused: the bundle is
+ * self-contained), and `extra` files at its top level.
+ */
+export function tarGzFolder(root: string, extra: readonly ExtraFile[] = []): Buffer {
   const parts: Buffer[] = [];
   const walk = (rel: string): void => {
     const abs = rel === '' ? root : join(root, rel);
@@ -80,14 +90,25 @@ export function tarGzFolder(root: string): Buffer {
     }
   };
   walk('');
+  for (const file of extra) {
+    if (!/^[A-Za-z0-9._-]+$/.test(file.name) || existsSync(join(root, file.name))) throw new SharkError('IO_ERROR', `cannot add ${file.name} to the agent bundle`);
+    // Time 0: the archive stays byte for byte the same for the same files.
+    parts.push(header(file.name, file.bytes.length, 0o644, '0', 0), Buffer.from(file.bytes));
+    const pad = (BLOCK - (file.bytes.length % BLOCK)) % BLOCK;
+    if (pad > 0) parts.push(Buffer.alloc(pad));
+  }
   parts.push(Buffer.alloc(BLOCK * 2));
   return gzipSync(Buffer.concat(parts), { level: 6 });
 }
 
-let cached: Buffer | undefined;
+let cached: { readonly extra: readonly ExtraFile[]; readonly archive: Buffer } | undefined;
 
-/** The bundle archive, built once per run. */
-export function agentArchive(): Buffer {
-  cached ??= tarGzFolder(findAgentDir());
-  return cached;
+/** The bundle archive with `extra` files, built once per run (the files are the same for the whole run). */
+export function agentArchive(extra: readonly ExtraFile[] = []): Buffer {
+  if (cached === undefined || !sameFiles(cached.extra, extra)) cached = { extra, archive: tarGzFolder(findAgentDir(), extra) };
+  return cached.archive;
+}
+
+function sameFiles(a: readonly ExtraFile[], b: readonly ExtraFile[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.name === b[i]!.name && f.bytes === b[i]!.bytes);
 }

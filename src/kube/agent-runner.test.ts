@@ -8,8 +8,9 @@ import { after, test } from 'node:test';
 import { parseAgentArgs } from '../remote-agent/agent/args.ts';
 import { maxFrameLineBytes } from '../remote-agent/wire/protocol.ts';
 import { tarGzFolder } from './agent-bundle.ts';
-import { agentCommand, exitCodeOf, LineStream, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
+import { AGENT_PROTO_DESCRIPTOR_FILE, agentCommand, agentExtraFiles, exitCodeOf, LineStream, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
 import { missingRoot, skipFor } from '../../test/helpers/requirements.ts';
+import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
 
 test('the agent command carries the filter, redaction, body size and memory bound, each value in --name=value form', () => {
   const dir = '/tmp/kubectl-shark-shark-ab12c';
@@ -207,4 +208,27 @@ test('agent output without a newline is skipped past the frame bound, then frame
   assert.ok(process.memoryUsage().arrayBuffers - before < bound + 8 * 1024 * 1024, 'held at most the bound');
   // An entry of a run with a large --max-body fits its bound.
   assert.ok(maxFrameLineBytes(4 * 1024 * 1024) >= 2 * 6 * 4 * 1024 * 1024);
+});
+
+test('--proto-descriptor: the set goes inside the archive, under its sha256 check, next to the agent, which is told its path', () => {
+  const setFile = join(root, 'shark_test.pb');
+  execFileSync('protoc', [`-I${join(REPO_ROOT, 'test/fixtures/grpc')}`, `-o${setFile}`, 'shark_test.proto']);
+  const set = Uint8Array.from(readFileSync(setFile));
+  const args = { redact: true, protoDescriptor: set };
+  const withSet = tarGzFolder(bundleDir, agentExtraFiles(args));
+  assert.deepEqual(agentExtraFiles({ redact: true }), []);
+  const tmp = mkdtempSync(join(root, 'tmp-'));
+  const [sh, ...cmd] = uploadCommand('shark-ab12c', withSet.length, createHash('sha256').update(withSet).digest('hex'));
+  const r = spawnSync(sh!, cmd, { input: withSet, env: { PATH: process.env.PATH!, TMPDIR: tmp }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const dir = r.stdout.trim();
+  assert.deepEqual(readdirSync(dir).sort(), ['agent.js', 'lib', AGENT_PROTO_DESCRIPTOR_FILE]);
+  assert.deepEqual(Uint8Array.from(readFileSync(join(dir, AGENT_PROTO_DESCRIPTOR_FILE))), set);
+  const command = agentCommand(dir, args);
+  assert.equal(command.at(-1), `--proto-descriptor=${dir}/${AGENT_PROTO_DESCRIPTOR_FILE}`);
+  const parsed = parseAgentArgs(command.slice(2));
+  assert.equal(parsed.kind === 'run' ? parsed.args.protoDescriptor : null, `${dir}/${AGENT_PROTO_DESCRIPTOR_FILE}`);
+  // The name cannot escape the folder or replace a bundle file.
+  assert.throws(() => tarGzFolder(bundleDir, [{ name: '../x', bytes: set }]), /cannot add/);
+  assert.throws(() => tarGzFolder(bundleDir, [{ name: 'agent.js', bytes: set }]), /cannot add/);
 });

@@ -16,6 +16,7 @@ import { kubeError } from './api-errors.ts';
 import type { ExecSocket, ExecStatus, KubeClient } from './client.ts';
 import { agentFolderPrefix } from './keeper.ts';
 import { podShellCommand } from './pod-shell.ts';
+import type { ExtraFile } from './agent-bundle.ts';
 
 export interface AgentArgs {
   readonly filter?: string | undefined;
@@ -26,6 +27,19 @@ export interface AgentArgs {
   readonly maxBody?: number | undefined;
   /** The agent's --max-memory, MiB (sized per pod by tap; the agent's default when absent). */
   readonly maxMemoryMb?: number | undefined;
+  /**
+   * The `--proto-descriptor` file's bytes (checked by the CLI): uploaded inside the agent's archive
+   * as AGENT_PROTO_DESCRIPTOR_FILE, under the same sha256 check, and named to the agent.
+   */
+  readonly protoDescriptor?: Uint8Array | undefined;
+}
+
+/** The name of the uploaded `--proto-descriptor` file in the agent's folder. */
+export const AGENT_PROTO_DESCRIPTOR_FILE = 'proto-descriptor.pb';
+
+/** The files uploaded next to the agent bundle for these arguments. */
+export function agentExtraFiles(a: AgentArgs): ExtraFile[] {
+  return a.protoDescriptor === undefined ? [] : [{ name: AGENT_PROTO_DESCRIPTOR_FILE, bytes: a.protoDescriptor }];
 }
 
 export interface ContainerRef {
@@ -119,6 +133,7 @@ export function agentCommand(dir: string, a: AgentArgs): string[] {
       'redact-keys': a.redactKeys,
       'max-body': a.maxBody,
       'max-memory': a.maxMemoryMb,
+      'proto-descriptor': a.protoDescriptor === undefined ? undefined : `${dir}/${AGENT_PROTO_DESCRIPTOR_FILE}`,
     }),
   ];
 }

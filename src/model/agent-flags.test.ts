@@ -58,6 +58,7 @@ test('every flag of the schema is written by the builder and read by the parser'
     'max-memory': 150.5,
     'idle-exit': 0,
     'stats-interval': 500,
+    'proto-descriptor': '/tmp/x y/set.pb',
   };
   const argv = agentFlagArgv(all);
   assert.equal(new Set(argv.map((a) => a.replace(/=.*$/s, ''))).size, Object.keys(AGENT_FLAGS).length);

@@ -115,6 +115,8 @@ export type PayloadFieldKind = 'headers' | 'cookies' | 'query' | 'url' | 'body';
  * which of its fields are headers, bodies, URLs or parameter maps.
  */
 export interface PayloadRedactor {
+  /** What replaces a value that is hidden whole (`[REDACTED]`), for a protocol's own fields. */
+  readonly redacted: string;
   /**
    * In place: `owner[field]` redacted as a `kind` (a body is `{ mimeType, text, encoding? }`).
    * Never throws: a value of an unexpected shape (a map that is not a record, a body that is not
@@ -135,6 +137,37 @@ export interface PayloadRedactor {
   url(url: string): string;
   /** Sensitive keys of a parameter map masked. */
   params<V extends string | string[]>(params: Readonly<Record<string, V>>): Record<string, V>;
+}
+
+/**
+ * A variant of a protocol whose entries share its `protocol.name` and so its registry line (gRPC
+ * among HTTP's, as Kubeshark names them), described in the variant's own folder
+ * (`<variant>/descriptor.ts`, importing only src/model and that folder) and composed with its
+ * family's descriptor by the registry (src/model/protocol-variants.ts): the family's descriptor
+ * never imports the variant's folder. Chosen per entry by `appliesTo`. What a variant leaves out,
+ * the family's descriptor does (dedup key, edge label, body sizes...).
+ *
+ * Function-valued properties rather than methods, so the compiler checks the variant's entry type
+ * contravariantly: a variant typed for a shape the family's entries do not have does not compose.
+ */
+export interface ProtocolVariant<E extends EntryEnvelope = EntryEnvelope> {
+  /** `protocol.abbr` of its entries: `gRPC`. */
+  readonly abbr: string;
+  /** True for an entry of this variant, from what its dissector set (gRPC: `entry.grpc`). Cheap: called per row drawn. */
+  readonly appliesTo: (entry: E) => boolean;
+  /** Its list row; the family's when absent. */
+  readonly summarize?: (entry: E) => RowSummary;
+  /** Its detail sections, given the family's: it may add to them, reorder them or leave some out. */
+  readonly represent?: (entry: E, family: readonly DetailSection[]) => readonly DetailSection[];
+  /** KFL words, variables, paths and readers it adds to the family's (one meaning per name, as ever). */
+  readonly kfl?: KflVocabulary;
+  /**
+   * Redaction, in place, of the fields only it has, after the family's redaction of the entry (on
+   * what that returned). Never throws.
+   */
+  readonly redact?: (entry: E, redactor: PayloadRedactor) => void;
+  /** Characters of payload text its own fields hold, added to the family's `heldChars`. */
+  readonly heldChars?: (entry: E) => number;
 }
 
 /** Why a descriptor is typed by its own entry shape: everything it reads is checked by the compiler. */

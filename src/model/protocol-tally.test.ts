@@ -29,3 +29,20 @@ test('read summary: the split by protocol only when more than one was seen', () 
   tallyOf(stats.protocols, 'websocket').violations = 2;
   assert.match(formatSummary(stats), /; by protocol: HTTP 4 entries, WS 0 entries and 2 violations$/);
 });
+
+test('lost exchanges (HTTP/2 streams whose request headers could not be read): carried, summed and said', () => {
+  const from = talliesFrom({ http: { entries: 3, violations: 0, lost: 2 }, dns: { entries: 1, violations: 0, lost: -1 }, ws: { entries: 0, violations: 0, lost: 1.5 } });
+  assert.deepEqual({ ...from }, { http: { entries: 3, violations: 0, lost: 2 }, dns: { entries: 1, violations: 0 } });
+  const only = talliesFrom({ http: { entries: 0, violations: 0, lost: 4 } });
+  assert.deepEqual({ ...only }, { http: { entries: 0, violations: 0, lost: 4 } }, 'lost alone is worth carrying');
+  const sum = sumTallies(from!, only!);
+  assert.equal(sum['http']?.lost, 6);
+  assert.equal(sum['dns']?.lost, undefined);
+  assert.equal(formatTallies(sum, (n) => n.toUpperCase()), 'HTTP 3 entries (6 exchanges lost: not captured whole), DNS 1 entry');
+});
+
+test('read summary: lost HTTP/2 streams are said even for one protocol', () => {
+  const stats = newCaptureStats();
+  Object.assign(tallyOf(stats.protocols, 'http'), { entries: 2, lost: 1 });
+  assert.match(formatSummary(stats), /; by protocol: HTTP 2 entries \(1 exchange lost: not captured whole\)$/);
+});

@@ -9,6 +9,12 @@ import { countOf } from './count-text.ts';
 export interface ProtocolTally {
   entries: number;
   violations: number;
+  /**
+   * Exchanges seen but not emitted because they could not be read without guessing: HTTP/2
+   * streams whose request headers were not captured or could not be decoded (a capture that joined
+   * a connection midway has no HPACK table). Absent when none.
+   */
+  lost?: number;
 }
 
 /** A null-prototype record: names never reach Object.prototype. */
@@ -36,6 +42,7 @@ export function sumTallies(a: ProtocolTallies, b: ProtocolTallies): ProtocolTall
       const into = tallyOf(sum, name);
       into.entries += t.entries;
       into.violations += t.violations;
+      if (t.lost !== undefined && t.lost > 0) into.lost = (into.lost ?? 0) + t.lost;
     }
   }
   return sum;
@@ -51,9 +58,10 @@ export function talliesFrom(value: unknown): ProtocolTallies | undefined {
   const out = emptyTallies();
   for (const [name, t] of Object.entries(value)) {
     if (!PROTOCOL_NAME.test(name) || typeof t !== 'object' || t === null) continue;
-    const { entries, violations } = t as Record<string, unknown>;
-    const tally = { entries: wholeOrZero(entries), violations: wholeOrZero(violations) };
-    if (tally.entries + tally.violations > 0) out[name] = tally;
+    const { entries, violations, lost } = t as Record<string, unknown>;
+    const tally: ProtocolTally = { entries: wholeOrZero(entries), violations: wholeOrZero(violations) };
+    if (wholeOrZero(lost) > 0) tally.lost = wholeOrZero(lost);
+    if (tally.entries + tally.violations + (tally.lost ?? 0) > 0) out[name] = tally;
   }
   return out;
 }
@@ -63,17 +71,18 @@ function wholeOrZero(n: unknown): number {
 }
 
 /**
- * "HTTP 120 entries, DNS 40 entries and 3 violations", protocols by entries (most first, then by
+ * "HTTP 120 entries (2 exchanges lost: not captured whole), DNS 40 entries and 3 violations", protocols by entries (most first, then by
  * name); `labelOf` names a protocol for people (its descriptor's abbreviation).
  */
 export function formatTallies(tallies: ProtocolTallies, labelOf: (name: string) => string): string {
   return Object.entries(tallies)
-    .filter(([, t]) => t.entries + t.violations > 0)
+    .filter(([, t]) => t.entries + t.violations + (t.lost ?? 0) > 0)
     .sort(([a, x], [b, y]) => y.entries - x.entries || (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, t]) => {
       const label = PROTOCOL_NAME.test(name) ? labelOf(name) : 'unknown';
       const violations = t.violations > 0 ? ` and ${countOf(t.violations, 'violation', 'violations')}` : '';
-      return `${label} ${countOf(t.entries, 'entry', 'entries')}${violations}`;
+      const lost = (t.lost ?? 0) > 0 ? ` (${countOf(t.lost!, 'exchange', 'exchanges')} lost: not captured whole)` : '';
+      return `${label} ${countOf(t.entries, 'entry', 'entries')}${violations}${lost}`;
     })
     .join(', ');
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SAMPLES_PER_EDGE, ServiceGraphBuilder, outcomeOf, percentile } from './service-graph.ts';
 import { testEntry } from '../../test/helpers/entry-store.ts';
+import { buildEntry, buildGrpcEntry, buildHttp2Entry } from '../../test/helpers/entries.ts';
 import type { Entry } from '../model/entry.ts';
 import { join } from 'node:path';
 import { readEntries } from '../../test/helpers/read-entries.ts';
@@ -132,4 +133,24 @@ test('one-sided records (WebSocket messages) are not latency samples, and their 
   assert.equal(edge.requests, messages.length + 1);
   assert.equal(edge.p50Ms, 7, 'the messages did not drag the percentiles to 0');
   for (const e of messages) assert.equal(rowCells(e).latency, '-', `${e.id}: a one-sided message shows no latency`);
+});
+
+test('gRPC and HTTP/2 calls keep their own edges; a gRPC status counts by its class, no status as server-side', () => {
+  const src = { name: 'frontend', namespace: 'shop' };
+  const dst = { name: 'carts', namespace: 'shop' };
+  const graph = new ServiceGraphBuilder();
+  const entries = [
+    buildGrpcEntry({ src, dst }),
+    buildGrpcEntry({ src, dst, grpcStatus: 5 }),
+    buildGrpcEntry({ src, dst, grpcStatus: 14 }),
+    buildGrpcEntry({ src, dst, grpcStatus: null }),
+    buildGrpcEntry({ src, dst, grpcStatus: null, status: null }),
+    buildHttp2Entry({ src, dst, status: 503 }),
+    buildEntry({ src, dst, status: 404 }),
+  ];
+  entries.forEach((entry, seq) => graph.add(entry, seq));
+  const edges = graph.graph().edges.map((e) => [e.protocol, e.requests, e.clientErrors, e.serverErrors, e.unanswered]);
+  assert.deepEqual(edges, [['HTTP', 1, 1, 0, 0], ['HTTP/2', 1, 0, 1, 0], ['gRPC', 5, 1, 2, 1]]);
+  entries.forEach((entry, seq) => graph.remove(entry, seq));
+  assert.deepEqual(graph.graph().edges, []);
 });

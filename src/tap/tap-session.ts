@@ -5,7 +5,7 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import { agentArchive } from '../kube/agent-bundle.ts';
-import type { AgentArgs } from '../kube/agent-runner.ts';
+import { agentExtraFiles, type AgentArgs } from '../kube/agent-runner.ts';
 import { ApiHealth, type ApiHealthOptions, type ApiOutage } from '../kube/api-health.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { ClusterWatch } from '../kube/cluster-watch.ts';
@@ -207,7 +207,7 @@ export class TapSession {
       {
         client: this.client,
         merger: this.merger,
-        archive: agentArchive,
+        archive: () => agentArchive(agentExtraFiles(this.config.agent)),
         notice: (m) => this.#events.notice(m),
         onFrame: (source, frame) => this.#events.frame?.(source, frame),
         health: this.#health,

@@ -1,7 +1,7 @@
 /** The virtualised entry list: column titles plus only the rows that fit (props in, rows out). */
 import { Box, Text } from 'ink';
 import type { Entry } from '../model/entry.ts';
-import { cellText, fitCell, layoutColumns, routeWidthWanted, statusWidthWanted, rowCells, type Column } from './entry-row.ts';
+import { cellText, fitCell, layoutColumns, protocolWidthWanted, routeWidthWanted, statusWidthWanted, rowCells, type Column } from './entry-row.ts';
 import { STATUS_COLORS } from './theme.ts';
 
 export interface EntryListProps {
@@ -30,8 +30,10 @@ function titleLine(columns: readonly Column[]): string {
 export function EntryList({ entries, firstIndex, selected, width, height, emptyText }: EntryListProps) {
   // The route column is as wide as the widest route on screen (when the path can spare it), so
   // short names leave the room to the path and long ones are shortened only as far as needed.
-  // The status column likewise widens for outcomes longer than an HTTP status (`NXDOMAIN`).
-  const columns = layoutColumns(width - MARK_WIDTH, entries.length > 0 ? routeWidthWanted(entries) : undefined, entries.length > 0 ? statusWidthWanted(entries) : undefined);
+  // The status column likewise widens for outcomes longer than an HTTP status (`NXDOMAIN`,
+  // `RESOURCE_EXHAUSTED`), and the protocol column for `HTTP/2`.
+  const some = entries.length > 0;
+  const columns = layoutColumns(width - MARK_WIDTH, some ? routeWidthWanted(entries) : undefined, some ? statusWidthWanted(entries) : undefined, some ? protocolWidthWanted(entries) : undefined);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">{titleLine(columns)}</Text>

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, routeCell, routeWidthWanted, rowCells, statusWidthWanted } from './entry-row.ts';
+import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, protocolWidthWanted, routeCell, routeWidthWanted, rowCells, statusWidthWanted } from './entry-row.ts';
 import { dissectDnsCapture } from '../../test/helpers/dns-read.ts';
 import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
 import type { Entry } from '../model/entry.ts';
+import { buildGrpcEntry, buildHttp2Entry } from '../../test/helpers/entries.ts';
 import { makeEntry } from '../../test/helpers/tui-store.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 
@@ -159,4 +160,45 @@ test('the status column widens for outcomes longer than an HTTP status (DNS rcod
     assert.equal(cell.trim(), rowCells(entry).status, 'the outcome is not cut');
   }
   assert.equal(columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1, 120, 'still exactly the width');
+});
+
+test('gRPC rows: Service/Method and the status name; the column fits the longest name where there is room', () => {
+  const calls = [buildGrpcEntry({ rpc: 'AddItem', grpcStatus: 8 }), buildGrpcEntry({ rpc: 'GetCart' }), buildGrpcEntry({ rpc: 'Watch', responseMessageCount: 1200 })];
+  const cells = rowCells(calls[0]!);
+  assert.deepEqual([cells.protocol, cells.method, cells.path, cells.status, cells.statusClass], ['gRPC', 'call', 'shop.v1.Cart/AddItem', 'RESOURCE_EXHAUSTED', 'client-error']);
+  assert.equal(rowCells(calls[2]!).path, 'shop.v1.Cart/Watch (1 → 1,200 msgs)');
+  const wanted = statusWidthWanted(calls);
+  assert.equal(wanted, 'RESOURCE_EXHAUSTED'.length);
+  const status = (columns: ReturnType<typeof layoutColumns>) => columns.find((c) => c.name === 'status')!;
+  for (const width of [200, 120, 100, 80, 60]) {
+    const columns = layoutColumns(width, 30, wanted);
+    assert.equal(columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1, width, `${width}: exactly the width`);
+    const path = columns.find((c) => c.name === 'path')!.width;
+    const route = columns.find((c) => c.name === 'route')!.width;
+    const shown = cellText(calls[0]!, cells, status(columns)).trim();
+    if (width >= 120) {
+      assert.equal(shown, 'RESOURCE_EXHAUSTED', `${width}: the whole name`);
+      assert.ok(path + route >= 44, `${width}: route and path keep their room`);
+    } else {
+      assert.equal(status(columns).width, 9, `${width}: no wider than before on a narrower terminal`);
+      assert.equal(shown, 'RESOURCE…');
+    }
+  }
+  // An HTTP screen with the same width lays out exactly as before.
+  assert.deepEqual(layoutColumns(120, 30, statusWidthWanted([makeEntry({ status: 404 })])), layoutColumns(120, 30));
+});
+
+test('the protocol column takes a sixth cell for HTTP/2 only when it is on screen, capped for NDJSON abbreviations', () => {
+  const proto = (columns: ReturnType<typeof layoutColumns>) => columns.find((c) => c.name === 'protocol')!.width;
+  assert.equal(protocolWidthWanted([makeEntry()]), 4);
+  assert.deepEqual(layoutColumns(120, 30, 3, protocolWidthWanted([makeEntry()])), layoutColumns(120, 30), 'an HTTP screen lays out as before');
+  const h2 = [makeEntry(), buildHttp2Entry()];
+  const columns = layoutColumns(120, 30, 3, protocolWidthWanted(h2));
+  assert.equal(proto(columns), 6);
+  assert.equal(cellText(h2[1]!, rowCells(h2[1]!), columns.find((c) => c.name === 'protocol')!), 'HTTP/2');
+  assert.equal(columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1, 120);
+  const odd = { ...makeEntry(), protocol: { name: 'x', version: '1', abbr: 'A-VERY-LONG-ABBREVIATION' } } as Entry;
+  assert.equal(proto(layoutColumns(120, 30, 3, protocolWidthWanted([odd]))), 5, 'a long abbreviation is cut as before');
+  const hostile = { ...makeEntry(), protocol: { name: 'x', version: '1', abbr: 'H\u001b' } } as Entry;
+  assert.equal(protocolWidthWanted([hostile]), 0);
 });

@@ -119,9 +119,18 @@ const MIN_PATH = 16;
  * route gets `routeWanted` cells (the longest route on screen, see routeWidthWanted) when the path
  * can spare them, else 2/5 of the rest; the path gets the remainder.
  */
-export function layoutColumns(totalWidth: number, routeWanted?: number, statusWanted?: number): readonly Column[] {
-  let columns = statusWanted === undefined ? FULL : FULL.map((column) => (column.name === 'status' ? { ...column, width: statusWidth(statusWanted) } : column));
+export function layoutColumns(totalWidth: number, routeWanted?: number, statusWanted?: number, protocolWanted?: number): readonly Column[] {
   const flexibleOf = (set: readonly Column[]): number => totalWidth - set.reduce((sum, column) => sum + column.width, 0) - (set.length - 1);
+  let columns = FULL;
+  // PROTO's five cells hold HTTP, gRPC, DNS, WS; `HTTP/2` takes one more when it is on screen.
+  if (protocolWanted !== undefined && protocolWanted > PROTO_WIDTH) {
+    columns = columns.map((column) => (column.name === 'protocol' ? { ...column, width: Math.min(MAX_PROTOCOL, protocolWanted) } : column));
+  }
+  if (statusWanted !== undefined) {
+    // Past MAX_STATUS the column widens only while route and path keep ROOMY cells together.
+    const roomy = Math.max(MAX_STATUS, STAT_WIDTH + flexibleOf(columns) - ROOMY);
+    columns = columns.map((column) => (column.name === 'status' ? { ...column, width: statusWidth(statusWanted, roomy) } : column));
+  }
   for (const step of NARROWING) {
     if (flexibleOf(columns) >= step.below) break;
     columns = 'drop' in step ? columns.filter((column) => column.name !== step.drop) : columns.map((column) => (column.name === step.replace ? step.with : column));
@@ -136,16 +145,40 @@ export function layoutColumns(totalWidth: number, routeWanted?: number, statusWa
   return columns.map((column) => (column.name === 'route' ? { ...column, width: route } : column.name === 'path' ? { ...column, width: path } : column));
 }
 
-/** The status column: STAT's four cells, wider up to MAX_STATUS for outcomes like `NXDOMAIN`. */
+/**
+ * The status column: STAT's four cells, wider for outcomes like `NXDOMAIN`: up to MAX_STATUS on
+ * any terminal, and up to MAX_STATUS_WIDE (gRPC's longest status names, `FAILED_PRECONDITION`,
+ * `RESOURCE_EXHAUSTED`) where the terminal has the room (`roomy`); a longer outcome is cut with an
+ * ellipsis (the detail pane shows it whole).
+ */
 const MAX_STATUS = 9;
+const STAT_WIDTH = FULL.find((column) => column.name === 'status')!.width;
+const PROTO_WIDTH = FULL.find((column) => column.name === 'protocol')!.width;
+/** The protocol column is never wider than the longest abbreviation we emit, `HTTP/2`. */
+const MAX_PROTOCOL = 6;
 
-function statusWidth(wanted: number): number {
-  return Math.max(4, Math.min(MAX_STATUS, wanted));
+/**
+ * Cells the protocol abbreviations of these entries need (the widest); only abbreviations that are
+ * display-safe as they are and fit MAX_PROTOCOL count: one from NDJSON input may be anything, and
+ * is cut as before.
+ */
+export function protocolWidthWanted(entries: readonly Entry[]): number {
+  let widest = 0;
+  for (const entry of entries) {
+    const abbr = String(entry.protocol.abbr);
+    if (abbr.length <= MAX_PROTOCOL && sanitizeLine(abbr) === abbr) widest = Math.max(widest, abbr.length);
+  }
+  return widest;
+}
+const MAX_STATUS_WIDE = 19;
+
+function statusWidth(wanted: number, roomy: number): number {
+  return Math.max(4, Math.min(MAX_STATUS_WIDE, roomy, wanted));
 }
 
 /**
  * Cells the outcomes of these entries need (the widest): an HTTP status needs the column's four,
- * another protocol's outcome (a DNS rcode name, a close code) may need more.
+ * another protocol's outcome (a DNS rcode name, a close code, a gRPC status name) may need more.
  */
 export function statusWidthWanted(entries: readonly Entry[]): number {
   let widest = 0;

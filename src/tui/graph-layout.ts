@@ -1,6 +1,6 @@
 /**
  * Lays out the service graph in layers (callers left of callees) with dagre, in character cells:
- * a node is a 3-row box as wide as its name, an edge label reserves room for "HTTP 42 5xx 4.8%".
+ * a node is a 3-row box as wide as its name, an edge label reserves room for "HTTP 42 serr 4.8%".
  */
 import dagre from '@dagrejs/dagre';
 import type { GraphEdge, ServiceGraph } from '../pipeline/store-api.ts';
@@ -49,9 +49,12 @@ export function nodeLabel(id: string): string {
   return cutText(id, MAX_NODE_LABEL);
 }
 
-/** "HTTP 42", plus what failed on the server's side: "HTTP 42 5xx 4.8%", "HTTP 42 5xx 4.8% 1 no rsp" (4xx are in the table). */
+/**
+ * "HTTP 42", plus what failed on the server's side: "gRPC 42 serr 4.8%", "HTTP 42 serr 4.8% 1 no rsp"
+ * (server-side errors: HTTP 5xx, DNS SERVFAIL, gRPC UNAVAILABLE...; client-side ones are in the table).
+ */
 export function edgeLabel(edge: GraphEdge): string {
-  const serverErrors = edge.serverErrors > 0 ? ` 5xx ${percentOf(edge.serverErrors, edge.requests)}` : '';
+  const serverErrors = edge.serverErrors > 0 ? ` serr ${percentOf(edge.serverErrors, edge.requests)}` : '';
   const unanswered = edge.unanswered > 0 ? ` ${edge.unanswered} no rsp` : '';
   return `${cutText(edge.protocol, MAX_PROTOCOL_LABEL)} ${edge.requests}${serverErrors}${unanswered}`;
 }

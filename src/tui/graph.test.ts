@@ -33,9 +33,9 @@ test('drawing: boxes with names, arrows into callees, labels with counts', () =>
   for (const id of ['front-end', 'catalogue', 'carts', 'orders', 'payment']) assert.match(all, new RegExp(`│ ${id} │`));
   assert.equal((all.match(/▶/g) ?? []).length, 4);
   assert.match(all, /HTTP 40/);
-  assert.match(all, /HTTP 5 5xx 20% 1 no rsp/, 'server-side failures on the edge: 5xx share and unanswered count');
-  assert.match(all, /HTTP 40─/, '4xx alone are not drawn as failures');
-  assert.doesNotMatch(all, /HTTP 40 5xx/);
+  assert.match(all, /HTTP 5 serr 20% 1 no rsp/, 'server-side failures on the edge: their share and unanswered count');
+  assert.match(all, /HTTP 40─/, 'client-side errors alone are not drawn as failures');
+  assert.doesNotMatch(all, /HTTP 40 serr/);
   assert.match(all, /─┤|├─|┬|┴/, 'fan-out joins into a branch');
 });
 
@@ -65,10 +65,10 @@ test('map items: nodes left to right, then edges; each stands for a KFL query', 
   assert.equal(filterForItem(unnamed, { kind: 'node', id: '10.0.0.9' }), 'dst.ip == "10.0.0.9"');
 });
 
-test('edge table cells: count, 4xx share, 5xx share, unanswered, p50 and p95', () => {
+test('edge table cells: count, client-side and server-side error shares, unanswered, p50 and p95', () => {
   assert.deepEqual(edgeTableCells(GRAPH.edges[3]), ['orders -> payment', 'HTTP', '5', '40%', '20%', '1', '4.0ms', '30ms']);
   assert.deepEqual(edgeTableCells(GRAPH.edges[0]), ['front-end -> catalogue', 'HTTP', '40', '7.5%', '0%', '0', '4.0ms', '30ms']);
-  assert.deepEqual(EDGE_TABLE_TITLE, ['CALLER -> CALLEE', 'PROTO', 'REQS', '4xx%', '5xx%', 'NO RSP', 'P50', 'P95']);
+  assert.deepEqual(EDGE_TABLE_TITLE, ['CALLER -> CALLEE', 'PROTO', 'REQS', 'CERR%', 'SERR%', 'NO RSP', 'P50', 'P95']);
 });
 
 test('percentOf: whole percent from 10%, one decimal below, never 0 for a count above 0', () => {

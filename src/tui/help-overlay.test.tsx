@@ -24,10 +24,11 @@ test('help: the detail view lists y and c; the map lists enter as filter', () =>
   assert.match(map, /enter\s+narrow the filter to the selection: \(active filter\) and its query/);
 });
 
-test('help: the map explains its figures (4xx%, 5xx%, NO RSP) and what enter and esc do, within 80x24', () => {
+test('help: the map explains its figures (CERR%, SERR%, NO RSP) and what enter and esc do, within 80x24', () => {
   const map = plain(render(<HelpOverlay mode="map" width={80} height={20} />).lastFrame());
   assert.match(map, /Keys: service map/);
-  assert.match(map, /4xx% 5xx% shares answered 400-499, 500-599/);
+  assert.match(map, /CERR% SERR% shares answered with a client-side,/);
+  assert.match(map, /server-side error \(HTTP 4xx, 5xx; DNS NXDOMAIN, SERVFAIL; gRPC by status\)/);
   assert.match(map, /NO RSP no answer \(in neither share\)/);
   assert.match(map, /enter: \(active filter\) and dst\.name == "x"/);
   assert.match(map, /esc in the entry list then brings back the filter before enter/);

@@ -13,8 +13,9 @@ export interface HelpOverlayProps {
 /** What a view's figures mean and what its keys do beyond one line, shown under the keys. */
 export const HELP_NOTES: Partial<Record<KeyMode, readonly string[]>> = {
   map: [
-    'REQS requests in the view; 4xx% 5xx% shares answered 400-499, 500-599',
-    'NO RSP no answer (in neither share); P50 P95 latency; red: 5xx or no answer',
+    'REQS requests in the view; CERR% SERR% shares answered with a client-side,',
+    'server-side error (HTTP 4xx, 5xx; DNS NXDOMAIN, SERVFAIL; gRPC by status)',
+    'NO RSP no answer (in neither share); P50 P95 latency; red: SERR or no answer',
     'enter: (active filter) and dst.name == "x" (src.name: a node nobody calls)',
     'esc in the entry list then brings back the filter before enter',
   ],

@@ -85,10 +85,12 @@ export function asSelection(item: MapItem | undefined): MapSelection {
 }
 
 /**
- * The edge table's columns. 4xx% and 5xx% are shares of REQS answered with 400-499 and 500-599;
- * NO RSP counts requests that got no response (they are in neither share).
+ * The edge table's columns. CERR% and SERR% are shares of REQS answered with a client-side and a
+ * server-side error, as each protocol's descriptor classes its outcomes (HTTP 4xx and 5xx, DNS
+ * NXDOMAIN and SERVFAIL, gRPC statuses by the HTTP status google.rpc.Code gives them); NO RSP
+ * counts requests that got no response (they are in neither share).
  */
-export const EDGE_TABLE_TITLE = ['CALLER -> CALLEE', 'PROTO', 'REQS', '4xx%', '5xx%', 'NO RSP', 'P50', 'P95'] as const;
+export const EDGE_TABLE_TITLE = ['CALLER -> CALLEE', 'PROTO', 'REQS', 'CERR%', 'SERR%', 'NO RSP', 'P50', 'P95'] as const;
 
 /** `count` of `total` as a percentage: one decimal below 10%, and never 0 for a count above 0, so a rare failure does not read as none. */
 export function percentOf(count: number, total: number): string {

@@ -24,11 +24,11 @@ function renderMap(selected: number, width: number, height: number, activeFilter
   return render(<ServiceMap graph={GRAPH} layout={layout} items={items} selected={selected} pending={pending} width={width} height={height} />).lastFrame() ?? '';
 }
 
-test('map: every service in a box, edges with counts, the edge table with 4xx and 5xx shares and latencies', () => {
+test('map: every service in a box, edges with counts, the edge table with error shares and latencies', () => {
   const frame = plain(renderMap(0, 120, 30));
   for (const id of ['front-end', 'catalogue', 'carts', 'orders', 'payment', 'user']) assert.match(frame, new RegExp(`│ ${id} │`));
   assert.match(frame, /HTTP 40/);
-  assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+4xx%\s+5xx%\s+NO RSP\s+P50\s+P95/);
+  assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+CERR%\s+SERR%\s+NO RSP\s+P50\s+P95/);
   assert.match(frame, /orders -> payment\s+HTTP\s+5\s+0%\s+20%\s+1\s+8\.0ms\s+120ms/);
   assert.match(frame, /front-end -> user\s+HTTP\s+9\s+33%\s+0%\s+0\s+8\.0ms\s+120ms/);
   assert.match(frame, /enter filters on: src\.name == "front-end"/);
@@ -64,7 +64,7 @@ test('map at 80 columns: a long active filter is cut so the selection\'s term st
 
 test('map at 80 columns: every table column is there and the caller -> callee names are whole', () => {
   const frame = plain(renderMap(0, 80, 21));
-  assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+4xx%\s+5xx%\s+NO RSP\s+P50\s+P95/);
+  assert.match(frame, /CALLER -> CALLEE\s+PROTO\s+REQS\s+CERR%\s+SERR%\s+NO RSP\s+P50\s+P95/);
   assert.match(frame, /front-end -> catalogue\s+HTTP\s+40\s+0%\s+0%\s+0\s+8\.0ms\s+120ms/);
   assert.ok(frame.split('\n').every((line) => line.length <= 80));
 });

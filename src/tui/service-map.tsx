@@ -1,6 +1,6 @@
 /**
  * The service map: the layered drawing (scrolled so the selection is in view), the filter enter
- * would apply, and the edge table with request counts, 4xx and 5xx shares, unanswered requests and
+ * would apply, and the edge table with request counts, client- and server-side error shares, unanswered requests and
  * latencies (see HELP_NOTES for what each figure means).
  */
 import { useMemo } from 'react';
@@ -24,8 +24,8 @@ export interface ServiceMapProps {
   readonly height: number;
 }
 
-/** Column widths after the first (which takes the rest): PROTO REQS 4xx% 5xx% NO RSP P50 P95. */
-const TABLE_WIDTHS = [0, 5, 7, 5, 5, 6, 7, 7];
+/** Column widths after the first (which takes the rest): PROTO REQS CERR% SERR% NO RSP P50 P95. */
+const TABLE_WIDTHS = [0, 6, 7, 5, 5, 6, 7, 7];
 
 function tableLine(cells: readonly string[], width: number): string {
   const fixed = TABLE_WIDTHS.reduce((sum, w) => sum + w + 1, 0);

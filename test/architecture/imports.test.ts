@@ -186,6 +186,9 @@ test('the rules refuse each kind of deliberate violation and allow what the tabl
     ['src/remote-agent/wire/protocol.ts', 'src/pipeline/tap-merge.ts'],
     ['src/remote-agent/dissect/dns/descriptor.ts', 'src/remote-agent/tcp/stream.ts'],
     ['src/remote-agent/dissect/dns/descriptor.ts', 'src/remote-agent/dissect/http1/entry.ts'],
+    // A family's descriptor never imports its variant's folder: the registry composes them.
+    ['src/remote-agent/dissect/http1/descriptor.ts', 'src/remote-agent/dissect/grpc/descriptor.ts'],
+    ['src/remote-agent/dissect/grpc/descriptor.ts', 'src/remote-agent/dissect/http1/entry.ts', true],
     ['src/remote-agent/dissect/dns/entry.ts', 'src/remote-agent/tcp/stream.ts'],
     ['src/remote-agent/stats.ts', 'src/remote-agent/tcp/assembler.ts'],
     ['src/pipeline/entry-store.ts', 'test/helpers/entries.ts'],
@@ -201,6 +204,8 @@ test('the rules refuse each kind of deliberate violation and allow what the tabl
     ['src/tap/pod-tap.ts', 'src/remote-agent/wire/protocol.ts'],
     ['src/remote-agent/dissect/http1/pair.ts', 'src/remote-agent/tcp/stream.ts'],
     ['src/remote-agent/dissect/dns/descriptor.ts', 'src/remote-agent/dissect/dns/entry.ts'],
+    ['src/remote-agent/dissect/grpc/descriptor.ts', 'src/remote-agent/dissect/grpc/descriptor-redact.ts'],
+    [DESCRIPTOR_REGISTRY, 'src/remote-agent/dissect/grpc/descriptor.ts'],
     ['src/remote-agent/agent/main.ts', 'src/kfl/index.ts'],
     ['src/remote-agent/capture-pipeline.ts', 'src/remote-agent/udp/flow-table.ts'],
     ['cmd/tap.ts', 'src/tap/tap-session.ts'],

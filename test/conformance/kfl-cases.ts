@@ -13,7 +13,7 @@
  */
 import type { Endpoint, EntryError, Protocol } from '../../src/model/entry.ts';
 import type { HeaderMap, HttpEntry, HttpRequest, HttpResponse, PostData, QueryMap } from '../../src/remote-agent/dissect/http1/entry.ts';
-import { buildEntry } from '../helpers/entries.ts';
+import { buildEntry, buildGrpcEntry } from '../helpers/entries.ts';
 
 /** "Now" for every compile: 2024-06-01T12:00:00Z. */
 export const NOW_MS = Date.UTC(2024, 5, 1, 12, 0, 0);
@@ -332,6 +332,10 @@ export const grpcCall = httpEntry({
   response: { status: 200, statusText: 'OK', headers: { 'content-type': 'application/grpc', 'grpc-status': '0' } },
 });
 
+/** gRPC calls as the HTTP/2 dissector writes them (with `grpc`): NOT_FOUND, and OK. */
+export const grpcNotFound = buildGrpcEntry({ id: 'grpc-5', service: 'shop.Catalog', rpc: 'FindFoo', grpcStatus: 5, grpcMessage: 'no foo', timestampUs: (NOW_MS - 30_000) * 1000 });
+export const grpcOk = buildGrpcEntry({ id: 'grpc-0', service: 'shop.Catalog', rpc: 'FindFoo', timestampUs: (NOW_MS - 20_000) * 1000 });
+
 /** A DNS entry: Kubeshark's DNS request/response shapes, no HTTP fields at all. */
 export const dnsQuery = otherEntry(
   variant(getJson, { id: 'dns-base', src: ep('10.0.0.5', 53111, 'frontend', 'shop'), dst: ep('10.96.0.10', 53, 'kube-dns', 'kube-system'), elapsedTime: 0.8, timestamp: NOW_MS - MINUTE }),
@@ -584,8 +588,16 @@ rows('q31 DNS question', 'dns && "google.com" in dns_questions', [
   [getJson, false],
   [dnsQuery, true],
 ]);
-rows('q32 failed gRPC (not dissected yet)', 'grpc && grpc_status != 0', [
+rows('q32 failed gRPC', 'grpc && grpc_status != 0', [
   [getJson, false],
+  [post500, false],
+  [grpcNotFound, true],
+  [grpcOk, false],
+  [grpcCall, true], // Kubeshark's NDJSON shape, no `grpc` part: grpc_status is nil, and nil != 0
+]);
+rows('q32 in v1 paths', 'grpc and grpc.status != 0', [
+  [grpcNotFound, true],
+  [grpcOk, false],
   [post500, false],
 ]);
 rows('q33 slower than 5 s in µs (KFL2)', 'http && elapsed_time > 5000000', [
@@ -975,7 +987,9 @@ row('pods lists both', '"kubelet" in pods and "api.example.com" in pods', timeou
 row('services like pods', '"carts" in services', post500, true);
 row('dns_questions is null on other protocols', 'dns_questions == nil', getJson, true);
 row('dns_questions lists the question names', 'dns_questions == ["google.com"]', dnsQuery, true);
-row('grpc_status is null for now', 'grpc_status == nil', grpcCall, true);
+row('grpc_status is nil on a gRPC entry without its grpc part (Kubeshark NDJSON)', 'grpc_status == nil', grpcCall, true);
+row('grpc_status is nil on other protocols', 'grpc_status == nil', getJson, true);
+row('grpc_status, grpc_method, grpc_service read the call', 'grpc_status == 5 && grpc_method == "FindFoo" && grpc_service == "shop.Catalog"', grpcNotFound, true);
 row('redis_command is null for now', 'redis_command == nil', redisGet, true);
 
 // --- time -----------------------------------------------------------------------------------

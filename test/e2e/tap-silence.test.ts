@@ -1,7 +1,8 @@
 /**
  * Honest silence in `tap`, against the sandbox: a filter that matches nothing says how many
  * entries the agents saw ("N seen, 0 matched the filter"), pushed down into the agents or not;
- * a pod whose traffic we do not dissect (HTTP/2 between two real Node peers) is named in the
+ * a pod whose traffic we do not dissect (Redis's RESP between two real Node peers; HTTP/2 was the
+ * example until it was dissected) is named in the
  * per-pod summary, in --stats lines, and in the TUI's header and empty list.
  */
 import assert from 'node:assert/strict';
@@ -20,11 +21,11 @@ import { skipFor } from '../helpers/requirements.ts';
 
 const skip = skipFor(requireSandbox() ?? requireBuild());
 if (skip) process.stdout.write(`# tap-silence skipped: ${skip}\n`);
-const H2C_PEER = fileURLToPath(new URL('./fixtures/h2c-peer.mjs', import.meta.url));
-const H2C_SERVER_IP = '10.244.0.30';
+const RESP_PEER = fileURLToPath(new URL('./fixtures/resp-peer.mjs', import.meta.url));
+const RESP_SERVER_IP = '10.244.0.30';
 
-function h2cPod(name: string, ip: string, env: Record<string, string>): FixturePod {
-  return { namespace: 'shop', name, labels: { app: name }, ip, containers: [{ name, image: 'node:24-slim', command: ['node', H2C_PEER], env }] };
+function respPod(name: string, ip: string, env: Record<string, string>): FixturePod {
+  return { namespace: 'shop', name, labels: { app: name }, ip, containers: [{ name, image: 'node:24-slim', command: ['node', RESP_PEER], env }] };
 }
 
 let sandbox: Sandbox;
@@ -33,7 +34,7 @@ before(async () => {
   const shop = demoShopFixture({ intervalMs: 200 });
   sandbox = await startSandbox({
     ...shop,
-    pods: [...(shop.pods ?? []), h2cPod('cart-grpc', H2C_SERVER_IP, { PORT: '9090' }), h2cPod('checkout', '10.244.0.31', { CALL: `http://${H2C_SERVER_IP}:9090`, INTERVAL_MS: '300' })],
+    pods: [...(shop.pods ?? []), respPod('cart-cache', RESP_SERVER_IP, { PORT: '6379' }), respPod('checkout', '10.244.0.31', { CALL: `${RESP_SERVER_IP}:6379`, INTERVAL_MS: '300' })],
   });
 });
 after(async () => {
@@ -61,7 +62,7 @@ test('a filter that matches nothing: "N seen, 0 matched the filter", pushed down
   assert.doesNotMatch(totalLine(plain.stderr), /seen|matched/);
 });
 
-test('HTTP/2 traffic is counted per pod: --stats lines and the summary name it', { skip }, async () => {
+test('Redis traffic (not dissected) is counted per pod: --stats lines and the summary name it', { skip }, async () => {
   const res = await runTap(sandbox, ['checkout', '-n', 'shop', '-o', 'json', '--stats', '--duration', '6s']);
   assert.equal(res.code, 0, res.stderr);
   const stats = res.stdout
@@ -71,16 +72,16 @@ test('HTTP/2 traffic is counted per pod: --stats lines and the summary name it',
     .filter((f) => f.type === 'stats');
   const last = stats.at(-1);
   assert.ok(last?.undissected !== undefined, `stats lines carry the counts:\n${res.stdout.slice(0, 2000)}`);
-  const http2 = last.undissected.connections['http2'] ?? 0;
-  assert.ok(http2 >= 5, `${http2} HTTP/2 connections in 6 s at one every 300 ms`);
-  assert.deepEqual(Object.keys(last.undissected.connections), ['http2'], 'nothing else guessed');
-  assert.match(res.stderr, new RegExp(`^not dissected in shop/checkout: ${http2} HTTP/2 connections$`, 'm'));
+  const redis = last.undissected.connections['redis'] ?? 0;
+  assert.ok(redis >= 5, `${redis} Redis connections in 6 s at one every 300 ms`);
+  assert.deepEqual(Object.keys(last.undissected.connections), ['redis'], 'nothing else guessed');
+  assert.match(res.stderr, new RegExp(`^not dissected in shop/checkout: ${redis} Redis connections$`, 'm'));
 });
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const SOCKET = `shark-tap-silence-${process.pid}`;
 
-test('tap in the TUI: header and empty list say "not dissected" for a pod with only HTTP/2', { skip: skip || skipFor(hasTmux ? null : 'tmux is not installed') }, async () => {
+test('tap in the TUI: header and empty list say "not dissected" for a pod with only Redis', { skip: skip || skipFor(hasTmux ? null : 'tmux is not installed') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shark-tap-silence-'));
   const session = `s${Date.now()}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
@@ -90,18 +91,18 @@ test('tap in the TUI: header and empty list say "not dissected" for a pod with o
     let screen = '';
     while (Date.now() < deadline) {
       screen = tmux('capture-pane', '-p', '-t', session);
-      if (/No entries; not dissected: \d+ HTTP\/2 connections/.test(screen)) break;
+      if (/No entries; not dissected: \d+ Redis connections/.test(screen)) break;
       await sleep(200);
     }
-    assert.match(screen, /No entries; not dissected: \d+ HTTP\/2 connections/);
-    assert.match(screen.split('\n')[0]!, /│ not dissected: \d+ HTTP\/2 connections/);
+    assert.match(screen, /No entries; not dissected: \d+ Redis connections/);
+    assert.match(screen.split('\n')[0]!, /│ not dissected: \d+ Redis connections/);
     assert.doesNotMatch(screen, /Waiting for traffic/);
     tmux('send-keys', '-t', session, 'q');
     // The tap stops its agents after q: wait for it, then the summary names the pod's traffic too.
     const stopBy = Date.now() + 30_000;
     while (Date.now() < stopBy && !(existsSync(`${dir}/rc`) && readFileSync(`${dir}/rc`, 'utf8').trim() !== '')) await sleep(200);
     assert.equal(readFileSync(`${dir}/rc`, 'utf8').trim(), '0', readFileSync(`${dir}/err`, 'utf8'));
-    assert.match(readFileSync(`${dir}/err`, 'utf8'), /^not dissected in shop\/checkout: \d+ HTTP\/2 connections$/m);
+    assert.match(readFileSync(`${dir}/err`, 'utf8'), /^not dissected in shop\/checkout: \d+ Redis connections$/m);
   } finally {
     spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
     rmSync(dir, { recursive: true, force: true });

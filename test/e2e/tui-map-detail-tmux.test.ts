@@ -1,6 +1,6 @@
 /**
  * The service map and the detail pane in a real terminal (issue 11 items 3 and 4): tmux runs the
- * real `kubectl shark demo --speed 0` at 80x24 and 200x50 on a private socket. The map's 4xx%, 5xx%
+ * real `kubectl shark demo --speed 0` at 80x24 and 200x50 on a private socket. The map's CERR%, SERR%
  * and NO RSP figures are checked against the same recording read with `read -o json`; a filter is
  * typed, a map node selected and enter pressed: the filter must be narrowed, not replaced, and every
  * row must satisfy both (checked in each row's detail pane, whose top shows timing, endpoints and
@@ -95,7 +95,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
 
       // The map's table, figure by figure (scrolled to the last edge too when the table is short).
       tmux('send-keys', '-t', session, 'm');
-      let screen = await waitForScreen(session, 'the service map', (s) => /CALLER -> CALLEE\s+PROTO\s+REQS\s+4xx%\s+5xx%\s+NO RSP\s+P50\s+P95/.test(s));
+      let screen = await waitForScreen(session, 'the service map', (s) => /CALLER -> CALLEE\s+PROTO\s+REQS\s+CERR%\s+SERR%\s+NO RSP\s+P50\s+P95/.test(s));
       keep('Service map, no filter', screen);
       const seen = new Map<string, string[]>();
       const collect = (s: string): void => {
@@ -110,18 +110,18 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
       assert.deepEqual([...seen.keys()].sort(), [...edges.keys()].sort(), 'every edge of the recording is in the table');
       for (const [key, want] of edges) {
         const figures = [String(want.requests), percentOf(want.clientErrors, want.requests), percentOf(want.serverErrors, want.requests), String(want.unanswered)];
-        assert.deepEqual(seen.get(key), figures, `${key}: REQS 4xx% 5xx% NO RSP`);
+        assert.deepEqual(seen.get(key), figures, `${key}: REQS CERR% SERR% NO RSP`);
       }
       if (columns >= 200) {
         for (const [key, want] of edges) {
-          if (want.serverErrors > 0) assert.match(screen, new RegExp(`HTTP ${want.requests} 5xx ${percentOf(want.serverErrors, want.requests).replace('.', '\\.')}`), `${key}: edge label`);
+          if (want.serverErrors > 0) assert.match(screen, new RegExp(`HTTP ${want.requests} serr ${percentOf(want.serverErrors, want.requests).replace('.', '\\.')}`), `${key}: edge label`);
         }
       }
 
       // The help overlay explains the figures and enter.
       tmux('send-keys', '-t', session, '?');
       screen = await waitForScreen(session, 'the map help', (s) => /Keys: service map/.test(s) && /esc in the entry list then brings back the filter before enter/.test(s));
-      assert.match(screen, /4xx% 5xx% shares answered 400-499, 500-599/);
+      assert.match(screen, /CERR% SERR% shares answered with a client-side,/);
       assert.match(screen, /enter +narrow the filter to the selection/);
       keep('Help overlay (service map)', screen);
       tmux('send-keys', '-t', session, 'Escape');

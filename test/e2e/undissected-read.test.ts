@@ -1,5 +1,5 @@
 /**
- * Honest silence in `read`: captures of traffic we do not dissect (real TLS, h2c, Redis and
+ * Honest silence in `read`: captures of traffic we do not dissect (real TLS, Redis and
  * PostgreSQL recorded by test/fixtures/undissected/record.sh) say what they hold in the
  * stderr summary, the TUI's empty list and its header; a filter that matches nothing says how many
  * entries it was offered. The TUI runs in a real terminal (tmux, a private socket).
@@ -17,7 +17,6 @@ const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
 
 const EXPECTED: readonly { readonly file: string; readonly summary: string }[] = [
   { file: 'tls.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 TLS connections' },
-  { file: 'h2c.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 HTTP/2 connections' },
   { file: 'redis.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 Redis connections' },
   { file: 'postgresql.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 PostgreSQL connections' },
 ];
@@ -37,6 +36,14 @@ test('read dns.pcap (recorded with the others): DNS over UDP and TCP are entries
   const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { protocol: { name: string; version: string } });
   assert.deepEqual(entries.map((e) => `${e.protocol.name}/${e.protocol.version}`).sort(), ['dns/tcp', 'dns/udp']);
   assert.ok(res.stderr.trimEnd().endsWith('1 connections, 2 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
+});
+
+test('read h2c.pcap (recorded with the others): HTTP/2 is dissected now, one entry per stream, nothing left undissected', async () => {
+  const res = await runShark(['read', '-o', 'json', join(FIXTURES, 'h2c.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { protocol: { abbr: string }; request: { url: string }; response: { status: number } });
+  assert.deepEqual(entries.map((e) => `${e.protocol.abbr} ${e.request.url} ${e.response.status}`).sort(), ['HTTP/2 /cart 200', 'HTTP/2 /catalogue 200']);
+  assert.ok(res.stderr.trimEnd().endsWith('2 connections, 2 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
 });
 
 test('read --filter that matches nothing: seen vs matched, so it does not read as an empty capture', async () => {

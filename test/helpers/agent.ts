@@ -5,7 +5,7 @@
  * open for control frames.
  */
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Entry } from '../../src/model/entry.ts';
@@ -464,6 +464,17 @@ export async function netnsPids(ns: Netns): Promise<number[]> {
 /** True while /proc/<pid> exists. */
 export function procExists(pid: number): boolean {
   return existsSync(`/proc/${pid}`);
+}
+
+/**
+ * The agent yields the CPU to everything else (nice 19, agent-yield.test.ts); where clients,
+ * servers, tcpdump and the test's reader keep both cores busy, a starved agent sheds entries as
+ * designed (agent-backpressure.test.ts). Tests about dissection (and `npm run bench --
+ * --normal-priority`) give it normal priority back (root may lower a nice value), as
+ * agent-capture.test.ts does.
+ */
+export function normalPriority(pid: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), 0);
 }
 
 export function sleep(ms: number): Promise<void> {

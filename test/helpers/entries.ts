@@ -1,12 +1,14 @@
 /**
- * The one entry builder of the tests: an HTTP/1.1 entry from a spec, every field that is not given
+ * The one entry builder of the tests: an HTTP/1.1 entry from a spec (HTTP/2 and gRPC entries below
+ * build on it), every field that is not given
  * filled the same way (the request's path and query from its URL, sizes from heads and bodies, no
  * response meaning a pair-not-found error), built fresh per call so a test may change it freely.
  * Suites that want other defaults pass them (httpEntry below for KFL, testEntry in entry-store.ts,
  * makeEntry in tui-store.ts); none builds an entry by hand.
  */
 import { isoFromMicros, type Endpoint, type Entry, type EntryError, type Protocol } from '../../src/model/entry.ts';
-import { HTTP1_1, type HeaderMap, type HttpEntry, type HttpRequest, type HttpResponse, type PostData, type QueryMap, type ResponseContent } from '../../src/remote-agent/dissect/http1/entry.ts';
+import type { GrpcCall, GrpcMessage, ProtoField } from '../../src/remote-agent/dissect/grpc/entry.ts';
+import { GRPC, HTTP1_1, HTTP2, type HeaderMap, type Http2Reset, type HttpEntry, type HttpRequest, type HttpResponse, type PostData, type QueryMap, type ResponseContent } from '../../src/remote-agent/dissect/http1/entry.ts';
 
 export interface EntrySpec {
   /** Default "0-0". */
@@ -125,4 +127,127 @@ export function httpEntry(overrides: Partial<HttpEntry> = {}): HttpEntry {
     }),
     ...overrides,
   };
+}
+
+/** What an HTTP/2 exchange adds to an entry spec: its stream, a reset, trailers. */
+export interface Http2EntrySpec extends EntrySpec {
+  /** Default 1. */
+  readonly streamId?: number;
+  readonly reset?: Http2Reset;
+  readonly trailers?: HeaderMap;
+  /** Default "http". */
+  readonly scheme?: string;
+  /** Default "api:80". */
+  readonly authority?: string;
+}
+
+/**
+ * An HTTP/2 entry (protocol HTTP2, `HTTP/2.0` on both sides) as the HTTP/2 dissector builds one:
+ * the request's pseudo-header fields first among its headers, `http2` with the stream, `trailers`
+ * on the response when given. Other fields as buildEntry fills them.
+ */
+export function buildHttp2Entry(spec: Http2EntrySpec = {}): HttpEntry {
+  const method = spec.method ?? 'GET';
+  const url = spec.url ?? '/';
+  const pseudo: HeaderMap = { ':method': method, ':scheme': spec.scheme ?? 'http', ':authority': spec.authority ?? 'api:80', ':path': url };
+  const entry = buildEntry({
+    ...spec,
+    protocol: spec.protocol ?? HTTP2,
+    httpVersion: 'HTTP/2.0',
+    method,
+    url,
+    requestHeaders: { ...pseudo, ...spec.requestHeaders },
+    dst: { port: 8080, ...spec.dst },
+  });
+  entry.http2 = { streamId: spec.streamId ?? 1, ...(spec.reset !== undefined ? { reset: spec.reset } : {}) };
+  if (entry.response !== null && spec.trailers !== undefined) entry.response.trailers = spec.trailers;
+  return entry;
+}
+
+/** gRPC's status names by code (grpc/grpc doc/statuscodes.md): test data for calls built here. */
+const GRPC_STATUS_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE',
+  'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
+export interface GrpcEntrySpec extends Http2EntrySpec {
+  /** Default "shop.v1.Cart". */
+  readonly service?: string;
+  /** Default "GetCart". */
+  readonly rpc?: string;
+  /** `grpc-status`; default 0; null: the call ended without one (no trailers). */
+  readonly grpcStatus?: number | null;
+  /** `grpc-message`; default none. */
+  readonly grpcMessage?: string | null;
+  readonly timeoutMs?: number | null;
+  /** Default "identity" each. */
+  readonly requestEncoding?: string;
+  readonly responseEncoding?: string;
+  /** Default one empty message each side. */
+  readonly requestMessages?: readonly GrpcMessage[];
+  readonly responseMessages?: readonly GrpcMessage[];
+  /** Default the kept messages' number. */
+  readonly requestMessageCount?: number;
+  readonly responseMessageCount?: number;
+}
+
+/** A message decoded with a schema: `json` in protobuf's JSON mapping, of `type`. */
+export function schemaMessage(json: unknown, type = 'shop.v1.Item', size = JSON.stringify(json).length): GrpcMessage {
+  return { size, compressed: false, type, json };
+}
+
+/** A message decoded without a schema: its field tree. */
+export function rawMessage(fields: ProtoField[], size = 16): GrpcMessage {
+  return { size, compressed: false, fields };
+}
+
+/**
+ * A gRPC call as the HTTP/2 dissector builds one: a POST of `application/grpc` to
+ * `/<service>/<rpc>`, protocol GRPC, `grpc` with the call, the status in the trailers (a call
+ * without a status has none); the raw bodies hold the messages' bytes as base64, as kept.
+ */
+export function buildGrpcEntry(spec: GrpcEntrySpec = {}): HttpEntry {
+  const service = spec.service ?? 'shop.v1.Cart';
+  const rpc = spec.rpc ?? 'GetCart';
+  const status = spec.grpcStatus === undefined ? 0 : spec.grpcStatus;
+  const message = spec.grpcMessage ?? null;
+  const requestMessages = [...(spec.requestMessages ?? [rawMessage([], 0)])];
+  const responseMessages = [...(spec.responseMessages ?? [rawMessage([], 0)])];
+  const rawBody = (messages: readonly GrpcMessage[]): { text: string; size: number } => {
+    const size = messages.reduce((n, m) => n + 5 + m.size, 0);
+    return { text: Buffer.alloc(size).toString('base64'), size };
+  };
+  const request = rawBody(requestMessages);
+  const response = rawBody(responseMessages);
+  const trailers: HeaderMap | undefined =
+    status === null ? undefined : { 'grpc-status': String(status), ...(message !== null ? { 'grpc-message': encodeURIComponent(message) } : {}) };
+  const entry = buildHttp2Entry({
+    protocol: GRPC,
+    method: 'POST',
+    url: `/${service}/${rpc}`,
+    requestHeaders: { 'content-type': 'application/grpc', te: 'trailers', ...(spec.timeoutMs != null ? { 'grpc-timeout': `${spec.timeoutMs}m` } : {}) },
+    postData: { mimeType: 'application/grpc', text: request.text, encoding: 'base64' },
+    requestBodySize: request.size,
+    responseHeaders: { 'content-type': 'application/grpc' },
+    content: { size: response.size, mimeType: 'application/grpc', text: response.text, encoding: 'base64' },
+    ...(trailers !== undefined ? { trailers } : {}),
+    ...spec,
+  });
+  const call: GrpcCall = {
+    service,
+    method: rpc,
+    status,
+    statusName: status === null ? null : (GRPC_STATUS_NAMES[status] ?? `CODE_${status}`),
+    message,
+    requestEncoding: spec.requestEncoding ?? 'identity',
+    responseEncoding: spec.responseEncoding ?? 'identity',
+    timeoutMs: spec.timeoutMs ?? null,
+    requestMessageCount: spec.requestMessageCount ?? requestMessages.length,
+    responseMessageCount: spec.responseMessageCount ?? responseMessages.length,
+    requestMessages,
+    responseMessages,
+  };
+  entry.grpc = call;
+  return entry;
 }

@@ -9,7 +9,7 @@ import { SharkError } from '../../model/errors.ts';
 import { compileKfl, FilterRun } from '../../kfl/index.ts';
 import { CapturePipeline, DEFAULT_DATAGRAM_DISSECTORS } from '../capture-pipeline.ts';
 import { dissectedProtocols } from '../dissect/descriptors.ts';
-import type { Dissector, EntryMeta } from '../dissect/dissector.ts';
+import type { Dissector, EntryMeta, ProtobufSchema } from '../dissect/dissector.ts';
 import { DEFAULT_DISSECTORS } from '../dissect/registry.ts';
 import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
@@ -60,6 +60,8 @@ export interface AgentConfig extends AgentSettings {
   readonly startupWarnings?: readonly { readonly code: NoticeCode; readonly message: string }[];
   /** The dissectors to choose from (default: every registered one). */
   readonly dissectors?: readonly Dissector[];
+  /** Message schemas from --proto-descriptor (gRPC messages decode to their types' JSON). */
+  readonly protobufSchema?: ProtobufSchema;
 }
 
 export interface AgentExit {
@@ -256,7 +258,7 @@ export class Agent {
       this.#stats,
       { entry: (entry, meta) => this.#onEntry(entry, meta) },
       {
-        dissect: { maxBodyBytes: this.#config.maxBodyBytes },
+        dissect: { maxBodyBytes: this.#config.maxBodyBytes, ...(this.#config.protobufSchema ? { protobufSchema: this.#config.protobufSchema } : {}) },
         internalErrors: this.#internalErrors,
         ...(this.#config.dissectors ? { dissectors: this.#config.dissectors } : {}),
         tcp: {

@@ -11,6 +11,7 @@ test('defaults: any interface, redaction on, 64 KiB bodies, 200 MB, idle exit 12
   assert.deepEqual(r.args, {
     iface: 'any',
     pcap: null,
+    protoDescriptor: null,
     filter: null,
     maxBodyBytes: 65536,
     redact: true,
@@ -27,12 +28,19 @@ test('flags as documented', () => {
   if (r.kind !== 'run') return;
   assert.equal(r.args.iface, 'eth0');
   assert.equal(r.args.filter, 'http');
+  assert.equal(r.args.protoDescriptor, null);
   assert.equal(r.args.maxBodyBytes, 1048576);
   assert.equal(r.args.redact, false);
   assert.deepEqual(r.args.redactKeys, ['a', 'b', 'c']);
   assert.equal(r.args.maxMemoryBytes, 128 * 1048576);
   assert.equal(r.args.idleExitMs, 0);
   assert.equal(r.args.pcap, '-');
+});
+
+test('--proto-descriptor names the FileDescriptorSet file main.ts loads', () => {
+  const r = parseAgentArgs(['capture', '--proto-descriptor=/tmp/agent dir/proto-descriptor.pb']);
+  assert.equal(r.kind, 'run');
+  if (r.kind === 'run') assert.equal(r.args.protoDescriptor, '/tmp/agent dir/proto-descriptor.pb');
 });
 
 test('--name=value form: a value starting with "-" (a KFL filter such as -1 < response.status) is a value', () => {

@@ -14,6 +14,8 @@ export interface AgentArgs extends AgentSettings {
   readonly iface: string;
   /** Read a capture file ("-" = stdin) instead of capturing live. */
   readonly pcap: string | null;
+  /** A FileDescriptorSet file for gRPC messages (loaded by main.ts before the capture starts). */
+  readonly protoDescriptor: string | null;
 }
 
 export type ParsedAgentArgs =
@@ -55,6 +57,7 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
     args: {
       iface,
       pcap: values.pcap,
+      protoDescriptor: values['proto-descriptor'],
       filter: values.filter,
       maxBodyBytes: values['max-body'],
       redact: !values['no-redact'],

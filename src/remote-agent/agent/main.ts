@@ -6,6 +6,8 @@
 import { stringifyJson } from '../../model/terminal-text.ts';
 import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
+import type { ProtobufSchema } from '../dissect/dissector.ts';
+import { loadProtoDescriptorFile } from '../dissect/grpc/index.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
 import { yieldToApp } from './yield-to-app.ts';
@@ -32,9 +34,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Replaces this process (same pid and stdio) with one whose V8 heap fits --max-memory.
   const heap = reexecWithHeapFlags(memoryBudget(args.maxMemoryBytes));
   const fromStdin = args.pcap === '-';
-  const { iface, pcap, ...settings } = args;
+  const { iface, pcap, protoDescriptor, ...settings } = args;
+  let protobufSchema: ProtobufSchema | undefined;
+  if (protoDescriptor !== null) {
+    try {
+      protobufSchema = (await loadProtoDescriptorFile(protoDescriptor)).schema;
+    } catch (err) {
+      // A file tap checked before the upload: only a hand-run agent meets this (exit 2 as for a bad flag).
+      const message = err instanceof Error ? err.message : String(err);
+      process.stdout.write(`${stringifyJson({ type: 'error', code: 'USAGE', message })}\n`);
+      process.stderr.write(`kubectl-shark agent: ${message}\n`);
+      return 2;
+    }
+  }
   const config: AgentConfig = {
     ...settings,
+    ...(protobufSchema ? { protobufSchema } : {}),
     source:
       pcap === null
         ? { kind: 'live', iface }

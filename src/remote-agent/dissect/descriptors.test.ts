@@ -8,6 +8,10 @@ import { mergeVocabulary } from '../../kfl/fields.ts';
 import type { Entry } from '../../model/entry.ts';
 import { DESCRIPTORS, DESCRIPTOR_LIST, descriptorOf, dissectedProtocols, protocolLabel, representEntry, summarizeEntry, type DescriptorRegistry } from './descriptors.ts';
 import { http1Dissector } from './http1/index.ts';
+import { httpDescriptor } from './http1/descriptor.ts';
+import type { DnsEntry } from './dns/entry.ts';
+import type { ProtocolVariant } from '../../model/protocol-descriptor.ts';
+import { withVariants } from '../../model/protocol-variants.ts';
 import { makeEntry } from '../../../test/helpers/tui-store.ts';
 
 test('every descriptor is registered under the protocol name of its entries, frozen', () => {
@@ -75,4 +79,16 @@ test('a duplicate KFL name is rejected, naming both owners', () => {
   const merged = mergeVocabulary([dns]);
   assert.equal(merged.words.get('dns')!({ protocol: { name: 'x' } }), true);
   assert.deepEqual(merged.aliases.get('dns_questions'), { kind: 'path', path: ['request', 'questions'] });
+});
+
+test('a variant composes with its family only when it reads what the family entries hold (tsc checks)', () => {
+  const dnsOnly: ProtocolVariant<DnsEntry> = { abbr: 'x', appliesTo: () => false };
+  // @ts-expect-error: a variant of DNS entries does not compose with HTTP's descriptor
+  const wrong = withVariants(httpDescriptor, [dnsOnly]);
+  assert.ok(wrong !== undefined);
+  // What the registry lists under "http" is HTTP composed with gRPC: its row, words and redaction.
+  assert.notEqual(DESCRIPTORS.http, httpDescriptor);
+  assert.ok(Object.isFrozen(DESCRIPTORS.http.kfl));
+  assert.deepEqual(DESCRIPTORS.http.kfl.words.map((w) => w.word).filter((w) => w === 'grpc' || w === 'http2'), ['http2', 'grpc']);
+  assert.equal(withVariants(httpDescriptor, []), httpDescriptor, 'no variants: the family itself');
 });

@@ -7,12 +7,17 @@
  * Imports only `<protocol>/descriptor.ts` files and src/model (test/architecture/imports.test.ts):
  * whoever reads descriptors does not load a parser.
  *
+ * A variant of a protocol that shares its name (gRPC among HTTP's) is composed with it here
+ * (ProtocolVariant, src/model/protocol-variants.ts): the protocol's descriptor never imports it.
+ *
  * Adding a protocol: its folder (entry.ts, descriptor.ts, the dissector), its entry type in the
  * union, and one line below; docs/entries.md says more.
  */
 import type { Entry } from '../../model/entry.ts';
 import type { DetailSection, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
+import { withVariants } from '../../model/protocol-variants.ts';
 import { dnsDescriptor } from './dns/descriptor.ts';
+import { grpcVariant } from './grpc/descriptor.ts';
 import { httpDescriptor } from './http1/descriptor.ts';
 import { websocketDescriptor } from './websocket/descriptor.ts';
 
@@ -23,7 +28,8 @@ export type ProtocolName = Entry['protocol']['name'];
 export type DescriptorRegistry = { readonly [N in ProtocolName]: ProtocolDescriptor<Extract<Entry, { protocol: { name: N } }>> };
 
 export const DESCRIPTORS: DescriptorRegistry = Object.freeze({
-  http: httpDescriptor,
+  // gRPC calls are HTTP/2 entries (Kubeshark's "http"): a variant of HTTP, chosen per entry.
+  http: withVariants(httpDescriptor, [grpcVariant]),
   dns: dnsDescriptor,
   websocket: websocketDescriptor,
 });

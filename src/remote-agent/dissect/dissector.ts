@@ -18,6 +18,20 @@ export interface DissectOptions {
    * with `response: null` and a timeout error.
    */
   readonly responseTimeoutUs: number;
+  /**
+   * Message schemas the user gave (`--proto-descriptor`), loaded before the capture starts: a
+   * protocol that carries protobuf messages looks its messages' types up here. Absent: messages
+   * are decoded from the wire format alone.
+   */
+  readonly protobufSchema?: ProtobufSchema;
+}
+
+/** Protobuf message types by name, and the RPC methods that use them (a FileDescriptorSet, loaded). */
+export interface ProtobufSchema {
+  /** The request and response message types of RPC `service`/`method`, or null when the schema has no such method. */
+  rpcTypes(service: string, method: string): { readonly input: string; readonly output: string } | null;
+  /** `bytes` as message `typeName` in protobuf's canonical JSON mapping; throws when they do not parse as one. */
+  toJson(typeName: string, bytes: Uint8Array): unknown;
 }
 
 export const DEFAULT_DISSECT_OPTIONS: DissectOptions = Object.freeze({
@@ -67,6 +81,12 @@ export interface HandOff {
   readonly offsets: readonly [number, number];
   /** What the switch negotiated, as the new protocol needs it: lower-case header or parameter name -> value. */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * The exchange that made the switch, for a protocol that goes on answering it; opaque here, its
+   * shape is the handing dissector's (HTTP/1: http1/upgrade-opening.ts, which HTTP/2 reads for h2c,
+   * whose stream 1 answers the upgrade request). Takers that do not know it ignore it.
+   */
+  readonly opening?: unknown;
 }
 
 /** What one dissector is given: the shared context, and counters kept under its protocol. */

@@ -18,6 +18,12 @@ export function countViolation(stats: CaptureStats, protocol: string): void {
   tallyOf(stats.protocols, protocol).violations++;
 }
 
+/** An exchange of `protocol` seen but not emitted (ProtocolTally.lost: e.g. HTTP/2 request headers not captured). */
+export function countLost(stats: CaptureStats, protocol: string): void {
+  const tally = tallyOf(stats.protocols, protocol);
+  tally.lost = (tally.lost ?? 0) + 1;
+}
+
 /** ProtocolViolations already counted under a protocol (a handed-off stream's, seen again by the pinned one). */
 const counted = new WeakSet<ProtocolViolation>();
 

@@ -176,7 +176,7 @@ test('a connection no dissector takes is counted once, by the guess of its proto
   assert.equal(rec.entries.length, 1);
 });
 
-test('an undecided connection that closes is counted by what it looked like (h2c preface cut short)', () => {
+test('an undecided connection that closes is counted by what it looked like (h2c preface cut short); a whole preface is dissected', () => {
   const rec = recorder();
   const reg = new DissectorRegistry(rec.ctx);
   const h = reg.open(fakeConn());
@@ -186,7 +186,8 @@ test('an undecided connection that closes is counted by what it looked like (h2c
   assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 });
   const full = reg.open(fakeConn({ index: 2 }));
   full.data(0, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), T0 + 2);
-  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1, http2: 1 });
+  full.close('fin', T0 + 3);
+  assert.deepEqual({ ...rec.stats.undissected.connections }, { unknown: 1 }, 'HTTP/2 is dissected now, not counted');
 });
 
 test('joined midway, a guess does not take the connection from HTTP/1: body bytes that look like HTTP/2 or TLS', () => {

@@ -21,14 +21,17 @@ import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandl
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
 import { dnsStreamDissector } from './dns/index.ts';
 import { http1Dissector } from './http1/index.ts';
+import { http2Dissector } from './http2/index.ts';
 import { websocketDissector } from './websocket/index.ts';
 
-/** Every dissector, tried in this order after the port hints. */
 /**
- * Every dissector, tried in this order after the port hints. WebSocket is never chosen by content
- * (its sniff says no): it is here to take connections over after an HTTP/1 upgrade.
+ * Every dissector, tried in this order after the port hints. HTTP/2 comes first: its sniff is
+ * strict (the preface, or binary frame headers text never passes), while HTTP/1's finds a start
+ * line anywhere, even inside an HTTP/2 DATA payload. WebSocket is never chosen by content (its
+ * sniff says no): it is here to take connections over after an HTTP/1 upgrade; HTTP/2 also takes
+ * over h2c upgrades.
  */
-export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http1Dissector, dnsStreamDissector, websocketDissector]);
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http2Dissector, http1Dissector, dnsStreamDissector, websocketDissector]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;

@@ -66,6 +66,7 @@ export class EntryRedactor {
  * request to an OAuth redirect endpoint (null when these are they).
  */
 class PayloadRules implements PayloadRedactor {
+  readonly redacted = REDACTED;
   readonly #rules: MapRules;
   readonly #callback: PayloadRules | null;
 

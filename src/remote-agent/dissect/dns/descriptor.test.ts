@@ -82,6 +82,7 @@ test('dedup key: id and question (case-insensitive); edge label; KFL word and va
 test('redaction leaves DNS as it is', () => {
   const before = JSON.stringify(ok);
   const redactor: PayloadRedactor = {
+    redacted: '[REDACTED]',
     redactField: () => assert.fail('no DNS field is redacted'),
     forRequestTarget: () => redactor,
     headers: (h) => ({ ...h }),

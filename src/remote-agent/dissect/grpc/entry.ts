@@ -75,4 +75,9 @@ export interface GrpcCall {
   /** The first messages of each side, decoded, within `--max-body` bytes per side. */
   requestMessages: GrpcMessage[];
   responseMessages: GrpcMessage[];
+  /**
+   * Why the messages of a side could not all be split (bytes lost in the capture, a prefix that
+   * is not gRPC framing): the counts are then lower bounds. Absent when both sides split cleanly.
+   */
+  error?: string;
 }

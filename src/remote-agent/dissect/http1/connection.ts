@@ -9,7 +9,8 @@ import { fieldValue } from './head.ts';
 import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
 import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
-import { buildEntry } from './entry-builder.ts';
+import { buildEntry, buildRequest } from './entry-builder.ts';
+import type { UpgradeOpening } from './upgrade-opening.ts';
 import { bodyPlan, isInterim, switchesProtocol, type BodyPlan } from './framing.ts';
 import { MessageParser, type ParsedMessage, type ParserHooks, type ParserLimits } from './message-parser.ts';
 
@@ -37,6 +38,8 @@ export class Http1Connection implements DissectorStream {
   #nowUs = 0;
   /** The dissector the connection was handed to after an upgrade; it gets every byte from then on. */
   #next: DissectorStream | null = null;
+  /** The upgrade request whose answer the taker of a hand-off emits (h2c): no entry here. */
+  #claimed: Pending | null = null;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
     this.#conn = conn;
@@ -167,6 +170,18 @@ export class Http1Connection implements DissectorStream {
     // Null prototype: header names are captured bytes ("__proto__" must stay a plain key).
     const params = Object.create(null) as Record<string, string>;
     for (const f of response.head.fields) params[f.key] = params[f.key] === undefined ? f.value : `${params[f.key]}, ${f.value}`;
+    let claimed = false;
+    const opening: UpgradeOpening = {
+      kind: 'http1-upgrade',
+      ordinal: p.ordinal,
+      request: buildRequest(p.request),
+      startUs: p.request.startUs,
+      requestSize: p.request.wireBytes,
+      requestSeq: this.#conn.sequenceAt?.(requestDir, p.request.startOffset),
+      claim: () => {
+        claimed = true;
+      },
+    };
     const next = this.#ctx.handOff(this.#conn, {
       to: token,
       parentId: `${this.#conn.index}-${p.ordinal}`,
@@ -174,8 +189,10 @@ export class Http1Connection implements DissectorStream {
       clientDir: requestDir,
       offsets,
       params,
+      opening,
     });
     if (next === null) return false;
+    if (claimed) this.#claimed = p;
     this.#next = next;
     this.#parsers[requestDir].kill();
     this.#parsers[responseDir].divert((bytes, tsUs) => next.data(responseDir, bytes, tsUs));
@@ -183,6 +200,8 @@ export class Http1Connection implements DissectorStream {
   }
 
   #emit(p: Pending, missing: EntryError | null): void {
+    // The taker of the upgrade emits this request with the answer it gets after the switch.
+    if (p === this.#claimed) return;
     const res = p.response;
     const error = missing ?? res?.problem ?? p.request.problem ?? null;
     const a = this.#conn.a;

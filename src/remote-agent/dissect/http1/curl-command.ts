@@ -106,13 +106,22 @@ function curlParts(entry: HttpEntry): CurlParts {
   const value = (text: string, word = shellQuote(text)): void => void words.push(word);
   const { request } = entry;
   const body = bodyOf(entry);
-  const headerName = Object.keys(request.headers).find((name) => name.toLowerCase() === 'host');
-  const host = headerName ? request.headers[headerName] : `${entry.dst.ip.includes(':') ? `[${entry.dst.ip}]` : entry.dst.ip}:${entry.dst.port}`;
+  const headers = request.headers;
+  const http2 = request.httpVersion === 'HTTP/2.0';
+  const headerName = Object.keys(headers).find((name) => name.toLowerCase() === 'host');
+  // HTTP/2 names the host and scheme in pseudo-header fields (RFC 9113 §8.3.1), not in Host.
+  const authority = headerName ? headers[headerName] : http2 ? headers[':authority'] : undefined;
+  const host = authority ?? `${entry.dst.ip.includes(':') ? `[${entry.dst.ip}]` : entry.dst.ip}:${entry.dst.port}`;
+  const sentScheme = http2 ? headers[':scheme'] : undefined;
+  const scheme = sentScheme === 'https' || sentScheme === 'http' ? sentScheme : entry.tls ? 'https' : 'http';
   words.push(...methodFlags(request.method, body !== null));
+  // HTTP/2 as it was sent: over TLS curl negotiates it (ALPN); in clear text (h2c) it must be told.
+  if (http2) flag(scheme === 'https' ? '--http2' : '--http2-prior-knowledge');
   // TLS traffic gets an https:// URL and nothing more: -k is the user's call, never implied.
-  value(/^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `${entry.tls ? 'https' : 'http'}://${host}${request.url}`);
-  for (const [name, text] of Object.entries(request.headers)) {
-    if (SKIPPED_HEADERS.has(name.toLowerCase())) continue;
+  value(/^[a-z][a-z0-9+.-]*:\/\//i.test(request.url) ? request.url : `${scheme}://${host}${request.url}`);
+  for (const [name, text] of Object.entries(headers)) {
+    // HTTP/2's pseudo-header fields are curl's to write from the method and URL.
+    if (SKIPPED_HEADERS.has(name.toLowerCase()) || (http2 && name.startsWith(':'))) continue;
     flag('-H');
     value(`${name}: ${text}`);
   }

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileKfl } from '../../../kfl/index.ts';
+import { buildHttp2Entry } from '../../../../test/helpers/entries.ts';
 import { makeEntry } from '../../../../test/helpers/tui-store.ts';
+import { DESCRIPTORS } from '../descriptors.ts';
 import { httpDescriptor } from './descriptor.ts';
 import type { HttpEntry } from './entry.ts';
 
@@ -73,7 +75,8 @@ test('dedup key: method and URL, long URLs bounded by a prefix and their length'
 
 test('edge label is the variant; KFL words tell variants apart as Kubeshark does', () => {
   assert.equal(httpDescriptor.edgeLabel(http()), 'HTTP');
-  const words = new Map(httpDescriptor.kfl.words.map((w) => [w.word, w]));
+  // The words of the registered descriptor: HTTP's and its variants' (gRPC's `grpc`).
+  const words = new Map(DESCRIPTORS.http.kfl.words.map((w) => [w.word, w]));
   const h2 = { name: 'http', version: '2.0', abbr: 'HTTP/2' };
   const grpc = { name: 'http', version: '2.0', abbr: 'gRPC' };
   const gql1 = { name: 'http', version: '1.1', abbr: 'GQL' };
@@ -95,4 +98,44 @@ test('body sizes and the replay command', () => {
   assert.deepEqual(httpDescriptor.bodySizes!(entry), { request: 5, response: entry.response!.bodySize });
   assert.deepEqual(httpDescriptor.bodySizes!(http({ status: null })), { request: 0, response: null });
   assert.match(httpDescriptor.replayCommand!(entry), /^curl -X GET 'http:\/\/catalogue\/catalogue\?size=5'/);
+});
+
+test('HTTP/2: the row is an HTTP row; the detail adds the trailers and the stream (with its reset)', () => {
+  const entry = buildHttp2Entry({ url: '/items?page=2', streamId: 7, trailers: { 'x-checksum': 'abc' } });
+  const row = httpDescriptor.summarize(entry);
+  assert.deepEqual([row.verb, row.target, row.outcome, row.isError], ['GET', '/items?page=2', '200', false]);
+  const sections = httpDescriptor.represent(entry);
+  assert.deepEqual(sections[0], { kind: 'heading', title: 'Request', text: 'GET /items?page=2 HTTP/2.0' });
+  const trailers = sections.find((s) => s.title === 'Trailers');
+  assert.ok(trailers?.kind === 'table');
+  assert.deepEqual(trailers.rows, [{ label: 'x-checksum', value: 'abc', selector: 'response.trailers["x-checksum"]' }]);
+  const stream = sections.find((s) => s.title === 'HTTP/2 stream');
+  assert.ok(stream?.kind === 'table');
+  assert.deepEqual(stream.rows, [{ label: 'Id', value: '7', selector: 'http2.streamId' }]);
+  assert.equal(httpDescriptor.edgeLabel(entry), 'HTTP/2');
+  assert.equal(httpDescriptor.dedupKey(entry), 'GET|/items?page=2|7', 'the stream id tells concurrent calls to one URL apart');
+
+  const reset = buildHttp2Entry({ streamId: 9, reset: { by: 'client', code: 8, name: 'CANCEL' } });
+  assert.equal(httpDescriptor.summarize(reset).isError, true, 'a reset stream is an error whatever its status');
+  const resetRows = httpDescriptor.represent(reset).find((s) => s.title === 'HTTP/2 stream');
+  assert.ok(resetRows?.kind === 'table');
+  assert.deepEqual(resetRows.rows[1], { label: 'Reset', value: 'by the client: CANCEL (0x8)', selector: 'http2.reset.name' });
+  assert.equal(httpDescriptor.represent(http()).some((s) => s.title === 'HTTP/2 stream' || s.title === 'Trailers'), false, 'HTTP/1 shows neither');
+});
+
+test('HTTP/2 KFL: the stream id, the reset and trailers by name in any case, through the compiler', () => {
+  const entry = buildHttp2Entry({ streamId: 7, trailers: { 'X-Checksum': 'abc' } });
+  const reset = buildHttp2Entry({ streamId: 9, reset: { by: 'server', code: 2, name: 'INTERNAL_ERROR' } });
+  for (const [query, a, b] of [
+    ['http2 and http2.streamId == 7', true, false],
+    ['response.trailers["x-checksum"] == "abc"', true, false],
+    ['"x-CHECKSUM" in response.trailers', true, false],
+    ['http2.reset.name == "INTERNAL_ERROR" and http2.reset.by == "server"', false, true],
+    ['http2.reset != nil', false, true],
+  ] as const) {
+    assert.deepEqual([selects(query, entry), selects(query, reset)], [a, b], query);
+  }
+  const compiled = compileKfl('http2.streamId == 7 and response.trailers["x"] == nil and http2.reset.code == 2');
+  assert.ok(compiled.ok);
+  assert.deepEqual(compiled.warnings, [], 'known paths: no "did you mean"');
 });

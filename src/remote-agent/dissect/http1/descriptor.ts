@@ -8,7 +8,7 @@
 import { kflString } from '../../../model/kfl-string.ts';
 import type { DetailRow, DetailSection, KflVariable, KflWord, OutcomeClass, PayloadRedactor, ProtocolDescriptor, RowSummary } from '../../../model/protocol-descriptor.ts';
 import { curlCommand } from './curl-command.ts';
-import type { HeaderMap, HttpEntry, QueryMap } from './entry.ts';
+import type { HeaderMap, Http2Stream, HttpEntry, QueryMap } from './entry.ts';
 import { HTTP_KFL_READERS } from './kfl-readers.ts';
 
 /** Long URLs are keyed by a prefix and their length: enough to tell calls apart, bounded in memory. */
@@ -57,7 +57,8 @@ class HttpSummary implements RowSummary {
     this.target = request.url;
     this.outcome = response === null ? '' : String(response.status);
     this.outcomeClass = response === null ? 'none' : statusClassOf(response.status);
-    this.isError = response === null || response.status >= 400;
+    // A stream reset (HTTP/2 RST_STREAM) cut the exchange short, whatever its status said.
+    this.isError = response === null || response.status >= 400 || entry.http2?.reset !== undefined;
     this.payloadBytes = response === null ? undefined : response.content.size;
   }
 
@@ -73,6 +74,14 @@ class HttpSummary implements RowSummary {
     const response = this.#entry.response;
     return response === null ? undefined : `response.status == ${statusLiteral(response.status)}`;
   }
+}
+
+/** The stream an HTTP/2 exchange was carried on, and its reset (who sent RST_STREAM, with which code). */
+function http2Rows(stream: Http2Stream): DetailRow[] {
+  const rows: DetailRow[] = [{ label: 'Id', value: String(stream.streamId), selector: 'http2.streamId' }];
+  const reset = stream.reset;
+  if (reset !== undefined) rows.push({ label: 'Reset', value: `by the ${reset.by}: ${reset.name} (0x${reset.code.toString(16)})`, selector: 'http2.reset.name' });
+  return rows;
 }
 
 /** A status as a KFL literal: a number as it is, anything else NDJSON input may hold as a string. */
@@ -101,7 +110,9 @@ function represent(entry: HttpEntry): readonly DetailSection[] {
       { kind: 'table', title: 'Headers', rows: mapRows('response', 'headers', response.headers) },
       { kind: 'table', title: 'Cookies', rows: mapRows('response', 'cookies', response.cookies) },
     );
+    if (response.trailers !== undefined) sections.push({ kind: 'table', title: 'Trailers', rows: mapRows('response', 'trailers', response.trailers) });
   }
+  if (entry.http2 !== undefined) sections.push({ kind: 'table', title: 'HTTP/2 stream', rows: http2Rows(entry.http2) });
   const body = request.postData;
   if (body !== null) {
     sections.push({
@@ -129,7 +140,6 @@ const WORDS: readonly KflWord[] = [
   { word: 'http', matches: (p) => p.name === 'http' },
   { word: 'http1', matches: (p) => p.name === 'http' && (p.version === '1.1' || p.version === '1.0') },
   { word: 'http2', matches: (p) => p.name === 'http' && p.version === '2.0' },
-  { word: 'grpc', matches: (p) => p.abbr === 'gRPC' },
   { word: 'gql', matches: (p) => p.abbr === 'GQL' },
   { word: 'gqlv1', matches: (p) => p.abbr === 'GQL' && typeof p.version === 'string' && p.version.startsWith('1') },
   { word: 'gqlv2', matches: (p) => p.abbr === 'GQL' && p.version === '2.0' },
@@ -152,7 +162,7 @@ const VARIABLES: readonly KflVariable[] = (
 ).map(([name, path]): KflVariable => ({ name, kind: 'path', path }));
 
 /** Header and cookie names are case-insensitive (RFC 9110 §5.1, RFC 6265 §5.2 lets senders vary). */
-const CASE_INSENSITIVE_MAPS = ['request.headers', 'response.headers', 'request.cookies', 'response.cookies'];
+const CASE_INSENSITIVE_MAPS = ['request.headers', 'response.headers', 'request.cookies', 'response.cookies', 'response.trailers'];
 
 const PATHS: readonly string[] = [
   'request.method', 'request.url', 'request.path', 'request.httpVersion', 'request.headers',
@@ -161,7 +171,36 @@ const PATHS: readonly string[] = [
   'response.status', 'response.statusText', 'response.httpVersion', 'response.headers', 'response.cookies',
   'response.content', 'response.content.size', 'response.content.mimeType', 'response.content.text',
   'response.content.encoding', 'response.content.truncated', 'response.headersSize', 'response.bodySize',
+  'response.trailers', 'http2', 'http2.streamId', 'http2.reset', 'http2.reset.by', 'http2.reset.code', 'http2.reset.name',
 ];
+
+/**
+ * HTTP/2's request pseudo-header fields (RFC 9113 §8.3.1) hold the request target: `:path` is
+ * redacted as the URL is (query secrets), and `:authority`, which must not carry userinfo, loses
+ * any it carries anyway, read with `:scheme` as the URL it is part of.
+ */
+function redactPseudoHeaders(request: object, rules: PayloadRedactor): void {
+  let headers: unknown;
+  try {
+    headers = (request as { readonly headers?: unknown }).headers;
+  } catch {
+    return; // A throwing getter: redactField above has replaced what it could.
+  }
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return;
+  const map = headers as Record<string, unknown>;
+  if (typeof map[':path'] === 'string') rules.redactField(map, ':path', 'url');
+  const authority = map[':authority'];
+  if (typeof authority === 'string' && authority.includes('@')) {
+    const scheme = typeof map[':scheme'] === 'string' ? map[':scheme'] : 'http';
+    const prefix = `${scheme}://`;
+    const redacted = rules.url(`${prefix}${authority}`);
+    try {
+      if (redacted !== prefix + authority) map[':authority'] = redacted.startsWith(prefix) ? redacted.slice(prefix.length) : rules.redacted;
+    } catch {
+      // A frozen map: nothing can be changed in place.
+    }
+  }
+}
 
 export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   name: 'http',
@@ -174,7 +213,8 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   dedupKey(entry: HttpEntry) {
     const url = entry.request.url;
     const urlKey = url.length > URL_KEY_CHARS ? `${url.slice(0, URL_KEY_CHARS)}…${url.length}` : url;
-    return `${entry.request.method}|${urlKey}`;
+    // HTTP/2: both ends number the connection's streams alike, which tells concurrent calls apart.
+    return entry.http2 === undefined ? `${entry.request.method}|${urlKey}` : `${entry.request.method}|${urlKey}|${entry.http2.streamId}`;
   },
   // Kubeshark's abbreviation is the variant (HTTP, HTTP/2, gRPC, GQL): HTTP/2 and gRPC stay apart.
   edgeLabel: (entry: HttpEntry) => entry.protocol.abbr,
@@ -197,6 +237,7 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
         // A getter that throws (only on hand-made entries): the default rules, and the fields below guard themselves.
       }
       rules.redactField(request, 'headers', 'headers');
+      redactPseudoHeaders(request, rules);
       rules.redactField(request, 'cookies', 'cookies');
       rules.redactField(request, 'queryString', 'query');
       rules.redactField(request, 'url', 'url');
@@ -207,6 +248,7 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
       redactor.redactField(response, 'headers', 'headers');
       redactor.redactField(response, 'cookies', 'cookies');
       redactor.redactField(response, 'content', 'body');
+      redactor.redactField(response, 'trailers', 'headers');
     }
     return entry;
   },

@@ -40,7 +40,7 @@ function endpoint(a: SocketAddress): Endpoint {
   return { ip: a.ip, port: a.port, name: '', namespace: '' };
 }
 
-function buildRequest(msg: ParsedMessage): HttpRequest {
+export function buildRequest(msg: ParsedMessage): HttpRequest {
   const head = msg.head;
   const body = msg.body.finish();
   const target = head.target;
@@ -102,15 +102,28 @@ export function pathOf(beforeQuery: string): string {
  * and Cookie, joined with "; " as RFC 9113 §8.2.3 does.
  */
 export function headerMap(head: MessageHead): HeaderMap {
+  return headerMapOf(head.fields);
+}
+
+/** A header field as the maps read it: `key` is the lower-case name (HTTP/2 names already are). */
+export interface NamedField {
+  readonly name: string;
+  readonly key?: string;
+  readonly value: string;
+}
+
+/** headerMap over fields of any origin (HTTP/1 heads, HTTP/2 header blocks). */
+export function headerMapOf(fields: readonly NamedField[]): HeaderMap {
   const out: HeaderMap = {};
   const spelled = new Map<string, string>();
-  for (const f of head.fields) {
-    const name = spelled.get(f.key);
+  for (const f of fields) {
+    const key = f.key ?? f.name;
+    const name = spelled.get(key);
     if (name === undefined) {
-      spelled.set(f.key, f.name);
+      spelled.set(key, f.name);
       put(out, f.name, f.value);
     } else {
-      const sep = f.key === 'set-cookie' ? '\n' : f.key === 'cookie' ? '; ' : ', ';
+      const sep = key === 'set-cookie' ? '\n' : key === 'cookie' ? '; ' : ', ';
       put(out, name, `${out[name]}${sep}${f.value}`);
     }
   }
@@ -119,8 +132,13 @@ export function headerMap(head: MessageHead): HeaderMap {
 
 /** Cookie: name=value pairs separated by ";" (RFC 6265 §5.4); the first of a repeated name wins. */
 export function requestCookies(head: MessageHead): HeaderMap {
+  return requestCookiesOf(fieldValues(head, 'cookie'));
+}
+
+/** requestCookies over the values of the Cookie fields (HTTP/2 sends one field per cookie, RFC 9113 §8.2.3). */
+export function requestCookiesOf(values: readonly string[]): HeaderMap {
   const out: HeaderMap = {};
-  for (const v of fieldValues(head, 'cookie')) {
+  for (const v of values) {
     for (const pair of v.split(';')) {
       const eq = pair.indexOf('=');
       if (eq <= 0) continue;
@@ -133,8 +151,13 @@ export function requestCookies(head: MessageHead): HeaderMap {
 
 /** Set-Cookie: one cookie per field, "name=value; attributes" (RFC 6265 §5.2); a later one wins. */
 export function responseCookies(head: MessageHead): HeaderMap {
+  return responseCookiesOf(fieldValues(head, 'set-cookie'));
+}
+
+/** responseCookies over the values of the Set-Cookie fields. */
+export function responseCookiesOf(values: readonly string[]): HeaderMap {
   const out: HeaderMap = {};
-  for (const v of fieldValues(head, 'set-cookie')) {
+  for (const v of values) {
     const semi = v.indexOf(';');
     const pair = semi < 0 ? v : v.slice(0, semi);
     const eq = pair.indexOf('=');

@@ -115,6 +115,14 @@ export const HTTP_KFL_READERS: ReadonlyMap<string, Reader> = new Map<string, Rea
     const b = o(a) ? a.content : null;
     return o(b) ? (b.size ?? null) : null;
   }],
+  ['response.trailers', (r) => {
+    const a = o(r) ? r.response : null;
+    return o(a) ? (a.trailers ?? null) : null;
+  }],
+  ['http2.streamId', (r) => {
+    const a = o(r) ? r.http2 : null;
+    return o(a) ? (a.streamId ?? null) : null;
+  }],
   ['response.content.encoding', (r) => {
     const a = o(r) ? r.response : null;
     const b = o(a) ? a.content : null;
