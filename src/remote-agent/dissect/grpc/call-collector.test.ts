@@ -290,3 +290,21 @@ test('bounds: the decoded forms of a side stay within their JSON budget', () => 
   assert.equal(c.requestMessages[1]!.fields, undefined);
   assert.match(c.requestMessages[1]!.error!, /larger than the per-side limit for decoded forms/);
 });
+
+test('application/grpc+json: messages are JSON text, shown as json; bad JSON says so', () => {
+  const text = (s: string) => frame(new TextEncoder().encode(s));
+  const c = call(
+    {},
+    (c) => {
+      c.requestData(join([text('{"name":"ann","big":"18446744073709551615"}'), text('{"oops"')]));
+      c.responseHeaders({ ':status': '200', 'content-type': 'application/grpc+json' });
+      c.responseData(text('[1,2,{"ok":true}]'));
+    },
+    { ...REQUEST, 'content-type': 'application/grpc+json; charset=utf-8' },
+  );
+  assert.deepEqual(c.requestMessages[0], { size: 43, compressed: false, json: { name: 'ann', big: '18446744073709551615' } });
+  assert.equal(c.requestMessages[1]!.error, 'not JSON, though the content-type says application/grpc+json');
+  assert.deepEqual(c.responseMessages[0]!.json, [1, 2, { ok: true }]);
+  // application/grpc and +proto stay protobuf.
+  assert.deepEqual(call({}, (c) => c.requestData(frame(Uint8Array.of(8, 1))), { ...REQUEST, 'content-type': 'application/grpc+proto' }).requestMessages[0]!.fields, [{ no: 1, wire: 'varint', value: 1 }]);
+});

@@ -14,7 +14,7 @@
 import { bodyLimits, type BodyLimits } from '../body/body-collector.ts';
 import { decodeContent } from '../body/content-decoding.ts';
 import type { ProtobufSchema } from '../dissector.ts';
-import { canDecodeGrpcEncoding } from './call-headers.ts';
+import { canDecodeGrpcEncoding, type GrpcMessageFormat } from './call-headers.ts';
 import type { GrpcMessage } from './entry.ts';
 import { decodeSchemaless } from './protobuf-wire.ts';
 
@@ -31,6 +31,7 @@ export function decodedFormBudget(maxBodyBytes: number): number {
 }
 
 const PREFIX_BYTES = 5;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What a side needs to decode its messages. */
 export interface MessageSideConfig {
@@ -40,6 +41,8 @@ export interface MessageSideConfig {
   readonly typeName?: string;
   /** `grpc-encoding` of this side, read when a message completes (response headers may come late). */
   encoding(): string;
+  /** The message format of this side's content-type (`application/grpc+json`: json), read likewise. */
+  format(): GrpcMessageFormat;
 }
 
 interface Pending {
@@ -196,6 +199,10 @@ export class MessageSide {
   }
 
   #decode(message: GrpcMessage, bytes: Uint8Array, whole: boolean, cutBy: string | null): void {
+    if (this.#config.format() === 'json') {
+      this.#decodeJson(message, bytes, whole, cutBy);
+      return;
+    }
     const { schema, typeName } = this.#config;
     let schemaError: string | null = null;
     if (whole && schema !== undefined && typeName !== undefined) {
@@ -220,6 +227,23 @@ export class MessageSide {
     if (this.#fits(result.fields)) message.fields = result.fields;
     else notes.push('the decoded message is larger than the per-side limit for decoded forms: not shown');
     if (notes.length > 0) message.error = notes.join('; ');
+  }
+
+  /** `application/grpc+json`: each message is JSON text, shown as `json` (no schema needed). */
+  #decodeJson(message: GrpcMessage, bytes: Uint8Array, whole: boolean, cutBy: string | null): void {
+    if (!whole) {
+      message.error = cutBy ?? `cut by --max-body: ${bytes.length} of ${message.decodedSize ?? message.size} bytes kept`;
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(UTF8.decode(bytes));
+    } catch {
+      message.error = 'not JSON, though the content-type says application/grpc+json';
+      return;
+    }
+    if (this.#fits(json)) message.json = json;
+    else message.error = 'the decoded message is larger than the per-side limit for decoded forms: not shown';
   }
 
   /** Takes the decoded form's JSON size from the side's budget when it fits. */
