@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
@@ -172,6 +173,16 @@ test('bounds: a 4 GiB declared length allocates nothing and is counted; --max-bo
   assert.deepEqual(empties.responseMessages[0], { size: 0, compressed: false, fields: [] });
 });
 
+test('bounds: a compressed message past the 4 MiB encoded cap decodes as a prefix, and says so', () => {
+  const gz = zlib.gzipSync(randomBytes(5 * 1024 * 1024), { level: 1 });
+  const c = call({ maxBodyBytes: 1024 }, (c) => c.requestData(frame(gz, true)), { ...REQUEST, 'grpc-encoding': 'gzip' });
+  const m = c.requestMessages[0]!;
+  assert.equal(m.size, gz.length);
+  assert.equal(m.decodedSize, undefined);
+  assert.equal(m.truncated, true);
+  assert.match(m.error!, /^only the first 4\.0 MiB of 5\.\d MiB compressed were kept$/);
+});
+
 test('bounds: a gzip bomb stops at the decoder ceiling', () => {
   const bomb = zlib.gzipSync(Buffer.alloc(200 * 1024 * 1024));
   const c = call({ maxBodyBytes: 1024 }, (c) => c.requestData(frame(bomb, true)), { ...REQUEST, 'grpc-encoding': 'gzip' });
@@ -196,7 +207,7 @@ test('gaps stop splitting that side, are counted and said in the call', () => {
     c.gap('response', 10);
   });
   assert.equal(mid.responseMessages[0]!.truncated, true);
-  assert.match(mid.responseMessages[0]!.error!, /lost in the capture/);
+  assert.match(mid.responseMessages[0]!.error!, /the capture lost bytes inside it \(2 of its 7 bytes seen before\)/);
   assert.match(mid.error!, /^response: lost 10 bytes/);
 });
 

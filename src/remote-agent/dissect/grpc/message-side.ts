@@ -13,6 +13,7 @@
  */
 import { bodyLimits, type BodyLimits } from '../body/body-collector.ts';
 import { decodeContent } from '../body/content-decoding.ts';
+import { formatBytes } from '../../../model/byte-units.ts';
 import type { ProtobufSchema } from '../dissector.ts';
 import { canDecodeGrpcEncoding, type GrpcMessageFormat } from './call-headers.ts';
 import type { GrpcMessage } from './entry.ts';
@@ -102,7 +103,8 @@ export class MessageSide {
   /** Bytes lost in the capture: the framing is lost, so splitting stops here. */
   gap(lostBytes: number): void {
     this.#lostBytes += Math.max(0, lostBytes);
-    if (this.#pending !== null) this.#endPending(`${this.#pending.remaining} bytes of it were lost in the capture`);
+    const p = this.#pending;
+    if (p !== null) this.#endPending(`the capture lost bytes inside it (${p.size - p.remaining} of its ${p.size} bytes seen before)`);
     this.#pending = null;
     if (this.#stopped === null || this.#stopped.startsWith('lost')) {
       this.#stopped = `lost ${this.#lostBytes} bytes in the capture; the messages after them are not split, so the count is a lower bound`;
@@ -188,6 +190,8 @@ export class MessageSide {
       }
       bytes = decoded.bytes;
       if (wholeOnWire) message.decodedSize = bytes.length;
+      // Cut on the wire by the encoded cap: what decoded is a prefix, whatever the side's budget.
+      else cutBy ??= `only the first ${formatBytes(p.keptBytes)} of ${formatBytes(p.size)} compressed were kept`;
     }
     if (bytes.length > this.#budget) {
       bytes = bytes.subarray(0, this.#budget);
