@@ -192,19 +192,36 @@ test('grpc-js calls captured by tcpdump: read --proto-descriptor shows every mes
   }
 });
 
-test('the agent with capture --proto-descriptor (what tap pushes down) decodes the same calls live', { skip, timeout: 180_000 }, async () => {
+test('the agent with capture --proto-descriptor (what tap pushes down) decodes the same calls live, and redacts them in the pod', { skip, timeout: 180_000 }, async () => {
   const scope = new Scope();
   try {
     const { client, server } = await setUp(scope);
     const dir = prepareAgentDir(scope);
-    const agent = startAgent(server, ['--iface', 'eth0', '--no-redact', `--proto-descriptor=${SET}`], { dir, scope });
-    await agent.ready();
-    await calls(client);
-    await agent.waitFor(() => grpcCalls(agent.allEntries()).length >= EXPECTED.length, 20_000, `${EXPECTED.length} gRPC calls`);
-    const exit = await agent.stop();
-    assert.equal(exit.code, 0);
-    assert.equal(agent.internalError, null);
-    assert.deepEqual(rowsOf(grpcCalls(agent.allEntries())), EXPECTED);
+    const live = async (flags: readonly string[]): Promise<Entry[]> => {
+      const agent = startAgent(server, ['--iface', 'eth0', ...flags, `--proto-descriptor=${SET}`], { dir, scope });
+      await agent.ready();
+      await calls(client);
+      await agent.waitFor(() => grpcCalls(agent.allEntries()).length >= EXPECTED.length, 20_000, `${EXPECTED.length} gRPC calls`);
+      const exit = await agent.stop();
+      assert.equal(exit.code, 0);
+      assert.equal(agent.internalError, null);
+      return agent.allEntries();
+    };
+    assert.deepEqual(rowsOf(grpcCalls(await live(['--no-redact']))), EXPECTED);
+
+    // Redaction on (the default): the schema's JSON is redacted by key before it leaves, and the
+    // raw bodies that hold the same bytes are dropped.
+    const redacted = await live([]);
+    const say = grpcCalls(redacted)[0]!;
+    assert.equal((say.requestMessages[0]!.json as { password: string }).password, '[REDACTED]');
+    assert.equal((grpcCalls(redacted)[4]!.requestMessages[0]!.json as { password: string }).password, '[REDACTED]');
+    // Nowhere in the entries, nor in a base64 body's bytes.
+    const bodies = redacted.flatMap((e) => {
+      const h = e as { request?: { postData?: { text?: string } | null } | null; response?: { content?: { text?: string } } | null };
+      return [h.request?.postData?.text, h.response?.content?.text].filter((t): t is string => typeof t === 'string');
+    });
+    const all = JSON.stringify(redacted) + bodies.map((b) => Buffer.from(b, 'base64').toString('latin1')).join('');
+    for (const secret of ['hunter2', 'pw1']) assert.ok(!all.includes(secret), `${secret} left the agent`);
   } finally {
     await scope.close();
   }

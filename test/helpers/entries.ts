@@ -7,6 +7,7 @@
  * makeEntry in tui-store.ts); none builds an entry by hand.
  */
 import { isoFromMicros, type Endpoint, type Entry, type EntryError, type Protocol } from '../../src/model/entry.ts';
+import { grpcStatusName } from '../../src/remote-agent/dissect/grpc/call-headers.ts';
 import type { GrpcCall, GrpcMessage, ProtoField } from '../../src/remote-agent/dissect/grpc/entry.ts';
 import { GRPC, HTTP1_1, HTTP2, type HeaderMap, type Http2Reset, type HttpEntry, type HttpRequest, type HttpResponse, type PostData, type QueryMap, type ResponseContent } from '../../src/remote-agent/dissect/http1/entry.ts';
 
@@ -164,13 +165,6 @@ export function buildHttp2Entry(spec: Http2EntrySpec = {}): HttpEntry {
   return entry;
 }
 
-/** gRPC's status names by code (grpc/grpc doc/statuscodes.md): test data for calls built here. */
-const GRPC_STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE',
-  'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
-
 export interface GrpcEntrySpec extends Http2EntrySpec {
   /** Default "shop.v1.Cart". */
   readonly service?: string;
@@ -238,7 +232,7 @@ export function buildGrpcEntry(spec: GrpcEntrySpec = {}): HttpEntry {
     service,
     method: rpc,
     status,
-    statusName: status === null ? null : (GRPC_STATUS_NAMES[status] ?? `CODE_${status}`),
+    statusName: status === null ? null : grpcStatusName(status),
     message,
     requestEncoding: spec.requestEncoding ?? 'identity',
     responseEncoding: spec.responseEncoding ?? 'identity',

@@ -5,6 +5,7 @@
  * when a test needs the dynamic table.
  */
 import { Buffer } from 'node:buffer';
+import { hpackInteger, hpackString } from './hpack-encoder.ts';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -20,33 +21,22 @@ export function frame(type: number, flags: number, streamId: number, payload: Ui
   return Buffer.concat([h, payload]);
 }
 
-/** HPACK integer with an N-bit prefix (RFC 7541 §5.1); `first` holds the pattern bits above the prefix. */
-export function hpackInt(value: number, prefixBits: number, first: number): Buffer {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return Buffer.from([first | value]);
-  const out = [first | max];
-  let v = value - max;
-  while (v >= 128) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Buffer.from(out);
+function hpackInt(value: number, prefixBits: number, first: number): Buffer {
+  return Buffer.from(hpackInteger(value, prefixBits, first));
 }
 
-function hpackString(s: string): Buffer {
-  const b = Buffer.from(s, 'latin1');
-  return Buffer.concat([hpackInt(b.length, 7, 0), b]);
+function hpackLiteralString(s: string): Buffer {
+  return Buffer.from(hpackString(s));
 }
 
 /** One field as a literal without indexing, new name (leaves the dynamic table alone). */
 export function literal(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), hpackString(name), hpackString(value)]);
+  return Buffer.concat([Buffer.from([0x00]), hpackLiteralString(name), hpackLiteralString(value)]);
 }
 
 /** One field as a literal with incremental indexing, new name (adds it to the dynamic table). */
 export function indexedLiteral(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x40]), hpackString(name), hpackString(value)]);
+  return Buffer.concat([Buffer.from([0x40]), hpackLiteralString(name), hpackLiteralString(value)]);
 }
 
 /** An indexed field (static 1-61, dynamic 62...). */

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadSeeds, makeCase, runCase, type CaseFailure } from './fuzz-cases.ts';
+import { makeHttp2Case } from './http2-damage.ts';
 import { makeWebSocketCase } from './websocket-damage.ts';
 
 export interface WorkerJob {
@@ -11,8 +12,8 @@ export interface WorkerJob {
   readonly indexes: readonly number[];
   /** False: the seed corpus without test/fixtures (for reproducers found before they joined). */
   readonly fixtures?: boolean;
-  /** 'websocket': the cases of websocket-damage.ts instead of the damaged seed captures. */
-  readonly kind?: 'websocket';
+  /** 'websocket', 'http2': the cases of websocket-damage.ts or http2-damage.ts instead of the damaged seed captures. */
+  readonly kind?: 'websocket' | 'http2';
 }
 
 export type WorkerMessage =
@@ -26,7 +27,7 @@ const job = workerData as WorkerJob;
 
 const seeds = loadSeeds({ fixtures: job.fixtures !== false });
 for (const i of job.indexes) {
-  const c = job.kind === 'websocket' ? makeWebSocketCase(job.masterSeed, i) : makeCase(seeds, job.masterSeed, i);
+  const c = job.kind === 'websocket' ? makeWebSocketCase(job.masterSeed, i) : job.kind === 'http2' ? makeHttp2Case(job.masterSeed, i) : makeCase(seeds, job.masterSeed, i);
   port.postMessage({ type: 'start', index: i, description: c.description } satisfies WorkerMessage);
   const out = await runCase(c);
   port.postMessage({ type: 'result', index: i, failures: out.failures, outcome: out.readOutcome, entries: out.entries } satisfies WorkerMessage);

@@ -9,12 +9,14 @@
  *   SHARK_FUZZ_CASE=1234 node --test test/robustness/fuzz.test.ts
  * More cases / another seed: SHARK_FUZZ_CASES=20000 SHARK_FUZZ_SEED=7.
  * WebSocket cases (websocket-damage.ts): SHARK_FUZZ_WS_CASES=5000, one of them SHARK_FUZZ_WS_CASE=12.
+ * HTTP/2 cases (http2-damage.ts): SHARK_FUZZ_H2_CASES=5000, one of them SHARK_FUZZ_H2_CASE=12.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { FIXTURE_SEEDS, loadSeeds, makeCase, runCase, type CaseFailure } from './fuzz-cases.ts';
 import type { WorkerJob, WorkerMessage } from './fuzz-worker.ts';
+import { makeHttp2Case } from './http2-damage.ts';
 import { makeWebSocketCase } from './websocket-damage.ts';
 
 const MASTER_SEED = Number(process.env.SHARK_FUZZ_SEED ?? 20_240_601);
@@ -29,7 +31,7 @@ function formatFailures(failures: readonly CaseFailure[]): string {
   const parts: string[] = [];
   for (const fs of [...byCase.values()].slice(0, 10)) {
     const f0 = fs[0]!;
-    const which = f0.description.startsWith('websocket case') ? 'SHARK_FUZZ_WS_CASE' : 'SHARK_FUZZ_CASE';
+    const which = f0.description.startsWith('websocket case') ? 'SHARK_FUZZ_WS_CASE' : f0.description.startsWith('http2 case') ? 'SHARK_FUZZ_H2_CASE' : 'SHARK_FUZZ_CASE';
     parts.push(`--- ${f0.description}\n    reproduce: SHARK_FUZZ_SEED=${f0.seed} ${which}=${f0.index} node --test test/robustness/fuzz.test.ts`);
     for (const f of fs.slice(0, 3)) parts.push(`    [${f.where}] ${f.error.split('\n').slice(0, 8).join('\n      ')}`);
   }
@@ -121,8 +123,17 @@ const KNOWN_CASES: readonly (readonly [number, number])[] = [
 
 const single = process.env.SHARK_FUZZ_CASE;
 const singleWs = process.env.SHARK_FUZZ_WS_CASE;
+const singleH2 = process.env.SHARK_FUZZ_H2_CASE;
 
-if (singleWs !== undefined) {
+if (singleH2 !== undefined) {
+  test(`http2 fuzz case ${singleH2} (seed ${MASTER_SEED})`, async (t) => {
+    const c = makeHttp2Case(MASTER_SEED, Number(singleH2));
+    t.diagnostic(c.description);
+    const out = await runCase(c);
+    t.diagnostic(`readCaptures: ${out.readOutcome}, ${out.entries} entries`);
+    assert.deepEqual(out.failures, [], formatFailures(out.failures));
+  });
+} else if (singleWs !== undefined) {
   test(`websocket fuzz case ${singleWs} (seed ${MASTER_SEED})`, async (t) => {
     const c = makeWebSocketCase(MASTER_SEED, Number(singleWs));
     t.diagnostic(c.description);
@@ -162,6 +173,18 @@ test(`${WS_CASES} WebSocket connections after an upgrade, damaged: no escaped ex
   t.diagnostic(`${totals.cases} WebSocket cases; readCaptures outcomes ${JSON.stringify(totals.outcomes)}; ${totals.entries} entries`);
   assert.equal(totals.cases, WS_CASES, 'every case ran');
   assert.ok(totals.entries > WS_CASES * 3, 'the cases produce WebSocket messages, not only rejected input');
+  assert.deepEqual(totals.failures, [], formatFailures(totals.failures));
+});
+
+const H2_CASES = Number(process.env.SHARK_FUZZ_H2_CASES ?? 300);
+
+test(`${H2_CASES} HTTP/2 connections, damaged (random and truncated frames, CONTINUATION chains, HPACK attacks): no escaped exception, no internal error, no hang`, async (t) => {
+  const totals = newTotals();
+  const all = Array.from({ length: H2_CASES }, (_, i) => i);
+  await Promise.all(Array.from({ length: WORKERS }, (_, w) => runShard({ masterSeed: MASTER_SEED, indexes: all.filter((i) => i % WORKERS === w), kind: 'http2' }, totals)));
+  t.diagnostic(`${totals.cases} HTTP/2 cases; readCaptures outcomes ${JSON.stringify(totals.outcomes)}; ${totals.entries} entries`);
+  assert.equal(totals.cases, H2_CASES, 'every case ran');
+  assert.ok(totals.entries > H2_CASES * 2, 'the cases produce HTTP/2 entries, not only rejected input');
   assert.deepEqual(totals.failures, [], formatFailures(totals.failures));
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
@@ -172,6 +173,16 @@ test('bounds: a 4 GiB declared length allocates nothing and is counted; --max-bo
   assert.deepEqual(empties.responseMessages[0], { size: 0, compressed: false, fields: [] });
 });
 
+test('bounds: a compressed message past the 4 MiB encoded cap decodes as a prefix, and says so', () => {
+  const gz = zlib.gzipSync(randomBytes(5 * 1024 * 1024), { level: 1 });
+  const c = call({ maxBodyBytes: 1024 }, (c) => c.requestData(frame(gz, true)), { ...REQUEST, 'grpc-encoding': 'gzip' });
+  const m = c.requestMessages[0]!;
+  assert.equal(m.size, gz.length);
+  assert.equal(m.decodedSize, undefined);
+  assert.equal(m.truncated, true);
+  assert.match(m.error!, /^only the first 4\.0 MiB of 5\.\d MiB compressed were kept$/);
+});
+
 test('bounds: a gzip bomb stops at the decoder ceiling', () => {
   const bomb = zlib.gzipSync(Buffer.alloc(200 * 1024 * 1024));
   const c = call({ maxBodyBytes: 1024 }, (c) => c.requestData(frame(bomb, true)), { ...REQUEST, 'grpc-encoding': 'gzip' });
@@ -196,7 +207,7 @@ test('gaps stop splitting that side, are counted and said in the call', () => {
     c.gap('response', 10);
   });
   assert.equal(mid.responseMessages[0]!.truncated, true);
-  assert.match(mid.responseMessages[0]!.error!, /lost in the capture/);
+  assert.match(mid.responseMessages[0]!.error!, /the capture lost bytes inside it \(2 of its 7 bytes seen before\)/);
   assert.match(mid.error!, /^response: lost 10 bytes/);
 });
 
@@ -289,4 +300,22 @@ test('bounds: the decoded forms of a side stay within their JSON budget', () => 
   assert.ok(JSON.stringify(c.requestMessages).length <= 4 * 65536 + 128 * 1024 + 1000);
   assert.equal(c.requestMessages[1]!.fields, undefined);
   assert.match(c.requestMessages[1]!.error!, /larger than the per-side limit for decoded forms/);
+});
+
+test('application/grpc+json: messages are JSON text, shown as json; bad JSON says so', () => {
+  const text = (s: string) => frame(new TextEncoder().encode(s));
+  const c = call(
+    {},
+    (c) => {
+      c.requestData(join([text('{"name":"ann","big":"18446744073709551615"}'), text('{"oops"')]));
+      c.responseHeaders({ ':status': '200', 'content-type': 'application/grpc+json' });
+      c.responseData(text('[1,2,{"ok":true}]'));
+    },
+    { ...REQUEST, 'content-type': 'application/grpc+json; charset=utf-8' },
+  );
+  assert.deepEqual(c.requestMessages[0], { size: 43, compressed: false, json: { name: 'ann', big: '18446744073709551615' } });
+  assert.equal(c.requestMessages[1]!.error, 'not JSON, though the content-type says application/grpc+json');
+  assert.deepEqual(c.responseMessages[0]!.json, [1, 2, { ok: true }]);
+  // application/grpc and +proto stay protobuf.
+  assert.deepEqual(call({}, (c) => c.requestData(frame(Uint8Array.of(8, 1))), { ...REQUEST, 'content-type': 'application/grpc+proto' }).requestMessages[0]!.fields, [{ no: 1, wire: 'varint', value: 1 }]);
 });

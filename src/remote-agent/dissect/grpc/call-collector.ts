@@ -4,7 +4,7 @@
  * (GrpcCall). The HTTP/2 dissector owns the stream and the entry; this owns what gRPC adds to it.
  */
 import type { DissectOptions } from '../dissector.ts';
-import { grpcEncodingOf, grpcStatusName, parseGrpcPath, parseGrpcStatus, parseGrpcTimeout, percentDecodeGrpcMessage } from './call-headers.ts';
+import { grpcEncodingOf, grpcMessageFormat, grpcStatusName, parseGrpcPath, parseGrpcStatus, parseGrpcTimeout, percentDecodeGrpcMessage } from './call-headers.ts';
 import type { GrpcCall } from './entry.ts';
 import { MessageSide } from './message-side.ts';
 
@@ -46,12 +46,21 @@ class CallCollector implements GrpcCallCollector {
     this.#requestEncoding = grpcEncodingOf(requestHeaders);
     const schema = options.protobufSchema;
     const types = schema?.rpcTypes(service, method) ?? null;
-    this.#request = new MessageSide({ maxBodyBytes: options.maxBodyBytes, schema, typeName: types?.input, encoding: () => this.#requestEncoding });
+    const requestFormat = grpcMessageFormat(requestHeaders['content-type']);
+    this.#request = new MessageSide({
+      maxBodyBytes: options.maxBodyBytes,
+      schema,
+      typeName: types?.input,
+      encoding: () => this.#requestEncoding,
+      format: () => requestFormat,
+    });
     this.#response = new MessageSide({
       maxBodyBytes: options.maxBodyBytes,
       schema,
       typeName: types?.output,
       encoding: () => grpcEncodingOf(this.#responseHeaders),
+      // A response without its headers (lost) is taken to speak as the request did.
+      format: () => (this.#responseHeaders?.['content-type'] === undefined ? requestFormat : grpcMessageFormat(this.#responseHeaders['content-type'])),
     });
   }
 

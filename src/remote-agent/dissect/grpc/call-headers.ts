@@ -127,6 +127,15 @@ export function canDecodeGrpcEncoding(encoding: string): boolean {
   return encoding === 'gzip' || encoding === 'deflate' || encoding === 'identity';
 }
 
+/** How a side's messages are encoded, by its content-type: protobuf unless it says `+json`. */
+export type GrpcMessageFormat = 'proto' | 'json';
+
+/** `application/grpc+json` carries JSON messages; `application/grpc`, `+proto` and others protobuf. */
+export function grpcMessageFormat(contentType: string | undefined): GrpcMessageFormat {
+  const type = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/grpc+json' ? 'json' : 'proto';
+}
+
 /**
  * `application/grpc` and its `+proto`, `+json`... forms (with parameters). gRPC-Web
  * (`application/grpc-web`, `grpc-web-text`) is not gRPC over HTTP/2 (its trailers travel in the

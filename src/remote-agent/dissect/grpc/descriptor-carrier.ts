@@ -15,6 +15,6 @@ export interface CarriedBody {
   encoding?: 'base64';
 }
 
-export type GrpcCarrier = EntryEnvelope<string, { postData: CarriedBody | null }, { content: CarriedBody & { readonly size: number } }> & {
+export type GrpcCarrier = EntryEnvelope<string, { postData: CarriedBody | null }, { readonly status: number; content: CarriedBody & { readonly size: number } }> & {
   grpc?: GrpcCall;
 };

@@ -54,6 +54,8 @@ test('outcome class by the HTTP status google.rpc.Code gives each code; any stat
     const row = http.summarize(buildGrpcEntry({ grpcStatus: status }));
     assert.deepEqual([row.outcome, row.outcomeClass, row.isError], [outcome, outcomeClass, isError], String(status));
   }
+  const proxied = http.summarize(buildGrpcEntry({ grpcStatus: null, status: 503 }));
+  assert.deepEqual([proxied.outcome, proxied.outcomeClass, proxied.isError], ['HTTP 503', 'server-error', true], 'no grpc-status: the HTTP status that answered');
   const unanswered = http.summarize(buildGrpcEntry({ grpcStatus: null, status: null }));
   assert.deepEqual([unanswered.outcome, unanswered.outcomeClass, unanswered.isError], ['', 'none', true], 'no response: an error, uncoloured like HTTP');
 });
@@ -105,6 +107,8 @@ test('detail: the call, HTTP sections without the raw bodies, then each side mes
   assert.deepEqual([tree.mimeType, tree.sizeBytes, tree.text], ['protobuf, no schema', 48, '1: "alice"\n2 {\n  1: 42\n}']);
   const bytes = byTitle('Response message 2 of 1,200');
   assert.ok(bytes.kind === 'body' && bytes.text === '3: AAEC (bytes, base64)');
+  const empty = http.represent(buildGrpcEntry({ requestMessages: [rawMessage([], 0)] })).find((s) => s.title === 'Request message 1 of 1');
+  assert.ok(empty?.kind === 'body' && empty.text === '(empty message)');
   const cut = byTitle('Response message 3 of 1,200');
   assert.ok(cut.kind === 'body');
   assert.deepEqual([cut.text, cut.truncated], ['(not decoded: cut by --max-body)', true]);

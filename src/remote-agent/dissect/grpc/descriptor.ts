@@ -43,7 +43,10 @@ class GrpcSummary implements RowSummary {
     this.verb = stream ? 'stream' : 'call';
     const name = `${call.service}/${call.method}`;
     this.target = stream ? `${name} (${formatCount(call.requestMessageCount)} → ${formatCount(call.responseMessageCount)} msgs)` : name;
-    this.outcome = call.statusName ?? '';
+    // No grpc-status: an HTTP status other than 200 is what answered (a proxy's 503, a 404 from a
+    // server that does not speak gRPC there), and says more than nothing.
+    const http = entry.response?.status;
+    this.outcome = call.statusName ?? (typeof http === 'number' && http !== 200 ? `HTTP ${http}` : '');
     this.outcomeClass = call.status === null && entry.response === null ? 'none' : grpcOutcomeClass(call.status);
     this.isError = isGrpcError(call.status);
     this.payloadBytes = entry.response === null ? undefined : entry.response.content.size;
@@ -106,7 +109,8 @@ function messageSection(side: 'Request' | 'Response', index: number, count: numb
     text = JSON.stringify(message.json, null, 2) ?? '';
   } else if (message.fields !== undefined) {
     mimeType = 'protobuf, no schema';
-    text = renderFields(message.fields);
+    // An empty message (protobuf's default values only) is common: say so rather than show nothing.
+    text = message.fields.length === 0 ? '(empty message)' : renderFields(message.fields);
   } else {
     mimeType = 'protobuf';
     text = `(not decoded: ${message.error ?? 'unknown reason'})`;

@@ -13,8 +13,9 @@
  */
 import { bodyLimits, type BodyLimits } from '../body/body-collector.ts';
 import { decodeContent } from '../body/content-decoding.ts';
+import { formatBytes } from '../../../model/byte-units.ts';
 import type { ProtobufSchema } from '../dissector.ts';
-import { canDecodeGrpcEncoding } from './call-headers.ts';
+import { canDecodeGrpcEncoding, type GrpcMessageFormat } from './call-headers.ts';
 import type { GrpcMessage } from './entry.ts';
 import { decodeSchemaless } from './protobuf-wire.ts';
 
@@ -31,6 +32,7 @@ export function decodedFormBudget(maxBodyBytes: number): number {
 }
 
 const PREFIX_BYTES = 5;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What a side needs to decode its messages. */
 export interface MessageSideConfig {
@@ -40,6 +42,8 @@ export interface MessageSideConfig {
   readonly typeName?: string;
   /** `grpc-encoding` of this side, read when a message completes (response headers may come late). */
   encoding(): string;
+  /** The message format of this side's content-type (`application/grpc+json`: json), read likewise. */
+  format(): GrpcMessageFormat;
 }
 
 interface Pending {
@@ -99,7 +103,8 @@ export class MessageSide {
   /** Bytes lost in the capture: the framing is lost, so splitting stops here. */
   gap(lostBytes: number): void {
     this.#lostBytes += Math.max(0, lostBytes);
-    if (this.#pending !== null) this.#endPending(`${this.#pending.remaining} bytes of it were lost in the capture`);
+    const p = this.#pending;
+    if (p !== null) this.#endPending(`the capture lost bytes inside it (${p.size - p.remaining} of its ${p.size} bytes seen before)`);
     this.#pending = null;
     if (this.#stopped === null || this.#stopped.startsWith('lost')) {
       this.#stopped = `lost ${this.#lostBytes} bytes in the capture; the messages after them are not split, so the count is a lower bound`;
@@ -185,6 +190,8 @@ export class MessageSide {
       }
       bytes = decoded.bytes;
       if (wholeOnWire) message.decodedSize = bytes.length;
+      // Cut on the wire by the encoded cap: what decoded is a prefix, whatever the side's budget.
+      else cutBy ??= `only the first ${formatBytes(p.keptBytes)} of ${formatBytes(p.size)} compressed were kept`;
     }
     if (bytes.length > this.#budget) {
       bytes = bytes.subarray(0, this.#budget);
@@ -196,6 +203,10 @@ export class MessageSide {
   }
 
   #decode(message: GrpcMessage, bytes: Uint8Array, whole: boolean, cutBy: string | null): void {
+    if (this.#config.format() === 'json') {
+      this.#decodeJson(message, bytes, whole, cutBy);
+      return;
+    }
     const { schema, typeName } = this.#config;
     let schemaError: string | null = null;
     if (whole && schema !== undefined && typeName !== undefined) {
@@ -220,6 +231,23 @@ export class MessageSide {
     if (this.#fits(result.fields)) message.fields = result.fields;
     else notes.push('the decoded message is larger than the per-side limit for decoded forms: not shown');
     if (notes.length > 0) message.error = notes.join('; ');
+  }
+
+  /** `application/grpc+json`: each message is JSON text, shown as `json` (no schema needed). */
+  #decodeJson(message: GrpcMessage, bytes: Uint8Array, whole: boolean, cutBy: string | null): void {
+    if (!whole) {
+      message.error = cutBy ?? `cut by --max-body: ${bytes.length} of ${message.decodedSize ?? message.size} bytes kept`;
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(UTF8.decode(bytes));
+    } catch {
+      message.error = 'not JSON, though the content-type says application/grpc+json';
+      return;
+    }
+    if (this.#fits(json)) message.json = json;
+    else message.error = 'the decoded message is larger than the per-side limit for decoded forms: not shown';
   }
 
   /** Takes the decoded form's JSON size from the side's budget when it fits. */

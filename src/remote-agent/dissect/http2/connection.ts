@@ -17,8 +17,8 @@
  *   every frame is counted in the stream's sizes when it is on a stream.
  * - Joined midway, or after lost bytes: the reader hunts for frames; the HPACK decoder starts (or
  *   restarts) unsynchronised, so a block that needs the unknown table fails and its stream is
- *   counted lost (`lostStreams`) instead of getting a wrong header. Streams that were open in a
- *   direction that lost bytes end with a dissection error.
+ *   counted lost (`stats.protocols.http.lost`) instead of getting a wrong header. Streams that were
+ *   open in a direction that lost bytes end with a dissection error.
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
 import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';

@@ -119,11 +119,11 @@ export const CHAIN_AT_START = 2;
 export const CHAIN_MIDWAY = 3;
 
 /**
- * Where a frame chain starts in `b[from, end)` (CHAIN_AT_START frames at offset 0, CHAIN_MIDWAY
- * elsewhere): `found` is its offset, or -1 when the bytes end before the earliest candidate is
+ * Where a frame chain starts in `b[from, end)` (CHAIN_AT_START frames at offset 0 when
+ * `zeroIsStart`, i.e. offset 0 is where the search began, CHAIN_MIDWAY elsewhere): `found` is its offset, or -1 when the bytes end before the earliest candidate is
  * decided (`undecided` is that candidate, or `end` when none is left: no offset before it can start one).
  */
-export function findFrameChain(b: Uint8Array, end: number, from = 0): { found: number; undecided: number } {
+export function findFrameChain(b: Uint8Array, end: number, from = 0, zeroIsStart = true): { found: number; undecided: number } {
   for (let at = from; at < end; at++) {
     // A plausible header starts with 0 (lengths up to 16,384): skip to the next zero byte.
     if (b[at] !== 0) {
@@ -131,7 +131,7 @@ export function findFrameChain(b: Uint8Array, end: number, from = 0): { found: n
       if (zero < 0 || zero >= end) return { found: -1, undecided: end };
       at = zero;
     }
-    const r = frameChainAt(b, at, end, at === 0 ? CHAIN_AT_START : CHAIN_MIDWAY);
+    const r = frameChainAt(b, at, end, at === 0 && zeroIsStart ? CHAIN_AT_START : CHAIN_MIDWAY);
     if (r === 'match') return { found: at, undecided: end };
     if (r === 'more') return { found: -1, undecided: at };
   }
@@ -221,6 +221,12 @@ export class FrameReader {
   #huntLen = 0;
   /** Bytes dropped while hunting (reported at resync). */
   #huntSkipped = 0;
+  /**
+   * The window dropped bytes from its front: its first byte is no longer where the hunt began, so
+   * a chain there needs CHAIN_MIDWAY frames like anywhere else. Without this, where the reader
+   * resyncs would depend on how TCP cut the segments (found by test/robustness/fuzz-http2.test.ts).
+   */
+  #huntWindowSlid = false;
   #offset: number;
 
   constructor(sink: FrameSink, options: FrameReaderOptions) {
@@ -245,6 +251,7 @@ export class FrameReader {
     this.#offset -= FRAME_HEADER_BYTES;
     this.#state = State.HUNT;
     this.#huntSkipped = 0;
+    this.#huntWindowSlid = false;
     this.#hunt ??= new Uint8Array(HUNT_WINDOW_BYTES);
     this.#hunt.set(b.subarray(at, at + FRAME_HEADER_BYTES), 0);
     this.#huntLen = FRAME_HEADER_BYTES;
@@ -324,6 +331,7 @@ export class FrameReader {
       this.#state = State.HUNT;
       this.#huntLen = 0;
       this.#huntSkipped = 0;
+      this.#huntWindowSlid = false;
     }
   }
 
@@ -503,7 +511,7 @@ export class FrameReader {
       this.#huntLen += take;
       input = input.subarray(take);
       const w = this.#hunt;
-      const { found, undecided } = findFrameChain(w, this.#huntLen, 0);
+      const { found, undecided } = findFrameChain(w, this.#huntLen, 0, !this.#huntWindowSlid);
       if (found >= 0) {
         const rest = w.slice(found, this.#huntLen);
         this.#huntSkipped += found;
@@ -512,6 +520,7 @@ export class FrameReader {
         this.#hunt = null;
         this.#huntLen = 0;
         this.#huntSkipped = 0;
+        this.#huntWindowSlid = false;
         this.#state = State.HEADER;
         this.#sink.resynced(skipped);
         this.push(rest, tsUs);
@@ -526,6 +535,7 @@ export class FrameReader {
         this.#huntLen -= drop;
         this.#huntSkipped += drop;
         this.#offset += drop;
+        this.#huntWindowSlid = true;
       }
     }
   }
@@ -535,6 +545,8 @@ export class FrameReader {
     this.#huntSkipped += this.#huntLen;
     this.#offset += this.#huntLen;
     this.#huntLen = 0;
+    // The bytes after the hole begin a window of their own, as after a loss while reading frames.
+    this.#huntWindowSlid = false;
   }
 }
 

@@ -117,6 +117,16 @@ test('without a certain table size, filling 4096 bytes proves nothing: the peer 
   assert.ok(!dec.decode(indexed(66)).ok);
 });
 
+test('joined, then a SETTINGS of 16 KiB seen: entries are kept up to it, as the encoder may', () => {
+  // The peers raised the table to 16 KiB before the capture; no size update follows.
+  const enc = encoderWithHistory(16384);
+  const dec = new HpackDecoder({ synchronised: false });
+  dec.setMaxTableSize(16384);
+  const big = (i: number): FieldLine => ({ name: `x-${i}`, value: 'v'.repeat(1000) });
+  fieldsOf(dec.decode(enc.encode([big(1), big(2), big(3), big(4), big(5), big(6)])));
+  assert.deepEqual(fieldsOf(dec.decode(indexed(67))), [f('x-1', 'v'.repeat(1000))]);
+});
+
 test('a size update above 4096 is believed when no SETTINGS was seen, refused when it was', () => {
   const blind = new HpackDecoder({ synchronised: false });
   assert.deepEqual(fieldsOf(blind.decode(Uint8Array.from([...hpackInteger(16384, 5, 0x20), 0x82]))), [f(':method', 'GET')]);

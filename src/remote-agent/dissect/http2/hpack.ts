@@ -44,8 +44,9 @@
  * The upper bound is certain after a size update (it sets the size), or after the peer's
  * SETTINGS_HEADER_TABLE_SIZE was seen acknowledged (setMaxTableSize): the encoder's table never
  * exceeds it from its next block on. A decoder that joined knows neither; it evicts as if the
- * table had the default 4096 bytes (RFC 9113 §6.5.2), which bounds memory and, by the argument
- * above, cannot make a field wrong, but it claims (b) only with a certain bound. A size update
+ * table had the default 4096 bytes (RFC 9113 §6.5.2), or the limit from a SETTINGS once seen,
+ * which bounds memory and, by the argument above, cannot make a field wrong, but it claims (b)
+ * only with a certain bound. A size update
  * above 4096 when no SETTINGS was seen is then believed (the peer may have raised the limit
  * before the capture began), up to TABLE_BYTES_CAP for memory.
  *
@@ -202,6 +203,8 @@ export class HpackDecoder {
   private olderUnknown: boolean;
   /** The table size the encoder is believed to use: what eviction follows. */
   private capacity = DEFAULT_TABLE_SIZE;
+  /** `capacity` is the encoder's (followed from the connection's start, or set by a size update seen). */
+  private capacityExact: boolean;
   /** A size the encoder's table certainly does not exceed (Infinity: none known). */
   private capacityBound: number;
   /** The most a size update may set (the peer's SETTINGS_HEADER_TABLE_SIZE). */
@@ -221,6 +224,7 @@ export class HpackDecoder {
     const synchronised = options.synchronised ?? true;
     this.olderUnknown = !synchronised;
     this.limitKnown = synchronised;
+    this.capacityExact = synchronised;
     this.capacityBound = synchronised ? DEFAULT_TABLE_SIZE : Infinity;
     this.maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
   }
@@ -237,7 +241,13 @@ export class HpackDecoder {
     // From the encoder's next block on its table is within the new limit: a smaller limit obliges
     // it to send a size update first (RFC 7541 §4.2), and a larger one does not grow the table.
     this.capacityBound = Math.min(this.capacityBound, bytes);
-    if (this.capacity > bytes) {
+    if (!this.capacityExact) {
+      // Joined without seeing a size update: the encoder may use all the limit allows (it may
+      // have raised its table before the capture). Believing the larger size only keeps more
+      // entries, which is safe (see above), within TABLE_BYTES_CAP.
+      this.capacity = bytes;
+      this.evict();
+    } else if (this.capacity > bytes) {
       // Evicting now what that update will evict is the same as evicting at the update: eviction
       // always takes the oldest first.
       this.capacity = bytes;
@@ -397,6 +407,7 @@ export class HpackDecoder {
       this.limit = size;
     }
     this.capacity = size;
+    this.capacityExact = true;
     this.capacityBound = size;
     // An empty table, or recorded entries over the size: every older entry is evicted first.
     if (size < ENTRY_OVERHEAD || this.entryBytes > size) this.olderUnknown = false;
