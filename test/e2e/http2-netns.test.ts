@@ -19,6 +19,7 @@ import { skipFor } from '../helpers/requirements.ts';
 import {
   CONCURRENT_STREAMS, PORTS, SMALL_FILES, checkH2Entries, http2Entries, parseH2load, prepareSite, runH2Clients, startH2Servers, type H2Run,
 } from './fixtures/h2-traffic.ts';
+import { assertNoDifferences } from './fixtures/differences.ts';
 import { observe, type ObservedRun } from './fixtures/observed-run.ts';
 import { SERVER_IP, cleanTopology, impairedTopology, type Topology } from './fixtures/traffic.ts';
 
@@ -55,11 +56,6 @@ async function tsharkShapes(pcap: string): Promise<Shapes> {
   return { frames, rstCodes, upgrades };
 }
 
-function report(t: TestContext, what: string, problems: readonly string[]): void {
-  if (problems.length > 0) t.diagnostic(`${what}:\n  ${problems.slice(0, 40).join('\n  ')}`);
-  assert.deepEqual(problems, [], `${what}: ${problems.length} differences (first: ${problems[0]})`);
-}
-
 const enough = (entries: Parameters<typeof http2Entries>[0], r: H2Run): boolean => http2Entries(entries).length >= r.requests.length;
 
 /**
@@ -87,13 +83,13 @@ async function checkRun(t: TestContext, observed: ObservedRun<H2Run>, witness: b
     const read = await readWithCli(observed.pcap);
     assert.equal(read.exitCode, 0, read.stderr);
     t.diagnostic(`read: ${read.stderr}; ${http2Entries(read.all).length} HTTP/2 entries for ${r.requests.length} requests`);
-    report(t, 'read', checkH2Entries(r, read.all));
+    assertNoDifferences(t, 'read', checkH2Entries(r, read.all));
   });
 
   await t.test('the live agent in the server namespace: every request once, the same fields', () => {
     assert.equal(observed.agentError, null);
     t.diagnostic(`agent: ${observed.agent.summary()}; ${http2Entries(observed.agentEntries).length} HTTP/2 entries${observed.agentWait ? `; ${observed.agentWait}` : ''}`);
-    report(t, 'agent', checkH2Entries(r, observed.agentEntries));
+    assertNoDifferences(t, 'agent', checkH2Entries(r, observed.agentEntries));
   });
 }
 

@@ -2,23 +2,29 @@
  * `kubectl shark tap` on gRPC in the sandbox cluster (acceptance point 3 of issue 13): a pod runs
  * the `@grpc/grpc-js` Echo server of test/helpers/grpc-service.ts, another its client in a loop
  * (a unary call, a server-streaming call and a call the server ends with NOT_FOUND, every 300 ms,
- * each round on a new connection). Both pods are tapped. Every call must come out as one named
- * gRPC row (`protocol.abbr` "gRPC", `grpc.service`/`grpc.method`, status and status name) from the
- * caller pod to the echo pod, once (the two sightings merged), and the service map built from the
- * rows (the TUI's own ServiceGraphBuilder) must have a gRPC edge between the two workloads with
- * every call on it and the NOT_FOUNDs counted as client errors.
+ * each round on a new connection). Both pods are tapped with `--proto-descriptor` (a
+ * FileDescriptorSet protoc makes here, uploaded with each agent). Every call must come out as one
+ * named gRPC row (`protocol.abbr` "gRPC", `grpc.service`/`grpc.method`, status and status name,
+ * messages decoded with the schema) from the caller pod to the echo pod, once (the two sightings
+ * merged), and the service map built from the rows (the TUI's own ServiceGraphBuilder) must have a
+ * gRPC edge between the two workloads with every call on it and the NOT_FOUNDs counted as client
+ * errors.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
 import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
-import { GRPC_SERVICE_SCRIPT } from '../helpers/grpc-service.ts';
-import { skipFor } from '../helpers/requirements.ts';
+import { GRPC_SERVICE_SCRIPT, PROTO_FILE } from '../helpers/grpc-service.ts';
+import { runOk } from '../helpers/netns.ts';
+import { missingCommand, skipFor } from '../helpers/requirements.ts';
 import { requireBuild, startTap } from '../helpers/tap.ts';
 import { requireSandbox, startSandbox, type Sandbox, type SandboxFixture } from '../sandbox/index.ts';
 import { grpcEntries } from './fixtures/grpc-expect.ts';
 
-const skip = skipFor(requireSandbox() ?? requireBuild());
+const skip = skipFor(requireSandbox() ?? requireBuild() ?? missingCommand('protoc'));
 const SERVER_IP = '10.244.0.81';
 const PORT = 50051;
 const ROUNDS = 4;
@@ -52,14 +58,18 @@ after(async () => {
   if (!skip) await sandbox.stop();
 });
 
-/** What tells a call apart: its method and the round its first request message names. */
+/** What tells a call apart: its method and the round its first request message names (schema JSON). */
 function callKey(e: HttpEntry): string {
-  const first = e.grpc?.requestMessages[0]?.fields?.find((f) => f.string !== undefined)?.string ?? '(no text)';
-  return `${e.grpc?.method} ${first}`;
+  const json = e.grpc?.requestMessages[0]?.json as { text?: string; prefix?: string } | undefined;
+  return `${e.grpc?.method} ${json?.text ?? json?.prefix ?? '(not decoded with the schema)'}`;
 }
 
-test('tap -n grpc: named gRPC rows between the two pods, each call once, and a gRPC edge on the service map', { skip }, async (t) => {
-  const tap = startTap(sandbox, ['-n', 'grpc', '-o', 'json']);
+test('tap -n grpc --proto-descriptor: named gRPC rows between the two pods, decoded, each call once, and a gRPC edge on the service map', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tap-grpc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const descriptor = join(dir, 'shark_test.pb');
+  await runOk('protoc', [`--proto_path=${dirname(PROTO_FILE)}`, '--include_imports', `--descriptor_set_out=${descriptor}`, PROTO_FILE]);
+  const tap = startTap(sandbox, ['-n', 'grpc', '-o', 'json', '--proto-descriptor', descriptor]);
   try {
     await tap.until(`${ROUNDS} rounds of gRPC calls`, () => grpcEntries(tap.allEntries()).length >= ROUNDS * 3, 60_000);
   } finally {
@@ -80,6 +90,9 @@ test('tap -n grpc: named gRPC rows between the two pods, each call once, and a g
     assert.equal(e.grpc.status, notFound ? 5 : 0, where);
     assert.equal(e.grpc.statusName, notFound ? 'NOT_FOUND' : 'OK', where);
     if (e.grpc.method === 'Count') assert.equal(e.grpc.responseMessageCount, 3, where);
+    // Decoded in the agents with the set tap uploaded next to them.
+    const type = e.grpc.method === 'Say' ? 'sharktest.SayRequest' : 'sharktest.CountRequest';
+    assert.equal(e.grpc.requestMessages[0]?.type, type, where);
   }
   // Both pods see every call: merged, each comes out once.
   const seen = new Map<string, number>();
