@@ -13,7 +13,7 @@ import { Prng as Rng } from '../bench/prng.ts';
 import { F, PREFACE, T, frame } from '../helpers/h2-frames.ts';
 import { HpackEncoder, hpackInteger, type FieldLine } from '../helpers/hpack-encoder.ts';
 import type { FuzzCase } from './fuzz-cases.ts';
-import { TcpCaptureBuilder, type Exchange } from './tcp-capture.ts';
+import { splitIntoRuns, TcpCaptureBuilder, type Exchange } from './tcp-capture.ts';
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -236,18 +236,6 @@ function damage(rng: Prng, bytes: Buffer, what: string[]): Buffer {
   }
 }
 
-/** Splits a side's frames into a few runs, so both directions alternate as in a conversation. */
-function runs(rng: Prng, bytes: Buffer, parts: number): Buffer[] {
-  const cuts = Array.from({ length: parts - 1 }, () => rng.int(0, bytes.length)).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...cuts, bytes.length]) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
-
 const H2C_UPGRADE = 'GET / HTTP/1.1\r\nHost: svc.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
 const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n';
 
@@ -278,8 +266,8 @@ export function makeHttp2Case(masterSeed: number, index: number): FuzzCase {
     const cBytes = damaged && rng.chance(0.5) ? damage(rng, cFrames, what) : cFrames;
     const sBytes = damaged && rng.chance(0.6) ? damage(rng, sFrames, what) : sFrames;
     const parts = rng.int(1, 5);
-    const cRuns = runs(rng, cBytes, parts);
-    const sRuns = runs(rng, sBytes, parts);
+    const cRuns = splitIntoRuns(rng, cBytes, parts);
+    const sRuns = splitIntoRuns(rng, sBytes, parts);
     const exchanges: Exchange[] = upgrade
       ? [{ client: Buffer.from(H2C_UPGRADE, 'latin1'), server: Buffer.concat([Buffer.from(SWITCHING, 'latin1'), sRuns[0]!]) }]
       : [{ client: Buffer.concat([PREFACE, cRuns[0]!]), server: sRuns[0]! }];

@@ -127,3 +127,18 @@ export function tcpFrame(src: number[], dst: number[], sport: number, dport: num
   out.set(payload, 54);
   return out;
 }
+
+/**
+ * Splits one side's bytes into `parts` runs at random cuts, so a damage generator's two directions
+ * can alternate as in a conversation (exchange i: client run i, server run i).
+ */
+export function splitIntoRuns(rng: Prng, bytes: Buffer, parts: number): Buffer[] {
+  const cuts = Array.from({ length: parts - 1 }, () => rng.int(0, bytes.length)).sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...cuts, bytes.length]) {
+    out.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  return out;
+}

@@ -9,7 +9,7 @@ import { Prng as Rng } from '../bench/prng.ts';
 import { BINARY, CLOSE, CONT, DeflateSender, PING, PONG, SWITCHING, TEXT, UPGRADE_REQUEST, closePayload, frame } from '../helpers/websocket-frames.ts';
 import zlib from 'node:zlib';
 import type { FuzzCase } from './fuzz-cases.ts';
-import { TcpCaptureBuilder, type Exchange } from './tcp-capture.ts';
+import { splitIntoRuns, TcpCaptureBuilder, type Exchange } from './tcp-capture.ts';
 
 /** A zero-filled message that inflates to 96 MiB (past the 64 MiB bound), deflated once per process. */
 let bombPayload: Buffer | null = null;
@@ -117,18 +117,6 @@ function damage(rng: Prng, bytes: Buffer, what: string[]): Buffer {
   }
 }
 
-/** Splits a side's frames into a few runs, so both directions alternate as in a conversation. */
-function runs(rng: Prng, bytes: Buffer, parts: number): Buffer[] {
-  const cuts = Array.from({ length: parts - 1 }, () => rng.int(0, bytes.length)).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...cuts, bytes.length]) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
-
 export function makeWebSocketCase(masterSeed: number, index: number): FuzzCase {
   const rng = new Rng((masterSeed * 1_000_033 + index * 7 + 1) >>> 0);
   const builder = new TcpCaptureBuilder();
@@ -145,8 +133,8 @@ export function makeWebSocketCase(masterSeed: number, index: number): FuzzCase {
     const cBytes = damaged && rng.chance(0.5) ? damage(rng, client, what) : client;
     const sBytes = damaged && rng.chance(0.7) ? damage(rng, server, what) : server;
     const parts = rng.int(1, 4);
-    const cRuns = runs(rng, cBytes, parts);
-    const sRuns = runs(rng, sBytes, parts);
+    const cRuns = splitIntoRuns(rng, cBytes, parts);
+    const sRuns = splitIntoRuns(rng, sBytes, parts);
     const exchanges: Exchange[] = [{ client: Buffer.from(UPGRADE_REQUEST(ext), 'latin1'), server: Buffer.concat([Buffer.from(SWITCHING(ext), 'latin1'), sRuns[0]!]) }];
     for (let i = 0; i < parts; i++) exchanges.push({ client: cRuns[i]!, server: i + 1 < parts ? sRuns[i + 1]! : Buffer.alloc(0) });
     const bytes = cBytes.length + sBytes.length;
