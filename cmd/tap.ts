@@ -17,7 +17,7 @@ import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
-import { formatPodSummary, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
+import { formatPodSummary, protocolsOfPods, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
 import { talliesFrom } from '../src/model/protocol-tally.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
@@ -457,7 +457,11 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
-      out.onAgentStats = () => store.setUndissected(undissectedOfPods(session.stats()));
+      out.onAgentStats = () => {
+        const stats = session.stats();
+        store.setUndissected(undissectedOfPods(stats));
+        store.setProtocols(protocolsOfPods(stats));
+      };
       const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
       out.onApiUnreachable = (o) => showOutage(o, 0);
       out.onApiWaiting = showOutage;

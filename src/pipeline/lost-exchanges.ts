@@ -8,6 +8,7 @@
  * the capture sees open are read whole, so the line says what to do: get new connections.
  */
 import { countOf } from '../model/count-text.ts';
+import type { ProtocolTallies } from '../model/protocol-tally.ts';
 import { protocolLabel } from '../remote-agent/dissect/descriptors.ts';
 
 /** "pod shop/web-1: 12 HTTP/2 streams not shown: ...; what to do". `key` is "namespace/pod", not yet display-safe. */
@@ -22,4 +23,19 @@ export function lostExchangesLine(key: string, protocol: string, lost: number): 
   }
   const label = protocolLabel(protocol);
   return `pod ${key}: ${countOf(lost, `${label} exchange`, `${label} exchanges`)} not shown: not captured whole`;
+}
+
+/**
+ * "120 HTTP/2 streams not shown (connections open before the tap: new ones are shown)", the lost
+ * exchanges of every protocol in short, for the TUI's empty list; "" when none.
+ */
+export function lostExchangesBrief(tallies: ProtocolTallies | undefined): string {
+  return Object.entries(tallies ?? {})
+    .filter(([, t]) => (t.lost ?? 0) > 0)
+    .map(([name, t]) =>
+      name === 'http'
+        ? `${countOf(t.lost!, 'HTTP/2 stream', 'HTTP/2 streams')} not shown (headers unreadable on connections open before the tap: new ones are shown)`
+        : `${countOf(t.lost!, `${protocolLabel(name)} exchange`, `${protocolLabel(name)} exchanges`)} not shown (not captured whole)`,
+    )
+    .join('; ');
 }

@@ -3,7 +3,7 @@
  * totals line. Plain text (no colour): it is read after the screen is given back, or in a CI log.
  */
 import { formatFilterOutcome } from '../model/count-text.ts';
-import { formatTallies, talliesWorthShowing } from '../model/protocol-tally.ts';
+import { emptyTallies, formatTallies, sumTallies, talliesWorthShowing, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
 import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
 import { protocolLabel } from '../remote-agent/dissect/descriptors.ts';
@@ -121,4 +121,9 @@ function lostLines(stats: readonly PodTapStats[]): string[] {
       .filter(([, t]) => (t.lost ?? 0) > 0)
       .map(([name, t]) => sanitizeLine(lostExchangesLine(s.key, name, t.lost!))),
   );
+}
+
+/** Every pod's per-protocol tallies, summed (for the TUI's empty list of a tap). */
+export function protocolsOfPods(stats: readonly PodTapStats[]): ProtocolTallies {
+  return stats.reduce((sum, s) => (s.protocols === undefined ? sum : sumTallies(sum, s.protocols)), emptyTallies());
 }
