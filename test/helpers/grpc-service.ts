@@ -6,6 +6,8 @@
  *     node grpc-service.ts server HOST PORT        prints "listening on HOST:PORT"
  *     node grpc-service.ts client HOST:PORT        the whole matrix, one JSON line per call
  *     node grpc-service.ts client HOST:PORT --loop a small round every 300 ms, until killed
+ *     node grpc-service.ts client HOST:PORT --long-channel  the same on one kept channel, and a
+ *                                                           call on a new channel every 10 rounds
  *
  * The server answers every RPC kind: `Say` (unary; ends with the status the request asks for in
  * `reply_status`, after `delay_ms`), `Count` (server streaming), `Sum` (client streaming), `Chat`
@@ -342,6 +344,29 @@ async function loop(target: string, intervalMs: number): Promise<never> {
   }
 }
 
+/**
+ * `--long-channel`: the way real services call (a channel opened once and kept for hours), for
+ * the tap that joins it midway. Every round on ONE channel opened at the start ("long N"), and
+ * every `freshEvery`-th round one more unary call on a channel of its own, opened and closed for
+ * it ("fresh N"): the connections a tap sees begin, whose headers it can read.
+ */
+async function longChannelLoop(target: string, intervalMs: number, freshEvery: number): Promise<never> {
+  const long = new Caller(target, false);
+  for (let round = 1; ; round++) {
+    const records = [await long.unary(`long ${round} unary`, { text: `long ${round}` }), await long.serverStreaming(`long ${round} count`, 3, `long${round}`)];
+    if (round % freshEvery === 0) {
+      const fresh = new Caller(target, false);
+      try {
+        records.push(await fresh.unary(`fresh ${round} unary`, { text: `fresh ${round}` }));
+      } finally {
+        fresh.close();
+      }
+    }
+    for (const r of records) console.log(JSON.stringify(r));
+    await sleep(intervalMs);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [mode, ...rest] = argv;
   const positional = rest.filter((a) => !a.startsWith('--'));
@@ -354,10 +379,11 @@ async function main(argv: string[]): Promise<void> {
   if (mode === 'client') {
     const [target = '127.0.0.1:50051'] = positional;
     if (rest.includes('--loop')) await loop(target, 300);
+    if (rest.includes('--long-channel')) await longChannelLoop(target, 300, 10);
     for (const record of await runPlan(target)) console.log(JSON.stringify(record));
     return;
   }
-  throw new Error('usage: grpc-service.ts server HOST PORT | client HOST:PORT [--loop]');
+  throw new Error('usage: grpc-service.ts server HOST PORT | client HOST:PORT [--loop | --long-channel]');
 }
 
 if (import.meta.main) {
