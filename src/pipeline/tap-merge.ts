@@ -5,8 +5,8 @@
  * per-pod counters the end-of-tap summary prints.
  */
 import type { Entry } from '../model/entry.ts';
-import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyTallies, sumTallies, talliesFrom, type ProtocolTallies } from '../model/protocol-tally.ts';
+import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
 import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import type { ClusterNames } from './cluster-names.ts';
