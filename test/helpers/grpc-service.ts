@@ -186,11 +186,12 @@ class Caller {
   readonly #tap: SizeTap;
   readonly #gzip: boolean;
 
-  constructor(target: string, gzip: boolean) {
+  /** `channelOptions`: more grpc-js channel options (`grpc.use_local_subchannel_pool`). */
+  constructor(target: string, gzip: boolean, channelOptions: grpc.ChannelOptions = {}) {
     this.#tap = new SizeTap();
     this.#gzip = gzip;
     const Ctor = grpc.makeGenericClientConstructor(this.#tap.wrap(loadEchoDefinition(), 'client'), 'Echo');
-    this.#client = new Ctor(target, grpc.credentials.createInsecure(), gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}) as unknown as Client;
+    this.#client = new Ctor(target, grpc.credentials.createInsecure(), { ...channelOptions, ...(gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}) }) as unknown as Client;
   }
 
   close(): void {
@@ -355,7 +356,8 @@ async function longChannelLoop(target: string, intervalMs: number, freshEvery: n
   for (let round = 1; ; round++) {
     const records = [await long.unary(`long ${round} unary`, { text: `long ${round}` }), await long.serverStreaming(`long ${round} count`, 3, `long${round}`)];
     if (round % freshEvery === 0) {
-      const fresh = new Caller(target, false);
+      // Its own subchannel pool: grpc-js would otherwise share the long channel's connection.
+      const fresh = new Caller(target, false, { 'grpc.use_local_subchannel_pool': 1 });
       try {
         records.push(await fresh.unary(`fresh ${round} unary`, { text: `fresh ${round}` }));
       } finally {
