@@ -4,7 +4,7 @@ import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
-import { formatTallies, type ProtocolTallies } from '../src/model/protocol-tally.ts';
+import { formatTallies, talliesWorthShowing, type ProtocolTallies } from '../src/model/protocol-tally.ts';
 import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
 import { protocolLabel } from '../src/remote-agent/dissect/descriptors.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
@@ -80,9 +80,7 @@ export function formatSummary(stats: CaptureStats): string {
  * already say it all).
  */
 function protocolSplit(tallies: ProtocolTallies): string {
-  const seen = Object.values(tallies).filter((t) => t.entries + t.violations + (t.lost ?? 0) > 0);
-  const worth = seen.length > 1 || seen.some((t) => t.violations > 0 || (t.lost ?? 0) > 0);
-  return worth ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
+  return talliesWorthShowing(tallies) ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
 }
 
 export async function runRead(args: ReadArgs): Promise<void> {

@@ -17,7 +17,8 @@ import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
 import { SharkError } from '../src/model/errors.ts';
-import { formatPodSummary, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
+import { formatPodSummary, protocolsOfPods, undissectedOfPods } from '../src/pipeline/pod-summary.ts';
+import { talliesFrom } from '../src/model/protocol-tally.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import { checkLabelSelector } from '../src/kube/label-selector.ts';
@@ -313,8 +314,10 @@ class TapOutput {
       }
       if (frame.type === 'stats') this.onAgentStats?.();
       if (frame.type !== 'stats' || !this.onStats) return;
-      const { type, ...counters } = frame;
-      this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters }));
+      const { type, protocols, ...counters } = frame;
+      // The per-protocol tallies as the summary counts them: names that are not names left out.
+      const tallies = talliesFrom(protocols);
+      this.onStats(stringifyJson({ type, namespace: source.namespace, pod: source.pod, ...counters, ...(tallies === undefined ? {} : { protocols: tallies }) }));
     },
     notice: (m: string) => this.onNotice(tapMessage(m)),
     warning: (source: { namespace: string; pod: string }, code: string, message: string) =>
@@ -454,7 +457,11 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
       out.onPods = setScope;
       out.onDrops = (n) => store.addDrops(n);
       out.onRedactionOff = () => store.markRedactionOff();
-      out.onAgentStats = () => store.setUndissected(undissectedOfPods(session.stats()));
+      out.onAgentStats = () => {
+        const stats = session.stats();
+        store.setUndissected(undissectedOfPods(stats));
+        store.setProtocols(protocolsOfPods(stats));
+      };
       const showOutage = (o: ApiOutage, retryInMs: number): void => store.setApiOutage({ sinceMs: o.sinceMs, retryInMs });
       out.onApiUnreachable = (o) => showOutage(o, 0);
       out.onApiWaiting = showOutage;

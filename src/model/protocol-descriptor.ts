@@ -170,6 +170,23 @@ export interface ProtocolVariant<E extends EntryEnvelope = EntryEnvelope> {
   readonly heldChars?: (entry: E) => number;
 }
 
+/**
+ * What a protocol's `lost` tally (ProtocolTally.lost) counts, told to people: `tap` says it once per
+ * pod that has some ("pod shop/web: 12 <many> not shown: <why>; <remedy>"), its TUI's empty list in
+ * short ("12 <many> not shown (<brief>)").
+ */
+export interface LostExchanges {
+  /** The unit counted: `HTTP/2 stream`, `HTTP/2 streams`. */
+  readonly one: string;
+  readonly many: string;
+  /** Why they could not be shown, as a clause. */
+  readonly why: string;
+  /** What to do to see such calls. */
+  readonly remedy: string;
+  /** Why and what to do in a few words. */
+  readonly brief: string;
+}
+
 /** Why a descriptor is typed by its own entry shape: everything it reads is checked by the compiler. */
 export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
   /** `protocol.name` of its entries (the union tag), e.g. "http", "dns", "websocket". */
@@ -218,4 +235,6 @@ export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
    * sightings of a call, and links must follow. Absent when the protocol's entries hold none.
    */
   relinkIds?(entry: E, rename: (id: string) => string): void;
+  /** What its lost tally counts, for people; absent when its dissectors count none lost. */
+  readonly lost?: LostExchanges;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatSummary } from '../../cmd/read.ts';
 import { newCaptureStats } from '../remote-agent/stats.ts';
-import { emptyTallies, formatTallies, sumTallies, tallyOf, talliesFrom } from './protocol-tally.ts';
+import { emptyTallies, formatTallies, sumTallies, tallyOf, talliesFrom, talliesWorthShowing } from './protocol-tally.ts';
 
 test('tallies from a pod: only names that look like names and whole counts', () => {
   const from = talliesFrom({ http: { entries: 3, violations: 1 }, dns: { entries: 2.5, violations: 2 }, 'Bad Name': { entries: 1 }, x: 5, __proto__: { entries: 9 } });
@@ -45,4 +45,14 @@ test('read summary: lost HTTP/2 streams are said even for one protocol', () => {
   const stats = newCaptureStats();
   Object.assign(tallyOf(stats.protocols, 'http'), { entries: 2, lost: 1 });
   assert.match(formatSummary(stats), /; by protocol: HTTP 2 entries \(1 exchange lost: not captured whole\)$/);
+});
+
+test('talliesWorthShowing: more than one protocol, or violations, or lost exchanges; one clean protocol is said by the totals', () => {
+  const t = (o: Record<string, { entries: number; violations: number; lost?: number }>) => Object.assign(emptyTallies(), o);
+  assert.equal(talliesWorthShowing(emptyTallies()), false);
+  assert.equal(talliesWorthShowing(t({ http: { entries: 9, violations: 0 } })), false);
+  assert.equal(talliesWorthShowing(t({ http: { entries: 9, violations: 0 }, dns: { entries: 0, violations: 0 } })), false, 'a protocol with nothing counted is not seen');
+  assert.equal(talliesWorthShowing(t({ http: { entries: 9, violations: 0 }, dns: { entries: 1, violations: 0 } })), true);
+  assert.equal(talliesWorthShowing(t({ http: { entries: 9, violations: 1 } })), true);
+  assert.equal(talliesWorthShowing(t({ http: { entries: 0, violations: 0, lost: 3 } })), true);
 });

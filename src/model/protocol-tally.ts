@@ -71,6 +71,15 @@ function wholeOrZero(n: unknown): number {
 }
 
 /**
+ * True when a split by protocol says more than the totals: more than one protocol was seen, or one
+ * met violations or lost exchanges (for one clean protocol, the totals already say it all).
+ */
+export function talliesWorthShowing(tallies: ProtocolTallies): boolean {
+  const seen = Object.values(tallies).filter((t) => t.entries + t.violations + (t.lost ?? 0) > 0);
+  return seen.length > 1 || seen.some((t) => t.violations > 0 || (t.lost ?? 0) > 0);
+}
+
+/**
  * "HTTP 120 entries (2 exchanges lost: not captured whole), DNS 40 entries and 3 violations", protocols by entries (most first, then by
  * name); `labelOf` names a protocol for people (its descriptor's abbreviation).
  */

@@ -13,6 +13,7 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';
+import { emptyTallies, sumTallies, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
 import { NumberDeque } from './number-deque.ts';
 import { SlidingRate } from './rate.ts';
@@ -66,6 +67,9 @@ export class RingEntryStore implements EntryStore {
   #undissected: UndissectedCounts | undefined;
   /** formatUndissected of #undissected: an unchanged count is no change for the view. */
   #undissectedText = '';
+  #protocols: ProtocolTallies | undefined;
+  /** The lost counts of #protocols: only they are shown, so only they make a change for the view. */
+  #lostKey = '';
 
   #filter: CompiledFilter | null = null;
   /** Sequence numbers of the matching entries in the ring, oldest first (only with a filter). */
@@ -154,6 +158,21 @@ export class RingEntryStore implements EntryStore {
     if (text === this.#undissectedText) return;
     this.#undissectedText = text;
     this.#undissected = sumUndissected(emptyUndissected(), counts);
+    this.#markChanged();
+  }
+
+  /**
+   * Per-protocol tallies of the source (every pod's, summed), for the empty list to say how many
+   * exchanges were seen but could not be read; call again as they grow. The tallies are copied.
+   */
+  setProtocols(tallies: ProtocolTallies): void {
+    const key = Object.entries(tallies)
+      .filter(([, t]) => (t.lost ?? 0) > 0)
+      .map(([name, t]) => `${name}:${t.lost}`)
+      .join(',');
+    if (key === this.#lostKey) return;
+    this.#lostKey = key;
+    this.#protocols = sumTallies(emptyTallies(), tallies);
     this.#markChanged();
   }
 
@@ -301,6 +320,7 @@ export class RingEntryStore implements EntryStore {
       ...(this.#notice !== undefined ? { notice: this.#notice } : {}),
       ...(this.#apiOutage !== undefined ? { apiOutage: this.#apiOutage } : {}),
       ...(this.#undissected !== undefined ? { undissected: this.#undissected } : {}),
+      ...(this.#protocols !== undefined ? { protocols: this.#protocols } : {}),
     });
   }
 }

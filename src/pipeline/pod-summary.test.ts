@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { countProtocol, emptyUndissected } from '../model/undissected.ts';
+import { lostExchangesLine } from './lost-exchanges.ts';
 import { formatElapsed, formatPodSummary, undissectedOfPods } from './pod-summary.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
@@ -90,4 +91,27 @@ test("agents' internal errors get a line per pod and a total, as a bug to report
   ]);
   const clean = formatPodSummary([pod('shop/db-0', { internalErrors: 0 }), pod('shop/old-0')], { entries: 0, duplicates: 0, elapsedMs: 2000 });
   assert.doesNotMatch(clean, /internal error/);
+});
+
+test('a line per pod whose protocol split says more than its entries, and why lost HTTP/2 streams were not shown', () => {
+  const pods = [
+    pod('grpc/caller', { entries: 3, protocols: { http: { entries: 3, violations: 0, lost: 120 } } }),
+    pod('shop/web-1', { entries: 9, protocols: { http: { entries: 9, violations: 0 } } }),
+    pod('shop/dns-1', { entries: 4, protocols: { http: { entries: 2, violations: 0 }, dns: { entries: 2, violations: 1 } } }),
+  ];
+  const lines = formatPodSummary(pods, { entries: 16, duplicates: 0, elapsedMs: 1000 }).split('\n');
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('by protocol')),
+    ['by protocol in grpc/caller: HTTP 3 entries (120 exchanges lost: not captured whole)', 'by protocol in shop/dns-1: DNS 2 entries and 1 violation, HTTP 2 entries'],
+    'one clean protocol says nothing the ENTRIES column does not',
+  );
+  const why = lines.filter((l) => l.includes('not shown'));
+  assert.deepEqual(why, [lostExchangesLine('grpc/caller', 'http', 120)]);
+  assert.match(why[0]!, /^pod grpc\/caller: 120 HTTP\/2 streams not shown: .*open before the tap.*restart the client or wait for it to reconnect$/);
+});
+
+test('protocol lines and lost lines are display-safe', () => {
+  const text = formatPodSummary([pod('shop/web\u009b2J', { protocols: { http: { entries: 0, violations: 0, lost: 1 } } })], { entries: 0, duplicates: 0, elapsedMs: 0 });
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.match(text, /1 HTTP\/2 stream not shown/);
 });

@@ -3,8 +3,11 @@
  * totals line. Plain text (no colour): it is read after the screen is given back, or in a CI log.
  */
 import { formatFilterOutcome } from '../model/count-text.ts';
+import { emptyTallies, formatTallies, sumTallies, talliesWorthShowing, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
 import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
+import { protocolLabel } from '../remote-agent/dissect/descriptors.ts';
+import { lostExchangesLine } from './lost-exchanges.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
 export interface TapTotals {
@@ -76,7 +79,7 @@ export function formatPodSummary(stats: readonly PodTapStats[], totals: TapTotal
   const internalErrors = stats.reduce((sum, s) => sum + (s.internalErrors ?? 0), 0);
   if (internalErrors > 0) parts.push(`${count(internalErrors, 'internal error', 'internal errors')} in agents (a bug: please report)`);
   const body = stats.length === 0 ? ['no pod was tapped'] : lines;
-  return `${[...body, ...internalErrorLines(stats), ...undissectedLines(stats), `total: ${parts.join(', ')}`].join('\n')}\n`;
+  return `${[...body, ...internalErrorLines(stats), ...undissectedLines(stats), ...protocolLines(stats), ...lostLines(stats), `total: ${parts.join(', ')}`].join('\n')}\n`;
 }
 
 /**
@@ -99,4 +102,28 @@ function undissectedLines(stats: readonly PodTapStats[]): string[] {
 /** Every pod's traffic not dissected, summed (for the TUI header of a tap). */
 export function undissectedOfPods(stats: readonly PodTapStats[]): UndissectedCounts {
   return stats.reduce((sum, s) => (s.undissected === undefined ? sum : sumUndissected(sum, s.undissected)), emptyUndissected());
+}
+
+/**
+ * "by protocol in shop/web-1: HTTP 27 entries (2 exchanges lost: not captured whole), DNS 4 entries",
+ * one line per pod whose split says more than its ENTRIES column (as `read`'s summary decides).
+ */
+function protocolLines(stats: readonly PodTapStats[]): string[] {
+  return byKey(stats)
+    .filter((s) => s.protocols !== undefined && talliesWorthShowing(s.protocols))
+    .map((s) => `by protocol in ${sanitizeLine(s.key)}: ${formatTallies(s.protocols!, protocolLabel)}`);
+}
+
+/** Why each pod's lost exchanges were not shown, with the final counts (the notice said it once, with the first). */
+function lostLines(stats: readonly PodTapStats[]): string[] {
+  return byKey(stats).flatMap((s) =>
+    Object.entries(s.protocols ?? {})
+      .filter(([, t]) => (t.lost ?? 0) > 0)
+      .map(([name, t]) => sanitizeLine(lostExchangesLine(s.key, name, t.lost!))),
+  );
+}
+
+/** Every pod's per-protocol tallies, summed (for the TUI's empty list of a tap). */
+export function protocolsOfPods(stats: readonly PodTapStats[]): ProtocolTallies {
+  return stats.reduce((sum, s) => (s.protocols === undefined ? sum : sumTallies(sum, s.protocols)), emptyTallies());
 }

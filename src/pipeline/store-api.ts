@@ -5,6 +5,7 @@
  */
 import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';
+import type { ProtocolTallies } from '../model/protocol-tally.ts';
 import type { UndissectedCounts } from '../model/undissected.ts';
 
 export interface StoreSnapshot {
@@ -44,6 +45,11 @@ export interface StoreSnapshot {
    * protocol: the header and the empty list say so instead of "waiting for traffic".
    */
   readonly undissected?: UndissectedCounts;
+  /**
+   * Present once a live tap's agents counted exchanges they saw but could not read (HTTP/2 streams
+   * on connections open before the tap: ProtocolTally.lost): the empty list says so.
+   */
+  readonly protocols?: ProtocolTallies;
 }
 
 /** An API server outage as the header shows it: since when, and when the next try is. */

@@ -345,3 +345,24 @@ test('links between entries follow the re-id and the merge: a WebSocket message 
   assert.deepEqual(handedOn.map((e) => e.id), ['shop/front-end-1/3-0', `shop/catalogue-1/8${messages[0]!.id.slice(messages[0]!.id.indexOf('-'))}`]);
   assert.equal((handedOn[1] as WebSocketEntry).upgradeId, 'shop/front-end-1/3-0', 'the link leads to the upgrade that was handed on');
 });
+
+test('per-protocol tallies come from stats frames, summed over agent restarts; lost exchanges are reported once per pod and protocol', () => {
+  const told: Array<[string, string, number]> = [];
+  const { merger } = setup({ onLost: (source, protocol, lost) => told.push([source.key, protocol, lost]) });
+  merger.frame(FRONT, hello());
+  merger.frame(FRONT, statsFrame({}));
+  assert.equal(merger.stats()[0]!.protocols, undefined, 'an agent that never said: nothing to show');
+  merger.frame(FRONT, statsFrame({ protocols: { http: { entries: 3, violations: 0 } } }));
+  assert.deepEqual(told, [], 'nothing lost: nothing said');
+  merger.frame(FRONT, statsFrame({ protocols: { http: { entries: 3, violations: 0, lost: 12 } } }));
+  merger.frame(FRONT, statsFrame({ protocols: { http: { entries: 4, violations: 1, lost: 40 } } }));
+  assert.deepEqual(told, [['shop/front-end-1', 'http', 12]], 'once, with the count it was first seen with, not per stats frame');
+  merger.frame(FRONT, hello());
+  const hostile = { http: { entries: 2, violations: 0, lost: 5 }, '\u001b[2J': { entries: 9, violations: 0, lost: 9 }, dns: { entries: 'x', violations: -1 } } as unknown as StatsFrame['protocols'];
+  merger.frame(FRONT, statsFrame({ protocols: hostile }));
+  assert.deepEqual(JSON.parse(JSON.stringify(merger.stats()[0]!.protocols)), { http: { entries: 6, violations: 1, lost: 45 } }, 'summed over runs; hostile names and counts dropped');
+  assert.equal(told.length, 1, 'a restart does not say it again');
+  merger.frame(CATALOGUE, hello());
+  merger.frame(CATALOGUE, statsFrame({ protocols: { http: { entries: 0, violations: 0, lost: 1 } } }));
+  assert.deepEqual(told[1], ['shop/catalogue-1', 'http', 1], 'another pod is told apart');
+});

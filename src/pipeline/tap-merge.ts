@@ -5,6 +5,7 @@
  * per-pod counters the end-of-tap summary prints.
  */
 import type { Entry } from '../model/entry.ts';
+import { emptyTallies, sumTallies, talliesFrom, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
 import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
@@ -46,6 +47,11 @@ export interface PodTapStats {
   redaction?: boolean;
   /** Traffic the agent saw but did not dissect, by guessed protocol (absent from older agents). */
   undissected?: UndissectedCounts;
+  /**
+   * Per protocol: entries dissected, violations, and exchanges lost (HTTP/2 streams whose headers
+   * could not be read), summed over restarts; absent from agents that do not count them.
+   */
+  protocols?: ProtocolTallies;
   /** Bugs the agent met (exceptions that were not bad input), summed over restarts; absent from older agents. */
   internalErrors?: number;
 }
@@ -61,6 +67,12 @@ export interface TapMergerOptions {
   readonly onDrops?: (delta: number, source: TapSource) => void;
   /** Called once, for the first agent that says it does not redact. */
   readonly onRedactionOff?: (source: TapSource) => void;
+  /**
+   * Called once per pod and protocol, the first time the pod's agent counts exchanges of it lost
+   * (ProtocolTally.lost), with the count so far: the pod's traffic is there but not shown, and
+   * people should be told why once, not on every stats frame.
+   */
+  readonly onLost?: (source: TapSource, protocol: string, lost: number) => void;
 }
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10_000;
@@ -74,10 +86,11 @@ interface Counters {
   kernelDrops: number;
   packets: number;
   undissected: UndissectedCounts;
+  protocols: ProtocolTallies;
   internalErrors: number;
 }
 
-const zero = (): Counters => ({ sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, undissected: emptyUndissected(), internalErrors: 0 });
+const zero = (): Counters => ({ sent: 0, seen: 0, filtered: 0, dropped: 0, kernelDrops: 0, packets: 0, undissected: emptyUndissected(), protocols: emptyTallies(), internalErrors: 0 });
 
 interface SourceState {
   readonly source: TapSource;
@@ -87,6 +100,8 @@ interface SourceState {
   /** The current run's latest stats frame. */
   current: Counters;
   runs: number;
+  /** Protocols whose lost exchanges were reported (onLost). */
+  readonly lostTold: Set<string>;
 }
 
 interface Sighting {
@@ -146,6 +161,7 @@ export class TapMerger {
   readonly #now: () => number;
   readonly #onDrops: TapMergerOptions['onDrops'];
   readonly #onRedactionOff: TapMergerOptions['onRedactionOff'];
+  readonly #onLost: TapMergerOptions['onLost'];
 
   readonly #sources = new Map<string, SourceState>();
   /** Insertion order is arrival order, so the oldest sightings are at the front. */
@@ -163,6 +179,7 @@ export class TapMerger {
     this.#now = options.now ?? (() => performance.now());
     this.#onDrops = options.onDrops;
     this.#onRedactionOff = options.onRedactionOff;
+    this.#onLost = options.onLost;
   }
 
   /** Entries dropped as duplicates, all pods together. */
@@ -267,7 +284,7 @@ export class TapMerger {
         state: 'starting',
         lastMessage: '',
       };
-      state = { source, stats, before: zero(), current: zero(), runs: 0 };
+      state = { source, stats, before: zero(), current: zero(), runs: 0, lostTold: new Set() };
       this.#sources.set(source.key, state);
     }
     return state;
@@ -303,6 +320,7 @@ export class TapMerger {
     // Frames come from pods: a counter that is not a whole number counts as 0.
     const n = (v: unknown): number => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : 0);
     const undissected = undissectedFrom(frame.undissected);
+    const protocols = talliesFrom(frame.protocols);
     state.current = {
       sent: n(frame.sent),
       seen: n(frame.entries),
@@ -311,6 +329,7 @@ export class TapMerger {
       kernelDrops: n(frame.kernelDrops),
       packets: n(frame.packets),
       undissected: undissected ?? emptyUndissected(),
+      protocols: protocols ?? emptyTallies(),
       internalErrors: n(frame.internalErrors),
     };
     stats.sent = state.before.sent + state.current.sent;
@@ -322,12 +341,25 @@ export class TapMerger {
     if (undissected !== undefined || stats.undissected !== undefined) {
       stats.undissected = sumUndissected(state.before.undissected, state.current.undissected);
     }
+    if (protocols !== undefined || stats.protocols !== undefined) {
+      stats.protocols = sumTallies(state.before.protocols, state.current.protocols);
+      this.#tellLost(state, stats.protocols);
+    }
     if (frame.internalErrors !== undefined || stats.internalErrors !== undefined) {
       stats.internalErrors = state.before.internalErrors + state.current.internalErrors;
     }
     if (stats.state === 'starting') stats.state = 'capturing';
     const delta = stats.dropped + stats.kernelDrops - dropsBefore;
     if (delta > 0) this.#onDrops?.(delta, state.source);
+  }
+
+  /** The first lost exchanges of each protocol of a pod, once. */
+  #tellLost(state: SourceState, tallies: ProtocolTallies): void {
+    for (const [name, tally] of Object.entries(tallies)) {
+      if ((tally.lost ?? 0) === 0 || state.lostTold.has(name)) continue;
+      state.lostTold.add(name);
+      this.#onLost?.(state.source, name, tally.lost!);
+    }
   }
 
   /** The kept sighting of the same call from another pod, or null when this one is to be kept (as `id`). */
@@ -365,5 +397,6 @@ function add(into: Counters, more: Counters): void {
   into.kernelDrops += more.kernelDrops;
   into.packets += more.packets;
   into.undissected = sumUndissected(into.undissected, more.undissected);
+  into.protocols = sumTallies(into.protocols, more.protocols);
   into.internalErrors += more.internalErrors;
 }

@@ -35,7 +35,8 @@ export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'>
 }
 
 /** Codes of the warnings a pod's tap gives besides its agent's own (-o json writes them as warning frames). */
-export type PodTapWarningCode = 'AGENT_KILLED' | 'MEMORY_FORCED';
+/** EXCHANGES_LOST: the pod's agent could not read some exchanges (src/pipeline/lost-exchanges.ts), said once per pod and protocol. */
+export type PodTapWarningCode = 'AGENT_KILLED' | 'MEMORY_FORCED' | 'EXCHANGES_LOST';
 
 export interface PodTapDeps {
   readonly client: KubeClient;

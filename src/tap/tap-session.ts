@@ -18,6 +18,7 @@ import { candidacy, podKey, podMatcher, selectTargets, type NamespaceScope, type
 import type { Entry } from '../model/entry.ts';
 import { SharkError } from '../model/errors.ts';
 import { ClusterNames } from '../pipeline/cluster-names.ts';
+import { lostExchangesLine } from '../pipeline/lost-exchanges.ts';
 import { TapMerger, type PodTapStats, type TapSource } from '../pipeline/tap-merge.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
@@ -119,6 +120,11 @@ export class TapSession {
     this.merger = new TapMerger(this.names, (e) => events.entry(e), {
       onDrops: (delta) => events.drops?.(delta),
       onRedactionOff: () => events.redactionOff?.(),
+      onLost: (source, protocol, lost) => {
+        const message = lostExchangesLine(source.key, protocol, lost);
+        events.notice(message);
+        events.warning?.(source, 'EXCHANGES_LOST', message);
+      },
     });
   }
 

@@ -4,6 +4,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
+import { emptyTallies } from '../model/protocol-tally.ts';
 import { countProtocol, emptyUndissected } from '../model/undissected.ts';
 import { RingEntryStore } from '../pipeline/entry-store.ts';
 import { App } from './app.tsx';
@@ -34,6 +35,25 @@ test('no entries but traffic not dissected: the list and the header say which, n
   store.setUndissected(counts);
   await settle();
   assert.match(plain(ui.lastFrame()), /not dissected: 4 TLS connections/);
+  store.dispose();
+});
+
+test('no entries but HTTP/2 streams lost (a tap that joined long-lived connections): the list says how many and why, as the count grows', async () => {
+  const store = new RingEntryStore({ schedule });
+  const ui = render(<App store={store} source="tap grpc" targets={2} compile={(q) => compileKfl(q)} isInputActive={false} size={{ columns: 160, rows: 24 }} />);
+  await settle();
+  store.setProtocols(Object.assign(emptyTallies(), { http: { entries: 0, violations: 0 } }));
+  await settle();
+  assert.match(plain(ui.lastFrame()), /Waiting for traffic…/, 'nothing lost: nothing to say');
+  const tallies = Object.assign(emptyTallies(), { http: { entries: 0, violations: 0, lost: 12 } });
+  store.setProtocols(tallies);
+  tallies.http!.lost = 99;
+  await settle();
+  assert.match(plain(ui.lastFrame()), /No entries; 12 HTTP\/2 streams not shown \(headers unreadable on connections open before the tap: new ones are shown\)/, 'the store keeps a copy');
+  store.setProtocols(Object.assign(emptyTallies(), { http: { entries: 0, violations: 0, lost: 40 } }));
+  await settle();
+  assert.match(plain(ui.lastFrame()), /No entries; 40 HTTP\/2 streams not shown/);
+  assert.doesNotMatch(plain(ui.lastFrame()), /Waiting for traffic/);
   store.dispose();
 });
 

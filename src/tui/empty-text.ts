@@ -5,6 +5,7 @@
  */
 import { formatCount, formatFilterOutcome } from '../model/count-text.ts';
 import { formatUndissected, hasUndissected } from '../model/undissected.ts';
+import { lostExchangesBrief } from '../pipeline/lost-exchanges.ts';
 import type { StoreSnapshot } from '../pipeline/store-api.ts';
 
 /** "not dissected: 3 TLS connections, 4 DNS datagrams", or "" when there is none. */
@@ -25,9 +26,9 @@ export function filterCountsText(snapshot: Pick<StoreSnapshot, 'filter' | 'total
 
 export function emptyListText(snapshot: StoreSnapshot): string {
   if (snapshot.total === 0) {
-    const undissected = undissectedText(snapshot);
     // Whatever the protocols dissected: the list names none of them (their descriptors do).
-    if (undissected !== '') return `No entries; ${undissected}`;
+    const seen = [undissectedText(snapshot), lostExchangesBrief(snapshot.protocols)].filter((s) => s !== '');
+    if (seen.length > 0) return `No entries; ${seen.join('; ')}`;
     // Never "waiting" once the source has ended: nothing more will come.
     return snapshot.ended ? 'The source ended without any entries.' : 'Waiting for traffic…';
   }

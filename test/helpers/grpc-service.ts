@@ -6,6 +6,8 @@
  *     node grpc-service.ts server HOST PORT        prints "listening on HOST:PORT"
  *     node grpc-service.ts client HOST:PORT        the whole matrix, one JSON line per call
  *     node grpc-service.ts client HOST:PORT --loop a small round every 300 ms, until killed
+ *     node grpc-service.ts client HOST:PORT --long-channel  the same on one kept channel, and a
+ *                                                           call on a new channel every 10 rounds
  *
  * The server answers every RPC kind: `Say` (unary; ends with the status the request asks for in
  * `reply_status`, after `delay_ms`), `Count` (server streaming), `Sum` (client streaming), `Chat`
@@ -184,11 +186,12 @@ class Caller {
   readonly #tap: SizeTap;
   readonly #gzip: boolean;
 
-  constructor(target: string, gzip: boolean) {
+  /** `channelOptions`: more grpc-js channel options (`grpc.use_local_subchannel_pool`). */
+  constructor(target: string, gzip: boolean, channelOptions: grpc.ChannelOptions = {}) {
     this.#tap = new SizeTap();
     this.#gzip = gzip;
     const Ctor = grpc.makeGenericClientConstructor(this.#tap.wrap(loadEchoDefinition(), 'client'), 'Echo');
-    this.#client = new Ctor(target, grpc.credentials.createInsecure(), gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}) as unknown as Client;
+    this.#client = new Ctor(target, grpc.credentials.createInsecure(), { ...channelOptions, ...(gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}) }) as unknown as Client;
   }
 
   close(): void {
@@ -342,6 +345,30 @@ async function loop(target: string, intervalMs: number): Promise<never> {
   }
 }
 
+/**
+ * `--long-channel`: the way real services call (a channel opened once and kept for hours), for
+ * the tap that joins it midway. Every round on ONE channel opened at the start ("long N"), and
+ * every `freshEvery`-th round one more unary call on a channel of its own, opened and closed for
+ * it ("fresh N"): the connections a tap sees begin, whose headers it can read.
+ */
+async function longChannelLoop(target: string, intervalMs: number, freshEvery: number): Promise<never> {
+  const long = new Caller(target, false);
+  for (let round = 1; ; round++) {
+    const records = [await long.unary(`long ${round} unary`, { text: `long ${round}` }), await long.serverStreaming(`long ${round} count`, 3, `long${round}`)];
+    if (round % freshEvery === 0) {
+      // Its own subchannel pool: grpc-js would otherwise share the long channel's connection.
+      const fresh = new Caller(target, false, { 'grpc.use_local_subchannel_pool': 1 });
+      try {
+        records.push(await fresh.unary(`fresh ${round} unary`, { text: `fresh ${round}` }));
+      } finally {
+        fresh.close();
+      }
+    }
+    for (const r of records) console.log(JSON.stringify(r));
+    await sleep(intervalMs);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [mode, ...rest] = argv;
   const positional = rest.filter((a) => !a.startsWith('--'));
@@ -354,10 +381,11 @@ async function main(argv: string[]): Promise<void> {
   if (mode === 'client') {
     const [target = '127.0.0.1:50051'] = positional;
     if (rest.includes('--loop')) await loop(target, 300);
+    if (rest.includes('--long-channel')) await longChannelLoop(target, 300, 10);
     for (const record of await runPlan(target)) console.log(JSON.stringify(record));
     return;
   }
-  throw new Error('usage: grpc-service.ts server HOST PORT | client HOST:PORT [--loop]');
+  throw new Error('usage: grpc-service.ts server HOST PORT | client HOST:PORT [--loop | --long-channel]');
 }
 
 if (import.meta.main) {

@@ -14,7 +14,7 @@
  * union, and one line below; docs/entries.md says more.
  */
 import type { Entry } from '../../model/entry.ts';
-import type { DetailSection, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
+import type { DetailSection, LostExchanges, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
 import { withVariants } from '../../model/protocol-variants.ts';
 import { dnsDescriptor } from './dns/descriptor.ts';
 import { grpcVariant } from './grpc/descriptor.ts';
@@ -54,6 +54,11 @@ export function descriptorOf(entry: Entry): ProtocolDescriptor<Entry> | undefine
 /** How a protocol name reads for people: its descriptor's abbreviation (`HTTP`, `DNS`), else the name. */
 export function protocolLabel(name: string): string {
   return BY_NAME.get(name)?.abbr ?? name;
+}
+
+/** What the lost tally of protocol `name` counts, for people; undefined when its descriptor does not say. */
+export function lostExchangesOf(name: string): LostExchanges | undefined {
+  return BY_NAME.get(name)?.lost;
 }
 
 /**

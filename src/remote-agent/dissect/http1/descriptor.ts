@@ -218,6 +218,18 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
   },
   // Kubeshark's abbreviation is the variant (HTTP, HTTP/2, gRPC, GQL): HTTP/2 and gRPC stay apart.
   edgeLabel: (entry: HttpEntry) => entry.protocol.abbr,
+  // Only HTTP/2 counts lost (http2/connection.ts): streams whose request header block could not be
+  // decoded (HPACK's table, per connection, was built before the capture or lost in a gap), or
+  // whose response came without a captured request.
+  lost: Object.freeze({
+    one: 'HTTP/2 stream',
+    many: 'HTTP/2 streams',
+    why:
+      'their request headers could not be read (HTTP/2 compresses headers with state kept per connection, so connections that were open ' +
+      'before the tap started, or that lost bytes in the capture, cannot be decoded)',
+    remedy: 'calls on connections opened from now on are shown: restart the client or wait for it to reconnect',
+    brief: 'headers unreadable on connections open before the tap: new ones are shown',
+  }),
   kfl: Object.freeze({
     words: Object.freeze(WORDS),
     variables: Object.freeze(VARIABLES),
