@@ -6,7 +6,7 @@ import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
 import { formatTallies, talliesWorthShowing, type ProtocolTallies } from '../src/model/protocol-tally.ts';
 import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
-import { protocolLabel } from '../src/remote-agent/dissect/descriptors.ts';
+import { lostExchangesOf, protocolLabel } from '../src/remote-agent/dissect/descriptors.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
@@ -80,7 +80,7 @@ export function formatSummary(stats: CaptureStats): string {
  * already say it all).
  */
 function protocolSplit(tallies: ProtocolTallies): string {
-  return talliesWorthShowing(tallies) ? `; by protocol: ${formatTallies(tallies, protocolLabel)}` : '';
+  return talliesWorthShowing(tallies) ? `; by protocol: ${formatTallies(tallies, protocolLabel, lostExchangesOf)}` : '';
 }
 
 export async function runRead(args: ReadArgs): Promise<void> {

@@ -39,12 +39,15 @@ test('lost exchanges (HTTP/2 streams whose request headers could not be read): c
   assert.equal(sum['http']?.lost, 6);
   assert.equal(sum['dns']?.lost, undefined);
   assert.equal(formatTallies(sum, (n) => n.toUpperCase()), 'HTTP 3 entries (6 exchanges lost: not captured whole), DNS 1 entry');
+  // The protocol's own unit, where its descriptor names one (tap's per-pod line uses the same).
+  const units = (n: string) => (n === 'http' ? { one: 'HTTP/2 stream', many: 'HTTP/2 streams' } : undefined);
+  assert.equal(formatTallies(sum, (n) => n.toUpperCase(), units), 'HTTP 3 entries (6 HTTP/2 streams lost: not captured whole), DNS 1 entry');
 });
 
 test('read summary: lost HTTP/2 streams are said even for one protocol', () => {
   const stats = newCaptureStats();
   Object.assign(tallyOf(stats.protocols, 'http'), { entries: 2, lost: 1 });
-  assert.match(formatSummary(stats), /; by protocol: HTTP 2 entries \(1 exchange lost: not captured whole\)$/);
+  assert.match(formatSummary(stats), /; by protocol: HTTP 2 entries \(1 HTTP\/2 stream lost: not captured whole\)$/);
 });
 
 test('talliesWorthShowing: more than one protocol, or violations, or lost exchanges; one clean protocol is said by the totals', () => {

@@ -79,18 +79,26 @@ export function talliesWorthShowing(tallies: ProtocolTallies): boolean {
   return seen.length > 1 || seen.some((t) => t.violations > 0 || (t.lost ?? 0) > 0);
 }
 
+/** How a protocol's lost tally counts, for people (its descriptor's `lost`: `HTTP/2 stream(s)`). */
+export interface LostUnits {
+  readonly one: string;
+  readonly many: string;
+}
+
 /**
- * "HTTP 120 entries (2 exchanges lost: not captured whole), DNS 40 entries and 3 violations", protocols by entries (most first, then by
- * name); `labelOf` names a protocol for people (its descriptor's abbreviation).
+ * "HTTP 120 entries (2 HTTP/2 streams lost: not captured whole), DNS 40 entries and 3 violations",
+ * protocols by entries (most first, then by name); `labelOf` names a protocol for people (its
+ * descriptor's abbreviation), `lostUnitsOf` what its lost tally counts ("exchanges" when it says nothing).
  */
-export function formatTallies(tallies: ProtocolTallies, labelOf: (name: string) => string): string {
+export function formatTallies(tallies: ProtocolTallies, labelOf: (name: string) => string, lostUnitsOf?: (name: string) => LostUnits | undefined): string {
   return Object.entries(tallies)
     .filter(([, t]) => t.entries + t.violations + (t.lost ?? 0) > 0)
     .sort(([a, x], [b, y]) => y.entries - x.entries || (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, t]) => {
       const label = PROTOCOL_NAME.test(name) ? labelOf(name) : 'unknown';
       const violations = t.violations > 0 ? ` and ${countOf(t.violations, 'violation', 'violations')}` : '';
-      const lost = (t.lost ?? 0) > 0 ? ` (${countOf(t.lost!, 'exchange', 'exchanges')} lost: not captured whole)` : '';
+      const units = (PROTOCOL_NAME.test(name) ? lostUnitsOf?.(name) : undefined) ?? { one: 'exchange', many: 'exchanges' };
+      const lost = (t.lost ?? 0) > 0 ? ` (${countOf(t.lost!, units.one, units.many)} lost: not captured whole)` : '';
       return `${label} ${countOf(t.entries, 'entry', 'entries')}${violations}${lost}`;
     })
     .join(', ');

@@ -102,7 +102,7 @@ test('a line per pod whose protocol split says more than its entries, and why lo
   const lines = formatPodSummary(pods, { entries: 16, duplicates: 0, elapsedMs: 1000 }).split('\n');
   assert.deepEqual(
     lines.filter((l) => l.startsWith('by protocol')),
-    ['by protocol in grpc/caller: HTTP 3 entries (120 exchanges lost: not captured whole)', 'by protocol in shop/dns-1: DNS 2 entries and 1 violation, HTTP 2 entries'],
+    ['by protocol in grpc/caller: HTTP 3 entries (120 HTTP/2 streams lost: not captured whole)', 'by protocol in shop/dns-1: DNS 2 entries and 1 violation, HTTP 2 entries'],
     'one clean protocol says nothing the ENTRIES column does not',
   );
   const why = lines.filter((l) => l.includes('not shown'));

@@ -6,7 +6,7 @@ import { formatFilterOutcome } from '../model/count-text.ts';
 import { emptyTallies, formatTallies, sumTallies, talliesWorthShowing, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
 import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
-import { protocolLabel } from '../remote-agent/dissect/descriptors.ts';
+import { lostExchangesOf, protocolLabel } from '../remote-agent/dissect/descriptors.ts';
 import { lostExchangesLine } from './lost-exchanges.ts';
 import type { PodTapStats } from './tap-merge.ts';
 
@@ -105,13 +105,13 @@ export function undissectedOfPods(stats: readonly PodTapStats[]): UndissectedCou
 }
 
 /**
- * "by protocol in shop/web-1: HTTP 27 entries (2 exchanges lost: not captured whole), DNS 4 entries",
+ * "by protocol in shop/web-1: HTTP 27 entries (2 HTTP/2 streams lost: not captured whole), DNS 4 entries",
  * one line per pod whose split says more than its ENTRIES column (as `read`'s summary decides).
  */
 function protocolLines(stats: readonly PodTapStats[]): string[] {
   return byKey(stats)
     .filter((s) => s.protocols !== undefined && talliesWorthShowing(s.protocols))
-    .map((s) => `by protocol in ${sanitizeLine(s.key)}: ${formatTallies(s.protocols!, protocolLabel)}`);
+    .map((s) => `by protocol in ${sanitizeLine(s.key)}: ${formatTallies(s.protocols!, protocolLabel, lostExchangesOf)}`);
 }
 
 /** Why each pod's lost exchanges were not shown, with the final counts (the notice said it once, with the first). */

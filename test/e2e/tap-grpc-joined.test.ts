@@ -121,7 +121,7 @@ test('tap joining a gRPC channel opened before it: says once per pod why its str
   const final = new RegExp(`^pod ${NAMESPACE}/caller: (\\d+) HTTP/2 streams not shown: `, 'm').exec(stderr);
   assert.ok(final, `the summary says why the caller's streams were not shown:\n${stderr}`);
   assert.ok(Number(final[1]) >= counts.at(-1)!, `the summary's count ${final[1]} is the final one (last stats line: ${counts.at(-1)})`);
-  assert.match(stderr, new RegExp(`^by protocol in ${NAMESPACE}/caller: HTTP \\d+ entr(y|ies) \\(${final[1]} exchanges lost: not captured whole\\)$`, 'm'));
+  assert.match(stderr, new RegExp(`^by protocol in ${NAMESPACE}/caller: HTTP \\d+ entr(y|ies) \\(${final[1]} HTTP/2 streams lost: not captured whole\\)$`, 'm'));
 
   // No wrong row: whatever is shown is a call the client made, named and decoded right.
   const calls = grpcEntries(tap.allEntries());
