@@ -297,6 +297,20 @@ describe('runc containers', { skip }, () => {
     assert.equal(existsSync(join(base, 'bundles', `${PREFIX}${n}-bad`)), false);
   });
 
+  test('bad names and a second start of a running id are refused, and the running one is untouched', async () => {
+    const running = await start();
+    const again = { id: running.id, bundleDir: join(base, 'bundles', `${running.id}-again`), config: config() };
+    await assert.rejects(startContainer(again), /runc has one of that id already/);
+    assert.equal((await exec(running, ['true'])).code, 0, 'still running');
+    assert.ok(existsSync(join(running.rootfs, 'bin/sh')), 'still mounted');
+    const bundleDir = join(base, 'bundles', 'x');
+    await assert.rejects(startContainer({ id: 'a b; rm -rf /', bundleDir, config: config() }), /an id is letters, digits/);
+    await assert.rejects(startContainer({ id: `${PREFIX}bad1`, bundleDir, config: config({ cgroupsPath: '/abs/path' }) }), /must be relative/);
+    await assert.rejects(startContainer({ id: `${PREFIX}bad2`, bundleDir, config: config({ cgroupsPath: `${PREFIX}x/../../escape` }) }), /without '.', '..'/);
+    assert.equal(existsSync(bundleDir), false);
+    await destroy(running);
+  });
+
   test('destroy leaves nothing: no runc container, no cgroup in any hierarchy, no mount, no bundle', async (t: TestContext) => {
     const c = await start(config({ memoryLimitBytes: 64 * 2 ** 20, cpuQuotaUs: 50_000, cpuShares: 256 }));
     const cg = `${PREFIX}${n}-oci_pod/c${n}`;

@@ -20,7 +20,7 @@ import {
   removeContainerFolders,
   sweepStaleFolders,
 } from './cgroups.ts';
-import { bundleLayout, lookPathInRoot, mountOverlay, mountPoints, unmount, type BundleLayout } from './rootfs.ts';
+import { bundleLayout, isMountPoint, lookPathInRoot, mountOverlay, mountPoints, unmount, type BundleLayout } from './rootfs.ts';
 import { ociSpec, type OciProcess } from './spec.ts';
 import type { ContainerConfig, ContainerExit, ExecOptions, RuncContainerApi, RuntimeLeftovers } from './types.ts';
 
@@ -148,7 +148,10 @@ class RuncContainer implements RuncContainerApi {
   #destroyed: Promise<void> | undefined;
   #ended = false;
 
-  constructor(id: string, pid: number, layout: BundleLayout, config: ContainerConfig, process: OciProcess, child: ChildProcess, exited: Promise<ContainerExit>) {
+  /** Resolves when `runc run` has ended and the OOM count is read (before the cgroups can go). */
+  readonly #ran: Promise<unknown>;
+
+  constructor(id: string, pid: number, layout: BundleLayout, config: ContainerConfig, process: OciProcess, child: ChildProcess, ran: Promise<unknown>, exited: Promise<ContainerExit>) {
     this.id = id;
     this.pid = pid;
     this.rootfs = layout.rootfs;
@@ -157,7 +160,8 @@ class RuncContainer implements RuncContainerApi {
     this.#config = config;
     this.#process = process;
     this.exited = exited;
-    void exited.then(() => {
+    this.#ran = ran;
+    void ran.then(() => {
       this.#ended = true;
     });
   }
@@ -213,7 +217,7 @@ class RuncContainer implements RuncContainerApi {
   }
 
   async #destroy(graceMs: number): Promise<void> {
-    const ended = this.exited.then(() => true);
+    const ended = this.#ran.then(() => true);
     if (!this.#ended) {
       await runc(['kill', this.id, 'SIGTERM']);
       if (!(await Promise.race([ended, sleep(graceMs).then(() => false)]))) {
@@ -238,6 +242,17 @@ async function cleanUp(id: string, layout: BundleLayout, cgroupsPath: string): P
   return problems;
 }
 
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+
+/** runc's id rule, and a cgroupsPath that stays under runc's cgroup (relative, no '.' or '..'). */
+function checkNames(id: string, cgroupsPath: string): void {
+  if (!ID.test(id)) throw new Error(`cannot start container ${JSON.stringify(id)}: an id is letters, digits, '_', '.' and '-' (runc's rule)`);
+  const parts = cgroupsPath.split('/');
+  if (cgroupsPath.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\n'))) {
+    throw new Error(`cannot start container ${id}: cgroupsPath ${JSON.stringify(cgroupsPath)} must be relative (under runc's own cgroup), without '.', '..' or empty parts`);
+  }
+}
+
 /**
  * Starts one container: writes the bundle (config.json, the overlay root filesystem) and runs
  * `runc run --keep` in the foreground. Resolves once runc has created it (its init's pid known);
@@ -248,7 +263,11 @@ export async function startContainer(o: { id: string; bundleDir: string; config:
   const why = runtimeReason();
   if (why !== null) throw new Error(`cannot run containers here: ${why}`);
   const { id, config } = o;
+  checkNames(id, config.cgroupsPath);
+  // Checked before anything is made: the clean-up of a failed start deletes by id.
+  if (existsSync(join(RUNC_ROOT, id))) throw new Error(`cannot start container ${id}: runc has one of that id already (runc --root ${RUNC_ROOT} list)`);
   const layout = bundleLayout(o.bundleDir);
+  if (isMountPoint(layout.rootfs)) throw new Error(`cannot start container ${id}: ${layout.rootfs} is mounted already (another container's bundle?)`);
   mkdirSync(layout.dir, { recursive: true });
   mkdirSync(RUNC_ROOT, { recursive: true, mode: 0o700 });
   const spec = ociSpec(config, { memorySwap: config.memoryLimitBytes !== undefined && memorySwapAccounted() });
@@ -302,17 +321,19 @@ export async function startContainer(o: { id: string; bundleDir: string; config:
   }
   recordMadeFolders(config.cgroupsPath, before);
 
+  // --keep: the container and its cgroups stay until `runc delete` (checked on runc 1.1.5: the leaf
+  // groups in every hierarchy are still there after `runc run` returns), so the OOM count can be
+  // read before destroy() deletes them; destroy waits for this.
+  const ran = runEnded.then((e) => ({ e, oomKilled: oomKillsOf(config.cgroupsPath) > 0 }));
   const exited = (async (): Promise<ContainerExit> => {
-    const e = await runEnded;
-    // --keep: the container's groups stay until `runc delete`, so the OOM count can still be read.
-    const oomKilled = oomKillsOf(config.cgroupsPath) > 0;
+    const { e, oomKilled } = await ran;
     // The output pipes close when the last writer (init, or what it left running) is gone; the
     // exit is what counts, the tail of the output gets a moment.
     await Promise.race([new Promise((resolve) => child.once('close', resolve)), sleep(300)]);
     const exitCode = e.code ?? 128 + (e.signal === null ? 9 : (constants.signals[e.signal] ?? 9));
     return { exitCode, signal: signalOf(exitCode), oomKilled };
   })();
-  return new RuncContainer(id, pid, layout, config, spec.process, child, exited);
+  return new RuncContainer(id, pid, layout, config, spec.process, child, ran, exited);
 }
 
 /** What our runc, cgroups and mounts hold under these names and this folder (tests: all empty). */
