@@ -187,37 +187,43 @@ describe('runc containers', { skip }, () => {
     await Promise.all([destroy(plain), destroy(privileged), destroy(unconfined)]);
   });
 
-  test('bpf() and perf_event_open() are EPERM in a default container, not in a privileged one (node + koffi)', async (t: TestContext) => {
+  test('bpf() and perf_event_open() are EPERM in a default container, not in a privileged one; clone3 ENOSYS (node + koffi)', async (t: TestContext) => {
     // syscall(321 bpf, BPF_MAP_CREATE, NULL, 0) and syscall(298 perf_event_open, NULL, ...): with
     // the calls allowed the kernel answers EFAULT/EINVAL for the NULL attributes; seccomp: EPERM.
     const probe = [
       "const koffi = require(process.argv[1]);",
       "const syscall = koffi.load('libc.so.6').func('long syscall(long n, long a, long b, long c, long d, long e)');",
       "const errno = (n) => (syscall(n, 0, 0, 0, 0, 0) === -1 ? koffi.errno() : 0);",
-      "console.log(JSON.stringify({ bpf: errno(321), perf: errno(298), unshare: errno(272) }));",
+      // clone3(NULL, 0): EINVAL from the kernel (size too small), never a new process.
+      "console.log(JSON.stringify({ bpf: errno(321), perf: errno(298), unshare: errno(272), clone3: errno(435) }));",
     ].join('\n');
     const mounts = [
       { destination: '/usr/local/bin/node', source: NODE, readOnly: true },
       { destination: NODE_MODULES, source: NODE_MODULES, readOnly: true },
     ];
-    const run = async (c: ContainerConfig): Promise<{ bpf: number; perf: number; unshare: number }> => {
+    type Errnos = { bpf: number; perf: number; unshare: number; clone3: number };
+    const run = async (c: ContainerConfig): Promise<Errnos> => {
       const container = await start(c);
       const out = await exec(container, ['node', '-e', probe, join(NODE_MODULES, 'koffi')]);
       await destroy(container);
       assert.equal(out.code, 0, out.stderr);
-      return JSON.parse(out.stdout) as { bpf: number; perf: number; unshare: number };
+      return JSON.parse(out.stdout) as Errnos;
     };
     const EPERM = 1;
+    const EINVAL = 22;
+    const ENOSYS = 38;
     const plain = await run(config({ mounts }));
-    assert.deepEqual(plain, { bpf: EPERM, perf: EPERM, unshare: EPERM });
+    assert.deepEqual(plain, { bpf: EPERM, perf: EPERM, unshare: EPERM, clone3: ENOSYS });
     const privileged = await run(config({ mounts, privileged: true }));
     assert.notEqual(privileged.bpf, EPERM);
     assert.notEqual(privileged.perf, EPERM);
+    assert.equal(privileged.clone3, EINVAL);
     // CAP_BPF and CAP_PERFMON give their calls back through the profile (the kernel then checks them).
     const granted = await run(config({ mounts, capabilities: [...DEFAULT_CAPS, 'BPF', 'PERFMON'] }));
     assert.notEqual(granted.bpf, EPERM);
     assert.notEqual(granted.perf, EPERM);
     assert.equal(granted.unshare, EPERM);
+    assert.equal(granted.clone3, ENOSYS);
     t.diagnostic(`errno default ${JSON.stringify(plain)}, privileged ${JSON.stringify(privileged)}, BPF+PERFMON ${JSON.stringify(granted)}`);
   });
 
