@@ -270,6 +270,19 @@ describe('runc containers', { skip }, () => {
     await destroy(c);
   });
 
+  test('a signal to the exec process reaches the exec\'d process (runc forwards it)', async () => {
+    const c = await start();
+    const child = c.exec({ args: ['sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; sleep 100 >/dev/null 2>&1 & wait'], env: { PATH: '/bin' }, cwd: '/', tty: false, stdin: false, stdout: true, stderr: true });
+    const out = collect(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.kill('SIGTERM');
+    const o = await out;
+    assert.equal(o.code, 9);
+    assert.match(o.stdout, /got-term/);
+    await destroy(c);
+    assert.throws(() => c.exec({ args: ['true'], env: {}, cwd: '/', tty: false, stdin: false, stdout: false, stderr: false }), /being destroyed/);
+  });
+
   test('a tty exec has a terminal; its arguments reach it unchanged however hostile', async () => {
     const c = await start();
     const hostile = `'; touch /tmp/pwned; echo '$(id) \`x\` "q"`;

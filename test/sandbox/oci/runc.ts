@@ -170,7 +170,12 @@ class RuncContainer implements RuncContainerApi {
     return lookPathInRoot(this.rootfs, cmd, path, cwd);
   }
 
+  /**
+   * Signals sent to the returned process (SIGTERM, SIGINT, ...) are passed on by runc to the exec'd
+   * process; a SIGKILL ends runc only, the exec'd process runs on until destroy().
+   */
   exec(o: ExecOptions): ChildProcess {
+    if (this.#destroyed !== undefined) throw new Error(`cannot exec in container ${this.id}: it is being destroyed`);
     // A process.json of our own: exactly this env and cwd, with the container's user, capabilities
     // and no_new_privs (runc applies the container's seccomp profile and cgroups to it anyway).
     execCounter += 1;
