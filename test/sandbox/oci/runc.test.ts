@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { createNetns, type Netns } from '../../helpers/netns.ts';
@@ -154,6 +154,35 @@ describe('runc containers', { skip }, () => {
     assert.match(ps, /sleep 602/);
     await destroy(b);
     await destroy(a);
+  });
+
+  test('a pod\'s pattern: a pause-like container with its hostname, another joining its uts and ipc namespaces', async () => {
+    const pause = await start(config({ hostname: 'pod-a' }));
+    const app = await start(config({ namespaces: { network: `/var/run/netns/${ns.name}`, uts: `/proc/${pause.pid}/ns/uts`, ipc: `/proc/${pause.pid}/ns/ipc` } }));
+    assert.equal((await exec(pause, ['hostname'])).stdout, 'pod-a\n');
+    assert.equal((await exec(app, ['hostname'])).stdout, 'pod-a\n');
+    const nsOf = async (c: RuncContainerApi, kind: string): Promise<string> => (await exec(c, ['readlink', `/proc/self/ns/${kind}`])).stdout.trim();
+    assert.equal(await nsOf(app, 'ipc'), await nsOf(pause, 'ipc'));
+    assert.equal(await nsOf(app, 'net'), await nsOf(pause, 'net'));
+    assert.notEqual(await nsOf(app, 'mnt'), await nsOf(pause, 'mnt'));
+    assert.notEqual(await nsOf(app, 'pid'), await nsOf(pause, 'pid'));
+    await Promise.all([destroy(app), destroy(pause)]);
+  });
+
+  test('binds: a read-only folder cannot be written, a writable file is the host\'s', async () => {
+    const shared = join(base, 'shared');
+    const hostsFile = join(base, 'hosts');
+    mkdirSync(shared);
+    writeFileSync(hostsFile, '127.0.0.1 localhost\n');
+    writeFileSync(join(shared, 'data'), 'shared data');
+    const c = await start(config({ mounts: [{ destination: '/data', source: shared, readOnly: true }, { destination: '/etc/hosts', source: hostsFile, readOnly: false }] }));
+    assert.equal((await exec(c, ['cat', '/data/data'])).stdout, 'shared data');
+    const write = await exec(c, ['sh', '-c', 'echo x > /data/new']);
+    assert.notEqual(write.code, 0);
+    assert.match(write.stderr, /Read-only file system/);
+    assert.equal((await exec(c, ['sh', '-c', 'echo "10.0.0.1 db" >> /etc/hosts'])).code, 0);
+    assert.equal(readFileSync(hostsFile, 'utf8'), '127.0.0.1 localhost\n10.0.0.1 db\n');
+    await destroy(c);
   });
 
   test('capabilities, no_new_privs and seccomp as configured, for the init and for exec', async (t: TestContext) => {
@@ -337,6 +366,12 @@ describe('runc containers', { skip }, () => {
     assert.ok(folders.length > 0 && folders.every((f) => existsSync(f)), 'runc made the group in every hierarchy');
     const memory = hierarchies().find((h) => h.controllers.includes('memory'));
     if (memory) assert.equal(readFileSync(join(memory.base, cg, 'memory.limit_in_bytes'), 'utf8').trim(), String(64 * 2 ** 20));
+    const cpu = hierarchies().find((h) => h.controllers.includes('cpu'));
+    if (cpu) {
+      assert.equal(readFileSync(join(cpu.base, cg, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000');
+      assert.equal(readFileSync(join(cpu.base, cg, 'cpu.cfs_period_us'), 'utf8').trim(), '100000');
+      assert.equal(readFileSync(join(cpu.base, cg, 'cpu.shares'), 'utf8').trim(), '256');
+    }
     // An exec'd process still running when the container goes.
     const straggler = c.exec({ args: ['sleep', '500'], env: { PATH: '/bin' }, cwd: '/', tty: false, stdin: false, stdout: false, stderr: false });
     await destroy(c);
