@@ -287,7 +287,7 @@ function pidsUnder(dir: string): number[] {
 }
 
 /** Removes a cgroup folder tree, deepest first, killing what runs in it. */
-function removeTree(dir: string, waitMs: number): string[] {
+export function removeTree(dir: string, waitMs: number): string[] {
   const deadline = Date.now() + waitMs;
   for (const pid of pidsUnder(dir)) {
     try {
