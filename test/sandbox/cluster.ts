@@ -21,7 +21,7 @@ import { defaultContainer, ephemeralInvalid, podSecurityError, validateEphemeral
 import { uniqueName, type Netns } from '../helpers/netns.ts';
 import type { MemoryCgroup } from '../helpers/memory-cgroup.ts';
 import { createPodCgroup, qosClass, removeCgroupEverywhere } from './pod-cgroups.ts';
-import { containerConfig, sourceVolumes, type HostPathVolume, type VolumeMount } from './container-config.ts';
+import { containerConfig, oomScoreFloor, sourceVolumes, type HostPathVolume, type VolumeMount } from './container-config.ts';
 import type { ImageStoreApi, SandboxImage } from './images/types.ts';
 import type { ContainerConfig, ContainerExit, RuncContainerApi } from './oci/types.ts';
 import { startContainer } from './oci/runc.ts';
@@ -516,7 +516,7 @@ export class Cluster {
         cgroupsPath: `${rt.cgroupName}/${PAUSE_CGROUP}`,
       }),
       hostname: rt.name,
-      oomScoreAdj: -998,
+      oomScoreAdj: Math.max(oomScoreFloor(), -998),
       mounts: [],
     };
     writeFileSync(join(rt.dir, 'pause-termination-log'), '');
