@@ -153,7 +153,15 @@ describe('runc containers', { skip }, () => {
     const ps = (await exec(b, ['ps', '-o', 'pid,args'])).stdout;
     assert.match(ps, /^\s*1\s+sleep 601$/m, ps);
     assert.match(ps, /sleep 602/);
+    // A process exec'd into the joining container lives in the shared namespace: destroy takes it too.
+    const straggler = b.exec({ args: ['sleep', '703'], env: { PATH: '/bin' }, cwd: '/', tty: false, stdin: false, stdout: false, stderr: false });
+    for (let i = 0; i < 100 && !/sleep 703/.test((await exec(a, ['ps', '-o', 'args'])).stdout); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match((await exec(a, ['ps', '-o', 'args'])).stdout, /sleep 703/);
     await destroy(b);
+    const after = (await exec(a, ['ps', '-o', 'args'])).stdout;
+    assert.doesNotMatch(after, /sleep 70[23]/);
+    assert.match(after, /sleep 601/, 'the first container runs on');
+    assert.notEqual(straggler.exitCode ?? straggler.signalCode, undefined);
     await destroy(a);
   });
 
