@@ -15,6 +15,7 @@ import { fullImageRef } from '../runtime.ts';
 import { buildImage, planContext, planImage, type ImagePlan, type PlanContext } from './build.ts';
 import { CATALOG, type ImageDefinition } from './catalog.ts';
 import { DpkgDatabase, MissingPackageError } from './dpkg.ts';
+import { FileHashes } from './file-hashes.ts';
 import type { ImageStoreApi, SandboxImage } from './types.ts';
 
 /** `$KSHARK_SANDBOX_IMAGES`, or ~/.cache/kubectl-shark/sandbox-images. */
@@ -90,9 +91,9 @@ export class ImageStore implements ImageStoreApi {
   private async ensureNow(progress: (line: string) => void): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await this.sweepDeadBuilds();
-    const ctx = planContext();
-    const plans: ImagePlan[] = [];
-    for (const [ref, def] of this.byRef) plans.push(await planImage(def, ref, ctx));
+    const ctx = planContext(new FileHashes(join(this.dir, 'file-hashes.json')));
+    const plans = await Promise.all([...this.byRef].map(([ref, def]) => planImage(def, ref, ctx)));
+    await ctx.hashes.save();
     const missing = plans.filter((p) => !existsSync(join(this.folderOf(p.id), 'image.json')));
     const reused = plans.length - missing.length;
     if (missing.length === 0) progress(`reusing ${plans.length} sandbox images from ${this.dir}`);
