@@ -243,8 +243,9 @@ test('a pod whose runAsNonRoot the kubelet cannot honour (root image) waits in C
   assert.equal(waiting?.message, `container has runAsNonRoot and image will run as root (pod: "root-image_cont(${pod.metadata!.uid})", container: app)`);
 
   const res = await runTap(sandbox, ['root-image', '-n', 'cont', '-o', 'json'], 30_000);
-  assert.notEqual(res.code, 0, res.stderr);
-  assert.match(res.stderr, /root-image/);
+  // Not Running, so not a target: refused before anything is patched, saying why.
+  assert.equal(res.code, 3, res.stderr);
+  assert.match(res.stderr, /no running pod matches \(name matching \/root-image\/\) in namespace cont \(\d+ pods seen, 1 matching the name, 1 of them not Running\)/);
   const after = await core.readNamespacedPod({ namespace: 'cont', name: 'root-image' });
   assert.deepEqual(after.spec?.ephemeralContainers ?? [], [], 'nothing added to a pod that does not run');
   process.stdout.write(`# tap of the refused pod: exit ${res.code}: ${res.stderr.trim().split('\n').at(-1)}\n`);

@@ -143,7 +143,7 @@ export function execIn(sandbox: Sandbox, namespace: string, pod: string, contain
 }
 
 /** A shell loop printing `PID ARGS...` for every process the container can see (busybox and Debian alike). */
-export const LIST_PROCESSES = ['sh', '-c', 'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] && printf "%s %s\\n" "${d#/proc/}" "$(tr "\\0" " " < "$d/cmdline")"; done'];
+export const LIST_PROCESSES = ['sh', '-c', 'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] && printf "%s %s\\n" "${d#/proc/}" "$(tr "\\0" " " < "$d/cmdline")"; done; true'];
 
 /** What LIST_PROCESSES printed, as pid -> command line. */
 export function parseProcessList(stdout: string): Map<number, string> {
