@@ -21,7 +21,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { agentFolderPrefix } from '../../src/kube/keeper.ts';
 import { RUNTIME_DEFAULT_CAPABILITIES } from '../../src/kube/profile.ts';
-import { requireSandbox, startSandbox } from '../sandbox/index.ts';
+import { requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
 import { SHOP_SCRIPT } from '../sandbox/demo-app.ts';
 import { agentsIn, assertNoAgents, coreApiOf, requireBuild, runTap, startTap, type TapProcess } from '../helpers/tap.ts';
 import {
@@ -37,8 +37,6 @@ import {
   procStatus,
   runningSharkContainer,
   uidOf,
-  type RuncFixturePod,
-  type RuncSandbox,
 } from '../helpers/container-sandbox.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
@@ -51,7 +49,7 @@ const SHOP_IMAGE_UID = 65532;
 const NET_RAW = capabilitySet(['NET_RAW']);
 const CONTAINERD_DEFAULT = capabilitySet(RUNTIME_DEFAULT_CAPABILITIES);
 
-let sandbox: RuncSandbox;
+let sandbox: Sandbox;
 let core: k8s.CoreV1Api;
 const pods: [string, string][] = [
   ['cont', 'web'],
@@ -62,7 +60,7 @@ const pods: [string, string][] = [
 ];
 
 /** A shop-like service in node:24-slim (the checkout is mounted into it) calling the distroless shop. */
-function web(namespace: string, ip: string): RuncFixturePod {
+function web(namespace: string, ip: string): FixturePod {
   return {
     namespace,
     name: 'web',
@@ -76,20 +74,20 @@ function web(namespace: string, ip: string): RuncFixturePod {
 
 before(async () => {
   if (skip) return;
-  sandbox = (await startSandbox({
+  sandbox = await startSandbox({
     namespaces: [{ name: 'cont' }, { name: 'base', podSecurityEnforce: 'baseline' }],
     pods: [
       web('cont', IPS.web),
       {
-        // Distroless and non-root: the image's own node and /app, nothing of the checkout, no shell.
+        // Distroless and non-root: the image's own ENTRYPOINT (node) and CMD (/app/shop-service.mjs), nothing of the checkout, no shell.
         namespace: 'cont',
         name: 'shop',
         labels: { app: 'shop' },
         ip: IPS.shop,
         securityContext: { runAsNonRoot: true },
         mountSource: false,
-        containers: [{ name: 'app', image: 'sandbox.local/shop:1', command: ['/usr/local/bin/node', '/app/shop-service.mjs'], env: { SERVICE_NAME: 'shop', PORT: '8080' } }],
-      } satisfies RuncFixturePod,
+        containers: [{ name: 'app', image: 'sandbox.local/shop:1', env: { SERVICE_NAME: 'shop', PORT: '8080' } }],
+      },
       { namespace: 'cont', name: 'other', ip: IPS.other, containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
       {
         // The image runs as root and nothing says otherwise: the kubelet must refuse it.
@@ -101,7 +99,7 @@ before(async () => {
       },
       web('base', IPS.baseWeb),
     ],
-  })) as RuncSandbox;
+  });
   core = coreApiOf(sandbox);
   // Running is not listening: wait until the shop answers its caller.
   await eventually(

@@ -12,19 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { CONTAINER_PREFIX } from '../../src/kube/ephemeral.ts';
-import type { FixturePod, Sandbox } from '../sandbox/index.ts';
-
-/**
- * The Sandbox API of issue 14 as HELPERS.md announces it (scaffolding until main's types.ts has it:
- * then these become plain Sandbox and FixturePod).
- */
-export interface RuncSandbox extends Sandbox {
-  containerRootfs(namespace: string, pod: string, container: string): string;
-  containerPid(namespace: string, pod: string, container: string): number;
-  leftovers(): { containers: string[]; cgroups: string[]; mounts: string[]; netns: string[] };
-  readonly runcRoot: string;
-}
-export type RuncFixturePod = FixturePod & { mountSource?: boolean };
+import type { Sandbox } from '../sandbox/index.ts';
 
 /** /proc/PID/status as a map of its fields (values trimmed). */
 export function procStatus(pid: number): Record<string, string> {
@@ -189,7 +177,7 @@ function namedUnder(dir: string, prefix: string, depth: number): string[] {
  * (`leftovers()`), then what runc, `ip netns`, the mount table and every cgroup hierarchy say about
  * names of this process (`ks-<pid>-`).
  */
-export function assertNothingLeft(sandbox: RuncSandbox): void {
+export function assertNothingLeft(sandbox: Sandbox): void {
   assert.deepEqual(sandbox.leftovers(), { containers: [], cgroups: [], mounts: [], netns: [] }, "the sandbox's own account of what it left");
   const ours = `ks-${process.pid}-`;
   if (existsSync(sandbox.runcRoot)) {
