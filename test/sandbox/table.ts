@@ -85,11 +85,13 @@ function podCells(pod: Pod): unknown[] {
   const statuses = pod.status.containerStatuses ?? [];
   const ready = statuses.filter((c) => c.ready).length;
   const restarts = statuses.reduce((n, c) => n + c.restartCount, 0);
+  // printPod: "N (AGE ago)", the age of the latest restart (lastState's finishedAt) once there is one.
+  const lastRestart = Math.max(...statuses.map((c) => Date.parse(c.lastState.terminated?.finishedAt ?? '') || 0), 0);
   return [
     pod.metadata.name,
     `${ready}/${pod.spec.containers.length}`,
     podStatusText(pod),
-    String(restarts),
+    restarts > 0 && lastRestart > 0 ? `${restarts} (${humanDuration(Date.now() - lastRestart)} ago)` : String(restarts),
     age(pod),
     pod.status.podIP ?? '<none>',
     pod.spec.nodeName ?? '<none>',
