@@ -14,7 +14,7 @@ import type { FixturePod, FixtureService, SandboxFixture } from './types.ts';
 /** The shop's script in this checkout: what other fixtures run as `node SHOP_SCRIPT` in `node:24-slim` (the checkout is mounted). */
 export const SHOP_SCRIPT = fileURLToPath(new URL('./apps/shop-service.mjs', import.meta.url));
 
-/** The demo shop's image, and the same script inside it (the image copies apps/ to /app). */
+/** The demo shop's image, and the same script inside it, which the image runs (`/usr/local/bin/node /app/shop-service.mjs`). */
 export const SHOP_IMAGE = 'sandbox.local/shop:1';
 export const SHOP_IMAGE_SCRIPT = '/app/shop-service.mjs';
 
@@ -63,9 +63,9 @@ function pod(deploy: string, suffix: string, ip: string, env: Record<string, str
     labels: { app: deploy },
     ip,
     ownerDeployment: deploy,
-    // The image has all it needs: no checkout mounted, as on a real node.
+    // The image has all it needs (its ENTRYPOINT and CMD run SHOP_IMAGE_SCRIPT): no command, no checkout mounted.
     mountSource: false,
-    containers: [{ name: deploy, image: SHOP_IMAGE, command: ['/usr/local/bin/node', SHOP_IMAGE_SCRIPT], env: { SERVICE_NAME: deploy, PORT: '8080', ...env } }],
+    containers: [{ name: deploy, image: SHOP_IMAGE, env: { SERVICE_NAME: deploy, PORT: '8080', ...env } }],
   };
 }
 
