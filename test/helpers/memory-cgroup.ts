@@ -181,6 +181,14 @@ export class MemoryCgroup {
     return c;
   }
 
+  /**
+   * A group inside this one that someone else made and removes (a runc container's): read only
+   * here, never destroyed by this handle.
+   */
+  existingChild(name: string): MemoryCgroup {
+    return new MemoryCgroup(join(this.dir, name), this.version);
+  }
+
   /** The hard limit (v1 memory.limit_in_bytes, v2 memory.max); Infinity removes it. */
   setLimit(bytes: number): void {
     if (this.version === 1) writeFileSync(join(this.dir, 'memory.limit_in_bytes'), Number.isFinite(bytes) ? String(Math.floor(bytes)) : '-1');
@@ -279,7 +287,7 @@ function pidsUnder(dir: string): number[] {
 }
 
 /** Removes a cgroup folder tree, deepest first, killing what runs in it. */
-function removeTree(dir: string, waitMs: number): string[] {
+export function removeTree(dir: string, waitMs: number): string[] {
   const deadline = Date.now() + waitMs;
   for (const pid of pidsUnder(dir)) {
     try {

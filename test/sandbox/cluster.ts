@@ -1,61 +1,69 @@
 /**
  * The cluster behind the API: the registry (namespaces, the node, pods, services, endpoints in the
- * Store) and a kubelet that turns pods into network namespaces with real processes and reports their
- * state back as status updates.
+ * Store) and a kubelet that turns pods into network namespaces, a pause container and runc
+ * containers from the local image store, restarts them per restartPolicy and reports their state
+ * back as status updates.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { alreadyExists, badRequest, conflict, notFound } from './errors.ts';
 import { clone, now, type Container, type ContainerStatus, type Endpoints, type KObject, type Namespace, type Pod, type Service } from './kobj.ts';
 import { Bridge, GATEWAY, pidsIn } from './net.ts';
 import { applyPatch, type JsonValue, type PatchKind } from './patch.ts';
-import {
-  ContainerProcess,
-  DEFAULT_IMAGES,
-  LogBuffer,
-  defaultEntrypoint,
-  exitCodeOf,
-  fullImageRef,
-  imageID,
-  newContainerID,
-  resolveExecutable,
-  terminate,
-  type ExitInfo,
-} from './runtime.ts';
-import { processSecurity, runAsNonRootViolation, setprivPrefix, type ProcessSecurity } from './security.ts';
+import { ContainerProcess, LogBuffer, fullImageRef, newContainerID, terminate } from './runtime.ts';
+import { processSecurity, runAsNonRootViolation, type ProcessSecurity } from './security.ts';
 import { Store } from './store.ts';
 import type { Faults, FixtureNamespace, FixturePod, FixtureService } from './types.ts';
 import { defaultContainer, ephemeralInvalid, podSecurityError, validateEphemeralUpdate, type PodSecurityLevel } from './validation.ts';
-import type { Netns } from '../helpers/netns.ts';
+import { uniqueName, type Netns } from '../helpers/netns.ts';
 import type { MemoryCgroup } from '../helpers/memory-cgroup.ts';
-import { createPodCgroup, qosClass } from './pod-cgroups.ts';
+import { createPodCgroup, qosClass, removeCgroupEverywhere } from './pod-cgroups.ts';
+import { containerConfig, sourceVolumes, type HostPathVolume, type VolumeMount } from './container-config.ts';
+import type { ImageStoreApi, SandboxImage } from './images/types.ts';
+import type { ContainerConfig, ContainerExit, RuncContainerApi } from './oci/types.ts';
+import { startContainer } from './oci/runc.ts';
 
 export const NODE_NAME = 'sandbox-node';
 const CREATING_DELAY_MS = 100;
 const START_DELAY_MS = 100;
 const BACKOFF_DELAY_MS = 1000;
+/** The kubelet's crash-loop back-off starts at 10 s and doubles to 5 min; the sandbox's at 1 s, to 8 s. */
+const RESTART_BACKOFF_MS = 1000;
+const RESTART_BACKOFF_MAX_MS = 8000;
+/** The cgroup leaf of the pod's pause container (container leaves are `c-<name>`: no clash). */
+const PAUSE_CGROUP = 'pod-sandbox';
+const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 /** Real pods get 30 s; the sandbox's processes exit on SIGTERM at once, so wait less for stragglers. */
 const MAX_GRACE_MS = 3000;
 
-/** A container as the kubelet sees it: where it runs and what it printed. */
+/** A container as the kubelet sees it: what runs, what it printed, how it ended before. */
 export interface ContainerRuntime {
   readonly name: string;
   readonly ephemeral: boolean;
   readonly spec: Container;
-  readonly dir: string;
-  readonly env: Record<string, string>;
+  /** Its image (undefined when it cannot be pulled). */
+  image?: SandboxImage | undefined;
+  /** What runc was given for the current run (env and cwd for exec). */
+  config?: ContainerConfig | undefined;
   /** Identity and capabilities of its processes, exec'd ones included. */
-  readonly security: ProcessSecurity;
-  readonly logs: LogBuffer;
-  proc?: ContainerProcess;
-  containerID?: string;
-  /** Waiting reason while not started (ContainerCreating, ErrImagePull, ...). */
-  waiting?: string;
-  /** Its memory cgroup, inside the pod's (what it and everything exec'd into it are charged to). */
-  readonly cgroup?: MemoryCgroup | undefined;
+  security?: ProcessSecurity | undefined;
+  /** Output of the current (or last) run; `previousLogs` of the one before (`logs --previous`). */
+  logs: LogBuffer;
+  previousLogs?: LogBuffer | undefined;
+  proc?: ContainerProcess | undefined;
+  containerID?: string | undefined;
+  /** Waiting reason while not started (ContainerCreating, ErrImagePull, CrashLoopBackOff, ...). */
+  waiting?: string | undefined;
+  restartCount: number;
+  /** The last run's end, as `lastState` reports it after a restart. */
+  lastTerminated?: ContainerStatus['state']['terminated'];
+  /** Its memory cgroup (runc's, inside the pod's) while it runs. */
+  cgroup?: MemoryCgroup | undefined;
+  /** Runs so far (bundle folders are per run). */
+  runs: number;
 }
 
 export interface PodRuntime {
@@ -66,6 +74,12 @@ export interface PodRuntime {
   netns?: Netns;
   /** The pod's memory cgroup (null: this machine has none; see pod-cgroups.ts). */
   cgroup?: MemoryCgroup | null;
+  /** The pod's cgroup folder name (under the sandbox's own cgroup in every hierarchy). */
+  cgroupName: string;
+  /** The pod's infrastructure container: holds its IPC and UTS (and shared PID) namespaces. */
+  pause?: RuncContainerApi;
+  /** OOM kills counted in containers whose cgroups are gone (runc removes them on delete). */
+  oomKillsOfRemoved: number;
   readonly containers: Map<string, ContainerRuntime>;
   /** Exec'd processes, killed with the pod. */
   readonly execs: Set<ChildProcess>;
@@ -86,7 +100,7 @@ export function templateHash(deploy: string): string {
 
 export interface ClusterOptions {
   dir: string;
-  binDir: string;
+  images: ImageStoreApi;
   bridge: Bridge;
   faults: Faults;
 }
@@ -95,19 +109,24 @@ export class Cluster {
   readonly store = new Store();
   readonly faults: Faults;
   readonly #dir: string;
-  readonly #binDir: string;
+  readonly #images: ImageStoreApi;
   readonly #bridge: Bridge;
+  /** runc ids of this cluster's containers start with it (the sandbox's leftovers check). */
+  readonly containerIdPrefix = `${uniqueName('-c')}-`;
+  #containerSeq = 0;
+  /** Pod cgroup folder names and network namespaces made by this cluster, removed or not. */
+  readonly podCgroupNames = new Set<string>();
+  readonly podNetnsNames = new Set<string>();
   readonly #pods = new Map<string, PodRuntime>();
   readonly #usedIPs = new Set<string>([GATEWAY]);
   readonly #usedClusterIPs = new Set<string>(['10.96.0.1']);
-  readonly #knownImages = new Set<string>(DEFAULT_IMAGES.map(fullImageRef));
   #stopped = false;
   /** Pod creations in flight: stop() waits for them so no namespace is created after it. */
   readonly #creating = new Set<Promise<void>>();
 
   constructor(o: ClusterOptions) {
     this.#dir = o.dir;
-    this.#binDir = o.binDir;
+    this.#images = o.images;
     this.#bridge = o.bridge;
     this.faults = o.faults;
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.ensureNamespace({ name });
@@ -278,15 +297,23 @@ export class Cluster {
     return this.store.get<Pod>('pods', namespace, name);
   }
 
+  /** The pod's processes (every one in its network namespace but its pause process). */
   processesIn(namespace: string, name: string): number[] {
     const rt = this.runtime(namespace, name);
-    return rt?.netns ? pidsIn(rt.netns.name) : [];
+    if (!rt?.netns) return [];
+    const pause = rt.pause?.pid;
+    return pidsIn(rt.netns.name).filter((p) => p !== pause);
+  }
+
+  /** The image, when the node can "pull" it: built in the local store and not made to fail. */
+  #pull(image: string): SandboxImage | undefined {
+    const ref = fullImageRef(image);
+    if (this.faults.unknownImages.some((i) => fullImageRef(i) === ref)) return undefined;
+    return this.#images.get(image);
   }
 
   isImageKnown(image: string): boolean {
-    const ref = fullImageRef(image);
-    if (this.faults.unknownImages.some((i) => fullImageRef(i) === ref)) return false;
-    return this.#knownImages.has(ref);
+    return this.#pull(image) !== undefined;
   }
 
   #allocIP(wanted?: string): string {
@@ -305,36 +332,8 @@ export class Cluster {
     throw new Error('no pod IP left');
   }
 
-  #containerEnv(podName: string, dir: string, spec: Container): Record<string, string> {
-    const env: Record<string, string> = {
-      PATH: `${this.#binDir}:/usr/bin:/bin`,
-      HOSTNAME: podName,
-      HOME: dir,
-      TMPDIR: dir,
-      KUBERNETES_SERVICE_HOST: '10.96.0.1',
-      KUBERNETES_SERVICE_PORT: '443',
-    };
-    for (const e of spec.env ?? []) if (typeof e.name === 'string') env[e.name] = e.value ?? '';
-    return env;
-  }
-
   #newContainerRuntime(rt: PodRuntime, spec: Container, ephemeral: boolean): ContainerRuntime {
-    const dir = join(rt.dir, spec.name);
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    const security = processSecurity(this.pod(rt.namespace, rt.name)!, spec);
-    // The container's own directory (cwd, HOME, TMPDIR) belongs to its user, as an image's would.
-    chownSync(dir, security.uid, security.gid);
-    const c: ContainerRuntime = {
-      name: spec.name,
-      ephemeral,
-      spec,
-      dir,
-      env: this.#containerEnv(rt.name, dir, spec),
-      security,
-      logs: new LogBuffer(),
-      waiting: 'ContainerCreating',
-      cgroup: rt.cgroup?.child(spec.name),
-    };
+    const c: ContainerRuntime = { name: spec.name, ephemeral, spec, logs: new LogBuffer(), waiting: 'ContainerCreating', restartCount: 0, runs: 0 };
     rt.containers.set(spec.name, c);
     return c;
   }
@@ -353,7 +352,6 @@ export class Cluster {
     if (this.pod(f.namespace, f.name)) throw alreadyExists('pods', f.name);
     if (f.containers.length === 0) throw new Error(`pod ${f.name} has no containers`);
     this.ensureNamespace({ name: f.namespace });
-    for (const c of f.containers) this.#knownImages.add(fullImageRef(c.image));
     const ip = this.#allocIP(f.ip);
     const restricted = this.podSecurityLevel(f.namespace) === 'restricted';
     const labels = { ...f.labels };
@@ -368,11 +366,17 @@ export class Cluster {
     }
     // In a restricted namespace the fixture's containers are made compliant (the sandbox's images run as root).
     const restrictedContainer = restricted ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } : undefined;
+    const source = f.mountSource === false ? [] : sourceVolumes();
+    const volumes: HostPathVolume[] = [...source, ...(f.volumes ?? []).map((v) => ({ name: v.name, hostPath: { path: v.hostPath } }))];
+    const sourceMounts: VolumeMount[] = source.map((v) => ({ name: v.name, mountPath: v.hostPath.path, readOnly: true }));
     const containers: Container[] = f.containers.map((c) => ({
       name: c.name,
       image: c.image,
-      command: c.command,
+      ...(c.command ? { command: c.command } : {}),
+      ...(c.args ? { args: c.args } : {}),
+      ...(c.workingDir ? { workingDir: c.workingDir } : {}),
       ...(c.env ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
+      ...(sourceMounts.length > 0 || c.volumeMounts ? { volumeMounts: [...sourceMounts, ...(c.volumeMounts ?? [])] } : {}),
       resources: c.resources ?? {},
       ...(restrictedContainer || c.securityContext ? { securityContext: { ...restrictedContainer, ...c.securityContext } } : {}),
       terminationMessagePath: '/dev/termination-log',
@@ -393,8 +397,10 @@ export class Cluster {
         ...(ownerReferences ? { ownerReferences, generateName: `${ownerReferences[0]!.name}-` } : {}),
       },
       spec: {
+        ...(volumes.length > 0 ? { volumes } : {}),
         containers,
-        restartPolicy: 'Always',
+        restartPolicy: f.restartPolicy ?? 'Always',
+        ...(f.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
         terminationGracePeriodSeconds: 30,
         dnsPolicy: 'ClusterFirst',
         nodeName: NODE_NAME,
@@ -440,22 +446,32 @@ export class Cluster {
       containers: new Map(),
       execs: new Set(),
       timers: new Set(),
+      cgroupName: '',
+      oomKillsOfRemoved: 0,
     };
     this.#pods.set(podKey(f.namespace, f.name), rt);
     try {
       const netns = await this.#bridge.attachPod(`${f.namespace}-${f.name}`.slice(0, 40), ip);
       rt.netns = netns;
+      this.podNetnsNames.add(netns.name);
       if (rt.deleting || this.#stopped) {
         // Deleted or stopped while the namespace was being made: the teardown did not see it.
         await netns.destroy();
         return;
       }
       rt.cgroup = createPodCgroup(f.namespace, f.name, containers);
-      for (const spec of containers) {
-        const c = this.#newContainerRuntime(rt, spec, false);
-        if (this.isImageKnown(spec.image!)) this.#startContainer(rt, c);
-        else this.#pullFails(rt, c);
-      }
+      rt.cgroupName = rt.cgroup ? basename(rt.cgroup.dir) : uniqueName(`-${f.namespace}_${f.name}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60));
+      this.podCgroupNames.add(rt.cgroupName);
+      this.#writePodFiles(rt);
+      await this.#startPause(rt);
+      if (rt.deleting || this.#stopped) return;
+      await Promise.all(
+        containers.map(async (spec) => {
+          const c = this.#newContainerRuntime(rt, spec, false);
+          if (this.isImageKnown(spec.image!)) await this.#startContainer(rt, c);
+          else this.#pullFails(rt, c);
+        }),
+      );
       this.#refreshPod(rt);
       this.syncEndpoints();
     } catch (err) {
@@ -464,36 +480,120 @@ export class Cluster {
     }
   }
 
-  /** Starts the container's process in the pod's namespace (or records StartError). */
-  #startContainer(rt: PodRuntime, c: ContainerRuntime): void {
-    const argv = [...(c.spec.command?.length ? c.spec.command : defaultEntrypoint(c.spec.image!)), ...(c.spec.args ?? [])];
-    const cwd = c.spec.workingDir || c.dir;
+  /** The pod's files every container mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+  #writePodFiles(rt: PodRuntime): void {
+    mkdirSync(rt.dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(rt.dir, 'hosts'), `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${rt.ip}\t${rt.name}\n`);
+    writeFileSync(join(rt.dir, 'hostname'), `${rt.name}\n`);
+    // The sandbox runs no cluster DNS: the pods get the search path a real one would give and no server.
+    writeFileSync(join(rt.dir, 'resolv.conf'), `search ${rt.namespace}.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
+  }
+
+  #podFiles(rt: PodRuntime): { hosts: string; hostname: string; resolvConf: string } {
+    return { hosts: join(rt.dir, 'hosts'), hostname: join(rt.dir, 'hostname'), resolvConf: join(rt.dir, 'resolv.conf') };
+  }
+
+  #nextContainerId(): string {
+    this.#containerSeq += 1;
+    return `${this.containerIdPrefix}${this.#containerSeq}`;
+  }
+
+  /** The pod sandbox: catatonit as PID 1 of the pod's namespaces (IPC, UTS, and PID when shared). */
+  async #startPause(rt: PodRuntime): Promise<void> {
+    const image = this.#images.get(PAUSE_IMAGE);
+    if (!image) throw new Error(`the sandbox's pause image ${PAUSE_IMAGE} is not built (images/store.ts)`);
+    const pod = this.pod(rt.namespace, rt.name)!;
+    const spec: Container = { name: 'POD', image: PAUSE_IMAGE };
+    const config: ContainerConfig = {
+      ...containerConfig({
+        pod,
+        spec,
+        image,
+        security: { uid: 65535, gid: 65535, groups: [], capabilities: [], noNewPrivs: true },
+        namespaces: { network: `/var/run/netns/${rt.netns!.name}` },
+        podFiles: this.#podFiles(rt),
+        terminationLog: join(rt.dir, 'pause-termination-log'),
+        cgroupsPath: `${rt.cgroupName}/${PAUSE_CGROUP}`,
+      }),
+      hostname: rt.name,
+      oomScoreAdj: -998,
+      mounts: [],
+    };
+    writeFileSync(join(rt.dir, 'pause-termination-log'), '');
+    rt.pause = await startContainer({ id: this.#nextContainerId(), bundleDir: join(rt.dir, 'pause'), config });
+  }
+
+  /** Starts the container with runc (or records CreateContainerConfigError / StartError). */
+  async #startContainer(rt: PodRuntime, c: ContainerRuntime): Promise<void> {
+    const pod = this.pod(rt.namespace, rt.name)!;
+    const image = this.#pull(c.spec.image!)!;
+    c.image = image;
+    c.security = processSecurity(pod, c.spec, image.config.user);
     // The kubelet checks runAsNonRoot while making the container's config, before the runtime sees it;
     // it retries on every sync, and the container stays waiting.
-    const nonRoot = runAsNonRootViolation(this.pod(rt.namespace, rt.name)!, c.spec);
+    const nonRoot = runAsNonRootViolation(pod, c.spec, image.config.user);
     if (nonRoot !== undefined) {
       c.waiting = 'CreateContainerConfigError';
       this.#setStatus(rt, c, { state: { waiting: { reason: 'CreateContainerConfigError', message: nonRoot } } });
       return;
     }
+    c.runs += 1;
+    const bundleDir = join(rt.dir, `${c.name}-${c.runs}`);
+    mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
+    const terminationLog = join(bundleDir, 'termination-log');
+    writeFileSync(terminationLog, '');
+    const config = containerConfig({
+      pod,
+      spec: c.spec,
+      image,
+      security: c.security,
+      namespaces: this.#namespacesOf(rt, c, pod),
+      podFiles: this.#podFiles(rt),
+      terminationLog,
+      cgroupsPath: `${rt.cgroupName}/c-${c.name}`,
+    });
+    c.config = config;
     c.containerID = newContainerID();
-    if (resolveExecutable(argv[0]!, c.env['PATH']!, cwd) === undefined) {
-      const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH: unknown`;
+    let container: RuncContainerApi;
+    try {
+      container = await startContainer({ id: this.#nextContainerId(), bundleDir, config });
+    } catch (err) {
+      const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: ${(err as Error).message.trim()}: unknown`;
       c.waiting = undefined;
       this.#setStatus(rt, c, {
         state: { terminated: { exitCode: 128, reason: 'StartError', message, startedAt: null, finishedAt: now(), containerID: c.containerID } },
       });
       return;
     }
+    if (rt.deleting || this.#stopped) {
+      await container.destroy(0);
+      return;
+    }
+    c.cgroup = rt.cgroup?.existingChild(`c-${c.name}`);
     const startedAt = now();
-    c.proc = new ContainerProcess(
-      { netns: rt.netns!.name, wrap: setprivPrefix(c.security), argv, cwd, env: c.env, stdin: c.spec.stdin === true, cgroupProcs: c.cgroup?.procsFile },
-      c.logs,
-      startedAt,
-    );
+    c.logs = new LogBuffer();
+    c.proc = new ContainerProcess(container, c.logs, startedAt);
     c.waiting = undefined;
-    void c.proc.closed.then((exit) => this.#containerExited(rt, c, exit));
-    if (c.ephemeral) this.#setStatus(rt, c, { state: { running: { startedAt } } });
+    const proc = c.proc;
+    void proc.closed.then((exit) => this.#containerExited(rt, c, proc, exit));
+    this.#setStatus(rt, c, { state: { running: { startedAt } } });
+  }
+
+  /**
+   * The kubelet's namespace choices: the pod's network; IPC and UTS of the pause container; PID of
+   * the pause container with shareProcessNamespace, of the target for an ephemeral container with
+   * targetContainerName, else a new one.
+   */
+  #namespacesOf(rt: PodRuntime, c: ContainerRuntime, pod: Pod): { network: string; ipc?: string; uts?: string; pid?: string } {
+    const pausePid = rt.pause!.pid;
+    const shared = pod.spec['shareProcessNamespace'] === true;
+    let pid: string | undefined;
+    if (shared) pid = `/proc/${pausePid}/ns/pid`;
+    else if (c.ephemeral && c.spec.targetContainerName) {
+      const target = rt.containers.get(c.spec.targetContainerName)?.proc;
+      if (target?.running) pid = `/proc/${target.container.pid}/ns/pid`;
+    }
+    return { network: `/var/run/netns/${rt.netns!.name}`, ipc: `/proc/${pausePid}/ns/ipc`, uts: `/proc/${pausePid}/ns/uts`, ...(pid ? { pid } : {}) };
   }
 
   #pullFails(rt: PodRuntime, c: ContainerRuntime): void {
@@ -520,12 +620,12 @@ export class Cluster {
     const status: ContainerStatus = {
       name: c.name,
       image: fullImageRef(c.spec.image!),
-      imageID: c.containerID && !state.waiting ? imageID(c.spec.image!) : '',
+      imageID: c.containerID && c.image && !state.waiting ? `${c.image.ref.replace(/[:@][^/]*$/, '')}@${c.image.id}` : '',
       ...(c.containerID && !state.waiting ? { containerID: c.containerID } : {}),
       ready: !c.ephemeral && running,
-      restartCount: 0,
+      restartCount: c.restartCount,
       state,
-      lastState: {},
+      lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
     };
     if (!c.ephemeral) status.started = running;
     return status;
@@ -546,7 +646,7 @@ export class Cluster {
     if (!c.ephemeral) this.syncEndpoints();
   }
 
-  /** Phase and conditions from the app containers (no restarts in the sandbox). */
+  /** Phase and conditions from the app containers (a container that will restart keeps the pod Running). */
   #derivePhase(pod: Pod, rt: PodRuntime): void {
     const statuses = pod.status.containerStatuses ?? [];
     const allRunning = statuses.length === pod.spec.containers.length && statuses.every((s) => s.state.running);
@@ -585,30 +685,50 @@ export class Cluster {
     });
   }
 
-  #containerExited(rt: PodRuntime, c: ContainerRuntime, exit: ExitInfo): void {
-    const exitCode = exitCodeOf(exit);
-    // As the kubelet tells it: killed (SIGKILL) while the kernel's OOM killer took something in it.
-    const oomKilled = exit.signal === 'SIGKILL' && (c.cgroup?.oomKills() ?? 0) > 0;
-    // A container ends with its main process: what was exec'd into it goes too (in a real pod its
-    // PID namespace goes with its init). Only its cgroup tells the sandbox which processes are its.
-    for (const pid of c.cgroup?.pids() ?? []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone already */
-      }
+  async #containerExited(rt: PodRuntime, c: ContainerRuntime, proc: ContainerProcess, exit: ContainerExit): Promise<void> {
+    const terminated = {
+      exitCode: exit.exitCode,
+      ...(exit.signal ? { signal: exit.exitCode - 128 } : {}),
+      // As the kubelet tells it: the kernel's OOM killer took a process of the container.
+      reason: exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error',
+      ...(this.#terminationMessage(c) ? { message: this.#terminationMessage(c) } : {}),
+      startedAt: proc.startedAt,
+      finishedAt: now(),
+      containerID: c.containerID!,
+    };
+    if (exit.oomKilled) rt.oomKillsOfRemoved += 1;
+    c.proc = undefined;
+    c.cgroup = undefined;
+    // A container ends with its init: what was exec'd into it goes too, and so do its rootfs and cgroup.
+    await proc.destroy(0);
+    if (rt.deleting || this.#stopped) return;
+    const policy = this.pod(rt.namespace, rt.name)?.spec.restartPolicy ?? 'Always';
+    const restart = !c.ephemeral && (policy === 'Always' || (policy === 'OnFailure' && exit.exitCode !== 0));
+    if (!restart) {
+      this.#setStatus(rt, c, { state: { terminated } });
+      return;
     }
+    c.lastTerminated = terminated;
+    c.restartCount += 1;
+    c.previousLogs = c.logs;
+    const backoff = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** (c.restartCount - 1));
+    c.waiting = 'CrashLoopBackOff';
     this.#setStatus(rt, c, {
-      state: {
-        terminated: {
-          exitCode,
-          reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
-          startedAt: c.proc!.startedAt,
-          finishedAt: now(),
-          containerID: c.containerID!,
-        },
-      },
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoff / 1000)}s restarting failed container=${c.name} pod=${rt.name}_${rt.namespace}(${this.pod(rt.namespace, rt.name)?.metadata.uid ?? ''})` } },
     });
+    this.#later(rt, backoff, () => void this.#startContainer(rt, c));
+  }
+
+  /** What the container wrote to its terminationMessagePath (the kubelet reads at most 4 KiB). */
+  #terminationMessage(c: ContainerRuntime): string | undefined {
+    const file = c.config?.mounts.find((m) => m.destination === (c.spec.terminationMessagePath ?? '/dev/termination-log'))?.source;
+    if (!file) return undefined;
+    try {
+      const text = readFileSync(file).subarray(0, 4096).toString('utf8');
+      return text === '' ? undefined : text;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -648,10 +768,24 @@ export class Cluster {
     rt.deleting ??= Promise.resolve();
     for (const t of rt.timers) clearTimeout(t);
     rt.timers.clear();
-    const children = [...[...rt.containers.values()].flatMap((c) => (c.proc ? [c.proc.child] : [])), ...rt.execs];
-    await Promise.all(children.map((child) => terminate(child, graceMs)));
+    // Ephemeral containers first (they may share a target's PID namespace), then the app's, then the pause.
+    const all = [...rt.containers.values()].sort((a, b) => Number(b.ephemeral) - Number(a.ephemeral));
+    const ephemeral = all.filter((c) => c.ephemeral);
+    const regular = all.filter((c) => !c.ephemeral);
+    await Promise.all(rt.execs.size > 0 ? [...rt.execs].map((child) => terminate(child, Math.min(graceMs, 1000))) : []);
+    for (const group of [ephemeral, regular]) {
+      await Promise.all(
+        group.map(async (c) => {
+          const proc = c.proc;
+          if (!proc) return;
+          await proc.destroy(graceMs);
+          await proc.closed;
+        }),
+      );
+    }
+    await rt.pause?.destroy(0);
     await rt.netns?.destroy();
-    const left = rt.cgroup?.destroy() ?? [];
+    const left = [...(rt.cgroup?.destroy() ?? []), ...removeCgroupEverywhere(rt.cgroupName)];
     if (left.length > 0) process.stderr.write(`sandbox: pod ${rt.namespace}/${rt.name}: cgroups not removed: ${left.join(', ')}\n`);
     rmSync(rt.dir, { recursive: true, force: true });
   }
@@ -705,8 +839,8 @@ export class Cluster {
     this.#later(rt, CREATING_DELAY_MS, () => {
       this.#setStatus(rt, c, { state: { waiting: { reason: 'ContainerCreating' } } });
       this.#later(rt, START_DELAY_MS, () => {
-        if (!rt.netns) return;
-        if (this.isImageKnown(spec.image!)) this.#startContainer(rt, c);
+        if (!rt.netns || !rt.pause) return;
+        if (this.isImageKnown(spec.image!)) void this.#startContainer(rt, c);
         else this.#pullFails(rt, c);
       });
     });

@@ -1,20 +1,23 @@
 /**
  * A local Kubernetes "cluster" for tests: a real HTTPS API (kubectl 1.32 and client-node 1.4 wire
- * formats) over pods that are real network namespaces with real processes. See README.md.
+ * formats) over pods that are real network namespaces with runc containers from a local image
+ * store. See README.md.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireNetns } from '../helpers/netns.ts';
-import { Cluster } from './cluster.ts';
+import { Cluster, type ContainerRuntime } from './cluster.ts';
 import { Bridge, sweepStaleSandboxes } from './net.ts';
 import { kubeconfigYaml, makeClientCert, makePki, type Pki } from './pki.ts';
-import { requireSetpriv } from './security.ts';
+import { sandboxImages } from './images/store.ts';
+import { runcRoot, runtimeLeftovers, runtimeReason, sweepStaleContainers } from './oci/runc.ts';
 import { ApiServer, type Identity } from './server.ts';
-import { memoryCgroupsReason } from './pod-cgroups.ts';
-import type { Faults, FixturePod, PodMemory, Sandbox, SandboxFixture } from './types.ts';
+import { cgroupFoldersNamed, memoryCgroupsReason } from './pod-cgroups.ts';
+import type { Faults, FixturePod, PodMemory, Sandbox, SandboxFixture, SandboxLeftovers } from './types.ts';
 import { hasCommand } from '../helpers/requirements.ts';
 
 export type {
@@ -27,6 +30,7 @@ export type {
   PodMemory,
   Sandbox,
   SandboxFixture,
+  SandboxLeftovers,
 } from './types.ts';
 export { demoShopFixture } from './demo-app.ts';
 
@@ -35,17 +39,17 @@ export function repoNode(): string {
   return realpathSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)));
 }
 
-/** null when a sandbox can run here (root, `ip netns`, openssl), else the reason to skip. */
+/** null when a sandbox can run here (root, `ip netns`, openssl, runc), else the reason to skip. */
 export function requireSandbox(): string | null {
   const netns = requireNetns([]);
   if (netns !== null) return netns;
   if (!hasCommand('openssl')) return '`openssl` is not installed (the sandbox makes its CA with it)';
-  const setpriv = requireSetpriv();
-  if (setpriv !== null) return setpriv;
+  const runtime = runtimeReason();
+  if (runtime !== null) return runtime;
   try {
     repoNode();
   } catch {
-    return "this repo's node_modules/.bin/node is missing (run npm ci)";
+    return "this repo's node_modules/.bin/node is missing (run npm ci): the node:24-slim image is built from it";
   }
   return null;
 }
@@ -107,10 +111,33 @@ class RunningSandbox implements Sandbox {
     return ns.name;
   }
 
-  containerDir(namespace: string, pod: string, container: string): string {
+  #running(namespace: string, pod: string, container: string): ContainerRuntime {
     const c = this.cluster.runtime(namespace, pod)?.containers.get(container);
-    if (!c) throw new Error(`no container ${container} in pod ${namespace}/${pod} of the sandbox`);
-    return c.dir;
+    if (!c?.proc?.running) throw new Error(`no running container ${container} in pod ${namespace}/${pod} of the sandbox`);
+    return c;
+  }
+
+  containerRootfs(namespace: string, pod: string, container: string): string {
+    return this.#running(namespace, pod, container).proc!.container.rootfs;
+  }
+
+  containerPid(namespace: string, pod: string, container: string): number {
+    return this.#running(namespace, pod, container).proc!.container.pid;
+  }
+
+  get runcRoot(): string {
+    return runcRoot();
+  }
+
+  leftovers(): SandboxLeftovers {
+    const runtime = runtimeLeftovers(this.cluster.containerIdPrefix, this.#dir);
+    const names = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
+    return {
+      containers: runtime.containers,
+      cgroups: [...this.cluster.podCgroupNames].flatMap((n) => cgroupFoldersNamed(n)),
+      mounts: runtime.mounts,
+      netns: [...this.cluster.podNetnsNames].filter((n) => names.has(n)),
+    };
   }
 
   podIP(namespace: string, name: string): string {
@@ -130,7 +157,16 @@ class RunningSandbox implements Sandbox {
   podMemory(namespace: string, name: string): PodMemory | null {
     const rt = this.cluster.runtime(namespace, name);
     if (!rt) throw new Error(`no pod ${namespace}/${name} in the sandbox`);
-    return rt.cgroup ?? null;
+    const group = rt.cgroup;
+    if (!group) return null;
+    return {
+      dir: group.dir,
+      limitBytes: () => group.limitBytes(),
+      usageBytes: () => group.usageBytes(),
+      workingSetBytes: () => group.workingSetBytes(),
+      // runc removes a container's cgroup when it ends: its OOM kills were counted before.
+      oomKills: () => group.oomKills() + rt.oomKillsOfRemoved,
+    };
   }
 
   stopApi(): Promise<void> {
@@ -160,6 +196,10 @@ class RunningSandbox implements Sandbox {
         process.stderr.write(`sandbox: stopping the ${what} failed: ${String(err)}\n`);
       }
     }
+    // A real node's pods leave nothing behind; neither may the sandbox's.
+    const left = this.leftovers();
+    const what = Object.entries(left).filter(([, list]) => (list as readonly string[]).length > 0);
+    if (what.length > 0) throw new Error(`the sandbox left things on this machine: ${what.map(([k, list]) => `${k}: ${(list as readonly string[]).join(', ')}`).join('; ')}`);
   }
 }
 
@@ -173,6 +213,8 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
   if (reason !== null) throw new Error(`the sandbox cannot run here: ${reason}`);
   if (!swept) {
     swept = true;
+    // Containers first: a dead run's sandbox folder holds their mounted root filesystems.
+    sweepStaleContainers();
     const removed = await sweepStaleSandboxes();
     if (removed.length > 0) process.stderr.write(`sandbox: removed leftovers of killed runs: ${removed.join(' ')}\n`);
   }
@@ -187,14 +229,15 @@ export async function startSandbox(fixture: SandboxFixture, options: { dir?: str
     mkdirSync(pkiDir, { mode: 0o700 });
     const pki = makePki(pkiDir);
     const admin = makeClientCert(pki, 'admin', 'admin', ['system:masters']);
-    const binDir = join(dir, 'bin');
-    mkdirSync(binDir);
-    symlinkSync(repoNode(), join(binDir, 'node'));
+    const images = sandboxImages();
+    await images.ensure((line) => {
+      if (!line.startsWith('reusing')) process.stderr.write(`sandbox: ${line}\n`);
+    });
 
     const bridge = await Bridge.create();
     cleanups.push(() => bridge.destroy());
     const faults: Faults = { ephemeralContainersDisabled: false, deny: [], unknownImages: [], websocketV4Only: false, apiUnavailable: false, metricsUnavailable: false };
-    const cluster = new Cluster({ dir, binDir, bridge, faults });
+    const cluster = new Cluster({ dir, images, bridge, faults });
     cleanups.push(() => cluster.stop());
     const tokens = new Map<string, Identity>();
     const api = new ApiServer(

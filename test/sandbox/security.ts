@@ -1,9 +1,8 @@
 /**
- * What the kubelet and the container runtime make of a container's securityContext, played for
- * real: the kubelet's runAsNonRoot check (kuberuntime verifyRunAsNonRoot, which leaves the
+ * What the kubelet and the container runtime make of a container's securityContext: the kubelet's
+ * runAsNonRoot check against the image's USER (kuberuntime verifyRunAsNonRoot, which leaves the
  * container waiting in CreateContainerConfigError), and the identity, capabilities and
- * no_new_privs containerd gives the process, applied with util-linux `setpriv` to the container's
- * main process and to every process exec'd into it.
+ * no_new_privs containerd gives the process (runc applies them: see container-config.ts).
  */
 import { spawnSync } from 'node:child_process';
 import type { Container, Pod, SecurityContext } from './kobj.ts';
@@ -14,9 +13,11 @@ export const RUNTIME_DEFAULT_CAPABILITIES: readonly string[] = [
   'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
 
-/** Every image the sandbox knows runs as root (uid 0, gid 0), as the official node, busybox and nginx images do. */
-export const IMAGE_UID = 0;
-const IMAGE_GID = 0;
+/** The image's USER (images/types.ts ImageConfig.user). */
+export interface ImageUser {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export interface ProcessSecurity {
   readonly uid: number;
@@ -40,12 +41,12 @@ function effective(pod: Pod, c: Container): SecurityContext {
 }
 
 /** The kubelet's refusal to start a container whose runAsNonRoot it cannot honour (its message), or undefined. */
-export function runAsNonRootViolation(pod: Pod, c: Container): string | undefined {
+export function runAsNonRootViolation(pod: Pod, c: Container, image: ImageUser): string | undefined {
   const sc = effective(pod, c);
   if (sc.runAsNonRoot !== true) return undefined;
   const where = `(pod: ${JSON.stringify(`${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`)}, container: ${c.name})`;
   if (sc.runAsUser !== undefined) return sc.runAsUser === 0 ? `container's runAsUser breaks non-root policy ${where}` : undefined;
-  return IMAGE_UID === 0 ? `container has runAsNonRoot and image will run as root ${where}` : undefined;
+  return image.uid === 0 ? `container has runAsNonRoot and image will run as root ${where}` : undefined;
 }
 
 /**
@@ -63,14 +64,15 @@ export function capabilitiesOf(sc: SecurityContext | undefined): string[] {
   return [...caps].sort();
 }
 
-export function processSecurity(pod: Pod, c: Container): ProcessSecurity {
+export function processSecurity(pod: Pod, c: Container, image: ImageUser): ProcessSecurity {
   const sc = effective(pod, c);
   const podSc = pod.spec.securityContext ?? {};
   const groups = [...(podSc.supplementalGroups ?? []), ...(podSc.fsGroup !== undefined ? [podSc.fsGroup] : [])];
   const privileged = c.securityContext?.privileged === true;
   return {
-    uid: sc.runAsUser ?? IMAGE_UID,
-    gid: sc.runAsGroup ?? IMAGE_GID,
+    uid: sc.runAsUser ?? image.uid,
+    // The image's group goes with the image's user only (a runAsUser without runAsGroup gets gid 0).
+    gid: sc.runAsGroup ?? (sc.runAsUser === undefined ? image.gid : 0),
     groups: [...new Set(groups)].sort((a, b) => a - b),
     capabilities: privileged ? null : capabilitiesOf(c.securityContext),
     // The kubelet sets no_new_privs only when asked (AddNoNewPrivileges), never for privileged containers.
@@ -96,29 +98,4 @@ function setpriv(): string {
     setprivPath = r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : '/usr/bin/setpriv';
   }
   return setprivPath;
-}
-
-/** null when setpriv is there, else why the sandbox cannot run. */
-export function requireSetpriv(): string | null {
-  return spawnSync(setpriv(), ['--version'], { stdio: 'ignore' }).status === 0 ? null : '`setpriv` (util-linux) is not installed (the sandbox applies securityContexts with it)';
-}
-
-/**
- * The argv prefix that gives a process this identity and these capabilities (empty when nothing
- * changes: a privileged root container). Root keeps exactly its bounding set across exec; another
- * uid loses every capability, as it does in a container without ambient capabilities.
- */
-export function setprivPrefix(sec: ProcessSecurity): string[] {
-  const args: string[] = [];
-  if (sec.uid !== 0 || sec.gid !== 0 || sec.groups.length > 0) {
-    args.push(`--reuid=${sec.uid}`, `--regid=${sec.gid}`, sec.groups.length > 0 ? `--groups=${sec.groups.join(',')}` : '--clear-groups');
-  }
-  if (sec.capabilities !== null) {
-    const known = new Set(knownCapabilities());
-    // Unknown names are ignored, as runc ignores capabilities the kernel does not have.
-    const keep = sec.capabilities.filter((c) => known.has(c)).map((c) => `,+${c.toLowerCase()}`);
-    args.push('--inh-caps=-all', `--bounding-set=-all${keep.join('')}`);
-  }
-  if (sec.noNewPrivs) args.push('--no-new-privs');
-  return args.length === 0 ? [] : [setpriv(), ...args, '--'];
 }

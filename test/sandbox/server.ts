@@ -482,6 +482,13 @@ export class ApiServer {
     const pod = this.#cluster.pod(namespace, name);
     if (!pod) throw notFound('pods', name);
     const c = pickContainer(pod, this.#cluster.runtime(namespace, name), q.get('container'));
+    if (flag(q, 'previous')) {
+      // The run before the last restart: what the kubelet keeps of it.
+      if (!c.previousLogs) throw badRequest(`previous terminated container "${c.name}" in pod "${name}" not found`);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      res.end(c.previousLogs.contents());
+      return;
+    }
     if (!c.proc && c.logs.contents().length === 0 && c.waiting) {
       const why = c.waiting === 'ErrImagePull' || c.waiting === 'ImagePullBackOff' ? 'trying and failing to pull image' : c.waiting;
       throw badRequest(`container "${c.name}" in pod "${name}" is waiting to start: ${why}`);

@@ -7,8 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContainerRuntime, PodRuntime } from './cluster.ts';
-import { exitCodeOf, resolveExecutable, spawnIn, terminate, type ExitInfo } from './runtime.ts';
-import { setprivPrefix } from './security.ts';
+import { exitCodeOf, terminate, type ExitInfo } from './runtime.ts';
 import type { Faults } from './types.ts';
 
 const V5 = 'v5.channel.k8s.io';
@@ -65,10 +64,6 @@ export function pickProtocol(offered: Iterable<string>, v4Only = false): string 
   if (set.has(V5) && !v4Only) return V5;
   if (set.has(V4)) return V4;
   return undefined;
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 export class StreamServer {
@@ -176,12 +171,14 @@ class Session {
 
   #exec(): void {
     const { pod, container, command, tty } = this.#req;
-    if (!container.proc?.running || !pod.netns) {
+    const proc = container.proc;
+    if (!proc?.running || !pod.netns || !container.config) {
       this.#finish(internalError('error executing command in container: container is not created or running'));
       return;
     }
-    const cwd = container.spec.workingDir || container.dir;
-    if (command.length === 0 || resolveExecutable(command[0]!, container.env['PATH']!, cwd) === undefined) {
+    const cwd = container.config.cwd;
+    const path = container.config.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    if (command.length === 0 || proc.container.resolve(command[0]!, path, cwd) === undefined) {
       const id = container.containerID?.replace(/^.*:\/\//, '').slice(0, 12) ?? '';
       this.#finish(
         internalError(
@@ -190,23 +187,17 @@ class Session {
       );
       return;
     }
-    // A TTY session gets a pty from util-linux `script` where there is one (prompt, echo, job control).
-    const script = tty ? resolveExecutable('script', container.env['PATH']!, cwd) : undefined;
-    const argv = script ? [script, '-qfec', command.map(shellQuote).join(' '), '/dev/null'] : command;
-    const child = spawnIn(
-      // An exec'd process gets the container's identity and capabilities, as runc exec gives it, and
-      // joins the container's memory cgroup, as an exec'd process is in a real pod.
-      {
-        netns: pod.netns.name,
-        wrap: setprivPrefix(container.security),
-        argv,
-        cwd,
-        env: { TERM: 'xterm', ...container.env },
-        stdin: this.#req.stdin,
-        cgroupProcs: container.cgroup?.procsFile,
-      },
-      { stdout: this.#req.stdout, stderr: this.#req.stderr || (tty && this.#req.stdout) },
-    );
+    // runc exec: the container's namespaces, cgroup, identity, capabilities and seccomp, as a CRI
+    // exec gets them; a TTY session gets a terminal from runc (under a host pty).
+    const child = proc.container.exec({
+      args: command,
+      env: { ...(tty ? { TERM: 'xterm' } : {}), ...container.config.env },
+      cwd,
+      tty,
+      stdin: this.#req.stdin,
+      stdout: this.#req.stdout,
+      stderr: this.#req.stderr || (tty && this.#req.stdout),
+    });
     pod.execs.add(child);
     child.stdin?.on('error', () => undefined);
     this.#pipe(child.stdout, STDOUT);

@@ -3,10 +3,16 @@ import type { SecurityContext } from './kobj.ts';
 
 export interface FixtureContainer {
   name: string;
+  /** An image of the local store (images/catalog.ts); any other one fails to pull. */
   image: string;
-  command: string[];
+  /** The image's ENTRYPOINT when absent (and `args` its CMD), as in a pod spec. */
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
   env?: Record<string, string>;
-  /** Applied for real (identity, capabilities, no_new_privs; runAsNonRoot checked as the kubelet does). */
+  /** Mounts of the pod's `volumes` (the checkout's are added unless the pod says mountSource: false). */
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  /** Applied by runc (identity, capabilities, no_new_privs, seccomp; runAsNonRoot checked against the image's USER). */
   securityContext?: SecurityContext;
   /**
    * resources.limits / requests, e.g. `{ limits: { memory: '256Mi' } }`. When every container of
@@ -20,8 +26,19 @@ export interface FixturePod {
   namespace: string;
   name: string;
   labels?: Record<string, string>;
-  /** Each a real process in the pod's network namespace. */
+  /** Each a runc container in the pod's network namespace. */
   containers: FixtureContainer[];
+  /** One PID namespace for the pod (the pause process its PID 1), as in a pod spec. */
+  shareProcessNamespace?: boolean;
+  /** Default Always: containers that end are restarted after a back-off (restartCount, lastState). */
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  /** hostPath volumes, mounted where containers' volumeMounts say. */
+  volumes?: { name: string; hostPath: string }[];
+  /**
+   * Default true: the checkout (and node_modules' real folder) mounted read-only at their own paths
+   * in every container of the pod, as hostPath volumes: how test scripts reach pods.
+   */
+  mountSource?: boolean;
   /** Default: the next free 10.244.0.x. */
   ip?: string;
   /** Sets metadata.ownerReferences to a ReplicaSet `<deploy>-<hash>`. */
@@ -100,6 +117,17 @@ export interface PodMemory {
   oomKills(): number;
 }
 
+export interface SandboxLeftovers {
+  /** runc container ids. */
+  readonly containers: readonly string[];
+  /** cgroup folders in any hierarchy. */
+  readonly cgroups: readonly string[];
+  /** Mount points under the sandbox's folder. */
+  readonly mounts: readonly string[];
+  /** `ip netns` names. */
+  readonly netns: readonly string[];
+}
+
 export interface Sandbox {
   /** https://127.0.0.1:PORT */
   readonly server: string;
@@ -116,10 +144,16 @@ export interface Sandbox {
   /** `ip netns` name of the pod. */
   podNetns(namespace: string, name: string): string;
   podIP(namespace: string, name: string): string;
-  /** The host directory a container has as its cwd, HOME and TMPDIR (owned by its user). */
-  containerDir(namespace: string, pod: string, container: string): string;
-  /** Pids of every process in the pod's netns right now. */
+  /** Host path of the running container's root filesystem (its overlay mount). */
+  containerRootfs(namespace: string, pod: string, container: string): string;
+  /** Host pid of the running container's init. */
+  containerPid(namespace: string, pod: string, container: string): number;
+  /** Pids of the pod's processes in its netns right now (its pause process not counted). */
   processesIn(namespace: string, name: string): number[];
+  /** What this sandbox left on the machine (each list empty after stop(), which fails otherwise). */
+  leftovers(): SandboxLeftovers;
+  /** runc's --root for this sandbox's containers (`runc --root <it> list`). */
+  readonly runcRoot: string;
   /** The pod's memory cgroup (null when this machine has no memory cgroups: see memoryCgroupsReason). */
   podMemory(namespace: string, name: string): PodMemory | null;
   /** null when pods get real memory cgroups here, else why not. */

@@ -68,6 +68,7 @@ export interface ContainerExit {
 
 export interface ExecOptions {
   readonly args: readonly string[];
+  /** The exec'd process's whole environment (not added to the container's: pass that in when wanted). */
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   /** A terminal (runc exec -t, under a host pty from util-linux `script`). */
