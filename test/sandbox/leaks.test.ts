@@ -71,8 +71,8 @@ function findLeftovers(pid: number, runcRoot: string): Found {
     return r.stdout.split('\n').filter(Boolean);
   };
   return {
-    // Ours by its own root, and any ks-<pid>- container in runc's default root too.
-    containers: [...ids(runcRoot), ...ids('/run/runc').filter((id) => id.startsWith(prefix))],
+    // In the sandbox's runc root (shared by every sandbox on the machine) and runc's default one.
+    containers: [...ids(runcRoot), ...ids('/run/runc')].filter((id) => id.startsWith(prefix)),
     cgroups: cgroupsOf(prefix),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.includes(prefix)),
     netns: spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix)),
@@ -184,6 +184,7 @@ describe('a sandbox leaves nothing behind', { skip }, () => {
     assert.match(next.stderr, new RegExp(`removed leftovers of killed runs: .*ks-${started.pid}-`));
     const swept = findLeftovers(started.pid, started.runcRoot);
     assert.ok(none(swept), `left after the sweep: ${JSON.stringify(swept, null, 1)}`);
-    assert.equal(existsSync(started.runcRoot) && readdirSync(started.runcRoot).length > 0, false, `runc state left in ${started.runcRoot}`);
+    const state = existsSync(started.runcRoot) ? readdirSync(started.runcRoot).filter((id) => id.startsWith(`ks-${started.pid}-`)) : [];
+    assert.deepEqual(state, [], `runc state left in ${started.runcRoot}`);
   });
 });
