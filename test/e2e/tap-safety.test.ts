@@ -162,7 +162,7 @@ test('a running shark-* container that is not ours is left alone: a new one is a
   const names = (await sharkSpecs('safe', 'foreign')).map((c) => c.name);
   assert.equal(names.length, 2, names.join(' '));
   // Nothing of ours went into it.
-  assert.deepEqual(readdirSync(sandbox.containerDir('safe', 'foreign', 'shark-zzzzz')).filter((f) => f.startsWith('kubectl-shark')), []);
+  assert.deepEqual(readdirSync(join(sandbox.containerRootfs('safe', 'foreign', 'shark-zzzzz'), 'tmp')).filter((f) => f.startsWith('kubectl-shark')), []);
   assert.ok(!agentsIn(sandbox, pods).some((l) => l.includes('shark-zzzzz')));
   await assertNoAgents(sandbox, pods);
 });
@@ -208,7 +208,7 @@ test('an agent bundle altered in transit is refused before it runs: exit 11, nam
     assert.match(res.stderr, /nothing was run/);
     assert.equal(res.stdout, '');
     // The refused upload left nothing behind in the container.
-    assert.deepEqual(readdirSync(sandbox.containerDir('safe', 'tampered', m[1]!)).filter((f) => f.startsWith('kubectl-shark')), []);
+    assert.deepEqual(readdirSync(join(sandbox.containerRootfs('safe', 'tampered', m[1]!), 'tmp')).filter((f) => f.startsWith('kubectl-shark')), []);
   } finally {
     sandbox.faults.tamperExecStdin = undefined;
     if (tap.child.exitCode === null) await tap.interrupt();
@@ -231,8 +231,13 @@ test('two taps of one pod unpack into two fresh 0700 folders; each is gone once 
     // The second starts once the first's capture container runs, so it reuses it.
     second = startTap(sandbox, ['twice', '-n', 'safe', '-o', 'json']);
     await second.until('entries of the second tap', () => second!.entries().length >= 2);
-    const dirs = [...new Set(agentDirs('safe', 'twice'))];
-    assert.equal(dirs.length, 2, `two agents, two folders: ${agentsIn(sandbox, [['safe', 'twice']]).join('\n')}`);
+    const inside = [...new Set(agentDirs('safe', 'twice'))];
+    assert.equal(inside.length, 2, `two agents, two folders: ${agentsIn(sandbox, [['safe', 'twice']]).join('\n')}`);
+    const [shark] = await sharkSpecs('safe', 'twice');
+    for (const dir of inside) assert.equal(dirname(dir), '/tmp', "in the container's TMPDIR");
+    // The same folders seen from the host, in the capture container's own root filesystem.
+    const root = sandbox.containerRootfs('safe', 'twice', shark!.name);
+    const dirs = inside.map((d) => join(root, d));
     for (const dir of dirs) {
       const st = statSync(dir);
       assert.equal(st.mode & 0o777, 0o700, `${dir} is 0700`);
@@ -240,8 +245,6 @@ test('two taps of one pod unpack into two fresh 0700 folders; each is gone once 
       assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tar.gz')), [], 'the archive itself is not kept');
     }
     assert.equal((await sharkSpecs('safe', 'twice')).length, 1, 'the second tap reused the running capture container');
-    const [shark] = await sharkSpecs('safe', 'twice');
-    for (const dir of dirs) assert.equal(dirname(dir), sandbox.containerDir('safe', 'twice', shark!.name), 'in the container\'s TMPDIR');
 
     const gone = async (what: string, check: () => boolean): Promise<void> => {
       const deadline = Date.now() + 8000;
@@ -254,12 +257,12 @@ test('two taps of one pod unpack into two fresh 0700 folders; each is gone once 
     // One folder goes with the first agent; the second agent's stays while it runs.
     await gone('the first agent\'s folder is removed', () => dirs.filter((d) => existsSync(d)).length === 1);
     assert.equal(agentDirs('safe', 'twice').length, 1);
-    assert.ok(existsSync(agentDirs('safe', 'twice')[0]!));
+    assert.ok(existsSync(join(root, agentDirs('safe', 'twice')[0]!)));
     assert.equal((await second.interrupt()).code, 0);
     await gone('both folders are removed', () => dirs.every((d) => !existsSync(d)));
     // The keeper is still there (it leaves 60 s after the last agent), yet nothing of ours is on disk.
     assert.doesNotThrow(() => keeperStatus('safe', 'twice', shark!.name));
-    assert.deepEqual(readdirSync(sandbox.containerDir('safe', 'twice', shark!.name)).filter((f) => f.startsWith('kubectl-shark')), []);
+    assert.deepEqual(readdirSync(join(root, 'tmp')).filter((f) => f.startsWith('kubectl-shark')), []);
   } finally {
     for (const t of [first, second]) if (t && t.child.exitCode === null) await t.interrupt();
   }

@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sandboxImages } from './images/store.ts';
 import { demoShopFixture, requireSandbox, startSandbox, type Sandbox } from './index.ts';
 
 /** A writer for people that drops its text once the stream's reader is gone, and never throws. */
@@ -78,6 +79,18 @@ process.on('unhandledRejection', (e) => {
   err(`npm run sandbox: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   stop('an unexpected error', 1);
 });
+
+// The pods' images come from a local store built from this machine's packages: the first run
+// builds them (seconds), later runs find them in the cache. Said before the cluster starts, so a
+// person sees what the wait is for, and a missing Debian package is named with its apt-get line.
+err('preparing the sandbox images (built once from this machine\'s Debian packages, reused from then on) ...\n');
+try {
+  await sandboxImages().ensure((line) => err(`  ${line}\n`));
+} catch (e) {
+  if (stopRequestedAt !== undefined) await new Promise<never>(() => undefined);
+  err(`npm run sandbox: could not prepare the images: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
 
 const fixture = demoShopFixture();
 err('starting the sandbox cluster (demo shop: front-end -> catalogue -> db) ...\n');

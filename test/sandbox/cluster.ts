@@ -21,7 +21,7 @@ import { defaultContainer, ephemeralInvalid, podSecurityError, validateEphemeral
 import { uniqueName, type Netns } from '../helpers/netns.ts';
 import type { MemoryCgroup } from '../helpers/memory-cgroup.ts';
 import { createPodCgroup, qosClass, removeCgroupEverywhere } from './pod-cgroups.ts';
-import { containerConfig, sourceVolumes, type HostPathVolume, type VolumeMount } from './container-config.ts';
+import { containerConfig, oomScoreFloor, sourceVolumes, type HostPathVolume, type VolumeMount } from './container-config.ts';
 import type { ImageStoreApi, SandboxImage } from './images/types.ts';
 import type { ContainerConfig, ContainerExit, RuncContainerApi } from './oci/types.ts';
 import { startContainer } from './oci/runc.ts';
@@ -33,8 +33,8 @@ const BACKOFF_DELAY_MS = 1000;
 /** The kubelet's crash-loop back-off starts at 10 s and doubles to 5 min; the sandbox's at 1 s, to 8 s. */
 const RESTART_BACKOFF_MS = 1000;
 const RESTART_BACKOFF_MAX_MS = 8000;
-/** The cgroup leaf of the pod's pause container (container leaves are `c-<name>`: no clash). */
-const PAUSE_CGROUP = 'pod-sandbox';
+/** The cgroup leaf of the pod's pause container: the kubelet's name for it, never a valid container name. */
+const PAUSE_CGROUP = 'POD';
 const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 /** Real pods get 30 s; the sandbox's processes exit on SIGTERM at once, so wait less for stragglers. */
 const MAX_GRACE_MS = 3000;
@@ -516,7 +516,7 @@ export class Cluster {
         cgroupsPath: `${rt.cgroupName}/${PAUSE_CGROUP}`,
       }),
       hostname: rt.name,
-      oomScoreAdj: -998,
+      oomScoreAdj: Math.max(oomScoreFloor(), -998),
       mounts: [],
     };
     writeFileSync(join(rt.dir, 'pause-termination-log'), '');
@@ -550,7 +550,7 @@ export class Cluster {
       namespaces: this.#namespacesOf(rt, c, pod),
       podFiles: this.#podFiles(rt),
       terminationLog,
-      cgroupsPath: `${rt.cgroupName}/c-${c.name}`,
+      cgroupsPath: `${rt.cgroupName}/${c.name}`,
     });
     c.config = config;
     c.containerID = newContainerID();
@@ -569,7 +569,7 @@ export class Cluster {
       await container.destroy(0);
       return;
     }
-    c.cgroup = rt.cgroup?.existingChild(`c-${c.name}`);
+    c.cgroup = rt.cgroup?.existingChild(c.name);
     const startedAt = now();
     c.logs = new LogBuffer();
     c.proc = new ContainerProcess(container, c.logs, startedAt);

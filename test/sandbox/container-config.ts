@@ -4,7 +4,7 @@
  * image's ENTRYPOINT/CMD, the environment, the identity and capabilities, the seccomp profile, the
  * namespaces it joins, its mounts, cgroup and resources, and its OOM score as the QoS class sets it.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMemoryQuantity } from '../../src/kube/quantity.ts';
@@ -68,6 +68,23 @@ export function containerEnv(spec: Container, image: SandboxImage, podName: stri
   env['KUBERNETES_SERVICE_PORT'] = '443';
   for (const e of spec.env ?? []) if (typeof e.name === 'string') env[e.name] = e.value ?? '';
   return env;
+}
+
+const CAP_SYS_RESOURCE = 24n;
+let floor: number | undefined;
+
+/**
+ * The lowest oom_score_adj runc can give here: lowering it below our own needs CAP_SYS_RESOURCE,
+ * which some machines (this one's VM among them) withhold even from root. There the kubelet's
+ * negative scores (Guaranteed -997, pause -998) become our own; positive ones are unchanged.
+ */
+export function oomScoreFloor(): number {
+  if (floor === undefined) {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const eff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+    floor = (eff >> CAP_SYS_RESOURCE) & 1n ? -1000 : Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+  }
+  return floor;
 }
 
 /** The kubelet's OOM score: Guaranteed -997, BestEffort 1000, Burstable by the container's memory request, within [3, 999]. */
@@ -155,7 +172,7 @@ export function containerConfig(i: ConfigInput): ContainerConfig {
     cpuQuotaUs: cpuLimit === undefined ? undefined : Math.max(1000, Math.round(cpuLimit * 100)),
     // The kubelet's shares: 1024 per core requested, at least 2.
     cpuShares: cpuRequest === undefined ? 2 : Math.max(2, Math.round((cpuRequest * 1024) / 1000)),
-    oomScoreAdj: oomScoreAdj(pod, spec),
+    oomScoreAdj: Math.max(oomScoreFloor(), oomScoreAdj(pod, spec)),
     stdin: spec.stdin === true,
   };
 }

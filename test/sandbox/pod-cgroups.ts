@@ -8,11 +8,12 @@
  * This is the cluster side `tap` is tested against, so the pod limit is worked out here on its
  * own (the kubelet's simple case: regular containers only), not with tap's podMemoryLimit().
  */
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMemoryQuantity } from '../../src/kube/quantity.ts';
 import { memoryHierarchy, MemoryCgroup } from '../helpers/memory-cgroup.ts';
 import type { Container } from './kobj.ts';
+import { hierarchies } from './oci/cgroups.ts';
 
 interface Resources {
   limits?: Record<string, string>;
@@ -67,35 +68,6 @@ export function createPodCgroup(namespace: string, name: string, containers: rea
   return group;
 }
 
-/** Every mounted cgroup hierarchy's folder of this process (v1: one per controller mount; v2: the unified one). */
-function ownCgroupDirs(): string[] {
-  const own = new Map<string, string>();
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (m) own.set(m[2]!, m[3]!);
-  }
-  const dirs: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const fields = left.split(' ');
-    const [fstype, , superOptions = ''] = right.split(' ');
-    const root = fields[3]!;
-    const mountPoint = fields[4]!;
-    let path: string | undefined;
-    if (fstype === 'cgroup2') path = own.get('');
-    else if (fstype === 'cgroup') {
-      const options = superOptions.split(',');
-      const key = [...own.keys()].find((k) => k !== '' && k.split(',').every((c) => options.includes(c) || options.includes(`name=${c.replace(/^name=/, '')}`)));
-      path = key === undefined ? undefined : own.get(key);
-    }
-    if (path === undefined) continue;
-    const inside = root !== '/' && path.startsWith(root) ? path.slice(root.length) : path;
-    dirs.push(join(mountPoint, inside));
-  }
-  return [...new Set(dirs)];
-}
-
 /** Depth-first rmdir of a cgroup folder and the folders below it; what could not be removed. */
 function rmdirTree(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -115,12 +87,12 @@ function rmdirTree(dir: string): string[] {
  */
 export function removeCgroupEverywhere(name: string): string[] {
   if (name === '') return [];
-  return ownCgroupDirs().flatMap((d) => rmdirTree(join(d, name)));
+  return hierarchies().flatMap((h) => rmdirTree(join(h.base, name)));
 }
 
 /** The folders named `name` below the sandbox's own cgroup that exist now (the leftovers check). */
 export function cgroupFoldersNamed(name: string): string[] {
-  return ownCgroupDirs()
-    .map((d) => join(d, name))
+  return hierarchies()
+    .map((h) => join(h.base, name))
     .filter((d) => existsSync(d));
 }

@@ -18,6 +18,8 @@ import { PROFILES } from '../../src/kube/profile.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
 const skip = skipFor(requireSandbox());
+/** An image whose USER is root, as node:24-slim's is. */
+const ROOT_IMAGE = { uid: 0, gid: 0 };
 if (skip) process.stdout.write(`# sandbox security tests skipped: ${skip}\n`);
 
 function pod(containers: Container[], podSc: Pod['spec']['securityContext'] = {}, ephemeral: Container[] = []): Pod {
@@ -44,14 +46,16 @@ test('the kubelet refuses runAsNonRoot with a root image, with its wording; an e
   const app: Container = { name: 'app', image: 'node:24-slim' };
   const nonRoot = pod([app], { runAsNonRoot: true });
   assert.equal(
-    runAsNonRootViolation(nonRoot, app),
+    runAsNonRootViolation(nonRoot, app, ROOT_IMAGE),
     'container has runAsNonRoot and image will run as root (pod: "web_shop(0d6f2c1e-aaaa-bbbb-cccc-123456789abc)", container: app)',
   );
-  assert.equal(runAsNonRootViolation(pod([app], { runAsNonRoot: true, runAsUser: 1000 }), app), undefined);
-  assert.match(runAsNonRootViolation(pod([app], { runAsNonRoot: true, runAsUser: 0 }), app)!, /^container's runAsUser breaks non-root policy \(pod: "web_shop\(/);
+  assert.equal(runAsNonRootViolation(pod([app], { runAsNonRoot: true, runAsUser: 1000 }), app, ROOT_IMAGE), undefined);
+  assert.match(runAsNonRootViolation(pod([app], { runAsNonRoot: true, runAsUser: 0 }), app, ROOT_IMAGE)!, /^container's runAsUser breaks non-root policy \(pod: "web_shop\(/);
   const optOut: Container = { name: 'shark-x', securityContext: { runAsNonRoot: false, runAsUser: 0 } };
-  assert.equal(runAsNonRootViolation(nonRoot, optOut), undefined);
-  assert.equal(runAsNonRootViolation(pod([app]), app), undefined);
+  assert.equal(runAsNonRootViolation(nonRoot, optOut, ROOT_IMAGE), undefined);
+  assert.equal(runAsNonRootViolation(pod([app]), app, ROOT_IMAGE), undefined);
+  // A non-root image USER (distroless's 65532) satisfies runAsNonRoot on its own.
+  assert.equal(runAsNonRootViolation(nonRoot, app, { uid: 65532, gid: 65532 }), undefined);
 });
 
 test('PodSecurity restricted: runAsNonRoot and runAsUser as the admission words them, checks in its order', () => {

@@ -203,7 +203,11 @@ class Session {
     this.#pipe(child.stdout, STDOUT);
     this.#pipe(child.stderr, tty ? STDOUT : STDERR);
     this.#onClientStdin = (b) => child.stdin?.write(b);
-    this.#onClientStdinEnd = () => child.stdin?.end();
+    // A terminal has no end of input but the ^D a user types: a closed stdin is not passed on
+    // (runc under `script` would turn it into a stray byte on the container's terminal).
+    this.#onClientStdinEnd = () => {
+      if (!tty) child.stdin?.end();
+    };
     this.#onClientGone = () => {
       // stdin first, so a process that ends on EOF can do so cleanly before the signals.
       child.stdin?.end();

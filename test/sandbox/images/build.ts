@@ -7,11 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostFile, ImageDefinition, ImageUser } from './catalog.ts';
+import { FileHashes } from './file-hashes.ts';
 import { alternativeLinks, DpkgDatabase, MissingPackageError, packageFiles, type AlternativeLink, type InstalledPackage } from './dpkg.ts';
 import { hostTopLevelLinks, RootfsTree, sharedLibraries } from './tree.ts';
 import type { ImageConfig } from './types.ts';
@@ -50,26 +50,6 @@ export interface ImagePlan {
   readonly files: readonly PlannedFile[];
 }
 
-const hashes = new Map<string, Promise<string>>();
-
-/** sha256 of a file, once per process for a file that did not change (Node's binary is 120 MB). */
-async function fileSha256(path: string): Promise<string> {
-  const st = await stat(path);
-  const key = `${path}\0${st.ino}\0${st.size}\0${st.mtimeMs}`;
-  let hash = hashes.get(key);
-  if (hash === undefined) {
-    hash = new Promise<string>((resolve, reject) => {
-      const h = createHash('sha256');
-      createReadStream(path)
-        .on('data', (chunk) => h.update(chunk))
-        .on('end', () => resolve(h.digest('hex')))
-        .on('error', reject);
-    });
-    hashes.set(key, hash);
-  }
-  return hash;
-}
-
 /** /bin/x and /usr/bin/x are one file under usrmerge: compare paths in their /usr form. */
 function usrForm(path: string, topLinks: readonly { name: string; target: string }[]): string {
   for (const { name, target } of topLinks) {
@@ -78,11 +58,11 @@ function usrForm(path: string, topLinks: readonly { name: string; target: string
   return path;
 }
 
-async function planFile(image: string, db: DpkgDatabase, file: HostFile): Promise<PlannedFile> {
+async function planFile(image: string, ctx: PlanContext, file: HostFile): Promise<PlannedFile> {
   const from = typeof file.from === 'string' ? file.from : file.from();
-  if (file.package !== undefined && db.installed(file.package) === undefined) throw new MissingPackageError(image, file.package);
+  if (file.package !== undefined && ctx.db.installed(file.package) === undefined) throw new MissingPackageError(image, file.package);
   try {
-    return { from, to: file.to ?? from, sha256: await fileSha256(from) };
+    return { from, to: file.to ?? from, sha256: await ctx.hashes.sha256(from) };
   } catch (e) {
     throw new Error(`the sandbox image ${image} needs ${from}, which cannot be read: ${(e as Error).message}`);
   }
@@ -92,10 +72,12 @@ export interface PlanContext {
   readonly db: DpkgDatabase;
   readonly alternatives: readonly AlternativeLink[];
   readonly topLinks: readonly { name: string; target: string }[];
+  readonly hashes: FileHashes;
 }
 
-export function planContext(): PlanContext {
-  return { db: DpkgDatabase.read(), alternatives: alternativeLinks(), topLinks: hostTopLevelLinks() };
+/** This machine's state that images are made of, read once per ensure. */
+export function planContext(hashes: FileHashes = new FileHashes()): PlanContext {
+  return { db: DpkgDatabase.read(), alternatives: alternativeLinks(), topLinks: hostTopLevelLinks(), hashes };
 }
 
 export async function planImage(definition: ImageDefinition, fullRef: string, ctx: PlanContext): Promise<ImagePlan> {
@@ -109,10 +91,10 @@ export async function planImage(definition: ImageDefinition, fullRef: string, ct
     for (const path of paths) shipped.add(usrForm(path, ctx.topLinks));
   }
   const alternatives = ctx.alternatives.filter((a) => shipped.has(usrForm(a.target, ctx.topLinks)));
-  const binaries = await Promise.all((definition.binaries ?? []).map((b) => planFile(image, ctx.db, b)));
+  const binaries = await Promise.all((definition.binaries ?? []).map((b) => planFile(image, ctx, b)));
   const libraryPaths = [...new Set((await Promise.all(binaries.map((b) => sharedLibraries(b.from)))).flat())].sort();
-  const libraries = await Promise.all(libraryPaths.map((path) => planFile(image, ctx.db, { from: path })));
-  const files = await Promise.all((definition.files ?? []).map((f) => planFile(image, ctx.db, f)));
+  const libraries = await Promise.all(libraryPaths.map((path) => planFile(image, ctx, { from: path })));
+  const files = await Promise.all((definition.files ?? []).map((f) => planFile(image, ctx, f)));
   const binaryPackages = (definition.binaries ?? []).flatMap((b) => (b.package === undefined ? [] : [`${b.package}=${ctx.db.installed(b.package)!.version}`]));
   if (definition.users === 'debian' && !packages.some((p) => p.name === 'base-passwd')) {
     throw new Error(`the sandbox image ${image} takes Debian's users but has no base-passwd package in its list`);

@@ -134,6 +134,8 @@ export const CATALOG: readonly ImageDefinition[] = [
     // dnsmasq runs as root and drops to nobody; no shell to exec into.
     ref: 'sandbox.local/dnsmasq:1',
     binaries: [{ from: '/usr/sbin/dnsmasq', package: 'dnsmasq-base' }],
+    // Where it writes its pid file, unless told --pid-file=.
+    dirs: [['/var/run', 0o755, 0, 0]],
     users: DISTROLESS_USERS,
     config: config({ entrypoint: ['/usr/sbin/dnsmasq'], cmd: ['--keep-in-foreground', '--log-facility=-'] }),
   },

@@ -6,7 +6,7 @@
  * sandboxes building at once cannot see or leave half a tree: the first rename wins, the other
  * build is thrown away. Temp folders of killed builds are removed by the next ensure.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { formatBytes } from '../../../src/model/byte-units.ts';
 import { fullImageRef } from '../runtime.ts';
 import { buildImage, planContext, planImage, type ImagePlan, type PlanContext } from './build.ts';
 import { CATALOG, type ImageDefinition } from './catalog.ts';
+import { DpkgDatabase, MissingPackageError } from './dpkg.ts';
+import { FileHashes } from './file-hashes.ts';
 import type { ImageStoreApi, SandboxImage } from './types.ts';
 
 /** `$KSHARK_SANDBOX_IMAGES`, or ~/.cache/kubectl-shark/sandbox-images. */
@@ -22,6 +24,23 @@ export function defaultImageDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const TEMP_PREFIX = '.build-';
+
+/**
+ * Temp folders of builds in progress in this process. A process that exits mid-build (`npm run
+ * sandbox` stopped with Ctrl-C while it builds) removes them on its way out; only a killed one
+ * leaves them, for the next ensure's sweep.
+ */
+const building = new Set<string>();
+let exitHookInstalled = false;
+
+function removeOnExit(temp: string): void {
+  building.add(temp);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const dir of building) rmSync(dir, { recursive: true, force: true });
+  });
+}
 
 function alive(pid: number): boolean {
   try {
@@ -72,9 +91,9 @@ export class ImageStore implements ImageStoreApi {
   private async ensureNow(progress: (line: string) => void): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await this.sweepDeadBuilds();
-    const ctx = planContext();
-    const plans: ImagePlan[] = [];
-    for (const [ref, def] of this.byRef) plans.push(await planImage(def, ref, ctx));
+    const ctx = planContext(new FileHashes(join(this.dir, 'file-hashes.json')));
+    const plans = await Promise.all([...this.byRef].map(([ref, def]) => planImage(def, ref, ctx)));
+    await ctx.hashes.save();
     const missing = plans.filter((p) => !existsSync(join(this.folderOf(p.id), 'image.json')));
     const reused = plans.length - missing.length;
     if (missing.length === 0) progress(`reusing ${plans.length} sandbox images from ${this.dir}`);
@@ -101,6 +120,7 @@ export class ImageStore implements ImageStoreApi {
   private async build(plan: ImagePlan, ctx: PlanContext): Promise<{ bytes: number } | undefined> {
     const final = this.folderOf(plan.id);
     const temp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    removeOnExit(temp);
     try {
       await mkdir(temp);
       const built = await buildImage(plan, join(temp, 'rootfs'), ctx);
@@ -116,6 +136,7 @@ export class ImageStore implements ImageStoreApi {
       return built;
     } finally {
       await rm(temp, { recursive: true, force: true });
+      building.delete(temp);
     }
   }
 
@@ -126,6 +147,29 @@ export class ImageStore implements ImageStoreApi {
       if (m && !alive(Number(m[1]))) await rm(join(this.dir, name), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Why the catalogue's images cannot be built here (a Debian package they need is not installed, or
+ * this is no dpkg machine), or null: what tests and `requireSandbox` say instead of failing mid-build.
+ */
+export function requireImages(catalog: readonly ImageDefinition[] = CATALOG): string | null {
+  let db: DpkgDatabase;
+  try {
+    db = DpkgDatabase.read();
+  } catch (e) {
+    return `the sandbox images are built from Debian packages, and dpkg-query failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+  try {
+    for (const def of catalog) {
+      db.closure(def.ref, def.packages ?? []);
+      for (const b of def.binaries ?? []) if (b.package !== undefined && db.installed(b.package) === undefined) throw new MissingPackageError(def.ref, b.package);
+    }
+  } catch (e) {
+    if (e instanceof MissingPackageError) return e.message;
+    throw e;
+  }
+  return null;
 }
 
 let shared: ImageStore | undefined;

@@ -100,9 +100,16 @@ export class RootfsTree {
   }
 
   /** Makes `imagePath` and its missing parents (0755, root) unless it exists (a link to a directory counts). */
-  async mkdir(imagePath: string, mode = 0o755, uid = 0, gid = 0): Promise<void> {
+  async mkdir(imagePath: string, mode = 0o755, uid = 0, gid = 0, links = 0): Promise<void> {
     const dest = await this.resolve(imagePath);
-    if ((await lstatOrUndefined(dest)) !== undefined) return;
+    const st = await lstatOrUndefined(dest);
+    if (st?.isSymbolicLink()) {
+      // A link to a directory (`/bin -> usr/bin`, or dangling so far): make its target, in the tree.
+      if (links >= MAX_LINKS) throw new Error(`too many symlinks making ${imagePath} in ${this.root}`);
+      const target = await readlink(dest);
+      return this.mkdir(target.startsWith('/') ? target : posix.join(posix.dirname(imagePath), target), mode, uid, gid, links + 1);
+    }
+    if (st !== undefined) return;
     if (dest !== this.root) await this.mkdir(posix.dirname(imagePath));
     await mkdir(dest);
     await lchown(dest, uid, gid);

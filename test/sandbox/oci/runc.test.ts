@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { createNetns, type Netns } from '../../helpers/netns.ts';
@@ -15,8 +15,8 @@ import { skipFor } from '../../helpers/requirements.ts';
 import { allCapabilities, capabilityMask, lastCapability } from './capabilities.ts';
 import { hierarchies } from './cgroups.ts';
 import { runcRoot, runtimeLeftovers, runtimeReason, startContainer, sweepStaleContainers } from './runc.ts';
-import { buildTestImage } from './test-image.ts';
 import type { ContainerConfig, ExecOptions, RuncContainerApi } from './types.ts';
+import { sandboxImages } from '../images/store.ts';
 import type { SandboxImage } from '../images/types.ts';
 
 const reason = runtimeReason();
@@ -25,10 +25,8 @@ if (skip) process.stderr.write(`skipping the runc runtime tests: ${reason}\n`);
 
 const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
 const PREFIX = `ks-${process.pid}-`;
-const NODE = process.execPath;
 /** The real node_modules (koffi for the syscall probes), mounted read-only at its own path. */
 const NODE_MODULES = realpathSync(join(import.meta.dirname, '../../../node_modules'));
-const KOFFI_NODE = join(NODE_MODULES, '@koromix/koffi-linux-x64/linux_x64/koffi.node');
 
 interface Output {
   readonly code: number | null;
@@ -47,7 +45,9 @@ function collect(child: ChildProcess): Promise<Output> {
 
 describe('runc containers', { skip }, () => {
   let base: string;
+  /** busybox:1.36 and node:24-slim of the sandbox's image store. */
   let image: SandboxImage;
+  let nodeImage: SandboxImage;
   let ns: Netns;
   let n = 0;
   const started: RuncContainerApi[] = [];
@@ -111,9 +111,10 @@ describe('runc containers', { skip }, () => {
   before(async () => {
     sweepStaleContainers();
     base = mkdtempSync(`/tmp/${PREFIX}oci-`);
-    image = buildTestImage(join(base, 'image'), [NODE, KOFFI_NODE]);
-    // For the lookup test: a link whose '..'s would leave the root on the host.
-    symlinkSync('../../../../../../../usr/bin/id', join(image.rootfs, 'bin/escape'));
+    const store = sandboxImages();
+    await store.ensure((line) => process.stderr.write(`${line}\n`));
+    image = store.get('busybox:1.36')!;
+    nodeImage = store.get('node:24-slim')!;
     ns = await createNetns('oci');
   });
 
@@ -133,11 +134,11 @@ describe('runc containers', { skip }, () => {
     const a = await start();
     const b = await start();
     assert.equal((await exec(a, ['test', '-e', hostOnly])).code, 1);
-    assert.equal((await exec(a, ['sh', '-c', 'echo written-in-a > /work/a-file'])).code, 0);
-    assert.equal(readFileSync(join(a.rootfs, 'work/a-file'), 'utf8'), 'written-in-a\n');
-    assert.equal(existsSync(join(image.rootfs, 'work/a-file')), false, 'the image tree is not written');
-    assert.equal(existsSync(join(b.rootfs, 'work/a-file')), false);
-    assert.equal((await exec(b, ['test', '-e', '/work/a-file'])).code, 1);
+    assert.equal((await exec(a, ['sh', '-c', 'echo written-in-a > /root/a-file'])).code, 0);
+    assert.equal(readFileSync(join(a.rootfs, 'root/a-file'), 'utf8'), 'written-in-a\n');
+    assert.equal(existsSync(join(image.rootfs, 'root/a-file')), false, 'the image tree is not written');
+    assert.equal(existsSync(join(b.rootfs, 'root/a-file')), false);
+    assert.equal((await exec(b, ['test', '-e', '/root/a-file'])).code, 1);
     await destroy(a);
     await destroy(b);
   });
@@ -152,7 +153,16 @@ describe('runc containers', { skip }, () => {
     const ps = (await exec(b, ['ps', '-o', 'pid,args'])).stdout;
     assert.match(ps, /^\s*1\s+sleep 601$/m, ps);
     assert.match(ps, /sleep 602/);
+    // A process exec'd into the joining container lives in the shared namespace: destroy takes it too.
+    const straggler = b.exec({ args: ['sleep', '703'], env: { PATH: '/bin' }, cwd: '/', tty: false, stdin: false, stdout: false, stderr: false });
+    for (let i = 0; i < 100 && !/sleep 703/.test((await exec(a, ['ps', '-o', 'args'])).stdout); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match((await exec(a, ['ps', '-o', 'args'])).stdout, /sleep 703/);
     await destroy(b);
+    const after = (await exec(a, ['ps', '-o', 'args'])).stdout;
+    assert.doesNotMatch(after, /sleep 70[23]/);
+    assert.match(after, /sleep 601/, 'the first container runs on');
+    // Its `runc exec` ends with it.
+    await new Promise((resolve) => (straggler.exitCode !== null || straggler.signalCode !== null ? resolve(null) : straggler.once('exit', resolve)));
     await destroy(a);
   });
 
@@ -226,10 +236,7 @@ describe('runc containers', { skip }, () => {
       // clone3(NULL, 0): EINVAL from the kernel (size too small), never a new process.
       "console.log(JSON.stringify({ bpf: errno(321), perf: errno(298), unshare: errno(272), clone3: errno(435) }));",
     ].join('\n');
-    const mounts = [
-      { destination: '/usr/local/bin/node', source: NODE, readOnly: true },
-      { destination: NODE_MODULES, source: NODE_MODULES, readOnly: true },
-    ];
+    const mounts = [{ destination: NODE_MODULES, source: NODE_MODULES, readOnly: true }];
     type Errnos = { bpf: number; perf: number; unshare: number; clone3: number };
     const run = async (c: ContainerConfig): Promise<Errnos> => {
       const container = await start(c);
@@ -241,14 +248,14 @@ describe('runc containers', { skip }, () => {
     const EPERM = 1;
     const EINVAL = 22;
     const ENOSYS = 38;
-    const plain = await run(config({ mounts }));
+    const plain = await run(config({ image: nodeImage, mounts }));
     assert.deepEqual(plain, { bpf: EPERM, perf: EPERM, unshare: EPERM, clone3: ENOSYS });
-    const privileged = await run(config({ mounts, privileged: true }));
+    const privileged = await run(config({ image: nodeImage, mounts, privileged: true }));
     assert.notEqual(privileged.bpf, EPERM);
     assert.notEqual(privileged.perf, EPERM);
     assert.equal(privileged.clone3, EINVAL);
     // CAP_BPF and CAP_PERFMON give their calls back through the profile (the kernel then checks them).
-    const granted = await run(config({ mounts, capabilities: [...DEFAULT_CAPS, 'BPF', 'PERFMON'] }));
+    const granted = await run(config({ image: nodeImage, mounts, capabilities: [...DEFAULT_CAPS, 'BPF', 'PERFMON'] }));
     assert.notEqual(granted.bpf, EPERM);
     assert.notEqual(granted.perf, EPERM);
     assert.equal(granted.unshare, EPERM);
@@ -259,8 +266,8 @@ describe('runc containers', { skip }, () => {
   test('a memory limit exceeded: exit code 137 and oomKilled', async () => {
     const c = await start(
       config({
+        image: nodeImage,
         args: ['node', '-e', 'const keep = []; for (;;) keep.push(Buffer.alloc(8 * 1048576, 1));'],
-        mounts: [{ destination: '/usr/local/bin/node', source: NODE, readOnly: true }],
         memoryLimitBytes: 96 * 2 ** 20,
       }),
     );
@@ -333,8 +340,12 @@ describe('runc containers', { skip }, () => {
     assert.equal(c.resolve('./busybox', '', '/bin'), '/bin/busybox');
     assert.equal(c.resolve('no-such-command', '/usr/local/bin:/bin', '/'), undefined);
     assert.equal(c.resolve('passwd', '/etc', '/'), undefined, 'not executable');
-    assert.ok(existsSync('/usr/bin/id'));
-    assert.equal(c.resolve('escape', '/bin', '/'), undefined, 'the link\'s target is /usr/bin/id of the container, which has none');
+    // Links the container made (its content is hostile): '..'s and absolute targets stay inside.
+    assert.ok(existsSync('/usr/bin/dpkg'));
+    assert.equal((await exec(c, ['sh', '-c', 'ln -s ../../../../../../../usr/bin/dpkg /tmp/up && ln -s /usr/bin/dpkg /tmp/abs && ln -s ../bin/busybox /tmp/good'])).code, 0);
+    assert.equal(c.resolve('up', '/tmp', '/'), undefined, 'the target is the container\'s /usr/bin/dpkg, which it has not');
+    assert.equal(c.resolve('abs', '/tmp', '/'), undefined);
+    assert.equal(c.resolve('good', '/tmp', '/'), '/tmp/good');
     await destroy(c);
   });
 
