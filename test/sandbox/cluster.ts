@@ -651,7 +651,8 @@ export class Cluster {
     const statuses = pod.status.containerStatuses ?? [];
     const allRunning = statuses.length === pod.spec.containers.length && statuses.every((s) => s.state.running);
     const allDone = statuses.length === pod.spec.containers.length && statuses.every((s) => s.state.terminated);
-    const anyStarted = statuses.some((s) => s.state.running || s.state.terminated);
+    // A container restarting after a run (lastState set) keeps the pod Running, as the kubelet's phase rule says.
+    const anyStarted = statuses.some((s) => s.state.running || s.state.terminated || s.lastState.terminated);
     if (allDone) pod.status.phase = statuses.every((s) => s.state.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
     else if (anyStarted) pod.status.phase = 'Running';
     else pod.status.phase = 'Pending';

@@ -123,15 +123,15 @@ export class ContainerProcess extends EventEmitter<{ stdout: [Buffer]; stderr: [
     child.stdin?.on('error', () => {
       /* the process stopped reading: nothing to tell anyone */
     });
-    child.stdout?.on('data', (b: Buffer) => {
+    container.stdout.on('data', (b: Buffer) => {
       logs.append(b);
       this.emit('stdout', b);
     });
-    child.stderr?.on('data', (b: Buffer) => {
+    container.stderr.on('data', (b: Buffer) => {
       logs.append(b);
       this.emit('stderr', b);
     });
-    const outputDone = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const outputDone = Promise.all([container.stdout, container.stderr].map((s) => new Promise<void>((resolve) => s.once('end', () => resolve()))));
     this.closed = container.exited.then(async (exit) => {
       // Its output ends with it, unless a process it left behind (in a shared PID namespace) still
       // holds the pipe: then what came in the second after is all there is.

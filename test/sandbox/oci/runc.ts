@@ -5,6 +5,7 @@
  * folders on destroy. A private `--root` keeps our containers apart from anyone else's runc, and
  * every id, bundle and cgroup is named `ks-<pid>-...` so the next run sweeps what a killed one left.
  */
+import { PassThrough, type Readable } from 'node:stream';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -141,6 +142,8 @@ class RuncContainer implements RuncContainerApi {
   readonly pid: number;
   readonly rootfs: string;
   readonly child: ChildProcess;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   readonly exited: Promise<ContainerExit>;
   readonly #layout: BundleLayout;
   readonly #config: ContainerConfig;
@@ -151,11 +154,23 @@ class RuncContainer implements RuncContainerApi {
   /** Resolves when `runc run` has ended and the OOM count is read (before the cgroups can go). */
   readonly #ran: Promise<unknown>;
 
-  constructor(id: string, pid: number, layout: BundleLayout, config: ContainerConfig, process: OciProcess, child: ChildProcess, ran: Promise<unknown>, exited: Promise<ContainerExit>) {
+  constructor(
+    id: string,
+    pid: number,
+    layout: BundleLayout,
+    config: ContainerConfig,
+    process: OciProcess,
+    child: ChildProcess,
+    output: { stdout: Readable; stderr: Readable },
+    ran: Promise<unknown>,
+    exited: Promise<ContainerExit>,
+  ) {
     this.id = id;
     this.pid = pid;
     this.rootfs = layout.rootfs;
     this.child = child;
+    this.stdout = output.stdout;
+    this.stderr = output.stderr;
     this.#layout = layout;
     this.#config = config;
     this.#process = process;
@@ -293,6 +308,9 @@ export async function startContainer(o: { id: string; bundleDir: string; config:
     stdio: [config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  // Held from the first byte: Node drains a child's pipes nobody reads when it exits, and a
+  // container that prints and ends at once has its runc gone before the caller attaches.
+  const output = { stdout: child.stdout!.pipe(new PassThrough()), stderr: child.stderr!.pipe(new PassThrough()) };
   const runEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
@@ -338,7 +356,7 @@ export async function startContainer(o: { id: string; bundleDir: string; config:
     const exitCode = e.code ?? 128 + (e.signal === null ? 9 : (constants.signals[e.signal] ?? 9));
     return { exitCode, signal: signalOf(exitCode), oomKilled };
   })();
-  return new RuncContainer(id, pid, layout, config, spec.process, child, ran, exited);
+  return new RuncContainer(id, pid, layout, config, spec.process, child, output, ran, exited);
 }
 
 /** What our runc, cgroups and mounts hold under these names and this folder (tests: all empty). */

@@ -4,6 +4,7 @@
  * bundles, runc) and the kubelet in cluster.ts / streams.ts.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { SandboxImage } from '../images/types.ts';
 
 /** Namespaces a container joins (host paths like /proc/PID/ns/pid or /var/run/netns/NAME); absent = a new one. */
@@ -86,8 +87,15 @@ export interface RuncContainerApi {
   readonly pid: number;
   /** Host path of the container's root filesystem (the overlay mount) while it exists. */
   readonly rootfs: string;
-  /** The `runc run` process: stdin (when asked) is the container's stdin; stdout/stderr its output. */
+  /** The `runc run` process: stdin (when asked) is the container's stdin. */
   readonly child: ChildProcess;
+  /**
+   * The container's output from its first byte, held until read: read these, not child.stdout
+   * (Node drains a child's unread pipes when it exits, and a short-lived container's runc can
+   * exit before anyone has attached to it).
+   */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   /** Resolves when the container's init has ended (after OOM accounting, before delete). */
   readonly exited: Promise<ContainerExit>;
   /** An executable `cmd` resolves to inside the container with this PATH, or undefined. */
