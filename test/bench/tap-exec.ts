@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: `kubectl shark tap` end to end through the exec channel, against the sandbox
- * cluster (HTTPS API, WebSocket exec, pods as network namespaces). One pod runs nginx, another
- * h2load --h1 at fixed rates; `tap web -n bench -o json` taps the nginx pod (one agent). Per
- * rate: entries per second on the CLI's stdout, and the delay from the request on the wire
- * (entry.timestamp, capture time of the request's first byte) to the entry's line on stdout
- * (read here as it arrives; same machine, same clock), p50 and p99.
+ * cluster (HTTPS API, WebSocket exec, pods as runc containers). One pod runs nginx (the image
+ * `sandbox.local/nginx:1`, its config from this run's folder through a hostPath volume), another
+ * is idle, and h2load --h1 runs in its network namespace at fixed rates; `tap web -n bench -o json`
+ * taps the nginx pod (one agent). Per rate: entries per second on the CLI's stdout, and the delay
+ * from the request on the wire (entry.timestamp, capture time of the request's first byte) to the
+ * entry's line on stdout (read here as it arrives; same machine, same clock), p50 and p99.
  *
- * Needs root, nginx and h2load (Debian: nginx-light, nghttp2-client); prints why and exits 0 when
- * they are missing. Options: --seconds 6  --rates 1000,5000,10000,20000
+ * Needs root and h2load (Debian: nghttp2-client); prints why and exits 0 when they are missing.
+ * Options: --seconds 6  --rates 1000,5000,10000,20000
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(',').map(Number);
 const WEB_IP = '10.244.0.20';
+/** Where the nginx container sees this run's folder (config, pid file, logs, temp files). */
+const CONF_DIR = '/bench';
 
 interface RateResult {
   readonly rate: number;
@@ -101,24 +104,38 @@ async function load(sandbox: Sandbox, rate: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const reason = requireSandbox() ?? requireBuild() ?? (['nginx', 'h2load'].find((c) => !which(c)) ? 'nginx or h2load is not installed (Debian: nginx-light, nghttp2-client)' : null);
+  const reason = requireSandbox() ?? requireBuild() ?? (which('h2load') ? null : 'h2load is not installed (Debian: nghttp2-client)');
   if (reason !== null) {
     process.stdout.write(`tap-exec bench skipped: ${reason}\n`);
     return;
   }
   const work = mkdtempSync(join(tmpdir(), 'ks-bench-tap-'));
-  const conf = join(work, 'nginx.conf');
   writeFileSync(
-    conf,
-    `worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/error.log warn; events { worker_connections 4096; }
-http { access_log off; client_body_temp_path ${work}/b; proxy_temp_path ${work}/p; fastcgi_temp_path ${work}/f; uwsgi_temp_path ${work}/u; scgi_temp_path ${work}/s;
+    join(work, 'nginx.conf'),
+    `worker_processes 1; pid ${CONF_DIR}/nginx.pid; error_log ${CONF_DIR}/error.log warn; events { worker_connections 4096; }
+http { access_log off; client_body_temp_path ${CONF_DIR}/b; proxy_temp_path ${CONF_DIR}/p; fastcgi_temp_path ${CONF_DIR}/f; uwsgi_temp_path ${CONF_DIR}/u; scgi_temp_path ${CONF_DIR}/s;
   keepalive_requests 1000000; server { listen ${WEB_IP}:8080; location / { default_type application/json; return 200 '{"ok":true,"items":[1,2,3]}'; } } }
 `,
   );
   const sandbox = await startSandbox({
     namespaces: [{ name: 'bench' }],
     pods: [
-      { namespace: 'bench', name: 'web', labels: { app: 'web' }, ip: WEB_IP, containers: [{ name: 'nginx', image: 'nginx:1.27', command: ['/usr/sbin/nginx', '-c', conf, '-g', 'daemon off;'] }] },
+      {
+        namespace: 'bench',
+        name: 'web',
+        labels: { app: 'web' },
+        ip: WEB_IP,
+        mountSource: false,
+        volumes: [{ name: 'conf', hostPath: work }],
+        containers: [
+          {
+            name: 'nginx',
+            image: 'sandbox.local/nginx:1',
+            command: ['/usr/sbin/nginx', '-e', `${CONF_DIR}/error.log`, '-c', `${CONF_DIR}/nginx.conf`, '-g', 'daemon off;'],
+            volumeMounts: [{ name: 'conf', mountPath: CONF_DIR }],
+          },
+        ],
+      },
       { namespace: 'bench', name: 'load', labels: { app: 'load' }, containers: [{ name: 'idle', image: 'busybox:1.36', command: ['sleep', '1000000'] }] },
     ],
     services: [{ namespace: 'bench', name: 'web', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }],

@@ -1,8 +1,9 @@
 /**
- * `kubectl shark tap` on DNS in the sandbox cluster: a resolver pod runs dnsmasq, a client pod asks
- * it with dig over UDP and TCP in a loop; both pods are tapped. Every lookup comes out once (the
- * two sightings of one call merged by the DNS descriptor's dedup key), as a DNS entry between the
- * two pods, with the answer dnsmasq gives.
+ * `kubectl shark tap` on DNS in the sandbox cluster: a resolver pod runs dnsmasq (the
+ * distroless-like `sandbox.local/dnsmasq:1`: dnsmasq and its libraries only), a client pod
+ * (`sandbox.local/dig:1`) asks it with dig over UDP and TCP in a loop; both pods are tapped.
+ * Every lookup comes out once (the two sightings of one call merged by the DNS descriptor's dedup
+ * key), as a DNS entry between the two pods, with the answer dnsmasq gives.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -28,10 +29,11 @@ const FIXTURE: SandboxFixture = {
       name: 'resolver',
       labels: { app: 'resolver' },
       ip: RESOLVER_IP,
+      mountSource: false,
       containers: [
         {
           name: 'dnsmasq',
-          image: 'debian:12-slim',
+          image: 'sandbox.local/dnsmasq:1',
           command: ['/usr/sbin/dnsmasq', '--no-daemon', '--no-resolv', '--no-hosts', '--user=root', '--bind-interfaces', `--listen-address=${RESOLVER_IP}`, '--port=53', '--address=/x.test/10.1.2.3', '--mx-host=mail.x.test,mx1.x.test,10', '--local=/nx.test/'],
         },
       ],
@@ -40,7 +42,8 @@ const FIXTURE: SandboxFixture = {
       namespace: 'dns',
       name: 'client',
       labels: { app: 'client' },
-      containers: [{ name: 'dig', image: 'debian:12-slim', command: ['bash', '-c', `while true; do ${LOOKUPS}; sleep 0.3; done`] }],
+      mountSource: false,
+      containers: [{ name: 'dig', image: 'sandbox.local/dig:1', command: ['bash', '-c', `while true; do ${LOOKUPS}; sleep 0.3; done`] }],
     },
   ],
 };

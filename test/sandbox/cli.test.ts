@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { memoryHierarchy, sweepStaleCgroups } from '../helpers/memory-cgroup.ts';
 import { alive } from '../helpers/netns.ts';
-import { SHOP_SCRIPT } from './demo-app.ts';
+import { SHOP_IMAGE_SCRIPT } from './demo-app.ts';
 import { requireSandbox } from './index.ts';
 import { sweepStaleSandboxes } from './net.ts';
 import { skipFor } from '../helpers/requirements.ts';
@@ -41,13 +41,13 @@ function leftoversOf(pid: number): Record<string, string[]> {
   };
 }
 
-/** Pids of the demo shop's processes on this machine. */
+/** Pids of the demo shop's processes on this machine (its containers run the script of its image). */
 function shopProcesses(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(SHOP_SCRIPT)) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(SHOP_IMAGE_SCRIPT)) pids.push(Number(entry));
     } catch {
       /* gone meanwhile */
     }

@@ -1,6 +1,8 @@
 /**
  * The demo shop (namespace `shop`): front-end -> catalogue -> db, real Node HTTP servers calling
- * each other by pod IP (the sandbox has no DNS and no kube-proxy), with a Service each. It looks
+ * each other by pod IP (the sandbox has no DNS and no kube-proxy), with a Service each, each in the
+ * distroless-like image `sandbox.local/shop:1` (node and the apps only, no shell, USER 65532), as a
+ * real deployment ships it. It looks
  * like a real system, deterministically: the front-end's users make the calls of SHOP_CALLS in
  * turn (GETs and JSON POSTs; a missing item, a bad order, a slow search), and the db answers 503 to
  * every DB_FAIL_EVERY-th request it gets, which the catalogue passes on as 502.
@@ -9,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { templateHash } from './cluster.ts';
 import type { FixturePod, FixtureService, SandboxFixture } from './types.ts';
 
+/** The shop's script in this checkout: what other fixtures run as `node SHOP_SCRIPT` in `node:24-slim` (the checkout is mounted). */
 export const SHOP_SCRIPT = fileURLToPath(new URL('./apps/shop-service.mjs', import.meta.url));
+
+/** The demo shop's image, and the same script inside it, which the image runs (`/usr/local/bin/node /app/shop-service.mjs`). */
+export const SHOP_IMAGE = 'sandbox.local/shop:1';
+export const SHOP_IMAGE_SCRIPT = '/app/shop-service.mjs';
 
 export const SHOP_IPS = { frontEnd: '10.244.0.10', catalogue: '10.244.0.11', db: '10.244.0.12' } as const;
 
@@ -56,7 +63,9 @@ function pod(deploy: string, suffix: string, ip: string, env: Record<string, str
     labels: { app: deploy },
     ip,
     ownerDeployment: deploy,
-    containers: [{ name: deploy, image: 'node:24-slim', command: ['node', SHOP_SCRIPT], env: { SERVICE_NAME: deploy, PORT: '8080', ...env } }],
+    // The image has all it needs (its ENTRYPOINT and CMD run SHOP_IMAGE_SCRIPT): no command, no checkout mounted.
+    mountSource: false,
+    containers: [{ name: deploy, image: SHOP_IMAGE, env: { SERVICE_NAME: deploy, PORT: '8080', ...env } }],
   };
 }
 

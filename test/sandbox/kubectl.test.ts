@@ -131,18 +131,22 @@ describe('kubectl 1.32 against the sandbox', { skip }, () => {
   });
 
   test('exec -i round trip, exit codes, and the apiserver errors', async () => {
+    // The shop's image is distroless-like: node and the apps, no shell, no coreutils.
     const input = 'hello from stdin\n'.repeat(1000);
-    const cat = await kubectl(['exec', '-i', '-n', 'shop', frontEnd!, '-c', 'front-end', '--', 'cat'], { input });
+    const cat = await kubectl(['exec', '-i', '-n', 'shop', frontEnd!, '-c', 'front-end', '--', 'node', '-e', 'process.stdin.pipe(process.stdout)'], { input });
     assert.equal(cat.code, 0, cat.stderr);
     assert.equal(cat.stdout, input);
 
-    const three = await kubectl(['exec', '-n', 'shop', frontEnd!, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    const three = await kubectl(['exec', '-n', 'shop', frontEnd!, '--', 'node', '-e', "console.log('out'); console.error('err'); process.exit(3)"]);
     assert.equal(three.code, 3);
     assert.equal(three.stdout, 'out\n');
     assert.match(three.stderr, /err\ncommand terminated with exit code 3/);
 
-    const net = await ok(['exec', '-n', 'shop', catalogue!, '--', 'cat', '/proc/net/fib_trie']);
+    const net = await ok(['exec', '-n', 'shop', catalogue!, '--', 'node', '-e', "process.stdout.write(require('fs').readFileSync('/proc/net/fib_trie'))"]);
     assert.match(net, /10\.244\.0\.11/, 'exec runs in the pod network namespace');
+    const noShell = await kubectl(['exec', '-n', 'shop', catalogue!, '--', 'sh', '-c', 'true']);
+    assert.notEqual(noShell.code, 0);
+    assert.match(noShell.stdout + noShell.stderr, /exec: "sh": executable file not found in \$PATH/);
 
     const badContainer = await kubectl(['exec', '-n', 'shop', frontEnd!, '-c', 'nope', '--', 'true']);
     assert.equal(badContainer.code, 1);
