@@ -133,8 +133,8 @@ test('both ends tapped (every shop pod): each call comes out once, the copies ar
 test('an API server before 1.30 (WebSocket exec v4 only): the upload and the tap still work', { skip }, async () => {
   sandbox.faults.websocketV4Only = true;
   try {
-    // A fresh container, so the upload runs under v4 too.
-    const res = await runTap(sandbox, ['catalogue', '-n', 'shop', '-o', 'json', '--count', '3', '--image', 'node:22-slim']);
+    // A fresh container (another image tag), so the upload runs under v4 too.
+    const res = await runTap(sandbox, ['catalogue', '-n', 'shop', '-o', 'json', '--count', '3', '--image', 'node:24-bookworm-slim']);
     assert.equal(res.code, 0, res.stderr);
     const entries = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as HttpEntry);
     assert.equal(entries.length, 3);

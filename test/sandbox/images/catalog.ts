@@ -44,6 +44,8 @@ export interface ImageUser {
 export interface ImageDefinition {
   /** As pod specs write it (`node:24-slim`); the store answers its full form too. */
   readonly ref: string;
+  /** Other tags of the same image (a registry's `node:24-bookworm-slim` is `node:24-slim`). */
+  readonly aliases?: readonly string[];
   /** Debian packages, installed with their dependency closure. */
   readonly packages?: readonly string[];
   /** Executables copied with the shared libraries ldd names for them. */
@@ -101,6 +103,7 @@ export const CATALOG: readonly ImageDefinition[] = [
     // The official image is Debian bookworm-slim plus Node at /usr/local/bin/node; ours is Node 24
     // from npm's `node` package, the one the project pins.
     ref: 'node:24-slim',
+    aliases: ['node:24-bookworm-slim'],
     packages: [...DEBIAN_BASE, 'libstdc++6'],
     files: [NODE],
     users: 'debian',

@@ -133,6 +133,11 @@ describe('the sandbox image store', { skip }, () => {
   test('get() resolves references as the kubelet does; an image not in the catalogue is undefined (ErrImagePull)', () => {
     assert.equal(store.get('busybox:1.36')?.ref, 'docker.io/library/busybox:1.36');
     assert.deepEqual(store.get('docker.io/library/busybox:1.36'), store.get('busybox:1.36'));
+    // Another tag of the same image: its id and tree, reported under the tag asked for.
+    const alias = store.get('node:24-bookworm-slim');
+    assert.equal(alias?.ref, 'docker.io/library/node:24-bookworm-slim');
+    assert.equal(alias?.id, store.get('node:24-slim')?.id);
+    assert.equal(alias?.rootfs, store.get('node:24-slim')?.rootfs);
     assert.equal(store.get('node:24-slim')?.ref, 'docker.io/library/node:24-slim');
     assert.equal(store.get('registry.k8s.io/pause:3.10')?.config.entrypoint.join(' '), '/catatonit -P');
     assert.equal(store.get('busybox'), undefined, 'busybox:latest is not in the catalogue');

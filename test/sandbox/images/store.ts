@@ -80,7 +80,13 @@ export class ImageStore implements ImageStoreApi {
     if (this.images.size === 0 && this.ensured === undefined) {
       throw new Error('the sandbox image store answers get() only after ensure() has built or found its images');
     }
-    return this.images.get(fullImageRef(image));
+    const ref = fullImageRef(image);
+    const found = this.images.get(ref);
+    if (found) return found;
+    // Another tag of a catalogue image: the same image under the name it was asked by.
+    const owner = [...this.byRef.values()].find((d) => d.aliases?.some((a) => fullImageRef(a) === ref));
+    const aliased = owner ? this.images.get(fullImageRef(owner.ref)) : undefined;
+    return aliased ? { ...aliased, ref } : undefined;
   }
 
   /** The folder of an image id (`sha256:<hex>`). */
