@@ -4,7 +4,7 @@
  * A file counts as unchanged while its device, inode, size, mtime and ctime are (ctime cannot be
  * set back by anyone writing the file).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { rename, stat, writeFile } from 'node:fs/promises';
 
@@ -53,7 +53,8 @@ export class FileHashes {
   /** Writes them for the next process (whole: a temp file renamed over the old one). */
   async save(): Promise<void> {
     if (this.file === undefined || !this.dirty) return;
-    const temp = `${this.file}.${process.pid}.tmp`;
+    // Per writer, not per process: two stores of one process (or two saves) must not share a temp file.
+    const temp = `${this.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(temp, `${JSON.stringify(Object.fromEntries(this.known))}\n`);
     await rename(temp, this.file);
     this.dirty = false;
