@@ -18,6 +18,7 @@ import { shellQuote } from '../../src/remote-agent/dissect/http1/curl-command.ts
 import { findKubectl, runCommand, type CliResult } from '../helpers/run-cli.ts';
 import { hasCommand, skipFor } from '../helpers/requirements.ts';
 import { requireSandbox, startSandbox, type FixtureContainer, type FixturePod, type Sandbox } from './index.ts';
+import { until as untilWithin } from '../helpers/until.ts';
 
 const kubectlPath = findKubectl();
 const skip = skipFor(requireSandbox() ?? (kubectlPath === undefined ? 'no kubectl 1.32 (the tests drive the sandbox with it)' : null) ?? (hasCommand('script') ? null : 'util-linux script is not installed (kubectl exec -it needs a terminal)'));
@@ -87,14 +88,9 @@ function cgroupLimitsOf(pid: number): { memoryBytes: number; cpuQuotaUs: number;
   return { memoryBytes: Number(readFileSync(join(unified, 'memory.max'), 'utf8')), cpuQuotaUs: Number(quota), cpuPeriodUs: Number(period) };
 }
 
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** 20 s: restarts and OOM kills take a back-off or two. */
+function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return untilWithin(what, check, timeoutMs);
 }
 
 describe('sandbox containers as a node runs them', { skip }, () => {

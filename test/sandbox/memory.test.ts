@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { requireSandbox, startSandbox, type Sandbox } from './index.ts';
 import { skipFor } from '../helpers/requirements.ts';
+import { until } from '../helpers/until.ts';
 
 const reason = requireSandbox();
 const skip = skipFor(reason);
@@ -25,16 +26,6 @@ function cgroupOf(pid: number): string {
     .split('\n')
     .find((l) => /^\d+:[^:]*\bmemory\b[^:]*:/.test(l) || l.startsWith('0::'));
   return line?.split(':').slice(2).join(':') ?? '';
-}
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('pod memory cgroups and the metrics API', { skip }, () => {
