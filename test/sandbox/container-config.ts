@@ -11,6 +11,7 @@ import { parseMemoryQuantity } from '../../src/kube/quantity.ts';
 import type { SandboxImage } from './images/types.ts';
 import type { Container, Pod } from './kobj.ts';
 import type { BindMount, ContainerConfig, JoinedNamespaces } from './oci/types.ts';
+import { allCapabilities } from './oci/capabilities.ts';
 import { qosClass } from './pod-cgroups.ts';
 import type { ProcessSecurity } from './security.ts';
 
@@ -70,7 +71,6 @@ export function containerEnv(spec: Container, image: SandboxImage, podName: stri
   return env;
 }
 
-const CAP_SYS_RESOURCE = 24n;
 let floor: number | undefined;
 
 /**
@@ -80,9 +80,7 @@ let floor: number | undefined;
  */
 export function oomScoreFloor(): number {
   if (floor === undefined) {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const eff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
-    floor = (eff >> CAP_SYS_RESOURCE) & 1n ? -1000 : Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+    floor = allCapabilities().includes('SYS_RESOURCE') ? -1000 : Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
   }
   return floor;
 }

@@ -4,7 +4,7 @@
  * container waiting in CreateContainerConfigError), and the identity, capabilities and
  * no_new_privs containerd gives the process (runc applies them: see container-config.ts).
  */
-import { spawnSync } from 'node:child_process';
+import { allCapabilities } from './oci/capabilities.ts';
 import type { Container, Pod, SecurityContext } from './kobj.ts';
 
 /** containerd's (and Docker's) default capability set for a container that asks for nothing else. */
@@ -57,7 +57,7 @@ export function capabilitiesOf(sc: SecurityContext | undefined): string[] {
   const add = (sc?.capabilities?.add ?? []).map((c) => c.toUpperCase());
   const drop = (sc?.capabilities?.drop ?? []).map((c) => c.toUpperCase());
   let caps = new Set(RUNTIME_DEFAULT_CAPABILITIES);
-  if (add.includes('ALL')) caps = new Set(knownCapabilities());
+  if (add.includes('ALL')) caps = new Set(allCapabilities());
   if (drop.includes('ALL')) caps = new Set();
   for (const c of add) if (c !== 'ALL') caps.add(c);
   for (const c of drop) if (c !== 'ALL') caps.delete(c);
@@ -78,24 +78,4 @@ export function processSecurity(pod: Pod, c: Container, image: ImageUser): Proce
     // The kubelet sets no_new_privs only when asked (AddNoNewPrivileges), never for privileged containers.
     noNewPrivs: !privileged && c.securityContext?.allowPrivilegeEscalation === false,
   };
-}
-
-let capList: readonly string[] | undefined;
-let setprivPath: string | undefined;
-
-/** The capabilities this kernel and setpriv know (upper case). */
-function knownCapabilities(): readonly string[] {
-  capList ??= spawnSync(setpriv(), ['--list-caps'], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((l) => l.trim().toUpperCase())
-    .filter(Boolean);
-  return capList;
-}
-
-function setpriv(): string {
-  if (setprivPath === undefined) {
-    const r = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' });
-    setprivPath = r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : '/usr/bin/setpriv';
-  }
-  return setprivPath;
 }
