@@ -91,7 +91,7 @@ test('--force: taps anyway with the smallest --max-memory, or the one given, and
   assert.equal(d.verdict, 'forced');
   assert.equal(d.maxMemoryBytes, MIN_AGENT_MEMORY_BYTES);
   assert.match(d.summary, /too little, forced: agent --max-memory 96 MiB/);
-  assert.match(d.problem!, /the kernel kills it before the app if the pod runs out of memory/);
+  assert.match(d.problem!, /if the pod runs out of memory, the kernel may kill the app rather than the agent, and tap then stops that pod's capture\)$/);
   assert.equal(size({ limitBytes: 256 * MiB, usage: { bytes: 150 * MiB, source: 'metrics' }, force: true, explicitBytes: 128 * MiB }).maxMemoryBytes, 128 * MiB);
   // --force changes nothing where the agent fits.
   assert.equal(size({ limitBytes: 1024 * MiB, usage: { bytes: 100 * MiB, source: 'metrics' }, force: true }).verdict, 'ok');

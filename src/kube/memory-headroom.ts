@@ -3,9 +3,11 @@
  * limits, and whatever it uses counts against the pod's own limit: an agent that pushes the pod over
  * it gets somebody OOM-killed. So tap sizes the agent's `--max-memory` from what the pod has left
  * (its limit minus its current usage from the metrics API), and refuses a pod where that is below
- * what the agent needs to run at all, unless `--force`. The agent also makes itself the kernel's
- * first OOM victim (src/remote-agent/agent/yield-to-app.ts), so a wrong guess costs the capture, not
- * the app. Pure: the pod, its usage and the flags in, a decision out.
+ * what the agent needs to run at all, unless `--force`. The agent also raises its OOM score to the
+ * highest (src/remote-agent/agent/yield-to-app.ts), but the kernel ranks by size as well as score,
+ * so where the pod has no room a Burstable app larger than the agent can still be the one killed
+ * (tap then stops that pod's capture: src/tap/app-container-ends.ts). Sizing is what keeps the pod
+ * from getting there. Pure: the pod, its usage and the flags in, a decision out.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { DEFAULT_AGENT_MEMORY_BYTES, MIN_AGENT_MEMORY_BYTES } from '../model/agent-memory.ts';
@@ -126,7 +128,7 @@ export function sizeAgentMemory(input: SizingInput): MemoryDecision {
     (usage.bytes === null ? 'Install metrics-server so tap can measure the usage, or ' : '') +
     `tap a replica with more room, raise the pod's memory limit` +
     (explicit !== undefined && budget >= MIN_AGENT_MEMORY_BYTES ? `, lower --max-memory to ${formatMemory(budget)}` : '') +
-    `, or pass --force (the agent then runs with --max-memory ${formatMemory(forcedMax)}; the kernel kills it before the app if the pod runs out of memory)`;
+    `, or pass --force (the agent then runs with --max-memory ${formatMemory(forcedMax)}; if the pod runs out of memory, the kernel may kill the app rather than the agent, and tap then stops that pod's capture)`;
   if (input.force) {
     return { verdict: 'forced', maxMemoryBytes: forcedMax, budgetBytes: budget, summary: `memory ${facts}: too little, forced: agent --max-memory ${formatMemory(forcedMax)}`, problem };
   }

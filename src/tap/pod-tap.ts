@@ -7,8 +7,10 @@
  * unreachable (every exec stream dies with it) the pod waits for it in the ApiHealth without
  * spending its retries, and is tapped again once it answers. A tap stopped while the pod's capture
  * is broken ends it as failed, not as stopped. An agent killed by SIGKILL (the pod ran out of
- * memory, most likely: the agent is the kernel's first OOM victim) is restarted once, sized again
- * from the pod's memory at that moment; killed again, the pod ends as "killed".
+ * memory, most likely) is restarted once, sized again from the pod's memory at that moment; killed
+ * again, the pod ends as "killed". An app container killed for memory while tapped (the kernel
+ * picks its OOM victim by size and score, and a Burstable app larger than the agent goes first)
+ * stops the pod's capture at once, for good: the pod ends as "killed" (app-container-ends.ts).
  */
 import type * as k8s from '@kubernetes/client-node';
 import { uploadAgent, type AgentArgs } from '../kube/agent-runner.ts';
@@ -23,6 +25,7 @@ import type { TapMerger, TapSource } from '../pipeline/tap-merge.ts';
 import { utcClock } from '../pipeline/utc-clock.ts';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
 import { AgentRun, type RunEnd } from './agent-run.ts';
+import { AppContainerEnds, appEndedMessage, appKilledMessage } from './app-container-ends.ts';
 
 /** The capture container as ensureCaptureContainer takes it (image, target, profile, timeout), plus the agent's flags. */
 export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'> {
@@ -36,7 +39,8 @@ export interface PodTapOptions extends Omit<EnsureOptions, 'signal' | 'noReuse'>
 
 /** Codes of the warnings a pod's tap gives besides its agent's own (-o json writes them as warning frames). */
 /** EXCHANGES_LOST: the pod's agent could not read some exchanges (src/pipeline/lost-exchanges.ts), said once per pod and protocol. */
-export type PodTapWarningCode = 'AGENT_KILLED' | 'MEMORY_FORCED' | 'EXCHANGES_LOST';
+/** APP_KILLED: an app container of the pod was killed for memory while tapped; its capture stopped. */
+export type PodTapWarningCode = 'AGENT_KILLED' | 'MEMORY_FORCED' | 'EXCHANGES_LOST' | 'APP_KILLED';
 
 export interface PodTapDeps {
   readonly client: KubeClient;
@@ -64,7 +68,11 @@ export const STOP_GRACE_MS = 3000;
  * pod to its limit.
  */
 export const RESTARTS_AFTER_KILL = 1;
-/** Before that restart: the dead agent's memory is given back, and the pod settles. */
+/**
+ * Before that restart, and before the kill is told: the dead agent's memory is given back, the pod
+ * settles, and the kubelet reports whether an app container died too (the OOM killer may have
+ * taken the app, and the agent with it when the app was the init of the PID namespace it joined).
+ */
 const KILL_RESTART_DELAY_MS = 2000;
 const MiB = 1024 * 1024;
 
@@ -101,6 +109,12 @@ export class PodTap {
   #wake: (() => void) | undefined;
   /** Why the capture is broken while it is being restarted (phase 'retrying'). */
   #broken = '';
+  /** The app's containers as they were when the tap began, and their ends since. */
+  readonly #appEnds: AppContainerEnds;
+  /** Set once an app container was killed for memory: the summary's note; the capture is over. */
+  #appKilled: string | null = null;
+  /** The running agent was sized with --force in a pod without room. */
+  #forced = false;
 
   constructor(pod: k8s.V1Pod, deps: PodTapDeps, options: PodTapOptions) {
     const namespace = pod.metadata?.namespace ?? '';
@@ -111,6 +125,7 @@ export class PodTap {
     this.#deps = deps;
     this.#o = options;
     this.#plannedMemory = options.plannedMemory;
+    this.#appEnds = new AppContainerEnds(pod);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -129,8 +144,8 @@ export class PodTap {
       await this.#launch();
     } catch (err) {
       if (this.#cancelled) {
-        // Stopped or deleted while starting: not a failure (the notice, if any, was given).
-        this.#finish('ended', this.#gone ?? 'stopped');
+        // Stopped, deleted or the app killed while starting: not a failure to start (the notice, if any, was given).
+        this.#finishCancelled();
         return;
       }
       const message = err instanceof Error ? err.message : String(err);
@@ -141,7 +156,13 @@ export class PodTap {
   }
 
   get #cancelled(): boolean {
-    return this.#stopping || this.#gone !== null;
+    return this.#stopping || this.#gone !== null || this.#appKilled !== null;
+  }
+
+  /** Ends a tap that was cancelled: killed when the app was, else ended (deleted, or stopped). */
+  #finishCancelled(): void {
+    if (this.#appKilled !== null) this.#finish('killed', this.#appKilled);
+    else this.#finish('ended', this.#gone ?? 'stopped');
   }
 
   async #launch(): Promise<void> {
@@ -167,8 +188,13 @@ export class PodTap {
         podSecurity: this.#o.podSecurity ?? null,
       }));
     if (decision.verdict === 'refused') throw new SharkError('KUBE_MEMORY_HEADROOM', decision.problem ?? decision.summary, { pod: this.source.key });
+    this.#forced = decision.verdict === 'forced';
     if (decision.verdict === 'forced') {
-      this.#warn('MEMORY_FORCED', `pod ${this.source.key}: ${decision.summary} (--force; if the pod runs out of memory, the kernel kills the agent first)`);
+      this.#warn(
+        'MEMORY_FORCED',
+        `pod ${this.source.key}: ${decision.summary} (--force; if the pod runs out of memory, the kernel's OOM killer picks its victim by size and score, ` +
+          `so a Burstable app larger than the agent can be killed, not the agent: tap watches the pod and stops its capture if an app container is)`,
+      );
     }
     return Math.floor(decision.maxMemoryBytes / MiB);
   }
@@ -226,7 +252,9 @@ export class PodTap {
       (line) => this.#deps.notice(`pod ${this.source.key}: agent wrote a line that is not a frame: ${line.slice(0, 120)}`),
     );
     this.#phase = 'capturing';
-    if (this.#cancelled) this.#run.stop();
+    // The app killed meanwhile: no bye, its memory back now (podChanged found no run to kill).
+    if (this.#appKilled !== null) this.#run.kill();
+    else if (this.#cancelled) this.#run.stop();
   }
 
   /** Someone else's running `shark-*` container is never entered: say so, and why, once. */
@@ -247,6 +275,11 @@ export class PodTap {
     for (;;) {
       const run = this.#run!;
       const end: RunEnd = await run.ended;
+      // The app was killed (the agent was stopped for it, or died with it): over, whatever the run says.
+      if (this.#appKilled !== null) {
+        this.#finishCancelled();
+        return;
+      }
       if (this.#stopping || end.kind === 'stopped') {
         this.#finishStopped();
         return;
@@ -310,12 +343,16 @@ export class PodTap {
           this.#finish('ended', this.#gone!);
           return;
         }
+        if (this.podChanged(fresh)) {
+          this.#finishCancelled();
+          return;
+        }
         this.#pod = fresh;
         try {
           await this.#launch();
           break;
         } catch (err) {
-          if (this.#stopping) {
+          if (this.#cancelled) {
             this.#finishStopped();
             return;
           }
@@ -339,15 +376,31 @@ export class PodTap {
   }
 
   /**
-   * The agent was killed (out of memory, most likely). Says so, and restarts it once, sized again
-   * from the pod's memory now; returns false when the pod's tap is over (killed again, no room left,
-   * the pod gone, or stopped).
+   * The agent was killed (out of memory, most likely). Waits for the pod to settle first: if an app
+   * container died too, that is what is told, and the capture stops. Else says so, and restarts the
+   * agent once, sized again from the pod's memory now; returns false when the pod's tap is over
+   * (killed again, no room left, the app killed, the pod gone, or stopped).
    */
   async #restartAfterKill(how: string): Promise<boolean> {
+    this.#phase = 'retrying';
+    this.#broken = `the agent was killed (${how})`;
+    // Woken early by stop(), the pod's deletion, or the app's kill seen by the watch.
+    await this.#waitFor(this.#sleep(KILL_RESTART_DELAY_MS));
+    const fresh = this.#appKilled === null && this.#gone === null ? await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined) : undefined;
+    if (fresh) this.podChanged(fresh);
+    if (this.#appKilled !== null) {
+      this.#finishCancelled();
+      return false;
+    }
     this.#kills++;
     const limit = podMemoryLimit(this.#pod);
     const agentMax = `--max-memory ${this.#maxMemoryMb ?? '?'} MiB`;
     const what = `the agent was killed (out of memory?): ${how}, with ${agentMax}, ${limit === null ? 'no pod memory limit' : `pod memory limit ${formatMemory(limit)}`}`;
+    if (this.#stopping || this.#gone !== null || isOver(this.#phase)) {
+      this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}`);
+      this.#finishCancelled();
+      return false;
+    }
     if (this.#kills > RESTARTS_AFTER_KILL) {
       this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; it was killed before, so it is not restarted again`);
       // The summary's note is one short line: the verdict first.
@@ -355,13 +408,6 @@ export class PodTap {
       return false;
     }
     this.#warn('AGENT_KILLED', `pod ${this.source.key}: ${what}; restarting it once, sized from the pod's memory now`);
-    this.#phase = 'retrying';
-    await this.#waitFor(this.#sleep(KILL_RESTART_DELAY_MS));
-    if (this.#stopping || this.#gone !== null) {
-      this.#finish('ended', this.#gone ?? 'stopped');
-      return false;
-    }
-    const fresh = await this.#deps.client.readPod(this.source.namespace, this.source.pod).catch(() => undefined);
     if (fresh === null || (fresh && (fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== this.uid))) {
       this.podGone('was deleted');
       this.#finish('ended', this.#gone!);
@@ -372,8 +418,8 @@ export class PodTap {
       await this.#launch();
       return true;
     } catch (err) {
-      if (this.#stopping) {
-        this.#finish('ended', 'stopped');
+      if (this.#cancelled) {
+        this.#finishCancelled();
         return false;
       }
       const message = err instanceof Error ? err.message : String(err);
@@ -381,6 +427,32 @@ export class PodTap {
       this.#finish('killed', `agent killed (out of memory?), not restarted: ${message}`);
       return false;
     }
+  }
+
+  /**
+   * The pod as the watch (or a re-read) reports it while tapped: an app container's new end is
+   * told; one killed for memory stops the capture at once (the agent is killed, not asked to say
+   * bye: its memory goes back to the pod now) and for good. True when the app was killed.
+   */
+  podChanged(pod: k8s.V1Pod): boolean {
+    if (this.#appKilled !== null) return true;
+    if (isOver(this.#phase) || pod.metadata?.uid !== this.uid) return false;
+    for (const end of this.#appEnds.next(pod)) {
+      if (!end.memoryKill) {
+        this.#deps.notice(appEndedMessage(end, this.source.key));
+        continue;
+      }
+      const limit = podMemoryLimit(pod);
+      this.#warn('APP_KILLED', appKilledMessage(end, { pod: this.source.key, limitBytes: limit, forced: this.#forced }));
+      this.#appKilled = `container ${end.container} ${end.reason === 'OOMKilled' ? 'OOM-killed' : 'killed (137)'} while tapped, capture stopped (limit ${limit === null ? 'none' : formatMemory(limit)}${this.#forced ? ', --force' : ''})`;
+      this.#abort.abort();
+      this.#run?.kill();
+      this.#wake?.();
+      // Nothing running or starting: over now; else when the run ends, or the launch gives up.
+      if (this.#run === undefined && this.#launching === undefined) this.#finishCancelled();
+      return true;
+    }
+    return false;
   }
 
   /** Waits for `promise`, or less when the tap stops or the pod goes (both wake it). */
@@ -405,7 +477,9 @@ export class PodTap {
    * yet back failed (the tap's exit code says so).
    */
   #finishStopped(): void {
-    if (this.#gone !== null) {
+    if (this.#appKilled !== null) {
+      this.#finish('killed', this.#appKilled);
+    } else if (this.#gone !== null) {
       this.#finish('ended', this.#gone);
     } else if (this.#phase === 'retrying') {
       const outage = this.#deps.health.outage;
@@ -449,14 +523,14 @@ export class PodTap {
     if (this.#launching) await Promise.race([this.#launching.catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
     const run = this.#run;
     if (run === undefined) {
-      this.#finish('ended', 'stopped');
+      this.#finishCancelled();
       return;
     }
     run.stop();
     const timer = setTimeout(() => run.kill(), STOP_GRACE_MS);
     await run.ended;
     clearTimeout(timer);
-    this.#finish('ended', this.#gone ?? 'stopped');
+    this.#finishCancelled();
   }
 
   /** A new filter for the running agent (filter pushdown). */

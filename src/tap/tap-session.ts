@@ -252,6 +252,8 @@ export class TapSession {
       // A pod recreated under the same name (StatefulSet) is a new target.
       if (existing.uid === pod.metadata?.uid || c !== 'target') return;
     } else if (existing) {
+      // An app container killed for memory while tapped stops the capture (and says why) before anything else.
+      if (existing.podChanged(pod)) return;
       if (c === 'deleting') existing.podGone('is being deleted');
       else if (c === 'not-running') existing.podGone(`is ${pod.status?.phase ?? 'not running'}`);
       return;

@@ -191,7 +191,7 @@ test('an agent the kernel OOM-kills is reported as killed, restarted once, and n
     assert.equal(res.stderr.match(killed)?.length, 2, res.stderr);
     assert.match(res.stderr, /; restarting it once, sized from the pod's memory now\n/);
     assert.match(res.stderr, /; it was killed before, so it is not restarted again\n/);
-    assert.match(res.stderr, /pod mem\/tight: memory limit 192 MiB, .*: too little, forced: agent --max-memory 96 MiB \(--force; if the pod runs out of memory, the kernel kills the agent first\)/);
+    assert.match(res.stderr, /pod mem\/tight: memory limit 192 MiB, .*: too little, forced: agent --max-memory 96 MiB \(--force; if the pod runs out of memory, the kernel's OOM killer picks its victim by size and score, so a Burstable app larger than the agent can be killed, not the agent: tap watches the pod and stops its capture if an app container is\)/);
     // -o json: warning frames on stdout, between the entries (there are none here).
     const frames = res.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type?: string; code?: string; namespace?: string; pod?: string; message?: string });
     const kills = frames.filter((f) => f.type === 'warning' && f.code === 'AGENT_KILLED');
