@@ -537,6 +537,15 @@ export class Cluster {
       this.#setStatus(rt, c, { state: { waiting: { reason: 'CreateContainerConfigError', message: nonRoot } } });
       return;
     }
+    const target = c.ephemeral ? c.spec.targetContainerName : undefined;
+    if (target && !rt.containers.get(target)?.proc?.running) {
+      // The kubelet hands the runtime the target's PID namespace; a target that is not running has none.
+      c.waiting = undefined;
+      c.containerID = newContainerID();
+      const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: target container ${JSON.stringify(target)} is not running: unknown`;
+      this.#setStatus(rt, c, { state: { terminated: { exitCode: 128, reason: 'StartError', message, startedAt: null, finishedAt: now(), containerID: c.containerID } } });
+      return;
+    }
     c.runs += 1;
     const bundleDir = join(rt.dir, `${c.name}-${c.runs}`);
     mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
@@ -590,8 +599,8 @@ export class Cluster {
     let pid: string | undefined;
     if (shared) pid = `/proc/${pausePid}/ns/pid`;
     else if (c.ephemeral && c.spec.targetContainerName) {
-      const target = rt.containers.get(c.spec.targetContainerName)?.proc;
-      if (target?.running) pid = `/proc/${target.container.pid}/ns/pid`;
+      // #startContainer checked that the target runs.
+      pid = `/proc/${rt.containers.get(c.spec.targetContainerName)!.proc!.container.pid}/ns/pid`;
     }
     return { network: `/var/run/netns/${rt.netns!.name}`, ipc: `/proc/${pausePid}/ns/ipc`, uts: `/proc/${pausePid}/ns/uts`, ...(pid ? { pid } : {}) };
   }

@@ -399,6 +399,16 @@ describe('sandbox containers as a node runs them', { skip }, () => {
     assert.ok(st.state?.running, JSON.stringify(st.state));
   });
 
+  test('kubectl debug --target of a container that is not running: the ephemeral container cannot start (StartError), it gets no PID namespace of its own', async () => {
+    // The `exits` pod's containers ended (restartPolicy Never): there is no PID namespace to join.
+    await until('the exits pod done', async () => ((await phaseOf('exits')) === 'Failed' ? true : undefined));
+    const r = await kubectl(['debug', '-n', NS, 'exits', '--image=busybox:1.36', '--target=fails', '-c', 'late', '--', 'sleep', '3600']);
+    assert.equal(r.code, 0, r.stderr);
+    const st = await until('the late debug container ended', async () => (await statusOf('exits', 'late'))?.state?.terminated);
+    assert.equal(st.reason, 'StartError');
+    assert.match(st.message ?? '', /target container "fails" is not running/);
+  });
+
   test('memory and CPU limits are in the container\'s cgroup files, and the pod\'s', async () => {
     const pid = sb.containerPid(NS, 'limits', 'app');
     const limits = cgroupLimitsOf(pid);

@@ -43,10 +43,10 @@ function collect(child: ChildProcess): Promise<Output> {
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** A container's whole stdout (its held output stream, read to its end). */
-async function output(c: RuncContainerApi): Promise<string> {
+/** A container's whole stdout or stderr (its held output stream, read to its end). */
+async function output(c: RuncContainerApi, which: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
   let text = '';
-  for await (const chunk of c.stdout) text += (chunk as Buffer).toString('utf8');
+  for await (const chunk of c[which]) text += (chunk as Buffer).toString('utf8');
   return text;
 }
 
@@ -285,12 +285,14 @@ describe('runc containers', { skip }, () => {
 
   test('an init that ends on its own: its exit code, not OOM', async () => {
     const c = await start(config({ args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] }));
-    const out = collect(c.child);
-    assert.deepEqual(await c.exited, { exitCode: 3, signal: null, oomKilled: false });
-    const o = await out;
-    assert.equal(o.stdout, 'out\n');
-    assert.equal(o.stderr, 'err\n');
-    await destroy(c);
+    try {
+      const [stdout, stderr] = [output(c), output(c, 'stderr')];
+      assert.deepEqual(await c.exited, { exitCode: 3, signal: null, oomKilled: false });
+      assert.equal(await stdout, 'out\n');
+      assert.equal(await stderr, 'err\n');
+    } finally {
+      await destroy(c);
+    }
   });
 
   test('stdin when asked: the init reads what is written to child.stdin', async () => {
