@@ -26,8 +26,8 @@ const PROTOCOL_ENTRY_FILE = /^src\/remote-agent\/dissect\/[^/]+\/entry\.ts$/;
 /**
  * The agent's stages, in data-flow order: a stage may import earlier stages (dissect implements
  * tcp's Stream) and never a later one, nor a sibling of the same rank (tcp and udp). live/ is the
- * AF_PACKET source: frames of source's Frame type. tls/ turns TLS probe records into streams for
- * tcp's StreamFactory, with the rank of dissect. stats.ts and thrown-errors.ts (counters, bad
+ * AF_PACKET source: frames of source's Frame type. tls/ (plaintext from the TLS probes) has dissect's
+ * rank: it uses live/'s libc binding and feeds tcp's stream contract. stats.ts and thrown-errors.ts (counters, bad
  * input versus bugs) are shared by every stage; capture-pipeline.ts and agent/ wire the stages.
  */
 const STAGES: ReadonlyArray<readonly [string, number]> = [
