@@ -341,6 +341,35 @@ describe('TLS targets', { skip }, () => {
     py.kill('SIGKILL');
   });
 
+  it('a plan whose process exited before it was attached is planned again through a living one (forgetPlan)', async () => {
+    // A private copy of libssl, so that only these two processes map it (not others on the machine).
+    const lib = join(dir, 'lib-forget');
+    mkdirSync(lib, { recursive: true });
+    copyFileSync(LIBSSL, join(lib, 'libssl.so.3'));
+    const env = { ...process.env, LD_LIBRARY_PATH: lib };
+    // Two independent processes (a client would exit with its server).
+    const sleeper = ['-c', 'import ssl, time\nprint("up", flush=True)\ntime.sleep(60)'];
+    const py = start(PYTHON, sleeper, env);
+    const other = start(PYTHON, sleeper, env);
+    for (const c of [py, other]) await firstLine(c);
+    for (const c of [py, other]) await waitForMapping(c.pid ?? 0, join(lib, 'libssl.so.3'));
+    const scanner = new TargetScanner();
+    const key = fileKey(join(lib, 'libssl.so.3'));
+    const first = planOf([await scanner.scanTargets()], key);
+    assert.ok(first);
+    const named = Number(/^\/proc\/(\d+)\//.exec(first.path)?.[1]);
+    const [gone, alive] = named === py.pid ? [py, other] : [other, py];
+    assert.equal(named, gone.pid);
+    gone.kill('SIGKILL');
+    await new Promise((r) => gone.once('exit', r));
+    scanner.forgetPlan(key);
+    const second = planOf([await scanner.scanTargets()], key);
+    assert.ok(second, 'planned again');
+    assert.equal(second.path, first.path.replace(`/proc/${gone.pid}/`, `/proc/${alive.pid}/`));
+    assert.deepEqual(second.probes.map((p) => p.fileOffset), first.probes.map((p) => p.fileOffset));
+    alive.kill('SIGKILL');
+  });
+
   it('a process in another network namespace is not in scope, and the agent never reports itself', async () => {
     netns = await createNetns('tls');
     const inside = start('ip', ['netns', 'exec', netns.name, PYTHON, '-c', 'import ssl, time\nprint("up", flush=True)\ntime.sleep(60)']);

@@ -48,6 +48,8 @@ interface ProcessState {
   /** Field 22 of /proc/PID/stat: a reused pid has another start time. */
   readonly startTime: string;
   reason: string;
+  /** The plan it was hooked through, if any. */
+  planKey: string | null;
   /** null: the outcome cannot change (hooked, out of scope, a kernel thread, a final reason). */
   recheckAt: number | null;
   delay: number;
@@ -100,7 +102,7 @@ export class TargetScanner {
       if (state !== undefined && state.startTime !== startTime) state = undefined; // pid reused
       if (state === undefined) {
         if (this.#netns(pid) !== self.netns) {
-          this.#processes.set(pid, { startTime, reason: '', recheckAt: null, delay: 0 });
+          this.#processes.set(pid, { startTime, reason: '', planKey: null, recheckAt: null, delay: 0 });
           continue;
         }
       } else {
@@ -112,7 +114,7 @@ export class TargetScanner {
       const result = await this.#examine(pid);
       if (result === null) continue; // exited while we looked
       if (result.report === null) {
-        this.#processes.set(pid, { startTime, reason: '', recheckAt: null, delay: 0 });
+        this.#processes.set(pid, { startTime, reason: '', planKey: null, recheckAt: null, delay: 0 });
         continue;
       }
       if (state === undefined) inScope++;
@@ -122,10 +124,27 @@ export class TargetScanner {
       }
       const delay = state === undefined ? FIRST_RECHECK_MS : Math.min(state.delay * 2, LAST_RECHECK_MS);
       if (state === undefined || state.reason !== result.report.reason) reports.push(result.report);
-      this.#processes.set(pid, { startTime, reason: result.report.reason, recheckAt: result.recheck ? now + delay : null, delay });
+      this.#processes.set(pid, { startTime, reason: result.report.reason, planKey: result.report.planKey, recheckAt: result.recheck ? now + delay : null, delay });
     }
     for (const pid of this.#processes.keys()) if (!present.has(pid)) this.#processes.delete(pid);
     return { plans, reports, inScope, examined };
+  }
+
+  /**
+   * Plan `key` again at the next scan (its attach failed, e.g. the process whose /proc/PID/root
+   * path the plan named exited first): the processes hooked through it are looked at again, and
+   * the next one still running gives a new plan with its own path.
+   */
+  forgetPlan(key: string): void {
+    this.#planned.delete(key);
+    this.#files.delete(key);
+    for (const state of this.#processes.values()) {
+      if (state.planKey === key) {
+        state.recheckAt = 0;
+        state.planKey = null;
+        // Reported again only if the outcome differs.
+      }
+    }
   }
 
   /** One process: its report and plan, or null when it exited meanwhile. */
