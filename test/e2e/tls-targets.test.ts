@@ -319,6 +319,22 @@ describe('TLS targets', { skip }, () => {
     for (const child of [node, curl, py]) child.kill('SIGKILL');
   });
 
+  it('a hostile libssl (not ELF, in a folder named with terminal escapes): not hooked, the reason escaped', async () => {
+    const evil = join(dir, 'evil\u001b[2J\u001b]0;owned\u0007');
+    mkdirSync(evil, { recursive: true });
+    writeFileSync(join(evil, 'libssl.so.3'), Buffer.alloc(8192, 0x41));
+    // Maps the file executable, as the loader would map a library.
+    const py = start(PYTHON, ['-c', 'import mmap, sys, time\nf = open(sys.argv[1], "rb")\nm = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ | mmap.PROT_EXEC)\nprint("up", flush=True)\ntime.sleep(60)', join(evil, 'libssl.so.3')]);
+    await firstLine(py);
+    const r = reportOf([await new TargetScanner().scanTargets()], py.pid ?? 0);
+    assert.ok(r);
+    assert.equal(r.hooked, false);
+    assert.equal(r.library, 'openssl');
+    assert.match(r.reason, /^libssl\.so\.3 cannot be read: .*evil\\u001b\[2J\\u001b\]0;owned\\u0007\/libssl\.so\.3: not a readable ELF64 little-endian file: no ELF magic$/);
+    assert.doesNotMatch(r.reason, /[\u0000-\u001f]/);
+    py.kill('SIGKILL');
+  });
+
   it('a process that loads libssl after the first look is reported again, hooked, once its recheck is due', async () => {
     let clock = 1_000_000;
     const scanner = new TargetScanner({ now: () => clock });

@@ -12,6 +12,7 @@
  * load libssl only when a module asks for it; a new report is returned when its outcome changes.
  */
 import { readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { sanitizeLine } from '../../../model/terminal-text.ts';
 import type { TlsLibrary } from '../events.ts';
 import { ElfError, openElfFile, type Elf } from '../elf.ts';
 import type { LibraryHookPlan, ProcessHookReport, UprobeSpec } from '../hooks.ts';
@@ -336,8 +337,12 @@ export class TargetScanner {
 
 }
 
+/** Reasons quote names from the target's filesystem (an executable's name, a library's folder): escaped and cut here. */
+const MAX_REASON_CHARS = 300;
+
 function report(pid: number, comm: string, library: TlsLibrary | null, planKey: string | null, reason: string): ProcessHookReport {
-  return { pid, comm, library, hooked: planKey !== null, reason, planKey };
+  const safe = sanitizeLine(reason);
+  return { pid, comm, library, hooked: planKey !== null, reason: safe.length > MAX_REASON_CHARS ? `${safe.slice(0, MAX_REASON_CHARS - 1)}…` : safe, planKey };
 }
 
 function fileKey(st: Stats): string {
