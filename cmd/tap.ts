@@ -7,12 +7,13 @@ import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
 import { pushdownSafe } from '../src/kfl/pushdown.ts';
 import { DEFAULT_START_TIMEOUT_MS, DEFAULT_IMAGE } from '../src/kube/ephemeral.ts';
 import { formatPreflight } from '../src/kube/preflight.ts';
-import { PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
+import { chooseProfile, PROFILES, RETIRED_PROFILES, type Profile } from '../src/kube/profile.ts';
 import { scrubCredentials, type SecretScrubber } from '../src/kube/secret-scrub.ts';
 import type { ApiOutage } from '../src/kube/api-health.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/tap/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, type NamespaceScope } from '../src/kube/targets.ts';
 import { compilePodRegex } from '../src/tap/pod-regex.ts';
+import { tlsHookLine } from '../src/tap/tls-hook-notice.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
@@ -57,8 +58,10 @@ export interface TapArgs {
   duration: string | undefined;
   count: number | undefined;
   image: string;
-  /** Checked by validateTapArgs (a retired profile gets its own message). */
-  profile: string;
+  /** Checked by validateTapArgs (a retired profile gets its own message); absent: auto, or privileged with --tls. */
+  profile?: string | undefined;
+  /** --tls: TLS plaintext through eBPF probes in the pod (needs the privileged profile). */
+  tls?: boolean | undefined;
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
   redactKeys?: string | string[] | undefined;
@@ -109,6 +112,9 @@ export interface ValidatedTap {
   /** --redact-keys, split and checked; passed to every agent. */
   readonly redactKeys: readonly string[];
   readonly profile: Profile;
+  readonly tls: boolean;
+  /** Said on stderr before anything is patched: why the profile is what it is (--tls). */
+  readonly profileNotice: string | null;
 }
 
 function parseProfile(text: string): Profile {
@@ -159,7 +165,9 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
   }
   compilePodRegex(args.podRegex);
   if (args.image.trim() === '') usage('--image must name an image');
-  const profile = parseProfile(args.profile);
+  const tls = args.tls === true;
+  const choice = chooseProfile(args.profile === undefined ? undefined : parseProfile(args.profile), tls);
+  if (!choice.ok) usage(choice.message);
   let filter: CompiledFilter | undefined;
   if (args.filter !== undefined) {
     const compiled = compileKfl(args.filter);
@@ -180,7 +188,9 @@ export function validateTapArgs(args: TapArgs, isTty: boolean): ValidatedTap {
     filter,
     output,
     redactKeys: redactKeys.keys,
-    profile,
+    profile: choice.profile,
+    tls,
+    profileNotice: choice.notice,
   };
 }
 
@@ -221,7 +231,7 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
       const memory = plan.memory.get(p.metadata?.uid ?? '');
       return [`  ${podName(p)}  ${p.status?.podIP ?? ''}${blocked ? '  (blocked: see below)' : ''}`, ...(memory ? [`    ${memory.summary}`] : [])];
     }),
-    `pre-flight (profile ${args.profile}, image ${args.image}):`,
+    `pre-flight (profile ${plan.report.profile}${plan.report.tls ? ' for --tls' : ''}, image ${args.image}):`,
     formatPreflight(plan.report),
   ];
   const refused = [...plan.memory.values()].filter((m) => m.verdict === 'refused').map((m) => ({ message: m.problem ?? m.summary }));
@@ -239,6 +249,7 @@ export function formatDryRun(plan: TapPlan, context: string, scope: NamespaceSco
 export async function runTap(args: TapArgs): Promise<void> {
   try {
     const v = validateTapArgs(args, process.stdout.isTTY === true && process.stdin.isTTY === true);
+    if (v.profileNotice !== null) printNotice(v.profileNotice);
     // Checked (loaded) here, before the cluster is touched: the agents get a set that loads.
     const protoDescriptor = args.protoDescriptor === undefined ? undefined : (await loadProtoDescriptorFile(args.protoDescriptor)).bytes;
     // client-node takes most of a second to load: only `tap` pays for it, once its flags are good.
@@ -268,6 +279,7 @@ export async function runTap(args: TapArgs): Promise<void> {
         redactKeys: v.redactKeys,
         maxBody: v.maxBody,
         protoDescriptor,
+        tls: v.tls,
       },
       memory: { explicitBytes: v.maxMemoryBytes, force: args.force },
     };
@@ -308,6 +320,11 @@ class TapOutput {
   readonly handlers = {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
+      const hook = tlsHookLine(source, frame);
+      if (hook !== null) {
+        this.onNotice(tapMessage(hook));
+        return;
+      }
       if (frame.type === 'warning' && frame.code !== 'REDACTION_OFF') {
         this.onNotice(tapMessage(`pod ${source.namespace}/${source.pod}: agent warning ${frame.code}: ${frame.message}`));
         return;
@@ -514,11 +531,16 @@ export const tapCommand: CommandModule<object, TapArgs> = {
         .option('image', stringOption('capture container image: any image with Node.js 22+, sh and tar', { default: DEFAULT_IMAGE }))
         .option(
           'profile',
-          stringOption('capture container privileges: auto (root with NET_RAW only, no escalation) or privileged (netadmin is retired)', { default: 'auto' }),
+          stringOption('capture container privileges: auto (root with NET_RAW only, no escalation; the default) or privileged (the default with --tls; netadmin is retired)'),
         )
         .option('redact', REDACT_OPTION)
         .option('redact-keys', REDACT_KEYS_OPTION)
         .option('proto-descriptor', PROTO_DESCRIPTOR_OPTION)
+        .option('tls', {
+          type: 'boolean',
+          default: false,
+          describe: 'also show TLS traffic as plaintext (OpenSSL, Go crypto/tls) through eBPF probes in the pod; needs --profile privileged, picked for it',
+        })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print targets and pre-flight checks; change nothing' })
         .option('stats', { type: 'boolean', default: false, describe: 'json: also a {"type":"stats",...} line per pod each second' })
         .option('timeout', stringOption('how long a capture container may take to start', { default: `${DEFAULT_START_TIMEOUT_MS / 1000}s` }))

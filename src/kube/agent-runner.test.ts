@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseAgentArgs } from '../remote-agent/agent/args.ts';
+import { parseAgentFlags } from '../model/agent-flags.ts';
 import { maxFrameLineBytes } from '../remote-agent/wire/protocol.ts';
 import { tarGzFolder } from './agent-bundle.ts';
 import { AGENT_PROTO_DESCRIPTOR_FILE, agentCommand, agentExtraFiles, exitCodeOf, LineStream, runAgentCommand, UPLOAD_MISMATCH_EXIT, uploadCommand, uploadedFolder } from './agent-runner.ts';
@@ -25,6 +26,17 @@ test('the agent command carries the filter, redaction, body size and memory boun
     '--max-body=1024',
     '--no-redact',
   ]);
+});
+
+test('--tls reaches the agent as --tls, read back by its own parser; without it the argv has no --tls', () => {
+  const dir = '/tmp/kubectl-shark-shark-ab12c';
+  const cmd = agentCommand(dir, { redact: true, tls: true });
+  assert.deepEqual(cmd, ['node', `${dir}/agent.js`, 'capture', '--iface=any', '--tls']);
+  const parsed = parseAgentFlags(cmd.slice(2));
+  assert.ok(parsed.ok);
+  assert.equal(parsed.values.tls, true);
+  assert.ok(!agentCommand(dir, { redact: true }).includes('--tls'));
+  assert.ok(!agentCommand(dir, { redact: true, tls: false }).includes('--tls'));
 });
 
 const root = mkdtempSync(join(tmpdir(), 'shark-upload-'));

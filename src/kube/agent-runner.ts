@@ -32,6 +32,8 @@ export interface AgentArgs {
    * as AGENT_PROTO_DESCRIPTOR_FILE, under the same sha256 check, and named to the agent.
    */
   readonly protoDescriptor?: Uint8Array | undefined;
+  /** `--tls`: also capture TLS plaintext through eBPF probes (the container must be privileged). */
+  readonly tls?: boolean | undefined;
 }
 
 /** The name of the uploaded `--proto-descriptor` file in the agent's folder. */
@@ -134,6 +136,7 @@ export function agentCommand(dir: string, a: AgentArgs): string[] {
       'max-body': a.maxBody,
       'max-memory': a.maxMemoryMb,
       'proto-descriptor': a.protoDescriptor === undefined ? undefined : `${dir}/${AGENT_PROTO_DESCRIPTOR_FILE}`,
+      tls: a.tls === true,
     }),
   ];
 }

@@ -178,16 +178,19 @@ export function isPodSecurityMessage(message: string | undefined): boolean {
  * it (baseline for --profile auto, privileged for --profile privileged). `profile` is unknown when
  * only the API server's 403 tells.
  */
-export function podSecurityError(namespace: string, level: string, detail: string, profile?: Profile): SharkError {
-  const needed = profile !== undefined ? requiredPodSecurity(profile) : level === 'restricted' ? 'baseline' : 'privileged';
-  const why =
-    needed === 'baseline'
-      ? '"baseline" admits the capture container of --profile auto (root, NET_RAW only)'
-      : `"privileged" is the only level that admits --profile privileged${level === 'baseline' ? ' (--profile auto works in "baseline")' : ''}`;
+export function podSecurityError(namespace: string, level: string, detail: string, profile?: Profile, tls = false): SharkError {
+  const needed = tls ? 'privileged' : profile !== undefined ? requiredPodSecurity(profile) : level === 'restricted' ? 'baseline' : 'privileged';
+  const why = tls
+    ? 'Capturing TLS plaintext (--tls) needs a privileged container (eBPF probes: bpf() and perf_event_open()), which only "privileged" admits' +
+      `${level === 'baseline' ? ' (without --tls, --profile auto works in "baseline")' : ''}`
+    : 'Capturing needs root with CAP_NET_RAW; ' +
+      (needed === 'baseline'
+        ? '"baseline" admits the capture container of --profile auto (root, NET_RAW only)'
+        : `"privileged" is the only level that admits --profile privileged${level === 'baseline' ? ' (--profile auto works in "baseline")' : ''}`);
   return new SharkError(
     'KUBE_POD_SECURITY',
     `namespace ${namespace} enforces PodSecurity "${level}", which forbids the capture container (${detail}).\n` +
-      `  Capturing needs root with CAP_NET_RAW; ${why}. Either relabel the namespace\n` +
+      `  ${why}. Either relabel the namespace\n` +
       `  (kubectl label namespace ${namespace} pod-security.kubernetes.io/enforce=${needed} --overwrite), or tap pods in another namespace.`,
     { namespace, level },
   );

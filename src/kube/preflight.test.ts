@@ -116,6 +116,33 @@ test('a namespace whose PodSecurity forbids the container is blocked, with the l
   assert.match(strict.message, /kubectl label namespace strict pod-security.kubernetes.io\/enforce=baseline --overwrite/);
 });
 
+test('--tls: only a privileged namespace admits it; a refusal says why TLS needs it and names the label', async () => {
+  const labels = {
+    locked: { 'pod-security.kubernetes.io/enforce': 'baseline' },
+    strict: { 'pod-security.kubernetes.io/enforce': 'restricted' },
+    open: { 'pod-security.kubernetes.io/enforce': 'privileged' },
+    unlabelled: {},
+  };
+  const namespaces = ['locked', 'strict', 'open', 'unlabelled'];
+  const report = await runPreflight(stubApi([], labels), namespaces, namespaces, 'privileged', { tls: true });
+  assert.equal(report.tls, true);
+  const d = decide(report, namespaces, who);
+  assert.deepEqual([...d.usable].sort(), ['open', 'unlabelled']);
+  const locked = d.blocked.get('locked')!;
+  assert.equal(locked.code, 'KUBE_POD_SECURITY');
+  assert.match(locked.message, /namespace locked enforces PodSecurity "baseline", which forbids the capture container \(baseline forbids privileged: true/);
+  assert.match(locked.message, /Capturing TLS plaintext \(--tls\) needs a privileged container \(eBPF probes: bpf\(\) and perf_event_open\(\)\)/);
+  assert.match(locked.message, /without --tls, --profile auto works in "baseline"/);
+  assert.match(locked.message, /kubectl label namespace locked pod-security.kubernetes.io\/enforce=privileged --overwrite/);
+  const strict = d.blocked.get('strict')!;
+  // Not "baseline" as for --profile auto: TLS needs privileged whatever the level.
+  assert.match(strict.message, /kubectl label namespace strict pod-security.kubernetes.io\/enforce=privileged --overwrite/);
+  assert.doesNotMatch(strict.message, /works in "baseline"/);
+  // Without --tls the same privileged profile keeps its own wording.
+  const plain = decide(await runPreflight(stubApi([], labels), ['locked'], ['locked'], 'privileged'), ['locked'], who).blocked.get('locked')!;
+  assert.doesNotMatch(plain.message, /--tls/);
+});
+
 test('unknown answers (review not served, namespace unreadable) block nothing', async () => {
   const report = await runPreflight(stubApi([], { shop: null }, true), ['shop'], ['shop'], 'auto');
   assert.ok(report.access.every((a) => a.allowed === null));

@@ -37,6 +37,8 @@ export interface PodSecurityFinding {
 export interface PreflightReport {
   /** The profile the PodSecurity findings were judged for. */
   readonly profile: Profile;
+  /** The profile is privileged because --tls needs it (refusals say so). */
+  readonly tls: boolean;
   readonly access: readonly AccessFinding[];
   readonly podSecurity: readonly PodSecurityFinding[];
 }
@@ -93,7 +95,13 @@ export function accessChecks(scope: NamespaceScope, targetNamespaces: readonly s
   return checks;
 }
 
-export async function runPreflight(api: PreflightApi, scope: NamespaceScope, targetNamespaces: readonly string[], profile: Profile): Promise<PreflightReport> {
+export async function runPreflight(
+  api: PreflightApi,
+  scope: NamespaceScope,
+  targetNamespaces: readonly string[],
+  profile: Profile,
+  options: { readonly tls?: boolean } = {},
+): Promise<PreflightReport> {
   const checks = accessChecks(scope, targetNamespaces);
   const access = await Promise.all(
     checks.map(async (c): Promise<AccessFinding> => {
@@ -117,7 +125,7 @@ export async function runPreflight(api: PreflightApi, scope: NamespaceScope, tar
       return { namespace, enforce, ...podSecurityVerdict(enforce, profile) };
     }),
   );
-  return { profile, access, podSecurity };
+  return { profile, tls: options.tls === true, access, podSecurity };
 }
 
 /** May names cover the whole cluster (pods listable and watchable in all namespaces)? */
@@ -150,7 +158,7 @@ export function decide(report: PreflightReport, targetNamespaces: readonly strin
       continue;
     }
     const ps = report.podSecurity.find((p) => p.namespace === namespace);
-    if (ps && ps.allowed === false) blocked.set(namespace, podSecurityError(namespace, ps.enforce ?? '?', ps.detail, report.profile));
+    if (ps && ps.allowed === false) blocked.set(namespace, podSecurityError(namespace, ps.enforce ?? '?', ps.detail, report.profile, report.tls));
   }
   const usable = new Set(targetNamespaces.filter((n) => !blocked.has(n)));
   const warnings: string[] = [];

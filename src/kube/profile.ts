@@ -68,6 +68,36 @@ export function captureSecurityContext(profile: Profile, podSecurity?: string | 
   }
 }
 
+/**
+ * What --tls needs, in one line (tap says it before patching anything): its eBPF programs and
+ * uprobes are loaded with bpf() and perf_event_open(), which the runtime's default seccomp profile
+ * refuses to a container without CAP_SYS_ADMIN (or CAP_BPF with CAP_PERFMON), and PodSecurity
+ * `baseline` forbids adding those capabilities or leaving seccomp unconfined. Only a privileged
+ * container has both, so --tls means --profile privileged.
+ */
+export const TLS_PROFILE_NOTICE =
+  '--tls runs the capture container with --profile privileged: its eBPF probes need bpf() and perf_event_open() ' +
+  '(CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), which the default seccomp profile refuses to ordinary containers';
+
+export type ProfileChoice = { readonly ok: true; readonly profile: Profile; readonly notice: string | null } | { readonly ok: false; readonly message: string };
+
+/**
+ * The profile for --profile (undefined: not given) and --tls. --tls picks `privileged` and says
+ * why (`notice`); an explicit `--profile auto` with --tls cannot work, so it is refused.
+ */
+export function chooseProfile(requested: Profile | undefined, tls: boolean): ProfileChoice {
+  if (!tls) return { ok: true, profile: requested ?? 'auto', notice: null };
+  if (requested === 'auto') {
+    return {
+      ok: false,
+      message:
+        '--profile auto cannot capture TLS: --tls loads eBPF probes through bpf() and perf_event_open(), which the default seccomp profile ' +
+        'refuses to a container with only NET_RAW. Leave --profile out (--tls picks privileged) or give --profile privileged',
+    };
+  }
+  return { ok: true, profile: 'privileged', notice: requested === undefined ? TLS_PROFILE_NOTICE : null };
+}
+
 /** The lowest PodSecurity enforce level that admits a profile's container. */
 export function requiredPodSecurity(profile: Profile): Exclude<PodSecurityLevel, 'restricted'> {
   return profile === 'privileged' ? 'privileged' : 'baseline';

@@ -59,6 +59,7 @@ test('every flag of the schema is written by the builder and read by the parser'
     'idle-exit': 0,
     'stats-interval': 500,
     'proto-descriptor': '/tmp/x y/set.pb',
+    tls: true,
   };
   const argv = agentFlagArgv(all);
   assert.equal(new Set(argv.map((a) => a.replace(/=.*$/s, ''))).size, Object.keys(AGENT_FLAGS).length);

@@ -26,6 +26,7 @@ export const AGENT_FLAGS = {
   'no-redact': { type: 'boolean', help: 'send sensitive values as captured (redaction is on by default)', default: false },
   'redact-keys': { type: 'list', arg: 'a,b', help: 'more sensitive names, added to the default list (repeatable)', default: [] },
   'proto-descriptor': { type: 'string', arg: 'FILE', help: 'decode gRPC messages with this FileDescriptorSet (protoc -o)', default: null },
+  tls: { type: 'boolean', help: 'also capture TLS plaintext through eBPF uprobes (OpenSSL, Go crypto/tls)', default: false },
   'max-memory': { type: 'number', arg: 'MB', help: 'memory bound of the agent, MiB', default: DEFAULT_AGENT_MEMORY_BYTES / 1048576 },
   'idle-exit': { type: 'number', arg: 'SECONDS', help: 'exit when the reader has taken nothing for this long; 0 = never', default: 120 },
   'stats-interval': { type: 'number', arg: 'MS', help: 'how often stats frames are written', default: 1000 },

@@ -138,7 +138,7 @@ export class TapSession {
       throw await explainMissingNamespaces(this.client, this.config.scope, pods, err);
     }
     const namespaces = [...new Set(targets.map((p) => p.metadata?.namespace ?? ''))].sort();
-    const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile);
+    const report = await runPreflight(this.client, this.config.scope, namespaces, this.config.profile, { tls: this.config.agent.tls === true });
     const decision = decide(report, namespaces, { context: this.client.config.context, user: this.client.config.user });
     const memory = new Map<string, MemoryDecision>();
     await runLimited(targets, this.config.parallelStarts ?? DEFAULT_PARALLEL_STARTS, async (pod) => {

@@ -81,6 +81,15 @@ test('flags are checked before the cluster is touched', () => {
   // Retired: capture never needed NET_ADMIN; the message says what to use instead.
   usage({ profile: 'netadmin' }, /--profile netadmin is retired: capturing needs only CAP_NET_RAW, which --profile auto \(the default\) gives.*Use --profile auto, or --profile privileged/);
   assert.equal(validateTapArgs({ ...base, profile: 'privileged' }, false).profile, 'privileged');
+  // --tls: privileged, said why; with no --profile, auto; an explicit auto with --tls is refused.
+  const tls = validateTapArgs({ ...base, profile: undefined, tls: true }, false);
+  assert.equal(tls.profile, 'privileged');
+  assert.equal(tls.tls, true);
+  assert.match(tls.profileNotice ?? '', /^--tls runs the capture container with --profile privileged: its eBPF probes need bpf\(\) and perf_event_open\(\)/);
+  assert.equal(validateTapArgs({ ...base, profile: 'privileged', tls: true }, false).profileNotice, null);
+  assert.equal(validateTapArgs({ ...base, profile: undefined }, false).profile, 'auto');
+  assert.equal(validateTapArgs({ ...base, profile: undefined }, false).profileNotice, null);
+  usage({ profile: 'auto', tls: true }, /^--profile auto cannot capture TLS: .*bpf\(\) and perf_event_open\(\)/);
   usage({ maxMemory: 'plenty' }, /--max-memory "plenty" is not a size \(try 150Mi, or 150 for MiB\)/);
   usage({ maxMemory: '64Mi' }, /--max-memory 64Mi is below what the capture agent needs to run \(96Mi\)/);
   usage({ maxMemory: '95' }, /--max-memory 95 is below/);
@@ -102,6 +111,7 @@ test('the CLI: bad flags exit 2 with one message line; a bad kubeconfig exits 2'
   const cases: [string[], RegExp][] = [
     [['--profile', 'root'], /--profile "root" is not a profile: choose auto or privileged/],
     [['--profile', 'netadmin', '-o', 'json'], /--profile netadmin is retired/],
+    [['--tls', '--profile', 'auto', '-o', 'json'], /--profile auto cannot capture TLS/],
     [['-o', 'yaml'], /Invalid values/],
     [['web(', '-o', 'json'], /POD_REGEX "web\(" is not a valid RE2 regular expression/],
     [['--duration', 'x', '-o', 'json'], /--duration "x" is not a duration/],
