@@ -81,13 +81,21 @@ export class TargetScanner {
   readonly #versions = new Map<string, string | null>();
   readonly #planned = new Set<string>();
   #self: { pid: number; netns: string } | null = null;
+  #previous: Promise<unknown> = Promise.resolve();
 
   constructor(options: TargetScanOptions = {}) {
     this.#proc = options.procRoot ?? '/proc';
     this.#now = options.now ?? Date.now;
   }
 
-  async scanTargets(): Promise<TargetScan> {
+  /** Scans; a call made while one runs waits for it (the state is shared), so plans are never given twice. */
+  scanTargets(): Promise<TargetScan> {
+    const run = this.#previous.then(() => this.#scan());
+    this.#previous = run.catch(() => undefined);
+    return run;
+  }
+
+  async #scan(): Promise<TargetScan> {
     const self = this.#selfInfo();
     const now = this.#now();
     const plans: LibraryHookPlan[] = [];
