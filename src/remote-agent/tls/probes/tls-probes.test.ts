@@ -1,0 +1,321 @@
+/**
+ * The TLS probes for real: bpf/tls.bpf.o loaded by our loader in a process inside a network
+ * namespace of the test's (test/helpers/tls-probe-driver.ts), uprobes on the machine's libssl.so.3,
+ * curl talking HTTPS to Debian's python3 `ssl` server in that namespace. The request line arrives as
+ * plaintext on both sides with the right directions, a 1 MiB body arrives whole and in order, a
+ * connection in another namespace is not seen, and after close() or SIGKILL of the process that
+ * loaded them nothing of ours is left in the kernel's program, link and perf event lists.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { NODE, REPO_ROOT } from '../../../../test/helpers/capture.ts';
+import { Scope, runOk, waitForPort, type Netns } from '../../../../test/helpers/netns.ts';
+import { requireNetns } from '../../../../test/helpers/netns.ts';
+import { hasCommand, missingRoot, skipFor } from '../../../../test/helpers/requirements.ts';
+import { until } from '../../../../test/helpers/until.ts';
+import type { DriverEvent } from '../../../../test/helpers/tls-probe-driver.ts';
+import type { LibraryHookPlan, TlsUprobeProgram, UprobeSpec } from '../hooks.ts';
+import { openElfFile } from '../elf.ts';
+
+const LIBSSL = '/usr/lib/x86_64-linux-gnu/libssl.so.3';
+const PYTHON = '/usr/bin/python3';
+const DRIVER = join(REPO_ROOT, 'test/helpers/tls-probe-driver.ts');
+const BODY_BYTES = 1 << 20;
+
+const skip =
+  skipFor(missingRoot('loading BPF programs')) ||
+  skipFor(requireNetns(['curl', 'openssl'])) ||
+  skipFor(hasCommand(PYTHON) ? null : `${PYTHON} (Debian's python3, linked to libssl.so.3) is not installed`);
+
+/** An HTTPS/1.1 server on Debian's python3 `ssl`: GET /bytes/N answers N bytes of (i * 7) & 0xff, head and body in two writes. */
+const SERVER = `
+import socket, ssl, sys, threading
+cert, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+body = bytes((i * 7) & 0xff for i in range(${BODY_BYTES}))
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', port))
+srv.listen(16)
+def handle(conn):
+    try:
+        s = ctx.wrap_socket(conn, server_side=True)
+        data = b''
+        while b'\\r\\n\\r\\n' not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        n = int(data.split(b' ')[1].rsplit(b'/', 1)[1])
+        s.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n' % n)
+        s.sendall(body[:n])
+        s.close()
+    except Exception as e:
+        sys.stderr.write(repr(e) + '\\n')
+print('listening', flush=True)
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+`;
+
+function pattern(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 1) b[i] = (i * 7) & 0xff;
+  return b;
+}
+
+const OPENSSL_PROGRAMS: readonly (readonly [string, TlsUprobeProgram, TlsUprobeProgram])[] = [
+  ['SSL_write', 'ssl_write_entry', 'ssl_write_return'],
+  ['SSL_read', 'ssl_read_entry', 'ssl_read_return'],
+  ['SSL_write_ex', 'ssl_write_ex_entry', 'ssl_write_ex_return'],
+  ['SSL_read_ex', 'ssl_read_ex_entry', 'ssl_read_ex_return'],
+];
+
+/** The OpenSSL plan for the machine's libssl.so.3, from its dynamic symbols (the shared ELF reader). */
+function libsslPlan(): LibraryHookPlan {
+  const elf = openElfFile(LIBSSL);
+  try {
+    const symbols = elf.findSymbols('.dynsym', OPENSSL_PROGRAMS.map(([s]) => s));
+    const probes: UprobeSpec[] = OPENSSL_PROGRAMS.flatMap(([symbol, entry, ret]) => {
+      const sym = symbols.get(symbol);
+      assert.ok(sym, `${symbol} in ${LIBSSL}`);
+      const fileOffset = elf.fileOffsetOf(sym.value);
+      assert.ok(fileOffset !== null);
+      return [
+        { program: entry, path: LIBSSL, fileOffset, retprobe: false, symbol },
+        { program: ret, path: LIBSSL, fileOffset, retprobe: true, symbol },
+      ];
+    });
+    const st = spawnSync('stat', ['-L', '-c', '%d:%i', LIBSSL], { encoding: 'utf8' });
+    return { key: st.stdout.trim(), library: 'openssl', version: 'OpenSSL 3', path: LIBSSL, probes };
+  } finally {
+    elf.close();
+  }
+}
+
+/** The driver process: its JSON lines, events gathered as they come. */
+class Driver {
+  readonly child: ChildProcess;
+  readonly events: DriverEvent[] = [];
+  readonly messages: Record<string, unknown>[] = [];
+  readonly internalErrors: string[] = [];
+  stderr = '';
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    child.stderr?.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as Record<string, unknown>;
+      if (Array.isArray(m.events)) this.events.push(...(m.events as DriverEvent[]));
+      else if (typeof m.internalError === 'string') this.internalErrors.push(m.internalError);
+      else this.messages.push(m);
+    });
+  }
+
+  /** The next message with `key`, removed from the queue. */
+  async take(key: string): Promise<Record<string, unknown>> {
+    return until(`driver message "${key}"`, () => {
+      const i = this.messages.findIndex((m) => key in m);
+      return i < 0 ? undefined : this.messages.splice(i, 1)[0];
+    }, 30_000, () => this.stderr);
+  }
+
+  send(command: unknown): void {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+  }
+}
+
+function startDriver(ns: Netns): Driver {
+  const [cmd, args] = ns.wrap(NODE, ['--import', 'tsx', DRIVER]);
+  return new Driver(spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] }));
+}
+
+/** What the process holds in the kernel: BPF program and link ids from /proc/PID/fdinfo. */
+function kernelObjectsOf(pid: number): { progs: number[]; links: number[] } {
+  const progs: number[] = [];
+  const links: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info: string;
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const prog = /^prog_id:\s+(\d+)$/m.exec(info);
+    const link = /^link_id:\s+(\d+)$/m.exec(info);
+    if (link) links.push(Number(link[1]));
+    else if (prog) progs.push(Number(prog[1]));
+  }
+  return { progs, links };
+}
+
+interface BpftoolEntry {
+  readonly id?: number;
+  readonly pid?: number;
+  readonly prog_id?: number;
+  /** bpftool perf list: 'uprobe', 'uretprobe', 'raw_tracepoint', ... */
+  readonly fd_type?: string;
+}
+
+function bpftool(args: string[]): BpftoolEntry[] {
+  const r = spawnSync('bpftool', [...args, '-j'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout || '[]') as BpftoolEntry[];
+}
+
+/** The uprobes and uretprobes `pid` holds, as bpftool perf list shows them. */
+function uprobesOf(pid: number): BpftoolEntry[] {
+  return bpftool(['perf', 'list']).filter((p) => p.pid === pid && (p.fd_type === 'uprobe' || p.fd_type === 'uretprobe'));
+}
+
+/** Asserts the kernel lists none of `held` and no perf event of `pid`. */
+function assertNothingLeft(pid: number, held: { progs: number[]; links: number[] }): void {
+  const progs = new Set(bpftool(['prog', 'list']).map((p) => p.id));
+  const links = new Set(bpftool(['link', 'list']).map((l) => l.id));
+  assert.deepEqual(held.progs.filter((id) => progs.has(id)), [], 'programs left');
+  assert.deepEqual(held.links.filter((id) => links.has(id)), [], 'links left');
+  assert.deepEqual(bpftool(['perf', 'list']).filter((p) => p.pid === pid || held.progs.includes(p.prog_id ?? -1)), [], 'perf events left');
+}
+
+async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function startServer(ns: Netns, dir: string): Promise<ChildProcess> {
+  const server = ns.spawn(PYTHON, ['-c', SERVER, join(dir, 'cert.pem'), join(dir, 'key.pem'), '8443']);
+  await waitForPort(ns, '127.0.0.1', 8443);
+  return server;
+}
+
+test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, counters, another namespace unseen; close() leaves nothing', { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tls-probes-'));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+  const ns = await scope.netns('tlsp');
+  const other = await scope.netns('tlso');
+  const server = await startServer(ns, dir);
+  await startServer(other, dir);
+
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  driver.send({ attach: libsslPlan() });
+  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
+  const attachedAgain = libsslPlan();
+  driver.send({ attach: attachedAgain });
+  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 }, 'the same key again is a no-op');
+
+  const elsewhere = other.spawn('curl', ['-k', '-s', '-o', '/dev/null', 'https://127.0.0.1:8443/bytes/100']);
+  assert.equal(await exitOf(elsewhere), 0);
+  const curl = ns.spawn('curl', ['-k', '-s', '--http1.1', '-o', join(dir, 'body'), 'https://127.0.0.1:8443/bytes/1048576']);
+  assert.equal(await exitOf(curl), 0);
+  assert.equal(readFileSync(join(dir, 'body')).length, BODY_BYTES);
+
+  const dataOf = (pid: number, direction: string): DriverEvent[] => driver.events.filter((e) => e.kind === 'data' && e.pid === pid && e.direction === direction);
+  const bytesOf = (events: DriverEvent[]): Buffer => Buffer.concat(events.map((e) => Buffer.from(e.bytes as string, 'base64')));
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n';
+  await until('the whole response in curl read events', () => (bytesOf(dataOf(curl.pid!, 'read')).length >= head.length + BODY_BYTES ? true : undefined), 20_000,
+    () => `${dataOf(curl.pid!, 'read').length} read events of curl, ${bytesOf(dataOf(curl.pid!, 'read')).length} bytes`);
+  await until('the server read the request', () => (dataOf(server.pid!, 'read').length > 0 ? true : undefined));
+
+  // The request line, written by curl and read by the server (python3 calls SSL_read_ex).
+  const written = dataOf(curl.pid!, 'write');
+  assert.ok(written.length >= 1);
+  assert.match(bytesOf(written).toString('latin1'), /^GET \/bytes\/1048576 HTTP\/1\.1\r\nHost: 127\.0\.0\.1:8443\r\n/);
+  assert.equal(written[0]!.library, 'openssl');
+  assert.equal(written[0]!.tid, curl.pid);
+  assert.match(bytesOf(dataOf(server.pid!, 'read')).toString('latin1'), /^GET \/bytes\/1048576 HTTP\/1\.1\r\n/);
+  // The socket, from the raw tracepoint program on sock_send_length during the SSL_write.
+  assert.deepEqual(
+    { ...(written[0]!.tuple as object), localPort: 0 },
+    { family: 4, localIp: '127.0.0.1', localPort: 0, remoteIp: '127.0.0.1', remotePort: 8443 },
+  );
+
+  // 1 MiB and its head as curl read it: one connection, chunks in order, offsets contiguous.
+  const reads = dataOf(curl.pid!, 'read');
+  assert.equal(new Set(reads.map((e) => e.connId)).size, 1);
+  let offset = 0;
+  for (const e of reads) {
+    assert.equal(e.streamOffset, offset, 'each chunk starts where the last ended');
+    offset += Buffer.from(e.bytes as string, 'base64').length;
+  }
+  const response = bytesOf(reads);
+  assert.equal(response.subarray(0, head.length).toString('latin1'), head);
+  assert.ok(response.subarray(head.length).equals(pattern(BODY_BYTES)), 'the body, byte for byte');
+  // The server wrote it in one SSL_write_ex of 1 MiB: 64 chunks of 16 KiB, nothing skipped.
+  const serverWrites = driver.events.filter((e) => e.pid === server.pid && e.direction === 'write');
+  assert.equal(serverWrites.filter((e) => e.kind === 'skip').length, 0);
+  assert.ok(bytesOf(serverWrites.filter((e) => e.kind === 'data')).subarray(head.length).equals(pattern(BODY_BYTES)));
+
+  // The other namespace's curl and server: out of scope, never reported.
+  assert.equal(driver.events.filter((e) => e.pid === elsewhere.pid).length, 0);
+  assert.deepEqual(driver.internalErrors, []);
+
+  driver.send({ counters: true });
+  const counters = (await driver.take('counters')).counters as { events: number; bytes: number; lostEvents: number };
+  assert.equal(counters.events, driver.events.length);
+  assert.equal(counters.bytes, driver.events.reduce((n, e) => n + (e.kind === 'data' ? Buffer.from(e.bytes as string, 'base64').length : 0), 0));
+  assert.equal(counters.lostEvents, 0);
+
+  const held = kernelObjectsOf(driver.child.pid!);
+  assert.equal(held.links.length, 3 + 8, 'three raw tracepoint links and eight uprobe links');
+  assert.equal(uprobesOf(driver.child.pid!).length, 8, 'eight uprobe perf events');
+  assert.equal(bpftool(['perf', 'list']).filter((p) => p.pid === driver.child.pid && p.fd_type === 'raw_tracepoint').length, 3, 'three raw tracepoints');
+  driver.send({ close: true });
+  await driver.take('closed');
+  assertNothingLeft(driver.child.pid!, held);
+});
+
+test('SIGKILL of the process that loaded and attached the probes leaves nothing in the kernel', { skip, timeout: 60_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const ns = await scope.netns('tlsk');
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  driver.send({ attach: libsslPlan() });
+  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
+  const held = kernelObjectsOf(driver.child.pid!);
+  assert.ok(held.progs.length >= 15 && held.links.length === 11, `programs ${held.progs.length}, links ${held.links.length}`);
+  driver.child.kill('SIGKILL');
+  await exitOf(driver.child);
+  // The kernel releases the objects of a dead process's fds asynchronously (RCU): give it a moment.
+  await until('the kernel dropped the dead process\'s probes', () => {
+    try {
+      assertNothingLeft(driver.child.pid!, held);
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
+  assertNothingLeft(driver.child.pid!, held);
+});
+
+test('a plan the kernel refuses attaches nothing and says which probe failed and why', { skip, timeout: 60_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const ns = await scope.netns('tlsf');
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  const plan = libsslPlan();
+  const broken: LibraryHookPlan = { ...plan, probes: [...plan.probes.slice(0, 3), { ...plan.probes[3]!, fileOffset: 0x7fff_0000 }, ...plan.probes.slice(4)] };
+  driver.send({ attach: broken });
+  const result = (await driver.take('attached')).attached as { ok: boolean; reason: string };
+  assert.equal(result.ok, false);
+  assert.match(result.reason, /^return probe ssl_read_return on SSL_read \(\/usr\/lib\/x86_64-linux-gnu\/libssl\.so\.3\+0x7fff0000\): perf_event_open of a uretprobe .*\(errno \d+\)$/);
+  assert.equal(uprobesOf(driver.child.pid!).length, 0, 'the three probes placed before it are removed');
+  // The good plan still attaches afterwards.
+  driver.send({ attach: plan });
+  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
+});
