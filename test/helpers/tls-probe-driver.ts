@@ -3,8 +3,9 @@
  * test can run it inside a network namespace (the probes' scope is the opener's namespaces) and kill
  * it with SIGKILL. Run: `node --import tsx test/helpers/tls-probe-driver.ts [ringBytes]`.
  *
- * stdin:  {"attach": LibraryHookPlan} | {"counters": true} | {"close": true}
+ * stdin:  {"scan": true} | {"attach": LibraryHookPlan} | {"counters": true} | {"close": true}
  * stdout: {"ready": true} | {"unavailable": message} | {"attached": AttachResult}
+ *         | {"scanned": [{plan, attached: AttachResult}]} (the agent's way: targets/ TargetScanner plans)
  *         | {"events": [event with bytes in base64 and connId as a string]} | {"counters": {...}}
  *         | {"internalError": message} | {"closed": true}
  */
@@ -13,6 +14,7 @@ import type { TlsEvent } from '../../src/remote-agent/tls/events.ts';
 import type { LibraryHookPlan } from '../../src/remote-agent/tls/hooks.ts';
 import { TlsUnavailableError } from '../../src/remote-agent/tls/probe-api.ts';
 import { openTlsProbes } from '../../src/remote-agent/tls/probes/index.ts';
+import { TargetScanner } from '../../src/remote-agent/tls/targets/index.ts';
 
 /** An event as JSON: bytes base64, connId a decimal string. */
 export type DriverEvent = Record<string, unknown> & { kind: TlsEvent['kind'] };
@@ -43,8 +45,13 @@ try {
 out({ ready: true });
 
 const opened = probes;
-createInterface({ input: process.stdin }).on('line', (line) => {
-  const command = JSON.parse(line) as { attach?: LibraryHookPlan; counters?: true; close?: true };
+const scanner = new TargetScanner();
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const command = JSON.parse(line) as { scan?: true; attach?: LibraryHookPlan; counters?: true; close?: true };
+  if (command.scan) {
+    const scan = await scanner.scanTargets();
+    out({ scanned: scan.plans.map((plan) => ({ plan, attached: opened.attach(plan) })) });
+  }
   if (command.attach !== undefined) out({ attached: opened.attach(command.attach) });
   if (command.counters) out({ counters: opened.counters() });
   if (command.close) {

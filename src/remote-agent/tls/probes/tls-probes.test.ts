@@ -19,8 +19,10 @@ import { requireNetns } from '../../../../test/helpers/netns.ts';
 import { hasCommand, missingRoot, skipFor } from '../../../../test/helpers/requirements.ts';
 import { until } from '../../../../test/helpers/until.ts';
 import type { DriverEvent } from '../../../../test/helpers/tls-probe-driver.ts';
-import type { LibraryHookPlan, TlsUprobeProgram, UprobeSpec } from '../hooks.ts';
-import { openElfFile } from '../elf.ts';
+import type { LibraryHookPlan } from '../hooks.ts';
+import { TlsUnavailableError } from '../probe-api.ts';
+import { Btf, kernelOffsets } from './btf.ts';
+import { openProbes } from './tls-probes.ts';
 
 const LIBSSL = '/usr/lib/x86_64-linux-gnu/libssl.so.3';
 const PYTHON = '/usr/bin/python3';
@@ -68,35 +70,6 @@ function pattern(n: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i += 1) b[i] = (i * 7) & 0xff;
   return b;
-}
-
-const OPENSSL_PROGRAMS: readonly (readonly [string, TlsUprobeProgram, TlsUprobeProgram])[] = [
-  ['SSL_write', 'ssl_write_entry', 'ssl_write_return'],
-  ['SSL_read', 'ssl_read_entry', 'ssl_read_return'],
-  ['SSL_write_ex', 'ssl_write_ex_entry', 'ssl_write_ex_return'],
-  ['SSL_read_ex', 'ssl_read_ex_entry', 'ssl_read_ex_return'],
-];
-
-/** The OpenSSL plan for the machine's libssl.so.3, from its dynamic symbols (the shared ELF reader). */
-function libsslPlan(): LibraryHookPlan {
-  const elf = openElfFile(LIBSSL);
-  try {
-    const symbols = elf.findSymbols('.dynsym', OPENSSL_PROGRAMS.map(([s]) => s));
-    const probes: UprobeSpec[] = OPENSSL_PROGRAMS.flatMap(([symbol, entry, ret]) => {
-      const sym = symbols.get(symbol);
-      assert.ok(sym, `${symbol} in ${LIBSSL}`);
-      const fileOffset = elf.fileOffsetOf(sym.value);
-      assert.ok(fileOffset !== null);
-      return [
-        { program: entry, path: LIBSSL, fileOffset, retprobe: false, symbol },
-        { program: ret, path: LIBSSL, fileOffset, retprobe: true, symbol },
-      ];
-    });
-    const st = spawnSync('stat', ['-L', '-c', '%d:%i', LIBSSL], { encoding: 'utf8' });
-    return { key: st.stdout.trim(), library: 'openssl', version: 'OpenSSL 3', path: LIBSSL, probes };
-  } finally {
-    elf.close();
-  }
 }
 
 /** The driver process: its JSON lines, events gathered as they come. */
@@ -188,6 +161,29 @@ async function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/**
+ * The agent's way: the target scanner (in the driver, so in its namespace) finds the python3
+ * server's libssl.so.3 and plans it; the driver attaches the plan. Returns the plan.
+ */
+async function scanAndAttach(driver: Driver): Promise<LibraryHookPlan> {
+  driver.send({ scan: true });
+  const scanned = (await driver.take('scanned')).scanned as { plan: LibraryHookPlan; attached: unknown }[];
+  assert.equal(scanned.length, 1, JSON.stringify(scanned.map((s) => s.plan.path)));
+  assert.equal(scanned[0]!.plan.library, 'openssl');
+  assert.match(scanned[0]!.plan.path, /\/libssl\.so\.3$/);
+  assert.deepEqual(scanned[0]!.attached, { ok: true, probes: 8 });
+  return scanned[0]!.plan;
+}
+
+/** A folder with a fresh self-signed key.pem and cert.pem, removed by the scope. */
+async function certificate(scope: Scope): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-tls-probes-'));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+  return dir;
+}
+
 async function startServer(ns: Netns, dir: string): Promise<ChildProcess> {
   const server = ns.spawn(PYTHON, ['-c', SERVER, join(dir, 'cert.pem'), join(dir, 'key.pem'), '8443']);
   await waitForPort(ns, '127.0.0.1', 8443);
@@ -197,10 +193,7 @@ async function startServer(ns: Netns, dir: string): Promise<ChildProcess> {
 test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, counters, another namespace unseen; close() leaves nothing', { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   t.after(() => scope.close());
-  const dir = mkdtempSync(join(tmpdir(), 'ks-tls-probes-'));
-  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
-  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+  const dir = await certificate(scope);
   const ns = await scope.netns('tlsp');
   const other = await scope.netns('tlso');
   const server = await startServer(ns, dir);
@@ -209,10 +202,8 @@ test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, cou
   const driver = startDriver(ns);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
-  driver.send({ attach: libsslPlan() });
-  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
-  const attachedAgain = libsslPlan();
-  driver.send({ attach: attachedAgain });
+  const plan = await scanAndAttach(driver);
+  driver.send({ attach: plan });
   assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 }, 'the same key again is a no-op');
 
   const elsewhere = other.spawn('curl', ['-k', '-s', '-o', '/dev/null', 'https://127.0.0.1:8443/bytes/100']);
@@ -280,11 +271,12 @@ test('SIGKILL of the process that loaded and attached the probes leaves nothing 
   const scope = new Scope();
   t.after(() => scope.close());
   const ns = await scope.netns('tlsk');
+  const dir = await certificate(scope);
+  await startServer(ns, dir);
   const driver = startDriver(ns);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
-  driver.send({ attach: libsslPlan() });
-  assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
+  await scanAndAttach(driver);
   const held = kernelObjectsOf(driver.child.pid!);
   assert.ok(held.progs.length >= 15 && held.links.length === 11, `programs ${held.progs.length}, links ${held.links.length}`);
   driver.child.kill('SIGKILL');
@@ -305,17 +297,55 @@ test('a plan the kernel refuses attaches nothing and says which probe failed and
   const scope = new Scope();
   t.after(() => scope.close());
   const ns = await scope.netns('tlsf');
+  const dir = await certificate(scope);
+  await startServer(ns, dir);
   const driver = startDriver(ns);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
-  const plan = libsslPlan();
-  const broken: LibraryHookPlan = { ...plan, probes: [...plan.probes.slice(0, 3), { ...plan.probes[3]!, fileOffset: 0x7fff_0000 }, ...plan.probes.slice(4)] };
+  const plan = await scanAndAttach(driver);
+  // The same file under another key, its fourth probe at an offset past the end of the file.
+  const broken: LibraryHookPlan = {
+    ...plan,
+    key: `${plan.key}-broken`,
+    probes: [...plan.probes.slice(0, 3), { ...plan.probes[3]!, fileOffset: 0x7fff_0000 }, ...plan.probes.slice(4)],
+  };
+  const fourth = plan.probes[3]!;
   driver.send({ attach: broken });
   const result = (await driver.take('attached')).attached as { ok: boolean; reason: string };
   assert.equal(result.ok, false);
-  assert.match(result.reason, /^return probe ssl_read_return on SSL_read \(\/usr\/lib\/x86_64-linux-gnu\/libssl\.so\.3\+0x7fff0000\): perf_event_open of a uretprobe .*\(errno \d+\)$/);
-  assert.equal(uprobesOf(driver.child.pid!).length, 0, 'the three probes placed before it are removed');
-  // The good plan still attaches afterwards.
-  driver.send({ attach: plan });
+  assert.equal(
+    result.reason.replace(/: [^:]*\(errno \d+\)$/, ''),
+    `${fourth.retprobe ? 'return probe' : 'probe'} ${fourth.program} on ${fourth.symbol} (${fourth.path}+0x7fff0000): perf_event_open of a ${fourth.retprobe ? 'uretprobe' : 'uprobe'} at ${fourth.path}+0x7fff0000`,
+  );
+  assert.match(result.reason, /\(errno \d+\)$/);
+  assert.equal(uprobesOf(driver.child.pid!).length, 8, 'the first plan\'s eight stay; the three placed before the failure are removed');
+  // The broken plan is not remembered: fixed, under the same key, it attaches.
+  driver.send({ attach: { ...plan, key: broken.key } });
   assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
+});
+
+test('without privileges (uid 65534, no capabilities) opening says in one sentence that BPF is refused and what to do', { skip: skip || skipFor(hasCommand('setpriv') ? null : 'setpriv (util-linux) is not installed: cannot drop privileges'), timeout: 60_000 }, async () => {
+  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', NODE, '--import', 'tsx', DRIVER], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const driver = new Driver(child);
+  const message = (await driver.take('unavailable')).unavailable as string;
+  assert.equal(await exitOf(child), 3);
+  assert.match(message, /^BPF is refused \(needs CAP_BPF and CAP_PERFMON, or a privileged container: tap --tls does that\): creating BPF map \w+ failed$/);
+});
+
+test('no kernel BTF, or no BPF object: TlsUnavailableError saying which, and nothing is loaded', { skip }, () => {
+  const options = { ringBytes: 1 << 16, onEvents: () => {}, onInternalError: (err: unknown) => assert.fail(String(err)) };
+  const before = bpftool(['prog', 'list']).length;
+  assert.throws(
+    () => openProbes(options, { btf: { kernelOffsets: () => kernelOffsets(Btf.open('/nonexistent/vmlinux')) } }),
+    (err: unknown) => err instanceof TlsUnavailableError && err.code === 'TLS_UNAVAILABLE' && /^TLS capture needs the kernel's BTF type information: .*\/nonexistent\/vmlinux/.test(err.message),
+  );
+  assert.throws(
+    () => openProbes(options, { btf: { kernelOffsets }, objectPath: '/nonexistent/tls.bpf.o' }),
+    (err: unknown) => err instanceof TlsUnavailableError && /^the TLS probes' BPF object cannot be read: .*\/nonexistent\/tls\.bpf\.o/.test(err.message),
+  );
+  assert.throws(() => openProbes({ ...options, ringBytes: 5000 }, { btf: { kernelOffsets } }), /ringBytes 5000 is not a power of two/);
+  assert.equal(bpftool(['prog', 'list']).length, before);
 });
