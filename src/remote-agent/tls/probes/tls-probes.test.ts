@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -126,6 +126,26 @@ function kernelObjectsOf(pid: number): { progs: number[]; links: number[] } {
     else if (prog) progs.push(Number(prog[1]));
   }
   return { progs, links };
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/** The driver's BPF (map, program, link) and perf event fds, with their open flags from fdinfo. */
+function kernelFdFlags(pid: number): { fd: string; kind: string; flags: number }[] {
+  const out: { fd: string; kind: string; flags: number }[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let kind: string;
+    let info: string;
+    try {
+      kind = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!/^anon_inode:(bpf|\[perf_event\])/.test(kind)) continue;
+    out.push({ fd, kind, flags: parseInt(/^flags:\s+([0-7]+)$/m.exec(info)?.[1] ?? '0', 8) });
+  }
+  return out;
 }
 
 interface BpftoolEntry {
@@ -266,6 +286,9 @@ test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, cou
 
   const held = kernelObjectsOf(driver.child.pid!);
   assert.equal(held.links.length, 3 + 8, 'three raw tracepoint links and eight uprobe links');
+  const kernelFds = kernelFdFlags(driver.child.pid!);
+  assert.ok(kernelFds.length >= 9 + 15 + 11 + 8, `${kernelFds.length} BPF and perf fds`);
+  assert.deepEqual(kernelFds.filter((f) => (f.flags & O_CLOEXEC) === 0), [], 'every BPF and perf event fd is close-on-exec');
   assert.equal(uprobesOf(driver.child.pid!).length, 8, 'eight uprobe perf events');
   assert.equal(bpftool(['perf', 'list']).filter((p) => p.pid === driver.child.pid && p.fd_type === 'raw_tracepoint').length, 3, 'three raw tracepoints');
   driver.send({ close: true });
