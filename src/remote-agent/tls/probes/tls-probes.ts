@@ -185,8 +185,10 @@ class KernelTlsProbes implements TlsProbes {
         batch.push(event);
       });
     } catch (err) {
-      // A ring whose positions make no sense: report it, keep what was read.
+      // A ring whose positions make no sense (the kernel's side broken): report it once and stop
+      // reading, keep what was read; polling on would call back at once, forever.
       this.#options.onInternalError(err);
+      this.#ring.stopPolling();
     }
     if (batch.length === 0) return;
     try {
