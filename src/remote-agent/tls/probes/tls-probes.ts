@@ -10,7 +10,7 @@ import type { TlsEvent, TlsProbeCounters } from '../events.ts';
 import type { LibraryHookPlan, UprobeSpec } from '../hooks.ts';
 import { TlsUnavailableError, type AttachResult, type TlsProbeOptions, type TlsProbes } from '../probe-api.ts';
 import { parseBpfObject, type BpfObject } from './bpf-object.ts';
-import { BpfCallError, BpfSyscalls, EACCES, ENOSYS, EPERM, fixedBytes } from './bpf-syscalls.ts';
+import { BpfCallError, BpfSyscalls, EACCES, ENOENT, ENOSYS, EPERM, fixedBytes } from './bpf-syscalls.ts';
 import { decodeRecord, encodeConfig, rawTracepointSection, TLS_MAPS, TLS_RAW_TRACEPOINTS, uprobeSection, type KernelOffsets } from './layout.ts';
 import { LoadedObject } from './load-object.ts';
 import { findBpfObject, bpfObjectCandidates } from './object-file.ts';
@@ -72,7 +72,13 @@ export function openProbes(options: TlsProbeOptions, sources: ProbeSources): Tls
     for (const name of TLS_RAW_TRACEPOINTS) {
       const fd = loaded.programFd(rawTracepointSection(name));
       if (fd === undefined) throw new TlsUnavailableError(`the BPF object has no program ${rawTracepointSection(name)}: rebuild bpf/tls.bpf.o (bpf/build.sh)`);
-      tracepointLinks.push(sys.openRawTracepoint(name, fd));
+      try {
+        tracepointLinks.push(sys.openRawTracepoint(name, fd));
+      } catch (err) {
+        if (!(err instanceof BpfCallError) || err.errno !== ENOENT) throw err;
+        // sock_send_length and sock_recv_length came with Linux 6.3.
+        throw new TlsUnavailableError(`this kernel has no tracepoint ${name} (TLS capture needs Linux 6.3 or later): ${err.message}`, { cause: err });
+      }
     }
     ring = RingBufferReader.open(libc, loaded.mapFd(TLS_MAPS.events), ringBytes);
     return new KernelTlsProbes(sys, pmu, loaded, tracepointLinks, ring, options);
