@@ -196,8 +196,8 @@ test('a lost record is a gap; a skip record is a gap; later exchanges still come
   assert.ok(postAt > 0);
   const lost = records[postAt + 3]!;
   const skipped = records[postAt + 5]!;
-  const skip: TlsSkipEvent = { kind: 'skip', tsUs: skipped.tsUs, pid: PID, tid: PID, library: 'openssl', direction: skipped.direction, connId: skipped.connId, fd: -1, tuple: skipped.tuple, streamOffset: skipped.streamOffset, lostBytes: skipped.bytes.length };
-  const fed: TlsEvent[] = records.filter((r) => r !== lost).map((r) => (r === skipped ? skip : r));
+  const hole: TlsSkipEvent = { kind: 'skip', tsUs: skipped.tsUs, pid: PID, tid: PID, library: 'openssl', direction: skipped.direction, connId: skipped.connId, fd: -1, tuple: skipped.tuple, streamOffset: skipped.streamOffset, lostBytes: skipped.bytes.length };
+  const fed: TlsEvent[] = records.filter((r) => r !== lost).map((r) => (r === skipped ? hole : r));
   const { stats, entries, pipeline } = pipelineWith();
   feed(pipeline, fed);
   pipeline.finish();
