@@ -64,10 +64,15 @@ struct tls_record {
 	struct tls_tuple tuple;
 };
 
-/* The per-CPU scratch a record is built in before bpf_ringbuf_output copies its exact size. */
+/*
+ * The per-CPU scratch a record is built in before bpf_ringbuf_output copies its exact size
+ * (hdr + data); `left` and `src` carry the chunk loop's state (bytes still to send, where they are).
+ */
 struct tls_record_buf {
 	struct tls_record hdr;
 	__u8 data[TLS_CHUNK_MAX];
+	__u64 left;
+	__u64 src;
 };
 
 /*
@@ -90,6 +95,8 @@ struct tls_config {
 	__u32 off_skc_num;        /* struct sock_common.skc_num (u16, host order) */
 	__u32 off_skc_v6_daddr;   /* struct sock_common.skc_v6_daddr (16 bytes) */
 	__u32 off_skc_v6_rcv_saddr; /* struct sock_common.skc_v6_rcv_saddr (16 bytes) */
+	__u32 off_sk_protocol;    /* struct sock.sk_protocol (u16) */
+	__u32 off_skc_net;        /* struct sock_common.skc_net (possible_net_t: a struct net *) */
 };
 
 /* An OpenSSL or Go call between its entry and its return. */

@@ -10,6 +10,7 @@ const BPF_MAP_CREATE = 0;
 const BPF_MAP_LOOKUP_ELEM = 1;
 const BPF_MAP_UPDATE_ELEM = 2;
 const BPF_PROG_LOAD = 5;
+const BPF_RAW_TRACEPOINT_OPEN = 17;
 const BPF_LINK_CREATE = 28;
 
 export const BPF_MAP_TYPE_HASH = 1;
@@ -18,9 +19,8 @@ export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 export const BPF_MAP_TYPE_RINGBUF = 27;
 
 export const BPF_PROG_TYPE_KPROBE = 2;
-export const BPF_PROG_TYPE_TRACING = 26;
+export const BPF_PROG_TYPE_RAW_TRACEPOINT = 17;
 
-export const BPF_TRACE_FENTRY = 24;
 export const BPF_PERF_EVENT = 41;
 
 /** BPF_ANY: create or replace. */
@@ -160,22 +160,18 @@ export class BpfSyscalls {
     readonly type: number;
     readonly instructions: Uint8Array;
     readonly license: string;
-    readonly expectedAttachType?: number;
-    readonly attachBtfId?: number;
   }): number {
     const insns = fixedCopy(program.instructions);
     const license = cString(program.license);
     const build = (log: Uint8Array | null): Attr => {
       // prog_type 0, insn_cnt 4, insns 8, license 16, log_level 24, log_size 28, log_buf 32,
-      // prog_name 48..64, expected_attach_type 68, attach_btf_id 108.
+      // prog_name 48..64; the rest (attach types, BTF) stays zero for kprobe and raw tracepoint programs.
       const attr = new Attr(144)
         .u32(0, program.type)
         .u32(4, insns.length / 8)
         .u64(8, this.#libc.address(insns))
         .u64(16, this.#libc.address(license))
-        .name(48, program.name)
-        .u32(68, program.expectedAttachType ?? 0)
-        .u32(108, program.attachBtfId ?? 0);
+        .name(48, program.name);
       if (log !== null) attr.u32(24, 1).u32(28, log.length).u64(32, this.#libc.address(log));
       return attr;
     };
@@ -191,11 +187,22 @@ export class BpfSyscalls {
     throw this.#error(step, errno, text);
   }
 
-  /** BPF_LINK_CREATE: attaches `progFd` to `targetFd` (a perf event fd; 0 for fentry, whose target is in the program). */
+  /** BPF_LINK_CREATE: attaches `progFd` to `targetFd` (here: a uprobe's perf event, BPF_PERF_EVENT). */
   createLink(progFd: number, targetFd: number, attachType: number, step: string): number {
     // prog_fd 0, target_fd 4, attach_type 8, flags 12, then the per-type union (all zero here).
     const attr = new Attr(48).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
     return this.#call(BPF_LINK_CREATE, attr, step);
+  }
+
+  /**
+   * BPF_RAW_TRACEPOINT_OPEN: runs `progFd` on the kernel tracepoint `name` ("sock_send_length");
+   * returns a link fd (`bpftool link`), nothing in tracefs.
+   */
+  openRawTracepoint(name: string, progFd: number): number {
+    const tracepoint = cString(name);
+    // name 0 (a pointer), prog_fd 8, then cookie (zero).
+    const attr = new Attr(24).u64(0, this.#libc.address(tracepoint)).u32(8, progFd);
+    return this.#call(BPF_RAW_TRACEPOINT_OPEN, attr, `attaching raw tracepoint ${name}`);
   }
 
   /** close(2), ignoring errors: used on clean-up paths only. */

@@ -58,6 +58,8 @@ function cLayout(): Map<string, number> {
       ['tls_config', 'off_skc_num'],
       ['tls_config', 'off_skc_v6_daddr'],
       ['tls_config', 'off_skc_v6_rcv_saddr'],
+      ['tls_config', 'off_sk_protocol'],
+      ['tls_config', 'off_skc_net'],
     ];
     const structs = ['tls_record', 'tls_tuple', 'tls_config', 'tls_record_buf', 'tls_call', 'tls_go_key', 'tls_conn_key', 'tls_conn_bytes', 'tls_map_def'];
     const constants = ['TLS_CHUNK_MAX', 'TLS_CHUNKS_PER_CALL', 'TLS_KIND_DATA', 'TLS_KIND_SKIP', 'TLS_KIND_CLOSE', 'TLS_LIBRARY_OPENSSL', 'TLS_LIBRARY_GO', 'TLS_DIRECTION_WRITE', 'TLS_DIRECTION_READ'];
@@ -265,6 +267,8 @@ describe('encodeConfig', () => {
     skcNum: 14,
     skcV6Daddr: 56,
     skcV6RcvSaddr: 72,
+    skProtocol: 514,
+    skcNet: 48,
   };
 
   it('writes every field little-endian at its offset, ready set, the PID namespace device as the kernel dev_t', () => {
@@ -278,8 +282,8 @@ describe('encodeConfig', () => {
     assert.equal(v.getUint32(CONFIG.netnsIno, true), 4026531840);
     assert.equal(v.getUint32(CONFIG.ready, true), 1);
     assert.deepEqual(
-      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offSkcNum, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr].map((o) => v.getUint32(o, true)),
-      [3000, 48, 152, 16, 0, 4, 12, 14, 56, 72],
+      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offSkcNum, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr, CONFIG.offSkProtocol, CONFIG.offSkcNet].map((o) => v.getUint32(o, true)),
+      [3000, 48, 152, 16, 0, 4, 12, 14, 56, 72, 514, 48],
     );
   });
 

@@ -46,12 +46,17 @@ export function uprobeSection(program: TlsUprobeProgram): string {
   return `uprobe/${program}`;
 }
 
-/** Kernel functions with an fentry program; the section is `fentry/<function>` (BPF_PROG_TYPE_TRACING). */
-export const TLS_FENTRY_FUNCTIONS = ['tcp_sendmsg', 'tcp_recvmsg', 'tcp_close'] as const;
-export type TlsFentryFunction = (typeof TLS_FENTRY_FUNCTIONS)[number];
+/**
+ * Tracepoints with a socket program (BPF_PROG_TYPE_RAW_TRACEPOINT, attached by name with
+ * BPF_RAW_TRACEPOINT_OPEN); the section is `raw_tp/<tracepoint>`. sock_send_length and
+ * sock_recv_length name the socket a thread in a TLS call uses, inet_sock_set_state reports its
+ * close. (Not fentry on tcp_sendmsg: a kernel in lockdown integrity mode refuses fentry programs.)
+ */
+export const TLS_RAW_TRACEPOINTS = ['sock_send_length', 'sock_recv_length', 'inet_sock_set_state'] as const;
+export type TlsRawTracepoint = (typeof TLS_RAW_TRACEPOINTS)[number];
 
-export function fentrySection(fn: TlsFentryFunction): string {
-  return `fentry/${fn}`;
+export function rawTracepointSection(tracepoint: TlsRawTracepoint): string {
+  return `raw_tp/${tracepoint}`;
 }
 
 /** Plaintext bytes in one data record (TLS_CHUNK_MAX). */
@@ -87,7 +92,6 @@ export const RECORD = {
 
 /** struct tls_config (the single value of the `config` map). */
 export const CONFIG = {
-  size: 64,
   pidnsDev: 0,
   pidnsIno: 8,
   netnsIno: 16,
@@ -102,11 +106,15 @@ export const CONFIG = {
   offSkcNum: 52,
   offSkcV6Daddr: 56,
   offSkcV6RcvSaddr: 60,
+  offSkProtocol: 64,
+  offSkcNet: 68,
+  size: 72,
 } as const;
 
 /** Sizes of the other structs in bpf/tls.h (map keys and values), for the loader's checks. */
 export const STRUCT_SIZES = {
-  tls_record_buf: RECORD.size + TLS_CHUNK_MAX,
+  /** The header, a chunk, then the chunk loop's state (two u64, never output). */
+  tls_record_buf: RECORD.size + TLS_CHUNK_MAX + 16,
   tls_call: 40,
   tls_go_key: 16,
   tls_conn_key: 16,
@@ -135,6 +143,10 @@ export interface KernelOffsets {
   readonly skcNum: number;
   readonly skcV6Daddr: number;
   readonly skcV6RcvSaddr: number;
+  /** sock.sk_protocol (u16) */
+  readonly skProtocol: number;
+  /** sock_common.skc_net (possible_net_t: a struct net pointer) */
+  readonly skcNet: number;
 }
 
 export interface TlsProbeConfig {
@@ -194,6 +206,8 @@ export function encodeConfig(config: TlsProbeConfig): Uint8Array {
     [CONFIG.offSkcNum, o.skcNum, 'skcNum'],
     [CONFIG.offSkcV6Daddr, o.skcV6Daddr, 'skcV6Daddr'],
     [CONFIG.offSkcV6RcvSaddr, o.skcV6RcvSaddr, 'skcV6RcvSaddr'],
+    [CONFIG.offSkProtocol, o.skProtocol, 'skProtocol'],
+    [CONFIG.offSkcNet, o.skcNet, 'skcNet'],
   ];
   for (const [at, value, name] of fields) {
     // A struct member offset; kernel structs are far smaller than 64 KiB.

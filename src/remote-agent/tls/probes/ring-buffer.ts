@@ -38,6 +38,8 @@ export class RingBufferReader {
   readonly #consumerPos: BigUint64Array;
   readonly #producerPos: BigUint64Array;
   readonly #words: Uint32Array;
+  /** The whole data mapping, handed to read()'s callback with each sample's offset. */
+  readonly #view: DataView;
   #poll: PollHandle | null = null;
   #closed = false;
 
@@ -52,6 +54,7 @@ export class RingBufferReader {
     this.#consumerPos = new BigUint64Array(this.#consumerBuffer, 0, 1);
     this.#producerPos = new BigUint64Array(this.#dataBuffer, 0, 1);
     this.#words = new Uint32Array(this.#dataBuffer);
+    this.#view = new DataView(this.#dataBuffer);
   }
 
   /** Maps the ring of map `fd`, whose max_entries (its data size) is `size` bytes: a power of two, at least a page. */
@@ -75,11 +78,12 @@ export class RingBufferReader {
   }
 
   /**
-   * Hands at most `maxRecords` committed samples, in ring order, to `onSample` (a view of ring
-   * memory, valid only during the call: copy what you keep), skips discarded ones, and frees their
-   * space. Stops early at a record the producer is still writing. Returns the samples handed over.
+   * Hands at most `maxRecords` committed samples, in ring order, to `onSample` (`length` bytes at
+   * `offset` of a view of ring memory, valid only during the call: copy what you keep), skips
+   * discarded ones, and frees their space. Stops early at a record the producer is still writing.
+   * Returns the samples handed over.
    */
-  read(maxRecords: number, onSample: (sample: Uint8Array) => void): number {
+  read(maxRecords: number, onSample: (view: DataView, offset: number, length: number) => void): number {
     if (this.#closed) return 0;
     const start = Atomics.load(this.#consumerPos, 0);
     // Positions stay far below 2^53 (that many bytes would take years at any rate): plain numbers.
@@ -100,7 +104,7 @@ export class RingBufferReader {
         consumer += (length + HEADER_BYTES + 7) & ~7;
         if ((header & DISCARD_BIT) !== 0) continue;
         handed += 1;
-        onSample(new Uint8Array(this.#dataBuffer, headerOffset + HEADER_BYTES, length));
+        onSample(this.#view, headerOffset + HEADER_BYTES, length);
       }
     } finally {
       // Released even when onSample throws: the records before the throw are done with.

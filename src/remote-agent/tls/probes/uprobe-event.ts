@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Libc } from '../../live/libc.ts';
-import { BpfCallError, cString, fixedBytes } from './bpf-syscalls.ts';
+import { BPF_PERF_EVENT, BpfCallError, cString, fixedBytes, type BpfSyscalls } from './bpf-syscalls.ts';
 
 const UPROBE_PMU = '/sys/bus/event_source/devices/uprobe';
 /** PERF_ATTR_SIZE_VER5: every field we set is in the first 112 bytes. */
@@ -61,7 +61,37 @@ export function openUprobeEvent(libc: Libc, pmu: UprobePmu, target: UprobeTarget
   return fd;
 }
 
-export function enablePerfEvent(libc: Libc, fd: number, step: string): void {
+/** A uprobe with its program: the perf event and the BPF link that ties `progFd` to it. */
+export interface AttachedUprobe {
+  readonly perfFd: number;
+  readonly linkFd: number;
+}
+
+/**
+ * Opens the uprobe, links the program to it (BPF_LINK_CREATE with BPF_PERF_EVENT: the link is an fd
+ * too, listed by `bpftool link`) and enables it. Closes what it opened when a step fails.
+ */
+export function attachUprobe(sys: BpfSyscalls, pmu: UprobePmu, progFd: number, target: UprobeTarget, name: string): AttachedUprobe {
+  const perfFd = openUprobeEvent(sys.libc, pmu, target);
+  let linkFd = -1;
+  try {
+    linkFd = sys.createLink(progFd, perfFd, BPF_PERF_EVENT, `attaching ${name}`);
+    enablePerfEvent(sys.libc, perfFd, `enabling ${name}`);
+  } catch (err) {
+    sys.close(linkFd);
+    sys.close(perfFd);
+    throw err;
+  }
+  return { perfFd, linkFd };
+}
+
+/** Closes the link, then the event: the probe is gone from the file. */
+export function detachUprobe(sys: BpfSyscalls, probe: AttachedUprobe): void {
+  sys.close(probe.linkFd);
+  sys.close(probe.perfFd);
+}
+
+function enablePerfEvent(libc: Libc, fd: number, step: string): void {
   if (libc.ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
     const errno = libc.errno();
     throw new BpfCallError(step, errno, libc.strerror(errno));
