@@ -4,6 +4,12 @@
  * datagram dissector takes is counted by the guess of its protocol. The same pipeline serves a
  * capture file (`kubectl shark read`) and the live AF_PACKET source of the agent. It only knows
  * stage interfaces, not their internals.
+ *
+ * With `tls` (the agent's --tls), a second entry point takes TLS plaintext from the probes
+ * (tlsEvents): plaintext streams -> a registry of its own over the same dissectors -> entries with
+ * `tls: true` and ids `t<n>-<m>`, apart from packet connections' `<n>-<m>`. A connection whose
+ * plaintext the probes deliver is not also counted by packet capture as undissected TLS
+ * (tls/plaintext-claims.ts).
  */
 import type { Entry } from '../model/entry.ts';
 import {
@@ -28,7 +34,12 @@ import { countEntry, type CaptureStats } from './stats.ts';
 import { countThrown, InternalErrors, ProtocolViolation } from './thrown-errors.ts';
 import { countViolation } from './dissect/protocol-counters.ts';
 import { TcpAssembler, type TcpLimits } from './tcp/assembler.ts';
+import type { TlsEvent } from './tls/events.ts';
+import { PlaintextClaims } from './tls/plaintext-claims.ts';
+import { PlaintextStreams, type PlaintextLimits } from './tls/plaintext-streams.ts';
+import type { SocketLookup } from './tls/proc-sockets.ts';
 import { UdpFlowTable, type UdpFlowLimits } from './udp/flow-table.ts';
+import type { ConnectionInfo } from './tcp/stream.ts';
 
 export interface CapturePipelineOptions {
   readonly dissect?: Partial<DissectOptions>;
@@ -42,6 +53,14 @@ export interface CapturePipelineOptions {
   readonly datagramSniffers?: readonly ProtocolSniffer[];
   /** Where bugs surfacing in reassembly or a dissector are reported (default: only counted). */
   readonly internalErrors?: InternalErrors;
+  /** TLS plaintext from the probes comes too (tlsEvents). */
+  readonly tls?: TlsPlaintextOptions;
+}
+
+export interface TlsPlaintextOptions {
+  /** Where the sockets of hooked processes are looked up (tls/proc-sockets.ts ProcSocketLookup). */
+  readonly sockets: SocketLookup;
+  readonly limits?: Partial<PlaintextLimits>;
 }
 
 export interface CapturePipelineEvents {
@@ -75,6 +94,8 @@ export class CapturePipeline implements CaptureSink {
   #registry: DissectorRegistry;
   #events: CapturePipelineEvents;
   #flows: UdpFlowTable<FlowState>;
+  /** TLS plaintext: its streams and their own registry (null without the `tls` option). */
+  #plaintext: { readonly streams: PlaintextStreams; readonly registry: DissectorRegistry } | null = null;
   /** Handlers of live UDP flows, for oldestPendingUs. */
   readonly #flowHandlers = new Set<DatagramFlowHandler>();
   #lastTsUs = 0;
@@ -85,8 +106,33 @@ export class CapturePipeline implements CaptureSink {
     this.#events = events;
     const dissectOptions: DissectOptions = { ...DEFAULT_DISSECT_OPTIONS, ...options.dissect };
     const internalErrors = options.internalErrors ?? new InternalErrors(stats);
+    const claims = options.tls ? new PlaintextClaims(stats) : null;
     // The registry counts the entries of stream dissectors under their protocol on the way out.
-    this.#registry = new DissectorRegistry({ options: dissectOptions, stats, emit: (e, meta) => events.entry(e, meta) }, options.dissectors);
+    this.#registry = new DissectorRegistry(
+      {
+        options: dissectOptions,
+        stats,
+        emit: (e, meta) => events.entry(e, meta),
+        ...(claims ? { undissected: (conn: ConnectionInfo, protocol: string) => claims.undissected(conn, protocol) } : {}),
+      },
+      options.dissectors,
+    );
+    if (options.tls && claims) {
+      // Same dissectors, a registry of their own: its entries are the probes' plaintext.
+      const registry = new DissectorRegistry(
+        {
+          options: dissectOptions,
+          stats,
+          emit: (e, meta) => {
+            e.tls = true;
+            events.entry(e, meta);
+          },
+        },
+        options.dissectors,
+      );
+      const streams = new PlaintextStreams(registry, stats, options.tls.sockets, { claims, internalErrors, ...(options.tls.limits ? { limits: options.tls.limits } : {}) });
+      this.#plaintext = { streams, registry };
+    }
     // Datagram dissectors are not behind the registry: their entries are counted here.
     const emit = (entry: Entry, meta: EntryMeta): void => {
       countEntry(stats, entry);
@@ -188,9 +234,21 @@ export class CapturePipeline implements CaptureSink {
     this.#events.names?.(record);
   }
 
+  /**
+   * A batch of TLS probe records (tls/events.ts), in ring order. Ignored without the `tls` option.
+   * Never throws: bad records are counted, bugs reported like reassembly's.
+   */
+  tlsEvents(batch: readonly TlsEvent[]): void {
+    const plaintext = this.#plaintext;
+    if (plaintext === null) return;
+    for (const e of batch) if (e.tsUs > this.#lastTsUs) this.#lastTsUs = e.tsUs;
+    plaintext.streams.events(batch);
+  }
+
   /** Capture time (µs) before which every entry has been emitted; Infinity when nothing is pending. */
   oldestPendingUs(): number {
     let oldest = this.#registry.oldestPendingUs();
+    if (this.#plaintext !== null) oldest = Math.min(oldest, this.#plaintext.registry.oldestPendingUs());
     for (const handler of this.#flowHandlers) oldest = Math.min(oldest, handler.oldestPendingUs());
     return oldest;
   }
@@ -209,6 +267,7 @@ export class CapturePipeline implements CaptureSink {
     if (nowUs > this.#lastTsUs) this.#lastTsUs = nowUs;
     this.#assembler.expireIdle(nowUs);
     this.#flows.expireIdle(nowUs);
+    this.#plaintext?.streams.expireIdle(nowUs);
   }
 
   /** End of capture: flush reassembly buffers and emit what is still pending. */
@@ -216,5 +275,6 @@ export class CapturePipeline implements CaptureSink {
     this.#decoder.finish();
     this.#assembler.closeAll(this.#lastTsUs);
     this.#flows.closeAll(this.#lastTsUs);
+    this.#plaintext?.streams.closeAll(this.#lastTsUs);
   }
 }

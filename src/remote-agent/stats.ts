@@ -1,5 +1,6 @@
 import type { Entry } from '../model/entry.ts';
 import { emptyTallies, tallyOf, type ProtocolTallies } from '../model/protocol-tally.ts';
+import { emptyTlsCounts, type TlsCounts } from '../model/tls-counts.ts';
 import { emptyUndissected, type UndissectedCounts } from '../model/undissected.ts';
 
 /**
@@ -56,6 +57,8 @@ export interface CaptureStats {
    * of that protocol (ProtocolViolation thrown or malformed messages reported; DissectContext.violation and the registry).
    */
   readonly protocols: ProtocolTallies;
+  /** TLS plaintext capture (--tls): the probes' records and the connections made of them; zeros without it. */
+  readonly tls: TlsCounts;
 }
 
 export function newCaptureStats(): CaptureStats {
@@ -80,6 +83,7 @@ export function newCaptureStats(): CaptureStats {
     oversizedLines: 0,
     undissected: emptyUndissected(),
     protocols: emptyTallies(),
+    tls: emptyTlsCounts(),
   };
 }
 

@@ -26,7 +26,8 @@ const PROTOCOL_ENTRY_FILE = /^src\/remote-agent\/dissect\/[^/]+\/entry\.ts$/;
 /**
  * The agent's stages, in data-flow order: a stage may import earlier stages (dissect implements
  * tcp's Stream) and never a later one, nor a sibling of the same rank (tcp and udp). live/ is the
- * AF_PACKET source: frames of source's Frame type. stats.ts and thrown-errors.ts (counters, bad
+ * AF_PACKET source: frames of source's Frame type. tls/ (plaintext from the TLS probes) has dissect's
+ * rank: it uses live/'s libc binding and feeds tcp's stream contract. stats.ts and thrown-errors.ts (counters, bad
  * input versus bugs) are shared by every stage; capture-pipeline.ts and agent/ wire the stages.
  */
 const STAGES: ReadonlyArray<readonly [string, number]> = [
@@ -37,6 +38,9 @@ const STAGES: ReadonlyArray<readonly [string, number]> = [
   ['tcp', 5],
   ['udp', 5],
   ['dissect', 6],
+  // TLS plaintext from the probes (issue 15): feeds tcp's StreamFactory contract, as reassembly does,
+  // and never imports a dissector (the sibling rank keeps it from dissect and dissect from it).
+  ['tls', 6],
   ['redact', 7],
   ['wire', 8],
 ];
@@ -130,7 +134,7 @@ function brokenAgentRule({ from, to }: ImportEdge): string | null {
   if (target === null) return `stage ${source.name} imports ${to}, which is in no stage`;
   if (target.name === source.name) return null;
   if (target.rank < source.rank) return null;
-  return `stage order source -> live -> link -> ip -> tcp|udp -> dissect -> redact -> wire: ${source.name} may not import ${target.rank === source.rank ? 'its sibling' : 'the later stage'} ${target.name}`;
+  return `stage order source -> live -> link -> ip -> tcp|udp -> dissect|tls -> redact -> wire: ${source.name} may not import ${target.rank === source.rank ? 'its sibling' : 'the later stage'} ${target.name}`;
 }
 
 const PROTOCOL_FOLDER = /^(src\/remote-agent\/dissect\/[a-z0-9-]+)\//;
@@ -191,6 +195,10 @@ test('the rules refuse each kind of deliberate violation and allow what the tabl
     ['src/remote-agent/dissect/grpc/descriptor.ts', 'src/remote-agent/dissect/http1/entry.ts', true],
     ['src/remote-agent/dissect/dns/entry.ts', 'src/remote-agent/tcp/stream.ts'],
     ['src/remote-agent/stats.ts', 'src/remote-agent/tcp/assembler.ts'],
+    ['src/remote-agent/tls/plaintext-streams.ts', 'src/remote-agent/dissect/registry.ts'],
+    ['src/remote-agent/dissect/registry.ts', 'src/remote-agent/tls/plaintext-claims.ts'],
+    ['src/remote-agent/tls/plaintext-streams.ts', 'src/remote-agent/capture-pipeline.ts'],
+    ['src/remote-agent/tls/tls-capture.ts', 'src/remote-agent/redact/index.ts'],
     ['src/pipeline/entry-store.ts', 'test/helpers/entries.ts'],
     ['src/kfl/fields.ts', 'cmd/tap.ts'],
     ['cmd/tap.ts', 'test/helpers/tap.ts'],
@@ -208,6 +216,10 @@ test('the rules refuse each kind of deliberate violation and allow what the tabl
     [DESCRIPTOR_REGISTRY, 'src/remote-agent/dissect/grpc/descriptor.ts'],
     ['src/remote-agent/agent/main.ts', 'src/kfl/index.ts'],
     ['src/remote-agent/capture-pipeline.ts', 'src/remote-agent/udp/flow-table.ts'],
+    ['src/remote-agent/capture-pipeline.ts', 'src/remote-agent/tls/plaintext-streams.ts'],
+    ['src/remote-agent/tls/plaintext-streams.ts', 'src/remote-agent/tcp/stream.ts'],
+    ['src/remote-agent/tls/plaintext-claims.ts', 'src/remote-agent/stats.ts'],
+    ['src/remote-agent/tls/proc-sockets.ts', 'src/model/ip-address.ts'],
     ['cmd/tap.ts', 'src/tap/tap-session.ts'],
   ];
   for (const [from, to, typeOnly] of allowed) assert.equal(brokenRule(edge(from, to, typeOnly)), null, `${from} -> ${to} must be allowed`);

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tarGzFolder } from '../../src/kube/agent-bundle.ts';
 import { readEntriesOf } from '../../src/pipeline/read-capture.ts';
 import { parseAgentLine, type AgentFrame, type HelloFrame } from '../../src/remote-agent/wire/protocol.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
@@ -34,15 +35,23 @@ function frames(stdout: string): AgentFrame[] {
     });
 }
 
-test('the bundle folder holds the agent, koffi and its native module only', () => {
+test('the bundle folder holds the agent, koffi and its native module, and iced-x86 only', () => {
   const dir = prepareAgentDir();
   try {
     const list = files(dir).sort();
     assert.ok(list.includes('agent.js'));
     assert.ok(list.includes('node_modules/koffi/package.json'));
     assert.ok(list.some((f) => f.startsWith('node_modules/@koromix/koffi-linux-x64/') && f.endsWith('koffi.node')));
+    assert.deepEqual(
+      list.filter((f) => f.startsWith('node_modules/iced-x86/')),
+      ['LICENSE.txt', 'iced_x86.js', 'iced_x86_bg.wasm', 'package.json'].map((f) => `node_modules/iced-x86/${f}`),
+    );
+    // Uploaded as tar.gz into every tapped pod (kube/agent-bundle.ts), unpacked there: both count.
+    // iced-x86 (the decoder of Go's RET instructions, issue 15) added ~1.3 MB raw, ~350 KB packed.
     const total = list.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-    assert.ok(total < 4 * 1024 * 1024, `bundle is ${total} bytes: it is uploaded into every tapped pod`);
+    assert.ok(total < 5 * 1024 * 1024, `bundle is ${total} bytes unpacked: it is uploaded into every tapped pod`);
+    const packed = tarGzFolder(dir).length;
+    assert.ok(packed < 1.5 * 1024 * 1024, `bundle is ${packed} bytes packed: it is uploaded into every tapped pod`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,6 +129,25 @@ test('usage: --help exits 0, a bad flag exits 2 with a USAGE error frame', () =>
     assert.equal(bad.status, 2);
     assert.equal(frames(bad.stdout)[0].type, 'error');
     assert.match(bad.stderr, /frobnicate/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('iced-x86 loads from the bundle with a bare node: its WASM decodes a RET', () => {
+  const dir = prepareAgentDir();
+  try {
+    // What targets/x86-returns.ts does when a Go program is found: import('iced-x86') next to agent.js.
+    const code = [
+      "const iced = (await import('iced-x86')).default;",
+      'const d = new iced.Decoder(64, new Uint8Array([0x48, 0x89, 0xc3, 0xc3]), iced.DecoderOptions.None);',
+      'const i = new iced.Instruction(); const out = [];',
+      'while (d.canDecode) { d.decodeOut(i); out.push(iced.Mnemonic[i.mnemonic]); }',
+      'console.log(out.join(" "));',
+    ].join('\n');
+    const r = spawnSync(NODE, ['--input-type=module', '-e', code], { cwd: dir, env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'Mov Ret');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

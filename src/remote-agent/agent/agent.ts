@@ -1,6 +1,6 @@
 /**
- * The capture agent: a packet source -> the capture pipeline -> redaction -> the pushed-down KFL
- * filter -> NDJSON frames on stdout. Capture never waits for the reader: when stdout falls behind
+ * The capture agent: a packet source (and with --tls the TLS probes' plaintext) -> the capture
+ * pipeline -> redaction -> the pushed-down KFL filter -> NDJSON frames on stdout. Capture never waits for the reader: when stdout falls behind
  * or memory runs short, entries are dropped and counted, and stats frames say how many.
  */
 import type { Writable } from 'node:stream';
@@ -16,6 +16,11 @@ import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { InternalErrors } from '../thrown-errors.ts';
 import { EntryRedactor } from '../redact/index.ts';
 import type { LiveCapture } from '../live/index.ts';
+import { sanitizeLine } from '../../model/terminal-text.ts';
+import type { ProcessHookReport } from '../tls/hooks.ts';
+import { TlsUnavailableError } from '../tls/probe-api.ts';
+import { ProcSocketLookup } from '../tls/proc-sockets.ts';
+import { DEFAULT_TLS_RESCAN_MS, type TlsCapture, type TlsCaptureOptions } from '../tls/tls-capture.ts';
 import {
   AGENT_CAPABILITIES,
   AGENT_PROTOCOL_VERSION,
@@ -50,6 +55,8 @@ export interface AgentSettings {
   /** Exit when the reader has taken nothing for this long (0: never). */
   readonly idleExitMs: number;
   readonly statsIntervalMs: number;
+  /** Also capture TLS plaintext through the eBPF probes (live capture only). */
+  readonly tls?: boolean;
 }
 
 export interface AgentConfig extends AgentSettings {
@@ -79,6 +86,11 @@ const RESET_COOLDOWN_MS = 5_000;
 const FLUSH_ON_STOP_MS = 400;
 
 type LiveOpener = typeof import('../live/index.ts').openLiveCapture;
+/** Opens TLS capture with the real probes and target scanner (tls/open-tls-capture.ts); injectable for tests. */
+export type TlsOpener = (options: TlsCaptureOptions) => Promise<TlsCapture>;
+
+/** Kernel memory for the TLS probes' ring buffer: a power of two, charged to the pod. */
+const TLS_RING_BYTES = 8 * 1024 * 1024;
 
 export class Agent {
   readonly #config: AgentConfig;
@@ -90,8 +102,15 @@ export class Agent {
   readonly #redactor: EntryRedactor | null;
   readonly #startedMs = Date.now();
   readonly #openLive: () => Promise<LiveOpener>;
+  readonly #openTls: () => Promise<TlsOpener>;
   #pipeline: CapturePipeline;
   #live: LiveCapture | null = null;
+  #tls: TlsCapture | null = null;
+  /** Why --tls could not start (written after hello); null when it runs or was not asked for. */
+  #tlsUnavailable: string | null = null;
+  /** Hook reports of the first scan, written once hello is out. */
+  #earlyReports: ProcessHookReport[] | null = [];
+  #warnedTlsLost = 0;
   #filterRun: FilterRun | null = null;
   #filtered = 0;
   #memoryDropped = 0;
@@ -110,7 +129,7 @@ export class Agent {
   #resolveExit: (exit: AgentExit) => void = () => {};
   readonly #exit: Promise<AgentExit>;
 
-  constructor(config: AgentConfig, out: Writable, openLive?: () => Promise<LiveOpener>) {
+  constructor(config: AgentConfig, out: Writable, openLive?: () => Promise<LiveOpener>, openTls?: () => Promise<TlsOpener>) {
     this.#config = config;
     this.#budget = memoryBudget(config.maxMemoryBytes);
     this.#writer = new FrameWriter(out, this.#budget.outputQueueBytes, {
@@ -119,6 +138,8 @@ export class Agent {
     this.#redactor = config.redact ? new EntryRedactor({ extraKeys: config.redactKeys }) : null;
     this.#pipeline = this.#newPipeline();
     this.#openLive = openLive ?? (async () => (await import('../live/index.ts')).openLiveCapture);
+    // Loaded only with --tls: the probes bring koffi bindings and the BPF object.
+    this.#openTls = openTls ?? (async () => (await import('../tls/open-tls-capture.ts')).openRealTlsCapture);
     this.#exit = new Promise((resolve) => {
       this.#resolveExit = resolve;
     });
@@ -161,9 +182,11 @@ export class Agent {
       } catch (err) {
         openError = err;
       }
+      if (openError === null && this.#config.tls === true && !this.#stopping) await this.#openTlsSource();
       if (this.#stopping) {
         // Stopped (stdin EOF, a signal) while the socket was opening: #finish has run already.
         this.#live?.close();
+        this.#tls?.close();
         return;
       }
     }
@@ -183,12 +206,17 @@ export class Agent {
       maxMemoryBytes: this.#budget.maxMemoryBytes,
       startedAtMs: this.#startedMs,
       ...(this.#config.yielded ? { oomScoreAdj: this.#config.yielded.oomScoreAdj, nice: this.#config.yielded.nice } : {}),
+      ...(this.#tlsAsked() ? { tls: this.#tls !== null } : {}),
     });
     if (this.#stopBeforeStart !== null) {
       void this.#finish(this.#stopBeforeStart.reason, this.#stopBeforeStart.code);
       return;
     }
     for (const w of this.#config.startupWarnings ?? []) this.#notice('warning', w.code, w.message);
+    if (this.#tlsUnavailable !== null) this.#notice('warning', 'TLS_UNAVAILABLE', this.#tlsUnavailable);
+    const early = this.#earlyReports ?? [];
+    this.#earlyReports = null;
+    for (const r of early) this.#hookReport(r);
     if (this.#redactor === null) {
       this.#notice('warning', 'REDACTION_OFF', 'redaction is off (--no-redact): header values, cookies, query parameters and bodies leave the pod as captured');
     }
@@ -226,6 +254,48 @@ export class Agent {
     this.#timers.push(tick);
   }
 
+  #tlsAsked(): boolean {
+    return this.#config.tls === true && this.#config.source.kind === 'live';
+  }
+
+  /**
+   * --tls: the probes next to the packet capture. When they cannot run here (no BPF, no BTF, not
+   * privileged) the agent says so once and captures packets on, as Kubeshark's sniffer goes on
+   * without its TLS tracer: the rest of the pod's traffic is still worth seeing.
+   */
+  async #openTlsSource(): Promise<void> {
+    try {
+      const open = await this.#openTls();
+      const tls = await open({
+        ringBytes: TLS_RING_BYTES,
+        rescanMs: DEFAULT_TLS_RESCAN_MS,
+        // The current pipeline: a memory reset replaces it, and the records go to the new one.
+        onEvents: (events) => this.#pipeline.tlsEvents(events),
+        onReport: (report) => this.#hookReport(report),
+        onInternalError: (err, where) => this.#internalErrors.record(err, where),
+      });
+      if (this.#stopping) tls.close();
+      else this.#tls = tls;
+    } catch (err) {
+      this.#tlsUnavailable =
+        err instanceof TlsUnavailableError
+          ? `TLS plaintext capture is unavailable: ${err.message}; packet capture goes on`
+          : `TLS plaintext capture failed to start (a bug: please report): ${err instanceof Error ? err.message : String(err)}; packet capture goes on`;
+    }
+  }
+
+  /** One process's hook outcome, as a notice (held until hello is out). */
+  #hookReport(report: ProcessHookReport): void {
+    if (this.#earlyReports !== null) {
+      this.#earlyReports.push(report);
+      return;
+    }
+    if (this.#stopping) return;
+    // comm is the process's own choice of name: control characters must not reach a terminal.
+    const message = `pid ${report.pid} (${sanitizeLine(report.comm).slice(0, 64)}): ${sanitizeLine(report.reason)}`;
+    this.#notice('warning', report.hooked ? 'TLS_HOOKED' : 'TLS_NOT_HOOKED', message);
+  }
+
   async #readPcap(source: PcapSourceConfig): Promise<void> {
     const parser = new CaptureFileParser(this.#pipelineSink(), this.#stats);
     for await (const chunk of source.chunks) {
@@ -259,6 +329,7 @@ export class Agent {
       { entry: (entry, meta) => this.#onEntry(entry, meta) },
       {
         dissect: { maxBodyBytes: this.#config.maxBodyBytes, ...(this.#config.protobufSchema ? { protobufSchema: this.#config.protobufSchema } : {}) },
+        ...(this.#tlsAsked() ? { tls: { sockets: new ProcSocketLookup() } } : {}),
         internalErrors: this.#internalErrors,
         ...(this.#config.dissectors ? { dissectors: this.#config.dissectors } : {}),
         tcp: {
@@ -353,6 +424,11 @@ export class Agent {
       this.#notice('warning', 'KERNEL_DROPS', `the kernel dropped ${kernelDrops - this.#warnedKernelDrops} packets: the capture ring was full (${kernelDrops} in all)`);
       this.#warnedKernelDrops = kernelDrops;
     }
+    const tlsLost = this.#tls?.counters().lostEvents ?? 0;
+    if (tlsLost > this.#warnedTlsLost && this.#mayWarn('TLS_LOST')) {
+      this.#notice('warning', 'TLS_LOST', `the kernel lost ${tlsLost - this.#warnedTlsLost} TLS probe records: its ring was full; TLS streams have holes there (${tlsLost} in all)`);
+      this.#warnedTlsLost = tlsLost;
+    }
     const idle = this.#config.idleExitMs;
     if (idle > 0 && this.#writer.stalledForMs() >= idle) this.stop('idle');
   }
@@ -380,6 +456,7 @@ export class Agent {
       undissected: s.undissected,
       internalErrors: s.internalErrors,
       protocols: s.protocols,
+      ...(this.#tls !== null ? { tls: this.#tlsCounts() } : {}),
       memoryResets: this.#memoryResets,
       rssBytes: this.#lastRss || process.memoryUsage.rss(),
       heapUsedBytes: this.#lastHeapUsed,
@@ -387,6 +464,22 @@ export class Agent {
       uptimeMs: Date.now() - this.#startedMs,
       ...(final ? { final: true } : {}),
     };
+  }
+
+  /** The probes' own counters with what the pipeline made of their records. */
+  #tlsCounts(): CaptureStats['tls'] {
+    const tls = this.#stats.tls;
+    try {
+      const probes = this.#tls?.counters();
+      if (probes !== undefined) {
+        tls.events = probes.events;
+        tls.bytes = probes.bytes;
+        tls.lostEvents = probes.lostEvents;
+      }
+    } catch (err) {
+      this.#internalErrors.record(err, 'tls probe counters');
+    }
+    return { ...tls };
   }
 
   #writeStats(final: boolean): void {
@@ -420,6 +513,11 @@ export class Agent {
       // Closing a socket that is already gone is not worth failing the exit for.
     }
     this.#writeStats(true);
+    try {
+      this.#tls?.close();
+    } catch (err) {
+      this.#internalErrors.record(err, 'tls capture close');
+    }
     this.#writer.frame({ type: 'bye', reason });
     await this.#writer.flush(FLUSH_ON_STOP_MS);
     this.#resolveExit({ code, reason });

@@ -19,7 +19,19 @@ test('defaults: any interface, redaction on, 64 KiB bodies, 200 MB, idle exit 12
     maxMemoryBytes: 200 * 1048576,
     idleExitMs: 120_000,
     statsIntervalMs: 1000,
+    tls: false,
   });
+});
+
+test('--tls turns on TLS plaintext capture; with --pcap it is refused with why', () => {
+  const r = parseAgentArgs(['capture', '--tls', '--iface', 'eth0']);
+  assert.equal(r.kind, 'run');
+  if (r.kind === 'run') assert.equal(r.args.tls, true);
+  const bad = parseAgentArgs(['capture', '--tls', '--pcap', 'x.pcap']);
+  assert.equal(bad.kind, 'usage-error');
+  if (bad.kind === 'usage-error') assert.match(bad.message, /^--tls .*cannot be used with --pcap/);
+  const help = parseAgentArgs(['--help']);
+  assert.ok(help.kind === 'help' && help.text.includes('--tls'));
 });
 
 test('flags as documented', () => {

@@ -48,6 +48,9 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   if (idle < 0) return { kind: 'usage-error', message: `--idle-exit: expected seconds >= 0, got ${idle}` };
   const statsMs = values['stats-interval'];
   if (!Number.isInteger(statsMs) || statsMs < 50) return { kind: 'usage-error', message: `--stats-interval: expected milliseconds >= 50, got ${statsMs}` };
+  if (values.tls && values.pcap !== null) {
+    return { kind: 'usage-error', message: '--tls captures TLS plaintext from running processes: it cannot be used with --pcap (a capture file has only the encrypted bytes)' };
+  }
   const iface = values.iface ?? 'any';
   if (iface === '' || iface.length > 15 || iface.includes('/')) {
     return { kind: 'usage-error', message: `--iface: not an interface name: ${JSON.stringify(iface)}` };
@@ -66,6 +69,7 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
       maxMemoryBytes: Math.floor(maxMemoryMb * 1048576),
       idleExitMs: Math.round(idle * 1000),
       statsIntervalMs: statsMs,
+      tls: values.tls,
     },
   };
 }

@@ -61,6 +61,13 @@ export interface SharedDissectContext {
    * then the caller goes on as it would without a hand-off. Absent where nothing can be handed to.
    */
   handOff?(conn: ConnectionInfo, handOff: HandOff): DissectorStream | null;
+  /**
+   * A connection no stream dissector took, named by the guess of its protocol (once per connection).
+   * Absent: counted in `stats.undissected.connections`. The capture pipeline passes its own when
+   * another source shows some connections' content (TLS plaintext from the probes), so that such a
+   * connection is not also counted as undissected TLS (tls/plaintext-claims.ts).
+   */
+  undissected?(conn: ConnectionInfo, protocol: string): void;
 }
 
 /**

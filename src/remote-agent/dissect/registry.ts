@@ -158,8 +158,9 @@ export class DissectorRegistry implements StreamFactory {
   }
 
   /** @internal a connection no dissector took, by the guess of its protocol (once per connection). */
-  countUndissected(protocol: string): void {
-    countProtocol(this.#ctx.stats.undissected.connections, protocol);
+  countUndissected(conn: ConnectionInfo, protocol: string): void {
+    if (this.#ctx.undissected !== undefined) this.#ctx.undissected(conn, protocol);
+    else countProtocol(this.#ctx.stats.undissected.connections, protocol);
   }
 
   /** @internal used by UndecidedConnection */
@@ -460,7 +461,7 @@ class UndecidedConnection implements StreamHandler {
     // The guess reads one direction's opening; a dissector of that protocol was refused by the reply.
     let refuted = false;
     if (this.#refused !== null) for (const d of this.#refused) if (d.protocol === id) refuted = true;
-    this.#registry.countUndissected(refuted ? UNKNOWN_PROTOCOL : id);
+    this.#registry.countUndissected(this.#conn, refuted ? UNKNOWN_PROTOCOL : id);
   }
 
   #choose(d: Dissector): void {

@@ -1,6 +1,7 @@
 /**
- * The libc calls the live capture needs, through koffi. This module and packet-socket.ts are the
- * only places in the agent that touch FFI. koffi is a native module: it is required on first use,
+ * The libc calls the agent needs, through koffi: the live capture's packet socket and the TLS probes'
+ * bpf() and perf_event_open() (tls/probes/). This module is the one place that binds C functions;
+ * packet-socket.ts and tls/probes/ use it. koffi is a native module: it is required on first use,
  * not at import, so code that only imports the capture types never loads it.
  *
  * Linux x86_64 only: the constants, struct layouts and the absence of memory barriers in the ring
@@ -22,10 +23,16 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   /** `length` is in/out: the buffer size going in, the bytes written coming out. */
   getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: [number]): number;
-  /** The mapped address, or MAP_FAILED. */
-  mmap(length: number, prot: number, flags: number, fd: number): bigint;
+  /** The mapped address, or MAP_FAILED. `offset` (bytes, a multiple of the page size) defaults to 0. */
+  mmap(length: number, prot: number, flags: number, fd: number, offset?: number): bigint;
   munmap(address: bigint, length: number): number;
   close(fd: number): number;
+  /** bpf(cmd, attr, attr.length): a new fd, 0, or -1 with errno. The kernel reads and may write `attr`. */
+  bpf(cmd: number, attr: Uint8Array): number;
+  /** perf_event_open(attr, pid, cpu, group_fd, flags): an fd or -1 with errno. */
+  perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /** ioctl(fd, request, arg) with an integer argument. */
+  ioctl(fd: number, request: number, arg: number): number;
   /** 0 when there is no such interface. */
   ifNameToIndex(name: string): number;
   /** errno of the last call made through this module. */
@@ -40,6 +47,10 @@ export interface Libc {
 }
 
 export const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+/** x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl): glibc wraps neither call. */
+const SYS_PERF_EVENT_OPEN = 298;
+const SYS_BPF = 321;
 
 let libc: Libc | undefined;
 
@@ -75,6 +86,9 @@ function bind(koffi: Koffi): Libc {
   const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
   const munmap = lib.func('int munmap(void *addr, size_t length)');
   const close = lib.func('int close(int fd)');
+  // Variadic: each extra argument is passed as a (type, value) pair.
+  const syscall = lib.func('long syscall(long number, ...)');
+  const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
   const strerror = lib.func('const char *strerror(int errnum)');
   return {
@@ -82,12 +96,16 @@ function bind(koffi: Koffi): Libc {
     bind: (fd, address, length) => bindFn(fd, address, length) as number,
     setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length) as number,
     getsockopt: (fd, level, name, value, length) => getsockopt(fd, level, name, value, length) as number,
-    mmap: (length, prot, flags, fd) => {
-      const address: unknown = mmap(null, length, prot, flags, fd, 0);
+    mmap: (length, prot, flags, fd, offset = 0) => {
+      const address: unknown = mmap(null, length, prot, flags, fd, offset);
       return typeof address === 'bigint' ? address : address === null ? 0n : koffi.address(address);
     },
     munmap: (address, length) => munmap(address, length) as number,
     close: (fd) => close(fd) as number,
+    bpf: (cmd, attr) => Number(syscall(SYS_BPF, 'int', cmd, 'void *', attr, 'unsigned int', attr.length)),
+    perfEventOpen: (attr, pid, cpu, groupFd, flags) =>
+      Number(syscall(SYS_PERF_EVENT_OPEN, 'void *', attr, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', flags)),
+    ioctl: (fd, request, arg) => ioctl(fd, request, 'unsigned long', arg) as number,
     ifNameToIndex: (name) => ifNameToIndex(name) as number,
     errno: () => koffi.errno(),
     strerror: (errno) => (strerror(errno) as string | null) ?? `errno ${errno}`,

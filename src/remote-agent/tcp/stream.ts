@@ -14,6 +14,12 @@ export interface SocketAddress {
 export interface ConnectionInfo {
   /** Counter in order of first packet seen: deterministic for a given capture. */
   readonly index: number;
+  /**
+   * Put before `index` where entries are named (connectionLabel): connections of another source
+   * are numbered apart from reassembly's ("t" for plaintext from the TLS probes), so their entry
+   * ids never collide. Absent for reassembled connections.
+   */
+  readonly labelPrefix?: string;
   /** The side that sent the SYN when it was seen; else the assembler's best guess of the client. */
   readonly a: SocketAddress;
   readonly b: SocketAddress;
@@ -28,6 +34,11 @@ export interface ConnectionInfo {
    * stream that does not come from TCP reassembly has none.
    */
   readonly sequenceAt?: (dir: Direction, offset: number) => number | undefined;
+}
+
+/** How entry ids name the connection: `<label>-<n>` (EntryEnvelope.id). */
+export function connectionLabel(conn: ConnectionInfo): string {
+  return conn.labelPrefix === undefined ? String(conn.index) : `${conn.labelPrefix}${conn.index}`;
 }
 
 /** `dropped`: the handler threw (a protocol violation or a bug); the rest of the connection is ignored. */

@@ -62,7 +62,10 @@ export interface TlsSkipEvent {
   readonly lostBytes: number;
 }
 
-/** A TCP socket of an in-scope process was closed (tcp_close): its plaintext stream is over. */
+/**
+ * A TCP socket of an in-scope process was closed (the inet_sock_set_state tracepoint: bpf/README.md):
+ * its plaintext stream is over. Key it by `tuple`: after a reset `pid` can name another process of the pod.
+ */
 export interface TlsCloseEvent {
   readonly kind: 'close';
   readonly tsUs: number;

@@ -1,9 +1,9 @@
 /**
  * The loaded BPF programs, as the rest of the agent uses them (contract: implemented in
  * `probes/`, used by `tls-capture.ts`). Opening loads bpf/tls.bpf.o through our own loader (bpf()
- * and perf_event_open() through koffi), attaches the socket programs (fentry on tcp_sendmsg,
- * tcp_recvmsg, tcp_close) and starts polling the ring buffer from the event loop; `attach` adds
- * the uprobes of one library file. Every kernel object is an fd of this process, so exiting (even
+ * and perf_event_open() through koffi), attaches the socket programs (raw tracepoints
+ * sock_send_length, sock_recv_length, inet_sock_set_state: this kernel refuses fentry) and starts
+ * polling the ring buffer from the event loop; `attach` adds the uprobes of one library file. Every kernel object is an fd of this process, so exiting (even
  * by SIGKILL) removes every probe.
  */
 import type { LibraryHookPlan } from './hooks.ts';

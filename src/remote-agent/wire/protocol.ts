@@ -8,6 +8,7 @@
  */
 import type { Entry } from '../../model/entry.ts';
 import type { ProtocolTallies } from '../../model/protocol-tally.ts';
+import type { TlsCounts } from '../../model/tls-counts.ts';
 import type { UndissectedCounts } from '../../model/undissected.ts';
 
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -24,6 +25,8 @@ export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
   'stats',
   'backpressure-drop',
   'undissected-counts',
+  // --tls: TLS plaintext through eBPF (hello.tls says whether it runs; stats.tls counts it).
+  'tls-plaintext',
 ]);
 
 /** Control lines longer than this are rejected (a query is short; this bounds stdin memory). */
@@ -73,6 +76,12 @@ export interface HelloFrame {
   readonly oomScoreAdj?: number | null;
   /** The agent's nice value (19: the lowest CPU priority; null: unreadable). */
   readonly nice?: number | null;
+  /**
+   * With --tls: true when the TLS probes are loaded and attached to what the first scan found (TLS
+   * plaintext entries will come), false when they could not be (a TLS_UNAVAILABLE warning says
+   * why; packet capture goes on). Absent without --tls.
+   */
+  readonly tls?: boolean;
 }
 
 export interface EntryFrame {
@@ -125,6 +134,12 @@ export interface StatsFrame {
    * talliesFrom(), which drops what does not look right.
    */
   readonly protocols?: ProtocolTallies;
+  /**
+   * TLS plaintext capture (--tls, when the probes run): probe records, their plaintext bytes, records
+   * the kernel lost (ring full), connections shown, records dropped for want of their connection
+   * and records of a connection's second hooked end. Absent otherwise; read it with tlsCountsFrom().
+   */
+  readonly tls?: TlsCounts;
   /** Times the reassembly state was thrown away because memory ran short. */
   readonly memoryResets: number;
   readonly rssBytes: number;
@@ -156,7 +171,15 @@ export type NoticeCode =
   | 'USAGE'
   | 'INTERNAL'
   /** A bug met while dissecting (the capture goes on): one per distinct throw site, with its stack. */
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  /** --tls, per process in scope: its TLS library is probed ("pid 12 (curl): libssl.so.3 (OpenSSL 3.0.22): ..."). */
+  | 'TLS_HOOKED'
+  /** --tls, per process in scope: why its TLS is not probed (no libssl, a stripped Go binary, the kernel refused). */
+  | 'TLS_NOT_HOOKED'
+  /** --tls: the probes cannot run here (why, and what to do); packet capture goes on without TLS plaintext. */
+  | 'TLS_UNAVAILABLE'
+  /** --tls: the kernel lost probe records (ring full): holes in TLS streams; repeated at most every 5 s. */
+  | 'TLS_LOST';
 
 /** `warning`: the agent goes on. `error`: the agent stops after writing it (exit code 1 or 2). */
 export interface NoticeFrame {

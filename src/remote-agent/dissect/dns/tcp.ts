@@ -4,7 +4,7 @@
  * that loses bytes (a capture gap) cannot find its next length again and is ignored from there.
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
-import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
+import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction } from '../../tcp/stream.ts';
 import type { DissectContext, Dissector, DissectorStream } from '../dissector.ts';
 import { DnsExchanges } from './exchanges.ts';
 import { sniffDnsStream } from './sniff.ts';
@@ -69,7 +69,7 @@ class DnsTcpStream implements DissectorStream {
   #closed = false;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext) {
-    const exchanges = new DnsExchanges(ctx, { idPrefix: String(conn.index), transport: 'tcp', a: conn.a, b: conn.b });
+    const exchanges = new DnsExchanges(ctx, { idPrefix: connectionLabel(conn), transport: 'tcp', a: conn.a, b: conn.b });
     this.#exchanges = exchanges;
     this.#framers = [
       new LengthPrefixedFramer((m, ts) => exchanges.message(0, m, ts)),

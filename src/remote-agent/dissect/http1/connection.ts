@@ -6,7 +6,7 @@
 import type { EntryError } from '../../../model/entry.ts';
 import type { DissectContext, DissectorStream } from '../dissector.ts';
 import { fieldValue } from './head.ts';
-import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
+import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
 import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
 import { buildEntry, buildRequest } from './entry-builder.ts';
@@ -184,7 +184,7 @@ export class Http1Connection implements DissectorStream {
     };
     const next = this.#ctx.handOff(this.#conn, {
       to: token,
-      parentId: `${this.#conn.index}-${p.ordinal}`,
+      parentId: `${connectionLabel(this.#conn)}-${p.ordinal}`,
       nextOrdinal: this.#pairs.nextOrdinal,
       clientDir: requestDir,
       offsets,
@@ -209,7 +209,7 @@ export class Http1Connection implements DissectorStream {
     const clientIsA = this.#clientDir !== 1;
     const requestSeq = this.#conn.sequenceAt?.(clientIsA ? 0 : 1, p.request.startOffset);
     const entry = buildEntry({
-      id: `${this.#conn.index}-${p.ordinal}`,
+      id: `${connectionLabel(this.#conn)}-${p.ordinal}`,
       client: clientIsA ? a : b,
       server: clientIsA ? b : a,
       request: p.request,

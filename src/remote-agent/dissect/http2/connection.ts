@@ -21,7 +21,7 @@
  *   open in a direction that lost bytes end with a dissection error.
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
-import type { CloseReason, ConnectionInfo, Direction } from '../../tcp/stream.ts';
+import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction } from '../../tcp/stream.ts';
 import { BodyCollector, bodyLimits, type BodyLimits } from '../body/body-collector.ts';
 import { parseContentCodings } from '../body/content-decoding.ts';
 import type { DissectContext, DissectorStream, HandOff } from '../dissector.ts';
@@ -585,7 +585,7 @@ export class Http2Connection implements DissectorStream {
     const requestSeq = isUpgraded(req) ? req.requestSeq : this.#conn.sequenceAt?.(requestDir, req.startOffset);
     if (s.response === null) this.#ctx.stats.unpairedRequests++;
     const entry = buildStreamEntry({
-      id: `${this.#conn.index}-${s.ordinal}`,
+      id: `${connectionLabel(this.#conn)}-${s.ordinal}`,
       client: clientIsA ? a : b,
       server: clientIsA ? b : a,
       stream: s,

@@ -4,7 +4,7 @@
  */
 import { isoFromMicros } from '../../../model/entry.ts';
 import type { Endpoint } from '../../../model/entry-envelope.ts';
-import type { CloseReason, ConnectionInfo, Direction, SocketAddress } from '../../tcp/stream.ts';
+import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction, type SocketAddress } from '../../tcp/stream.ts';
 import { bodyLimits } from '../body/body-collector.ts';
 import type { DissectContext, DissectorStream, HandOff } from '../dissector.ts';
 import { WEBSOCKET_PROTOCOL, type WebSocketEntry } from './entry.ts';
@@ -91,7 +91,7 @@ export class WebSocketConnection implements DissectorStream {
     const { a, b } = this.#conn;
     const clientIsA = this.#handOff.clientDir === 0;
     const entry: WebSocketEntry = {
-      id: `${this.#conn.index}-${this.#nextOrdinal++}`,
+      id: `${connectionLabel(this.#conn)}-${this.#nextOrdinal++}`,
       protocol: WEBSOCKET_PROTOCOL,
       src: endpoint(clientIsA ? a : b),
       dst: endpoint(clientIsA ? b : a),
