@@ -21,10 +21,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import type { Entry } from '../../src/model/entry.ts';
 import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { TLS_PROFILE_NOTICE } from '../../src/kube/profile.ts';
-import { makeCertificate, writeNginxConfig } from '../helpers/tls-servers.ts';
+import { isTlsEntry, makeCertificate, writeNginxConfig } from '../helpers/tls-servers.ts';
 import { assertNoAgents, coreApiOf, requireBuild, runTap, startTap } from '../helpers/tap.ts';
 import { findKubectl, runCommand } from '../helpers/run-cli.ts';
 import { skipFor } from '../helpers/requirements.ts';
@@ -173,10 +172,6 @@ test('--tls in a baseline namespace: the profile line, then exit 7 before patchi
   assert.deepEqual(await ephemeral('tls', 'web'), [], 'nothing was patched');
 });
 
-function tlsOf(e: Entry): boolean {
-  return (e as Entry & { tls?: unknown }).tls === true;
-}
-
 test('tap web --tls: a privileged capture container, said first; the client\'s HTTPS requests as tls rows named from the cluster, each once; no other pod\'s', { skip, timeout: 180_000 }, async (t) => {
   const tap = startTap(sandbox, ['^web$', '-n', 'tls', '--tls', '-o', 'json'], 150_000);
   const fromClient = (): HttpEntry[] => tap.allEntries().filter(isHttpEntry).filter((e) => e.request.url.includes('from=client'));
@@ -195,7 +190,7 @@ test('tap web --tls: a privileged capture container, said first; the client\'s H
 
   const rows = fromClient();
   for (const e of rows) {
-    assert.ok(tlsOf(e), `${e.id}: tls: true`);
+    assert.ok(isTlsEntry(e), `${e.id}: tls: true`);
     assert.equal(e.response?.status, 200, e.id);
     assert.equal(e.response?.content.size, 1200, e.id);
     assert.match(e.src.name, /^client/, `${e.id}: client named from the cluster (${e.src.name})`);

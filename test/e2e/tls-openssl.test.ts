@@ -12,11 +12,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Entry } from '../../src/model/entry.ts';
 import { isHttpEntry, type HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { addAddress, addVeth, Scope, requireNetns, waitForPort, type Netns } from '../helpers/netns.ts';
 import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent.ts';
-import { curlTransfers, makeCertificate, startNginx, startPythonHttps, writeNginxConfig, type CurlTransfer, type TlsVersion } from '../helpers/tls-servers.ts';
+import { curlTransfers, isTlsEntry, makeCertificate, startNginx, startPythonHttps, writeNginxConfig, type CurlTransfer, type TlsVersion } from '../helpers/tls-servers.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
 const skip = skipFor(requireNetns(['curl', 'nginx', 'openssl', '/usr/bin/python3']));
@@ -41,11 +40,6 @@ const CASES: readonly Case[] = [
   { server: 'nginx', tls: '1.2', http2: true },
   { server: 'nginx', tls: '1.3', http2: true },
 ];
-
-/** `tls: true` marks an entry made from hooked plaintext (docs/agent-protocol.md). */
-export function isTlsEntry(e: Entry): boolean {
-  return (e as Entry & { tls?: unknown }).tls === true;
-}
 
 async function topology(scope: Scope): Promise<{ client: Netns; server: Netns; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `ks-tls-${process.pid}-`));

@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Entry } from '../../src/model/entry.ts';
 import { REPO_ROOT } from './capture.ts';
 import { runOk, type Netns } from './netns.ts';
 
@@ -206,4 +207,9 @@ export async function spawnUntil(ns: Netns, cmd: string, args: readonly string[]
   const child = ns.spawn(cmd, args);
   await waitForText(child, text, what);
   return child;
+}
+
+/** `tls: true` marks an entry made from hooked plaintext (docs/agent-protocol.md). */
+export function isTlsEntry(e: Entry): boolean {
+  return (e as Entry & { tls?: unknown }).tls === true;
 }
