@@ -84,7 +84,6 @@ http {
   scgi_temp_path ${join(o.dir, 'scgi')};
   keepalive_requests 10000;
   keepalive_timeout 60s;
-  http2_max_requests 10000;
   client_max_body_size 16m;
   default_type application/octet-stream;
   server {
