@@ -442,6 +442,9 @@ int inet_sock_set_state(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	int oldstate = (int)ctx->args[1];
 	int newstate = (int)ctx->args[2];
+	/* tcp_close() after shutdown() "moves" FIN_WAIT1 or LAST_ACK to itself: already reported. */
+	if (oldstate == newstate)
+		return 0;
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
 	    !(newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
 					oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)))
