@@ -172,6 +172,18 @@ test('--tls in a baseline namespace: the profile line, then exit 7 before patchi
   assert.deepEqual(await ephemeral('tls', 'web'), [], 'nothing was patched');
 });
 
+test('tap web --tls in a privileged namespace: the profile line comes first, the capture container is privileged, the agent runs with --tls', { skip, timeout: 120_000 }, async () => {
+  const res = await runTap(sandbox, ['^web$', '-n', 'tls', '--tls', '-o', 'json', '--duration', '6s'], 100_000);
+  assert.equal(res.code, 0, res.stderr);
+  const lines = res.stderr.split('\n').filter((l) => l.startsWith('kubectl shark tap: '));
+  assert.equal(lines[0], `kubectl shark tap: ${TLS_PROFILE_NOTICE}`, 'said before anything else');
+  const [capture] = await ephemeral('tls', 'web');
+  assert.deepEqual({ ...capture?.securityContext }, { privileged: true, runAsUser: 0, runAsNonRoot: false }, 'the capture container of --profile privileged');
+  // Every agent started with --tls reports on TLS: hooked, not hooked, or unavailable.
+  assert.match(res.stderr, /pod tls\/web: (TLS hooked|TLS not hooked|agent warning TLS_UNAVAILABLE)/, res.stderr);
+  await assertNoAgents(sandbox, [['tls', 'web']]);
+});
+
 test('tap web --tls: a privileged capture container, said first; the client\'s HTTPS requests as tls rows named from the cluster, each once; no other pod\'s', { skip, timeout: 180_000 }, async (t) => {
   const tap = startTap(sandbox, ['^web$', '-n', 'tls', '--tls', '-o', 'json'], 150_000);
   const fromClient = (): HttpEntry[] => tap.allEntries().filter(isHttpEntry).filter((e) => e.request.url.includes('from=client'));
