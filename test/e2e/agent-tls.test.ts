@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
-import { prepareAgentDir, startAgent, type AgentProcess } from '../helpers/agent.ts';
+import { AgentProcess, prepareAgentDir, startAgent } from '../helpers/agent.ts';
+import { NODE } from '../helpers/capture.ts';
 import { python3, requireNetns, run, Scope, waitForPort, type Netns } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
@@ -125,6 +126,36 @@ test('agent --tls: curl to a Python ssl server and to nghttpd gives every reques
     assert.equal(final.tls?.lostEvents, 0);
     assert.equal(final.undissected?.connections['tls'], undefined, `no TLS connection also counted by packet capture: ${JSON.stringify(final.undissected)}`);
     assert.equal(final.internalErrors ?? 0, 0);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('agent --tls without BPF (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN dropped): one TLS_UNAVAILABLE warning, packet capture goes on', { skip: skipFor(requireNetns(['curl', 'python3', 'setpriv'])), timeout: 120_000 }, async () => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('notls');
+    const dir = prepareAgentDir(scope);
+    ns.spawn(python3(), ['-m', 'http.server', '--bind', '127.0.0.1', '8080', '--directory', dir]);
+    await waitForPort(ns, '127.0.0.1', 8080);
+    // As a container without those capabilities would run it (CAP_NET_RAW stays: packets still come).
+    const args = ['--tls', '--iface', 'lo', '--stats-interval', '250'];
+    const child = ns.spawn('setpriv', ['--bounding-set', '-bpf,-perfmon,-sys_admin', '--inh-caps', '-bpf,-perfmon,-sys_admin', NODE, 'agent.js', 'capture', ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const agent = new AgentProcess(child, args, { dir, scope });
+    scope.defer(() => agent.kill());
+    const hello = await agent.ready(30_000);
+    assert.equal(hello.tls, false);
+    const unavailable = await agent.waitFor((f) => f.type === 'warning' && f.code === 'TLS_UNAVAILABLE', 5000, 'TLS_UNAVAILABLE');
+    assert.match((unavailable as { message: string }).message, /^TLS plaintext capture is unavailable: .+; packet capture goes on$/);
+    const r = await ns.exec('curl', ['-s', '-o', '/dev/null', '-w', '%{response_code}', 'http://127.0.0.1:8080/agent.js']);
+    assert.equal(r.stdout.toString(), '200');
+    await agent.waitUntil(() => (httpEntries(agent).length >= 1 ? true : undefined), 10_000, 'the plain HTTP entry');
+    const stop = await agent.stop(10_000);
+    assert.equal(stop.code, 0);
+    const [e] = httpEntries(agent);
+    assert.deepEqual([e!.request.path, e!.response?.status, e!.tls], ['/agent.js', 200, false]);
+    assert.equal(agent.notices('TLS_UNAVAILABLE').length, 1);
+    assert.equal(agent.lastStats()?.tls, undefined);
   } finally {
     await scope.close();
   }
