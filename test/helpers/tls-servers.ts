@@ -59,7 +59,10 @@ export interface NginxOptions {
 /**
  * Writes an nginx configuration (and its static bodies) under `dir`: GET /bytes/N serves N bytes,
  * POST /upload reads the body and answers 201 "stored\n", anything else 404. Keep-alive up to
- * 10,000 requests per connection. Runs as root (the files are in a 0700 temp folder).
+ * 10,000 requests per connection. Runs as root (the files are in a 0700 temp folder). The upload
+ * is proxied to a second server on a Unix socket: nginx reads a body only for a handler that
+ * wants it, and an HTTP/2 client whose body nginx leaves unread stalls on flow control; a Unix
+ * socket carries no packets, so the packet capture sees no second copy of the request.
  */
 export function writeNginxConfig(o: NginxOptions): string {
   const root = join(o.dir, 'www');
@@ -96,8 +99,12 @@ http {
     location = /upload {
       client_body_buffer_size 16m;
       if ($request_method != POST) { return 405; }
-      return 201 "stored\\n";
+      proxy_pass http://unix:${join(o.dir, 'upload.sock')}:;
     }
+  }
+  server {
+    listen unix:${join(o.dir, 'upload.sock')};
+    location / { return 201 "stored\\n"; }
   }
 }
 `,
@@ -169,7 +176,7 @@ export interface CurlRun {
  * same host); one line of -w per transfer. Fails when curl does.
  */
 export async function curlTransfers(ns: Netns, run: CurlRun): Promise<CurlTransfer[]> {
-  const args = ['-sS', '--insecure', '-w', '%{http_code} %{size_download} %{size_upload} %{http_version} %{num_connects} %{url_effective}\\n'];
+  const args = ['-sS', '--insecure', '--max-time', '30', '-w', '%{http_code} %{size_download} %{size_upload} %{http_version} %{num_connects} %{url_effective}\\n'];
   args.push(run.http2 ? '--http2' : '--http1.1');
   if (run.tls === '1.2') args.push('--tlsv1.2', '--tls-max', '1.2');
   if (run.tls === '1.3') args.push('--tlsv1.3');
