@@ -13,7 +13,7 @@ import type { ApiOutage } from '../src/kube/api-health.ts';
 import type { TapConfig, TapPlan, TapSession } from '../src/tap/tap-session.ts';
 import { describeQuery, describeScope, parseNamespaces, type NamespaceScope } from '../src/kube/targets.ts';
 import { compilePodRegex } from '../src/tap/pod-regex.ts';
-import { tlsHookLine } from '../src/tap/tls-hook-notice.ts';
+import { TlsHookReports } from '../src/tap/tls-hook-notice.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
 import type { AgentFrame } from '../src/remote-agent/wire/protocol.ts';
@@ -317,12 +317,14 @@ class TapOutput {
   onApiResumed: ((outage: ApiOutage, downMs: number, message: string) => void) | undefined;
   /** A warning about one pod (the notice is given too): -o json writes it as a warning frame. */
   onWarning: ((line: string) => void) | undefined;
+  /** The agents' TLS hook reports, each printed once. */
+  readonly #hookReports = new TlsHookReports();
   readonly handlers = {
     entry: (e: Entry) => this.onEntry(e),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
-      const hook = tlsHookLine(source, frame);
-      if (hook !== null) {
-        this.onNotice(tapMessage(hook));
+      if (TlsHookReports.isReport(frame)) {
+        const hook = this.#hookReports.line(source, frame);
+        if (hook !== null) this.onNotice(tapMessage(hook));
         return;
       }
       if (frame.type === 'warning' && frame.code !== 'REDACTION_OFF') {

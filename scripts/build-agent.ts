@@ -1,7 +1,9 @@
 /**
  * Builds dist/agent/: the capture agent as one esbuild bundle (agent.js) plus the smallest copy of
  * koffi that loads (its JS loader and the prebuilt glibc and musl x86_64 binaries), and iced-x86
- * (an x86-64 decoder in WASM, loaded by the TLS target finder only when a Go program is found).
+ * (an x86-64 decoder in WASM, loaded by the TLS target finder only when a Go program is found),
+ * and the TLS probes' BPF object (bpf/tls.bpf.o, built by bpf/build.sh and committed), which the
+ * agent finds next to agent.js (src/remote-agent/tls/probes/object-file.ts).
  * The folder is uploaded as-is into a stock `node` container image, so nothing may be resolved
  * outside it. koffi and iced-x86 stay external: each finds its binary (koffi.node, the .wasm)
  * relative to its own files, and iced-x86 would add ~1.7 MB to every agent start if bundled.
@@ -10,6 +12,7 @@ import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BPF_OBJECT_NAME } from '../src/remote-agent/tls/probes/object-file.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'agent');
@@ -45,6 +48,7 @@ await build({
   banner: { js: "import { createRequire as __sharkRequire } from 'node:module'; const require = __sharkRequire(import.meta.url);" },
 });
 
+copyFiles(join(root, 'bpf'), out, [BPF_OBJECT_NAME]);
 copyFiles(join(modules, 'koffi'), join(out, 'node_modules', 'koffi'), KOFFI_FILES);
 copyFiles(join(modules, NATIVE_PACKAGE), join(out, 'node_modules', NATIVE_PACKAGE), NATIVE_FILES);
 copyFiles(join(modules, ICED_PACKAGE), join(out, 'node_modules', ICED_PACKAGE), ICED_FILES);
@@ -70,7 +74,10 @@ process.stdout.write(`dist/agent: agent.js ${kb(statSync(join(out, 'agent.js')).
 function copyFiles(from: string, to: string, files: readonly string[]): void {
   for (const file of files) {
     const src = join(from, file);
-    if (!existsSync(src)) throw new Error(`build-agent: ${relative(root, src)} is missing (koffi layout changed? run npm ci)`);
+    if (!existsSync(src)) {
+      const hint = file === BPF_OBJECT_NAME ? 'run bpf/build.sh' : 'package layout changed? run npm ci';
+      throw new Error(`build-agent: ${relative(root, src)} is missing (${hint})`);
+    }
     mkdirSync(dirname(join(to, file)), { recursive: true });
     cpSync(src, join(to, file));
   }

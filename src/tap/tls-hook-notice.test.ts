@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentFrame } from '../remote-agent/wire/protocol.ts';
-import { tlsHookLine } from './tls-hook-notice.ts';
+import { TlsHookReports, tlsHookLine } from './tls-hook-notice.ts';
 
 const source = { namespace: 'shop', pod: 'web' };
 const report = (code: string, message: string): AgentFrame => ({ type: 'warning', code, message }) as unknown as AgentFrame;
@@ -22,4 +22,15 @@ test("an agent's TLS hook report is one line named by pod; hostile process names
   // Other frames are not hook reports.
   assert.equal(tlsHookLine(source, report('KERNEL_DROPS', 'x')), null);
   assert.equal(tlsHookLine(source, { type: 'bye', reason: 'stop' }), null);
+});
+
+test('each hook report is printed once per pod, also when a restarted agent reports it again', () => {
+  const reports = new TlsHookReports();
+  const frame = report('TLS_HOOKED', 'pid 7 (nginx): libssl.so.3');
+  assert.equal(reports.line(source, frame), 'pod shop/web: TLS hooked: pid 7 (nginx): libssl.so.3');
+  assert.equal(reports.line(source, frame), null);
+  assert.equal(reports.line({ namespace: 'shop', pod: 'api' }, frame), 'pod shop/api: TLS hooked: pid 7 (nginx): libssl.so.3');
+  assert.equal(reports.line(source, report('KERNEL_DROPS', 'x')), null);
+  assert.ok(TlsHookReports.isReport(frame));
+  assert.ok(!TlsHookReports.isReport(report('KERNEL_DROPS', 'x')));
 });

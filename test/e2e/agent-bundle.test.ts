@@ -8,9 +8,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { tarGzFolder } from '../../src/kube/agent-bundle.ts';
 import { readEntriesOf } from '../../src/pipeline/read-capture.ts';
 import { parseAgentLine, type AgentFrame, type HelloFrame } from '../../src/remote-agent/wire/protocol.ts';
+import { BPF_OBJECT_NAME, findBpfObject } from '../../src/remote-agent/tls/probes/object-file.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { prepareAgentDir } from '../helpers/agent.ts';
 
@@ -35,11 +37,14 @@ function frames(stdout: string): AgentFrame[] {
     });
 }
 
-test('the bundle folder holds the agent, koffi and its native module, and iced-x86 only', () => {
+test('the bundle folder holds the agent, koffi and its native module, iced-x86 and the TLS probes\' BPF object only', () => {
   const dir = prepareAgentDir();
   try {
     const list = files(dir).sort();
     assert.ok(list.includes('agent.js'));
+    // The committed object, byte for byte, where the bundled loader looks first (next to agent.js).
+    assert.ok(readFileSync(join(dir, BPF_OBJECT_NAME)).equals(readFileSync(join(REPO_ROOT, 'bpf', BPF_OBJECT_NAME))));
+    assert.equal(findBpfObject(pathToFileURL(join(dir, 'agent.js')).href), join(dir, BPF_OBJECT_NAME));
     assert.ok(list.includes('node_modules/koffi/package.json'));
     assert.ok(list.some((f) => f.startsWith('node_modules/@koromix/koffi-linux-x64/') && f.endsWith('koffi.node')));
     assert.deepEqual(

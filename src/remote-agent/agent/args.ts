@@ -25,7 +25,8 @@ export type ParsedAgentArgs =
 
 export const AGENT_USAGE = `Usage: node agent.js capture [options]
 
-Captures TCP traffic of this network namespace and writes entries as NDJSON frames on stdout
+Captures TCP traffic of this network namespace (with --tls also the TLS plaintext of its
+processes, through eBPF) and writes entries as NDJSON frames on stdout
 (protocol: docs/agent-protocol.md). Control frames are read from stdin; stdin EOF stops the agent.
 
 Options:

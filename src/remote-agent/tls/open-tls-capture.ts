@@ -1,10 +1,17 @@
 /**
- * TLS capture with the real parts: the probes (probes/ openTlsProbes) and the target scanner
- * (targets/ TargetScanner). PLACEHOLDER until the loader and target branches land on main.
+ * TLS capture with the real parts, as the agent runs it: the loaded probes (probes/ openTlsProbes:
+ * bpf/tls.bpf.o through our own loader) and one target scanner for the whole capture (targets/
+ * TargetScanner over /proc). Loaded by the agent only with --tls.
  */
-import { TlsUnavailableError } from './probe-api.ts';
-import type { TlsCapture, TlsCaptureOptions } from './tls-capture.ts';
+import { openTlsProbes } from './probes/index.ts';
+import { TargetScanner } from './targets/index.ts';
+import { openTlsCapture, type TlsCapture, type TlsCaptureOptions } from './tls-capture.ts';
 
-export async function openRealTlsCapture(_options: TlsCaptureOptions): Promise<TlsCapture> {
-  throw new TlsUnavailableError('this agent was built without the TLS probes');
+export function openRealTlsCapture(options: TlsCaptureOptions): Promise<TlsCapture> {
+  const scanner = new TargetScanner();
+  return openTlsCapture(options, {
+    openProbes: openTlsProbes,
+    scanTargets: () => scanner.scanTargets(),
+    forgetPlan: (key) => scanner.forgetPlan(key),
+  });
 }

@@ -26,8 +26,8 @@ export interface PlaintextClaimLimits {
 }
 
 export const DEFAULT_PLAINTEXT_CLAIM_LIMITS: PlaintextClaimLimits = Object.freeze({
-  maxClaims: 65_536,
-  maxCounted: 65_536,
+  maxClaims: 32_768,
+  maxCounted: 16_384,
   graceUs: 30_000_000,
 });
 

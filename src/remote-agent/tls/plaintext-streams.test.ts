@@ -196,8 +196,8 @@ test('a lost record is a gap; a skip record is a gap; later exchanges still come
   assert.ok(postAt > 0);
   const lost = records[postAt + 3]!;
   const skipped = records[postAt + 5]!;
-  const skip: TlsSkipEvent = { kind: 'skip', tsUs: skipped.tsUs, pid: PID, tid: PID, library: 'openssl', direction: skipped.direction, connId: skipped.connId, fd: -1, tuple: skipped.tuple, streamOffset: skipped.streamOffset, lostBytes: skipped.bytes.length };
-  const fed: TlsEvent[] = records.filter((r) => r !== lost).map((r) => (r === skipped ? skip : r));
+  const hole: TlsSkipEvent = { kind: 'skip', tsUs: skipped.tsUs, pid: PID, tid: PID, library: 'openssl', direction: skipped.direction, connId: skipped.connId, fd: -1, tuple: skipped.tuple, streamOffset: skipped.streamOffset, lostBytes: skipped.bytes.length };
+  const fed: TlsEvent[] = records.filter((r) => r !== lost).map((r) => (r === skipped ? hole : r));
   const { stats, entries, pipeline } = pipelineWith();
   feed(pipeline, fed);
   pipeline.finish();
@@ -244,7 +244,7 @@ test("Go records carry the fd: the socket behind it is found through /proc (this
   assert.equal(stats.tls.unresolved, 0);
 });
 
-test('a close record ends the connection (pending requests come out); a reused connection object with a new tuple is a new connection', () => {
+test('a close record of its socket ends the connection, whichever task reports it (pending requests come out); a reused connection object with a new tuple is a new connection', () => {
   const { h1 } = recorded;
   const records = recordsOf(h1.chunks, { pid: PID, connId: 0xan, hooked: 'client', tuple: h1.clientTuple, t0Us: T0 });
   // Only the first request, no answer, then the socket is closed.
@@ -252,7 +252,10 @@ test('a close record ends the connection (pending requests come out); a reused c
   const { stats, entries, pipeline } = pipelineWith();
   pipeline.tlsEvents(first);
   assert.equal(entries.length, 0);
-  pipeline.tlsEvents([{ kind: 'close', tsUs: T0 + 1_000, pid: PID, tuple: h1.clientTuple }]);
+  // The closing task need not be the hooked process (a reset handled for another task of the pod).
+  pipeline.tlsEvents([{ kind: 'close', tsUs: T0 + 1_000, pid: 1, tuple: h1.serverTuple }]);
+  assert.equal(entries.length, 0, "the peer's socket closing is not this end's close");
+  pipeline.tlsEvents([{ kind: 'close', tsUs: T0 + 1_000, pid: 1, tuple: h1.clientTuple }]);
   assert.equal(entries.length, 1, 'emitted at the close');
   assert.equal((entries[0] as HttpEntry).response, null);
   // The same SSL * later serves another connection: its stream offsets continue (the kernel's counter).

@@ -12,7 +12,7 @@
  * - holes: `streamOffset` counts every byte of a direction, carried or not, so a lost record or a
  *   skip record (a call beyond the per-call cap) becomes `gap(dir, n)`; a connection starts at the
  *   first offset it is seen at (an `SSL *` is reused by later connections, its counter is not reset).
- * - its end: the probes' tcp_close record, idle expiry (capture time), eviction by the cap.
+ * - its end: the probes' close record of its socket (by tuple), idle expiry (capture time), eviction by the cap.
  * - shown once: when both ends of one TCP connection are hooked processes in scope (client and server
  *   in one pod), the end seen first is shown; the other end's records are counted as duplicates.
  *
@@ -55,8 +55,14 @@ type PlaintextRecord = TlsDataEvent | TlsSkipEvent;
 /** events() looks for idle connections at most this often (capture time). */
 const EXPIRY_CHECK_INTERVAL_US = 1_000_000;
 
-function closeKeyOf(pid: number, t: TlsSocketTuple): string {
-  return `${pid}|${t.localIp}|${t.localPort}|${t.remoteIp}|${t.remotePort}`;
+/**
+ * A socket's name as its own end sees it (local first): the two ends of one connection differ, so a
+ * process that is both (its client talks to its server) has two. Not the pid: a close record is
+ * reported by whatever task the kernel ran when the socket closed (after a reset, possibly another
+ * process of the pod).
+ */
+function closeKeyOf(t: TlsSocketTuple): string {
+  return `${t.localIp}|${t.localPort}|${t.remoteIp}|${t.remotePort}`;
 }
 
 /** The one shown side of a TCP connection: its handler and where each direction stands. */
@@ -82,7 +88,7 @@ interface Hooked {
   readonly id: string;
   readonly pid: number;
   tuple: TlsSocketTuple | null;
-  /** Its pid and directed tuple once resolved (closeKeyOf): how close records find it. */
+  /** Its directed tuple once resolved (closeKeyOf): how close records find it. */
   closeKey: string | null;
   /** The shown connection, when this end is the one shown. */
   shown: ShownConnection | null;
@@ -141,7 +147,7 @@ export class PlaintextStreams {
   events(batch: readonly TlsEvent[]): void {
     for (const e of batch) {
       try {
-        if (e.kind === 'close') this.#close(e.pid, e.tuple, e.tsUs);
+        if (e.kind === 'close') this.#close(e.tuple, e.tsUs);
         else this.#record(e);
       } catch (err) {
         this.#internalErrors.record(err, 'tls plaintext streams');
@@ -241,8 +247,7 @@ export class PlaintextStreams {
   #resolve(h: Hooked, tuple: TlsSocketTuple, tsUs: number): void {
     h.tuple = tuple;
     const key = tupleKey(tuple);
-    // Directed: a process may be both ends of one connection (its client and server talk to each other).
-    h.closeKey = closeKeyOf(h.pid, tuple);
+    h.closeKey = closeKeyOf(tuple);
     const other = this.#byClose.get(h.closeKey);
     if (other !== undefined && other !== h) this.#forget(other, 'fin', tsUs);
     this.#byClose.set(h.closeKey, h);
@@ -340,10 +345,10 @@ export class PlaintextStreams {
     }
   }
 
-  /** tcp_close of an in-scope process: its end of that connection is over. */
-  #close(pid: number, rawTuple: TlsSocketTuple, tsUs: number): void {
+  /** A socket of an in-scope process closed: that end of its connection is over. */
+  #close(rawTuple: TlsSocketTuple, tsUs: number): void {
     if (tsUs > this.#nowUs) this.#nowUs = tsUs;
-    const h = this.#byClose.get(closeKeyOf(pid, normaliseTuple(rawTuple)));
+    const h = this.#byClose.get(closeKeyOf(normaliseTuple(rawTuple)));
     if (h !== undefined) this.#forget(h, 'fin', tsUs);
   }
 

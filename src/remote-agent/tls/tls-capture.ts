@@ -23,7 +23,16 @@ export interface TlsCaptureParts {
   readonly openProbes: (options: TlsProbeOptions) => TlsProbes;
   /** targets/ TargetScanner.scanTargets of one scanner kept for the whole capture. */
   readonly scanTargets: () => Promise<TargetScanResult>;
+  /**
+   * targets/ TargetScanner.forgetPlan: plan `key` again at the next scan, through a process still
+   * running (the attach failed, e.g. because the process whose /proc/PID/root path the plan named
+   * exited first). Tried at most MAX_PLAN_RETRIES times per key.
+   */
+  readonly forgetPlan?: (key: string) => void;
 }
+
+/** A plan whose attach keeps failing is not planned again past this many tries. */
+export const MAX_PLAN_RETRIES = 3;
 
 export interface TlsCaptureOptions {
   /** The probes' ring buffer (kernel memory charged to the pod). */
@@ -56,7 +65,7 @@ export async function openTlsCapture(options: TlsCaptureOptions, parts: TlsCaptu
     onEvents: options.onEvents,
     onInternalError: (err) => options.onInternalError(err, 'tls probe record'),
   });
-  const capture = new RunningTlsCapture(probes, parts.scanTargets, options);
+  const capture = new RunningTlsCapture(probes, parts, options);
   try {
     await capture.scan();
   } catch (err) {
@@ -69,17 +78,19 @@ export async function openTlsCapture(options: TlsCaptureOptions, parts: TlsCaptu
 
 class RunningTlsCapture implements TlsCapture {
   readonly #probes: TlsProbes;
-  readonly #scanTargets: () => Promise<TargetScanResult>;
+  readonly #parts: TlsCaptureParts;
   readonly #options: TlsCaptureOptions;
+  /** Plans planned again after a failed attach, by key: how many times. */
+  readonly #retries = new Map<string, number>();
   /** Plans the kernel refused, by key: processes mapping that file are not hooked, for this reason. */
   readonly #refused = new Map<string, string>();
   #timer: NodeJS.Timeout | null = null;
   #scanning = false;
   #closed = false;
 
-  constructor(probes: TlsProbes, scanTargets: () => Promise<TargetScanResult>, options: TlsCaptureOptions) {
+  constructor(probes: TlsProbes, parts: TlsCaptureParts, options: TlsCaptureOptions) {
     this.#probes = probes;
-    this.#scanTargets = scanTargets;
+    this.#parts = parts;
     this.#options = options;
   }
 
@@ -96,11 +107,20 @@ class RunningTlsCapture implements TlsCapture {
   async scan(): Promise<void> {
     this.#scanning = true;
     try {
-      const found = await this.#scanTargets();
+      const found = await this.#parts.scanTargets();
       if (this.#closed) return;
       for (const plan of found.plans) {
         const result = this.#probes.attach(plan);
-        if (!result.ok) this.#refused.set(plan.key, result.reason);
+        if (result.ok) {
+          this.#refused.delete(plan.key);
+          continue;
+        }
+        this.#refused.set(plan.key, result.reason);
+        const tries = this.#retries.get(plan.key) ?? 0;
+        if (this.#parts.forgetPlan !== undefined && tries < MAX_PLAN_RETRIES) {
+          this.#retries.set(plan.key, tries + 1);
+          this.#parts.forgetPlan(plan.key);
+        }
       }
       for (const report of found.reports) this.#options.onReport(this.#withAttachOutcome(report));
     } finally {

@@ -119,12 +119,17 @@ export class RingBufferReader {
     this.#poll = this.#libc.poll(fd, onReadable);
   }
 
+  /** Stops calling back (the mapping stays until close()). */
+  stopPolling(): void {
+    this.#poll?.close();
+    this.#poll = null;
+  }
+
   /** Stops polling and unmaps; the map fd is its owner's to close. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#poll?.close();
-    this.#poll = null;
+    this.stopPolling();
     for (const buffer of [this.#consumerBuffer, this.#dataBuffer]) {
       try {
         buffer.transfer(0); // stale views then read as empty instead of touching unmapped memory

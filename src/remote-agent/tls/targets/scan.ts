@@ -5,13 +5,14 @@
  * container's filesystem) and planned once per inode (`<st_dev>:<st_ino>`), since a uprobe is
  * placed on a file, not on a process.
  *
- * The caller rescans about every second; a scan costs one /proc listing and one small `stat` read
- * per known process, and the full look (maps, ELF headers) only for new processes. Libraries and
+ * The caller rescans about every second; a scan costs one /proc listing, and the full look (maps,
+ * ELF headers) only for new processes and due rechecks. Libraries and
  * executables are inspected once per inode, so 500 processes of a few images cost little. A process
  * without TLS is looked at again with a growing delay (1 s .. 32 s), because Python and others
  * load libssl only when a module asks for it; a new report is returned when its outcome changes.
  */
 import { readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { sanitizeLine } from '../../../model/terminal-text.ts';
 import type { TlsLibrary } from '../events.ts';
 import { ElfError, openElfFile, type Elf } from '../elf.ts';
 import type { LibraryHookPlan, ProcessHookReport, UprobeSpec } from '../hooks.ts';
@@ -44,10 +45,15 @@ const MAX_MAPS_BYTES = 4 * 1024 * 1024;
 const FIRST_RECHECK_MS = 1000;
 const LAST_RECHECK_MS = 32_000;
 
+/**
+ * What is known of a pid. A pid that leaves the listing is forgotten, so a reused pid is new again
+ * unless the kernel handed it out twice between two scans, which takes pid_max (4M) forks in a
+ * second: not checked (reading /proc/PID/stat of every process each second was most of a scan).
+ */
 interface ProcessState {
-  /** Field 22 of /proc/PID/stat: a reused pid has another start time. */
-  readonly startTime: string;
   reason: string;
+  /** The plan it was hooked through, if any. */
+  planKey: string | null;
   /** null: the outcome cannot change (hooked, out of scope, a kernel thread, a final reason). */
   recheckAt: number | null;
   delay: number;
@@ -75,13 +81,21 @@ export class TargetScanner {
   readonly #versions = new Map<string, string | null>();
   readonly #planned = new Set<string>();
   #self: { pid: number; netns: string } | null = null;
+  #previous: Promise<unknown> = Promise.resolve();
 
   constructor(options: TargetScanOptions = {}) {
     this.#proc = options.procRoot ?? '/proc';
     this.#now = options.now ?? Date.now;
   }
 
-  async scanTargets(): Promise<TargetScan> {
+  /** Scans; a call made while one runs waits for it (the state is shared), so plans are never given twice. */
+  scanTargets(): Promise<TargetScan> {
+    const run = this.#previous.then(() => this.#scan());
+    this.#previous = run.catch(() => undefined);
+    return run;
+  }
+
+  async #scan(): Promise<TargetScan> {
     const self = this.#selfInfo();
     const now = this.#now();
     const plans: LibraryHookPlan[] = [];
@@ -93,14 +107,11 @@ export class TargetScanner {
       if (!/^\d+$/.test(name)) continue;
       const pid = Number(name);
       if (pid === self.pid) continue;
-      const startTime = this.#startTime(pid);
-      if (startTime === null) continue; // exited since the listing
       present.add(pid);
-      let state = this.#processes.get(pid);
-      if (state !== undefined && state.startTime !== startTime) state = undefined; // pid reused
+      const state = this.#processes.get(pid);
       if (state === undefined) {
         if (this.#netns(pid) !== self.netns) {
-          this.#processes.set(pid, { startTime, reason: '', recheckAt: null, delay: 0 });
+          this.#processes.set(pid, { reason: '', planKey: null, recheckAt: null, delay: 0 });
           continue;
         }
       } else {
@@ -112,7 +123,7 @@ export class TargetScanner {
       const result = await this.#examine(pid);
       if (result === null) continue; // exited while we looked
       if (result.report === null) {
-        this.#processes.set(pid, { startTime, reason: '', recheckAt: null, delay: 0 });
+        this.#processes.set(pid, { reason: '', planKey: null, recheckAt: null, delay: 0 });
         continue;
       }
       if (state === undefined) inScope++;
@@ -122,10 +133,27 @@ export class TargetScanner {
       }
       const delay = state === undefined ? FIRST_RECHECK_MS : Math.min(state.delay * 2, LAST_RECHECK_MS);
       if (state === undefined || state.reason !== result.report.reason) reports.push(result.report);
-      this.#processes.set(pid, { startTime, reason: result.report.reason, recheckAt: result.recheck ? now + delay : null, delay });
+      this.#processes.set(pid, { reason: result.report.reason, planKey: result.report.planKey, recheckAt: result.recheck ? now + delay : null, delay });
     }
     for (const pid of this.#processes.keys()) if (!present.has(pid)) this.#processes.delete(pid);
     return { plans, reports, inScope, examined };
+  }
+
+  /**
+   * Plan `key` again at the next scan (its attach failed, e.g. the process whose /proc/PID/root
+   * path the plan named exited first): the processes hooked through it are looked at again, and
+   * the next one still running gives a new plan with its own path.
+   */
+  forgetPlan(key: string): void {
+    this.#planned.delete(key);
+    this.#files.delete(key);
+    for (const state of this.#processes.values()) {
+      if (state.planKey === key) {
+        state.recheckAt = 0;
+        state.planKey = null;
+        // Reported again only if the outcome differs.
+      }
+    }
   }
 
   /** One process: its report and plan, or null when it exited meanwhile. */
@@ -315,19 +343,14 @@ export class TargetScanner {
     }
   }
 
-  #startTime(pid: number): string | null {
-    try {
-      const stat = readBounded(`${this.#proc}/${pid}/stat`, 4096).toString('latin1');
-      // The command name (field 2) can hold spaces and parentheses: fields are counted after its last ')'.
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-    } catch {
-      return null;
-    }
-  }
 }
 
+/** Reasons quote names from the target's filesystem (an executable's name, a library's folder): escaped and cut here. */
+const MAX_REASON_CHARS = 300;
+
 function report(pid: number, comm: string, library: TlsLibrary | null, planKey: string | null, reason: string): ProcessHookReport {
-  return { pid, comm, library, hooked: planKey !== null, reason, planKey };
+  const safe = sanitizeLine(reason);
+  return { pid, comm, library, hooked: planKey !== null, reason: safe.length > MAX_REASON_CHARS ? `${safe.slice(0, MAX_REASON_CHARS - 1)}…` : safe, planKey };
 }
 
 function fileKey(st: Stats): string {
