@@ -85,8 +85,9 @@ class FakeProbes implements TlsProbes {
     return this.#counters;
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.closed++;
+    return Promise.resolve();
   }
 }
 

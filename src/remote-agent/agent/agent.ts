@@ -186,7 +186,7 @@ export class Agent {
       if (this.#stopping) {
         // Stopped (stdin EOF, a signal) while the socket was opening: #finish has run already.
         this.#live?.close();
-        this.#tls?.close();
+        this.#closeTls();
         return;
       }
     }
@@ -274,7 +274,7 @@ export class Agent {
         onReport: (report) => this.#hookReport(report),
         onInternalError: (err, where) => this.#internalErrors.record(err, where),
       });
-      if (this.#stopping) tls.close();
+      if (this.#stopping) void tls.close().catch((err: unknown) => this.#internalErrors.record(err, 'tls capture close'));
       else this.#tls = tls;
     } catch (err) {
       this.#tlsUnavailable =
@@ -504,6 +504,18 @@ export class Agent {
     this.stop('error', 1);
   }
 
+  /**
+   * Stops TLS events now and does not wait for the kernel to remove the uprobes (tens of ms each
+   * with perf events): the agent exits within its second, and the kernel closes what is left then.
+   */
+  #closeTls(): void {
+    try {
+      this.#tls?.close().catch((err: unknown) => this.#internalErrors.record(err, 'tls capture close'));
+    } catch (err) {
+      this.#internalErrors.record(err, 'tls capture close');
+    }
+  }
+
   async #finish(reason: StopReason, code: number): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
@@ -513,11 +525,7 @@ export class Agent {
       // Closing a socket that is already gone is not worth failing the exit for.
     }
     this.#writeStats(true);
-    try {
-      this.#tls?.close();
-    } catch (err) {
-      this.#internalErrors.record(err, 'tls capture close');
-    }
+    this.#closeTls();
     this.#writer.frame({ type: 'bye', reason });
     await this.#writer.flush(FLUSH_ON_STOP_MS);
     this.#resolveExit({ code, reason });

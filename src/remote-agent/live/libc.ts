@@ -27,6 +27,11 @@ export interface Libc {
   mmap(length: number, prot: number, flags: number, fd: number, offset?: number): bigint;
   munmap(address: bigint, length: number): number;
   close(fd: number): number;
+  /**
+   * close(2) on a thread of libuv's pool (koffi's async call): for fds whose release makes the kernel
+   * wait (a uprobe's perf event waits for RCU grace periods), so the event loop does not.
+   */
+  closeOffThread(fd: number): Promise<number>;
   /** bpf(cmd, attr, attr.length): a new fd, 0, or -1 with errno. The kernel reads and may write `attr`. */
   bpf(cmd: number, attr: Uint8Array): number;
   /** perf_event_open(attr, pid, cpu, group_fd, flags): an fd or -1 with errno. */
@@ -102,6 +107,10 @@ function bind(koffi: Koffi): Libc {
     },
     munmap: (address, length) => munmap(address, length) as number,
     close: (fd) => close(fd) as number,
+    closeOffThread: (fd) =>
+      new Promise((resolve, reject) => {
+        close.async(fd, (err: unknown, result: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result as number)));
+      }),
     bpf: (cmd, attr) => Number(syscall(SYS_BPF, 'int', cmd, 'void *', attr, 'unsigned int', attr.length)),
     perfEventOpen: (attr, pid, cpu, groupFd, flags) =>
       Number(syscall(SYS_PERF_EVENT_OPEN, 'void *', attr, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', flags)),

@@ -24,8 +24,12 @@ export interface TlsProbes {
   /** Places the plan's uprobes (all or none); a plan already attached (same key) is a no-op. */
   attach(plan: LibraryHookPlan): AttachResult;
   counters(): TlsProbeCounters;
-  /** Detaches everything and closes every fd; idempotent. */
-  close(): void;
+  /**
+   * Stops events at once and closes every fd off the event loop (the kernel takes its time removing
+   * uprobes); resolves when all are closed. Idempotent (the same promise). Nobody needs to wait for
+   * it before exiting: the kernel closes what is left.
+   */
+  close(): Promise<void>;
 }
 
 /**

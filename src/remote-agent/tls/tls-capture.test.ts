@@ -34,8 +34,9 @@ class FakeProbes implements TlsProbes {
   counters(): TlsProbeCounters {
     return { events: 0, bytes: 0, lostEvents: 0 };
   }
-  close(): void {
+  close(): Promise<void> {
     this.closed++;
+    return Promise.resolve();
   }
 }
 

@@ -50,8 +50,11 @@ export const DEFAULT_TLS_RESCAN_MS = 1000;
 
 export interface TlsCapture {
   counters(): TlsProbeCounters;
-  /** Stops rescanning and removes every probe; idempotent. */
-  close(): void;
+  /**
+   * Stops rescanning and events at once; the probes are removed off the event loop (probe-api.ts
+   * close()), and the promise resolves when they are. Idempotent. Exiting need not wait for it.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -69,7 +72,7 @@ export async function openTlsCapture(options: TlsCaptureOptions, parts: TlsCaptu
   try {
     await capture.scan();
   } catch (err) {
-    capture.close();
+    void capture.close();
     throw err;
   }
   capture.startRescans();
@@ -87,6 +90,7 @@ class RunningTlsCapture implements TlsCapture {
   #timer: NodeJS.Timeout | null = null;
   #scanning = false;
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   constructor(probes: TlsProbes, parts: TlsCaptureParts, options: TlsCaptureOptions) {
     this.#probes = probes;
@@ -139,11 +143,12 @@ class RunningTlsCapture implements TlsCapture {
     return this.#probes.counters();
   }
 
-  close(): void {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    this.#probes.close();
+    this.#closing = this.#probes.close();
+    return this.#closing;
   }
 }

@@ -22,12 +22,21 @@ export const BPF_PROG_TYPE_KPROBE = 2;
 export const BPF_PROG_TYPE_RAW_TRACEPOINT = 17;
 
 export const BPF_PERF_EVENT = 41;
+/**
+ * enum bpf_attach_type in Linux 6.6's include/uapi/linux/bpf.h: BPF_TRACE_KPROBE_MULTI (42),
+ * BPF_LSM_CGROUP, BPF_STRUCT_OPS, BPF_NETFILTER, BPF_TCX_INGRESS, BPF_TCX_EGRESS, then this (48).
+ * Debian's linux-libc-dev headers stop before it; the kernel accepting it is the check.
+ */
+export const BPF_TRACE_UPROBE_MULTI = 48;
+/** link_create.uprobe_multi.flags: return probes. */
+export const BPF_F_UPROBE_MULTI_RETURN = 1;
 
 /** BPF_ANY: create or replace. */
 export const BPF_ANY = 0;
 
 export const EPERM = 1;
 export const ENOENT = 2;
+export const EBADF = 9;
 export const EACCES = 13;
 export const EINVAL = 22;
 export const ENOSPC = 28;
@@ -160,18 +169,21 @@ export class BpfSyscalls {
     readonly type: number;
     readonly instructions: Uint8Array;
     readonly license: string;
+    /** expected_attach_type (BPF_TRACE_UPROBE_MULTI for programs attached by uprobe_multi links); 0 otherwise. */
+    readonly expectedAttachType?: number;
   }): number {
     const insns = fixedCopy(program.instructions);
     const license = cString(program.license);
     const build = (log: Uint8Array | null): Attr => {
       // prog_type 0, insn_cnt 4, insns 8, license 16, log_level 24, log_size 28, log_buf 32,
-      // prog_name 48..64; the rest (attach types, BTF) stays zero for kprobe and raw tracepoint programs.
+      // prog_name 48..64, expected_attach_type 68; the rest (BTF) stays zero for our programs.
       const attr = new Attr(144)
         .u32(0, program.type)
         .u32(4, insns.length / 8)
         .u64(8, this.#libc.address(insns))
         .u64(16, this.#libc.address(license))
-        .name(48, program.name);
+        .name(48, program.name)
+        .u32(68, program.expectedAttachType ?? 0);
       if (log !== null) attr.u32(24, 1).u32(28, log.length).u64(32, this.#libc.address(log));
       return attr;
     };
@@ -191,6 +203,28 @@ export class BpfSyscalls {
   createLink(progFd: number, targetFd: number, attachType: number, step: string): number {
     // prog_fd 0, target_fd 4, attach_type 8, flags 12, then the per-type union (all zero here).
     const attr = new Attr(48).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
+    return this.#call(BPF_LINK_CREATE, attr, step);
+  }
+
+  /**
+   * BPF_LINK_CREATE with BPF_TRACE_UPROBE_MULTI (Linux 6.6): one link places `progFd` at every offset
+   * of one file, in every process (pid 0), as return probes when `retprobe`. `progFd` must have been
+   * loaded with expectedAttachType BPF_TRACE_UPROBE_MULTI. One fd, one `bpftool link`, no perf event.
+   */
+  createUprobeMultiLink(progFd: number, target: { readonly path: string; readonly offsets: readonly number[]; readonly retprobe: boolean }, step: string): number {
+    const path = cString(target.path);
+    const offsets = fixedBytes(8 * target.offsets.length);
+    const view = new DataView(offsets.buffer);
+    target.offsets.forEach((offset, i) => view.setBigUint64(i * 8, BigInt(offset), true));
+    // prog_fd 0, target_fd 4, attach_type 8, flags 12, then uprobe_multi: path 16, offsets 24,
+    // ref_ctr_offsets 32, cookies 40 (both none), cnt 48, flags 52, pid 56 (0: every process).
+    const attr = new Attr(64)
+      .u32(0, progFd)
+      .u32(8, BPF_TRACE_UPROBE_MULTI)
+      .u64(16, this.#libc.address(path))
+      .u64(24, this.#libc.address(offsets))
+      .u32(48, target.offsets.length)
+      .u32(52, target.retprobe ? BPF_F_UPROBE_MULTI_RETURN : 0);
     return this.#call(BPF_LINK_CREATE, attr, step);
   }
 

@@ -12,6 +12,8 @@ export interface LoadOptions {
   readonly maxEntries?: Readonly<Record<string, number>>;
   /** Called after the maps exist and before any program is loaded (fill configuration maps here). */
   readonly beforePrograms?: (maps: LoadedObject) => void;
+  /** expected_attach_type of the uprobe programs: BPF_TRACE_UPROBE_MULTI for uprobe_multi links; 0 (perf events) when absent. */
+  readonly uprobeAttachType?: number;
 }
 
 export class LoadedObject {
@@ -37,7 +39,8 @@ export class LoadedObject {
         // Uprobe programs are kprobe programs (ctx: struct pt_regs); raw tracepoint programs get the
         // tracepoint's arguments as u64s. (fentry would need BTF ids, and lockdown refuses it here.)
         const type = def.kind === 'uprobe' ? BPF_PROG_TYPE_KPROBE : BPF_PROG_TYPE_RAW_TRACEPOINT;
-        const fd = sys.loadProgram({ name: def.target, type, license: object.license, instructions });
+        const expectedAttachType = def.kind === 'uprobe' ? (options.uprobeAttachType ?? 0) : 0;
+        const fd = sys.loadProgram({ name: def.target, type, license: object.license, instructions, expectedAttachType });
         loaded.#programs.set(def.section, { fd, definition: def });
       }
     } catch (err) {
@@ -65,11 +68,16 @@ export class LoadedObject {
 
   /** Closes every program and map fd; idempotent. */
   close(): void {
-    if (this.#closed) return;
+    for (const fd of this.release()) this.#sys.close(fd);
+  }
+
+  /** Every program and map fd, handed to the caller to close (here they are forgotten); idempotent. */
+  release(): number[] {
+    if (this.#closed) return [];
     this.#closed = true;
-    for (const p of this.#programs.values()) this.#sys.close(p.fd);
-    for (const fd of this.#maps.values()) this.#sys.close(fd);
+    const fds = [...[...this.#programs.values()].map((p) => p.fd), ...this.#maps.values()];
     this.#programs.clear();
     this.#maps.clear();
+    return fds;
   }
 }

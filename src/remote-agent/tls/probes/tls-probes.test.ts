@@ -4,7 +4,10 @@
  * curl talking HTTPS to Debian's python3 `ssl` server in that namespace. The request line arrives as
  * plaintext on both sides with the right directions, a 1 MiB body arrives whole and in order, a
  * connection in another namespace is not seen, and after close() or SIGKILL of the process that
- * loaded them nothing of ours is left in the kernel's program, link and perf event lists.
+ * loaded them nothing of ours is left in the kernel's program, link and perf event lists. Each runs
+ * both ways of placing uprobes: uprobe_multi links (Linux 6.6, what this kernel does by default) and
+ * a perf event per uprobe (older kernels). close() of a real plan (a Go binary's tens of return
+ * probes) keeps the event loop turning.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -21,8 +24,11 @@ import { until } from '../../../../test/helpers/until.ts';
 import type { DriverEvent } from '../../../../test/helpers/tls-probe-driver.ts';
 import type { LibraryHookPlan } from '../hooks.ts';
 import { TlsUnavailableError } from '../probe-api.ts';
+import { buildGoTls, requireGo } from '../../../../test/helpers/go-tls.ts';
 import { Btf, kernelOffsets } from './btf.ts';
-import { openProbes } from './tls-probes.ts';
+import { openProbes, type UprobeLinks } from './tls-probes.ts';
+
+const MODES: readonly UprobeLinks[] = ['multi', 'perf-events'];
 
 const LIBSSL = '/usr/lib/x86_64-linux-gnu/libssl.so.3';
 const PYTHON = '/usr/bin/python3';
@@ -104,8 +110,9 @@ class Driver {
   }
 }
 
-function startDriver(ns: Netns, ringBytes = 4 * 1024 * 1024): Driver {
-  const [cmd, args] = ns.wrap(NODE, ['--import', 'tsx', DRIVER, String(ringBytes)]);
+/** `mode` forces how uprobes are placed; absent, the driver does as the agent does (multi when the kernel has it). */
+function startDriver(ns: Netns, ringBytes = 4 * 1024 * 1024, mode?: UprobeLinks): Driver {
+  const [cmd, args] = ns.wrap(NODE, ['--import', 'tsx', DRIVER, String(ringBytes), ...(mode === undefined ? [] : [mode])]);
   return new Driver(spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] }));
 }
 
@@ -154,6 +161,8 @@ interface BpftoolEntry {
   readonly prog_id?: number;
   /** bpftool perf list: 'uprobe', 'uretprobe', 'raw_tracepoint', ... */
   readonly fd_type?: string;
+  /** bpftool link list: 'raw_tracepoint', 'perf_event', 'uprobe_multi' (a number where bpftool 7.1 has no name for it). */
+  readonly type?: string | number;
 }
 
 function bpftool(args: string[]): BpftoolEntry[] {
@@ -165,6 +174,16 @@ function bpftool(args: string[]): BpftoolEntry[] {
 /** The uprobes and uretprobes `pid` holds, as bpftool perf list shows them. */
 function uprobesOf(pid: number): BpftoolEntry[] {
   return bpftool(['perf', 'list']).filter((p) => p.pid === pid && (p.fd_type === 'uprobe' || p.fd_type === 'uretprobe'));
+}
+
+/** The BPF links a plan takes: one per uprobe (a perf event each), or one per program (uprobe_multi). */
+function linksOf(plan: LibraryHookPlan, mode: UprobeLinks): number {
+  return mode === 'multi' ? new Set(plan.probes.map((p) => `${p.program} ${p.retprobe}`)).size : plan.probes.length;
+}
+
+/** The uprobe_multi links `held` holds, as bpftool link list shows them. */
+function multiLinksOf(held: { links: number[] }): BpftoolEntry[] {
+  return bpftool(['link', 'list']).filter((l) => held.links.includes(l.id ?? -1) && (l.type === 'uprobe_multi' || l.type === 12));
 }
 
 /** Asserts the kernel lists none of `held` and no perf event of `pid`. */
@@ -210,7 +229,7 @@ async function startServer(ns: Netns, dir: string): Promise<ChildProcess> {
   return server;
 }
 
-test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, counters, another namespace unseen; close() leaves nothing', { skip, timeout: 120_000 }, async (t) => {
+for (const mode of MODES) test(`${mode}: curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, counters, another namespace unseen; close() leaves nothing`, { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   t.after(() => scope.close());
   const dir = await certificate(scope);
@@ -219,7 +238,7 @@ test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, cou
   const server = await startServer(ns, dir);
   await startServer(other, dir);
 
-  const driver = startDriver(ns);
+  const driver = startDriver(ns, undefined, mode);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
   const plan = await scanAndAttach(driver);
@@ -285,11 +304,17 @@ test('curl to a python3 ssl server: plaintext both ways, a 1 MiB body whole, cou
   assert.equal(counters.lostEvents, 0);
 
   const held = kernelObjectsOf(driver.child.pid!);
-  assert.equal(held.links.length, 3 + 8, 'three raw tracepoint links and eight uprobe links');
+  const uprobeLinks = linksOf(plan, mode);
+  assert.equal(held.links.length, 3 + uprobeLinks, `three raw tracepoint links and ${uprobeLinks} uprobe links`);
   const kernelFds = kernelFdFlags(driver.child.pid!);
-  assert.ok(kernelFds.length >= 9 + 15 + 11 + 8, `${kernelFds.length} BPF and perf fds`);
+  assert.ok(kernelFds.length >= 9 + 15 + 3 + uprobeLinks + (mode === 'multi' ? 0 : 8), `${kernelFds.length} BPF and perf fds`);
   assert.deepEqual(kernelFds.filter((f) => (f.flags & O_CLOEXEC) === 0), [], 'every BPF and perf event fd is close-on-exec');
-  assert.equal(uprobesOf(driver.child.pid!).length, 8, 'eight uprobe perf events');
+  if (mode === 'multi') {
+    assert.equal(uprobesOf(driver.child.pid!).length, 0, 'no uprobe perf events');
+    assert.equal(multiLinksOf(held).length, uprobeLinks, 'uprobe_multi links');
+  } else {
+    assert.equal(uprobesOf(driver.child.pid!).length, 8, 'eight uprobe perf events');
+  }
   assert.equal(bpftool(['perf', 'list']).filter((p) => p.pid === driver.child.pid && p.fd_type === 'raw_tracepoint').length, 3, 'three raw tracepoints');
   driver.send({ close: true });
   await driver.take('closed');
@@ -317,18 +342,19 @@ test('a ring too small for a 1 MiB response: the kernel counts what it refused, 
   assert.deepEqual(driver.internalErrors, []);
 });
 
-test('SIGKILL of the process that loaded and attached the probes leaves nothing in the kernel', { skip, timeout: 60_000 }, async (t) => {
+for (const mode of MODES) test(`${mode}: SIGKILL of the process that loaded and attached the probes leaves nothing in the kernel`, { skip, timeout: 60_000 }, async (t) => {
   const scope = new Scope();
   t.after(() => scope.close());
   const ns = await scope.netns('tlsk');
   const dir = await certificate(scope);
   await startServer(ns, dir);
-  const driver = startDriver(ns);
+  const driver = startDriver(ns, undefined, mode);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
-  await scanAndAttach(driver);
+  const plan = await scanAndAttach(driver);
   const held = kernelObjectsOf(driver.child.pid!);
-  assert.ok(held.progs.length >= 15 && held.links.length === 11, `programs ${held.progs.length}, links ${held.links.length}`);
+  assert.ok(held.progs.length >= 15 && held.links.length === 3 + linksOf(plan, mode), `programs ${held.progs.length}, links ${held.links.length}`);
+  if (mode === 'multi') assert.equal(multiLinksOf(held).length, linksOf(plan, mode));
   driver.child.kill('SIGKILL');
   await exitOf(driver.child);
   // The kernel releases the objects of a dead process's fds asynchronously (RCU): give it a moment.
@@ -343,13 +369,13 @@ test('SIGKILL of the process that loaded and attached the probes leaves nothing 
   assertNothingLeft(driver.child.pid!, held);
 });
 
-test('a plan the kernel refuses attaches nothing and says which probe failed and why', { skip, timeout: 60_000 }, async (t) => {
+for (const mode of MODES) test(`${mode}: a plan the kernel refuses attaches nothing and says which probe failed and why`, { skip, timeout: 60_000 }, async (t) => {
   const scope = new Scope();
   t.after(() => scope.close());
   const ns = await scope.netns('tlsf');
   const dir = await certificate(scope);
   await startServer(ns, dir);
-  const driver = startDriver(ns);
+  const driver = startDriver(ns, undefined, mode);
   scope.defer(() => void driver.child.kill('SIGKILL'));
   await driver.take('ready');
   const plan = await scanAndAttach(driver);
@@ -360,15 +386,21 @@ test('a plan the kernel refuses attaches nothing and says which probe failed and
     probes: [...plan.probes.slice(0, 3), { ...plan.probes[3]!, fileOffset: 0x7fff_0000 }, ...plan.probes.slice(4)],
   };
   const fourth = plan.probes[3]!;
+  const linksBefore = kernelObjectsOf(driver.child.pid!).links.length;
   driver.send({ attach: broken });
   const result = (await driver.take('attached')).attached as { ok: boolean; reason: string };
   assert.equal(result.ok, false);
   assert.equal(
     result.reason.replace(/: [^:]*\(errno \d+\)$/, ''),
-    `${fourth.retprobe ? 'return probe' : 'probe'} ${fourth.program} on ${fourth.symbol} (${fourth.path}+0x7fff0000): perf_event_open of a ${fourth.retprobe ? 'uretprobe' : 'uprobe'} at ${fourth.path}+0x7fff0000`,
+    `${fourth.retprobe ? 'return probe' : 'probe'} ${fourth.program} on ${fourth.symbol} (${fourth.path}+0x7fff0000): ${
+      mode === 'multi' ? `uprobe_multi link of ${fourth.retprobe ? 'uretprobes' : 'uprobes'}` : `perf_event_open of a ${fourth.retprobe ? 'uretprobe' : 'uprobe'}`
+    } at ${fourth.path}+0x7fff0000`,
   );
   assert.match(result.reason, /\(errno \d+\)$/);
-  assert.equal(uprobesOf(driver.child.pid!).length, 8, 'the first plan\'s eight stay; the three placed before the failure are removed');
+  // The three placed before the failure are closed off the event loop: gone soon after.
+  await until('the refused plan\'s probes removed', () => (kernelObjectsOf(driver.child.pid!).links.length === linksBefore ? true : undefined), 10_000,
+    () => `${kernelObjectsOf(driver.child.pid!).links.length} links, ${linksBefore} before`);
+  assert.equal(uprobesOf(driver.child.pid!).length, mode === 'multi' ? 0 : 8, 'the first plan\'s eight stay');
   // The broken plan is not remembered: fixed, under the same key, it attaches.
   driver.send({ attach: { ...plan, key: broken.key } });
   assert.deepEqual((await driver.take('attached')).attached, { ok: true, probes: 8 });
@@ -399,3 +431,49 @@ test('no kernel BTF, or no BPF object: TlsUnavailableError saying which, and not
   assert.throws(() => openProbes({ ...options, ringBytes: 5000 }, { btf: { kernelOffsets } }), /ringBytes 5000 is not a power of two/);
   assert.equal(bpftool(['prog', 'list']).length, before);
 });
+
+test('without a forced mode the probes use uprobe_multi links on this kernel (6.6+): no uprobe perf events', { skip, timeout: 60_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const ns = await scope.netns('tlsa');
+  const dir = await certificate(scope);
+  await startServer(ns, dir);
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  const plan = await scanAndAttach(driver);
+  const held = kernelObjectsOf(driver.child.pid!);
+  assert.equal(uprobesOf(driver.child.pid!).length, 0);
+  assert.equal(multiLinksOf(held).length, linksOf(plan, 'multi'));
+});
+
+for (const mode of MODES) {
+  test(`${mode}: close() of a Go binary's and libssl's probes keeps the event loop turning (a 5 ms timer is never 250 ms late) and leaves nothing`, { skip: skip || skipFor(requireGo()), timeout: 180_000 }, async (t) => {
+    const scope = new Scope();
+    t.after(() => scope.close());
+    const dir = await certificate(scope);
+    const goBinary = buildGoTls(dir);
+    const ns = await scope.netns('tlsc');
+    await startServer(ns, dir);
+    ns.spawn(goBinary, ['server', '127.0.0.1:9443']);
+    await waitForPort(ns, '127.0.0.1', 9443);
+
+    const driver = startDriver(ns, undefined, mode);
+    scope.defer(() => void driver.child.kill('SIGKILL'));
+    await driver.take('ready');
+    driver.send({ scan: true });
+    const scanned = (await driver.take('scanned')).scanned as { plan: LibraryHookPlan; attached: { ok: boolean; probes: number }; attachMs: number }[];
+    assert.deepEqual(scanned.map((s) => s.plan.library).sort(), ['go', 'openssl']);
+    const probes = scanned.reduce((n, s) => n + s.attached.probes, 0);
+    assert.ok(scanned.every((s) => s.attached.ok) && probes >= 20, `${probes} probes attached`);
+    const held = kernelObjectsOf(driver.child.pid!);
+
+    driver.send({ close: true });
+    const closed = await driver.take('closed');
+    const { closeCallMs, closeMs, maxLagMs } = closed as { closeCallMs: number; closeMs: number; maxLagMs: number };
+    t.diagnostic(`${probes} probes: attach ${scanned.map((s) => `${s.plan.library} ${s.attachMs.toFixed(0)} ms`).join(', ')}; close() call ${closeCallMs.toFixed(1)} ms, all closed ${closeMs.toFixed(0)} ms, longest event loop stall ${maxLagMs.toFixed(0)} ms`);
+    assert.ok(maxLagMs < 250, `the event loop stalled ${maxLagMs.toFixed(0)} ms while closing`);
+    assert.ok(closeCallMs < 100, `close() itself took ${closeCallMs.toFixed(0)} ms`);
+    assertNothingLeft(driver.child.pid!, held);
+  });
+}

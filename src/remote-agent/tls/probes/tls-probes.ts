@@ -10,13 +10,14 @@ import type { TlsEvent, TlsProbeCounters } from '../events.ts';
 import type { LibraryHookPlan, UprobeSpec } from '../hooks.ts';
 import { TlsUnavailableError, type AttachResult, type TlsProbeOptions, type TlsProbes } from '../probe-api.ts';
 import { parseBpfObject, type BpfObject } from './bpf-object.ts';
-import { BpfCallError, BpfSyscalls, EACCES, ENOENT, ENOSYS, EPERM, fixedBytes } from './bpf-syscalls.ts';
+import { BPF_TRACE_UPROBE_MULTI, BpfCallError, BpfSyscalls, EACCES, ENOENT, ENOSYS, EPERM, fixedBytes } from './bpf-syscalls.ts';
 import { decodeRecord, encodeConfig, rawTracepointSection, TLS_MAPS, TLS_RAW_TRACEPOINTS, uprobeSection, type KernelOffsets } from './layout.ts';
 import { LoadedObject } from './load-object.ts';
 import { findBpfObject, bpfObjectCandidates } from './object-file.ts';
 import { possibleCpus } from './possible-cpus.ts';
 import { PAGE_SIZE, RingBufferReader } from './ring-buffer.ts';
-import { attachUprobe, detachUprobe, readUprobePmu, type AttachedUprobe, type UprobePmu } from './uprobe-event.ts';
+import { attachUprobe, readUprobePmu, type UprobePmu } from './uprobe-event.ts';
+import { kernelHasUprobeMulti } from './uprobe-multi.ts';
 
 /**
  * Records decoded per wake-up of the poll handle before yielding to the event loop (the handle is
@@ -33,10 +34,18 @@ export interface KernelBtf {
   kernelOffsets(): KernelOffsets;
 }
 
+/**
+ * How uprobes are placed: `multi`, one uprobe_multi link per (program, file) (Linux 6.6); or
+ * `perf-events`, a perf event and a link per uprobe (older kernels).
+ */
+export type UprobeLinks = 'multi' | 'perf-events';
+
 export interface ProbeSources {
   readonly btf: KernelBtf;
   /** The BPF object; found next to the bundle or in bpf/ when absent. */
   readonly objectPath?: string;
+  /** Forces one way of placing uprobes (tests run both); absent: multi when the kernel has it. */
+  readonly uprobeLinks?: UprobeLinks;
 }
 
 export function openProbes(options: TlsProbeOptions, sources: ProbeSources): TlsProbes {
@@ -60,6 +69,12 @@ export function openProbes(options: TlsProbeOptions, sources: ProbeSources): Tls
   }
 
   const sys = new BpfSyscalls(libc);
+  let uprobeLinks: UprobeLinks;
+  try {
+    uprobeLinks = sources.uprobeLinks ?? (kernelHasUprobeMulti(sys) ? 'multi' : 'perf-events');
+  } catch (err) {
+    throw unavailable(err);
+  }
   let loaded: LoadedObject | null = null;
   const tracepointLinks: number[] = [];
   let ring: RingBufferReader | null = null;
@@ -68,6 +83,8 @@ export function openProbes(options: TlsProbeOptions, sources: ProbeSources): Tls
       maxEntries: { [TLS_MAPS.events]: ringBytes },
       // Scope first: until `config` says ready, every program returns at once.
       beforePrograms: (maps) => sys.updateElem(maps.mapFd(TLS_MAPS.config), u32(0), encodeConfig({ ...namespaceIds(), offsets })),
+      // A program loaded for uprobe_multi links cannot be a perf event's, and the other way round.
+      ...(uprobeLinks === 'multi' ? { uprobeAttachType: BPF_TRACE_UPROBE_MULTI } : {}),
     });
     for (const name of TLS_RAW_TRACEPOINTS) {
       const fd = loaded.programFd(rawTracepointSection(name));
@@ -81,7 +98,7 @@ export function openProbes(options: TlsProbeOptions, sources: ProbeSources): Tls
       }
     }
     ring = RingBufferReader.open(libc, loaded.mapFd(TLS_MAPS.events), ringBytes);
-    return new KernelTlsProbes(sys, pmu, loaded, tracepointLinks, ring, options);
+    return new KernelTlsProbes(sys, { pmu, uprobeLinks }, loaded, tracepointLinks, ring, options);
   } catch (err) {
     ring?.close();
     for (const fd of tracepointLinks) sys.close(fd);
@@ -90,14 +107,21 @@ export function openProbes(options: TlsProbeOptions, sources: ProbeSources): Tls
   }
 }
 
+/** A plan's uprobes in the kernel: how many, and the fds that hold them (links, perf events). */
+interface AttachedPlan {
+  readonly probes: number;
+  readonly fds: readonly number[];
+}
+
 class KernelTlsProbes implements TlsProbes {
   readonly #sys: BpfSyscalls;
   readonly #pmu: UprobePmu;
+  readonly #uprobeLinks: UprobeLinks;
   readonly #loaded: LoadedObject;
   readonly #tracepointLinks: number[];
   readonly #ring: RingBufferReader;
   readonly #options: TlsProbeOptions;
-  readonly #plans = new Map<string, AttachedUprobe[]>();
+  readonly #plans = new Map<string, AttachedPlan>();
   readonly #lostFd: number;
   /** Wall-clock microseconds minus CLOCK_MONOTONIC microseconds, taken once. */
   readonly #clockOffsetUs: number;
@@ -105,11 +129,14 @@ class KernelTlsProbes implements TlsProbes {
   #bytes = 0;
   /** The lost count read at close(), when the map is gone. */
   #lastLost = 0;
-  #closed = false;
+  #closing: Promise<void> | null = null;
+  /** Fds of refused plans being closed on the thread pool; close() waits for them too. */
+  readonly #releasing = new Set<Promise<void>>();
 
-  constructor(sys: BpfSyscalls, pmu: UprobePmu, loaded: LoadedObject, tracepointLinks: number[], ring: RingBufferReader, options: TlsProbeOptions) {
+  constructor(sys: BpfSyscalls, uprobes: { readonly pmu: UprobePmu; readonly uprobeLinks: UprobeLinks }, loaded: LoadedObject, tracepointLinks: number[], ring: RingBufferReader, options: TlsProbeOptions) {
     this.#sys = sys;
-    this.#pmu = pmu;
+    this.#pmu = uprobes.pmu;
+    this.#uprobeLinks = uprobes.uprobeLinks;
     this.#loaded = loaded;
     this.#tracepointLinks = tracepointLinks;
     this.#ring = ring;
@@ -120,46 +147,106 @@ class KernelTlsProbes implements TlsProbes {
   }
 
   attach(plan: LibraryHookPlan): AttachResult {
-    if (this.#closed) return { ok: false, reason: 'the TLS probes are closed' };
+    if (this.#closing !== null) return { ok: false, reason: 'the TLS probes are closed' };
     const existing = this.#plans.get(plan.key);
-    if (existing !== undefined) return { ok: true, probes: existing.length };
-    const attached: AttachedUprobe[] = [];
-    for (const spec of plan.probes) {
-      try {
-        attached.push(this.#attachOne(spec));
-      } catch (err) {
-        for (const probe of attached) this.#detach(probe);
-        return { ok: false, reason: `${describe(spec)}: ${err instanceof BpfCallError ? reasonOf(err) : messageOf(err)}` };
-      }
-    }
-    this.#plans.set(plan.key, attached);
-    return { ok: true, probes: attached.length };
+    if (existing !== undefined) return { ok: true, probes: existing.probes };
+    const placed = this.#uprobeLinks === 'multi' ? this.#attachMulti(plan.probes) : this.#attachPerfEvents(plan.probes);
+    if (!placed.ok) return placed;
+    this.#plans.set(plan.key, { probes: plan.probes.length, fds: placed.fds });
+    return { ok: true, probes: plan.probes.length };
   }
 
   counters(): TlsProbeCounters {
-    return { events: this.#events, bytes: this.#bytes, lostEvents: this.#closed ? this.#lastLost : this.#readLost() };
+    return { events: this.#events, bytes: this.#bytes, lostEvents: this.#closing !== null ? this.#lastLost : this.#readLost() };
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Events stop at once (the ring's poll handle and mapping go now); the fds are closed on libuv's
+   * thread pool, since the kernel removes a uprobe synchronously in close(2) and waits for RCU grace
+   * periods doing so (~70 ms per uprobe perf event on Linux 6.18). The promise resolves when every
+   * fd is closed; a process that exits before that loses nothing: the kernel closes the rest.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
     this.#lastLost = this.#readLost();
-    this.#closed = true;
     this.#ring.close();
-    for (const probes of this.#plans.values()) for (const probe of probes) this.#detach(probe);
+    // Links and perf events first: they hold the programs, and their release is the slow part.
+    const fds = [...[...this.#plans.values()].flatMap((p) => p.fds), ...this.#tracepointLinks, ...this.#loaded.release()];
     this.#plans.clear();
-    for (const fd of this.#tracepointLinks) this.#sys.close(fd);
     this.#tracepointLinks.length = 0;
-    this.#loaded.close();
+    this.#closing = Promise.all([...fds.map((fd) => this.#sys.libc.closeOffThread(fd)), ...this.#releasing]).then(() => undefined);
+    return this.#closing;
   }
 
-  #attachOne(spec: UprobeSpec): AttachedUprobe {
+  /** Closes what a refused plan placed, off the event loop (perf events: ~70 ms each). */
+  #release(fds: readonly number[]): void {
+    const done = Promise.all(fds.map((fd) => this.#sys.libc.closeOffThread(fd))).then(() => undefined);
+    this.#releasing.add(done);
+    const forget = (): void => void this.#releasing.delete(done);
+    done.then(forget, forget);
+  }
+
+  /** One uprobe_multi link per (program, return or not) with all its offsets in the file. */
+  #attachMulti(specs: readonly UprobeSpec[]): { ok: true; fds: number[] } | { ok: false; reason: string } {
+    const groups = new Map<string, UprobeSpec[]>();
+    for (const spec of specs) {
+      const key = `${spec.program}\0${spec.retprobe}\0${spec.path}`;
+      groups.set(key, [...(groups.get(key) ?? []), spec]);
+    }
+    const fds: number[] = [];
+    for (const group of groups.values()) {
+      try {
+        fds.push(this.#linkMulti(group));
+      } catch (err) {
+        this.#release(fds);
+        // The kernel refuses a link as a whole: ask again per offset to name the probe it refuses.
+        const culprit = group.length === 1 ? { spec: group[0]!, err } : this.#refusedOffset(group);
+        if (culprit === null) return { ok: false, reason: `${describeGroup(group)}: ${explain(err)}` };
+        return { ok: false, reason: `${describe(culprit.spec)}: ${explain(culprit.err)}` };
+      }
+    }
+    return { ok: true, fds };
+  }
+
+  #linkMulti(group: readonly UprobeSpec[]): number {
+    const first = group[0]!;
+    const progFd = this.#programFd(first);
+    const where = group.length === 1 ? `${first.path}+0x${first.fileOffset.toString(16)}` : `${group.length} offsets of ${first.path}`;
+    const step = `uprobe_multi link of ${first.retprobe ? 'uretprobes' : 'uprobes'} at ${where}`;
+    return this.#sys.createUprobeMultiLink(progFd, { path: first.path, offsets: group.map((s) => s.fileOffset), retprobe: first.retprobe }, step);
+  }
+
+  /** The first probe of a refused group the kernel refuses on its own, or null (then the group is the reason). */
+  #refusedOffset(group: readonly UprobeSpec[]): { spec: UprobeSpec; err: unknown } | null {
+    for (const spec of group) {
+      try {
+        this.#sys.close(this.#linkMulti([spec]));
+      } catch (err) {
+        return { spec, err };
+      }
+    }
+    return null;
+  }
+
+  /** A perf event and a link per uprobe (kernels before 6.6). */
+  #attachPerfEvents(specs: readonly UprobeSpec[]): { ok: true; fds: number[] } | { ok: false; reason: string } {
+    const fds: number[] = [];
+    for (const spec of specs) {
+      try {
+        const probe = attachUprobe(this.#sys, this.#pmu, this.#programFd(spec), spec, spec.program);
+        fds.push(probe.linkFd, probe.perfFd);
+      } catch (err) {
+        this.#release(fds);
+        return { ok: false, reason: `${describe(spec)}: ${explain(err)}` };
+      }
+    }
+    return { ok: true, fds };
+  }
+
+  #programFd(spec: UprobeSpec): number {
     const progFd = this.#loaded.programFd(uprobeSection(spec.program));
     if (progFd === undefined) throw new Error(`the BPF object has no program ${uprobeSection(spec.program)}`);
-    return attachUprobe(this.#sys, this.#pmu, progFd, spec, spec.program);
-  }
-
-  #detach(probe: AttachedUprobe): void {
-    detachUprobe(this.#sys, probe);
+    return progFd;
   }
 
   /** The kernel's per-CPU count of records the ring refused, summed. */
@@ -175,7 +262,7 @@ class KernelTlsProbes implements TlsProbes {
 
   /** One wake-up: at most RECORDS_PER_WAKE_UP records, delivered as one batch. */
   #drain(): void {
-    if (this.#closed) return;
+    if (this.#closing !== null) return;
     const batch: TlsEvent[] = [];
     try {
       this.#ring.read(RECORDS_PER_WAKE_UP, (view, offset, length) => {
@@ -256,6 +343,15 @@ function unavailable(err: unknown): TlsUnavailableError {
 function reasonOf(err: BpfCallError): string {
   if (err.errno === EPERM || err.errno === EACCES) return `${err.message}; ${REFUSED}`;
   return err.message;
+}
+
+function explain(err: unknown): string {
+  return err instanceof BpfCallError ? reasonOf(err) : messageOf(err);
+}
+
+function describeGroup(group: readonly UprobeSpec[]): string {
+  const first = group[0]!;
+  return `${group.length} ${first.retprobe ? 'return probes' : 'probes'} ${first.program} on ${group.map((s) => s.symbol).join(', ')} (${first.path})`;
 }
 
 function describe(spec: UprobeSpec): string {
