@@ -105,11 +105,11 @@ struct tls_map_def scratch SEC("maps") = {
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
- * The scope test every program starts with: the current task is in the configured PID namespace
- * (which also gives its pid/tid there, in `ns`) and in the agent's network namespace. Returns the
- * config, or 0 when out of scope or not configured yet.
+ * The first half of the scope test: the current task is in the configured PID namespace, which
+ * also gives its pid/tid there (in `ns`). Returns the config, or 0 when out of scope or not
+ * configured yet.
  */
-static __always_inline struct tls_config *in_scope(struct bpf_pidns_info *ns)
+static __always_inline struct tls_config *in_pid_scope(struct bpf_pidns_info *ns)
 {
 	__u32 zero = 0;
 	struct tls_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -117,6 +117,12 @@ static __always_inline struct tls_config *in_scope(struct bpf_pidns_info *ns)
 		return 0;
 	if (bpf_get_ns_current_pid_tgid(cfg->pidns_dev, cfg->pidns_ino, ns, sizeof(*ns)) != 0)
 		return 0;
+	return cfg;
+}
+
+/* The second half: the current task is in the agent's network namespace (task->nsproxy->net_ns). */
+static __always_inline int task_in_netns(struct tls_config *cfg)
+{
 	__u64 task = bpf_get_current_task();
 	__u64 nsproxy = 0, net = 0;
 	__u32 inum = 0;
@@ -126,7 +132,16 @@ static __always_inline struct tls_config *in_scope(struct bpf_pidns_info *ns)
 		return 0;
 	if (bpf_probe_read_kernel(&inum, sizeof(inum), (void *)(net + cfg->off_net_ns_inum)))
 		return 0;
-	return inum == cfg->netns_ino ? cfg : 0;
+	return inum == cfg->netns_ino;
+}
+
+/* The scope test every TLS and socket program starts with: PID namespace and network namespace. */
+static __always_inline struct tls_config *in_scope(struct bpf_pidns_info *ns)
+{
+	struct tls_config *cfg = in_pid_scope(ns);
+	if (!cfg || !task_in_netns(cfg))
+		return 0;
+	return cfg;
 }
 
 /*
@@ -136,7 +151,7 @@ static __always_inline struct tls_config *in_scope(struct bpf_pidns_info *ns)
  */
 static __always_inline int read_tuple(struct tls_config *cfg, __u64 sk, struct tls_tuple *t)
 {
-	__u16 family = 0, dport = 0, num = 0, protocol = 0;
+	__u16 family = 0, dport = 0, sport = 0, protocol = 0;
 	__u64 net = 0;
 	__u32 inum = 0;
 	__builtin_memset(t, 0, sizeof(*t));
@@ -161,9 +176,9 @@ static __always_inline int read_tuple(struct tls_config *cfg, __u64 sk, struct t
 		return -1;
 	}
 	bpf_probe_read_kernel(&dport, sizeof(dport), (void *)(sk + cfg->off_skc_dport));
-	bpf_probe_read_kernel(&num, sizeof(num), (void *)(sk + cfg->off_skc_num));
+	bpf_probe_read_kernel(&sport, sizeof(sport), (void *)(sk + cfg->off_inet_sport));
 	t->remote_port = __builtin_bswap16(dport);
-	t->local_port = num;
+	t->local_port = __builtin_bswap16(sport);
 	return 0;
 }
 
@@ -436,8 +451,12 @@ int sock_recv_length(struct bpf_raw_tracepoint_args *ctx) { return note_socket(c
 SEC("raw_tp/inet_sock_set_state")
 int inet_sock_set_state(struct bpf_raw_tracepoint_args *ctx)
 {
+	/*
+	 * The network namespace checked is the socket's (in read_tuple), not the task's: a process
+	 * that exits without closing has its sockets closed after its nsproxy is gone.
+	 */
 	struct bpf_pidns_info ns;
-	struct tls_config *cfg = in_scope(&ns);
+	struct tls_config *cfg = in_pid_scope(&ns);
 	if (!cfg)
 		return 0;
 	int oldstate = (int)ctx->args[1];

@@ -92,7 +92,7 @@ struct tls_config {
 	__u32 off_skc_daddr;      /* struct sock_common.skc_daddr (be32) */
 	__u32 off_skc_rcv_saddr;  /* struct sock_common.skc_rcv_saddr (be32) */
 	__u32 off_skc_dport;      /* struct sock_common.skc_dport (be16) */
-	__u32 off_skc_num;        /* struct sock_common.skc_num (u16, host order) */
+	__u32 off_inet_sport;     /* struct inet_sock.inet_sport (be16; skc_num is 0 once the port is released at CLOSE) */
 	__u32 off_skc_v6_daddr;   /* struct sock_common.skc_v6_daddr (16 bytes) */
 	__u32 off_skc_v6_rcv_saddr; /* struct sock_common.skc_v6_rcv_saddr (16 bytes) */
 	__u32 off_sk_protocol;    /* struct sock.sk_protocol (u16) */

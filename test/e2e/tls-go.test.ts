@@ -2,7 +2,8 @@
  * TLS plaintext through Go crypto/tls probes (issue 15, acceptance 2): test/fixtures/go-tls built
  * here with Debian's Go toolchain (std lib only, offline). With its symbol table, the server (agent
  * in the server's network namespace) and the client (another agent in the client's) each give one
- * `tls: true` entry per request, HTTP/1.1 and HTTP/2, bodies above 64 KiB both ways. Stripped
+ * `tls: true` entry per request, HTTP/1.1 and HTTP/2, bodies above 64 KiB both ways (the client
+ * lives for milliseconds: its binary is hooked through an idle process of the same file). Stripped
  * (`-ldflags='-s -w'`): the agent reports TLS_NOT_HOOKED with the stripped reason for the server's
  * pid, and the Go program goes on serving (a probe at a wrong place would crash it).
  */
@@ -70,9 +71,14 @@ for (const http2 of [false, true]) {
       const { plain } = binaries();
       const { client, server } = await topology(scope);
       const goServer = await spawnUntil(server, plain, ['server', `${SERVER_IP}:${PORT}`], 'listening', 'the Go server');
+      // The client lives a few milliseconds, less than the agent's rescan period: an idle server of
+      // the same binary in the client's namespace gets it hooked first. Probes are per file, so
+      // they fire in the client process too (in the client agent's namespaces).
+      await spawnUntil(client, plain, ['server', `${CLIENT_IP}:${PORT}`], 'listening', 'the idle Go process in the client namespace');
       const serverAgent = await tlsAgent(server, scope);
       const clientAgent = await tlsAgent(client, scope);
       await serverAgent.waitFor((f) => f.type === 'warning' && (f.code as string) === 'TLS_HOOKED', 30_000, 'the Go server hooked');
+      await clientAgent.waitFor((f) => f.type === 'warning' && (f.code as string) === 'TLS_HOOKED', 30_000, 'the Go binary hooked in the client namespace');
       t.diagnostic(`server agent: ${JSON.stringify(hookReports(serverAgent))}`);
 
       const download = `/bytes/70000`;
@@ -81,7 +87,6 @@ for (const http2 of [false, true]) {
       t.diagnostic(`client: ${got.join(' | ')}`);
       const proto = http2 ? 'HTTP/2.0' : 'HTTP/1.1';
       assert.deepEqual(got, [...Array(REQUESTS).fill(`200 ${proto} 70000`), ...Array(REQUESTS).fill(`200 ${proto} ${`ok POST ${upload} 100000\n`.length}`)]);
-      // The client's process came and went: its hook report is in the client agent's frames.
       t.diagnostic(`client agent: ${JSON.stringify(hookReports(clientAgent))}`);
 
       for (const [side, agent] of [['server', serverAgent], ['client', clientAgent]] as const) {

@@ -50,7 +50,7 @@ describe('the running kernel BTF', { skip: skipForFeature(noBtf) || skipFor(noTo
       skcDaddr: 'sock.__sk_common.skc_daddr',
       skcRcvSaddr: 'sock.__sk_common.skc_rcv_saddr',
       skcDport: 'sock.__sk_common.skc_dport',
-      skcNum: 'sock.__sk_common.skc_num',
+      inetSport: 'inet_sock.inet_sport',
       skcV6Daddr: 'sock.__sk_common.skc_v6_daddr',
       skcV6RcvSaddr: 'sock.__sk_common.skc_v6_rcv_saddr',
       skProtocol: 'sock.sk_protocol',

@@ -225,7 +225,7 @@ export class Btf {
   }
 
   /**
-   * The member at `path` of struct `struct` ("skc_daddr", "ns.inum", "__sk_common.skc_num"): each
+   * The member at `path` of struct `struct` ("skc_daddr", "ns.inum", "__sk_common.skc_dport"): each
    * dotted step names a member of the previous one's struct type, found directly or inside
    * anonymous struct/union members at any depth.
    */
@@ -314,7 +314,7 @@ export function kernelOffsets(btf: Btf = kernelBtf()): KernelOffsets {
     skcDaddr: sk('skc_daddr'),
     skcRcvSaddr: sk('skc_rcv_saddr'),
     skcDport: sk('skc_dport'),
-    skcNum: sk('skc_num'),
+    inetSport: btf.memberOffset('inet_sock', 'inet_sport'),
     skcV6Daddr: sk('skc_v6_daddr'),
     skcV6RcvSaddr: sk('skc_v6_rcv_saddr'),
     skProtocol: btf.memberOffset('sock', 'sk_protocol'),

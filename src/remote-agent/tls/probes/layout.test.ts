@@ -55,7 +55,7 @@ function cLayout(): Map<string, number> {
       ['tls_config', 'off_skc_daddr'],
       ['tls_config', 'off_skc_rcv_saddr'],
       ['tls_config', 'off_skc_dport'],
-      ['tls_config', 'off_skc_num'],
+      ['tls_config', 'off_inet_sport'],
       ['tls_config', 'off_skc_v6_daddr'],
       ['tls_config', 'off_skc_v6_rcv_saddr'],
       ['tls_config', 'off_sk_protocol'],
@@ -264,7 +264,7 @@ describe('encodeConfig', () => {
     skcDaddr: 0,
     skcRcvSaddr: 4,
     skcDport: 12,
-    skcNum: 14,
+    inetSport: 782,
     skcV6Daddr: 56,
     skcV6RcvSaddr: 72,
     skProtocol: 514,
@@ -282,8 +282,8 @@ describe('encodeConfig', () => {
     assert.equal(v.getUint32(CONFIG.netnsIno, true), 4026531840);
     assert.equal(v.getUint32(CONFIG.ready, true), 1);
     assert.deepEqual(
-      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offSkcNum, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr, CONFIG.offSkProtocol, CONFIG.offSkcNet].map((o) => v.getUint32(o, true)),
-      [3000, 48, 152, 16, 0, 4, 12, 14, 56, 72, 514, 48],
+      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offInetSport, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr, CONFIG.offSkProtocol, CONFIG.offSkcNet].map((o) => v.getUint32(o, true)),
+      [3000, 48, 152, 16, 0, 4, 12, 782, 56, 72, 514, 48],
     );
   });
 
@@ -293,7 +293,7 @@ describe('encodeConfig', () => {
 
   it('refuses what does not fit', () => {
     assert.throws(() => encodeConfig({ pidNsDev: 4n, pidNsIno: 1n, netNsIno: 1n << 32n, offsets }), /does not fit 32 bits/);
-    assert.throws(() => encodeConfig({ pidNsDev: 4n, pidNsIno: 1n, netNsIno: 1n, offsets: { ...offsets, skcNum: -1 } }), /skcNum = -1/);
+    assert.throws(() => encodeConfig({ pidNsDev: 4n, pidNsIno: 1n, netNsIno: 1n, offsets: { ...offsets, inetSport: -1 } }), /inetSport = -1/);
     assert.throws(() => kernelDevT(1n << 44n), /32-bit dev_t/);
   });
 });

@@ -103,7 +103,7 @@ export const CONFIG = {
   offSkcDaddr: 40,
   offSkcRcvSaddr: 44,
   offSkcDport: 48,
-  offSkcNum: 52,
+  offInetSport: 52,
   offSkcV6Daddr: 56,
   offSkcV6RcvSaddr: 60,
   offSkProtocol: 64,
@@ -140,7 +140,8 @@ export interface KernelOffsets {
   readonly skcDaddr: number;
   readonly skcRcvSaddr: number;
   readonly skcDport: number;
-  readonly skcNum: number;
+  /** inet_sock.inet_sport (the local port; sock_common.skc_num is 0 once the port is released at CLOSE) */
+  readonly inetSport: number;
   readonly skcV6Daddr: number;
   readonly skcV6RcvSaddr: number;
   /** sock.sk_protocol (u16) */
@@ -203,7 +204,7 @@ export function encodeConfig(config: TlsProbeConfig): Uint8Array {
     [CONFIG.offSkcDaddr, o.skcDaddr, 'skcDaddr'],
     [CONFIG.offSkcRcvSaddr, o.skcRcvSaddr, 'skcRcvSaddr'],
     [CONFIG.offSkcDport, o.skcDport, 'skcDport'],
-    [CONFIG.offSkcNum, o.skcNum, 'skcNum'],
+    [CONFIG.offInetSport, o.inetSport, 'inetSport'],
     [CONFIG.offSkcV6Daddr, o.skcV6Daddr, 'skcV6Daddr'],
     [CONFIG.offSkcV6RcvSaddr, o.skcV6RcvSaddr, 'skcV6RcvSaddr'],
     [CONFIG.offSkProtocol, o.skProtocol, 'skProtocol'],
