@@ -19,6 +19,7 @@ import type { LibraryHookPlan, ProcessHookReport, UprobeSpec } from '../hooks.ts
 import { GO_READ, GO_WRITE, inspectGoBinary, type GoInspection } from './go-binary.ts';
 import { LIBCRYPTO_NAME, LIBSSL_NAME, OPENSSL_FUNCTIONS, inspectLibssl, openSslVersion, versionFromSoname } from './openssl-library.ts';
 import { baseName, parseMaps, readBounded, type FileMapping } from './proc-files.ts';
+import { rootLibssls } from './root-libraries.ts';
 
 export interface TargetScanOptions {
   /** Where proc is mounted (tests may point elsewhere); its `self` is the agent. */
@@ -39,10 +40,27 @@ export interface TargetScan {
 }
 
 export const NO_LIBSSL_REASON = 'no libssl mapped (statically linked TLS is not hooked)';
+/** The start of the report of a libssl file hooked before any process maps it, through a process of its container. */
+export const AHEAD_OF_USE = 'hooked ahead of use in this container (for processes that load it later):';
 
 /** A maps file larger than this is cut (a process with ~50k mappings): libraries come first in practice. */
 const MAX_MAPS_BYTES = 4 * 1024 * 1024;
 const FIRST_RECHECK_MS = 1000;
+/** Container roots searched for libssl files per scan (each reads its ld.so.cache and stats a few files); the rest wait a scan. */
+const MAX_ROOTS_PER_SCAN = 4;
+
+/**
+ * A root filesystem of processes in scope (a container), by the dev:ino of /proc/PID/root: its
+ * libssl files are planned ahead of use once, through one of its processes.
+ */
+interface RootState {
+  /** The process it is seen through (any of its processes; replaced when that one exits). */
+  pid: number;
+  /** Its libssl files are still to be looked at (first seen, or a plan of it was forgotten). */
+  due: boolean;
+  /** The plan keys found in it. */
+  readonly keys: Set<string>;
+}
 const LAST_RECHECK_MS = 32_000;
 
 /**
@@ -80,6 +98,7 @@ export class TargetScanner {
   readonly #files = new Map<string, FileOutcome>();
   readonly #versions = new Map<string, string | null>();
   readonly #planned = new Set<string>();
+  readonly #roots = new Map<string, RootState>();
   #self: { pid: number; netns: string } | null = null;
   #previous: Promise<unknown> = Promise.resolve();
 
@@ -126,7 +145,10 @@ export class TargetScanner {
         this.#processes.set(pid, { reason: '', planKey: null, recheckAt: null, delay: 0 });
         continue;
       }
-      if (state === undefined) inScope++;
+      if (state === undefined) {
+        inScope++;
+        this.#noteRoot(pid);
+      }
       if (result.plan !== null && !this.#planned.has(result.plan.key)) {
         this.#planned.add(result.plan.key);
         plans.push(result.plan);
@@ -136,6 +158,7 @@ export class TargetScanner {
       this.#processes.set(pid, { reason: result.report.reason, planKey: result.report.planKey, recheckAt: result.recheck ? now + delay : null, delay });
     }
     for (const pid of this.#processes.keys()) if (!present.has(pid)) this.#processes.delete(pid);
+    this.#planRoots(present, plans, reports);
     return { plans, reports, inScope, examined };
   }
 
@@ -147,6 +170,7 @@ export class TargetScanner {
   forgetPlan(key: string): void {
     this.#planned.delete(key);
     this.#files.delete(key);
+    for (const root of this.#roots.values()) if (root.keys.delete(key)) root.due = true;
     for (const state of this.#processes.values()) {
       if (state.planKey === key) {
         state.recheckAt = 0;
@@ -249,6 +273,11 @@ export class TargetScanner {
       return { kind: 'not-hooked', library: 'openssl', reason: `${soname} cannot be opened through ${this.#proc}/${pid}/root (${errCode(err)}): not hooked` };
     }
     if (!this.#mapsThisFile(pid, ssl, st)) return { kind: 'not-hooked', library: 'openssl', reason: replaced };
+    return this.#libsslOutcome(path, soname, st, () => this.#openSslVersion(pid, maps));
+  }
+
+  /** The plan for the libssl file at `path` (stat `st`), or why not; cached per inode. */
+  #libsslOutcome(path: string, soname: string, st: Stats, version: () => string | null): FileOutcome {
     const key = fileKey(st);
     const cached = this.#files.get(key);
     if (cached !== undefined) return cached;
@@ -260,7 +289,7 @@ export class TargetScanner {
       if (!found.ok) {
         outcome = { kind: 'not-hooked', library: 'openssl', reason: found.reason };
       } else {
-        const version = this.#openSslVersion(pid, maps) ?? versionFromSoname(soname);
+        const versionText = version() ?? versionFromSoname(soname);
         const probes: UprobeSpec[] = [];
         for (const f of OPENSSL_FUNCTIONS) {
           const fileOffset = found.offsets.get(f.symbol);
@@ -270,8 +299,8 @@ export class TargetScanner {
         }
         outcome = {
           kind: 'plan',
-          plan: { key, library: 'openssl', version, path, probes },
-          reason: `${soname} (${version}): ${[...found.offsets.keys()].join(', ')}`,
+          plan: { key, library: 'openssl', version: versionText, path, probes },
+          reason: `${soname} (${versionText}): ${[...found.offsets.keys()].join(', ')}`,
         };
       }
     } catch (err) {
@@ -302,7 +331,11 @@ export class TargetScanner {
   #openSslVersion(pid: number, maps: readonly FileMapping[]): string | null {
     const crypto = maps.find((m) => !m.deleted && LIBCRYPTO_NAME.test(baseName(m.path)));
     if (crypto === undefined) return null;
-    const path = `${this.#proc}/${pid}/root${crypto.path}`;
+    return this.#libcryptoVersion(`${this.#proc}/${pid}/root${crypto.path}`);
+  }
+
+  /** The version text of the libcrypto at `path`, cached per inode; null when absent or without one. */
+  #libcryptoVersion(path: string): string | null {
     let key: string;
     try {
       key = fileKey(statSync(path));
@@ -322,6 +355,66 @@ export class TargetScanner {
     }
     this.#versions.set(key, version);
     return version;
+  }
+
+  /** Remembers the root filesystem of a process newly in scope; a root seen before is not looked at again. */
+  #noteRoot(pid: number): void {
+    let key: string;
+    try {
+      key = fileKey(statSync(`${this.#proc}/${pid}/root`));
+    } catch {
+      return; // exited, or its root is not ours to see
+    }
+    const root = this.#roots.get(key);
+    if (root === undefined) this.#roots.set(key, { pid, due: true, keys: new Set() });
+    else if (!this.#processes.has(root.pid)) root.pid = pid;
+  }
+
+  /**
+   * Plans the libssl files of due roots ahead of use (a few roots per scan): a process that starts
+   * and ends between two scans is then hooked all the same. A root whose process has exited is
+   * forgotten (the next process seen in it brings it back).
+   */
+  #planRoots(present: ReadonlySet<number>, plans: LibraryHookPlan[], reports: ProcessHookReport[]): void {
+    let looked = 0;
+    for (const [rootKey, root] of this.#roots) {
+      if (!present.has(root.pid)) {
+        this.#roots.delete(rootKey);
+        continue;
+      }
+      if (!root.due || looked >= MAX_ROOTS_PER_SCAN) continue;
+      looked++;
+      root.due = false;
+      const rootDir = `${this.#proc}/${root.pid}/root`;
+      for (const lib of rootLibssls(rootDir)) {
+        const path = rootDir + lib.path;
+        let st: Stats;
+        try {
+          st = statSync(path);
+        } catch {
+          continue;
+        }
+        const key = fileKey(st);
+        root.keys.add(key);
+        if (this.#planned.has(key)) continue;
+        const dir = lib.path.slice(0, lib.path.lastIndexOf('/'));
+        const crypto = lib.soname.replace(/^libssl/, 'libcrypto');
+        const outcome = this.#libsslOutcome(path, lib.soname, st, () => this.#libcryptoVersion(`${rootDir}${dir}/${crypto}`));
+        if (outcome.kind !== 'plan') continue; // not hookable: said when a process maps it
+        this.#planned.add(key);
+        plans.push(outcome.plan);
+        const comm = this.#comm(root.pid);
+        reports.push(report(root.pid, comm, 'openssl', key, `${AHEAD_OF_USE} ${lib.path}: ${outcome.reason}`));
+      }
+    }
+  }
+
+  #comm(pid: number): string {
+    try {
+      return readBounded(`${this.#proc}/${pid}/comm`, 64).toString('utf8').replace(/\n$/, '');
+    } catch {
+      return '';
+    }
   }
 
   #selfInfo(): { pid: number; netns: string } {
