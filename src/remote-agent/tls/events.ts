@@ -21,8 +21,8 @@ export interface TlsSocketTuple {
   readonly remotePort: number;
 }
 
-export interface TlsDataEvent {
-  readonly kind: 'data';
+/** What a data or skip record says about the call that moved the plaintext. */
+interface TlsCallEventFields {
   /** Wall-clock microseconds (the kernel's monotonic stamp shifted by the agent's clock offset). */
   readonly tsUs: number;
   /** Process and thread ids in the agent's PID namespace (the tapped pod's, with --target). */
@@ -40,25 +40,20 @@ export interface TlsDataEvent {
   /** The TCP socket the kernel saw this thread use during the call, when it saw one. */
   readonly tuple: TlsSocketTuple | null;
   /**
-   * Bytes of this direction of this connection reported before this chunk (counted in the kernel
+   * Bytes of this direction of this connection reported before this record (counted in the kernel
    * per connId), so a consumer sees exactly where a lost chunk leaves a hole.
    */
   readonly streamOffset: number;
+}
+
+export interface TlsDataEvent extends TlsCallEventFields {
+  readonly kind: 'data';
   readonly bytes: Uint8Array;
 }
 
 /** Plaintext a call moved that no chunk carries (beyond the per-call cap): a hole of `lostBytes`. */
-export interface TlsSkipEvent {
+export interface TlsSkipEvent extends TlsCallEventFields {
   readonly kind: 'skip';
-  readonly tsUs: number;
-  readonly pid: number;
-  readonly tid: number;
-  readonly library: TlsLibrary;
-  readonly direction: TlsDirection;
-  readonly connId: bigint;
-  readonly fd: number;
-  readonly tuple: TlsSocketTuple | null;
-  readonly streamOffset: number;
   readonly lostBytes: number;
 }
 

@@ -47,7 +47,7 @@ import socket, ssl, sys, threading
 cert, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
-body = bytes((i * 7) & 0xff for i in range(${BODY_BYTES}))
+body = bytes((i * 7) & 0xff for i in range(${2 * BODY_BYTES}))
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(('127.0.0.1', port))
@@ -320,6 +320,44 @@ for (const mode of MODES) test(`${mode}: curl to a python3 ssl server: plaintext
   driver.send({ close: true });
   await driver.take('closed');
   assertNothingLeft(driver.child.pid!, held);
+});
+
+test('one write past the 1 MiB per call: 64 chunks, then one skip of exactly the rest at its offset; the close of each side with the tuple', { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const ns = await scope.netns('tlsc');
+  const dir = await certificate(scope);
+  const server = await startServer(ns, dir);
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  await scanAndAttach(driver);
+  const n = BODY_BYTES + BODY_BYTES / 2;
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${n}\r\nConnection: close\r\n\r\n`;
+  const curl = ns.spawn('curl', ['-k', '-s', '--http1.1', '-o', '/dev/null', `https://127.0.0.1:8443/bytes/${n}`]);
+  assert.equal(await exitOf(curl), 0);
+  const closes = (): DriverEvent[] => driver.events.filter((e) => e.kind === 'close');
+  await until('both sides closed', () => (closes().some((e) => e.pid === curl.pid) && closes().some((e) => e.pid === server.pid) ? true : undefined), 20_000,
+    () => JSON.stringify(closes()));
+
+  // The server's sendall of the body is one SSL_write_ex of n bytes.
+  const writes = driver.events.filter((e) => e.pid === server.pid && e.direction === 'write');
+  const bodyData = writes.filter((e) => e.kind === 'data' && (e.streamOffset as number) >= head.length);
+  assert.equal(bodyData.length, 64);
+  assert.ok(Buffer.concat(bodyData.map((e) => Buffer.from(e.bytes as string, 'base64'))).equals(pattern(BODY_BYTES)), 'the first MiB, byte for byte');
+  const skips = writes.filter((e) => e.kind === 'skip');
+  assert.deepEqual(skips.map((e) => [e.streamOffset, e.lostBytes]), [[head.length + BODY_BYTES, n - BODY_BYTES]]);
+  // curl reads in small calls: everything arrives.
+  const reads = driver.events.filter((e) => e.pid === curl.pid && e.kind === 'data' && e.direction === 'read');
+  assert.equal(reads.reduce((sum, e) => sum + Buffer.from(e.bytes as string, 'base64').length, 0), head.length + n);
+
+  // Each side's close names the connection: the server's port 8443 facing curl's port, and back.
+  const curlTuple = reads[0]!.tuple as { localPort: number };
+  const serverClose = closes().find((e) => e.pid === server.pid)!;
+  const curlClose = closes().find((e) => e.pid === curl.pid)!;
+  assert.deepEqual(serverClose.tuple, { family: 4, localIp: '127.0.0.1', localPort: 8443, remoteIp: '127.0.0.1', remotePort: curlTuple.localPort });
+  assert.deepEqual(curlClose.tuple, { family: 4, localIp: '127.0.0.1', localPort: curlTuple.localPort, remoteIp: '127.0.0.1', remotePort: 8443 });
+  assert.deepEqual(driver.internalErrors, []);
 });
 
 test('a ring too small for a 1 MiB response: the kernel counts what it refused, and what arrives is still in order', { skip, timeout: 60_000 }, async (t) => {
