@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LibraryHookPlan, ProcessHookReport, UprobeSpec } from '../../src/remote-agent/tls/hooks.ts';
-import { NO_LIBSSL_REASON, STRIPPED_REASON, TargetScanner, type TargetScan } from '../../src/remote-agent/tls/targets/index.ts';
+import { AHEAD_OF_USE, NO_LIBSSL_REASON, STRIPPED_REASON, TargetScanner, type TargetScan } from '../../src/remote-agent/tls/targets/index.ts';
 import { NODE } from '../helpers/capture.ts';
 import { buildGoTls, requireGo } from '../helpers/go-tls.ts';
 import { createNetns, requireNetns, type Netns } from '../helpers/netns.ts';
@@ -335,6 +335,50 @@ describe('TLS targets', { skip }, () => {
     assert.match(r.reason, /^libssl\.so\.3 cannot be read: .*evil\\u001b\[2J\\u001b\]0;owned\\u0007\/libssl\.so\.3: not a readable ELF64 little-endian file: no ELF magic$/);
     assert.doesNotMatch(r.reason, /[\u0000-\u001f]/);
     py.kill('SIGKILL');
+  });
+
+  it('a container root without ld.so.cache: its libssl planned ahead of use once, through one of its processes, however many it has', async () => {
+    // A "container": a folder with Debian's layout (merged /usr through an absolute link, which
+    // must mean the folder's /usr, not the agent's) and no ld.so.cache; python3 chroots into it.
+    const root = join(dir, 'container');
+    const libDir = join(root, 'usr/lib/x86_64-linux-gnu');
+    mkdirSync(libDir, { recursive: true });
+    copyFileSync(LIBSSL, join(libDir, 'libssl.so.3'));
+    copyFileSync(LIBSSL.replace('libssl', 'libcrypto'), join(libDir, 'libcrypto.so.3'));
+    symlinkSync('/usr/lib', join(root, 'lib'));
+    symlinkSync('/usr/lib/x86_64-linux-gnu', join(root, 'usr/lib64'));
+    const CHROOTED = 'import os, sys, time\nos.chroot(sys.argv[1])\nprint("up", flush=True)\ntime.sleep(60)';
+    const inRoot = async (): Promise<number> => {
+      const py = start(PYTHON, ['-c', CHROOTED, root]);
+      await firstLine(py);
+      assert.equal(readlinkSync(`/proc/${py.pid}/root`), root);
+      return py.pid ?? 0;
+    };
+    const pids = [await inRoot(), await inRoot()];
+    const key = fileKey(join(libDir, 'libssl.so.3'));
+    const scanner = new TargetScanner();
+    const first = await scanner.scanTargets();
+    const plans = first.plans.filter((p) => p.key === key);
+    assert.equal(plans.length, 1, JSON.stringify(first.plans.map((p) => p.path)));
+    const plan = plans[0]!;
+    const through = pids.find((pid) => plan.path === `/proc/${pid}/root/usr/lib/x86_64-linux-gnu/libssl.so.3`);
+    assert.ok(through !== undefined, plan.path);
+    assert.match(plan.version, /^OpenSSL 3\.\d+\.\d+$/, "the version from the root's own libcrypto");
+    const truth = libsslTruth();
+    assert.deepEqual(plan.probes.filter((p) => !p.retprobe).map((p) => [p.symbol, p.fileOffset]).sort(), [...truth].sort());
+    const ahead = first.reports.filter((r) => r.planKey === key);
+    assert.deepEqual(ahead.map((r) => ({ pid: r.pid, library: r.library, hooked: r.hooked, reason: r.reason })), [
+      { pid: through, library: 'openssl', hooked: true, reason: `${AHEAD_OF_USE} /usr/lib/x86_64-linux-gnu/libssl.so.3: libssl.so.3 (${plan.version}): SSL_read, SSL_write, SSL_read_ex, SSL_write_ex` },
+    ]);
+    // The processes themselves map no libssl and say so.
+    for (const pid of pids) assert.ok(first.reports.some((r) => r.pid === pid && r.reason === NO_LIBSSL_REASON));
+    // A third process of the same root, and later scans: the root is not looked at again.
+    pids.push(await inRoot());
+    for (let i = 0; i < 2; i++) {
+      const later = await scanner.scanTargets();
+      assert.deepEqual(later.plans.filter((p) => p.key === key), []);
+      assert.deepEqual(later.reports.filter((r) => r.planKey === key || r.reason.startsWith(AHEAD_OF_USE)), []);
+    }
   });
 
   it('a process that loads libssl after the first look is reported again, hooked, once its recheck is due', async () => {

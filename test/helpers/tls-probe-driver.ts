@@ -7,7 +7,7 @@
  *
  * stdin:  {"scan": true} | {"attach": LibraryHookPlan} | {"counters": true} | {"close": true}
  * stdout: {"ready": true} | {"unavailable": message} | {"attached": AttachResult, attachMs}
- *         | {"scanned": [{plan, attached: AttachResult, attachMs}]} (the agent's way: targets/ TargetScanner plans)
+ *         | {"scanned": [{plan, attached: AttachResult, attachMs}], reports: ProcessHookReport[]} (the agent's way: targets/ TargetScanner)
  *         | {"events": [event with bytes in base64 and connId as a string]} | {"counters": {...}}
  *         | {"internalError": message}
  *         | {"closed": true, counters, closeCallMs (the close() call itself), closeMs (until every fd
@@ -63,7 +63,7 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
   const command = JSON.parse(line) as { scan?: true; attach?: LibraryHookPlan; counters?: true; close?: true };
   if (command.scan) {
     const scan = await scanner.scanTargets();
-    out({ scanned: scan.plans.map((plan) => ({ plan, ...timedAttach(plan) })) });
+    out({ scanned: scan.plans.map((plan) => ({ plan, ...timedAttach(plan) })), reports: scan.reports });
   }
   if (command.attach !== undefined) out(timedAttach(command.attach));
   if (command.counters) out({ counters: opened.counters() });

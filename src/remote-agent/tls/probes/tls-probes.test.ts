@@ -17,12 +17,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { NODE, REPO_ROOT } from '../../../../test/helpers/capture.ts';
-import { Scope, runOk, waitForPort, type Netns } from '../../../../test/helpers/netns.ts';
+import { Scope, addAddress, addVeth, runOk, waitForPort, type Netns } from '../../../../test/helpers/netns.ts';
 import { requireNetns } from '../../../../test/helpers/netns.ts';
 import { hasCommand, missingRoot, skipFor } from '../../../../test/helpers/requirements.ts';
 import { until } from '../../../../test/helpers/until.ts';
 import type { DriverEvent } from '../../../../test/helpers/tls-probe-driver.ts';
-import type { LibraryHookPlan } from '../hooks.ts';
+import type { LibraryHookPlan, ProcessHookReport } from '../hooks.ts';
+import { AHEAD_OF_USE } from '../targets/index.ts';
 import { TlsUnavailableError } from '../probe-api.ts';
 import { buildGoTls, requireGo } from '../../../../test/helpers/go-tls.ts';
 import { Btf, kernelOffsets } from './btf.ts';
@@ -515,3 +516,46 @@ for (const mode of MODES) {
     assertNothingLeft(driver.child.pid!, held);
   });
 }
+
+test('a curl that runs after the scan, in a namespace where only `sleep` (no libssl) lives: hooked ahead of use through the container\'s ld.so.cache', { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const dir = await certificate(scope);
+  const ns = await scope.netns('tlsa');
+  const far = await scope.netns('tlsf');
+  await addVeth(ns, 'ks0', far, 'ks0');
+  await addAddress(ns, 'ks0', '10.79.0.1/24');
+  await addAddress(far, 'ks0', '10.79.0.2/24');
+  // The server is in another namespace: out of scope, so nothing in scope maps libssl.
+  far.spawn(PYTHON, ['-c', SERVER.replace("('127.0.0.1', port)", "('10.79.0.2', port)"), join(dir, 'cert.pem'), join(dir, 'key.pem'), '8443']);
+  await waitForPort(far, '10.79.0.2', 8443);
+  const sleeper = ns.spawn('sleep', ['600']);
+  scope.defer(() => void sleeper.kill('SIGKILL'));
+
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  await until('sleep in the namespace', () => (readlinkSync(`/proc/${sleeper.pid}/exe`).endsWith('/sleep') ? true : undefined), 5000);
+  driver.send({ scan: true });
+  const scanned = await driver.take('scanned');
+  const plans = scanned.scanned as { plan: LibraryHookPlan; attached: unknown }[];
+  const reports = scanned.reports as ProcessHookReport[];
+  const mine = reports.find((r) => r.pid === sleeper.pid && r.reason.startsWith(AHEAD_OF_USE));
+  assert.ok(mine !== undefined, `no ahead-of-use report through sleep: ${JSON.stringify(reports)}`);
+  assert.equal(mine.hooked, true);
+  assert.match(mine.reason, /\/usr\/lib\/x86_64-linux-gnu\/libssl\.so\.3: libssl\.so\.3 \(OpenSSL 3\.\d+\.\d+\): SSL_read, SSL_write, SSL_read_ex, SSL_write_ex$/);
+  assert.ok(reports.some((r) => r.pid === sleeper.pid && !r.hooked), 'sleep itself still reports no libssl mapped');
+  assert.equal(plans.length, 1, JSON.stringify(plans.map((p) => p.plan.path)));
+  assert.equal(plans[0]!.plan.key, mine.planKey);
+  assert.deepEqual(plans[0]!.attached, { ok: true, probes: 8 });
+  driver.send({ scan: true });
+  assert.deepEqual((await driver.take('scanned')).scanned, [], 'the root is looked at once: nothing planned again');
+
+  // curl starts after the scan and ends long before the next one would come.
+  const curl = ns.spawn('curl', ['-k', '-s', '--http1.1', '-o', '/dev/null', 'https://10.79.0.2:8443/bytes/100']);
+  assert.equal(await exitOf(curl), 0);
+  const written = (): string => Buffer.concat(driver.events.filter((e) => e.kind === 'data' && e.pid === curl.pid && e.direction === 'write')
+    .map((e) => Buffer.from(e.bytes as string, 'base64'))).toString('latin1');
+  await until("curl's request line in its write events", () => (written().startsWith('GET /bytes/100 HTTP/1.1\r\n') ? true : undefined), 10_000, () => JSON.stringify(written()));
+  assert.deepEqual(driver.internalErrors, []);
+});

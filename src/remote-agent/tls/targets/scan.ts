@@ -10,6 +10,10 @@
  * executables are inspected once per inode, so 500 processes of a few images cost little. A process
  * without TLS is looked at again with a growing delay (1 s .. 32 s), because Python and others
  * load libssl only when a module asks for it; a new report is returned when its outcome changes.
+ *
+ * Each container root seen (dev:ino of /proc/PID/root) is also searched once for the libssl files
+ * it can load (root-libraries.ts), planned ahead of use: a client that starts and ends between two
+ * scans maps a file already probed.
  */
 import { readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { sanitizeLine } from '../../../model/terminal-text.ts';
