@@ -93,6 +93,8 @@ for (const http2 of [false, true]) {
         const of = (path: string): HttpEntry[] => agent.allEntries().filter(isHttpEntry).filter((e) => e.request.path === path);
         await agent.waitUntil(() => (of(download).length >= REQUESTS && of(upload).length >= REQUESTS ? true : undefined), 20_000, `${side}: ${REQUESTS} entries of each`);
         await new Promise((resolve) => setTimeout(resolve, 500));
+        t.diagnostic(`${side} entries: ${agent.allEntries().filter(isHttpEntry).map((e) => `${e.id} ${e.request.method} ${e.request.path} ${e.response?.status ?? e.error?.msg}`).join(' | ')}`);
+        t.diagnostic(`${side} stats: ${JSON.stringify(agent.frames.filter((f) => f.type === 'stats').at(-1))}`);
         assert.equal(of(download).length, REQUESTS, `${side}: downloads once each`);
         assert.equal(of(upload).length, REQUESTS, `${side}: uploads once each`);
         for (const e of [...of(download), ...of(upload)]) {
