@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { skipFor } from '../../../test/helpers/requirements.ts';
 import type { Entry } from '../../model/entry.ts';
 import { CapturePipeline } from '../capture-pipeline.ts';
 import type { HttpEntry } from '../dissect/http1/entry.ts';
@@ -50,9 +51,7 @@ test('parseTcpTable: IPv6 words, v4-mapped addresses, and lines that do not pars
   );
 });
 
-test('in a network namespace: fds resolve to their tuples, LISTEN ports (IPv4 and dual-stack IPv6) make the server, plaintext gets its roles', async (t) => {
-  const why = requireNetns(['python3']);
-  if (why !== null) return t.skip(why);
+test('in a network namespace: fds resolve to their tuples, LISTEN ports (IPv4 and dual-stack IPv6) make the server, plaintext gets its roles', { skip: skipFor(requireNetns(['python3'])) }, async () => {
   const scope = new Scope();
   try {
     const ns = await scope.netns('sock');
