@@ -364,7 +364,14 @@ int ssl_read_ex_return(struct tls_pt_regs *regs) { return ssl_return(regs, 1, TL
 
 /* ---- Go: func (c *Conn) Write(b []byte) (int, error), Read likewise; register ABI (RAX, RBX, RCX; R14 = g). */
 
-static __always_inline int go_entry(struct tls_pt_regs *regs)
+/*
+ * A Write's bytes are sent from its entry, not its RET: Go's HTTP clients write on one goroutine
+ * and read on another, and a Write's RET may run after the peer's answer was already read (and
+ * sent from the Read's RET): records sent at RET put a response before its request in the ring.
+ * At entry the bytes precede anything the peer sends back. crypto/tls writes all of `b` or fails
+ * (n < len(b) only with an error, after which the connection is unusable), so len(b) is what goes.
+ */
+static __always_inline int go_entry(struct tls_pt_regs *regs, __u8 direction)
 {
 	struct bpf_pidns_info ns;
 	if (!in_scope(&ns))
@@ -379,6 +386,13 @@ static __always_inline int go_entry(struct tls_pt_regs *regs)
 	    bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_NETFD_SYSFD)) == 0 &&
 	    sysfd >= 0 && sysfd < GO_MAX_FD)
 		call.fd = (__s32)sysfd;
+	if (direction == TLS_DIRECTION_WRITE) {
+		/* No socket is known yet: the records go without a tuple (the fd identifies it). */
+		bpf_map_delete_elem(&thread_socks, &pid_tgid);
+		if (call.len > 0 && call.len < (1ULL << 62))
+			emit_call(&call, call.len, TLS_LIBRARY_GO, TLS_DIRECTION_WRITE, &ns, pid_tgid);
+		return 0;
+	}
 	bpf_map_update_elem(&go_calls, &key, &call, BPF_ANY);
 	thread_call_begins(pid_tgid);
 	return 0;
@@ -407,13 +421,13 @@ static __always_inline int go_return(struct tls_pt_regs *regs, __u8 direction)
 }
 
 SEC("uprobe/go_write_entry")
-int go_write_entry(struct tls_pt_regs *regs) { return go_entry(regs); }
+int go_write_entry(struct tls_pt_regs *regs) { return go_entry(regs, TLS_DIRECTION_WRITE); }
 
 SEC("uprobe/go_write_return")
-int go_write_return(struct tls_pt_regs *regs) { return go_return(regs, TLS_DIRECTION_WRITE); }
+int go_write_return(struct tls_pt_regs *regs) { return 0; /* sent at entry (go_entry) */ }
 
 SEC("uprobe/go_read_entry")
-int go_read_entry(struct tls_pt_regs *regs) { return go_entry(regs); }
+int go_read_entry(struct tls_pt_regs *regs) { return go_entry(regs, TLS_DIRECTION_READ); }
 
 SEC("uprobe/go_read_return")
 int go_read_return(struct tls_pt_regs *regs) { return go_return(regs, TLS_DIRECTION_READ); }

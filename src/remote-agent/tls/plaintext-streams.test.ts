@@ -244,6 +244,30 @@ test("Go records carry the fd: the socket behind it is found through /proc (this
   assert.equal(stats.tls.unresolved, 0);
 });
 
+test("a Go record with another connection's tuple (its thread last served another goroutine) does not end its connection: the fd decides", () => {
+  const { h1, h2 } = recorded;
+  const fd = (h1.accepted as unknown as { _handle: { fd: number } })._handle.fd;
+  // As a busy Go server's records came (raw, from the probes): mostly this socket's tuple, one in
+  // the middle with a neighbour connection's (here: the real HTTP/2 server socket of this process).
+  const withTuple = (fdOf: number) => recordsOf(h1.chunks, { pid: PID, connId: 0xbn, hooked: 'server', tuple: h1.serverTuple, fd: fdOf, t0Us: T0 }).map((r, i, all): TlsDataEvent => ({
+    ...r,
+    library: 'go',
+    tuple: i === Math.floor(all.length / 2) ? h2.serverTuple : r.tuple,
+  }));
+  // The fd is this process's real socket: /proc names it.
+  const live = pipelineWith();
+  feed(live.pipeline, withTuple(fd));
+  live.pipeline.finish();
+  assert.deepEqual(summary(live.entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
+  assert.equal(live.stats.tls.connections, 1);
+  // The process is gone (no such fd in /proc): the same fd as the connection's earlier records keeps it.
+  const gone = pipelineWith();
+  feed(gone.pipeline, withTuple(1 << 19));
+  gone.pipeline.finish();
+  assert.deepEqual(summary(gone.entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
+  assert.equal(gone.stats.tls.connections, 1);
+});
+
 test('a close record of its socket ends the connection, whichever task reports it (pending requests come out); a reused connection object with a new tuple is a new connection', () => {
   const { h1 } = recorded;
   const records = recordsOf(h1.chunks, { pid: PID, connId: 0xan, hooked: 'client', tuple: h1.clientTuple, t0Us: T0 });

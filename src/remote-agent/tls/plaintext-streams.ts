@@ -5,7 +5,8 @@
  *
  * - its TCP connection: the event's 4-tuple (seen by the kernel during the call), else the socket
  *   behind the event's fd (/proc: proc-sockets.ts), else what an earlier event of the same connId
- *   said. Until one is known its records are held (bounded per connection and in all); past the
+ *   said. A Go event's tuple is the last socket its thread used, which can be another goroutine's
+ *   (another connection's): for Go the fd decides when the tuple is new (see #tupleOf). Until one is known its records are held (bounded per connection and in all); past the
  *   bound, or when it never resolves, they are dropped and counted (`stats.tls.unresolved`).
  * - its roles: a LISTEN socket on the local port makes the hooked process the server; `a` is the
  *   client, `b` the server. A write of the client and a read of the server run a -> b.
@@ -88,6 +89,8 @@ interface Hooked {
   readonly id: string;
   readonly pid: number;
   tuple: TlsSocketTuple | null;
+  /** The fd of its latest record (-1 unknown). */
+  fd: number;
   /** Its directed tuple once resolved (closeKeyOf): how close records find it. */
   closeKey: string | null;
   /** The shown connection, when this end is the one shown. */
@@ -181,7 +184,7 @@ export class PlaintextStreams {
     if (e.tsUs > this.#nowUs) this.#nowUs = e.tsUs;
     const id = `${e.pid}:${e.connId}`;
     let h = this.#hooked.get(id);
-    const tuple = this.#tupleOf(e);
+    const tuple = this.#tupleOf(e, h);
     if (h !== undefined && tuple !== null && h.tuple !== null && !sameTuple(tuple, h.tuple)) {
       // The connection object now serves another TCP connection (a freed SSL * reused): the old one is over.
       this.#forget(h, 'fin', e.tsUs);
@@ -189,12 +192,13 @@ export class PlaintextStreams {
     }
     if (h === undefined) {
       if (this.#hooked.size >= this.#limits.maxConnections) this.#forget(this.#hooked.values().next().value!, 'evicted', e.tsUs);
-      h = { id, pid: e.pid, tuple: null, closeKey: null, shown: null, duplicate: false, held: [], heldBytes: 0, lastSeenUs: e.tsUs };
+      h = { id, pid: e.pid, tuple: null, fd: -1, closeKey: null, shown: null, duplicate: false, held: [], heldBytes: 0, lastSeenUs: e.tsUs };
     } else {
       this.#hooked.delete(id);
     }
     this.#hooked.set(id, h);
     h.lastSeenUs = e.tsUs;
+    if (e.fd >= 0) h.fd = e.fd;
     if (h.tuple === null) {
       if (tuple === null) return this.#hold(h, e);
       this.#resolve(h, tuple, e.tsUs);
@@ -209,8 +213,22 @@ export class PlaintextStreams {
   }
 
   /** The event's socket: its own tuple, else the one behind its fd; null when neither is known. */
-  #tupleOf(e: PlaintextRecord): TlsSocketTuple | null {
-    if (e.tuple !== null) return normaliseTuple(e.tuple);
+  #tupleOf(e: PlaintextRecord, h: Hooked | undefined): TlsSocketTuple | null {
+    const kernel = e.tuple === null ? null : normaliseTuple(e.tuple);
+    const known = h?.tuple ?? null;
+    // A Go call's tuple is the socket its thread last used in the call; the goroutine may have moved
+    // threads, and the RET's thread may have served another goroutine's Read on another connection
+    // (seen: a busy Go server's record with the tuple of its neighbour fd). Taken as is, that tuple
+    // would end this connection ('fin') and show its bytes on the other one. So for Go a tuple not
+    // yet known for this connection is checked against the fd's socket; when /proc cannot say (the
+    // process is gone, the fd closed), the same fd as before is the same connection.
+    if (e.library === 'go' && e.fd >= 0 && (kernel === null || known === null || !sameTuple(kernel, known))) {
+      const byFd = this.#sockets.tupleOfFd(e.pid, e.fd);
+      if (byFd !== null) return byFd;
+      if (known !== null && h!.fd === e.fd) return known;
+      return kernel;
+    }
+    if (kernel !== null) return kernel;
     if (e.fd >= 0) return this.#sockets.tupleOfFd(e.pid, e.fd);
     return null;
   }

@@ -559,3 +559,44 @@ test('a curl that runs after the scan, in a namespace where only `sleep` (no lib
   await until("curl's request line in its write events", () => (written().startsWith('GET /bytes/100 HTTP/1.1\r\n') ? true : undefined), 10_000, () => JSON.stringify(written()));
   assert.deepEqual(driver.internalErrors, []);
 });
+
+test('Go HTTP/1.1 client (writes and reads on two goroutines): in ring order, each request comes before the response to it', { skip: skip || skipFor(requireGo()), timeout: 180_000 }, async (t) => {
+  const scope = new Scope();
+  t.after(() => scope.close());
+  const dir = mkdtempSync(join(tmpdir(), `ks-${process.pid}-goorder-`));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const goBinary = buildGoTls(dir);
+  const ns = await scope.netns('tlso');
+  const server = ns.spawn(goBinary, ['server', '127.0.0.1:9443']);
+  await waitForPort(ns, '127.0.0.1', 9443);
+  const driver = startDriver(ns);
+  scope.defer(() => void driver.child.kill('SIGKILL'));
+  await driver.take('ready');
+  driver.send({ scan: true });
+  await driver.take('scanned');
+  const REQUESTS = 5;
+  const RESPONSE_BODY = 70_000;
+  // Several clients: the Write's RET ran after the answer's Read RET in about half of them (before the fix).
+  for (let run = 0; run < 4; run += 1) {
+    const from = driver.events.length;
+    await ns.execOk(goBinary, ['client1', `https://127.0.0.1:9443/bytes/${RESPONSE_BODY}`, String(REQUESTS), '0']);
+    await until('the client connection\'s close record', () => (driver.events.slice(from).some((e) => e.kind === 'close' && e.pid !== server.pid) ? true : undefined));
+    const client = driver.events.slice(from).filter((e) => e.kind === 'data' && e.pid !== server.pid);
+    const size = (e: DriverEvent): number => Buffer.from(e.bytes as string, 'base64').length;
+    const written = client.filter((e) => e.direction === 'write').reduce((n, e) => n + size(e), 0);
+    const read = client.filter((e) => e.direction === 'read').reduce((n, e) => n + size(e), 0);
+    assert.ok(written % REQUESTS === 0 && read % REQUESTS === 0, `run ${run}: ${written} bytes written, ${read} read`);
+    const request = written / REQUESTS;
+    const response = read / REQUESTS;
+    let writtenSoFar = 0;
+    for (const e of client) {
+      if (e.direction === 'write') writtenSoFar += size(e);
+      else {
+        const answering = Math.floor((e.streamOffset as number) / response) + 1;
+        assert.ok(writtenSoFar >= answering * request, `run ${run}: read at ${e.streamOffset as number} (response ${answering}) came with only ${writtenSoFar} request bytes before it`);
+      }
+    }
+    t.diagnostic(`run ${run}: ${client.length} data records, requests of ${request} bytes, responses of ${response}, each request first`);
+  }
+  assert.deepEqual(driver.internalErrors, []);
+});
