@@ -86,8 +86,12 @@ async function waitForMapping(pid: number, name: string): Promise<void> {
   throw new Error(`pid ${pid} never mapped ${name}`);
 }
 
+/**
+ * The process's own outcome: not the report of its container's libssl hooked ahead of use, which goes
+ * through whichever process its root was first seen through (that can be this one).
+ */
 function reportOf(scans: readonly TargetScan[], pid: number): ProcessHookReport | undefined {
-  return scans.flatMap((s) => s.reports).findLast((r) => r.pid === pid);
+  return scans.flatMap((s) => s.reports).findLast((r) => r.pid === pid && !r.reason.startsWith(AHEAD_OF_USE));
 }
 
 function planOf(scans: readonly TargetScan[], key: string | null): LibraryHookPlan | undefined {
