@@ -7,16 +7,31 @@
  * (src/remote-agent/dissect/descriptors.ts). Field names follow Kubeshark's entry JSON so that KFL
  * filters and jq scripts written for Kubeshark keep working; docs/entries.md describes every shape.
  */
+import type { AmqpEntry } from '../remote-agent/dissect/amqp/entry.ts';
+import type { KafkaEntry } from '../remote-agent/dissect/kafka/entry.ts';
+import type { MongodbEntry } from '../remote-agent/dissect/mongodb/entry.ts';
+import type { MysqlEntry } from '../remote-agent/dissect/mysql/entry.ts';
+import type { PostgresqlEntry } from '../remote-agent/dissect/postgresql/entry.ts';
+import type { RedisEntry } from '../remote-agent/dissect/redis/entry.ts';
 import type { DnsEntry } from '../remote-agent/dissect/dns/entry.ts';
 import type { HttpEntry } from '../remote-agent/dissect/http1/entry.ts';
 import type { WebSocketEntry } from '../remote-agent/dissect/websocket/entry.ts';
 
 export type { BodyEncoding, Endpoint, EntryEnvelope, EntryError, EntryErrorType, Protocol } from './entry-envelope.ts';
 
-export type Entry = HttpEntry | DnsEntry | WebSocketEntry;
+export type Entry =
+  | HttpEntry
+  | DnsEntry
+  | WebSocketEntry
+  | RedisEntry
+  | PostgresqlEntry
+  | MysqlEntry
+  | KafkaEntry
+  | AmqpEntry
+  | MongodbEntry;
 
 /** The members of the union, for code and test doubles that make or read one protocol's entries. */
-export type { DnsEntry, HttpEntry, WebSocketEntry };
+export type { AmqpEntry, DnsEntry, HttpEntry, KafkaEntry, MongodbEntry, MysqlEntry, PostgresqlEntry, RedisEntry, WebSocketEntry };
 
 /** ISO 8601 with microsecond precision from a capture time in microseconds. */
 export function isoFromMicros(tsUs: number): string {

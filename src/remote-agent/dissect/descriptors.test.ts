@@ -46,16 +46,16 @@ test('descriptorOf finds the descriptor by protocol.name; other and garbage entr
   const entry = makeEntry();
   assert.equal(descriptorOf(entry), DESCRIPTORS.http);
   const other = (protocol: unknown): Entry => ({ ...makeEntry(), protocol }) as unknown as Entry;
-  for (const protocol of [{ name: 'redis', version: '3', abbr: 'REDIS' }, { name: 'toString' }, { name: '__proto__' }, null, 'http', {}]) {
+  for (const protocol of [{ name: 'ldap', version: '3', abbr: 'LDAP' }, { name: 'toString' }, { name: '__proto__' }, null, 'http', {}]) {
     assert.equal(descriptorOf(other(protocol)), undefined, JSON.stringify(protocol));
   }
   for (const garbage of [null, undefined, 5, 'x', []]) assert.equal(descriptorOf(garbage as unknown as Entry), undefined);
 });
 
 test('an entry no descriptor reads gets an empty row and no detail sections, never an exception', () => {
-  const redis = { ...makeEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'GET' } } as unknown as Entry;
-  assert.deepEqual(summarizeEntry(redis), { verb: '', target: '', outcome: '', outcomeClass: 'none', isError: false });
-  assert.deepEqual(representEntry(redis), []);
+  const ldap = { ...makeEntry(), protocol: { name: 'ldap', version: '3', abbr: 'LDAP' }, request: { type: 'bindRequest' } } as unknown as Entry;
+  assert.deepEqual(summarizeEntry(ldap), { verb: '', target: '', outcome: '', outcomeClass: 'none', isError: false });
+  assert.deepEqual(representEntry(ldap), []);
   // Claims to be HTTP, but its response has no content (NDJSON input can hold anything).
   const broken = { ...makeEntry(), response: { status: 200 } } as unknown as Entry;
   assert.equal(summarizeEntry(broken).verb, '');

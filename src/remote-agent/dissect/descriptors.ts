@@ -16,9 +16,15 @@
 import type { Entry } from '../../model/entry.ts';
 import type { DetailSection, LostExchanges, ProtocolDescriptor, RowSummary } from '../../model/protocol-descriptor.ts';
 import { withVariants } from '../../model/protocol-variants.ts';
+import { amqpDescriptor } from './amqp/descriptor.ts';
 import { dnsDescriptor } from './dns/descriptor.ts';
 import { grpcVariant } from './grpc/descriptor.ts';
 import { httpDescriptor } from './http1/descriptor.ts';
+import { kafkaDescriptor } from './kafka/descriptor.ts';
+import { mongodbDescriptor } from './mongodb/descriptor.ts';
+import { mysqlDescriptor } from './mysql/descriptor.ts';
+import { postgresqlDescriptor } from './postgresql/descriptor.ts';
+import { redisDescriptor } from './redis/descriptor.ts';
 import { websocketDescriptor } from './websocket/descriptor.ts';
 
 /** `protocol.name` of every entry we dissect: the union's tags. */
@@ -32,6 +38,12 @@ export const DESCRIPTORS: DescriptorRegistry = Object.freeze({
   http: withVariants(httpDescriptor, [grpcVariant]),
   dns: dnsDescriptor,
   websocket: websocketDescriptor,
+  redis: redisDescriptor,
+  postgresql: postgresqlDescriptor,
+  mysql: mysqlDescriptor,
+  kafka: kafkaDescriptor,
+  amqp: amqpDescriptor,
+  mongodb: mongodbDescriptor,
 });
 
 /** Every descriptor, in registry order (for building vocabularies and capability lists). */

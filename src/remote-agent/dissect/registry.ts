@@ -19,9 +19,15 @@ import { countThrownViolation, ViolationCountingStream } from './protocol-counte
 import { countEntry } from '../stats.ts';
 import type { CloseReason, ConnectionInfo, Direction, StreamFactory, StreamHandler } from '../tcp/stream.ts';
 import { StreamGuess, UNKNOWN_PROTOCOL, type SniffDirection } from './guess/index.ts';
+import { amqpDissector } from './amqp/index.ts';
 import { dnsStreamDissector } from './dns/index.ts';
 import { http1Dissector } from './http1/index.ts';
 import { http2Dissector } from './http2/index.ts';
+import { kafkaDissector } from './kafka/index.ts';
+import { mongodbDissector } from './mongodb/index.ts';
+import { mysqlDissector } from './mysql/index.ts';
+import { postgresqlDissector } from './postgresql/index.ts';
+import { redisDissector } from './redis/index.ts';
 import { websocketDissector } from './websocket/index.ts';
 
 /**
@@ -31,7 +37,19 @@ import { websocketDissector } from './websocket/index.ts';
  * sniff says no): it is here to take connections over after an HTTP/1 upgrade; HTTP/2 also takes
  * over h2c upgrades.
  */
-export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([http2Dissector, http1Dissector, dnsStreamDissector, websocketDissector]);
+export const DEFAULT_DISSECTORS: readonly Dissector[] = Object.freeze([
+  http2Dissector,
+  http1Dissector,
+  dnsStreamDissector,
+  // The data protocols (issue 16): binary openings, each strict and confirmed by the reply.
+  postgresqlDissector,
+  mysqlDissector,
+  redisDissector,
+  kafkaDissector,
+  amqpDissector,
+  mongodbDissector,
+  websocketDissector,
+]);
 
 /** Bytes per direction buffered while no dissector has decided. */
 export const SNIFF_PREFIX_BYTES = 4096;

@@ -95,7 +95,7 @@ test("KFL: the word ws and Kubeshark's ws_* variables", () => {
 test('redaction: a message body is a body (JSON keys masked), through the agent\'s redactor', () => {
   const [text, bin] = session();
   const red = new EntryRedactor().redact(text);
-  assert.ok(red.request !== null && 'payload' in red.request);
+  assert.ok(isWebSocketEntry(red) && red.request !== null);
   assert.match(red.request.payload.text, /"password":"\[REDACTED\]"/);
   assert.match(red.request.payload.text, /"item":"pen"/);
   assert.equal(red.request.payload.size, 91, 'sizes describe the wire');
