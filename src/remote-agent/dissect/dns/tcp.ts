@@ -1,79 +1,45 @@
 /**
  * DNS over TCP (RFC 1035 §4.2.2, RFC 7766): each message after a two-byte length, several in one
- * segment or one split across many; a zone transfer answers with a run of messages. A direction
- * that loses bytes (a capture gap) cannot find its next length again and is ignored from there.
+ * segment or one split across many (framing/message-framer.ts); a zone transfer answers with a run
+ * of messages. A gap inside a message skips that message; a gap between messages ends the
+ * direction (its next length cannot be found again).
  */
 import type { EntryError } from '../../../model/entry-envelope.ts';
 import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction } from '../../tcp/stream.ts';
 import type { DissectContext, Dissector, DissectorStream } from '../dissector.ts';
+import { MessageFramer } from '../framing/message-framer.ts';
 import { DnsExchanges } from './exchanges.ts';
 import { sniffDnsStream } from './sniff.ts';
 import { DNS_PORTS } from './udp.ts';
 
-/** Splits one direction's bytes into length-prefixed messages; holds at most one message. */
-export class LengthPrefixedFramer {
-  readonly #deliver: (message: Uint8Array, startUs: number) => void;
-  #chunks: Uint8Array[] = [];
-  #held = 0;
-  /** Capture time of the first byte of the message being collected. */
-  #startUs = 0;
-  #lost = false;
+/** A DNS message over TCP: a two-byte length, then the message (at most 65,535 bytes, kept whole). */
+const DNS_TCP_FRAMING = {
+  frameLength: (head: Uint8Array) => (head.length < 2 ? ('more' as const) : 2 + ((head[0]! << 8) | head[1]!)),
+  maxKeepBytes: 2 + 0xffff,
+};
 
-  constructor(deliver: (message: Uint8Array, startUs: number) => void) {
-    this.#deliver = deliver;
-  }
-
-  /** Bytes held for a message not complete yet. */
-  get held(): number {
-    return this.#held;
-  }
-
-  data(bytes: Uint8Array, tsUs: number): void {
-    if (this.#lost || bytes.length === 0) return;
-    if (this.#held === 0) this.#startUs = tsUs;
-    this.#chunks.push(bytes.slice());
-    this.#held += bytes.length;
-    for (;;) {
-      if (this.#held < 2) return;
-      const length = this.#peekLength();
-      if (this.#held < 2 + length) return;
-      const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#held);
-      const startUs = this.#startUs;
-      const rest = all.subarray(2 + length);
-      this.#chunks = rest.length > 0 ? [rest] : [];
-      this.#held = rest.length;
-      // What follows in the same segment starts now.
-      this.#startUs = tsUs;
-      this.#deliver(all.subarray(2, 2 + length), startUs);
-    }
-  }
-
-  /** Bytes were lost: the next length cannot be found; what is held and what follows is dropped. */
-  gap(): void {
-    this.#lost = true;
-    this.#chunks = [];
-    this.#held = 0;
-  }
-
-  #peekLength(): number {
-    const first = this.#chunks[0]!;
-    const hi = first[0]!;
-    const lo = first.length > 1 ? first[1]! : this.#chunks[1]![0]!;
-    return (hi << 8) | lo;
-  }
+/**
+ * One direction's messages, handed to the exchanges. A message the capture lost bytes of is not
+ * parsed (its names and records would be misread); a gap between messages ends the direction (a
+ * length cannot be found again).
+ */
+function dnsFramer(deliver: (message: Uint8Array, startUs: number) => void): MessageFramer {
+  return new MessageFramer(DNS_TCP_FRAMING, (m) => {
+    if (m.lostBytes === 0) deliver(m.bytes.subarray(2), m.startUs);
+  });
 }
 
 class DnsTcpStream implements DissectorStream {
   readonly #exchanges: DnsExchanges;
-  readonly #framers: [LengthPrefixedFramer, LengthPrefixedFramer];
+  readonly #framers: [MessageFramer, MessageFramer];
   #closed = false;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext) {
     const exchanges = new DnsExchanges(ctx, { idPrefix: connectionLabel(conn), transport: 'tcp', a: conn.a, b: conn.b });
     this.#exchanges = exchanges;
     this.#framers = [
-      new LengthPrefixedFramer((m, ts) => exchanges.message(0, m, ts)),
-      new LengthPrefixedFramer((m, ts) => exchanges.message(1, m, ts)),
+      dnsFramer((m, ts) => exchanges.message(0, m, ts)),
+      dnsFramer((m, ts) => exchanges.message(1, m, ts)),
     ];
   }
 
@@ -82,8 +48,8 @@ class DnsTcpStream implements DissectorStream {
     this.#framers[dir].data(bytes, tsUs);
   }
 
-  gap(dir: Direction, _lostBytes: number, _tsUs: number): void {
-    this.#framers[dir].gap();
+  gap(dir: Direction, lostBytes: number, tsUs: number): void {
+    this.#framers[dir].gap(lostBytes, tsUs);
   }
 
   end(_dir: Direction, _tsUs: number): void {}
