@@ -16,6 +16,8 @@ export class CopyCollector {
   #keptChars = 0;
   #truncated = false;
   #failure: string | undefined;
+  /** The last bytes seen (up to 4), to tell the text format's end marker line from a row. */
+  #tail: number[] = [];
 
   constructor(maxBodyBytes: number) {
     this.#max = maxBodyBytes;
@@ -25,6 +27,10 @@ export class CopyCollector {
   data(bytes: Uint8Array, length: number): void {
     this.#bytes += length;
     for (const b of bytes) if (b === 0x0a) this.#rows++;
+    for (const b of bytes.subarray(Math.max(0, bytes.length - 4))) {
+      this.#tail.push(b);
+      if (this.#tail.length > 4) this.#tail.shift();
+    }
     if (bytes.length < length) this.#truncated = true;
     const room = this.#max - this.#keptChars;
     if (room <= 0) {
@@ -43,8 +49,11 @@ export class CopyCollector {
   }
 
   finish(): PostgresqlCopy {
+    // psql ends COPY FROM STDIN data with the `\.` line of the text format: a marker, not a row.
+    const t = this.#tail;
+    const marker = t.length >= 3 && t[t.length - 3] === 0x5c && t[t.length - 2] === 0x2e && t[t.length - 1] === 0x0a && (t.length === 3 ? this.#bytes === 3 : t[0] === 0x0a);
     return {
-      rows: this.#rows,
+      rows: marker ? this.#rows - 1 : this.#rows,
       bytes: this.#bytes,
       data: escapeControls(this.#kept.join('')),
       truncated: this.#truncated,
