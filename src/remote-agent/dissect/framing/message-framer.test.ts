@@ -78,6 +78,14 @@ test('a refused header loses the framing; resync finds the next start in later b
   assert.equal(f.state, 'framing');
 });
 
+test('a start in the same segment as a refused header is found (not thrown away with it)', () => {
+  const find = (w: Uint8Array): number => Buffer.from(w).indexOf(Buffer.from([5, ...Buffer.from('sync')]));
+  const { f, out, lost } = framer(spec(1024, find));
+  f.data(Buffer.concat([Uint8Array.from([0, 1, 2]), msg('sync'), msg('more')]), 1);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map(text), ['sync', 'more']);
+});
+
 test('a header that never completes is bounded: the framing is given up', () => {
   const s: FramerSpec = { maxKeepBytes: 16, frameLength: () => 'more' };
   const { f, lost } = framer(s);
