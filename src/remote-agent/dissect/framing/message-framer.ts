@@ -147,8 +147,11 @@ export class MessageFramer {
         return new Uint8Array(0);
       }
       if (length === 'bad' || !Number.isSafeInteger(length) || length <= 0) {
+        // A message may start right after the refused first byte (a capture that joined inside a
+        // message): what was held is searched again, from its second byte, by the resync.
+        const after = this.#joined().subarray(1).slice();
         this.#lose();
-        return new Uint8Array(0);
+        return after;
       }
       cur = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
       this.#current = cur;
