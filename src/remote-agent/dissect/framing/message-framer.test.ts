@@ -93,3 +93,11 @@ test('a header that never completes is bounded: the framing is given up', () => 
   assert.equal(lost.n, 1);
   assert.ok(f.held < 2048);
 });
+
+test('a refused header: the resync searches the rest of the same bytes, so a start right after it is not lost', () => {
+  // The resync takes a length byte 3 as a start.
+  const { f, out, lost } = framer(spec(1024, (w) => w.indexOf(3)));
+  f.data(Buffer.concat([Uint8Array.of(0, 1, 2), Uint8Array.of(3, 0x53, 0x53)]), 1);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map(text), ['SS'], 'the message after the refused byte, from the same segment');
+});
