@@ -147,8 +147,11 @@ export class MessageFramer {
         return new Uint8Array(0);
       }
       if (length === 'bad' || !Number.isSafeInteger(length) || length <= 0) {
+        // The bytes after the refused start may hold the next message: a protocol that can find
+        // one (resync) looks there, not only in bytes yet to come.
+        const held = this.#joined();
         this.#lose();
-        return new Uint8Array(0);
+        return this.#spec.resync === undefined ? new Uint8Array(0) : held.subarray(1);
       }
       cur = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
       this.#current = cur;
