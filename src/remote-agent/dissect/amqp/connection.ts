@@ -89,7 +89,10 @@ export class AmqpConnection implements DissectorStream {
   #clientKnown: boolean;
   /** Per direction: no frame found yet on a connection joined midway (the bytes may start anywhere). */
   readonly #fresh: [boolean, boolean];
-  /** Per direction: a frame ended without its end octet: the next length is refused (resync). */
+  /**
+   * Per direction: a frame ended without its end octet, so its size was wrong: the next frame is
+   * taken only where one plausibly starts, as on a connection joined midway.
+   */
   readonly #badEnd: [boolean, boolean] = [false, false];
   #nextOrdinal = 0;
   #pending = 0;
@@ -114,20 +117,14 @@ export class AmqpConnection implements DissectorStream {
   #framer(dir: Direction, keep: number): MessageFramer {
     return new MessageFramer(
       {
-        frameLength: (head) => {
-          if (this.#badEnd[dir]) {
-            this.#badEnd[dir] = false;
-            return 'bad';
-          }
-          return this.#fresh[dir] ? firstFrameLength(head) : frameLength(head);
-        },
+        frameLength: (head) => (this.#fresh[dir] || this.#badEnd[dir] ? firstFrameLength(head) : frameLength(head)),
         maxKeepBytes: keep,
         resync: resyncFrames,
       },
       (m) => this.#frame(dir, m),
       // Joined midway, the first bytes are no frame start: not a violation. A bad end octet was counted.
       () => {
-        if (!this.#fresh[dir]) this.#ctx.violation();
+        if (!this.#fresh[dir] && !this.#badEnd[dir]) this.#ctx.violation();
       },
     );
   }
@@ -183,6 +180,7 @@ export class AmqpConnection implements DissectorStream {
 
   #frame(dir: Direction, m: FramedMessage): void {
     this.#fresh[dir] = false;
+    this.#badEnd[dir] = false;
     const b = m.bytes;
     if (b[0] === 0x41) {
       // A protocol header: the client's opening (or a server offering the version it speaks).
