@@ -237,7 +237,9 @@ export class AmqpConnection implements DissectorStream {
     decoded.method.sender = this.#senderOf(dir);
     const ch = this.#channel(channelId);
     if (ch === null) {
+      // More channels than any broker allows at once: no state is kept for this one.
       this.#ctx.violation();
+      this.#untracked(dir, decoded.spec, { method: decoded.method, startUs: m.startUs, size: m.length });
       return;
     }
     const open = ch.content[dir];
@@ -303,7 +305,8 @@ export class AmqpConnection implements DissectorStream {
       const room = Math.min(this.#ctx.options.maxBodyBytes - c.keptBytes, MAX_HELD_BODY_BYTES - this.#heldBodyBytes);
       if (room > 0 && payload.length > 0) {
         const part = payload.subarray(0, Math.min(room, payload.length, payloadLength));
-        c.kept.push(part);
+        // A short part of a long frame is copied: kept as a view, it would hold the whole frame.
+        c.kept.push(part.length * 2 < m.bytes.length ? part.slice() : part);
         c.keptBytes += part.length;
         this.#heldBodyBytes += part.length;
       }
@@ -362,6 +365,23 @@ export class AmqpConnection implements DissectorStream {
     if (spec.classId === 10 && spec.methodId === 51) {
       for (const c of [...this.#channels.values()]) this.#closeChannel(c, { type: 'connection', msg: 'connection closed before the answer' });
     }
+  }
+
+  /**
+   * A method on a channel past MAX_CHANNELS: a request or one-way method is an entry at once (a
+   * request without its answer), an answer is an orphan; content is not followed.
+   */
+  #untracked(dir: Direction, spec: MethodSpec, sent: SentMethod): void {
+    if (spec.role === 'answer') {
+      this.#ctx.stats.orphanResponses++;
+      return;
+    }
+    if (spec.role === 'one-way' || sent.method.noWait === true) {
+      this.#emit(this.#nextOrdinal++, sent, null, null);
+      return;
+    }
+    this.#ctx.stats.unpairedRequests++;
+    this.#emit(this.#nextOrdinal++, sent, null, { type: 'pair-not-found', msg: `more than ${MAX_CHANNELS} channels in use: not followed` });
   }
 
   #isClose(spec: MethodSpec): boolean {
