@@ -101,3 +101,17 @@ test('a refused header: the resync searches the rest of the same bytes, so a sta
   assert.equal(lost.n, 1);
   assert.deepEqual(out.map(text), ['SS'], 'the message after the refused byte, from the same segment');
 });
+
+test('a refused header in the middle of a segment: resync looks at the rest of that segment too', () => {
+  // The marker 0xEE starts a message again; after it, the toy protocol's messages.
+  const resync = (window: Uint8Array): number => window.indexOf(0xee);
+  const s: FramerSpec = {
+    maxKeepBytes: 1024,
+    frameLength: (head) => (head.length < 1 ? 'more' : head[0] === 0xee ? 1 : head[0]! === 0 ? 'bad' : head[0]!),
+    resync,
+  };
+  const { f, out, lost } = framer(s);
+  f.data(Buffer.concat([Uint8Array.of(0, 9, 9), Uint8Array.of(0xee), msg('after')]), 100);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map((m) => m.bytes[0] === 0xee ? '<mark>' : text(m)), ['<mark>', 'after'], 'found in the same segment');
+});
