@@ -298,6 +298,7 @@ export class MongodbConnection implements DissectorStream {
       response,
       error,
     };
+    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }
