@@ -16,101 +16,15 @@
  * (--profile also runs the CLI under `node --cpu-prof` on the throughput capture and prints the
  * top functions by self time.)
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseByteSize } from '../../cmd/byte-size.ts';
 import { ensureHttpCapture, type HttpCaptureSummary } from './make-http-capture.ts';
 import { readProfile, summarizeProfile } from './profile-summary.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'bin', 'kubectl-shark');
-const MAIN_JS = join(ROOT, 'dist', 'cmd', 'main.js');
-const RSS_PROBE = join(ROOT, 'test', 'bench', 'rss-probe.ts');
-const GNU_TIME = '/usr/bin/time';
+import { CLI, entriesFromSummary, GNU_TIME, MAIN_JS, round, run, type RunResult } from './timed-run.ts';
 const RSS_LIMIT_MB = 300;
 const RATIO_GOAL = 3;
-
-interface RunResult {
-  readonly seconds: number;
-  readonly code: number | null;
-  readonly stderr: string;
-  /** Lines of stdout that pass `countLine`, when stdout was captured. */
-  readonly counted: number;
-  readonly peakRssKb: number | null;
-}
-
-interface RunOptions {
-  /** Count stdout lines matching this instead of sending stdout to /dev/null. */
-  readonly countLine?: (line: string) => boolean;
-  readonly measureRss?: boolean;
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-/** Runs a command, timing it from spawn to exit. */
-async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const tmp = mkdtempSync(join(tmpdir(), 'shark-bench-'));
-  const rssFile = join(tmp, 'rss');
-  let file = cmd;
-  let argv = [...args];
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  if (opts.measureRss === true) {
-    if (existsSync(GNU_TIME)) {
-      argv = ['-f', '%M', '-o', rssFile, cmd, ...args];
-      file = GNU_TIME;
-    } else {
-      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${RSS_PROBE}`.trim();
-      env.SHARK_RSS_PROBE_OUT = rssFile;
-    }
-  }
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    const started = performance.now();
-    const child = spawn(file, argv, { stdio: ['ignore', opts.countLine ? 'pipe' : devNull, 'pipe'], env });
-    let stderr = '';
-    if (child.stderr === null) throw new Error('no stderr pipe');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
-      stderr += s;
-      if (stderr.length > 1_000_000) stderr = stderr.slice(-100_000);
-    });
-    let counted = 0;
-    if (opts.countLine && child.stdout) {
-      const countLine = opts.countLine;
-      let rest = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (s: string) => {
-        const lines = (rest + s).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) if (countLine(line)) counted++;
-      });
-      child.stdout.on('end', () => {
-        if (rest !== '' && countLine(rest)) counted++;
-      });
-    }
-    const code = await new Promise<number | null>((res, rej) => {
-      child.on('error', rej);
-      child.on('close', (c) => res(c));
-    });
-    const seconds = (performance.now() - started) / 1000;
-    let peakRssKb: number | null = null;
-    if (existsSync(rssFile)) {
-      const n = Number.parseInt(readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '', 10);
-      if (Number.isFinite(n)) peakRssKb = n;
-    }
-    return { seconds, code, stderr, counted, peakRssKb };
-  } finally {
-    closeSync(devNull);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-function entriesFromSummary(stderr: string): number | null {
-  const m = /read: .*?(\d+) entries/.exec(stderr);
-  return m ? Number(m[1]) : null;
-}
 
 interface Figures {
   mbPerSec: number;
@@ -126,11 +40,6 @@ function figures(bytes: number, seconds: number, entries: number): Figures {
     seconds: round(seconds, 2),
     entries,
   };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 function log(line: string): void {

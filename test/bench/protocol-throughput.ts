@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: entries/s of `kubectl shark read -o json` on one core for each data protocol
+ * (Redis, PostgreSQL, MySQL, Kafka, AMQP, MongoDB: every case in test/bench/protocols), beside
+ * tshark's time on the same file with the case's display filter, on the same core.
+ *
+ * Per case: a deterministic capture of its conversations (test/bench/out/protocol-<p>-<seed>-<n>.pcap,
+ * at least --entries entries: about 1-2 s of our work), then
+ *   ours:   taskset -c 0 bin/kubectl-shark read F -o json      (entries from the summary, checked
+ *           against the sum of the conversations' entries and against the protocol of each line)
+ *   tshark: taskset -c 0 tshark -r F [args] -Y <filter> -T fields -e frame.number
+ * Prints a table, one JSON line, and writes the JSON to test/bench/out/protocol-throughput.json.
+ * Exits 1 when a case fails or our entry count is not the case's.
+ *
+ * Options: --entries 100000  --seed 1  --no-tshark  --only redis,kafka
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_OUT_DIR } from './make-http-capture.ts';
+import { BENCH_CPU, buildProtocolCapture, loadBenchCases, measureProtocol, type ProtocolFigures } from './protocol-bench.ts';
+import { MAIN_JS, round } from './timed-run.ts';
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function row(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const value = (name: string, dflt: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+  };
+  const minEntries = Number(value('entries', '100000'));
+  const seed = Number(value('seed', '1'));
+  const only = value('only', '').split(',').filter((p) => p !== '');
+  if (!Number.isInteger(minEntries) || minEntries < 1 || !Number.isFinite(seed)) {
+    process.stderr.write('protocol-throughput: --entries takes a positive integer, --seed a number\n');
+    return 2;
+  }
+  if (!existsSync(MAIN_JS)) {
+    process.stderr.write(`protocol-throughput: ${MAIN_JS} is missing: run npm run build (npm run bench does)\n`);
+    return 2;
+  }
+  const withTshark = !argv.includes('--no-tshark');
+  const cases = (await loadBenchCases()).filter((c) => only.length === 0 || only.includes(c.benchCase.protocol));
+  if (cases.length === 0) {
+    process.stderr.write(`protocol-throughput: no case in test/bench/protocols${only.length > 0 ? ` for ${only.join(', ')}` : ''}\n`);
+    return 2;
+  }
+
+  const results: ProtocolFigures[] = [];
+  for (const { benchCase } of cases) {
+    const t = performance.now();
+    const capture = buildProtocolCapture(benchCase, { seed, minEntries });
+    log(`${benchCase.protocol}: ${capture.path} (${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.conversations} connections, ${capture.entries} entries), built in ${round((performance.now() - t) / 1000, 1)} s; reading ...`);
+    results.push(await measureProtocol(benchCase, capture, { tshark: withTshark }));
+  }
+
+  const widths = [12, 8, 9, 9, 11, 10, 12, 8];
+  log('');
+  log(`one core each (taskset -c ${BENCH_CPU}); ratio = tshark's seconds / ours on the same file`);
+  log(row(['protocol', 'MB', 'entries', 'ours s', 'entries/s', 'tshark s', 'tshark pkts', 'ratio'], widths));
+  for (const r of results) {
+    log(
+      row(
+        [r.protocol, (r.captureBytes / 1e6).toFixed(1), String(r.entries), r.seconds.toFixed(2), String(r.entriesPerSec), r.tshark ? r.tshark.seconds.toFixed(2) : '-', r.tshark ? String(r.tshark.packets) : '-', r.ratio === null ? '-' : `${r.ratio}x`],
+        widths,
+      ),
+    );
+  }
+  const problems = results.filter((r) => r.problem !== null);
+  for (const r of problems) log(`FAIL ${r.protocol}: ${r.problem}`);
+  const json = JSON.stringify({ name: 'protocol-throughput', cpu: BENCH_CPU, seed, minEntries, protocols: results });
+  mkdirSync(BENCH_OUT_DIR, { recursive: true });
+  writeFileSync(join(BENCH_OUT_DIR, 'protocol-throughput.json'), `${json}\n`);
+  log(json);
+  return problems.length === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`protocol-throughput: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
