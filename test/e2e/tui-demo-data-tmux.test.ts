@@ -1,10 +1,10 @@
 /**
  * The demo's mixed protocols in a real terminal (tmux, a private socket, 160x45): `kubectl shark
- * demo` replays the shop at its recorded pace while `redis` is typed in the filter bar, so the Redis
- * rows (the catalogue's cache) gather live, then `postgresql` (the orders' database); the detail pane
- * of one Redis and one PostgreSQL entry; with no filter, the list mixes HTTP rows with the stores'
- * and the service map has the catalogue -> redis and orders -> postgres edges, labelled by their
- * descriptors. What each row and section must say comes from the same recording read with
+ * demo` replays the shop at its recorded pace while `postgresql` is typed in the filter bar, so the
+ * rows of the orders' database gather live, then `redis` (the catalogue's cache); the detail pane of
+ * one PostgreSQL entry (and of a failed INSERT) and of one Redis entry; with no filter, the list
+ * mixes HTTP rows with the stores' and the service map has the catalogue -> redis and orders ->
+ * postgres edges, labelled by their descriptors. What each row and section must say comes from the same recording read with
  * `read -o json` and the protocols' descriptors. Skipped, with the reason, without tmux.
  */
 import assert from 'node:assert/strict';
@@ -54,6 +54,7 @@ async function checkDetail(pane: TmuxPane, byId: ReadonlyMap<string, Entry>, pro
   assert.ok(entry !== undefined && entry.protocol.name === protocol, `the detail pane shows a ${protocol} entry of the recording:\n${screen}`);
   assert.equal(abbr, DESCRIPTORS[protocol].abbr);
   for (const section of representEntry(entry)) {
+    if (section.kind === 'table' && section.rows.length === 0) continue; // not drawn
     const text = sanitizeLine(section.kind === 'heading' ? section.text : section.title);
     assert.ok(screen.includes(text.slice(0, COLUMNS - 20)), `section ${JSON.stringify(text)} on screen:\n${screen}`);
   }
@@ -61,6 +62,19 @@ async function checkDetail(pane: TmuxPane, byId: ReadonlyMap<string, Entry>, pro
   await pane.press('Escape');
   await pane.waitForScreen('the list again', (s) => /TIME \(UTC\)/.test(s));
   return entry;
+}
+
+/** Moves the selection up to `entry`'s row (known by its start time, to the millisecond). */
+async function selectRow(pane: TmuxPane, entry: Entry): Promise<void> {
+  const time = /T(\d\d:\d\d:\d\d\.\d{3})/.exec(entry.startTime)![1]!;
+  const selected = (screen: string): string | undefined => screen.split('\n').find((line) => line.startsWith('▸'));
+  for (let i = 0; i < ROWS && !pane.screen().includes(`▸${time} `); i++) {
+    // One row at a time: the next key only once the selection has moved.
+    const before = selected(pane.screen());
+    await pane.press('k');
+    await pane.waitForScreen('the selection moved up', (s) => selected(s) !== before);
+  }
+  await pane.waitForScreen(`the row of ${entry.id} selected`, (s) => s.includes(`▸${time} `));
 }
 
 /** Types `query` in the filter bar (over what it held) and applies it; "" removes the filter. */
@@ -87,28 +101,27 @@ test('TUI on the demo: Redis and PostgreSQL rows filtered live, their detail pan
   const pane = TmuxPane.start('demo-data', COLUMNS, ROWS, `cd ${REPO_ROOT} && ${terminalEnv()} ${LAUNCHER} demo`);
   try {
     await pane.waitForScreen('the first entries', (s) => rowsOf(s).length > 0, 30_000);
-    await applyFilter(pane, redisWord);
-    const live = await pane.waitForScreen('some Redis rows before the source ends', (s) => /^entries [1-9]\d*\/\d+ /m.test(s) && rowsOf(s).length > 0);
-    assert.doesNotMatch(live.split('\n')[0]!, /source ended/, `the filter applied while the demo still plays:\n${live}`);
-    let screen = await pane.waitForScreen('every Redis entry', (s) => entriesLine(redis.length, total).test(s) && /source ended/.test(s), 30_000);
-    let rows = rowsOf(screen);
-    assert.equal(rows.length, Math.min(redis.length, ROWS - 6), `Redis rows on screen:\n${screen}`);
-    // The newest Redis entries, oldest first, row by row as their descriptor summarises them.
-    redis.slice(-rows.length).forEach((entry, i) => assert.match(rows[i]!, rowPattern(entry), `row ${i}: ${entry.id}`));
-    await checkDetail(pane, byId, DESCRIPTORS.redis.name, [/catalogue:/]);
-
     await applyFilter(pane, postgresWord);
-    screen = await pane.waitForScreen('every PostgreSQL entry', (s) => entriesLine(postgres.length, total).test(s));
-    rows = rowsOf(screen);
+    const live = await pane.waitForScreen('some PostgreSQL rows before the source ends', (s) => /^entries [1-9]\d*\/\d+ /m.test(s) && rowsOf(s).length > 0);
+    assert.doesNotMatch(live.split('\n')[0]!, /source ended/, `the filter applied while the demo still plays:\n${live}`);
+    let screen = await pane.waitForScreen('every PostgreSQL entry', (s) => entriesLine(postgres.length, total).test(s) && /source ended/.test(s), 30_000);
+    let rows = rowsOf(screen);
     assert.equal(rows.length, Math.min(postgres.length, ROWS - 6), `PostgreSQL rows on screen:\n${screen}`);
     postgres.slice(-rows.length).forEach((entry, i) => assert.match(rows[i]!, rowPattern(entry), `row ${i}: ${entry.id}`));
     await checkDetail(pane, byId, DESCRIPTORS.postgresql.name, [/orders/]);
     // A failed INSERT (the unique key): its detail shows the SQLSTATE.
     const failed = postgres.findLast((entry) => summarizeEntry(entry).isError);
     assert.ok(failed !== undefined, 'a PostgreSQL error in the recording');
-    const up = postgres.length - 1 - postgres.lastIndexOf(failed);
-    for (let i = 0; i < up; i++) await pane.press('k');
+    await selectRow(pane, failed);
     assert.equal((await checkDetail(pane, byId, DESCRIPTORS.postgresql.name, [/23505/, /INSERT INTO orders/])).id, failed.id);
+
+    await applyFilter(pane, redisWord);
+    screen = await pane.waitForScreen('every Redis entry', (s) => entriesLine(redis.length, total).test(s));
+    rows = rowsOf(screen);
+    assert.equal(rows.length, Math.min(redis.length, ROWS - 6), `Redis rows on screen:\n${screen}`);
+    // The newest Redis entries, oldest first, row by row as their descriptor summarises them.
+    redis.slice(-rows.length).forEach((entry, i) => assert.match(rows[i]!, rowPattern(entry), `row ${i}: ${entry.id}`));
+    await checkDetail(pane, byId, DESCRIPTORS.redis.name, [/catalogue:/]);
 
     // No filter: HTTP rows and the stores' rows in one list.
     await applyFilter(pane, '');
