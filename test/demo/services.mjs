@@ -1,6 +1,12 @@
 // One process per demo service (the role comes from SERVICE). Plain node:http so the recording is
 // ordinary HTTP/1.1: keep-alive between services, JSON bodies, some errors and some slow calls.
+// Behind two of them sit real data stores, reached with their ordinary clients: catalogue caches in
+// redis-server (node-redis: GET/SET with expiry, a pipeline, cache misses, a wrong-type error) and
+// orders keeps orders in PostgreSQL (pg: parameterised extended-protocol queries, a unique-key
+// violation now and then). Every choice hangs on a request counter, so each recording says the same.
 import http from 'node:http';
+import pg from 'pg';
+import { createClient } from 'redis';
 
 const service = process.env.SERVICE;
 const port = Number(process.env.PORT ?? 80);
@@ -36,6 +42,31 @@ function readBody(req) {
   });
 }
 
+// Opened on first use, so the recording holds each store's connection start-up.
+let redis;
+async function cache() {
+  if (!redis) {
+    // RESP3 (node-redis says HELLO 3); no CLIENT SETINFO or MAINT_NOTIFICATIONS at connect: past the
+    // handshake the demo's Redis traffic is the catalogue's own commands.
+    redis = createClient({ url: 'redis://redis:6379', disableClientInfo: true, maintNotifications: 'disabled' });
+    redis.on('error', (err) => process.stderr.write(`redis: ${err.message}\n`));
+    await redis.connect();
+  }
+  return redis;
+}
+
+// One connection (a pg.Pool would drop a connection after each failed query and log in again).
+let postgres;
+async function db() {
+  if (!postgres) {
+    postgres = new pg.Client({ host: 'postgres', port: 5432, user: 'shop', password: 'shop-demo-password', database: 'shop' });
+    await postgres.connect();
+  }
+  return postgres;
+}
+
+const catalogueItems = (page) => Array.from({ length: 5 }, (_, i) => ({ id: `sock-${page * 5 + i}`, name: `Sock ${page * 5 + i}`, price: 7.99 + i }));
+
 const handlers = {
   'front-end': async (req, res) => {
     if (req.method === 'GET' && req.url === '/') {
@@ -54,8 +85,24 @@ const handlers = {
   },
   catalogue: async (req, res) => {
     counter++;
-    if (counter % 9 === 0) return send(res, 500, { error: 'database timeout' }, 40);
-    return send(res, 200, Array.from({ length: 5 }, (_, i) => ({ id: `sock-${i}`, name: `Sock ${i}`, price: 7.99 + i })), 5);
+    const redis = await cache();
+    const page = counter % 3;
+    const key = `catalogue:page:${page}`;
+    // A price update every 7th request drops one cached page, so the next read of it misses.
+    if (counter % 7 === 0) await redis.del(`catalogue:page:${(page + 1) % 3}`);
+    let items = await redis.get(key);
+    if (items === null) {
+      items = JSON.stringify(catalogueItems(page));
+      await redis.set(key, items, { expiration: { type: 'EX', value: 300 } });
+    }
+    // Views and popularity in one pipelined write (no MULTI).
+    await redis.multi().incr('catalogue:views').expire('catalogue:views', 3600).zIncrBy('catalogue:popular', 1, `sock-${counter % 5}`).execAsPipeline();
+    if (counter % 9 === 0) {
+      // A bug: the view counter is a string, HINCRBY answers WRONGTYPE, and the request fails.
+      const error = await redis.hIncrBy('catalogue:views', 'hits', 1).then(() => '', (err) => String(err.message));
+      return send(res, 500, { error: error || 'database timeout' }, 40);
+    }
+    return send(res, 200, JSON.parse(items), 5);
   },
   carts: async (req, res) => {
     counter++;
@@ -65,8 +112,22 @@ const handlers = {
   orders: async (req, res) => {
     const order = JSON.parse((await readBody(req)) || '{}');
     const payment = await call('POST', 'http://payment/paymentAuth', { amount: order.amount ?? 10 });
-    if (payment.status !== 200) return send(res, 406, { error: 'payment declined' });
-    return send(res, 201, { id: `order-${++counter}`, amount: order.amount, status: 'created' });
+    const n = ++counter;
+    const status = payment.status === 200 ? 'created' : 'declined';
+    const insert = 'INSERT INTO orders (ref, customer, amount, status) VALUES ($1, $2, $3, $4) RETURNING id';
+    const customer = '57a98d98e4b00679b4a830b2';
+    // Every 6th order reuses the previous reference (a client retry): the unique key refuses it, and
+    // the order is stored under a fresh one.
+    const orders = await db();
+    let id;
+    try {
+      ({ rows: [{ id }] } = await orders.query(insert, [`ord-${n % 6 === 0 ? n - 1 : n}`, customer, order.amount ?? 10, status]));
+    } catch {
+      ({ rows: [{ id }] } = await orders.query(insert, [`ord-${n}-retry`, customer, order.amount ?? 10, status]));
+    }
+    if (status !== 'created') return send(res, 406, { error: 'payment declined' });
+    const { rows: [totals] } = await orders.query('SELECT count(*) AS orders, sum(amount) AS total FROM orders WHERE customer = $1 AND status = $2', [customer, 'created']);
+    return send(res, 201, { id: `order-${id}`, amount: order.amount, status, customerOrders: Number(totals.orders) });
   },
   payment: async (req, res) => {
     const { amount } = JSON.parse((await readBody(req)) || '{}');
@@ -83,4 +144,5 @@ const handlers = {
 
 const handler = handlers[service];
 if (!handler) throw new Error(`unknown SERVICE ${service}`);
-http.createServer((req, res) => void handler(req, res)).listen(port, () => process.stdout.write(`${service} listening on ${port}\n`));
+// A store that fails (it should not) answers 500 rather than ending the service mid-recording.
+http.createServer((req, res) => void handler(req, res).catch((err) => send(res, 500, { error: String(err.message) }))).listen(port, () => process.stdout.write(`${service} listening on ${port}\n`));

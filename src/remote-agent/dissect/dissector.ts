@@ -112,6 +112,8 @@ export function dissectContextFor(shared: SharedDissectContext, protocol: string
     options: shared.options,
     stats,
     emit: (entry, meta) => shared.emit(entry, meta),
+    // A dissector that sees its connection turn into TLS (MySQL's SSLRequest) counts the rest here.
+    ...(shared.undissected !== undefined ? { undissected: shared.undissected } : {}),
     violation: () => {
       stats.dissectionErrors++;
       countViolation(stats, protocol);

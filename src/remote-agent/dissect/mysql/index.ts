@@ -1,15 +1,17 @@
 /**
- * MySQL/MariaDB client/server protocol dissector. PLACEHOLDER of the issue 16 contract: the mysql helper replaces it.
+ * MySQL/MariaDB client/server protocol dissector: what the registry lists (dissect/registry.ts).
  */
-import type { Dissector, DissectorStream, SniffResult } from '../dissector.ts';
+import type { DissectContext, Dissector, DissectorStream } from '../dissector.ts';
+import type { ConnectionInfo } from '../../tcp/stream.ts';
+import { MysqlConnection } from './connection.ts';
 import { MYSQL_PROTOCOL_NAME } from './entry.ts';
+import { confirmMysqlReply, sniffMysql } from './sniff.ts';
 
 export const mysqlDissector: Dissector = Object.freeze({
   id: 'mysql',
   protocol: MYSQL_PROTOCOL_NAME,
   ports: Object.freeze([3306]),
-  sniff: (): SniffResult => 'no',
-  open: (): DissectorStream => {
-    throw new Error('mysql dissector not built yet');
-  },
+  sniff: sniffMysql,
+  confirmReply: confirmMysqlReply,
+  open: (conn: ConnectionInfo, ctx: DissectContext): DissectorStream => new MysqlConnection(conn, ctx),
 });
