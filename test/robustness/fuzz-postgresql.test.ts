@@ -221,6 +221,18 @@ test('an intact session through the pipeline is every entry, with and without th
   ]);
 });
 
+test('through the pipeline, an SSLRequest answered S is one entry and the TLS after it counts as undissected TLS', () => {
+  const rng = new Prng(MASTER_SEED + 1);
+  const b = new TcpCaptureBuilder();
+  const clientHello = Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00);
+  const serverHello = Uint8Array.of(0x16, 0x03, 0x03, 0x00, 0x05, 0x02, 0x00, 0x00, 0x01, 0x00);
+  b.conversation(rng, 1, [{ client: pg.sslRequest(), server: Uint8Array.of(0x53) }, { client: clientHello, server: serverHello }], { maxSegment: 1460, handshake: true, close: true, clientPort: 40000, serverPort: 5432 });
+  const { stats, entries } = readCapture(b.build(rng, false));
+  assert.deepEqual(entries.map((e) => `${e.request.kind} ${e.response?.encryptionAnswer}`), ['ssl-request S']);
+  assert.deepEqual({ ...stats.undissected.connections }, { tls: 1 });
+  assert.equal(stats.dissectionErrors, 0);
+});
+
 test('the PostgreSQL captures of the corpus with random bit flips: no crash, no internal error', () => {
   assert.ok(PG_CAPTURES.length >= 3);
   for (let index = 0; index < Math.ceil(CASES / 5); index++) {
