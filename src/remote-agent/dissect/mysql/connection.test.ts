@@ -4,6 +4,8 @@ import { c, fakeConn, longestData, play, recorder, s, type Chunking, type Step }
 import {
   bin, binaryRow, CAPS, BASE_CAPS, COM, columnDef, command, concat, eof, err, execute, greeting, lenenc, login, ok, packet, prepareOk, sslRequest, str, textResultSet, textRow, TYPE, u8,
 } from '../../../../test/helpers/mysql-wire.ts';
+import { newCaptureStats } from '../../stats.ts';
+import { DEFAULT_DISSECT_OPTIONS, dissectContextFor } from '../dissector.ts';
 import type { MysqlEntry } from './entry.ts';
 import { mysqlDissector } from './index.ts';
 import { MAX_PENDING } from './connection.ts';
@@ -262,4 +264,14 @@ test('sniff: a greeting matches; a command midway matches and needs the answer t
   assert.equal(mysqlDissector.confirmReply!(ok(1), 'to-client'), 'match');
   assert.equal(mysqlDissector.confirmReply!(login({ user: 'a', auth: SECRET }), 'to-server'), 'match');
   assert.equal(mysqlDissector.confirmReply!(str('HTTP/1.1 200 OK\r\n'), 'to-client'), 'no');
+});
+
+test('the switch to TLS is told to the capture\'s own undissected counter when it has one (the TLS probes\' claims)', () => {
+  const told: string[] = [];
+  const stats = newCaptureStats();
+  const ctx = dissectContextFor({ options: DEFAULT_DISSECT_OPTIONS, stats, emit: () => {}, undissected: (_conn, protocol) => told.push(protocol) }, 'mysql');
+  const stream = mysqlDissector.open(fakeConn({ b: SERVER }), ctx);
+  play(stream, [s(greeting({ caps: BASE_CAPS | CAPS.SSL })), c(sslRequest())]);
+  assert.deepEqual(told, ['tls']);
+  assert.deepEqual({ ...stats.undissected.connections }, {}, 'counted there, not twice');
 });
