@@ -520,6 +520,7 @@ export class MysqlConnection implements DissectorStream {
       response,
       error: missing ?? (p.problem !== undefined ? { type: 'dissection', msg: p.problem } : null),
     };
+    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }
