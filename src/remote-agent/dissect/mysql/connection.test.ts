@@ -248,7 +248,7 @@ test('an unanswered command times out; a flood of them keeps the queue bounded',
   const rec = recorder();
   const stream = mysqlDissector.open(fakeConn({ b: SERVER }), rec.ctx);
   play(stream, steps);
-  // Each command settles the one before (the protocol has one at a time): nothing accumulates.
+  // Past MAX_PENDING commands waiting, the oldest leaves unanswered: nothing accumulates.
   assert.ok(rec.all.length >= MAX_PENDING * 4 - MAX_PENDING, `${rec.all.length} entries out`);
   assert.ok(stream.oldestPendingUs() !== Infinity);
   stream.close('end-of-capture', 0);
@@ -274,4 +274,22 @@ test('the switch to TLS is told to the capture\'s own undissected counter when i
   play(stream, [s(greeting({ caps: BASE_CAPS | CAPS.SSL })), c(sslRequest())]);
   assert.deepEqual(told, ['tls']);
   assert.deepEqual({ ...stats.undissected.connections }, {}, 'counted there, not twice');
+});
+
+test('pipelined commands (prepare and execute sent together, as MariaDB Connector/J does): each answer goes to its command, in order', () => {
+  for (const deprecateEof of [true, false]) {
+    const es = runEveryWay([
+      ...handshake(deprecateEof),
+      c(concat(command(COM.STMT_PREPARE, 'SELECT ?'), execute(1, [bin.long(5)]), command(COM.PING))),
+      s(concat(
+        prepareOk(1, 1, [{ name: '?', type: TYPE.LONG }], deprecateEof),
+        packet(1, lenenc(1)), columnDef(2, '?', TYPE.LONG), deprecateEof ? new Uint8Array(0) : eof(3),
+        binaryRow(deprecateEof ? 3 : 4, [u32le(5)]), deprecateEof ? ok(4, { header: 0xfe }) : eof(5),
+        ok(1),
+      )),
+    ]);
+    assert.deepEqual(es.slice(1).map((e) => [e.request.command, e.response?.prepared?.statementId ?? e.response?.rowCount, e.error]), [
+      ['COM_STMT_PREPARE', 1, null], ['COM_STMT_EXECUTE', 1, null], ['COM_PING', 0, null],
+    ], `deprecateEof ${deprecateEof}`);
+  }
 });
