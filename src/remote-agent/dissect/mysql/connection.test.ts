@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
+import { c, fakeConn, longestData, play, recorder, s, SEQ_ORIGIN, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
 import {
   bin, binaryRow, CAPS, BASE_CAPS, COM, columnDef, command, concat, eof, err, execute, greeting, lenenc, login, ok, packet, prepareOk, sslRequest, str, textResultSet, textRow, TYPE, u8,
 } from '../../../../test/helpers/mysql-wire.ts';
@@ -293,3 +293,19 @@ test('pipelined commands (prepare and execute sent together, as MariaDB Connecto
     ], `deprecateEof ${deprecateEof}`);
   }
 });
+
+test('each entry names its first client byte by TCP sequence number (for merging two sightings), also after a midway join', () => {
+  const steps: Step[] = [...handshake(), c(command(COM.QUERY, 'SELECT 1')), s(textResultSet(['1'], [['1']], { deprecateEof: true })), c(command(COM.PING)), s(ok(1))];
+  const rec = recorder();
+  play(mysqlDissector.open(fakeConn({ b: SERVER }), rec.ctx), steps);
+  const login = login_length();
+  assert.deepEqual(rec.metas.map((m) => m.requestSeq), [SEQ_ORIGIN[0], SEQ_ORIGIN[0] + login, SEQ_ORIGIN[0] + login + command(COM.QUERY, 'SELECT 1').length]);
+  // Joined midway: 7 bytes of an earlier query's tail, then a command; offsets stay exact.
+  const mid = recorder();
+  play(mysqlDissector.open(fakeConn({ b: SERVER, aIsClientKnown: false }), mid.ctx), [c(str('ECT 1;\n')), c(command(COM.PING)), s(ok(1))]);
+  assert.deepEqual(mid.metas.map((m) => m.requestSeq), [SEQ_ORIGIN[0] + 7]);
+});
+
+function login_length(): number {
+  return login({ user: 'app', auth: SECRET, database: 'shop', caps: BASE_CAPS | CAPS.DEPRECATE_EOF }).length;
+}

@@ -55,6 +55,8 @@ interface Pending {
   readonly prepareQuery?: string;
   /** Malformed client packets of it. */
   problem?: string;
+  /** Stream offset (client direction) of its first client packet: names it across captures. */
+  clientOffset?: number;
 }
 
 interface Answered {
@@ -285,6 +287,7 @@ export class MysqlConnection implements DissectorStream {
     }
     const pending = slot.request;
     pending.requestBytes += p.wireBytes;
+    if (p.offset !== undefined) pending.clientOffset = p.offset;
     const hs = pending.request.handshake!;
     hs.clientCapabilities = capabilityNames(login.capabilities);
     if (login.authPlugin !== '') hs.authPlugin = login.authPlugin;
@@ -449,6 +452,7 @@ export class MysqlConnection implements DissectorStream {
       reader,
       ...(prepareQuery !== undefined ? { prepareQuery } : {}),
       ...(problem !== undefined ? { problem } : {}),
+      ...(p.offset !== undefined ? { clientOffset: p.offset } : {}),
     };
     const slot = this.#pairs.request(pending, p.startUs);
     this.#pairs.requestDone(slot, p.endUs);
@@ -543,7 +547,8 @@ export class MysqlConnection implements DissectorStream {
       error: missing ?? (p.problem !== undefined ? { type: 'dissection', msg: p.problem } : null),
     };
     this.#ctx.stats.entries++;
-    this.#ctx.emit(entry, {});
+    const requestSeq = p.clientOffset === undefined ? undefined : this.#conn.sequenceAt?.(this.#clientDir, p.clientOffset);
+    this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }
 
