@@ -197,3 +197,57 @@ test('mariadbd driven by the mysql client and mysql2: every command once with it
     await scope.close();
   }
 });
+
+/** mysql2 on a connection opened (and a statement prepared) before the capture starts: it joins midway. */
+const POOLED_CLIENT = `
+import mysql from 'mysql2/promise';
+const [host, password] = process.argv.slice(1);
+const conn = await mysql.createConnection({ host, user: '${USER}', password, database: 'shop' });
+await conn.execute('SELECT ? + 0 AS early', [1]);
+console.log('ready');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+await conn.execute('SELECT ? + 0 AS early', [2]);
+await conn.query('SELECT 42 AS answer');
+try { await conn.query('SELECT * FROM nope'); } catch (e) { console.log('query error', e.errno); }
+await conn.end();
+console.log('done');
+`;
+
+test('a connection opened before the capture (a pool): joined midway, every command after the join once', { skip, timeout: 240_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const { client, server } = await setUp(scope);
+    const dir = prepareAgentDir(scope);
+    const child = client.spawn(NODE, ['--input-type=module', '-e', POOLED_CLIENT, SERVER_IP, PASSWORD], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    const until = async (what: string): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes(what)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the client did not print ${what}: ${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until('ready');
+    const capture = await Capture.start(server, 'eth0', join(dir, 'pooled.pcap'));
+    child.stdin!.write('go\n');
+    await until('done');
+    await capture.stop();
+    const read = await readWithCli(capture.file);
+    assert.equal(read.exitCode, 0, read.stderr);
+    t.diagnostic(read.stderr.trim());
+    const got = connections(read.all);
+    t.diagnostic(got.flat().join('\n'));
+    assert.deepEqual(got, [[
+      // The statement was prepared before the capture: its id only, the answer decoded from its own column definitions.
+      'COM_STMT_EXECUTE #1 -> rows [["2"]]',
+      'COM_QUERY SELECT 42 AS answer -> rows [["42"]]',
+      'COM_QUERY SELECT * FROM nope -> ERR 1146 42S02',
+      'COM_QUIT  -> -',
+    ]]);
+    for (const e of read.all) assert.equal(e.error, null, `${e.id}: ${e.error?.msg}`);
+    assert.equal(await tsharkCommands(capture.file), 4, 'tshark sees the same four commands');
+  } finally {
+    await scope.close();
+  }
+});
