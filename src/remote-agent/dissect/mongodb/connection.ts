@@ -22,7 +22,7 @@ import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction,
 import type { DissectContext, DissectorStream } from '../dissector.ts';
 import { MessageFramer, type FramedMessage } from '../framing/message-framer.ts';
 import { IdPairing, type UnansweredReason } from '../pairing/by-id.ts';
-import { commandFacts, documentRunText, documentsText, replyFacts, splitNamespace } from './documents.ts';
+import { commandFacts, documentRunText, documentsText, replyFacts, splitNamespace, wireName } from './documents.ts';
 import type { MongodbDocuments, MongodbEntry, MongodbRequest, MongodbResponse, MongodbSequence } from './entry.ts';
 import { findMessageStart } from './sniff.ts';
 import { HEADER_BYTES, OP, opcodeName, parseWireMessage, plausibleHeader, type DocumentBytes, type WireMessage } from './wire.ts';
@@ -211,7 +211,7 @@ export class MongodbConnection implements DissectorStream {
   }
 
   #sequences(w: WireMessage): MongodbSequence[] {
-    const out: MongodbSequence[] = w.sequences.map((s) => ({ identifier: s.identifier, documents: documentRunText(s, this.#maxBody) }));
+    const out: MongodbSequence[] = w.sequences.map((s) => ({ identifier: wireName(s.identifier), documents: documentRunText(s, this.#maxBody) }));
     // OP_UPDATE's update document: shown as a sequence of one, beside its selector.
     if (w.opcode === OP.UPDATE && w.documents !== null) out.push({ identifier: 'update', documents: documentRunText(w.documents, this.#maxBody) });
     return out;
@@ -242,7 +242,7 @@ export class MongodbConnection implements DissectorStream {
       document,
       sequences: this.#sequences(w),
       moreToCome: w.opcode === OP.MSG && w.flags.includes('moreToCome'),
-      ...(ns === undefined ? {} : { fullCollectionName: ns }),
+      ...(ns === undefined ? {} : { fullCollectionName: wireName(ns) }),
     };
   }
 
