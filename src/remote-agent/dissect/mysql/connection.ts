@@ -546,7 +546,6 @@ export class MysqlConnection implements DissectorStream {
       response,
       error: missing ?? (p.problem !== undefined ? { type: 'dissection', msg: p.problem } : null),
     };
-    this.#ctx.stats.entries++;
     const requestSeq = p.clientOffset === undefined ? undefined : this.#conn.sequenceAt?.(this.#clientDir, p.clientOffset);
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
