@@ -19,7 +19,7 @@ function session(): AmqpEntry[] {
     s(w.connectionOpenOk(), 500),
     c(w.channelOpen(1), 600),
     s(w.channelOpenOk(1), 700),
-    c(w.publish(1, 'orders', 'order.created', '{"id":42,"password":"hunter2"}', { contentType: 'application/json' }), 800),
+    c(w.publish(1, 'orders', 'order.created', '{"id":42,"password":"hunter2"}', { contentType: 'application/json', headers: { authorization: 'Bearer tok-123', 'x-tenant': 't1', retries: 2 } }), 800),
     c(w.queueDeclare(1, 'missing', { passive: true }), 900),
     s(w.close(1, 404, "NOT_FOUND - no queue 'missing'", 50, 10), 1000),
     c(w.closeOk(1), 1100),
@@ -79,6 +79,7 @@ test('redaction: the SASL response is masked (the user stays), bodies are redact
   assert.match(pub.request.body!.text, /"password":"\[REDACTED\]"/);
   assert.match(pub.request.body!.text, /"id":42/);
   assert.equal(pub.request.body!.size, 30, 'sizes describe the wire');
+  assert.deepEqual(pub.request.properties?.headers, { authorization: '[REDACTED]', 'x-tenant': 't1', retries: 2 }, 'sensitive message headers masked');
   // Idempotent.
   assert.deepEqual(redactor.redact(red as unknown as Entry), red as unknown as Entry);
 });

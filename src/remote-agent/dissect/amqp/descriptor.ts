@@ -194,8 +194,8 @@ const SECRET_FIELDS = ['response', 'newSecret'] as const;
 
 /**
  * Masks the credentials of Connection.Start-Ok and Secure-Ok (the whole SASL response: the user
- * name stays in `user`) and Update-Secret's token, and redacts message bodies and header tables as
- * bodies and headers. In place; never throws.
+ * name stays in `user`) and Update-Secret's token, and redacts message bodies as bodies and the
+ * string values of message header tables as headers. In place; never throws.
  */
 function redact(entry: AmqpEntry, redactor: PayloadRedactor): AmqpEntry {
   for (const side of [entry.request, entry.response]) {
@@ -206,8 +206,28 @@ function redact(entry: AmqpEntry, redactor: PayloadRedactor): AmqpEntry {
       // A frozen or odd side: leave it (the contract: never throw).
     }
     if (side.body !== undefined) redactor.redactField(side, 'body', 'body');
+    redactHeaderTable(side.properties?.headers, redactor);
   }
   return entry;
+}
+
+/**
+ * A message's headers table is application headers: string values under sensitive names
+ * (`authorization`, `x-api-key`...) are masked as HTTP headers are. In place; never throws.
+ */
+function redactHeaderTable(headers: unknown, redactor: PayloadRedactor): void {
+  if (headers === null || typeof headers !== 'object') return;
+  try {
+    // No prototype: a `__proto__` key from the wire is a key like any other.
+    const strings = Object.create(null) as Record<string, string>;
+    for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') strings[k] = v;
+    const masked = redactor.headers(strings);
+    for (const [k, v] of Object.entries(masked)) {
+      if (v !== strings[k]) Object.defineProperty(headers, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  } catch {
+    // A frozen or odd table: left as it is (the contract: never throw).
+  }
 }
 
 function heldChars(entry: AmqpEntry): number {
