@@ -7,7 +7,8 @@
  * error (a passive declare of a missing queue: Channel.Close 404) and closes. tcpdump captures
  * the client's side; our CLI reads it back: every method the client sent is one entry (or the
  * answer of one) with the right outcome, the deliveries carry their bodies, and the password is
- * nowhere in the output. The broker and epmd are gone after the test.
+ * nowhere in the output. The live agent, in the broker's namespace, sends the same entries (the
+ * password nowhere in its frames either). The broker and epmd are gone after the test.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import type { AmqpEntry } from '../../src/remote-agent/dissect/amqp/entry.ts';
+import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Capture, NODE, REPO_ROOT, cliCommand } from '../helpers/capture.ts';
 import { entriesOf } from '../helpers/entries-of.ts';
 import { Scope, addAddress, addVeth, requireNetns, run, waitForPort, type Netns } from '../helpers/netns.ts';
@@ -103,6 +105,10 @@ test('amqplib against rabbitmq-server in namespaces, captured and read back: eve
     await startRabbit(server, join(dir, 'rabbit'));
     t.diagnostic(`rabbitmq-server listening after ${Date.now() - started} ms`);
 
+    // The live agent captures the same traffic on the broker's side, tcpdump on the client's.
+    const agent = startAgent(server, ['--iface', 'eth0', '--stats-interval', '250'], { dir: prepareAgentDir(scope), scope, keepRaw: true });
+    const hello = await agent.ready();
+    assert.ok(hello.protocols?.includes('amqp'), `the hello frame lists amqp: ${JSON.stringify(hello.protocols)}`);
     const file = join(dir, 'amqp.pcap');
     const capture = await Capture.start(client, 'eth0', file);
     const ran = await client.exec(NODE, [join(REPO_ROOT, 'test/e2e/fixtures/amqp-client.ts'), `amqp://${USER}:${PASSWORD}@${SERVER_IP}:5672/`], { cwd: REPO_ROOT });
@@ -167,6 +173,25 @@ test('amqplib against rabbitmq-server in namespaces, captured and read back: eve
     assert.deepEqual([bigBody?.size, bigBody?.text.length, bigBody?.truncated], [300 * 1024, 300 * 1024, undefined], 'a body of three frames joined whole');
     const failed = entries.find((e) => e.request.queue === 'no-such-queue')!;
     assert.deepEqual([failed.request.passive, failed.response?.replyCode, failed.response?.failedMethod], [true, 404, 'queue declare']);
+
+    // The agent saw the same calls, redacted before they left it.
+    const sameLines = (list: readonly AmqpEntry[]): string[] => [...list].sort((a, b) => (a.startTime < b.startTime ? -1 : 1)).map(line);
+    const dropped = (): boolean => agent.notices('KERNEL_DROPS').length > 0;
+    await agent.waitUntil(() => (agent.entries(0, 'amqp').length >= entries.length || dropped() ? true : undefined), 20_000, `${entries.length} AMQP entry frames`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const fromAgent = sameLines(agent.entries(0, 'amqp') as AmqpEntry[]);
+    if (dropped()) {
+      // The kernel dropped packets the agent needed (the machine was too busy): what it did see
+      // must still be among the calls, but it cannot have all of them.
+      t.diagnostic(`the agent's capture ring overran (${agent.notices('KERNEL_DROPS')[0]?.message}): ${fromAgent.length} of ${entries.length} entries`);
+      const all = new Set(sameLines(entries));
+      for (const l of fromAgent) assert.ok(all.has(l) || /\(connection\)$/.test(l), `the agent's ${l} is one of the calls`);
+    } else {
+      assert.deepEqual(fromAgent, sameLines(entries), 'the live agent: the same entries');
+    }
+    const exit = await agent.stop();
+    assert.equal(exit.code, 0);
+    assert.ok(!agent.rawStdout().toString('utf8').includes(PASSWORD), 'the password is nowhere in what the agent sent');
 
     // With redaction off the password is there: it was captured, and redaction is what hid it.
     const raw = await run(cmd, [...pre, 'read', file, '-o', 'json', '--no-redact'], { cwd: REPO_ROOT });
