@@ -44,6 +44,9 @@ test('rows: verb, target and outcome; a refused request and a non-200 Close are 
   const open = d.summarize(byMethod(all, 'channel open'));
   assert.deepEqual([open.outcome, open.outcomeClass, open.isError], ['open-ok', 'success', false]);
   assert.equal(d.edgeLabel(byMethod(all, 'basic publish')), 'AMQP');
+  const pubEntry = byMethod(all, 'basic publish');
+  assert.ok(d.heldChars!(pubEntry) >= 30 + 40, 'held text counts the body and the method\'s strings');
+  assert.ok(d.heldChars!(byMethod(all, 'connection start')) >= byMethod(all, 'connection start').requestSize);
   const sections = d.represent(byMethod(all, 'basic publish'));
   assert.ok(sections.some((x) => x.kind === 'body' && x.text.includes('"id":42')));
 });

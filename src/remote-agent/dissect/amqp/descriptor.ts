@@ -230,8 +230,17 @@ function redactHeaderTable(headers: unknown, redactor: PayloadRedactor): void {
   }
 }
 
+/**
+ * Kept body text, and about as many characters as the method and header frames had bytes (their
+ * strings and tables are held as text): what an entry costs a buffer that holds it.
+ */
 function heldChars(entry: AmqpEntry): number {
-  return (entry.request.body?.text.length ?? 0) + (entry.response?.body?.text.length ?? 0);
+  const side = (m: AmqpMethod | null, size: number): number => {
+    if (m === null) return 0;
+    const body = m.body;
+    return (body?.text.length ?? 0) + Math.max(0, size - (body?.size ?? 0));
+  };
+  return side(entry.request, entry.requestSize) + side(entry.response, entry.responseSize);
 }
 
 export const amqpDescriptor: ProtocolDescriptor<AmqpEntry> = Object.freeze({
