@@ -40,7 +40,7 @@ test('rows: verb, target and outcome; a refused request and a non-200 Close are 
   const failed = d.summarize(byMethod(all, 'queue declare'));
   assert.deepEqual([failed.target, failed.outcome, failed.outcomeClass, failed.isError], ['missing', '404 NOT_FOUND', 'client-error', true]);
   const close = d.summarize(byMethod(all, 'channel close'));
-  assert.deepEqual([close.outcome, close.isError], ['404 NOT_FOUND', true]);
+  assert.deepEqual([close.target, close.outcome, close.isError], ["NOT_FOUND - no queue 'missing'", '404 NOT_FOUND', true]);
   const open = d.summarize(byMethod(all, 'channel open'));
   assert.deepEqual([open.outcome, open.outcomeClass, open.isError], ['open-ok', 'success', false]);
   assert.equal(d.edgeLabel(byMethod(all, 'basic publish')), 'AMQP');

@@ -13,6 +13,8 @@ import { AMQP_PROTOCOL_NAME, type AmqpEntry, type AmqpFieldValue, type AmqpMetho
 
 /** Characters of a table value shown in a detail row. */
 const DETAIL_VALUE_CHARS = 256;
+/** Characters of a Close's reply text shown in a list row. */
+const ROW_TEXT_CHARS = 80;
 /** Characters of a name kept in a dedup key. */
 const DEDUP_NAME_CHARS = 255;
 /** The reply code of a normal close (and of every -Ok). */
@@ -42,7 +44,8 @@ function targetOf(m: AmqpMethod): string {
   if (m.consumerTag !== undefined && m.queue === undefined) parts.push(m.consumerTag);
   if (m.deliveryTag !== undefined) parts.push(`#${m.deliveryTag}${m.multiple === true ? ' (multiple)' : ''}`);
   if (m.virtualHost !== undefined) parts.push(m.virtualHost);
-  if (m.replyCode !== undefined && m.replyText !== undefined && m.methodNumber !== 50) parts.push(m.replyText);
+  // A Close's text (a Return's name is in the outcome already), cut: the row has little room.
+  if (m.replyCode !== undefined && m.replyText !== undefined && m.classNumber !== 60) parts.push(m.replyText.length > ROW_TEXT_CHARS ? `${m.replyText.slice(0, ROW_TEXT_CHARS)}…` : m.replyText);
   if (m.user !== undefined) parts.push(`user ${m.user}`);
   if (m.body !== undefined) parts.push(`(${formatBytes(m.body.size)})`);
   return parts.join(' ');
