@@ -13,6 +13,8 @@ import { AMQP_PROTOCOL_NAME, type AmqpEntry, type AmqpFieldValue, type AmqpMetho
 
 /** Characters of a table value shown in a detail row. */
 const DETAIL_VALUE_CHARS = 256;
+/** Characters of a Close's reply text shown in a list row. */
+const ROW_TEXT_CHARS = 80;
 /** Characters of a name kept in a dedup key. */
 const DEDUP_NAME_CHARS = 255;
 /** The reply code of a normal close (and of every -Ok). */
@@ -42,7 +44,8 @@ function targetOf(m: AmqpMethod): string {
   if (m.consumerTag !== undefined && m.queue === undefined) parts.push(m.consumerTag);
   if (m.deliveryTag !== undefined) parts.push(`#${m.deliveryTag}${m.multiple === true ? ' (multiple)' : ''}`);
   if (m.virtualHost !== undefined) parts.push(m.virtualHost);
-  if (m.replyCode !== undefined && m.replyText !== undefined && m.methodNumber !== 50) parts.push(m.replyText);
+  // A Close's text (a Return's name is in the outcome already), cut: the row has little room.
+  if (m.replyCode !== undefined && m.replyText !== undefined && m.classNumber !== 60) parts.push(m.replyText.length > ROW_TEXT_CHARS ? `${m.replyText.slice(0, ROW_TEXT_CHARS)}…` : m.replyText);
   if (m.user !== undefined) parts.push(`user ${m.user}`);
   if (m.body !== undefined) parts.push(`(${formatBytes(m.body.size)})`);
   return parts.join(' ');
@@ -194,8 +197,8 @@ const SECRET_FIELDS = ['response', 'newSecret'] as const;
 
 /**
  * Masks the credentials of Connection.Start-Ok and Secure-Ok (the whole SASL response: the user
- * name stays in `user`) and Update-Secret's token, and redacts message bodies and header tables as
- * bodies and headers. In place; never throws.
+ * name stays in `user`) and Update-Secret's token, and redacts message bodies as bodies and the
+ * string values of message header tables as headers. In place; never throws.
  */
 function redact(entry: AmqpEntry, redactor: PayloadRedactor): AmqpEntry {
   for (const side of [entry.request, entry.response]) {
@@ -206,12 +209,41 @@ function redact(entry: AmqpEntry, redactor: PayloadRedactor): AmqpEntry {
       // A frozen or odd side: leave it (the contract: never throw).
     }
     if (side.body !== undefined) redactor.redactField(side, 'body', 'body');
+    redactHeaderTable(side.properties?.headers, redactor);
   }
   return entry;
 }
 
+/**
+ * A message's headers table is application headers: string values under sensitive names
+ * (`authorization`, `x-api-key`...) are masked as HTTP headers are. In place; never throws.
+ */
+function redactHeaderTable(headers: unknown, redactor: PayloadRedactor): void {
+  if (headers === null || typeof headers !== 'object') return;
+  try {
+    // No prototype: a `__proto__` key from the wire is a key like any other.
+    const strings = Object.create(null) as Record<string, string>;
+    for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') strings[k] = v;
+    const masked = redactor.headers(strings);
+    for (const [k, v] of Object.entries(masked)) {
+      if (v !== strings[k]) Object.defineProperty(headers, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  } catch {
+    // A frozen or odd table: left as it is (the contract: never throw).
+  }
+}
+
+/**
+ * Kept body text, and about as many characters as the method and header frames had bytes (their
+ * strings and tables are held as text): what an entry costs a buffer that holds it.
+ */
 function heldChars(entry: AmqpEntry): number {
-  return (entry.request.body?.text.length ?? 0) + (entry.response?.body?.text.length ?? 0);
+  const side = (m: AmqpMethod | null, size: number): number => {
+    if (m === null) return 0;
+    const body = m.body;
+    return (body?.text.length ?? 0) + Math.max(0, size - (body?.size ?? 0));
+  };
+  return side(entry.request, entry.requestSize) + side(entry.response, entry.responseSize);
 }
 
 export const amqpDescriptor: ProtocolDescriptor<AmqpEntry> = Object.freeze({
