@@ -26,8 +26,10 @@ function isRedis(entry: unknown): entry is RedisEntry {
 
 /** The whole command as one line: name and arguments (KFL2's `redis_command`). */
 export function commandLine(r: RedisRequest): string {
-  const more = r.argCount > r.args.length ? ' …' : '';
-  return [r.command, ...r.args].join(' ') + more;
+  // Entries read back (NDJSON, Kubeshark's) may lack the argument list: the command alone then.
+  const args = Array.isArray(r.args) ? r.args : [];
+  const more = typeof r.argCount === 'number' && r.argCount > args.length ? ' …' : '';
+  return [r.command, ...args].join(' ') + more;
 }
 
 function isErrorReply(res: RedisResponse): boolean {
@@ -105,9 +107,9 @@ function requestSections(req: RedisRequest, resp3: boolean): DetailSection[] {
     ...(req.keyword === '' ? [] : [{ label: 'Keyword', value: req.keyword, selector: 'request.keyword' }]),
     { label: 'Arguments', value: String(req.argCount), selector: 'request.argCount' },
     { label: 'Protocol', value: resp3 ? 'RESP3' : 'RESP2' },
-    ...(req.queued === true ? [{ label: 'Transaction', value: 'queued (its result is in the EXEC entry)', selector: 'request.queued' }] : []),
+    ...(req.inTransaction === true ? [{ label: 'Transaction', value: 'queued (its result is in the EXEC entry)', selector: 'request.inTransaction' }] : []),
   ];
-  const args: DetailRow[] = req.args.slice(0, DETAIL_ARGS).map((a, i) => ({ label: String(i + 1), value: a, selector: `request.args[${i}]` }));
+  const args: DetailRow[] = (Array.isArray(req.args) ? req.args : []).slice(0, DETAIL_ARGS).map((a, i) => ({ label: String(i + 1), value: a, selector: `request.args[${i}]` }));
   if (req.argCount > args.length) args.push({ label: '…', value: `${req.argCount - args.length} more` });
   return [
     { kind: 'heading', title: 'Command', text: commandLine(req) },
@@ -176,7 +178,7 @@ function dedupKey(entry: RedisEntry): string {
   return `${req.command}|${req.key.slice(0, DEDUP_KEY_CHARS)}|${req.argCount}`;
 }
 
-const REQUEST_FIELDS = ['type', 'command', 'key', 'value', 'keyword', 'args', 'argCount', 'queued'];
+const REQUEST_FIELDS = ['type', 'command', 'key', 'value', 'keyword', 'args', 'argCount', 'inTransaction'];
 const RESPONSE_FIELDS = ['type', 'value', 'errorCode', 'size', 'nil', 'truncated', 'attributes', 'format', 'confirmations', 'results', 'aborted', 'push'];
 const PATHS: readonly string[] = [
   'subscriptionId',
@@ -195,7 +197,7 @@ const redisOnly = (read: (e: RedisEntry) => unknown) => (e: unknown): unknown =>
 const VARIABLES: readonly KflVariable[] = Object.freeze([
   { name: 'redis_type', kind: 'computed', get: redisOnly((e) => e.request?.command ?? e.response?.push?.kind ?? '') },
   { name: 'redis_command', kind: 'computed', get: redisOnly((e) => (e.request === null ? '' : commandLine(e.request))) },
-  { name: 'redis_key', kind: 'computed', get: redisOnly((e) => (e.request?.key ?? e.response?.push?.channel ?? '').slice(0, KFL_KEY_CHARS)) },
+  { name: 'redis_key', kind: 'computed', get: redisOnly((e) => String(e.request?.key ?? e.response?.push?.channel ?? '').slice(0, KFL_KEY_CHARS)) },
   { name: 'redis_request_size', kind: 'computed', get: redisOnly((e) => e.requestSize) },
   { name: 'redis_response_size', kind: 'computed', get: redisOnly((e) => e.responseSize) },
   { name: 'redis_total_size', kind: 'computed', get: redisOnly((e) => e.requestSize + e.responseSize) },
@@ -272,13 +274,13 @@ function heldChars(entry: RedisEntry): number {
   let n = 0;
   const req = entry.request;
   if (req !== null) {
-    n += req.value.length + req.key.length;
-    for (const a of req.args) n += a.length;
+    n += String(req.value).length + String(req.key).length;
+    if (Array.isArray(req.args)) for (const a of req.args) n += String(a).length;
   }
   const res = entry.response;
   if (res !== null) {
-    n += res.value.length + (res.push?.message.length ?? 0);
-    for (const r of res.results ?? []) n += r.value.length;
+    n += String(res.value).length + String(res.push?.message ?? '').length;
+    if (Array.isArray(res.results)) for (const r of res.results) n += String(r.value).length;
   }
   return n;
 }
