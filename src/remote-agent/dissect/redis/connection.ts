@@ -26,7 +26,7 @@ import { startsCommand, startsReply } from './sniff.ts';
 import { render } from './text.ts';
 
 /** Commands waiting for their reply, at most (past it the oldest leaves unanswered). */
-export const MAX_PENDING_COMMANDS = 65_536;
+export const MAX_PENDING_COMMANDS = 16_384;
 /**
  * String bytes all waiting commands of a connection keep together: past it, a new command keeps
  * only its first SMALL_KEEP_BYTES, so a flood of unanswered commands stays small.
