@@ -81,20 +81,23 @@ function summarize(entry: RedisEntry): RowSummary {
       ...(push === undefined ? {} : { payloadBytes: push.size }),
     };
   }
-  const target = req.key === '' ? '' : req.value === '' ? req.key : `${req.key} ${req.value}`;
+  // Entries read back (NDJSON, Kubeshark's) may lack fields: blanks then.
+  const key = typeof req.key === 'string' ? req.key : '';
+  const value = typeof req.value === 'string' ? req.value : '';
+  const target = key === '' ? '' : value === '' ? key : `${key} ${value}`;
   return {
-    verb: req.command,
+    verb: String(req.command ?? ''),
     target,
     outcome: res === null ? '' : outcomeText(res),
     outcomeClass: outcomeClassOf(entry),
     isError: res === null || isErrorReply(res),
-    verbQuery: `redis and request.command == ${kflString(req.command)}`,
-    ...(req.key === '' ? {} : { targetQuery: `redis and request.key == ${kflString(req.key)}` }),
+    verbQuery: `redis and request.command == ${kflString(String(req.command ?? ''))}`,
+    ...(key === '' ? {} : { targetQuery: `redis and request.key == ${kflString(key)}` }),
     ...(res === null
       ? {}
-      : res.errorCode !== ''
+      : typeof res.errorCode === 'string' && res.errorCode !== ''
         ? { outcomeQuery: `redis and response.errorCode == ${kflString(res.errorCode)}` }
-        : { outcomeQuery: `redis and response.type == ${kflString(res.type)}` }),
+        : { outcomeQuery: `redis and response.type == ${kflString(String(res.type ?? ''))}` }),
     ...(res !== null && res.size !== undefined && (res.type === 'Bulk String' || res.type === 'Verbatim String') ? { payloadBytes: res.size } : {}),
   };
 }
@@ -238,6 +241,9 @@ export function secretArgs(command: string, args: readonly string[]): number[] {
   return out.filter((i) => i < args.length);
 }
 
+/** Commands whose arguments may hold a credential (secretArgs says which). */
+const SECRET_COMMANDS = new Set(['AUTH', 'HELLO', 'MIGRATE', 'CONFIG', 'ACL']);
+
 /** CONFIG GET whose pattern may match a credential's name: its reply holds the credential. */
 function repliesWithSecrets(req: RedisRequest): boolean {
   if (req.command !== 'CONFIG' || req.key.toUpperCase() !== 'GET') return false;
@@ -260,6 +266,15 @@ function redact(entry: RedisEntry, redactor: PayloadRedactor): RedisEntry {
     if (req !== null && Array.isArray(req.args)) {
       redactRequest(req, redactor.redacted);
       if (res !== null && repliesWithSecrets(req)) res.value = redactor.redacted;
+    } else if (req !== null && typeof req === 'object') {
+      // Kubeshark's shape read back (no argument list; the command may carry its arguments):
+      // a command that can carry a credential keeps only its name.
+      const name = String(req.command ?? '').trim().split(/\s+/)[0]!.toUpperCase();
+      if (SECRET_COMMANDS.has(name)) {
+        req.command = name;
+        req.key = redactor.redacted;
+        req.value = redactor.redacted;
+      }
     }
     // AUTH inside MULTI: EXEC's results name each queued command with its first argument.
     for (const r of res?.results ?? []) if (r.command === 'AUTH') r.key = redactor.redacted;
