@@ -70,11 +70,11 @@ test('a filter that matches nothing: "N seen, 0 matched the filter", pushed down
 });
 
 test('Redis traffic is dissected: each PING of a pod is an entry answered PONG, nothing counted as not dissected', { skip }, async () => {
-  const res = await runTap(sandbox, ['checkout', '-n', 'shop', '-o', 'json', '--stats', '--duration', '6s']);
+  const res = await runTap(sandbox, ['checkout', '-n', 'shop', '-o', 'json', '--stats', '--duration', '10s']);
   assert.equal(res.code, 0, res.stderr);
   const lines = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type?: string; protocol?: { name: string }; request?: { command: string }; response?: { value: string } });
   const redis = lines.filter((l) => l.protocol?.name === 'redis');
-  assert.ok(redis.length >= 5, `${redis.length} Redis entries in 6 s at one every 300 ms`);
+  assert.ok(redis.length >= 5, `${redis.length} Redis entries in 10 s at one every 300 ms`);
   assert.ok(redis.every((e) => e.request?.command === 'PING' && e.response?.value === 'PONG'), JSON.stringify(redis.slice(0, 3)));
   const last = (lines.filter((l) => l.type === 'stats') as unknown as StatsFrame[]).at(-1);
   assert.equal(last?.undissected?.connections['redis'], undefined, 'no Redis connection counted as not dissected');
@@ -82,7 +82,7 @@ test('Redis traffic is dissected: each PING of a pod is an entry answered PONG, 
 });
 
 test('TLS traffic (not dissected) is counted per pod: --stats lines and the summary name it', { skip }, async () => {
-  const res = await runTap(sandbox, ['payments', '-n', 'shop', '-o', 'json', '--stats', '--duration', '6s']);
+  const res = await runTap(sandbox, ['payments', '-n', 'shop', '-o', 'json', '--stats', '--duration', '10s']);
   assert.equal(res.code, 0, res.stderr);
   const stats = res.stdout
     .split('\n')
@@ -92,7 +92,7 @@ test('TLS traffic (not dissected) is counted per pod: --stats lines and the summ
   const last = stats.at(-1);
   assert.ok(last?.undissected !== undefined, `stats lines carry the counts:\n${res.stdout.slice(0, 2000)}`);
   const tls = last.undissected.connections['tls'] ?? 0;
-  assert.ok(tls >= 5, `${tls} TLS connections in 6 s at one every 300 ms`);
+  assert.ok(tls >= 5, `${tls} TLS connections in 10 s at one every 300 ms`);
   assert.deepEqual(Object.keys(last.undissected.connections), ['tls'], 'nothing else guessed');
   assert.match(res.stderr, new RegExp(`^not dissected in shop/payments: ${tls} TLS connections$`, 'm'));
 });
