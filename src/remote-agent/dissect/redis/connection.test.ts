@@ -47,6 +47,7 @@ test('a pipeline of three commands in one segment, answered in one: paired in or
   assert.equal(entries[0]!.request!.value, 'v');
   assert.equal(entries[0]!.requestSize, cmd('SET', 'k', 'v').length);
   assert.equal(entries[1]!.responseSize, 7);
+  assert.equal(run(steps).stats.entries, 3, 'counted in the capture stats');
   // The TCP sequence number of each command's first byte names it across captures.
   assert.deepEqual(metas.map((m) => m.requestSeq), [1_000_000, 1_000_000 + cmd('SET', 'k', 'v').length, 1_000_000 + cmd('SET', 'k', 'v').length + cmd('GET', 'k').length]);
 });
@@ -69,7 +70,7 @@ test('MULTI/EXEC: queued commands answered QUEUED, EXEC lists each with what it 
     '7-2 v2 LPOP n -> Simple String QUEUED',
     '7-3 v2 EXEC -> Array [1, WRONGTYPE Operation against a key]',
   ]);
-  assert.equal(entries[1]!.request!.queued, true);
+  assert.equal(entries[1]!.request!.inTransaction, true);
   assert.deepEqual(entries[3]!.response!.results, [
     { command: 'INCR', key: 'n', type: 'Integer', value: '1', errorCode: '' },
     { command: 'LPOP', key: 'n', type: 'Error', value: 'WRONGTYPE Operation against a key', errorCode: 'WRONGTYPE' },

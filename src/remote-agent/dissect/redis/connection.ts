@@ -26,7 +26,7 @@ import { startsCommand, startsReply } from './sniff.ts';
 import { render } from './text.ts';
 
 /** Commands waiting for their reply, at most (past it the oldest leaves unanswered). */
-export const MAX_PENDING_COMMANDS = 65_536;
+export const MAX_PENDING_COMMANDS = 16_384;
 /**
  * String bytes all waiting commands of a connection keep together: past it, a new command keeps
  * only its first SMALL_KEEP_BYTES, so a flood of unanswered commands stays small.
@@ -301,7 +301,7 @@ export class RedisConnection implements DissectorStream {
         return;
       default:
         if (this.#multi !== null && v.kind === 'simple' && v.text === 'QUEUED') {
-          request.queued = true;
+          request.inTransaction = true;
           if (this.#multi.length < MAX_QUEUED) this.#multi.push({ command: request.command, key: request.key });
         }
     }
@@ -335,6 +335,7 @@ export class RedisConnection implements DissectorStream {
       error: lost ? { type: 'dissection', msg: 'bytes of the connection were lost before the reply' } : missing,
     };
     if (a?.subscriptionId !== undefined) entry.subscriptionId = a.subscriptionId;
+    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, p.seq === undefined ? {} : { requestSeq: p.seq });
   }
 

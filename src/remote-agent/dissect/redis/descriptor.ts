@@ -26,8 +26,10 @@ function isRedis(entry: unknown): entry is RedisEntry {
 
 /** The whole command as one line: name and arguments (KFL2's `redis_command`). */
 export function commandLine(r: RedisRequest): string {
-  const more = r.argCount > r.args.length ? ' …' : '';
-  return [r.command, ...r.args].join(' ') + more;
+  // Entries read back (NDJSON, Kubeshark's) may lack the argument list: the command alone then.
+  const args = Array.isArray(r.args) ? r.args : [];
+  const more = typeof r.argCount === 'number' && r.argCount > args.length ? ' …' : '';
+  return [r.command, ...args].join(' ') + more;
 }
 
 function isErrorReply(res: RedisResponse): boolean {
@@ -79,20 +81,23 @@ function summarize(entry: RedisEntry): RowSummary {
       ...(push === undefined ? {} : { payloadBytes: push.size }),
     };
   }
-  const target = req.key === '' ? '' : req.value === '' ? req.key : `${req.key} ${req.value}`;
+  // Entries read back (NDJSON, Kubeshark's) may lack fields: blanks then.
+  const key = typeof req.key === 'string' ? req.key : '';
+  const value = typeof req.value === 'string' ? req.value : '';
+  const target = key === '' ? '' : value === '' ? key : `${key} ${value}`;
   return {
-    verb: req.command,
+    verb: String(req.command ?? ''),
     target,
     outcome: res === null ? '' : outcomeText(res),
     outcomeClass: outcomeClassOf(entry),
     isError: res === null || isErrorReply(res),
-    verbQuery: `redis and request.command == ${kflString(req.command)}`,
-    ...(req.key === '' ? {} : { targetQuery: `redis and request.key == ${kflString(req.key)}` }),
+    verbQuery: `redis and request.command == ${kflString(String(req.command ?? ''))}`,
+    ...(key === '' ? {} : { targetQuery: `redis and request.key == ${kflString(key)}` }),
     ...(res === null
       ? {}
-      : res.errorCode !== ''
+      : typeof res.errorCode === 'string' && res.errorCode !== ''
         ? { outcomeQuery: `redis and response.errorCode == ${kflString(res.errorCode)}` }
-        : { outcomeQuery: `redis and response.type == ${kflString(res.type)}` }),
+        : { outcomeQuery: `redis and response.type == ${kflString(String(res.type ?? ''))}` }),
     ...(res !== null && res.size !== undefined && (res.type === 'Bulk String' || res.type === 'Verbatim String') ? { payloadBytes: res.size } : {}),
   };
 }
@@ -105,9 +110,9 @@ function requestSections(req: RedisRequest, resp3: boolean): DetailSection[] {
     ...(req.keyword === '' ? [] : [{ label: 'Keyword', value: req.keyword, selector: 'request.keyword' }]),
     { label: 'Arguments', value: String(req.argCount), selector: 'request.argCount' },
     { label: 'Protocol', value: resp3 ? 'RESP3' : 'RESP2' },
-    ...(req.queued === true ? [{ label: 'Transaction', value: 'queued (its result is in the EXEC entry)', selector: 'request.queued' }] : []),
+    ...(req.inTransaction === true ? [{ label: 'Transaction', value: 'queued (its result is in the EXEC entry)', selector: 'request.inTransaction' }] : []),
   ];
-  const args: DetailRow[] = req.args.slice(0, DETAIL_ARGS).map((a, i) => ({ label: String(i + 1), value: a, selector: `request.args[${i}]` }));
+  const args: DetailRow[] = (Array.isArray(req.args) ? req.args : []).slice(0, DETAIL_ARGS).map((a, i) => ({ label: String(i + 1), value: a, selector: `request.args[${i}]` }));
   if (req.argCount > args.length) args.push({ label: '…', value: `${req.argCount - args.length} more` });
   return [
     { kind: 'heading', title: 'Command', text: commandLine(req) },
@@ -176,7 +181,7 @@ function dedupKey(entry: RedisEntry): string {
   return `${req.command}|${req.key.slice(0, DEDUP_KEY_CHARS)}|${req.argCount}`;
 }
 
-const REQUEST_FIELDS = ['type', 'command', 'key', 'value', 'keyword', 'args', 'argCount', 'queued'];
+const REQUEST_FIELDS = ['type', 'command', 'key', 'value', 'keyword', 'args', 'argCount', 'inTransaction'];
 const RESPONSE_FIELDS = ['type', 'value', 'errorCode', 'size', 'nil', 'truncated', 'attributes', 'format', 'confirmations', 'results', 'aborted', 'push'];
 const PATHS: readonly string[] = [
   'subscriptionId',
@@ -195,7 +200,7 @@ const redisOnly = (read: (e: RedisEntry) => unknown) => (e: unknown): unknown =>
 const VARIABLES: readonly KflVariable[] = Object.freeze([
   { name: 'redis_type', kind: 'computed', get: redisOnly((e) => e.request?.command ?? e.response?.push?.kind ?? '') },
   { name: 'redis_command', kind: 'computed', get: redisOnly((e) => (e.request === null ? '' : commandLine(e.request))) },
-  { name: 'redis_key', kind: 'computed', get: redisOnly((e) => (e.request?.key ?? e.response?.push?.channel ?? '').slice(0, KFL_KEY_CHARS)) },
+  { name: 'redis_key', kind: 'computed', get: redisOnly((e) => String(e.request?.key ?? e.response?.push?.channel ?? '').slice(0, KFL_KEY_CHARS)) },
   { name: 'redis_request_size', kind: 'computed', get: redisOnly((e) => e.requestSize) },
   { name: 'redis_response_size', kind: 'computed', get: redisOnly((e) => e.responseSize) },
   { name: 'redis_total_size', kind: 'computed', get: redisOnly((e) => e.requestSize + e.responseSize) },
@@ -236,6 +241,9 @@ export function secretArgs(command: string, args: readonly string[]): number[] {
   return out.filter((i) => i < args.length);
 }
 
+/** Commands whose arguments may hold a credential (secretArgs says which). */
+const SECRET_COMMANDS = new Set(['AUTH', 'HELLO', 'MIGRATE', 'CONFIG', 'ACL']);
+
 /** CONFIG GET whose pattern may match a credential's name: its reply holds the credential. */
 function repliesWithSecrets(req: RedisRequest): boolean {
   if (req.command !== 'CONFIG' || req.key.toUpperCase() !== 'GET') return false;
@@ -258,6 +266,15 @@ function redact(entry: RedisEntry, redactor: PayloadRedactor): RedisEntry {
     if (req !== null && Array.isArray(req.args)) {
       redactRequest(req, redactor.redacted);
       if (res !== null && repliesWithSecrets(req)) res.value = redactor.redacted;
+    } else if (req !== null && typeof req === 'object') {
+      // Kubeshark's shape read back (no argument list; the command may carry its arguments):
+      // a command that can carry a credential keeps only its name.
+      const name = String(req.command ?? '').trim().split(/\s+/)[0]!.toUpperCase();
+      if (SECRET_COMMANDS.has(name)) {
+        req.command = name;
+        req.key = redactor.redacted;
+        req.value = redactor.redacted;
+      }
     }
     // AUTH inside MULTI: EXEC's results name each queued command with its first argument.
     for (const r of res?.results ?? []) if (r.command === 'AUTH') r.key = redactor.redacted;
@@ -272,13 +289,13 @@ function heldChars(entry: RedisEntry): number {
   let n = 0;
   const req = entry.request;
   if (req !== null) {
-    n += req.value.length + req.key.length;
-    for (const a of req.args) n += a.length;
+    n += String(req.value).length + String(req.key).length;
+    if (Array.isArray(req.args)) for (const a of req.args) n += String(a).length;
   }
   const res = entry.response;
   if (res !== null) {
-    n += res.value.length + (res.push?.message.length ?? 0);
-    for (const r of res.results ?? []) n += r.value.length;
+    n += String(res.value).length + String(res.push?.message ?? '').length;
+    if (Array.isArray(res.results)) for (const r of res.results) n += String(r.value).length;
   }
   return n;
 }

@@ -34,7 +34,7 @@ export interface RedisRequest {
   /** How many arguments came after the command. */
   argCount: number;
   /** Sent inside MULTI ... EXEC: the server queued it (its reply is `QUEUED`); its result is EXEC's. */
-  queued?: boolean;
+  inTransaction?: boolean;
 }
 
 /** One queued command of a transaction and what EXEC answered for it. */

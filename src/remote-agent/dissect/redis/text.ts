@@ -6,18 +6,25 @@
 import { isAggregate, type RespNode, type RespValue } from './resp-value.ts';
 
 const DECODER = new TextDecoder('utf-8', { fatal: false });
+/** Printable ASCII up to this many bytes is made with String.fromCharCode (arguments are bounded). */
+const ASCII_DIRECT_BYTES = 4096;
 
 /** Bytes as text: printable UTF-8 kept, control bytes, DEL, invalid UTF-8 and C1 controls escaped. */
 export function printable(bytes: Uint8Array): string {
-  let plain = true;
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
     const b = bytes[i]!;
-    if (b < 0x20 || b === 0x7f || b === 0x5c || b >= 0x80) {
-      plain = false;
-      break;
-    }
+    if (b < 0x20 || b > 0x7e || b === 0x5c) break;
+    i++;
   }
-  if (plain) return DECODER.decode(bytes);
+  // Printable ASCII (most keys and values): made directly, the decoder is slower on short strings.
+  if (i === n) return n <= ASCII_DIRECT_BYTES ? String.fromCharCode.apply(null, bytes as unknown as number[]) : DECODER.decode(bytes);
+  return escaped(bytes);
+}
+
+/** Bytes with something to escape, redis-cli style. */
+function escaped(bytes: Uint8Array): string {
   const text = DECODER.decode(bytes);
   let out = '';
   for (const ch of text) {
