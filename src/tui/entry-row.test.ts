@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { join } from 'node:path';
+import { DESCRIPTOR_LIST } from '../remote-agent/dissect/descriptors.ts';
 import { cellText, endpointLabel, fitCell, formatLatency, layoutColumns, middleCut, protocolWidthWanted, routeCell, routeWidthWanted, rowCells, statusWidthWanted } from './entry-row.ts';
 import { dissectDnsCapture } from '../../test/helpers/dns-read.ts';
 import { REPO_ROOT } from '../../test/helpers/shared-pcaps.ts';
@@ -201,4 +202,14 @@ test('the protocol column takes a sixth cell for HTTP/2 only when it is on scree
   assert.equal(proto(layoutColumns(120, 30, 3, protocolWidthWanted([odd]))), 5, 'a long abbreviation is cut as before');
   const hostile = { ...makeEntry(), protocol: { name: 'x', version: '1', abbr: 'H\u001b' } } as Entry;
   assert.equal(protocolWidthWanted([hostile]), 0);
+});
+
+test("every registered protocol's abbreviation shows whole in the protocol column when its entries are on screen", () => {
+  for (const descriptor of DESCRIPTOR_LIST) {
+    const entry = { ...makeEntry(), protocol: { name: descriptor.name, version: '1', abbr: descriptor.abbr } } as Entry;
+    const onScreen = [makeEntry(), entry];
+    const columns = layoutColumns(160, 30, 3, protocolWidthWanted(onScreen));
+    assert.equal(cellText(entry, rowCells(entry), columns.find((c) => c.name === 'protocol')!).trimEnd(), descriptor.abbr, descriptor.name);
+    assert.equal(columns.reduce((sum, c) => sum + c.width, 0) + columns.length - 1, 160);
+  }
 });

@@ -7,7 +7,7 @@ import type { Endpoint, Entry } from '../model/entry.ts';
 import { formatBytes } from '../model/byte-units.ts';
 import type { OutcomeClass } from '../model/protocol-descriptor.ts';
 import { sanitizeLine } from '../model/terminal-text.ts';
-import { summarizeEntry } from '../remote-agent/dissect/descriptors.ts';
+import { DESCRIPTOR_LIST, summarizeEntry } from '../remote-agent/dissect/descriptors.ts';
 
 /** How an outcome is coloured: the descriptor's class. */
 export type StatusClass = OutcomeClass;
@@ -122,7 +122,8 @@ const MIN_PATH = 16;
 export function layoutColumns(totalWidth: number, routeWanted?: number, statusWanted?: number, protocolWanted?: number): readonly Column[] {
   const flexibleOf = (set: readonly Column[]): number => totalWidth - set.reduce((sum, column) => sum + column.width, 0) - (set.length - 1);
   let columns = FULL;
-  // PROTO's five cells hold HTTP, gRPC, DNS, WS; `HTTP/2` takes one more when it is on screen.
+  // PROTO's five cells hold most abbreviations; `HTTP/2` or a longer one widens the column
+  // (up to MAX_PROTOCOL) only while such an entry is on screen.
   if (protocolWanted !== undefined && protocolWanted > PROTO_WIDTH) {
     columns = columns.map((column) => (column.name === 'protocol' ? { ...column, width: Math.min(MAX_PROTOCOL, protocolWanted) } : column));
   }
@@ -154,8 +155,12 @@ export function layoutColumns(totalWidth: number, routeWanted?: number, statusWa
 const MAX_STATUS = 9;
 const STAT_WIDTH = FULL.find((column) => column.name === 'status')!.width;
 const PROTO_WIDTH = FULL.find((column) => column.name === 'protocol')!.width;
-/** The protocol column is never wider than the longest abbreviation we emit, `HTTP/2`. */
-const MAX_PROTOCOL = 6;
+/**
+ * The protocol column is never wider than the longest abbreviation we emit: `HTTP/2` (an HTTP entry's
+ * per-entry abbreviation) or a registered descriptor's, whichever is longer, so every dissected
+ * protocol's label shows whole while one from NDJSON input cannot widen the column past them.
+ */
+const MAX_PROTOCOL = Math.max('HTTP/2'.length, ...DESCRIPTOR_LIST.map((descriptor) => descriptor.abbr.length));
 
 /**
  * Cells the protocol abbreviations of these entries need (the widest); only abbreviations that are

@@ -34,8 +34,9 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
     const expected: Record<string, object> = {
       'tls.pcap': { connections: { tls: 2 }, datagrams: {}, udpFlows: {} },
       'redis.pcap': { connections: { redis: 2 }, datagrams: {}, udpFlows: {} },
-      'postgresql.pcap': { connections: { postgresql: 2 }, datagrams: {}, udpFlows: {} },
-      // DNS and HTTP/2 are dissected now: dig over UDP and TCP, and curl and nghttp over h2c, are two entries each.
+      // DNS, HTTP/2 and PostgreSQL are dissected now: dig over UDP and TCP, and curl and nghttp over h2c, are
+      // two entries each; psql's two sessions seven (startup, SSLRequest, query, Terminate).
+      'postgresql.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
       'dns.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
       'h2c.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
     };
@@ -44,7 +45,7 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
       assert.equal(r.status, 0, r.stderr);
       const final = finalStats(r.stdout);
       assert.deepEqual(final.undissected, undissected, file);
-      assert.equal(final.entries, file === 'dns.pcap' || file === 'h2c.pcap' ? 2 : 0, file);
+      assert.equal(final.entries, file === 'dns.pcap' || file === 'h2c.pcap' ? 2 : file === 'postgresql.pcap' ? 7 : 0, file);
     }
   } finally {
     spawnSync('rm', ['-rf', dir]);

@@ -147,8 +147,10 @@ export class MessageFramer {
         return new Uint8Array(0);
       }
       if (length === 'bad' || !Number.isSafeInteger(length) || length <= 0) {
+        // A protocol that can find a start again looks for one in the bytes after the refused header.
+        const after = this.#spec.resync === undefined ? new Uint8Array(0) : this.#joined().slice(1);
         this.#lose();
-        return new Uint8Array(0);
+        return after;
       }
       cur = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
       this.#current = cur;

@@ -15,14 +15,14 @@ import { countProtocol } from '../../../model/undissected.ts';
 import { isoFromMicros } from '../../../model/entry.ts';
 import type { Endpoint, EntryError } from '../../../model/entry-envelope.ts';
 import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction, type SocketAddress } from '../../tcp/stream.ts';
-import type { DissectContext, DissectorStream } from '../dissector.ts';
+import type { DissectContext, DissectorStream, SniffResult } from '../dissector.ts';
 import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
 import { CAP, COM, capabilityNames, commandName, isKnownCommand } from './codes.ts';
 import { HANDSHAKE_COMMAND, MYSQL_PROTOCOL_NAME, type MysqlEntry, type MysqlRequest, type MysqlResponse } from './entry.ts';
 import { PacketJoiner, packetLength, type MysqlPacket } from './packet-joiner.ts';
 import { parseChangeUser, parseExecute, parseGreeting, parseLogin, text, type ColumnDef, type ParamType } from './packets.ts';
 import { ResponseReader, type AnswerKind } from './response-reader.ts';
-import { sniffCommand } from './sniff.ts';
+import { sniffAnswer, sniffCommand, sniffGreeting } from './sniff.ts';
 
 /** Commands waiting for an answer at most (the protocol has one at a time; a flood of them is hostile). */
 export const MAX_PENDING = 64;
@@ -33,7 +33,8 @@ const MIN_KEEP_BYTES = 4096;
 /** Payload bytes of one packet kept at most, whatever maxBodyBytes says. */
 const MAX_KEEP_BYTES = 16 * 1024 * 1024;
 
-type Phase = 'greeting' | 'login' | 'auth' | 'commands' | 'unsynced' | 'tls';
+/** `tls` and `compressed`: the rest of the connection is not dissected. */
+type Phase = 'greeting' | 'login' | 'auth' | 'commands' | 'unsynced' | 'tls' | 'compressed';
 
 interface Statement {
   query?: string;
@@ -106,18 +107,30 @@ export class MysqlConnection implements DissectorStream {
     );
     const keep = Math.min(MAX_KEEP_BYTES, Math.max(MIN_KEEP_BYTES, ctx.options.maxBodyBytes + 64));
     const joiner = (dir: Direction): PacketJoiner =>
-      new PacketJoiner(keep, (w) => this.#resync(dir, w), (p) => this.#packet(dir, p), () => ctx.violation());
+      new PacketJoiner(
+        keep,
+        {
+          trusted: () => this.#phase !== 'unsynced',
+          plausible: (head) => this.#plausibleStart(dir, head),
+          resync: (w) => this.#resync(dir, w),
+        },
+        (p) => this.#packet(dir, p),
+        // Joined midway, the bytes before the first packet found are not a violation.
+        () => {
+          if (this.#phase !== 'unsynced') ctx.violation();
+        },
+      );
     this.#joiners = [joiner(0), joiner(1)];
   }
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     this.#pairs.expire(tsUs);
-    if (this.#phase === 'tls') return;
+    if (this.#phase === 'tls' || this.#phase === 'compressed') return;
     this.#joiners[dir].data(bytes, tsUs);
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
-    if (this.#phase === 'tls') return;
+    if (this.#phase === 'tls' || this.#phase === 'compressed') return;
     this.#joiners[dir].gap(lostBytes, tsUs);
   }
 
@@ -132,24 +145,25 @@ export class MysqlConnection implements DissectorStream {
     return this.#pairs.oldestPendingUs();
   }
 
+  /**
+   * Where a packet may start when the framing is not trusted (joined midway, or lost): a client
+   * command with sequence id 0; a server greeting, or the first packet (sequence id 1) of an answer.
+   */
+  #plausibleStart(dir: Direction, head: Uint8Array): SniffResult {
+    if (dir === this.#clientDir) return sniffCommand(head);
+    const greeting = sniffGreeting(head);
+    return greeting === 'no' ? sniffAnswer(head) : greeting;
+  }
+
   /** After the framing of `dir` was lost: where a packet plausibly starts again. */
   #resync(dir: Direction, w: Uint8Array): number {
-    const fromClient = dir === this.#clientDir;
     for (let i = 0; i + 5 <= w.length; i++) {
       const at = w.subarray(i);
-      if (fromClient) {
-        if (sniffCommand(at) === 'match') return i;
-        continue;
-      }
-      // A server answer: packet 1 whose first byte starts an OK, ERR, EOF or a column count, and
-      // (when it is in the window) followed by packet 2 or nothing.
-      if (at[3] !== 1) continue;
+      if (this.#plausibleStart(dir, at) !== 'match') continue;
+      // An answer's next packet, when it is in the window, carries the next sequence id.
       const len = packetLength(at);
-      if (len === 'more' || len < 5 || len > 1 << 20) continue;
-      const next = at.subarray(len);
-      if (next.length >= 4 && next[3] !== 2) continue;
-      const first = at[4]!;
-      if (first === 0x00 || first === 0xff || (first === 0xfe && len < 13) || (first > 0 && first < 0xfb && len === 5)) return i;
+      if (dir !== this.#clientDir && len !== 'more' && at.length >= len + 4 && at[len + 3] !== ((at[3]! + 1) & 0xff)) continue;
+      return i;
     }
     return -1;
   }
@@ -309,7 +323,8 @@ export class MysqlConnection implements DissectorStream {
     reader.packet(p.payload, p.length);
     this.#pairs.respond(slot, { response: reader.finish() });
     this.#current = null;
-    this.#phase = 'commands';
+    // With CLIENT_COMPRESS agreed, packets after the login are compressed: not decoded (docs/mysql.md).
+    this.#phase = first === 0x00 && (this.#caps & CAP.COMPRESS) !== 0 ? 'compressed' : 'commands';
   }
 
   #readerOptions(columns?: readonly ColumnDef[]): ConstructorParameters<typeof ResponseReader>[1] {

@@ -3,7 +3,8 @@
  * a payload of 0xFFFFFF bytes continues in the next packet, and the joiner hands over the whole
  * logical packet (its first bytes, bounded).
  */
-import { MessageFramer, type FramedMessage, type FramerSpec } from '../framing/message-framer.ts';
+import type { SniffResult } from '../dissector.ts';
+import { MessageFramer, type FrameLength, type FramedMessage, type FramerSpec } from '../framing/message-framer.ts';
 
 /** Payload length that says "continued in the next packet". */
 export const CONTINUED = 0xffffff;
@@ -43,16 +44,37 @@ export class PacketJoiner {
   #startUs = 0;
   #joining = false;
 
-  /** `keepBytes`: payload bytes of one logical packet kept at most. */
-  constructor(keepBytes: number, resync: ((window: Uint8Array) => number) | undefined, deliver: (p: MysqlPacket) => void, onLost: () => void) {
+  /**
+   * `keepBytes`: payload bytes of one logical packet kept at most. `trusted()`: whether a header
+   * may be taken as it comes; when not (joined midway, or after the framing was lost), a packet
+   * starts only where `plausible` says one does, so a length read from the middle of a message
+   * cannot swallow the stream.
+   */
+  constructor(
+    keepBytes: number,
+    check: { readonly trusted: () => boolean; readonly plausible: (head: Uint8Array) => SniffResult; readonly resync: (window: Uint8Array) => number },
+    deliver: (p: MysqlPacket) => void,
+    onLost: () => void,
+  ) {
     this.#keep = keepBytes;
     this.#deliver = deliver;
-    const spec: FramerSpec = { frameLength: packetLength, maxKeepBytes: 4 + keepBytes, ...(resync ? { resync } : {}) };
+    const frameLength = (head: Uint8Array): FrameLength => {
+      if (!this.#verified && !check.trusted()) {
+        const verdict = check.plausible(head);
+        if (verdict !== 'match') return verdict === 'more' ? 'more' : 'bad';
+      }
+      return packetLength(head);
+    };
+    const spec: FramerSpec = { frameLength, maxKeepBytes: 4 + keepBytes, resync: check.resync };
     this.#framer = new MessageFramer(spec, (m) => this.#frame(m), () => {
       this.#reset();
+      this.#verified = false;
       onLost();
     });
   }
+
+  /** A packet was delivered since the start or the last loss of framing. */
+  #verified = false;
 
   get held(): number {
     return this.#framer.held + this.#kept;
@@ -114,6 +136,7 @@ export class PacketJoiner {
       endUs: m.endUs,
     };
     this.#reset();
+    this.#verified = true;
     this.#deliver(packet);
   }
 }
