@@ -54,6 +54,23 @@ const where = (truth: readonly TruthRecord[], match: (t: TruthRecord) => boolean
  * (or, where tshark has no such field, what the capture is known to hold).
  */
 const CHECKS: { readonly [P in DataProtocol]?: (c: ProtocolCorpus) => ReadonlyArray<readonly [string, number]> } = {
+  redis: ({ truth }) => [
+    // tshark 4.0 decodes no inline command (request_type "fragment", no command): counted apart.
+    ['redis and request.type == "Inline"', where(truth, (t) => t['request_type'] === 'fragment')],
+    ['redis_type == "SET" and request.type != "Inline"', where(truth, (t) => String(t['command']).toUpperCase() === 'SET')],
+    ['redis and redis_type == "GET" and redis_key != "" and request.type != "Inline"', where(truth, (t) => String(t['command']).toUpperCase() === 'GET')],
+    ['redis_type == "AUTH"', where(truth, (t) => t['command'] === 'AUTH')],
+    ['redis and response.type == "Error"', where(truth, (t) => t['reply_type'] === 'error')],
+    ['redis and request == nil', where(truth, (t) => t['frame_request'] === null)],
+    ['redis and redis_total_size == redis_request_size + redis_response_size', truth.length],
+  ],
+  postgresql: ({ truth }) => [
+    ['postgresql_error_code == "42P01"', where(truth, (t) => (t['error'] as { code?: string } | null)?.code === '42P01')],
+    ['postgres and postgresql_error_code == "42804" and postgresql_error_message.contains("integer")', where(truth, (t) => (t['error'] as { code?: string } | null)?.code === '42804')],
+    ['postgresql and not postgresql_success and postgresql_error_code != ""', where(truth, (t) => t['error'] !== null)],
+    ['postgresql_command == "Startup"', where(truth, (t) => t['kind'] === 'startup')],
+    ['postgresql_command == "SSLRequest"', where(truth, (t) => t['kind'] === 'ssl_request')],
+  ],
   mysql: ({ truth }) => [
     ['mysql_command == "COM_QUERY"', where(truth, (t) => t['command_code'] === 3)],
     ['mysql and mysql_command == "COM_QUIT"', where(truth, (t) => t['command_code'] === 1)],
@@ -61,6 +78,12 @@ const CHECKS: { readonly [P in DataProtocol]?: (c: ProtocolCorpus) => ReadonlyAr
     ['mysql and mysql_query.startsWith("select @@version_comment")', where(truth, (t) => typeof t['query'] === 'string' && t['query'].startsWith('select @@version_comment'))],
     ['mysql and mysql_error_code != 0', where(truth, (t) => t['result'] === 'ERR')],
     ['mysql and mysql_total_size == mysql_request_size + mysql_response_size', where(truth, () => true)],
+  ],
+  amqp: ({ truth }) => [
+    ['amqp_method == "basic.publish"', where(truth, (t) => t['method'] === 'Basic.Publish')],
+    ['amqp and amqp_method == "basic.deliver"', where(truth, (t) => t['method'] === 'Basic.Deliver')],
+    ['amqp_method == "queue.declare" and amqp_response', where(truth, (t) => t['method'] === 'Queue.Declare-Ok')],
+    ['amqp_method == "exchange.declare"', where(truth, (t) => t['method'] === 'Exchange.Declare')],
   ],
   kafka: ({ truth }) => [
     ['kafka_api_key_name == "METADATA"', where(truth, (t) => t['api_name'] === 'Metadata')],
@@ -91,10 +114,20 @@ for (const p of PROTOCOLS) {
   });
 }
 
-/** A near miss of `name`: one character dropped from its last segment. */
-function typo(name: string): string {
-  const cut = name.lastIndexOf('.') + 1 + Math.floor((name.length - name.lastIndexOf('.') - 1) / 2);
-  return name.slice(0, cut) + name.slice(cut + 1);
+/**
+ * Near misses of `name`: one character of its last segment dropped, each in turn. Some are as near
+ * another name (`request.kind` less its n is `request.kid`, one edit from `request.id` too).
+ */
+function typos(name: string): string[] {
+  const start = name.lastIndexOf('.') + 1;
+  return Array.from({ length: name.length - start }, (_, i) => name.slice(0, start + i) + name.slice(start + i + 1));
+}
+
+/** What compiling `query` warns, or '(no warning)'. */
+function warningOf(query: string): string {
+  const r = compileKfl(query);
+  assert.ok(r.ok, query);
+  return r.warnings[0]?.message ?? '(no warning)';
 }
 
 test('"did you mean" knows every KFL2 variable and entry path of the data protocols', () => {
@@ -104,11 +137,12 @@ test('"did you mean" knows every KFL2 variable and entry path of the data protoc
     const names = [...kfl.variables.map((v) => v.name), ...(kfl.paths ?? []).filter((path) => path.includes('.'))];
     assert.ok(names.length > 0, `${p} names no variable or path`);
     for (const name of names) {
-      const query = `${typo(name)} == 1`;
-      const r = compileKfl(query);
-      assert.ok(r.ok, query);
-      const said = r.warnings[0]?.message ?? '(no warning)';
-      if (!said.endsWith(`did you mean ${name}?`)) misses.push(`${query}: ${said}`);
+      const said: string[] = [];
+      for (const typo of typos(name)) {
+        said.push(warningOf(`${typo} == 1`));
+        if (said.at(-1)!.endsWith(`did you mean ${name}?`)) break;
+      }
+      if (!said.at(-1)!.endsWith(`did you mean ${name}?`)) misses.push(`${name}: ${said.join(' / ')}`);
     }
   }
   assert.deepEqual(misses, []);

@@ -990,7 +990,13 @@ row('dns_questions lists the question names', 'dns_questions == ["google.com"]',
 row('grpc_status is nil on a gRPC entry without its grpc part (Kubeshark NDJSON)', 'grpc_status == nil', grpcCall, true);
 row('grpc_status is nil on other protocols', 'grpc_status == nil', getJson, true);
 row('grpc_status, grpc_method, grpc_service read the call', 'grpc_status == 5 && grpc_method == "FindFoo" && grpc_service == "shop.Catalog"', grpcNotFound, true);
-row('redis_command is null for now', 'redis_command == nil', redisGet, true);
+// The data protocols' KFL2 variables on entries in Kubeshark's shapes (NDJSON written by Kubeshark);
+// on real entries they are checked against tshark in data-protocols-kfl.test.ts.
+row('redis_type and redis_key read a Kubeshark Redis entry', 'redis_type == "GET" && redis_key == "key"', redisGet, true);
+row('redis_key is nil on other protocols', 'redis_key == nil', getJson, true);
+row('amqp_method is dotted, also from Kubeshark v1 "basic publish"', 'amqp_method == "basic.publish"', amqpPublish, true);
+row('kafka_api_key_name in Kafka enum spelling, kafka_client_id', 'kafka_api_key_name == "FETCH" && kafka_client_id == "c1"', kafkaFetch, true);
+row('postgresql_query reads request.query', 'postgresql_query == "SELECT 1"', pgQuery, true);
 
 // --- time -----------------------------------------------------------------------------------
 
