@@ -297,12 +297,12 @@ test('frozen or garbage entries do not throw', () => {
 });
 
 test('an entry of a protocol no descriptor describes: request and response are replaced whole', () => {
-  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as HttpEntry;
+  const e = { ...minimalEntry(), protocol: { name: 'ldap', version: '3', abbr: 'LDAP' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as HttpEntry;
   const out = new EntryRedactor().redact(e);
   assert.equal(out, e, 'in place');
   assert.equal(out.request, REDACTED);
   assert.equal(out.response, REDACTED);
-  const unanswered = { ...minimalEntry(), protocol: { name: 'redis' }, request: { command: 'GET k' }, response: null } as unknown as HttpEntry;
+  const unanswered = { ...minimalEntry(), protocol: { name: 'ldap' }, request: { command: 'GET k' }, response: null } as unknown as HttpEntry;
   assert.equal(new EntryRedactor().redact(unanswered).response, null, 'nothing to hide stays nothing');
 });
 

@@ -445,7 +445,6 @@ export class AmqpConnection implements DissectorStream {
     const client = this.#clientDir === 0 ? this.#conn.a : this.#conn.b;
     const server = this.#clientDir === 0 ? this.#conn.b : this.#conn.a;
     const entry = buildAmqpEntry({ id: `${this.#label}-${ordinal}`, client, server, request, response, error });
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }

@@ -298,7 +298,6 @@ export class MongodbConnection implements DissectorStream {
       response,
       error,
     };
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }

@@ -363,7 +363,6 @@ export class PostgresqlConnection implements DissectorStream {
       answer: slot.response,
       missing,
     });
-    this.#ctx.stats.entries++;
     const requestSeq = unit.offset === undefined ? undefined : this.#conn.sequenceAt?.(0, unit.offset);
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
