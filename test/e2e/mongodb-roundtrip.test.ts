@@ -8,14 +8,16 @@
  * plain and once with zlib compression (OP_COMPRESSED both ways).
  *
  * The responder logs every message it received; every one must be one entry, exactly once, paired
- * (responseTo == requestID), with its command, database, collection, opcode, compressor and outcome.
+ * (responseTo == requestID), with its command, database, collection, opcode, compressor and outcome;
+ * and the same again with the live agent (`agent.js capture` in the server's namespace).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Entry } from '../../src/model/entry.ts';
 import { isMongodbEntry, type MongodbEntry } from '../../src/remote-agent/dissect/mongodb/entry.ts';
+import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Capture, NODE, REPO_ROOT, readWithCli } from '../helpers/capture.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../helpers/netns.ts';
 import { skipFor } from '../helpers/requirements.ts';
@@ -88,52 +90,89 @@ function actual(e: MongodbEntry): string {
 
 const skip = skipFor(requireNetns(['tcpdump']));
 
+interface Setup {
+  readonly client: Netns;
+  readonly server: Netns;
+  readonly dir: string;
+  readonly log: string;
+}
+
+async function setUp(scope: Scope): Promise<Setup> {
+  const client = await scope.netns('mgcli');
+  const server = await scope.netns('mgsrv');
+  await addVeth(client, 'eth0', server, 'eth0');
+  await addAddress(client, 'eth0', `${CLIENT_IP}/24`);
+  await addAddress(server, 'eth0', `${SERVER_IP}/24`);
+  const dir = prepareAgentDir(scope);
+  const log = join(dir, 'received.ndjson');
+  server.spawn(NODE, [join(REPO_ROOT, 'test/helpers/mongodb-responder.ts'), SERVER_IP, String(PORT), log], { cwd: REPO_ROOT });
+  await waitForPort(client, SERVER_IP, PORT);
+  return { client, server, dir, log };
+}
+
+function receivedBy(log: string): Received[] {
+  return readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Received);
+}
+
+/** Every message the responder received is exactly one entry, paired, with the right facts and outcome. */
+function checkEntries(received: readonly Received[], all: readonly Entry[]): void {
+  // What the session must have exercised, as the responder saw it.
+  const commands = new Set(received.map((x) => `${x.opcode} ${x.command}`));
+  for (const c of ['OP_QUERY ismaster', 'OP_MSG ping', 'OP_MSG insert', 'OP_MSG find', 'OP_MSG getMore', 'OP_MSG update', 'OP_MSG delete', 'OP_MSG failMe', 'OP_MSG endSessions']) {
+    assert.ok(commands.has(c), `the driver sent ${c} (${[...commands].join(', ')})`);
+  }
+  assert.ok(received.some((x) => x.compressor === 2), 'the zlib session sent OP_COMPRESSED');
+  assert.ok(received.some((x) => x.code === 11000) && received.some((x) => x.code === 59), 'both errors were answered');
+
+  const entries = all.filter(isMongodbEntry);
+  assert.deepEqual(entries.map(actual).sort(), received.map(expected).sort());
+  for (const e of entries) assert.equal(e.error, null, `${e.id}: ${e.error?.msg}`);
+  const dup = entries.find((e) => e.response?.errorCode === 11000)!;
+  assert.match(dup.response!.writeErrors[0]!.errmsg, /E11000 duplicate key/);
+  const failed = entries.find((e) => e.request.command === 'failMe')!;
+  assert.equal(failed.response!.errorCodeName, 'CommandNotFound');
+  assert.equal(failed.response!.errorMessage, "no such command: 'failMe'");
+  const insert = entries.find((e) => e.request.command === 'insert' && e.request.sequences.length > 0)!;
+  assert.equal(insert.request.sequences[0]!.identifier, 'documents');
+  assert.equal(insert.request.sequences[0]!.documents.count, 3);
+  assert.match(insert.request.sequences[0]!.documents.text, /"item":"pen"/);
+  const handshake = entries.find((e) => e.request.opcode === 'OP_QUERY')!;
+  assert.equal(handshake.response!.opcode, 'OP_REPLY');
+}
+
 test('mongodb driver sessions (plain and zlib) captured by tcpdump and read back: every command once, paired, right outcome', { skip, timeout: 180_000 }, async (t) => {
   const scope = new Scope();
   try {
-    const client = await scope.netns('mgcli');
-    const server = await scope.netns('mgsrv');
-    await addVeth(client, 'eth0', server, 'eth0');
-    await addAddress(client, 'eth0', `${CLIENT_IP}/24`);
-    await addAddress(server, 'eth0', `${SERVER_IP}/24`);
-    const dir = mkdtempSync(join(tmpdir(), `ks-mongodb-${process.pid}-`));
-    scope.defer(() => rmSync(dir, { recursive: true, force: true }));
-    const log = join(dir, 'received.ndjson');
-    server.spawn(NODE, [join(REPO_ROOT, 'test/helpers/mongodb-responder.ts'), SERVER_IP, String(PORT), log], { cwd: REPO_ROOT });
-    await waitForPort(client, SERVER_IP, PORT);
+    const { client, server, dir, log } = await setUp(scope);
     const capture = await Capture.start(server, 'eth0', join(dir, 'mongodb.pcap'));
     await session(client, 'plain');
     await session(client, 'zlib');
     await capture.stop();
-
-    const received = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Received);
+    const received = receivedBy(log);
     const read = await readWithCli(capture.file);
     assert.equal(read.exitCode, 0, read.stderr);
     t.diagnostic(read.stderr);
-    const entries = read.all.filter(isMongodbEntry);
-    t.diagnostic(`${received.length} messages received by the responder, ${entries.length} MongoDB entries read`);
+    t.diagnostic(`${received.length} messages received by the responder, ${read.all.filter(isMongodbEntry).length} MongoDB entries read`);
+    checkEntries(received, read.all);
+  } finally {
+    await scope.close();
+  }
+});
 
-    // What the session must have exercised, as the responder saw it.
-    const commands = new Set(received.map((x) => `${x.opcode} ${x.command}`));
-    for (const c of ['OP_QUERY ismaster', 'OP_MSG ping', 'OP_MSG insert', 'OP_MSG find', 'OP_MSG getMore', 'OP_MSG update', 'OP_MSG delete', 'OP_MSG failMe', 'OP_MSG endSessions']) {
-      assert.ok(commands.has(c), `the driver sent ${c} (${[...commands].join(', ')})`);
-    }
-    assert.ok(received.some((x) => x.compressor === 2), 'the zlib session sent OP_COMPRESSED');
-    assert.ok(received.some((x) => x.code === 11000) && received.some((x) => x.code === 59), 'both errors were answered');
-
-    const key = (s: string): string => s;
-    assert.deepEqual(entries.map(actual).map(key).sort(), received.map(expected).map(key).sort());
-    for (const e of entries) assert.equal(e.error, null, `${e.id}: ${e.error?.msg}`);
-    const dup = entries.find((e) => e.response?.errorCode === 11000)!;
-    assert.match(dup.response!.writeErrors[0]!.errmsg, /E11000 duplicate key/);
-    const failed = entries.find((e) => e.request.command === 'failMe')!;
-    assert.equal(failed.response!.errorCodeName, 'CommandNotFound');
-    assert.equal(failed.response!.errorMessage, "no such command: 'failMe'");
-    const insert = entries.find((e) => e.request.command === 'insert' && e.request.sequences.length > 0)!;
-    assert.equal(insert.request.sequences[0]!.identifier, 'documents');
-    assert.equal(insert.request.sequences[0]!.documents.count, 3);
-    const handshake = entries.find((e) => e.request.opcode === 'OP_QUERY')!;
-    assert.equal(handshake.response!.opcode, 'OP_REPLY');
+test('live agent in the server namespace: the same commands as entry frames', { skip, timeout: 180_000 }, async () => {
+  const scope = new Scope();
+  try {
+    const { client, server, dir, log } = await setUp(scope);
+    const agent = startAgent(server, ['--iface', 'eth0'], { dir, scope });
+    await agent.ready();
+    await session(client, 'plain');
+    await session(client, 'zlib');
+    const received = receivedBy(log);
+    await agent.waitFor(() => agent.allEntries().filter(isMongodbEntry).length >= received.length, 20_000, `${received.length} entries`);
+    const exit = await agent.stop();
+    assert.equal(exit.code, 0);
+    assert.equal(agent.internalError, null);
+    checkEntries(received, agent.allEntries());
   } finally {
     await scope.close();
   }

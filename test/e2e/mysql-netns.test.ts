@@ -3,7 +3,7 @@
  * by mariadb-install-db in a temporary directory, an account with a password; driven from another
  * namespace by the `mysql` client (DDL, an insert, a select, USE, a query error, a multi-statement
  * query with several results) and by `mysql2` from npm (prepared statements with parameters of
- * several types through `execute`, a failing prepare, a query error, COM_STMT_CLOSE). Captured with
+ * several types through `execute`, a failing prepare, a query error, a ping, COM_STMT_CLOSE). Captured with
  * tcpdump and read back with `kubectl shark read -o json`, and dissected live by the agent in the
  * server's namespace: every command the clients made is one entry with its outcome, as many as
  * tshark counts client commands, and the password appears nowhere.
@@ -36,6 +36,7 @@ await conn.execute('INSERT INTO t (name) VALUES (?)', ['again']);
 await conn.execute('SELECT ? AS d, ? AS f, ? AS n, ? AS big', [new Date(Date.UTC(2024, 1, 29, 12, 30, 45)), 2.5, null, 9007199254740993n]);
 try { await conn.execute('SELECT * FROM no_such_table WHERE id = ?', [1]); } catch (e) { console.log('prepare error', e.errno); }
 try { await conn.query('SELECT nonsense FROM'); } catch (e) { console.log('query error', e.errno); }
+await conn.ping();
 await conn.unprepare('INSERT INTO t (name) VALUES (?)');
 await conn.end();
 console.log('done');
@@ -129,6 +130,7 @@ const EXPECTED_MYSQL2 = [
   `COM_STMT_EXECUTE ${TYPED} [DATETIME:2024-02-29 12:30:45.000000, DOUBLE:2.5, NULL:null, VAR_STRING:9007199254740993] -> rows [["2024-02-29 12:30:45","2.5",null,"9007199254740993"]]`,
   'COM_STMT_PREPARE SELECT * FROM no_such_table WHERE id = ? -> ERR 1146 42S02',
   'COM_QUERY SELECT nonsense FROM -> ERR 1064 42000',
+  'COM_PING  -> ok 0',
   // mysql2 closes the statement on unprepare, and again as it ends (its cache forgets it late).
   `COM_STMT_CLOSE ${INSERT} -> -`,
   'COM_STMT_CLOSE #2 -> -',
@@ -178,6 +180,7 @@ test('mariadbd driven by the mysql client and mysql2: every command once with it
     t.diagnostic(got.flat().join('\n'));
     assert.deepEqual(got, [EXPECTED_MYSQL_CLI.slice(0, 8), EXPECTED_MYSQL_CLI.slice(8), EXPECTED_MYSQL2]);
     for (const e of read.all) assert.equal(e.error, null, `${e.id}: ${e.error?.msg}`);
+    assert.match(read.stderr, new RegExp(`, ${got.flat().length} entries,`), 'the summary counts them');
     // tshark's count of client commands: each is exactly one of our non-handshake entries.
     const commands = got.flat().filter((l) => !l.startsWith('HANDSHAKE')).length;
     assert.equal(commands, await tsharkCommands(capture.file), 'as many command entries as tshark sees commands');
@@ -190,6 +193,60 @@ test('mariadbd driven by the mysql client and mysql2: every command once with it
     assert.equal(agent.internalError, null);
     assert.deepEqual(connections(agent.allEntries()), got, 'the live agent sees the same');
     assert.ok(!JSON.stringify(agent.allEntries()).includes(PASSWORD), 'the password is nowhere in the agent output');
+  } finally {
+    await scope.close();
+  }
+});
+
+/** mysql2 on a connection opened (and a statement prepared) before the capture starts: it joins midway. */
+const POOLED_CLIENT = `
+import mysql from 'mysql2/promise';
+const [host, password] = process.argv.slice(1);
+const conn = await mysql.createConnection({ host, user: '${USER}', password, database: 'shop' });
+await conn.execute('SELECT ? + 0 AS early', [1]);
+console.log('ready');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+await conn.execute('SELECT ? + 0 AS early', [2]);
+await conn.query('SELECT 42 AS answer');
+try { await conn.query('SELECT * FROM nope'); } catch (e) { console.log('query error', e.errno); }
+await conn.end();
+console.log('done');
+`;
+
+test('a connection opened before the capture (a pool): joined midway, every command after the join once', { skip, timeout: 240_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const { client, server } = await setUp(scope);
+    const dir = prepareAgentDir(scope);
+    const child = client.spawn(NODE, ['--input-type=module', '-e', POOLED_CLIENT, SERVER_IP, PASSWORD], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    const until = async (what: string): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes(what)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the client did not print ${what}: ${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until('ready');
+    const capture = await Capture.start(server, 'eth0', join(dir, 'pooled.pcap'));
+    child.stdin!.write('go\n');
+    await until('done');
+    await capture.stop();
+    const read = await readWithCli(capture.file);
+    assert.equal(read.exitCode, 0, read.stderr);
+    t.diagnostic(read.stderr.trim());
+    const got = connections(read.all);
+    t.diagnostic(got.flat().join('\n'));
+    assert.deepEqual(got, [[
+      // The statement was prepared before the capture: its id only, the answer decoded from its own column definitions.
+      'COM_STMT_EXECUTE #1 -> rows [["2"]]',
+      'COM_QUERY SELECT 42 AS answer -> rows [["42"]]',
+      'COM_QUERY SELECT * FROM nope -> ERR 1146 42S02',
+      'COM_QUIT  -> -',
+    ]]);
+    for (const e of read.all) assert.equal(e.error, null, `${e.id}: ${e.error?.msg}`);
+    assert.equal(await tsharkCommands(capture.file), 4, 'tshark sees the same four commands');
   } finally {
     await scope.close();
   }

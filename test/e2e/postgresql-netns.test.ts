@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Entry } from '../../src/model/entry.ts';
 import type { PostgresqlEntry } from '../../src/remote-agent/dissect/postgresql/entry.ts';
+import { prepareAgentDir, startAgent } from '../helpers/agent.ts';
 import { Capture, NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { entriesOf } from '../helpers/entries-of.ts';
 import { Scope, addAddress, addVeth, requireNetns, run, waitForPort } from '../helpers/netns.ts';
@@ -80,6 +81,11 @@ test('psql and the pg client against postgres 15, captured in a namespace and re
 
     const file = join(dir, 'pg.pcap');
     const capture = await Capture.start(client, 'eth0', file);
+    // The live agent on the server's side sees the same traffic.
+    const agent = startAgent(server, ['--iface', 'eth0', '--stats-interval', '250'], { dir: prepareAgentDir(scope), scope });
+    // Generous: the agent starts slowly on a loaded machine (it must be listening before the traffic).
+    const hello = await agent.ready(90_000);
+    assert.ok(hello.protocols?.includes('postgresql'), `the hello frame lists postgresql: ${JSON.stringify(hello.protocols)}`);
     const env = { ...process.env, PGPASSWORD: PASSWORD, PGCONNECT_TIMEOUT: '10' };
     const psql = (args: readonly string[], input?: string) =>
       client.exec('psql', ['-X', '-q', '-A', '-t', '-h', SERVER_IP, '-U', 'postgres', '-d', 'postgres', ...args], { env, ...(input === undefined ? {} : { input }) });
@@ -150,6 +156,14 @@ test('psql and the pg client against postgres 15, captured in a namespace and re
     assert.deepEqual(entries.filter((e) => e.request.kind === 'ssl-request').map((e) => e.response?.encryptionAnswer), ['N']);
     assert.equal(entries.filter((e) => e.request.kind === 'terminate').length, 2);
     assert.equal(entries.length, 5 + 4 + 2 + 1 + 2, 'nothing else: 5 psql queries, 4 pg queries, 2 startups, 1 SSLRequest, 2 Terminates');
+
+    // The live agent: the same units, the same outcomes, no password in any frame.
+    await agent.waitUntil(() => (agent.entries(0, 'postgresql').length >= entries.length ? true : undefined), 60_000, 'the PostgreSQL entry frames');
+    const live = agent.entries(0, 'postgresql') as PostgresqlEntry[];
+    const outcome = (e: PostgresqlEntry): string => `${e.request.kind} ${e.request.query} -> ${e.response?.error?.code ?? e.response?.commandTags.join(',') ?? '-'} ${e.response?.rows ?? '-'}`;
+    assert.deepEqual(live.map(outcome).sort(), entries.map(outcome).sort());
+    assert.ok(!JSON.stringify(agent.frames).includes(PASSWORD) && !JSON.stringify(agent.frames).includes(CLEAR_PASSWORD), 'no password in the agent\'s frames');
+    assert.equal((await agent.stop()).code, 0);
 
     // KFL2 on the same capture: the failing queries by SQLSTATE.
     const failed = await runShark(['read', '-o', 'json', file, '--filter', 'postgresql and postgresql_error_code == "42P01"']);

@@ -86,6 +86,20 @@ test('a start in the same segment as a refused header is found (not thrown away 
   assert.deepEqual(out.map(text), ['sync', 'more']);
 });
 
+test('bytes given as a Buffer are copied: the caller may reuse its memory (a capture ring) once data() returns', () => {
+  const { f, out } = framer(spec());
+  const wire = Buffer.from(msg('hello world'));
+  const scratch = Buffer.alloc(wire.length);
+  // The first part, then the caller overwrites its buffer before the rest comes.
+  wire.copy(scratch, 0, 0, 5);
+  f.data(scratch.subarray(0, 5), 1);
+  scratch.fill(0x21);
+  wire.copy(scratch, 0, 5);
+  f.data(scratch.subarray(0, wire.length - 5), 2);
+  scratch.fill(0x21);
+  assert.deepEqual(out.map(text), ['hello world']);
+});
+
 test('a header that never completes is bounded: the framing is given up', () => {
   const s: FramerSpec = { maxKeepBytes: 16, frameLength: () => 'more' };
   const { f, lost } = framer(s);

@@ -148,7 +148,7 @@ export class MessageFramer {
       }
       if (length === 'bad' || !Number.isSafeInteger(length) || length <= 0) {
         // A protocol that can find a start again looks for one in the bytes after the refused header.
-        const after = this.#spec.resync === undefined ? new Uint8Array(0) : this.#joined().slice(1);
+        const after = this.#spec.resync === undefined ? new Uint8Array(0) : copyOf(this.#joined().subarray(1));
         this.#lose();
         return after;
       }
@@ -172,7 +172,7 @@ export class MessageFramer {
     const keepRoom = this.#spec.maxKeepBytes - cur.kept;
     if (keepRoom > 0) {
       const kept = mine.subarray(0, Math.min(keepRoom, mine.length));
-      this.#chunks.push(kept.slice());
+      this.#chunks.push(copyOf(kept));
       this.#held += kept.length;
       cur.kept += kept.length;
     }
@@ -221,7 +221,7 @@ export class MessageFramer {
     const at = resync(window);
     if (at < 0 || at >= window.length) {
       // Keep a short tail: a start may straddle the next segment.
-      const tail = window.subarray(Math.max(0, window.length - HEAD_BYTES)).slice();
+      const tail = copyOf(window.subarray(Math.max(0, window.length - HEAD_BYTES)));
       this.#chunks = tail.length > 0 ? [tail] : [];
       this.#held = tail.length;
       return new Uint8Array(0);
@@ -230,11 +230,11 @@ export class MessageFramer {
     this.#chunks = [];
     this.#held = 0;
     this.#startUs = tsUs;
-    return window.subarray(at).slice();
+    return copyOf(window.subarray(at));
   }
 
   #hold(bytes: Uint8Array): void {
-    this.#chunks.push(bytes.slice());
+    this.#chunks.push(copyOf(bytes));
     this.#held += bytes.length;
   }
 
@@ -250,4 +250,12 @@ export class MessageFramer {
     if (first.length >= HEAD_BYTES || this.#chunks.length === 1) return first;
     return this.#joined();
   }
+}
+
+/**
+ * A copy of `bytes` in memory of its own. Not `bytes.slice()`: on a Buffer (what file reads and
+ * capture rings hand over) slice is a view, and the caller may reuse that memory after data().
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

@@ -129,6 +129,9 @@ export function isWellFormedDocument(b: Uint8Array, at: number): boolean {
   return true;
 }
 
+/** Names and strings are decoded leniently: bytes that are not UTF-8 become U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 /** A top-level element: its name and, for the types the dissector reads, its value. */
 export interface TopLevelElement {
   readonly name: string;
@@ -154,7 +157,7 @@ export function topLevelElements(b: Uint8Array, at: number, max: number): TopLev
   if (declared < 5) return out;
   const end = Math.min(b.length, at + declared);
   let pos = at + 4;
-  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const decoder = UTF8;
   while (out.length < max && pos < end) {
     const type = b[pos]!;
     if (type === 0) break;

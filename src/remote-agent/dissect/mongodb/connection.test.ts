@@ -154,6 +154,8 @@ test('exhaust: replies with moreToCome stream to one request; each reply is an e
   ]);
   const { entries, stats } = run(steps);
   assert.equal(entries[3]!.request.moreToCome, true);
+  // Later replies of the stream start at their own arrival: nothing waits on them.
+  assert.deepEqual(entries.slice(0, 3).map((e) => [e.startTime.slice(-10), e.elapsedTime]), [['00.000000Z', 0.01], ['00.000020Z', 0], ['00.000030Z', 0]]);
   assert.equal(stats.orphanResponses, 0);
   assert.equal(stats.unpairedRequests, 0);
 });

@@ -8,7 +8,8 @@
  *   they are emitted at once, with no response and no error.
  * - Exhaust (a reply with moreToCome: exhaust cursors, the streaming `hello` of server monitoring):
  *   the next reply answers the previous reply's requestID. Each reply of such a stream is an entry
- *   of its own, with the request it streams for and its place in the stream (`streamIndex`).
+ *   of its own, with the request it streams for and its place in the stream (`streamIndex`); the
+ *   later ones are stamped at their own arrival (elapsedTime 0).
  * - Which side is the client comes from the messages: requests have responseTo 0 (or are legacy
  *   request opcodes), replies name a request.
  *
@@ -22,7 +23,7 @@ import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction,
 import type { DissectContext, DissectorStream } from '../dissector.ts';
 import { MessageFramer, type FramedMessage } from '../framing/message-framer.ts';
 import { IdPairing, type UnansweredReason } from '../pairing/by-id.ts';
-import { commandFacts, documentRunText, documentsText, replyFacts, splitNamespace } from './documents.ts';
+import { commandFacts, documentRunText, documentsText, replyFacts, splitNamespace, wireName } from './documents.ts';
 import type { MongodbDocuments, MongodbEntry, MongodbRequest, MongodbResponse, MongodbSequence } from './entry.ts';
 import { findMessageStart } from './sniff.ts';
 import { HEADER_BYTES, OP, opcodeName, parseWireMessage, plausibleHeader, type DocumentBytes, type WireMessage } from './wire.ts';
@@ -139,10 +140,12 @@ export class MongodbConnection implements DissectorStream {
     this.#framers[1].reset();
   }
 
+  /**
+   * Exhaust streams are not pending: their next reply is stamped at its own arrival, so it never
+   * holds back the entries of other connections (a streaming hello replies every ten seconds, forever).
+   */
   oldestPendingUs(): number {
-    let oldest = this.#pairing.oldestPendingUs();
-    for (const s of this.#streams.values()) oldest = Math.min(oldest, s.pending.startUs);
-    return oldest;
+    return this.#pairing.oldestPendingUs();
   }
 
   #message(dir: Direction, m: FramedMessage): void {
@@ -211,7 +214,7 @@ export class MongodbConnection implements DissectorStream {
   }
 
   #sequences(w: WireMessage): MongodbSequence[] {
-    const out: MongodbSequence[] = w.sequences.map((s) => ({ identifier: s.identifier, documents: documentRunText(s, this.#maxBody) }));
+    const out: MongodbSequence[] = w.sequences.map((s) => ({ identifier: wireName(s.identifier), documents: documentRunText(s, this.#maxBody) }));
     // OP_UPDATE's update document: shown as a sequence of one, beside its selector.
     if (w.opcode === OP.UPDATE && w.documents !== null) out.push({ identifier: 'update', documents: documentRunText(w.documents, this.#maxBody) });
     return out;
@@ -242,7 +245,7 @@ export class MongodbConnection implements DissectorStream {
       document,
       sequences: this.#sequences(w),
       moreToCome: w.opcode === OP.MSG && w.flags.includes('moreToCome'),
-      ...(ns === undefined ? {} : { fullCollectionName: ns }),
+      ...(ns === undefined ? {} : { fullCollectionName: wireName(ns) }),
     };
   }
 
@@ -282,19 +285,22 @@ export class MongodbConnection implements DissectorStream {
     const client = p.clientDir === 0 ? this.#conn.a : this.#conn.b;
     const server = p.clientDir === 0 ? this.#conn.b : this.#conn.a;
     // Later replies of an exhaust stream are entries of their own: ids go on counting.
-    const id = response !== null && response.streamIndex > 0 ? `${this.#idPrefix}-${this.#nextOrdinal++}` : p.entryId;
+    const streamed = response !== null && response.streamIndex > 0;
+    const id = streamed ? `${this.#idPrefix}-${this.#nextOrdinal++}` : p.entryId;
+    // A later reply of an exhaust stream was not asked for again: it starts (and ends) at its arrival.
+    const startUs = streamed ? responseUs : p.startUs;
     const entry: MongodbEntry = {
       id,
       protocol: { name: 'mongodb', version: '', abbr: 'MONGODB' },
       src: endpoint(client),
       dst: endpoint(server),
-      timestamp: Math.floor(p.startUs / 1000),
-      startTime: isoFromMicros(p.startUs),
-      elapsedTime: response === null ? 0 : Math.max(0, (responseUs - p.startUs) / 1000),
+      timestamp: Math.floor(startUs / 1000),
+      startTime: isoFromMicros(startUs),
+      elapsedTime: response === null ? 0 : Math.max(0, (responseUs - startUs) / 1000),
       requestSize: p.request.size,
       responseSize,
       tls: false,
-      request: response !== null && response.streamIndex > 0 ? { ...p.request } : p.request,
+      request: streamed ? { ...p.request } : p.request,
       response,
       error,
     };

@@ -52,9 +52,22 @@ function decodeCutDocument(d: DocumentBytes): Document | null {
   return decodeDocument({ bytes: rebuilt, size: rebuilt.length, complete: true });
 }
 
+/** Characters JSON.stringify leaves raw that a terminal or a line-based reader would act on (C0 is escaped already). */
+const RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+/** Control characters of any kind, in names and messages taken from the wire. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const uEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Wire text made printable: control characters written as `\uXXXX`. */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, uEscape);
+}
+
 function ejson(doc: Document): string {
   try {
-    return EJSON.stringify(doc, { relaxed: true });
+    // Inside JSON strings `\uXXXX` is the same character: the text stays valid, equal JSON.
+    return EJSON.stringify(doc, { relaxed: true }).replace(RAW_CONTROLS, uEscape);
   } catch {
     return '{"$undecodable":true}';
   }
@@ -117,14 +130,20 @@ const COLLECTION_COMMANDS: ReadonlySet<string> = new Set([
   'dropSearchIndex', 'listSearchIndexes',
 ]);
 
+/** A name from the wire (namespace, sequence identifier) as an entry keeps it: bounded and printable. */
+export function wireName(text: string): string {
+  return clip(text, MAX_NAME_CHARS);
+}
+
 export interface CommandFacts {
   readonly command: string;
   readonly database: string;
   readonly collection: string;
 }
 
+/** Wire text cut to `max` characters and made printable. */
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
+  return printable(text.length <= max ? text : `${text.slice(0, max)}…`);
 }
 
 /**

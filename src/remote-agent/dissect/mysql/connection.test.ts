@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { c, fakeConn, longestData, play, recorder, s, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
+import { c, fakeConn, longestData, play, recorder, s, SEQ_ORIGIN, type Chunking, type Step } from '../../../../test/helpers/http1-connection.ts';
 import {
   bin, binaryRow, CAPS, BASE_CAPS, COM, columnDef, command, concat, eof, err, execute, greeting, lenenc, login, ok, packet, prepareOk, sslRequest, str, textResultSet, textRow, TYPE, u8,
 } from '../../../../test/helpers/mysql-wire.ts';
+import { newCaptureStats } from '../../stats.ts';
+import { DEFAULT_DISSECT_OPTIONS, dissectContextFor } from '../dissector.ts';
 import type { MysqlEntry } from './entry.ts';
 import { mysqlDissector } from './index.ts';
 import { MAX_PENDING } from './connection.ts';
@@ -246,7 +248,7 @@ test('an unanswered command times out; a flood of them keeps the queue bounded',
   const rec = recorder();
   const stream = mysqlDissector.open(fakeConn({ b: SERVER }), rec.ctx);
   play(stream, steps);
-  // Each command settles the one before (the protocol has one at a time): nothing accumulates.
+  // Past MAX_PENDING commands waiting, the oldest leaves unanswered: nothing accumulates.
   assert.ok(rec.all.length >= MAX_PENDING * 4 - MAX_PENDING, `${rec.all.length} entries out`);
   assert.ok(stream.oldestPendingUs() !== Infinity);
   stream.close('end-of-capture', 0);
@@ -263,3 +265,47 @@ test('sniff: a greeting matches; a command midway matches and needs the answer t
   assert.equal(mysqlDissector.confirmReply!(login({ user: 'a', auth: SECRET }), 'to-server'), 'match');
   assert.equal(mysqlDissector.confirmReply!(str('HTTP/1.1 200 OK\r\n'), 'to-client'), 'no');
 });
+
+test('the switch to TLS is told to the capture\'s own undissected counter when it has one (the TLS probes\' claims)', () => {
+  const told: string[] = [];
+  const stats = newCaptureStats();
+  const ctx = dissectContextFor({ options: DEFAULT_DISSECT_OPTIONS, stats, emit: () => {}, undissected: (_conn, protocol) => told.push(protocol) }, 'mysql');
+  const stream = mysqlDissector.open(fakeConn({ b: SERVER }), ctx);
+  play(stream, [s(greeting({ caps: BASE_CAPS | CAPS.SSL })), c(sslRequest())]);
+  assert.deepEqual(told, ['tls']);
+  assert.deepEqual({ ...stats.undissected.connections }, {}, 'counted there, not twice');
+});
+
+test('pipelined commands (prepare and execute sent together, as MariaDB Connector/J does): each answer goes to its command, in order', () => {
+  for (const deprecateEof of [true, false]) {
+    const es = runEveryWay([
+      ...handshake(deprecateEof),
+      c(concat(command(COM.STMT_PREPARE, 'SELECT ?'), execute(1, [bin.long(5)]), command(COM.PING))),
+      s(concat(
+        prepareOk(1, 1, [{ name: '?', type: TYPE.LONG }], deprecateEof),
+        packet(1, lenenc(1)), columnDef(2, '?', TYPE.LONG), deprecateEof ? new Uint8Array(0) : eof(3),
+        binaryRow(deprecateEof ? 3 : 4, [u32le(5)]), deprecateEof ? ok(4, { header: 0xfe }) : eof(5),
+        ok(1),
+      )),
+    ]);
+    assert.deepEqual(es.slice(1).map((e) => [e.request.command, e.response?.prepared?.statementId ?? e.response?.rowCount, e.error]), [
+      ['COM_STMT_PREPARE', 1, null], ['COM_STMT_EXECUTE', 1, null], ['COM_PING', 0, null],
+    ], `deprecateEof ${deprecateEof}`);
+  }
+});
+
+test('each entry names its first client byte by TCP sequence number (for merging two sightings), also after a midway join', () => {
+  const steps: Step[] = [...handshake(), c(command(COM.QUERY, 'SELECT 1')), s(textResultSet(['1'], [['1']], { deprecateEof: true })), c(command(COM.PING)), s(ok(1))];
+  const rec = recorder();
+  play(mysqlDissector.open(fakeConn({ b: SERVER }), rec.ctx), steps);
+  const login = login_length();
+  assert.deepEqual(rec.metas.map((m) => m.requestSeq), [SEQ_ORIGIN[0], SEQ_ORIGIN[0] + login, SEQ_ORIGIN[0] + login + command(COM.QUERY, 'SELECT 1').length]);
+  // Joined midway: 7 bytes of an earlier query's tail, then a command; offsets stay exact.
+  const mid = recorder();
+  play(mysqlDissector.open(fakeConn({ b: SERVER, aIsClientKnown: false }), mid.ctx), [c(str('ECT 1;\n')), c(command(COM.PING)), s(ok(1))]);
+  assert.deepEqual(mid.metas.map((m) => m.requestSeq), [SEQ_ORIGIN[0] + 7]);
+});
+
+function login_length(): number {
+  return login({ user: 'app', auth: SECRET, database: 'shop', caps: BASE_CAPS | CAPS.DEPRECATE_EOF }).length;
+}

@@ -55,6 +55,8 @@ interface Pending {
   readonly prepareQuery?: string;
   /** Malformed client packets of it. */
   problem?: string;
+  /** Stream offset (client direction) of its first client packet: names it across captures. */
+  clientOffset?: number;
 }
 
 interface Answered {
@@ -87,8 +89,12 @@ export class MysqlConnection implements DissectorStream {
   #caps = 0;
   #deprecateEof: boolean | undefined;
   #serverVersion = '';
-  /** The slot whose answer the server is sending (or will send next). */
+  /** The handshake's slot while the connection phase lasts. */
   #current: FifoSlot<Pending, Answered> | null = null;
+  /** The command whose answer the server is sending (answers come in command order). */
+  #answering: FifoSlot<Pending, Answered> | null = null;
+  /** Sequence id of the server's last packet of the answer being read. */
+  #lastAnswerSeq = -1;
   readonly #statements = new Map<number, Statement>();
   /** Server capabilities from the greeting. */
   #serverCaps = 0;
@@ -137,7 +143,7 @@ export class MysqlConnection implements DissectorStream {
   end(_dir: Direction, _tsUs: number): void {}
 
   close(reason: CloseReason, _tsUs: number): void {
-    this.#settleCurrent();
+    this.#settleAnswer('the connection ended during the answer');
     this.#pairs.close(reason);
   }
 
@@ -200,7 +206,7 @@ export class MysqlConnection implements DissectorStream {
       case 'commands':
         if (p.seq === 0) return this.#command(p);
         // Data the answer asked for (auth data of COM_CHANGE_USER, a LOCAL INFILE file): counted.
-        if (this.#current !== null) this.#current.request.requestBytes += p.wireBytes;
+        if (this.#answering !== null) this.#answering.request.requestBytes += p.wireBytes;
         else this.#ctx.violation();
         return;
       default:
@@ -229,7 +235,6 @@ export class MysqlConnection implements DissectorStream {
   }
 
   #greeting(p: MysqlPacket, g: NonNullable<ReturnType<typeof parseGreeting>>): void {
-    this.#settleCurrent();
     this.#serverVersion = g.serverVersion;
     this.#serverCaps = g.capabilities;
     const request: MysqlRequest = {
@@ -270,10 +275,19 @@ export class MysqlConnection implements DissectorStream {
     if (slot === null || login === null) {
       this.#ctx.violation();
       this.#phase = 'unsynced';
+      if (slot !== null) {
+        // The handshake leaves as it is, so that it does not wait for an answer in the queue.
+        slot.request.problem = 'malformed login';
+        this.#pairs.requestDone(slot, p.endUs);
+        this.#pairs.answer(slot);
+        this.#pairs.respond(slot, { response: null });
+        this.#current = null;
+      }
       return;
     }
     const pending = slot.request;
     pending.requestBytes += p.wireBytes;
+    if (p.offset !== undefined) pending.clientOffset = p.offset;
     const hs = pending.request.handshake!;
     hs.clientCapabilities = capabilityNames(login.capabilities);
     if (login.authPlugin !== '') hs.authPlugin = login.authPlugin;
@@ -331,20 +345,21 @@ export class MysqlConnection implements DissectorStream {
     return { capabilities: this.#caps, deprecateEof: this.#deprecateEof, maxBodyBytes: this.#ctx.options.maxBodyBytes, ...(columns ? { columns } : {}) };
   }
 
-  /** The answer still open ends as it is (a new command came, or the connection closed). */
-  #settleCurrent(): void {
-    const slot = this.#current;
+  /**
+   * The answer being read ends as it is: the next answer began, or the connection closed. An
+   * answer that may end here (an optional EOF not come) is whole; one cut short says `why`.
+   */
+  #settleAnswer(why: string): void {
+    const slot = this.#answering;
     if (slot === null) return;
-    this.#current = null;
+    this.#answering = null;
     const reader = slot.request.reader;
     if (reader === null || slot.response !== null) return;
-    if (!slot.answered && !reader.canEnd) return; // no answer at all: the FIFO reports it
-    if (!reader.done && !reader.canEnd) slot.request.problem ??= 'the answer was cut short by the next command';
+    if (!reader.done && !reader.canEnd) slot.request.problem ??= why;
     this.#finishAnswer(slot);
   }
 
   #command(p: MysqlPacket): void {
-    this.#settleCurrent();
     this.#phase = 'commands';
     const code = p.payload[0] ?? -1;
     const request: MysqlRequest = { command: commandName(code), commandCode: code };
@@ -437,6 +452,7 @@ export class MysqlConnection implements DissectorStream {
       reader,
       ...(prepareQuery !== undefined ? { prepareQuery } : {}),
       ...(problem !== undefined ? { problem } : {}),
+      ...(p.offset !== undefined ? { clientOffset: p.offset } : {}),
     };
     const slot = this.#pairs.request(pending, p.startUs);
     this.#pairs.requestDone(slot, p.endUs);
@@ -444,23 +460,33 @@ export class MysqlConnection implements DissectorStream {
       // No answer comes (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA): complete as sent.
       this.#pairs.answer(slot);
       this.#pairs.respond(slot, { response: null });
-      return;
     }
-    this.#current = slot;
   }
 
-  /** A server packet of a command's answer. */
+  /**
+   * A server packet of a command's answer. Answers come in command order (a client may pipeline,
+   * as MariaDB Connector/J does with prepare and execute): each answers the oldest command not yet
+   * answered. Sequence ids drive it: within an answer they count up from 1, so a packet 1 that does
+   * not follow packet 0 (the count wrapping past 255) begins the next answer.
+   */
   #answer(p: MysqlPacket): void {
-    let slot = this.#current;
-    if (slot === null || slot.request.reader === null) {
-      this.#pairs.orphan();
-      return;
+    let slot = this.#answering;
+    if (slot !== null && p.seq === 1 && this.#lastAnswerSeq !== 0) {
+      this.#settleAnswer('the answer was cut short by the next one');
+      slot = null;
     }
-    const pending = slot.request;
-    if (!slot.answered) {
+    if (slot === null) {
+      slot = this.#pairs.nextUnanswered() ?? null;
+      if (slot === null || slot.request.reader === null) {
+        this.#pairs.orphan();
+        return;
+      }
+      this.#answering = slot;
       this.#pairs.answer(slot);
-      pending.responseStartUs = p.startUs;
+      slot.request.responseStartUs = p.startUs;
     }
+    this.#lastAnswerSeq = p.seq;
+    const pending = slot.request;
     pending.responseBytes += p.wireBytes;
     pending.responseEndUs = p.endUs;
     const reader = pending.reader!;
@@ -468,8 +494,8 @@ export class MysqlConnection implements DissectorStream {
     reader.packet(p.payload, p.length);
     if (reader.malformed > before) this.#ctx.violation();
     if (!reader.done) return;
-    this.#current = null;
-    slot = this.#finishAnswer(slot);
+    this.#answering = null;
+    this.#finishAnswer(slot);
   }
 
   #finishAnswer(slot: FifoSlot<Pending, Answered>): FifoSlot<Pending, Answered> {
@@ -520,7 +546,8 @@ export class MysqlConnection implements DissectorStream {
       response,
       error: missing ?? (p.problem !== undefined ? { type: 'dissection', msg: p.problem } : null),
     };
-    this.#ctx.emit(entry, {});
+    const requestSeq = p.clientOffset === undefined ? undefined : this.#conn.sequenceAt?.(this.#clientDir, p.clientOffset);
+    this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }
 

@@ -59,6 +59,8 @@ test('list rows: command, one-line query, outcome; errors are errors', () => {
   const bad = mysqlDescriptor.summarize(entry({ query: 'SELECT * FROM nope' }, errResponse));
   assert.deepEqual([bad.outcome, bad.outcomeClass, bad.isError, bad.outcomeQuery], ['ERR 1146', 'client-error', true, 'mysql and response.errorCode == 1146']);
   assert.equal(mysqlDescriptor.summarize(entry({ query: "INSERT INTO t VALUES (1)" }, okResponse())).outcome, 'OK, 2 affected');
+  const fields = mysqlDescriptor.summarize(entry({ command: 'COM_FIELD_LIST', commandCode: 4, table: 'agent' }, { ...rowsResponse, rowCount: 0, results: [{ ...rowsResponse.results[0]!, rows: [], rowCount: 0 } as MysqlResponse['results'][number]] }));
+  assert.deepEqual([fields.target, fields.outcome], ['agent', '1 column']);
   const quit = mysqlDescriptor.summarize(entry({ command: 'COM_QUIT', commandCode: 1 }, null));
   assert.deepEqual([quit.outcome, quit.isError, quit.outcomeClass], ['', false, 'none']);
   const lost = mysqlDescriptor.summarize(entry({ command: 'COM_PING', commandCode: 14 }, null, { type: 'timeout', msg: 'no response within 120 s' }));

@@ -57,13 +57,16 @@ function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? '' : 's'}`;
 }
 
-function outcome(res: MysqlResponse | null): string {
+function outcome(res: MysqlResponse | null, command: string): string {
   if (res === null) return '';
   if (res.tls) return 'TLS';
   if (!res.success) return `ERR ${res.errorCode ?? ''}`.trimEnd();
   if (res.prepared) return `statement ${res.prepared.statementId}`;
   const sets = res.results.filter((r) => r.kind === 'resultset').length;
   const more = res.results.length > 1 ? ` (${plural(res.results.length, 'result')})` : '';
+  const first = res.results[0];
+  // COM_FIELD_LIST answers with column definitions only.
+  if (command === 'COM_FIELD_LIST' && first?.kind === 'resultset') return plural(first.columns.length, 'column');
   if (sets > 0) return `${plural(res.rowCount, 'row')}${more}`;
   if (res.affectedRows > 0) return `OK, ${res.affectedRows} affected${more}`;
   return `OK${more}`;
@@ -89,7 +92,7 @@ function summarize(entry: MysqlEntry): RowSummary {
   return {
     verb: req.command,
     target: target(entry),
-    outcome: outcome(res),
+    outcome: outcome(res, req.command),
     outcomeClass: outcomeClassOf(entry),
     isError: isError(entry),
     verbQuery: `mysql and request.command == ${kflString(req.command)}`,
@@ -173,7 +176,7 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
     sections.push({ kind: 'heading', title: 'Response', text: none, ...(entry.error !== null ? { outcomeClass: 'server-error' as const } : {}), absent: true });
     return sections;
   }
-  sections.push({ kind: 'heading', title: 'Response', text: outcome(res), outcomeClass: outcomeClassOf(entry) });
+  sections.push({ kind: 'heading', title: 'Response', text: outcome(res, req.command), outcomeClass: outcomeClassOf(entry) });
   if (res.prepared !== undefined) {
     const pr = res.prepared;
     sections.push({

@@ -23,6 +23,8 @@ export interface MysqlPacket {
   readonly wireBytes: number;
   readonly startUs: number;
   readonly endUs: number;
+  /** Stream offset of its first byte (bytes of the direction delivered or lost before it); undefined when not known. */
+  readonly offset: number | undefined;
 }
 
 export function packetLength(head: Uint8Array): number | 'more' {
@@ -65,13 +67,27 @@ export class PacketJoiner {
       }
       return packetLength(head);
     };
-    const spec: FramerSpec = { frameLength, maxKeepBytes: 4 + keepBytes, resync: check.resync };
+    const resync = (window: Uint8Array): number => {
+      const at = check.resync(window);
+      // The window ends with the bytes just fed: the offset of a start found in it is known again.
+      if (at >= 0 && at < window.length) this.#nextOffset = this.#fed - (window.length - at);
+      return at;
+    };
+    const spec: FramerSpec = { frameLength, maxKeepBytes: 4 + keepBytes, resync };
     this.#framer = new MessageFramer(spec, (m) => this.#frame(m), () => {
       this.#reset();
       this.#verified = false;
+      this.#nextOffset = undefined;
       onLost();
     });
   }
+
+  /** Bytes of the direction given so far (data and gaps). */
+  #fed = 0;
+  /** Stream offset where the next packet starts, while the framing is in step. */
+  #nextOffset: number | undefined = 0;
+  /** Offset of the logical packet being joined. */
+  #offset: number | undefined = undefined;
 
   /** A packet was delivered since the start or the last loss of framing. */
   #verified = false;
@@ -85,10 +101,12 @@ export class PacketJoiner {
   }
 
   data(bytes: Uint8Array, tsUs: number): void {
+    this.#fed += bytes.length;
     this.#framer.data(bytes, tsUs);
   }
 
   gap(lost: number, tsUs: number): void {
+    this.#fed += lost;
     this.#framer.gap(lost, tsUs);
   }
 
@@ -108,7 +126,9 @@ export class PacketJoiner {
     if (!this.#joining) {
       this.#seq = b[3]!;
       this.#startUs = m.startUs;
+      this.#offset = this.#nextOffset;
     }
+    if (this.#nextOffset !== undefined) this.#nextOffset += m.length;
     const payload = b.subarray(4);
     const room = this.#keep - this.#kept;
     if (room > 0 && payload.length > 0) {
@@ -134,6 +154,7 @@ export class PacketJoiner {
       wireBytes: this.#wire,
       startUs: this.#startUs,
       endUs: m.endUs,
+      offset: this.#offset,
     };
     this.#reset();
     this.#verified = true;

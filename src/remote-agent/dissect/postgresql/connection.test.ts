@@ -154,6 +154,9 @@ test('SSLRequest answered N goes on in the clear; answered S stops and counts th
 test('Terminate and CancelRequest are one-sided entries without an error; an unanswered query times out', () => {
   const t = run([c(pg.query('SELECT 1'), 0), c(pg.terminate(), 10)], { kind: 'whole' }, { responseTimeoutUs: 1_000_000 });
   assert.deepEqual(t.entries.map(summary), ['7-0 simple-query SELECT [SELECT 1] -> no response rows=- connection closed (fin) before the response', '7-1 terminate Terminate [] -> no response rows=-']);
+  const timedOut = run([c(pg.query('SELECT pg_sleep(10)'), 0), c(pg.query('SELECT 2'), 2_000_000)], { kind: 'whole' }, { responseTimeoutUs: 1_000_000 });
+  assert.deepEqual(timedOut.entries.map((e) => e.error?.type), ['timeout', 'connection']);
+  assert.match(timedOut.entries[0]!.error!.msg, /no response within 1 s/);
   const cancel = run([c(pg.cancelRequest(4242, 7), 0)]);
   assert.equal(cancel.entries[0]!.request.cancelProcessId, 4242);
   assert.equal(cancel.entries[0]!.error, null);

@@ -280,7 +280,8 @@ export class PostgresqlConnection implements DissectorStream {
           // One format for all, or one each (0 text, 1 binary).
           const format = formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
           if (len < 0) parameters.push({ format, bytes: null, length: 0 });
-          else parameters.push({ format, bytes: r.bytes(len).slice(0, PARAMETER_VALUE_BYTES), length: len });
+          // A copy of the first bytes (the message's bytes are not kept beyond this call).
+          else parameters.push({ format, bytes: new Uint8Array(r.bytes(len).subarray(0, PARAMETER_VALUE_BYTES)), length: len });
         }
         this.#statements.bind(portal, { statementName, statement: this.#statements.statement(statementName), parameters });
         return;

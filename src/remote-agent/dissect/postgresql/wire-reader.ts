@@ -81,9 +81,9 @@ export function readText(bytes: Uint8Array, maxChars = Infinity): string {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-/** Control characters (not tab, CR, LF) written as `\xNN`: wire text never drives the terminal. */
+/** Control characters (not tab, CR, LF) and line separators written as `\xNN`/`\uNNNN`: wire text never drives the terminal. */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(CONTROLS, (c) => (c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
