@@ -1,17 +1,21 @@
 /**
  * KFL on the data protocols' entries dissected from the vendored public captures
- * (test/fixtures/pcaps/<protocol>/): each protocol word selects exactly its protocol's entries,
+ * (test/fixtures/pcaps/<protocol>/; MongoDB, which has none, from its benchmark case's capture read
+ * by tshark too): each protocol word selects exactly its protocol's entries,
  * Kubeshark's KFL2 variables select as many entries as tshark's records say (the *.truth.json files,
  * pdml_truth.py), a near miss of any of their names or entry paths gets "did you mean" that name,
  * and docs/kfl.md names every word and variable.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { compileKfl } from '../../src/kfl/index.ts';
 import type { Entry } from '../../src/model/entry.ts';
 import { DESCRIPTORS } from '../../src/remote-agent/dissect/descriptors.ts';
+import { buildProtocolCapture, loadBenchCases } from '../bench/protocol-bench.ts';
 import { readEntries } from '../helpers/read-entries.ts';
 import { REPO_ROOT, readIndex, readTruth, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -25,6 +29,8 @@ interface ProtocolCorpus {
 }
 
 const dir = sharedPcapsDir();
+const tmp = mkdtempSync(join(tmpdir(), 'shark-kfl-data-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Every vendored capture of `protocol`, read through the `read` pipeline, with tshark's records. */
 async function corpusOf(protocol: DataProtocol): Promise<ProtocolCorpus> {
@@ -37,6 +43,27 @@ async function corpusOf(protocol: DataProtocol): Promise<ProtocolCorpus> {
     truth.push(...readTruth<TruthRecord>(dir, r.truth));
   }
   return { entries, truth };
+}
+
+/**
+ * MongoDB has no public capture in the corpus and no server installs here (docs/mongodb.md): its
+ * benchmark case's conversations (the driver's message shapes, built with bson) as a capture, with
+ * tshark's MongoDB dissector for the truth: per message its opcode, request id, responseTo and the
+ * first element of its first document (a request's command).
+ */
+async function mongodbCorpus(): Promise<ProtocolCorpus> {
+  const loaded = (await loadBenchCases()).find((c) => c.benchCase.protocol === 'mongodb');
+  assert.ok(loaded, 'test/bench/protocols/mongodb.ts is missing');
+  const capture = buildProtocolCapture(loaded.benchCase, { seed: 11, minEntries: 150, outDir: tmp });
+  const out = execFileSync('tshark', ['-r', capture.path, '-d', `tcp.port==${loaded.benchCase.serverPort},mongo`, '-Y', 'mongo', '-T', 'fields', '-e', 'mongo.opcode', '-e', 'mongo.response_to', '-e', 'mongo.element.name'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+  const truth = out
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [opcode, responseTo, names] = line.split('\t');
+      return { opcode: Number(opcode), request: Number(responseTo) === 0, command: (names ?? '').split(',')[0] ?? '' };
+    });
+  return { entries: (await readEntries([capture.path])).all, truth };
 }
 
 /** How many of `entries` the query selects (it must compile without warnings). */
@@ -85,6 +112,14 @@ const CHECKS: { readonly [P in DataProtocol]?: (c: ProtocolCorpus) => ReadonlyAr
     ['amqp_method == "queue.declare" and amqp_response', where(truth, (t) => t['method'] === 'Queue.Declare-Ok')],
     ['amqp_method == "exchange.declare"', where(truth, (t) => t['method'] === 'Exchange.Declare')],
   ],
+  mongodb: ({ truth }) => [
+    ['mongodb_opcode == "OP_MSG"', where(truth, (t) => t['request'] === true && t['opcode'] === 2013)],
+    ['mongodb and mongodb_opcode == "OP_QUERY"', where(truth, (t) => t['request'] === true && t['opcode'] === 2004)],
+    ['mongodb_command == "insert" and mongodb_collection == "orders"', where(truth, (t) => t['request'] === true && t['command'] === 'insert')],
+    ['mongodb_command == "find"', where(truth, (t) => t['request'] === true && t['command'] === 'find')],
+    ['mongodb_command == "getMore"', where(truth, (t) => t['request'] === true && t['command'] === 'getMore')],
+    ['mongodb and response != nil', where(truth, (t) => t['request'] === false)],
+  ],
   kafka: ({ truth }) => [
     ['kafka_api_key_name == "METADATA"', where(truth, (t) => t['api_name'] === 'Metadata')],
     ['kafka and kafka_api_key == 0', where(truth, (t) => t['api_key'] === 0)],
@@ -97,7 +132,7 @@ const CHECKS: { readonly [P in DataProtocol]?: (c: ProtocolCorpus) => ReadonlyAr
 
 const PROTOCOLS = Object.keys(CHECKS) as DataProtocol[];
 const corpora = new Map<DataProtocol, ProtocolCorpus>();
-for (const p of PROTOCOLS) corpora.set(p, await corpusOf(p));
+for (const p of PROTOCOLS) corpora.set(p, p === 'mongodb' ? await mongodbCorpus() : await corpusOf(p));
 const everything: readonly Entry[] = [...corpora.values()].flatMap((c) => c.entries);
 
 for (const p of PROTOCOLS) {
