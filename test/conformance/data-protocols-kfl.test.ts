@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -193,7 +193,7 @@ test('docs/kfl.md names every word and KFL2 variable of the data protocols', () 
   assert.deepEqual(missing, []);
 });
 
-test("docs/entries.md's table of data protocols has each one's name, label, words and page", () => {
+test("docs/entries.md's table of data protocols has each one's name, label, words and page, and the page exists", () => {
   const doc = readFileSync(join(REPO_ROOT, 'docs', 'entries.md'), 'utf8');
   for (const p of ALL_DATA_PROTOCOLS) {
     const d = DESCRIPTORS[p];
@@ -202,5 +202,6 @@ test("docs/entries.md's table of data protocols has each one's name, label, word
     assert.ok(row.includes(`| \`${d.abbr}\` |`), `${p}: label ${d.abbr} in ${row}`);
     for (const w of d.kfl.words) assert.ok(row.includes(`\`${w.word}\``), `${p}: word ${w.word} in ${row}`);
     assert.ok(row.includes(`](${p}.md)`), `${p}: link to ${p}.md in ${row}`);
+    assert.ok(existsSync(join(REPO_ROOT, 'docs', `${p}.md`)), `docs/${p}.md, the protocol's own page, is missing`);
   }
 });
