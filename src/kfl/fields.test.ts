@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../model/entry.ts';
+import { closest } from './fields.ts';
 test('cluster-named endpoints: pod and service aliases read pod/service; capture-file entries fall back to name', async () => {
   const { compileKfl } = await import('./index.ts');
   const entry = (src: Record<string, string>): Entry => ({ src, dst: { name: 'db', namespace: 'shop' } }) as unknown as Entry;
@@ -17,4 +18,13 @@ test('cluster-named endpoints: pod and service aliases read pod/service; capture
   assert.equal(test1('"front-end-7d9f-abcde" in pods', cluster), true);
   assert.equal(test1('src.pod.name == "front-end"', bare), true);
   assert.equal(test1('"front-end" in services', bare), true);
+});
+
+test('closest: of names equally near ignoring case, the one nearest as written', () => {
+  for (const names of [['request.opCode', 'request.opcode'], ['request.opcode', 'request.opCode']]) {
+    assert.equal(closest('request.opcod', names, 2), 'request.opcode');
+    assert.equal(closest('request.opCod', names, 2), 'request.opCode');
+  }
+  assert.equal(closest('status_cod', ['status_code', 'status'], 2), 'status_code');
+  assert.equal(closest('zzz', ['status_code'], 2), undefined);
 });

@@ -235,17 +235,25 @@ export function suggestField(dotted: string): string | undefined {
   return closest(dotted, KNOWN_FIELDS, 2);
 }
 
-/** The candidate nearest to `word` (case-insensitive Levenshtein), if within `max` edits. */
+/**
+ * The candidate nearest to `word` (case-insensitive Levenshtein), if within `max` edits. Of
+ * candidates equally near ignoring case, the one nearest as written wins: `request.opcod` is
+ * MongoDB's `request.opcode`, not DNS's `request.opCode` (paths are matched with their case).
+ */
 export function closest(word: string, candidates: Iterable<string>, max: number): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = max + 1;
+  let bestCased = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
-    if (Math.abs(c.length - w.length) >= bestDistance) continue;
-    const d = editDistance(w, c.toLowerCase(), bestDistance);
-    if (d < bestDistance) {
+    if (Math.abs(c.length - w.length) > Math.min(max, bestDistance)) continue;
+    const d = editDistance(w, c.toLowerCase(), Math.min(max, bestDistance) + 1);
+    if (d > max || d > bestDistance) continue;
+    const cased = editDistance(word, c, Number.MAX_SAFE_INTEGER);
+    if (d < bestDistance || cased < bestCased) {
       best = c;
       bestDistance = d;
+      bestCased = cased;
     }
   }
   return best;

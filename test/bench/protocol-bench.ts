@@ -2,7 +2,7 @@
  * The data-protocol benchmark's steps, shared by the `npm run bench` script (protocol-throughput.ts)
  * and its fast test: load every case of test/bench/protocols (bench-case.ts is the contract), turn a
  * case into a deterministic capture file (TcpCaptureBuilder), then time `kubectl shark read -o json`
- * and tshark on that file, both pinned to the same CPU.
+ * and tshark on that file, both pinned to the same CPU, by their CPU time (user + system: GNU time).
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,11 +85,15 @@ export interface ProtocolFigures {
   readonly entries: number;
   /** Lines of `-o json` whose protocol is the case's. */
   readonly entriesOfProtocol: number;
+  /** Wall-clock seconds, spawn to exit. */
   readonly seconds: number;
+  /** User + system CPU seconds (GNU time): the work, whatever else the machine runs. */
+  readonly cpuSeconds: number;
+  /** Entries per CPU second (the figure for one core). */
   readonly entriesPerSec: number;
-  /** tshark's time on the same file with the case's filter, when it ran. */
-  readonly tshark: { readonly seconds: number; readonly packets: number } | null;
-  /** tshark's seconds over ours (how many times faster we read the same file). */
+  /** tshark's wall and CPU seconds on the same file with the case's filter, when it ran. */
+  readonly tshark: { readonly seconds: number; readonly cpuSeconds: number; readonly packets: number } | null;
+  /** tshark's CPU seconds over ours (how many times less work our read of the same file is). */
   readonly ratio: number | null;
   /** Why the figures are not to be trusted (entry count off), or null. */
   readonly problem: string | null;
@@ -103,7 +107,7 @@ function entryOf(protocol: string): (line: string) => boolean {
 
 /** Times our reader, then tshark when asked, on one capture, both pinned to BENCH_CPU. */
 export async function measureProtocol(c: ProtocolBenchCase, capture: ProtocolCapture, opts: { readonly tshark: boolean }): Promise<ProtocolFigures> {
-  const ours = await run(CLI, ['read', capture.path, '-o', 'json'], { pinCpu: BENCH_CPU, countLine: entryOf(c.protocol) });
+  const ours = await run(CLI, ['read', capture.path, '-o', 'json'], { pinCpu: BENCH_CPU, measureCpu: true, countLine: entryOf(c.protocol) });
   const entries = entriesFromSummary(ours.stderr);
   if (ours.code !== 0 || entries === null) {
     throw new Error(`kubectl-shark read ${capture.path} failed (exit ${ours.code}):\n${ours.stderr.slice(-4000)}`);
@@ -111,10 +115,12 @@ export async function measureProtocol(c: ProtocolBenchCase, capture: ProtocolCap
   let tshark: ProtocolFigures['tshark'] = null;
   if (opts.tshark) {
     const args = ['-r', capture.path, ...(c.tshark.args ?? []), '-Y', c.tshark.filter, '-T', 'fields', '-e', 'frame.number'];
-    const r = await run('tshark', args, { pinCpu: BENCH_CPU, countLine: (line) => line !== '' });
+    const r = await run('tshark', args, { pinCpu: BENCH_CPU, measureCpu: true, countLine: (line) => line !== '' });
     if (r.code !== 0) throw new Error(`tshark ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-    tshark = { seconds: round(r.seconds, 3), packets: r.counted };
+    tshark = { seconds: round(r.seconds, 3), cpuSeconds: round(r.cpuSeconds ?? r.seconds, 3), packets: r.counted };
   }
+  // Without GNU time the wall clock stands in for the CPU time (an idle machine makes them close).
+  const cpuSeconds = Math.max(0.01, ours.cpuSeconds ?? ours.seconds);
   const problems: string[] = [];
   if (entries !== capture.entries) problems.push(`read found ${entries} entries, the case's conversations make ${capture.entries}`);
   if (ours.counted !== entries) problems.push(`${entries - ours.counted} of read's entries are not ${c.protocol}`);
@@ -127,9 +133,10 @@ export async function measureProtocol(c: ProtocolBenchCase, capture: ProtocolCap
     entries,
     entriesOfProtocol: ours.counted,
     seconds: round(ours.seconds, 3),
-    entriesPerSec: Math.round(entries / ours.seconds),
+    cpuSeconds: round(cpuSeconds, 3),
+    entriesPerSec: Math.round(entries / cpuSeconds),
     tshark,
-    ratio: tshark === null ? null : round(tshark.seconds / ours.seconds, 2),
+    ratio: tshark === null ? null : round(tshark.cpuSeconds / cpuSeconds, 2),
     problem: problems.length === 0 ? null : problems.join('; '),
   };
 }

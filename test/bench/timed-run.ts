@@ -23,12 +23,16 @@ export interface RunResult {
   /** Lines of stdout that pass `countLine`, when stdout was captured. */
   readonly counted: number;
   readonly peakRssKb: number | null;
+  /** User + system CPU seconds of the command (GNU time), when asked: on a busy machine, the work done rather than the wait. */
+  readonly cpuSeconds: number | null;
 }
 
 export interface RunOptions {
   /** Count stdout lines matching this instead of sending stdout to /dev/null. */
   readonly countLine?: (line: string) => boolean;
   readonly measureRss?: boolean;
+  /** Measure the command's CPU time (needs GNU time; cpuSeconds is null without it). */
+  readonly measureCpu?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Pin the command (and its threads and children) to this CPU with taskset, for per-core figures. */
   readonly pinCpu?: number;
@@ -41,11 +45,11 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   let file = cmd;
   let argv = [...args];
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  if (opts.measureRss === true) {
+  if (opts.measureRss === true || opts.measureCpu === true) {
     if (existsSync(GNU_TIME)) {
-      argv = ['-f', '%M', '-o', rssFile, cmd, ...args];
+      argv = ['-f', '%M %U %S', '-o', rssFile, cmd, ...args];
       file = GNU_TIME;
-    } else {
+    } else if (opts.measureRss === true) {
       env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${RSS_PROBE}`.trim();
       env.SHARK_RSS_PROBE_OUT = rssFile;
     }
@@ -85,11 +89,15 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     });
     const seconds = (performance.now() - started) / 1000;
     let peakRssKb: number | null = null;
+    let cpuSeconds: number | null = null;
     if (existsSync(rssFile)) {
-      const n = Number.parseInt(readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '', 10);
-      if (Number.isFinite(n)) peakRssKb = n;
+      // GNU time's line `%M %U %S` (the last: a killed command adds one before it), or the probe's RSS alone.
+      const line = readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '';
+      const [rss, user, sys] = line.split(' ').map((f) => (f === '' ? Number.NaN : Number(f)));
+      if (Number.isFinite(rss)) peakRssKb = rss!;
+      if (opts.measureCpu === true && Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user! + sys!;
     }
-    return { seconds, code, stderr, counted, peakRssKb };
+    return { seconds, code, stderr, counted, peakRssKb, cpuSeconds };
   } finally {
     closeSync(devNull);
     rmSync(tmp, { recursive: true, force: true });

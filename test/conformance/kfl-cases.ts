@@ -992,6 +992,11 @@ row('grpc_status is nil on other protocols', 'grpc_status == nil', getJson, true
 row('grpc_status, grpc_method, grpc_service read the call', 'grpc_status == 5 && grpc_method == "FindFoo" && grpc_service == "shop.Catalog"', grpcNotFound, true);
 row('redis_command is null on other protocols', 'redis_command == nil', getJson, true);
 row('redis_* read a Kubeshark-shaped Redis entry (no argument list)', 'redis_command == "GET" && redis_key == "key" && redis_type == "GET"', redisGet, true);
+// The data protocols' KFL2 variables on entries in Kubeshark's shapes (NDJSON written by Kubeshark);
+// on real entries they are checked against tshark in data-protocols-kfl.test.ts.
+row('amqp_method is dotted, also from Kubeshark v1 "basic publish"', 'amqp_method == "basic.publish"', amqpPublish, true);
+row('kafka_api_key_name in Kafka enum spelling, kafka_client_id', 'kafka_api_key_name == "FETCH" && kafka_client_id == "c1"', kafkaFetch, true);
+row('postgresql_query reads request.query', 'postgresql_query == "SELECT 1"', pgQuery, true);
 
 // --- time -----------------------------------------------------------------------------------
 
