@@ -13,14 +13,14 @@ test('lostExchangesLine: HTTP/2 says why (per-connection header compression) and
   );
   assert.doesNotMatch(line, /\n/);
   assert.match(lostExchangesLine('shop/a', 'http', 1), /: 1 HTTP\/2 stream not shown:/);
-  assert.equal(lostExchangesLine('shop/a', 'redis', 2), 'pod shop/a: 2 redis exchanges not shown: not captured whole', 'another protocol: its name, no HTTP/2 story');
+  assert.equal(lostExchangesLine('shop/a', 'ldap', 2), 'pod shop/a: 2 ldap exchanges not shown: not captured whole', 'another protocol: its name, no HTTP/2 story');
 });
 
 test('lostExchangesBrief: the lost of every protocol in short, "" when none', () => {
   assert.equal(lostExchangesBrief(undefined), '');
   assert.equal(lostExchangesBrief(Object.assign(emptyTallies(), { http: { entries: 5, violations: 2 } })), '');
   assert.equal(
-    lostExchangesBrief(Object.assign(emptyTallies(), { http: { entries: 0, violations: 0, lost: 3 }, redis: { entries: 0, violations: 0, lost: 1 } })),
-    '3 HTTP/2 streams not shown (headers unreadable on connections open before the tap: new ones are shown); 1 redis exchange not shown (not captured whole)',
+    lostExchangesBrief(Object.assign(emptyTallies(), { http: { entries: 0, violations: 0, lost: 3 }, ldap: { entries: 0, violations: 0, lost: 1 } })),
+    '3 HTTP/2 streams not shown (headers unreadable on connections open before the tap: new ones are shown); 1 ldap exchange not shown (not captured whole)',
   );
 });

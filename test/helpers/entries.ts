@@ -245,3 +245,19 @@ export function buildGrpcEntry(spec: GrpcEntrySpec = {}): HttpEntry {
   entry.grpc = call;
   return entry;
 }
+
+/** What an entry of a protocol other than HTTP takes beyond the envelope's spec. */
+export interface ProtocolEntrySpec<E extends Entry> {
+  readonly protocol: E['protocol'];
+  readonly request: E['request'];
+  readonly response: E['response'];
+}
+
+/**
+ * An entry of any protocol: the envelope as buildEntry makes it from `spec` (id, endpoints, times,
+ * sizes, error), with the protocol's own request and response.
+ */
+export function buildProtocolEntry<E extends Entry>(parts: ProtocolEntrySpec<E>, spec: EntrySpec = {}): E {
+  const envelope = buildEntry({ ...spec, status: parts.response === null ? null : 200 });
+  return { ...envelope, protocol: parts.protocol, request: parts.request, response: parts.response } as unknown as E;
+}

@@ -163,17 +163,17 @@ test('damaged MySQL conversations through the pipeline, and byte streams cut any
         what.push(`${side}:${d.what}`);
         return { ...ex, [side]: d.bytes };
       });
-      const skip = rng.chance(0.3) ? rng.int(1, 6) : 0;
-      if (skip > 0) what.push(`midway+${skip}`);
+      const joinAfter = rng.chance(0.3) ? rng.int(1, 6) : 0;
+      if (joinAfter > 0) what.push(`midway+${joinAfter}`);
       if (rng.chance(0.5)) {
         const b = new TcpCaptureBuilder();
-        b.conversation(rng, 1, exchanges.slice(skip), { maxSegment: rng.int(1, 1400), handshake: skip === 0, close: rng.chance(0.7), clientPort: 40000, serverPort: rng.chance(0.8) ? 3306 : 13306 });
+        b.conversation(rng, 1, exchanges.slice(joinAfter), { maxSegment: rng.int(1, 1400), handshake: joinAfter === 0, close: rng.chance(0.7), clientPort: 40000, serverPort: rng.chance(0.8) ? 3306 : 13306 });
         readPcap(b.build(rng, false), stats, entries);
       } else {
         const r = recorder();
-        const stream = mysqlDissector.open({ index: 1, a: { ip: '10.0.0.1', port: 40000 }, b: { ip: '10.0.0.2', port: 3306 }, aIsClientKnown: skip === 0, firstSeenUs: T0 }, r.ctx);
+        const stream = mysqlDissector.open({ index: 1, a: { ip: '10.0.0.1', port: 40000 }, b: { ip: '10.0.0.2', port: 3306 }, aIsClientKnown: joinAfter === 0, firstSeenUs: T0 }, r.ctx);
         let us = T0;
-        for (const ex of exchanges.slice(skip)) {
+        for (const ex of exchanges.slice(joinAfter)) {
           for (const [dir, bytes] of [[0, ex.client], [1, ex.server]] as const) {
             for (let at = 0; at < bytes.length; ) {
               const size = rng.int(1, 400);

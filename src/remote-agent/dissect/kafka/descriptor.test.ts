@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildProtocolEntry } from '../../../../test/helpers/entries.ts';
 import { encodeRequest, encodeResponse } from '../../../../test/helpers/kafka-wire.ts';
 import type { PayloadRedactor } from '../../../model/protocol-descriptor.ts';
 import { kafkaDescriptor, upperApiName } from './descriptor.ts';
@@ -11,21 +12,10 @@ function entry(apiKey: number, version: number, request: Record<string, unknown>
   const req = parseRequest(reqBytes, reqBytes.length - 4, 65536)!;
   const resBytes = response === null ? null : encodeResponse(apiKey, version, 11, response);
   const res = resBytes === null ? null : parseResponse(resBytes, resBytes.length - 4, apiKey, version, 65536);
-  return {
-    id: '0-0',
-    protocol: { name: 'kafka', version: String(version), abbr: 'KAFKA' },
-    src: { ip: '10.0.0.1', port: 40000, name: '', namespace: '' },
-    dst: { ip: '10.0.0.2', port: 9092, name: '', namespace: '' },
-    timestamp: 0,
-    startTime: '1970-01-01T00:00:00.000000Z',
-    elapsedTime: 1,
-    requestSize: reqBytes.length,
-    responseSize: resBytes?.length ?? 0,
-    tls: false,
-    request: req,
-    response: res,
-    error: res === null ? { type: 'timeout', msg: 'no response' } : null,
-  };
+  return buildProtocolEntry<KafkaEntry>(
+    { protocol: { name: 'kafka', version: String(version), abbr: 'KAFKA' }, request: req, response: res },
+    { dst: { port: 9092 }, timestampUs: 0, elapsedMs: 1, requestSize: reqBytes.length, responseSize: resBytes?.length ?? 0, error: res === null ? { type: 'timeout', msg: 'no response' } : null },
+  );
 }
 
 const produce = entry(0, 7, { acks: 1, topicData: [{ topic: 'orders', partitions: [{ partition: 0, records: { baseOffset: 0, records: [{ key: 'k', value: 'v' }] } }] }] }, {

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildProtocolEntry } from '../../../../test/helpers/entries.ts';
 import { EntryRedactor, REDACTED } from '../../redact/index.ts';
 import { mysqlDescriptor, maskSqlPasswords } from './descriptor.ts';
 import type { MysqlEntry, MysqlRequest, MysqlResponse } from './entry.ts';
 
 function entry(request: Partial<MysqlRequest>, response: MysqlResponse | null, error: MysqlEntry['error'] = null): MysqlEntry {
-  return {
-    id: '3-1',
-    protocol: { name: 'mysql', version: '10.11.6-MariaDB', abbr: 'MYSQL' },
-    src: { ip: '10.0.0.1', port: 40000, name: '', namespace: '' },
-    dst: { ip: '10.0.0.2', port: 3306, name: '', namespace: '' },
-    timestamp: 1_704_067_200_000,
-    startTime: '2024-01-01T00:00:00.000000Z',
-    elapsedTime: 0.5,
-    requestSize: 30,
-    responseSize: 70,
-    tls: false,
-    request: { command: 'COM_QUERY', commandCode: 3, ...request },
-    response,
-    error,
-  };
+  return buildProtocolEntry<MysqlEntry>(
+    { protocol: { name: 'mysql', version: '10.11.6-MariaDB', abbr: 'MYSQL' }, request: { command: 'COM_QUERY', commandCode: 3, ...request }, response },
+    { id: '3-1', dst: { port: 3306 }, timestampUs: 1_704_067_200_000_000, elapsedMs: 0.5, requestSize: 30, responseSize: 70, error },
+  );
 }
 
 const okResponse = (over: Partial<MysqlResponse> = {}): MysqlResponse => ({ success: true, results: [{ kind: 'ok', affectedRows: 2, lastInsertId: 9, warnings: 0, status: 2 }], affectedRows: 2, rowCount: 0, warnings: 0, lastInsertId: 9, ...over });

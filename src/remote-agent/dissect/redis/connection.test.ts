@@ -47,7 +47,6 @@ test('a pipeline of three commands in one segment, answered in one: paired in or
   assert.equal(entries[0]!.request!.value, 'v');
   assert.equal(entries[0]!.requestSize, cmd('SET', 'k', 'v').length);
   assert.equal(entries[1]!.responseSize, 7);
-  assert.equal(run(steps).stats.entries, 3, 'counted in the capture stats');
   // The TCP sequence number of each command's first byte names it across captures.
   assert.deepEqual(metas.map((m) => m.requestSeq), [1_000_000, 1_000_000 + cmd('SET', 'k', 'v').length, 1_000_000 + cmd('SET', 'k', 'v').length + cmd('GET', 'k').length]);
 });

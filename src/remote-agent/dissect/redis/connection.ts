@@ -335,7 +335,6 @@ export class RedisConnection implements DissectorStream {
       error: lost ? { type: 'dissection', msg: 'bytes of the connection were lost before the reply' } : missing,
     };
     if (a?.subscriptionId !== undefined) entry.subscriptionId = a.subscriptionId;
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, p.seq === undefined ? {} : { requestSeq: p.seq });
   }
 
