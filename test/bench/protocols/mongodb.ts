@@ -13,7 +13,8 @@ import type { BenchConversation, ProtocolBenchCase } from './bench-case.ts';
 
 function order(rng: Prng, i: number): Record<string, unknown> {
   return {
-    _id: new ObjectId(),
+    // From the generator, not the clock: the same seed gives the same capture.
+    _id: ObjectId.createFromHexString(rng.hex(24)),
     orderNo: i,
     customer: `customer-${rng.int(1, 5000)}`,
     items: Array.from({ length: rng.int(1, 4) }, (_, k) => ({ sku: `SKU-${rng.int(100, 999)}`, qty: rng.int(1, 5), price: 9.99 + k })),
@@ -26,7 +27,7 @@ function conversation(rng: Prng, index: number): BenchConversation {
   const exchanges: Exchange[] = [];
   let id = 1;
   let replyId = 1_000_000;
-  const lsid = { id: new ObjectId() };
+  const lsid = { id: ObjectId.createFromHexString(rng.hex(24)) };
   const ask = (body: Record<string, unknown>, reply: Record<string, unknown>, sequences?: { identifier: string; documents: Record<string, unknown>[] }[]): void => {
     const requestId = id++;
     exchanges.push({
