@@ -129,6 +129,10 @@ function screensMarkdown(bySize: ReadonlyMap<string, readonly Capture[]>): strin
     `Text captures from test/e2e/tui-tmux.test.ts (tmux, ${[...bySize.keys()].join(' and ')}, TERM=xterm-256color, ${LABEL}),`,
     'regenerated with `npm run build && SHARK_TUI_SCREENS=docs/tui-screens.md node --import tsx --test test/e2e/tui-tmux.test.ts`.',
     'Colours are left out: tmux keeps them, these captures are the text.',
+    "The demo mixes protocols: HTTP calls between the shop's services, REDIS rows from the catalogue's",
+    "cache (`catalogue -> redis`) and PGSQL rows from the orders' database (`orders -> postgres`), each an",
+    'edge of the service map labelled by its protocol. test/e2e/tui-demo-data-tmux.test.ts checks those',
+    'rows, a `redis` and a `postgresql` filter applied while the demo plays, their detail panes and the map.',
   ];
   for (const [size, screens] of bySize) {
     parts.push('', `## ${size}`);
