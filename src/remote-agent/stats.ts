@@ -87,7 +87,11 @@ export function newCaptureStats(): CaptureStats {
   };
 }
 
-/** An entry is being emitted: counted under its protocol. */
+/**
+ * An entry is being emitted: counted in all and under its protocol. The one place entries are
+ * counted (the dissector registry and the datagram path call it), so no dissector counts its own.
+ */
 export function countEntry(stats: CaptureStats, entry: Entry): void {
+  stats.entries++;
   tallyOf(stats.protocols, entry.protocol.name).entries++;
 }

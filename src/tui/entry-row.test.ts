@@ -39,9 +39,13 @@ test('row cells of a request without response', () => {
 
 test('verb, target, outcome and its colour come from the protocol descriptor; an entry without one shows blanks', () => {
   assert.deepEqual([101, 200, 302, 499, 503, 600, null].map((status) => rowCells(makeEntry({ status })).statusClass), ['info', 'success', 'redirect', 'client-error', 'server-error', 'none', 'none']);
+  const ldap = { ...makeEntry(), protocol: { name: 'ldap', version: '3', abbr: 'LDAP' }, request: { op: 'bind' }, response: { value: 'x' } } as unknown as Entry;
+  const cells = rowCells(ldap);
+  assert.deepEqual([cells.protocol, cells.method, cells.path, cells.status, cells.statusClass, cells.latency], ['LDAP', '', '', '-', 'none', '13ms']);
+  // A Redis entry of Kubeshark's shape (read back): its descriptor reads what is there.
   const redis = { ...makeEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'GET' }, response: { value: 'x' } } as unknown as Entry;
-  const cells = rowCells(redis);
-  assert.deepEqual([cells.protocol, cells.method, cells.path, cells.status, cells.statusClass, cells.latency], ['REDIS', '', '', '-', 'none', '13ms']);
+  const row = rowCells(redis);
+  assert.deepEqual([row.protocol, row.method, row.path], ['REDIS', 'GET', '']);
 });
 
 test('latencies are short', () => {

@@ -990,7 +990,8 @@ row('dns_questions lists the question names', 'dns_questions == ["google.com"]',
 row('grpc_status is nil on a gRPC entry without its grpc part (Kubeshark NDJSON)', 'grpc_status == nil', grpcCall, true);
 row('grpc_status is nil on other protocols', 'grpc_status == nil', getJson, true);
 row('grpc_status, grpc_method, grpc_service read the call', 'grpc_status == 5 && grpc_method == "FindFoo" && grpc_service == "shop.Catalog"', grpcNotFound, true);
-row('redis_command is null for now', 'redis_command == nil', redisGet, true);
+row('redis_command is null on other protocols', 'redis_command == nil', getJson, true);
+row('redis_* read a Kubeshark-shaped Redis entry (no argument list)', 'redis_command == "GET" && redis_key == "key" && redis_type == "GET"', redisGet, true);
 
 // --- time -----------------------------------------------------------------------------------
 

@@ -102,6 +102,7 @@ test('tshark conformance on MySQL/MariaDB captures: 100% of its exchanges, nothi
       const ours = all.filter(isMysql);
       assert.deepEqual(ours.map(observed), truth.map(expected), `${index.file}: every exchange tshark shows, in order`);
       for (const e of ours) assert.equal(e.error, null, `${e.id} has no error`);
+      assert.equal(result.stats.entries, ours.length, 'the summary counts them');
       // The TLS part is TLS: the connection that asked for it is counted so, never dissected further.
       const tlsLogins = truth.filter((r) => r.ssl_requested === true).length;
       assert.equal(result.stats.undissected.connections['tls'] ?? 0, tlsLogins, 'connections switched to TLS counted as TLS');

@@ -1,8 +1,9 @@
 /**
  * The agent's stats frames carry what it saw but did not dissect, by guessed protocol: from a
  * capture file (`--pcap`, the recordings of test/fixtures/undissected/), and live, in a network
- * namespace, from real servers (openssl s_server, redis-server) and clients (openssl s_client,
- * redis-cli, a UDP datagram from bash). DNS (dnsmasq and dig) is dissected: entries, not counts. A
+ * namespace, from real servers (openssl s_server) and clients (openssl s_client, a UDP datagram
+ * from bash). DNS (dnsmasq and dig) and Redis (redis-server and redis-cli) are dissected: entries,
+ * not counts. A
  * TLS connection is counted while it is still open: a tap that joins kept-alive connections must
  * not wait for them to close to say what they are.
  */
@@ -33,9 +34,11 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
   try {
     const expected: Record<string, object> = {
       'tls.pcap': { connections: { tls: 2 }, datagrams: {}, udpFlows: {} },
-      'redis.pcap': { connections: { redis: 2 }, datagrams: {}, udpFlows: {} },
-      'postgresql.pcap': { connections: { postgresql: 2 }, datagrams: {}, udpFlows: {} },
-      // DNS and HTTP/2 are dissected now: dig over UDP and TCP, and curl and nghttp over h2c, are two entries each.
+      // DNS, HTTP/2, Redis and PostgreSQL are dissected now: dig over UDP and TCP, curl and nghttp over
+      // h2c, and redis-cli's SET and GET are two entries each; psql's two sessions seven (startup,
+      // SSLRequest, query, Terminate).
+      'redis.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
+      'postgresql.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
       'dns.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
       'h2c.pcap': { connections: {}, datagrams: {}, udpFlows: {} },
     };
@@ -44,7 +47,7 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
       assert.equal(r.status, 0, r.stderr);
       const final = finalStats(r.stdout);
       assert.deepEqual(final.undissected, undissected, file);
-      assert.equal(final.entries, file === 'dns.pcap' || file === 'h2c.pcap' ? 2 : 0, file);
+      assert.equal(final.entries, file === 'dns.pcap' || file === 'h2c.pcap' || file === 'redis.pcap' ? 2 : file === 'postgresql.pcap' ? 7 : 0, file);
     }
   } finally {
     spawnSync('rm', ['-rf', dir]);
@@ -53,7 +56,7 @@ test('agent --pcap: the final stats frame counts each recording by protocol', ()
 
 const skip = skipFor(requireNetns(['openssl', 'redis-server', 'redis-cli', 'dnsmasq', 'dig']));
 
-test('live agent: TLS (still open), Redis and a UDP datagram of no known protocol are counted in its stats frames; DNS is an entry', { skip, timeout: 120_000 }, async (t) => {
+test('live agent: TLS (still open) and a UDP datagram of no known protocol are counted in its stats frames; DNS and Redis are entries', { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const client = await scope.netns('ucli');
@@ -83,14 +86,16 @@ test('live agent: TLS (still open), Redis and a UDP datagram of no known protoco
     assert.equal(udp.code, 0, udp.stderr);
 
     const stats = (await agent.waitFor(
-      (f) => f.type === 'stats' && f.undissected?.connections['tls'] === 1 && f.undissected.connections['redis'] === 1 && f.undissected.datagrams['unknown'] === 1 && f.entries === 1,
+      (f) => f.type === 'stats' && f.undissected?.connections['tls'] === 1 && f.undissected.datagrams['unknown'] === 1 && f.entries === 2,
       15_000,
-      'a stats frame counting 1 TLS and 1 Redis connection, 1 unknown datagram and the DNS entry',
+      'a stats frame counting 1 TLS connection, 1 unknown datagram, and the DNS and Redis entries',
     )) as StatsFrame;
     t.diagnostic(`stats.undissected: ${JSON.stringify(stats.undissected)}`);
     assert.equal(tls.exitCode, null, 'the TLS connection is still open when it is counted');
     assert.deepEqual(stats.undissected!.udpFlows, { unknown: 1 });
     assert.deepEqual(agent.entries(0, 'dns').map((e) => e.request.questions[0]?.name), ['catalogue.shop.test']);
+    assert.deepEqual(agent.entries(0, 'redis').map((e) => `${e.request?.command} ${e.request?.key} -> ${e.response?.value}`), ['SET cart:42 -> OK']);
+    assert.equal(stats.undissected!.connections['redis'], undefined, 'Redis is not counted as undissected');
     assert.ok(agent.frames.some((f) => f.type === 'hello' && f.capabilities.includes('undissected-counts')), 'the capability is advertised');
     tls.stdin?.end();
     const exit = await agent.stop();

@@ -1,6 +1,6 @@
 /**
- * Honest silence in `read`: captures of traffic we do not dissect (real TLS, Redis and
- * PostgreSQL recorded by test/fixtures/undissected/record.sh) say what they hold in the
+ * Honest silence in `read`: captures of traffic we do not dissect (real TLS recorded by
+ * test/fixtures/undissected/record.sh, which also recorded Redis and PostgreSQL, dissected since) say what they hold in the
  * stderr summary, the TUI's empty list and its header; a filter that matches nothing says how many
  * entries it was offered. The TUI runs in a real terminal (tmux, a private socket).
  */
@@ -17,8 +17,6 @@ const FIXTURES = join(REPO_ROOT, 'test/fixtures/undissected');
 
 const EXPECTED: readonly { readonly file: string; readonly summary: string }[] = [
   { file: 'tls.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 TLS connections' },
-  { file: 'redis.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 Redis connections' },
-  { file: 'postgresql.pcap', summary: '2 connections, 0 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets; not dissected: 2 PostgreSQL connections' },
 ];
 
 for (const { file, summary } of EXPECTED) {
@@ -36,6 +34,29 @@ test('read dns.pcap (recorded with the others): DNS over UDP and TCP are entries
   const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { protocol: { name: string; version: string } });
   assert.deepEqual(entries.map((e) => `${e.protocol.name}/${e.protocol.version}`).sort(), ['dns/tcp', 'dns/udp']);
   assert.ok(res.stderr.trimEnd().endsWith('1 connections, 2 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
+});
+
+test('read postgresql.pcap (recorded with the others): PostgreSQL is dissected now, nothing is left undissected', async () => {
+  const res = await runShark(['read', '-o', 'json', join(FIXTURES, 'postgresql.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { id: string; request: { kind: string; query: string }; response: { commandTags: string[]; encryptionAnswer?: string } | null });
+  // psql with sslmode=disable, then sslmode=prefer (an SSLRequest the server answers N).
+  assert.deepEqual(entries.map((e) => `${e.id} ${e.request.kind} ${e.request.query} ${e.response?.encryptionAnswer ?? e.response?.commandTags.join(',') ?? '-'}`), [
+    '0-0 startup  ', '0-1 simple-query select 1 SELECT 1', '0-2 terminate  -',
+    '1-0 ssl-request  N', '1-1 startup  ', '1-2 simple-query select 2 SELECT 1', '1-3 terminate  -',
+  ]);
+  assert.ok(res.stderr.trimEnd().endsWith('2 connections, 7 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
+});
+
+test('read redis.pcap (recorded with the others): Redis is dissected now, one entry per command, nothing left undissected', async () => {
+  const res = await runShark(['read', '-o', 'json', join(FIXTURES, 'redis.pcap')]);
+  assert.equal(res.code, 0, res.stderr);
+  const entries = res.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { protocol: { abbr: string }; request: { command: string; key: string }; response: { type: string; value: string } });
+  assert.deepEqual(entries.map((e) => `${e.protocol.abbr} ${e.request.command} ${e.request.key} -> ${e.response.type} ${e.response.value}`), [
+    'REDIS SET cart:42 -> Simple String OK',
+    'REDIS GET cart:42 -> Bulk String {"items":3}',
+  ]);
+  assert.ok(res.stderr.trimEnd().endsWith('2 connections, 2 entries, 0 unpaired requests, 0 gaps (0 bytes), 0 malformed packets'), `summary:\n${res.stderr}`);
 });
 
 test('read h2c.pcap (recorded with the others): HTTP/2 is dissected now, one entry per stream, nothing left undissected', async () => {
@@ -93,8 +114,8 @@ test('TUI on a TLS capture: the empty list and the header say "not dissected", n
   assert.ok(lines.some((l) => l.trim() === 'No entries; not dissected: 2 TLS connections'), screen);
   assert.doesNotMatch(screen, /Waiting for traffic/);
   // 80x24: the empty list still says it whole.
-  screen = await screenOf(`${read} redis.pcap`, 80, 24, /No entries/);
-  assert.match(screen, /No entries; not dissected: 2 Redis connections/);
+  screen = await screenOf(`${read} tls.pcap`, 80, 24, /No entries/);
+  assert.match(screen, /No entries; not dissected: 2 TLS connections/);
   // A filter that matches nothing in a capture with entries: seen vs matched in the list and header.
   const espn = join(sharedPcapsDir(), 'http/espn-browse-multiconn.pcapng');
   screen = await screenOf(`cd ${REPO_ROOT} && env -u CI ${LAUNCHER} read ${espn} --filter 'response.status == 599'`, 160, 30, /No entry matches/);

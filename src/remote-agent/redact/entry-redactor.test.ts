@@ -297,13 +297,20 @@ test('frozen or garbage entries do not throw', () => {
 });
 
 test('an entry of a protocol no descriptor describes: request and response are replaced whole', () => {
-  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'AUTH secret' }, response: { value: 'token' } } as unknown as HttpEntry;
+  const e = { ...minimalEntry(), protocol: { name: 'ldap', version: '3', abbr: 'LDAP' }, request: { bind: 'cn=admin secret' }, response: { value: 'token' } } as unknown as HttpEntry;
   const out = new EntryRedactor().redact(e);
   assert.equal(out, e, 'in place');
   assert.equal(out.request, REDACTED);
   assert.equal(out.response, REDACTED);
-  const unanswered = { ...minimalEntry(), protocol: { name: 'redis' }, request: { command: 'GET k' }, response: null } as unknown as HttpEntry;
+  const unanswered = { ...minimalEntry(), protocol: { name: 'ldap' }, request: { bind: 'x' }, response: null } as unknown as HttpEntry;
   assert.equal(new EntryRedactor().redact(unanswered).response, null, 'nothing to hide stays nothing');
+});
+
+test('a Redis entry of Kubeshark\'s shape (read back, no argument list): a command that may carry a credential keeps only its name', () => {
+  const e = { ...minimalEntry(), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { type: 'request', command: 'AUTH secret', key: 'secret', value: '' }, response: { type: 'response', value: 'OK' } } as unknown as HttpEntry;
+  const out = new EntryRedactor().redact(e) as unknown as { request: Record<string, unknown> };
+  assert.ok(!JSON.stringify(out).includes('secret'));
+  assert.deepEqual(out.request, { type: 'request', command: 'AUTH', key: REDACTED, value: REDACTED });
 });
 
 /** Deterministic generator so a failure can be replayed. */

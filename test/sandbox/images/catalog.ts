@@ -161,6 +161,13 @@ export const CATALOG: readonly ImageDefinition[] = [
     config: config({ entrypoint: ['/usr/local/bin/node'], cmd: ['/app/shop-service.mjs'], user: { uid: 65532, gid: 65532 }, workingDir: '/app' }),
   },
   {
+    // For data-protocol tests: redis-server and redis-cli (redis-tools), as Debian ships them.
+    ref: 'sandbox.local/redis:1',
+    packages: [...DEBIAN_BASE, 'redis-server'],
+    users: 'debian',
+    config: config({ cmd: ['redis-server'] }),
+  },
+  {
     // For TLS tests: servers (nginx, python3's ssl, openssl s_server) and clients (curl, openssl s_client).
     ref: 'sandbox.local/tls:1',
     packages: [...DEBIAN_BASE, 'openssl', 'curl', 'nginx-light', 'python3-minimal'],

@@ -233,7 +233,6 @@ export class DnsExchanges {
       responseUs,
       error,
     });
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }

@@ -78,10 +78,54 @@ test('a refused header loses the framing; resync finds the next start in later b
   assert.equal(f.state, 'framing');
 });
 
+test('a start in the same segment as a refused header is found (not thrown away with it)', () => {
+  const find = (w: Uint8Array): number => Buffer.from(w).indexOf(Buffer.from([5, ...Buffer.from('sync')]));
+  const { f, out, lost } = framer(spec(1024, find));
+  f.data(Buffer.concat([Uint8Array.from([0, 1, 2]), msg('sync'), msg('more')]), 1);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map(text), ['sync', 'more']);
+});
+
+test('bytes given as a Buffer are copied: the caller may reuse its memory (a capture ring) once data() returns', () => {
+  const { f, out } = framer(spec());
+  const wire = Buffer.from(msg('hello world'));
+  const scratch = Buffer.alloc(wire.length);
+  // The first part, then the caller overwrites its buffer before the rest comes.
+  wire.copy(scratch, 0, 0, 5);
+  f.data(scratch.subarray(0, 5), 1);
+  scratch.fill(0x21);
+  wire.copy(scratch, 0, 5);
+  f.data(scratch.subarray(0, wire.length - 5), 2);
+  scratch.fill(0x21);
+  assert.deepEqual(out.map(text), ['hello world']);
+});
+
 test('a header that never completes is bounded: the framing is given up', () => {
   const s: FramerSpec = { maxKeepBytes: 16, frameLength: () => 'more' };
   const { f, lost } = framer(s);
   for (let i = 0; i < 100; i++) f.data(new Uint8Array(1024), i);
   assert.equal(lost.n, 1);
   assert.ok(f.held < 2048);
+});
+
+test('a refused header: the resync searches the rest of the same bytes, so a start right after it is not lost', () => {
+  // The resync takes a length byte 3 as a start.
+  const { f, out, lost } = framer(spec(1024, (w) => w.indexOf(3)));
+  f.data(Buffer.concat([Uint8Array.of(0, 1, 2), Uint8Array.of(3, 0x53, 0x53)]), 1);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map(text), ['SS'], 'the message after the refused byte, from the same segment');
+});
+
+test('a refused header in the middle of a segment: resync looks at the rest of that segment too', () => {
+  // The marker 0xEE starts a message again; after it, the toy protocol's messages.
+  const resync = (window: Uint8Array): number => window.indexOf(0xee);
+  const s: FramerSpec = {
+    maxKeepBytes: 1024,
+    frameLength: (head) => (head.length < 1 ? 'more' : head[0] === 0xee ? 1 : head[0]! === 0 ? 'bad' : head[0]!),
+    resync,
+  };
+  const { f, out, lost } = framer(s);
+  f.data(Buffer.concat([Uint8Array.of(0, 9, 9), Uint8Array.of(0xee), msg('after')]), 100);
+  assert.equal(lost.n, 1);
+  assert.deepEqual(out.map((m) => m.bytes[0] === 0xee ? '<mark>' : text(m)), ['<mark>', 'after'], 'found in the same segment');
 });

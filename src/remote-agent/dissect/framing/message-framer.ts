@@ -138,17 +138,32 @@ export class MessageFramer {
   #take(bytes: Uint8Array, tsUs: number): Uint8Array {
     let cur = this.#current;
     if (cur === null) {
-      // The length is not known yet: hold what came and ask.
-      this.#hold(bytes);
-      const head = this.#head();
+      // The length is not known yet. Nothing held (the usual case, a message starting a segment
+      // or right after another): ask the segment itself, and copy only the message, not the rest
+      // of the segment once per message in it.
+      const fresh = this.#held === 0;
+      if (!fresh) this.#hold(bytes);
+      const head = fresh ? bytes : this.#head();
       const length = this.#spec.frameLength(head);
+      if (fresh && length === 'more') this.#hold(bytes);
+      if (fresh && typeof length === 'number' && Number.isSafeInteger(length) && length > 0) {
+        this.#current = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
+        return this.#feedCurrent(bytes, tsUs);
+      }
+      if (fresh && length !== 'more') {
+        const after = this.#spec.resync === undefined ? new Uint8Array(0) : copyOf(bytes.subarray(1));
+        this.#lose();
+        return after;
+      }
       if (length === 'more') {
         if (this.#held > RESYNC_WINDOW_BYTES) this.#lose();
         return new Uint8Array(0);
       }
       if (length === 'bad' || !Number.isSafeInteger(length) || length <= 0) {
+        // A protocol that can find a start again looks for one in the bytes after the refused header.
+        const after = this.#spec.resync === undefined ? new Uint8Array(0) : copyOf(this.#joined().subarray(1));
         this.#lose();
-        return new Uint8Array(0);
+        return after;
       }
       cur = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
       this.#current = cur;
@@ -170,7 +185,7 @@ export class MessageFramer {
     const keepRoom = this.#spec.maxKeepBytes - cur.kept;
     if (keepRoom > 0) {
       const kept = mine.subarray(0, Math.min(keepRoom, mine.length));
-      this.#chunks.push(kept.slice());
+      this.#chunks.push(copyOf(kept));
       this.#held += kept.length;
       cur.kept += kept.length;
     }
@@ -219,7 +234,7 @@ export class MessageFramer {
     const at = resync(window);
     if (at < 0 || at >= window.length) {
       // Keep a short tail: a start may straddle the next segment.
-      const tail = window.subarray(Math.max(0, window.length - HEAD_BYTES)).slice();
+      const tail = copyOf(window.subarray(Math.max(0, window.length - HEAD_BYTES)));
       this.#chunks = tail.length > 0 ? [tail] : [];
       this.#held = tail.length;
       return new Uint8Array(0);
@@ -228,11 +243,11 @@ export class MessageFramer {
     this.#chunks = [];
     this.#held = 0;
     this.#startUs = tsUs;
-    return window.subarray(at).slice();
+    return copyOf(window.subarray(at));
   }
 
   #hold(bytes: Uint8Array): void {
-    this.#chunks.push(bytes.slice());
+    this.#chunks.push(copyOf(bytes));
     this.#held += bytes.length;
   }
 
@@ -248,4 +263,12 @@ export class MessageFramer {
     if (first.length >= HEAD_BYTES || this.#chunks.length === 1) return first;
     return this.#joined();
   }
+}
+
+/**
+ * A copy of `bytes` in memory of its own. Not `bytes.slice()`: on a Buffer (what file reads and
+ * capture rings hand over) slice is a view, and the caller may reuse that memory after data().
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

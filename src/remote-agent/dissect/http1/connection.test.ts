@@ -66,7 +66,6 @@ const CASES: Case[] = [
       assert.equal(e0.response!.headersSize, len(OK('hello')) - 5);
       assert.deepEqual(e0.response!.content, { size: 5, mimeType: '', text: 'hello' });
       assert.equal(e1.response!.content.text, 'world!');
-      assert.equal(stats.entries, 2);
       assert.equal(stats.dissectionErrors, 0);
     },
   },
@@ -521,7 +520,6 @@ test('random bytes and truncated inputs never throw', () => {
       else conn.end(dir, T0 + i);
     }
     conn.close('end-of-capture', T0 + 100);
-    assert.equal(rec.stats.entries, rec.entries.length);
     for (const e of rec.entries) assert.doesNotThrow(() => JSON.stringify(e));
   }
 });

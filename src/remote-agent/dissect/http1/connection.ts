@@ -216,7 +216,6 @@ export class Http1Connection implements DissectorStream {
       response: res,
       error,
     });
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }

@@ -591,7 +591,6 @@ export class Http2Connection implements DissectorStream {
       stream: s,
       error: missing ?? s.problem,
     });
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }

@@ -42,7 +42,7 @@ class KafkaStream implements DissectorStream {
   readonly #pairing: IdPairing<number, Pending>;
   /** Correlation ids waiting, for the server direction's resync. */
   readonly #waitingIds = new Set<number>();
-  /** The client's direction: known from the SYN, else from the first message that reads as a request. */
+  /** The client's direction: known from the SYN, else from the first request header seen (#startsInStep). */
   #clientDir: Direction | null;
   #nextOrdinal = 0;
   #closeError: EntryError = { type: 'timeout', msg: 'no response' };
@@ -66,12 +66,37 @@ class KafkaStream implements DissectorStream {
       frameLength: (head) => {
         if (head.length < 4) return 'more';
         const size = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
-        return size < 4 || size > MAX_MESSAGE_BYTES ? 'bad' : 4 + size;
+        if (size < 4 || size > MAX_MESSAGE_BYTES) return 'bad';
+        return this.#startsInStep(dir, head) ?? 4 + size;
       },
       maxKeepBytes: MAX_KEEP_BYTES,
       resync: (window) => (this.#isClient(dir) ? findRequestStart(window) : this.#findResponseStart(window)),
     };
     return new MessageFramer(spec, (m) => this.#message(dir, m), () => this.#ctx.violation());
+  }
+
+  /**
+   * Whether a message may start here, beyond its size: a request must have a request header (a
+   * capture that joined mid-message would otherwise cut the stream at sizes read from the middle of
+   * one); a response, while requests wait, must answer one of them (a broker answers a
+   * connection's requests in order). Undefined when it may; 'more' or 'bad' otherwise.
+   */
+  #startsInStep(dir: Direction, head: Uint8Array): 'more' | 'bad' | undefined {
+    if (this.#clientDir === null) {
+      // Roles unknown (no SYN): the first request header names the client; other bytes wait for
+      // the resync, which finds responses once the requests they answer are known.
+      const r = plausibleRequestAt(head, 0, true);
+      if (r === 'match') this.#clientDir = dir;
+      return r === 'match' ? undefined : r === 'more' ? 'more' : 'bad';
+    }
+    if (dir === this.#clientDir) {
+      const r = plausibleRequestAt(head, 0, false);
+      return r === 'match' ? undefined : r === 'more' ? 'more' : 'bad';
+    }
+    if (this.#waitingIds.size === 0) return undefined;
+    if (head.length < 8) return 'more';
+    const id = new DataView(head.buffer, head.byteOffset, 8).getInt32(4);
+    return this.#waitingIds.has(id) ? undefined : 'bad';
   }
 
   #isClient(dir: Direction): boolean {
@@ -118,16 +143,12 @@ class KafkaStream implements DissectorStream {
   }
 
   #message(dir: Direction, m: FramedMessage): void {
-    if (this.#clientDir === null) {
-      // Roles unknown (no SYN seen): the first message that reads as a request names the client.
-      this.#clientDir = plausibleRequestAt(m.bytes, 0) === 'no' ? (dir === 0 ? 1 : 0) : dir;
-    }
     if (m.lostBytes > 0) {
       // Its fields would be misread across the hole; its size kept the framing in step.
       this.#ctx.violation();
       return;
     }
-    if (dir === this.#clientDir) this.#request(m);
+    if (dir === this.#clientDir || this.#clientDir === null) this.#request(m);
     else this.#response(m);
   }
 

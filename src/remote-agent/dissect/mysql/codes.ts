@@ -46,6 +46,7 @@ export function typeName(code: number): string {
 /** Capability flags (the low 32 bits; MariaDB's extended ones are not named). */
 export const CAP = Object.freeze({
   CONNECT_WITH_DB: 1 << 3,
+  COMPRESS: 1 << 5,
   PROTOCOL_41: 1 << 9,
   SSL: 1 << 11,
   SECURE_CONNECTION: 1 << 15,

@@ -15,14 +15,14 @@ import { countProtocol } from '../../../model/undissected.ts';
 import { isoFromMicros } from '../../../model/entry.ts';
 import type { Endpoint, EntryError } from '../../../model/entry-envelope.ts';
 import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction, type SocketAddress } from '../../tcp/stream.ts';
-import type { DissectContext, DissectorStream } from '../dissector.ts';
+import type { DissectContext, DissectorStream, SniffResult } from '../dissector.ts';
 import { FifoPairing, type FifoSlot } from '../pairing/fifo.ts';
 import { CAP, COM, capabilityNames, commandName, isKnownCommand } from './codes.ts';
 import { HANDSHAKE_COMMAND, MYSQL_PROTOCOL_NAME, type MysqlEntry, type MysqlRequest, type MysqlResponse } from './entry.ts';
 import { PacketJoiner, packetLength, type MysqlPacket } from './packet-joiner.ts';
 import { parseChangeUser, parseExecute, parseGreeting, parseLogin, text, type ColumnDef, type ParamType } from './packets.ts';
 import { ResponseReader, type AnswerKind } from './response-reader.ts';
-import { sniffCommand } from './sniff.ts';
+import { sniffAnswer, sniffCommand, sniffGreeting } from './sniff.ts';
 
 /** Commands waiting for an answer at most (the protocol has one at a time; a flood of them is hostile). */
 export const MAX_PENDING = 64;
@@ -33,7 +33,8 @@ const MIN_KEEP_BYTES = 4096;
 /** Payload bytes of one packet kept at most, whatever maxBodyBytes says. */
 const MAX_KEEP_BYTES = 16 * 1024 * 1024;
 
-type Phase = 'greeting' | 'login' | 'auth' | 'commands' | 'unsynced' | 'tls';
+/** `tls` and `compressed`: the rest of the connection is not dissected. */
+type Phase = 'greeting' | 'login' | 'auth' | 'commands' | 'unsynced' | 'tls' | 'compressed';
 
 interface Statement {
   query?: string;
@@ -54,6 +55,8 @@ interface Pending {
   readonly prepareQuery?: string;
   /** Malformed client packets of it. */
   problem?: string;
+  /** Stream offset (client direction) of its first client packet: names it across captures. */
+  clientOffset?: number;
 }
 
 interface Answered {
@@ -86,8 +89,12 @@ export class MysqlConnection implements DissectorStream {
   #caps = 0;
   #deprecateEof: boolean | undefined;
   #serverVersion = '';
-  /** The slot whose answer the server is sending (or will send next). */
+  /** The handshake's slot while the connection phase lasts. */
   #current: FifoSlot<Pending, Answered> | null = null;
+  /** The command whose answer the server is sending (answers come in command order). */
+  #answering: FifoSlot<Pending, Answered> | null = null;
+  /** Sequence id of the server's last packet of the answer being read. */
+  #lastAnswerSeq = -1;
   readonly #statements = new Map<number, Statement>();
   /** Server capabilities from the greeting. */
   #serverCaps = 0;
@@ -106,25 +113,37 @@ export class MysqlConnection implements DissectorStream {
     );
     const keep = Math.min(MAX_KEEP_BYTES, Math.max(MIN_KEEP_BYTES, ctx.options.maxBodyBytes + 64));
     const joiner = (dir: Direction): PacketJoiner =>
-      new PacketJoiner(keep, (w) => this.#resync(dir, w), (p) => this.#packet(dir, p), () => ctx.violation());
+      new PacketJoiner(
+        keep,
+        {
+          trusted: () => this.#phase !== 'unsynced',
+          plausible: (head) => this.#plausibleStart(dir, head),
+          resync: (w) => this.#resync(dir, w),
+        },
+        (p) => this.#packet(dir, p),
+        // Joined midway, the bytes before the first packet found are not a violation.
+        () => {
+          if (this.#phase !== 'unsynced') ctx.violation();
+        },
+      );
     this.#joiners = [joiner(0), joiner(1)];
   }
 
   data(dir: Direction, bytes: Uint8Array, tsUs: number): void {
     this.#pairs.expire(tsUs);
-    if (this.#phase === 'tls') return;
+    if (this.#phase === 'tls' || this.#phase === 'compressed') return;
     this.#joiners[dir].data(bytes, tsUs);
   }
 
   gap(dir: Direction, lostBytes: number, tsUs: number): void {
-    if (this.#phase === 'tls') return;
+    if (this.#phase === 'tls' || this.#phase === 'compressed') return;
     this.#joiners[dir].gap(lostBytes, tsUs);
   }
 
   end(_dir: Direction, _tsUs: number): void {}
 
   close(reason: CloseReason, _tsUs: number): void {
-    this.#settleCurrent();
+    this.#settleAnswer('the connection ended during the answer');
     this.#pairs.close(reason);
   }
 
@@ -132,24 +151,25 @@ export class MysqlConnection implements DissectorStream {
     return this.#pairs.oldestPendingUs();
   }
 
+  /**
+   * Where a packet may start when the framing is not trusted (joined midway, or lost): a client
+   * command with sequence id 0; a server greeting, or the first packet (sequence id 1) of an answer.
+   */
+  #plausibleStart(dir: Direction, head: Uint8Array): SniffResult {
+    if (dir === this.#clientDir) return sniffCommand(head);
+    const greeting = sniffGreeting(head);
+    return greeting === 'no' ? sniffAnswer(head) : greeting;
+  }
+
   /** After the framing of `dir` was lost: where a packet plausibly starts again. */
   #resync(dir: Direction, w: Uint8Array): number {
-    const fromClient = dir === this.#clientDir;
     for (let i = 0; i + 5 <= w.length; i++) {
       const at = w.subarray(i);
-      if (fromClient) {
-        if (sniffCommand(at) === 'match') return i;
-        continue;
-      }
-      // A server answer: packet 1 whose first byte starts an OK, ERR, EOF or a column count, and
-      // (when it is in the window) followed by packet 2 or nothing.
-      if (at[3] !== 1) continue;
+      if (this.#plausibleStart(dir, at) !== 'match') continue;
+      // An answer's next packet, when it is in the window, carries the next sequence id.
       const len = packetLength(at);
-      if (len === 'more' || len < 5 || len > 1 << 20) continue;
-      const next = at.subarray(len);
-      if (next.length >= 4 && next[3] !== 2) continue;
-      const first = at[4]!;
-      if (first === 0x00 || first === 0xff || (first === 0xfe && len < 13) || (first > 0 && first < 0xfb && len === 5)) return i;
+      if (dir !== this.#clientDir && len !== 'more' && at.length >= len + 4 && at[len + 3] !== ((at[3]! + 1) & 0xff)) continue;
+      return i;
     }
     return -1;
   }
@@ -186,7 +206,7 @@ export class MysqlConnection implements DissectorStream {
       case 'commands':
         if (p.seq === 0) return this.#command(p);
         // Data the answer asked for (auth data of COM_CHANGE_USER, a LOCAL INFILE file): counted.
-        if (this.#current !== null) this.#current.request.requestBytes += p.wireBytes;
+        if (this.#answering !== null) this.#answering.request.requestBytes += p.wireBytes;
         else this.#ctx.violation();
         return;
       default:
@@ -215,7 +235,6 @@ export class MysqlConnection implements DissectorStream {
   }
 
   #greeting(p: MysqlPacket, g: NonNullable<ReturnType<typeof parseGreeting>>): void {
-    this.#settleCurrent();
     this.#serverVersion = g.serverVersion;
     this.#serverCaps = g.capabilities;
     const request: MysqlRequest = {
@@ -256,10 +275,19 @@ export class MysqlConnection implements DissectorStream {
     if (slot === null || login === null) {
       this.#ctx.violation();
       this.#phase = 'unsynced';
+      if (slot !== null) {
+        // The handshake leaves as it is, so that it does not wait for an answer in the queue.
+        slot.request.problem = 'malformed login';
+        this.#pairs.requestDone(slot, p.endUs);
+        this.#pairs.answer(slot);
+        this.#pairs.respond(slot, { response: null });
+        this.#current = null;
+      }
       return;
     }
     const pending = slot.request;
     pending.requestBytes += p.wireBytes;
+    if (p.offset !== undefined) pending.clientOffset = p.offset;
     const hs = pending.request.handshake!;
     hs.clientCapabilities = capabilityNames(login.capabilities);
     if (login.authPlugin !== '') hs.authPlugin = login.authPlugin;
@@ -309,27 +337,29 @@ export class MysqlConnection implements DissectorStream {
     reader.packet(p.payload, p.length);
     this.#pairs.respond(slot, { response: reader.finish() });
     this.#current = null;
-    this.#phase = 'commands';
+    // With CLIENT_COMPRESS agreed, packets after the login are compressed: not decoded (docs/mysql.md).
+    this.#phase = first === 0x00 && (this.#caps & CAP.COMPRESS) !== 0 ? 'compressed' : 'commands';
   }
 
   #readerOptions(columns?: readonly ColumnDef[]): ConstructorParameters<typeof ResponseReader>[1] {
     return { capabilities: this.#caps, deprecateEof: this.#deprecateEof, maxBodyBytes: this.#ctx.options.maxBodyBytes, ...(columns ? { columns } : {}) };
   }
 
-  /** The answer still open ends as it is (a new command came, or the connection closed). */
-  #settleCurrent(): void {
-    const slot = this.#current;
+  /**
+   * The answer being read ends as it is: the next answer began, or the connection closed. An
+   * answer that may end here (an optional EOF not come) is whole; one cut short says `why`.
+   */
+  #settleAnswer(why: string): void {
+    const slot = this.#answering;
     if (slot === null) return;
-    this.#current = null;
+    this.#answering = null;
     const reader = slot.request.reader;
     if (reader === null || slot.response !== null) return;
-    if (!slot.answered && !reader.canEnd) return; // no answer at all: the FIFO reports it
-    if (!reader.done && !reader.canEnd) slot.request.problem ??= 'the answer was cut short by the next command';
+    if (!reader.done && !reader.canEnd) slot.request.problem ??= why;
     this.#finishAnswer(slot);
   }
 
   #command(p: MysqlPacket): void {
-    this.#settleCurrent();
     this.#phase = 'commands';
     const code = p.payload[0] ?? -1;
     const request: MysqlRequest = { command: commandName(code), commandCode: code };
@@ -422,6 +452,7 @@ export class MysqlConnection implements DissectorStream {
       reader,
       ...(prepareQuery !== undefined ? { prepareQuery } : {}),
       ...(problem !== undefined ? { problem } : {}),
+      ...(p.offset !== undefined ? { clientOffset: p.offset } : {}),
     };
     const slot = this.#pairs.request(pending, p.startUs);
     this.#pairs.requestDone(slot, p.endUs);
@@ -429,23 +460,33 @@ export class MysqlConnection implements DissectorStream {
       // No answer comes (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA): complete as sent.
       this.#pairs.answer(slot);
       this.#pairs.respond(slot, { response: null });
-      return;
     }
-    this.#current = slot;
   }
 
-  /** A server packet of a command's answer. */
+  /**
+   * A server packet of a command's answer. Answers come in command order (a client may pipeline,
+   * as MariaDB Connector/J does with prepare and execute): each answers the oldest command not yet
+   * answered. Sequence ids drive it: within an answer they count up from 1, so a packet 1 that does
+   * not follow packet 0 (the count wrapping past 255) begins the next answer.
+   */
   #answer(p: MysqlPacket): void {
-    let slot = this.#current;
-    if (slot === null || slot.request.reader === null) {
-      this.#pairs.orphan();
-      return;
+    let slot = this.#answering;
+    if (slot !== null && p.seq === 1 && this.#lastAnswerSeq !== 0) {
+      this.#settleAnswer('the answer was cut short by the next one');
+      slot = null;
     }
-    const pending = slot.request;
-    if (!slot.answered) {
+    if (slot === null) {
+      slot = this.#pairs.nextUnanswered() ?? null;
+      if (slot === null || slot.request.reader === null) {
+        this.#pairs.orphan();
+        return;
+      }
+      this.#answering = slot;
       this.#pairs.answer(slot);
-      pending.responseStartUs = p.startUs;
+      slot.request.responseStartUs = p.startUs;
     }
+    this.#lastAnswerSeq = p.seq;
+    const pending = slot.request;
     pending.responseBytes += p.wireBytes;
     pending.responseEndUs = p.endUs;
     const reader = pending.reader!;
@@ -453,8 +494,8 @@ export class MysqlConnection implements DissectorStream {
     reader.packet(p.payload, p.length);
     if (reader.malformed > before) this.#ctx.violation();
     if (!reader.done) return;
-    this.#current = null;
-    slot = this.#finishAnswer(slot);
+    this.#answering = null;
+    this.#finishAnswer(slot);
   }
 
   #finishAnswer(slot: FifoSlot<Pending, Answered>): FifoSlot<Pending, Answered> {
@@ -505,7 +546,8 @@ export class MysqlConnection implements DissectorStream {
       response,
       error: missing ?? (p.problem !== undefined ? { type: 'dissection', msg: p.problem } : null),
     };
-    this.#ctx.emit(entry, {});
+    const requestSeq = p.clientOffset === undefined ? undefined : this.#conn.sequenceAt?.(this.#clientDir, p.clientOffset);
+    this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }
 

@@ -21,10 +21,21 @@ function isMysql(entry: unknown): entry is MysqlEntry {
   return protocol?.name === 'mysql';
 }
 
-/** One line: runs of white space (line breaks of a query) as one space. */
+/** Control characters (C0, DEL, C1, line separators): never in a row or a detail value. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text from the wire made printable: control characters as `\xNN` (`\uNNNN` past 0xff). */
+function printable(s: string): string {
+  return s.replace(CONTROL, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** One printable line: runs of white space (line breaks of a query) as one space. */
 function oneLine(s: string, max: number): string {
   const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return printable(flat.length > max ? `${flat.slice(0, max)}…` : flat);
 }
 
 function target(entry: MysqlEntry): string {
@@ -32,11 +43,11 @@ function target(entry: MysqlEntry): string {
   if (req.command === HANDSHAKE_COMMAND) {
     const hs = req.handshake;
     const who = req.user !== undefined ? `${req.user}${req.database !== undefined ? `@${req.database}` : ''}` : '';
-    return [who, hs ? `(${hs.serverVersion})` : ''].filter((s) => s !== '').join(' ');
+    return printable([who, hs ? `(${hs.serverVersion})` : ''].filter((s) => s !== '').join(' '));
   }
   if (req.query !== undefined) return oneLine(req.query, ROW_QUERY_CHARS);
-  if (req.database !== undefined) return req.database;
-  if (req.table !== undefined) return req.table;
+  if (req.database !== undefined) return printable(req.database);
+  if (req.table !== undefined) return printable(req.table);
   if (req.statementId !== undefined) return `statement ${req.statementId}`;
   if (req.processId !== undefined) return `connection ${req.processId}`;
   return '';
@@ -46,13 +57,16 @@ function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? '' : 's'}`;
 }
 
-function outcome(res: MysqlResponse | null): string {
+function outcome(res: MysqlResponse | null, command: string): string {
   if (res === null) return '';
   if (res.tls) return 'TLS';
   if (!res.success) return `ERR ${res.errorCode ?? ''}`.trimEnd();
   if (res.prepared) return `statement ${res.prepared.statementId}`;
   const sets = res.results.filter((r) => r.kind === 'resultset').length;
   const more = res.results.length > 1 ? ` (${plural(res.results.length, 'result')})` : '';
+  const first = res.results[0];
+  // COM_FIELD_LIST answers with column definitions only.
+  if (command === 'COM_FIELD_LIST' && first?.kind === 'resultset') return plural(first.columns.length, 'column');
   if (sets > 0) return `${plural(res.rowCount, 'row')}${more}`;
   if (res.affectedRows > 0) return `OK, ${res.affectedRows} affected${more}`;
   return `OK${more}`;
@@ -78,7 +92,7 @@ function summarize(entry: MysqlEntry): RowSummary {
   return {
     verb: req.command,
     target: target(entry),
-    outcome: outcome(res),
+    outcome: outcome(res, req.command),
     outcomeClass: outcomeClassOf(entry),
     isError: isError(entry),
     verbQuery: `mysql and request.command == ${kflString(req.command)}`,
@@ -96,20 +110,20 @@ function resultRows(r: MysqlResult): DetailRow[] {
       { label: 'Affected rows', value: String(r.affectedRows) },
       ...(r.lastInsertId !== 0 ? [{ label: 'Last insert id', value: String(r.lastInsertId) }] : []),
       { label: 'Warnings', value: String(r.warnings) },
-      ...(r.info ? [{ label: 'Info', value: r.info }] : []),
+      ...(r.info ? [{ label: 'Info', value: printable(r.info) }] : []),
     ];
   }
   if (r.kind === 'error') {
     return [
       { label: 'Result', value: 'ERR' },
       { label: 'Error code', value: String(r.errorCode), selector: 'response.errorCode' },
-      { label: 'SQLSTATE', value: r.sqlState, selector: 'response.sqlState' },
-      { label: 'Message', value: r.errorMessage, selector: 'response.errorMessage' },
+      { label: 'SQLSTATE', value: printable(r.sqlState), selector: 'response.sqlState' },
+      { label: 'Message', value: printable(r.errorMessage), selector: 'response.errorMessage' },
     ];
   }
   return [
     { label: 'Result', value: 'result set' },
-    { label: 'Columns', value: r.columns.map((c) => `${c.name} ${c.type}`).join(', ') },
+    { label: 'Columns', value: printable(r.columns.map((c) => `${c.name} ${c.type}`).join(', ')) },
     { label: 'Rows', value: `${r.rowCount}${r.rowsTruncated ? ` (${r.rows.length} kept)` : ''}` },
     ...(r.warnings > 0 ? [{ label: 'Warnings', value: String(r.warnings) }] : []),
   ];
@@ -126,9 +140,9 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
   const req = entry.request;
   const res = entry.response;
   const rows: DetailRow[] = [{ label: 'Command', value: `${req.command}${req.commandCode >= 0 ? ` (0x${req.commandCode.toString(16).padStart(2, '0')})` : ''}`, selector: 'request.command' }];
-  if (req.user !== undefined) rows.push({ label: 'User', value: req.user, selector: 'request.user' });
-  if (req.database !== undefined) rows.push({ label: 'Database', value: req.database, selector: 'request.database' });
-  if (req.table !== undefined) rows.push({ label: 'Table', value: req.table, selector: 'request.table' });
+  if (req.user !== undefined) rows.push({ label: 'User', value: printable(req.user), selector: 'request.user' });
+  if (req.database !== undefined) rows.push({ label: 'Database', value: printable(req.database), selector: 'request.database' });
+  if (req.table !== undefined) rows.push({ label: 'Table', value: printable(req.table), selector: 'request.table' });
   if (req.statementId !== undefined) rows.push({ label: 'Statement id', value: String(req.statementId), selector: 'request.statementId' });
   if (req.processId !== undefined) rows.push({ label: 'Connection id', value: String(req.processId), selector: 'request.processId' });
   rows.push({ label: 'Size', value: formatBytes(entry.requestSize) });
@@ -140,7 +154,7 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
     sections.push({ kind: 'body', title: 'Query', mimeType: 'application/sql', text: req.query, sizeBytes: Buffer.byteLength(req.query), ...(req.queryTruncated ? { truncated: true } : {}) });
   }
   if (req.params !== undefined) {
-    sections.push({ kind: 'table', title: 'Parameters', rows: req.params.map((p, i) => ({ label: `?${i + 1}`, value: `${p.value === null ? 'NULL' : p.value} (${p.type})`, selector: `request.params[${i}].value` })) });
+    sections.push({ kind: 'table', title: 'Parameters', rows: req.params.map((p, i) => ({ label: `?${i + 1}`, value: printable(`${p.value === null ? 'NULL' : p.value} (${p.type})`), selector: `request.params[${i}].value` })) });
   }
   const hs = req.handshake;
   if (hs !== undefined) {
@@ -148,9 +162,9 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
       kind: 'table',
       title: 'Handshake',
       rows: [
-        { label: 'Server version', value: hs.serverVersion, selector: 'request.handshake.serverVersion' },
+        { label: 'Server version', value: printable(hs.serverVersion), selector: 'request.handshake.serverVersion' },
         { label: 'Connection id', value: String(hs.connectionId) },
-        { label: 'Auth plugin', value: hs.authPlugin },
+        { label: 'Auth plugin', value: printable(hs.authPlugin) },
         { label: 'TLS requested', value: hs.ssl ? 'yes' : 'no', selector: 'request.handshake.ssl' },
         { label: 'Server capabilities', value: hs.serverCapabilities.join(' ') },
         { label: 'Client capabilities', value: hs.clientCapabilities.join(' ') },
@@ -162,7 +176,7 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
     sections.push({ kind: 'heading', title: 'Response', text: none, ...(entry.error !== null ? { outcomeClass: 'server-error' as const } : {}), absent: true });
     return sections;
   }
-  sections.push({ kind: 'heading', title: 'Response', text: outcome(res), outcomeClass: outcomeClassOf(entry) });
+  sections.push({ kind: 'heading', title: 'Response', text: outcome(res, req.command), outcomeClass: outcomeClassOf(entry) });
   if (res.prepared !== undefined) {
     const pr = res.prepared;
     sections.push({
@@ -171,11 +185,11 @@ function represent(entry: MysqlEntry): readonly DetailSection[] {
       rows: [
         { label: 'Statement id', value: String(pr.statementId), selector: 'response.prepared.statementId' },
         { label: 'Parameters', value: `${pr.paramCount}` },
-        { label: 'Columns', value: `${pr.columnCount}${pr.columns.length > 0 ? `: ${pr.columns.map((c) => `${c.name} ${c.type}`).join(', ')}` : ''}` },
+        { label: 'Columns', value: printable(`${pr.columnCount}${pr.columns.length > 0 ? `: ${pr.columns.map((c) => `${c.name} ${c.type}`).join(', ')}` : ''}`) },
       ],
     });
   }
-  if (res.text !== undefined) sections.push({ kind: 'table', title: 'Statistics', rows: [{ label: 'Text', value: res.text }] });
+  if (res.text !== undefined) sections.push({ kind: 'table', title: 'Statistics', rows: [{ label: 'Text', value: printable(res.text) }] });
   res.results.forEach((r, i) => {
     const title = res.results.length > 1 ? `Result ${i + 1}` : 'Result';
     sections.push({ kind: 'table', title, rows: resultRows(r) });

@@ -3,7 +3,8 @@
  * a payload of 0xFFFFFF bytes continues in the next packet, and the joiner hands over the whole
  * logical packet (its first bytes, bounded).
  */
-import { MessageFramer, type FramedMessage, type FramerSpec } from '../framing/message-framer.ts';
+import type { SniffResult } from '../dissector.ts';
+import { MessageFramer, type FrameLength, type FramedMessage, type FramerSpec } from '../framing/message-framer.ts';
 
 /** Payload length that says "continued in the next packet". */
 export const CONTINUED = 0xffffff;
@@ -22,6 +23,8 @@ export interface MysqlPacket {
   readonly wireBytes: number;
   readonly startUs: number;
   readonly endUs: number;
+  /** Stream offset of its first byte (bytes of the direction delivered or lost before it); undefined when not known. */
+  readonly offset: number | undefined;
 }
 
 export function packetLength(head: Uint8Array): number | 'more' {
@@ -43,16 +46,51 @@ export class PacketJoiner {
   #startUs = 0;
   #joining = false;
 
-  /** `keepBytes`: payload bytes of one logical packet kept at most. */
-  constructor(keepBytes: number, resync: ((window: Uint8Array) => number) | undefined, deliver: (p: MysqlPacket) => void, onLost: () => void) {
+  /**
+   * `keepBytes`: payload bytes of one logical packet kept at most. `trusted()`: whether a header
+   * may be taken as it comes; when not (joined midway, or after the framing was lost), a packet
+   * starts only where `plausible` says one does, so a length read from the middle of a message
+   * cannot swallow the stream.
+   */
+  constructor(
+    keepBytes: number,
+    check: { readonly trusted: () => boolean; readonly plausible: (head: Uint8Array) => SniffResult; readonly resync: (window: Uint8Array) => number },
+    deliver: (p: MysqlPacket) => void,
+    onLost: () => void,
+  ) {
     this.#keep = keepBytes;
     this.#deliver = deliver;
-    const spec: FramerSpec = { frameLength: packetLength, maxKeepBytes: 4 + keepBytes, ...(resync ? { resync } : {}) };
+    const frameLength = (head: Uint8Array): FrameLength => {
+      if (!this.#verified && !check.trusted()) {
+        const verdict = check.plausible(head);
+        if (verdict !== 'match') return verdict === 'more' ? 'more' : 'bad';
+      }
+      return packetLength(head);
+    };
+    const resync = (window: Uint8Array): number => {
+      const at = check.resync(window);
+      // The window ends with the bytes just fed: the offset of a start found in it is known again.
+      if (at >= 0 && at < window.length) this.#nextOffset = this.#fed - (window.length - at);
+      return at;
+    };
+    const spec: FramerSpec = { frameLength, maxKeepBytes: 4 + keepBytes, resync };
     this.#framer = new MessageFramer(spec, (m) => this.#frame(m), () => {
       this.#reset();
+      this.#verified = false;
+      this.#nextOffset = undefined;
       onLost();
     });
   }
+
+  /** Bytes of the direction given so far (data and gaps). */
+  #fed = 0;
+  /** Stream offset where the next packet starts, while the framing is in step. */
+  #nextOffset: number | undefined = 0;
+  /** Offset of the logical packet being joined. */
+  #offset: number | undefined = undefined;
+
+  /** A packet was delivered since the start or the last loss of framing. */
+  #verified = false;
 
   get held(): number {
     return this.#framer.held + this.#kept;
@@ -63,10 +101,12 @@ export class PacketJoiner {
   }
 
   data(bytes: Uint8Array, tsUs: number): void {
+    this.#fed += bytes.length;
     this.#framer.data(bytes, tsUs);
   }
 
   gap(lost: number, tsUs: number): void {
+    this.#fed += lost;
     this.#framer.gap(lost, tsUs);
   }
 
@@ -86,7 +126,9 @@ export class PacketJoiner {
     if (!this.#joining) {
       this.#seq = b[3]!;
       this.#startUs = m.startUs;
+      this.#offset = this.#nextOffset;
     }
+    if (this.#nextOffset !== undefined) this.#nextOffset += m.length;
     const payload = b.subarray(4);
     const room = this.#keep - this.#kept;
     if (room > 0 && payload.length > 0) {
@@ -112,8 +154,10 @@ export class PacketJoiner {
       wireBytes: this.#wire,
       startUs: this.#startUs,
       endUs: m.endUs,
+      offset: this.#offset,
     };
     this.#reset();
+    this.#verified = true;
     this.#deliver(packet);
   }
 }

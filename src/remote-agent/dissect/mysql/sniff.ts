@@ -93,7 +93,7 @@ function sniffLogin(p: Uint8Array): SniffResult {
 }
 
 /** A server answer to a command: packet 1, an OK, ERR, EOF, LOCAL INFILE or a column count. */
-function sniffAnswer(p: Uint8Array): SniffResult {
+export function sniffAnswer(p: Uint8Array): SniffResult {
   const h = header(p);
   if (h === null) return 'more';
   if (h.seq !== 1 || h.len < 1) return 'no';

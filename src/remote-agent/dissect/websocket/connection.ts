@@ -108,7 +108,6 @@ export class WebSocketConnection implements DissectorStream {
     };
     // Where the message starts in its sender's direction: both ends of the connection agree on it.
     const requestSeq = this.#conn.sequenceAt?.(dir, m.startOffset);
-    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, requestSeq === undefined ? {} : { requestSeq });
   }
 }
