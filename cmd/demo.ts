@@ -63,6 +63,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
 export const DEMO_EXAMPLES: readonly Example[] = [
   { command: '$0 demo', what: 'the TUI, filling at the recording\'s pace' },
   { command: `$0 demo -o json -f 'response.status >= 400' | jq .request.path`, what: 'the failed calls as NDJSON' },
+  { command: `$0 demo -o text -f 'redis or postgresql'`, what: "the shop's calls to its cache and its database" },
 ];
 
 export const demoCommand: CommandModule<object, DemoArgs> = {

@@ -12,7 +12,8 @@ import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { COLOR_SGR, hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
-const ROW = /^[ ▸]\d\d:\d\d:\d\d\.\d{3} /m;
+// Rows, with the milliseconds or without them (80 columns beside a wide outcome, e.g. a PostgreSQL command tag).
+const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? /m;
 
 interface Case {
   readonly name: string;

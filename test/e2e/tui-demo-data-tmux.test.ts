@@ -22,6 +22,8 @@ import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
 const DEMO_FILE = join(REPO_ROOT, 'assets', 'demo', 'microservices.pcapng');
 const COLUMNS = 160;
 const ROWS = 45;
+/** Rows the list shows at ROWS lines: all but the two header lines, the column titles, the footer and the line under it. */
+const LIST_ROWS = ROWS - 5;
 
 function readEntries(): Entry[] {
   const out = execFileSync(LAUNCHER, ['read', DEMO_FILE, '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
@@ -106,7 +108,7 @@ test('TUI on the demo: Redis and PostgreSQL rows filtered live, their detail pan
     assert.doesNotMatch(live.split('\n')[0]!, /source ended/, `the filter applied while the demo still plays:\n${live}`);
     let screen = await pane.waitForScreen('every PostgreSQL entry', (s) => entriesLine(postgres.length, total).test(s) && /source ended/.test(s), 30_000);
     let rows = rowsOf(screen);
-    assert.equal(rows.length, Math.min(postgres.length, ROWS - 6), `PostgreSQL rows on screen:\n${screen}`);
+    assert.equal(rows.length, Math.min(postgres.length, LIST_ROWS), `PostgreSQL rows on screen:\n${screen}`);
     postgres.slice(-rows.length).forEach((entry, i) => assert.match(rows[i]!, rowPattern(entry), `row ${i}: ${entry.id}`));
     await checkDetail(pane, byId, DESCRIPTORS.postgresql.name, [/orders/]);
     // A failed INSERT (the unique key): its detail shows the SQLSTATE.
@@ -116,9 +118,10 @@ test('TUI on the demo: Redis and PostgreSQL rows filtered live, their detail pan
     assert.equal((await checkDetail(pane, byId, DESCRIPTORS.postgresql.name, [/23505/, /INSERT INTO orders/])).id, failed.id);
 
     await applyFilter(pane, redisWord);
-    screen = await pane.waitForScreen('every Redis entry', (s) => entriesLine(redis.length, total).test(s));
+    await pane.press('G'); // back to the newest (and follow): the PostgreSQL detail paused the list
+    screen = await pane.waitForScreen('every Redis entry', (s) => entriesLine(redis.length, total).test(s) && /FOLLOW/.test(s));
     rows = rowsOf(screen);
-    assert.equal(rows.length, Math.min(redis.length, ROWS - 6), `Redis rows on screen:\n${screen}`);
+    assert.equal(rows.length, Math.min(redis.length, LIST_ROWS), `Redis rows on screen:\n${screen}`);
     // The newest Redis entries, oldest first, row by row as their descriptor summarises them.
     redis.slice(-rows.length).forEach((entry, i) => assert.match(rows[i]!, rowPattern(entry), `row ${i}: ${entry.id}`));
     await checkDetail(pane, byId, DESCRIPTORS.redis.name, [/catalogue:/]);
@@ -128,7 +131,7 @@ test('TUI on the demo: Redis and PostgreSQL rows filtered live, their detail pan
     await pane.press('G');
     screen = await pane.waitForScreen('the whole recording', (s) => entriesLine(total, total).test(s));
     const shown = new Set(rowsOf(screen).map((row) => /^[ ▸]\S+ (\S+)/.exec(row)?.[1]));
-    const newest = entries.slice(-(ROWS - 6));
+    const newest = entries.slice(-(LIST_ROWS));
     for (const abbr of new Set(newest.map((entry) => entry.protocol.abbr))) assert.ok(shown.has(abbr), `${abbr} rows on screen:\n${screen}`);
     assert.ok(shown.size >= 3, `HTTP, Redis and PostgreSQL rows together:\n${screen}`);
 

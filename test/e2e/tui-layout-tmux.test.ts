@@ -1,7 +1,8 @@
 /**
  * The TUI's layout in real terminals of 80x24, 120x40 and 200x50: tmux (a private server) runs
  * `kubectl shark demo` and the test reads the screen back. Every visible row shows both ends of
- * its call (whole, or shortened in the middle), the method, the start of the path and the status;
+ * its call (whole, or shortened in the middle), the verb, the start of the target and the outcome
+ * of one of the demo's entries, HTTP or not;
  * no line wraps (capture-pane -J joins wrapped lines, so its line count would differ); the header
  * lines fit; a finished source shows the time its traffic spans, not a rate, and never "Waiting
  * for traffic…"; the help overlay is as big as its lines. Skipped, with the reason printed, when
@@ -10,16 +11,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
-import { endpointLabel } from '../../src/tui/entry-row.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { sanitizeLine } from '../../src/model/terminal-text.ts';
+import { endpointLabel, rowCells } from '../../src/tui/entry-row.ts';
 import { LAUNCHER, parseNdjson, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
 import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
 const DEMO_FILE = join(REPO_ROOT, 'assets', 'demo', 'microservices.pcapng');
-const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? (?:HTTP\s+)?(\S+) -> (\S+)\s+(GET|POST|PUT|PATCH|DELETE)\s+(\/\S*)\s+(\d{3}|ERR|-)(?:\s|$)/;
-const TIMED = /^[ ▸]\d\d:\d\d:\d\d/;
+const TIMED = /^[ ▸](\d\d:\d\d:\d\d(?:\.\d{3})?) /;
 
 /** A name as shown: whole, or its two ends around an ellipsis. */
 function showsName(shown: string, names: ReadonlySet<string>): boolean {
@@ -32,7 +33,29 @@ function showsName(shown: string, names: ReadonlySet<string>): boolean {
   return [...names].some((name) => name.length > shown.length - 1 && name.startsWith(head) && name.endsWith(tail));
 }
 
-function checkScreen(pane: TmuxPane, columns: number, names: ReadonlySet<string>, paths: readonly string[]): string[] {
+/** A cell as shown: the whole text, or its start and an ellipsis. */
+const showsStart = (shown: string, text: string): boolean => shown === text || (shown.endsWith('…') && text.startsWith(shown.slice(0, -1)));
+
+/** What a row of the demo shows, per protocol (its descriptor's summary): verb, target, outcome. */
+interface RowFacts {
+  readonly time: string;
+  readonly route: string;
+  readonly verb: string;
+  readonly target: string;
+  readonly outcome: string;
+}
+
+function factsOf(entry: Entry): RowFacts {
+  const cells = rowCells(entry);
+  return { time: cells.time, route: cells.route, verb: sanitizeLine(cells.method), target: sanitizeLine(cells.path), outcome: sanitizeLine(cells.status) };
+}
+
+/**
+ * Every row on screen, cut into its cells where the header's titles start (the list aligns cells to
+ * them), against the demo's entries of its time: the route's two ends, the verb, the start of the
+ * target and of the outcome are one entry's, whatever its protocol (HTTP, Redis, PostgreSQL).
+ */
+function checkScreen(pane: TmuxPane, columns: number, names: ReadonlySet<string>, facts: readonly RowFacts[]): string[] {
   const screen = pane.screen();
   const joined = pane.tmux('capture-pane', '-p', '-J', '-t', 'tui');
   assert.equal(joined.split('\n').length, screen.split('\n').length, `no line wraps at ${columns} columns:\n${screen}`);
@@ -40,16 +63,21 @@ function checkScreen(pane: TmuxPane, columns: number, names: ReadonlySet<string>
   assert.ok(lines.every((line) => line.length <= columns));
   assert.match(lines[0]!, /^kubectl-shark demo: \S+ │ targets \d+/, 'header line 1');
   assert.match(lines[1]!, /^entries \d+\/\d+ │ .* │ drops \d+ .*│ (FOLLOW|PAUSED) │ filter: none$/, 'header line 2 whole');
+  const header = lines[2]!;
+  const [route, method, path, stat] = ['SRC -> DST', 'METHOD', 'PATH', 'STAT'].map((title) => header.indexOf(title));
+  assert.ok(route! > 0 && method! > route! && path! > method! && stat! > path!, `column titles:\n${header}`);
   const timed = lines.filter((line) => TIMED.test(line));
   assert.ok(timed.length >= 5, `rows on screen:\n${screen}`);
   for (const line of timed) {
-    const row = ROW.exec(line);
-    assert.ok(row !== null, `a row with route, method, path and status at ${columns} columns: ${JSON.stringify(line)}`);
-    assert.ok(showsName(row[1]!, names), `source ${row[1]} in ${JSON.stringify(line)}`);
-    assert.ok(showsName(row[2]!, names), `destination ${row[2]} in ${JSON.stringify(line)}`);
-    const pathStart = row[4]!.replace(/…$/, '');
-    assert.ok(pathStart.length >= 5 || paths.includes(pathStart), `path start ${row[4]}`);
-    assert.ok(paths.some((path) => path.startsWith(pathStart)), `path ${row[4]} is one of the demo's`);
+    const time = TIMED.exec(line)![1]!;
+    const [src, dst] = line.slice(route, method).trim().split(' -> ');
+    assert.ok(src !== undefined && dst !== undefined && showsName(src, names) && showsName(dst, names), `both ends of the call in ${JSON.stringify(line)}`);
+    const verb = line.slice(method, path).trim();
+    const cells = line.slice(path);
+    // The path cell is at least 16 cells wide: a target's first five characters always show.
+    const candidates = facts.filter((f) => f.time.startsWith(time) && showsStart(verb, f.verb) && cells.startsWith(f.target.slice(0, 5)));
+    assert.ok(candidates.length > 0, `a row with the route, verb and target start of a demo entry at ${columns} columns: ${JSON.stringify(line)}`);
+    assert.ok(candidates.some((f) => cells.slice(Math.min(f.target.length, 5)).includes(` ${f.outcome.slice(0, 3)}`)), `the outcome of ${JSON.stringify(line)} is one of ${candidates.map((f) => f.outcome).join(', ')}`);
   }
   return lines;
 }
@@ -62,24 +90,25 @@ const SIZES = [
 
 for (const { columns, rows } of SIZES) {
   test(`TUI layout in tmux at ${columns}x${rows}: both ends of every call, no wraps, a finished demo's span, help sized to its lines`, { skip: skipFor(hasTmux ? null : NO_TMUX) }, async () => {
-    const entries = parseNdjson<HttpEntry>((await runShark(['read', '-o', 'json', DEMO_FILE])).stdout);
+    const entries = parseNdjson<Entry>((await runShark(['read', '-o', 'json', DEMO_FILE])).stdout);
     const names = new Set(entries.flatMap((entry) => [endpointLabel(entry.src), endpointLabel(entry.dst)]));
-    const paths = [...new Set(entries.map((entry) => entry.request.url))];
+    const facts = entries.map(factsOf);
     const pane = TmuxPane.start('layout', columns, rows, `cd ${REPO_ROOT} && ${terminalEnv()} ${LAUNCHER} demo`);
     try {
       // While the replay runs: a rate, no "source ended".
       let screen = await pane.waitForScreen('live rows', (s) => s.split('\n').filter((line) => TIMED.test(line)).length >= 5 && !/source ended/.test(s));
       assert.match(screen.split('\n')[1]!, /^entries \d+\/\d+ │ \d+\.\d\/s │/, `a rate while live:\n${screen}`);
-      checkScreen(pane, columns, names, paths);
+      checkScreen(pane, columns, names, facts);
 
       screen = await pane.waitForScreen('the end of the replay', (s) => /source ended/.test(s));
-      const lines = checkScreen(pane, columns, names, paths);
+      const lines = checkScreen(pane, columns, names, facts);
       assert.match(lines[0]!, /│ targets \d+ │ source ended$/, 'source ended on the first line, whole');
       assert.match(lines[1]!, /^entries (\d+)\/\1 │ span \d+\.\ds │ drops 0/, 'the span, not a rate');
       assert.doesNotMatch(lines[1]!, /\/s /);
       assert.doesNotMatch(screen, /Waiting for traffic/);
       if (columns >= 120) assert.match(lines[2]!, /TIME \(UTC\)\s+PROTO\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY\s+REQ\/RESP/);
-      else assert.match(lines[2]!, /^ TIME \(UTC\)\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY$/);
+      // A wide outcome on screen (a PostgreSQL `ready (SCRAM-SHA-256)`) takes its cells from the time's milliseconds.
+      else assert.match(lines[2]!, /^ TIME (?:\(UTC\)|UTC)\s+SRC -> DST\s+METHOD\s+PATH\s+STAT\s+LATENCY$/);
       const footer = lines.filter((line) => line.trim() !== '').at(-1)!;
       assert.match(footer, /^q quit {2}\? help/);
 

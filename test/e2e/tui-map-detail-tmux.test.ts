@@ -13,7 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
+import type { Entry } from '../../src/model/entry.ts';
+import { summarizeEntry } from '../../src/remote-agent/dissect/descriptors.ts';
+import { edgeLabelOf } from '../../src/pipeline/service-graph.ts';
+import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { percentOf } from '../../src/tui/map-items.ts';
 import { LAUNCHER } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
@@ -50,27 +53,38 @@ interface EdgeFigures {
   unanswered: number;
 }
 
-function readEntries(): HttpEntry[] {
+function readEntries(): Entry[] {
   const out = execFileSync(LAUNCHER, ['read', DEMO_FILE, '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
-  return out.trim().split('\n').map((line) => JSON.parse(line) as HttpEntry);
+  return out.trim().split('\n').map((line) => JSON.parse(line) as Entry);
 }
 
-function expectedEdges(entries: readonly HttpEntry[]): Map<string, EdgeFigures> {
+/**
+ * The figures per edge (`caller -> callee LABEL`, the label its protocol's descriptor gives): HTTP's by status class; the demo's Redis and
+ * PostgreSQL entries by their descriptor's outcome class (what their protocol calls an error).
+ */
+function expectedEdges(entries: readonly Entry[]): Map<string, EdgeFigures> {
   const edges = new Map<string, EdgeFigures>();
   for (const entry of entries) {
-    const key = `${entry.src.name} -> ${entry.dst.name}`;
+    const key = `${entry.src.name} -> ${entry.dst.name} ${edgeLabelOf(entry)}`;
     const edge = edges.get(key) ?? { requests: 0, clientErrors: 0, serverErrors: 0, unanswered: 0 };
     edge.requests++;
-    const status = entry.response?.status;
-    if (status === undefined) edge.unanswered++;
-    else if (status >= 400 && status < 500) edge.clientErrors++;
-    else if (status >= 500 && status < 600) edge.serverErrors++;
+    if (entry.response === null) edge.unanswered++;
+    else if (isHttpEntry(entry)) {
+      const status = entry.response.status;
+      if (status >= 400 && status < 500) edge.clientErrors++;
+      else if (status >= 500 && status < 600) edge.serverErrors++;
+    } else {
+      const outcome = summarizeEntry(entry).outcomeClass;
+      if (outcome === 'client-error') edge.clientErrors++;
+      else if (outcome === 'server-error') edge.serverErrors++;
+    }
     edges.set(key, edge);
   }
   return edges;
 }
 
-const TABLE_ROW = /^(\S+ -> \S+)\s+HTTP\s+(\d+)\s+(\S+%)\s+(\S+%)\s+(\d+)\s+\S+\s+\S+\s*$/;
+const TABLE_ROW = /^(\S+ -> \S+)\s+(\S+)\s+(\d+)\s+(\S+%)\s+(\S+%)\s+(\d+)\s+\S+\s+\S+\s*$/;
+const httpStatus = (entry: Entry): number => (isHttpEntry(entry) ? (entry.response?.status ?? 0) : 0);
 const ENTRY_ROW = /^[ ▸]\s*\d\d:\d\d:\d\d\.\d{3} /;
 const rowsOf = (screen: string): string[] => screen.split('\n').filter((line) => ENTRY_ROW.test(line));
 
@@ -80,8 +94,8 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
     assert.ok(entries.length > 100, `the demo recording has ${entries.length} entries`);
     const edges = expectedEdges(entries);
     const total = entries.length;
-    const filtered = entries.filter((e) => (e.response?.status ?? 0) >= 400).length;
-    const narrowed = entries.filter((e) => (e.response?.status ?? 0) >= 400 && e.dst.name === NODE);
+    const filtered = entries.filter((e) => httpStatus(e) >= 400).length;
+    const narrowed = entries.filter((e) => httpStatus(e) >= 400 && e.dst.name === NODE);
     assert.ok(narrowed.length > 0 && filtered > narrowed.length, 'the recording has errors on the node and elsewhere');
     // Guard the test itself: the recording has 4xx and 5xx on some edges.
     assert.ok([...edges.values()].some((e) => e.clientErrors > 0) && [...edges.values()].some((e) => e.serverErrors > 0));
@@ -101,7 +115,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
       const collect = (s: string): void => {
         for (const line of s.split('\n')) {
           const m = TABLE_ROW.exec(line);
-          if (m) seen.set(m[1]!, m.slice(2, 6));
+          if (m) seen.set(`${m[1]!} ${m[2]!}`, m.slice(3, 7));
         }
       };
       collect(screen);
@@ -114,7 +128,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
       }
       if (columns >= 200) {
         for (const [key, want] of edges) {
-          if (want.serverErrors > 0) assert.match(screen, new RegExp(`HTTP ${want.requests} serr ${percentOf(want.serverErrors, want.requests).replace('.', '\\.')}`), `${key}: edge label`);
+          if (want.serverErrors > 0) assert.match(screen, new RegExp(`${key.split(' ').at(-1)!} ${want.requests} serr ${percentOf(want.serverErrors, want.requests).replace('.', '\\.')}`), `${key}: edge label`);
         }
       }
 
@@ -129,7 +143,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
 
       // Type a filter in the list, then narrow it from the map.
       tmux('send-keys', '-t', session, 'Tab');
-      await waitForScreen(session, 'the list', (s) => /TIME \(UTC\)/.test(s));
+      await waitForScreen(session, 'the list', (s) => /TIME (?:\(UTC\)|UTC) /.test(s));
       tmux('send-keys', '-t', session, '/');
       tmux('send-keys', '-t', session, '-l', FILTER);
       await waitForScreen(session, 'the valid query', (s) => /✓ valid/.test(s));
@@ -171,7 +185,7 @@ for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
         assert.ok(status > request, `response status (>= 400) after the request and its headers:\n${screen}`);
         if (i === 0) keep('HttpEntry detail', screen);
         tmux('send-keys', '-t', session, 'Escape');
-        await waitForScreen(session, 'the list again', (s) => /TIME \(UTC\)/.test(s));
+        await waitForScreen(session, 'the list again', (s) => /TIME (?:\(UTC\)|UTC) /.test(s));
         tmux('send-keys', '-t', session, 'j');
       }
 

@@ -15,7 +15,9 @@ import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
 import { skipFor } from '../helpers/requirements.ts';
 
 const LABEL = 'bin/kubectl-shark demo';
-const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? (?:HTTP\s+)?(\S+) -> (\S+)\s/;
+const ROW = /^[ ▸]\d\d:\d\d:\d\d(?:\.\d{3})? (?:[A-Za-z0-9/]+\s+)?(\S+) -> (\S+)\s/;
+/** The selected row when it is an HTTP call (the demo's Redis and PostgreSQL rows have other verbs). */
+const SELECTED_HTTP = /^▸.* (?:GET|POST|PUT|DELETE) +\//m;
 const rowsOf = (screen: string): RegExpExecArray[] => screen.split('\n').map((line) => ROW.exec(line)).filter((row) => row !== null);
 
 interface Capture {
@@ -82,8 +84,15 @@ for (const { columns, rows } of SIZES) {
       keep('Service map', screen);
 
       tmux('send-keys', '-t', session, 'Tab');
-      await waitForScreen(session, 'the list again', (s) => /TIME \(UTC\)/.test(s));
-      tmux('send-keys', '-t', session, 'k', 'Enter');
+      await waitForScreen(session, 'the list again', (s) => /TIME (?:\(UTC\)|UTC) /.test(s));
+      // Up to the nearest HTTP row above the newest, one row at a time (the next key once the selection moved).
+      const selected = (text: string): string | undefined => text.split('\n').find((line) => line.startsWith('▸'));
+      for (let i = 0; i < rows && (i === 0 || !SELECTED_HTTP.test(pane.screen())); i++) {
+        const before = selected(pane.screen());
+        tmux('send-keys', '-t', session, 'k');
+        await waitForScreen(session, 'the selection moved up', (s) => selected(s) !== before);
+      }
+      tmux('send-keys', '-t', session, 'Enter');
       screen = await waitForScreen(session, 'the entry detail', (s) => /^Headers \(\d+\)/m.test(s));
       assert.match(screen, /^(GET|POST|PUT|DELETE) \S+ HTTP\/1\.1/m);
       assert.match(screen, /^ {2}Host: /m);
@@ -95,7 +104,7 @@ for (const { columns, rows } of SIZES) {
       tmux('send-keys', '-t', session, 'Escape');
       await waitForScreen(session, 'the detail again', (s) => !/Keys: entry detail/.test(s));
       tmux('send-keys', '-t', session, 'Escape');
-      await waitForScreen(session, 'the list again', (s) => /TIME \(UTC\)/.test(s));
+      await waitForScreen(session, 'the list again', (s) => /TIME (?:\(UTC\)|UTC) /.test(s));
       tmux('send-keys', '-t', session, 'G');
       screen = await waitForScreen(session, 'the end of the replay', (s) => /source ended/.test(s) && /FOLLOW/.test(s));
       assert.match(screen, /│ span \d+\.\ds │/, 'a finished demo shows its span, not a rate');
@@ -120,6 +129,10 @@ function screensMarkdown(bySize: ReadonlyMap<string, readonly Capture[]>): strin
     `Text captures from test/e2e/tui-tmux.test.ts (tmux, ${[...bySize.keys()].join(' and ')}, TERM=xterm-256color, ${LABEL}),`,
     'regenerated with `npm run build && SHARK_TUI_SCREENS=docs/tui-screens.md node --import tsx --test test/e2e/tui-tmux.test.ts`.',
     'Colours are left out: tmux keeps them, these captures are the text.',
+    "The demo mixes protocols: HTTP calls between the shop's services, REDIS rows from the catalogue's",
+    "cache (`catalogue -> redis`) and PGSQL rows from the orders' database (`orders -> postgres`), each an",
+    'edge of the service map labelled by its protocol. test/e2e/tui-demo-data-tmux.test.ts checks those',
+    'rows, a `redis` and a `postgresql` filter applied while the demo plays, their detail panes and the map.',
   ];
   for (const [size, screens] of bySize) {
     parts.push('', `## ${size}`);
