@@ -32,7 +32,7 @@ const metadataAnswer = (id: number, topic: string, errorCode = 0) =>
   encodeResponse(3, 1, id, { brokers: [{ nodeId: 1, host: 'b', port: 9092 }], controllerId: 1, topics: [{ errorCode, name: topic, partitions: [] }] });
 
 test('responses pair by correlation id in any order, each read with its request\'s API key and version', () => {
-  const { stream, entries } = open();
+  const { stream, entries, stats } = open();
   const both = Buffer.concat([metadata(1, 'a'), encodeRequest(12, 4, 2, 'app', { groupId: 'g', generationId: 1, memberId: 'm' })]);
   stream.data(0, both.subarray(0, 7), 1000);
   stream.data(0, both.subarray(7), 1001);
@@ -44,6 +44,7 @@ test('responses pair by correlation id in any order, each read with its request\
     ['3-0', 'Metadata', 'UNKNOWN_TOPIC_OR_PARTITION'],
   ]);
   assert.equal(entries[1]!.elapsedTime, 2);
+  assert.equal(stats.entries, 2, 'counted in the capture stats');
   assert.equal(entries[0]!.requestSize, both.length - metadata(1, 'a').length);
 });
 

@@ -218,6 +218,7 @@ class KafkaStream implements DissectorStream {
       response: response ?? null,
       error: error ?? (response === null && responseBytes > 0 ? { type: 'dissection', msg: 'response header cut' } : null),
     };
+    this.#ctx.stats.entries++;
     this.#ctx.emit(entry, {});
   }
 }
