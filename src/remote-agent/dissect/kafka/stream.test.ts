@@ -128,3 +128,20 @@ test('sniff: a plausible request header either way round, nothing else', () => {
   assert.equal(kafkaDissector.sniff(controlInId, 'to-server'), 'no');
 });
 
+
+test('SaslHandshake v0: the raw SASL tokens that follow it (a PLAIN password) are skipped, never an entry', () => {
+  const { stream, entries } = open();
+  const token = Buffer.from('\0alice\0hunter2-secret');
+  stream.data(0, encodeRequest(17, 0, 1, 'app', { mechanism: 'PLAIN' }), 0);
+  stream.data(1, encodeResponse(17, 0, 1, { errorCode: 0, mechanisms: ['PLAIN'] }), 1);
+  const raw = Buffer.alloc(4 + token.length);
+  raw.writeInt32BE(token.length, 0);
+  token.copy(raw, 4);
+  stream.data(0, raw, 2);
+  stream.data(1, Buffer.alloc(4), 3); // the server's empty token
+  stream.data(0, metadata(2, 'after-auth'), 4);
+  stream.data(1, metadataAnswer(2, 'after-auth'), 5);
+  stream.close('fin', 6);
+  assert.deepEqual(entries.map((e) => e.request.apiKeyName), ['SaslHandshake', 'Metadata']);
+  assert.ok(!JSON.stringify(entries).includes('hunter2'));
+});
