@@ -145,3 +145,17 @@ test('SaslHandshake v0: the raw SASL tokens that follow it (a PLAIN password) ar
   assert.deepEqual(entries.map((e) => e.request.apiKeyName), ['SaslHandshake', 'Metadata']);
   assert.ok(!JSON.stringify(entries).includes('hunter2'));
 });
+
+test('what waiting requests hold is bounded: past the cost budget a request comes out at once, unanswered', () => {
+  const { stream, entries, stats } = open();
+  const wide = (id: number) => encodeRequest(3, 1, id, 'app', { topics: Array.from({ length: 20_000 }, (_, i) => ({ name: `t${i % 10}` })) });
+  for (let i = 0; i < 10; i++) stream.data(0, wide(i), i);
+  // Each holds 40,001 values (about 2.5 MB as counted): 6 fit in 16 MiB, the rest do not wait.
+  assert.deepEqual(entries.map((e) => [e.request.correlationID, e.error?.msg]), [6, 7, 8, 9].map((id) => [id, 'too many Kafka requests waiting for a response']));
+  stream.data(1, metadataAnswer(0, 't0'), 20);
+  stream.data(0, wide(10), 21);
+  assert.equal(entries.length, 5, 'an answer frees room: the next request waits again');
+  assert.equal(entries[4]!.response?.correlationID, 0);
+  stream.close('fin', 30);
+  assert.equal(stats.unpairedRequests, 4 + 6);
+});
