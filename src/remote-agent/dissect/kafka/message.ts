@@ -11,9 +11,6 @@ import { errorCodeName } from './error-codes.ts';
 import { decodeBody, type KafkaPayload } from './schema.ts';
 import { KafkaDecodeError, WireReader } from './wire-reader.ts';
 
-/** The header a request starts with: api key, version, correlation id (then the client id). */
-export const REQUEST_HEADER_MIN_BYTES = 8;
-
 export interface ParsedRequest {
   readonly size: number;
   readonly apiKey: number;
