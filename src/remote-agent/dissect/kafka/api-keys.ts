@@ -129,11 +129,6 @@ export function apiKeyName(apiKey: number): string {
   return INFOS[apiKey]?.name ?? `ApiKey${apiKey}`;
 }
 
-/** The key of a name in the table (case-insensitive, for KFL's `kafka_api_key_name == "PRODUCE"`). */
-export function apiKeyNames(): readonly string[] {
-  return INFOS.map((i) => i.name);
-}
-
 /** True when `version` of `apiKey` uses the flexible encoding (compact types, tagged fields). */
 export function isFlexible(apiKey: number, version: number): boolean {
   const flex = INFOS[apiKey]?.firstFlexible;

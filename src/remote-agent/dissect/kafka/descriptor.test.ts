@@ -1,21 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProtocolEntry } from '../../../../test/helpers/entries.ts';
 import { encodeRequest, encodeResponse } from '../../../../test/helpers/kafka-wire.ts';
 import type { PayloadRedactor } from '../../../model/protocol-descriptor.ts';
 import { kafkaDescriptor, upperApiName } from './descriptor.ts';
-import type { KafkaEntry } from './entry.ts';
-import { parseRequest, parseResponse } from './message.ts';
+import type { Entry } from '../../../model/entry.ts';
+import { newCaptureStats } from '../../stats.ts';
+import { DEFAULT_DISSECT_OPTIONS, dissectContextFor } from '../dissector.ts';
+import { isKafkaEntry, type KafkaEntry } from './entry.ts';
+import { kafkaDissector } from './index.ts';
 
+/** The entry the dissector makes of this request and response (a close without one: no response). */
 function entry(apiKey: number, version: number, request: Record<string, unknown>, response: Record<string, unknown> | null): KafkaEntry {
-  const reqBytes = encodeRequest(apiKey, version, 11, 'shop-api', request);
-  const req = parseRequest(reqBytes, reqBytes.length - 4, 65536)!;
-  const resBytes = response === null ? null : encodeResponse(apiKey, version, 11, response);
-  const res = resBytes === null ? null : parseResponse(resBytes, resBytes.length - 4, apiKey, version, 65536);
-  return buildProtocolEntry<KafkaEntry>(
-    { protocol: { name: 'kafka', version: String(version), abbr: 'KAFKA' }, request: req, response: res },
-    { dst: { port: 9092 }, timestampUs: 0, elapsedMs: 1, requestSize: reqBytes.length, responseSize: resBytes?.length ?? 0, error: res === null ? { type: 'timeout', msg: 'no response' } : null },
-  );
+  const stats = newCaptureStats();
+  const out: Entry[] = [];
+  const ctx = dissectContextFor({ options: DEFAULT_DISSECT_OPTIONS, stats, emit: (e) => out.push(e) }, 'kafka');
+  const stream = kafkaDissector.open({ index: 0, a: { ip: '10.0.0.1', port: 40000 }, b: { ip: '10.0.0.2', port: 9092 }, aIsClientKnown: true, firstSeenUs: 0 }, ctx);
+  stream.data(0, encodeRequest(apiKey, version, 11, 'shop-api', request), 1000);
+  if (response !== null) stream.data(1, encodeResponse(apiKey, version, 11, response), 2000);
+  stream.close('fin', 3000);
+  assert.equal(out.length, 1);
+  assert.ok(isKafkaEntry(out[0]));
+  return out[0];
 }
 
 const produce = entry(0, 7, { acks: 1, topicData: [{ topic: 'orders', partitions: [{ partition: 0, records: { baseOffset: 0, records: [{ key: 'k', value: 'v' }] } }] }] }, {

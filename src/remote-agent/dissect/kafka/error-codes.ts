@@ -128,9 +128,6 @@ const NAMES: readonly string[] = Object.freeze([
   'INVALID_REGISTRATION',
 ]);
 
-/** Highest code in the table. */
-export const MAX_KNOWN_ERROR_CODE = NAMES.length - 2;
-
 export function errorCodeName(code: number): string {
   return NAMES[code + 1] ?? `ERROR_${code}`;
 }

@@ -11,9 +11,6 @@ import { errorCodeName } from './error-codes.ts';
 import { decodeBody, type KafkaPayload } from './schema.ts';
 import { KafkaDecodeError, WireReader } from './wire-reader.ts';
 
-/** The header a request starts with: api key, version, correlation id (then the client id). */
-export const REQUEST_HEADER_MIN_BYTES = 8;
-
 export interface ParsedRequest {
   readonly size: number;
   readonly apiKey: number;
@@ -36,11 +33,17 @@ export interface ParsedResponse {
   readonly errorName: string | null;
 }
 
+/** What holding a parsed message costs, roughly: its kept bytes and the values decoded from them. */
+export interface ParseCost {
+  values: number;
+}
+
 /**
  * `message` is the size field and what follows (maybe cut: `size` is the whole length after the
- * size field). Returns null when not even the request header is there.
+ * size field). Returns null when not even the request header is there. `cost`, when given, is
+ * told how many values the body held.
  */
-export function parseRequest(message: Uint8Array, size: number, recordBytes: number): ParsedRequest | null {
+export function parseRequest(message: Uint8Array, size: number, recordBytes: number, cost?: ParseCost): ParsedRequest | null {
   const r = new WireReader(message, 4);
   let apiKey: number;
   let apiVersion: number;
@@ -68,6 +71,7 @@ export function parseRequest(message: Uint8Array, size: number, recordBytes: num
     return headerOnly(size, apiKey, apiVersion, correlationID, clientID, why);
   }
   const body = decodeBody(r, schemas.request, apiVersion, isFlexible(apiKey, apiVersion), recordBytes);
+  if (cost !== undefined) cost.values = body.values;
   return {
     size,
     apiKey,

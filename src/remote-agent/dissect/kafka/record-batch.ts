@@ -7,7 +7,7 @@
  */
 import { KafkaDecodeError, printableText, WireReader } from './wire-reader.ts';
 
-export const COMPRESSION_NAMES: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+const COMPRESSION_NAMES: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /** One record batch (or, before magic 2, one message: a compressed one wraps a whole set). */
 export interface KafkaBatchSummary {

@@ -40,6 +40,8 @@ export interface DecodeResult {
   readonly payload: KafkaPayload;
   /** Why the body could not be read to its end; absent when it was. */
   readonly problem?: string;
+  /** Values read (numbers, strings, elements): what the payload costs to hold, roughly. */
+  readonly values: number;
 }
 
 interface Budget extends ByteBudget {
@@ -55,10 +57,10 @@ export function decodeBody(r: WireReader, fields: readonly Field[], version: num
   const budget: Budget = { left: recordBytes, records: 0, values: 0 };
   try {
     readStruct(r, fields, version, flexible, payload, budget);
-    return { payload };
+    return { payload, values: budget.values };
   } catch (e) {
     if (!(e instanceof KafkaDecodeError)) throw e;
-    return { payload, problem: e.message };
+    return { payload, problem: e.message, values: budget.values };
   }
 }
 

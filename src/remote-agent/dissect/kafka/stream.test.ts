@@ -32,7 +32,7 @@ const metadataAnswer = (id: number, topic: string, errorCode = 0) =>
   encodeResponse(3, 1, id, { brokers: [{ nodeId: 1, host: 'b', port: 9092 }], controllerId: 1, topics: [{ errorCode, name: topic, partitions: [] }] });
 
 test('responses pair by correlation id in any order, each read with its request\'s API key and version', () => {
-  const { stream, entries } = open();
+  const { stream, entries, stats } = open();
   const both = Buffer.concat([metadata(1, 'a'), encodeRequest(12, 4, 2, 'app', { groupId: 'g', generationId: 1, memberId: 'm' })]);
   stream.data(0, both.subarray(0, 7), 1000);
   stream.data(0, both.subarray(7), 1001);
@@ -127,3 +127,34 @@ test('sniff: a plausible request header either way round, nothing else', () => {
   assert.equal(kafkaDissector.sniff(controlInId, 'to-server'), 'no');
 });
 
+
+test('SaslHandshake v0: the raw SASL tokens that follow it (a PLAIN password) are skipped, never an entry', () => {
+  const { stream, entries } = open();
+  const token = Buffer.from('\0alice\0hunter2-secret');
+  stream.data(0, encodeRequest(17, 0, 1, 'app', { mechanism: 'PLAIN' }), 0);
+  stream.data(1, encodeResponse(17, 0, 1, { errorCode: 0, mechanisms: ['PLAIN'] }), 1);
+  const raw = Buffer.alloc(4 + token.length);
+  raw.writeInt32BE(token.length, 0);
+  token.copy(raw, 4);
+  stream.data(0, raw, 2);
+  stream.data(1, Buffer.alloc(4), 3); // the server's empty token
+  stream.data(0, metadata(2, 'after-auth'), 4);
+  stream.data(1, metadataAnswer(2, 'after-auth'), 5);
+  stream.close('fin', 6);
+  assert.deepEqual(entries.map((e) => e.request.apiKeyName), ['SaslHandshake', 'Metadata']);
+  assert.ok(!JSON.stringify(entries).includes('hunter2'));
+});
+
+test('what waiting requests hold is bounded: past the cost budget a request comes out at once, unanswered', () => {
+  const { stream, entries, stats } = open();
+  const wide = (id: number) => encodeRequest(3, 1, id, 'app', { topics: Array.from({ length: 20_000 }, (_, i) => ({ name: `t${i % 10}` })) });
+  for (let i = 0; i < 10; i++) stream.data(0, wide(i), i);
+  // Each holds 40,001 values (about 2.5 MB as counted): 6 fit in 16 MiB, the rest do not wait.
+  assert.deepEqual(entries.map((e) => [e.request.correlationID, e.error?.msg]), [6, 7, 8, 9].map((id) => [id, 'too many Kafka requests waiting for a response']));
+  stream.data(1, metadataAnswer(0, 't0'), 20);
+  stream.data(0, wide(10), 21);
+  assert.equal(entries.length, 5, 'an answer frees room: the next request waits again');
+  assert.equal(entries[4]!.response?.correlationID, 0);
+  stream.close('fin', 30);
+  assert.equal(stats.unpairedRequests, 4 + 6);
+});

@@ -12,6 +12,7 @@
 import type { EntryError } from '../../../model/entry-envelope.ts';
 import { isoFromMicros } from '../../../model/entry.ts';
 import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction, type SocketAddress } from '../../tcp/stream.ts';
+import type { CaptureStats } from '../../stats.ts';
 import type { DissectContext, Dissector, DissectorStream } from '../dissector.ts';
 import { MessageFramer, type FramedMessage, type FramerSpec } from '../framing/message-framer.ts';
 import { IdPairing, type UnansweredReason } from '../pairing/by-id.ts';
@@ -27,12 +28,25 @@ export const MAX_PENDING_PER_CONNECTION = 256;
 export const MAX_KEEP_BYTES = 1024 * 1024;
 /** Answered correlation ids remembered, to absorb retransmitted requests. */
 const MAX_ANSWERED = 16;
+/**
+ * What waiting requests may hold, per connection and for all connections of a capture run, as
+ * PendingCost counts it; past it a request is emitted at once, unanswered.
+ */
+export const MAX_PENDING_COST_PER_CONNECTION = 16 * 1024 * 1024;
+export const MAX_PENDING_COST_PER_CAPTURE = 256 * 1024 * 1024;
+/** Bytes a decoded value costs to hold, about (an object slot, a number, a short string). */
+const BYTES_PER_VALUE = 64;
+
+/** The cost of all connections' waiting requests of one capture run (keyed by its stats object). */
+const captureCosts = new WeakMap<CaptureStats, { cost: number }>();
 
 interface Pending {
   readonly request: ParsedRequest;
   readonly tsUs: number;
   readonly wireBytes: number;
   readonly ordinal: number;
+  /** Kept bytes and decoded values, in bytes (BYTES_PER_VALUE each): what it costs while it waits. */
+  readonly cost: number;
 }
 
 class KafkaStream implements DissectorStream {
@@ -45,6 +59,9 @@ class KafkaStream implements DissectorStream {
   /** The client's direction: known from the SYN, else from the first request header seen (#startsInStep). */
   #clientDir: Direction | null;
   #nextOrdinal = 0;
+  /** Cost of this connection's waiting requests, and of the whole capture run's. */
+  #cost = 0;
+  readonly #captureCost: { cost: number };
   #closeError: EntryError = { type: 'timeout', msg: 'no response' };
   #closed = false;
 
@@ -52,6 +69,9 @@ class KafkaStream implements DissectorStream {
     this.#conn = conn;
     this.#ctx = ctx;
     this.#clientDir = conn.aIsClientKnown ? 0 : null;
+    let shared = captureCosts.get(ctx.stats);
+    if (shared === undefined) captureCosts.set(ctx.stats, (shared = { cost: 0 }));
+    this.#captureCost = shared;
     this.#pairing = new IdPairing<number, Pending>(
       { maxPending: MAX_PENDING_PER_CONNECTION, timeoutUs: ctx.options.responseTimeoutUs, maxAnswered: MAX_ANSWERED },
       ctx.stats,
@@ -153,22 +173,32 @@ class KafkaStream implements DissectorStream {
   }
 
   #request(m: FramedMessage): void {
-    const request = parseRequest(m.bytes, m.length - 4, this.#ctx.options.maxBodyBytes);
+    const parsed = { values: 0 };
+    const request = parseRequest(m.bytes, m.length - 4, this.#ctx.options.maxBodyBytes, parsed);
     if (request === null) {
       this.#ctx.violation();
       return;
     }
     if (request.decoded === 'partial' && request.note?.startsWith('malformed')) this.#ctx.violation();
-    const pending: Pending = { request, tsUs: m.startUs, wireBytes: m.length, ordinal: this.#nextOrdinal };
+    const cost = m.bytes.length + parsed.values * BYTES_PER_VALUE;
+    const pending: Pending = { request, tsUs: m.startUs, wireBytes: m.length, ordinal: this.#nextOrdinal, cost };
     if (request.apiKey === API_KEY.Produce && request.payload['acks'] === 0) {
       // acks=0: the broker never answers; the call is complete as sent.
       this.#nextOrdinal++;
       this.#emit(pending, null, 0, 0, null);
       return;
     }
+    if (this.#cost + cost > MAX_PENDING_COST_PER_CONNECTION || this.#captureCost.cost + cost > MAX_PENDING_COST_PER_CAPTURE) {
+      // Too much waiting: this request is not kept, it comes out at once, unanswered (its answer will be an orphan).
+      this.#nextOrdinal++;
+      this.#ctx.stats.unpairedRequests++;
+      this.#emit(pending, null, 0, 0, { type: 'pair-not-found', msg: 'too many Kafka requests waiting for a response' });
+      return;
+    }
     if (this.#pairing.request(request.correlationID, pending, m.startUs) === 'new') {
       this.#nextOrdinal++;
       this.#waitingIds.add(request.correlationID);
+      this.#charge(cost);
     }
   }
 
@@ -181,14 +211,21 @@ class KafkaStream implements DissectorStream {
     const outcome = this.#pairing.response(id, m.startUs);
     if (outcome.kind !== 'paired') return; // an orphan (counted by the pairing) or a duplicate answer
     this.#waitingIds.delete(id);
+    this.#charge(-outcome.request.cost);
     const req = outcome.request.request;
     const response = parseResponse(m.bytes, m.length - 4, req.apiKey, req.apiVersion, this.#ctx.options.maxBodyBytes);
     if (response === null || (response.decoded === 'partial' && response.note?.startsWith('malformed'))) this.#ctx.violation();
     this.#emit(outcome.request, response, m.startUs, m.length, null);
   }
 
+  #charge(cost: number): void {
+    this.#cost += cost;
+    this.#captureCost.cost += cost;
+  }
+
   #unanswered(p: Pending, reason: UnansweredReason): void {
     this.#waitingIds.delete(p.request.correlationID);
+    this.#charge(-p.cost);
     const timeoutS = Math.round(this.#ctx.options.responseTimeoutUs / 1e6);
     const error: EntryError =
       reason === 'timeout' ? { type: 'timeout', msg: `no response within ${timeoutS} s` }
