@@ -32,6 +32,7 @@ import {
   resyncFrames,
 } from './frames.ts';
 import { decodeMethod, type MethodSpec } from './methods.ts';
+import { unansweredAtClose } from '../pairing/close-error.ts';
 
 /** Channels tracked at once (RabbitMQ's channel_max is 2047 by default). */
 export const MAX_CHANNELS = 2048;
@@ -98,7 +99,7 @@ export class AmqpConnection implements DissectorStream {
   #pending = 0;
   #heldBodyBytes = 0;
   #lastExpireUs = -Infinity;
-  #closeError: EntryError = { type: 'connection', msg: 'connection closed before the answer' };
+  #closeError: EntryError = { type: 'connection', msg: 'connection closed before the response' };
   #closed = false;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext) {
@@ -143,10 +144,7 @@ export class AmqpConnection implements DissectorStream {
   close(reason: CloseReason, _tsUs: number): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closeError =
-      reason === 'end-of-capture'
-        ? { type: 'connection', msg: 'capture ended before the answer' }
-        : { type: 'connection', msg: `connection closed (${reason}) before the answer` };
+    this.#closeError = unansweredAtClose(reason);
     for (const ch of [...this.#channels.values()]) this.#closeChannel(ch, this.#closeError);
     for (const f of this.#framers) f.reset();
   }
@@ -361,9 +359,9 @@ export class AmqpConnection implements DissectorStream {
       this.#pending--;
       this.#emit(outcome.request.ordinal, outcome.request.sent, sent, error);
     }
-    if (spec.classId === 20 && spec.methodId === 41) this.#closeChannel(ch, { type: 'connection', msg: 'channel closed before the answer' });
+    if (spec.classId === 20 && spec.methodId === 41) this.#closeChannel(ch, { type: 'connection', msg: 'channel closed before the response' });
     if (spec.classId === 10 && spec.methodId === 51) {
-      for (const c of [...this.#channels.values()]) this.#closeChannel(c, { type: 'connection', msg: 'connection closed before the answer' });
+      for (const c of [...this.#channels.values()]) this.#closeChannel(c, { type: 'connection', msg: 'connection closed before the response' });
     }
   }
 

@@ -4,13 +4,13 @@
  * of messages. A gap inside a message skips that message; a gap between messages ends the
  * direction (its next length cannot be found again).
  */
-import type { EntryError } from '../../../model/entry-envelope.ts';
 import { connectionLabel, type CloseReason, type ConnectionInfo, type Direction } from '../../tcp/stream.ts';
 import type { DissectContext, Dissector, DissectorStream } from '../dissector.ts';
 import { MessageFramer } from '../framing/message-framer.ts';
 import { DnsExchanges } from './exchanges.ts';
 import { sniffDnsStream } from './sniff.ts';
 import { DNS_PORTS } from './udp.ts';
+import { unansweredAtClose } from '../pairing/close-error.ts';
 
 /** A DNS message over TCP: a two-byte length, then the message (at most 65,535 bytes, kept whole). */
 const DNS_TCP_FRAMING = {
@@ -57,17 +57,12 @@ class DnsTcpStream implements DissectorStream {
   close(reason: CloseReason, _tsUs: number): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#exchanges.close(closeError(reason));
+    this.#exchanges.close(unansweredAtClose(reason));
   }
 
   oldestPendingUs(): number {
     return this.#exchanges.oldestPendingUs();
   }
-}
-
-function closeError(reason: CloseReason): EntryError {
-  if (reason === 'end-of-capture') return { type: 'connection', msg: 'capture ended before the response' };
-  return { type: 'connection', msg: `connection closed (${reason}) before the response` };
 }
 
 export const dnsStreamDissector: Dissector = Object.freeze({

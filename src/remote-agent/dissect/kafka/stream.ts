@@ -20,6 +20,7 @@ import { API_KEY } from './api-keys.ts';
 import { KAFKA_PROTOCOL_NAME, type KafkaEntry } from './entry.ts';
 import { parseRequest, parseResponse, responseCorrelationId, type ParsedRequest, type ParsedResponse } from './message.ts';
 import { findRequestStart, MAX_MESSAGE_BYTES, plausibleRequestAt, sniffKafka } from './sniff.ts';
+import { unansweredAtClose } from '../pairing/close-error.ts';
 
 export const KAFKA_PORTS: readonly number[] = Object.freeze([9092]);
 /** Requests waiting for their response in one connection; past it the oldest is emitted unanswered. */
@@ -149,9 +150,7 @@ class KafkaStream implements DissectorStream {
   close(reason: CloseReason, _tsUs: number): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closeError = reason === 'end-of-capture'
-      ? { type: 'connection', msg: 'capture ended before the response' }
-      : { type: 'connection', msg: `connection closed (${reason}) before the response` };
+    this.#closeError = unansweredAtClose(reason);
     this.#framers[0].reset();
     this.#framers[1].reset();
     this.#pairing.closeAll();

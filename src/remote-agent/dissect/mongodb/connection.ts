@@ -27,6 +27,7 @@ import { commandFacts, documentRunText, documentsText, replyFacts, splitNamespac
 import type { MongodbDocuments, MongodbEntry, MongodbRequest, MongodbResponse, MongodbSequence } from './entry.ts';
 import { findMessageStart } from './sniff.ts';
 import { HEADER_BYTES, OP, opcodeName, parseWireMessage, plausibleHeader, type DocumentBytes, type WireMessage } from './wire.ts';
+import { unansweredAtClose } from '../pairing/close-error.ts';
 
 export const MAX_PENDING = 1024;
 export const MAX_PENDING_CHARS = 8 * 1024 * 1024;
@@ -130,10 +131,7 @@ export class MongodbConnection implements DissectorStream {
   close(reason: CloseReason, _tsUs: number): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#closeError =
-      reason === 'end-of-capture'
-        ? { type: 'connection', msg: 'capture ended before the response' }
-        : { type: 'connection', msg: `connection closed (${reason}) before the response` };
+    this.#closeError = unansweredAtClose(reason);
     this.#streams.clear();
     this.#pairing.closeAll();
     this.#framers[0].reset();

@@ -12,6 +12,7 @@
 import type { EntryError } from '../../../model/entry-envelope.ts';
 import type { PairingCounters } from './counters.ts';
 import type { CloseReason } from '../../tcp/stream.ts';
+import { unansweredAtClose } from './close-error.ts';
 
 export interface FifoLimits {
   /** Requests waiting for a response; past it the oldest unanswered one leaves one-sided. */
@@ -125,10 +126,9 @@ export class FifoPairing<Req, Res> {
 
   /** The connection is over: every request leaves, with its response when complete. */
   close(reason: CloseReason): void {
-    const why = reason === 'end-of-capture' ? 'capture ended before the response' : `connection closed (${reason}) before the response`;
     while (this.#queue.length > 0) {
       const s = this.#queue.shift()!;
-      this.#leave(s, s.response !== null ? null : { type: 'connection', msg: why });
+      this.#leave(s, s.response !== null ? null : unansweredAtClose(reason));
     }
   }
 
