@@ -219,8 +219,8 @@ test('app: keys that arrive in one read (fast typing, paste, tmux) are routed on
 
 test('app: the curl key is offered (and works) only for entries whose protocol has a replay command', async () => {
   // An entry of a protocol we do not describe, as NDJSON input from elsewhere may hold.
-  const redis = { ...makeEntry({ index: 1 }), protocol: { name: 'redis', version: '3', abbr: 'REDIS' }, request: { command: 'GET' }, response: { value: 'v' } } as unknown as (typeof TRAFFIC)[number];
-  const { press, copied } = start({ entries: [makeEntry({ index: 0 }), redis] });
+  const ldap = { ...makeEntry({ index: 1 }), protocol: { name: 'ldap', version: '3', abbr: 'LDAP' }, request: { type: 'searchRequest' }, response: { resultCode: 0 } } as unknown as (typeof TRAFFIC)[number];
+  const { press, copied } = start({ entries: [makeEntry({ index: 0 }), ldap] });
   await settle();
   const http = await press('g', KEYS.enter);
   assert.match(http, /c curl/);
@@ -228,7 +228,7 @@ test('app: the curl key is offered (and works) only for entries whose protocol h
   assert.equal(copied.length, 1);
   assert.match(copied[0]!, /^curl /);
   const other = await press(KEYS.escape, 'G', KEYS.enter);
-  assert.match(other, /entry 1-0, REDIS 3/);
+  assert.match(other, /entry 1-0, LDAP 3/);
   assert.doesNotMatch(other, /c curl/);
   await press('c');
   assert.equal(copied.length, 1, 'nothing is copied for it');
