@@ -138,23 +138,10 @@ export class MessageFramer {
   #take(bytes: Uint8Array, tsUs: number): Uint8Array {
     let cur = this.#current;
     if (cur === null) {
-      // The length is not known yet. Nothing held (the usual case, a message starting a segment
-      // or right after another): ask the segment itself, and copy only the message, not the rest
-      // of the segment once per message in it.
-      const fresh = this.#held === 0;
-      if (!fresh) this.#hold(bytes);
-      const head = fresh ? bytes : this.#head();
+      // The length is not known yet: hold what came and ask.
+      this.#hold(bytes);
+      const head = this.#head();
       const length = this.#spec.frameLength(head);
-      if (fresh && length === 'more') this.#hold(bytes);
-      if (fresh && typeof length === 'number' && Number.isSafeInteger(length) && length > 0) {
-        this.#current = { length, kept: 0, seen: 0, lost: 0, startUs: this.#startUs };
-        return this.#feedCurrent(bytes, tsUs);
-      }
-      if (fresh && length !== 'more') {
-        const after = this.#spec.resync === undefined ? new Uint8Array(0) : copyOf(bytes.subarray(1));
-        this.#lose();
-        return after;
-      }
       if (length === 'more') {
         if (this.#held > RESYNC_WINDOW_BYTES) this.#lose();
         return new Uint8Array(0);
