@@ -73,6 +73,13 @@ const MAX_LINE_WARNINGS = 5;
 
 /** How often (in captured time) the orderer asks the dissectors for their oldest pending request. */
 const WATERMARK_EVERY_US = 250_000;
+/**
+ * How far a capture's packets may come out of time order: a capture merged from several interfaces
+ * (pcapng, `-i any`) can hold a packet stamped earlier than the one before it. An entry is released
+ * only once the capture clock is this far past its start, so a request whose packet comes later in
+ * the file but earlier in time is still ordered before it, wherever the input's chunks are cut.
+ */
+const CAPTURE_DISORDER_US = 1_000_000;
 
 export async function readCaptures(
   inputs: readonly CaptureInput[],
@@ -147,7 +154,7 @@ export async function readCaptures(
             : new CaptureFileParser(pipeline, stats);
           parser.push(chunk);
           if (pipeline.nowUs >= nextWatermarkUs) {
-            orderer.releaseBefore(pipeline.oldestPendingUs());
+            orderer.releaseBefore(Math.min(pipeline.oldestPendingUs(), pipeline.nowUs - CAPTURE_DISORDER_US));
             nextWatermarkUs = pipeline.nowUs + WATERMARK_EVERY_US;
             options.onProgress?.(stats);
           }

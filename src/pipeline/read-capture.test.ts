@@ -1,0 +1,33 @@
+/**
+ * Output order does not depend on where the input's chunks are cut (a FIFO, a pipe, a slow
+ * writer): the demo recording, merged from several interfaces, holds packets stamped earlier than
+ * the one before them, and an entry released as soon as no request older than it was pending came
+ * out before a request whose packet was still to come (at a cut 7,919 bytes into every chunk).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { readCaptures } from './read-capture.ts';
+
+const DEMO = readFileSync(new URL('../../assets/demo/microservices.pcapng', import.meta.url));
+
+async function idsInOrder(chunkBytes: number | null): Promise<string[]> {
+  const out: string[] = [];
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (chunkBytes === null) {
+      yield DEMO;
+      return;
+    }
+    for (let at = 0; at < DEMO.length; at += chunkBytes) yield DEMO.subarray(at, at + chunkBytes);
+  }
+  await readCaptures([{ label: 'demo', chunks: chunks() }], (entry) => out.push(`${entry.id} ${entry.startTime}`));
+  return out;
+}
+
+test('the same entries in the same order whatever the input chunks', async () => {
+  const whole = await idsInOrder(null);
+  assert.ok(whole.length > 200);
+  const sorted = [...whole].sort((a, b) => (a.split(' ')[1]! < b.split(' ')[1]! ? -1 : a.split(' ')[1]! > b.split(' ')[1]! ? 1 : 0));
+  assert.deepEqual(whole.map((l) => l.split(' ')[1]), sorted.map((l) => l.split(' ')[1]), 'ordered by request start');
+  for (const size of [1000, 4096, 7919, 65536]) assert.deepEqual(await idsInOrder(size), whole, `chunks of ${size} bytes`);
+});
