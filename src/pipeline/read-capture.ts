@@ -184,6 +184,9 @@ export async function readCaptures(
           message: `${input.label}: the input ends inside a record (${end.trailingBytes} bytes cut off); entries up to the cut were read`,
         });
       }
+      // The next input's packets are not this one's late ones: what waited only for them goes now,
+      // so inputs come out one after the other as before (the disorder wait is within one capture).
+      orderer.releaseBefore(pipeline.oldestPendingUs());
     }
   } finally {
     // Whatever was read before an error still comes out: the rest of the capture goes on.
