@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TcpCaptureBuilder } from '../robustness/tcp-capture.ts';
+import type { BenchFigure } from './figures.ts';
 import { BENCH_OUT_DIR } from './make-http-capture.ts';
 import { Prng } from './prng.ts';
 import type { ProtocolBenchCase } from './protocols/bench-case.ts';
@@ -138,5 +139,24 @@ export async function measureProtocol(c: ProtocolBenchCase, capture: ProtocolCap
     tshark,
     ratio: tshark === null ? null : round(tshark.cpuSeconds / cpuSeconds, 2),
     problem: problems.length === 0 ? null : problems.join('; '),
+  };
+}
+
+/**
+ * The case's figure for `npm run bench`'s table: our entries per CPU second beside tshark's on the
+ * same file (the entries of the file over tshark's CPU seconds), so the ratio is tshark's CPU time
+ * over ours. The size is the entries in the file, for the growth table.
+ */
+export function protocolFigure(c: ProtocolBenchCase, f: ProtocolFigures): BenchFigure {
+  const tsharkName = `tshark ${[...(c.tshark.args ?? []), '-Y', `'${c.tshark.filter}'`].join(' ')} -T fields`;
+  return {
+    bench: 'protocol-throughput',
+    figure: `read -o json ${f.protocol}, one core`,
+    size: `${f.entries.toLocaleString('en-US')} entries`,
+    sizeValue: f.entries,
+    ours: f.entriesPerSec,
+    unit: 'entries/CPU-s',
+    higherIsBetter: true,
+    ...(f.tshark === null ? {} : { peer: { name: tsharkName, value: Math.round(f.entries / Math.max(0.01, f.tshark.cpuSeconds)) } }),
   };
 }

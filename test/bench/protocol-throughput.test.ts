@@ -33,3 +33,33 @@ for (const { file, benchCase } of cases) {
     assert.ok(figures.tshark !== null && figures.tshark.packets > 0);
   });
 }
+
+test('the benchmark prints one BENCH-FIGURE per case and size: our entries per CPU second beside tshark on the same file', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { parseFigureLines } = await import('./figures.ts');
+  const script = join(import.meta.dirname, 'protocol-throughput.ts');
+  const sizes = [60, 180, 540];
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--only', 'redis', '--sizes', sizes.join(','), '--out', join(outDir, 'figures')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { figures, bad } = parseFigureLines(r.stdout);
+  assert.deepEqual(bad, []);
+  assert.equal(figures.length, 3);
+  const saved = JSON.parse(readFileSync(join(outDir, 'figures', 'protocol-throughput.json'), 'utf8')) as { protocols: { entries: number; entriesPerSec: number; tshark: { cpuSeconds: number } }[] };
+  figures.forEach((f, i) => {
+    const row = saved.protocols[i]!;
+    assert.ok(f.sizeValue >= sizes[i]!);
+    assert.deepEqual(
+      { bench: f.bench, figure: f.figure, size: f.size, sizeValue: f.sizeValue, ours: f.ours, unit: f.unit, higherIsBetter: f.higherIsBetter, peer: f.peer },
+      {
+        bench: 'protocol-throughput',
+        figure: 'read -o json redis, one core',
+        size: `${row.entries} entries`,
+        sizeValue: row.entries,
+        ours: row.entriesPerSec,
+        unit: 'entries/CPU-s',
+        higherIsBetter: true,
+        peer: { name: "tshark -Y 'resp' -T fields", value: Math.round(row.entries / Math.max(0.01, row.tshark.cpuSeconds)) },
+      },
+    );
+  });
+});

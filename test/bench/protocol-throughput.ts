@@ -3,22 +3,26 @@
  * (Redis, PostgreSQL, MySQL, Kafka, AMQP, MongoDB: every case in test/bench/protocols), beside
  * tshark's time on the same file with the case's display filter, on the same core.
  *
- * Per case: a deterministic capture of its conversations (test/bench/out/protocol-<p>-<seed>-<n>.pcap,
- * at least --entries entries: about 1-2 s of our work), then
+ * Per case and size: a deterministic capture of its conversations
+ * (test/bench/out/protocol-<p>-<seed>-<n>.pcap, at least n entries; three sizes, 3x apart, so the
+ * README can say how the cost grows with the work), then
  *   ours:   taskset -c 0 bin/kubectl-shark read F -o json      (entries from the summary, checked
  *           against the sum of the conversations' entries and against the protocol of each line)
  *   tshark: taskset -c 0 tshark -r F [args] -Y <filter> -T fields -e frame.number
  * Both are timed by CPU time (user + system, GNU time) as well as the wall clock: the machine may
  * be busy, and the figure asked for is the work on one core.
- * Prints a table, one JSON line, and writes the JSON to test/bench/out/protocol-throughput.json.
+ * Prints a table, a BENCH-FIGURE line per case and size (figures.ts, for npm run bench's README
+ * table), one JSON line, and writes the JSON to <out>/protocol-throughput.json.
  * Exits 1 when a case fails or our entry count is not the case's.
  *
- * Options: --entries 30000  --seed 1  --no-tshark  --only redis,kafka
+ * Options: --sizes 10000,30000,90000 (entries; --entries N is one size)  --seed 1  --no-tshark
+ * --only redis,kafka  --out test/bench/out
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { printFigure } from './figures.ts';
 import { BENCH_OUT_DIR } from './make-http-capture.ts';
-import { BENCH_CPU, buildProtocolCapture, loadBenchCases, measureProtocol, type ProtocolFigures } from './protocol-bench.ts';
+import { BENCH_CPU, buildProtocolCapture, loadBenchCases, measureProtocol, protocolFigure, type ProtocolFigures } from './protocol-bench.ts';
 import { MAIN_JS, round } from './timed-run.ts';
 
 function log(line: string): void {
@@ -34,11 +38,12 @@ async function main(argv: readonly string[]): Promise<number> {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
   };
-  const minEntries = Number(value('entries', '30000'));
+  const sizes = value('entries', value('sizes', '10000,30000,90000')).split(',').map(Number);
   const seed = Number(value('seed', '1'));
   const only = value('only', '').split(',').filter((p) => p !== '');
-  if (!Number.isInteger(minEntries) || minEntries < 1 || !Number.isFinite(seed)) {
-    process.stderr.write('protocol-throughput: --entries takes a positive integer, --seed a number\n');
+  const outDir = value('out', BENCH_OUT_DIR);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isFinite(seed)) {
+    process.stderr.write('protocol-throughput: --sizes takes positive integers separated by commas (--entries one), --seed a number\n');
     return 2;
   }
   if (!existsSync(MAIN_JS)) {
@@ -54,10 +59,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const results: ProtocolFigures[] = [];
   for (const { benchCase } of cases) {
-    const t = performance.now();
-    const capture = buildProtocolCapture(benchCase, { seed, minEntries });
-    log(`${benchCase.protocol}: ${capture.path} (${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.conversations} connections, ${capture.entries} entries), built in ${round((performance.now() - t) / 1000, 1)} s; reading ...`);
-    results.push(await measureProtocol(benchCase, capture, { tshark: withTshark }));
+    for (const minEntries of sizes) {
+      const t = performance.now();
+      const capture = buildProtocolCapture(benchCase, { seed, minEntries, outDir });
+      log(`${benchCase.protocol}: ${capture.path} (${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.conversations} connections, ${capture.entries} entries), built in ${round((performance.now() - t) / 1000, 1)} s; reading ...`);
+      const r = await measureProtocol(benchCase, capture, { tshark: withTshark });
+      results.push(r);
+      printFigure(protocolFigure(benchCase, r));
+    }
   }
 
   const widths = [12, 7, 8, 12, 10, 14, 11, 7];
@@ -75,9 +84,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const problems = results.filter((r) => r.problem !== null);
   for (const r of problems) log(`FAIL ${r.protocol}: ${r.problem}`);
-  const json = JSON.stringify({ name: 'protocol-throughput', cpu: BENCH_CPU, seed, minEntries, protocols: results });
-  mkdirSync(BENCH_OUT_DIR, { recursive: true });
-  writeFileSync(join(BENCH_OUT_DIR, 'protocol-throughput.json'), `${json}\n`);
+  const json = JSON.stringify({ name: 'protocol-throughput', cpu: BENCH_CPU, seed, sizes, protocols: results });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'protocol-throughput.json'), `${json}\n`);
   log(json);
   return problems.length === 0 ? 0 : 1;
 }

@@ -9,11 +9,13 @@
  * - with the agent capturing packets only (no probes), unthrottled;
  * - with the agent --tls (uprobes on nginx's libssl), unthrottled: the ratio to the base is what
  *   the probes cost nginx (each SSL_read/SSL_write runs a BPF program and copies the plaintext);
- * - with the agent --tls at a fixed 5k requests/s: lost probe events (goal zero), entries against
- *   requests, and the agent's CPU per 1k requests/s.
+ * - with the agent --tls at fixed rates (1k, 2.5k, 5k requests/s): lost probe events (goal zero),
+ *   entries against requests, and the agent's CPU per 1k requests/s, at three rates so the README
+ *   can say how the agent's cost follows the rate.
  *
+ * Prints a table, BENCH-FIGURE lines (tls-overhead-figures.ts, for npm run bench) and one JSON line.
  * Needs root, nginx (nginx-light), h2load (nghttp2-client), openssl, taskset; prints why and exits
- * 0 when one is missing. Options: --seconds 8  --rate 5000
+ * 0 when one is missing. Options: --seconds 8  --rates 1000,2500,5000
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,10 +26,18 @@ import { addAddress, addVeth, requireNetns, Scope, waitForPort, type Netns } fro
 import { NODE } from '../helpers/capture.ts';
 import { normalPriority, prepareAgentDir } from '../helpers/agent.ts';
 import { makeCertificate, writeNginxConfig } from '../helpers/tls-servers.ts';
+import { printFigure } from './figures.ts';
+import { tlsOverheadFigures, type TlsRow } from './tls-overhead-figures.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rate: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rates: { type: 'string', default: '1000,2500,5000' } } });
 const SECONDS = Number(values.seconds);
-const RATE = Number(values.rate);
+const RATES = values.rates.split(',').map(Number);
+if (!(SECONDS > 0) || RATES.some((r) => !Number.isInteger(r) || r < 1)) {
+  process.stderr.write('tls-overhead: --seconds takes a positive number, --rates positive integers separated by commas (requests/s)\n');
+  process.exit(2);
+}
+/** The highest fixed rate: the one the summary line speaks of. */
+const RATE = Math.max(...RATES);
 const SERVER_IP = '10.67.0.2';
 const CLIENT_IP = '10.67.0.1';
 const PORT = 8443;
@@ -94,17 +104,8 @@ class Agent {
   }
 }
 
-interface Row {
-  readonly label: string;
-  readonly offered: number | null;
-  readonly rps: number;
-  readonly requests: number;
-  /** Requests h2load sent, answered or not: at the -D deadline up to one per connection is in flight, answered by nginx (an entry) but not counted done. */
-  readonly started: number;
-  readonly entries: number | null;
-  readonly lostEvents: number | null;
-  readonly agentCpuPercent: number | null;
-}
+/** TlsRow's `started`: requests h2load sent, answered or not: at the -D deadline up to one per connection is in flight, answered by nginx (an entry) but not counted done. */
+type Row = TlsRow;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -188,8 +189,14 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     rows.push(await row('nginx alone', client, null, null));
     rows.push(await withAgent(scope, server, false, (agent) => row('agent, packets only', client, agent, null)));
-    const [max, fixed] = await withAgent(scope, server, true, async (agent) => [await row('agent --tls', client, agent, null), await row(`agent --tls, ${RATE / 1000}k req/s`, client, agent, RATE)] as const);
-    rows.push(max, fixed);
+    const [max, fixedRows] = await withAgent(scope, server, true, async (agent) => {
+      const unthrottled = await row('agent --tls', client, agent, null);
+      const fixed: Row[] = [];
+      for (const rate of RATES) fixed.push(await row(`agent --tls, ${rate / 1000}k req/s`, client, agent, rate));
+      return [unthrottled, fixed] as const;
+    });
+    const fixed = fixedRows.find((r) => r.offered === RATE)!;
+    rows.push(max, ...fixedRows);
     // Runs on this machine vary by several percent: the base is the mean of a run before and after.
     rows.push(await row('nginx alone, again', client, null, null));
     const base = (rows[0]!.rps + rows.at(-1)!.rps) / 2;
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
         `${fixed.lostEvents === null ? 'no TLS counters (the agent did not capture TLS: see its notices above)' : `${fixed.lostEvents} lost events (goal 0)`}, ` +
         `${fixed.entries ?? 0} entries for ${fixed.requests} requests answered to h2load (${fixed.started} sent: the last of each connection is in flight at the deadline), agent CPU ${fixed.agentCpuPercent}% (${fixed.rps > 0 && fixed.agentCpuPercent !== null ? ((fixed.agentCpuPercent / fixed.rps) * 1000).toFixed(1) : '-'}% of a core per 1k req/s)\n`,
     );
+    for (const f of tlsOverheadFigures({ baseRps: base, connections: CONNECTIONS, packetsOnly: rows[1]!, tlsUnthrottled: max, tlsFixed: fixedRows })) printFigure(f);
     process.stdout.write(`${JSON.stringify({ bench: 'tls-overhead', rows, ratio: max.rps / base })}\n`);
   } finally {
     await scope.close();
