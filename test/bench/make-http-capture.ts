@@ -14,6 +14,7 @@
  * As a module: `httpCaptureChunks`, `generateHttpCapture` (in memory, for tests), `writeHttpCapture`
  * and `ensureHttpCapture` (cached in test/bench/out). As a script:
  *   node test/bench/make-http-capture.ts --bytes 200MiB [--seed 1] [--out FILE] [--concurrency 24]
+ *     [--preset issue|small] [--body-bytes 256-4KiB] [--pipelined 0.3]
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -41,7 +42,33 @@ export interface HttpCaptureOptions {
   readonly reorderRatio?: number;
   /** Share of data segments captured twice (retransmission). Default 0. */
   readonly duplicateRatio?: number;
+  /** Body sizes (JSON documents, log-spaced between the two). Default 100 B to 64 KiB. */
+  readonly bodyBytes?: BodySizeRange;
+  /**
+   * Share of connections whose client pipelines: it writes 2-4 requests back to back before the
+   * first response comes, and the server answers them in order. Default 0 (every client waits).
+   */
+  readonly pipelinedRatio?: number;
 }
+
+export interface BodySizeRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Named shapes of capture, for the read benchmark:
+ *  - issue: like issue 17's load-generator capture (keep-alive and pipelined clients, bodies of
+ *    256 B-4 KiB; at 67 MB about 32,000 exchanges in about 107k packets);
+ *  - small: small requests and responses of one segment each (bodies of 16-200 B), where the
+ *    per-packet and per-entry costs dominate.
+ */
+export const CAPTURE_PRESETS = {
+  issue: { bodyBytes: { min: 256, max: 4096 }, pipelinedRatio: 0.3 },
+  small: { bodyBytes: { min: 16, max: 200 }, pipelinedRatio: 0.3 },
+} as const satisfies Record<string, Omit<HttpCaptureOptions, 'targetBytes'>>;
+
+export type CapturePreset = keyof typeof CAPTURE_PRESETS;
 
 export interface HttpCaptureSummary {
   bytes: number;
@@ -77,9 +104,9 @@ interface PoolBody {
 }
 
 const POOL_SIZE = 48;
-const BODY_MIN = 100;
-const BODY_MAX = 64 * 1024;
-let bodyPool: PoolBody[] | undefined;
+const DEFAULT_BODY_BYTES: BodySizeRange = { min: 100, max: 64 * 1024 };
+/** Pools by size range ("min-max"): built once each. */
+const bodyPools = new Map<string, PoolBody[]>();
 
 function jsonDocument(rng: Prng, target: number): Uint8Array {
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
@@ -107,16 +134,18 @@ function jsonDocument(rng: Prng, target: number): Uint8Array {
   return enc.encode(text);
 }
 
-function pool(): PoolBody[] {
-  if (bodyPool !== undefined) return bodyPool;
+function pool(range: BodySizeRange): PoolBody[] {
+  const key = `${range.min}-${range.max}`;
+  const cached = bodyPools.get(key);
+  if (cached !== undefined) return cached;
   const rng = new Prng(0xb0d7);
   const out: PoolBody[] = [];
   for (let i = 0; i < POOL_SIZE; i++) {
-    const target = Math.round(BODY_MIN * Math.pow(BODY_MAX / BODY_MIN, i / (POOL_SIZE - 1)));
-    const json = jsonDocument(rng, target).subarray(0, BODY_MAX);
+    const target = Math.round(range.min * Math.pow(range.max / range.min, i / (POOL_SIZE - 1)));
+    const json = jsonDocument(rng, target).subarray(0, range.max);
     out.push({ json, gzip: new Uint8Array(gzipSync(json, { level: 6 })) });
   }
-  bodyPool = out;
+  bodyPools.set(key, out);
   return out;
 }
 
@@ -142,11 +171,19 @@ interface PlannedPacket {
   readonly syn: boolean;
 }
 
+/** What a response needs of its request. */
+interface PlannedRequest {
+  readonly method: string;
+  readonly requestId: string;
+}
+
 interface Conn {
   readonly client: Endpoint;
   readonly server: Endpoint;
   readonly host: string;
   exchangesLeft: number;
+  /** This client writes several requests before reading the responses. */
+  readonly pipelined: boolean;
   state: 'new' | 'open' | 'closed';
   queue: PlannedPacket[];
   qpos: number;
@@ -200,6 +237,8 @@ class CaptureGenerator {
       overMtuRatio: 0.03,
       reorderRatio: 0,
       duplicateRatio: 0,
+      bodyBytes: DEFAULT_BODY_BYTES,
+      pipelinedRatio: 0,
       ...opts,
     };
     this.#rng = new Prng(this.#opts.seed);
@@ -265,11 +304,15 @@ class CaptureGenerator {
     const client = endpoint(clientIp, 32768 + rng.int(0, 28000), rng);
     const server = endpoint(serverIp, svc.port, rng);
     this.summary.connections++;
+    const exchangesLeft = rng.int(1, this.#opts.maxExchangesPerConnection);
+    // Drawn only when asked for, so captures without pipelining keep their bytes.
+    const pipelined = this.#opts.pipelinedRatio > 0 && rng.chance(this.#opts.pipelinedRatio);
     return {
       client,
       server,
       host: svc.port === 80 ? svc.host : `${svc.host}:${svc.port}`,
-      exchangesLeft: rng.int(1, this.#opts.maxExchangesPerConnection),
+      exchangesLeft,
+      pipelined,
       state: 'new',
       queue: [],
       qpos: 0,
@@ -284,8 +327,17 @@ class CaptureGenerator {
         this.#planHandshake(conn);
         conn.state = 'open';
       } else if (conn.state === 'open' && conn.exchangesLeft > 0) {
-        conn.exchangesLeft--;
-        this.#planExchange(conn);
+        if (conn.pipelined) {
+          // 2-4 requests back to back, then their responses in order.
+          const n = Math.min(conn.exchangesLeft, this.#rng.int(2, 4));
+          conn.exchangesLeft -= n;
+          const planned: PlannedRequest[] = [];
+          for (let i = 0; i < n; i++) planned.push(this.#planRequest(conn));
+          for (const req of planned) this.#planResponse(conn, req);
+        } else {
+          conn.exchangesLeft--;
+          this.#planResponse(conn, this.#planRequest(conn));
+        }
       } else if (conn.state === 'open') {
         this.#planClose(conn);
         conn.state = 'closed';
@@ -357,9 +409,9 @@ class CaptureGenerator {
     }
   }
 
-  #planExchange(conn: Conn): void {
+  #planRequest(conn: Conn): PlannedRequest {
     const rng = this.#rng;
-    const bodies = pool();
+    const bodies = pool(this.#opts.bodyBytes);
     const r = rng.next();
     const method = r < 0.65 ? 'GET' : r < 0.9 ? 'POST' : r < 0.95 ? 'PUT' : 'DELETE';
     const requestId = rng.hex(32);
@@ -400,8 +452,12 @@ class CaptureGenerator {
     head += '\r\n';
     this.#sendMessage(conn, true, enc.encode(head), reqBody === null ? null : reqChunked ? this.#chunked(reqBody) : reqBody);
     if (rng.chance(0.4)) this.#push(conn, false, F_ACK, null);
+    return { method, requestId };
+  }
 
-    // Response.
+  #planResponse(conn: Conn, { method, requestId }: PlannedRequest): void {
+    const rng = this.#rng;
+    const bodies = pool(this.#opts.bodyBytes);
     let status: number;
     const s = rng.next();
     if (method === 'GET') status = s < 0.86 ? 200 : s < 0.92 ? 404 : s < 0.96 ? 304 : 500;
@@ -635,9 +691,12 @@ export function writeHttpCapture(path: string, opts: HttpCaptureOptions): HttpCa
 
 export function captureFileName(opts: HttpCaptureOptions): string {
   const o = { seed: 1, concurrency: 24, maxExchangesPerConnection: 16, overMtuRatio: 0.03, reorderRatio: 0, duplicateRatio: 0, ...opts };
+  // Options added later appear only when set, so the names of earlier captures (and their caches) hold.
+  const body = o.bodyBytes === undefined ? '' : `-B${o.bodyBytes.min}-${o.bodyBytes.max}`;
+  const pipelined = o.pipelinedRatio === undefined ? '' : `-p${o.pipelinedRatio}`;
   return (
     `http-v${GENERATOR_VERSION}-s${o.seed}-b${o.targetBytes}-c${o.concurrency}-x${o.maxExchangesPerConnection}` +
-    `-m${o.overMtuRatio}-r${o.reorderRatio}-d${o.duplicateRatio}.pcap`
+    `-m${o.overMtuRatio}-r${o.reorderRatio}-d${o.duplicateRatio}${body}${pipelined}.pcap`
   );
 }
 
@@ -678,10 +737,25 @@ function main(argv: readonly string[]): void {
   }
   const bytes = parseByteSize(args.get('bytes') ?? '200MiB');
   if (bytes === undefined) throw new Error(`--bytes ${args.get('bytes')}: not a size`);
+  const presetName = args.get('preset');
+  if (presetName !== undefined && !(presetName in CAPTURE_PRESETS)) {
+    throw new Error(`--preset ${presetName}: not one of ${Object.keys(CAPTURE_PRESETS).join(', ')}`);
+  }
+  const preset = presetName === undefined ? {} : CAPTURE_PRESETS[presetName as CapturePreset];
+  const bodyArg = args.get('body-bytes');
+  let bodyBytes: BodySizeRange | undefined;
+  if (bodyArg !== undefined) {
+    const [min, max] = bodyArg.split('-').map((s) => parseByteSize(s));
+    if (min === undefined || max === undefined || min < 1 || max < min) throw new Error(`--body-bytes ${bodyArg}: not MIN-MAX (e.g. 256-4KiB)`);
+    bodyBytes = { min, max };
+  }
   const opts: HttpCaptureOptions = {
+    ...preset,
     targetBytes: bytes,
     seed: Number(args.get('seed') ?? 1),
     ...(args.has('concurrency') ? { concurrency: Number(args.get('concurrency')) } : {}),
+    ...(bodyBytes !== undefined ? { bodyBytes } : {}),
+    ...(args.has('pipelined') ? { pipelinedRatio: Number(args.get('pipelined')) } : {}),
   };
   const started = performance.now();
   const out = args.get('out');
