@@ -69,7 +69,8 @@ const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b
 
 const golden: Record<string, Digest> = RECORD ? {} : (JSON.parse(readFileSync(GOLDEN, 'utf8')) as Record<string, Digest>);
 
-test('the golden file covers exactly the captures there are', { skip: RECORD ? 'recording' : false }, () => {
+// While recording there is no golden file to compare with: the check is not defined then.
+if (!RECORD) test('the golden file covers exactly the captures there are', () => {
   assert.deepEqual(Object.keys(golden).sort(), cases.map((c) => c.name).sort());
 });
 
