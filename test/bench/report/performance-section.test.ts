@@ -54,9 +54,9 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 | protocol-throughput: read -o json redis | 10k entries | 12,000 entries/CPU-s | tshark -Y redis \\| wc | 10,000 entries/CPU-s | 1.20x | - | - |
 | protocol-throughput: read -o json redis | 30k entries | 12,500 entries/CPU-s | tshark -Y redis \\| wc | 10,100 entries/CPU-s | 1.24x | - | - |
 | protocol-throughput: read -o json redis | 90k entries | 11,900 entries/CPU-s | tshark -Y redis \\| wc | 10,050 entries/CPU-s | 1.18x | - | - |
-| tls-overhead: every figure | - | skipped: needs root (network namespaces) | - | - | - | - | - |
-| tap-exec: every figure | - | failed: exit code 1 | - | - | - | - | no |
-| agent-live: every figure | - | not run: --skip | - | - | - | - | - |
+| tls-overhead: the benchmark | - | skipped: needs root (network namespaces) | - | - | - | - | - |
+| tap-exec: the benchmark | - | failed: exit code 1 | - | - | - | - | no |
+| agent-live: the benchmark | - | not run: --skip | - | - | - | - | - |
 | soak: CLI RSS growth after warm-up | 30 min | 3.20 % | - | - | - | < 10% | yes |
 | soak: agent RSS | 1 pod | 50.0 MB | - | - | - | - | - |
 | soak: agent RSS | 4 pods | 800 MB | - | - | - | - | - |

@@ -105,7 +105,7 @@ export function renderFigureTable(figures: readonly BenchFigure[], runs: readonl
     // A benchmark without figures is a row too: failed, skipped or not run is something to read, not a gap.
     if (run !== undefined && (run.status.kind !== 'ok' || run.figures === 0)) {
       const what = run.status.kind === 'ok' ? 'ran, printed no figure' : statusText(run.status);
-      lines.push(tableRow([`${bench}: every figure`, '-', what, '-', '-', '-', '-', run.status.kind === 'failed' ? 'no' : '-']));
+      lines.push(tableRow([`${bench}: the benchmark`, '-', what, '-', '-', '-', '-', run.status.kind === 'failed' ? 'no' : '-']));
     }
   }
   return lines;
