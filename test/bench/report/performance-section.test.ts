@@ -64,9 +64,9 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).
 The soak figures come from \`npm run bench:soak\` on 2026-12-06 23:45 UTC (a 30-minute run that \`npm run bench\` does not repeat).
 
-Benchmarks: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures); agent-live not run: --skip.
+Ran: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures).
 
-Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than 15% above the smallest per unit.
+Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than 15% above the smallest per unit. A fixed cost (starting Node, its base memory) makes the small sizes dearer per unit, so falling numbers mean the fixed part still weighs, not that work got cheaper.
 
 | figure | sizes | cost taken as | cost per unit of work, relative to the smallest size | verdict |
 |---|---|---|---|---|
