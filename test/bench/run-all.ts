@@ -93,8 +93,8 @@ function runBenchmark(root: string, b: Benchmark, echo: RunAllOptions['echo']): 
       rest = lines.pop() ?? '';
       for (const line of lines) {
         if (line.startsWith(FIGURE_LINE_PREFIX)) figureText += `${line}\n`;
-        const skip = SKIP_LINE.exec(line);
-        if (skip) skipReason = skip[1]!;
+        const skipped = SKIP_LINE.exec(line);
+        if (skipped) skipReason = skipped[1]!;
       }
       // A line without its newline yet stays bounded: only figure lines are worth keeping whole.
       if (rest.length > 1_000_000 && !rest.startsWith(FIGURE_LINE_PREFIX)) rest = '';
