@@ -15,7 +15,7 @@
  * table), one JSON line, and writes the JSON to <out>/protocol-throughput.json.
  * Exits 1 when a case fails or our entry count is not the case's.
  *
- * Options: --sizes 10000,30000,90000 (entries; --entries N is one size)  --seed 1  --no-tshark
+ * Options: --sizes 5000,15000,45000 (entries; --entries N is one size)  --seed 1  --no-tshark
  * --only redis,kafka  --out test/bench/out
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
   };
-  const sizes = value('entries', value('sizes', '10000,30000,90000')).split(',').map(Number);
+  const sizes = value('entries', value('sizes', '5000,15000,45000')).split(',').map(Number);
   const seed = Number(value('seed', '1'));
   const only = value('only', '').split(',').filter((p) => p !== '');
   const outDir = value('out', BENCH_OUT_DIR);

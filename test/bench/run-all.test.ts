@@ -77,9 +77,9 @@ test('every benchmark is a row: figures gathered, failures and skips listed, exi
   for (const row of [
     '| good: store RSS | 9000 entries | 810 MB | - | - | - | < 800 MB | no |',
     '| good: read rate | 1000 entries | 5,000 entries/s | tshark | 2,500 entries/s | 2.00x | - | - |',
-    '| broken: every figure | - | failed: exit code 3: broken: the capture is missing | - | - | - | - | no |',
-    '| rootonly: every figure | - | skipped: needs root (network namespaces) | - | - | - | - | - |',
-    '| leftout: every figure | - | not run: --skip | - | - | - | - | - |',
+    '| broken: the benchmark | - | failed: exit code 3: broken: the capture is missing | - | - | - | - | no |',
+    '| rootonly: the benchmark | - | skipped: needs root (network namespaces) | - | - | - | - | - |',
+    '| leftout: the benchmark | - | not run: --skip | - | - | - | - | - |',
     '| soak: CLI RSS growth after warm-up | 30 min | 4.00 % | - | - | - | < 10% | yes |',
     '| good: store RSS | 1000 entries / 3000 entries / 9000 entries | value / size | 1.00 / 3.00 / 9.00 | faster than linear |',
     '| good: read rate | 1000 entries / 3000 entries / 9000 entries | work / rate | 1.00 / 1.00 / 1.00 | linear or better |',

@@ -10,7 +10,7 @@
  *
  * Options: --only a,b  --skip a,b  --no-readme
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,11 +73,15 @@ interface BenchOutput {
   readonly lastStderr: string;
 }
 
+/** The benchmark running now, so a signal to run-all reaches it rather than leaving it orphaned. */
+let running: ChildProcess | null = null;
+
 /** Runs one benchmark, passing its output through line by line and keeping what the report needs. */
 function runBenchmark(root: string, b: Benchmark, echo: RunAllOptions['echo']): Promise<BenchOutput> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [...b.nodeArgs, join(root, b.script)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    running = child;
     let figureText = '';
     let skipReason: string | null = null;
     let rest = '';
@@ -102,6 +106,7 @@ function runBenchmark(root: string, b: Benchmark, echo: RunAllOptions['echo']): 
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      running = null;
       if (rest.startsWith(FIGURE_LINE_PREFIX)) figureText += `${rest}\n`;
       const lastStderr = stderrTail.trim().split('\n').at(-1) ?? '';
       resolve({ code, signal, seconds: (performance.now() - started) / 1000, figureText, skipReason, lastStderr });
@@ -225,6 +230,12 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      running?.kill(signal);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

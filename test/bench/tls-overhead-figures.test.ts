@@ -16,9 +16,9 @@ test('the probes beside nginx alone, and each fixed rate as a size of the CPU an
   assert.deepEqual(figures, [
     { bench: 'tls-overhead', figure: 'nginx TLS 1.3 req/s, agent capturing packets only', size: '16 connections, unthrottled', sizeValue: 16, ours: 20_100, unit: 'req/s', higherIsBetter: true, peer: alone },
     { bench: 'tls-overhead', figure: 'nginx TLS 1.3 req/s, agent --tls (uprobes on libssl)', size: '16 connections, unthrottled', sizeValue: 16, ours: 4800, unit: 'req/s', higherIsBetter: true, peer: alone },
-    { bench: 'tls-overhead', figure: 'agent --tls CPU at a fixed request rate', size: '1,000 req/s offered', sizeValue: 1000, ours: 8, unit: '% of a core', higherIsBetter: false },
-    { bench: 'tls-overhead', figure: 'lost TLS probe events at a fixed request rate', size: '1,000 req/s offered', sizeValue: 1000, ours: 0, unit: 'events', higherIsBetter: false, goal: '0', met: true },
-    { bench: 'tls-overhead', figure: 'agent --tls CPU at a fixed request rate', size: '5,000 req/s offered', sizeValue: 5000, ours: 40, unit: '% of a core', higherIsBetter: false },
-    { bench: 'tls-overhead', figure: 'lost TLS probe events at a fixed request rate', size: '5,000 req/s offered', sizeValue: 5000, ours: 2, unit: 'events', higherIsBetter: false, goal: '0', met: false },
+    { bench: 'tls-overhead', figure: 'agent --tls CPU at a fixed request rate', size: '1,000 req/s offered, 1,000 served', sizeValue: 1000, ours: 8, unit: '% of a core', higherIsBetter: false },
+    { bench: 'tls-overhead', figure: 'lost TLS probe events at a fixed request rate', size: '1,000 req/s offered, 1,000 served', sizeValue: 1000, ours: 0, unit: 'events', higherIsBetter: false, goal: '0', met: true },
+    { bench: 'tls-overhead', figure: 'agent --tls CPU at a fixed request rate', size: '5,000 req/s offered, 4,700 served', sizeValue: 4700, ours: 40, unit: '% of a core', higherIsBetter: false },
+    { bench: 'tls-overhead', figure: 'lost TLS probe events at a fixed request rate', size: '5,000 req/s offered, 4,700 served', sizeValue: 4700, ours: 2, unit: 'events', higherIsBetter: false, goal: '0', met: false },
   ]);
 });

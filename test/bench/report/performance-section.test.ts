@@ -54,9 +54,9 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 | protocol-throughput: read -o json redis | 10k entries | 12,000 entries/CPU-s | tshark -Y redis \\| wc | 10,000 entries/CPU-s | 1.20x | - | - |
 | protocol-throughput: read -o json redis | 30k entries | 12,500 entries/CPU-s | tshark -Y redis \\| wc | 10,100 entries/CPU-s | 1.24x | - | - |
 | protocol-throughput: read -o json redis | 90k entries | 11,900 entries/CPU-s | tshark -Y redis \\| wc | 10,050 entries/CPU-s | 1.18x | - | - |
-| tls-overhead: every figure | - | skipped: needs root (network namespaces) | - | - | - | - | - |
-| tap-exec: every figure | - | failed: exit code 1 | - | - | - | - | no |
-| agent-live: every figure | - | not run: --skip | - | - | - | - | - |
+| tls-overhead: the benchmark | - | skipped: needs root (network namespaces) | - | - | - | - | - |
+| tap-exec: the benchmark | - | failed: exit code 1 | - | - | - | - | no |
+| agent-live: the benchmark | - | not run: --skip | - | - | - | - | - |
 | soak: CLI RSS growth after warm-up | 30 min | 3.20 % | - | - | - | < 10% | yes |
 | soak: agent RSS | 1 pod | 50.0 MB | - | - | - | - | - |
 | soak: agent RSS | 4 pods | 800 MB | - | - | - | - | - |
@@ -64,9 +64,9 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).
 The soak figures come from \`npm run bench:soak\` on 2026-12-06 23:45 UTC (a 30-minute run that \`npm run bench\` does not repeat).
 
-Benchmarks: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures); agent-live not run: --skip.
+Ran: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures).
 
-Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than 15% above the smallest per unit.
+Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than 15% above the smallest per unit. A fixed cost (starting Node, its base memory) makes the small sizes dearer per unit, so falling numbers mean the fixed part still weighs, not that work got cheaper.
 
 | figure | sizes | cost taken as | cost per unit of work, relative to the smallest size | verdict |
 |---|---|---|---|---|

@@ -105,7 +105,7 @@ export function renderFigureTable(figures: readonly BenchFigure[], runs: readonl
     // A benchmark without figures is a row too: failed, skipped or not run is something to read, not a gap.
     if (run !== undefined && (run.status.kind !== 'ok' || run.figures === 0)) {
       const what = run.status.kind === 'ok' ? 'ran, printed no figure' : statusText(run.status);
-      lines.push(tableRow([`${bench}: every figure`, '-', what, '-', '-', '-', '-', run.status.kind === 'failed' ? 'no' : '-']));
+      lines.push(tableRow([`${bench}: the benchmark`, '-', what, '-', '-', '-', '-', run.status.kind === 'failed' ? 'no' : '-']));
     }
   }
   return lines;
@@ -137,10 +137,12 @@ export function renderPerformanceSection(r: PerformanceReport): string {
   out.push('Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).');
   if (r.soak !== null) out.push(`The soak figures come from \`npm run bench:soak\` on ${shortDate(r.soak.date)} (a 30-minute run that \`npm run bench\` does not repeat).`);
   out.push('');
-  out.push(`Benchmarks: ${r.runs.map((b) => `${b.name} ${statusText(b.status)}${b.seconds === null ? '' : ` (${Math.round(b.seconds)} s, ${b.figures} figure${b.figures === 1 ? '' : 's'})`}`).join('; ')}.`);
+  // What did not run is a row of the table already; here the time each one that ran took.
+  const ran = r.runs.filter((b) => b.seconds !== null);
+  out.push(`Ran: ${ran.length === 0 ? 'none' : ran.map((b) => `${b.name} ${statusText(b.status)} (${Math.round(b.seconds!)} s, ${b.figures} figure${b.figures === 1 ? '' : 's'})`).join('; ')}.`);
   out.push('');
   out.push(
-    `Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than ${Math.round(GROWTH_TOLERANCE * 100)}% above the smallest per unit.`,
+    `Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than ${Math.round(GROWTH_TOLERANCE * 100)}% above the smallest per unit. A fixed cost (starting Node, its base memory) makes the small sizes dearer per unit, so falling numbers mean the fixed part still weighs, not that work got cheaper.`,
   );
   out.push('');
   out.push(...renderGrowthTable(r.figures));
