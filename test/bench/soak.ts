@@ -25,7 +25,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,7 +40,7 @@ import { printFigure, type BenchFigure } from './figures.ts';
 import { compareSortedIds } from './soak-ids.ts';
 import { AGENT_CMDLINE, CAPTURE_CGROUP, cgroupOf, childPids, listProcesses, namedNetnsIno, rssKbOf } from './soak-procs.ts';
 import { rssGrowth, warmupMsFor, type RssGrowth, type RssSample } from './soak-growth.ts';
-import { requestIdOfEntryLine, tuiCountsOf, type TuiCounts } from './soak-samples.ts';
+import { fastRequestIdOfEntryLine, tuiCountsOf, type TuiCounts } from './soak-samples.ts';
 
 const { values } = parseArgs({
   options: {
@@ -152,7 +152,7 @@ class JsonTap {
       line: (line) => {
         if (line.startsWith('{"type":')) return; // stats, not an entry
         this.entries++;
-        const id = requestIdOfEntryLine(line);
+        const id = fastRequestIdOfEntryLine(line);
         if (id !== null) {
           this.withId++;
           this.#ids.write(`${id}\n`);
@@ -381,6 +381,7 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
     printHeader(series);
     const requestsPerPod = Math.round(RATE * MINUTES * 60);
     loadStartedAt = Date.now();
+    const benchCpu = process.cpuUsage();
     sample();
     timer = setInterval(() => sample(), SAMPLE_MS);
     const load = await runLoad(sb.netns[`${NS}/load`]!, requestsPerPod);
@@ -397,6 +398,8 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
     }
     sample(true);
     const lastLoadRows = rows.filter((r) => r.atMs <= loadEndedMs);
+    const cpu = process.cpuUsage(benchCpu);
+    log(`this benchmark's own CPU while reading: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in ${(loadEndedMs / 1000).toFixed(0)} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
     log(`load: ${load.succeeded} requests succeeded (h2load), ${logged} in the access logs, in ${(loadEndedMs / 1000).toFixed(0)} s (${Math.round(logged / (loadEndedMs / 1000))} req/s in all)`);
     verdicts.push({ check: `[${name}] load ran at its rate`, ok: loadEndedMs <= durationMs * 1.1 + 10_000, detail: `${(loadEndedMs / 60_000).toFixed(1)} min for ${MINUTES} min of requests` });
 
