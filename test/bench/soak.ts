@@ -21,7 +21,7 @@
  *     no tmux server, and after the sandbox stops no namespace, mount or process of it.
  * Exit 1 when a check fails. Needs root, h2load and tmux; says why and exits 0 without them.
  *
- * Options: --minutes 30  --phases json+tui  --rate 2000 (per pod)  --pods 4  --sample-seconds 10
+ * Options: --minutes 30  --phases json,tui  --rate 2000 (per pod)  --pods 4  --sample-seconds 10
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -45,12 +45,14 @@ import { fastRequestIdOfEntryLine, tuiCountsOf, type TuiCounts } from './soak-sa
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '30' },
-    phases: { type: 'string', default: 'json+tui' },
+    // json+tui at once lost requests in a measured 2-minute run on the 2-core machine (see below).
+    phases: { type: 'string', default: 'json,tui' },
     rate: { type: 'string', default: '2000' },
     pods: { type: 'string', default: '4' },
     'sample-seconds': { type: 'string', default: '10' },
   },
 });
+const PODS_MAX = 10;
 const MINUTES = Number(values.minutes);
 const RATE = Number(values.rate);
 const PODS = Number(values.pods);
@@ -60,7 +62,7 @@ const GROUPS: PhaseName[][] = values.phases.split(',').map((g) => g.split('+').m
 for (const [what, v] of [['--minutes', MINUTES], ['--rate', RATE], ['--pods', PODS], ['--sample-seconds', SAMPLE_MS]] as const) {
   if (!(Number.isFinite(v) && v > 0)) fail(`soak: ${what} must be a positive number`);
 }
-if (PODS > 10) fail('soak: --pods is at most 10');
+if (PODS > PODS_MAX) fail(`soak: --pods is at most ${PODS_MAX}`);
 if (GROUPS.flat().some((p) => p !== 'json' && p !== 'tui') || new Set(GROUPS.flat()).size !== GROUPS.flat().length) {
   fail(`soak: --phases ${values.phases}: name json and tui once each, joined by + (at the same time) or , (one after the other)`);
 }
@@ -78,6 +80,8 @@ const CLIENTS = 10;
 /** The capture container's keeper ends 60 s after its last agent (src/kube/keeper.ts) and checks every 2 s. */
 const KEEPER_GONE_MS = 90_000;
 const ID_LINE_BYTES = 33; // 32 hex digits and a newline
+/** Requests h2load may have in flight when -D ends (one per connection): answered and logged, not counted by it. */
+const IN_FLIGHT = CLIENTS * PODS;
 
 const webIp = (i: number): string => `10.244.0.${20 + i}`;
 const webName = (i: number): string => `web-${i}`;
@@ -258,10 +262,14 @@ function processesIn(inos: ReadonlyMap<number, string>): Array<{ pid: number; po
     .map((p) => ({ pid: p.pid, pod: inos.get(p.netnsIno)!, cmdline: p.cmdline }));
 }
 
-async function runLoad(loadNetns: string, requestsPerPod: number): Promise<{ succeeded: number; outputs: string[] }> {
+/**
+ * h2load --h1 against every web pod for `seconds` (-D: the phase lasts what it says even when the
+ * machine cannot keep the rate); the requests it reports succeeded, summed.
+ */
+async function runLoad(loadNetns: string, seconds: number): Promise<{ succeeded: number; outputs: string[] }> {
   const perClient = RATE / CLIENTS;
   const runs = Array.from({ length: PODS }, (_, i) => {
-    const child = spawn('ip', ['netns', 'exec', loadNetns, 'h2load', '--h1', '-n', String(requestsPerPod), '-c', String(CLIENTS), `--rps=${perClient}`, `http://${webIp(i)}:8080/api/items?page=1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', loadNetns, 'h2load', '--h1', '-D', String(seconds), '-c', String(CLIENTS), `--rps=${perClient}`, `http://${webIp(i)}:8080/api/items?page=1`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
     child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
@@ -379,12 +387,11 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
       if (last || rows.length === 1 || Math.floor(atMs / 60_000) > Math.floor(rows.at(-2)!.atMs / 60_000)) printRow(row, series);
     };
     printHeader(series);
-    const requestsPerPod = Math.round(RATE * MINUTES * 60);
     loadStartedAt = Date.now();
     const benchCpu = process.cpuUsage();
     sample();
     timer = setInterval(() => sample(), SAMPLE_MS);
-    const load = await runLoad(sb.netns[`${NS}/load`]!, requestsPerPod);
+    const load = await runLoad(sb.netns[`${NS}/load`]!, MINUTES * 60);
     const loadEndedMs = Date.now() - loadStartedAt;
     clearInterval(timer);
     timer = undefined;
@@ -401,7 +408,8 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
     const cpu = process.cpuUsage(benchCpu);
     log(`this benchmark's own CPU while reading: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in ${(loadEndedMs / 1000).toFixed(0)} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
     log(`load: ${load.succeeded} requests succeeded (h2load), ${logged} in the access logs, in ${(loadEndedMs / 1000).toFixed(0)} s (${Math.round(logged / (loadEndedMs / 1000))} req/s in all)`);
-    verdicts.push({ check: `[${name}] load ran at its rate`, ok: loadEndedMs <= durationMs * 1.1 + 10_000, detail: `${(loadEndedMs / 60_000).toFixed(1)} min for ${MINUTES} min of requests` });
+    const wanted = RATE * PODS * MINUTES * 60;
+    verdicts.push({ check: `[${name}] load reached 90% of its rate`, ok: logged >= wanted * 0.9, detail: `${logged} of ${wanted} requests (${Math.round(logged / (MINUTES * 60))} req/s of ${RATE * PODS}); ${load.outputs.filter((o) => !/succeeded/.test(o)).length} h2load runs without a summary` });
 
     // (b) exactly once (json), screen updating (tui)
     if (json !== null) {
@@ -411,7 +419,7 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
       const cmp = await compareSortedIds(linesOf(sortFile(expFile)), linesOf(sortFile(idsFile)));
       log(`json: ${json.entries} entries, ${json.withId} with a request id; expected ${cmp.expected}, seen ${cmp.seen}, missing ${cmp.missing}, duplicated ${cmp.duplicated}, unknown ${cmp.unexpected}${cmp.missingExamples.length > 0 ? ` (missing e.g. ${cmp.missingExamples.join(' ')})` : ''}`);
       for (const line of json.withoutId) log(`  an entry without a request id: ${line}`);
-      verdicts.push({ check: '[json] every request exactly once', ok: cmp.missing === 0 && cmp.duplicated === 0 && cmp.unexpected === 0 && cmp.expectedRepeats === 0 && cmp.expected === load.succeeded, detail: `h2load ${load.succeeded}, logged ${cmp.expected}, missing ${cmp.missing}, duplicated ${cmp.duplicated}, unknown ${cmp.unexpected}` });
+      verdicts.push({ check: '[json] every request exactly once', ok: cmp.missing === 0 && cmp.duplicated === 0 && cmp.unexpected === 0 && cmp.expectedRepeats === 0 && Math.abs(cmp.expected - load.succeeded) <= IN_FLIGHT, detail: `h2load ${load.succeeded}, logged ${cmp.expected}, missing ${cmp.missing}, duplicated ${cmp.duplicated}, unknown ${cmp.unexpected}` });
       verdicts.push({ check: '[json] CLI exited 0 on SIGINT', ok: code === 0, detail: `exit ${code}; stderr tail: ${json.stderr.trim().split('\n').slice(-2).join(' | ')}` });
       figures.push(
         { bench: 'soak', figure: 'soak requests (json)', size, sizeValue: PODS, ours: load.succeeded, unit: 'requests', higherIsBetter: true },
