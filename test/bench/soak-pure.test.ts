@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { median, rssGrowth, smoothingWindowFor, warmupMsFor, type RssSample } from './soak-growth.ts';
 import { compareSortedIds, idsOf } from './soak-ids.ts';
-import { requestIdOfEntryLine, tuiCountsOf, vmRssKbOf } from './soak-samples.ts';
+import { fastRequestIdOfEntryLine, requestIdOfEntryLine, tuiCountsOf, vmRssKbOf } from './soak-samples.ts';
 
 const every10s = (kbs: readonly number[]): RssSample[] => kbs.map((rssKb, i) => ({ atMs: i * 10_000, rssKb }));
 
@@ -77,6 +77,19 @@ test('the request id is the X-Request-Id answer header of an entry, nothing else
   assert.equal(requestIdOfEntryLine('{"type":"stats","pod":"web-0"}'), null);
   assert.equal(requestIdOfEntryLine('{"truncated'), null);
   assert.equal(requestIdOfEntryLine(JSON.stringify({ request: {}, response: null })), null);
+});
+
+test('the fast id reader agrees with the full parse, also where the text is in a body or a request', () => {
+  const id = '0123456789abcdef0123456789abcdef';
+  const lines = [
+    JSON.stringify({ request: { headers: {} }, response: { status: 200, headers: { 'X-Request-Id': id } } }),
+    JSON.stringify({ request: { headers: { 'X-Request-Id': id } }, response: { headers: {} } }),
+    JSON.stringify({ request: { headers: {} }, response: null, error: { text: `"X-Request-Id":"${id}"` } }),
+    JSON.stringify({ request: { headers: {} }, response: { headers: { 'X-Request-Id': `${id}0` } } }),
+    JSON.stringify({ request: { headers: {} }, response: { headers: { 'x-request-id': id } } }),
+    '{"type":"stats"}',
+  ];
+  for (const line of lines) assert.equal(fastRequestIdOfEntryLine(line), requestIdOfEntryLine(line), line);
 });
 
 test('the TUI header counts of a captured screen', () => {

@@ -34,6 +34,23 @@ export function requestIdOfEntryLine(line: string): string | null {
   return null;
 }
 
+const ID_HEADER = '"X-Request-Id":"';
+
+/**
+ * requestIdOfEntryLine at the NDJSON's rate (thousands of lines a second, read by the same starved
+ * cores as the CLI): the header as the JSON sink writes it (`"X-Request-Id":"<id>"`) found after
+ * `"response":` without parsing the line; other lines go through the full parse.
+ */
+export function fastRequestIdOfEntryLine(line: string): string | null {
+  const response = line.indexOf('"response":{');
+  const at = response < 0 ? -1 : line.indexOf(ID_HEADER, response);
+  if (at >= 0) {
+    const id = line.slice(at + ID_HEADER.length, at + ID_HEADER.length + 32);
+    if (line.charCodeAt(at + ID_HEADER.length + 32) === 34 /* " */ && REQUEST_ID.test(id)) return id;
+  }
+  return requestIdOfEntryLine(line);
+}
+
 export interface TuiCounts {
   /** Entries in the list now (at most --max-entries). */
   readonly shown: number;
