@@ -7,7 +7,7 @@ import { formatFilterOutcome } from '../src/model/count-text.ts';
 import { formatTallies, talliesWorthShowing, type ProtocolTallies } from '../src/model/protocol-tally.ts';
 import { formatUndissected, hasUndissected } from '../src/model/undissected.ts';
 import { lostExchangesOf, protocolLabel } from '../src/remote-agent/dissect/descriptors.ts';
-import { sanitizeBlock, stringifyJson } from '../src/model/terminal-text.ts';
+import { sanitizeBlock } from '../src/model/terminal-text.ts';
 import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts';
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
@@ -122,12 +122,12 @@ export async function runRead(args: ReadArgs): Promise<void> {
   }
   const writer = new LineWriter(process.stdout);
   // Both are terminal-safe: NDJSON with DEL and C1 escaped too (the same data), text sanitised.
-  const format = output === 'json' ? (e: Entry) => stringifyJson(e) : formatEntryLine;
+  const write = output === 'json' ? (e: Entry) => writer.writeJson(e) : (e: Entry) => writer.write(formatEntryLine(e));
 
   try {
     const result = await readCaptures(
       args.files.map(openInput),
-      (entry) => writer.write(format(entry)),
+      write,
       {
         dissect,
         maxLineBytes,

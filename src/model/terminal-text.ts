@@ -80,5 +80,14 @@ function expandTabs(line: string): string {
 export function stringifyJson(value: unknown): string {
   const json = JSON.stringify(value);
   if (json.indexOf('\u007f') === -1 && Buffer.byteLength(json, 'utf8') === json.length) return json;
+  return terminalSafeJson(json);
+}
+
+/**
+ * JSON text (as JSON.stringify wrote it) with DEL, C1 and U+2028/U+2029 written as \u escapes:
+ * stringifyJson's second half, for writers that prove the common pure-ASCII case their own way
+ * (src/pipeline/sinks/line-writer.ts learns it from the UTF-8 encoder's byte count).
+ */
+export function terminalSafeJson(json: string): string {
   return HAS_JSON_RAW.test(json) ? json.replace(JSON_RAW, escapeCodeUnit) : json;
 }
