@@ -113,3 +113,15 @@ test('property: any bytes, any chunking, any limit give the lines and over-long 
     { numRuns: 3000 },
   );
 });
+
+test('a line beginning with a byte order mark reads the same however the input is cut', () => {
+  const bytes = new TextEncoder().encode('{"a":1}\n\ufeff{"b":2}\nend\n');
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const lines: string[] = [];
+    const splitter = new LineSplitter(1024, { line: (text) => lines.push(text), overlong: () => undefined });
+    splitter.push(bytes.subarray(0, cut));
+    splitter.push(bytes.subarray(cut));
+    splitter.end();
+    assert.deepEqual(lines, ['{"a":1}', '\ufeff{"b":2}', 'end'], `cut at ${cut}`);
+  }
+});

@@ -20,7 +20,12 @@ export class LineSplitter {
   #size = 0;
   #skipping = false;
   #lineNumber = 0;
-  readonly #decoder = new TextDecoder();
+  /**
+   * ignoreBOM: a decoder strips a byte order mark at the start of each decode call, and where a
+   * call starts depends on how the input was cut into chunks; kept, a line reads the same however
+   * it arrived.
+   */
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(maxBytes: number, events: LineEvents) {
     this.#maxBytes = maxBytes;

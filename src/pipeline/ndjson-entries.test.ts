@@ -144,3 +144,17 @@ test('entry frames with fields this reader does not know (requestSeq) read as th
   assert.deepEqual(got, [entry], 'the entry as sent, without the frame fields');
   assert.equal(stats.malformed, 0);
 });
+
+test('a line without both endpoints as objects is not an entry: counted as malformed, never a crash', async () => {
+  const { readCaptures } = await import('./read-capture.ts');
+  const lines = [
+    '{"id":"no-dst","protocol":{"name":"http"},"request":{},"src":{"ip":"1.2.3.4","name":""}}',
+    '{"id":"null-src","protocol":{"name":"http"},"request":{},"src":null,"dst":{}}',
+    entryLine('kept'),
+  ];
+  const got: string[] = [];
+  const result = await readCaptures([{ label: 'odd.ndjson', chunks: Readable.from([enc.encode(lines.join('\n'))]) }], (e) => got.push(e.id));
+  assert.deepEqual(got, ['kept']);
+  assert.equal(result.stats.malformed, 2);
+  assert.equal(result.stats.entries, 1);
+});

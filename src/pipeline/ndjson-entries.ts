@@ -30,10 +30,22 @@ export function looksLikeNdjson(firstChunk: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * The fields that make a parsed line an entry, read through `get`: an id, a protocol and a request,
+ * and both endpoints as objects (naming writes into them; a line without them is not an entry).
+ * The one definition for the full parse and for NdjsonQuickReject's scan.
+ */
+export function hasEntryShape(get: (key: string) => unknown): boolean {
+  const src = get('src');
+  const dst = get('dst');
+  return typeof get('id') === 'string' && typeof get('protocol') === 'object' && typeof get('request') === 'object'
+    && typeof src === 'object' && src !== null && typeof dst === 'object' && dst !== null;
+}
+
 function isEntry(value: unknown): value is Entry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v['id'] === 'string' && typeof v['protocol'] === 'object' && typeof v['request'] === 'object' && typeof v['src'] === 'object';
+  return hasEntryShape((key) => v[key]);
 }
 
 /** The entry of an agent entry frame, 'other' for the agent's other frames, else null. */
@@ -58,6 +70,11 @@ export interface NdjsonReaderOptions {
   readonly onOversizedLine?: (lineNumber: number, bytes: number) => void;
   /** Called once if the input is agent output captured with --no-redact. */
   readonly onRedactionOff?: () => void;
+  /**
+   * Lines it rejects are counted as entries and not parsed (NdjsonQuickReject: the entries a
+   * filter would not keep, known without JSON.parse).
+   */
+  readonly quickReject?: { rejects(line: string): boolean };
 }
 
 export class NdjsonEntryReader {
@@ -102,6 +119,10 @@ export class NdjsonEntryReader {
     if (line.trimStart().charCodeAt(0) !== 0x7b) {
       this.#stats.malformed++;
       return false;
+    }
+    if (this.#options.quickReject?.rejects(line) === true) {
+      this.#stats.entries++;
+      return true;
     }
     let value: unknown;
     try {

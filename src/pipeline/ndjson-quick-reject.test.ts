@@ -1,0 +1,231 @@
+/**
+ * The guard of `read F.ndjson --filter Q`'s fast path (NdjsonQuickReject): with it, readCaptures
+ * hands out exactly the entries, counts and warnings it hands out when every line is parsed, on
+ * real NDJSON (what `read -o json` writes from every corpus capture and the demo, redacted and
+ * not) with hostile and malformed lines mixed in, for many queries, cut into chunks anywhere.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { compileKfl } from '../kfl/index.ts';
+import type { Entry } from '../model/entry.ts';
+import { stringifyJson } from '../model/terminal-text.ts';
+import { EntryRedactor } from '../remote-agent/redact/index.ts';
+import { newCaptureStats } from '../remote-agent/stats.ts';
+import { NdjsonEntryReader } from './ndjson-entries.ts';
+import { NdjsonQuickReject } from './ndjson-quick-reject.ts';
+import { readCaptures, readEntriesOf, type ReadResult } from './read-capture.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const enc = new TextEncoder();
+
+function capturesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...capturesUnder(path));
+    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(path);
+  }
+  return out.sort();
+}
+
+/** NDJSON lines as `read -o json` writes them, from every corpus capture and the demo. */
+async function corpusLines(redact: boolean): Promise<string[]> {
+  const files = [...capturesUnder(join(ROOT, 'test', 'fixtures', 'pcaps')), join(ROOT, 'assets', 'demo', 'microservices.pcapng')];
+  const lines: string[] = [];
+  for (const file of files) {
+    const entries = await readEntriesOf(file, redact ? { redactor: new EntryRedactor() } : {});
+    for (const e of entries) lines.push(stringifyJson(e));
+  }
+  return lines;
+}
+
+const envelope = '"protocol":{"name":"http","version":"1.1","abbr":"HTTP"},"src":{"ip":"10.0.0.1","port":1234,"name":"","namespace":""},"dst":{"ip":"10.0.0.2","port":80,"name":"","namespace":""}';
+const httpLine = (id: string, rest: string): string => `{"id":"${id}",${envelope},${rest}}`;
+
+/** Lines a file may hold that no `read` wrote: each must count and filter as the full parse says. */
+const HOSTILE: readonly string[] = [
+  'not json',
+  '{',
+  '{}',
+  '{"id":"x"}',
+  '[1,2,3]',
+  '{"type":"hello","redaction":{"enabled":true}}',
+  '{"type":"stats"}',
+  '{"type":"entry","entry":' + httpLine('frame-1', '"request":{"method":"GET"},"response":{"status":404}') + '}',
+  httpLine('ok-404', '"request":{"method":"GET","headers":{"Authorization":"Bearer abc"}},"response":{"status":404,"headers":{}}'),
+  httpLine('ok-200', '"request":{"method":"GET"},"response":{"status":200}'),
+  httpLine('trailing-comma', '"request":{"method":"GET"},"response":{"status":404},'),
+  httpLine('dup-status', '"request":{"method":"GET"},"response":{"status":404,"status":200}'),
+  httpLine('dup-response', '"request":{"method":"GET"},"response":{"status":200},"response":{"status":500}'),
+  httpLine('dup-response-string', '"request":{"method":"GET"},"response":{"status":500},"response":"[REDACTED]"'),
+  httpLine('escaped-key', '"request":{"method":"GET"},"response":{"st\\u0061tus":404}'),
+  httpLine('escaped-top-key', '"request":{"method":"GET"},"respons\\u0065":{"status":404}'),
+  httpLine('bad-escape', '"request":{"method":"G\\xT"},"response":{"status":404}'),
+  httpLine('raw-control', '"request":{"method":"G\u0001T"},"response":{"status":404}'),
+  httpLine('raw-tab-outside', '"request":{"method":"GET"},\t"response":{"status":404}'),
+  httpLine('c1-and-del', '"request":{"method":"G\u009b\u007fT"},"response":{"status":200}'),
+  httpLine('number-01', '"request":{"method":"GET"},"response":{"status":0404}'),
+  httpLine('number-exp', '"request":{"method":"GET"},"response":{"status":4.04e2}'),
+  httpLine('number-dot', '"request":{"method":"GET"},"response":{"status":404.}'),
+  httpLine('number-neg', '"request":{"method":"GET"},"response":{"status":-0}'),
+  httpLine('number-01-skipped', '"request":{"method":"GET","x":0404},"response":{"status":200}'),
+  httpLine('number-exp-skipped', '"request":{"method":"GET","x":[1e,2]},"response":{"status":200}'),
+  httpLine('dup-elapsed', '"elapsedTime":0,"request":{"method":"GET"},"response":{"status":200},"elapsedTime":9'),
+  httpLine('dup-method', '"request":{"method":"GET","method":"DELETE"},"response":{"status":200}'),
+  httpLine('literal', '"request":{"method":"GET"},"response":{"status":nul}'),
+  httpLine('status-string', '"request":{"method":"GET"},"response":{"status":"404"}'),
+  httpLine('response-array', '"request":{"method":"GET"},"response":[{"status":404}]'),
+  httpLine('response-null', '"request":{"method":"GET"},"response":null'),
+  httpLine('request-string', '"request":"GET","response":{"status":404}'),
+  httpLine('request-null', '"request":null,"response":{"status":404}'),
+  httpLine('after-end', '"request":{"method":"GET"},"response":{"status":200}') + 'x',
+  httpLine('after-end-blank', '"request":{"method":"GET"},"response":{"status":200}') + '  \t',
+  '\ufeff' + httpLine('bom', '"request":{"method":"GET"},"response":{"status":200}'),
+  '\u00a0' + httpLine('nbsp', '"request":{"method":"GET"},"response":{"status":200}'),
+  httpLine('deep', '"request":{"method":"GET","x":' + '['.repeat(300) + ']'.repeat(300) + '},"response":{"status":200}'),
+  httpLine('deep-open', '"request":{"method":"GET","x":' + '['.repeat(300) + '},"response":{"status":200}'),
+  '{"id":"no-dst","protocol":{"name":"http"},"request":{},"src":{"ip":"1.2.3.4","name":""}}',
+  '{"id":"null-src","protocol":{"name":"http"},"request":{},"src":null,"dst":{}}',
+  '{"id":7,"protocol":{"name":"http"},"request":{},"src":{},"dst":{}}',
+  '{"id":"unknown-proto","protocol":{"name":"gopher"},"src":{"ip":"1.1.1.1"},"dst":{"ip":"2.2.2.2"},"request":{"method":"GET"},"response":{"status":404}}',
+  '{"id":"redis-odd","protocol":{"name":"redis"},"src":{"ip":"1.1.1.1"},"dst":{"ip":"2.2.2.2"},"request":{"method":"AUTH"},"response":{"status":404}}',
+  '{"id":"no-proto-name","protocol":{},"src":{"ip":"1.1.1.1"},"dst":{"ip":"2.2.2.2"},"request":{"method":"GET"},"response":{"status":404}}',
+  '{"id":"proto-null","protocol":null,"src":{"ip":"1.1.1.1"},"dst":{"ip":"2.2.2.2"},"request":{"method":"GET"},"response":{"status":404}}',
+  '{"id":"__proto__","__proto__":{"status":1},"protocol":{"name":"http"},"src":{},"dst":{},"request":{"method":"GET"},"response":{"status":404}}',
+  '  {"id":"lead-blank","protocol":{"name":"http"},"src":{},"dst":{},"request":{"method":"GET"},"response":{"status":500}}',
+  '{"id":"unicode-é","protocol":{"name":"http"},"src":{"ip":"1.1.1.1"},"dst":{"ip":"2.2.2.2"},"request":{"method":"GÉT","path":"/ü\\ud800"},"response":{"status":404}}',
+];
+
+/** The benchmark's queries (test/bench/kfl-evals.ts) and ones that read other parts of an entry. */
+const QUERIES: readonly string[] = [
+  'response.status >= 404',
+  'http and response.status >= 500',
+  'request.method == "POST" and request.path.startsWith("/api/orders")',
+  'http && status_code >= 400 && status_code < 500',
+  'request.headers["user-agent"] == r"curl/.*"',
+  '"authorization" in request.headers',
+  'dst.name == "carts" or dst.namespace == "payments"',
+  'elapsed_time > 250000 and !(request.method == "GET")',
+  'timestamp > now() - duration("5m")',
+  'request.method == "GET"',
+  'response.status == 200',
+  'dns',
+  'redis or kafka or amqp or mysql or postgresql or mongodb or websocket',
+  'grpc',
+  'src.port > 40000 and dst.ip == "10.96.0.11"',
+  'response == null',
+  'response.status != 404',
+  'request.method != "AUTH"',
+  'request.method == "DELETE"',
+  'elapsedTime > 1',
+  'response.status >= 200 and response.status < 300',
+  'request.headers.Authorization == "[REDACTED]"',
+  'response.content.text.contains("page")',
+  '..status == 404',
+  'request.*.method == "GET"',
+  'id == "ok-404" or id == "3-1"',
+  'protocol.name == "http" and elapsedTime > 0.1',
+  'response.status >= 404 and limit(3)',
+  'response.status >= 200 and redact("request.headers")',
+  'requestSize > 500 or tls',
+  'error != null',
+  'true',
+  'false',
+];
+
+interface Run {
+  readonly out: string[];
+  readonly result: ReadResult;
+}
+
+async function runRead(bytes: Uint8Array, query: string, quick: boolean, redact: boolean, chunk: number): Promise<Run> {
+  const compiled = compileKfl(query, { nowMs: Date.UTC(2026, 10, 29) });
+  assert.ok(compiled.ok, query);
+  const out: string[] = [];
+  async function* chunks(): AsyncIterable<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+  }
+  const result = await readCaptures([{ label: 'saved.ndjson', chunks: chunks() }], (e: Entry) => out.push(stringifyJson(e)), {
+    filter: compiled.filter,
+    ndjsonQuickReject: quick,
+    ...(redact ? { redactor: new EntryRedactor() } : {}),
+  });
+  return { out, result };
+}
+
+function assertSame(fast: Run, full: Run, what: string): void {
+  assert.deepEqual(fast.out, full.out, `${what}: entries handed out`);
+  assert.deepEqual(fast.result, full.result, `${what}: counts and warnings`);
+}
+
+test('the fast path hands out what the full parse does: corpus NDJSON (redacted and not) with hostile lines, many queries, any chunking', async () => {
+  const redacted = await corpusLines(true);
+  const raw = await corpusLines(false);
+  assert.ok(redacted.length > 500, `corpus entries: ${redacted.length}`);
+  const text = [...redacted, ...HOSTILE, ...raw, ...HOSTILE.toReversed()].join('\n') + '\n' + HOSTILE[8]!.slice(0, 40);
+  const bytes = enc.encode(text);
+  let rejectedSomewhere = false;
+  for (const query of QUERIES) {
+    for (const redact of [true, false]) {
+      const chunk = 1 + ((query.length * 7919 + (redact ? 1 : 0)) % 65_536);
+      const full = await runRead(bytes, query, false, redact, chunk);
+      const fast = await runRead(bytes, query, true, redact, 4093);
+      assertSame(fast, full, `${query} (${redact ? 'redacting' : '--no-redact'})`);
+      if (full.result.stats.entries - full.result.matched > 0) rejectedSomewhere = true;
+    }
+  }
+  assert.ok(rejectedSomewhere);
+});
+
+test('the scan rejects without parsing the lines it can: the common queries on saved HTTP entries', async () => {
+  const lines = await corpusLines(true);
+  const http = lines.filter((l) => l.includes('"name":"http"'));
+  for (const [query, atLeast] of [['response.status >= 404', 0.5], ['request.method == "DELETE"', 0.5], ['dns', 0.9], ['timestamp < 0', 0.9]] as const) {
+    const compiled = compileKfl(query);
+    assert.ok(compiled.ok);
+    const quick = new NdjsonQuickReject(compiled.filter, { redacting: true });
+    const rejected = http.filter((l) => quick.rejects(l)).length;
+    assert.ok(rejected >= atLeast * http.length * (query === 'dns' || query.startsWith('timestamp') ? 1 : 0.5), `${query}: ${rejected} of ${http.length} rejected by the scan`);
+  }
+});
+
+test('a line the scan rejects is one the full parse counts as an entry and the filter drops (mutated corpus lines)', async () => {
+  const lines = (await corpusLines(true)).filter((l) => l.length < 20_000);
+  const JSONISH = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '4', 'e', '-', '.', ' ', '\u0001', 'u', 'n', '\u00e9'];
+  const queries = ['response.status >= 404', 'request.method == "GET"', 'http and status_code < 300', 'dst.port == 80', 'timestamp > 0'];
+  const compiled = queries.map((q) => {
+    const c = compileKfl(q);
+    assert.ok(c.ok);
+    return c.filter;
+  });
+  const redactor = new EntryRedactor();
+  fc.assert(
+    fc.property(
+      fc.nat(lines.length - 1),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom(...JSONISH), fc.constantFrom('insert', 'replace', 'delete')), { minLength: 1, maxLength: 3 }),
+      fc.nat(queries.length - 1),
+      (which, edits, q) => {
+        let line = lines[which]!;
+        for (const [at, ch, how] of edits) {
+          const i = at % line.length;
+          line = how === 'insert' ? line.slice(0, i) + ch + line.slice(i) : how === 'replace' ? line.slice(0, i) + ch + line.slice(i + 1) : line.slice(0, i) + line.slice(i + 1);
+        }
+        const filter = compiled[q]!;
+        if (!new NdjsonQuickReject(filter, { redacting: true }).rejects(line)) return;
+        // Rejected: the full parse must see an entry that the filter, after redaction, drops.
+        const stats = newCaptureStats();
+        const got: Entry[] = [];
+        const reader = new NdjsonEntryReader((e) => got.push(e), stats);
+        reader.push(enc.encode(`${line}\n`));
+        reader.end();
+        assert.equal(stats.entries, 1, `not an entry to the full parse: ${line.slice(0, 200)}`);
+        assert.equal(filter.test(redactor.redact(got[0]!)), false, `the filter keeps it: ${line.slice(0, 200)}`);
+      },
+    ),
+    { numRuns: 4000, seed: 17 },
+  );
+});
