@@ -9,6 +9,7 @@ import { emptyTallies, sumTallies, talliesFrom, type ProtocolTallies } from '../
 import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
 import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
+import { CallSightings, type Sighting } from './call-sightings.ts';
 import type { ClusterNames } from './cluster-names.ts';
 
 export interface TapSource {
@@ -104,13 +105,6 @@ interface SourceState {
   readonly lostTold: Set<string>;
 }
 
-interface Sighting {
-  readonly source: string;
-  readonly at: number;
-  /** The id the kept sighting was handed on under. */
-  readonly id: string;
-}
-
 /**
  * The same call as seen from either end: the client address, where the request lies in the
  * connection, and what its protocol names the call by (HTTP: the request line). Where it lies is the TCP sequence number of its first byte
@@ -128,8 +122,23 @@ interface Sighting {
  * then both copies are kept rather than a risk of merging different calls.
  */
 export function dedupKey(entry: Entry, requestSeq?: number): string {
-  const at = isSequenceNumber(requestSeq) ? `s${requestSeq}` : `#${entry.id.slice(entry.id.lastIndexOf('-') + 1)}`;
+  const at = isSequenceNumber(requestSeq) ? `s${requestSeq}` : `#${pairOrdinal(entry)}`;
   return `${entry.src.ip}|${entry.src.port}|${at}|${callKey(entry)}`;
+}
+
+/**
+ * A number that is the same whenever dedupKey is (CallSightings finds calls by it and compares
+ * keys only on a match): where the call lies in its connection, and the client port.
+ */
+function dedupHash(entry: Entry, requestSeq?: number): number {
+  const at = isSequenceNumber(requestSeq) ? requestSeq : Number.parseInt(pairOrdinal(entry), 10) || 0;
+  const port = typeof entry.src.port === 'number' ? entry.src.port : 0;
+  return (at ^ (port << 16) ^ port) | 0;
+}
+
+/** The entry id's second number (see dedupKey), as text. */
+function pairOrdinal(entry: Entry): string {
+  return entry.id.slice(entry.id.lastIndexOf('-') + 1);
 }
 
 /**
@@ -164,8 +173,7 @@ export class TapMerger {
   readonly #onLost: TapMergerOptions['onLost'];
 
   readonly #sources = new Map<string, SourceState>();
-  /** Insertion order is arrival order, so the oldest sightings are at the front. */
-  readonly #seen = new Map<string, Sighting>();
+  readonly #seen: CallSightings;
   /** Ids of dropped duplicates -> the id their call was handed on under (for links between entries). */
   readonly #aliases = new Map<string, string>();
   #duplicates = 0;
@@ -176,6 +184,7 @@ export class TapMerger {
     this.#onEntry = onEntry;
     this.#windowMs = options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
     this.#maxKeys = Math.max(1, Math.floor(options.maxDedupKeys ?? DEFAULT_MAX_DEDUP_KEYS));
+    this.#seen = new CallSightings(this.#windowMs, this.#maxKeys);
     this.#now = options.now ?? (() => performance.now());
     this.#onDrops = options.onDrops;
     this.#onRedactionOff = options.onRedactionOff;
@@ -297,7 +306,7 @@ export class TapMerger {
     const run = state.runs > 1 ? `r${state.runs}.` : '';
     const prefix = `${source.namespace}/${source.pod}/${run}`;
     const id = `${prefix}${entry.id}`;
-    const kept = this.#keptSighting(dedupKey(entry, requestSeq), source.key, id);
+    const kept = this.#keptSighting(dedupKey(entry, requestSeq), dedupHash(entry, requestSeq), source.key, id);
     if (kept !== null) {
       // The other end's sighting was handed on: links to this one must lead there instead.
       this.#alias(id, kept.id);
@@ -363,15 +372,12 @@ export class TapMerger {
   }
 
   /** The kept sighting of the same call from another pod, or null when this one is to be kept (as `id`). */
-  #keptSighting(key: string, source: string, id: string): Sighting | null {
+  #keptSighting(key: string, hash: number, source: string, id: string): Sighting | null {
     const now = this.#now();
-    this.#expire(now);
-    const seen = this.#seen.get(key);
-    if (seen !== undefined && now - seen.at < this.#windowMs) return seen.source !== source ? seen : null;
-    // New (or expired and not yet evicted): remember it as the newest sighting.
-    if (seen !== undefined) this.#seen.delete(key);
-    this.#seen.set(key, { source, at: now, id });
-    if (this.#seen.size > this.#maxKeys) this.#seen.delete(this.#seen.keys().next().value!);
+    const seen = this.#seen.find(key, hash, now);
+    if (seen !== undefined) return seen.source !== source ? seen : null;
+    // New (or expired): remember it as the newest sighting.
+    this.#seen.remember(key, hash, { source, at: now, id });
     return null;
   }
 
@@ -379,13 +385,6 @@ export class TapMerger {
   #alias(dropped: string, kept: string): void {
     this.#aliases.set(dropped, kept);
     if (this.#aliases.size > this.#maxKeys) this.#aliases.delete(this.#aliases.keys().next().value!);
-  }
-
-  #expire(now: number): void {
-    for (const [key, seen] of this.#seen) {
-      if (now - seen.at < this.#windowMs) return;
-      this.#seen.delete(key);
-    }
   }
 }
 
