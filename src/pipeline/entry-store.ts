@@ -4,7 +4,9 @@
  * only through the EntryStore interface.
  *
  * Every entry gets a sequence number (its arrival index); the entry with sequence s sits in slot
- * s % maxEntries, so the ring never moves anything. With a filter, the view is a deque of the
+ * s % maxEntries, so the ring never moves anything. Entries are held in compact form
+ * (compact-ring.ts: a few hundred bytes each, bodies in a side store bounded by bytes) and decoded
+ * when shown; the service map's facts of each entry sit in columns (edge-fact-columns.ts). With a filter, the view is a deque of the
  * matching sequence numbers: arrivals are tested once, evictions pop its front, and a new filter is
  * one pass over the ring. Without a filter the view is the ring itself (no per-entry bookkeeping).
  *
@@ -15,10 +17,13 @@ import type { CompiledFilter } from '../kfl/api.ts';
 import type { Entry } from '../model/entry.ts';
 import { emptyTallies, sumTallies, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { emptyUndissected, formatUndissected, hasUndissected, sumUndissected, type UndissectedCounts } from '../model/undissected.ts';
+import { CompactRing } from './compact-ring.ts';
+import { EdgeFactColumns } from './edge-fact-columns.ts';
 import { NumberDeque } from './number-deque.ts';
+import { DEFAULT_MAX_PART_BYTES } from './part-store.ts';
 import { SlidingRate } from './rate.ts';
-import { ServiceGraphBuilder } from './service-graph.ts';
-import type { ApiOutageView, EntryStore, ServiceGraph, StoreSnapshot, TapScope } from './store-api.ts';
+import { edgeFactsOf, ServiceGraphBuilder } from './service-graph.ts';
+import type { ApiOutageView, BodyStats, EntryStore, ServiceGraph, StoreSnapshot, TapScope } from './store-api.ts';
 
 export interface Cancelable {
   cancel(): void;
@@ -27,6 +32,8 @@ export interface Cancelable {
 export interface EntryStoreOptions {
   /** Ring size (default 100_000); the oldest entry is evicted (and counted) beyond it. */
   maxEntries?: number;
+  /** Bytes of bodies (and other large strings) kept beside the compact entries (default 256 MiB). */
+  maxBodyBytes?: number;
   /** Notification batching interval in ms (default 33, about 30 frames a second). */
   frameMs?: number;
   /** Wall clock in ms (default Date.now), for entriesPerSec; injectable for tests. */
@@ -51,7 +58,12 @@ export class RingEntryStore implements EntryStore {
   readonly #now: () => number;
   readonly #schedule: (fn: () => void, ms: number) => Cancelable;
 
-  readonly #ring: Entry[] = [];
+  readonly #ring: CompactRing;
+  readonly #facts: EdgeFactColumns;
+  /** Entries in the ring now. */
+  #held = 0;
+  /** Entries whose test in the last re-filter read a body that was dropped (it read as null). */
+  #filterReadDropped = 0;
   /** Entries received so far: the next sequence number. */
   #total = 0;
   #evicted = 0;
@@ -93,20 +105,23 @@ export class RingEntryStore implements EntryStore {
     this.#frameMs = options.frameMs ?? DEFAULT_FRAME_MS;
     this.#now = options.now ?? Date.now;
     this.#schedule = options.schedule ?? defaultSchedule;
+    this.#ring = new CompactRing(this.#capacity, options.maxBodyBytes ?? DEFAULT_MAX_PART_BYTES);
+    this.#facts = new EdgeFactColumns(this.#capacity);
     this.#snapshot = this.#buildSnapshot(0);
   }
 
   add(entry: Entry): void {
     const seq = this.#total++;
-    if (this.#ring.length < this.#capacity) {
-      this.#ring.push(entry);
-    } else {
-      this.#evictOldest(seq - this.#capacity);
-      this.#ring[seq % this.#capacity] = entry;
-    }
+    const slot = seq % this.#capacity;
+    if (this.#held < this.#capacity) this.#held++;
+    else this.#evictOldest(seq - this.#capacity);
+    const facts = edgeFactsOf(entry);
+    this.#ring.set(slot, entry);
+    this.#facts.set(slot, facts);
+    // An arrival is tested as it came (bodies and all), before anything of it can be dropped.
     if (this.#filter === null || this.#filter.test(entry)) {
       if (this.#filter !== null) this.#matches.push(seq);
-      if (!this.#graphStale) this.#graph.add(entry, seq);
+      if (!this.#graphStale) this.#graph.addFacts(facts, seq);
     }
     if (Number.isFinite(entry.timestamp)) {
       this.#firstMs = Math.min(this.#firstMs, entry.timestamp);
@@ -225,12 +240,14 @@ export class RingEntryStore implements EntryStore {
     this.#matches.clear();
     this.#graph.clear();
     this.#graphStale = true;
+    this.#ring.takeDroppedReads();
     if (filter !== null) {
-      const oldest = this.#total - this.#ring.length;
+      const oldest = this.#total - this.#held;
       for (let seq = oldest; seq < this.#total; seq++) {
-        if (filter.test(this.#ring[seq % this.#capacity]!)) this.#matches.push(seq);
+        if (this.#ring.test(seq % this.#capacity, filter)) this.#matches.push(seq);
       }
     }
+    this.#filterReadDropped = this.#ring.takeDroppedReads();
     this.#changed = true;
     // One notification now covers any arrivals that were waiting for the frame timer.
     this.#frameTimer?.cancel();
@@ -242,36 +259,35 @@ export class RingEntryStore implements EntryStore {
     if (this.#graphStale) {
       this.#graphStale = false;
       const shown = this.#shown();
-      const oldest = this.#total - this.#ring.length;
+      const oldest = this.#total - this.#held;
       for (let i = 0; i < shown; i++) {
         const seq = this.#filter === null ? oldest + i : this.#matches.at(i)!;
-        this.#graph.add(this.#ring[seq % this.#capacity]!, seq);
+        this.#graph.addFacts(this.#facts.get(seq % this.#capacity), seq);
       }
     }
     return this.#graph.graph();
   }
 
   #shown(): number {
-    return this.#filter === null ? this.#ring.length : this.#matches.length;
+    return this.#filter === null ? this.#held : this.#matches.length;
   }
 
   /** Row `index` of the view; the caller has checked the bounds. */
   #rowAt(index: number): Entry {
-    const seq = this.#filter === null ? this.#total - this.#ring.length + index : this.#matches.at(index)!;
-    const entry = this.#ring[seq % this.#capacity]!;
+    const seq = this.#filter === null ? this.#total - this.#held + index : this.#matches.at(index)!;
+    const entry = this.#ring.entry(seq % this.#capacity);
     // Matching entries carry the filter's redact() paths as "[REDACTED]" wherever they are shown.
     return this.#filter !== null && this.#filter.redactPaths.length > 0 ? this.#filter.redact(entry) : entry;
   }
 
   #evictOldest(seq: number): void {
-    const entry = this.#ring[seq % this.#capacity]!;
+    const slot = seq % this.#capacity;
     this.#evicted++;
-    if (this.#filter === null) {
-      if (!this.#graphStale) this.#graph.remove(entry, seq);
-    } else if (this.#matches.front() === seq) {
-      this.#matches.shift();
-      if (!this.#graphStale) this.#graph.remove(entry, seq);
-    }
+    const inView = this.#filter === null || this.#matches.front() === seq;
+    if (this.#filter !== null && inView) this.#matches.shift();
+    if (inView && !this.#graphStale) this.#graph.removeFacts(this.#facts.get(slot), seq);
+    this.#facts.clear(slot);
+    this.#ring.clear(slot);
   }
 
   #markChanged(): void {
@@ -303,16 +319,24 @@ export class RingEntryStore implements EntryStore {
     }, RATE_TICK_MS);
   }
 
+  /** Present once a body went to the side store (or was dropped at once). */
+  #bodiesField(): { bodies?: BodyStats } {
+    const bodies = this.#ring.partStats;
+    return bodies.heldBytes > 0 || bodies.dropped > 0 ? { bodies } : {};
+  }
+
   #buildSnapshot(version: number): StoreSnapshot {
     return Object.freeze({
       version,
       total: this.#total,
-      held: this.#ring.length,
+      held: this.#held,
       evicted: this.#evicted,
       shown: this.#shown(),
       entriesPerSec: this.#rate.perSecond(this.#now()),
       drops: this.#drops,
       filter: this.#filter?.query ?? '',
+      ...this.#bodiesField(),
+      ...(this.#filterReadDropped > 0 ? { filterReadDropped: this.#filterReadDropped } : {}),
       ended: this.#ended,
       ...(this.#firstMs <= this.#lastMs ? { timeSpan: Object.freeze({ firstMs: this.#firstMs, lastMs: this.#lastMs }) } : {}),
       ...(this.#scope !== undefined ? { scope: this.#scope } : {}),

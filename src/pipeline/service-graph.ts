@@ -96,6 +96,38 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length, rank) - 1]!;
 }
 
+/**
+ * What the map takes from an entry: the store keeps these per entry in columns (entry-store.ts),
+ * so the graph is rebuilt and entries leave it without decoding the entries.
+ */
+export interface EdgeFacts {
+  readonly from: string;
+  readonly to: string;
+  readonly fromNamespace: string;
+  readonly toNamespace: string;
+  /** The edge label (edgeLabelOf). */
+  readonly protocol: string;
+  readonly outcome: Outcome;
+  /** Both sides present: the latency is a sample (see add). */
+  readonly sampled: boolean;
+  readonly elapsedMs: number;
+}
+
+export function edgeFactsOf(entry: Entry): EdgeFacts {
+  return {
+    from: nodeId(entry.src),
+    to: nodeId(entry.dst),
+    fromNamespace: entry.src.namespace,
+    toNamespace: entry.dst.namespace,
+    protocol: edgeLabelOf(entry),
+    outcome: outcomeOf(entry),
+    // Unanswered requests and one-sided records (a WebSocket message from the server) have
+    // elapsedTime 0: sampling them would drag the percentiles to 0.
+    sampled: entry.request !== null && entry.response !== null,
+    elapsedMs: entry.elapsedTime,
+  };
+}
+
 export class ServiceGraphBuilder {
   /**
    * caller -> callee -> protocol -> edge. Nested maps rather than one map keyed by a joined string:
@@ -110,9 +142,17 @@ export class ServiceGraphBuilder {
 
   /** Adds an entry of the view; `seq` is its store sequence number (increasing). */
   add(entry: Entry, seq: number): void {
-    const from = nodeId(entry.src);
-    const to = nodeId(entry.dst);
-    const protocol = edgeLabelOf(entry);
+    this.addFacts(edgeFactsOf(entry), seq);
+  }
+
+  /** Removes an entry that was added with `seq` and is now the oldest of the view. */
+  remove(entry: Entry, seq: number): void {
+    this.removeFacts(edgeFactsOf(entry), seq);
+  }
+
+  /** add() of an entry by its facts. */
+  addFacts(facts: EdgeFacts, seq: number): void {
+    const { from, to, protocol } = facts;
     let byTo = this.#edges.get(from);
     if (byTo === undefined) this.#edges.set(from, (byTo = new Map()));
     let byProtocol = byTo.get(to);
@@ -125,33 +165,29 @@ export class ServiceGraphBuilder {
       };
       byProtocol.set(protocol, edge);
       this.#edgeCount++;
-      this.#retainNode(from, entry.src.namespace);
-      this.#retainNode(to, entry.dst.namespace);
+      this.#retainNode(from, facts.fromNamespace);
+      this.#retainNode(to, facts.toNamespace);
     }
-    count(edge, outcomeOf(entry), 1);
-    // Unanswered requests and one-sided records (a WebSocket message from the server) have
-    // elapsedTime 0: sampling them would drag the percentiles to 0.
-    if (entry.request !== null && entry.response !== null) {
+    count(edge, facts.outcome, 1);
+    if (facts.sampled) {
       if (edge.latencies.length === SAMPLES_PER_EDGE) {
         edge.latencies.shift();
         edge.sampleSeqs.shift();
       }
-      edge.latencies.push(entry.elapsedTime);
+      edge.latencies.push(facts.elapsedMs);
       edge.sampleSeqs.push(seq);
     }
     edge.published = undefined;
     this.#changed = true;
   }
 
-  /** Removes an entry that was added with `seq` and is now the oldest of the view. */
-  remove(entry: Entry, seq: number): void {
-    const from = nodeId(entry.src);
-    const to = nodeId(entry.dst);
-    const byTo = this.#edges.get(from);
-    const byProtocol = byTo?.get(to);
-    const edge = byProtocol?.get(edgeLabelOf(entry));
+  /** remove() of an entry by its facts. */
+  removeFacts(facts: EdgeFacts, seq: number): void {
+    const byTo = this.#edges.get(facts.from);
+    const byProtocol = byTo?.get(facts.to);
+    const edge = byProtocol?.get(facts.protocol);
     if (byTo === undefined || byProtocol === undefined || edge === undefined) return;
-    count(edge, outcomeOf(entry), -1);
+    count(edge, facts.outcome, -1);
     if (edge.sampleSeqs.front() === seq) {
       edge.sampleSeqs.shift();
       edge.latencies.shift();
@@ -160,8 +196,8 @@ export class ServiceGraphBuilder {
     this.#changed = true;
     if (edge.requests > 0) return;
     byProtocol.delete(edge.protocol);
-    if (byProtocol.size === 0) byTo.delete(to);
-    if (byTo.size === 0) this.#edges.delete(from);
+    if (byProtocol.size === 0) byTo.delete(facts.to);
+    if (byTo.size === 0) this.#edges.delete(facts.from);
     this.#edgeCount--;
     this.#releaseNode(edge.from);
     this.#releaseNode(edge.to);

@@ -25,6 +25,17 @@ export interface StoreSnapshot {
   readonly drops: number;
   /** Active filter query ('' when none). */
   readonly filter: string;
+  /**
+   * Bodies and other large strings, kept beside the compact entries within a byte budget: what is
+   * held, the budget, and how many were dropped (oldest first) to stay within it. Present once
+   * the first such body arrived.
+   */
+  readonly bodies?: BodyStats;
+  /**
+   * Present when the active filter's pass over the held entries read a dropped body in this many
+   * entries: there the body read as null (a `contains` on it is false), so they may be missing.
+   */
+  readonly filterReadDropped?: number;
   /** True once the source has ended (file read, replay finished without --loop). */
   readonly ended: boolean;
   /**
@@ -50,6 +61,13 @@ export interface StoreSnapshot {
    * on connections open before the tap: ProtocolTally.lost): the empty list says so.
    */
   readonly protocols?: ProtocolTallies;
+}
+
+export interface BodyStats {
+  readonly heldBytes: number;
+  readonly budgetBytes: number;
+  readonly dropped: number;
+  readonly droppedBytes: number;
 }
 
 /** An API server outage as the header shows it: since when, and when the next try is. */
