@@ -89,9 +89,22 @@ test('every benchmark is a row: figures gathered, failures and skips listed, exi
   }
 });
 
+test('--only keeps the other benchmarks\' figures from the earlier run, marked with its date and commit', async () => {
+  writeFileSync(readmePath, before);
+  const { report } = await runAll(options({ only: ['rootonly'], skip: [] }));
+  const good = report.runs.find((r) => r.name === 'good')!;
+  assert.equal(good.status.kind, 'ok');
+  assert.equal(good.figures, 6);
+  assert.match(good.earlier?.date ?? '', /^\d{4}-\d\d-\d\dT/);
+  assert.equal(report.figures.filter((f) => f.bench === 'good').length, 6, 'its figures are in the table again');
+  assert.equal(report.runs.find((r) => r.name === 'leftout')!.status.kind, 'not run', 'never measured: still not run');
+  assert.match(readFileSync(readmePath, 'utf8'), /good ok \(\d+ s, 6 figures; measured \d{4}-\d\d-\d\d[^)]* at [^)]+\)/);
+});
+
 test('--only runs only those; the rest are listed as not run; all ok is exit 0', async () => {
   writeFileSync(readmePath, before);
   rmSync(join(outDir, 'soak-figures.json'), { force: true });
+  rmSync(join(outDir, 'figures.json'), { force: true });
   const { code, report } = await runAll(options({ only: ['good'], skip: [], readmePath: null }));
   assert.equal(code, 0);
   assert.deepEqual(

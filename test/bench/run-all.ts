@@ -8,6 +8,10 @@
  * A benchmark that fails, skips itself (no root) or is left out is a row of the table, not a gap.
  * Exits 1 when a benchmark failed, 2 on a bad option or a README without its markers.
  *
+ * A benchmark left out by --only/--skip keeps the figures of the last run that measured it (read
+ * from the figures.json that run wrote, each marked with that run's date and commit), so the table
+ * can be filled by several partial runs, e.g. the root benchmarks apart from the others.
+ *
  * Options: --only a,b  --skip a,b  --no-readme
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -144,6 +148,29 @@ function readSoak(outDir: string): { soak: SoakFigures | null; run: BenchRun | n
   return { soak: { date: statSync(path).mtime.toISOString(), figures }, run: null };
 }
 
+interface EarlierFigures {
+  readonly runs: readonly BenchRun[];
+  readonly figures: readonly BenchFigure[];
+  readonly date: string;
+  readonly commit: string;
+}
+
+/** What the last run wrote to figures.json, or null when there is none to keep (absent or unreadable). */
+function readEarlier(outDir: string, echo: RunAllOptions['echo']): EarlierFigures | null {
+  const path = join(outDir, 'figures.json');
+  if (!existsSync(path)) return null;
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { machine?: { date?: unknown; commit?: unknown }; runs?: unknown; figures?: unknown };
+    if (!Array.isArray(v.runs) || !Array.isArray(v.figures) || typeof v.machine?.date !== 'string' || typeof v.machine.commit !== 'string') throw new Error('not the shape run-all writes');
+    const { figures, bad } = parseFigureLines(v.figures.map((f: unknown) => `${FIGURE_LINE_PREFIX}${JSON.stringify(f)}`).join('\n'));
+    if (bad.length > 0) throw new Error(`${bad.length} malformed figures`);
+    return { runs: v.runs as BenchRun[], figures, date: v.machine.date, commit: v.machine.commit };
+  } catch (err) {
+    echo.stderr(`run-all: ${path}: earlier figures not kept (${err instanceof Error ? err.message : String(err)})\n`);
+    return null;
+  }
+}
+
 function selected(o: RunAllOptions): Set<string> {
   const names = new Set(o.benchmarks.map((b) => b.name));
   for (const [flag, list] of [['--only', o.only ?? []], ['--skip', o.skip]] as const) {
@@ -160,10 +187,17 @@ export async function runAll(o: RunAllOptions): Promise<{ code: number; report: 
   const readme = o.readmePath === null ? null : readFileSync(o.readmePath, 'utf8');
   if (readme !== null) replaceBenchSection(readme, '', o.readmePath!);
 
+  const earlier = readEarlier(o.outDir, o.echo);
   const runs: BenchRun[] = [];
   const figures: BenchFigure[] = [];
   for (const b of o.benchmarks) {
     if (!chosen.has(b.name)) {
+      const kept = earlier?.runs.find((r) => r.name === b.name && r.status.kind !== 'not run');
+      if (kept !== undefined && earlier !== null) {
+        runs.push({ ...kept, earlier: kept.earlier ?? { date: earlier.date, commit: earlier.commit } });
+        figures.push(...earlier.figures.filter((f) => f.bench === b.name));
+        continue;
+      }
       runs.push({ name: b.name, status: { kind: 'not run', reason: o.only !== null && !o.only.includes(b.name) ? 'not in --only' : '--skip' }, seconds: null, figures: 0 });
       continue;
     }

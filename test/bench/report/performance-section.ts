@@ -34,6 +34,8 @@ export interface BenchRun {
   /** Wall-clock seconds of the benchmark, null when it did not run. */
   readonly seconds: number | null;
   readonly figures: number;
+  /** When its figures were measured by an earlier run of run-all (kept while another ran with --only/--skip). */
+  readonly earlier?: { readonly date: string; readonly commit: string };
 }
 
 /** Figures of `npm run bench:soak` (a 30-minute run, not repeated by `npm run bench`) and when they were written. */
@@ -139,7 +141,7 @@ export function renderPerformanceSection(r: PerformanceReport): string {
   out.push('');
   // What did not run is a row of the table already; here the time each one that ran took.
   const ran = r.runs.filter((b) => b.seconds !== null);
-  out.push(`Ran: ${ran.length === 0 ? 'none' : ran.map((b) => `${b.name} ${statusText(b.status)} (${Math.round(b.seconds!)} s, ${b.figures} figure${b.figures === 1 ? '' : 's'})`).join('; ')}.`);
+  out.push(`Ran: ${ran.length === 0 ? 'none' : ran.map((b) => `${b.name} ${statusText(b.status)} (${Math.round(b.seconds!)} s, ${b.figures} figure${b.figures === 1 ? '' : 's'}${b.earlier === undefined ? '' : `; measured ${shortDate(b.earlier.date)} at ${b.earlier.commit}`})`).join('; ')}.`);
   out.push('');
   out.push(
     `Growth: each figure's cost per unit of work at each size, relative to its smallest size. A rate's cost is work / rate, so its cost per unit is 1 / rate; an amount (memory, latency, CPU share) is its own cost, per unit of its size. "Linear or better": no larger size costs more than ${Math.round(GROWTH_TOLERANCE * 100)}% above the smallest per unit. A fixed cost (starting Node, its base memory) makes the small sizes dearer per unit, so falling numbers mean the fixed part still weighs, not that work got cheaper.`,
