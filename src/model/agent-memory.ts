@@ -6,7 +6,7 @@
 const MiB = 1024 * 1024;
 
 /**
- * Below this the agent runs but sheds entries even when its reader keeps up: idle it is ~68 MiB
+ * Below this the agent runs but sheds entries even when its reader keeps up: idle it is ~62 MiB
  * RSS (Node, the bundle, koffi, the capture ring), and at 500 requests/s it peaks at ~88 MiB. With
  * 80 it dropped half the entries of that load, with 64 four fifths (test/e2e/agent-oom.test.ts and
  * docs/tap.md "Safety: memory and CPU" have the figures).

@@ -7,7 +7,9 @@
  * kernel drops, dropped entries, the agent's CPU (utime+stime from /proc) and peak RSS (VmRSS
  * sampled every 100 ms).
  *
- * Scenarios: fixed rates 1k and 10k requests/s (h2load --rps per client), then a ladder of rising
+ * First the agent idle (issue 17: RSS before any traffic, beside a bare `node` on the same core
+ * as the peer: what Node alone costs). Then fixed rates 1k, 10k and 20k requests/s (h2load --rps
+ * per client; each row's peak RSS and CPU per 1k entries/s are figures at those three sizes), then a ladder of rising
  * rates up to what the load generator reaches on this machine: the highest rate followed with zero
  * kernel drops and zero dropped entries is reported, with entries per CPU-second of the agent (its
  * one-core ceiling, since CPU per entry is what limits it). Then HTTP/2 (issue 13): 10k, 15k and
@@ -15,31 +17,45 @@
  * req/s.
  *
  * Needs root (namespaces), nginx and h2load (Debian: nginx-light, nghttp2-client); prints why and
- * exits 0 when they are missing. Options: --seconds 8  --ladder 15000,20000,25000,30000,40000
+ * exits 0 when they are missing. Options: --seconds 8  --ladder 25000,30000,40000
  * --protocols h1,h2 (the rows to run)  --normal-priority (the agent runs at nice 0 instead of the
  * nice 19 it gives itself: on a machine other work keeps busy, nice 19 on its core measures that
- * work, not the agent)
+ * work, not the agent)  --agent-dir DIR (run that bundle instead of dist/agent: a before/after
+ * comparison in one run of the same machine)  --max-memory MB (the agent's flag; default its own)
+ *
+ * Figures (BENCH-FIGURE, test/bench/figures.ts): idle RSS (peer: bare node), peak RSS and CPU per
+ * 1k entries/s at 1k, 10k and 20k requests/s, and kernel drops plus dropped entries at 20k/s.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addAddress, addVeth, requireNetns, Scope, waitForPort, type Netns } from '../helpers/netns.ts';
 import { NODE } from '../helpers/capture.ts';
 import { normalPriority, prepareAgentDir } from '../helpers/agent.ts';
+import { printFigure } from './figures.ts';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
-    ladder: { type: 'string', default: '15000,20000,25000,30000,40000' },
+    ladder: { type: 'string', default: '25000,30000,40000' },
     protocols: { type: 'string', default: 'h1,h2' },
     'normal-priority': { type: 'boolean', default: false },
+    'agent-dir': { type: 'string' },
+    'max-memory': { type: 'string' },
   },
 });
 const PROTOCOLS = new Set(values.protocols.split(','));
 const SECONDS = Number(values.seconds);
 const LADDER = values.ladder.split(',').map(Number);
+/** HTTP/1 rows at fixed rates: the three sizes every figure of issue 17 goal 3 is given at. */
+const H1_RATES = [1000, 10000, 20000];
+/** Issue 17 goal 3, in MB (MiB, as VmRSS is counted). */
+const IDLE_RSS_GOAL_MB = 55;
+const RSS_AT_10K_GOAL_MB = 80;
+/** How long the agent and bare node idle before their RSS is read: start-up work has settled. */
+const IDLE_SETTLE_MS = 3000;
 const SERVER_IP = '10.66.0.2';
 const CLIENT_IP = '10.66.0.1';
 const PORT = 8080;
@@ -77,6 +93,8 @@ interface ScenarioResult {
   readonly kernelDrops: number;
   readonly dropped: number;
   readonly agentCpuPercent: number;
+  /** Agent CPU (% of one core) per 1k entries/s: CPU seconds per entry, scaled to read as a load. */
+  readonly cpuPercentPer1kEntries: number;
   readonly entriesPerCpuSecond: number;
   readonly peakRssMb: number;
 }
@@ -97,7 +115,8 @@ class AgentProcess {
   readonly ready: Promise<void>;
 
   constructor(ns: Netns, dir: string) {
-    const [cmd, args] = ns.wrap('taskset', ['-c', AGENT_CPU, NODE, 'agent.js', 'capture', '--iface', 'any', '--stats-interval', '250', '--idle-exit', '0']);
+    const maxMemory = values['max-memory'] === undefined ? [] : ['--max-memory', values['max-memory']];
+    const [cmd, args] = ns.wrap('taskset', ['-c', AGENT_CPU, NODE, 'agent.js', 'capture', '--iface', 'any', '--stats-interval', '250', '--idle-exit', '0', ...maxMemory]);
     this.child = spawn(cmd, args, { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
     let resolveReady: () => void = () => {};
     this.ready = new Promise((r) => {
@@ -143,8 +162,7 @@ class AgentProcess {
 
   /** Resident memory now (0 once the process is gone). */
   rssBytes(): number {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${this.pid}/status`) ?? '');
-    return m ? Number(m[1]) * 1024 : 0;
+    return rssOf(this.pid);
   }
 
   async stop(): Promise<void> {
@@ -167,7 +185,7 @@ function readProc(path: string): string | null {
 
 /** A fresh agent in `ns`, ready (and at nice 0 with --normal-priority), stopped when `scope` closes. */
 async function startAgent(scope: Scope, ns: Netns): Promise<AgentProcess> {
-  const agentDir = prepareAgentDir();
+  const agentDir = values['agent-dir'] === undefined ? prepareAgentDir() : copyAgentDir(values['agent-dir']);
   scope.defer(() => rmSync(agentDir, { recursive: true, force: true }));
   const agent = new AgentProcess(ns, agentDir);
   scope.defer(() => agent.stop());
@@ -175,6 +193,52 @@ async function startAgent(scope: Scope, ns: Netns): Promise<AgentProcess> {
   if (values['normal-priority']) normalPriority(agent.pid);
   await sleep(500);
   return agent;
+}
+
+function copyAgentDir(from: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-bench-agent-dir-'));
+  cpSync(from, dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * RSS of a process once it has idled IDLE_SETTLE_MS: the median of five reads 100 ms apart (a
+ * timer or a stats frame may allocate for a moment). MiB, as VmRSS counts.
+ */
+async function idleRssMb(pid: number): Promise<number> {
+  await sleep(IDLE_SETTLE_MS);
+  const reads: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    reads.push(rssOf(pid));
+    await sleep(100);
+  }
+  reads.sort((a, b) => a - b);
+  return round1(reads[2] / 1048576);
+}
+
+/** The peer of the idle figure: a bare `node` (the same binary) doing nothing, on the agent's core. */
+async function bareNodeIdleRssMb(ns: Netns): Promise<number> {
+  const child = ns.spawn('taskset', ['-c', AGENT_CPU, NODE, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    // taskset execs node in place: the pid is node's once the exec is done.
+    await sleep(200);
+    return await idleRssMb(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`) ?? '');
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 async function startNginx(ns: Netns, dir: string): Promise<ChildProcess> {
@@ -261,9 +325,54 @@ async function scenario(label: string, client: Netns, agent: AgentProcess, rps: 
     kernelDrops: agent.stats.kernelDrops - before.kernelDrops,
     dropped: agent.stats.dropped - before.dropped,
     agentCpuPercent: Math.round((cpu / result.seconds) * 100),
+    cpuPercentPer1kEntries: entries > 0 ? round2((cpu / entries) * 1000 * 100) : 0,
     entriesPerCpuSecond: cpu > 0 ? Math.round(entries / cpu) : 0,
     peakRssMb: Math.round(peak / 1048576),
   };
+}
+
+/** Issue 17 goal 3's figures: idle RSS beside bare node's, then each at 1k, 10k and 20k requests/s. */
+function printFigures(idle: { agent: number; bareNode: number }, fixed: readonly ScenarioResult[]): void {
+  const bench = 'agent-live';
+  printFigure({
+    bench,
+    figure: 'agent idle RSS',
+    size: 'idle',
+    sizeValue: 0,
+    ours: idle.agent,
+    unit: 'MB',
+    higherIsBetter: false,
+    peer: { name: 'bare node (same binary, idle)', value: idle.bareNode },
+    goal: `<= ${IDLE_RSS_GOAL_MB} MB`,
+    met: idle.agent <= IDLE_RSS_GOAL_MB,
+  });
+  for (const r of fixed) {
+    const size = `${r.offeredRps! / 1000}k requests/s`;
+    const sizeValue = r.offeredRps!;
+    const atTenK = r.offeredRps === 10000;
+    printFigure({
+      bench,
+      figure: 'agent peak RSS under load',
+      size,
+      sizeValue,
+      ours: r.peakRssMb,
+      unit: 'MB',
+      higherIsBetter: false,
+      ...(atTenK ? { goal: `<= ${RSS_AT_10K_GOAL_MB} MB at 10k entries/s`, met: r.peakRssMb <= RSS_AT_10K_GOAL_MB && followed(r) } : {}),
+    });
+    printFigure({ bench, figure: 'agent CPU per 1k entries/s', size, sizeValue, ours: r.cpuPercentPer1kEntries, unit: '% of a core', higherIsBetter: false });
+    printFigure({
+      bench,
+      figure: 'agent kernel drops + dropped entries',
+      size,
+      sizeValue,
+      ours: r.kernelDrops + r.dropped + Math.max(0, r.requests - r.entries),
+      unit: 'entries',
+      higherIsBetter: false,
+      goal: '0 (every request an entry)',
+      met: followed(r),
+    });
+  }
 }
 
 function followed(r: ScenarioResult): boolean {
@@ -292,11 +401,17 @@ async function main(): Promise<void> {
     await addAddress(server, 'eth0', `${SERVER_IP}/24`);
     await startNginx(server, work);
     const agent = await startAgent(scope, server);
+    const idle = { agent: await idleRssMb(agent.pid), bareNode: await bareNodeIdleRssMb(server) };
 
     let best: ScenarioResult | null = null;
+    const fixed: ScenarioResult[] = [];
     if (PROTOCOLS.has('h1')) {
-      results.push(await scenario('1k req/s', client, agent, 1000));
-      results.push(await scenario('10k req/s', client, agent, 10000));
+      for (const rate of H1_RATES) {
+        const r = await scenario(`${rate / 1000}k req/s`, client, agent, rate);
+        fixed.push(r);
+        results.push(r);
+        if (followed(r)) best = best === null || r.achievedRps > best.achievedRps ? r : best;
+      }
       for (const rate of LADDER) {
         const r = await scenario(`${rate / 1000}k req/s`, client, agent, rate);
         results.push(r);
@@ -319,12 +434,14 @@ async function main(): Promise<void> {
     results.push(...h2Rows);
 
     process.stdout.write(`\nagent-live: nginx <- h2load across a veth (--h1; HTTP/2 rows h2c, ${H2_CONNECTIONS} connections x ${H2_STREAMS} streams); agent pinned to one core (taskset), --iface any${values['normal-priority'] ? ', nice 0' : ''}\n`);
-    process.stdout.write('scenario             offered  achieved  h2load req/s   requests    entries  kdrops  dropped  agentCPU  entries/CPU-s  peakRSS\n');
+    process.stdout.write(`idle RSS: agent ${idle.agent} MB, bare node ${idle.bareNode} MB (after ${IDLE_SETTLE_MS / 1000} s; goal <= ${IDLE_RSS_GOAL_MB} MB)\n`);
+    process.stdout.write('scenario             offered  achieved  h2load req/s   requests    entries  kdrops  dropped  agentCPU  CPU%/1k/s  entries/CPU-s  peakRSS\n');
     for (const r of results) {
       process.stdout.write(
-        `${r.label.padEnd(20)} ${String(r.offeredRps ?? '-').padStart(7)}  ${String(r.achievedRps).padStart(8)}  ${String(r.h2loadRps).padStart(12)}  ${String(r.requests).padStart(9)}  ${String(r.entries).padStart(9)}  ${String(r.kernelDrops).padStart(6)}  ${String(r.dropped).padStart(7)}  ${String(r.agentCpuPercent).padStart(7)}%  ${String(r.entriesPerCpuSecond).padStart(13)}  ${String(r.peakRssMb).padStart(5)} MB\n`,
+        `${r.label.padEnd(20)} ${String(r.offeredRps ?? '-').padStart(7)}  ${String(r.achievedRps).padStart(8)}  ${String(r.h2loadRps).padStart(12)}  ${String(r.requests).padStart(9)}  ${String(r.entries).padStart(9)}  ${String(r.kernelDrops).padStart(6)}  ${String(r.dropped).padStart(7)}  ${String(r.agentCpuPercent).padStart(7)}%  ${String(r.cpuPercentPer1kEntries).padStart(9)}  ${String(r.entriesPerCpuSecond).padStart(13)}  ${String(r.peakRssMb).padStart(5)} MB\n`,
       );
     }
+    printFigures(idle, fixed);
     // Only scenarios the agent followed: dropped entries cost almost nothing and would flatter it.
     const ceiling = Math.max(0, ...results.filter((r) => r.protocol === 'h1' && followed(r)).map((r) => r.entriesPerCpuSecond));
     const h2Best = h2Rows.filter(followed).sort((a, b) => b.achievedRps - a.achievedRps)[0];
@@ -340,7 +457,7 @@ async function main(): Promise<void> {
         `HTTP/2: highest rate followed with 0 kernel drops, 0 dropped entries and an entry per stream: ${h2Best ? `${h2Best.h2loadRps} req/s (h2load's own; ${h2Best.label}, agent CPU ${h2Best.agentCpuPercent}%)` : 'none'}; goal >= 10000 req/s on one core\n`,
       );
     }
-    process.stdout.write(`${JSON.stringify({ bench: 'agent-live', results, bestFollowedRps: best?.achievedRps ?? 0, entriesPerCpuSecond: ceiling, http2BestFollowedRps: h2Best?.h2loadRps ?? 0 })}\n`);
+    process.stdout.write(`${JSON.stringify({ bench: 'agent-live', idle, results, bestFollowedRps: best?.achievedRps ?? 0, entriesPerCpuSecond: ceiling, http2BestFollowedRps: h2Best?.h2loadRps ?? 0 })}\n`);
   } finally {
     await scope.close();
   }

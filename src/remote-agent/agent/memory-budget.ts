@@ -3,9 +3,15 @@
  * under it: the kernel ring (its pages count in RSS), the output queue (strings on the JS heap),
  * TCP reassembly buffers (outside the heap), and the JS heap itself, whose limits are V8 flags
  * (see heap-flags.ts: the agent re-executes itself with them). What is left covers Node's own
- * baseline (~55 MB with koffi loaded).
+ * baseline (~56 MB with the bundle and koffi loaded, before the ring).
+ *
+ * The ring and the young generation are resident from the start or soon after (the kernel maps
+ * every ring page at mmap; V8 grows the semi-spaces under load and keeps them), so both are a
+ * small share of the bound: they are what the agent costs the pod when it idles. The old
+ * generation is a limit, not a reservation: it only grows with live state.
  */
 import { MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
+import { RING_BLOCK_SIZE } from '../live/live-capture.ts';
 
 const MiB = 1024 * 1024;
 
@@ -28,11 +34,15 @@ export interface MemoryBudget {
 
 export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   const max = Math.max(MIN_AGENT_MEMORY_BYTES, maxMemoryBytes);
-  // The ring is whole 1 MiB blocks (one block must hold a 64 KiB GSO frame).
-  const ringBytes = clamp(Math.floor(max / 8 / MiB), 4, 32) * MiB;
+  // Whole blocks: 1/48 of the bound, 2 to 16 MiB (4 MiB at the default 200 MB). At 20k requests/s
+  // (~20 MB/s of small packets into the ring) 4 MiB holds ~200 ms: a GC pause or a CPU quota
+  // period, not a stalled agent (test/bench/agent-live.ts measures drops at 20k/s).
+  const ringBytes = Math.floor(clamp(Math.floor(max / 48), RING_MIN_BYTES, RING_MAX_BYTES) / RING_BLOCK_SIZE) * RING_BLOCK_SIZE;
   const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);
   const tcpTotalBytes = Math.floor(max / 10);
-  const semiSpaceMb = max >= 160 * MiB ? 8 : 4;
+  // 1/64 of the bound, 1 to 8 MiB (3 at the default): the young generation (~3 semi-spaces) stays
+  // ~5% of the bound, yet large enough that an entry in flight dies young.
+  const semiSpaceMb = clamp(Math.floor(max / 64 / MiB), 1, 8);
   const heapRoom = max - BASELINE_RSS_BYTES - ringBytes - tcpTotalBytes - 3 * semiSpaceMb * MiB;
   const oldSpaceMb = Math.max(32, Math.floor(heapRoom / MiB));
   return {
@@ -47,6 +57,9 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
     resetAboveHeapBytes: Math.floor(oldSpaceMb * MiB * 0.75),
   };
 }
+
+const RING_MIN_BYTES = 2 * MiB;
+const RING_MAX_BYTES = 16 * MiB;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../model/byte-units.ts';
 import { SharkError } from '../../model/errors.ts';
 import { LINKTYPE } from '../source/link-types.ts';
 import type { Frame } from '../source/frame.ts';
@@ -7,7 +8,7 @@ import { TpacketRing } from './tpacket-ring.ts';
 export interface LiveCaptureOptions {
   /** 'any' = every interface of the current network namespace (bind ifindex 0), else an interface name */
   readonly iface: string;
-  /** total ring memory in bytes (default 32 MiB); block size 1 MiB (must hold a 64 KiB GSO frame) */
+  /** total ring memory in bytes (default 4 MiB), whole RING_BLOCK_SIZE blocks */
   readonly ringBytes?: number;
   /** block retire timeout ms (latency bound when traffic is light), default 10 */
   readonly blockTimeoutMs?: number;
@@ -36,8 +37,12 @@ export interface LiveCapture {
   close(): void;
 }
 
-export const RING_BLOCK_SIZE = 1 << 20;
-export const DEFAULT_RING_BYTES = 32 << 20;
+/**
+ * A block must hold the largest frame (a 64 KiB GSO/GRO packet with its header); smaller blocks
+ * than that waste less of a small ring in blocks the retire timer hands over part-filled.
+ */
+export const RING_BLOCK_SIZE = 256 << 10;
+export const DEFAULT_RING_BYTES = 4 << 20;
 export const DEFAULT_BLOCK_TIMEOUT_MS = 10;
 
 /**
@@ -52,7 +57,7 @@ export function openLiveCapture(options: LiveCaptureOptions, onFrame: (frame: Fr
   const ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
   const blockTimeoutMs = options.blockTimeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS;
   if (!Number.isSafeInteger(ringBytes) || ringBytes < RING_BLOCK_SIZE || ringBytes >= 2 ** 32) {
-    throw new SharkError('USAGE', `ring size ${ringBytes} bytes: need at least 1 MiB and less than 4 GiB`, { ringBytes });
+    throw new SharkError('USAGE', `ring size ${ringBytes} bytes: need at least ${formatBytes(RING_BLOCK_SIZE)} and less than 4 GiB`, { ringBytes });
   }
   if (!Number.isSafeInteger(blockTimeoutMs) || blockTimeoutMs < 1 || blockTimeoutMs > 60_000) {
     throw new SharkError('USAGE', `block timeout ${blockTimeoutMs} ms: need 1 to 60000`, { blockTimeoutMs });

@@ -1,0 +1,157 @@
+/**
+ * What the idle agent costs the tapped pod (issue 17, goal 3): the built agent (dist/agent, copied
+ * into an empty folder) captures on a veth in a network namespace, as in a pod, and nothing comes.
+ *
+ * 1. Its packet ring and V8 heap limits follow --max-memory: the process re-executed itself with
+ *    exactly the heap flags memoryBudget() derives (/proc/<pid>/cmdline), and its one packet-socket
+ *    mapping is exactly the budget's ring (/proc/<pid>/smaps), at three bounds.
+ * 0. (No root needed.) Loading the bundle (`node agent.js --help` loads all of it) costs at most
+ *    BUNDLE_LOAD_LIMIT_MB over a bare node, and loads no module the agent does not use: node:http's
+ *    ESM namespace used to pull in http2 and undici, and import-time work (HPACK tables, ICU number
+ *    formats) ran V8's optimising compiler: ~36 MB over bare node then, ~18 now.
+ * 2. Idle at the default bound, its RSS stays near bare Node's (measured here, in the same
+ *    namespace): at most IDLE_RSS_LIMIT_MB, against ~107 MB before the start-up work, ring and
+ *    C-heap trimming of issue 17 (a 25 MiB ring, undici and ICU loaded at import). The goal of
+ *    55 MB is a todo until it holds.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { heapFlags } from '../../src/remote-agent/agent/heap-flags.ts';
+import { memoryBudget } from '../../src/remote-agent/agent/memory-budget.ts';
+import { DEFAULT_AGENT_MEMORY_BYTES } from '../../src/model/agent-memory.ts';
+import { prepareAgentDir, sleep, startAgent } from '../helpers/agent.ts';
+import { NODE } from '../helpers/capture.ts';
+import { requireNetns, Scope, type Netns } from '../helpers/netns.ts';
+import { skipFor } from '../helpers/requirements.ts';
+import { agentTopology } from './agent-fixtures/topology.ts';
+
+const skip = skipFor(requireNetns([]));
+if (skip) process.stdout.write(`# agent-footprint skipped: ${skip}\n`);
+
+const MiB = 1024 * 1024;
+/** What the agent reaches today (~64 MB at the default bound on the bench machine), with room for noise. */
+const IDLE_RSS_LIMIT_MB = 66;
+/** Issue 17 goal 3. */
+const IDLE_RSS_GOAL_MB = 55;
+/** Loading the bundle, over bare node's RSS at exit (~18 MB today, ~36 MB before issue 17). */
+const BUNDLE_LOAD_LIMIT_MB = 24;
+/** Start-up work (parse, the first trim of the C heap at 1 s) is over by then. */
+const SETTLE_MS = 3000;
+
+/** VmRSS in MiB. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Sizes in bytes of the process's packet-socket mappings (the TPACKET ring shows as `socket:[inode]`). */
+function socketMappings(pid: number): number[] {
+  const sizes: number[] = [];
+  let isSocket = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      isSocket = head[1]!.startsWith('socket:');
+      continue;
+    }
+    const size = /^Size:\s+(\d+) kB/.exec(line);
+    if (size !== null && isSocket) sizes.push(Number(size[1]) * 1024);
+  }
+  return sizes;
+}
+
+/** RSS of a bare `node` idling in `ns` for SETTLE_MS: the peer of the idle figure. */
+async function bareNodeRssMb(ns: Netns): Promise<number> {
+  const child = ns.spawn(NODE, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await sleep(SETTLE_MS);
+    return rssMb(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+/** Starts the agent idle with `maxMemoryMb` (null: its default) and returns its RSS after SETTLE_MS. */
+async function idleAgent(scope: Scope, ns: Netns, maxMemoryMb: number | null): Promise<{ pid: number; cmdline: string[]; rssMb: number }> {
+  const args = ['--iface', 'eth0', '--idle-exit', '0', ...(maxMemoryMb === null ? [] : ['--max-memory', String(maxMemoryMb)])];
+  const agent = startAgent(ns, args, { dir: prepareAgentDir(scope), scope });
+  await agent.ready();
+  await sleep(SETTLE_MS);
+  const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  return { pid: agent.pid, cmdline, rssMb: rssMb(agent.pid) };
+}
+
+/** RSS (MiB) and the loaded modules matching `modules`, as the process exits. */
+function footprintAtExit(dir: string, args: readonly string[], modules: RegExp): { rssMb: number; loaded: string[] } {
+  const preload = join(dir, 'footprint-at-exit.cjs');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => process.stderr.write('\\nFOOTPRINT ' + JSON.stringify({ rssMb: process.memoryUsage().rss / 1048576, loaded: process.moduleLoadList.filter((m) => ${modules}.test(m)) }) + '\\n'));\n`,
+  );
+  const r = spawnSync(NODE, ['--require', preload, ...args], { cwd: dir, encoding: 'utf8' });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('FOOTPRINT '));
+  if (line === undefined) throw new Error(`no footprint from node ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(line.slice('FOOTPRINT '.length)) as { rssMb: number; loaded: string[] };
+}
+
+test(`loading the agent bundle costs at most ${BUNDLE_LOAD_LIMIT_MB} MB over bare node and loads no HTTP client or server`, async () => {
+  const scope = new Scope();
+  try {
+    const dir = prepareAgentDir(scope);
+    const unused = /undici|http/;
+    const bare = footprintAtExit(dir, ['-e', '0'], unused);
+    const agent = footprintAtExit(dir, ['agent.js', '--help'], unused);
+    process.stdout.write(`# RSS at exit: agent.js --help ${agent.rssMb.toFixed(1)} MB, bare node ${bare.rssMb.toFixed(1)} MB\n`);
+    assert.deepEqual(agent.loaded, [], 'modules the agent never uses');
+    assert.ok(agent.rssMb - bare.rssMb <= BUNDLE_LOAD_LIMIT_MB, `the bundle costs ${(agent.rssMb - bare.rssMb).toFixed(1)} MB over bare node`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('the agent sizes its packet ring and V8 heap from --max-memory', { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const topo = await agentTopology(scope);
+    for (const mb of [96, null, 512]) {
+      const bytes = mb === null ? DEFAULT_AGENT_MEMORY_BYTES : mb * MiB;
+      const budget = memoryBudget(bytes);
+      const agent = await idleAgent(scope, topo.server, mb);
+      t.diagnostic(`--max-memory ${bytes / MiB}: ring ${budget.ringBytes / MiB} MiB, ${heapFlags(budget).join(' ')}; RSS ${agent.rssMb.toFixed(1)} MB`);
+      const flags = agent.cmdline.filter((a) => a.startsWith('--max-old-space-size') || a.startsWith('--max-semi-space-size'));
+      assert.deepEqual(flags, heapFlags(budget), `the re-executed agent's heap flags at --max-memory ${bytes / MiB}`);
+      assert.deepEqual(socketMappings(agent.pid), [budget.ringBytes], `one packet ring of the budget's size at --max-memory ${bytes / MiB}`);
+    }
+  } finally {
+    await scope.close();
+  }
+});
+
+test(`the idle agent's RSS is at most ${IDLE_RSS_LIMIT_MB} MB at the default --max-memory (bare node measured beside it)`, { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const topo = await agentTopology(scope);
+    const bare = await bareNodeRssMb(topo.server);
+    const agent = await idleAgent(scope, topo.server, null);
+    t.diagnostic(`idle RSS: agent ${agent.rssMb.toFixed(1)} MB, bare node ${bare.toFixed(1)} MB (after ${SETTLE_MS / 1000} s)`);
+    assert.ok(agent.rssMb <= IDLE_RSS_LIMIT_MB, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${IDLE_RSS_LIMIT_MB} MB (bare node ${bare.toFixed(1)} MB)`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~64 MB today: Node alone ~42, koffi ~6, the bundle's heap ~6, the ring 4, the rest of Node it uses ~6`, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const topo = await agentTopology(scope);
+    const agent = await idleAgent(scope, topo.server, null);
+    t.diagnostic(`idle agent RSS ${agent.rssMb.toFixed(1)} MB`);
+    assert.ok(agent.rssMb <= IDLE_RSS_GOAL_MB, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${IDLE_RSS_GOAL_MB} MB`);
+  } finally {
+    await scope.close();
+  }
+});
