@@ -37,6 +37,22 @@ export type { AmqpEntry, DnsEntry, HttpEntry, KafkaEntry, MongodbEntry, MysqlEnt
 export function isoFromMicros(tsUs: number): string {
   const ms = Math.floor(tsUs / 1000);
   const micros = Math.floor(tsUs - ms * 1000);
-  const iso = new Date(ms).toISOString(); // ...sss Z
-  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  if (!Number.isSafeInteger(tsUs)) {
+    // Fractions (and their rounding at the edges) keep the definition's exact text.
+    const iso = new Date(ms).toISOString(); // ...sss Z
+    return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  }
+  // Every entry of a capture gets one, and consecutive ones mostly share their second: its text
+  // ("...THH:MM:SS.") is formatted once per second instead of a Date per entry.
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString(); // throws RangeError as before on an invalid time
+    isoSecond = second;
+    isoSecondPrefix = iso.slice(0, -4);
+  }
+  const sub = (ms - second * 1000) * 1000 + micros;
+  return `${isoSecondPrefix}${sub < 100_000 ? (sub < 10_000 ? (sub < 1000 ? (sub < 100 ? (sub < 10 ? '00000' : '0000') : '000') : '00') : '0') : ''}${sub}Z`;
 }
+
+let isoSecond = Number.NaN;
+let isoSecondPrefix = '';

@@ -49,6 +49,8 @@ function keptBytes(entry: Entry): number {
 
 export class TimestampOrderer {
   #heap: Entry[] = [];
+  /** keptBytes of the entry at the same place in #heap, so it is worked out once per entry. */
+  #sizes: number[] = [];
   #heldBytes = 0;
   #limits: OrderLimits;
   #release: (entry: Entry) => void;
@@ -69,8 +71,10 @@ export class TimestampOrderer {
   }
 
   push(entry: Entry): void {
+    const size = keptBytes(entry);
     this.#heap.push(entry);
-    this.#heldBytes += keptBytes(entry);
+    this.#sizes.push(size);
+    this.#heldBytes += size;
     this.#siftUp(this.#heap.length - 1);
     while (this.#heap.length > this.#limits.maxEntries || this.#heldBytes > this.#limits.maxBodyBytes) {
       this.#overflow++;
@@ -90,13 +94,16 @@ export class TimestampOrderer {
 
   #releaseTop(): void {
     const heap = this.#heap;
+    const sizes = this.#sizes;
     const top = heap[0]!;
+    this.#heldBytes -= sizes[0]!;
     const last = heap.pop()!;
+    const lastSize = sizes.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
+      sizes[0] = lastSize;
       this.#siftDown(0);
     }
-    this.#heldBytes -= keptBytes(top);
     this.#release(top);
   }
 
@@ -105,9 +112,20 @@ export class TimestampOrderer {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      this.#swap(i, parent);
       i = parent;
     }
+  }
+
+  #swap(i: number, j: number): void {
+    const heap = this.#heap;
+    const sizes = this.#sizes;
+    const e = heap[i]!;
+    heap[i] = heap[j]!;
+    heap[j] = e;
+    const n = sizes[i]!;
+    sizes[i] = sizes[j]!;
+    sizes[j] = n;
   }
 
   #siftDown(i: number): void {
@@ -119,7 +137,7 @@ export class TimestampOrderer {
       if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
       if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
       if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      this.#swap(i, m);
       i = m;
     }
   }

@@ -115,12 +115,26 @@ export interface NamedField {
 /** headerMap over fields of any origin (HTTP/1 heads, HTTP/2 header blocks). */
 export function headerMapOf(fields: readonly NamedField[]): HeaderMap {
   const out: HeaderMap = {};
-  const spelled = new Map<string, string>();
-  for (const f of fields) {
+  // Typical heads have a dozen fields: finding an earlier one with the same key by a scan costs
+  // less than a Map per message; long (hostile) heads keep the Map, so the work stays linear.
+  const spelled = fields.length > LINEAR_SCAN_FIELDS ? new Map<string, string>() : null;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
     const key = f.key ?? f.name;
-    const name = spelled.get(key);
+    let name: string | undefined;
+    if (spelled !== null) {
+      name = spelled.get(key);
+      if (name === undefined) spelled.set(key, f.name);
+    } else {
+      for (let j = 0; j < i; j++) {
+        const g = fields[j]!;
+        if ((g.key ?? g.name) === key) {
+          name = g.name;
+          break;
+        }
+      }
+    }
     if (name === undefined) {
-      spelled.set(key, f.name);
       put(out, f.name, f.value);
     } else {
       const sep = key === 'set-cookie' ? '\n' : key === 'cookie' ? '; ' : ', ';
@@ -129,6 +143,9 @@ export function headerMapOf(fields: readonly NamedField[]): HeaderMap {
   }
   return out;
 }
+
+/** Up to this many fields, headerMapOf finds repeated names by scanning (see there). */
+const LINEAR_SCAN_FIELDS = 32;
 
 /** Cookie: name=value pairs separated by ";" (RFC 6265 §5.4); the first of a repeated name wins. */
 export function requestCookies(head: MessageHead): HeaderMap {

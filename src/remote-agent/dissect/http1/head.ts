@@ -32,28 +32,38 @@ export type HeadResult = { ok: true; head: MessageHead } | { ok: false; reason: 
 
 /** Parses a header block; `text` ends with the blank line. */
 export function parseHead(text: string, size: number): HeadResult {
-  // Lone LF is tolerated as a line terminator (RFC 9112 §2.2), so split on LF and drop a CR.
-  const lines = text.split('\n');
-  const startLine = stripCR(lines[0]);
+  // Lone LF is tolerated as a line terminator (RFC 9112 §2.2): lines end at LF, less one CR.
+  // One pass over the text by index, without an array of lines or a string per line.
+  let lf = text.indexOf('\n');
+  const startLine = stripCR(lf < 0 ? text : text.slice(0, lf));
   const fields: HeaderField[] = [];
   let badLines = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const line = stripCR(lines[i]);
-    if (line.length === 0) break;
-    const c0 = line.charCodeAt(0);
+  // The next colon at or after the current line: colons only move forward, so lines without one
+  // do not each search to the end of the block (linear, whatever the lines are).
+  let colon = -1;
+  while (lf >= 0) {
+    const from = lf + 1;
+    lf = text.indexOf('\n', from);
+    const lineEnd = lf < 0 ? text.length : lf;
+    const end = lineEnd > from && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
+    if (end === from) break;
+    const c0 = text.charCodeAt(from);
     if ((c0 === 0x20 || c0 === 0x09) && fields.length > 0) {
       // obs-fold (RFC 9112 §5.2): replace the fold with a space, append to the previous value.
       const prev = fields[fields.length - 1];
-      fields[fields.length - 1] = { name: prev.name, key: prev.key, value: `${prev.value} ${line.trim()}` };
+      fields[fields.length - 1] = { name: prev.name, key: prev.key, value: `${prev.value} ${text.slice(from, end).trim()}` };
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
+    if (colon < from) {
+      colon = text.indexOf(':', from);
+      if (colon < 0) colon = text.length;
+    }
+    if (colon >= end || colon === from) {
       badLines++;
       continue;
     }
-    const name = line.slice(0, colon).trim();
-    fields.push({ name, key: name.toLowerCase(), value: line.slice(colon + 1).trim() });
+    const name = text.slice(from, colon).trim();
+    fields.push({ name, key: name.toLowerCase(), value: text.slice(colon + 1, end).trim() });
   }
   if (startLine.startsWith('HTTP/')) {
     const status = Number(startLine.slice(9, 12));
