@@ -15,7 +15,6 @@ import { withExamples, type Example } from './examples.ts';
 import { packageRoot } from './package-root.ts';
 import { compileFilterFlag, defaultOutput, reportError, runRead } from './read.ts';
 import { COLOR_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, decimalOption, parseMaxBody, type OutputFormat } from './shared-options.ts';
-import { runTuiSession } from './tui-session.ts';
 import { exitUsage } from './usage-error.ts';
 
 interface DemoArgs {
@@ -49,7 +48,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
   if (!maxBody.ok) exitUsage('demo', maxBody.message);
   // Redacted like `read` shows it (the recording's people have names).
   const entries = await readEntriesOf(file, { redactor: new EntryRedactor(), dissect: { maxBodyBytes: maxBody.bytes, responseTimeoutUs: DEFAULT_RESPONSE_TIMEOUT_S * 1_000_000 } });
-  process.exitCode = await runTuiSession({
+  process.exitCode = await (await import('./tui-session.ts')).runTuiSession({
     source: `demo: ${file.split('/').slice(-3).join('/')}${args.loop ? ' (loop)' : ''}`,
     targets: workloads(entries),
     color: args.color,

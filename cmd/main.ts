@@ -5,12 +5,39 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CODE_MEANINGS } from './exit-codes.ts';
 import { PARSER_CONFIGURATION } from './shared-options.ts';
-import { demoCommand } from './demo.ts';
+import type { Argv } from 'yargs';
 import { packageRoot } from './package-root.ts';
-import { readCommand } from './read.ts';
 import { STDIN_PATH } from './stdin-path.ts';
-import { tapCommand } from './tap.ts';
-import { commandOf, exitUsage } from './usage-error.ts';
+import { commandOf, exitUsage, type CommandName } from './usage-error.ts';
+
+/** Adds one command to the parser (a function, as the command modules' argument types differ). */
+type AddCommand = (parser: Argv) => Argv;
+
+/**
+ * Each command's module, imported when that command runs: `read -o json` compiles neither tap's
+ * Kubernetes modules nor the demo's (issue 17: startup is most of a small capture's cost). Help
+ * and a line naming no known command load them all, in this order (the order of the help).
+ */
+const COMMAND_MODULES: Readonly<Record<CommandName, () => Promise<AddCommand>>> = {
+  read: async () => {
+    const { readCommand } = await import('./read.ts');
+    return (parser) => parser.command(readCommand);
+  },
+  demo: async () => {
+    const { demoCommand } = await import('./demo.ts');
+    return (parser) => parser.command(demoCommand);
+  },
+  tap: async () => {
+    const { tapCommand } = await import('./tap.ts');
+    return (parser) => parser.command(tapCommand);
+  },
+};
+
+async function commandsFor(args: readonly string[]): Promise<AddCommand[]> {
+  const named = commandOf(args);
+  const names = named !== undefined ? [named] : (Object.keys(COMMAND_MODULES) as CommandName[]);
+  return Promise.all(names.map((name) => COMMAND_MODULES[name]()));
+}
 
 /** Help is laid out for the terminal's width, or $COLUMNS when piped, and never wider than 100. */
 export function helpWidth(): number {
@@ -34,13 +61,15 @@ function epilogue(): string {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const args = argv.map((arg) => (arg === '-' ? STDIN_PATH : arg));
-  await yargs(args)
-    .scriptName('kubectl shark')
-    .parserConfiguration(PARSER_CONFIGURATION)
-    .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.')
-    .command(readCommand)
-    .command(demoCommand)
-    .command(tapCommand)
+  const commands = await commandsFor(args);
+  const parser = commands.reduce<Argv>(
+    (y, addCommand) => addCommand(y),
+    yargs(args)
+      .scriptName('kubectl shark')
+      .parserConfiguration(PARSER_CONFIGURATION)
+      .usage('$0 <command> [options]\n\nTerminal-only Kubernetes traffic viewer.'),
+  );
+  await parser
     .demandCommand(1, 'Name a command: tap, read, demo')
     .strict()
     .help()

@@ -18,7 +18,6 @@ import { parseByteSize } from './byte-size.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
-import { runTuiSession } from './tui-session.ts';
 import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
 import { loadProtoDescriptorFile } from '../src/remote-agent/dissect/grpc/index.ts';
 import type { ProtobufSchema } from '../src/remote-agent/dissect/dissector.ts';
@@ -99,7 +98,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
   const protobufSchema = await protoDescriptorOf(command, args.protoDescriptor);
   const dissect = { maxBodyBytes, responseTimeoutUs: args.responseTimeout * 1_000_000, ...(protobufSchema ? { protobufSchema } : {}) };
   if (output === 'tui') {
-    process.exitCode = await runTuiSession({
+    process.exitCode = await (await import('./tui-session.ts')).runTuiSession({
       source: args.files.map((f) => (f === STDIN_PATH ? '-' : f)).join(', '),
       targets: args.files.length,
       color: args.color,

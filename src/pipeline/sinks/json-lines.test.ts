@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import type { Entry } from '../../model/entry.ts';
 import { stringifyJson } from '../../model/terminal-text.ts';
 import { EntryRedactor } from '../../remote-agent/redact/index.ts';
+import { buildEntry } from '../../../test/helpers/entries.ts';
 import { readIndex, REPO_ROOT, sharedPcapsDir } from '../../../test/helpers/shared-pcaps.ts';
 import { readEntriesOf } from '../read-capture.ts';
 import { CHUNK_BYTES, LineWriter } from './line-writer.ts';
@@ -108,34 +109,48 @@ const headerMap = fc.dictionary(hostileString, hostileString, { maxKeys: 6 });
 const endpoint = fc.record({ ip: hostileString, port: hostileNumber, name: hostileString, namespace: hostileString, pod: hostileString, service: hostileString }, { requiredKeys: ['ip', 'port', 'name', 'namespace'] });
 const body = fc.record({ size: hostileNumber, mimeType: hostileString, text: hostileString, encoding: fc.constant('base64'), truncated: fc.constantFrom(true, undefined) }, { requiredKeys: ['mimeType', 'text'] });
 
-/** HTTP entries as the dissector builds them, with hostile values and optional fields present, absent or undefined. */
-const httpEntry = fc.record({
-  id: hostileString,
-  protocol: fc.record({ name: fc.constant('http'), version: fc.constantFrom('1.1', '2.0'), abbr: hostileString }),
-  src: endpoint,
-  dst: endpoint,
-  timestamp: hostileNumber,
-  startTime: hostileString,
-  elapsedTime: hostileNumber,
-  requestSize: hostileNumber,
-  responseSize: hostileNumber,
-  tls: fc.boolean(),
-  request: fc.record({
-    method: hostileString,
-    url: hostileString,
-    path: hostileString,
-    httpVersion: hostileString,
-    headers: headerMap,
-    cookies: headerMap,
-    queryString: fc.dictionary(hostileString, fc.oneof(hostileString, fc.array(hostileString, { maxLength: 3 }))),
-    postData: fc.option(body),
-    headersSize: hostileNumber,
-    bodySize: hostileNumber,
-  }),
-  response: fc.option(fc.record({ status: hostileNumber, statusText: hostileString, httpVersion: hostileString, headers: headerMap, cookies: headerMap, content: body, trailers: fc.option(headerMap, { nil: undefined }) })),
-  error: fc.option(fc.record({ type: fc.constantFrom('timeout', 'connection', 'dissection', 'pair-not-found'), msg: hostileString })),
-  http2: fc.option(fc.record({ streamId: hostileNumber }), { nil: undefined }),
-});
+/**
+ * HTTP entries of the tests' one builder, every field hostile (a spec field absent takes the
+ * builder's default), with the fields it derives overridden and optional ones present, absent or undefined.
+ */
+const httpEntry = fc
+  .record({
+    spec: fc.record(
+      {
+        id: hostileString,
+        protocol: fc.record({ name: fc.constant('http' as const), version: fc.constantFrom('1.1', '2.0'), abbr: hostileString }),
+        src: endpoint,
+        dst: endpoint,
+        elapsedMs: hostileNumber,
+        requestSize: hostileNumber,
+        responseSize: hostileNumber,
+        tls: fc.boolean(),
+        httpVersion: hostileString,
+        method: hostileString,
+        url: hostileString,
+        path: hostileString,
+        queryString: fc.dictionary(hostileString, fc.oneof(hostileString, fc.array(hostileString, { maxLength: 3 }))),
+        requestHeaders: headerMap,
+        requestCookies: headerMap,
+        postData: fc.option(body),
+        requestHeadersSize: hostileNumber,
+        requestBodySize: hostileNumber,
+        status: fc.option(hostileNumber),
+        statusText: hostileString,
+        responseHeaders: headerMap,
+        responseCookies: headerMap,
+        content: body.map((b) => ({ size: 0, ...b })),
+        responseHeadersSize: hostileNumber,
+        responseBodySize: hostileNumber,
+        error: fc.option(fc.record({ type: fc.constantFrom('timeout' as const, 'connection' as const, 'dissection' as const, 'pair-not-found' as const), msg: hostileString })),
+      },
+      { requiredKeys: [] },
+    ),
+    startTime: hostileString,
+    timestamp: hostileNumber,
+    http2: fc.option(fc.record({ streamId: hostileNumber }), { nil: undefined }),
+  })
+  .map(({ spec, startTime, timestamp, http2 }) => Object.assign(buildEntry(spec), { startTime, timestamp, http2 }));
 /** ASCII with its controls and DEL: lines that take the one-pass path, where only DEL needs escaping. */
 const asciiString = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 30 });
 const asciiObject = fc.dictionary(asciiString, fc.oneof(asciiString, fc.integer(), fc.constant(null)), { maxKeys: 6 });
