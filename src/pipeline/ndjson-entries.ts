@@ -71,10 +71,10 @@ export interface NdjsonReaderOptions {
   /** Called once if the input is agent output captured with --no-redact. */
   readonly onRedactionOff?: () => void;
   /**
-   * Lines it rejects are counted as entries and not parsed (NdjsonQuickReject: the entries a
-   * filter would not keep, known without JSON.parse).
+   * Entries it rejects are counted and not handed out (NdjsonQuickReject: the entries a filter
+   * certainly drops, known before redaction and naming).
    */
-  readonly quickReject?: { rejects(line: string): boolean };
+  readonly quickReject?: { rejects(entry: Entry): boolean };
 }
 
 export class NdjsonEntryReader {
@@ -120,10 +120,6 @@ export class NdjsonEntryReader {
       this.#stats.malformed++;
       return false;
     }
-    if (this.#options.quickReject?.rejects(line) === true) {
-      this.#stats.entries++;
-      return true;
-    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -144,7 +140,7 @@ export class NdjsonEntryReader {
       return false;
     }
     this.#stats.entries++;
-    this.#emit(entry);
+    if (this.#options.quickReject?.rejects(entry) !== true) this.#emit(entry);
     return true;
   }
 }

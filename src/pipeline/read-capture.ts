@@ -54,8 +54,9 @@ export interface ReadOptions extends CapturePipelineOptions {
    */
   readonly onProgress?: (stats: CaptureStats) => void;
   /**
-   * NDJSON input with a filter: lines the filter certainly rejects are not parsed (NdjsonQuickReject;
-   * same output, same counts). Default true; false parses every line (the equivalence tests).
+   * NDJSON input with a filter: entries the filter certainly drops are not redacted or named
+   * (NdjsonQuickReject; same output, same counts). Default true; false takes every entry through
+   * the full path (the equivalence tests).
    */
   readonly ndjsonQuickReject?: boolean;
 }

@@ -30,6 +30,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Count stdout lines matching this instead of sending stdout to /dev/null. */
   readonly countLine?: (line: string) => boolean;
+  /** Write stdout to this file instead of /dev/null (not with countLine), to compare outputs afterwards. */
+  readonly stdoutFile?: string;
   readonly measureRss?: boolean;
   /** Measure the command's CPU time (needs GNU time; cpuSeconds is null without it). */
   readonly measureCpu?: boolean;
@@ -58,7 +60,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     argv = ['-c', String(opts.pinCpu), file, ...argv];
     file = TASKSET;
   }
-  const devNull = openSync('/dev/null', 'w');
+  const devNull = openSync(opts.stdoutFile ?? '/dev/null', 'w');
   try {
     const started = performance.now();
     const child = spawn(file, argv, { stdio: ['ignore', opts.countLine ? 'pipe' : devNull, 'pipe'], env });
