@@ -36,6 +36,8 @@ const TAG_ROOT = 13;
 const TAG_LOOSE_OBJECT = 14;
 /** A repeated small object or array, by number in the tree table. */
 const TAG_TREE_ID = 15;
+/** Before TAG_OBJECT or TAG_LOOSE_OBJECT: the object has no prototype (Object.create(null)). */
+const TAG_BARE = 16;
 
 /** Strings this long or longer go to the side store. */
 export const LARGE_PART_CHARS = 1024;
@@ -369,7 +371,8 @@ export class EntryCodec {
   }
 
   #writeRoot(entry: object, parts: PartSink): void {
-    if (!isPlainObject(entry)) throw new NotEncodable();
+    // A root without a prototype is kept as it is (the lazy view answers as an ordinary object).
+    if (Object.getPrototypeOf(entry) !== Object.prototype) throw new NotEncodable();
     const keys = Object.keys(entry);
     const shape = this.#shapes.shapeId(keys);
     if (shape < 0) throw new NotEncodable(); // the shape table is full: kept as it is
@@ -460,6 +463,7 @@ export class EntryCodec {
     const keys = Object.keys(v);
     const shape = this.#shapes.shapeId(keys);
     const obj = v as Record<string, unknown>;
+    if (Object.getPrototypeOf(v) === null) w.byte(TAG_BARE);
     if (shape >= 0) {
       w.byte(TAG_OBJECT);
       w.varint(shape);
@@ -569,6 +573,10 @@ export class EntryCodec {
         }
         this.#pos += 2 * n;
         return s;
+      }
+      case TAG_BARE: {
+        const o = this.#read() as Record<string, unknown>;
+        return Object.setPrototypeOf(o, null) as unknown;
       }
       case TAG_OBJECT: {
         const keys = this.#shapes.shapes[this.#varint()]!;

@@ -255,6 +255,11 @@ export class RingEntryStore implements EntryStore {
     this.#notify();
   }
 
+  /** Bytes of the compact entries and the map's columns (bodies are in snapshot().bodies). */
+  compactBytes(): number {
+    return this.#ring.rowBytes + this.#facts.bytes;
+  }
+
   graph(): ServiceGraph {
     if (this.#graphStale) {
       this.#graphStale = false;

@@ -168,3 +168,11 @@ test('header: a notice too long to fit anyway does not shorten a short source', 
   const line = plain(header({ notice: `API server https://127.0.0.1:40197 unreachable: ${'x'.repeat(200)}` }, 80)).split('\n')[0]!;
   assert.match(line, /^kubectl-shark tap front-end │ targets 2 │ API server https/);
 });
+
+test('the header counts bodies dropped past the budget, and entries a filter tested without theirs, only when it happened', () => {
+  const bodies = { heldBytes: 1000, budgetBytes: 1024, dropped: 0, droppedBytes: 0 };
+  assert.doesNotMatch(plain(header({ bodies })), /bodies dropped/);
+  assert.match(plain(header({ bodies: { ...bodies, dropped: 3, droppedBytes: 9000 } })).split('\n')[1]!, /drops 0 \(bodies dropped 3\) │ FOLLOW/);
+  const filtered = plain(header({ bodies: { ...bodies, dropped: 3, droppedBytes: 9000 }, filter: 'response.content.text.contains("x")', filterReadDropped: 2 }));
+  assert.match(filtered.split('\n')[1]!, /\(bodies dropped 3, 2 filtered without theirs\)/);
+});

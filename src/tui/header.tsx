@@ -129,6 +129,10 @@ export function Header({ source, targets, snapshot, follow, width }: HeaderProps
         <Text color={snapshot.drops > 0 ? 'red' : undefined}>drops {snapshot.drops}</Text>
         {/* Only when it happened: an 80-column line has no room for "(evicted 0)" beside a filter. */}
         {snapshot.evicted > 0 ? <Text color="yellow"> (evicted {snapshot.evicted})</Text> : null}
+        {/* Bodies past the side store's budget: the detail pane says so on each; a filter that read one is told here. */}
+        {snapshot.bodies !== undefined && snapshot.bodies.dropped > 0 ? (
+          <Text color="yellow"> (bodies dropped {snapshot.bodies.dropped}{snapshot.filterReadDropped !== undefined ? `, ${snapshot.filterReadDropped} filtered without theirs` : ''})</Text>
+        ) : null}
         <Text color="gray"> │ </Text>
         <Text color={follow ? 'green' : 'yellow'} bold>{state}</Text>
         <Text color="gray"> │ </Text>

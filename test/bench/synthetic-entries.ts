@@ -19,18 +19,21 @@ const URLS = PATHS.map((path) => Array.from({ length: 7 }, (_, page) => `${path}
 /**
  * Distinct objects per entry (as the store holds them); small bodies keep 1M entries in memory.
  * Repeated values (addresses, URLs) are shared strings, unique ones (id, startTime) are not.
+ * `first` numbers the entries from there, so a source can make them batch by batch (as traffic
+ * comes) instead of holding all of them at once; batches from the same `first` are the same.
  */
-export function makeEntries(count: number, nowMs: number): Entry[] {
-  const rng = new Prng(11);
+export function makeEntries(count: number, nowMs: number, first = 0): Entry[] {
+  const rng = new Prng(11 + first);
   const entries: Entry[] = new Array(count);
-  for (let i = 0; i < count; i++) {
+  for (let j = 0; j < count; j++) {
+    const i = first + j;
     const tsUs = (nowMs - rng.int(0, 600_000)) * 1000;
     const method = METHODS[rng.int(0, METHODS.length - 1)]!;
     const path = PATHS[rng.int(0, PATHS.length - 1)]!;
     const status = STATUSES[rng.int(0, STATUSES.length - 1)]!;
     const headers: Record<string, string> = { Host: 'shop.local', 'User-Agent': AGENTS[rng.int(0, AGENTS.length - 1)]!, Accept: '*/*' };
     if (rng.chance(0.3)) headers['Authorization'] = 'Bearer x';
-    entries[i] = buildEntry({
+    entries[j] = buildEntry({
       id: `${i >> 4}-${i & 15}`,
       src: { ip: CLIENT_IPS[i % CLIENT_IPS.length]!, port: 30000 + (i % 30000), name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: 'shop' },
       dst: { ip: '10.2.0.9', port: 80, name: NAMES[rng.int(0, NAMES.length - 1)]!, namespace: rng.chance(0.2) ? 'payments' : 'shop' },

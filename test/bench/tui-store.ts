@@ -1,13 +1,29 @@
 /**
- * TUI store benchmark: 1,000,000 synthetic entries in a RingEntryStore of 1,000,000.
+ * TUI store benchmark, two parts.
+ *
+ * Default (what `npm run bench` runs): growth at 100k, 300k and 1M entries. For each size, child
+ * processes pinned to one core (taskset) hold the entries made batch by batch as a source sends
+ * them: `compact` in the RingEntryStore (ours), `plain` as the same entries in a plain array (the
+ * peer: what the store held before its compact form), and `none` (the same modules, no entries:
+ * the baseline for bytes per entry). Each settles its heap (several gc() with pauses) and reads
+ * its RSS from /proc/self/status; compact and plain then time re-filters over everything held
+ * (five KFL queries, three rounds: setFilter for ours, filter.test over the array for the peer),
+ * as CPU time of the process (process.cpuUsage) and wall time. Prints a table and BENCH-FIGURE lines.
+ *
+ * `--entries N`: the detailed single-size table below: N synthetic entries in a RingEntryStore of N.
  * Measures the time to add them, setFilter over the full ring for three KFL queries (compiled with
  * compileKfl; hand-written predicates of the same meaning if src/kfl cannot be loaded), setFilter
  * back to none, 100k more arrivals on the full ring under a filter (eviction path), rows() for a
  * 60-row window at the end, graph() after a rebuild, and the process RSS.
  * Prints a table, then one JSON line. Exits 1 when a re-filter of the 1M ring takes 1 s or more.
  *
- * Run: node --max-old-space-size=4096 test/bench/tui-store.ts [--entries N]
+ * Run: node --max-old-space-size=4096 test/bench/tui-store.ts [--entries N | --sizes 100000,300000]
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { printFigure } from './figures.ts';
+import { makeEntries } from './synthetic-entries.ts';
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
 import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
@@ -187,4 +203,198 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-await main();
+// ---- growth: RSS, bytes per entry and re-filter times at three sizes, ours and the peer ----
+
+const GROWTH_SIZES = [100_000, 300_000, 1_000_000];
+const GROWTH_QUERIES = [
+  'http and response.status >= 500',
+  'dst.name == "carts"',
+  'request.method == "POST" and elapsed_time > 100000',
+  'request.headers["user-agent"] == r"curl/.*"',
+  'http',
+];
+const GROWTH_ROUNDS = 3;
+const BATCH = 1000;
+const NOW_MS = Date.UTC(2026, 10, 29, 12, 0, 0);
+const RSS_GOAL_MB = 800;
+const REFILTER_GOAL_MS = 500;
+
+type HoldMode = 'compact' | 'plain' | 'none';
+
+interface HoldResult {
+  readonly mode: HoldMode;
+  readonly entries: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+  readonly externalMb: number;
+  /** Re-filter samples: CPU ms and wall ms per pass. */
+  readonly refilterCpuMs: number[];
+  readonly refilterWallMs: number[];
+  /** The store's own account (compact only): rows and bodies. */
+  readonly storeBytes?: number;
+}
+
+function rssMbNow(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m === null ? process.memoryUsage().rss / 1048576 : Number(m[1]) / 1024;
+}
+
+/** Several full collections with pauses between, so what is measured is what is held. */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run the holder with --expose-gc');
+  for (let i = 0; i < 6; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+async function hold(mode: HoldMode, count: number): Promise<HoldResult> {
+  const { compileKfl } = await import('../../src/kfl/index.ts');
+  const filters = GROWTH_QUERIES.map((q) => {
+    const r = compileKfl(q, { nowMs: NOW_MS });
+    if (!r.ok) throw new Error(`${q}: ${r.error.message}`);
+    return r.filter;
+  });
+  const store = mode === 'compact' ? new RingEntryStore({ maxEntries: count }) : undefined;
+  const plain: Entry[] = [];
+  if (mode !== 'none') {
+    for (let first = 0; first < count; first += BATCH) {
+      for (const e of makeEntries(Math.min(BATCH, count - first), NOW_MS, first)) {
+        if (store !== undefined) store.add(e);
+        else plain.push(e);
+      }
+    }
+  }
+  store?.dispose();
+  await settle();
+  const rssMb = rssMbNow();
+  const mem = process.memoryUsage();
+  const refilterCpuMs: number[] = [];
+  const refilterWallMs: number[] = [];
+  let sink = 0;
+  if (mode !== 'none') {
+    for (let round = 0; round < GROWTH_ROUNDS; round++) {
+      for (const filter of filters) {
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        if (store !== undefined) {
+          store.setFilter(filter);
+          sink += store.snapshot().shown;
+        } else {
+          let shown = 0;
+          for (const e of plain) if (filter.test(e)) shown++;
+          sink += shown;
+        }
+        refilterWallMs.push(performance.now() - t0);
+        const cpu = process.cpuUsage(cpu0);
+        refilterCpuMs.push((cpu.user + cpu.system) / 1000);
+      }
+    }
+  }
+  if (sink < 0) throw new Error('unreachable');
+  return {
+    mode, entries: count, rssMb: round(rssMb), heapUsedMb: round(mem.heapUsed / 1048576), externalMb: round(mem.external / 1048576),
+    refilterCpuMs: refilterCpuMs.map(round), refilterWallMs: refilterWallMs.map(round),
+    ...(store !== undefined ? { storeBytes: storeBytesOf(store) } : {}),
+  };
+}
+
+function storeBytesOf(store: RingEntryStore): number {
+  const bodies = store.snapshot().bodies;
+  return store.compactBytes() + (bodies?.heldBytes ?? 0);
+}
+
+function nearestRank(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+
+/** Runs one holder in a child pinned to core 1 (both sides on the same core, one at a time). */
+function runHolder(mode: HoldMode, count: number): HoldResult {
+  const self = fileURLToPath(import.meta.url);
+  const nodeArgs = ['--expose-gc', '--max-old-space-size=8192', self, '--hold', mode, '--entries', String(count)];
+  const pinned = hasTaskset() ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs]] as const : [process.execPath, nodeArgs] as const;
+  const child = spawnSync(pinned[0], pinned[1], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (child.status !== 0) throw new Error(`holder ${mode} ${count} failed (${child.status}): ${child.stderr}`);
+  const line = child.stdout.split('\n').find((l) => l.startsWith('HOLD '));
+  if (line === undefined) throw new Error(`holder ${mode} ${count}: no result in ${child.stdout}`);
+  return JSON.parse(line.slice(5)) as HoldResult;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sizeLabel(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000}M entries` : `${n / 1000}k entries`;
+}
+
+async function growth(sizes: readonly number[]): Promise<void> {
+  const pin = hasTaskset() ? 'pinned to core 1 with taskset' : 'not pinned (no taskset)';
+  process.stdout.write(`TUI store growth: ours = RingEntryStore (compact), peer = the same entries as plain objects in an array; each a child process ${pin}\n`);
+  process.stdout.write(`${'entries'.padStart(9)}  ${'RSS MB ours/peer/base'.padStart(22)}  ${'B/entry ours/peer'.padStart(18)}  ${'re-filter CPU p50/p95 ms ours'.padStart(30)}  ${'peer'.padStart(12)}  ${'wall p95 ours/peer'.padStart(18)}\n`);
+  for (const n of sizes) {
+    const base = runHolder('none', n);
+    const ours = runHolder('compact', n);
+    const peer = runHolder('plain', n);
+    const perEntry = (r: HoldResult): number => Math.round(((r.rssMb - base.rssMb) * 1048576) / n);
+    const o50 = nearestRank(ours.refilterCpuMs, 0.5);
+    const o95 = nearestRank(ours.refilterCpuMs, 0.95);
+    const p50 = nearestRank(peer.refilterCpuMs, 0.5);
+    const p95 = nearestRank(peer.refilterCpuMs, 0.95);
+    const ow95 = nearestRank(ours.refilterWallMs, 0.95);
+    const pw95 = nearestRank(peer.refilterWallMs, 0.95);
+    process.stdout.write(
+      `${String(n).padStart(9)}  ${`${ours.rssMb.toFixed(0)}/${peer.rssMb.toFixed(0)}/${base.rssMb.toFixed(0)}`.padStart(22)}  ` +
+        `${`${perEntry(ours)}/${perEntry(peer)}`.padStart(18)}  ${`${o50.toFixed(0)}/${o95.toFixed(0)}`.padStart(30)}  ` +
+        `${`${p50.toFixed(0)}/${p95.toFixed(0)}`.padStart(12)}  ${`${ow95.toFixed(0)}/${pw95.toFixed(0)}`.padStart(18)}\n`,
+    );
+    process.stdout.write(`           store's own account: ${((ours.storeBytes ?? 0) / n).toFixed(0)} B/entry (slabs, tables, columns, bodies)\n`);
+    const size = sizeLabel(n);
+    const atGoalSize = n === 1_000_000;
+    printFigure({
+      bench: 'tui-store', figure: 'TUI RSS holding the entries (after GC)', size, sizeValue: n, ours: round(ours.rssMb), unit: 'MB', higherIsBetter: false,
+      peer: { name: 'the same entries as plain objects in an array (the store before)', value: round(peer.rssMb) },
+      ...(atGoalSize ? { goal: `< ${RSS_GOAL_MB} MB`, met: ours.rssMb < RSS_GOAL_MB } : {}),
+    });
+    printFigure({
+      bench: 'tui-store', figure: 'TUI bytes per entry held (RSS over a process without entries)', size, sizeValue: n, ours: perEntry(ours), unit: 'B', higherIsBetter: false,
+      peer: { name: 'plain objects in an array', value: perEntry(peer) },
+    });
+    printFigure({
+      bench: 'tui-store', figure: 'TUI re-filter p95 (CPU ms, 5 KFL queries x 3)', size, sizeValue: n, ours: o95, unit: 'ms', higherIsBetter: false,
+      peer: { name: 'filter.test over plain objects in an array', value: p95 },
+      ...(atGoalSize ? { goal: `< ${REFILTER_GOAL_MS} ms`, met: o95 < REFILTER_GOAL_MS } : {}),
+    });
+    printFigure({
+      bench: 'tui-store', figure: 'TUI re-filter p50 (CPU ms, 5 KFL queries x 3)', size, sizeValue: n, ours: o50, unit: 'ms', higherIsBetter: false,
+      peer: { name: 'filter.test over plain objects in an array', value: p50 },
+    });
+  }
+}
+
+function argSizes(): number[] {
+  const at = process.argv.indexOf('--sizes');
+  if (at < 0) return GROWTH_SIZES;
+  const sizes = (process.argv[at + 1] ?? '').split(',').map(Number);
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes: expected whole numbers separated by commas, e.g. 100000,300000');
+  return sizes;
+}
+
+const holdAt = process.argv.indexOf('--hold');
+if (holdAt >= 0) {
+  const mode = process.argv[holdAt + 1] as HoldMode;
+  if (mode !== 'compact' && mode !== 'plain' && mode !== 'none') throw new Error('--hold: compact, plain or none');
+  const result = await hold(mode, argCount());
+  process.stdout.write(`HOLD ${JSON.stringify(result)}\n`);
+} else if (process.argv.includes('--entries')) {
+  await main();
+} else {
+  await growth(argSizes());
+}
