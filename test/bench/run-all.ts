@@ -40,6 +40,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'serialise', script: 'test/bench/serialise.ts', nodeArgs: [], optional: true },
   { name: 'protocol-throughput', script: 'test/bench/protocol-throughput.ts', nodeArgs: ['--import', 'tsx'] },
   { name: 'kfl-evals', script: 'test/bench/kfl-evals.ts', nodeArgs: ['--max-old-space-size=4096'] },
+  { name: 'ndjson-filter', script: 'test/bench/ndjson-filter.ts', nodeArgs: ['--import', 'tsx'] },
   { name: 'tui-store', script: 'test/bench/tui-store.ts', nodeArgs: ['--max-old-space-size=4096'] },
   { name: 'tui-frame', script: 'test/bench/tui-frame.tsx', nodeArgs: ['--import', 'tsx', '--max-old-space-size=8192'] },
   { name: 'agent-live', script: 'test/bench/agent-live.ts', nodeArgs: [] },
