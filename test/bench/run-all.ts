@@ -37,7 +37,7 @@ export interface Benchmark {
 
 export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'read-throughput', script: 'test/bench/read-throughput.ts', nodeArgs: [] },
-  { name: 'serialise', script: 'test/bench/serialise.ts', nodeArgs: [], optional: true },
+  { name: 'serialise', script: 'test/bench/serialise.ts', nodeArgs: [] },
   { name: 'protocol-throughput', script: 'test/bench/protocol-throughput.ts', nodeArgs: ['--import', 'tsx'] },
   { name: 'kfl-evals', script: 'test/bench/kfl-evals.ts', nodeArgs: ['--max-old-space-size=4096'] },
   { name: 'ndjson-filter', script: 'test/bench/ndjson-filter.ts', nodeArgs: ['--import', 'tsx'] },
