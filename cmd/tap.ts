@@ -304,7 +304,8 @@ function printNotice(message: string): void {
 
 /** Where the session's events go: set per output mode. */
 class TapOutput {
-  onEntry: (e: Entry) => void = () => undefined;
+  /** `json`: stringifyJson(e), when the merger made it cheaply from the agent's text. */
+  onEntry: (e: Entry, json?: string) => void = () => undefined;
   onStats: ((line: string) => void) | undefined;
   onNotice: (m: string) => void = printNotice;
   onPods: ((n: number) => void) | undefined;
@@ -320,7 +321,7 @@ class TapOutput {
   /** The agents' TLS hook reports, each printed once. */
   readonly #hookReports = new TlsHookReports();
   readonly handlers = {
-    entry: (e: Entry) => this.onEntry(e),
+    entry: (e: Entry, json?: string) => this.onEntry(e, json),
     frame: (source: { namespace: string; pod: string }, frame: AgentFrame) => {
       if (TlsHookReports.isReport(frame)) {
         const hook = this.#hookReports.line(source, frame);
@@ -402,11 +403,13 @@ async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, arg
   const limit = limits.length > 0 ? Math.min(...limits) : null;
   let warnedDrops = 0;
   let lastDropWarningMs = 0;
-  out.onEntry = (e) => {
+  out.onEntry = (e, entryJson) => {
     if (limit !== null && written >= limit) return;
     if (filter && !filter.test(e)) return;
+    // The merger's JSON line is the entry's as it is here, unless the filter redacts it.
+    const line = json && !filter && entryJson !== undefined ? entryJson : format(filter ? filter.redact(e) : e);
     // The pods cannot be paused: a reader that falls behind costs entries (counted), not memory.
-    if (!writer.writeOrDrop(format(filter ? filter.redact(e) : e), OUTPUT_BUDGET_CHARS)) {
+    if (!writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS)) {
       const now = Date.now();
       if (now - lastDropWarningMs >= 5000) {
         out.onNotice(`standard output is not keeping up: ${writer.dropped - warnedDrops} entries dropped (${writer.dropped} in all)`);

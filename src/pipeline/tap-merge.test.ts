@@ -366,3 +366,24 @@ test('per-protocol tallies come from stats frames, summed over agent restarts; l
   merger.frame(CATALOGUE, statsFrame({ protocols: { http: { entries: 0, violations: 0, lost: 1 } } }));
   assert.deepEqual(told[1], ['shop/catalogue-1', 'http', 1], 'another pod is told apart');
 });
+
+test('at the de-duplication bound, an entry costs what it cost below it (no scan over forgotten calls)', () => {
+  // At 30k entries/s the memory reaches its bound in seconds and stays there: forgetting the
+  // oldest call must stay O(1). (A Map's iteration from its front re-scanned the holes its deletions
+  // left: 14x the cost per entry at 100k calls, the CLI's whole core at 30k entries/s.)
+  const max = 100_000;
+  const clock = { now: 0 };
+  const merger = new TapMerger(new ClusterNames(), () => undefined, { maxDedupKeys: max, now: () => clock.now });
+  const frames = Array.from({ length: 2 * max }, (_, i) => call({ id: `1-${i}`, srcPort: 1024 + (i % 60_000), seq: i }));
+  const time = (from: number, to: number): number => {
+    const started = performance.now();
+    for (let i = from; i < to; i++) merger.frame(FRONT, frames[i]!);
+    return performance.now() - started;
+  };
+  time(0, max / 10); // warm-up
+  const filling = time(max / 10, max);
+  assert.equal(merger.dedupKeys, max);
+  const atBound = time(max, 1.9 * max);
+  assert.equal(merger.dedupKeys, max);
+  assert.ok(atBound < 4 * filling, `${atBound.toFixed(0)} ms for 90k entries at the bound, ${filling.toFixed(0)} ms for 90k below it`);
+});

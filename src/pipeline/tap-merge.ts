@@ -8,9 +8,10 @@ import type { Entry } from '../model/entry.ts';
 import { emptyTallies, sumTallies, talliesFrom, type ProtocolTallies } from '../model/protocol-tally.ts';
 import { descriptorOf } from '../remote-agent/dissect/descriptors.ts';
 import { emptyUndissected, sumUndissected, undissectedFrom, type UndissectedCounts } from '../model/undissected.ts';
-import type { AgentFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
+import type { AgentFrame, ReadEntryFrame, StatsFrame } from '../remote-agent/wire/protocol.ts';
 import { CallSightings, type Sighting } from './call-sightings.ts';
 import type { ClusterNames } from './cluster-names.ts';
+import { agentHead, splicedEntryJson } from './entry-splice.ts';
 
 export interface TapSource {
   /** "namespace/pod". */
@@ -75,6 +76,12 @@ export interface TapMergerOptions {
    */
   readonly onLost?: (source: TapSource, protocol: string, lost: number) => void;
 }
+
+/**
+ * Called with each entry handed on; `json`, when given, is `stringifyJson(entry)` as it is now, made
+ * cheaply from the agent's text (entry-splice.ts): valid until the entry is changed.
+ */
+export type MergedEntryHandler = (entry: Entry, json?: string) => void;
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10_000;
 export const DEFAULT_MAX_DEDUP_KEYS = 200_000;
@@ -164,7 +171,7 @@ function isSequenceNumber(value: unknown): value is number {
 
 export class TapMerger {
   readonly #names: ClusterNames;
-  readonly #onEntry: (entry: Entry) => void;
+  readonly #onEntry: MergedEntryHandler;
   readonly #windowMs: number;
   readonly #maxKeys: number;
   readonly #now: () => number;
@@ -179,7 +186,7 @@ export class TapMerger {
   #duplicates = 0;
   #redactionOff = false;
 
-  constructor(names: ClusterNames, onEntry: (entry: Entry) => void, options: TapMergerOptions = {}) {
+  constructor(names: ClusterNames, onEntry: MergedEntryHandler, options: TapMergerOptions = {}) {
     this.#names = names;
     this.#onEntry = onEntry;
     this.#windowMs = options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
@@ -219,7 +226,7 @@ export class TapMerger {
     const stats = state.stats;
     switch (frame.type) {
       case 'entry':
-        this.#entry(state, frame.entry, frame.requestSeq);
+        this.#entry(state, frame.entry, frame.requestSeq, (frame as ReadEntryFrame).entryJson);
         return;
       case 'stats':
         this.#stats(state, frame);
@@ -299,7 +306,7 @@ export class TapMerger {
     return state;
   }
 
-  #entry(state: SourceState, entry: Entry, requestSeq: number | undefined): void {
+  #entry(state: SourceState, entry: Entry, requestSeq: number | undefined, agentJson: string | undefined): void {
     const { source, stats } = state;
     if (stats.state === 'starting') stats.state = 'capturing';
     // Agent ids restart at 0 in every agent (and every run of one): prefix the pod, and the run after a restart.
@@ -314,13 +321,18 @@ export class TapMerger {
       this.#duplicates += 1;
       return;
     }
+    const relinkIds = descriptorOf(entry)?.relinkIds;
+    // Only the id and the endpoints change below, unless ids of other entries are relinked.
+    const head = agentJson === undefined || relinkIds !== undefined ? null : agentHead(agentJson, entry);
     entry.id = id;
     // Ids an entry holds of other entries of its capture (a WebSocket message's upgrade) get the
     // same prefix, or the id the other end's sighting of that entry was handed on under.
-    descriptorOf(entry)?.relinkIds?.(entry, (other) => this.#aliases.get(`${prefix}${other}`) ?? `${prefix}${other}`);
+    relinkIds?.(entry, (other) => this.#aliases.get(`${prefix}${other}`) ?? `${prefix}${other}`);
     this.#names.nameEntry(entry);
     stats.entries += 1;
-    this.#onEntry(entry);
+    const json = head === null ? null : splicedEntryJson(agentJson!, head, entry);
+    if (json === null) this.#onEntry(entry);
+    else this.#onEntry(entry, json);
   }
 
   #stats(state: SourceState, frame: StatsFrame): void {

@@ -46,7 +46,8 @@ export interface TapConfig {
 }
 
 export interface TapEvents {
-  entry(entry: Entry): void;
+  /** `json`: the entry's JSON line when the merger had it cheaply (see MergedEntryHandler). */
+  entry(entry: Entry, json?: string): void;
   /** Every agent frame of every pod (after merging), e.g. stats for --stats. */
   frame?(source: TapSource, frame: AgentFrame): void;
   /** Something the user should know while the tap goes on (a pod deleted, a retry, a warning). */
@@ -117,7 +118,7 @@ export class TapSession {
       },
       config.apiRetry,
     );
-    this.merger = new TapMerger(this.names, (e) => events.entry(e), {
+    this.merger = new TapMerger(this.names, (e, json) => events.entry(e, json), {
       onDrops: (delta) => events.drops?.(delta),
       onRedactionOff: () => events.redactionOff?.(),
       onLost: (source, protocol, lost) => {

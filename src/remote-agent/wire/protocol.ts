@@ -96,6 +96,16 @@ export interface EntryFrame {
   readonly requestSeq?: number;
 }
 
+/**
+ * An entry frame as parseAgentLine read it: with the entry's JSON text as the agent wrote it
+ * (checked to be exactly one JSON value, the one `entry` holds), when the line had the agent's own
+ * layout. Never on the wire: it lets the CLI write the entry without serialising it again
+ * (src/pipeline/entry-splice.ts).
+ */
+export interface ReadEntryFrame extends EntryFrame {
+  readonly entryJson?: string;
+}
+
 /** Cumulative counters since the agent started. */
 export interface StatsFrame {
   readonly type: 'stats';
@@ -255,6 +265,10 @@ export function parseControlLine(line: string): ParsedControl {
  * of a known type (a consumer reports it and goes on); fields are not deep-validated.
  */
 export function parseAgentLine(line: string): AgentFrame | null {
+  if (line.startsWith(ENTRY_LINE_START)) {
+    const frame = parseEntryLine(line);
+    if (frame !== null) return frame;
+  }
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -266,6 +280,30 @@ export function parseAgentLine(line: string): AgentFrame | null {
   if (typeof type !== 'string' || !AGENT_FRAME_TYPES.has(type)) return null;
   if (type === 'entry' && typeof (value as { entry?: unknown }).entry !== 'object') return null;
   return value as AgentFrame;
+}
+
+/** How FrameWriter starts an entry frame: `{"type":"entry","entry":<entry>[,"requestSeq":<n>]}`. */
+const ENTRY_LINE_START = '{"type":"entry","entry":';
+const REQUEST_SEQ_TAIL = /,"requestSeq":(0|[1-9][0-9]{0,9})\}$/;
+
+/**
+ * An entry frame in the agent's own layout, its entry parsed from its own text (so that text is one
+ * JSON value: what follows it is the frame's end); null for any other line (read the general way).
+ */
+function parseEntryLine(line: string): ReadEntryFrame | null {
+  const tail = line.endsWith('}') ? REQUEST_SEQ_TAIL.exec(line.slice(-30)) : null;
+  const end = tail === null ? line.length - 1 : line.length - tail[0].length;
+  if (end <= ENTRY_LINE_START.length || line[end - 1] !== '}' || (tail === null && !line.endsWith('}'))) return null;
+  const entryJson = line.slice(ENTRY_LINE_START.length, end);
+  let entry: unknown;
+  try {
+    entry = JSON.parse(entryJson);
+  } catch {
+    return null;
+  }
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return null;
+  const frame = { type: 'entry', entry: entry as Entry, entryJson } as const;
+  return tail === null ? frame : { ...frame, requestSeq: Number(tail[1]) };
 }
 
 function preview(line: string): string {
