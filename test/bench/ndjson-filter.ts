@@ -12,7 +12,7 @@
  *   NDJSON_FILTER_SIZES=60MB node --import tsx test/bench/ndjson-filter.ts
  *   NDJSON_FILTER_CLI=/path/to/other/bin/kubectl-shark ...   # another build, for before/after
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { printFigure } from './figures.ts';
@@ -107,8 +107,9 @@ async function main(): Promise<void> {
     process.stdout.write(`ndjson-filter: ${JQ} is not installed (apt-get install jq): no peer to compare with, nothing measured\n`);
     return;
   }
-  const ours = join(BENCH_OUT_DIR, 'ndjson-filter-ours.ndjson');
-  const theirs = join(BENCH_OUT_DIR, 'ndjson-filter-jq.ndjson');
+  // Per process: a before/after pair of runs may share test/bench/out.
+  const ours = join(BENCH_OUT_DIR, `ndjson-filter-ours-${process.pid}.ndjson`);
+  const theirs = join(BENCH_OUT_DIR, `ndjson-filter-jq-${process.pid}.ndjson`);
   process.stdout.write(`read F.ndjson --filter Q -o json vs jq -c 'select(...)': CPU seconds, both pinned to core ${CORE}, best of 2\n\n`);
   process.stdout.write(`${'NDJSON'.padEnd(8)} ${'query'.padEnd(56)} ${'lines'.padStart(7)} ${'ours s'.padStart(7)} ${'jq s'.padStart(7)} ${'ratio'.padStart(6)}  same\n`);
   for (const [i, target] of sizesFromEnv().entries()) {
@@ -137,6 +138,8 @@ async function main(): Promise<void> {
       });
     }
   }
+  rmSync(ours, { force: true });
+  rmSync(theirs, { force: true });
 }
 
 await main();
