@@ -237,4 +237,10 @@ export interface ProtocolDescriptor<E extends EntryEnvelope = EntryEnvelope> {
   relinkIds?(entry: E, rename: (id: string) => string): void;
   /** What its lost tally counts, for people; absent when its dissectors count none lost. */
   readonly lost?: LostExchanges;
+  /**
+   * Fields of `request` and `response` that `redact` never changes nor replaces (HTTP: the method
+   * and the status), which `read F.ndjson --filter` may test before redacting to drop entries
+   * early (src/pipeline/ndjson-quick-reject.ts). Absent: none, the sides are shown only redacted.
+   */
+  readonly keptByRedaction?: { readonly request: readonly string[]; readonly response: readonly string[] };
 }

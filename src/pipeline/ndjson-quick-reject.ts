@@ -4,8 +4,9 @@
  * endpoints, then tests Q; redaction scans headers and bodies, and is most of the time spent on a
  * saved entry when Q is selective. Here Q is first tested on the entry as parsed, seen through
  * proxies that show only fields redaction and naming leave alone: the envelope (id, protocol,
- * times, sizes), the endpoints' addresses and ports, and, for HTTP (or with redaction off), the
- * request's method and the response's status. Redaction never writes those, naming writes only
+ * times, sizes), the endpoints' addresses and ports, and the request and response fields the
+ * protocol's descriptor says its redaction keeps (`keptByRedaction`: HTTP's method and status), or,
+ * with redaction off, the request's method and the response's status. Naming writes only
  * endpoints' names, and other protocols may replace a request or response whole (Redis does for odd
  * shapes; an unknown protocol's request and response are replaced whole).
  *
@@ -21,6 +22,7 @@
  */
 import type { CompiledFilter } from '../kfl/index.ts';
 import type { Entry } from '../model/entry.ts';
+import { DESCRIPTORS } from '../remote-agent/dissect/descriptors.ts';
 
 /** Top-level fields shown as they are: none of them is changed by redaction or naming. */
 const ROOT_VALUES = ['id', 'protocol', 'timestamp', 'startTime', 'elapsedTime', 'requestSize', 'responseSize', 'tls'] as const;
@@ -52,7 +54,10 @@ export class NdjsonQuickReject {
   #unknownRead = false;
   readonly #rootWithSides: ProxyHandler<object>;
   readonly #rootEnvelope: ProxyHandler<object>;
-  readonly #inner: ReadonlyMap<ReadonlySet<string>, ProxyHandler<object>>;
+  /** Per protocol name, the root view while redacting: the sides its descriptor says redaction keeps. */
+  readonly #rootRedacted = new Map<string, ProxyHandler<object>>();
+  readonly #inner: Map<ReadonlySet<string>, ProxyHandler<object>>;
+  readonly #root: (objects: ReadonlyMap<string, ReadonlySet<string>>) => ProxyHandler<object>;
 
   constructor(filter: CompiledFilter, options: QuickRejectOptions) {
     this.#filter = filter;
@@ -62,14 +67,28 @@ export class NdjsonQuickReject {
       inner.set(fields, this.#handler((target, key) => (fields.has(key) ? Reflect.get(target, key) : this.#unknown())));
     }
     this.#inner = inner;
-    const root = (objects: ReadonlyMap<string, ReadonlySet<string>>): ProxyHandler<object> =>
+    this.#root = (objects) =>
       this.#handler((target, key) => {
         const fields = objects.get(key);
         if (fields !== undefined) return this.#view(Reflect.get(target, key), fields);
         return (ROOT_VALUES as readonly string[]).includes(key) ? Reflect.get(target, key) : this.#unknown();
       });
-    this.#rootWithSides = root(SIDES);
-    this.#rootEnvelope = root(ENDPOINTS);
+    this.#rootWithSides = this.#root(SIDES);
+    this.#rootEnvelope = this.#root(ENDPOINTS);
+    for (const [name, descriptor] of Object.entries(DESCRIPTORS)) {
+      const kept = descriptor.keptByRedaction;
+      if (kept === undefined) continue;
+      const request = this.#fieldSet(kept.request);
+      const response = this.#fieldSet(kept.response);
+      this.#rootRedacted.set(name, this.#root(new Map([...ENDPOINTS, ['request', request], ['response', response]])));
+    }
+  }
+
+  /** The inner view showing `fields`, made once per field list. */
+  #fieldSet(fields: readonly string[]): ReadonlySet<string> {
+    const set: ReadonlySet<string> = new Set(fields);
+    this.#inner.set(set, this.#handler((target, key) => (set.has(key) ? Reflect.get(target, key) : this.#unknown())));
+    return set;
   }
 
   /**
@@ -79,9 +98,9 @@ export class NdjsonQuickReject {
   rejects(entry: Entry): boolean {
     const protocol: unknown = entry.protocol;
     const name = protocol !== null && typeof protocol === 'object' ? (protocol as { name?: unknown }).name : undefined;
-    const sidesShown = !this.#redacting || name === 'http';
+    const root = !this.#redacting ? this.#rootWithSides : ((typeof name === 'string' ? this.#rootRedacted.get(name) : undefined) ?? this.#rootEnvelope);
     this.#unknownRead = false;
-    const kept = this.#filter.test(new Proxy(entry, sidesShown ? this.#rootWithSides : this.#rootEnvelope) as Entry);
+    const kept = this.#filter.test(new Proxy(entry, root) as Entry);
     const sure = !this.#unknownRead;
     this.#unknownRead = false;
     return sure && !kept;

@@ -230,6 +230,8 @@ export const httpDescriptor: ProtocolDescriptor<HttpEntry> = Object.freeze({
     remedy: 'calls on connections opened from now on are shown: restart the client or wait for it to reconnect',
     brief: 'headers unreadable on connections open before the tap: new ones are shown',
   }),
+  // Redaction rewrites headers, URLs and bodies, never the method nor the status.
+  keptByRedaction: Object.freeze({ request: Object.freeze(['method']), response: Object.freeze(['status']) }),
   kfl: Object.freeze({
     words: Object.freeze(WORDS),
     variables: Object.freeze(VARIABLES),
