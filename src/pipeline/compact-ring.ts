@@ -136,7 +136,6 @@ class LazyEntryView {
     this.#codec = codec;
     this.#parts = parts;
     const target = {};
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const view = this;
     this.#proxy = new Proxy(target, {
       get(t, key, receiver) {
