@@ -52,3 +52,13 @@ test('the help of every command is still there: kubectl shark --help loads and l
   const help = await runShark(['--help']);
   for (const command of ['read', 'demo', 'tap']) assert.match(help.stdout, new RegExp(`kubectl shark ${command}\\b`));
 });
+
+test('kubectl shark --version prints the version without compiling any command', async () => {
+  const loaded = await modulesLoadedBy('version', ['--version']);
+  for (const command of ['read', 'demo', 'tap']) {
+    assert.ok(!loaded.some((url) => url.endsWith(`/dist/cmd/${command}.js`)), `--version loaded the ${command} command`);
+  }
+  const version = await runShark(['--version']);
+  const { version: expected } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(version.stdout.trim(), expected);
+});
