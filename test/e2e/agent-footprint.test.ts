@@ -9,10 +9,12 @@
  *    BUNDLE_LOAD_LIMIT_MB over a bare node, and loads no module the agent does not use: node:http's
  *    ESM namespace used to pull in http2 and undici, and import-time work (HPACK tables, ICU number
  *    formats) ran V8's optimising compiler: ~36 MB over bare node then, ~18 now.
- * 2. Idle at the default bound, its RSS stays near bare Node's (measured here, in the same
- *    namespace): at most IDLE_RSS_LIMIT_MB, against ~107 MB before the start-up work, ring and
- *    C-heap trimming of issue 17 (a 25 MiB ring, undici and ICU loaded at import). The goal of
- *    55 MB is a todo until it holds.
+ * 2. Idle at the default bound, its RSS is bare Node's (measured here, in the same namespace),
+ *    plus loading the bundle, plus its packet ring (resident from the mmap), plus a little:
+ *    ~85 MB with the 25 MiB ring, against ~107 MB before the start-up work and C-heap trimming
+ *    of issue 17 (undici and ICU loaded at import). A 4 MiB ring took it to ~64 MB, but the
+ *    soak's 8k requests/s then lost frames to the kernel (2,232 in 2.6 min), and pairing with
+ *    them; the ring went back to 1/8 of the bound. The goal of 55 MB is a todo until it holds.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,8 +34,8 @@ const skip = skipFor(requireNetns([]));
 if (skip) process.stdout.write(`# agent-footprint skipped: ${skip}\n`);
 
 const MiB = 1024 * 1024;
-/** What the agent reaches today (~64 MB at the default bound on the bench machine), with room for noise. */
-const IDLE_RSS_LIMIT_MB = 66;
+/** Beyond bare node + the bundle's load bound + the ring: the rest of what an idle agent holds. */
+const IDLE_RSS_SLACK_MB = 4;
 /** Issue 17 goal 3. */
 const IDLE_RSS_GOAL_MB = 55;
 /** Loading the bundle, over bare node's RSS at exit (~18 MB today, ~36 MB before issue 17). */
@@ -131,20 +133,22 @@ test('the agent sizes its packet ring and V8 heap from --max-memory', { skip, ti
   }
 });
 
-test(`the idle agent's RSS is at most ${IDLE_RSS_LIMIT_MB} MB at the default --max-memory (bare node measured beside it)`, { skip, timeout: 120_000 }, async (t) => {
+test(`the idle agent's RSS is bare node's, the bundle, its ring and at most ${IDLE_RSS_SLACK_MB} MB more at the default --max-memory`, { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);
     const bare = await bareNodeRssMb(topo.server);
     const agent = await idleAgent(scope, topo.server, null);
-    t.diagnostic(`idle RSS: agent ${agent.rssMb.toFixed(1)} MB, bare node ${bare.toFixed(1)} MB (after ${SETTLE_MS / 1000} s)`);
-    assert.ok(agent.rssMb <= IDLE_RSS_LIMIT_MB, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${IDLE_RSS_LIMIT_MB} MB (bare node ${bare.toFixed(1)} MB)`);
+    const ringMb = memoryBudget(DEFAULT_AGENT_MEMORY_BYTES).ringBytes / MiB;
+    const limit = bare + BUNDLE_LOAD_LIMIT_MB + ringMb + IDLE_RSS_SLACK_MB;
+    t.diagnostic(`idle RSS: agent ${agent.rssMb.toFixed(1)} MB, bare node ${bare.toFixed(1)} MB, ring ${ringMb} MiB, limit ${limit.toFixed(1)} MB (after ${SETTLE_MS / 1000} s)`);
+    assert.ok(agent.rssMb <= limit, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${limit.toFixed(1)} MB (bare node ${bare.toFixed(1)} MB + bundle ${BUNDLE_LOAD_LIMIT_MB} + ring ${ringMb} + ${IDLE_RSS_SLACK_MB})`);
   } finally {
     await scope.close();
   }
 });
 
-test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~64 MB today: Node alone ~42, koffi ~6, the bundle's heap ~6, the ring 4, the rest of Node it uses ~6`, timeout: 120_000 }, async (t) => {
+test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~85 MB today: Node alone ~42, koffi ~6, the bundle's heap ~6, the ring 25 (a smaller one lost frames at 8k requests/s), the rest of Node it uses ~6`, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);

