@@ -33,6 +33,8 @@ export interface Benchmark {
   readonly nodeArgs: readonly string[];
   /** Not in every tree yet: a missing script is listed as not run rather than failed. */
   readonly optional?: boolean;
+  /** Environment beyond run-all's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -42,7 +44,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'kfl-evals', script: 'test/bench/kfl-evals.ts', nodeArgs: ['--max-old-space-size=4096'] },
   { name: 'ndjson-filter', script: 'test/bench/ndjson-filter.ts', nodeArgs: ['--import', 'tsx'] },
   { name: 'tui-store', script: 'test/bench/tui-store.ts', nodeArgs: ['--max-old-space-size=4096'] },
-  { name: 'tui-frame', script: 'test/bench/tui-frame.tsx', nodeArgs: ['--import', 'tsx', '--max-old-space-size=8192'] },
+  // React's production build, as the CLI loads it (cmd/main.ts sets NODE_ENV before React loads).
+  { name: 'tui-frame', script: 'test/bench/tui-frame.tsx', nodeArgs: ['--import', 'tsx', '--max-old-space-size=8192'], env: { NODE_ENV: 'production' } },
   { name: 'agent-live', script: 'test/bench/agent-live.ts', nodeArgs: [] },
   { name: 'tap-exec', script: 'test/bench/tap-exec.ts', nodeArgs: [] },
   { name: 'tls-overhead', script: 'test/bench/tls-overhead.ts', nodeArgs: [] },
@@ -85,7 +88,7 @@ let running: ChildProcess | null = null;
 function runBenchmark(root: string, b: Benchmark, echo: RunAllOptions['echo']): Promise<BenchOutput> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...b.nodeArgs, join(root, b.script)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...b.nodeArgs, join(root, b.script)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...b.env } });
     running = child;
     let figureText = '';
     let skipReason: string | null = null;
