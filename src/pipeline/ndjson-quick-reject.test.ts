@@ -16,6 +16,7 @@ import { stringifyJson } from '../model/terminal-text.ts';
 import { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { NdjsonQuickReject } from './ndjson-quick-reject.ts';
 import { readCaptures, readEntriesOf, type ReadResult } from './read-capture.ts';
+import { BENCH_KFL_QUERIES } from '../../test/bench/kfl-queries.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const enc = new TextEncoder();
@@ -101,14 +102,7 @@ const HOSTILE: readonly string[] = [
 /** The benchmark's queries (test/bench/kfl-evals.ts) and ones that read other parts of an entry. */
 const QUERIES: readonly string[] = [
   'response.status >= 404',
-  'http and response.status >= 500',
-  'request.method == "POST" and request.path.startsWith("/api/orders")',
-  'http && status_code >= 400 && status_code < 500',
-  'request.headers["user-agent"] == r"curl/.*"',
-  '"authorization" in request.headers',
-  'dst.name == "carts" or dst.namespace == "payments"',
-  'elapsed_time > 250000 and !(request.method == "GET")',
-  'timestamp > now() - duration("5m")',
+  ...BENCH_KFL_QUERIES,
   'request.method == "GET"',
   'response.status == 200',
   'dns',

@@ -13,21 +13,12 @@ import { compileKfl } from '../../src/kfl/index.ts';
 import type { Entry } from '../../src/model/entry.ts';
 import { ensureHttpCapture } from './make-http-capture.ts';
 import { makeEntries } from './synthetic-entries.ts';
+import { BENCH_KFL_QUERIES } from './kfl-queries.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(ROOT, 'test', 'bench', 'out');
 const ENTRIES = Number(process.env["KFL_BENCH_ENTRIES"] ?? 1_000_000);
 
-const QUERIES: readonly string[] = [
-  'http and response.status >= 500',
-  'request.method == "POST" and request.path.startsWith("/api/orders")',
-  'http && status_code >= 400 && status_code < 500',
-  'request.headers["user-agent"] == r"curl/.*"',
-  '"authorization" in request.headers',
-  'dst.name == "carts" or dst.namespace == "payments"',
-  'elapsed_time > 250000 and !(request.method == "GET")',
-  'timestamp > now() - duration("5m")',
-];
 
 interface EvalResult {
   readonly query: string;
@@ -37,7 +28,7 @@ interface EvalResult {
 
 function measureEvals(entries: readonly Entry[], nowMs: number): EvalResult[] {
   const results: EvalResult[] = [];
-  for (const query of QUERIES) {
+  for (const query of BENCH_KFL_QUERIES) {
     const compiled = compileKfl(query, { nowMs });
     if (!compiled.ok) throw new Error(`${query}: ${compiled.error.message}`);
     const test = compiled.filter.test.bind(compiled.filter);

@@ -32,6 +32,7 @@ import { run } from '../helpers/netns.ts';
 import { NODE } from '../helpers/capture.ts';
 import { MAIN, requireBuild, tapEnv } from '../helpers/tap.ts';
 import { printFigure } from './figures.ts';
+import { cpuSeconds } from '../sandbox/metrics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +62,6 @@ const H1_PORT = 8080;
 const H2_PORT = 8082;
 /** Where the nginx container sees this run's folder (config, pid file, logs, temp files). */
 const CONF_DIR = '/bench';
-const TICKS_PER_SECOND = 100;
 /** How long a row waits for its last entries at most, and for the next one when none comes. */
 const DRAIN_MS = 30_000;
 const QUIET_MS = 3000;
@@ -96,17 +96,6 @@ interface RowResult {
 
 function which(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** utime + stime of a process in seconds, 0 once it is gone. */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 /** The processes in these network namespaces whose command line matches, by pid. */
@@ -237,8 +226,8 @@ interface CpuSnapshot {
 
 function snapshot(tap: TapReader, agentPids: readonly number[], nginxPids: readonly number[]): CpuSnapshot {
   const self = process.cpuUsage();
-  const sum = (pids: readonly number[]): number => pids.reduce((s, p) => s + processCpuSeconds(p), 0);
-  return { cli: processCpuSeconds(tap.child.pid!), agents: sum(agentPids), nginx: sum(nginxPids), self: (self.user + self.system) / 1e6, readMs: tap.readMs };
+  const sum = (pids: readonly number[]): number => pids.reduce((s, p) => s + cpuSeconds(p), 0);
+  return { cli: cpuSeconds(tap.child.pid!), agents: sum(agentPids), nginx: sum(nginxPids), self: (self.user + self.system) / 1e6, readMs: tap.readMs };
 }
 
 async function measureRow(sandbox: Sandbox, work: string, tap: TapReader, proto: Proto, rate: number, pods: number): Promise<RowResult> {

@@ -3,7 +3,7 @@
  * (taskset), with its peak RSS (GNU time, else an rusage probe loaded through NODE_OPTIONS) and a
  * count of the stdout lines that pass a test. Used by read-throughput.ts and protocol-throughput.ts.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -115,4 +115,14 @@ export function entriesFromSummary(stderr: string): number | null {
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** Whether `taskset` can pin a process here (util-linux), for the benchmarks that pin to one CPU. */
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

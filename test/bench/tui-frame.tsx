@@ -17,6 +17,7 @@ import { compileKfl } from '../../src/kfl/index.ts';
 import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
 import { App } from '../../src/tui/app.tsx';
 import { printFigure } from './figures.ts';
+import { hasTaskset } from './timed-run.ts';
 import { makeEntries } from './synthetic-entries.ts';
 
 const ENTRIES_ENV = process.env['TUI_BENCH_ENTRIES'];
@@ -179,14 +180,6 @@ type FrameResult = {
   cpu: { moves: Stats; applyFilter: Stats; switchView: Stats };
 };
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Each size in its own process (pinned to core 1 when taskset is there), so each RSS is its own. */
 function growth(): void {

@@ -23,6 +23,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printFigure } from './figures.ts';
+import { hasTaskset } from './timed-run.ts';
 import { makeEntries } from './synthetic-entries.ts';
 import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
@@ -322,14 +323,6 @@ function runHolder(mode: HoldMode, count: number): HoldResult {
   return JSON.parse(line.slice(5)) as HoldResult;
 }
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sizeLabel(n: number): string {
   return n >= 1_000_000 ? `${n / 1_000_000}M entries` : `${n / 1000}k entries`;

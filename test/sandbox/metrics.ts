@@ -23,7 +23,7 @@ export interface PodMetrics {
 }
 
 /** CPU seconds (user + system) of a process so far; 0 when it is gone. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
