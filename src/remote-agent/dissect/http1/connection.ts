@@ -131,7 +131,10 @@ export class Http1Connection implements DissectorStream {
       this.#responsesMayBeLost = false;
       this.#pairs.responsesLost(msg.startUs);
     }
-    const p = this.#pairs.nextUnanswered();
+    // A response never answers a request sent after it began: that request's response is still to
+    // come, and this one's request was lost in a gap (an orphan).
+    const next = this.#pairs.nextUnanswered();
+    const p = next !== undefined && next.startUs <= msg.startUs ? next : undefined;
     const plan = bodyPlan(head, p?.request.head.method);
     if (plan.kind === 'invalid') return plan;
     this.#learnRoles(dir, false);
