@@ -233,8 +233,13 @@ export class TcpConnection {
     this.#checkEnd(dir, half, tsUs);
   }
 
-  /** Delivers buffered segments that have become contiguous with `nextSeq`. */
-  #drain(dir: Direction, half: HalfStream, tsUs: number): void {
+  /**
+   * Delivers buffered segments that have become contiguous with `nextSeq`: at `tsUs` when a late
+   * segment filled the hole (their bytes follow it), at their own capture time after a loss (the
+   * hole is resolved only when the peer's ACK says so, maybe much later, and a dissector that pairs
+   * by time, HTTP/1 after a gap, must see when they were sent).
+   */
+  #drain(dir: Direction, half: HalfStream, tsUs: number, afterLoss = false): void {
     const pending = half.pending;
     let used = 0;
     while (used < pending.length) {
@@ -244,7 +249,7 @@ export class TcpConnection {
       used++;
       if (alreadyDelivered < p.bytes.length) {
         half.nextSeq = seqAdd(p.seq, p.bytes.length);
-        this.#data(dir, alreadyDelivered === 0 ? p.bytes : p.bytes.subarray(alreadyDelivered), tsUs);
+        this.#data(dir, alreadyDelivered === 0 ? p.bytes : p.bytes.subarray(alreadyDelivered), afterLoss ? Math.min(p.tsUs, tsUs) : tsUs);
       }
     }
     if (used > 0) this.#release(half.dropFront(used));
@@ -280,7 +285,7 @@ export class TcpConnection {
     } catch (err) {
       this.#handlerFailed(err, 'gap', tsUs);
     }
-    this.#drain(dir, half, tsUs);
+    this.#drain(dir, half, tsUs, true);
     this.#checkEnd(dir, half, tsUs);
   }
 

@@ -40,6 +40,8 @@ export class Http1Connection implements DissectorStream {
   #next: DissectorStream | null = null;
   /** The upgrade request whose answer the taker of a hand-off emits (h2c): no entry here. */
   #claimed: Pending | null = null;
+  /** A gap hit the response direction: responses may be lost, checked at the next response head. */
+  #responsesMayBeLost = false;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
     this.#conn = conn;
@@ -66,6 +68,7 @@ export class Http1Connection implements DissectorStream {
     if (this.#closed) return;
     this.#nowUs = tsUs;
     this.#pairs.expire(tsUs);
+    if (this.#clientDir !== -1 && dir !== this.#clientDir) this.#responsesMayBeLost = true;
     this.#parsers[dir].gap(lostBytes);
   }
 
@@ -124,12 +127,19 @@ export class Http1Connection implements DissectorStream {
       msg.link = this.#pairs.request(msg, msg.startUs);
       return plan;
     }
-    const p = this.#pairs.nextUnanswered();
+    if (this.#responsesMayBeLost) {
+      this.#responsesMayBeLost = false;
+      this.#pairs.responsesLost(msg.startUs);
+    }
+    // A response never answers a request sent after it began: that request's response is still to
+    // come, and this one's request was lost in a gap (an orphan).
+    const next = this.#pairs.nextUnanswered();
+    const p = next !== undefined && next.startUs <= msg.startUs ? next : undefined;
     const plan = bodyPlan(head, p?.request.head.method);
     if (plan.kind === 'invalid') return plan;
     this.#learnRoles(dir, false);
     if (p !== undefined && !isInterim(head.status)) {
-      this.#pairs.answer(p);
+      this.#pairs.answer(p, msg.startUs);
       msg.link = p;
     }
     return plan;

@@ -165,7 +165,11 @@ export class MessageParser {
     }
   }
 
-  /** `lost` bytes of this direction will never arrive. */
+  /**
+   * `lost` bytes of this direction will never arrive. Whatever state the hole leaves us in, the
+   * bytes after it are looked at as a possible message start first: a segment, and so a hole,
+   * often ends where a message does (a keep-alive client or server writes one message at a time).
+   */
   gap(lost: number): void {
     this.#offset += lost;
     const msg = this.#msg;
@@ -180,7 +184,7 @@ export class MessageParser {
         if (this.#remaining > 0) return;
         this.#finish();
         if (this.#isDead()) return;
-        this.#resync(lost === inBody);
+        this.#resync(true);
         return;
       }
       case State.BODY_CLOSE:
@@ -191,17 +195,17 @@ export class MessageParser {
       case State.HEAD:
         this.#headParts = [];
         this.#hooks.dissectionError('capture gap inside a header block');
-        this.#resync(false);
+        this.#resync(true);
         return;
       case State.CHUNKED:
         // Chunk framing cannot be recovered across a hole: end the message here, keep pairing.
         msg!.body.lose(lost);
         msg!.problem ??= { type: 'dissection', msg: `${msg!.head.kind} body incomplete: ${lost} bytes lost in capture` };
         this.#finish();
-        if (!this.#isDead()) this.#resync(false);
+        if (!this.#isDead()) this.#resync(true);
         return;
       case State.START:
-        this.#resync(false);
+        this.#resync(true);
         return;
       default:
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkMessageStart, checkStartLine, findStartLine, knownMethodAt, sniffHttp1 } from './start-line.ts';
+import { checkMessageStart, checkStartLine, findStartLine, findStatusLine, knownMethodAt, sniffHttp1 } from './start-line.ts';
 
 const b = (x: string): Buffer => Buffer.from(x, 'latin1');
 
@@ -64,4 +64,12 @@ test('knownMethodAt: where a request found mid-stream really starts (cut, glued 
     ['M-SEARCH * HTTP/1.1\r\n', -1],
   ];
   for (const [line, at] of cases) assert.equal(knownMethodAt(b(line), 0), at, JSON.stringify(line));
+});
+
+test('findStatusLine: a status line glued to the previous body, anywhere in the bytes', () => {
+  assert.deepEqual(findStatusLine(b('{"id":1}HTTP/1.1 200 OK\r\n'), 0, 24), { offset: 8, result: 'response' });
+  assert.deepEqual(findStatusLine(b('HTTP/1.1 204 \r\n'), 0, 15), { offset: 0, result: 'response' });
+  // "HTTP/1.1 2OO" is no status line; a cut candidate is 'more'; an H alone is not a start.
+  assert.equal(findStatusLine(b('Hello HTTP/1.1 2OO x\r\n'), 0, 22), null);
+  assert.deepEqual(findStatusLine(b('abc}HTTP/1.'), 0, 11), { offset: 4, result: 'more' });
 });

@@ -123,6 +123,24 @@ export function findStartLine(
 }
 
 /**
+ * Looks for a status line anywhere from `from`, not only after an LF: a response follows the last
+ * byte of the previous body directly, and a body rarely ends in a newline (JSON, gzip). Only for a
+ * direction known to carry responses, while resynchronising; the full status line check ("HTTP/1.x
+ * 3DIGIT SP") keeps false starts inside bodies rare. A partial "HTTP/1." at `end` is 'more'.
+ */
+export function findStatusLine(bytes: Uint8Array, from: number, end: number): FoundStart | null {
+  let c = from;
+  while (c < end) {
+    const h = bytes.indexOf(0x48, c); // 'H'
+    if (h < 0 || h >= end) return null;
+    const r = checkStatusLine(bytes, h, end);
+    if (r !== 'no') return { offset: h, result: r === 'more' ? 'more' : 'response' };
+    c = h + 1;
+  }
+  return null;
+}
+
+/**
  * Registered methods (IANA HTTP Method Registry) plus CCM_POST (Cisco) and PURGE (caches).
  * Only used where a message must start: there tshark, and servers, accept a request whose line is
  * malformed after the method ("OPTIONS\n", "GET /HTTP/1.1\n"); we do too, so the server's error

@@ -4,7 +4,7 @@
  * resynchronising (after a gap, an error, or a capture that began mid-connection). A candidate
  * start line cut by the chunk end is carried (copied) to the next chunk.
  */
-import { checkMessageStart, findStartLine, knownMethodAt, type StartKind } from './start-line.ts';
+import { checkMessageStart, findStartLine, findStatusLine, knownMethodAt, type StartKind } from './start-line.ts';
 
 export type AcceptedKinds = 'any' | StartKind;
 
@@ -110,6 +110,7 @@ export class MessageStartScanner {
       // Not known to be a line start either: look after the next LF.
       this.#atLineStart = false;
     }
+    if (this.#accept === 'response') return this.#scanResponses(bytes, pos, firstUs, nowUs);
     for (;;) {
       const found = findStartLine(bytes, pos, len, this.#atLineStart, (k) => this.#accepts(k));
       if (found === null || found.offset === len) {
@@ -124,6 +125,14 @@ export class MessageStartScanner {
       pos = found.offset;
       this.#atLineStart = false;
     }
+  }
+
+  /** Resynchronising a direction that carries responses: the next status line, wherever it begins. */
+  #scanResponses(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): StartFound | null {
+    const found = findStatusLine(bytes, pos, bytes.length);
+    if (found === null) return null;
+    if (found.result === 'more') return this.#keepCarry(bytes, found.offset, firstUs, nowUs);
+    return this.#found(bytes, found.offset, firstUs, nowUs);
   }
 
   #keepCarry(bytes: Uint8Array, pos: number, firstUs: number, nowUs: number): null {

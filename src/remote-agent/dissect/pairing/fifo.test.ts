@@ -123,3 +123,38 @@ test('close: complete pairs leave whole, the rest one-sided with why', () => {
   assert.deepEqual(end.errors, [{ type: 'connection', msg: 'capture ended before the response' }]);
   assert.equal(end.pairs.pending, 0);
 });
+
+/** A response started at `us` for the next unanswered request, completed at once. */
+function replyAt(h: ReturnType<typeof harness>, res: string, us: number): void {
+  const slot = h.pairs.nextUnanswered();
+  if (slot === undefined) return h.pairs.orphan();
+  h.pairs.answer(slot, us);
+  h.pairs.respond(slot, res);
+}
+
+test('responses lost in a gap, client waits for each response: the requests before the last one sent leave marked lost', () => {
+  const h = harness();
+  h.send('GET /1', 10);
+  replyAt(h, '200 1', 11);
+  h.send('GET /2', 20); // its response falls in the gap
+  h.send('GET /3', 30);
+  h.pairs.responsesLost(31);
+  replyAt(h, '200 3', 31);
+  h.send('GET /4', 40);
+  replyAt(h, '200 4', 41);
+  assert.deepEqual(h.out, ['0:GET /1 -> 200 1', '1:GET /2 -> (dissection)', '2:GET /3 -> 200 3', '3:GET /4 -> 200 4']);
+  assert.equal(h.errors[1]?.msg, 'response lost in a capture gap');
+  assert.equal(h.counters.unpairedRequests, 1);
+});
+
+test('responses lost in a gap, pipelining client: the queue is left as it is (no guess)', () => {
+  const h = harness();
+  h.send('GET /1', 10);
+  h.send('GET /2', 11);
+  replyAt(h, '200 1', 12); // /2 was sent before this response began: pipelining
+  h.send('GET /3', 13);
+  h.pairs.responsesLost(20);
+  replyAt(h, '200 2', 20);
+  replyAt(h, '200 3', 21);
+  assert.deepEqual(h.out, ['0:GET /1 -> 200 1', '1:GET /2 -> 200 2', '2:GET /3 -> 200 3']);
+});

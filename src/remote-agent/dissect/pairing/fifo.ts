@@ -14,6 +14,8 @@ import type { PairingCounters } from './counters.ts';
 import type { CloseReason } from '../../tcp/stream.ts';
 import { unansweredAtClose } from './close-error.ts';
 
+const lostInGap = (): EntryError => ({ type: 'dissection', msg: 'response lost in a capture gap' });
+
 export interface FifoLimits {
   /** Requests waiting for a response; past it the oldest unanswered one leaves one-sided. */
   readonly maxPending: number;
@@ -51,6 +53,10 @@ export class FifoPairing<Req, Res> {
   readonly #sink: PairSink<Req, Res>;
   readonly #queue: FifoSlot<Req, Res>[] = [];
   #nextOrdinal = 0;
+  /** A response was seen starting while a later request was already sent: the client pipelines. */
+  #pipelined = false;
+  /** Requests whose response fell in a capture gap: they leave without one, in their turn. */
+  readonly #lost = new Set<FifoSlot<Req, Res>>();
 
   constructor(limits: FifoLimits, counters: PairingCounters, sink: PairSink<Req, Res>) {
     this.#limits = limits;
@@ -97,9 +103,41 @@ export class FifoPairing<Req, Res> {
     return this.#nextOrdinal;
   }
 
-  /** A response started for `slot` (from nextUnanswered): the next response answers the one after. */
-  answer(slot: FifoSlot<Req, Res>): void {
+  /**
+   * A response started for `slot` (from nextUnanswered) at `responseStartUs`: the next response
+   * answers the one after. When given, the start time tells whether the client pipelines (a later
+   * request was sent before this response began), which `responsesLost` needs to know.
+   */
+  answer(slot: FifoSlot<Req, Res>, responseStartUs?: number): void {
     slot.answered = true;
+    if (responseStartUs === undefined || this.#pipelined) return;
+    const after = this.#queue[this.#queue.indexOf(slot) + 1];
+    if (after !== undefined && after.startUs < responseStartUs) this.#pipelined = true;
+  }
+
+  /**
+   * Responses may have been lost in a capture gap, and a response starts at `responseStartUs`.
+   * A client that waits for each response (the usual keep-alive client) sent the request this
+   * response answers last before it began, so the unanswered requests before that one lost their
+   * responses in the gap: they leave without one, and pairing stays aligned instead of answering
+   * every later request with the previous request's response. A pipelining client gives no such
+   * clue: its queue is left as it is.
+   */
+  responsesLost(responseStartUs: number): void {
+    if (this.#pipelined) return;
+    let newest = -1;
+    for (let i = 0; i < this.#queue.length; i++) {
+      const s = this.#queue[i]!;
+      if (s.startUs > responseStartUs) break;
+      if (!s.answered) newest = i;
+    }
+    for (let i = 0; i < newest; i++) {
+      const s = this.#queue[i]!;
+      if (s.answered) continue;
+      s.answered = true;
+      this.#lost.add(s);
+    }
+    this.#flush();
   }
 
   /** The response of `slot` is complete: pairs complete up to here leave. */
@@ -128,7 +166,8 @@ export class FifoPairing<Req, Res> {
   close(reason: CloseReason): void {
     while (this.#queue.length > 0) {
       const s = this.#queue.shift()!;
-      this.#leave(s, s.response !== null ? null : unansweredAtClose(reason));
+      const lost = this.#lost.delete(s);
+      this.#leave(s, s.response !== null ? null : lost ? lostInGap() : unansweredAtClose(reason));
     }
   }
 
@@ -141,6 +180,11 @@ export class FifoPairing<Req, Res> {
   #flush(): void {
     while (this.#queue.length > 0) {
       const s = this.#queue[0]!;
+      if (this.#lost.size > 0 && s.requestDone && this.#lost.delete(s)) {
+        this.#queue.shift();
+        this.#leave(s, lostInGap());
+        continue;
+      }
       if (!s.requestDone || s.response === null) return;
       this.#queue.shift();
       this.#leave(s, null);
