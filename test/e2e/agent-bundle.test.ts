@@ -15,6 +15,8 @@ import { parseAgentLine, type AgentFrame, type HelloFrame } from '../../src/remo
 import { BPF_OBJECT_NAME, findBpfObject } from '../../src/remote-agent/tls/probes/object-file.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
 import { prepareAgentDir } from '../helpers/agent.ts';
+import { heapFlags } from '../../src/remote-agent/agent/heap-flags.ts';
+import { memoryBudget } from '../../src/remote-agent/agent/memory-budget.ts';
 
 const DEMO = join(REPO_ROOT, 'assets/demo/microservices.pcapng');
 const CLEAN_ENV = { PATH: '/usr/bin:/bin', HOME: '/nonexistent' };
@@ -114,8 +116,8 @@ test('the agent re-executes itself in place with heap limits from --max-memory (
     });
     assert.equal(hello.pid, child.pid, 'execve keeps the pid');
     const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-    assert.ok(cmdline.some((a) => /^--max-old-space-size=\d+$/.test(a)), cmdline.join(' '));
-    assert.ok(cmdline.includes('--max-semi-space-size=4'), cmdline.join(' '));
+    // The flags the budget derives from --max-memory 128 (src/remote-agent/agent/memory-budget.ts).
+    for (const flag of heapFlags(memoryBudget(128 * 1048576))) assert.ok(cmdline.includes(flag), `${flag} not in ${cmdline.join(' ')}`);
     assert.equal(hello.maxMemoryBytes, 128 * 1048576);
   } finally {
     child.stdin.end();

@@ -24,9 +24,11 @@ test('buffered bytes of both directions, gaps and FINs are replayed in arrival o
   const rec = recorder();
   const reg = new DissectorRegistry(rec.ctx);
   const h = reg.open(fakeConn({ aIsClientKnown: false }));
-  // The server speaks first (a status line cut short), then the client's request decides.
-  h.data(1, Buffer.from('HT'), T0);
-  h.data(0, Buffer.from('GET /x HTTP/1.1\r\n\r\n'), T0 + 1);
+  // The server's bytes arrive first (a status line cut short), then the client's request decides.
+  // The request is stamped first, as on the wire: a response never answers a request sent after it
+  // began (http1/connection.ts), so only the arrival order is what this replays.
+  h.data(1, Buffer.from('HT'), T0 + 1);
+  h.data(0, Buffer.from('GET /x HTTP/1.1\r\n\r\n'), T0);
   h.data(1, Buffer.from('TP/1.1 204 No Content\r\n\r\n'), T0 + 2);
   h.close('fin', T0 + 3);
   assert.equal(rec.entries.length, 1);
