@@ -336,7 +336,8 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
   const warmupMs = warmupMsFor(durationMs);
   const verdicts: Verdict[] = [];
   const figures: BenchFigure[] = [];
-  const size = `${PODS} pods x ${RATE} req/s`;
+  // The run's length is part of the size: a short trial run must not read as the 30-minute soak.
+  const size = `${PODS} pods x ${RATE} req/s, ${MINUTES} min`;
   log(`\nsoak phase ${name}: tap of ${PODS} pods, h2load --h1 ${RATE} req/s each for ${MINUTES} min; RSS every ${SAMPLE_MS / 1000} s, warm-up ${Math.round(warmupMs / 1000)} s`);
 
   const logFrom = accessLogBytes(work);

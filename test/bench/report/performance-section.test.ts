@@ -62,7 +62,7 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 | soak: agent RSS | 4 pods | 800 MB | - | - | - | - | - |
 
 Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).
-The soak figures come from \`npm run bench:soak\` on 2026-12-06 23:45 UTC (a 30-minute run that \`npm run bench\` does not repeat).
+The soak figures come from \`npm run bench:soak\` on 2026-12-06 23:45 UTC (\`npm run bench\` does not repeat it; each figure's size says how long it ran).
 
 Ran: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures).
 

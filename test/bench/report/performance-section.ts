@@ -137,7 +137,7 @@ export function renderPerformanceSection(r: PerformanceReport): string {
   out.push(...renderFigureTable(r.figures, r.runs));
   out.push('');
   out.push('Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).');
-  if (r.soak !== null) out.push(`The soak figures come from \`npm run bench:soak\` on ${shortDate(r.soak.date)} (a 30-minute run that \`npm run bench\` does not repeat).`);
+  if (r.soak !== null) out.push(`The soak figures come from \`npm run bench:soak\` on ${shortDate(r.soak.date)} (\`npm run bench\` does not repeat it; each figure's size says how long it ran).`);
   out.push('');
   // What did not run is a row of the table already; here the time each one that ran took.
   const ran = r.runs.filter((b) => b.seconds !== null);
