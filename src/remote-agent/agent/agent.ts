@@ -15,7 +15,7 @@ import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { InternalErrors } from '../thrown-errors.ts';
 import { EntryRedactor } from '../redact/index.ts';
-import { returnFreedMemory, type LiveCapture } from '../live/index.ts';
+import type { LiveCapture } from '../live/index.ts';
 import { sanitizeLine } from '../../model/terminal-text.ts';
 import type { ProcessHookReport } from '../tls/hooks.ts';
 import { TlsUnavailableError } from '../tls/probe-api.ts';
@@ -82,13 +82,6 @@ const CHECK_EVERY_MS = 250;
 const WARN_EVERY_MS = 5_000;
 /** After a memory reset the heap needs a collection to show it: do not reset again before this. */
 const RESET_COOLDOWN_MS = 5_000;
-/**
- * When freed C-heap memory goes back to the kernel (live/free-memory.ts): once start-up's
- * garbage (the bundle's parse, compiler zones) is freed, then now and then, as traffic comes and
- * goes. A trim costs well under a millisecond; the pages it returns are what glibc would keep.
- */
-const FIRST_TRIM_MS = 1_000;
-const TRIM_EVERY_MS = 10_000;
 /** Stopping waits at most this long for the reader to take the last frames. */
 const FLUSH_ON_STOP_MS = 400;
 
@@ -257,8 +250,8 @@ export class Agent {
     });
     // The kernel hands packets to the ring; time still has to pass for idle connections.
     const tick = setInterval(() => this.#pipeline.tick(Date.now() * 1000), 1000);
-    this.#timers.push(tick, setTimeout(returnFreedMemory, FIRST_TRIM_MS), setInterval(returnFreedMemory, TRIM_EVERY_MS));
-    for (const t of this.#timers) t.unref();
+    tick.unref();
+    this.#timers.push(tick);
   }
 
   #tlsAsked(): boolean {

@@ -3,4 +3,3 @@
  * Importing this module loads no native code; the first openLiveCapture() does.
  */
 export { openLiveCapture, type KernelCounters, type LiveCapture, type LiveCaptureOptions } from './live-capture.ts';
-export { returnFreedMemory } from './free-memory.ts';

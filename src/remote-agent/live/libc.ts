@@ -49,11 +49,6 @@ export interface Libc {
   address(buffer: Uint8Array): bigint;
   /** Calls `onReadable` from the event loop whenever `fd` is readable (a libuv poll handle). */
   poll(fd: number, onReadable: () => void): PollHandle;
-  /**
-   * glibc's malloc_trim(0): hands the free pages of every malloc arena back to the kernel. False
-   * where the C library has none (musl, whose allocator returns memory by itself).
-   */
-  mallocTrim(): boolean;
 }
 
 export const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
@@ -101,7 +96,6 @@ function bind(koffi: Koffi): Libc {
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
   const strerror = lib.func('const char *strerror(int errnum)');
-  const mallocTrim = optionalFunc(lib, 'int malloc_trim(size_t pad)');
   return {
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
     bind: (fd, address, length) => bindFn(fd, address, length) as number,
@@ -127,21 +121,7 @@ function bind(koffi: Koffi): Libc {
     view: (address, length) => koffi.view(address, length),
     address: (buffer) => koffi.address(buffer),
     poll: (fd, onReadable) => koffi.node.poll(fd, { readable: true }, () => onReadable()),
-    mallocTrim: () => {
-      if (mallocTrim === null) return false;
-      mallocTrim(0);
-      return true;
-    },
   };
-}
-
-/** A function the C library may lack (a glibc extension on musl): null instead of a throw. */
-function optionalFunc(lib: ReturnType<Koffi['load']>, declaration: string): ReturnType<ReturnType<Koffi['load']>['func']> | null {
-  try {
-    return lib.func(declaration);
-  } catch {
-    return null;
-  }
 }
 
 function messageOf(err: unknown): string {
