@@ -42,6 +42,8 @@ export class Http1Connection implements DissectorStream {
   #claimed: Pending | null = null;
   /** A gap hit the response direction: responses may be lost, checked at the next response head. */
   #responsesMayBeLost = false;
+  /** A gap hit either direction at some point: from then on a response may be an orphan. */
+  #gapSeen = false;
 
   constructor(conn: ConnectionInfo, ctx: DissectContext, limits: Http1Limits = DEFAULT_HTTP1_LIMITS) {
     this.#conn = conn;
@@ -68,6 +70,7 @@ export class Http1Connection implements DissectorStream {
     if (this.#closed) return;
     this.#nowUs = tsUs;
     this.#pairs.expire(tsUs);
+    this.#gapSeen = true;
     if (this.#clientDir !== -1 && dir !== this.#clientDir) this.#responsesMayBeLost = true;
     this.#parsers[dir].gap(lostBytes);
   }
@@ -131,10 +134,12 @@ export class Http1Connection implements DissectorStream {
       this.#responsesMayBeLost = false;
       this.#pairs.responsesLost(msg.startUs);
     }
-    // A response never answers a request sent after it began: that request's response is still to
-    // come, and this one's request was lost in a gap (an orphan).
+    // After a gap, a response never answers a request sent after it began: that request's response
+    // is still to come, and this one's request was lost in the gap (an orphan). Only after a gap:
+    // TLS plaintext from probes is stamped when the call was made, and a Go client's Read is
+    // posted before its Write, so without loss a response may be stamped before its request.
     const next = this.#pairs.nextUnanswered();
-    const p = next !== undefined && next.startUs <= msg.startUs ? next : undefined;
+    const p = next !== undefined && (!this.#gapSeen || next.startUs <= msg.startUs) ? next : undefined;
     const plan = bodyPlan(head, p?.request.head.method);
     if (plan.kind === 'invalid') return plan;
     this.#learnRoles(dir, false);
