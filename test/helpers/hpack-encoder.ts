@@ -5,7 +5,7 @@
  * written from the RFC independently of the decoder (only the Huffman code lengths, which are
  * spec data checked against RFC 7541's own examples in huffman.test.ts, are shared).
  */
-import { HUFFMAN_CODE_LENGTHS, huffmanCodes } from '../../src/remote-agent/dissect/http2/huffman.ts';
+import { HUFFMAN_CODE_LENGTHS, HUFFMAN_CODES } from '../../src/remote-agent/dissect/http2/huffman.ts';
 
 export interface FieldLine {
   readonly name: string;
@@ -57,7 +57,7 @@ export function huffmanEncode(text: string): number[] {
   for (let i = 0; i < text.length; i++) {
     const sym = text.charCodeAt(i) & 0xff;
     const len = HUFFMAN_CODE_LENGTHS[sym];
-    const code = huffmanCodes()[sym];
+    const code = HUFFMAN_CODES[sym];
     for (let b = len - 1; b >= 0; b--) {
       acc = (acc << 1) | ((code >>> b) & 1);
       if (++bits === 8) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EOS, HUFFMAN_BAD_PADDING, HUFFMAN_CODE_LENGTHS, huffmanCodes, HUFFMAN_EOS, huffmanDecode } from './huffman.ts';
+import { EOS, HUFFMAN_BAD_PADDING, HUFFMAN_CODE_LENGTHS, HUFFMAN_CODES, HUFFMAN_EOS, huffmanDecode } from './huffman.ts';
 import { huffmanEncode } from '../../../../test/helpers/hpack-encoder.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -20,7 +20,7 @@ test('codes rebuilt from the lengths are the codes RFC 7541 Appendix B lists', (
   ];
   for (const [sym, code, len] of listed) {
     assert.equal(HUFFMAN_CODE_LENGTHS[sym], len, `length of ${sym}`);
-    assert.equal(huffmanCodes()[sym].toString(16), code.toString(16), `code of ${sym}`);
+    assert.equal(HUFFMAN_CODES[sym].toString(16), code.toString(16), `code of ${sym}`);
   }
   // A complete prefix code: the Kraft sum of 257 lengths is exactly 1.
   assert.equal(HUFFMAN_CODE_LENGTHS.length, 257);

@@ -58,9 +58,7 @@ export const HUFFMAN_CODE_LENGTHS: readonly number[] = Object.freeze([
 export const EOS = 256;
 
 /** Codes of symbols 0..256, right-aligned (the low HUFFMAN_CODE_LENGTHS[sym] bits). */
-export function huffmanCodes(): Uint32Array {
-  return decodeTables().codes;
-}
+export const HUFFMAN_CODES: Uint32Array = canonicalCodes(HUFFMAN_CODE_LENGTHS);
 
 /** Why a Huffman string was rejected (RFC 7541 §5.2: both are decoding errors). */
 export type HuffmanFault = { readonly fault: 'eos' | 'padding' };
@@ -78,11 +76,10 @@ export const HUFFMAN_BAD_PADDING: HuffmanFault = Object.freeze({ fault: 'padding
 export function huffmanDecode(src: Uint8Array, start: number, end: number): string | HuffmanFault {
   // At most 8/5 output bytes per input byte: the shortest code is 5 bits.
   const out = scratchFor(Math.ceil(((end - start) * 8) / 5));
-  const { steps, accepting } = decodeTables();
   let state = 0;
   let o = 0;
   for (let i = start; i < end; i++) {
-    const step = steps[(state << 8) | src[i]];
+    const step = STEPS[(state << 8) | src[i]];
     if (step & STEP_EOS) return HUFFMAN_EOS;
     const emitted = (step >>> STEP_COUNT_SHIFT) & 3;
     if (emitted !== 0) {
@@ -91,7 +88,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number): stri
     }
     state = step & 0xff;
   }
-  if (accepting[state] === 0) return HUFFMAN_BAD_PADDING;
+  if (ACCEPTING[state] === 0) return HUFFMAN_BAD_PADDING;
   return out.toString('latin1', 0, o);
 }
 
@@ -125,14 +122,14 @@ interface CodeTree {
   readonly accepting: Uint8Array;
 }
 
-function buildTree(codes: Uint32Array): CodeTree {
+function buildTree(): CodeTree {
   // 257 leaves make 256 internal nodes; node 0 is the root.
   const children = new Int32Array(2 * 256).fill(0x7fffffff);
   const accepting = new Uint8Array(256);
   let nodes = 1;
   for (let sym = 0; sym <= EOS; sym++) {
     const len = HUFFMAN_CODE_LENGTHS[sym];
-    const code = codes[sym];
+    const code = HUFFMAN_CODES[sym];
     let node = 0;
     for (let bit = len - 1; bit > 0; bit--) {
       const slot = 2 * node + ((code >>> bit) & 1);
@@ -148,24 +145,9 @@ function buildTree(codes: Uint32Array): CodeTree {
   return { children, accepting };
 }
 
-interface DecodeTables {
-  readonly codes: Uint32Array;
-  readonly steps: Uint32Array;
-  readonly accepting: Uint8Array;
-}
-
-// Built on the first Huffman string, not at import: the loops (65,536 steps) get V8's optimising
-// compiler going (~7 MB of RSS) in every process that loads the dissectors, HTTP/2 seen or not;
-// the capture agent idles in the tapped pod's memory.
-let tables: DecodeTables | undefined;
-function decodeTables(): DecodeTables {
-  if (tables === undefined) {
-    const codes = canonicalCodes(HUFFMAN_CODE_LENGTHS);
-    const tree = buildTree(codes);
-    tables = { codes, steps: buildSteps(tree.children), accepting: tree.accepting };
-  }
-  return tables;
-}
+const TREE = buildTree();
+const ACCEPTING = TREE.accepting;
+const STEPS = buildSteps(TREE.children);
 
 function buildSteps(children: Int32Array): Uint32Array {
   const steps = new Uint32Array(256 * 256);
