@@ -2,10 +2,13 @@
  * The one way counts are shown to people in summaries and headers: digits grouped by thousands
  * with a comma (`1,204`), whatever the machine's locale, so logs and tests read the same everywhere.
  */
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Made on first use: a NumberFormat loads ICU's locale data (~5 MB of RSS), which the capture agent
+// (it imports this module through descriptors) never needs unless it formats a count.
+let grouped: Intl.NumberFormat | undefined;
 
 export function formatCount(n: number): string {
-  return GROUPED.format(Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0);
+  grouped ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  return grouped.format(Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0);
 }
 
 /** "1 connection", "66 connections", "1,204 entries". */

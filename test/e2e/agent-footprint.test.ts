@@ -8,7 +8,7 @@
  * 0. (No root needed.) Loading the bundle (`node agent.js --help` loads all of it) costs at most
  *    BUNDLE_LOAD_LIMIT_MB over a bare node, and loads no module the agent does not use: node:http's
  *    ESM namespace used to pull in http2 and undici, and import-time work (HPACK tables, ICU number
- *    formats) ran V8's optimising compiler: ~36 MB over bare node then, ~18 now.
+ *    formats) ran V8's optimising compiler: ~36 MB over bare node then, ~24 now.
  * 2. Idle at the default bound, its RSS is bare Node's (measured here, in the same namespace),
  *    plus loading the bundle, plus its packet ring (resident from the mmap), plus a little:
  *    ~85 MB with the 25 MiB ring, against ~107 MB before the start-up work and C-heap trimming
@@ -38,8 +38,12 @@ const MiB = 1024 * 1024;
 const IDLE_RSS_SLACK_MB = 4;
 /** Issue 17 goal 3. */
 const IDLE_RSS_GOAL_MB = 55;
-/** Loading the bundle, over bare node's RSS at exit (~18 MB today, ~36 MB before issue 17). */
-const BUNDLE_LOAD_LIMIT_MB = 24;
+/**
+ * Loading the bundle, over bare node's RSS at exit: ~24 MB (~36 MB before issue 17). The HPACK
+ * Huffman tables are built at import (+~7 MB): built on the first Huffman string instead, the
+ * stall it put in the middle of the first HTTP/2 exchange lost entries in tls-go.test.ts.
+ */
+const BUNDLE_LOAD_LIMIT_MB = 28;
 /** Start-up work (parse, the first trim of the C heap at 1 s) is over by then. */
 const SETTLE_MS = 3000;
 
@@ -148,7 +152,7 @@ test(`the idle agent's RSS is bare node's, the bundle, its ring and at most ${ID
   }
 });
 
-test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~85 MB today: Node alone ~42, koffi ~6, the bundle's heap ~6, the ring 25 (a smaller one lost frames at 8k requests/s), the rest of Node it uses ~6`, timeout: 120_000 }, async (t) => {
+test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~95 MB today: Node alone ~42, koffi ~6, the HPACK tables ~7, the bundle's heap ~6, the ring 25 (a smaller one lost frames at 8k requests/s), the rest of Node it uses ~6`, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);

@@ -3,7 +3,6 @@
  * response, so filters written for HTTP/1 entries (`request.path`, `response.status`,
  * `request.headers[":path"]`) work on HTTP/2 ones. docs/entries.md says what each field means here.
  */
-import { STATUS_CODES } from 'node:http';
 import { isoFromMicros, type Endpoint, type EntryError } from '../../../model/entry.ts';
 import type { SocketAddress } from '../../tcp/stream.ts';
 import { GRPC, HTTP2, type HttpEntry, type HttpRequest, type HttpResponse } from '../http1/entry.ts';
@@ -90,7 +89,7 @@ function buildResponse(msg: Message, trailers: readonly HpackField[] | null): Ht
   const response: HttpResponse = {
     status,
     // HTTP/2 sends no reason phrase (RFC 9113 §8.3.2): the standard one for the code, as Kubeshark shows.
-    statusText: STATUS_CODES[status] ?? '',
+    statusText: statusCodes()[status] ?? '',
     httpVersion: HTTP2_VERSION,
     headers: headerMapOf(fields),
     cookies: responseCookiesOf(fieldsOf(fields, 'set-cookie')),
@@ -115,3 +114,13 @@ export function plainHeaders(fields: readonly HpackField[]): Record<string, stri
   return out;
 }
 
+/**
+ * node:http's reason phrases, through getBuiltinModule rather than an import: in the agent's ESM
+ * bundle an import of node:http builds its module namespace, whose lazy WebSocket getters load
+ * undici (~16 MB of RSS for a process that never speaks HTTP itself).
+ */
+let reasonPhrases: Readonly<Record<number, string | undefined>> | undefined;
+function statusCodes(): Readonly<Record<number, string | undefined>> {
+  reasonPhrases ??= process.getBuiltinModule('node:http').STATUS_CODES;
+  return reasonPhrases;
+}
