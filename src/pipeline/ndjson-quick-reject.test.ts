@@ -5,7 +5,6 @@
  * not) with hostile and malformed lines mixed in, for many queries, cut into chunks anywhere.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,23 +16,15 @@ import { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { NdjsonQuickReject } from './ndjson-quick-reject.ts';
 import { readCaptures, readEntriesOf, type ReadResult } from './read-capture.ts';
 import { BENCH_KFL_QUERIES } from '../../test/bench/kfl-queries.ts';
+import { captureFilesUnder } from '../../test/helpers/shared-pcaps.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const enc = new TextEncoder();
 
-function capturesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...capturesUnder(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(path);
-  }
-  return out.sort();
-}
 
 /** NDJSON lines as `read -o json` writes them, from every corpus capture and the demo. */
 async function corpusLines(redact: boolean): Promise<string[]> {
-  const files = [...capturesUnder(join(ROOT, 'test', 'fixtures', 'pcaps')), join(ROOT, 'assets', 'demo', 'microservices.pcapng')];
+  const files = [...captureFilesUnder(join(ROOT, 'test', 'fixtures', 'pcaps')), join(ROOT, 'assets', 'demo', 'microservices.pcapng')];
   const lines: string[] = [];
   for (const file of files) {
     const entries = await readEntriesOf(file, redact ? { redactor: new EntryRedactor() } : {});

@@ -10,13 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { CAPTURE_PRESETS, writeHttpCapture, type HttpCaptureOptions } from '../bench/make-http-capture.ts';
 import { runShark } from '../helpers/run-cli.ts';
-import { REPO_ROOT, VENDORED_PCAPS_DIR } from '../helpers/shared-pcaps.ts';
+import { REPO_ROOT, VENDORED_PCAPS_DIR, captureFilesUnder } from '../helpers/shared-pcaps.ts';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'read-json-golden.json');
 const RECORD = process.env['SHARK_RECORD_GOLDEN'] === '1';
@@ -37,21 +37,12 @@ const GENERATED: Readonly<Record<string, HttpCaptureOptions>> = {
   'generated/damaged-3MiB.pcap': { ...CAPTURE_PRESETS.issue, targetBytes: 3 * 1024 * 1024, seed: 14, reorderRatio: 0.03, duplicateRatio: 0.03 },
 };
 
-function captureFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...captureFiles(path));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(path);
-  }
-  return out.sort();
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'shark-golden-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const cases: { name: string; path: () => string }[] = [
-  ...[...captureFiles(VENDORED_PCAPS_DIR), ...captureFiles(join(REPO_ROOT, 'assets', 'demo'))].map((path) => ({
+  ...[...captureFilesUnder(VENDORED_PCAPS_DIR), ...captureFilesUnder(join(REPO_ROOT, 'assets', 'demo'))].map((path) => ({
     name: relative(REPO_ROOT, path),
     path: () => path,
   })),

@@ -2,7 +2,7 @@
  * Locates the public capture corpus (vendored in test/fixtures/pcaps from the team's shared corpus,
  * with PROVENANCE.md and tshark truth) and reads its tshark-made truth files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,4 +32,15 @@ export function readIndex(dir: string): IndexRecord[] {
 
 export function readTruth<T>(dir: string, truthFile: string): T[] {
   return JSON.parse(readFileSync(join(dir, truthFile), 'utf8')) as T[];
+}
+
+/** Every capture file (.pcap, .pcapng, .cap) under `dir`, in its subfolders too, sorted. */
+export function captureFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...captureFilesUnder(path));
+    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(path);
+  }
+  return out.sort();
 }
