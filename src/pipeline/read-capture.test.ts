@@ -48,3 +48,21 @@ test('saved NDJSON and a capture in one run: each reads as it does alone, whiche
   assert.deepEqual(await both(['ndjson', 'capture']), [...alone.slice(0, 50), ...alone]);
   assert.deepEqual(await both(['capture', 'ndjson']), [...alone, ...alone.slice(0, 50)]);
 });
+
+test('the chunks of a capture are never handed back for reuse (its parsers keep views of them); those of NDJSON are', async () => {
+  const recycled: string[] = [];
+  const read = async (label: string, bytes: Uint8Array): Promise<number> => {
+    let entries = 0;
+    const chunks = (async function* () {
+      for (let at = 0; at < bytes.length; at += 65_536) yield bytes.slice(at, at + 65_536);
+    })();
+    await readCaptures([{ label, chunks, recycle: () => recycled.push(label) }], () => entries++);
+    return entries;
+  };
+  assert.ok((await read('capture', DEMO)) > 200);
+  assert.deepEqual(recycled, []);
+  const saved: string[] = [];
+  await readCaptures([{ label: 'demo', chunks: (async function* () { yield DEMO; })() }], (entry) => saved.push(JSON.stringify(entry)));
+  assert.equal(await read('ndjson', new TextEncoder().encode(saved.join('\n') + '\n')), saved.length);
+  assert.ok(recycled.length > 1 && recycled.every((label) => label === 'ndjson'), `handed back: ${recycled.length}`);
+});
