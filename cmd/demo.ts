@@ -43,7 +43,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
   if (output !== 'tui') {
     return runRead({ files: [file], filter: args.filter, output, maxBody: args.maxBody, responseTimeout: DEFAULT_RESPONSE_TIMEOUT_S, quiet: false, maxEntries: args.maxEntries, color: args.color, redact: true, command: 'demo' });
   }
-  const filter = compileFilterFlag('demo', args.filter);
+  const filter = await compileFilterFlag('demo', args.filter);
   const maxBody = parseMaxBody(args.maxBody);
   if (!maxBody.ok) exitUsage('demo', maxBody.message);
   // Redacted like `read` shows it (the recording's people have names).

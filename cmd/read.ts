@@ -1,6 +1,6 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
 import type { Argv, CommandModule } from 'yargs';
-import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
+import type { CompiledFilter } from '../src/kfl/api.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
@@ -91,7 +91,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     exitUsage('read', `--max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)`);
   }
   const command = args.command ?? 'read';
-  const filter = compileFilterFlag(command, args.filter);
+  const filter = await compileFilterFlag(command, args.filter);
   const redactor = redactorOf(args);
   const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
   const output = args.output ?? defaultOutput(readsStdin);
@@ -170,9 +170,13 @@ async function protoDescriptorOf(command: 'read' | 'demo', path: string | undefi
   }
 }
 
-/** Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and exit 2. */
-export function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): CompiledFilter | undefined {
+/**
+ * Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and
+ * exit 2. The compiler (and re2js under it) is loaded only when there is a query (issue 17).
+ */
+export async function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): Promise<CompiledFilter | undefined> {
   if (query === undefined) return undefined;
+  const { compileKfl } = await import('../src/kfl/index.ts');
   const compiled = compileKfl(query);
   if (!compiled.ok) exitUsage(command, `bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}`);
   for (const warning of compiled.warnings) process.stderr.write(`kubectl shark ${command}: warning: --filter column ${warning.column}: ${warning.message}\n`);
