@@ -12,7 +12,7 @@ import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
-import { readCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
+import { recyclableCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
 import { exitCodeFor } from './exit-codes.ts';
@@ -54,7 +54,7 @@ export function defaultOutput(readsStdin: boolean): OutputFormat {
 
 function openInput(file: string): CaptureInput {
   if (file === '-' || file === STDIN_PATH) return { label: 'standard input', chunks: process.stdin };
-  return { label: file, chunks: readCaptureFile(file) };
+  return { label: file, ...recyclableCaptureFile(file) };
 }
 
 export function formatSummary(stats: CaptureStats): string {

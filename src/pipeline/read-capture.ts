@@ -8,7 +8,7 @@ import { SharkError } from '../model/errors.ts';
 import type { CapturePipeline, CapturePipelineOptions } from '../remote-agent/capture-pipeline.ts';
 import { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
-import { fileError, readCaptureFile } from '../remote-agent/source/capture-file-input.ts';
+import { fileError, recyclableCaptureFile } from '../remote-agent/source/capture-file-input.ts';
 import { newCaptureStats, type CaptureStats } from '../remote-agent/stats.ts';
 import { InternalErrors } from '../remote-agent/thrown-errors.ts';
 import type { CompiledFilter } from '../kfl/api.ts';
@@ -22,6 +22,11 @@ export interface CaptureInput {
   /** For messages: the file name, or "-" for standard input. */
   readonly label: string;
   readonly chunks: AsyncIterable<Uint8Array>;
+  /**
+   * Called with a chunk the reader keeps no view of (NDJSON: what a line needs is copied out), so
+   * its buffer can be read into again (recyclableCaptureFile); never for a capture's chunks.
+   */
+  readonly recycle?: (chunk: Uint8Array) => void;
 }
 
 export interface ReadOptions extends CapturePipelineOptions {
@@ -176,6 +181,7 @@ export async function readCaptures(
               })
             : new CaptureFileParser(await capturePipeline(), stats);
           parser.push(chunk);
+          if (parser instanceof NdjsonEntryReader) input.recycle?.(chunk);
           // Without a pipeline (NDJSON) the clock stays at 0 and the orderer is empty, as an idle pipeline's would.
           const nowUs = pipeline?.nowUs ?? 0;
           if (nowUs >= nextWatermarkUs) {
@@ -235,6 +241,6 @@ function withInput(err: unknown, label: string): unknown {
 /** All entries of one capture file, in request-start order (small files: the demo recording). */
 export async function readEntriesOf(file: string, options: ReadOptions = {}): Promise<Entry[]> {
   const entries: Entry[] = [];
-  await readCaptures([{ label: file, chunks: readCaptureFile(file) }], (entry) => entries.push(entry), options);
+  await readCaptures([{ label: file, ...recyclableCaptureFile(file) }], (entry) => entries.push(entry), options);
   return entries;
 }
