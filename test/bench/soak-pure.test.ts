@@ -18,9 +18,11 @@ test('median of odd and even counts, NaN of none', () => {
   assert.ok(Number.isNaN(median([])));
 });
 
-test('warm-up is minute 2 of a long run and a fifth of a short one', () => {
+test('warm-up is minute 2 of a long run, a fifth of a shorter one, and never under a minute', () => {
   assert.equal(warmupMsFor(30 * 60_000), 120_000);
-  assert.equal(warmupMsFor(3 * 60_000), 36_000);
+  assert.equal(warmupMsFor(10 * 60_000), 120_000);
+  assert.equal(warmupMsFor(7 * 60_000), 84_000);
+  assert.equal(warmupMsFor(3 * 60_000), 60_000);
   assert.equal(smoothingWindowFor(168), 6);
   assert.equal(smoothingWindowFor(10), 2);
   assert.equal(smoothingWindowFor(2), 1);

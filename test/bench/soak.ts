@@ -10,7 +10,7 @@
  * Checks, each a verdict and BENCH-FIGURE lines (also saved to test/bench/out/soak-figures.json):
  * (a) RSS of the CLI, of every agent and of the exec relay (the sandbox's API server, a process of
  *     its own: soak-sandbox.ts), sampled from /proc every --sample-seconds, grows < 10% from
- *     warm-up (minute 2; a fifth of a shorter run) to the end, each a median of a few samples;
+ *     warm-up (minute 2; a fifth of a shorter run, at least a minute: soak-growth.ts says why) to the end, each a median of a few samples;
  * (b) json: every request h2load made is in the NDJSON exactly once: nginx answers each with
  *     `X-Request-Id: $request_id` and logs the same id, one per line, to its pod's access log;
  *     the sorted id lists are compared (missing, duplicated and unknown ids must all be 0, and

@@ -52,6 +52,9 @@ interface ChildResult {
   readonly rssEndMb: number;
   readonly rssPeakMb: number;
   readonly liveMb: number;
+  /** V8's heap committed, and memory outside it held by JS objects (Buffers), at the end of the load. */
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
   readonly cpuPer1k: number;
 }
 
@@ -111,6 +114,7 @@ async function child(mode: 'default' | 'bound'): Promise<void> {
     }, TICK_MS);
   });
   const cpu = process.cpuUsage(cpu0);
+  const end = process.memoryUsage();
   await writer.end();
   (globalThis as { gc?: () => void }).gc?.();
   const after = rss.filter((s) => s.atMs >= WARMUP_MS).map((s) => s.mb);
@@ -122,6 +126,8 @@ async function child(mode: 'default' | 'bound'): Promise<void> {
     rssEndMb: median(after.slice(-5)),
     rssPeakMb: Math.max(...rss.map((s) => s.mb)),
     liveMb: process.memoryUsage().heapUsed / 1048576,
+    heapTotalMb: end.heapTotal / 1048576,
+    externalMb: end.external / 1048576,
     cpuPer1k: ((cpu.user + cpu.system) / 1e6 / entries) * 1e5,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -138,14 +144,14 @@ async function main(): Promise<void> {
   if (values.child === 'default' || values.child === 'bound') return child(values.child);
   const results: ChildResult[] = [];
   console.log(`tap -o json's CLI path without the cluster: ${RATE} entries/s over ${PODS} pods for ${SECONDS} s, warm-up ${WARMUP_MS / 1000} s; node ${LAUNCHER_NODE_FLAGS.join(' ')}`);
-  console.log(`${'heap growth'.padEnd(12)} ${'entries'.padStart(9)} ${'RSS warm'.padStart(9)} ${'RSS end'.padStart(8)} ${'growth'.padStart(7)} ${'peak'.padStart(7)} ${'live'.padStart(6)} ${'CPU %/1k/s'.padStart(10)}`);
+  console.log(`${'heap growth'.padEnd(12)} ${'entries'.padStart(9)} ${'RSS warm'.padStart(9)} ${'RSS end'.padStart(8)} ${'growth'.padStart(7)} ${'peak'.padStart(7)} ${'live'.padStart(6)} ${'CPU %/1k/s'.padStart(10)} ${'heap'.padStart(6)} ${'external'.padStart(8)}`);
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const mode of ['default', 'bound'] as const) {
       const r = await runChild(mode);
       if (r.merged !== r.entries) throw new Error(`${mode}: ${r.entries} frames fed, ${r.merged} entries merged`);
       results.push(r);
       const growth = ((r.rssEndMb - r.rssAfterWarmupMb) / r.rssAfterWarmupMb) * 100;
-      console.log(`${(mode === 'bound' ? 'bound (2x)' : 'V8 default').padEnd(12)} ${String(r.entries).padStart(9)} ${r.rssAfterWarmupMb.toFixed(0).padStart(6)} MB ${r.rssEndMb.toFixed(0).padStart(5)} MB ${growth.toFixed(1).padStart(6)}% ${r.rssPeakMb.toFixed(0).padStart(4)} MB ${r.liveMb.toFixed(0).padStart(3)} MB ${r.cpuPer1k.toFixed(2).padStart(10)}`);
+      console.log(`${(mode === 'bound' ? 'bound (2x)' : 'V8 default').padEnd(12)} ${String(r.entries).padStart(9)} ${r.rssAfterWarmupMb.toFixed(0).padStart(6)} MB ${r.rssEndMb.toFixed(0).padStart(5)} MB ${growth.toFixed(1).padStart(6)}% ${r.rssPeakMb.toFixed(0).padStart(4)} MB ${r.liveMb.toFixed(0).padStart(3)} MB ${r.cpuPer1k.toFixed(2).padStart(10)} ${r.heapTotalMb.toFixed(0).padStart(3)} MB ${r.externalMb.toFixed(0).padStart(5)} MB`);
     }
   }
   const best = (mode: 'default' | 'bound', f: (r: ChildResult) => number): number => Math.min(...results.filter((r) => r.mode === mode).map(f));
