@@ -18,7 +18,7 @@ import { parseByteSize } from './byte-size.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
-import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
+import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_BODY_MEMORY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
 import { loadProtoDescriptorFile } from '../src/remote-agent/dissect/grpc/index.ts';
 import type { ProtobufSchema } from '../src/remote-agent/dissect/dissector.ts';
 import { exitUsage } from './usage-error.ts';
@@ -36,6 +36,8 @@ export interface ReadArgs {
   responseTimeout: number;
   quiet: boolean;
   maxEntries: number;
+  /** tui: bytes of bodies kept beside the entries (default: the store's). */
+  maxBodyMemory?: number;
   color: ColorChoice;
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
@@ -103,6 +105,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       targets: args.files.length,
       color: args.color,
       maxEntries: args.maxEntries,
+      ...(args.maxBodyMemory !== undefined ? { maxBodyMemory: args.maxBodyMemory } : {}),
       filter,
       feed: async (store, signal) => {
         if (redactor === undefined) store.markRedactionOff();
@@ -212,6 +215,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('output', OUTPUT_OPTION)
       .option('filter', FILTER_OPTION)
       .option('max-entries', MAX_ENTRIES_OPTION)
+      .option('max-body-memory', MAX_BODY_MEMORY_OPTION)
       .option('color', COLOR_OPTION)
       .option('max-body', MAX_BODY_OPTION)
       .option('max-line', stringOption('NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)'))

@@ -35,6 +35,7 @@ import {
   COLOR_OPTION,
   FILTER_OPTION,
   MAX_BODY_OPTION,
+  MAX_BODY_MEMORY_OPTION,
   MAX_ENTRIES_OPTION,
   OUTPUT_OPTION,
   PROTO_DESCRIPTOR_OPTION,
@@ -75,6 +76,8 @@ export interface TapArgs {
   protoDescriptor?: string | undefined;
   force: boolean;
   maxEntries: number;
+  /** tui: bytes of bodies kept beside the entries (default: the store's). */
+  maxBodyMemory?: number;
   color: ColorChoice;
 }
 
@@ -475,6 +478,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
     targets: plan.targets.length,
     color: args.color,
     maxEntries: args.maxEntries,
+    ...(args.maxBodyMemory !== undefined ? { maxBodyMemory: args.maxBodyMemory } : {}),
     filter: v.filter,
     report: reportTapError,
     feed: async (store, signal) => {
@@ -541,6 +545,7 @@ export const tapCommand: CommandModule<object, TapArgs> = {
         .option('output', OUTPUT_OPTION)
         .option('filter', FILTER_OPTION)
         .option('max-entries', MAX_ENTRIES_OPTION)
+        .option('max-body-memory', MAX_BODY_MEMORY_OPTION)
         .option('color', COLOR_OPTION)
         .option('max-body', MAX_BODY_OPTION)
         .option('duration', stringOption('stop after this long (30s, 5m, 1h30m)'))
