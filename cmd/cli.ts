@@ -63,6 +63,8 @@ function epilogue(): string {
 export async function main(argv: readonly string[]): Promise<void> {
   const args = argv.map((arg) => (arg === '-' ? STDIN_PATH : arg));
   // `read FILE -o json` and the like run without yargs (read-argv.ts: a third of a small read's cost).
+  // What the chain below adds that changes a plain read line (a default, an env prefix, middleware)
+  // must be mirrored there; test/e2e/read-argv.test.ts compares the two on read's command module.
   const plainRead = plainReadArgs(args);
   if (plainRead !== undefined) {
     const { runRead } = await import('./read.ts');
