@@ -330,11 +330,19 @@ async function withTap<T>(sandbox: SandboxProcess, pods: number, body: (tap: Tap
 function printTable(title: string, rows: readonly RowResult[]): void {
   process.stdout.write(`\n${title}\n`);
   process.stdout.write('proto pods  rate/s  h2load/s  requests   entries entries/s  p50 ms  p99 ms  max ms | %core per 1k entries/s: CLI agents relay nginx h2load\n');
-  for (const r of rows) {
-    const cells = [r.proto.padEnd(5), String(r.pods).padStart(4), String(r.rate).padStart(7), String(r.h2loadRps).padStart(9), String(r.requests).padStart(9), String(r.entries).padStart(9), String(r.entriesPerSecond).padStart(9), String(r.p50Ms).padStart(7), String(r.p99Ms).padStart(7), String(r.maxMs).padStart(7)];
-    const cpu = [r.cpu.cli, r.cpu.agents, r.cpu.relay, r.cpu.nginx, r.cpu.h2load].map((s) => String(perK(s, r.entries)).padStart(6));
-    process.stdout.write(`${cells.join(' ')} | ${cpu.join(' ')}\n`);
-  }
+  for (const r of rows) process.stdout.write(`${rowLine(r)}\n`);
+}
+
+function rowLine(r: RowResult): string {
+  const cells = [r.proto.padEnd(5), String(r.pods).padStart(4), String(r.rate).padStart(7), String(r.h2loadRps).padStart(9), String(r.requests).padStart(9), String(r.entries).padStart(9), String(r.entriesPerSecond).padStart(9), String(r.p50Ms).padStart(7), String(r.p99Ms).padStart(7), String(r.maxMs).padStart(7)];
+  const cpu = [r.cpu.cli, r.cpu.agents, r.cpu.relay, r.cpu.nginx, r.cpu.h2load].map((s) => String(perK(s, r.entries)).padStart(6));
+  return `${cells.join(' ')} | ${cpu.join(' ')}`;
+}
+
+/** Each row as soon as it is measured: a run cut short (a timeout, the sandbox's slow stop) still tells what it measured. */
+function measured(r: RowResult): RowResult {
+  process.stdout.write(`row: ${rowLine(r)}\n`);
+  return r;
 }
 
 /** `where` names the series (the same text at each of its sizes): `1 pod`, `10000 req/s over the pods`. */
@@ -397,12 +405,12 @@ async function main(): Promise<void> {
   const growthRows: RowResult[] = [];
   try {
     await withTap(sandbox, 1, async (tap) => {
-      for (const rate of RATES) rateRows.push(await measureRow(sandbox, work, tap, 'h1', rate, 1));
-      for (const rate of H2_RATES) rateRows.push(await measureRow(sandbox, work, tap, 'h2', rate, 1));
+      for (const rate of RATES) rateRows.push(measured(await measureRow(sandbox, work, tap, 'h1', rate, 1)));
+      for (const rate of H2_RATES) rateRows.push(measured(await measureRow(sandbox, work, tap, 'h2', rate, 1)));
     });
     for (const pods of POD_COUNTS) {
       await withTap(sandbox, pods, async (tap) => {
-        growthRows.push(await measureRow(sandbox, work, tap, 'h1', GROWTH_RATE, pods));
+        growthRows.push(measured(await measureRow(sandbox, work, tap, 'h1', GROWTH_RATE, pods)));
       });
     }
   } finally {
