@@ -73,6 +73,9 @@ const CONF_DIR = '/bench';
 /** How long a row waits for its last entries at most, and for the next one when none comes. */
 const DRAIN_MS = 30_000;
 const QUIET_MS = 3000;
+/** Load before the first row of each tap, not measured (see withTap). */
+const WARMUP_RATE = 2000;
+const WARMUP_SECONDS = 2;
 
 const webName = (i: number): string => `web-${i}`;
 const webIp = (i: number): string => `10.244.0.${20 + i}`;
@@ -195,7 +198,7 @@ interface LoadResult {
  * h2load from the load pod at `rate` requests/s to one web pod: HTTP/1.1 with up to 100
  * connections, or HTTP/2 (h2c, prior knowledge) over 10 connections of up to 32 streams each.
  */
-async function loadOne(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, target: number): Promise<LoadResult> {
+async function loadOne(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, target: number, seconds: number): Promise<LoadResult> {
   const clients = proto === 'h1' ? Math.max(1, Math.min(100, Math.ceil(rate / 200))) : Math.max(1, Math.min(10, Math.ceil(rate / 1000)));
   const timeFile = join(work, `time-${target}`);
   const protoArgs = proto === 'h1' ? ['--h1'] : ['-m', '32'];
@@ -203,7 +206,7 @@ async function loadOne(sandbox: SandboxProcess, work: string, proto: Proto, rate
   const r = await run('ip', [
     'netns', 'exec', podNetnsOf(sandbox, 'bench', 'load'),
     '/usr/bin/time', '-f', '%U %S', '-o', timeFile,
-    'h2load', ...protoArgs, '-c', String(clients), '-D', String(SECONDS), `--rps=${rate / clients}`, `http://${webIp(target)}:${port}/api/items?page=1`,
+    'h2load', ...protoArgs, '-c', String(clients), '-D', String(seconds), `--rps=${rate / clients}`, `http://${webIp(target)}:${port}/api/items?page=1`,
   ]);
   const out = r.stdout.toString('utf8');
   const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(out);
@@ -214,8 +217,8 @@ async function loadOne(sandbox: SandboxProcess, work: string, proto: Proto, rate
 }
 
 /** The same total rate spread over the first `pods` web pods, one h2load each, at once. */
-async function load(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, pods: number): Promise<LoadResult> {
-  const parts = await Promise.all(Array.from({ length: pods }, (_, i) => loadOne(sandbox, work, proto, rate / pods, i)));
+async function load(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, pods: number, seconds = SECONDS): Promise<LoadResult> {
+  const parts = await Promise.all(Array.from({ length: pods }, (_, i) => loadOne(sandbox, work, proto, rate / pods, i, seconds)));
   return parts.reduce((a, b) => ({ succeeded: a.succeeded + b.succeeded, rps: a.rps + b.rps, cpuSeconds: a.cpuSeconds + b.cpuSeconds }));
 }
 
@@ -317,10 +320,19 @@ function webPod(i: number, work: string): FixturePod {
   };
 }
 
-async function withTap<T>(sandbox: SandboxProcess, pods: number, body: (tap: TapReader) => Promise<T>): Promise<T> {
+async function withTap<T>(sandbox: SandboxProcess, work: string, pods: number, body: (tap: TapReader) => Promise<T>): Promise<T> {
   const tap = new TapReader(sandbox.kubeconfig, `g${pods}`, pods);
   try {
     await Promise.race([tap.allStarted, new Promise((_, reject) => setTimeout(() => reject(new Error(`tap of ${pods} pods did not start within 90 s`)), 90_000))]);
+    // Warm-up, not measured: the CLI's and the agents' first entries compile their hot paths (V8's
+    // optimising compiler runs on threads of the same process), which the first row would count.
+    // Its entries are all out (or none came for a second) before the first row counts any.
+    const before = tap.entries;
+    const warm = await load(sandbox, work, 'h1', WARMUP_RATE, pods, WARMUP_SECONDS);
+    for (let seen = -1, until = Date.now() + 10_000; tap.entries - before < warm.succeeded && tap.entries !== seen && Date.now() < until; ) {
+      seen = tap.entries;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     return await body(tap);
   } finally {
     await tap.stop();
@@ -330,11 +342,19 @@ async function withTap<T>(sandbox: SandboxProcess, pods: number, body: (tap: Tap
 function printTable(title: string, rows: readonly RowResult[]): void {
   process.stdout.write(`\n${title}\n`);
   process.stdout.write('proto pods  rate/s  h2load/s  requests   entries entries/s  p50 ms  p99 ms  max ms | %core per 1k entries/s: CLI agents relay nginx h2load\n');
-  for (const r of rows) {
-    const cells = [r.proto.padEnd(5), String(r.pods).padStart(4), String(r.rate).padStart(7), String(r.h2loadRps).padStart(9), String(r.requests).padStart(9), String(r.entries).padStart(9), String(r.entriesPerSecond).padStart(9), String(r.p50Ms).padStart(7), String(r.p99Ms).padStart(7), String(r.maxMs).padStart(7)];
-    const cpu = [r.cpu.cli, r.cpu.agents, r.cpu.relay, r.cpu.nginx, r.cpu.h2load].map((s) => String(perK(s, r.entries)).padStart(6));
-    process.stdout.write(`${cells.join(' ')} | ${cpu.join(' ')}\n`);
-  }
+  for (const r of rows) process.stdout.write(`${rowLine(r)}\n`);
+}
+
+function rowLine(r: RowResult): string {
+  const cells = [r.proto.padEnd(5), String(r.pods).padStart(4), String(r.rate).padStart(7), String(r.h2loadRps).padStart(9), String(r.requests).padStart(9), String(r.entries).padStart(9), String(r.entriesPerSecond).padStart(9), String(r.p50Ms).padStart(7), String(r.p99Ms).padStart(7), String(r.maxMs).padStart(7)];
+  const cpu = [r.cpu.cli, r.cpu.agents, r.cpu.relay, r.cpu.nginx, r.cpu.h2load].map((s) => String(perK(s, r.entries)).padStart(6));
+  return `${cells.join(' ')} | ${cpu.join(' ')}`;
+}
+
+/** Each row as soon as it is measured: a run cut short (a timeout, the sandbox's slow stop) still tells what it measured. */
+function measured(r: RowResult): RowResult {
+  process.stdout.write(`row: ${rowLine(r)}\n`);
+  return r;
 }
 
 /** `where` names the series (the same text at each of its sizes): `1 pod`, `10000 req/s over the pods`. */
@@ -396,13 +416,13 @@ async function main(): Promise<void> {
   const rateRows: RowResult[] = [];
   const growthRows: RowResult[] = [];
   try {
-    await withTap(sandbox, 1, async (tap) => {
-      for (const rate of RATES) rateRows.push(await measureRow(sandbox, work, tap, 'h1', rate, 1));
-      for (const rate of H2_RATES) rateRows.push(await measureRow(sandbox, work, tap, 'h2', rate, 1));
+    await withTap(sandbox, work, 1, async (tap) => {
+      for (const rate of RATES) rateRows.push(measured(await measureRow(sandbox, work, tap, 'h1', rate, 1)));
+      for (const rate of H2_RATES) rateRows.push(measured(await measureRow(sandbox, work, tap, 'h2', rate, 1)));
     });
     for (const pods of POD_COUNTS) {
-      await withTap(sandbox, pods, async (tap) => {
-        growthRows.push(await measureRow(sandbox, work, tap, 'h1', GROWTH_RATE, pods));
+      await withTap(sandbox, work, pods, async (tap) => {
+        growthRows.push(measured(await measureRow(sandbox, work, tap, 'h1', GROWTH_RATE, pods)));
       });
     }
   } finally {
