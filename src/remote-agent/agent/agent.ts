@@ -243,7 +243,7 @@ export class Agent {
   async #openLiveSource(source: LiveSourceConfig): Promise<void> {
     const open = await this.#openLive();
     // The file parsers count what they read; frames from the ring are counted here.
-    this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes }, (frame) => {
+    this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes, initialRingBytes: this.#budget.initialRingBytes }, (frame) => {
       this.#stats.packets++;
       this.#stats.bytes += frame.data.length;
       this.#pipeline.frame(frame);
