@@ -1,12 +1,12 @@
 /** The `kubectl shark` command line: one yargs command per file in cmd/ (started by main.ts). */
 import { join } from 'node:path';
-import yargs from 'yargs';
 import { EXIT_CODE_MEANINGS } from './exit-codes.ts';
 import { PARSER_CONFIGURATION } from './shared-options.ts';
 import type { Argv } from 'yargs';
 import { packageRoot } from './package-root.ts';
 import { STDIN_PATH } from './stdin-path.ts';
 import { commandOf, exitUsage, type CommandName } from './usage-error.ts';
+import { plainReadArgs } from './read-argv.ts';
 
 /** Adds one command to the parser (a function, as the command modules' argument types differ). */
 type AddCommand = (parser: Argv) => Argv;
@@ -62,7 +62,13 @@ function epilogue(): string {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const args = argv.map((arg) => (arg === '-' ? STDIN_PATH : arg));
-  const commands = await commandsFor(args);
+  // `read FILE -o json` and the like run without yargs (read-argv.ts: a third of a small read's cost).
+  const plainRead = plainReadArgs(args);
+  if (plainRead !== undefined) {
+    const { runRead } = await import('./read.ts');
+    return runRead(plainRead);
+  }
+  const [commands, { default: yargs }] = await Promise.all([commandsFor(args), import('yargs')]);
   const parser = commands.reduce<Argv>(
     (y, addCommand) => addCommand(y),
     yargs(args)

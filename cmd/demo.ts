@@ -14,7 +14,7 @@ import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { withExamples, type Example } from './examples.ts';
 import { packageRoot } from './package-root.ts';
 import { compileFilterFlag, defaultOutput, reportError, runRead } from './read.ts';
-import { COLOR_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, decimalOption, parseMaxBody, type OutputFormat } from './shared-options.ts';
+import { COLOR_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, FILTER_OPTION, MAX_BODY_OPTION, MAX_BODY_MEMORY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, decimalOption, parseMaxBody, type OutputFormat } from './shared-options.ts';
 import { exitUsage } from './usage-error.ts';
 
 interface DemoArgs {
@@ -23,6 +23,7 @@ interface DemoArgs {
   speed: number;
   loop: boolean;
   maxEntries: number;
+  maxBodyMemory: number;
   maxBody: string;
   color: ColorChoice;
 }
@@ -41,9 +42,9 @@ async function runDemo(args: DemoArgs): Promise<void> {
   const file = demoCapturePath();
   const output = args.output ?? defaultOutput(false);
   if (output !== 'tui') {
-    return runRead({ files: [file], filter: args.filter, output, maxBody: args.maxBody, responseTimeout: DEFAULT_RESPONSE_TIMEOUT_S, quiet: false, maxEntries: args.maxEntries, color: args.color, redact: true, command: 'demo' });
+    return runRead({ files: [file], filter: args.filter, output, maxBody: args.maxBody, responseTimeout: DEFAULT_RESPONSE_TIMEOUT_S, quiet: false, maxEntries: args.maxEntries, maxBodyMemory: args.maxBodyMemory, color: args.color, redact: true, command: 'demo' });
   }
-  const filter = compileFilterFlag('demo', args.filter);
+  const filter = await compileFilterFlag('demo', args.filter);
   const maxBody = parseMaxBody(args.maxBody);
   if (!maxBody.ok) exitUsage('demo', maxBody.message);
   // Redacted like `read` shows it (the recording's people have names).
@@ -53,6 +54,7 @@ async function runDemo(args: DemoArgs): Promise<void> {
     targets: workloads(entries),
     color: args.color,
     maxEntries: args.maxEntries,
+    maxBodyMemory: args.maxBodyMemory,
     filter,
     feed: (store, signal) => replayEntries(entries, (entry) => store.add(entry), { speed: args.speed, loop: args.loop, signal }),
     report: reportError,
@@ -74,6 +76,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         .option('output', OUTPUT_OPTION)
         .option('filter', FILTER_OPTION)
         .option('max-entries', MAX_ENTRIES_OPTION)
+        .option('max-body-memory', MAX_BODY_MEMORY_OPTION)
         .option('color', COLOR_OPTION)
         .option('max-body', MAX_BODY_OPTION)
         .option('speed', decimalOption('--speed', 'replay speed: 2 is twice as fast, 0 as fast as possible', { min: 0, default: 1 }))

@@ -12,5 +12,6 @@ enableCompileCache();
 // own NODE_ENV is left alone.
 process.env['NODE_ENV'] ??= 'production';
 const { main } = await import('./cli.ts');
-const { hideBin } = await import('yargs/helpers');
-await main(hideBin(process.argv));
+// What yargs' hideBin gives under Node (it differs only in a bundled Electron app), without
+// loading yargs: a plain `read` line never does (cli.ts, read-argv.ts).
+await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 /** `kubectl shark read FILE...`: dissect capture files offline. Flags and wiring only. */
 import type { Argv, CommandModule } from 'yargs';
-import { compileKfl, type CompiledFilter } from '../src/kfl/index.ts';
+import type { CompiledFilter } from '../src/kfl/api.ts';
 import { SharkError } from '../src/model/errors.ts';
 import type { Entry } from '../src/model/entry.ts';
 import { formatFilterOutcome } from '../src/model/count-text.ts';
@@ -12,13 +12,13 @@ import { readCaptures, type CaptureInput } from '../src/pipeline/read-capture.ts
 import { LineWriter } from '../src/pipeline/sinks/line-writer.ts';
 import { formatEntryLine } from '../src/pipeline/sinks/text-line.ts';
 import { EntryRedactor } from '../src/remote-agent/redact/index.ts';
-import { readCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
+import { recyclableCaptureFile } from '../src/remote-agent/source/capture-file-input.ts';
 import type { CaptureStats } from '../src/remote-agent/stats.ts';
 import { parseByteSize } from './byte-size.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
 import { STDIN_PATH } from './stdin-path.ts';
-import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
+import { COLOR_OPTION, FILTER_OPTION, MAX_BODY_OPTION, MAX_BODY_MEMORY_OPTION, MAX_ENTRIES_OPTION, OUTPUT_OPTION, DEFAULT_RESPONSE_TIMEOUT_S, PROTO_DESCRIPTOR_OPTION, decimalOption, parseMaxBody, stringOption, type OutputFormat } from './shared-options.ts';
 import { loadProtoDescriptorFile } from '../src/remote-agent/dissect/grpc/index.ts';
 import type { ProtobufSchema } from '../src/remote-agent/dissect/dissector.ts';
 import { exitUsage } from './usage-error.ts';
@@ -36,6 +36,8 @@ export interface ReadArgs {
   responseTimeout: number;
   quiet: boolean;
   maxEntries: number;
+  /** tui: bytes of bodies kept beside the entries (default: the store's). */
+  maxBodyMemory?: number;
   color: ColorChoice;
   redact: boolean;
   /** --redact-keys: a string, or an array when repeated. */
@@ -54,7 +56,7 @@ export function defaultOutput(readsStdin: boolean): OutputFormat {
 
 function openInput(file: string): CaptureInput {
   if (file === '-' || file === STDIN_PATH) return { label: 'standard input', chunks: process.stdin };
-  return { label: file, chunks: readCaptureFile(file) };
+  return { label: file, ...recyclableCaptureFile(file) };
 }
 
 export function formatSummary(stats: CaptureStats): string {
@@ -91,7 +93,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
     exitUsage('read', `--max-line ${JSON.stringify(args.maxLine)} is not a size (try 16MiB or 1048576)`);
   }
   const command = args.command ?? 'read';
-  const filter = compileFilterFlag(command, args.filter);
+  const filter = await compileFilterFlag(command, args.filter);
   const redactor = redactorOf(args);
   const readsStdin = args.files.some((f) => f === '-' || f === STDIN_PATH);
   const output = args.output ?? defaultOutput(readsStdin);
@@ -103,6 +105,7 @@ export async function runRead(args: ReadArgs): Promise<void> {
       targets: args.files.length,
       color: args.color,
       maxEntries: args.maxEntries,
+      ...(args.maxBodyMemory !== undefined ? { maxBodyMemory: args.maxBodyMemory } : {}),
       filter,
       feed: async (store, signal) => {
         if (redactor === undefined) store.markRedactionOff();
@@ -170,9 +173,13 @@ async function protoDescriptorOf(command: 'read' | 'demo', path: string | undefi
   }
 }
 
-/** Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and exit 2. */
-export function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): CompiledFilter | undefined {
+/**
+ * Compiles --filter of `read` or `demo`; a bad query ends the run here with the caret display and
+ * exit 2. The compiler (and re2js under it) is loaded only when there is a query (issue 17).
+ */
+export async function compileFilterFlag(command: 'read' | 'demo', query: string | undefined): Promise<CompiledFilter | undefined> {
   if (query === undefined) return undefined;
+  const { compileKfl } = await import('../src/kfl/index.ts');
   const compiled = compileKfl(query);
   if (!compiled.ok) exitUsage(command, `bad --filter query (column ${compiled.error.column}):\n${compiled.error.display}`);
   for (const warning of compiled.warnings) process.stderr.write(`kubectl shark ${command}: warning: --filter column ${warning.column}: ${warning.message}\n`);
@@ -208,6 +215,7 @@ export const readCommand: CommandModule<object, ReadArgs> = {
       .option('output', OUTPUT_OPTION)
       .option('filter', FILTER_OPTION)
       .option('max-entries', MAX_ENTRIES_OPTION)
+      .option('max-body-memory', MAX_BODY_MEMORY_OPTION)
       .option('color', COLOR_OPTION)
       .option('max-body', MAX_BODY_OPTION)
       .option('max-line', stringOption('NDJSON input: longer lines are skipped and counted (default 16MiB: fits entries saved with --max-body up to 4MiB)'))

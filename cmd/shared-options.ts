@@ -10,6 +10,7 @@
 import type { Options } from 'yargs';
 import { formatBytes } from '../src/model/byte-units.ts';
 import { DEFAULT_MAX_ENTRIES } from '../src/pipeline/entry-store.ts';
+import { DEFAULT_MAX_PART_BYTES } from '../src/pipeline/part-store.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../src/remote-agent/dissect/dissector.ts';
 import { parseByteSize } from './byte-size.ts';
 
@@ -119,6 +120,35 @@ export const MAX_ENTRIES_OPTION: Options = wholeNumberOption('--max-entries', 't
   min: 1,
   default: DEFAULT_MAX_ENTRIES,
 });
+
+/**
+ * A size flag (`512Mi`, `1G`, `65536`, as --max-body and --max-memory take them). The value is
+ * checked as typed; a coerce error reaches main.ts's usage handler (exit 2). The default is shown
+ * as a size and given as one, so help and parsing cannot disagree.
+ */
+export function byteSizeOption(flag: string, describe: string, options: { default: number }): Options {
+  return {
+    requiresArg: true,
+    describe: `${describe} (a size such as 512Mi or 1G)`,
+    default: options.default,
+    defaultDescription: formatBytes(options.default),
+    coerce: checkedNumber((value) => parseSizeFlag(flag, value)),
+  };
+}
+
+export function parseSizeFlag(flag: string, value: unknown): number {
+  const text = String(value);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error(`${flag}: expected a size such as 512Mi, 1G or 65536, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(bytes)) throw new Error(`${flag}: ${text} is too large`);
+  return bytes;
+}
+
+export const MAX_BODY_MEMORY_OPTION: Options = byteSizeOption(
+  '--max-body-memory',
+  'tui: memory for the bodies of the entries kept; the oldest past it are dropped and counted (0 keeps none)',
+  { default: DEFAULT_MAX_PART_BYTES },
+);
 
 export const MAX_BODY_OPTION: Options = stringOption('body bytes kept per message (sizes count the whole body)', { default: DEFAULT_MAX_BODY });
 

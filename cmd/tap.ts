@@ -26,6 +26,7 @@ import { checkLabelSelector } from '../src/kube/label-selector.ts';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 import { MIN_AGENT_MEMORY_BYTES } from '../src/model/agent-memory.ts';
 import { parseByteSize } from './byte-size.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 import { withExamples, type Example } from './examples.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PODS_FAILED, exitCodeFor } from './exit-codes.ts';
 import { REDACT_KEYS_OPTION, REDACT_OPTION, redactKeysOf } from './redaction-flags.ts';
@@ -34,6 +35,7 @@ import {
   COLOR_OPTION,
   FILTER_OPTION,
   MAX_BODY_OPTION,
+  MAX_BODY_MEMORY_OPTION,
   MAX_ENTRIES_OPTION,
   OUTPUT_OPTION,
   PROTO_DESCRIPTOR_OPTION,
@@ -74,6 +76,8 @@ export interface TapArgs {
   protoDescriptor?: string | undefined;
   force: boolean;
   maxEntries: number;
+  /** tui: bytes of bodies kept beside the entries (default: the store's). */
+  maxBodyMemory?: number;
   color: ColorChoice;
 }
 
@@ -391,10 +395,11 @@ function stopTrigger(durationMs: number | null, signal?: AbortSignal): { promise
 
 /** -o json (NDJSON: entries, and warning/notice/stats frames) or -o text (one line per entry, as `read -o text`). */
 async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput): Promise<void> {
+  // Entries stream through and are let go: a heap within twice what is live (heap-growth.ts).
+  boundHeapGrowth();
   const writer = new LineWriter(process.stdout);
+  // Both are terminal-safe: writeJson escapes what JSON leaves raw for terminals, the text line is sanitised.
   const json = v.output === 'json';
-  // Both are terminal-safe: JSON escapes control characters, the text line is sanitised.
-  const format = json ? stringifyJson : formatEntryLine;
   const trigger = stopTrigger(v.durationMs);
   let written = 0;
   const filter = v.filter;
@@ -406,10 +411,7 @@ async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, arg
   out.onEntry = (e, entryJson) => {
     if (limit !== null && written >= limit) return;
     if (filter && !filter.test(e)) return;
-    // The merger's JSON line is the entry's as it is here, unless the filter redacts it.
-    const line = json && !filter && entryJson !== undefined ? entryJson : format(filter ? filter.redact(e) : e);
-    // The pods cannot be paused: a reader that falls behind costs entries (counted), not memory.
-    if (!writer.writeOrDrop(line, OUTPUT_BUDGET_CHARS)) {
+    if (!writeTapEntry(writer, json, filter ? filter.redact(e) : e, e, entryJson)) {
       const now = Date.now();
       if (now - lastDropWarningMs >= 5000) {
         out.onNotice(`standard output is not keeping up: ${writer.dropped - warnedDrops} entries dropped (${writer.dropped} in all)`);
@@ -449,7 +451,20 @@ async function runLines(session: TapSession, plan: TapPlan, v: ValidatedTap, arg
 }
 
 /** Output waiting for a slow reader of -o json, at most (characters, about bytes). */
-const OUTPUT_BUDGET_CHARS = 32 * 1024 * 1024;
+export const OUTPUT_BUDGET_CHARS = 32 * 1024 * 1024;
+
+/**
+ * One entry of -o json or -o text, as `shown` (the entry `e`, or the filter's redacted copy of it);
+ * false when it was dropped because the reader is too far behind (counted by the writer): the pods
+ * cannot be paused, so a slow reader costs entries, not memory. json: the merger's JSON of `e`
+ * (entry-splice.ts) when nothing was redacted, else the entry serialised straight into the output
+ * chunk (LineWriter.writeJson, one pass, as `read -o json`); both are stringifyJson's bytes.
+ */
+export function writeTapEntry(writer: LineWriter, json: boolean, shown: Entry, e: Entry, entryJson: string | undefined): boolean {
+  if (!json) return writer.writeOrDrop(formatEntryLine(shown), OUTPUT_BUDGET_CHARS);
+  if (shown === e && entryJson !== undefined) return writer.writeOrDrop(entryJson, OUTPUT_BUDGET_CHARS);
+  return writer.writeJsonOrDrop(shown, OUTPUT_BUDGET_CHARS);
+}
 
 /** Notices held while the TUI owns the screen (printed after it); older ones are let go. */
 const MAX_HELD_NOTICES = 200;
@@ -463,6 +478,7 @@ async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args:
     targets: plan.targets.length,
     color: args.color,
     maxEntries: args.maxEntries,
+    ...(args.maxBodyMemory !== undefined ? { maxBodyMemory: args.maxBodyMemory } : {}),
     filter: v.filter,
     report: reportTapError,
     feed: async (store, signal) => {
@@ -529,6 +545,7 @@ export const tapCommand: CommandModule<object, TapArgs> = {
         .option('output', OUTPUT_OPTION)
         .option('filter', FILTER_OPTION)
         .option('max-entries', MAX_ENTRIES_OPTION)
+        .option('max-body-memory', MAX_BODY_MEMORY_OPTION)
         .option('color', COLOR_OPTION)
         .option('max-body', MAX_BODY_OPTION)
         .option('duration', stringOption('stop after this long (30s, 5m, 1h30m)'))

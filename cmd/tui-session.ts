@@ -4,7 +4,7 @@
  * missing file) is reported before the screen is taken, a later one after it is given back.
  */
 import type { CompiledFilter } from '../src/kfl/api.ts';
-import { RingEntryStore } from '../src/pipeline/entry-store.ts';
+import { RingEntryStore, type EntryStoreOptions } from '../src/pipeline/entry-store.ts';
 import { runTui } from '../src/tui/run-tui.tsx';
 import type { ColorChoice } from '../src/tui/terminal-control.ts';
 
@@ -13,6 +13,8 @@ export interface TuiSessionOptions {
   readonly targets: number;
   readonly color: ColorChoice;
   readonly maxEntries: number;
+  /** Bytes of bodies kept beside the entries (--max-body-memory); the store's default without it. */
+  readonly maxBodyMemory?: number;
   readonly filter: CompiledFilter | undefined;
   /** Fills the store until done or aborted; rejects with what went wrong. */
   readonly feed: (store: RingEntryStore, signal: AbortSignal) => Promise<void>;
@@ -23,8 +25,13 @@ export interface TuiSessionOptions {
 /** How long a feed may take to fail before the screen is taken over (a bad file fails at once). */
 const EARLY_FAILURE_MS = 300;
 
+/** The store's options from the session's flags. */
+export function tuiStoreOptions(options: Pick<TuiSessionOptions, 'maxEntries' | 'maxBodyMemory'>): EntryStoreOptions {
+  return { maxEntries: options.maxEntries, ...(options.maxBodyMemory !== undefined ? { maxBodyBytes: options.maxBodyMemory } : {}) };
+}
+
 export async function runTuiSession(options: TuiSessionOptions): Promise<number> {
-  const store = new RingEntryStore({ maxEntries: options.maxEntries });
+  const store = new RingEntryStore(tuiStoreOptions(options));
   if (options.filter) store.setFilter(options.filter);
   const abort = new AbortController();
   let feedError: unknown;

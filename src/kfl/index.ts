@@ -13,6 +13,7 @@ import { parseRedactPath, redactEntry } from './redact.ts';
 export type { CompileOptions, CompileResult, CompiledFilter, KflError, KflErrorCode, KflWarning } from './api.ts';
 export { KNOWN_FIELDS };
 export { kflString } from './literal.ts';
+export { FilterRun } from './filter-run.ts';
 
 export function compileKfl(query: string, options?: CompileOptions): CompileResult {
   const text = typeof query === 'string' ? query : String(query);
@@ -44,32 +45,5 @@ export function compileKfl(query: string, options?: CompileOptions): CompileResu
     // Not expected: the parser bounds nesting. Still an error value, never an exception.
     const message = e instanceof RangeError ? 'query is too complex' : `internal error: ${e instanceof Error ? e.message : String(e)}`;
     return { ok: false, error: toKflError(text, 'KFL_SYNTAX', message, 0, Math.max(1, text.length)) };
-  }
-}
-
-/** One filter applied to a stream of entries: counts matches, stops at limit(), redacts. */
-export class FilterRun {
-  readonly #filter: CompiledFilter;
-  #matched = 0;
-
-  constructor(filter: CompiledFilter) {
-    this.#filter = filter;
-  }
-
-  /** The (redacted) entry when it matches and the limit is not reached, else undefined. */
-  offer(entry: Entry): Entry | undefined {
-    if (this.exhausted || !this.#filter.test(entry)) return undefined;
-    this.#matched++;
-    return this.#filter.redact(entry);
-  }
-
-  /** The limit is reached: callers may stop reading. */
-  get exhausted(): boolean {
-    const limit = this.#filter.limit;
-    return limit !== undefined && this.#matched >= limit;
-  }
-
-  get matched(): number {
-    return this.#matched;
   }
 }

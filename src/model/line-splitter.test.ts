@@ -60,6 +60,16 @@ test('a chunk reused by its producer after push does not change a line already b
   assert.deepEqual(lines, ['abcdef']);
 });
 
+test('a Buffer reused by its producer after push does not change a line already begun (Buffer#slice is a view)', () => {
+  const lines: string[] = [];
+  const s = new LineSplitter(100, { line: (l) => lines.push(l), overlong: () => {} });
+  const buffer = Buffer.from('{"a":1}\n{"b":');
+  s.push(buffer);
+  buffer.write('XXXXXXXXXXXXXX');
+  s.push(Buffer.from('2}\n'));
+  assert.deepEqual(lines, ['{"a":1}', '{"b":2}']);
+});
+
 /** What splitting must yield, computed the slow, obvious way on the whole input. */
 function reference(bytes: Uint8Array, max: number): { lines: Array<[string, number]>; overlong: Array<[number, number]> } {
   const lines: Array<[string, number]> = [];

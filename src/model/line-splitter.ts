@@ -124,7 +124,8 @@ export class LineSplitter {
       this.#parts = [];
     }
     this.#size += piece.length;
-    if (!this.#skipping) this.#parts.push(piece.slice());
+    // Uint8Array's slice copies; a Buffer's own slice is a view, which the producer may overwrite.
+    if (!this.#skipping) this.#parts.push(Uint8Array.prototype.slice.call(piece));
   }
 
   #finishLine(): void {

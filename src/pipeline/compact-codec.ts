@@ -120,9 +120,58 @@ function stringHash(s: string): number {
   return h;
 }
 
+/**
+ * Per value site (a key of an object shape) a small cache of the table ids written there before,
+ * GUESS_SLOTS numbers per key, -1 for none. Entries of one source look alike: the value at
+ * `response.headers` is most often a shape, tree or string seen at that place before, and checking
+ * a candidate (a few `===` or a byte compare) costs far less than the lookups by hash it saves.
+ * Candidates are picked by a cheap key (length and a few characters, or the low bits of the
+ * tree's hash), so a site with a handful of values (methods, a pool of addresses) keeps them all.
+ */
+const GUESS_SHAPE = 0;
+/** Strings at this site that were not interned, in a row (see SKIP_STREAK). */
+const GUESS_MISSES = 1;
+/** The same for small objects and arrays not shared through the tree table. */
+const GUESS_TREE_MISSES = 2;
+const GUESS_TREE = 3;
+const TREE_WAYS = 8;
+const GUESS_STRING = GUESS_TREE + TREE_WAYS;
+const STRING_WAYS = 16;
+const GUESS_SLOTS = GUESS_STRING + STRING_WAYS;
+/** Shapes beyond this many have no guesses (bounds their memory under hostile traffic). */
+const MAX_GUESSING_SHAPES = 4096;
+/**
+ * A site whose strings (or small subtrees) were not interned this many times in a row holds unique
+ * values (ids, times): it then looks them up only one time in SKIP_EVERY, which is enough to
+ * notice a change (a value seen again only between those looks is simply written inline: the
+ * tables are about size, never about meaning).
+ */
+const SKIP_STREAK = 64;
+const SKIP_EVERY = 16;
+
 /** Key lists of objects, bounded; found through a trie of keys (no joined string per lookup). */
 class ShapeTable {
   readonly shapes: (readonly string[])[] = [];
+  /** By shape id: the guesses of its keys' sites (see GUESS_SLOTS); undefined past MAX_GUESSING_SHAPES. */
+  readonly guesses: (Int32Array | undefined)[] = [];
+
+  /** shapeId(keys), trying `guess` first (an id given before, or -1). */
+  shapeIdGuessing(keys: readonly string[], guess: number): number {
+    if (guess >= 0) {
+      const known = this.shapes[guess]!;
+      if (known.length === keys.length) {
+        let same = true;
+        for (let i = 0; i < keys.length; i++) {
+          if (known[i] !== keys[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return guess;
+      }
+    }
+    return this.shapeId(keys);
+  }
   readonly #root: ShapeNode = { next: new Map(), id: -1 };
 
   shapeId(keys: readonly string[]): number {
@@ -140,9 +189,24 @@ class ShapeTable {
       if (this.shapes.length >= MAX_SHAPES) return -1;
       node.id = this.shapes.length;
       this.shapes.push(Object.freeze([...keys]));
+      this.guesses.push(node.id < MAX_GUESSING_SHAPES ? siteGuesses(keys.length) : undefined);
     }
     return node.id;
   }
+}
+
+/** The miss count after one more, wrapping back to SKIP_STREAK (a multiple of SKIP_EVERY) long before Int32 ends. */
+function nextMiss(misses: number): number {
+  return misses >= 0x3fffff00 ? SKIP_STREAK : misses + 1;
+}
+
+function siteGuesses(keys: number): Int32Array {
+  const g = new Int32Array(keys * GUESS_SLOTS).fill(-1);
+  for (let i = 0; i < keys; i++) {
+    g[i * GUESS_SLOTS + GUESS_MISSES] = 0;
+    g[i * GUESS_SLOTS + GUESS_TREE_MISSES] = 0;
+  }
+  return g;
 }
 
 interface ShapeNode {
@@ -162,8 +226,32 @@ class TreeTable {
   readonly #ids = new Map<number, number>();
   readonly #seen = new SeenFilter();
 
-  treeId(buf: Uint8Array, start: number, end: number): number {
+  /** treeId, trying the site's candidates first (see GUESS_SLOTS) and remembering the answer there. */
+  treeIdGuessing(buf: Uint8Array, start: number, end: number, guesses: Int32Array, site: number): number {
     const hash = fnv1a(buf, start, end);
+    const way = site + GUESS_TREE + (hash & (TREE_WAYS - 1));
+    const guess = guesses[way]!;
+    if (guess >= 0 && sameBytes(this.bytes[guess]!, buf, start, end)) return guess;
+    const misses = guesses[site + GUESS_TREE_MISSES]!;
+    if (misses >= SKIP_STREAK && misses % SKIP_EVERY !== 0) {
+      guesses[site + GUESS_TREE_MISSES] = nextMiss(misses);
+      return -1;
+    }
+    const id = this.#treeIdByHash(buf, start, end, hash);
+    if (id >= 0) {
+      guesses[way] = id;
+      guesses[site + GUESS_TREE_MISSES] = 0;
+    } else {
+      guesses[site + GUESS_TREE_MISSES] = nextMiss(misses);
+    }
+    return id;
+  }
+
+  treeId(buf: Uint8Array, start: number, end: number): number {
+    return this.#treeIdByHash(buf, start, end, fnv1a(buf, start, end));
+  }
+
+  #treeIdByHash(buf: Uint8Array, start: number, end: number, hash: number): number {
     const id = this.#ids.get(hash);
     if (id !== undefined) return sameBytes(this.bytes[id]!, buf, start, end) ? id : -1;
     if (this.bytes.length >= MAX_TREES || !this.#seen.seenBefore(hash)) return -1;
@@ -244,6 +332,8 @@ export class EntryCodec {
   /** A part was written in the current subtree: such a subtree is never shared. */
   #partWritten = false;
   #writer = new Writer();
+  /** The root shape of the entry before: most often this one's too. */
+  #rootShape = -1;
   /** The root's values are written here first, so their lengths can precede them. */
   #scratch = new Writer();
   /** Slabs by number; a freed slab's place is undefined (slabs are freed oldest first). */
@@ -374,9 +464,11 @@ export class EntryCodec {
     // A root without a prototype is kept as it is (the lazy view answers as an ordinary object).
     if (Object.getPrototypeOf(entry) !== Object.prototype) throw new NotEncodable();
     const keys = Object.keys(entry);
-    const shape = this.#shapes.shapeId(keys);
+    const shape = this.#shapes.shapeIdGuessing(keys, this.#rootShape);
     if (shape < 0) throw new NotEncodable(); // the shape table is full: kept as it is
-    const values = entry as Record<string, unknown>;
+    this.#rootShape = shape;
+    const guesses = this.#shapes.guesses[shape];
+    const values = Object.values(entry);
     const lengths: number[] = new Array(keys.length);
     const main = this.#writer;
     const scratch = this.#scratch;
@@ -385,7 +477,7 @@ export class EntryCodec {
     try {
       for (let i = 0; i < keys.length; i++) {
         const before = scratch.pos;
-        this.#write(values[keys[i]!], parts, 1);
+        this.#write(values[i], parts, 1, guesses, i * GUESS_SLOTS);
         lengths[i] = scratch.pos - before;
       }
     } finally {
@@ -399,12 +491,16 @@ export class EntryCodec {
     main.pos += scratch.pos;
   }
 
-  #write(v: unknown, parts: PartSink, depth: number): void {
+  /**
+   * Writes one value. `guesses` and `site` are where the ids last written at this value's place
+   * are kept (see GUESS_SLOTS); array elements have none (undefined).
+   */
+  #write(v: unknown, parts: PartSink, depth: number, guesses: Int32Array | undefined, site: number): void {
     const w = this.#writer;
     if (depth > 200) throw new NotEncodable(); // deeper than any entry: kept as it is
     switch (typeof v) {
       case 'string':
-        return this.#writeString(v, parts);
+        return this.#writeString(v, parts, guesses, site);
       case 'number':
         if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
           if (v >= 0) {
@@ -428,11 +524,13 @@ export class EntryCodec {
         const start = w.pos;
         const partBefore = this.#partWritten;
         this.#partWritten = false;
-        this.#writeContainer(v, parts, depth);
+        this.#writeContainer(v, parts, depth, guesses, site);
         const hasPart = this.#partWritten;
         this.#partWritten = partBefore || hasPart;
         if (!hasPart && w.pos - start <= MAX_TREE_BYTES) {
-          const id = this.#trees.treeId(w.buf, start, w.pos);
+          const id = guesses === undefined
+            ? this.#trees.treeId(w.buf, start, w.pos)
+            : this.#trees.treeIdGuessing(w.buf, start, w.pos, guesses, site);
           if (id >= 0) {
             w.pos = start;
             w.byte(TAG_TREE_ID);
@@ -446,7 +544,7 @@ export class EntryCodec {
     }
   }
 
-  #writeContainer(v: object, parts: PartSink, depth: number): void {
+  #writeContainer(v: object, parts: PartSink, depth: number, guesses: Int32Array | undefined, site: number): void {
     const w = this.#writer;
     if (Array.isArray(v)) {
       if (Object.getPrototypeOf(v) !== Array.prototype) throw new NotEncodable();
@@ -454,14 +552,20 @@ export class EntryCodec {
       w.varint(v.length);
       for (let i = 0; i < v.length; i++) {
         if (!(i in v)) throw new NotEncodable(); // a hole is not JSON
-        this.#write(v[i], parts, depth + 1);
+        this.#write(v[i], parts, depth + 1, undefined, 0);
       }
       if (Object.keys(v).length !== v.length) throw new NotEncodable(); // extra keys on an array
       return;
     }
     if (!isPlainObject(v)) throw new NotEncodable();
     const keys = Object.keys(v);
-    const shape = this.#shapes.shapeId(keys);
+    const shapes = this.#shapes;
+    let shape: number;
+    if (guesses === undefined) shape = shapes.shapeId(keys);
+    else {
+      shape = shapes.shapeIdGuessing(keys, guesses[site + GUESS_SHAPE]!);
+      if (shape >= 0) guesses[site + GUESS_SHAPE] = shape;
+    }
     const obj = v as Record<string, unknown>;
     if (Object.getPrototypeOf(v) === null) w.byte(TAG_BARE);
     if (shape >= 0) {
@@ -471,13 +575,15 @@ export class EntryCodec {
       w.byte(TAG_LOOSE_OBJECT);
       w.varint(keys.length);
     }
-    for (const key of keys) {
-      if (shape < 0) this.#writeString(key, NO_PARTS);
-      this.#write(obj[key], parts, depth + 1);
+    const values = Object.values(obj);
+    const childGuesses = shape < 0 ? undefined : shapes.guesses[shape];
+    for (let i = 0; i < keys.length; i++) {
+      if (shape < 0) this.#writeString(keys[i]!, NO_PARTS, undefined, 0);
+      this.#write(values[i], parts, depth + 1, childGuesses, i * GUESS_SLOTS);
     }
   }
 
-  #writeString(s: string, parts: PartSink): void {
+  #writeString(s: string, parts: PartSink, guesses: Int32Array | undefined, site: number): void {
     const w = this.#writer;
     if (s.length >= LARGE_PART_CHARS && parts !== NO_PARTS) {
       this.#partWritten = true;
@@ -486,7 +592,7 @@ export class EntryCodec {
       w.varint(s.length);
       return;
     }
-    const id = this.#strings.stringId(s);
+    const id = guesses === undefined ? this.#strings.stringId(s) : this.#stringIdGuessing(s, guesses, site);
     if (id >= 0) {
       w.byte(TAG_STRING_ID);
       w.varint(id);
@@ -514,6 +620,28 @@ export class EntryCodec {
         w.buf[w.pos++] = c >> 8;
       }
     }
+  }
+
+  /** stringId(s), trying the site's candidates first (see GUESS_SLOTS) and remembering the answer there. */
+  #stringIdGuessing(s: string, guesses: Int32Array, site: number): number {
+    const n = s.length;
+    if (n === 0 || n > MAX_INTERNED_CHARS) return this.#strings.stringId(s);
+    const way = site + GUESS_STRING + ((n * 7 + s.charCodeAt(n - 1) * 3 + s.charCodeAt(n >> 1)) & (STRING_WAYS - 1));
+    const guess = guesses[way]!;
+    if (guess >= 0 && this.#strings.strings[guess] === s) return guess;
+    const misses = guesses[site + GUESS_MISSES]!;
+    if (misses >= SKIP_STREAK && misses % SKIP_EVERY !== 0) {
+      guesses[site + GUESS_MISSES] = nextMiss(misses);
+      return -1;
+    }
+    const id = this.#strings.stringId(s);
+    if (id >= 0) {
+      guesses[way] = id;
+      guesses[site + GUESS_MISSES] = 0;
+    } else {
+      guesses[site + GUESS_MISSES] = nextMiss(misses);
+    }
+    return id;
   }
 
   /**

@@ -107,6 +107,8 @@ test('hostile entry lines: anything not in the agent\'s layout is read the gener
   assert.equal(agentHead(dupId, entryOf(dupId)), null);
   const dupSrc = e.replace('"x":1', '"meta":{"src":1}');
   assert.equal(agentHead(dupSrc, entryOf(dupSrc)), null);
+  const dupDst = e.replace('"x":1', '"x":[{"dst":2}]');
+  assert.equal(agentHead(dupDst, entryOf(dupDst)), null);
   // Not the agent's layout: spaces, or another key order.
   const spaced = e.replace('"id":"1-0"', '"id": "1-0"');
   assert.equal(agentHead(spaced, entryOf(spaced)), null);

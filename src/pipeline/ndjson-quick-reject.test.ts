@@ -14,7 +14,7 @@ import type { Entry } from '../model/entry.ts';
 import { stringifyJson } from '../model/terminal-text.ts';
 import { EntryRedactor } from '../remote-agent/redact/index.ts';
 import { NdjsonQuickReject } from './ndjson-quick-reject.ts';
-import { readCaptures, readEntriesOf, type ReadResult } from './read-capture.ts';
+import { readCaptures, readEntriesOf, type CaptureInput, type ReadResult } from './read-capture.ts';
 import { BENCH_KFL_QUERIES } from '../../test/bench/kfl-queries.ts';
 import { captureFilesUnder } from '../../test/helpers/shared-pcaps.ts';
 
@@ -125,14 +125,40 @@ interface Run {
   readonly result: ReadResult;
 }
 
-async function runRead(bytes: Uint8Array, query: string, quick: boolean, redact: boolean, chunk: number): Promise<Run> {
+/**
+ * The input in chunks of `chunk` bytes. Recycling, as recyclableCaptureFile: every chunk is a
+ * Buffer read into the one buffer handed back, which is first overwritten, so a reader that kept
+ * a view of a chunk it handed back reads garbage.
+ */
+function input(bytes: Uint8Array, chunk: number, recycling: boolean): CaptureInput {
+  if (!recycling) {
+    return { label: 'saved.ndjson', chunks: (async function* () {
+      for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+    })() };
+  }
+  let spare: Buffer | undefined;
+  return {
+    label: 'saved.ndjson',
+    chunks: (async function* () {
+      for (let i = 0; i < bytes.length; i += chunk) {
+        const into = spare ?? Buffer.allocUnsafeSlow(chunk);
+        spare = undefined;
+        const piece = bytes.subarray(i, i + chunk);
+        into.set(piece);
+        yield into.subarray(0, piece.length);
+      }
+    })(),
+    recycle: (used) => {
+      spare = Buffer.from(used.buffer, used.byteOffset, chunk).fill(0x7b);
+    },
+  };
+}
+
+async function runRead(bytes: Uint8Array, query: string, quick: boolean, redact: boolean, chunk: number, recycling = false): Promise<Run> {
   const compiled = compileKfl(query, { nowMs: Date.UTC(2026, 10, 29) });
   assert.ok(compiled.ok, query);
   const out: string[] = [];
-  async function* chunks(): AsyncIterable<Uint8Array> {
-    for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
-  }
-  const result = await readCaptures([{ label: 'saved.ndjson', chunks: chunks() }], (e: Entry) => out.push(stringifyJson(e)), {
+  const result = await readCaptures([input(bytes, chunk, recycling)], (e: Entry) => out.push(stringifyJson(e)), {
     filter: compiled.filter,
     ndjsonQuickReject: quick,
     ...(redact ? { redactor: new EntryRedactor() } : {}),
@@ -145,7 +171,7 @@ function assertSame(fast: Run, full: Run, what: string): void {
   assert.deepEqual(fast.result, full.result, `${what}: counts and warnings`);
 }
 
-test('the fast path hands out what the full parse does: corpus NDJSON (redacted and not) with hostile lines, many queries, any chunking', async () => {
+test('the fast path hands out what the full parse does: corpus NDJSON (redacted and not) with hostile lines, many queries, any chunking, its read buffers reused', async () => {
   const redacted = await corpusLines(true);
   const raw = await corpusLines(false);
   assert.ok(redacted.length > 500, `corpus entries: ${redacted.length}`);
@@ -156,7 +182,7 @@ test('the fast path hands out what the full parse does: corpus NDJSON (redacted 
     for (const redact of [true, false]) {
       const chunk = 1 + ((query.length * 7919 + (redact ? 1 : 0)) % 65_536);
       const full = await runRead(bytes, query, false, redact, chunk);
-      const fast = await runRead(bytes, query, true, redact, 4093);
+      const fast = await runRead(bytes, query, true, redact, 4093, true);
       assertSame(fast, full, `${query} (${redact ? 'redacting' : '--no-redact'})`);
       if (full.result.stats.entries - full.result.matched > 0) rejectedSomewhere = true;
     }

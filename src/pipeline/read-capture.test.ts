@@ -31,3 +31,38 @@ test('the same entries in the same order whatever the input chunks', async () =>
   assert.deepEqual(whole.map((l) => l.split(' ')[1]), sorted.map((l) => l.split(' ')[1]), 'ordered by request start');
   for (const size of [1000, 4096, 7919, 65536]) assert.deepEqual(await idsInOrder(size), whole, `chunks of ${size} bytes`);
 });
+
+test('saved NDJSON and a capture in one run: each reads as it does alone, whichever comes first (the capture pipeline is made on the first capture)', async () => {
+  const alone: string[] = [];
+  await readCaptures([{ label: 'demo', chunks: (async function* () { yield DEMO; })() }], (entry) => alone.push(JSON.stringify(entry)));
+  assert.ok(alone.length > 200);
+  const saved = new TextEncoder().encode(alone.slice(0, 50).join('\n') + '\n');
+  const both = async (order: readonly ('ndjson' | 'capture')[]): Promise<string[]> => {
+    const out: string[] = [];
+    const inputs = order.map((kind) => ({ label: kind, chunks: (async function* () { yield kind === 'ndjson' ? saved : DEMO; })() }));
+    const result = await readCaptures(inputs, (entry) => out.push(JSON.stringify(entry)));
+    assert.equal(result.stats.entries, alone.length + 50);
+    assert.equal(result.stats.malformed, 0);
+    return out;
+  };
+  assert.deepEqual(await both(['ndjson', 'capture']), [...alone.slice(0, 50), ...alone]);
+  assert.deepEqual(await both(['capture', 'ndjson']), [...alone, ...alone.slice(0, 50)]);
+});
+
+test('the chunks of a capture are never handed back for reuse (its parsers keep views of them); those of NDJSON are', async () => {
+  const recycled: string[] = [];
+  const read = async (label: string, bytes: Uint8Array): Promise<number> => {
+    let entries = 0;
+    const chunks = (async function* () {
+      for (let at = 0; at < bytes.length; at += 65_536) yield bytes.slice(at, at + 65_536);
+    })();
+    await readCaptures([{ label, chunks, recycle: () => recycled.push(label) }], () => entries++);
+    return entries;
+  };
+  assert.ok((await read('capture', DEMO)) > 200);
+  assert.deepEqual(recycled, []);
+  const saved: string[] = [];
+  await readCaptures([{ label: 'demo', chunks: (async function* () { yield DEMO; })() }], (entry) => saved.push(JSON.stringify(entry)));
+  assert.equal(await read('ndjson', new TextEncoder().encode(saved.join('\n') + '\n')), saved.length);
+  assert.ok(recycled.length > 1 && recycled.every((label) => label === 'ndjson'), `handed back: ${recycled.length}`);
+});

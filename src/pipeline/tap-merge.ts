@@ -130,7 +130,10 @@ interface SourceState {
  */
 export function dedupKey(entry: Entry, requestSeq?: number): string {
   const at = isSequenceNumber(requestSeq) ? `s${requestSeq}` : `#${pairOrdinal(entry)}`;
-  return `${entry.src.ip}|${entry.src.port}|${at}|${callKey(entry)}`;
+  // join, not a template: it makes one flat string, where a template makes a tree of a string per
+  // part that the de-duplication memory would hold for the whole window (503 -> 233 bytes a call
+  // remembered, with the id below; issue 17 soak: 80k calls at 8k entries/s).
+  return [entry.src.ip, entry.src.port, at, callKey(entry)].join('|');
 }
 
 /**
@@ -312,7 +315,8 @@ export class TapMerger {
     // Agent ids restart at 0 in every agent (and every run of one): prefix the pod, and the run after a restart.
     const run = state.runs > 1 ? `r${state.runs}.` : '';
     const prefix = `${source.namespace}/${source.pod}/${run}`;
-    const id = `${prefix}${entry.id}`;
+    // Flat (see dedupKey): the de-duplication memory holds it for the window.
+    const id = [prefix, entry.id].join('');
     const kept = this.#keptSighting(dedupKey(entry, requestSeq), dedupHash(entry, requestSeq), source.key, id);
     if (kept !== null) {
       // The other end's sighting was handed on: links to this one must lead there instead.

@@ -70,3 +70,75 @@ test('the body-byte bound also releases early', () => {
   assert.deepEqual(out, ['0-0']);
   assert.equal(orderer.overflow, 1);
 });
+
+/**
+ * The order the orderer promises, worked out the slow way: at each release the least held entry by
+ * (start time, id), found by a scan. Same limits, same early releases.
+ */
+class ReferenceOrderer {
+  readonly #held: Entry[] = [];
+  readonly out: string[] = [];
+  readonly maxEntries: number;
+  constructor(maxEntries: number) {
+    this.maxEntries = maxEntries;
+  }
+  push(e: Entry): void {
+    this.#held.push(e);
+    while (this.#held.length > this.maxEntries) this.#releaseLeast();
+  }
+  releaseBefore(watermarkUs: number): void {
+    while (this.#held.length > 0 && this.#least()[0].timestamp < watermarkUs / 1000) this.#releaseLeast();
+  }
+  releaseAll(): void {
+    while (this.#held.length > 0) this.#releaseLeast();
+  }
+  #least(): [Entry, number] {
+    let best = 0;
+    for (let i = 1; i < this.#held.length; i++) {
+      const a = this.#held[i]!;
+      const b = this.#held[best]!;
+      const [ca, cb] = [/^(\D*)(\d+)-(\d+)$/.exec(a.id)!, /^(\D*)(\d+)-(\d+)$/.exec(b.id)!];
+      const byId = ca[1] !== cb[1] ? (ca[1]! < cb[1]! ? -1 : 1) : Number(ca[2]) - Number(cb[2]) || Number(ca[3]) - Number(cb[3]);
+      if (a.startTime < b.startTime || (a.startTime === b.startTime && byId < 0)) best = i;
+    }
+    return [this.#held[best]!, best];
+  }
+  #releaseLeast(): void {
+    const [e, i] = this.#least();
+    this.#held.splice(i, 1);
+    this.out.push(e.id);
+  }
+}
+
+test('mostly ordered, far out of order, tied and overflowing entries come out as a full scan orders them', () => {
+  // A fixed LCG: the same sequence every run.
+  let seed = 12345;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (const maxEntries of [50_000, 300]) {
+    const out: string[] = [];
+    const orderer = new TimestampOrderer((e) => out.push(e.id), { maxEntries });
+    const reference = new ReferenceOrderer(maxEntries);
+    let nowUs = 1_000_000;
+    for (let n = 0; n < 6000; n++) {
+      nowUs += Math.floor(random() * 2000);
+      const r = random();
+      // Most finish a little out of order, some much earlier than their neighbours, some tie.
+      const startUs = r < 0.8 ? nowUs - Math.floor(random() * 20_000) : r < 0.9 ? nowUs - Math.floor(random() * 2_000_000) : 1_000_000 + Math.floor(random() * 3) * 1000;
+      const e = entry(`${Math.floor(random() * 40)}-${n}`, Math.max(0, startUs));
+      orderer.push(e);
+      reference.push(e);
+      if (n % 97 === 0) {
+        orderer.releaseBefore(nowUs - 1_000_000);
+        reference.releaseBefore(nowUs - 1_000_000);
+      }
+    }
+    orderer.releaseAll();
+    reference.releaseAll();
+    assert.equal(out.length, 6000);
+    assert.deepEqual(out, reference.out, `maxEntries ${maxEntries}`);
+    assert.equal(orderer.held, 0);
+  }
+});

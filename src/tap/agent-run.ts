@@ -6,7 +6,7 @@
  */
 import { AgentExec, EXIT_SIGKILL, exitCodeOf, LineStream, type AgentArgs, type ExecEnd, type ExecTarget } from '../kube/agent-runner.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { maxFrameLineBytes, parseAgentLine, type AgentFrame, type ControlFrame } from '../remote-agent/wire/protocol.ts';
+import { maxFrameLineBytes, parseAgentLine, wireVersionMismatch, type AgentFrame, type ControlFrame } from '../remote-agent/wire/protocol.ts';
 
 /** The container runs but may not open a packet socket: what the user can change. */
 const NET_RAW_HINT =
@@ -31,6 +31,57 @@ interface LastWords {
   readonly bye: string | null;
   /** From an error frame, with a hint when the user can do something about it. */
   readonly errorMessage: string | null;
+  /** Set when its hello was refused (another wire protocol version): the run was stopped for it. */
+  readonly refusal?: string | null;
+}
+
+/** What to do about an agent of another wire protocol version: it came with this kubectl-shark, so they are out of step. */
+const VERSION_HINT =
+  ': its frames were not read. The agent bundle (dist/agent, uploaded with every tap) and this kubectl-shark come from different builds: ' +
+  'reinstall kubectl-shark, or from a checkout run npm run build (it builds both)';
+
+/**
+ * Reads one agent run's stdout lines as frames (docs/agent-protocol.md) and keeps what decides how
+ * the run ends. The hello is checked first: an agent of another wire protocol version is refused
+ * (`refusal` says why, in words for the user) and none of its frames reach `onFrame`, since they
+ * may mean other things than ours do.
+ */
+export class AgentFrameReader {
+  bye: string | null = null;
+  errorMessage: string | null = null;
+  refusal: string | null = null;
+  readonly #pod: string;
+  readonly #onFrame: (frame: AgentFrame) => void;
+  readonly #onBadLine: ((line: string) => void) | undefined;
+  readonly #onRefused: () => void;
+
+  /** `pod` ("namespace/name") names it in the refusal; `onRefused` is called once, to stop the run. */
+  constructor(pod: string, onFrame: (frame: AgentFrame) => void, onRefused: () => void, onBadLine?: (line: string) => void) {
+    this.#pod = pod;
+    this.#onFrame = onFrame;
+    this.#onRefused = onRefused;
+    this.#onBadLine = onBadLine;
+  }
+
+  line(line: string): void {
+    if (this.refusal !== null) return;
+    const frame = parseAgentLine(line);
+    if (frame === null) {
+      this.#onBadLine?.(line);
+      return;
+    }
+    if (frame.type === 'hello') {
+      const mismatch = wireVersionMismatch(frame);
+      if (mismatch !== null) {
+        this.refusal = `pod ${this.#pod}: ${mismatch}${VERSION_HINT}`;
+        this.#onRefused();
+        return;
+      }
+    }
+    if (frame.type === 'bye') this.bye = frame.reason;
+    if (frame.type === 'error') this.errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
+    this.#onFrame(frame);
+  }
 }
 
 /**
@@ -41,6 +92,8 @@ interface LastWords {
  */
 export function classifyRunEnd(end: ExecEnd, words: LastWords): RunEnd {
   const { status, stopping } = end;
+  // Stopped by us for it, so before "stopped": the agent ran but nothing of it could be read.
+  if (words.refusal != null) return { kind: 'failed', message: words.refusal, exitCode: status === undefined ? -1 : exitCodeOf(status) };
   if (status === undefined) {
     if (stopping) return { kind: 'stopped' };
     return { kind: 'broken', detail: `exec stream closed (${end.closeCode}${end.closeReason.length > 0 ? ` ${end.closeReason}` : ''}) without the agent's exit status` };
@@ -70,27 +123,20 @@ export class AgentRun {
   }
 
   static async start(client: KubeClient, t: ExecTarget, args: AgentArgs, onFrame: (frame: AgentFrame) => void, onBadLine?: (line: string) => void): Promise<AgentRun> {
-    let bye: string | null = null;
-    let errorMessage: string | null = null;
+    let exec: AgentExec | undefined;
+    // A refused agent is stopped (stdin closed: it exits and removes its folder); its frames are ignored meanwhile.
+    const reader = new AgentFrameReader(`${t.namespace}/${t.pod}`, onFrame, () => exec?.stop(), onBadLine);
     // Bounded: a line that never ends (a broken or hostile container) costs at most one frame's
     // worth. The agent's default --max-body is far below the bound's 16 MiB floor.
     const stdout = new LineStream(maxFrameLineBytes(args.maxBody ?? 0), {
-      line: (line) => {
-        const frame = parseAgentLine(line);
-        if (frame === null) {
-          onBadLine?.(line);
-          return;
-        }
-        if (frame.type === 'bye') bye = frame.reason;
-        if (frame.type === 'error') errorMessage = `${frame.code}: ${frame.message}${frame.code === 'CAPTURE_PERMISSION' ? NET_RAW_HINT : ''}`;
-        onFrame(frame);
-      },
+      line: (line) => reader.line(line),
       overlong: (bytes) => onBadLine?.(`(${bytes} bytes without a newline, longer than any frame: skipped)`),
     });
-    const exec = await AgentExec.start(client, t, args, stdout);
+    exec = await AgentExec.start(client, t, args, stdout);
+    if (reader.refusal !== null) exec.stop();
     return new AgentRun(
       exec,
-      exec.ended.then((end) => classifyRunEnd(end, { bye, errorMessage })),
+      exec.ended.then((end) => classifyRunEnd(end, reader)),
     );
   }
 

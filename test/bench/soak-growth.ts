@@ -29,11 +29,16 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Warm-up for a run of `durationMs`: minute 2 for a long soak, a fifth of the run for a short one
- * (a 3-minute try warms up for 36 s), so both compare the same shape of run.
+ * Warm-up for a run of `durationMs`: minute 2 for a long soak, a fifth of a shorter run but never
+ * under a minute. Why a minute: what the warm-up must cover is the CLI's heap finding its size,
+ * which takes its first few full collections, not the first de-duplication window (10 s, turned
+ * over many times by then). Traced in the json phase at 8k entries/s (--cli-node-args=--trace-gc):
+ * full collections at 2.5, 6, 20, 26 and 72 s, the live heap steady from the 20 s one on, the
+ * heap's limit set by the 72 s one (V8's default growth; cmd/heap-growth.ts bounds it since). A
+ * 2-minute try with a 24 s warm-up compared the heap before that against after it (+24%).
  */
 export function warmupMsFor(durationMs: number): number {
-  return Math.min(120_000, Math.round(durationMs / 5));
+  return Math.min(120_000, Math.max(60_000, Math.round(durationMs / 5)));
 }
 
 /** Samples per median: a minute of 10 s samples in a long run, fewer when the run has few. */

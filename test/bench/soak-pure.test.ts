@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { median, rssGrowth, smoothingWindowFor, warmupMsFor, type RssSample } from './soak-growth.ts';
 import { compareSortedIds, idsOf } from './soak-ids.ts';
 import { fastRequestIdOfEntryLine, requestIdOfEntryLine, tuiCountsOf, vmRssKbOf } from './soak-samples.ts';
+import { LAUNCHER_NODE_FLAGS, nodeFlagsOfLauncher } from '../helpers/tap.ts';
 
 const every10s = (kbs: readonly number[]): RssSample[] => kbs.map((rssKb, i) => ({ atMs: i * 10_000, rssKb }));
 
@@ -17,9 +18,11 @@ test('median of odd and even counts, NaN of none', () => {
   assert.ok(Number.isNaN(median([])));
 });
 
-test('warm-up is minute 2 of a long run and a fifth of a short one', () => {
+test('warm-up is minute 2 of a long run, a fifth of a shorter one, and never under a minute', () => {
   assert.equal(warmupMsFor(30 * 60_000), 120_000);
-  assert.equal(warmupMsFor(3 * 60_000), 36_000);
+  assert.equal(warmupMsFor(10 * 60_000), 120_000);
+  assert.equal(warmupMsFor(7 * 60_000), 84_000);
+  assert.equal(warmupMsFor(3 * 60_000), 60_000);
   assert.equal(smoothingWindowFor(168), 6);
   assert.equal(smoothingWindowFor(10), 2);
   assert.equal(smoothingWindowFor(2), 1);
@@ -97,4 +100,13 @@ test('the TUI header counts of a captured screen', () => {
   assert.deepEqual(tuiCountsOf(screen), { shown: 100000, total: 100000, evicted: 52311, drops: 0 });
   assert.deepEqual(tuiCountsOf(' entries 12/12 │ drops 3 │ following'), { shown: 12, total: 12, evicted: 0, drops: 3 });
   assert.equal(tuiCountsOf('starting...'), null);
+});
+
+test('the CLI is started with the flags of the launcher, which are read from its exec line', () => {
+  const script = '#!/bin/sh\nmain=x\n# exec "$runtime" in a comment\nexec "$runtime" --max-semi-space-size=8 --stack-size=900 "$main" "$@"\n';
+  assert.deepEqual(nodeFlagsOfLauncher(script), ['--max-semi-space-size=8', '--stack-size=900']);
+  assert.deepEqual(nodeFlagsOfLauncher('exec "$runtime" "$main" "$@"\n'), []);
+  assert.throws(() => nodeFlagsOfLauncher('node "$main"\n'), /no line/);
+  // The real launcher: parsed, and every flag one node option.
+  assert.ok(LAUNCHER_NODE_FLAGS.every((f) => /^--[a-z0-9-]+(=\S+)?$/.test(f)), LAUNCHER_NODE_FLAGS.join(' '));
 });

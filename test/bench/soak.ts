@@ -10,7 +10,7 @@
  * Checks, each a verdict and BENCH-FIGURE lines (also saved to test/bench/out/soak-figures.json):
  * (a) RSS of the CLI, of every agent and of the exec relay (the sandbox's API server, a process of
  *     its own: soak-sandbox.ts), sampled from /proc every --sample-seconds, grows < 10% from
- *     warm-up (minute 2; a fifth of a shorter run) to the end, each a median of a few samples;
+ *     warm-up (minute 2; a fifth of a shorter run, at least a minute: soak-growth.ts says why) to the end, each a median of a few samples;
  * (b) json: every request h2load made is in the NDJSON exactly once: nginx answers each with
  *     `X-Request-Id: $request_id` and logs the same id, one per line, to its pod's access log;
  *     the sorted id lists are compared (missing, duplicated and unknown ids must all be 0, and
@@ -22,6 +22,7 @@
  * Exit 1 when a check fails. Needs root, h2load and tmux; says why and exits 0 without them.
  *
  * Options: --minutes 30  --phases json,tui  --rate 2000 (per pod)  --pods 4  --sample-seconds 10
+ *          --cli-node-args=--trace-gc (node flags for the json tap's CLI)  --cli-stderr FILE (its stderr and non-JSON stdout)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -33,7 +34,8 @@ import { parseArgs } from 'node:util';
 import { requireSandbox } from '../sandbox/index.ts';
 import type { SandboxFixture } from '../sandbox/types.ts';
 import { NODE, REPO_ROOT } from '../helpers/capture.ts';
-import { MAIN, requireBuild, tapEnv } from '../helpers/tap.ts';
+import { cpuSeconds } from '../sandbox/metrics.ts';
+import { LAUNCHER_NODE_FLAGS, MAIN, requireBuild, tapEnv } from '../helpers/tap.ts';
 import { hasTmux, NO_TMUX, terminalEnv, TmuxPane } from '../helpers/tmux.ts';
 import { LineSplitter } from '../../src/model/line-splitter.ts';
 import { printFigure, type BenchFigure } from './figures.ts';
@@ -50,6 +52,10 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2000' },
     pods: { type: 'string', default: '4' },
     'sample-seconds': { type: 'string', default: '10' },
+    // Investigating the CLI's memory: node flags for the json tap's CLI (e.g. "--trace-gc"), and a
+    // file that gets all of its stderr (the verdicts keep only its tail).
+    'cli-node-args': { type: 'string', default: '' },
+    'cli-stderr': { type: 'string' },
   },
 });
 const PODS_MAX = 10;
@@ -150,10 +156,18 @@ class JsonTap {
   readonly #ids: WriteStream;
   readonly #lines: LineSplitter;
 
+  /** --cli-stderr: the CLI's stderr, and its stdout lines that are not JSON (node's own output). */
+  readonly #nodeOutput: WriteStream | null = values['cli-stderr'] === undefined ? null : createWriteStream(values['cli-stderr']);
+
   constructor(kubeconfig: string, idsFile: string) {
     this.#ids = createWriteStream(idsFile);
     this.#lines = new LineSplitter(64 * 1024 * 1024, {
       line: (line) => {
+        if (!line.startsWith('{')) {
+          // Not NDJSON: what a --cli-node-args flag such as --trace-gc prints on stdout.
+          this.#nodeOutput?.write(`${line}\n`);
+          return;
+        }
         if (line.startsWith('{"type":')) return; // stats, not an entry
         this.entries++;
         const id = fastRequestIdOfEntryLine(line);
@@ -164,9 +178,12 @@ class JsonTap {
       },
       overlong: (bytes) => process.stderr.write(`soak: tap wrote a line of ${bytes} bytes\n`),
     });
-    this.child = spawn(NODE, [MAIN, 'tap', '-n', NS, '-l', 'app=web', '-o', 'json'], { env: tapEnv(kubeconfig), stdio: ['ignore', 'pipe', 'pipe'] });
+    const nodeArgs = values['cli-node-args'].split(' ').filter((a) => a !== '');
+    // As bin/kubectl-shark starts it (its heap flags), spawned here so its pid is known.
+    this.child = spawn(NODE, [...LAUNCHER_NODE_FLAGS, ...nodeArgs, MAIN, 'tap', '-n', NS, '-l', 'app=web', '-o', 'json'], { env: tapEnv(kubeconfig), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (b: Buffer) => this.#lines.push(b));
     this.child.stderr!.on('data', (b: Buffer) => {
+      this.#nodeOutput?.write(b);
       this.stderr += b.toString('utf8');
       if (this.stderr.length > 200_000) this.stderr = this.stderr.slice(-100_000);
     });
@@ -182,6 +199,7 @@ class JsonTap {
       return null;
     }
     await new Promise<void>((r) => this.#ids.end(() => r()));
+    if (this.#nodeOutput !== null) await new Promise<void>((r) => this.#nodeOutput!.end(() => r()));
     return code;
   }
 }
@@ -195,7 +213,7 @@ class TuiTap {
   constructor(kubeconfig: string, work: string) {
     this.errFile = join(work, 'tui-stderr.txt');
     const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-    this.pane = TmuxPane.start('soak', 160, 40, `${terminalEnv({ KUBECONFIG: kubeconfig })} ${q(NODE)} ${q(MAIN)} tap -n ${NS} -l app=web 2>${q(this.errFile)}`);
+    this.pane = TmuxPane.start('soak', 160, 40, `${terminalEnv({ KUBECONFIG: kubeconfig })} ${q(NODE)} ${LAUNCHER_NODE_FLAGS.map(q).join(' ')} ${q(MAIN)} tap -n ${NS} -l app=web 2>${q(this.errFile)}`);
   }
 
   /** The CLI: the pane's shell's child. */
@@ -390,10 +408,14 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
     printHeader(series);
     loadStartedAt = Date.now();
     const benchCpu = process.cpuUsage();
+    // The CLIs' CPU over the load: what a change to their memory (more GCs) costs.
+    const cliPids = [...series.entries()].filter(([, s]) => s.kind === 'cli-json' || s.kind === 'cli-tui').map(([k, s]) => ({ pid: Number(k.split(' ')[1]), label: s.label }));
+    const cliCpuBefore = cliPids.map((c) => cpuSeconds(c.pid));
     sample();
     timer = setInterval(() => sample(), SAMPLE_MS);
     const load = await runLoad(sb.netns[`${NS}/load`]!, MINUTES * 60);
     const loadEndedMs = Date.now() - loadStartedAt;
+    const cliCpu = cliPids.map((c, i) => ({ ...c, seconds: cpuSeconds(c.pid) - cliCpuBefore[i]! }));
     clearInterval(timer);
     timer = undefined;
     // The access logs flush each second; then the entries of the last requests arrive.
@@ -409,6 +431,10 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: st
     const cpu = process.cpuUsage(benchCpu);
     log(`this benchmark's own CPU while reading: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s in ${(loadEndedMs / 1000).toFixed(0)} s; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
     log(`load: ${load.succeeded} requests succeeded (h2load), ${logged} in the access logs, in ${(loadEndedMs / 1000).toFixed(0)} s (${Math.round(logged / (loadEndedMs / 1000))} req/s in all)`);
+    for (const c of cliCpu) {
+      // % of a core per 1k entries/s = CPU seconds per entry x 1e5 (as test/bench/tap-exec.ts gives it).
+      log(`${c.label}: ${c.seconds.toFixed(1)} s of CPU over the load, ${((c.seconds / Math.max(1, logged)) * 1e5).toFixed(2)}% of a core per 1k entries/s`);
+    }
     const wanted = RATE * PODS * MINUTES * 60;
     verdicts.push({ check: `[${name}] load reached 90% of its rate`, ok: logged >= wanted * 0.9, detail: `${logged} of ${wanted} requests (${Math.round(logged / (MINUTES * 60))} req/s of ${RATE * PODS}); ${load.outputs.filter((o) => !/succeeded/.test(o)).length} h2load runs without a summary` });
 
@@ -581,3 +607,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The races above leave their losing timers behind (the sandbox's 5-minute start bound, the stop
+// waits): exit now rather than hold the root lock until they fire (measured: ~2 minutes idle).
+process.exit();

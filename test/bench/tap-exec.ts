@@ -11,8 +11,10 @@
  * CPU, per process, over each row (from the load's start until its last entry is out, or 5 s
  * after the load): utime+stime from /proc/<pid>/stat of the CLI, of the agents (the node processes
  * in the tapped pods' network namespaces) and of nginx (all its processes in those pods); h2load's
- * from /usr/bin/time; the exec relay is the sandbox's API server, which runs in this process: its
- * CPU is this process's (process.cpuUsage) less what reading the CLI's stdout here took. Each is
+ * from /usr/bin/time; the exec relay is the sandbox's API server, which runs in a process of its
+ * own (sandbox-process.ts), so neither its CPU nor its event loop is shared with the reader of the
+ * CLI's stdout here (a reader on the relay's thread took lines late, and the delays it measured
+ * were partly its own). Each is
  * given as % of a core per 1k entries/s (CPU seconds per entry x 1e5), so a row means something
  * on another machine: at R entries/s a process needs R/1000 times that much of a core. Nothing is
  * pinned: this is end to end on a shared 2-core machine, the rates above ~15k/s saturate it.
@@ -21,18 +23,23 @@
  * Options: --seconds 6  --rates 1000,10000,30000  --h2-rates 10000  --pods 1,4,8
  *          --growth-rate 10000 (total over the tapped pods)  --cli-prof DIR (profile the CLI)
  *          --main OTHER/dist/cmd/main.js (another build, e.g. the one before a change)
+ *          --normal-priority (the agents run at nice 0, not the nice 19 they give themselves: on a
+ *          machine other work keeps busy, a nice-19 agent gets a sliver of a core and its delays
+ *          measure that work, not the tap; as agent-live.ts --normal-priority)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { requireSandbox, startSandbox, type FixturePod, type Sandbox } from '../sandbox/index.ts';
+import { requireSandbox, type FixturePod } from '../sandbox/index.ts';
 import { run } from '../helpers/netns.ts';
 import { NODE } from '../helpers/capture.ts';
 import { MAIN, requireBuild, tapEnv } from '../helpers/tap.ts';
+import { normalPriority } from '../helpers/agent.ts';
 import { printFigure } from './figures.ts';
 import { cpuSeconds } from '../sandbox/metrics.ts';
+import { podNetnsOf, startSandboxProcess, stopSandboxProcess, type SandboxProcess } from './sandbox-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +52,7 @@ const { values } = parseArgs({
     'cli-prof': { type: 'string' },
     /** Another build's dist/cmd/main.js (with its dist/agent), to compare builds on the same machine state. */
     main: { type: 'string', default: MAIN },
+    'normal-priority': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -124,8 +132,6 @@ class TapReader {
   entries = 0;
   firstAt = 0;
   lastAt = 0;
-  /** CPU this process spent reading the CLI's stdout (wall time of the handler: it runs on this thread). */
-  readMs = 0;
   #rest = '';
   #pods = new Set<string>();
   readonly #podsWanted: number;
@@ -145,7 +151,6 @@ class TapReader {
     this.child.stderr!.on('data', (d: Buffer) => process.stderr.write(`  tap: ${d.toString('utf8')}`));
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => {
-      const started = performance.now();
       const now = Date.now();
       const lines = (this.#rest + chunk).split('\n');
       this.#rest = lines.pop() ?? '';
@@ -164,7 +169,6 @@ class TapReader {
         this.lastAt = now;
         this.delays.push(now - Number(m[1]));
       }
-      this.readMs += performance.now() - started;
     });
   }
 
@@ -191,13 +195,13 @@ interface LoadResult {
  * h2load from the load pod at `rate` requests/s to one web pod: HTTP/1.1 with up to 100
  * connections, or HTTP/2 (h2c, prior knowledge) over 10 connections of up to 32 streams each.
  */
-async function loadOne(sandbox: Sandbox, work: string, proto: Proto, rate: number, target: number): Promise<LoadResult> {
+async function loadOne(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, target: number): Promise<LoadResult> {
   const clients = proto === 'h1' ? Math.max(1, Math.min(100, Math.ceil(rate / 200))) : Math.max(1, Math.min(10, Math.ceil(rate / 1000)));
   const timeFile = join(work, `time-${target}`);
   const protoArgs = proto === 'h1' ? ['--h1'] : ['-m', '32'];
   const port = proto === 'h1' ? H1_PORT : H2_PORT;
   const r = await run('ip', [
-    'netns', 'exec', sandbox.podNetns('bench', 'load'),
+    'netns', 'exec', podNetnsOf(sandbox, 'bench', 'load'),
     '/usr/bin/time', '-f', '%U %S', '-o', timeFile,
     'h2load', ...protoArgs, '-c', String(clients), '-D', String(SECONDS), `--rps=${rate / clients}`, `http://${webIp(target)}:${port}/api/items?page=1`,
   ]);
@@ -210,7 +214,7 @@ async function loadOne(sandbox: Sandbox, work: string, proto: Proto, rate: numbe
 }
 
 /** The same total rate spread over the first `pods` web pods, one h2load each, at once. */
-async function load(sandbox: Sandbox, work: string, proto: Proto, rate: number, pods: number): Promise<LoadResult> {
+async function load(sandbox: SandboxProcess, work: string, proto: Proto, rate: number, pods: number): Promise<LoadResult> {
   const parts = await Promise.all(Array.from({ length: pods }, (_, i) => loadOne(sandbox, work, proto, rate / pods, i)));
   return parts.reduce((a, b) => ({ succeeded: a.succeeded + b.succeeded, rps: a.rps + b.rps, cpuSeconds: a.cpuSeconds + b.cpuSeconds }));
 }
@@ -219,26 +223,25 @@ interface CpuSnapshot {
   readonly cli: number;
   readonly agents: number;
   readonly nginx: number;
-  /** This process: the sandbox's API server (the exec relay) and the stdout reader. */
-  readonly self: number;
-  readonly readMs: number;
+  /** The sandbox's process: its API server is the exec relay. */
+  readonly relay: number;
 }
 
-function snapshot(tap: TapReader, agentPids: readonly number[], nginxPids: readonly number[]): CpuSnapshot {
-  const self = process.cpuUsage();
+function snapshot(sandbox: SandboxProcess, tap: TapReader, agentPids: readonly number[], nginxPids: readonly number[]): CpuSnapshot {
   const sum = (pids: readonly number[]): number => pids.reduce((s, p) => s + cpuSeconds(p), 0);
-  return { cli: cpuSeconds(tap.child.pid!), agents: sum(agentPids), nginx: sum(nginxPids), self: (self.user + self.system) / 1e6, readMs: tap.readMs };
+  return { cli: cpuSeconds(tap.child.pid!), agents: sum(agentPids), nginx: sum(nginxPids), relay: cpuSeconds(sandbox.pid) };
 }
 
-async function measureRow(sandbox: Sandbox, work: string, tap: TapReader, proto: Proto, rate: number, pods: number): Promise<RowResult> {
-  const netns = Array.from({ length: pods }, (_, i) => sandbox.podNetns('bench', webName(i)));
+async function measureRow(sandbox: SandboxProcess, work: string, tap: TapReader, proto: Proto, rate: number, pods: number): Promise<RowResult> {
+  const netns = Array.from({ length: pods }, (_, i) => podNetnsOf(sandbox, 'bench', webName(i)));
   const agentPids = processesIn(netns, isAgent);
   const nginxPids = processesIn(netns, isNginx);
   if (agentPids.length !== pods) throw new Error(`expected ${pods} agents in the tapped pods, found ${agentPids.length}`);
+  if (values['normal-priority']) for (const pid of agentPids) normalPriority(pid);
   tap.delays = [];
   tap.firstAt = 0;
   const before = tap.entries;
-  const cpu0 = snapshot(tap, agentPids, nginxPids);
+  const cpu0 = snapshot(sandbox, tap, agentPids, nginxPids);
   const loaded = await load(sandbox, work, proto, rate, pods);
   // Every entry of this row, or none for 3 s (lost or dropped), before the CPU is read and the next
   // row starts: a saturated machine delivers late, and late entries must not count for the next row.
@@ -252,7 +255,7 @@ async function measureRow(sandbox: Sandbox, work: string, tap: TapReader, proto:
       quietSince = Date.now();
     }
   }
-  const cpu1 = snapshot(tap, agentPids, nginxPids);
+  const cpu1 = snapshot(sandbox, tap, agentPids, nginxPids);
   const entries = tap.entries - before;
   const sorted = [...tap.delays].sort((a, b) => a - b);
   return {
@@ -270,7 +273,7 @@ async function measureRow(sandbox: Sandbox, work: string, tap: TapReader, proto:
     cpu: {
       cli: cpu1.cli - cpu0.cli,
       agents: cpu1.agents - cpu0.agents,
-      relay: cpu1.self - cpu0.self - (cpu1.readMs - cpu0.readMs) / 1000,
+      relay: cpu1.relay - cpu0.relay,
       nginx: cpu1.nginx - cpu0.nginx,
       h2load: loaded.cpuSeconds,
     },
@@ -314,7 +317,7 @@ function webPod(i: number, work: string): FixturePod {
   };
 }
 
-async function withTap<T>(sandbox: Sandbox, pods: number, body: (tap: TapReader) => Promise<T>): Promise<T> {
+async function withTap<T>(sandbox: SandboxProcess, pods: number, body: (tap: TapReader) => Promise<T>): Promise<T> {
   const tap = new TapReader(sandbox.kubeconfig, `g${pods}`, pods);
   try {
     await Promise.race([tap.allStarted, new Promise((_, reject) => setTimeout(() => reject(new Error(`tap of ${pods} pods did not start within 90 s`)), 90_000))]);
@@ -383,13 +386,13 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'ks-bench-tap-'));
   writeFileSync(join(work, 'nginx.conf'), nginxConfig());
-  const sandbox = await startSandbox({
+  const sandbox = await startSandboxProcess({
     namespaces: [{ name: 'bench' }],
     pods: [
       ...Array.from({ length: MAX_PODS }, (_, i) => webPod(i, work)),
       { namespace: 'bench', name: 'load', labels: { app: 'load' }, containers: [{ name: 'idle', image: 'busybox:1.36', command: ['sleep', '1000000'] }] },
     ],
-  });
+  }, work);
   const rateRows: RowResult[] = [];
   const growthRows: RowResult[] = [];
   try {
@@ -403,12 +406,13 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    await sandbox.stop();
+    const stopped = await stopSandboxProcess(sandbox);
+    if (!stopped.ok) process.stderr.write(`tap-exec: the sandbox's stop: ${stopped.error ?? 'not clean'}\n`);
     rmSync(work, { recursive: true, force: true });
   }
   printTable('tap-exec: h2load -> nginx pod; kubectl shark tap -n bench -l g1=y -o json (one agent, WebSocket exec)', rateRows);
   printTable(`tap-exec growth: ${GROWTH_RATE} requests/s in all, spread over 1 / 4 / 8 tapped pods (one agent each)`, growthRows);
-  process.stdout.write(`goal: >= ${GOAL_RATE} entries/s through the exec channel, p99 < ${GOAL_P99_MS} ms; CPU: utime+stime per process, not pinned\n`);
+  process.stdout.write(`goal: >= ${GOAL_RATE} entries/s through the exec channel, p99 < ${GOAL_P99_MS} ms; CPU: utime+stime per process, not pinned; agents at nice ${values['normal-priority'] ? '0 (--normal-priority)' : '19 (their own)'}\n`);
   // Rates at three sizes (the offered rate), pods at three sizes (at the growth rate).
   for (const r of rateRows) printRowFigures(r, '1 pod', `${r.rate} req/s`, r.rate, r.proto === 'h1' && r.rate === GOAL_RATE);
   for (const r of growthRows) printRowFigures(r, `${GROWTH_RATE} req/s over the pods`, `${r.pods} pods`, r.pods, false);

@@ -8,7 +8,9 @@
  * the baseline for bytes per entry). Each settles its heap (several gc() with pauses) and reads
  * its RSS from /proc/self/status; compact and plain then time re-filters over everything held
  * (five KFL queries, three rounds: setFilter for ours, filter.test over the array for the peer),
- * as CPU time of the process (process.cpuUsage) and wall time. Prints a table and BENCH-FIGURE lines.
+ * as CPU time of the process (process.cpuUsage) and wall time. The CPU time of the adds (GC they
+ * cause included) is the add cost per entry: ours against the peer keeping the objects and feeding
+ * the service map, as the store did before. Prints a table and BENCH-FIGURE lines.
  *
  * `--entries N`: the detailed single-size table below: N synthetic entries in a RingEntryStore of N.
  * Measures the time to add them, setFilter over the full ring for three KFL queries (compiled with
@@ -29,6 +31,7 @@ import type { CompiledFilter } from '../../src/kfl/api.ts';
 import type { Entry } from '../../src/model/entry.ts';
 import { isHttpEntry } from '../../src/remote-agent/dissect/http1/entry.ts';
 import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
+import { ServiceGraphBuilder } from '../../src/pipeline/service-graph.ts';
 import { buildEntry } from '../helpers/entries.ts';
 import { Prng } from './prng.ts';
 
@@ -219,6 +222,8 @@ const BATCH = 1000;
 const NOW_MS = Date.UTC(2026, 10, 29, 12, 0, 0);
 const RSS_GOAL_MB = 800;
 const REFILTER_GOAL_MS = 500;
+/** A live tap at 10k entries/s then spends under a tenth of a core on the store. */
+const ADD_GOAL_US = 10;
 
 type HoldMode = 'compact' | 'plain' | 'none';
 
@@ -228,6 +233,8 @@ interface HoldResult {
   readonly rssMb: number;
   readonly heapUsedMb: number;
   readonly externalMb: number;
+  /** CPU time of the adds (GC they caused included), in µs per entry; 0 for `none`. */
+  readonly addCpuUs: number;
   /** Re-filter samples: CPU ms and wall ms per pass. */
   readonly refilterCpuMs: number[];
   readonly refilterWallMs: number[];
@@ -259,12 +266,24 @@ async function hold(mode: HoldMode, count: number): Promise<HoldResult> {
   });
   const store = mode === 'compact' ? new RingEntryStore({ maxEntries: count }) : undefined;
   const plain: Entry[] = [];
+  // The peer's add is what the store did before its compact form: keep the object, and feed the
+  // service map (which both do).
+  const plainGraph = new ServiceGraphBuilder();
+  let addCpuMicros = 0;
   if (mode !== 'none') {
     for (let first = 0; first < count; first += BATCH) {
-      for (const e of makeEntries(Math.min(BATCH, count - first), NOW_MS, first)) {
-        if (store !== undefined) store.add(e);
-        else plain.push(e);
+      const batch = makeEntries(Math.min(BATCH, count - first), NOW_MS, first);
+      const cpu0 = process.cpuUsage();
+      if (store !== undefined) {
+        for (const e of batch) store.add(e);
+      } else {
+        for (const e of batch) {
+          plain.push(e);
+          plainGraph.add(e, plain.length - 1);
+        }
       }
+      const cpu = process.cpuUsage(cpu0);
+      addCpuMicros += cpu.user + cpu.system;
     }
   }
   store?.dispose();
@@ -296,6 +315,7 @@ async function hold(mode: HoldMode, count: number): Promise<HoldResult> {
   if (sink < 0) throw new Error('unreachable');
   return {
     mode, entries: count, rssMb: round(rssMb), heapUsedMb: round(mem.heapUsed / 1048576), externalMb: round(mem.external / 1048576),
+    addCpuUs: mode === 'none' ? 0 : round(addCpuMicros / count),
     refilterCpuMs: refilterCpuMs.map(round), refilterWallMs: refilterWallMs.map(round),
     ...(store !== undefined ? { storeBytes: storeBytesOf(store) } : {}),
   };
@@ -348,7 +368,7 @@ async function growth(sizes: readonly number[]): Promise<void> {
         `${`${perEntry(ours)}/${perEntry(peer)}`.padStart(18)}  ${`${o50.toFixed(0)}/${o95.toFixed(0)}`.padStart(30)}  ` +
         `${`${p50.toFixed(0)}/${p95.toFixed(0)}`.padStart(12)}  ${`${ow95.toFixed(0)}/${pw95.toFixed(0)}`.padStart(18)}\n`,
     );
-    process.stdout.write(`           store's own account: ${((ours.storeBytes ?? 0) / n).toFixed(0)} B/entry (slabs, tables, columns, bodies)\n`);
+    process.stdout.write(`           store's own account: ${((ours.storeBytes ?? 0) / n).toFixed(0)} B/entry (slabs, tables, columns, bodies); add CPU ${ours.addCpuUs.toFixed(2)} µs/entry ours, ${peer.addCpuUs.toFixed(2)} peer\n`);
     const size = sizeLabel(n);
     const atGoalSize = n === 1_000_000;
     printFigure({
@@ -359,6 +379,11 @@ async function growth(sizes: readonly number[]): Promise<void> {
     printFigure({
       bench: 'tui-store', figure: 'TUI bytes per entry held (RSS over a process without entries)', size, sizeValue: n, ours: perEntry(ours), unit: 'B', higherIsBetter: false,
       peer: { name: 'plain objects in an array', value: perEntry(peer) },
+    });
+    printFigure({
+      bench: 'tui-store', figure: 'TUI add cost per entry (CPU µs, GC included)', size, sizeValue: n, ours: ours.addCpuUs, unit: 'µs', higherIsBetter: false,
+      peer: { name: 'plain objects in an array, with the service map fed (the store before)', value: peer.addCpuUs },
+      ...(atGoalSize ? { goal: `< ${ADD_GOAL_US} µs`, met: ours.addCpuUs < ADD_GOAL_US } : {}),
     });
     printFigure({
       bench: 'tui-store', figure: 'TUI re-filter p95 (CPU ms, 5 KFL queries x 3)', size, sizeValue: n, ours: o95, unit: 'ms', higherIsBetter: false,

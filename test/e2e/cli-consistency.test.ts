@@ -18,6 +18,10 @@ import { READ_EXAMPLES, readCommand } from '../../cmd/read.ts';
 import { DEFAULT_MAX_BODY, PARSER_CONFIGURATION } from '../../cmd/shared-options.ts';
 import { TAP_EXAMPLES, tapCommand } from '../../cmd/tap.ts';
 import { DEFAULT_DISSECT_OPTIONS } from '../../src/remote-agent/dissect/dissector.ts';
+import { DEFAULT_MAX_PART_BYTES } from '../../src/pipeline/part-store.ts';
+import { RingEntryStore } from '../../src/pipeline/entry-store.ts';
+import { tuiStoreOptions } from '../../cmd/tui-session.ts';
+import { buildEntry } from '../helpers/entries.ts';
 import { parseByteSize } from '../../cmd/byte-size.ts';
 import { LAUNCHER, runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT } from '../helpers/shared-pcaps.ts';
@@ -26,7 +30,7 @@ import { skipFor } from '../helpers/requirements.ts';
 const COMMANDS = { read: readCommand, demo: demoCommand, tap: tapCommand } as const;
 type Name = keyof typeof COMMANDS;
 const NAMES = Object.keys(COMMANDS) as Name[];
-const SHARED = ['--output', '--filter', '--max-entries', '--color', '--max-body'] as const;
+const SHARED = ['--output', '--filter', '--max-entries', '--max-body-memory', '--color', '--max-body'] as const;
 
 /** Help as a user sees it in a terminal of `columns` (piped, so $COLUMNS says the width). */
 async function help(args: readonly string[], columns: number): Promise<string> {
@@ -77,11 +81,17 @@ test('the shared options read the same in the --help of read, demo and tap, at 8
   assert.equal(parseByteSize(DEFAULT_MAX_BODY), DEFAULT_DISSECT_OPTIONS.maxBodyBytes);
   assert.match(optionBlock(read, '--max-body'), new RegExp(`\\[default: "${DEFAULT_MAX_BODY}"\\]`));
   assert.match(optionBlock(read, '--output'), /\[choices: "tui", "json", "text"\]/);
+  assert.match(optionBlock(read, '--max-body-memory'), /\[default: 256 MiB\]/);
+  assert.equal(parseByteSize('256 MiB'), DEFAULT_MAX_PART_BYTES, 'the default as shown is a size the flag takes');
 });
 
 test('the shared options parse the same in read, demo and tap', () => {
   const cases: Array<[string[], Record<string, unknown>]> = [
-    [[], { output: undefined, filter: undefined, maxEntries: 100_000, color: 'auto', maxBody: DEFAULT_MAX_BODY }],
+    [[], { output: undefined, filter: undefined, maxEntries: 100_000, maxBodyMemory: DEFAULT_MAX_PART_BYTES, color: 'auto', maxBody: DEFAULT_MAX_BODY }],
+    [['--max-body-memory', '1Gi'], { maxBodyMemory: 1024 ** 3 }],
+    [['--max-body-memory=512k'], { maxBodyMemory: 512 * 1024 }],
+    [['--max-body-memory', '0'], { maxBodyMemory: 0 }],
+    [['--max-body-memory', '1G', '--max-body-memory', '64Mi'], { maxBodyMemory: 64 * 1024 ** 2 }],
     [['-o', 'text', '-f', '-1 < response.status', '--max-entries', '50', '--color', 'never', '--max-body', '1MiB'], { output: 'text', filter: '-1 < response.status', maxEntries: 50, color: 'never', maxBody: '1MiB' }],
     [['--output=json', '--filter=http', '--max-body=2k'], { output: 'json', filter: 'http', maxBody: '2k' }],
     // Given twice, the last counts (kubectl's rule), for every single-valued flag.
@@ -96,7 +106,26 @@ test('the shared options parse the same in read, demo and tap', () => {
   for (const name of NAMES) {
     assert.throws(() => parseWith(name, ['-o', 'yaml']), /Invalid values/, name);
     assert.throws(() => parseWith(name, ['--max-entries', 'many']), /--max-entries: expected a whole number, got "many"/, name);
+    assert.throws(() => parseWith(name, ['--max-body-memory', 'lots']), /--max-body-memory: expected a size such as 512Mi, 1G or 65536, got "lots"/, name);
+    assert.throws(() => parseWith(name, ['--max-body-memory']), /Not enough arguments following: max-body-memory/, name);
     assert.throws(() => parseWith(name, ['-f']), /Not enough arguments following: f/, name);
+  }
+});
+
+test('--max-body-memory is the budget of the TUI store\'s bodies: what is past it is dropped and counted, as the header shows', () => {
+  const body = 'b'.repeat(4096);
+  const entries = Array.from({ length: 20 }, (_, i) => buildEntry({ id: `e${i}`, content: { size: body.length, mimeType: 'text/plain', text: body } }));
+  for (const [args, budget, dropped] of [[['--max-body-memory', '16KiB'], 16 * 1024, 16], [[], DEFAULT_MAX_PART_BYTES, 0]] as const) {
+    for (const name of NAMES) {
+      const argv = parseWith(name, args) as { maxEntries: number; maxBodyMemory: number };
+      const store = new RingEntryStore(tuiStoreOptions(argv));
+      for (const e of entries) store.add(e);
+      store.dispose();
+      const bodies = store.snapshot().bodies;
+      assert.equal(bodies?.budgetBytes, budget, `${name} ${args.join(' ')}`);
+      assert.ok((bodies?.heldBytes ?? Infinity) <= budget, `${name}: held within the budget`);
+      assert.equal(bodies?.dropped, dropped, `${name} ${args.join(' ')}: bodies dropped`);
+    }
   }
 });
 
@@ -120,6 +149,10 @@ test('every number flag of every subcommand names the bad value and exits 2 with
     ['tap', '--count', 'abc', /--count: expected a whole number, got "abc"/],
     ['tap', '--count', '0', /--count: expected a whole number from 1, got 0/],
     ['tap', '--max-entries', '1e3', /--max-entries: expected a whole number, got "1e3"/],
+    ['read', '--max-body-memory', 'lots', /--max-body-memory: expected a size such as 512Mi, 1G or 65536, got "lots"/],
+    ['demo', '--max-body-memory', '-1Mi', /--max-body-memory: expected a size such as 512Mi, 1G or 65536, got "-1Mi"/],
+    ['tap', '--max-body-memory', '2Ti', /--max-body-memory: expected a size such as 512Mi, 1G or 65536, got "2Ti"/],
+    ['read', '--max-body-memory', '99999999999G', /--max-body-memory: 99999999999G is too large/],
   ];
   for (const [name, flag, value, pattern] of cases) {
     const res = await runShark([name, ...(name === 'read' ? ['x.pcap'] : []), flag, value]);

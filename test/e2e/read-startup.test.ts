@@ -23,6 +23,10 @@ const NOT_FOR_READ_OUTPUT: ReadonlyArray<readonly [string, RegExp]> = [
   ['tap', /\/dist\/src\/tap\/|\/dist\/cmd\/tap\.js$/],
   ['Kubernetes', /\/dist\/src\/kube\/|\/node_modules\/@kubernetes\//],
   ['the demo', /\/dist\/cmd\/demo\.js$/],
+  // A plain `read FILE -o FORMAT -q` line is parsed without yargs (cmd/read-argv.ts).
+  ['yargs', /\/node_modules\/(yargs|yargs-parser|cliui|y18n)\//],
+  // Without --filter there is no query to compile (cmd/read.ts compileFilterFlag).
+  ['the KFL compiler or re2js', /\/dist\/src\/kfl\/(index|compile|parser|lexer|regex)\.js$|\/node_modules\/re2js\//],
 ];
 
 async function modulesLoadedBy(name: string, args: readonly string[]): Promise<string[]> {
@@ -45,6 +49,13 @@ for (const output of ['json', 'text']) {
     }
   });
 }
+
+test('read --filter loads the KFL compiler, and still parses without yargs', async () => {
+  const capture = join(sharedPcapsDir(), 'http', 'dvwa-login-keepalive-post.pcapng');
+  const loaded = await modulesLoadedBy('read-filter', ['read', capture, '-o', 'json', '-q', '--filter', 'http']);
+  assert.ok(loaded.some((url) => url.endsWith('/dist/src/kfl/compile.js')), 'the compiler was loaded');
+  assert.deepEqual(loaded.filter((url) => /\/node_modules\/yargs\//.test(url)), []);
+});
 
 test('the help of every command is still there: kubectl shark --help loads and lists them all', async () => {
   const loaded = await modulesLoadedBy('help', ['--help']);

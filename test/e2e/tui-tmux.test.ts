@@ -133,6 +133,10 @@ function screensMarkdown(bySize: ReadonlyMap<string, readonly Capture[]>): strin
     "cache (`catalogue -> redis`) and PGSQL rows from the orders' database (`orders -> postgres`), each an",
     'edge of the service map labelled by its protocol. test/e2e/tui-demo-data-tmux.test.ts checks those',
     'rows, a `redis` and a `postgresql` filter applied while the demo plays, their detail panes and the map.',
+    'What the viewer keeps in memory: `--max-entries N` entries (a ring, default 100000; the header counts',
+    'those evicted) and, beside them, their bodies within `--max-body-memory SIZE` (default 256 MiB, e.g.',
+    '`1Gi`, `0` for none): past it the oldest bodies are dropped, the header says `bodies dropped N` and the',
+    'detail pane shows the body as dropped. A bad size exits 2 with one message and a pointer to `--help`.',
   ];
   for (const [size, screens] of bySize) {
     parts.push('', `## ${size}`);

@@ -27,6 +27,19 @@ export async function allPods(core: k8s.CoreV1Api): Promise<Array<[string, strin
   return (await core.listPodForAllNamespaces()).items.map((p) => [p.metadata!.namespace!, p.metadata!.name!]);
 }
 
+/**
+ * The node flags bin/kubectl-shark starts the CLI with (its `exec "$runtime" FLAGS "$main" "$@"`
+ * line): a test that runs MAIN with node directly, to add flags of its own or to know the CLI's pid
+ * before it starts, passes these so the CLI runs as a user's does (its heap sized the same).
+ */
+export function nodeFlagsOfLauncher(script: string): string[] {
+  const m = /^exec "\$runtime"((?: +--[a-z0-9-]+(?:=[^\s"]+)?)*) +"\$main" "\$@"$/m.exec(script);
+  if (m === null) throw new Error('the launcher has no line `exec "$runtime" [--flags] "$main" "$@"`');
+  return m[1]!.split(' ').filter((a) => a !== '');
+}
+
+export const LAUNCHER_NODE_FLAGS: readonly string[] = nodeFlagsOfLauncher(readFileSync(join(REPO_ROOT, 'bin', 'kubectl-shark'), 'utf8'));
+
 /** null when the built CLI and agent exist, else the reason to skip. */
 export function requireBuild(): string | null {
   if (!existsSync(MAIN)) return 'dist/cmd/main.js is missing: run npm run build';

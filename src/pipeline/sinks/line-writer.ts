@@ -72,12 +72,25 @@ export class LineWriter {
    * line is dropped (counted in `dropped`). Memory stays bounded however slow the reader is.
    */
   writeOrDrop(line: string, budgetBytes: number): boolean {
+    if (!this.#hasRoom(budgetBytes)) return false;
+    this.write(line);
+    return true;
+  }
+
+  /** writeJson for live sources: as writeOrDrop, the value is dropped (counted) past the budget. */
+  writeJsonOrDrop(value: object, budgetBytes: number): boolean {
+    if (!this.#hasRoom(budgetBytes)) return false;
+    this.writeJson(value);
+    return true;
+  }
+
+  /** False (a line counted dropped) when closed or more than `budgetBytes` wait for the reader. */
+  #hasRoom(budgetBytes: number): boolean {
     if (this.closed) return false;
     if (this.#out.writableLength + this.#used > budgetBytes) {
       this.dropped++;
       return false;
     }
-    this.write(line);
     return true;
   }
 

@@ -88,6 +88,10 @@ export class DissectorRegistry implements StreamFactory {
   readonly #contexts: Map<Dissector, DissectContext>;
   readonly #live = new Set<DissectorStream>();
   readonly #undecided = new Set<UndecidedConnection>();
+  /** Every port some dissector names (Dissector.ports). */
+  readonly #hintedPorts: ReadonlySet<number>;
+  /** The order of tries on a connection with one hinted port, by that port (#orderFor). */
+  readonly #orderByPort = new Map<number, readonly Dissector[]>();
   /** Latest capture time seen by any connection. */
   #nowUs = 0;
   /** Bytes buffered by all undecided connections. */
@@ -104,6 +108,7 @@ export class DissectorRegistry implements StreamFactory {
     };
     this.#dissectors = dissectors;
     this.#contexts = new Map(dissectors.map((d) => [d, this.#contextFor(d)]));
+    this.#hintedPorts = new Set(dissectors.flatMap((d) => d.ports));
   }
 
   /** A dissector's context: its violations counted under its protocol, hand-offs found here. */
@@ -127,13 +132,31 @@ export class DissectorRegistry implements StreamFactory {
   }
 
   open(conn: ConnectionInfo): StreamHandler {
-    const ports = [conn.a.port, conn.b.port];
-    const hinted = (d: Dissector): boolean => d.ports.some((p) => ports.includes(p));
-    // Stable order: dissectors registered on one of the ports are tried first.
-    const order = [...this.#dissectors.filter(hinted), ...this.#dissectors.filter((d) => !hinted(d))];
-    const handler = new UndecidedConnection(conn, order, this);
+    const handler = new UndecidedConnection(conn, this.#orderFor(conn.a.port, conn.b.port), this);
     this.#undecided.add(handler);
     return handler;
+  }
+
+  /**
+   * The order dissectors are tried in on a connection between these ports: those registered on one
+   * of them first, each group in registration order. Most connections are a well-known port and an
+   * ephemeral one, so the order of a port no dissector names is the default order itself, and the
+   * order of a single hinted port is made once (a connection used to build two filtered arrays).
+   */
+  #orderFor(portA: number, portB: number): readonly Dissector[] {
+    const hintedA = this.#hintedPorts.has(portA);
+    const hintedB = this.#hintedPorts.has(portB);
+    if (!hintedA && !hintedB) return this.#dissectors;
+    if (hintedA !== hintedB || portA === portB) {
+      const port = hintedA ? portA : portB;
+      let order = this.#orderByPort.get(port);
+      if (order === undefined) {
+        order = hintedOrder(this.#dissectors, [port]);
+        this.#orderByPort.set(port, order);
+      }
+      return order;
+    }
+    return hintedOrder(this.#dissectors, [portA, portB]);
   }
 
   /**
@@ -503,6 +526,12 @@ class UndecidedConnection implements StreamHandler {
       throw this.#registry.thrownBy(d, err);
     }
   }
+}
+
+/** `dissectors` with those registered on one of `ports` first; a stable split, registration order kept. */
+function hintedOrder(dissectors: readonly Dissector[], ports: readonly number[]): readonly Dissector[] {
+  const hinted = (d: Dissector): boolean => d.ports.some((p) => ports.includes(p));
+  return [...dissectors.filter(hinted), ...dissectors.filter((d) => !hinted(d))];
 }
 
 /** Direction 0 runs from side `a`, the client when its SYN was seen (else the best guess of it). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SharkError } from '../../model/errors.ts';
-import { readCaptureFile } from './capture-file-input.ts';
+import { readCaptureFile, recyclableCaptureFile } from './capture-file-input.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shark-input-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,6 +53,29 @@ test('a file comes in chunks of at most the chunk size, none reused, then the fi
     assert.equal(fdsOn(file), 1);
     break;
   }
+  assert.equal(fdsOn(file), 0);
+});
+
+test('recyclable chunks: a chunk handed back is read into again, one kept (or an older one handed back) never is', async () => {
+  const file = join(dir, 'recycled.bin');
+  const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff));
+  writeFileSync(file, bytes);
+  const { chunks, recycle } = recyclableCaptureFile(file, 300);
+  const got: Uint8Array[] = [];
+  const copies: Buffer[] = [];
+  for await (const chunk of chunks) {
+    got.push(chunk);
+    copies.push(Buffer.from(chunk));
+    if (got.length === 1) recycle(chunk);
+    // The second chunk is kept: not handed back.
+    if (got.length === 3) recycle(got[1]!);
+  }
+  assert.deepEqual(got.map((c) => c.length), [300, 300, 300, 100]);
+  assert.equal(got[1]!.buffer, got[0]!.buffer, 'the chunk handed back was read into again');
+  assert.notEqual(got[2]!.buffer, got[1]!.buffer, 'a kept chunk is not read into');
+  assert.ok(got[3]!.buffer !== got[1]!.buffer && got[3]!.buffer !== got[2]!.buffer, 'an older chunk handed back is not read into');
+  assert.deepEqual(Buffer.concat(copies), bytes);
+  assert.deepEqual(Buffer.from(got[1]!), bytes.subarray(300, 600), 'the kept chunk still holds its bytes');
   assert.equal(fdsOn(file), 0);
 });
 

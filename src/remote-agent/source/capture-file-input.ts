@@ -9,7 +9,45 @@ import { SharkError } from '../../model/errors.ts';
 
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
-export async function* readCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+export function readCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+  return readChunks(path, () => Buffer.allocUnsafe(chunkBytes));
+}
+
+/** A file's chunks, with a way to hand a chunk back once nothing keeps a view of its bytes. */
+export interface RecyclableChunks {
+  readonly chunks: AsyncGenerator<Uint8Array>;
+  /**
+   * The consumer keeps nothing of this chunk (it copied what it needs): its buffer is read into
+   * again for the next chunk. A chunk never handed back is never overwritten.
+   */
+  recycle(chunk: Uint8Array): void;
+}
+
+/**
+ * readCaptureFile whose buffers can be reused. Reading and splitting 200 MB of NDJSON into lines
+ * took 150-170 ms of CPU with a fresh 1 MiB buffer per chunk and 85-105 ms with one reused buffer
+ * (fresh memory is page-faulted in by the kernel on every read); `read F.ndjson --filter Q` on it
+ * 0.71-0.84 -> 0.68-0.77 CPU-s (one core, shared machine, interleaved runs).
+ */
+export function recyclableCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): RecyclableChunks {
+  let lent: Buffer | undefined;
+  let spare: Buffer | undefined;
+  const chunks = readChunks(path, () => {
+    // Never from Buffer's shared pool (small sizes): a buffer is known by its own memory.
+    lent = spare ?? Buffer.allocUnsafeSlow(chunkBytes);
+    spare = undefined;
+    return lent;
+  });
+  return {
+    chunks,
+    recycle: (chunk) => {
+      // Only the chunk last handed out, whose buffer no one else was given.
+      if (lent !== undefined && chunk.buffer === lent.buffer && chunk.byteOffset === lent.byteOffset) spare = lent;
+    },
+  };
+}
+
+async function* readChunks(path: string, buffer: () => Buffer): AsyncGenerator<Uint8Array> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -21,11 +59,12 @@ export async function* readCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_
       throw new SharkError('USAGE', `${path} is a directory, not a capture file: name the capture files in it (e.g. ${path.replace(/\/+$/, '')}/*.pcap)`, { input: path });
     }
     for (;;) {
-      // A fresh buffer per chunk: parsers may keep views of what they were given.
-      const buffer = Buffer.allocUnsafe(chunkBytes);
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      // A fresh buffer per chunk unless the last one was handed back: parsers may keep views of
+      // what they were given.
+      const into = buffer();
+      const { bytesRead } = await handle.read(into, 0, into.length, null);
       if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
+      yield into.subarray(0, bytesRead);
     }
   } catch (err) {
     throw err instanceof SharkError ? err : fileError(err, path);

@@ -29,6 +29,21 @@ export const AGENT_CAPABILITIES: readonly string[] = Object.freeze([
   'tls-plaintext',
 ]);
 
+/**
+ * What is wrong with an agent's hello for a reader of AGENT_PROTOCOL_VERSION, or null when nothing
+ * is. Within a major version frames only gain optional fields (the rule above); another version (or
+ * none: not our agent) may mean the same fields differently, so its frames are not to be read.
+ * The agent's own words are quoted bounded: a hello comes from a pod.
+ */
+export function wireVersionMismatch(hello: HelloFrame): string | null {
+  const version: unknown = (hello as { version?: unknown }).version;
+  if (version === AGENT_PROTOCOL_VERSION) return null;
+  const agentVersion: unknown = (hello as { agentVersion?: unknown }).agentVersion;
+  const agent = typeof agentVersion === 'string' ? ` (agent ${JSON.stringify(agentVersion.slice(0, 40))})` : '';
+  const theirs = typeof version === 'number' && Number.isSafeInteger(version) ? `wire protocol version ${version}` : 'no wire protocol version';
+  return `the capture agent speaks ${theirs}${agent}; this kubectl-shark reads version ${AGENT_PROTOCOL_VERSION}`;
+}
+
 /** Control lines longer than this are rejected (a query is short; this bounds stdin memory). */
 export const MAX_CONTROL_LINE_BYTES = 64 * 1024;
 

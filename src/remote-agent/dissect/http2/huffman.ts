@@ -76,10 +76,11 @@ export const HUFFMAN_BAD_PADDING: HuffmanFault = Object.freeze({ fault: 'padding
 export function huffmanDecode(src: Uint8Array, start: number, end: number): string | HuffmanFault {
   // At most 8/5 output bytes per input byte: the shortest code is 5 bits.
   const out = scratchFor(Math.ceil(((end - start) * 8) / 5));
+  const { steps, accepting } = huffmanTables();
   let state = 0;
   let o = 0;
   for (let i = start; i < end; i++) {
-    const step = STEPS[(state << 8) | src[i]];
+    const step = steps[(state << 8) | src[i]];
     if (step & STEP_EOS) return HUFFMAN_EOS;
     const emitted = (step >>> STEP_COUNT_SHIFT) & 3;
     if (emitted !== 0) {
@@ -88,7 +89,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number): stri
     }
     state = step & 0xff;
   }
-  if (ACCEPTING[state] === 0) return HUFFMAN_BAD_PADDING;
+  if (accepting[state] === 0) return HUFFMAN_BAD_PADDING;
   return out.toString('latin1', 0, o);
 }
 
@@ -145,9 +146,34 @@ function buildTree(): CodeTree {
   return { children, accepting };
 }
 
-const TREE = buildTree();
-const ACCEPTING = TREE.accepting;
-const STEPS = buildSteps(TREE.children);
+interface HuffmanTables {
+  /** The byte-step table: [(state << 8) | byte] -> a packed step (see STEP_*). */
+  readonly steps: Uint32Array;
+  /** Per state: 1 when the string may end there (CodeTree.accepting). */
+  readonly accepting: Uint8Array;
+}
+
+let tables: HuffmanTables | undefined;
+
+/**
+ * The tables, built on first use: `kubectl shark read` of a capture without HTTP/2 never needs
+ * them, and building them cost ~10-20 ms CPU and ~9 MB RSS at start (their loops start V8's
+ * optimising compiler). The agent builds them at start instead (prepareHuffmanTables): built on
+ * the first Huffman string, the stall in the middle of the first HTTP/2 exchange lost Go TLS
+ * entries (commit 6907b7b).
+ */
+function huffmanTables(): HuffmanTables {
+  if (tables === undefined) {
+    const tree = buildTree();
+    tables = { steps: buildSteps(tree.children), accepting: tree.accepting };
+  }
+  return tables;
+}
+
+/** Builds the decoding tables now, before traffic comes (the agent, at start); later calls do nothing. */
+export function prepareHuffmanTables(): void {
+  huffmanTables();
+}
 
 function buildSteps(children: Int32Array): Uint32Array {
   const steps = new Uint32Array(256 * 256);
