@@ -42,6 +42,7 @@ import { printFigure, type BenchFigure } from './figures.ts';
 import { compareSortedIds } from './soak-ids.ts';
 import { AGENT_CMDLINE, CAPTURE_CGROUP, cgroupOf, childPids, listProcesses, namedNetnsIno, rssKbOf } from './soak-procs.ts';
 import { rssGrowth, warmupMsFor, type RssGrowth, type RssSample } from './soak-growth.ts';
+import { startSandboxProcess, stopSandboxProcess, type SandboxProcess } from './sandbox-process.ts';
 import { fastRequestIdOfEntryLine, tuiCountsOf, type TuiCounts } from './soak-samples.ts';
 
 const { values } = parseArgs({
@@ -105,40 +106,6 @@ http { log_format ids '$request_id'; access_log ${CONF_DIR}/access.log ids buffe
   keepalive_requests 1000000;
   server { listen ${ip}:8080; location / { add_header X-Request-Id $request_id always; default_type application/json; return 200 '{"ok":true,"items":[1,2,3]}'; } } }
 `;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox, in its own process (the exec relay whose RSS is measured).
-
-interface SandboxHandle {
-  readonly child: ChildProcess;
-  readonly kubeconfig: string;
-  readonly pid: number;
-  readonly netns: Record<string, string>;
-  readonly stopped: Promise<{ ok: boolean; error?: string }>;
-}
-
-async function startSandboxProcess(fixtureFile: string): Promise<SandboxHandle> {
-  const child = spawn(NODE, [join(REPO_ROOT, 'test/bench/soak-sandbox.ts'), fixtureFile], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let ready: (v: { kubeconfig: string; pid: number; netns: Record<string, string> }) => void = () => {};
-  let stoppedWith: (v: { ok: boolean; error?: string }) => void = () => {};
-  const readyP = new Promise<{ kubeconfig: string; pid: number; netns: Record<string, string> }>((r) => (ready = r));
-  const stopped = new Promise<{ ok: boolean; error?: string }>((r) => (stoppedWith = r));
-  const rl = createInterface({ input: child.stdout! });
-  rl.on('line', (line) => {
-    if (line.startsWith('SOAK-SANDBOX ')) ready(JSON.parse(line.slice('SOAK-SANDBOX '.length)));
-    else if (line.startsWith('SOAK-SANDBOX-STOPPED ')) stoppedWith(JSON.parse(line.slice('SOAK-SANDBOX-STOPPED '.length)));
-    else process.stdout.write(`  sandbox: ${line}\n`);
-  });
-  child.on('exit', (code) => stoppedWith({ ok: false, error: `the sandbox process exited (${code}) before it said it stopped` }));
-  const started = await Promise.race([
-    readyP,
-    new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`the sandbox process exited (${code}) while starting`)))),
-    sleep(300_000).then(() => {
-      throw new Error('the sandbox did not start within 5 minutes');
-    }),
-  ]);
-  return { child, ...started, stopped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +315,7 @@ interface GroupResult {
   readonly figures: BenchFigure[];
 }
 
-async function runGroup(group: readonly PhaseName[], sb: SandboxHandle, work: string, webInos: Map<number, string>): Promise<GroupResult> {
+async function runGroup(group: readonly PhaseName[], sb: SandboxProcess, work: string, webInos: Map<number, string>): Promise<GroupResult> {
   const name = group.join('+');
   const durationMs = MINUTES * 60_000;
   const warmupMs = warmupMsFor(durationMs);
@@ -559,11 +526,10 @@ async function main(): Promise<void> {
       { namespace: NS, name: 'load', labels: { app: 'load' }, ip: LOAD_IP, containers: [{ name: 'idle', image: 'busybox:1.36', command: ['sleep', '1000000'] }] },
     ],
   };
-  const fixtureFile = join(work, 'fixture.json');
-  writeFileSync(fixtureFile, JSON.stringify(fixture));
   const verdicts: Verdict[] = [];
   const figures: BenchFigure[] = [];
-  const sb = await startSandboxProcess(fixtureFile);
+  // The sandbox (the exec relay whose RSS is measured) in its own process.
+  const sb = await startSandboxProcess(fixture, work);
   const sandboxDir = dirname(sb.kubeconfig);
   const netnsNames = Object.values(sb.netns);
   try {
@@ -580,9 +546,7 @@ async function main(): Promise<void> {
   } catch (err) {
     verdicts.push({ check: 'the soak ran to its end', ok: false, detail: err instanceof Error ? err.message : String(err) });
   } finally {
-    sb.child.stdin!.end();
-    const stopped = await Promise.race([sb.stopped, sleep(120_000).then(() => ({ ok: false, error: 'the sandbox did not stop within 2 minutes' }))]);
-    if (sb.child.exitCode === null) sb.child.kill('SIGKILL');
+    const stopped = await stopSandboxProcess(sb);
     // (c) after the sandbox: its own check of runc containers, cgroups, mounts and namespaces, and ours.
     const names = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]));
     const netnsLeft = netnsNames.filter((n) => names.has(n));
