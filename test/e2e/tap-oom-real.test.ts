@@ -184,6 +184,9 @@ test('tapped with --force under load: the app survives (the agent within its bud
       containersAtKill = await captureContainers();
       // Nothing new is started in the pod: no agent process, no capture container, for longer than a restart takes.
       await eventually('the agent gone after the app was killed', () => agentsIn(sandbox, [['oom', 'app']]).length === 0, 3000);
+      // The capture container ends with its agent; its status says so a moment later (an agent that
+      // had not started yet when the app was killed leaves a container running for a few hundred ms).
+      await eventually('no capture container running after the app was killed', async () => (await captureContainers()).running.length === 0, 3000);
       while (Date.now() - appKilledAt < WATCH_AFTER_KILL_MS && tap.child.exitCode === null) {
         agentsAfterKill.push(...agentsIn(sandbox, [['oom', 'app']]));
         const now = await captureContainers();
