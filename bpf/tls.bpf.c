@@ -182,6 +182,39 @@ static __always_inline int read_tuple(struct tls_config *cfg, __u64 sk, struct t
 	return 0;
 }
 
+/*
+ * The socket behind `fd` in the current task, now (task->files->fdt->fd[fd]->private_data->sk) into
+ * `t`; 0 when it is a TCP socket as read_tuple takes it. A Go call's own socket: its thread's last
+ * socket can be another goroutine's, and /proc read when the record is handled can name a later
+ * connection that reused the fd. A file whose private_data does not point back at it is not a socket.
+ */
+static __always_inline int fd_tuple(struct tls_config *cfg, __s32 fd, struct tls_tuple *t)
+{
+	__u64 task = bpf_get_current_task();
+	__u64 files = 0, fdt = 0, fds = 0, file = 0, sock = 0, back = 0, sk = 0;
+	__u32 max_fds = 0;
+	__builtin_memset(t, 0, sizeof(*t));
+	if (fd < 0)
+		return -1;
+	if (bpf_probe_read_kernel(&files, sizeof(files), (void *)(task + cfg->off_task_files)) || !files)
+		return -1;
+	if (bpf_probe_read_kernel(&fdt, sizeof(fdt), (void *)(files + cfg->off_files_fdt)) || !fdt)
+		return -1;
+	if (bpf_probe_read_kernel(&max_fds, sizeof(max_fds), (void *)(fdt + cfg->off_fdt_max_fds)) || (__u32)fd >= max_fds)
+		return -1;
+	if (bpf_probe_read_kernel(&fds, sizeof(fds), (void *)(fdt + cfg->off_fdt_fd)) || !fds)
+		return -1;
+	if (bpf_probe_read_kernel(&file, sizeof(file), (void *)(fds + (__u64)fd * sizeof(__u64))) || !file)
+		return -1;
+	if (bpf_probe_read_kernel(&sock, sizeof(sock), (void *)(file + cfg->off_file_private_data)) || !sock)
+		return -1;
+	if (bpf_probe_read_kernel(&back, sizeof(back), (void *)(sock + cfg->off_socket_file)) || back != file)
+		return -1;
+	if (bpf_probe_read_kernel(&sk, sizeof(sk), (void *)(sock + cfg->off_socket_sk)) || !sk)
+		return -1;
+	return read_tuple(cfg, sk, t);
+}
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;
@@ -210,10 +243,10 @@ static __always_inline __u64 claim_stream_bytes(__u64 pid_tgid, __u64 conn, __u8
 /*
  * Sends the `total` bytes the finished call moved through `call->buf`: data records of at most
  * TLS_CHUNK_MAX bytes, at most TLS_CHUNKS_PER_CALL of them, a skip record for any chunk that could
- * not be read and one for whatever lies past the cap.
+ * not be read and one for whatever lies past the cap. `tuple` is the call's socket, 0 when unknown.
  */
 static __always_inline void emit_call(struct tls_call *call, __u64 total, __u8 library, __u8 direction,
-				      struct bpf_pidns_info *ns, __u64 pid_tgid)
+				      struct bpf_pidns_info *ns, __u64 pid_tgid, const struct tls_tuple *tuple)
 {
 	__u32 zero = 0;
 	struct tls_record_buf *rec = bpf_map_lookup_elem(&scratch, &zero);
@@ -229,9 +262,8 @@ static __always_inline void emit_call(struct tls_call *call, __u64 total, __u8 l
 	rec->hdr.library = library;
 	rec->hdr.direction = direction;
 	rec->hdr.pad = 0;
-	struct tls_tuple *seen = bpf_map_lookup_elem(&thread_socks, &pid_tgid);
-	if (seen)
-		__builtin_memcpy(&rec->hdr.tuple, seen, sizeof(struct tls_tuple));
+	if (tuple)
+		__builtin_memcpy(&rec->hdr.tuple, tuple, sizeof(struct tls_tuple));
 	else
 		__builtin_memset(&rec->hdr.tuple, 0, sizeof(struct tls_tuple));
 
@@ -331,8 +363,9 @@ static __always_inline int ssl_return(struct tls_pt_regs *regs, int ex, __u8 dir
 	}
 	if (total > call->len)
 		total = call->len;
+	/* OpenSSL's socket is the one this thread sent or received on during the call. */
 	if (total > 0)
-		emit_call(call, total, TLS_LIBRARY_OPENSSL, direction, &ns, pid_tgid);
+		emit_call(call, total, TLS_LIBRARY_OPENSSL, direction, &ns, pid_tgid, bpf_map_lookup_elem(&thread_socks, &pid_tgid));
 	bpf_map_delete_elem(&ssl_calls, &pid_tgid);
 	thread_call_ends(pid_tgid);
 	return 0;
@@ -374,11 +407,13 @@ int ssl_read_ex_return(struct tls_pt_regs *regs) { return ssl_return(regs, 1, TL
 static __always_inline int go_entry(struct tls_pt_regs *regs, __u8 direction)
 {
 	struct bpf_pidns_info ns;
-	if (!in_scope(&ns))
+	struct tls_config *cfg = in_scope(&ns);
+	if (!cfg)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tls_go_key key = { .tgid = pid_tgid >> 32, .pad = 0, .goroutine = regs->r14 };
 	struct tls_call call = { .conn = regs->rax, .buf = regs->rbx, .len = regs->rcx, .out_len = 0, .fd = -1, .pad = 0 };
+	__builtin_memset(&call.tuple, 0, sizeof(call.tuple));
 	__u64 data = 0, netfd = 0;
 	__s64 sysfd = -1;
 	if (bpf_probe_read_user(&data, sizeof(data), (void *)(call.conn + GO_IFACE_DATA)) == 0 && data &&
@@ -386,15 +421,14 @@ static __always_inline int go_entry(struct tls_pt_regs *regs, __u8 direction)
 	    bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + GO_NETFD_SYSFD)) == 0 &&
 	    sysfd >= 0 && sysfd < GO_MAX_FD)
 		call.fd = (__s32)sysfd;
+	/* The socket is read now, while the fd is surely this connection's (a Read's RET may run after a close). */
+	const struct tls_tuple *tuple = fd_tuple(cfg, call.fd, &call.tuple) == 0 ? &call.tuple : 0;
 	if (direction == TLS_DIRECTION_WRITE) {
-		/* No socket is known yet: the records go without a tuple (the fd identifies it). */
-		bpf_map_delete_elem(&thread_socks, &pid_tgid);
 		if (call.len > 0 && call.len < (1ULL << 62))
-			emit_call(&call, call.len, TLS_LIBRARY_GO, TLS_DIRECTION_WRITE, &ns, pid_tgid);
+			emit_call(&call, call.len, TLS_LIBRARY_GO, TLS_DIRECTION_WRITE, &ns, pid_tgid, tuple);
 		return 0;
 	}
 	bpf_map_update_elem(&go_calls, &key, &call, BPF_ANY);
-	thread_call_begins(pid_tgid);
 	return 0;
 }
 
@@ -413,10 +447,9 @@ static __always_inline int go_return(struct tls_pt_regs *regs, __u8 direction)
 		__u64 total = (__u64)n;
 		if (total > call->len)
 			total = call->len;
-		emit_call(call, total, TLS_LIBRARY_GO, direction, &ns, pid_tgid);
+		emit_call(call, total, TLS_LIBRARY_GO, direction, &ns, pid_tgid, call->tuple.family ? &call->tuple : 0);
 	}
 	bpf_map_delete_elem(&go_calls, &key);
-	thread_call_ends(pid_tgid);
 	return 0;
 }
 

@@ -97,6 +97,15 @@ struct tls_config {
 	__u32 off_skc_v6_rcv_saddr; /* struct sock_common.skc_v6_rcv_saddr (16 bytes) */
 	__u32 off_sk_protocol;    /* struct sock.sk_protocol (u16) */
 	__u32 off_skc_net;        /* struct sock_common.skc_net (possible_net_t: a struct net *) */
+	/* A Go call's socket, from its fd at call time: task->files->fdt->fd[fd]->private_data->sk. */
+	__u32 off_task_files;     /* struct task_struct.files */
+	__u32 off_files_fdt;      /* struct files_struct.fdt */
+	__u32 off_fdt_max_fds;    /* struct fdtable.max_fds (u32) */
+	__u32 off_fdt_fd;         /* struct fdtable.fd (struct file **) */
+	__u32 off_file_private_data; /* struct file.private_data (a socket file's struct socket *) */
+	__u32 off_socket_file;    /* struct socket.file (points back at the file: proves it is a socket) */
+	__u32 off_socket_sk;      /* struct socket.sk */
+	__u32 pad;
 };
 
 /* An OpenSSL or Go call between its entry and its return. */
@@ -107,6 +116,7 @@ struct tls_call {
 	__u64 out_len; /* SSL_*_ex: the size_t * the library writes the count to; else 0 */
 	__s32 fd;      /* Go: netFD.pfd.Sysfd read at entry; else -1 */
 	__u32 pad;
+	struct tls_tuple tuple; /* Go: the socket behind fd at entry (family 0: not read); else unused */
 };
 
 /* Go call state key: a goroutine can move to another thread between entry and RET. */

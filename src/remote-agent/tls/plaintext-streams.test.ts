@@ -244,28 +244,35 @@ test("Go records carry the fd: the socket behind it is found through /proc (this
   assert.equal(stats.tls.unresolved, 0);
 });
 
-test("a Go record with another connection's tuple (its thread last served another goroutine) does not end its connection: the fd decides", () => {
+test("a Go record's tuple (its fd's socket, read by the probe at call time) is trusted over /proc, where the fd may since name a later connection", () => {
   const { h1, h2 } = recorded;
-  const fd = (h1.accepted as unknown as { _handle: { fd: number } })._handle.fd;
-  // As a busy Go server's records came (raw, from the probes): mostly this socket's tuple, one in
-  // the middle with a neighbour connection's (here: the real HTTP/2 server socket of this process).
-  const withTuple = (fdOf: number) => recordsOf(h1.chunks, { pid: PID, connId: 0xbn, hooked: 'server', tuple: h1.serverTuple, fd: fdOf, t0Us: T0 }).map((r, i, all): TlsDataEvent => ({
+  // The fd number now names another live socket of this process (the HTTP/2 server end): as when a
+  // closed connection's fd was reused before its last records were handled.
+  const reusedFd = (h2.accepted as unknown as { _handle: { fd: number } })._handle.fd;
+  const records = recordsOf(h1.chunks, { pid: PID, connId: 0xbn, hooked: 'server', tuple: h1.serverTuple, fd: reusedFd, t0Us: T0 }).map((r): TlsDataEvent => ({ ...r, library: 'go' }));
+  const { stats, entries, pipeline } = pipelineWith();
+  feed(pipeline, records);
+  pipeline.finish();
+  assert.deepEqual(summary(entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
+  assert.equal((entries[0] as HttpEntry).src.port, h1.serverTuple.remotePort, "the records' own socket, not the fd's socket now");
+  assert.equal(stats.tls.connections, 1);
+});
+
+test('a Go record without a tuple (the probe could not read the socket): the same fd as its connection\'s earlier records keeps that socket, /proc is not asked again', () => {
+  const { h1, h2 } = recorded;
+  const reusedFd = (h2.accepted as unknown as { _handle: { fd: number } })._handle.fd;
+  // The first record names its socket; the later ones come without, on an fd /proc now gives to another socket.
+  const records = recordsOf(h1.chunks, { pid: PID, connId: 0xcn, hooked: 'server', tuple: h1.serverTuple, fd: reusedFd, t0Us: T0 }).map((r, i): TlsDataEvent => ({
     ...r,
     library: 'go',
-    tuple: i === Math.floor(all.length / 2) ? h2.serverTuple : r.tuple,
+    tuple: i === 0 ? r.tuple : null,
   }));
-  // The fd is this process's real socket: /proc names it.
-  const live = pipelineWith();
-  feed(live.pipeline, withTuple(fd));
-  live.pipeline.finish();
-  assert.deepEqual(summary(live.entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
-  assert.equal(live.stats.tls.connections, 1);
-  // The process is gone (no such fd in /proc): the same fd as the connection's earlier records keeps it.
-  const gone = pipelineWith();
-  feed(gone.pipeline, withTuple(1 << 19));
-  gone.pipeline.finish();
-  assert.deepEqual(summary(gone.entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
-  assert.equal(gone.stats.tls.connections, 1);
+  const { stats, entries, pipeline } = pipelineWith();
+  feed(pipeline, records);
+  pipeline.finish();
+  assert.deepEqual(summary(entries).map((l) => l.split(' ').slice(0, 6).join(' ')), [`t0-0 GET /a 0 -> 200`, `t0-1 POST /b ${BODY_B} -> 200`, 't0-2 GET /missing 0 -> 404']);
+  for (const e of entries) assert.equal((e as HttpEntry).src.port, h1.serverTuple.remotePort, `${e.id}: the first record's socket`);
+  assert.equal(stats.tls.connections, 1);
 });
 
 test('a close record of its socket ends the connection, whichever task reports it (pending requests come out); a reused connection object with a new tuple is a new connection', () => {

@@ -5,9 +5,11 @@
  *
  * - its TCP connection: the event's 4-tuple (seen by the kernel during the call), else the socket
  *   behind the event's fd (/proc: proc-sockets.ts), else what an earlier event of the same connId
- *   said. A Go event's tuple is the last socket its thread used, which can be another goroutine's
- *   (another connection's): for Go the fd decides when the tuple is new (see #tupleOf). Until one is known its records are held (bounded per connection and in all); past the
- *   bound, or when it never resolves, they are dropped and counted (`stats.tls.unresolved`).
+ *   said. An OpenSSL event's tuple is the socket its thread used during the call; a Go event's is
+ *   the socket behind its fd, read by the probe at call time (a Go thread's last socket can be
+ *   another goroutine's). Until one is known its records are held (bounded per connection and in
+ *   all); past the bound, or when it never resolves, they are dropped and counted
+ *   (`stats.tls.unresolved`).
  * - its roles: a LISTEN socket on the local port makes the hooked process the server; `a` is the
  *   client, `b` the server. A write of the client and a read of the server run a -> b.
  * - holes: `streamOffset` counts every byte of a direction, carried or not, so a lost record or a
@@ -214,23 +216,15 @@ export class PlaintextStreams {
 
   /** The event's socket: its own tuple, else the one behind its fd; null when neither is known. */
   #tupleOf(e: PlaintextRecord, h: Hooked | undefined): TlsSocketTuple | null {
-    const kernel = e.tuple === null ? null : normaliseTuple(e.tuple);
+    if (e.tuple !== null) return normaliseTuple(e.tuple);
+    if (e.fd < 0) return null;
+    // A Go record's tuple is its fd's socket, read by the probe at call time: none means the probe
+    // could not read it. /proc is asked now, when the record is handled; by then the fd may belong
+    // to a later connection (a closed one's number is reused at once), so the same connection
+    // object on the same fd keeps the socket it already has.
     const known = h?.tuple ?? null;
-    // A Go call's tuple is the socket its thread last used in the call; the goroutine may have moved
-    // threads, and the RET's thread may have served another goroutine's Read on another connection
-    // (seen: a busy Go server's record with the tuple of its neighbour fd). Taken as is, that tuple
-    // would end this connection ('fin') and show its bytes on the other one. So for Go a tuple not
-    // yet known for this connection is checked against the fd's socket; when /proc cannot say (the
-    // process is gone, the fd closed), the same fd as before is the same connection.
-    if (e.library === 'go' && e.fd >= 0 && (kernel === null || known === null || !sameTuple(kernel, known))) {
-      const byFd = this.#sockets.tupleOfFd(e.pid, e.fd);
-      if (byFd !== null) return byFd;
-      if (known !== null && h!.fd === e.fd) return known;
-      return kernel;
-    }
-    if (kernel !== null) return kernel;
-    if (e.fd >= 0) return this.#sockets.tupleOfFd(e.pid, e.fd);
-    return null;
+    if (known !== null && h!.fd === e.fd) return known;
+    return this.#sockets.tupleOfFd(e.pid, e.fd);
   }
 
   #hold(h: Hooked, e: PlaintextRecord): void {

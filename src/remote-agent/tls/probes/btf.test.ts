@@ -55,6 +55,13 @@ describe('the running kernel BTF', { skip: skipForFeature(noBtf) || skipFor(noTo
       skcV6RcvSaddr: 'sock.__sk_common.skc_v6_rcv_saddr',
       skProtocol: 'sock.sk_protocol',
       skcNet: 'sock.__sk_common.skc_net',
+      taskFiles: 'task_struct.files',
+      filesFdt: 'files_struct.fdt',
+      fdtMaxFds: 'fdtable.max_fds',
+      fdtFd: 'fdtable.fd',
+      filePrivateData: 'file.private_data',
+      socketFile: 'socket.file',
+      socketSk: 'socket.sk',
     };
     const compiler = compilerOffsets(Object.values(fields));
     for (const [key, field] of Object.entries(fields)) {

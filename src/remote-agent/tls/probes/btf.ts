@@ -319,5 +319,12 @@ export function kernelOffsets(btf: Btf = kernelBtf()): KernelOffsets {
     skcV6RcvSaddr: sk('skc_v6_rcv_saddr'),
     skProtocol: btf.memberOffset('sock', 'sk_protocol'),
     skcNet: sk('skc_net'),
+    taskFiles: btf.memberOffset('task_struct', 'files'),
+    filesFdt: btf.memberOffset('files_struct', 'fdt'),
+    fdtMaxFds: btf.memberOffset('fdtable', 'max_fds'),
+    fdtFd: btf.memberOffset('fdtable', 'fd'),
+    filePrivateData: btf.memberOffset('file', 'private_data'),
+    socketFile: btf.memberOffset('socket', 'file'),
+    socketSk: btf.memberOffset('socket', 'sk'),
   };
 }

@@ -60,6 +60,14 @@ function cLayout(): Map<string, number> {
       ['tls_config', 'off_skc_v6_rcv_saddr'],
       ['tls_config', 'off_sk_protocol'],
       ['tls_config', 'off_skc_net'],
+      ['tls_config', 'off_task_files'],
+      ['tls_config', 'off_files_fdt'],
+      ['tls_config', 'off_fdt_max_fds'],
+      ['tls_config', 'off_fdt_fd'],
+      ['tls_config', 'off_file_private_data'],
+      ['tls_config', 'off_socket_file'],
+      ['tls_config', 'off_socket_sk'],
+      ['tls_config', 'pad'],
     ];
     const structs = ['tls_record', 'tls_tuple', 'tls_config', 'tls_record_buf', 'tls_call', 'tls_go_key', 'tls_conn_key', 'tls_conn_bytes', 'tls_map_def'];
     const constants = ['TLS_CHUNK_MAX', 'TLS_CHUNKS_PER_CALL', 'TLS_KIND_DATA', 'TLS_KIND_SKIP', 'TLS_KIND_CLOSE', 'TLS_LIBRARY_OPENSSL', 'TLS_LIBRARY_GO', 'TLS_DIRECTION_WRITE', 'TLS_DIRECTION_READ'];
@@ -269,6 +277,13 @@ describe('encodeConfig', () => {
     skcV6RcvSaddr: 72,
     skProtocol: 514,
     skcNet: 48,
+    taskFiles: 3100,
+    filesFdt: 32,
+    fdtMaxFds: 0,
+    fdtFd: 8,
+    filePrivateData: 200,
+    socketFile: 16,
+    socketSk: 24,
   };
 
   it('writes every field little-endian at its offset, ready set, the PID namespace device as the kernel dev_t', () => {
@@ -282,8 +297,9 @@ describe('encodeConfig', () => {
     assert.equal(v.getUint32(CONFIG.netnsIno, true), 4026531840);
     assert.equal(v.getUint32(CONFIG.ready, true), 1);
     assert.deepEqual(
-      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offInetSport, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr, CONFIG.offSkProtocol, CONFIG.offSkcNet].map((o) => v.getUint32(o, true)),
-      [3000, 48, 152, 16, 0, 4, 12, 782, 56, 72, 514, 48],
+      [CONFIG.offTaskNsproxy, CONFIG.offNsproxyNetNs, CONFIG.offNetNsInum, CONFIG.offSkcFamily, CONFIG.offSkcDaddr, CONFIG.offSkcRcvSaddr, CONFIG.offSkcDport, CONFIG.offInetSport, CONFIG.offSkcV6Daddr, CONFIG.offSkcV6RcvSaddr, CONFIG.offSkProtocol, CONFIG.offSkcNet,
+        CONFIG.offTaskFiles, CONFIG.offFilesFdt, CONFIG.offFdtMaxFds, CONFIG.offFdtFd, CONFIG.offFilePrivateData, CONFIG.offSocketFile, CONFIG.offSocketSk].map((o) => v.getUint32(o, true)),
+      [3000, 48, 152, 16, 0, 4, 12, 782, 56, 72, 514, 48, 3100, 32, 0, 8, 200, 16, 24],
     );
   });
 

@@ -108,14 +108,23 @@ export const CONFIG = {
   offSkcV6RcvSaddr: 60,
   offSkProtocol: 64,
   offSkcNet: 68,
-  size: 72,
+  offTaskFiles: 72,
+  offFilesFdt: 76,
+  offFdtMaxFds: 80,
+  offFdtFd: 84,
+  offFilePrivateData: 88,
+  offSocketFile: 92,
+  offSocketSk: 96,
+  pad: 100,
+  size: 104,
 } as const;
 
 /** Sizes of the other structs in bpf/tls.h (map keys and values), for the loader's checks. */
 export const STRUCT_SIZES = {
   /** The header, a chunk, then the chunk loop's state (two u64, never output). */
   tls_record_buf: RECORD.size + TLS_CHUNK_MAX + 16,
-  tls_call: 40,
+  /** With the Go call's socket (a tls_tuple) at entry. */
+  tls_call: 80,
   tls_go_key: 16,
   tls_conn_key: 16,
   tls_conn_bytes: 16,
@@ -148,6 +157,20 @@ export interface KernelOffsets {
   readonly skProtocol: number;
   /** sock_common.skc_net (possible_net_t: a struct net pointer) */
   readonly skcNet: number;
+  /** task_struct.files: from here to socket.sk, a Go call's socket is read from its fd at call time */
+  readonly taskFiles: number;
+  /** files_struct.fdt */
+  readonly filesFdt: number;
+  /** fdtable.max_fds */
+  readonly fdtMaxFds: number;
+  /** fdtable.fd */
+  readonly fdtFd: number;
+  /** file.private_data */
+  readonly filePrivateData: number;
+  /** socket.file */
+  readonly socketFile: number;
+  /** socket.sk */
+  readonly socketSk: number;
 }
 
 export interface TlsProbeConfig {
@@ -209,6 +232,13 @@ export function encodeConfig(config: TlsProbeConfig): Uint8Array {
     [CONFIG.offSkcV6RcvSaddr, o.skcV6RcvSaddr, 'skcV6RcvSaddr'],
     [CONFIG.offSkProtocol, o.skProtocol, 'skProtocol'],
     [CONFIG.offSkcNet, o.skcNet, 'skcNet'],
+    [CONFIG.offTaskFiles, o.taskFiles, 'taskFiles'],
+    [CONFIG.offFilesFdt, o.filesFdt, 'filesFdt'],
+    [CONFIG.offFdtMaxFds, o.fdtMaxFds, 'fdtMaxFds'],
+    [CONFIG.offFdtFd, o.fdtFd, 'fdtFd'],
+    [CONFIG.offFilePrivateData, o.filePrivateData, 'filePrivateData'],
+    [CONFIG.offSocketFile, o.socketFile, 'socketFile'],
+    [CONFIG.offSocketSk, o.socketSk, 'socketSk'],
   ];
   for (const [at, value, name] of fields) {
     // A struct member offset; kernel structs are far smaller than 64 KiB.
