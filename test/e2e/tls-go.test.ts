@@ -64,20 +64,9 @@ async function goClient(ns: Netns, binary: string, path: string, http2: boolean,
   return r.stdout.toString('utf8').trim().split('\n');
 }
 
-/**
- * A known bug, found on 2026-12-07 and not fixed yet: these run and print their failure, but do not
- * fail the suite. On a quiet machine the server agent sometimes splits one Go connection's records
- * over a third "connection" (stats: tls.connections 3 where there are 2, http.lost 4; HTTP/2 then
- * loses entries, HTTP/1.1 a response; once an upload was 16 KiB too long). It fails at commits
- * that passed CI before (0954f3b: 3 runs of 3 on this machine), so it is older than the work then.
- * The suspect: plaintext-streams.ts #tupleOf asks /proc for the socket behind a Go event's fd when
- * the event is handled, not when it happened, and the client's second connection reuses the fd.
- * Remove this once the socket is taken at event time (in the probe).
- */
-const GO_CONNECTION_SPLIT_BUG = 'known bug: a Go connection split in two on a quiet machine (see GO_CONNECTION_SPLIT_BUG)';
 
 for (const http2 of [false, true]) {
-  test(`Go with symbols, ${http2 ? 'HTTP/2' : 'HTTP/1.1'}: server and client each give one tls entry per request`, { skip, todo: skip ? undefined : GO_CONNECTION_SPLIT_BUG, timeout: 180_000 }, async (t) => {
+  test(`Go with symbols, ${http2 ? 'HTTP/2' : 'HTTP/1.1'}: server and client each give one tls entry per request`, { skip, timeout: 180_000 }, async (t) => {
     const scope = new Scope();
     try {
       const { plain } = binaries();
