@@ -141,11 +141,15 @@ test('several ready blocks are drained in ring order; a block the kernel still o
   assert.equal(first.delivered, 3);
   assert.deepEqual(first.seen.map((s) => s.data[1]), [1, 2, 3]);
   assert.equal(ring.currentBlock, 2);
+  assert.equal(ring.lastDrainBlocks, 2, 'how far behind the kernel the drain found us');
   assert.equal(r.status(3), TP_STATUS_USER, 'blocks past the kernel-owned one are not touched');
 
   r.setStatus(2, TP_STATUS_USER | 0x20 /* TP_STATUS_BLK_TMO: retired by the timer */);
   const second = collect(ring);
   assert.deepEqual(second.seen.map((s) => s.data[1]), [4, 5, 6, 9]);
+  assert.equal(ring.lastDrainBlocks, 2);
+  assert.equal(collect(ring).delivered, 0);
+  assert.equal(ring.lastDrainBlocks, 0);
   assert.equal(ring.currentBlock, 0);
   assert.deepEqual([0, 1, 2, 3].map((b) => r.status(b)), [0, 0, 0, 0]);
 });

@@ -55,6 +55,7 @@ export class TpacketRing {
   #callbackErrors = 0;
   #lastCallbackError: unknown = undefined;
   #stopped = false;
+  #lastDrainBlocks = 0;
 
   /** `dv` and `bytes` must cover the same memory, at least blockSize * blockCount bytes. */
   constructor(dv: DataView, bytes: Uint8Array, geometry: RingGeometry, linkType: number) {
@@ -75,6 +76,11 @@ export class TpacketRing {
   /** Index of the block the next drain looks at first. */
   get currentBlock(): number {
     return this.#current;
+  }
+
+  /** Blocks the last drain() found handed over to us: how far behind the kernel we were. */
+  get lastDrainBlocks(): number {
+    return this.#lastDrainBlocks;
   }
 
   /** Blocks whose packet list pointed outside the block: cut short and handed back. */
@@ -103,7 +109,8 @@ export class TpacketRing {
    */
   drain(onFrame: (frame: Frame) => void): number {
     let delivered = 0;
-    for (let lap = 0; lap < this.#blockCount && !this.#stopped; lap++) {
+    let lap = 0;
+    for (; lap < this.#blockCount && !this.#stopped; lap++) {
       const block = this.#current * this.#blockSize;
       if ((this.#dv.getUint32(block + BLOCK_STATUS, true) & TP_STATUS_USER) === 0) break;
       delivered += this.#walkBlock(block, onFrame);
@@ -111,6 +118,7 @@ export class TpacketRing {
       this.#dv.setUint32(block + BLOCK_STATUS, TP_STATUS_KERNEL, true);
       this.#current = this.#current + 1 === this.#blockCount ? 0 : this.#current + 1;
     }
+    this.#lastDrainBlocks = lap;
     return delivered;
   }
 
