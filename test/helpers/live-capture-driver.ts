@@ -21,6 +21,8 @@ export interface DriverOptions {
   readonly settleMs?: number;
   /** Busy-wait this long in the first frame's callback: the ring fills meanwhile, as for an agent kept off the CPU. */
   readonly stallOnFirstFrameMs?: number;
+  /** Busy-wait this long in every frame's callback: a reader slower than the packets come, as an agent dissecting. */
+  readonly costPerFrameUs?: number;
   /** Skip per-frame hashing and flow keys (for floods). */
   readonly countOnly?: boolean;
 }
@@ -88,6 +90,12 @@ async function main(): Promise<void> {
       const until = Date.now() + options.stallOnFirstFrameMs;
       while (Date.now() < until) {
         /* kept off the event loop on purpose */
+      }
+    }
+    if (options.costPerFrameUs !== undefined) {
+      const until = process.hrtime.bigint() + BigInt(Math.round(options.costPerFrameUs * 1000));
+      while (process.hrtime.bigint() < until) {
+        /* the per-frame work of a slow reader */
       }
     }
     if (options.countOnly) return;

@@ -12,8 +12,8 @@ export interface LiveCaptureOptions {
   /** the largest the ring may be, in bytes (default 4 MiB), whole RING_BLOCK_SIZE blocks */
   readonly ringBytes?: number;
   /**
-   * The ring to start with (default: ringBytes). When a drain finds a quarter of it handed over to us,
-   * the capture moves to a ring of ringBytes (once; see #grow in RingCapture).
+   * The ring to start with (default: ringBytes). When a quarter of it waits for us, the capture
+   * moves to a ring of ringBytes (once; see #grow in RingCapture and GROW_AT_FRACTION).
    */
   readonly initialRingBytes?: number;
   /** block retire timeout ms (latency bound when traffic is light), default 10 */
@@ -80,9 +80,11 @@ export function openLiveCapture(options: LiveCaptureOptions, onFrame: (frame: Fr
 }
 
 /**
- * The move to the full ring starts when a drain finds this fraction of the small ring waiting for
- * us (a quarter: 4 of the agent's 16 blocks, 40 ms behind at a trickle): early enough that the
- * small ring still has room for the hand-over and for the next delay.
+ * The move to the full ring starts when this fraction of the small ring is waiting for us (a
+ * quarter: 4 of the agent's 16 blocks, 40 ms behind at a trickle): early enough that the small
+ * ring still has room for the hand-over and for the next delay. It is looked at before each block
+ * is read (#drainSmall), not only when a drain ends: a reader slower than the packets come would
+ * fill the small ring during one lap of it.
  */
 const GROW_AT_FRACTION = 4;
 
@@ -105,8 +107,8 @@ interface OpenRing {
 /**
  * The capture, on one ring at a time. An idle agent should cost the pod little, and every page of
  * a packet ring is resident from the mmap; yet a burst, or the agent waiting for CPU behind the
- * app (it runs at nice 19), needs room. So it starts on a small ring and, the first time a drain
- * finds a quarter of it handed over to us, moves to the full one: the big socket is opened and bound
+ * app (it runs at nice 19), needs room. So it starts on a small ring and, the first time a quarter
+ * of it waits for us (GROW_AT_FRACTION), moves to the full one: the big socket is opened and bound
  * (from then on both get every packet), the small one stops receiving, its last block is handed
  * over by its retire timer, it is read to the end and closed; only then is the big ring read,
  * skipping the frames both held (ring-handover.ts). Nothing is lost while the big ring waits:
@@ -170,13 +172,13 @@ class RingCapture implements LiveCapture {
     this.#draining = true;
     try {
       if (this.#retiring !== null) return this.#retiring.ring.drain(this.#rememberThenDeliver);
+      if (this.#canGrow()) return this.#drainSmall();
       const overlap = this.#overlap;
       const delivered = this.#active.ring.drain(overlap?.active === true ? this.#deliverUnlessCopy : this.#onFrame);
       if (overlap !== null && !overlap.active) {
         this.#handoverCopies += overlap.skipped;
         this.#overlap = null;
       }
-      if (this.#active.ring.lastDrainBlocks * GROW_AT_FRACTION >= this.#active.blockCount) this.#grow();
       return delivered;
     } finally {
       this.#draining = false;
@@ -210,16 +212,46 @@ class RingCapture implements LiveCapture {
     return { socket, blockCount, packets: 0, ring: new TpacketRing(new DataView(socket.ring), new Uint8Array(socket.ring), geometry, LINKTYPE.RAW) };
   }
 
-  /** Starts the move to the full ring (called at the end of a drain of the small one). */
-  #grow(): void {
-    if (this.#growFailed || this.#retiring !== null || this.#closing || this.#active.blockCount >= this.#plan.maxBlocks) return;
+  /**
+   * Reads the small ring block by block (one lap at most), and moves to the full one as soon as a
+   * quarter of it waits: before reading anything when the agent was away, or while it reads slower
+   * than the packets come. Blocks are retired every blockTimeoutMs even when far from full, so the
+   * small ring holds only its block count times that (160 ms for 16 blocks of 10 ms) at any rate.
+   */
+  #drainSmall(): number {
+    const blocks = this.#active.blockCount;
+    const growAt = Math.max(1, Math.floor(blocks / GROW_AT_FRACTION));
+    let delivered = 0;
+    for (let lap = 0; lap < blocks; lap++) {
+      if (this.#canGrow() && this.#active.ring.readyBlocks(growAt) >= growAt) {
+        const moved = this.#grow();
+        if (moved !== null) return delivered + moved;
+      }
+      delivered += this.#active.ring.drain(this.#onFrame, 1);
+      if (this.#active.ring.lastDrainBlocks === 0) break;
+    }
+    return delivered;
+  }
+
+  /** Still on the small ring, and a move to the full one may be tried. */
+  #canGrow(): boolean {
+    return !this.#growFailed && this.#retiring === null && !this.#closing && this.#active.blockCount < this.#plan.maxBlocks;
+  }
+
+  /**
+   * Starts the move to the full ring (from a drain of the small one), reading what the small ring
+   * holds now: the frames delivered, or null when the move could not start (the small ring is
+   * read on as before).
+   */
+  #grow(): number | null {
+    if (!this.#canGrow()) return null;
     let bigger: OpenRing;
     try {
       bigger = this.#openRing(this.#plan.maxBlocks);
     } catch {
       // No memory for it (or no longer allowed): capture on in the small ring.
       this.#growFailed = true;
-      return;
+      return null;
     }
     const small = this.#active;
     // Drops of the small ring until now are losses; from here on the big ring also has the packet.
@@ -227,15 +259,16 @@ class RingCapture implements LiveCapture {
     if (!small.socket.stopReceiving()) {
       this.#growFailed = true;
       bigger.socket.close();
-      return;
+      return null;
     }
     this.#overlap = new HandoverOverlap();
     this.#retiring = small;
     this.#active = bigger;
     // Read what the small ring holds now; its last block comes from the retire timer, which fires
     // every blockTimeoutMs: after three periods it has handed over whatever was being filled.
-    small.ring.drain(this.#rememberThenDeliver);
+    const delivered = small.ring.drain(this.#rememberThenDeliver);
     this.#handoverTimer = setTimeout(() => this.#finishHandover(), 3 * this.#plan.blockTimeoutMs + 5);
+    return delivered;
   }
 
   #finishHandover(): void {

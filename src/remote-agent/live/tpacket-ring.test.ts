@@ -182,6 +182,27 @@ test('one lap per drain: blocks the kernel refills during the walk wait for the 
   assert.equal(delivered, 2);
 });
 
+test('readyBlocks counts the blocks waiting from the next one, up to a limit and around the end; drain reads at most maxBlocks', () => {
+  const r = new SyntheticRing(4);
+  const ring = r.ring();
+  assert.equal(ring.readyBlocks(4), 0);
+  r.fill(0, [pkt(1)]);
+  r.fill(1, [pkt(2)]);
+  r.fill(3, [pkt(4)]); // past a block the kernel owns: not waiting for this reader yet
+  assert.equal(ring.readyBlocks(4), 2);
+  assert.equal(ring.readyBlocks(1), 1, 'no further than the limit');
+  const one = ring.drain(() => {}, 1);
+  assert.equal(one, 1);
+  assert.equal(ring.lastDrainBlocks, 1);
+  assert.equal(ring.currentBlock, 1);
+  assert.equal(r.status(1), TP_STATUS_USER, 'the block after maxBlocks is left to the next call');
+  r.fill(2, [pkt(3)]);
+  r.fill(0, [pkt(5)]);
+  assert.equal(ring.readyBlocks(10), 4, 'blocks 1, 2, 3 and 0 again: at most one lap');
+  assert.deepEqual(collect(ring).seen.map((s) => s.data[1]), [2, 3, 4, 5]);
+  assert.equal(ring.readyBlocks(4), 0);
+});
+
 test('a ready block without packets is released and skipped', () => {
   const r = new SyntheticRing(2);
   r.fill(0, []);
