@@ -93,12 +93,14 @@ function mixedRequests(count: number): Planned[] {
 }
 
 /**
- * Runs of this check the kernel spoiled: a capture ring that overflowed (counted by the agent as
- * kernelDrops) loses packets no dissector can get back, so "every request once" cannot hold. That
- * happens when the 2-core machine is busy with something else (CI's own writeback right after
- * `npm ci`, other jobs); it is the ring's sizing that agent-live/backpressure measure, not this
- * check. Such a run is reported and made again, at most this many times in all; any other failure
- * fails at once, and the last attempt fails on drops too.
+ * Runs of this check a busy machine spoiled: a capture ring that overflowed (counted by the agent
+ * as kernelDrops) loses packets no dissector can get back, and entries this test's own reader did
+ * not take in time are shed by the agent's output bound (counted as dropped: backpressure, as
+ * designed), so "every request once" cannot hold. That happens when the 2-core machine is busy
+ * with something else (CI's own writeback right after `npm ci`, other jobs); it is the ring's
+ * sizing and the output bound that agent-live/backpressure measure, not this check. Such a run is
+ * reported and made again, at most this many times in all; any other failure fails at once, and
+ * the last attempt fails on drops too.
  */
 const ATTEMPTS = 3;
 
@@ -106,13 +108,13 @@ test('agent --iface any: 1,000 mixed HTTP/1.1 requests, each reported once, coun
   for (let attempt = 1; ; attempt++) {
     const outcome = await captureOnce(t, attempt < ATTEMPTS);
     if (outcome === 'checked') return;
-    t.diagnostic(`attempt ${attempt}: the kernel dropped packets (capture ring full while the machine was busy): trying again`);
+    t.diagnostic(`attempt ${attempt}: ${outcome === 'kernel-drops' ? 'the kernel dropped packets (capture ring full while the machine was busy)' : "the agent shed entries this test's reader did not take in time (backpressure while the machine was busy)"}: trying again`);
   }
 });
 
 type Context = { diagnostic(message: string): void };
 
-async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | 'kernel-drops'> {
+async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | 'kernel-drops' | 'backpressure-drops'> {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);
@@ -172,6 +174,7 @@ async function captureOnce(t: Context, mayRetry: boolean): Promise<'checked' | '
       );
     } catch (err) {
       if (mayRetry && (agent.lastStats()?.kernelDrops ?? 0) > 0) return 'kernel-drops';
+      if (mayRetry && (agent.lastStats()?.dropped ?? 0) > 0) return 'backpressure-drops';
       const gone = missing();
       assert.fail(`${gone.length} requests have no entry (first: ${gone.slice(0, 8).map((r) => `${r.method} ${r.path}`).join(', ')}); last stats ${JSON.stringify(agent.lastStats())}: ${String(err)}`);
     }

@@ -8,7 +8,6 @@ import { Agent, type AgentConfig } from './agent.ts';
 import { parseAgentArgs } from './args.ts';
 import type { ProtobufSchema } from '../dissect/dissector.ts';
 import { loadProtoDescriptorFile } from '../dissect/grpc/index.ts';
-import { prepareHuffmanTables } from '../dissect/http2/huffman.ts';
 import { reexecWithHeapFlags } from './heap-flags.ts';
 import { memoryBudget } from './memory-budget.ts';
 import { yieldToApp } from './yield-to-app.ts';
@@ -34,8 +33,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const yielded = yieldToApp();
   // Replaces this process (same pid and stdio) with one whose V8 heap fits --max-memory.
   const heap = reexecWithHeapFlags(memoryBudget(args.maxMemoryBytes));
-  // Before any traffic: built on the first HTTP/2 header instead, the stall lost Go TLS entries.
-  prepareHuffmanTables();
   const fromStdin = args.pcap === '-';
   const { iface, pcap, protoDescriptor, ...settings } = args;
   let protobufSchema: ProtobufSchema | undefined;

@@ -156,11 +156,12 @@ interface HuffmanTables {
 let tables: HuffmanTables | undefined;
 
 /**
- * The tables, built on first use: `kubectl shark read` of a capture without HTTP/2 never needs
- * them, and building them cost ~10-20 ms CPU and ~9 MB RSS at start (their loops start V8's
- * optimising compiler). The agent builds them at start instead (prepareHuffmanTables): built on
- * the first Huffman string, the stall in the middle of the first HTTP/2 exchange lost Go TLS
- * entries (commit 6907b7b).
+ * The tables, built on first use, in the CLI and the agent alike: a capture without HTTP/2 never
+ * needs them, and building them costs ~10-20 ms CPU and ~6 MB of RSS that stays (their loops start
+ * V8's optimising compiler), which an idle agent would hold in the tapped pod for nothing. Built on
+ * the first Huffman string, the stall is one such pause, which the capture ring absorbs. (Commit
+ * 6907b7b blamed it for lost Go TLS entries; those were connections split by an fd reused before
+ * its records were handled, fixed since: test/e2e/tls-go.test.ts.)
  */
 function huffmanTables(): HuffmanTables {
   if (tables === undefined) {
@@ -168,11 +169,6 @@ function huffmanTables(): HuffmanTables {
     tables = { steps: buildSteps(tree.children), accepting: tree.accepting };
   }
   return tables;
-}
-
-/** Builds the decoding tables now, before traffic comes (the agent, at start); later calls do nothing. */
-export function prepareHuffmanTables(): void {
-  huffmanTables();
 }
 
 function buildSteps(children: Int32Array): Uint32Array {
