@@ -470,6 +470,8 @@ export function writeTapEntry(writer: LineWriter, json: boolean, shown: Entry, e
 const MAX_HELD_NOTICES = 200;
 
 async function runTui(session: TapSession, plan: TapPlan, v: ValidatedTap, args: TapArgs, out: TapOutput, context: string, scope: NamespaceScope): Promise<void> {
+  // The store keeps --max-entries and lets the oldest go: a heap within twice what is live (heap-growth.ts).
+  boundHeapGrowth();
   const notices: string[] = [];
   let entries = 0;
   const what = [args.podRegex, args.selector ? `-l ${args.selector}` : undefined].filter(Boolean).join(' ');
