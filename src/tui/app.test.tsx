@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { compileKfl } from '../kfl/index.ts';
 import { App } from './app.tsx';
-import { ArrayStore, KEYS, makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
+import { ArrayStore, KEYS, makeEntry, plain, settle, typeKeys } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 
@@ -31,10 +31,7 @@ function start(options: { rows?: number; columns?: number; initialFilter?: strin
     />,
   );
   const press = async (...keys: string[]): Promise<string> => {
-    for (const key of keys) {
-      ui.stdin.write(key);
-      await settle();
-    }
+    await typeKeys(ui.stdin, keys);
     return plain(ui.lastFrame());
   };
   return { store, copied, ui, press, frame: () => plain(ui.lastFrame()) };

@@ -13,7 +13,7 @@ import { stringifyJson } from '../model/terminal-text.ts';
 import { App } from './app.tsx';
 import { curlCommand } from '../remote-agent/dissect/http1/curl-command.ts';
 import { Header } from './header.tsx';
-import { ArrayStore, KEYS, makeEntry, plain, settle } from '../../test/helpers/tui-store.ts';
+import { ArrayStore, KEYS, makeEntry, plain, settle, typeKeys } from '../../test/helpers/tui-store.ts';
 
 afterEach(cleanup);
 
@@ -55,10 +55,7 @@ test('TUI: hostile entries in the list, detail, raw JSON, curl box and service m
     <App store={store} source="read: hostile.pcap" targets={2} compile={(query) => compileKfl(query)} isInputActive onCopy={(text) => copied.push(text)} size={{ columns: 120, rows: 30 }} />,
   );
   const press = async (...keys: string[]): Promise<string> => {
-    for (const key of keys) {
-      ui.stdin.write(key);
-      await settle();
-    }
+    await typeKeys(ui.stdin, keys);
     return ui.lastFrame() ?? '';
   };
   await settle();

@@ -116,6 +116,21 @@ export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Ink (8) holds a lone ESC for 20 ms before it reports the key, in case it is the start of a
+ * sequence split across reads (ink/build/components/App.js); a test that presses escape waits it out.
+ */
+const LONE_ESCAPE_HOLD_MS = 40;
+
+/** Writes each key as one read from the terminal and lets the app act on it before the next. */
+export async function typeKeys(stdin: { write(data: string): unknown }, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    stdin.write(key);
+    if (key === KEYS.escape) await new Promise<void>((resolve) => setTimeout(resolve, LONE_ESCAPE_HOLD_MS));
+    await settle();
+  }
+}
+
 /** Strips ANSI colour sequences from a frame. */
 export function plain(frame: string | undefined): string {
   return (frame ?? '').replace(/\u001b\[[0-9;]*m/g, '');
