@@ -35,5 +35,13 @@ test('counts are grouped by thousands whatever the locale; filter outcomes read 
   assert.equal(formatCount(0), '0');
   assert.equal(formatCount(1204), '1,204');
   assert.equal(formatCount(12345678), '12,345,678');
+  assert.equal(formatCount(-3), '0');
+  assert.equal(formatCount(Number.NaN), '0');
+  assert.equal(formatCount(1e21), '1,000,000,000,000,000,000,000');
+  // The same text as ICU's en-US grouping, which it replaces (35 ms and ~8 MB to load).
+  const icu = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  for (const n of [1, 12, 123, 999, 1000, 1001, 99_999, 100_000, 999_999.4, 1_000_000, 2 ** 31, 2 ** 53 - 1, 123_456_789_012]) {
+    assert.equal(formatCount(n), icu.format(Math.round(n)), String(n));
+  }
   assert.equal(formatFilterOutcome(1204, 0), '1,204 seen, 0 matched the filter');
 });
