@@ -8,6 +8,7 @@ import { SharkError } from '../../model/errors.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../../../test/helpers/netns.ts';
 import type { Frame } from '../source/frame.ts';
 import { openLiveCapture } from './index.ts';
+import { RING_BLOCK_SIZE } from './live-capture.ts';
 import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from '../../../test/helpers/live-capture.ts';
 import { missingRoot, skipFor, skipWithout } from '../../../test/helpers/requirements.ts';
 
@@ -177,6 +178,83 @@ print(time.time() - t)`;
     assert.equal(s.frames, N);
     assert.equal(s.kernel.packets, N);
     assert.equal(s.kernel.drops, 0);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a capture that starts on a small ring moves to the full one when it falls behind: every datagram once, in order, none dropped', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('grow');
+    const marker = `ks-grow-${process.pid}`;
+    // 32 blocks retired every 10 ms: kept off the CPU for 220 ms by its first frame, the capture
+    // finds ~20 blocks waiting (the move starts at 8) with room for ~12 more, mid-stream.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, marker, settleMs: 300, stallOnFirstFrameMs: 220 });
+    assert.equal((await driver.ready).error, undefined);
+    const N = 60_000;
+    // Paced (~1 s in all), so that datagrams keep coming before, during and after the move.
+    const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${N}):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    if i % 100 == 99: time.sleep(0.0015)`;
+    await ns.execOk('python3', ['-c', sender]);
+    const s = await driver.finish();
+    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
+    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
+    assert.equal(s.kernel.drops, 0);
+    assert.equal(s.duplicates, 0);
+    assert.equal(s.markerSequence.length, N, 'every datagram, once');
+    const outOfOrder = s.markerSequence.findIndex((n, i) => n !== i);
+    assert.equal(outOfOrder, -1, `in order (first difference at ${outOfOrder}: ${s.markerSequence.slice(Math.max(0, outOfOrder - 3), outOfOrder + 3).join(',')})`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a reader slower than the packets moves to the full ring once a quarter of the small one waits, before one lap of it overflows: none dropped', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('slow');
+    const marker = `ks-slow-${process.pid}`;
+    // 60 us per frame reads ~16k frames/s; ~50k/s come for ~0.6 s, a block retired every 10 ms
+    // (~500 datagrams): the 16 blocks hold 160 ms. Moved when a drain ended (after a lap of them,
+    // ~0.5 s of reading), the small ring overflowed first.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 16 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, marker, settleMs: 300, costPerFrameUs: 60 });
+    assert.equal((await driver.ready).error, undefined);
+    const N = 30_000;
+    const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${N}):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    if i % 100 == 99: time.sleep(0.0015)`;
+    await ns.execOk('python3', ['-c', sender]);
+    const s = await driver.finish();
+    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
+    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
+    assert.equal(s.kernel.drops, 0);
+    assert.equal(s.duplicates, 0);
+    assert.equal(s.markerSequence.length, N, 'every datagram, once');
+    assert.equal(s.markerSequence.findIndex((n, i) => n !== i), -1, 'in order');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a capture that keeps up stays on its small ring', { skip: netnsSkip || skipWithout('python3'), timeout: 60_000 }, async () => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('nogrow');
+    const marker = `ks-nogrow-${process.pid}`;
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, marker, settleMs: 300 });
+    assert.equal((await driver.ready).error, undefined);
+    await nodeIn(ns, UDP_SENDER, '127.0.0.1', '9', marker, '2000');
+    const s = await driver.finish();
+    assert.equal(s.markerSequence.length, 2000);
+    assert.equal(s.ringBytes, 32 * RING_BLOCK_SIZE);
   } finally {
     await scope.close();
   }
