@@ -15,6 +15,7 @@ export interface DriverOptions {
   readonly ringBytes?: number;
   readonly initialRingBytes?: number;
   readonly blockTimeoutMs?: number;
+  readonly initialBlockTimeoutMs?: number;
   /** Frames whose bytes contain this ASCII text are counted in `markerFrames`. */
   readonly marker?: string;
   /** Wait after stdin closes before the last drain (lets the retire timer hand over the last block). */
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
 
   let capture;
   try {
-    capture = openLiveCapture({ iface: options.iface, ringBytes: options.ringBytes, initialRingBytes: options.initialRingBytes, blockTimeoutMs: options.blockTimeoutMs }, onFrame);
+    capture = openLiveCapture({ iface: options.iface, ringBytes: options.ringBytes, initialRingBytes: options.initialRingBytes, blockTimeoutMs: options.blockTimeoutMs, initialBlockTimeoutMs: options.initialBlockTimeoutMs }, onFrame);
   } catch (err) {
     const e = err instanceof SharkError ? { code: err.code, message: err.message, context: err.context } : { code: 'UNEXPECTED', message: String(err), context: {} };
     process.stdout.write(`${JSON.stringify({ error: e })}\n`);

@@ -43,7 +43,8 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   // the kernel dropped 2,232 frames in 2.6 minutes; with 25 MiB, none (959,930 requests, each once).
   const ringBytes = Math.floor(clamp(Math.floor(max / 8), RING_MIN_BYTES, RING_MAX_BYTES) / RING_BLOCK_SIZE) * RING_BLOCK_SIZE;
   // The ring is resident from the mmap, so the capture starts small and moves to the full ring the
-  // first time it falls a quarter of a ring behind (16 blocks: 160 ms of 10 ms retire periods at a trickle).
+  // first time it falls a quarter of a ring behind (its 16 blocks retired every 63 ms hold as long a
+  // trickle as the full ring's 100 of 10 ms: smallRingBlockTimeoutMs).
   const initialRingBytes = Math.min(ringBytes, INITIAL_RING_BYTES);
   const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);
   const tcpTotalBytes = Math.floor(max / 10);

@@ -18,6 +18,11 @@ export interface LiveCaptureOptions {
   readonly initialRingBytes?: number;
   /** block retire timeout ms (latency bound when traffic is light), default 10 */
   readonly blockTimeoutMs?: number;
+  /**
+   * The small ring's retire timeout, ms (default: smallRingBlockTimeoutMs, so that the small ring
+   * holds as long a trickle of traffic as the full one).
+   */
+  readonly initialBlockTimeoutMs?: number;
 }
 
 /** Cumulative since open. */
@@ -54,6 +59,21 @@ export interface LiveCapture {
 export const RING_BLOCK_SIZE = 256 << 10;
 export const DEFAULT_RING_BYTES = 4 << 20;
 export const DEFAULT_BLOCK_TIMEOUT_MS = 10;
+/** The small ring's retire timeout at most: the delay a packet of a trickle may wait to be read. */
+export const MAX_SMALL_RING_BLOCK_TIMEOUT_MS = 100;
+
+/**
+ * The kernel retires a block every retire timeout even when it holds one packet, so at a trickle
+ * a ring holds its block count times the timeout, whatever its size: the full ring's 100 blocks of
+ * 10 ms hold a second, the 16 of a 4 MiB ring only 160 ms. The small ring's blocks are retired
+ * more slowly, so that it holds as long as the full one: 10 ms x 100 / 16 = 63 ms (at most
+ * MAX_SMALL_RING_BLOCK_TIMEOUT_MS).
+ */
+export function smallRingBlockTimeoutMs(blockTimeoutMs: number, initialBlocks: number, maxBlocks: number): number {
+  if (initialBlocks >= maxBlocks) return blockTimeoutMs;
+  const sameSpan = Math.ceil((blockTimeoutMs * maxBlocks) / initialBlocks);
+  return Math.max(blockTimeoutMs, Math.min(sameSpan, MAX_SMALL_RING_BLOCK_TIMEOUT_MS));
+}
 
 /**
  * Opens a packet socket with a memory-mapped ring on `iface` and hands every TCP/UDP-over-IP frame
@@ -72,11 +92,16 @@ export function openLiveCapture(options: LiveCaptureOptions, onFrame: (frame: Fr
       throw new SharkError('USAGE', `ring size ${bytes} bytes: need at least ${formatBytes(RING_BLOCK_SIZE)} and less than 4 GiB`, { ringBytes: bytes });
     }
   }
-  if (!Number.isSafeInteger(blockTimeoutMs) || blockTimeoutMs < 1 || blockTimeoutMs > 60_000) {
-    throw new SharkError('USAGE', `block timeout ${blockTimeoutMs} ms: need 1 to 60000`, { blockTimeoutMs });
-  }
   const blocks = (bytes: number): number => Math.floor(bytes / RING_BLOCK_SIZE);
-  return new RingCapture({ iface: options.iface, blockTimeoutMs, initialBlocks: blocks(initialRingBytes), maxBlocks: blocks(ringBytes) }, onFrame);
+  const initialBlocks = blocks(initialRingBytes);
+  const maxBlocks = blocks(ringBytes);
+  const initialBlockTimeoutMs = options.initialBlockTimeoutMs ?? smallRingBlockTimeoutMs(blockTimeoutMs, initialBlocks, maxBlocks);
+  for (const timeout of [blockTimeoutMs, initialBlockTimeoutMs]) {
+    if (!Number.isSafeInteger(timeout) || timeout < 1 || timeout > 60_000) {
+      throw new SharkError('USAGE', `block timeout ${timeout} ms: need 1 to 60000`, { blockTimeoutMs: timeout });
+    }
+  }
+  return new RingCapture({ iface: options.iface, blockTimeoutMs, initialBlockTimeoutMs, initialBlocks, maxBlocks }, onFrame);
 }
 
 /**
@@ -91,6 +116,7 @@ const GROW_AT_FRACTION = 4;
 interface RingPlan {
   readonly iface: string;
   readonly blockTimeoutMs: number;
+  readonly initialBlockTimeoutMs: number;
   readonly initialBlocks: number;
   readonly maxBlocks: number;
 }
@@ -100,6 +126,7 @@ interface OpenRing {
   readonly socket: PacketSocket;
   readonly ring: TpacketRing;
   readonly blockCount: number;
+  readonly blockTimeoutMs: number;
   /** Packets the kernel counted for this socket since it was opened. */
   packets: number;
 }
@@ -140,7 +167,7 @@ class RingCapture implements LiveCapture {
     this.iface = plan.iface;
     this.#plan = plan;
     this.#onFrame = onFrame;
-    this.#active = this.#openRing(plan.initialBlocks);
+    this.#active = this.#openRing(plan.initialBlocks, plan.initialBlocks < plan.maxBlocks ? plan.initialBlockTimeoutMs : plan.blockTimeoutMs);
     this.#active.socket.startPolling(() => this.drain());
   }
 
@@ -206,10 +233,10 @@ class RingCapture implements LiveCapture {
     this.#onFrame(frame);
   };
 
-  #openRing(blockCount: number): OpenRing {
+  #openRing(blockCount: number, blockTimeoutMs: number): OpenRing {
     const geometry = { blockSize: RING_BLOCK_SIZE, blockCount };
-    const socket = PacketSocket.open({ iface: this.#plan.iface, ...geometry, blockTimeoutMs: this.#plan.blockTimeoutMs });
-    return { socket, blockCount, packets: 0, ring: new TpacketRing(new DataView(socket.ring), new Uint8Array(socket.ring), geometry, LINKTYPE.RAW) };
+    const socket = PacketSocket.open({ iface: this.#plan.iface, ...geometry, blockTimeoutMs });
+    return { socket, blockCount, blockTimeoutMs, packets: 0, ring: new TpacketRing(new DataView(socket.ring), new Uint8Array(socket.ring), geometry, LINKTYPE.RAW) };
   }
 
   /**
@@ -247,7 +274,7 @@ class RingCapture implements LiveCapture {
     if (!this.#canGrow()) return null;
     let bigger: OpenRing;
     try {
-      bigger = this.#openRing(this.#plan.maxBlocks);
+      bigger = this.#openRing(this.#plan.maxBlocks, this.#plan.blockTimeoutMs);
     } catch {
       // No memory for it (or no longer allowed): capture on in the small ring.
       this.#growFailed = true;
@@ -267,7 +294,7 @@ class RingCapture implements LiveCapture {
     // Read what the small ring holds now; its last block comes from the retire timer, which fires
     // every blockTimeoutMs: after three periods it has handed over whatever was being filled.
     const delivered = small.ring.drain(this.#rememberThenDeliver);
-    this.#handoverTimer = setTimeout(() => this.#finishHandover(), 3 * this.#plan.blockTimeoutMs + 5);
+    this.#handoverTimer = setTimeout(() => this.#finishHandover(), 3 * small.blockTimeoutMs + 5);
     return delivered;
   }
 
