@@ -113,6 +113,13 @@ export function openLiveCapture(options: LiveCaptureOptions, onFrame: (frame: Fr
  */
 const GROW_AT_FRACTION = 4;
 
+/**
+ * From the small ring's filter closing to its last read: a packet that passed the old filter just
+ * before may still be on its way into the ring (microseconds, in the kernel's receive path); a few
+ * milliseconds are far past that, and short against the big ring's room.
+ */
+const HANDOVER_GRACE_MS = 5;
+
 interface RingPlan {
   readonly iface: string;
   readonly blockTimeoutMs: number;
@@ -136,10 +143,10 @@ interface OpenRing {
  * a packet ring is resident from the mmap; yet a burst, or the agent waiting for CPU behind the
  * app (it runs at nice 19), needs room. So it starts on a small ring and, the first time a quarter
  * of it waits for us (GROW_AT_FRACTION), moves to the full one: the big socket is opened and bound
- * (from then on both get every packet), the small one stops receiving, its last block is handed
- * over by its retire timer, it is read to the end and closed; only then is the big ring read,
- * skipping the frames both held (ring-handover.ts). Nothing is lost while the big ring waits:
- * it has room for far longer than the few retire periods the hand-over takes.
+ * (from then on both get every packet), the small one stops receiving and, a few milliseconds
+ * later, is read to the end (the block the kernel was filling read in place) and closed; only then
+ * is the big ring read, skipping the frames both held (ring-handover.ts). Nothing is lost while the
+ * big ring waits: it has room for far longer than the hand-over takes.
  */
 class RingCapture implements LiveCapture {
   readonly iface: string;
@@ -291,10 +298,10 @@ class RingCapture implements LiveCapture {
     this.#overlap = new HandoverOverlap();
     this.#retiring = small;
     this.#active = bigger;
-    // Read what the small ring holds now; its last block comes from the retire timer, which fires
-    // every blockTimeoutMs: after three periods it has handed over whatever was being filled.
+    // Read what the small ring holds now; the rest once what was on its way past the old filter
+    // has landed (#finishHandover). The big ring fills unread meanwhile, so that is soon.
     const delivered = small.ring.drain(this.#rememberThenDeliver);
-    this.#handoverTimer = setTimeout(() => this.#finishHandover(), 3 * small.blockTimeoutMs + 5);
+    this.#handoverTimer = setTimeout(() => this.#finishHandover(), HANDOVER_GRACE_MS);
     return delivered;
   }
 
@@ -302,7 +309,17 @@ class RingCapture implements LiveCapture {
     this.#handoverTimer = null;
     const small = this.#retiring;
     if (small === null || this.#closed) return;
-    this.drain();
+    // The blocks handed over since, then the block the kernel was filling when the filter closed,
+    // read in place: its retire timer would hand it over only up to a retire period later (63 ms
+    // on the small ring), while a burst fills the unread big ring (a 25 MiB ring took ~200 ms of
+    // a 71 MB burst: agent-capture.test.ts). Called from a timer, never within a drain.
+    this.#draining = true;
+    try {
+      small.ring.drainLast(this.#rememberThenDeliver);
+    } finally {
+      this.#draining = false;
+      if (this.#closing) this.#teardown();
+    }
     if (this.#closed) return;
     this.#accumulate(small, 'recovered');
     this.#closedCallbackErrors += small.ring.callbackErrors;

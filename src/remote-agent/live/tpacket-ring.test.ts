@@ -282,3 +282,30 @@ test('geometry that does not fit the memory is refused', () => {
   assert.throws(() => new TpacketRing(r.dv, r.bytes, { blockSize: 64, blockCount: 2 }, 101), RangeError);
   assert.throws(() => new TpacketRing(r.dv, new Uint8Array(BLOCK * 2), { blockSize: BLOCK, blockCount: 2 }, 101), RangeError);
 });
+
+test('drainLast reads the blocks handed over, then the block the kernel was filling, in place, and stops', () => {
+  const r = new SyntheticRing(4);
+  r.fill(0, [pkt(1)]);
+  r.fill(1, [pkt(2), pkt(3)], TP_STATUS_KERNEL); // being filled when the socket stopped receiving
+  r.fill(2, [pkt(9)], TP_STATUS_KERNEL); // an earlier lap's block: num_pkts is stale, never read
+  r.setStatus(2, TP_STATUS_KERNEL);
+  const ring = r.ring();
+  const seen: number[] = [];
+  assert.equal(ring.drainLast((f) => seen.push(f.data[1]!)), 3);
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(r.status(1), TP_STATUS_KERNEL, 'the open block is left to the kernel (the ring is closed next)');
+  r.setStatus(2, TP_STATUS_USER);
+  assert.equal(collect(ring).delivered, 0, 'nothing is read after drainLast');
+});
+
+test('drainLast: an open block without packets, or one the timer handed over meanwhile, is read once', () => {
+  const empty = new SyntheticRing(2);
+  empty.fill(0, [], TP_STATUS_KERNEL);
+  assert.equal(empty.ring().drainLast(() => {}), 0);
+  const retired = new SyntheticRing(3);
+  retired.fill(0, [pkt(1)]);
+  retired.fill(1, [pkt(2)]);
+  const seen: number[] = [];
+  assert.equal(retired.ring().drainLast((f) => seen.push(f.data[1]!)), 2);
+  assert.deepEqual(seen, [1, 2]);
+});

@@ -133,6 +133,25 @@ export class TpacketRing {
     return delivered;
   }
 
+  /**
+   * For a ring that receives nothing any more (its socket's filter now rejects every packet, and
+   * what was on its way has landed): reads the blocks handed over, then the block the kernel was
+   * filling, still its own, in place. The kernel hands such a block over only when its retire timer
+   * fires; the hand-over to a bigger ring (live-capture.ts) cannot wait that long while the other
+   * ring fills unread. The ring is read no further (stop()): it is closed next. Returns the frames
+   * delivered.
+   */
+  drainLast(onFrame: (frame: Frame) => void): number {
+    let delivered = this.drain(onFrame);
+    if (this.#stopped) return delivered;
+    const block = this.#current * this.#blockSize;
+    if ((this.#dv.getUint32(block + BLOCK_STATUS, true) & TP_STATUS_USER) === 0 && this.#dv.getUint32(block + BLOCK_NUM_PKTS, true) > 0) {
+      delivered += this.#walkBlock(block, onFrame);
+    }
+    this.#stopped = true;
+    return delivered;
+  }
+
   #walkBlock(block: number, onFrame: (frame: Frame) => void): number {
     const dv = this.#dv;
     const end = block + this.#blockSize;
