@@ -1,8 +1,9 @@
 /**
  * Node's on-disk compile cache for the CLI's own modules and its dependencies (issue 17): a start
- * compiles ~300 modules, and the cache lets later starts reuse V8's code instead of compiling
- * again. It lives under the user's cache directory (XDG_CACHE_HOME, else ~/.cache); Node keeps a
- * subdirectory per Node version and checks each entry against its source, so a rebuild or another
+ * compiles the files of the bundled CLI it loads (scripts/build-cli.ts) and their dependencies,
+ * and the cache lets later starts reuse V8's code instead of compiling again. It lives under the
+ * user's cache directory (XDG_CACHE_HOME, else ~/.cache); Node keeps a subdirectory per Node
+ * version and checks each entry against its source, so a rebuild or another
  * runtime never reads stale code. A cache that cannot be written is not an error: Node reports the
  * failure in the returned status and the CLI compiles as it did without one.
  */

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FIGURE_LINE_PREFIX, parseFigureLines, type BenchFigure } from './figures.ts';
 import { describeMachine } from './report/machine.ts';
+import { parseSoakFile, SOAK_FIGURES_FILE, type SoakPhaseFigures } from './soak-figures.ts';
 import { renderPerformanceSection, type BenchRun, type BenchStatus, type PerformanceReport, type SoakFigures } from './report/performance-section.ts';
 import { BenchSectionError, replaceBenchSection } from './report/readme-section.ts';
 import { ROOT } from './timed-run.ts';
@@ -51,7 +52,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'tls-overhead', script: 'test/bench/tls-overhead.ts', nodeArgs: [] },
 ];
 
-export const SOAK_FIGURES = 'soak-figures.json';
+export const SOAK_FIGURES = SOAK_FIGURES_FILE;
 
 export interface RunAllOptions {
   readonly root: string;
@@ -134,22 +135,17 @@ function statusOf(out: BenchOutput, figures: number, bad: number): BenchStatus {
   return { kind: 'ok' };
 }
 
-/** The last soak run's figures, a `failed` run when the file is there but unusable, or null when absent. */
+/** The soak phases' last figures, a `failed` run when the file is there but unusable, or null when absent. */
 function readSoak(outDir: string): { soak: SoakFigures | null; run: BenchRun | null } {
   const path = join(outDir, SOAK_FIGURES);
   if (!existsSync(path)) return { soak: null, run: { name: 'soak', status: { kind: 'not run', reason: `npm run bench:soak (30 minutes) writes test/bench/out/${SOAK_FIGURES}` }, seconds: null, figures: 0 } };
-  const fail = (reason: string): { soak: null; run: BenchRun } => ({ soak: null, run: { name: 'soak', status: { kind: 'failed', reason: `test/bench/out/${SOAK_FIGURES}: ${reason}` }, seconds: null, figures: 0 } });
-  let value: unknown;
+  let phases: SoakPhaseFigures[];
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    phases = parseSoakFile(readFileSync(path, 'utf8'), statSync(path).mtime.toISOString());
   } catch (err) {
-    return fail(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+    return { soak: null, run: { name: 'soak', status: { kind: 'failed', reason: `test/bench/out/${SOAK_FIGURES}: ${err instanceof Error ? err.message : String(err)}` }, seconds: null, figures: 0 } };
   }
-  if (!Array.isArray(value)) return fail('not an array of figures');
-  // One definition of a well-formed figure: the same check as a benchmark's printed line.
-  const { figures, bad } = parseFigureLines(value.map((v) => `${FIGURE_LINE_PREFIX}${JSON.stringify(v)}`).join('\n'));
-  if (bad.length > 0) return fail(`${bad.length} of its ${value.length} entries are not figures`);
-  return { soak: { date: statSync(path).mtime.toISOString(), figures }, run: null };
+  return { soak: { phases: phases.map((p) => ({ phase: p.phase, date: p.date })), figures: phases.flatMap((p) => p.figures) }, run: null };
 }
 
 interface EarlierFigures {

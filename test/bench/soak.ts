@@ -7,7 +7,8 @@
  * private socket, --max-entries at its default). `--phases json+tui` runs both taps at once (two
  * agents per pod), `--phases json,tui` one after the other.
  *
- * Checks, each a verdict and BENCH-FIGURE lines (also saved to test/bench/out/soak-figures.json):
+ * Checks, each a verdict and BENCH-FIGURE lines (also saved to test/bench/out/soak-figures.json,
+ * which keeps each phase's last figures: soak-figures.ts):
  * (a) RSS of the CLI, of every agent and of the exec relay (the sandbox's API server, a process of
  *     its own: soak-sandbox.ts), sampled from /proc every --sample-seconds, grows < 10% from
  *     warm-up (minute 2; a fifth of a shorter run, at least a minute: soak-growth.ts says why) to the end, each a median of a few samples;
@@ -44,6 +45,7 @@ import { AGENT_CMDLINE, CAPTURE_CGROUP, cgroupOf, childPids, listProcesses, name
 import { rssGrowth, warmupMsFor, type RssGrowth, type RssSample } from './soak-growth.ts';
 import { startSandboxProcess, stopSandboxProcess, type SandboxProcess } from './sandbox-process.ts';
 import { fastRequestIdOfEntryLine, tuiCountsOf, type TuiCounts } from './soak-samples.ts';
+import { mergeSoakPhases, parseSoakFile, SOAK_FIGURES_FILE, soakFileText, type SoakPhaseFigures } from './soak-figures.ts';
 
 const { values } = parseArgs({
   options: {
@@ -376,7 +378,7 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxProcess, work: s
     loadStartedAt = Date.now();
     const benchCpu = process.cpuUsage();
     // The CLIs' CPU over the load: what a change to their memory (more GCs) costs.
-    const cliPids = [...series.entries()].filter(([, s]) => s.kind === 'cli-json' || s.kind === 'cli-tui').map(([k, s]) => ({ pid: Number(k.split(' ')[1]), label: s.label }));
+    const cliPids = [...series.entries()].filter(([, s]) => s.kind === 'cli-json' || s.kind === 'cli-tui').map(([k, s]) => ({ pid: Number(k.split(' ')[1]), label: s.label, kind: s.kind }));
     const cliCpuBefore = cliPids.map((c) => cpuSeconds(c.pid));
     sample();
     timer = setInterval(() => sample(), SAMPLE_MS);
@@ -400,7 +402,9 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxProcess, work: s
     log(`load: ${load.succeeded} requests succeeded (h2load), ${logged} in the access logs, in ${(loadEndedMs / 1000).toFixed(0)} s (${Math.round(logged / (loadEndedMs / 1000))} req/s in all)`);
     for (const c of cliCpu) {
       // % of a core per 1k entries/s = CPU seconds per entry x 1e5 (as test/bench/tap-exec.ts gives it).
-      log(`${c.label}: ${c.seconds.toFixed(1)} s of CPU over the load, ${((c.seconds / Math.max(1, logged)) * 1e5).toFixed(2)}% of a core per 1k entries/s`);
+      const perThousand = (c.seconds / Math.max(1, logged)) * 1e5;
+      log(`${c.label}: ${c.seconds.toFixed(1)} s of CPU over the load, ${perThousand.toFixed(2)}% of a core per 1k entries/s`);
+      figures.push({ bench: 'soak', figure: `soak ${c.kind} CPU per 1k entries/s`, size, sizeValue: PODS, ours: Math.round(perThousand * 100) / 100, unit: '% of a core', higherIsBetter: false });
     }
     const wanted = RATE * PODS * MINUTES * 60;
     verdicts.push({ check: `[${name}] load reached 90% of its rate`, ok: logged >= wanted * 0.9, detail: `${logged} of ${wanted} requests (${Math.round(logged / (MINUTES * 60))} req/s of ${RATE * PODS}); ${load.outputs.filter((o) => !/succeeded/.test(o)).length} h2load runs without a summary` });
@@ -453,7 +457,9 @@ async function runGroup(group: readonly PhaseName[], sb: SandboxProcess, work: s
     for (const [kind, { worst, label }] of growthByKind) {
       const ok = worst.growthPct < 10;
       verdicts.push({ check: `[${name}] ${kind} RSS flat after warm-up (< 10%)`, ok, detail: `worst ${label}: ${mb(worst.startKb)} -> ${mb(worst.endKb)} MB, ${worst.growthPct.toFixed(1)}%` });
-      figures.push({ bench: 'soak', figure: `soak ${kind} RSS growth after warm-up`, size, sizeValue: PODS, ours: Math.round(worst.growthPct * 10) / 10, unit: '%', higherIsBetter: false, goal: '< 10%', met: ok });
+      // The CLI's kind names its tap; the relay and the agents serve whichever phase ran.
+      const figure = kind.startsWith('cli-') ? `soak ${kind} RSS growth after warm-up` : `soak ${kind} RSS growth after warm-up (${name})`;
+      figures.push({ bench: 'soak', figure, size, sizeValue: PODS, ours: Math.round(worst.growthPct * 10) / 10, unit: '%', higherIsBetter: false, goal: '< 10%', met: ok });
     }
 
     // (c) nothing of the taps left in the pods once the keepers' idle time has passed: no agent,
@@ -527,7 +533,7 @@ async function main(): Promise<void> {
     ],
   };
   const verdicts: Verdict[] = [];
-  const figures: BenchFigure[] = [];
+  const phases: SoakPhaseFigures[] = [];
   // The sandbox (the exec relay whose RSS is measured) in its own process.
   const sb = await startSandboxProcess(fixture, work);
   const sandboxDir = dirname(sb.kubeconfig);
@@ -541,7 +547,7 @@ async function main(): Promise<void> {
     for (const group of GROUPS) {
       const r = await runGroup(group, sb, work, webInos);
       verdicts.push(...r.verdicts);
-      figures.push(...r.figures);
+      phases.push({ phase: group.join('+'), date: new Date().toISOString(), figures: r.figures });
     }
   } catch (err) {
     verdicts.push({ check: 'the soak ran to its end', ok: false, detail: err instanceof Error ? err.message : String(err) });
@@ -563,10 +569,22 @@ async function main(): Promise<void> {
   log('\nsoak verdicts:');
   for (const v of verdicts) log(`  ${v.ok ? 'PASS' : 'FAIL'}  ${v.check}: ${v.detail}`);
   log(`phases: ${GROUPS.map((g) => g.join('+')).join(', then ')} (${GROUPS.length === 1 && GROUPS[0]!.length > 1 ? 'both taps at once: two agents per pod' : 'one after the other'}); ${((Date.now() - started) / 60_000).toFixed(1)} min end to end`);
-  for (const f of figures) printFigure(f);
+  for (const p of phases) for (const f of p.figures) printFigure(f);
   const outDir = join(REPO_ROOT, 'test/bench/out');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'soak-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  // Each phase's last figures: a run of one phase keeps the other's.
+  const file = join(outDir, SOAK_FIGURES_FILE);
+  let earlier: SoakPhaseFigures[] = [];
+  if (existsSync(file)) {
+    try {
+      earlier = parseSoakFile(readFileSync(file, 'utf8'), statSync(file).mtime.toISOString());
+    } catch (err) {
+      log(`soak: ${file}: ${err instanceof Error ? err.message : String(err)}; written anew with this run's phases only`);
+    }
+  }
+  const kept = mergeSoakPhases(earlier, phases);
+  writeFileSync(file, soakFileText(kept));
+  log(`soak: ${file}: ${kept.map((p) => `${p.phase} of ${p.date}`).join(', ')}`);
   if (verdicts.some((v) => !v.ok)) process.exitCode = 1;
 }
 

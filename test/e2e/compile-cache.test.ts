@@ -25,7 +25,9 @@ test('read writes its compile cache under $XDG_CACHE_HOME/kubectl-shark/compile'
   const result = await runShark(['read', capture, '-o', 'json', '-q'], { env: { ...baseEnv, XDG_CACHE_HOME: cacheHome } });
   assert.equal(result.code, 0, result.stderr);
   const cached = filesUnder(join(cacheHome, 'kubectl-shark', 'compile'));
-  assert.ok(cached.length > 50, `${cached.length} modules cached`);
+  // The bundle's files read loads (main and ~two dozen chunks: scripts/build-cli.ts) and the
+  // dependencies it imports: 42 when measured.
+  assert.ok(cached.length > 20, `${cached.length} modules cached`);
 });
 
 test('a cache directory that cannot be made changes neither output nor exit code', async () => {

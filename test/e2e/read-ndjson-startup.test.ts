@@ -2,13 +2,15 @@
  * What `read F.ndjson --filter Q` loads (issue 17, goal 2): saved entries are already dissected, so
  * reading them compiles neither the capture pipeline nor the dissectors behind it (start-up was a
  * third of the CPU of filtering 200 MB of NDJSON); a capture file still loads them. Checked on the
- * real launcher with the load hook of test/helpers/module-load-log.ts.
+ * real launcher with the load hook of test/helpers/module-load-log.ts, the bundled CLI's files mapped
+ * back to their sources (test/helpers/loaded-sources.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { loadedSources } from '../helpers/loaded-sources.ts';
 import { runShark } from '../helpers/run-cli.ts';
 import { REPO_ROOT, sharedPcapsDir } from '../helpers/shared-pcaps.ts';
 
@@ -17,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), 'shark-ndjson-startup-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** The capture pipeline and the stream dissectors' registry (which loads every dissector). */
-const CAPTURE_PIPELINE = /\/dist\/src\/remote-agent\/(capture-pipeline|dissect\/registry)\.js$/;
+const CAPTURE_PIPELINE = /^src\/remote-agent\/(capture-pipeline|dissect\/registry)\.ts$/;
 
 async function readLoading(name: string, args: readonly string[]): Promise<{ loaded: string[]; stdout: string }> {
   const log = join(work, `${name}.modules`);
@@ -25,7 +27,7 @@ async function readLoading(name: string, args: readonly string[]): Promise<{ loa
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${HOOK}`.trim(), SHARK_MODULE_LOG: log },
   });
   assert.equal(result.code, 0, result.stderr);
-  return { loaded: readFileSync(log, 'utf8').split('\n').filter((line) => line !== ''), stdout: result.stdout };
+  return { loaded: loadedSources(readFileSync(log, 'utf8').split('\n').filter((line) => line !== '')), stdout: result.stdout };
 }
 
 test('read F.ndjson --filter loads neither the capture pipeline nor the dissectors; a capture does', async () => {
@@ -39,7 +41,7 @@ test('read F.ndjson --filter loads neither the capture pipeline nor the dissecto
   const id = (JSON.parse(lines[0]!) as { id: string }).id;
 
   const fromNdjson = await readLoading('ndjson', ['read', saved, '-o', 'json', '-q', '--filter', `id == ${JSON.stringify(id)}`]);
-  assert.ok(fromNdjson.loaded.some((url) => url.endsWith('/dist/cmd/read.js')), `the hook saw read itself: ${fromNdjson.loaded.length} modules`);
+  assert.ok(fromNdjson.loaded.some((url) => url === 'cmd/read.ts'), `the hook saw read itself: ${fromNdjson.loaded.length} modules`);
   assert.deepEqual(fromNdjson.loaded.filter((url) => CAPTURE_PIPELINE.test(url)), [], 'reading NDJSON loaded the capture pipeline');
   assert.deepEqual(fromNdjson.stdout, `${lines[0]}\n`, 'the filter still reads the saved entries');
 });

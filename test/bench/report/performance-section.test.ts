@@ -39,7 +39,7 @@ const report: PerformanceReport = {
     { bench: 'soak', figure: 'agent RSS', size: '1 pod', sizeValue: 1, ours: 50, unit: 'MB', higherIsBetter: false },
     { bench: 'soak', figure: 'agent RSS', size: '4 pods', sizeValue: 4, ours: 800, unit: 'MB', higherIsBetter: false },
   ],
-  soak: { date: '2026-12-06T23:45:00.000Z', figures: [] },
+  soak: { phases: [{ phase: 'json', date: '2026-12-06T23:45:00.000Z' }, { phase: 'tui', date: '2026-12-07T01:10:00.000Z' }], figures: [] },
 };
 
 test('fixed figures in, exact markdown out', () => {
@@ -62,7 +62,7 @@ Machine: Test CPU @ 2.0GHz, 2 cores, 8.0 GiB of memory, Linux 6.1.0-test; Node v
 | soak: agent RSS | 4 pods | 800 MB | - | - | - | - | - |
 
 Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).
-The soak figures come from \`npm run bench:soak\` on 2026-12-06 23:45 UTC (\`npm run bench\` does not repeat it; each figure's size says how long it ran).
+The soak figures come from \`npm run bench:soak\`: the json phase on 2026-12-06 23:45 UTC, the tui phase on 2026-12-07 01:10 UTC (\`npm run bench\` does not repeat it; each figure's size says how long it ran).
 
 Ran: protocol-throughput ok (61 s, 3 figures); tls-overhead skipped: needs root (network namespaces) (0 s, 0 figures); tap-exec failed: exit code 1 (12 s, 0 figures).
 

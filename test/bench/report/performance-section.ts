@@ -38,9 +38,12 @@ export interface BenchRun {
   readonly earlier?: { readonly date: string; readonly commit: string };
 }
 
-/** Figures of `npm run bench:soak` (a 30-minute run, not repeated by `npm run bench`) and when they were written. */
+/**
+ * Figures of `npm run bench:soak` (30 minutes a phase, not repeated by `npm run bench`): each
+ * phase's last run (test/bench/soak-figures.ts) and when it ended.
+ */
 export interface SoakFigures {
-  readonly date: string;
+  readonly phases: readonly { readonly phase: string; readonly date: string }[];
   readonly figures: readonly BenchFigure[];
 }
 
@@ -127,6 +130,12 @@ function machineLine(m: Machine): string {
   return `Machine: ${m.cpu}, ${m.cores} cores, ${formatBytes(m.memoryBytes)} of memory, Linux ${m.kernel}; Node ${m.node}; ${tools}.`;
 }
 
+/** "the json phase on D1, the tui phase on D2": when each phase's figures were measured. */
+function soakPhasesText(soak: SoakFigures): string {
+  if (soak.phases.length === 0) return 'no phase';
+  return soak.phases.map((p) => `the ${p.phase} phase${p.phase.includes('+') ? 's' : ''} on ${shortDate(p.date)}`).join(', ');
+}
+
 /** The whole generated section (without the markers). */
 export function renderPerformanceSection(r: PerformanceReport): string {
   const out: string[] = [];
@@ -137,7 +146,7 @@ export function renderPerformanceSection(r: PerformanceReport): string {
   out.push(...renderFigureTable(r.figures, r.runs));
   out.push('');
   out.push('Ratio: how many times better ours is than the peer, whichever way the unit points (above 1: ours is better).');
-  if (r.soak !== null) out.push(`The soak figures come from \`npm run bench:soak\` on ${shortDate(r.soak.date)} (\`npm run bench\` does not repeat it; each figure's size says how long it ran).`);
+  if (r.soak !== null) out.push(`The soak figures come from \`npm run bench:soak\`: ${soakPhasesText(r.soak)} (\`npm run bench\` does not repeat it; each figure's size says how long it ran).`);
   out.push('');
   // What did not run is a row of the table already; here the time each one that ran took.
   const ran = r.runs.filter((b) => b.seconds !== null);
