@@ -13,11 +13,17 @@ import { openLiveCapture } from '../../src/remote-agent/live/index.ts';
 export interface DriverOptions {
   readonly iface: string;
   readonly ringBytes?: number;
+  readonly initialRingBytes?: number;
   readonly blockTimeoutMs?: number;
+  readonly initialBlockTimeoutMs?: number;
   /** Frames whose bytes contain this ASCII text are counted in `markerFrames`. */
   readonly marker?: string;
   /** Wait after stdin closes before the last drain (lets the retire timer hand over the last block). */
   readonly settleMs?: number;
+  /** Busy-wait this long in the first frame's callback: the ring fills meanwhile, as for an agent kept off the CPU. */
+  readonly stallOnFirstFrameMs?: number;
+  /** Busy-wait this long in every frame's callback: a reader slower than the packets come, as an agent dissecting. */
+  readonly costPerFrameUs?: number;
   /** Skip per-frame hashing and flow keys (for floods). */
   readonly countOnly?: boolean;
 }
@@ -32,6 +38,8 @@ export interface DriverSummary {
   readonly notIp: number;
   readonly linkTypes: number[];
   readonly markerFrames: number;
+  /** The n of every `<marker>-<n>` payload (UDP_SENDER's), in the order the frames came. */
+  readonly markerSequence: number[];
   /** frames with identical bytes (a loopback packet seen twice would show here) */
   readonly duplicates: number;
   readonly maxCaptured: number;
@@ -44,6 +52,9 @@ export interface DriverSummary {
   readonly kernel: { packets: number; drops: number; freezes: number };
   readonly onFrameErrors: number;
   readonly corruptBlocks: number;
+  /** The ring in use at the end, and the frames a move to a bigger ring handed out once instead of twice. */
+  readonly ringBytes: number;
+  readonly handoverCopies: number;
   readonly cpuUs: number;
 }
 
@@ -71,10 +82,23 @@ async function main(): Promise<void> {
   const hashes = new Set<string>();
   const flows: Record<string, number> = {};
   const linkTypes = new Set<number>();
+  const markerSequence: number[] = [];
   const counts = { frames: 0, tcp: 0, udp: 0, otherIp: 0, notIp: 0, markerFrames: 0, duplicates: 0, maxCaptured: 0, overMtuWhole: 0, truncated: 0 };
 
   const onFrame = (f: Frame): void => {
     counts.frames++;
+    if (counts.frames === 1 && options.stallOnFirstFrameMs !== undefined) {
+      const until = Date.now() + options.stallOnFirstFrameMs;
+      while (Date.now() < until) {
+        /* kept off the event loop on purpose */
+      }
+    }
+    if (options.costPerFrameUs !== undefined) {
+      const until = process.hrtime.bigint() + BigInt(Math.round(options.costPerFrameUs * 1000));
+      while (process.hrtime.bigint() < until) {
+        /* the per-frame work of a slow reader */
+      }
+    }
     if (options.countOnly) return;
     linkTypes.add(f.linkType);
     const d = f.data;
@@ -96,7 +120,12 @@ async function main(): Promise<void> {
     else if (proto >= 0) counts.otherIp++;
     else counts.notIp++;
     if (key !== '') flows[`${key}/${proto}`] = (flows[`${key}/${proto}`] ?? 0) + 1;
-    if (marker !== null && indexOf(d, marker) >= 0) counts.markerFrames++;
+    const at = marker === null ? -1 : indexOf(d, marker);
+    if (at >= 0) {
+      counts.markerFrames++;
+      const n = /^-(\d+)/.exec(new TextDecoder().decode(d.subarray(at + marker!.length, at + marker!.length + 16)));
+      if (n !== null) markerSequence.push(Number(n[1]));
+    }
     const hash = createHash('sha1').update(d).digest('base64');
     if (hashes.has(hash)) counts.duplicates++;
     hashes.add(hash);
@@ -104,7 +133,7 @@ async function main(): Promise<void> {
 
   let capture;
   try {
-    capture = openLiveCapture({ iface: options.iface, ringBytes: options.ringBytes, blockTimeoutMs: options.blockTimeoutMs }, onFrame);
+    capture = openLiveCapture({ iface: options.iface, ringBytes: options.ringBytes, initialRingBytes: options.initialRingBytes, blockTimeoutMs: options.blockTimeoutMs, initialBlockTimeoutMs: options.initialBlockTimeoutMs }, onFrame);
   } catch (err) {
     const e = err instanceof SharkError ? { code: err.code, message: err.message, context: err.context } : { code: 'UNEXPECTED', message: String(err), context: {} };
     process.stdout.write(`${JSON.stringify({ error: e })}\n`);
@@ -120,10 +149,13 @@ async function main(): Promise<void> {
   const summary: DriverSummary = {
     ...counts,
     linkTypes: [...linkTypes],
+    markerSequence,
     flows,
     kernel: { ...capture.kernelCounters() },
     onFrameErrors: capture.onFrameErrors,
     corruptBlocks: capture.corruptBlocks,
+    ringBytes: capture.ringBytes,
+    handoverCopies: capture.handoverCopies,
     cpuUs: cpu.user + cpu.system,
   };
   capture.close();

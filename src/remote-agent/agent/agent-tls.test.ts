@@ -92,7 +92,7 @@ class FakeProbes implements TlsProbes {
 }
 
 const FAKE_LIVE = async () => () =>
-  ({ iface: 'lo', linkType: 101, onFrameErrors: 0, corruptBlocks: 0, kernelCounters: () => ({ packets: 0, drops: 0, freezes: 0 }), drain: () => 0, close: () => undefined }) satisfies LiveCapture;
+  ({ iface: 'lo', linkType: 101, onFrameErrors: 0, corruptBlocks: 0, ringBytes: 0, handoverCopies: 0, kernelCounters: () => ({ packets: 0, drops: 0, freezes: 0 }), drain: () => 0, close: () => undefined }) satisfies LiveCapture;
 
 function config(over: Partial<AgentConfig> = {}): AgentConfig {
   return { source: { kind: 'live', iface: 'lo' }, filter: null, maxBodyBytes: 65536, redact: true, redactKeys: [], maxMemoryBytes: 200 * 1048576, idleExitMs: 0, statsIntervalMs: 50, tls: true, ...over };

@@ -243,7 +243,11 @@ export class Agent {
   async #openLiveSource(source: LiveSourceConfig): Promise<void> {
     const open = await this.#openLive();
     // The file parsers count what they read; frames from the ring are counted here.
-    this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes }, (frame) => {
+    // With --tls, the full ring from the start: the move to it (a 25 MiB allocation and the small
+    // ring's last retire periods) lands while the probes start up, and tls-go.test.ts (HTTP/2) lost
+    // TLS entries in the one run made with it, as it did for a stall there before (not yet understood).
+    const initialRingBytes = this.#tlsAsked() ? this.#budget.ringBytes : this.#budget.initialRingBytes;
+    this.#live = open({ iface: source.iface, ringBytes: this.#budget.ringBytes, initialRingBytes }, (frame) => {
       this.#stats.packets++;
       this.#stats.bytes += frame.data.length;
       this.#pipeline.frame(frame);

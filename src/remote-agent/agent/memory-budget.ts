@@ -7,7 +7,8 @@
  *
  * The ring and the young generation are resident from the start or soon after (the kernel maps
  * every ring page at mmap; V8 grows the semi-spaces under load and keeps them), so both are a
- * small share of the bound: they are what the agent costs the pod when it idles. The old
+ * small share of the bound: they are what the agent costs the pod when it idles. The capture even
+ * starts on a smaller ring and moves to this one only when it falls behind (live-capture.ts). The old
  * generation is a limit, not a reservation: it only grows with live state.
  */
 import { MIN_AGENT_MEMORY_BYTES } from '../../model/agent-memory.ts';
@@ -20,7 +21,10 @@ export const BASELINE_RSS_BYTES = 56 * MiB;
 
 export interface MemoryBudget {
   readonly maxMemoryBytes: number;
+  /** The packet ring the capture may grow to under load (live-capture.ts). */
   readonly ringBytes: number;
+  /** The packet ring it starts with: what an idle agent holds. */
+  readonly initialRingBytes: number;
   readonly outputQueueBytes: number;
   readonly tcpTotalBytes: number;
   readonly tcpPerConnectionBytes: number;
@@ -38,6 +42,10 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   // idled 21 MB lower, but at the soak's 8k requests/s (test/bench/soak.ts, 4 agents at nice 19)
   // the kernel dropped 2,232 frames in 2.6 minutes; with 25 MiB, none (959,930 requests, each once).
   const ringBytes = Math.floor(clamp(Math.floor(max / 8), RING_MIN_BYTES, RING_MAX_BYTES) / RING_BLOCK_SIZE) * RING_BLOCK_SIZE;
+  // The ring is resident from the mmap, so the capture starts small and moves to the full ring the
+  // first time it falls a quarter of a ring behind (its 16 blocks retired every 63 ms hold as long a
+  // trickle as the full ring's 100 of 10 ms: smallRingBlockTimeoutMs).
+  const initialRingBytes = Math.min(ringBytes, INITIAL_RING_BYTES);
   const outputQueueBytes = clamp(Math.floor(max / 10), MiB, 32 * MiB);
   const tcpTotalBytes = Math.floor(max / 10);
   // 1/64 of the bound, 1 to 8 MiB (3 at the default): the young generation (~3 semi-spaces) stays
@@ -48,6 +56,7 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
   return {
     maxMemoryBytes: max,
     ringBytes,
+    initialRingBytes,
     outputQueueBytes,
     tcpTotalBytes,
     tcpPerConnectionBytes: Math.min(4 * MiB, Math.floor(tcpTotalBytes / 4)),
@@ -60,6 +69,7 @@ export function memoryBudget(maxMemoryBytes: number): MemoryBudget {
 
 const RING_MIN_BYTES = 2 * MiB;
 const RING_MAX_BYTES = 32 * MiB;
+const INITIAL_RING_BYTES = 4 * MiB;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

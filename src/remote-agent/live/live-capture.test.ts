@@ -8,6 +8,7 @@ import { SharkError } from '../../model/errors.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../../../test/helpers/netns.ts';
 import type { Frame } from '../source/frame.ts';
 import { openLiveCapture } from './index.ts';
+import { MAX_SMALL_RING_BLOCK_TIMEOUT_MS, RING_BLOCK_SIZE, smallRingBlockTimeoutMs } from './live-capture.ts';
 import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from '../../../test/helpers/live-capture.ts';
 import { missingRoot, skipFor, skipWithout } from '../../../test/helpers/requirements.ts';
 
@@ -177,6 +178,129 @@ print(time.time() - t)`;
     assert.equal(s.frames, N);
     assert.equal(s.kernel.packets, N);
     assert.equal(s.kernel.drops, 0);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a capture that starts on a small ring moves to the full one when it falls behind: every datagram once, in order, none dropped', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('grow');
+    const marker = `ks-grow-${process.pid}`;
+    // 32 blocks retired every 10 ms: kept off the CPU for 220 ms by its first frame, the capture
+    // finds ~20 blocks waiting (the move starts at 8) with room for ~12 more, mid-stream.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, stallOnFirstFrameMs: 220 });
+    assert.equal((await driver.ready).error, undefined);
+    const N = 60_000;
+    // Paced (~1 s in all), so that datagrams keep coming before, during and after the move.
+    const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${N}):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    if i % 100 == 99: time.sleep(0.0015)`;
+    await ns.execOk('python3', ['-c', sender]);
+    const s = await driver.finish();
+    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
+    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
+    assert.equal(s.kernel.drops, 0);
+    assert.equal(s.duplicates, 0);
+    assert.equal(s.markerSequence.length, N, 'every datagram, once');
+    const outOfOrder = s.markerSequence.findIndex((n, i) => n !== i);
+    assert.equal(outOfOrder, -1, `in order (first difference at ${outOfOrder}: ${s.markerSequence.slice(Math.max(0, outOfOrder - 3), outOfOrder + 3).join(',')})`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a reader slower than the packets moves to the full ring once a quarter of the small one waits, before one lap of it overflows: none dropped', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('slow');
+    const marker = `ks-slow-${process.pid}`;
+    // 60 us per frame reads ~16k frames/s; ~50k/s come for ~0.6 s, a block retired every 10 ms
+    // (~500 datagrams): the 16 blocks hold 160 ms. Moved when a drain ended (after a lap of them,
+    // ~0.5 s of reading), the small ring overflowed first.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 16 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, costPerFrameUs: 60 });
+    assert.equal((await driver.ready).error, undefined);
+    const N = 30_000;
+    const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${N}):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    if i % 100 == 99: time.sleep(0.0015)`;
+    await ns.execOk('python3', ['-c', sender]);
+    const s = await driver.finish();
+    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
+    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
+    assert.equal(s.kernel.drops, 0);
+    assert.equal(s.duplicates, 0);
+    assert.equal(s.markerSequence.length, N, 'every datagram, once');
+    assert.equal(s.markerSequence.findIndex((n, i) => n !== i), -1, 'in order');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('the small ring retires its blocks more slowly, so that it holds as long a trickle as the full ring', () => {
+  // The agent's default budget: 16 blocks growing to 100, the full ring's blocks retired every 10 ms.
+  assert.equal(smallRingBlockTimeoutMs(10, 16, 100), 63);
+  assert.ok(16 * smallRingBlockTimeoutMs(10, 16, 100) >= 100 * 10, 'the small ring spans the full one');
+  assert.equal(smallRingBlockTimeoutMs(10, 16, 128), 80);
+  assert.equal(smallRingBlockTimeoutMs(10, 8, 128), MAX_SMALL_RING_BLOCK_TIMEOUT_MS, 'a trickle waits at most this long to be read');
+  assert.equal(smallRingBlockTimeoutMs(10, 100, 100), 10, 'no move, no change');
+  assert.equal(smallRingBlockTimeoutMs(200, 16, 100), 200, 'never faster than asked');
+  assert.throws(() => openLiveCapture({ iface: 'lo', initialBlockTimeoutMs: 0 }, () => {}), (err: unknown) => err instanceof SharkError && err.code === 'USAGE');
+});
+
+test('a trickle while a fresh capture is kept off the CPU for 600 ms: the small ring holds it all', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    // The agent's geometry (16 blocks growing to 100), and a datagram every ~3 ms: every block is
+    // retired by its timer with a few datagrams in it. With the full ring's 10 ms the 16 small
+    // blocks hold 160 ms of it, and a reader away for 600 ms (as a fresh agent at nice 19 behind a
+    // busy app) loses most of it: the control run below counts those drops.
+    const run = async (name: string, initialBlockTimeoutMs: number | undefined) => {
+      const ns = await scope.netns(name);
+      const marker = `ks-${name}-${process.pid}`;
+      const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 16 * RING_BLOCK_SIZE, ringBytes: 100 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs, marker, settleMs: 400, stallOnFirstFrameMs: 600 });
+      assert.equal((await driver.ready).error, undefined);
+      const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(300):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    time.sleep(0.003)`;
+      await ns.execOk('python3', ['-c', sender]);
+      return driver.finish();
+    };
+    const control = await run('trickle10', 10);
+    t.diagnostic(`10 ms blocks: ${control.markerSequence.length} of 300 datagrams, kernel ${JSON.stringify(control.kernel)}`);
+    assert.ok(control.kernel.drops > 0, 'the control loses datagrams: the stall is longer than 16 blocks of 10 ms');
+    const s = await run('trickle', undefined);
+    t.diagnostic(`default small-ring timeout: ${s.markerSequence.length} of 300 datagrams, ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end, kernel ${JSON.stringify(s.kernel)}`);
+    assert.equal(s.kernel.drops, 0);
+    assert.equal(s.duplicates, 0);
+    assert.equal(s.markerSequence.length, 300, 'every datagram, once');
+    assert.equal(s.markerSequence.findIndex((n, i) => n !== i), -1, 'in order');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('a capture that keeps up stays on its small ring', { skip: netnsSkip || skipWithout('python3'), timeout: 60_000 }, async () => {
+  const scope = new Scope();
+  try {
+    const ns = await scope.netns('nogrow');
+    const marker = `ks-nogrow-${process.pid}`;
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300 });
+    assert.equal((await driver.ready).error, undefined);
+    await nodeIn(ns, UDP_SENDER, '127.0.0.1', '9', marker, '2000');
+    const s = await driver.finish();
+    assert.equal(s.markerSequence.length, 2000);
+    assert.equal(s.ringBytes, 32 * RING_BLOCK_SIZE);
   } finally {
     await scope.close();
   }

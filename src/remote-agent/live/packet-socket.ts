@@ -16,7 +16,7 @@
 import { SharkError } from '../../model/errors.ts';
 import { listInterfaces } from './interfaces.ts';
 import { loadLibc, MAP_FAILED, type Libc, type PollHandle } from './libc.ts';
-import { captureFilter, encodeFilter } from './socket-filter.ts';
+import { BPF_K, BPF_RET, captureFilter, encodeFilter } from './socket-filter.ts';
 
 const AF_PACKET = 17;
 const SOCK_DGRAM = 2;
@@ -84,14 +84,7 @@ export class PacketSocket {
     const length = options.blockSize * options.blockCount;
     let address: bigint | null = null;
     try {
-      // struct sock_fprog: u16 len, 6 bytes padding, struct sock_filter *filter.
-      const fprog = new Uint8Array(16);
-      const fprogView = new DataView(fprog.buffer);
-      fprogView.setUint16(0, program.length / 8, true);
-      fprogView.setBigUint64(8, libc.address(program), true);
-      if (libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, fprog.length) < 0) {
-        throw syscallError(libc, 'SO_ATTACH_FILTER', options.iface);
-      }
+      if (!attachFilter(libc, fd, program)) throw syscallError(libc, 'SO_ATTACH_FILTER', options.iface);
 
       if (libc.setsockopt(fd, SOL_PACKET, PACKET_VERSION, u32s(TPACKET_V3), 4) < 0) {
         throw syscallError(libc, 'PACKET_VERSION TPACKET_V3', options.iface);
@@ -136,6 +129,16 @@ export class PacketSocket {
     return { packets: dv.getUint32(0, true), drops: dv.getUint32(4, true), freezes: dv.getUint32(8, true) };
   }
 
+  /**
+   * From now on no packet reaches the ring (a filter that accepts nothing replaces the capture
+   * filter); what is in the ring stays, and a block being filled is still handed over by the
+   * retire timer. For the hand-over to a bigger ring (live-capture.ts). False when refused.
+   */
+  stopReceiving(): boolean {
+    if (this.#closed) return true;
+    return attachFilter(this.#libc, this.fd, encodeFilter(REJECT_ALL));
+  }
+
   /** Calls `onReadable` from the event loop while the socket has a block for us. */
   startPolling(onReadable: () => void): void {
     if (this.#closed || this.#poll !== null) return;
@@ -155,6 +158,19 @@ export class PacketSocket {
     this.#libc.munmap(this.#address, this.#length);
     this.#libc.close(this.fd);
   }
+}
+
+/** Classic BPF `ret #0`: keep no byte of any packet. */
+const REJECT_ALL = [{ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: 0 }];
+
+/** SO_ATTACH_FILTER (replaces the socket's filter, if any); false when the kernel refused it. */
+function attachFilter(libc: Libc, fd: number, program: Uint8Array): boolean {
+  // struct sock_fprog: u16 len, 6 bytes padding, struct sock_filter *filter.
+  const fprog = new Uint8Array(16);
+  const fprogView = new DataView(fprog.buffer);
+  fprogView.setUint16(0, program.length / 8, true);
+  fprogView.setBigUint64(8, libc.address(program), true);
+  return libc.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, fprog.length) >= 0;
 }
 
 function u32s(...values: number[]): Uint8Array {

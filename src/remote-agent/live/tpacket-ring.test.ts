@@ -141,11 +141,15 @@ test('several ready blocks are drained in ring order; a block the kernel still o
   assert.equal(first.delivered, 3);
   assert.deepEqual(first.seen.map((s) => s.data[1]), [1, 2, 3]);
   assert.equal(ring.currentBlock, 2);
+  assert.equal(ring.lastDrainBlocks, 2, 'how far behind the kernel the drain found us');
   assert.equal(r.status(3), TP_STATUS_USER, 'blocks past the kernel-owned one are not touched');
 
   r.setStatus(2, TP_STATUS_USER | 0x20 /* TP_STATUS_BLK_TMO: retired by the timer */);
   const second = collect(ring);
   assert.deepEqual(second.seen.map((s) => s.data[1]), [4, 5, 6, 9]);
+  assert.equal(ring.lastDrainBlocks, 2);
+  assert.equal(collect(ring).delivered, 0);
+  assert.equal(ring.lastDrainBlocks, 0);
   assert.equal(ring.currentBlock, 0);
   assert.deepEqual([0, 1, 2, 3].map((b) => r.status(b)), [0, 0, 0, 0]);
 });
@@ -176,6 +180,27 @@ test('one lap per drain: blocks the kernel refills during the walk wait for the 
     if (refills++ < 10) r.setStatus(ring.currentBlock === 0 ? 1 : 0, TP_STATUS_USER);
   });
   assert.equal(delivered, 2);
+});
+
+test('readyBlocks counts the blocks waiting from the next one, up to a limit and around the end; drain reads at most maxBlocks', () => {
+  const r = new SyntheticRing(4);
+  const ring = r.ring();
+  assert.equal(ring.readyBlocks(4), 0);
+  r.fill(0, [pkt(1)]);
+  r.fill(1, [pkt(2)]);
+  r.fill(3, [pkt(4)]); // past a block the kernel owns: not waiting for this reader yet
+  assert.equal(ring.readyBlocks(4), 2);
+  assert.equal(ring.readyBlocks(1), 1, 'no further than the limit');
+  const one = ring.drain(() => {}, 1);
+  assert.equal(one, 1);
+  assert.equal(ring.lastDrainBlocks, 1);
+  assert.equal(ring.currentBlock, 1);
+  assert.equal(r.status(1), TP_STATUS_USER, 'the block after maxBlocks is left to the next call');
+  r.fill(2, [pkt(3)]);
+  r.fill(0, [pkt(5)]);
+  assert.equal(ring.readyBlocks(10), 4, 'blocks 1, 2, 3 and 0 again: at most one lap');
+  assert.deepEqual(collect(ring).seen.map((s) => s.data[1]), [2, 3, 4, 5]);
+  assert.equal(ring.readyBlocks(4), 0);
 });
 
 test('a ready block without packets is released and skipped', () => {
@@ -256,4 +281,31 @@ test('geometry that does not fit the memory is refused', () => {
   assert.throws(() => new TpacketRing(r.dv, r.bytes, { blockSize: BLOCK, blockCount: 3 }, 101), RangeError);
   assert.throws(() => new TpacketRing(r.dv, r.bytes, { blockSize: 64, blockCount: 2 }, 101), RangeError);
   assert.throws(() => new TpacketRing(r.dv, new Uint8Array(BLOCK * 2), { blockSize: BLOCK, blockCount: 2 }, 101), RangeError);
+});
+
+test('drainLast reads the blocks handed over, then the block the kernel was filling, in place, and stops', () => {
+  const r = new SyntheticRing(4);
+  r.fill(0, [pkt(1)]);
+  r.fill(1, [pkt(2), pkt(3)], TP_STATUS_KERNEL); // being filled when the socket stopped receiving
+  r.fill(2, [pkt(9)], TP_STATUS_KERNEL); // an earlier lap's block: num_pkts is stale, never read
+  r.setStatus(2, TP_STATUS_KERNEL);
+  const ring = r.ring();
+  const seen: number[] = [];
+  assert.equal(ring.drainLast((f) => seen.push(f.data[1]!)), 3);
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(r.status(1), TP_STATUS_KERNEL, 'the open block is left to the kernel (the ring is closed next)');
+  r.setStatus(2, TP_STATUS_USER);
+  assert.equal(collect(ring).delivered, 0, 'nothing is read after drainLast');
+});
+
+test('drainLast: an open block without packets, or one the timer handed over meanwhile, is read once', () => {
+  const empty = new SyntheticRing(2);
+  empty.fill(0, [], TP_STATUS_KERNEL);
+  assert.equal(empty.ring().drainLast(() => {}), 0);
+  const retired = new SyntheticRing(3);
+  retired.fill(0, [pkt(1)]);
+  retired.fill(1, [pkt(2)]);
+  const seen: number[] = [];
+  assert.equal(retired.ring().drainLast((f) => seen.push(f.data[1]!)), 2);
+  assert.deepEqual(seen, [1, 2]);
 });

@@ -55,6 +55,7 @@ export class TpacketRing {
   #callbackErrors = 0;
   #lastCallbackError: unknown = undefined;
   #stopped = false;
+  #lastDrainBlocks = 0;
 
   /** `dv` and `bytes` must cover the same memory, at least blockSize * blockCount bytes. */
   constructor(dv: DataView, bytes: Uint8Array, geometry: RingGeometry, linkType: number) {
@@ -77,6 +78,11 @@ export class TpacketRing {
     return this.#current;
   }
 
+  /** Blocks the last drain() found handed over to us: how far behind the kernel we were. */
+  get lastDrainBlocks(): number {
+    return this.#lastDrainBlocks;
+  }
+
   /** Blocks whose packet list pointed outside the block: cut short and handed back. */
   get corruptBlocks(): number {
     return this.#corruptBlocks;
@@ -96,14 +102,26 @@ export class TpacketRing {
     this.#stopped = true;
   }
 
+  /** Blocks handed over to us and not yet read, counted from the next one, up to `limit`. */
+  readyBlocks(limit: number): number {
+    let ready = 0;
+    for (let i = this.#current; ready < Math.min(limit, this.#blockCount); i = i + 1 === this.#blockCount ? 0 : i + 1) {
+      if ((this.#dv.getUint32(i * this.#blockSize + BLOCK_STATUS, true) & TP_STATUS_USER) === 0) break;
+      ready++;
+    }
+    return ready;
+  }
+
   /**
    * Hands every packet of every block we own to `onFrame`, in ring order, and returns each block to
-   * the kernel. At most one lap per call, so a kernel that refills blocks as fast as we free them
+   * the kernel (at most `maxBlocks` of them). At most one lap per call, so a kernel that refills blocks as fast as we free them
    * cannot keep us here forever: the next readable event brings us back. Returns frames delivered.
    */
-  drain(onFrame: (frame: Frame) => void): number {
+  drain(onFrame: (frame: Frame) => void, maxBlocks: number = this.#blockCount): number {
     let delivered = 0;
-    for (let lap = 0; lap < this.#blockCount && !this.#stopped; lap++) {
+    let lap = 0;
+    const limit = Math.min(maxBlocks, this.#blockCount);
+    for (; lap < limit && !this.#stopped; lap++) {
       const block = this.#current * this.#blockSize;
       if ((this.#dv.getUint32(block + BLOCK_STATUS, true) & TP_STATUS_USER) === 0) break;
       delivered += this.#walkBlock(block, onFrame);
@@ -111,6 +129,26 @@ export class TpacketRing {
       this.#dv.setUint32(block + BLOCK_STATUS, TP_STATUS_KERNEL, true);
       this.#current = this.#current + 1 === this.#blockCount ? 0 : this.#current + 1;
     }
+    this.#lastDrainBlocks = lap;
+    return delivered;
+  }
+
+  /**
+   * For a ring that receives nothing any more (its socket's filter now rejects every packet, and
+   * what was on its way has landed): reads the blocks handed over, then the block the kernel was
+   * filling, still its own, in place. The kernel hands such a block over only when its retire timer
+   * fires; the hand-over to a bigger ring (live-capture.ts) cannot wait that long while the other
+   * ring fills unread. The ring is read no further (stop()): it is closed next. Returns the frames
+   * delivered.
+   */
+  drainLast(onFrame: (frame: Frame) => void): number {
+    let delivered = this.drain(onFrame);
+    if (this.#stopped) return delivered;
+    const block = this.#current * this.#blockSize;
+    if ((this.#dv.getUint32(block + BLOCK_STATUS, true) & TP_STATUS_USER) === 0 && this.#dv.getUint32(block + BLOCK_NUM_PKTS, true) > 0) {
+      delivered += this.#walkBlock(block, onFrame);
+    }
+    this.#stopped = true;
     return delivered;
   }
 
