@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SharkError } from '../../model/errors.ts';
 import { Scope, addAddress, addVeth, requireNetns, waitForPort, type Netns } from '../../../test/helpers/netns.ts';
@@ -10,6 +10,7 @@ import type { Frame } from '../source/frame.ts';
 import { openLiveCapture } from './index.ts';
 import { MAX_SMALL_RING_BLOCK_TIMEOUT_MS, RING_BLOCK_SIZE, smallRingBlockTimeoutMs } from './live-capture.ts';
 import { HTTP_GET, HTTP_SERVER, UDP_SENDER, nodeIn, startDriver, unprivilegedRunner } from '../../../test/helpers/live-capture.ts';
+import type { DriverSummary } from '../../../test/helpers/live-capture-driver.ts';
 import { missingRoot, skipFor, skipWithout } from '../../../test/helpers/requirements.ts';
 
 const netnsSkip = skipFor(requireNetns([]));
@@ -183,6 +184,28 @@ print(time.time() - t)`;
   }
 });
 
+/** `count` UDP datagrams "<marker>-<i>" to 127.0.0.1:9 from python3 in `ns`, 100 every 1.5 ms. */
+async function sendPacedDatagrams(ns: Netns, marker: string, count: number): Promise<void> {
+  const sender = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(${count}):
+    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
+    if i % 100 == 99: time.sleep(0.0015)`;
+  await ns.execOk('python3', ['-c', sender]);
+}
+
+/** The ring grew to `blocks` blocks, and every datagram came out once, in order, none dropped. */
+function assertGrewWithoutLoss(t: TestContext, s: DriverSummary, count: number, blocks: number): void {
+  t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
+  assert.equal(s.ringBytes, blocks * RING_BLOCK_SIZE, 'the ring grew');
+  assert.equal(s.kernel.drops, 0);
+  assert.equal(s.duplicates, 0);
+  assert.equal(s.markerSequence.length, count, 'every datagram, once');
+  const outOfOrder = s.markerSequence.findIndex((n, i) => n !== i);
+  assert.equal(outOfOrder, -1, `in order (first difference at ${outOfOrder}: ${s.markerSequence.slice(Math.max(0, outOfOrder - 3), outOfOrder + 3).join(',')})`);
+}
+
 test('a capture that starts on a small ring moves to the full one when it falls behind: every datagram once, in order, none dropped', { skip: netnsSkip || skipWithout('python3'), timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
@@ -192,23 +215,9 @@ test('a capture that starts on a small ring moves to the full one when it falls 
     // finds ~20 blocks waiting (the move starts at 8) with room for ~12 more, mid-stream.
     const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, stallOnFirstFrameMs: 220 });
     assert.equal((await driver.ready).error, undefined);
-    const N = 60_000;
     // Paced (~1 s in all), so that datagrams keep coming before, during and after the move.
-    const sender = `
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(${N}):
-    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
-    if i % 100 == 99: time.sleep(0.0015)`;
-    await ns.execOk('python3', ['-c', sender]);
-    const s = await driver.finish();
-    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
-    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
-    assert.equal(s.kernel.drops, 0);
-    assert.equal(s.duplicates, 0);
-    assert.equal(s.markerSequence.length, N, 'every datagram, once');
-    const outOfOrder = s.markerSequence.findIndex((n, i) => n !== i);
-    assert.equal(outOfOrder, -1, `in order (first difference at ${outOfOrder}: ${s.markerSequence.slice(Math.max(0, outOfOrder - 3), outOfOrder + 3).join(',')})`);
+    await sendPacedDatagrams(ns, marker, 60_000);
+    assertGrewWithoutLoss(t, await driver.finish(), 60_000, 128);
   } finally {
     await scope.close();
   }
@@ -224,21 +233,8 @@ test('a reader slower than the packets moves to the full ring once a quarter of 
     // ~0.5 s of reading), the small ring overflowed first.
     const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 16 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, costPerFrameUs: 60 });
     assert.equal((await driver.ready).error, undefined);
-    const N = 30_000;
-    const sender = `
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(${N}):
-    s.sendto(b'${marker}-%d' % i, ('127.0.0.1', 9))
-    if i % 100 == 99: time.sleep(0.0015)`;
-    await ns.execOk('python3', ['-c', sender]);
-    const s = await driver.finish();
-    t.diagnostic(`ring ${s.ringBytes / RING_BLOCK_SIZE} blocks at the end; ${s.handoverCopies} frames held by both rings handed out once; kernel ${JSON.stringify(s.kernel)}`);
-    assert.equal(s.ringBytes, 128 * RING_BLOCK_SIZE, 'the ring grew');
-    assert.equal(s.kernel.drops, 0);
-    assert.equal(s.duplicates, 0);
-    assert.equal(s.markerSequence.length, N, 'every datagram, once');
-    assert.equal(s.markerSequence.findIndex((n, i) => n !== i), -1, 'in order');
+    await sendPacedDatagrams(ns, marker, 30_000);
+    assertGrewWithoutLoss(t, await driver.finish(), 30_000, 128);
   } finally {
     await scope.close();
   }
