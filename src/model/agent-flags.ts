@@ -133,12 +133,16 @@ function parseByteSize(text: string): number | null {
 
 /** The options part of the agent's help text, from the schema. */
 export function agentFlagsHelp(): string {
-  const lines = NAMES.map((name) => {
+  const rows = NAMES.map((name) => {
     const spec = specOf(name);
     const left = `--${name}${spec.arg === undefined ? '' : ` ${spec.arg}`}`;
     const d = spec.default;
     const shown = d === null || d === false || (Array.isArray(d) && d.length === 0) ? '' : ` (default: ${String(d)})`;
-    return `  ${left.padEnd(22)}${spec.help}${shown}`;
+    return [left, `${spec.help}${shown}`] as const;
   });
-  return [...lines, `  ${'-h, --help'.padEnd(22)}show this help`].join('\n');
+  rows.push(['-h, --help', 'show this help']);
+  // The column fits the longest flag, with two spaces before the text (a fixed 22 ran
+  // "--proto-descriptor FILE" into its help).
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`).join('\n');
 }

@@ -101,3 +101,20 @@ test('the agent version is the package version', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(AGENT_VERSION, pkg.version);
 });
+
+test('help: every flag and its text are apart, the texts in one column', () => {
+  const help = parseAgentArgs(['--help']);
+  assert.equal(help.kind, 'help');
+  if (help.kind !== 'help') return;
+  const rows = help.text.split('\n').filter((line) => /^ {2}-/.test(line));
+  assert.ok(rows.length >= 10, `${rows.length} option rows`);
+  const columns = new Set<number>();
+  for (const row of rows) {
+    // The flag (its argument after one space), then at least two spaces, then the text.
+    const m = /^ {2}\S+(?: \S+)? {2,}(?=\S)/.exec(row);
+    assert.ok(m !== null, `flag and text run together: ${JSON.stringify(row)}`);
+    columns.add(m[0].length);
+  }
+  assert.equal(columns.size, 1, `help texts start at columns ${[...columns].join(', ')}`);
+  assert.match(help.text, /--proto-descriptor FILE {2,}decode gRPC/);
+});
