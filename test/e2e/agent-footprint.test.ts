@@ -17,15 +17,22 @@
  *    compiler, ~6 MB that stays) and ~107 MB before the start-up work of issue 17. (Twice before
  *    it was reverted: small-ring blocks retired every 10 ms held only 160 ms of a trickle, and a
  *    fresh agent lost frames in CI; with 63 ms blocks the hand-over waited ~200 ms for the last
- *    one while a burst filled the unread full ring. Now the last block is read in place.) The
- *    goal of 55 MB is a todo until it holds.
+ *    one while a burst filled the unread full ring. Now the last block is read in place.)
+ * 3. Once the agent has idled IDLE_RELEASE_AFTER_MS it pages out its read-only file mappings (most
+ *    of the node executable, which start-up touched) and trims the C heap (live/idle-memory.ts).
+ *    The kernel leaves pages another process maps resident, so the agent runs its own copy of
+ *    node here, as in the pod's capture container: alone on it, ~36 MB (issue 17's goal of 55
+ *    holds); beside the container's keeper on the same copy, as in the pod, ~58 MB (the keeper's
+ *    ~31 MB of the executable stay): that goal is a todo until the keeper is not a node.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { heapFlags } from '../../src/remote-agent/agent/heap-flags.ts';
+import { IDLE_RELEASE_AFTER_MS } from '../../src/remote-agent/agent/idle-release.ts';
+import { agentFolderPrefix, KEEPER_SCRIPT } from '../../src/kube/keeper.ts';
 import { memoryBudget } from '../../src/remote-agent/agent/memory-budget.ts';
 import { DEFAULT_AGENT_MEMORY_BYTES } from '../../src/model/agent-memory.ts';
 import { prepareAgentDir, sleep, startAgent } from '../helpers/agent.ts';
@@ -48,7 +55,7 @@ const IDLE_RSS_GOAL_MB = 55;
  * ~6 MB over this bound) fails it: they are built on the first Huffman string.
  */
 const BUNDLE_LOAD_LIMIT_MB = 22;
-/** Start-up work (parse, the first trim of the C heap at 1 s) is over by then. */
+/** Start-up work (parsing the bundle, loading koffi, opening the ring) is over by then. */
 const SETTLE_MS = 3000;
 
 /** VmRSS in MiB. */
@@ -85,14 +92,33 @@ async function bareNodeRssMb(ns: Netns): Promise<number> {
   }
 }
 
-/** Starts the agent idle with `maxMemoryMb` (null: its default) and returns its RSS after SETTLE_MS. */
-async function idleAgent(scope: Scope, ns: Netns, maxMemoryMb: number | null): Promise<{ pid: number; cmdline: string[]; rssMb: number }> {
+/**
+ * Starts the agent idle with `maxMemoryMb` (null: its default) and returns its RSS after `settleMs`.
+ * `ownNode`: it runs a copy of node in its folder, as in the pod's capture container; 'with-keeper':
+ * the container's keeper (src/kube/keeper.ts) runs on that copy too, as it does there.
+ */
+async function idleAgent(scope: Scope, ns: Netns, maxMemoryMb: number | null, settleMs = SETTLE_MS, ownNode: false | 'alone' | 'with-keeper' = false): Promise<{ pid: number; cmdline: string[]; rssMb: number; afterStartMb: number }> {
   const args = ['--iface', 'eth0', '--idle-exit', '0', ...(maxMemoryMb === null ? [] : ['--max-memory', String(maxMemoryMb)])];
-  const agent = startAgent(ns, args, { dir: prepareAgentDir(scope), scope });
+  const dir = prepareAgentDir(scope);
+  let node: string | undefined;
+  if (ownNode !== false) {
+    node = join(dir, 'node');
+    copyFileSync(realpathSync(NODE), node);
+    chmodSync(node, 0o755);
+  }
+  if (node !== undefined && ownNode === 'with-keeper') {
+    const keeper = spawn(node, ['-e', KEEPER_SCRIPT, agentFolderPrefix('footprint'), '3600000'], { stdio: 'ignore' });
+    scope.defer(() => {
+      keeper.kill('SIGKILL');
+    });
+  }
+  const agent = startAgent(ns, args, { dir, scope, ...(node === undefined ? {} : { node }) });
   await agent.ready();
-  await sleep(SETTLE_MS);
+  await sleep(Math.min(settleMs, SETTLE_MS));
+  const afterStartMb = rssMb(agent.pid);
+  await sleep(settleMs - Math.min(settleMs, SETTLE_MS));
   const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  return { pid: agent.pid, cmdline, rssMb: rssMb(agent.pid) };
+  return { pid: agent.pid, cmdline, rssMb: rssMb(agent.pid), afterStartMb };
 }
 
 /** RSS (MiB) and the loaded modules matching `modules`, as the process exits. */
@@ -158,12 +184,45 @@ test(`the idle agent's RSS is bare node's, the bundle, its ring and at most ${ID
   }
 });
 
-test(`issue 17 goal: the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~69 MB today: Node alone ~42, koffi ~7, the bundle's heap ~6, the ring 4 (it grows to 25 under load), the rest of Node it uses ~8`, timeout: 120_000 }, async (t) => {
+/** Long enough for the idle agent to have given memory back (agent/idle-release.ts). */
+const RELEASED_MS = IDLE_RELEASE_AFTER_MS + 2500;
+
+test(`an agent alone on its node gives memory back once idle ${IDLE_RELEASE_AFTER_MS / 1000} s: RSS at most ${IDLE_RSS_GOAL_MB} MB (issue 17's goal), below bare node's`, { skip, timeout: 120_000 }, async (t) => {
   const scope = new Scope();
   try {
     const topo = await agentTopology(scope);
-    const agent = await idleAgent(scope, topo.server, null);
-    t.diagnostic(`idle agent RSS ${agent.rssMb.toFixed(1)} MB`);
+    const bare = await bareNodeRssMb(topo.server);
+    const agent = await idleAgent(scope, topo.server, null, RELEASED_MS, 'alone');
+    t.diagnostic(`idle agent RSS ${agent.afterStartMb.toFixed(1)} MB after ${SETTLE_MS / 1000} s, ${agent.rssMb.toFixed(1)} MB after ${RELEASED_MS / 1000} s; bare node ${bare.toFixed(1)} MB`);
+    assert.ok(agent.rssMb <= IDLE_RSS_GOAL_MB, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${IDLE_RSS_GOAL_MB} MB`);
+    // Most of what start-up touched is gone: below a bare node that never gave its pages back.
+    assert.ok(agent.rssMb < bare, `idle agent RSS ${agent.rssMb.toFixed(1)} MB, bare node ${bare.toFixed(1)} MB`);
+  } finally {
+    await scope.close();
+  }
+});
+
+/** What an idle agent beside the keeper gives back at least: its own pages (~11 MB measured). */
+const RELEASED_BESIDE_KEEPER_MB = 6;
+
+test(`beside the capture container's keeper (the same node), the idle agent still gives back what is its own: ${RELEASED_BESIDE_KEEPER_MB} MB or more`, { skip, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const topo = await agentTopology(scope);
+    const agent = await idleAgent(scope, topo.server, null, RELEASED_MS, 'with-keeper');
+    t.diagnostic(`idle agent beside the keeper: RSS ${agent.afterStartMb.toFixed(1)} MB after ${SETTLE_MS / 1000} s, ${agent.rssMb.toFixed(1)} MB after ${RELEASED_MS / 1000} s`);
+    assert.ok(agent.afterStartMb - agent.rssMb >= RELEASED_BESIDE_KEEPER_MB, `RSS ${agent.afterStartMb.toFixed(1)} -> ${agent.rssMb.toFixed(1)} MB`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test(`issue 17 goal in the pod: beside the keeper, the idle agent's RSS is at most ${IDLE_RSS_GOAL_MB} MB`, { skip, todo: `~58 MB: the keeper is a node too, and the ~31 MB of the executable it maps stay resident in both (alone, the agent idles at ~36 MB); a keeper that is not node would close it`, timeout: 120_000 }, async (t) => {
+  const scope = new Scope();
+  try {
+    const topo = await agentTopology(scope);
+    const agent = await idleAgent(scope, topo.server, null, RELEASED_MS, 'with-keeper');
+    t.diagnostic(`idle agent RSS beside the keeper ${agent.rssMb.toFixed(1)} MB`);
     assert.ok(agent.rssMb <= IDLE_RSS_GOAL_MB, `idle agent RSS ${agent.rssMb.toFixed(1)} MB > ${IDLE_RSS_GOAL_MB} MB`);
   } finally {
     await scope.close();

@@ -96,6 +96,8 @@ export interface StartAgentOptions {
   readonly dropBodies?: boolean;
   /** Run the agent inside this memory cgroup (as a pod's ephemeral container would be). */
   readonly cgroup?: MemoryCgroup;
+  /** The node executable to run it with (default NODE): e.g. a copy of its own, as in the pod's image. */
+  readonly node?: string;
 }
 
 type Waiter = () => void;
@@ -442,11 +444,12 @@ function dropBodies(entry: Entry): void {
 export function startAgent(ns: Netns, args: readonly string[], options: StartAgentOptions): AgentProcess {
   const argv = ['agent.js', 'capture', ...args];
   let child: ChildProcess;
+  const node = options.node ?? NODE;
   if (options.cgroup === undefined) {
-    child = ns.spawn(NODE, argv, { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = ns.spawn(node, argv, { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   } else {
     // The cgroup is joined before `ip netns exec`, which hides /sys/fs/cgroup behind a fresh sysfs.
-    const [ipCmd, ipArgs] = ns.wrap(NODE, argv);
+    const [ipCmd, ipArgs] = ns.wrap(node, argv);
     const full = argvInCgroup(options.cgroup.procsFile, [ipCmd, ...ipArgs]);
     child = spawn(full[0]!, full.slice(1), { cwd: options.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   }

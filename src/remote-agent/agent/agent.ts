@@ -15,7 +15,7 @@ import { CaptureFileParser } from '../source/capture-file.ts';
 import { newCaptureStats, type CaptureStats } from '../stats.ts';
 import { InternalErrors } from '../thrown-errors.ts';
 import { EntryRedactor } from '../redact/index.ts';
-import type { LiveCapture } from '../live/index.ts';
+import type { IdleMemoryRelease, LiveCapture } from '../live/index.ts';
 import { sanitizeLine } from '../../model/terminal-text.ts';
 import type { ProcessHookReport } from '../tls/hooks.ts';
 import { TlsUnavailableError } from '../tls/probe-api.ts';
@@ -30,6 +30,7 @@ import {
   type StopReason,
 } from '../wire/protocol.ts';
 import { FrameWriter } from './frame-writer.ts';
+import { IdleRelease } from './idle-release.ts';
 import { memoryBudget, type MemoryBudget } from './memory-budget.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -86,6 +87,8 @@ const RESET_COOLDOWN_MS = 5_000;
 const FLUSH_ON_STOP_MS = 400;
 
 type LiveOpener = typeof import('../live/index.ts').openLiveCapture;
+/** Gives the idle process's memory back (live/idle-memory.ts); injectable for tests. */
+export type IdleMemoryReleaser = () => IdleMemoryRelease;
 /** Opens TLS capture with the real probes and target scanner (tls/open-tls-capture.ts); injectable for tests. */
 export type TlsOpener = (options: TlsCaptureOptions) => Promise<TlsCapture>;
 
@@ -103,6 +106,7 @@ export class Agent {
   readonly #startedMs = Date.now();
   readonly #openLive: () => Promise<LiveOpener>;
   readonly #openTls: () => Promise<TlsOpener>;
+  readonly #releaser: (() => Promise<IdleMemoryReleaser>) | undefined;
   #pipeline: CapturePipeline;
   #live: LiveCapture | null = null;
   #tls: TlsCapture | null = null;
@@ -129,7 +133,11 @@ export class Agent {
   #resolveExit: (exit: AgentExit) => void = () => {};
   readonly #exit: Promise<AgentExit>;
 
-  constructor(config: AgentConfig, out: Writable, openLive?: () => Promise<LiveOpener>, openTls?: () => Promise<TlsOpener>) {
+  /**
+   * `releaser`: how idle memory is given back; without one, the live module's releaseIdleMemory
+   * when the capture is live and real (an injected `openLive` gets none unless one is given).
+   */
+  constructor(config: AgentConfig, out: Writable, openLive?: () => Promise<LiveOpener>, openTls?: () => Promise<TlsOpener>, releaser?: () => Promise<IdleMemoryReleaser>) {
     this.#config = config;
     this.#budget = memoryBudget(config.maxMemoryBytes);
     this.#writer = new FrameWriter(out, this.#budget.outputQueueBytes, {
@@ -138,6 +146,7 @@ export class Agent {
     this.#redactor = config.redact ? new EntryRedactor({ extraKeys: config.redactKeys }) : null;
     this.#pipeline = this.#newPipeline();
     this.#openLive = openLive ?? (async () => (await import('../live/index.ts')).openLiveCapture);
+    this.#releaser = releaser ?? (openLive === undefined ? async () => (await import('../live/index.ts')).releaseIdleMemory : undefined);
     // Loaded only with --tls: the probes bring koffi bindings and the BPF object.
     this.#openTls = openTls ?? (async () => (await import('../tls/open-tls-capture.ts')).openRealTlsCapture);
     this.#exit = new Promise((resolve) => {
@@ -242,6 +251,7 @@ export class Agent {
 
   async #openLiveSource(source: LiveSourceConfig): Promise<void> {
     const open = await this.#openLive();
+    const idle = await this.#idleRelease();
     // The file parsers count what they read; frames from the ring are counted here.
     // With --tls, the full ring from the start: the move to it (a 25 MiB allocation and the small
     // ring's last retire periods) lands while the probes start up, and tls-go.test.ts (HTTP/2) lost
@@ -253,9 +263,32 @@ export class Agent {
       this.#pipeline.frame(frame);
     });
     // The kernel hands packets to the ring; time still has to pass for idle connections.
-    const tick = setInterval(() => this.#pipeline.tick(Date.now() * 1000), 1000);
+    const tick = setInterval(() => {
+      const now = Date.now();
+      this.#pipeline.tick(now * 1000);
+      if (idle !== null && idle.release.due(now, this.#stats.packets)) this.#releaseIdleMemory(idle.releaser);
+    }, 1000);
     tick.unref();
     this.#timers.push(tick);
+  }
+
+  /**
+   * Giving idle memory back, for a live capture without --tls: the TLS probes' records wait in a
+   * small kernel ring while user space reads them, and a stall at the start of an exchange has lost
+   * TLS entries before (tls-go.test.ts); those agents keep their pages.
+   */
+  async #idleRelease(): Promise<{ release: IdleRelease; releaser: IdleMemoryReleaser } | null> {
+    if (this.#tlsAsked() || this.#releaser === undefined) return null;
+    const releaser = await this.#releaser();
+    return { release: new IdleRelease(Date.now(), this.#stats.packets), releaser };
+  }
+
+  #releaseIdleMemory(releaser: IdleMemoryReleaser): void {
+    try {
+      releaser();
+    } catch (err) {
+      this.#internalErrors.record(err, 'idle memory release');
+    }
   }
 
   #tlsAsked(): boolean {

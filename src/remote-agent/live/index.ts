@@ -3,3 +3,4 @@
  * Importing this module loads no native code; the first openLiveCapture() does.
  */
 export { openLiveCapture, type KernelCounters, type LiveCapture, type LiveCaptureOptions } from './live-capture.ts';
+export { releaseIdleMemory, type IdleMemoryRelease } from './idle-memory.ts';

@@ -1,6 +1,6 @@
 /**
- * The libc calls the agent needs, through koffi: the live capture's packet socket and the TLS probes'
- * bpf() and perf_event_open() (tls/probes/). This module is the one place that binds C functions;
+ * The libc calls the agent needs, through koffi: the live capture's packet socket, the TLS probes'
+ * bpf() and perf_event_open() (tls/probes/), and giving idle memory back (resident-memory.ts). This module is the one place that binds C functions;
  * packet-socket.ts and tls/probes/ use it. koffi is a native module: it is required on first use,
  * not at import, so code that only imports the capture types never loads it.
  *
@@ -49,6 +49,13 @@ export interface Libc {
   address(buffer: Uint8Array): bigint;
   /** Calls `onReadable` from the event loop whenever `fd` is readable (a libuv poll handle). */
   poll(fd: number, onReadable: () => void): PollHandle;
+  /** madvise(address, length, advice): 0, or -1 with errno. */
+  madvise(address: bigint, length: number, advice: number): number;
+  /**
+   * glibc's malloc_trim(0): free C-heap pages go back to the kernel. True when memory was released;
+   * null where the C library has no such call (musl).
+   */
+  mallocTrim(): boolean | null;
 }
 
 export const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
@@ -96,6 +103,8 @@ function bind(koffi: Koffi): Libc {
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
   const strerror = lib.func('const char *strerror(int errnum)');
+  const madvise = lib.func('int madvise(void *addr, size_t length, int advice)');
+  const mallocTrim = optionalFunc(() => lib.func('int malloc_trim(size_t pad)'));
   return {
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
     bind: (fd, address, length) => bindFn(fd, address, length) as number,
@@ -121,7 +130,18 @@ function bind(koffi: Koffi): Libc {
     view: (address, length) => koffi.view(address, length),
     address: (buffer) => koffi.address(buffer),
     poll: (fd, onReadable) => koffi.node.poll(fd, { readable: true }, () => onReadable()),
+    madvise: (address, length, advice) => madvise(address, length, advice) as number,
+    mallocTrim: () => (mallocTrim === null ? null : (mallocTrim(0) as number) === 1),
   };
+}
+
+/** A function the C library may lack (glibc-only calls on musl): null then. */
+function optionalFunc<F>(bindIt: () => F): F | null {
+  try {
+    return bindIt();
+  } catch {
+    return null;
+  }
 }
 
 function messageOf(err: unknown): string {
