@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Libc } from './libc.ts';
 import { MADV_PAGEOUT, readOnlyFileMappings, releaseIdleMemory } from './idle-memory.ts';
 import { NODE, REPO_ROOT } from '../../../test/helpers/capture.ts';
+import { missingRoot, skipFor } from '../../../test/helpers/requirements.ts';
 
 const MAPS = [
   '00400000-00746000 r--p 00000000 103:02 1234 /opt/node/bin/node',
@@ -60,8 +61,8 @@ test('each named mapping gets MADV_PAGEOUT, a refusal is counted and the rest go
   assert.deepEqual(report, { mappings: 4, bytes: 0x346000 + 0x28000 + 0x195000 + 0x100000, refused: 1, cHeapTrimmed: null });
 });
 
-const rootSkip = process.getuid?.() === 0 ? false : 'needs root: paging out file pages is allowed to the file owner (root owns node here)';
-if (rootSkip) process.stdout.write(`# idle-memory: the real release skipped: ${rootSkip}\n`);
+// Paging out file pages is allowed to the file's owner: root owns node here.
+const rootSkip = skipFor(missingRoot('paging out the pages of a root-owned node executable'));
 
 /** VmRSS, RssFile and RssAnon of a process, MiB. */
 function rssOf(pid: number): { rss: number; file: number; anon: number } {
