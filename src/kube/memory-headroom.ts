@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 
 /**
  * What the capture container costs besides the agent: its keeper (a shell that waits for the agent,
- * keeper.ts: ~1 MiB; it was a `node -e` of ~43 MiB RSS, ~8 MiB its own), with the room it kept.
+ * keeper.ts: ~2 MiB RSS; it was a `node -e` of ~43 MiB, ~8 MiB its own), with the room it kept.
  */
 export const KEEPER_RESERVE_BYTES = 16 * MiB;
 /**
