@@ -15,8 +15,9 @@ test('the spec: root explicitly, NET_RAW only, no escalation; targets the app co
   assert.deepEqual(auto.securityContext, { ...ROOT_NO_ESCALATION, capabilities: { drop: ['ALL'], add: ['NET_RAW'] } });
   assert.equal(auto.targetContainerName, 'app');
   assert.equal(auto.image, 'node:24-slim');
-  assert.deepEqual(auto.command!.slice(0, 2), ['node', '-e']);
-  assert.equal(auto.command![3], 'kubectl-shark-shark-aaaaa.', 'the keeper looks after the folders of its own container');
+  assert.deepEqual(auto.command!.slice(0, 2), ['sh', '-c']);
+  assert.equal(auto.command![3], 'kubectl-shark-keeper');
+  assert.equal(auto.command![4], 'kubectl-shark-shark-aaaaa.', 'the keeper looks after the folders of its own container');
   assert.deepEqual(auto.env, [{ name: 'KUBECTL_SHARK_CAPTURE', value: 'v2' }]);
   // Fields an ephemeral container may not have are absent.
   for (const field of ['ports', 'resources', 'livenessProbe', 'readinessProbe', 'lifecycle']) assert.ok(!(field in auto), field);

@@ -1,17 +1,17 @@
 /**
- * The keeper runs with the pinned Node against a fake /proc and a temp folder: it must stay while an
+ * The keeper runs in this machine's sh (dash on Debian, as in node:24-slim) against a fake /proc and a temp folder: it must stay while an
  * agent of its container runs, ignore other containers' agents and itself, remove each agent folder
  * as soon as its agent is gone (and a never-used one once it is old), and exit 0 once idle, leaving
  * no folder of its container.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { agentFolderPrefix, KEEPER_SCRIPT, keeperCommand } from './keeper.ts';
+import { agentFolderPrefix, KEEPER_NAME, KEEPER_SCRIPT, keeperCommand } from './keeper.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'shark-keeper-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,11 +40,17 @@ async function eventually(what: string, check: () => boolean, withinMs = 3000): 
   }
 }
 
-test('the keeper command is node -e with its container\'s folder prefix; the script parses', () => {
+/** The keeper as its container runs it: `sh -c <script> kubectl-shark-keeper <args>`. */
+function startKeeper(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn('sh', ['-c', KEEPER_SCRIPT, KEEPER_NAME, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+}
+
+test('the keeper command is sh -c with its container\'s folder prefix; the script parses', () => {
   const cmd = keeperCommand('shark-ab12c');
-  assert.deepEqual([cmd[0], cmd[1], cmd[3]], ['node', '-e', 'kubectl-shark-shark-ab12c.']);
-  assert.equal(cmd.length, 4);
-  assert.doesNotThrow(() => new Function('require', 'process', KEEPER_SCRIPT));
+  assert.deepEqual([cmd[0], cmd[1], cmd[3], cmd[4]], ['sh', '-c', KEEPER_NAME, 'kubectl-shark-shark-ab12c.']);
+  assert.equal(cmd.length, 5);
+  const parsed = spawnSync('sh', ['-n', '-c', KEEPER_SCRIPT]);
+  assert.equal(parsed.status, 0, parsed.stderr.toString());
 });
 
 test('stays while its agents run; removes a folder once its agent is gone; exits 0 once idle, leaving no folder', async () => {
@@ -59,7 +65,7 @@ test('stays while its agents run; removes a folder once its agent is gone; exits
   fakeProcess(proc, 4244, ['node', `${other}/agent.js`, 'capture']);
   fakeProcess(proc, 1, ['sleep', 'infinity']);
 
-  const child = spawn(process.execPath, ['-e', KEEPER_SCRIPT, agentFolderPrefix('shark-x1'), '1500', '50', proc, tmp], { stdio: 'ignore' });
+  const child = startKeeper([agentFolderPrefix('shark-x1'), '1500', '50', proc, tmp]);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await sleep(900);
   assert.equal(child.exitCode, null, 'the keeper stays while its agents run');
@@ -94,7 +100,7 @@ test('an upload no agent ever used is removed once it is older than the idle tim
   utimesSync(stale, old, old);
   const fresh = agentFolder(tmp, 'shark-x3', 'EEEEEEEEEE');
   // A long idle time: the keeper stays; only the stale folder may go.
-  const child = spawn(process.execPath, ['-e', KEEPER_SCRIPT, agentFolderPrefix('shark-x3'), '60000', '50', proc, tmp], { stdio: 'ignore' });
+  const child = startKeeper([agentFolderPrefix('shark-x3'), '60000', '50', proc, tmp]);
   try {
     const deadline = Date.now() + 5000;
     while (existsSync(stale) && Date.now() < deadline) await sleep(50);
@@ -110,7 +116,7 @@ test('an upload no agent ever used is removed once it is older than the idle tim
 test('exits after the idle time when no agent ever comes', async () => {
   const proc = join(root, 'proc-empty');
   mkdirSync(proc, { recursive: true });
-  const child = spawn(process.execPath, ['-e', KEEPER_SCRIPT, agentFolderPrefix('shark-x4'), '200', '50', proc, join(root, 'tmp-none')], { stdio: 'ignore' });
+  const child = startKeeper([agentFolderPrefix('shark-x4'), '200', '50', proc, join(root, 'tmp-none')]);
   assert.equal(await new Promise((r) => child.on('exit', r)), 0);
 });
 
@@ -119,11 +125,50 @@ test('with the real /proc and the default TMPDIR it sees a real agent process of
   const dir = agentFolder(tmp, 'shark-x5', 'FFFFFFFFFF');
   writeFileSync(join(dir, 'agent.js'), 'setTimeout(() => {}, 1500);');
   const agent = spawn(process.execPath, [join(dir, 'agent.js')], { stdio: 'ignore' });
-  const keeper = spawn(process.execPath, ['-e', KEEPER_SCRIPT, agentFolderPrefix('shark-x5'), '300', '50'], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+  const keeper = startKeeper([agentFolderPrefix('shark-x5'), '300', '50'], { ...process.env, TMPDIR: tmp });
   const agentDone = new Promise((r) => agent.on('exit', r));
   const keeperDone = new Promise((r) => keeper.on('exit', r));
   await agentDone;
   assert.equal(keeper.exitCode, null, 'alive while the agent ran');
   assert.equal(await keeperDone, 0);
   assert.equal(existsSync(dir), false);
+});
+
+test('names in other processes\' arguments are only compared: globs and command substitutions are not expanded or run', async () => {
+  const proc = join(root, 'proc-hostile');
+  const tmp = join(root, 'tmp-hostile');
+  const mine = agentFolder(tmp, 'shark-x6', 'GGGGGGGGGG');
+  const marker = join(root, 'hostile-ran');
+  const prefix = agentFolderPrefix('shark-x6');
+  fakeProcess(proc, 5001, ['node', `${mine}/agent.js`, 'capture']);
+  // A process of the app may name anything: none of it may be run, expanded or removed.
+  fakeProcess(proc, 5002, ['x', `${tmp}/${prefix}*/agent.js`, `${tmp}/${prefix}$(touch ${marker})/agent.js`, `${tmp}/${prefix}\`touch ${marker}\`/agent.js`, `${tmp}/${prefix}a\nb/agent.js`, `${tmp}/${prefix}../../agent.js`]);
+  const child = startKeeper([prefix, '400', '50', proc, tmp]);
+  await sleep(600);
+  assert.equal(child.exitCode, null, 'stays while its agent runs');
+  assert.ok(existsSync(mine));
+  assert.equal(existsSync(marker), false, 'nothing from an argument was run');
+  rmSync(join(proc, '5001'), { recursive: true });
+  await eventually('its folder goes once its agent is gone', () => !existsSync(mine));
+  child.kill('SIGTERM');
+  assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+  assert.equal(existsSync(marker), false);
+});
+
+test('a shell of about a megabyte, not a node: SIGTERM ends it at once and leaves no sleep behind', async () => {
+  const proc = join(root, 'proc-term');
+  mkdirSync(proc, { recursive: true });
+  // An interval of its own, to find its sleep among the machine's processes.
+  const child = startKeeper([agentFolderPrefix('shark-x7'), '600000', '1777', proc, join(root, 'tmp-term')]);
+  await sleep(500);
+  const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+  assert.ok(rssKb < 8 * 1024, `keeper RSS ${rssKb} kB`);
+  const sleeping = (): boolean => spawnSync('pgrep', ['-f', '^sleep 1\\.777$']).status === 0;
+  assert.ok(sleeping(), 'it sleeps between looks');
+  const started = Date.now();
+  child.kill('SIGTERM');
+  assert.equal(await new Promise((r) => child.on('exit', r)), 0);
+  assert.ok(Date.now() - started < 1500, `ended ${Date.now() - started} ms after SIGTERM`);
+  await sleep(100);
+  assert.equal(sleeping(), false, 'its sleep ended with it');
 });

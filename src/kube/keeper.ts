@@ -5,9 +5,16 @@
  * where each upload unpacked into a fresh `mktemp -d` folder named with the container's prefix),
  * removes a folder as soon as its agent is gone (and one no agent ever used once it is `idle` ms
  * old: an upload whose tap died before starting it), and exits 0, removing every folder of its
- * prefix, after `idle` ms without an agent. Plain CommonJS for `node -e` in any stock Node image.
+ * prefix, after `idle` ms without an agent.
  *
- * Arguments (after the script): prefix [idleMs=60000] [intervalMs=2000] [procDir=/proc] [tmpDir=os.tmpdir()].
+ * A POSIX shell script (`sh -c`), with grep, tr, stat, date, sleep, renice and rm: what the image
+ * must provide anyway (agent-runner.ts: sh, mktemp, head, tar, gzip; node:24-slim has them all). It
+ * was a `node -e` script: ~43 MiB resident for a process that waits, and the pages of the node
+ * executable it mapped stayed resident in the agent too, which gives the rest back when idle
+ * (remote-agent/live/idle-memory.ts; the kernel leaves pages another process maps). A shell costs
+ * ~2 MiB RSS, 0.1 MiB of it anonymous (dash). Its time is counted in slept intervals, so a slow machine only makes it stay longer.
+ *
+ * Arguments (after the script and its $0): prefix [idleMs=60000] [intervalMs=2000] [procDir=/proc] [tmpDir=$TMPDIR or /tmp].
  */
 export const KEEPER_IDLE_MS = 60_000;
 export const KEEPER_INTERVAL_MS = 2_000;
@@ -17,67 +24,94 @@ export function agentFolderPrefix(container: string): string {
   return `kubectl-shark-${container}.`;
 }
 
-export const KEEPER_SCRIPT = `'use strict';
-const fs = require('fs');
-// Ours, not the app's: the kernel's first OOM victim when the pod runs out of memory, and the
-// last in line for CPU (as the agent: src/remote-agent/agent/yield-to-app.ts).
-try { fs.writeFileSync('/proc/self/oom_score_adj', '1000'); } catch {}
-try { require('os').setPriority(19); } catch {}
-const path = require('path');
-const [prefix, idleArg, everyArg, procArg, tmpArg] = process.argv.slice(1);
-const idleMs = Number(idleArg || ${KEEPER_IDLE_MS});
-const everyMs = Number(everyArg || ${KEEPER_INTERVAL_MS});
-const proc = procArg || '/proc';
-const tmp = tmpArg || require('os').tmpdir();
-function runningFolders() {
-  const found = new Set();
-  let names;
-  try { names = fs.readdirSync(proc); } catch { return found; }
-  for (const name of names) {
-    if (!/^[0-9]+$/.test(name) || Number(name) === process.pid) continue;
-    let cmdline;
-    try { cmdline = fs.readFileSync(proc + '/' + name + '/cmdline', 'latin1'); } catch { continue; }
-    for (const arg of cmdline.split('\\0')) {
-      if (!arg.endsWith('/agent.js')) continue;
-      const folder = path.basename(path.dirname(arg));
-      if (folder.startsWith(prefix)) found.add(folder);
-    }
-  }
-  return found;
+export const KEEPER_SCRIPT = `prefix=$1
+idle_ms=\${2:-${KEEPER_IDLE_MS}}
+every_ms=\${3:-${KEEPER_INTERVAL_MS}}
+proc=\${4:-/proc}
+tmp=\${5:-\${TMPDIR:-/tmp}}
+tmp=\${tmp%/}
+# Ours, not the app's: the kernel's first OOM victim when the pod runs out of memory, and the
+# last in line for CPU (as the agent: src/remote-agent/agent/yield-to-app.ts). Its commands inherit both.
+echo 1000 > /proc/self/oom_score_adj 2>/dev/null
+renice -n 19 -p $$ > /dev/null 2>&1
+interval=$((every_ms / 1000)).$(printf '%03d' $((every_ms % 1000)))
+# The agent folders (names) that a running process names as <folder>/agent.js, one per line.
+# tr puts each argument on a line of its own (a newline inside one becomes a space).
+running_folders() {
+  grep -l -s -a -F /agent.js "$proc"/[0-9]*/cmdline | while IFS= read -r cmdline; do
+    pid=\${cmdline%/cmdline}
+    [ "\${pid##*/}" = "$$" ] && continue
+    tr '\\n\\0' ' \\n' < "$cmdline" 2>/dev/null | while IFS= read -r arg; do
+      case $arg in
+        */agent.js)
+          folder=\${arg%/agent.js}
+          folder=\${folder##*/}
+          case $folder in "$prefix"*) printf '%s\\n' "$folder" ;; esac ;;
+      esac
+    done
+  done
 }
-const used = new Set();
-function sweep(running, everything) {
-  let entries;
-  try { entries = fs.readdirSync(tmp, { withFileTypes: true }); } catch { return; }
-  for (const e of entries) {
-    if (!e.isDirectory() || !e.name.startsWith(prefix) || running.has(e.name)) continue;
-    const full = path.join(tmp, e.name);
-    let gone = everything || used.has(e.name);
-    if (!gone) {
-      try { gone = Date.now() - fs.statSync(full).mtimeMs >= idleMs; } catch { continue; }
-    }
-    if (!gone) continue;
-    try { fs.rmSync(full, { recursive: true, force: true }); } catch {}
-    used.delete(e.name);
-  }
+# Folder names, one per line between newlines: those an agent used, and those running now. Names
+# come from other processes' arguments: they are only ever compared, never expanded or run.
+nl='
+'
+used=$nl
+# Removes the folders of this container no running agent names: those an agent used, those older
+# than the idle time (an upload never started), or all of them ($1 = all).
+sweep() {
+  for dir in "$tmp/$prefix"*; do
+    [ -d "$dir" ] || continue
+    name=\${dir##*/}
+    case "$nl$running$nl" in *"$nl$name$nl"*) continue ;; esac
+    gone=$1
+    case $used in *"$nl$name$nl"*) gone=all ;; esac
+    if [ "$gone" != all ]; then
+      modified=$(stat -c %Y "$dir" 2>/dev/null) || continue
+      [ $((($(date +%s) - modified) * 1000)) -ge "$idle_ms" ] || continue
+    fi
+    rm -rf -- "$dir"
+    rest=$nl
+    while IFS= read -r other; do
+      [ -n "$other" ] && [ "$other" != "$name" ] && rest="$rest$other$nl"
+    done <<EOF
+$used
+EOF
+    used=$rest
+  done
 }
-function finish() {
-  sweep(new Set(), true);
-  process.exit(0);
+sleeper=
+finish() {
+  [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
+  running=
+  sweep all
+  exit 0
 }
-let lastSeen = Date.now();
-setInterval(() => {
-  const running = runningFolders();
-  for (const f of running) used.add(f);
-  if (running.size > 0) lastSeen = Date.now();
-  sweep(running, false);
-  if (running.size === 0 && Date.now() - lastSeen >= idleMs) finish();
-}, everyMs);
-process.on('SIGTERM', finish);
-process.on('SIGINT', finish);
+trap finish TERM INT
+idle_for=0
+while :; do
+  running=$(running_folders)
+  while IFS= read -r name; do
+    [ -n "$name" ] || continue
+    case $used in *"$nl$name$nl"*) ;; *) used="$used$name$nl" ;; esac
+  done <<EOF
+$running
+EOF
+  [ -n "$running" ] && idle_for=0
+  sweep some
+  [ -z "$running" ] && [ "$idle_for" -ge "$idle_ms" ] && finish
+  # In the background, so that TERM is handled at once rather than after the sleep.
+  sleep "$interval" &
+  sleeper=$!
+  wait "$sleeper"
+  sleeper=
+  idle_for=$((idle_for + every_ms))
+done
 `;
 
-/** The container command: `node -e <keeper> <prefix of its agent folders>`. */
+/** The name the keeper's shell runs under ($0): what `ps` shows. */
+export const KEEPER_NAME = 'kubectl-shark-keeper';
+
+/** The container command: `sh -c <keeper> kubectl-shark-keeper <prefix of its agent folders>`. */
 export function keeperCommand(container: string): string[] {
-  return ['node', '-e', KEEPER_SCRIPT, agentFolderPrefix(container)];
+  return ['sh', '-c', KEEPER_SCRIPT, KEEPER_NAME, agentFolderPrefix(container)];
 }

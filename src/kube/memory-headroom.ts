@@ -16,8 +16,8 @@ import { formatMemory, parseMemoryQuantity } from './quantity.ts';
 const MiB = 1024 * 1024;
 
 /**
- * What the capture container costs besides the agent: its keeper (a `node -e` that waits for the
- * agent, ~43 MiB RSS of which ~8 MiB its own: the Node binary's pages are the agent's too).
+ * What the capture container costs besides the agent: its keeper (a shell that waits for the agent,
+ * keeper.ts: ~2 MiB RSS; it was a `node -e` of ~43 MiB, ~8 MiB its own), with the room it kept.
  */
 export const KEEPER_RESERVE_BYTES = 16 * MiB;
 /**

@@ -10,8 +10,8 @@
  * First the agent idle (issue 17: RSS before any traffic, beside a bare `node` on the same core
  * as the peer: what Node alone costs): 3 s after start, and once it has given its idle memory
  * back (agent/idle-release.ts). As in the pod's capture container, the agent runs the folder's own
- * copy of node, beside the container's keeper (src/kube/keeper.ts) on the same copy: pages of the
- * executable the keeper maps too stay resident in both. Then fixed rates 1k, 10k and 20k requests/s (h2load --rps
+ * copy of node, beside the container's keeper (src/kube/keeper.ts): pages of the executable
+ * another process maps stay resident. Then fixed rates 1k, 10k and 20k requests/s (h2load --rps
  * per client; each row's peak RSS and CPU per 1k entries/s are figures at those three sizes), then a ladder of rising
  * rates up to what the load generator reaches on this machine: the highest rate followed with zero
  * kernel drops and zero dropped entries is reported, with entries per CPU-second of the agent (its
@@ -39,7 +39,7 @@ import { NODE } from '../helpers/capture.ts';
 import { normalPriority, prepareAgentDir } from '../helpers/agent.ts';
 import { printFigure } from './figures.ts';
 import { IDLE_RELEASE_AFTER_MS } from '../../src/remote-agent/agent/idle-release.ts';
-import { agentFolderPrefix, KEEPER_SCRIPT } from '../../src/kube/keeper.ts';
+import { agentFolderPrefix, KEEPER_NAME, KEEPER_SCRIPT } from '../../src/kube/keeper.ts';
 
 const { values } = parseArgs({
   options: {
@@ -199,13 +199,13 @@ function readProc(path: string): string | null {
 async function startAgent(scope: Scope, ns: Netns): Promise<AgentProcess> {
   const agentDir = values['agent-dir'] === undefined ? prepareAgentDir() : copyAgentDir(values['agent-dir']);
   scope.defer(() => rmSync(agentDir, { recursive: true, force: true }));
-  // As in the pod's capture container: the image's own node, which the container's keeper runs too.
-  // Pages of the executable that another process maps stay resident when the idle agent gives its
-  // pages back (live/idle-memory.ts): the keeper's, not this bench's node.
+  // As in the pod's capture container: the image's own node, beside the container's keeper. Pages of
+  // the executable another process maps stay resident when the idle agent gives its pages back
+  // (live/idle-memory.ts): this bench's node maps them too, the keeper (a shell) does not.
   const node = join(agentDir, AGENT_NODE);
   copyFileSync(realpathSync(NODE), node);
   chmodSync(node, 0o755);
-  const keeper = ns.spawn(node, ['-e', KEEPER_SCRIPT, agentFolderPrefix('bench'), String(3_600_000)], { stdio: 'ignore' });
+  const keeper = ns.spawn('sh', ['-c', KEEPER_SCRIPT, KEEPER_NAME, agentFolderPrefix('bench'), String(3_600_000)], { stdio: 'ignore' });
   scope.defer(() => {
     keeper.kill('SIGKILL');
   });

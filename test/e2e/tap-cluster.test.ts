@@ -224,7 +224,7 @@ test('the keeper of a capture container runs in the pod, and only the keeper is 
       return '';
     }
   });
-  assert.ok(lines.some((l) => l.startsWith('node\0-e\0') && /\0kubectl-shark-shark-[a-z0-9]{5}\.\0?$/.test(l)), 'the keeper is running');
+  assert.ok(lines.some((l) => l.startsWith('sh\0-c\0') && /\0kubectl-shark-keeper\0kubectl-shark-shark-[a-z0-9]{5}\.\0?$/.test(l)), 'the keeper is running');
   assert.ok(!lines.some((l) => /agent\.js\0capture/.test(l)));
 });
 

@@ -84,7 +84,7 @@ function keeperStatus(namespace: string, name: string, container: string): Recor
     } catch {
       continue;
     }
-    if (!cmdline.startsWith('node\0-e\0') || !cmdline.includes(`kubectl-shark-${container}`)) continue;
+    if (!cmdline.startsWith('sh\0-c\0') || !cmdline.includes(`\0kubectl-shark-keeper\0kubectl-shark-${container}.`)) continue;
     const out: Record<string, string> = {};
     for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
       const at = line.indexOf(':');
