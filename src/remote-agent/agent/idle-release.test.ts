@@ -10,30 +10,41 @@ import type { LiveCapture } from '../live/index.ts';
 import { Agent, type AgentConfig, type IdleMemoryReleaser } from './agent.ts';
 import { IDLE_RELEASE_AFTER_MS, IdleRelease } from './idle-release.ts';
 
-test('idle for the whole period since start: due once; traffic re-arms it; never while the counter moves', () => {
+test('idle since start: due once; traffic re-arms it; never while the counter moves; the next wait is twice as long', () => {
   const r = new IdleRelease(0, 0, 5000);
   assert.equal(r.due(1000, 0), false);
   assert.equal(r.due(4999, 0), false);
   assert.equal(r.due(5000, 0), true, 'idle since start');
+  assert.equal(r.afterMs, 10_000);
   assert.equal(r.due(6000, 0), false, 'once per idle period');
   assert.equal(r.due(60_000, 0), false);
   // Traffic: never due while packets come, even long after the last release.
   let packets = 0;
   for (let t = 61_000; t <= 79_000; t += 1000) assert.equal(r.due(t, (packets += 10)), false);
-  // Idle again (the counter last moved at 79,000 ms): due once that has lasted the period.
+  // Idle again (the counter last moved at 79,000 ms): due once that has lasted the (doubled) wait.
   assert.equal(r.due(80_000, packets), false);
-  assert.equal(r.due(83_999, packets), false);
-  assert.equal(r.due(84_000, packets), true, 'idle for 5 s since the counter last moved');
-  assert.equal(r.due(90_000, packets), false);
+  assert.equal(r.due(88_999, packets), false);
+  assert.equal(r.due(89_000, packets), true, 'idle for 10 s since the counter last moved');
+  assert.equal(r.due(95_000, packets), false);
 });
 
-test('the idle period starts over at every packet: a trickle slower than the period still gets its release between packets', () => {
-  const r = new IdleRelease(0, 0, 5000);
-  assert.equal(r.due(3000, 1), false);
-  assert.equal(r.due(7000, 1), false);
-  assert.equal(r.due(8000, 1), true);
-  assert.equal(r.due(9000, 2), false);
-  assert.equal(r.due(14_000, 2), true);
+test('traffic every few seconds: releases thin out, the wait doubling up to its bound, and it still comes in a long pause', () => {
+  const r = new IdleRelease(0, 0, 5000, 40_000);
+  const releases: number[] = [];
+  // A packet every 12 s for 10 minutes.
+  let packets = 0;
+  for (let t = 0; t <= 600_000; t += 1000) {
+    if (t % 12_000 === 0) packets++;
+    if (r.due(t, packets)) releases.push(t);
+  }
+  // 5 s, then 10 s fit in a 12 s pause; 20 s and more never do.
+  assert.deepEqual(releases, [5000, 22_000]);
+  assert.equal(r.afterMs, 20_000);
+  // A long pause: one release, after the 20 s wait; the next wait is the bound.
+  const quiet = 600_000;
+  for (let t = quiet; t <= quiet + 300_000; t += 1000) if (r.due(t, packets)) releases.push(t);
+  assert.equal(releases.length, 3, 'once per idle period, however long');
+  assert.equal(r.afterMs, 40_000);
 });
 
 const FAKE_LIVE = async () => () =>
