@@ -7,6 +7,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { pcapFile } from '../../test/helpers/capture-files.ts';
+import type { Entry } from '../model/entry.ts';
+import { CaptureFileParser } from '../remote-agent/source/capture-file.ts';
+import type { Frame } from '../remote-agent/source/frame.ts';
+import { newCaptureStats } from '../remote-agent/stats.ts';
 import { readCaptures } from './read-capture.ts';
 
 const DEMO = readFileSync(new URL('../../assets/demo/microservices.pcapng', import.meta.url));
@@ -65,4 +70,58 @@ test('the chunks of a capture are never handed back for reuse (its parsers keep 
   await readCaptures([{ label: 'demo', chunks: (async function* () { yield DEMO; })() }], (entry) => saved.push(JSON.stringify(entry)));
   assert.equal(await read('ndjson', new TextEncoder().encode(saved.join('\n') + '\n')), saved.length);
   assert.ok(recycled.length > 1 && recycled.every((label) => label === 'ndjson'), `handed back: ${recycled.length}`);
+});
+
+/** The demo's frames, copied out, in file order (which is time order: one interface). */
+function demoFrames(): Frame[] {
+  const frames: Frame[] = [];
+  const parser = new CaptureFileParser({ frame: (f) => frames.push({ ...f, data: f.data.slice() }), names: () => {} }, newCaptureStats());
+  parser.push(DEMO);
+  parser.end();
+  return frames;
+}
+
+/** What an entry is, whichever connection number it got: its start, client port and request. */
+function described(entry: Entry): string {
+  const request = entry.request as { method?: unknown; url?: unknown };
+  return `${entry.startTime} ${entry.src.port} ${String(request.method)} ${String(request.url)}`;
+}
+
+async function readFrames(frames: readonly Frame[]): Promise<string[]> {
+  const bytes = pcapFile({ linkType: frames[0]!.linkType }, frames.map((f) => ({ sec: Math.floor(f.tsUs / 1e6), frac: f.tsUs % 1e6, data: f.data, origLen: f.origLen })));
+  const out: string[] = [];
+  // Small chunks: the orderer is asked to release after each, as it would be through a long capture.
+  const chunks = (async function* () {
+    for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+  })();
+  await readCaptures([{ label: 'frames', chunks }], (entry) => out.push(described(entry)));
+  return out;
+}
+
+test('a capture whose packets come out of time order (two interfaces written in turn) still comes out in request-start order', async () => {
+  const frames = demoFrames();
+  assert.ok(frames.every((f, i) => i === 0 || f.tsUs >= frames[i - 1]!.tsUs), 'the demo is in time order');
+  assert.ok(frames.every((f) => f.linkType === frames[0]!.linkType));
+  const inOrder = await readFrames(frames);
+  assert.ok(inOrder.length > 200);
+  // Every other TCP port pair is "the second interface": each of its frames is written only after
+  // the first interface's frames of the next 200 ms, as a writer flushing its buffers in turn would.
+  const lateUs = 200_000;
+  const second = (f: Frame): boolean => {
+    const d = f.data;
+    return d.length > 38 && (d[36]! ^ d[37]! ^ d[34]! ^ d[35]!) % 2 === 1;
+  };
+  const firstFrames = frames.filter((f) => !second(f));
+  const late = frames.filter(second);
+  const disordered: Frame[] = [];
+  let next = 0;
+  for (const f of firstFrames) {
+    while (next < late.length && late[next]!.tsUs + lateUs <= f.tsUs) disordered.push(late[next++]!);
+    disordered.push(f);
+  }
+  disordered.push(...late.slice(next));
+  assert.equal(disordered.length, frames.length);
+  const backsteps = disordered.filter((f, i) => i > 0 && f.tsUs < disordered[i - 1]!.tsUs).length;
+  assert.ok(backsteps > 10, `frames stamped earlier than the one before: ${backsteps}`);
+  assert.deepEqual(await readFrames(disordered), inOrder);
 });

@@ -84,13 +84,24 @@ export interface ReadResult {
 /** Over-long NDJSON lines named one by one in warnings; the rest are only counted. */
 const MAX_LINE_WARNINGS = 5;
 
-/** How often (in captured time) the orderer asks the dissectors for their oldest pending request. */
-const WATERMARK_EVERY_US = 250_000;
+/**
+ * How often (in captured time, and at most once per input chunk) the orderer asks the dissectors
+ * for their oldest pending request, which walks every open connection: often enough that entries
+ * go out within a few milliseconds of capture time, and so short-lived (see CAPTURE_DISORDER_US).
+ */
+const WATERMARK_EVERY_US = 10_000;
 /**
  * How far a capture's packets may come out of time order: a capture merged from several interfaces
- * (pcapng, `-i any`) can hold a packet stamped earlier than the one before it. An entry is released
- * only once the capture clock is this far past its start, so a request whose packet comes later in
- * the file but earlier in time is still ordered before it, wherever the input's chunks are cut.
+ * (pcapng, `-i any`) can hold a packet stamped earlier than the one before it. Once an input has
+ * shown one, an entry is released only when the capture clock is this far past its start, so a
+ * request whose packet comes later in the file but earlier in time is still ordered before it,
+ * wherever the input's chunks are cut.
+ *
+ * Until then (a capture from one interface, in time order) entries go as soon as no older request
+ * is pending. Holding every entry for a second of capture time cost 9-13% of `read -o json`'s CPU
+ * (issue 17): the entries of that second outlived V8's young-generation collections and were
+ * copied and promoted. A capture whose first out-of-order packet comes after entries newer than it
+ * went out keeps that one request out of order; every later one is ordered.
  */
 const CAPTURE_DISORDER_US = 1_000_000;
 
@@ -130,6 +141,12 @@ export async function readCaptures(
       );
     }
     return pipeline;
+  };
+  /** A parser for the next capture file, whose time order is judged on its own frames. */
+  const captureParser = async (): Promise<CaptureFileParser> => {
+    const shared = await capturePipeline();
+    shared.startInput();
+    return new CaptureFileParser(shared, stats);
   };
   const redactionOff = (label: string): void => {
     if (redactor) {
@@ -179,13 +196,16 @@ export async function readCaptures(
                 onRedactionOff: () => redactionOff(input.label),
                 ...(quickReject ? { quickReject } : {}),
               })
-            : new CaptureFileParser(await capturePipeline(), stats);
+            : await captureParser();
           parser.push(chunk);
           if (parser instanceof NdjsonEntryReader) input.recycle?.(chunk);
           // Without a pipeline (NDJSON) the clock stays at 0 and the orderer is empty, as an idle pipeline's would.
           const nowUs = pipeline?.nowUs ?? 0;
           if (nowUs >= nextWatermarkUs) {
-            if (pipeline !== undefined) orderer.releaseBefore(Math.min(pipeline.oldestPendingUs(), nowUs - CAPTURE_DISORDER_US));
+            if (pipeline !== undefined) {
+              const disorderUs = pipeline.framesOutOfOrder ? CAPTURE_DISORDER_US : 0;
+              orderer.releaseBefore(Math.min(pipeline.oldestPendingUs(), nowUs - disorderUs));
+            }
             nextWatermarkUs = nowUs + WATERMARK_EVERY_US;
             options.onProgress?.(stats);
           }
@@ -202,7 +222,7 @@ export async function readCaptures(
         warnings.push({ code: 'EMPTY_INPUT', message: `${input.label}: empty input (no packets, no entries)` });
         continue;
       }
-      parser ??= new CaptureFileParser(await capturePipeline(), stats);
+      parser ??= await captureParser();
       let end: ReturnType<CaptureFileParser['end']>;
       try {
         end = parser.end();

@@ -35,6 +35,18 @@ test('entries wait for the watermark and come out in request-start order', () =>
   assert.deepEqual(out, ['0-0', '2-0', '1-0']);
 });
 
+test('an entry waits while a request of its millisecond may still be pending: timestamps are whole milliseconds, the watermark is not', () => {
+  const out: string[] = [];
+  const orderer = new TimestampOrderer((e) => out.push(e.id));
+  // Pipelined request 111-6 started at .822232 and is still pending; 113-6 started at .822917.
+  orderer.push(entry('113-6', 1_700_000_000_822_917));
+  orderer.releaseBefore(1_700_000_000_822_232);
+  assert.deepEqual(out, [], 'held: both are stamped 1700000000822 ms');
+  orderer.push(entry('111-6', 1_700_000_000_822_232));
+  orderer.releaseBefore(1_700_000_000_823_000);
+  assert.deepEqual(out, ['111-6', '113-6']);
+});
+
 test('equal start times are ordered by connection then ordinal, numerically', () => {
   const out: string[] = [];
   const orderer = new TimestampOrderer((e) => out.push(e.id));
@@ -87,7 +99,7 @@ class ReferenceOrderer {
     while (this.#held.length > this.maxEntries) this.#releaseLeast();
   }
   releaseBefore(watermarkUs: number): void {
-    while (this.#held.length > 0 && this.#least()[0].timestamp < watermarkUs / 1000) this.#releaseLeast();
+    while (this.#held.length > 0 && this.#least()[0].timestamp < Math.floor(watermarkUs / 1000)) this.#releaseLeast();
   }
   releaseAll(): void {
     while (this.#held.length > 0) this.#releaseLeast();

@@ -101,10 +101,16 @@ export class TimestampOrderer {
     }
   }
 
-  /** Releases every held entry that started before `watermarkUs` (capture time, µs). */
+  /**
+   * Releases every held entry that certainly started before `watermarkUs` (capture time, µs).
+   * An entry's `timestamp` is its start in whole milliseconds (rounded down), so an entry of
+   * millisecond T is released only once the watermark reaches T + 1 ms: one stamped in the same
+   * millisecond as a request still pending may have started after it, and a pending request of
+   * .822232 must come out before an entry of .822917 (both 822 ms).
+   */
   releaseBefore(watermarkUs: number): void {
-    const limitMs = watermarkUs / 1000;
-    while (this.#head < this.#queue.length && this.#queue[this.#head]!.timestamp < limitMs) this.#releaseTop();
+    const limitMs = Math.floor(watermarkUs / 1000);
+    while (this.#head < this.#queue.length && Math.floor(this.#queue[this.#head]!.timestamp) < limitMs) this.#releaseTop();
   }
 
   releaseAll(): void {

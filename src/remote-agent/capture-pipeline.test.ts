@@ -124,3 +124,19 @@ test('a datagram dissector that throws is counted as an internal error and its f
   assert.match(reports[0]!, /broken datagram: TypeError: bug/);
   assert.deepEqual({ ...stats.undissected.datagrams }, {}, 'a flow a dissector took is not undissected');
 });
+
+test('framesOutOfOrder: set by a frame stamped earlier than the one before, cleared when the next input starts', () => {
+  const { pipeline, ask } = setup();
+  ask(0, 40000, query(1, 'a.test'));
+  ask(2_000, 40001, query(2, 'b.test'));
+  assert.equal(pipeline.framesOutOfOrder, false);
+  ask(1_000, 40002, query(3, 'c.test'));
+  assert.equal(pipeline.framesOutOfOrder, true, 'a frame 1 ms behind the one before');
+  ask(3_000, 40003, query(4, 'd.test'));
+  assert.equal(pipeline.framesOutOfOrder, true, 'it stays for the rest of the input');
+  pipeline.startInput();
+  assert.equal(pipeline.framesOutOfOrder, false);
+  ask(0, 40004, query(5, 'e.test'));
+  assert.equal(pipeline.framesOutOfOrder, false, "a new file's first frame is not compared with the last file's");
+  assert.equal(pipeline.nowUs, T0 + 3_000, 'the capture clock still only moves forward');
+});

@@ -100,6 +100,9 @@ export class CapturePipeline implements CaptureSink {
   readonly #flowHandlers = new Set<DatagramFlowHandler>();
   #lastTsUs = 0;
   #nextFlowExpiryUs = 0;
+  /** Stamp of the frame before, and whether one came stamped earlier than it (since startInput). */
+  #previousFrameUs = -Infinity;
+  #framesOutOfOrder = false;
 
   constructor(stats: CaptureStats, events: CapturePipelineEvents, options: CapturePipelineOptions = {}) {
     this.stats = stats;
@@ -221,6 +224,8 @@ export class CapturePipeline implements CaptureSink {
 
   frame(frame: Frame): void {
     if (frame.tsUs > this.#lastTsUs) this.#lastTsUs = frame.tsUs;
+    if (frame.tsUs < this.#previousFrameUs) this.#framesOutOfOrder = true;
+    this.#previousFrameUs = frame.tsUs;
     // Idle UDP flows are closed as capture time passes, not only when another datagram comes, so
     // a query nobody answers cannot hold back the orderer through a stretch of TCP-only traffic.
     if (frame.tsUs >= this.#nextFlowExpiryUs) {
@@ -256,6 +261,21 @@ export class CapturePipeline implements CaptureSink {
   /** Latest capture time seen (µs). */
   get nowUs(): number {
     return this.#lastTsUs;
+  }
+
+  /**
+   * True once a frame of the current input came stamped earlier than the frame before it (a
+   * capture merged from several interfaces, `-i any`). Reading files, the orderer then waits for
+   * late packets; without it, an entry can go as soon as no older request is pending.
+   */
+  get framesOutOfOrder(): boolean {
+    return this.#framesOutOfOrder;
+  }
+
+  /** A new capture file starts: its first frame is not compared with the last one of the file before. */
+  startInput(): void {
+    this.#previousFrameUs = -Infinity;
+    this.#framesOutOfOrder = false;
   }
 
   /**

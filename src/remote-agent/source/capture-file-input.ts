@@ -7,7 +7,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { SharkError } from '../../model/errors.ts';
 
-export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes per read. `read` releases finished entries to the output between chunks, so a chunk's
+ * entries live at least as long as it takes to dissect it: at 1 MiB (about 0.4 s of a busy
+ * capture, 30 ms of CPU) they outlived V8's young-generation collections and were copied and
+ * promoted. 256 KiB: `read -o json` 5-15% less CPU and a third less peak RSS on 67 MB captures
+ * (issue 17); saved NDJSON reads the same either way.
+ */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 export function readCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
   return readChunks(path, () => Buffer.allocUnsafe(chunkBytes));

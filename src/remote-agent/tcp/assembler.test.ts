@@ -741,3 +741,33 @@ function shuffle<T>(items: T[], random: () => number): void {
     [items[i], items[j]] = [items[j], items[i]];
   }
 }
+
+describe('TcpAssembler: finding a segment\'s connection', () => {
+  // Same two ports, other addresses: one hash bucket. The third has the two addresses swapped.
+  const b = { client: { ip: '10.0.0.3', port: 40000 } };
+  const c = { client: { ip: '10.0.0.2', port: 40000 }, server: { ip: '10.0.0.1', port: 80 } };
+  runTable([
+    {
+      name: 'connections with the same ports, interleaved: each segment goes to its own; closing one leaves the others',
+      segments: [
+        { from: 'c', seq: 1000, data: 'a1' },
+        { from: 'c', seq: 1000, data: 'b1', ...b },
+        { from: 'c', seq: 1000, data: 'c1', ...c },
+        { from: 's', seq: 5000, data: 'A1' },
+        { from: 's', seq: 5000, data: 'C1', ...c },
+        { from: 's', seq: 5000, data: 'B1', ...b },
+        { from: 'c', seq: 1002, flags: RST, ...b },
+        { from: 'c', seq: 1002, data: 'c2', ...c },
+        { from: 'c', seq: 1002, data: 'a2' },
+        { from: 'c', seq: 1002, data: 'late', flags: ACK, ...b },
+        { from: 's', seq: 5002, data: 'A2' },
+      ],
+      want: [
+        '0 data 0 a1', '1 data 0 b1', '2 data 0 c1', '0 data 1 A1', '2 data 1 C1', '1 data 1 B1',
+        '1 close rst', '2 data 0 c2', '0 data 0 a2', '0 data 1 A2',
+      ],
+      stats: { connections: 3 },
+      live: 2,
+    },
+  ]);
+});

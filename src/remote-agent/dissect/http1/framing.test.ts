@@ -17,6 +17,23 @@ test('parseContentLength: digits, identical lists; rejects the rest', () => {
   assert.equal(parseContentLength(['99999999999999999999']), -1);
   assert.equal(parseContentLength(['0x10']), -1);
   assert.equal(parseContentLength(['']), -1);
+  // The one-field fast path and the list path agree at their edges.
+  assert.equal(parseContentLength(['000000000000042']), 42);
+  assert.equal(parseContentLength(['9007199254740991']), -1, '16 digits');
+  assert.equal(parseContentLength([' 42']), 42, 'a list element is trimmed');
+  assert.equal(parseContentLength(['4 2']), -1);
+  assert.equal(parseContentLength(['42', '42']), 42);
+  assert.equal(parseContentLength(['\u0661']), -1, 'Arabic-Indic digit one');
+});
+
+test('Transfer-Encoding: one "chunked" field, or a list ending in chunked, whatever its case and spacing', () => {
+  const res = (te: string): string => bodyPlan(head(`HTTP/1.1 200 OK\r\n${te}\r\n\r\n`), 'GET').kind;
+  assert.equal(res('Transfer-Encoding: chunked'), 'chunked');
+  assert.equal(res('Transfer-Encoding: Chunked'), 'chunked');
+  assert.equal(res('Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked'), 'chunked');
+  assert.equal(res('Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip'), 'close');
+  assert.equal(res('Transfer-Encoding: chunked,'), 'chunked');
+  assert.equal(res('Transfer-Encoding: chunkedx'), 'close');
 });
 
 test('bodyPlan follows RFC 9112 §6.3', () => {

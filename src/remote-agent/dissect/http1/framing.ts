@@ -39,6 +39,8 @@ export function bodyPlan(head: MessageHead, requestMethod: string | undefined): 
   const te = fieldValues(head, 'transfer-encoding');
   if (te.length > 0) {
     // Transfer-Encoding overrides Content-Length (§6.3 item 3); chunked must be the final coding.
+    // Almost always it is one field saying only that: no list to split.
+    if (te.length === 1 && te[0] === 'chunked') return CHUNKED;
     const codings = te.join(',').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '');
     if (codings[codings.length - 1] === 'chunked') return CHUNKED;
     return head.kind === 'response' ? CLOSE : { kind: 'invalid', reason: 'request Transfer-Encoding without final chunked' };
@@ -57,6 +59,8 @@ export function bodyPlan(head: MessageHead, requestMethod: string | undefined): 
  * Returns -1 when invalid (negative, non-digit, beyond 2^53, differing values).
  */
 export function parseContentLength(values: readonly string[]): number {
+  // The usual one field of 1-15 digits, read without splitting it as a list.
+  if (values.length === 1 && isDigits(values[0]!)) return Number(values[0]);
   let result = -1;
   for (const v of values) {
     for (const part of v.split(',')) {
@@ -68,4 +72,14 @@ export function parseContentLength(values: readonly string[]): number {
     }
   }
   return result;
+}
+
+/** 1-15 ASCII digits (below 2^53, so Number reads it exactly). */
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }

@@ -6,7 +6,7 @@
 import { BodyCollector, type BodyLimits } from '../body/body-collector.ts';
 import type { EntryError } from '../../../model/entry.ts';
 import { parseContentCodings } from '../body/content-decoding.ts';
-import { fieldValue, parseHead, type MessageHead } from './head.ts';
+import { fieldValue, parseHead, type HeaderField, type MessageHead } from './head.ts';
 import type { BodyPlan } from './framing.ts';
 import { MessageStartScanner, type AcceptedKinds } from './start-scanner.ts';
 import { ChunkedBodyDecoder } from './chunked-body.ts';
@@ -67,6 +67,8 @@ export class MessageParser {
   #state: State = State.START;
   /** HEAD: copied pieces of the header block so far. */
   #headParts: Uint8Array[] = [];
+  /** The fields of the last head parsed on this side, whose strings the next one may share. */
+  #previousFields: readonly HeaderField[] = [];
   #headLen = 0;
   #headStartUs = 0;
   #headStartOffset = 0;
@@ -311,13 +313,14 @@ export class MessageParser {
     const tail = Buffer.from(bytes.buffer, bytes.byteOffset + pos, end - pos);
     const block = this.#headParts.length === 0 ? tail : Buffer.concat([...this.#headParts, tail], size);
     this.#headParts = [];
-    const parsed = parseHead(block.toString('latin1'), size);
+    const parsed = parseHead(block.toString('latin1'), size, this.#previousFields);
     if (!parsed.ok) {
       this.#hooks.dissectionError(parsed.reason);
       this.#resync(true);
       return end;
     }
     const head = parsed.head;
+    this.#previousFields = head.fields;
     const msg: ParsedMessage = {
       head,
       startUs: this.#headStartUs,
