@@ -56,11 +56,29 @@ test('a file comes in chunks of at most the chunk size, none reused, then the fi
   assert.equal(fdsOn(file), 0);
 });
 
+test('recyclable chunks: once chunks are handed back, reads take the recycled size, in one buffer read into again', async () => {
+  const file = join(dir, 'growing.bin');
+  const bytes = Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 13) & 0xff));
+  writeFileSync(file, bytes);
+  const { chunks, recycle } = recyclableCaptureFile(file, 300, 500);
+  const got: Uint8Array[] = [];
+  const copies: Buffer[] = [];
+  for await (const chunk of chunks) {
+    got.push(chunk);
+    copies.push(Buffer.from(chunk));
+    recycle(chunk);
+  }
+  assert.deepEqual(got.map((c) => c.length), [300, 500, 500, 500, 200]);
+  assert.notEqual(got[1]!.buffer, got[0]!.buffer, 'the first, smaller buffer is let go');
+  assert.ok(got.slice(2).every((c) => c.buffer === got[1]!.buffer), 'one buffer of the recycled size, read into again');
+  assert.deepEqual(Buffer.concat(copies), bytes);
+});
+
 test('recyclable chunks: a chunk handed back is read into again, one kept (or an older one handed back) never is', async () => {
   const file = join(dir, 'recycled.bin');
   const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff));
   writeFileSync(file, bytes);
-  const { chunks, recycle } = recyclableCaptureFile(file, 300);
+  const { chunks, recycle } = recyclableCaptureFile(file, 300, 300);
   const got: Uint8Array[] = [];
   const copies: Buffer[] = [];
   for await (const chunk of chunks) {

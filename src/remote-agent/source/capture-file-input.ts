@@ -12,13 +12,20 @@ import { SharkError } from '../../model/errors.ts';
  * entries live at least as long as it takes to dissect it: at 1 MiB (about 0.4 s of a busy
  * capture, 30 ms of CPU) they outlived V8's young-generation collections and were copied and
  * promoted. 256 KiB: `read -o json` 5-15% less CPU and a third less peak RSS on 67 MB captures
- * (issue 17); saved NDJSON reads the same either way.
+ * (issue 17). Saved NDJSON, whose chunks are handed back, goes on in RECYCLED_CHUNK_BYTES.
  */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 export function readCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
   return readChunks(path, () => Buffer.allocUnsafe(chunkBytes));
 }
+
+/**
+ * Bytes per read once the consumer hands chunks back, which only a reader that copies what it
+ * keeps does (NDJSON). One buffer read into again and again costs no fresh memory whatever its
+ * size, and bigger reads split fewer lines across chunks.
+ */
+export const RECYCLED_CHUNK_BYTES = 1024 * 1024;
 
 /** A file's chunks, with a way to hand a chunk back once nothing keeps a view of its bytes. */
 export interface RecyclableChunks {
@@ -36,12 +43,13 @@ export interface RecyclableChunks {
  * (fresh memory is page-faulted in by the kernel on every read); `read F.ndjson --filter Q` on it
  * 0.71-0.84 -> 0.68-0.77 CPU-s (one core, shared machine, interleaved runs).
  */
-export function recyclableCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES): RecyclableChunks {
+export function recyclableCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_BYTES, recycledChunkBytes = RECYCLED_CHUNK_BYTES): RecyclableChunks {
   let lent: Buffer | undefined;
   let spare: Buffer | undefined;
+  let recycling = false;
   const chunks = readChunks(path, () => {
     // Never from Buffer's shared pool (small sizes): a buffer is known by its own memory.
-    lent = spare ?? Buffer.allocUnsafeSlow(chunkBytes);
+    lent = spare ?? Buffer.allocUnsafeSlow(recycling ? recycledChunkBytes : chunkBytes);
     spare = undefined;
     return lent;
   });
@@ -49,7 +57,10 @@ export function recyclableCaptureFile(path: string, chunkBytes = DEFAULT_CHUNK_B
     chunks,
     recycle: (chunk) => {
       // Only the chunk last handed out, whose buffer no one else was given.
-      if (lent !== undefined && chunk.buffer === lent.buffer && chunk.byteOffset === lent.byteOffset) spare = lent;
+      if (lent === undefined || chunk.buffer !== lent.buffer || chunk.byteOffset !== lent.byteOffset) return;
+      recycling = true;
+      // A first, smaller buffer is let go: the next read takes one of the recycled size.
+      spare = lent.length >= recycledChunkBytes ? lent : undefined;
     },
   };
 }
