@@ -44,7 +44,7 @@ function isTrimmed(c: number): boolean {
  * server sends the same names, and many of the same values, in the same order on every message:
  * where field i is written exactly as field i was there, its strings are taken from it instead of
  * sliced and lower-cased again. The result is the same; the strings it allocates are fewer
- * (issue 17: a third of `read -o json`'s allocation on small-packet captures was this function).
+ * (issue 17: 15% of `read -o json`'s allocation on small-packet captures was this function).
  */
 export function parseHead(text: string, size: number, previous: readonly HeaderField[] = NO_FIELDS): HeadResult {
   // Lone LF is tolerated as a line terminator (RFC 9112 §2.2): lines end at LF, less one CR.
