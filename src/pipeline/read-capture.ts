@@ -100,8 +100,8 @@ const WATERMARK_EVERY_US = 10_000;
  * Until then (a capture from one interface, in time order) entries go as soon as no older request
  * is pending. Holding every entry for a second of capture time (with 1 MiB reads) cost 5-14% of
  * `read -o json`'s CPU (issue 17): the entries of that second outlived V8's young-generation
- * collections and were copied and promoted. A capture whose first out-of-order packet comes after entries newer than it
- * went out keeps that one request out of order; every later one is ordered.
+ * collections and were copied and promoted. A capture whose first out-of-order packet comes after
+ * entries newer than it went out keeps that one request out of order; every later one is ordered.
  */
 const CAPTURE_DISORDER_US = 1_000_000;
 
