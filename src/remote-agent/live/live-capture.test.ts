@@ -211,9 +211,12 @@ test('a capture that starts on a small ring moves to the full one when it falls 
   try {
     const ns = await scope.netns('grow');
     const marker = `ks-grow-${process.pid}`;
-    // 32 blocks retired every 10 ms: kept off the CPU for 220 ms by its first frame, the capture
-    // finds ~20 blocks waiting (the move starts at 8) with room for ~12 more, mid-stream.
-    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, stallOnFirstFrameMs: 220 });
+    // 64 blocks retired every 10-12 ms (the kernel's timer ticks): kept off the CPU for 300 ms by
+    // its first frame, the capture finds 25-30 blocks waiting (the move starts at 16), mid-stream,
+    // with room for 34-39 more while the full ring is set up. With 32 blocks and a 220 ms stall
+    // (room for ~100 ms) one CI run, late in the suite, dropped a frame: setting up the full ring
+    // (32 MiB from the kernel) or getting the CPU back can take that long on a busy machine.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 64 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, stallOnFirstFrameMs: 300 });
     assert.equal((await driver.ready).error, undefined);
     // Paced (~1 s in all), so that datagrams keep coming before, during and after the move.
     await sendPacedDatagrams(ns, marker, 60_000);
@@ -229,9 +232,9 @@ test('a reader slower than the packets moves to the full ring once a quarter of 
     const ns = await scope.netns('slow');
     const marker = `ks-slow-${process.pid}`;
     // 60 us per frame reads ~16k frames/s; ~50k/s come for ~0.6 s, a block retired every 10 ms
-    // (~500 datagrams): the 16 blocks hold 160 ms. Moved when a drain ended (after a lap of them,
-    // ~0.5 s of reading), the small ring overflowed first.
-    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 16 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, costPerFrameUs: 60 });
+    // (~500 datagrams): the 32 blocks hold 320 ms, with room for 240 ms more once 8 wait. Moved
+    // when a drain ended (after a lap of them, ~1 s of reading), the small ring overflowed first.
+    const driver = startDriver(ns, { iface: 'lo', initialRingBytes: 32 * RING_BLOCK_SIZE, ringBytes: 128 * RING_BLOCK_SIZE, blockTimeoutMs: 10, initialBlockTimeoutMs: 10, marker, settleMs: 300, costPerFrameUs: 60 });
     assert.equal((await driver.ready).error, undefined);
     await sendPacedDatagrams(ns, marker, 30_000);
     assertGrewWithoutLoss(t, await driver.finish(), 30_000, 128);
