@@ -8,18 +8,24 @@
  * twice and its lower CPU time kept. The two outputs are compared (bytes, else line by line
  * parsed): a figure whose outputs differ is reported as such and never as met.
  *
+ * Each size also times json-parse-floor.ts (JSON.parse of every line and nothing else) against jq's
+ * first query: the ceiling of any filter in Node that must tell bad lines from dropped ones.
+ *
  *   node --import tsx test/bench/ndjson-filter.ts            # 60, 200 and 600 MB of NDJSON
  *   NDJSON_FILTER_SIZES=60MB node --import tsx test/bench/ndjson-filter.ts
  *   NDJSON_FILTER_CLI=/path/to/other/bin/kubectl-shark ...   # another build, for before/after
  */
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { printFigure } from './figures.ts';
 import { BENCH_OUT_DIR, ensureHttpCapture } from './make-http-capture.ts';
 import { CLI, round, run } from './timed-run.ts';
 
 const JQ = '/usr/bin/jq';
+/** A Node program that only parses each line (json-parse-floor.ts): what no filter in Node can beat. */
+const FLOOR = join(dirname(fileURLToPath(import.meta.url)), 'json-parse-floor.ts');
 /** Another build's launcher (e.g. of the commit before a change), for before/after figures. */
 const SHARK = process.env['NDJSON_FILTER_CLI'] ?? CLI;
 const CORE = 1;
@@ -116,9 +122,11 @@ async function main(): Promise<void> {
     const file = await ensureNdjson(target, 40 + i);
     const bytes = statSync(file).size;
     const size = `${Math.round(bytes / MB)} MB NDJSON`;
+    let firstJqCpu: number | null = null;
     for (const q of QUERIES) {
       const oursCpu = await cpuOf(SHARK, ['read', file, '-o', 'json', '-q', '--filter', q.kfl], ours);
       const jqCpu = await cpuOf(JQ, ['-c', q.jq, file], theirs);
+      firstJqCpu ??= jqCpu;
       const { same, lines } = sameOutput(ours, theirs);
       const ratio = jqCpu / oursCpu;
       process.stdout.write(
@@ -137,6 +145,20 @@ async function main(): Promise<void> {
         met: same && ratio >= GOAL_RATIO,
       });
     }
+    // The ceiling: nothing but JSON.parse of every line, against jq's first (selective) query.
+    const floorCpu = await cpuOf(process.execPath, [FLOOR, file], ours);
+    const jqCpu = firstJqCpu!;
+    process.stdout.write(`${size.padEnd(8)} ${'JSON.parse of every line, nothing else'.padEnd(56)} ${''.padStart(7)} ${floorCpu.toFixed(2).padStart(7)} ${jqCpu.toFixed(2).padStart(7)} ${(jqCpu / floorCpu).toFixed(2).padStart(6)}  (ceiling)\n`);
+    printFigure({
+      bench: 'ndjson-filter',
+      figure: 'JSON.parse of every line alone, the ceiling of a filter in Node (MB per CPU second, one core)',
+      size,
+      sizeValue: bytes,
+      ours: round(bytes / MB / floorCpu, 1),
+      unit: 'MB/s',
+      higherIsBetter: true,
+      peer: { name: `jq -c '${QUERIES[0]!.jq}'`, value: round(bytes / MB / jqCpu, 1) },
+    });
   }
   rmSync(ours, { force: true });
   rmSync(theirs, { force: true });
