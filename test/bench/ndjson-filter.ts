@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   const theirs = join(BENCH_OUT_DIR, `ndjson-filter-jq-${process.pid}.ndjson`);
   process.stdout.write(`read F.ndjson --filter Q -o json vs jq -c 'select(...)': CPU seconds, both pinned to core ${CORE}, best of 2\n\n`);
   process.stdout.write(`${'NDJSON'.padEnd(8)} ${'query'.padEnd(56)} ${'lines'.padStart(7)} ${'ours s'.padStart(7)} ${'jq s'.padStart(7)} ${'ratio'.padStart(6)}  same\n`);
+  const floor = floorScript();
   for (const [i, target] of sizesFromEnv().entries()) {
     const file = await ensureNdjson(target, 40 + i);
     const bytes = statSync(file).size;
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
       });
     }
     // The ceiling: nothing but JSON.parse of every line, against jq's first (selective) query.
-    const floorCpu = await cpuOf(process.execPath, [floorScript(), file], ours);
+    const floorCpu = await cpuOf(process.execPath, [floor, file], ours);
     const jqCpu = firstJqCpu!;
     process.stdout.write(`${size.padEnd(8)} ${'JSON.parse of every line, nothing else'.padEnd(56)} ${''.padStart(7)} ${floorCpu.toFixed(2).padStart(7)} ${jqCpu.toFixed(2).padStart(7)} ${(jqCpu / floorCpu).toFixed(2).padStart(6)}  (ceiling)\n`);
     printFigure({
